@@ -1,0 +1,236 @@
+/**
+ * @module Strict canonical CBOR decoder for untrusted bytes (bundles, module output, journal
+ * bodies). It accepts exactly the encodings `encodeCanonical` produces and rejects anything
+ * else with an error naming the byte offset: long heads, indefinite lengths, unsorted or
+ * duplicate map keys, non-shortest floats, undefined and other simple values, bad UTF-8.
+ */
+import { AirError } from "../errors.js";
+import { compareBytes } from "./encode.js";
+import { CborTag, SELF_DESCRIBE_PREFIX, type CborValue, type CborObject } from "./value.js";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const MAX_DEPTH = 512;
+
+class Reader {
+  pos = 0;
+  readonly view: DataView;
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  fail(message: string, at = this.pos): never {
+    throw new AirError("cbor.malformed", `${message} at byte ${at}`, `@${at}`);
+  }
+
+  nonCanonical(message: string, at: number): never {
+    throw new AirError("cbor.non_canonical", `${message} at byte ${at}`, `@${at}`);
+  }
+
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) this.fail(`truncated: need ${n} more byte(s)`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  /** Reads the argument of a head and checks it is in shortest form. */
+  arg(ai: number, start: number): number | bigint {
+    if (ai < 24) return ai;
+    let v: number | bigint;
+    let min: number | bigint;
+    switch (ai) {
+      case 24:
+        v = this.u8();
+        min = 24;
+        break;
+      case 25:
+        this.need(2);
+        v = this.view.getUint16(this.pos);
+        this.pos += 2;
+        min = 0x100;
+        break;
+      case 26:
+        this.need(4);
+        v = this.view.getUint32(this.pos);
+        this.pos += 4;
+        min = 0x10000;
+        break;
+      case 27: {
+        this.need(8);
+        const big = this.view.getBigUint64(this.pos);
+        this.pos += 8;
+        if (big < 0x100000000n) this.nonCanonical("integer head longer than needed", start);
+        return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      }
+      case 31:
+        return this.nonCanonical("indefinite length is not allowed", start);
+      default:
+        return this.fail(`reserved additional info ${ai}`, start);
+    }
+    if (v < min) this.nonCanonical("integer head longer than needed", start);
+    return v;
+  }
+
+  length(ai: number, start: number): number {
+    const n = this.arg(ai, start);
+    if (typeof n === "bigint" || n > this.buf.length - this.pos) this.fail(`length ${n} exceeds the input`, start);
+    return n as number;
+  }
+
+  item(depth: number): CborValue {
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
+    const start = this.pos;
+    const ib = this.u8();
+    const major = ib >> 5;
+    const ai = ib & 0x1f;
+    switch (major) {
+      case 0:
+        return this.arg(ai, start);
+      case 1: {
+        const n = this.arg(ai, start);
+        return typeof n === "bigint" || n >= Number.MAX_SAFE_INTEGER ? -1n - BigInt(n) : -1 - n;
+      }
+      case 2: {
+        const n = this.length(ai, start);
+        const out = this.buf.slice(this.pos, this.pos + n);
+        this.pos += n;
+        return out;
+      }
+      case 3: {
+        const n = this.length(ai, start);
+        let s: string;
+        try {
+          s = utf8.decode(this.buf.subarray(this.pos, this.pos + n));
+        } catch {
+          return this.fail("invalid UTF-8 in text string", start);
+        }
+        this.pos += n;
+        return s;
+      }
+      case 4: {
+        const n = this.length(ai, start);
+        const out: CborValue[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.item(depth + 1);
+        return out;
+      }
+      case 5:
+        return this.map(this.length(ai, start), depth, start);
+      case 6: {
+        const tag = this.arg(ai, start);
+        if (tag === 55799) this.nonCanonical("self-describe tag inside an item", start);
+        const value = this.item(depth + 1);
+        return new CborTag(Number(tag), value);
+      }
+      default:
+        return this.simple(ai, start);
+    }
+  }
+
+  map(n: number, depth: number, start: number): CborValue {
+    const keys: CborValue[] = [];
+    const values: CborValue[] = [];
+    let prev: Uint8Array | null = null;
+    let allText = true;
+    for (let i = 0; i < n; i++) {
+      const keyStart = this.pos;
+      const key = this.item(depth + 1);
+      const keyBytes = this.buf.subarray(keyStart, this.pos);
+      if (prev !== null) {
+        const c = compareBytes(prev, keyBytes);
+        if (c === 0) this.nonCanonical("duplicate map key", keyStart);
+        if (c > 0) this.nonCanonical("map keys not in canonical order", keyStart);
+      }
+      prev = keyBytes;
+      if (typeof key !== "string") allText = false;
+      keys.push(key);
+      values.push(this.item(depth + 1));
+    }
+    if (!allText) return new Map(keys.map((k, i) => [k, values[i]!]));
+    const obj: CborObject = {};
+    for (let i = 0; i < n; i++) {
+      const k = keys[i] as string;
+      if (k === "__proto__") Object.defineProperty(obj, k, { value: values[i], enumerable: true, writable: true, configurable: true });
+      else obj[k] = values[i]!;
+    }
+    void start;
+    return obj;
+  }
+
+  simple(ai: number, start: number): CborValue {
+    const v = this.simpleRaw(ai, start);
+    // A float holding an integral value would re-encode as an integer in our data model.
+    if (typeof v === "number" && Number.isSafeInteger(v)) this.nonCanonical("integral value encoded as a float", start);
+    return v;
+  }
+
+  simpleRaw(ai: number, start: number): CborValue {
+    switch (ai) {
+      case 20:
+        return false;
+      case 21:
+        return true;
+      case 22:
+        return null;
+      case 25: {
+        this.need(2);
+        const v = halfToNumber(this.view.getUint16(this.pos));
+        this.pos += 2;
+        return v;
+      }
+      case 26: {
+        this.need(4);
+        const v = this.view.getFloat32(this.pos);
+        this.pos += 4;
+        if (isHalfExact(v)) this.nonCanonical("float not in shortest form", start);
+        return v;
+      }
+      case 27: {
+        this.need(8);
+        const v = this.view.getFloat64(this.pos);
+        this.pos += 8;
+        if (Math.fround(v) === v || Number.isNaN(v)) this.nonCanonical("float not in shortest form", start);
+        return v;
+      }
+      case 31:
+        return this.nonCanonical("break outside an indefinite item", start);
+      default:
+        return this.fail(`simple value ${ai} is not allowed`, start);
+    }
+  }
+}
+
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+function isHalfExact(v: number): boolean {
+  if (Number.isNaN(v) || !Number.isFinite(v) || v === 0) return true;
+  const a = Math.abs(v);
+  if (a > 65504 || a < 2 ** -24) return false;
+  const e = Math.floor(Math.log2(a));
+  const quantum = 2 ** (Math.max(e, -14) - 10);
+  return a / quantum === Math.round(a / quantum);
+}
+
+/** Decodes canonical CBOR (no prefix); throws `cbor.*` errors naming the byte offset. */
+export function decodeCanonical(bytes: Uint8Array): CborValue {
+  const r = new Reader(bytes);
+  const v = r.item(0);
+  if (r.pos !== bytes.length) throw new AirError("cbor.trailing_bytes", `${bytes.length - r.pos} trailing byte(s) after the item at byte ${r.pos}`, `@${r.pos}`);
+  return v;
+}
+
+/** Decodes the stored form: the 55799 prefix followed by one canonical item. */
+export function decodeStored(bytes: Uint8Array): CborValue {
+  if (bytes.length < 3 || bytes[0] !== SELF_DESCRIBE_PREFIX[0] || bytes[1] !== SELF_DESCRIBE_PREFIX[1] || bytes[2] !== SELF_DESCRIBE_PREFIX[2]) {
+    throw new AirError("cbor.missing_prefix", "stored CBOR must start with the self-describe tag d9d9f7", "@0");
+  }
+  return decodeCanonical(bytes.subarray(3));
+}

@@ -1,0 +1,245 @@
+/**
+ * @module Canonical CBOR encoder (RFC 8949 §4.2.1 core deterministic encoding).
+ * Shortest heads, definite lengths, map keys sorted by their encoded bytes, floats in
+ * their shortest exact form, no undefined. cbor-x cannot do this (see PACKAGES.md), so
+ * this small writer owns the bytes; the vectors in test/vectors pin them.
+ */
+import { AirError } from "../errors.js";
+import { CborTag, SELF_DESCRIBE_PREFIX, type CborValue, isCborObject } from "./value.js";
+
+const utf8 = new TextEncoder();
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** A growable byte buffer; one per top-level encode. */
+class Writer {
+  buf = new Uint8Array(256);
+  view = new DataView(this.buf.buffer);
+  len = 0;
+
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  /** Writes a major type with its argument in the shortest form. */
+  head(major: number, arg: number | bigint): void {
+    const m = major << 5;
+    if (typeof arg === "number") {
+      if (arg < 24) return this.byte(m | arg);
+      if (arg < 0x100) {
+        this.ensure(2);
+        this.buf[this.len++] = m | 24;
+        this.buf[this.len++] = arg;
+        return;
+      }
+      if (arg < 0x10000) {
+        this.ensure(3);
+        this.buf[this.len++] = m | 25;
+        this.view.setUint16(this.len, arg);
+        this.len += 2;
+        return;
+      }
+      if (arg < 0x100000000) {
+        this.ensure(5);
+        this.buf[this.len++] = m | 26;
+        this.view.setUint32(this.len, arg);
+        this.len += 4;
+        return;
+      }
+      arg = BigInt(arg);
+    }
+    if (arg < 0x100000000n) return this.head(major, Number(arg));
+    this.ensure(9);
+    this.buf[this.len++] = m | 27;
+    this.view.setBigUint64(this.len, arg);
+    this.len += 8;
+  }
+
+  text(s: string): void {
+    // Worst case 3 bytes per UTF-16 unit; write the body first, then move it after the head.
+    const max = s.length * 3;
+    this.ensure(max + 9);
+    const start = this.len;
+    const headRoom = max < 24 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
+    const { written } = utf8.encodeInto(s, this.buf.subarray(start + headRoom));
+    const need = written < 24 ? 1 : written < 0x100 ? 2 : written < 0x10000 ? 3 : 5;
+    if (need !== headRoom) this.buf.copyWithin(start + need, start + headRoom, start + headRoom + written);
+    this.head(3, written);
+    this.len = start + need + written;
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** Bytewise order of canonical encodings: the order of map keys and set elements. */
+export { compareBytes };
+
+function writeInteger(w: Writer, v: number | bigint, path: string): void {
+  if (typeof v === "bigint") {
+    if (v >= 0n) {
+      if (v > MAX_U64) throw new AirError("cbor.unsupported_value", `integer ${v} exceeds 64 bits`, path);
+      return w.head(0, v);
+    }
+    const n = -1n - v;
+    if (n > MAX_U64) throw new AirError("cbor.unsupported_value", `integer ${v} exceeds 64 bits`, path);
+    return w.head(1, n);
+  }
+  if (v >= 0) w.head(0, v);
+  else w.head(1, -1 - v);
+}
+
+/** Shortest IEEE 754 form that preserves the value exactly (RFC 8949 §4.2.2). */
+function writeFloat(w: Writer, v: number): void {
+  if (Number.isNaN(v)) {
+    w.bytes(Uint8Array.of(0xf9, 0x7e, 0x00));
+    return;
+  }
+  const half = toHalf(v);
+  if (half !== null) {
+    w.byte(0xf9);
+    w.byte(half >> 8);
+    w.byte(half & 0xff);
+    return;
+  }
+  if (Math.fround(v) === v) {
+    w.ensure(5);
+    w.buf[w.len++] = 0xfa;
+    w.view.setFloat32(w.len, v);
+    w.len += 4;
+    return;
+  }
+  w.ensure(9);
+  w.buf[w.len++] = 0xfb;
+  w.view.setFloat64(w.len, v);
+  w.len += 8;
+}
+
+/** The binary16 bits of `v` when it converts exactly, else null. */
+function toHalf(v: number): number | null {
+  if (Math.fround(v) !== v) return null;
+  const f32 = new DataView(new ArrayBuffer(4));
+  f32.setFloat32(0, v);
+  const bits = f32.getUint32(0);
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant >>> 13); // infinity
+  if (exp === 0 && mant === 0) return sign; // ±0
+  const e = exp - 127;
+  if (e >= -14 && e <= 15) {
+    if ((mant & 0x1fff) !== 0) return null;
+    return sign | ((e + 15) << 10) | (mant >>> 13);
+  }
+  if (e >= -24 && e < -14) {
+    // Subnormal half: the full significand (with hidden bit) must fit after the shift.
+    const full = mant | 0x800000;
+    const shift = 13 + (-14 - e);
+    if ((full & ((1 << shift) - 1)) !== 0) return null;
+    return sign | (full >>> shift);
+  }
+  return null;
+}
+
+function write(w: Writer, v: CborValue, path: string): void {
+  switch (typeof v) {
+    case "boolean":
+      return w.byte(v ? 0xf5 : 0xf4);
+    case "number":
+      if (Number.isSafeInteger(v)) return writeInteger(w, v, path);
+      if (Number.isInteger(v)) {
+        throw new AirError("cbor.unsupported_value", `integer ${v} is beyond 2^53: pass it as a bigint`, path);
+      }
+      return writeFloat(w, v);
+    case "bigint":
+      return writeInteger(w, v, path);
+    case "string":
+      return w.text(v);
+    case "object":
+      break;
+    default:
+      throw new AirError("cbor.unsupported_value", `cannot encode a value of type ${typeof v}`, path);
+  }
+  if (v === null) return w.byte(0xf6);
+  if (v instanceof Uint8Array) {
+    w.head(2, v.length);
+    return w.bytes(v);
+  }
+  if (Array.isArray(v)) {
+    w.head(4, v.length);
+    for (let i = 0; i < v.length; i++) write(w, v[i]!, `${path}[${i}]`);
+    return;
+  }
+  if (v instanceof CborTag) {
+    w.head(6, v.tag);
+    return write(w, v.value, `${path}<tag ${v.tag}>`);
+  }
+  if (v instanceof Map) return writeMap(w, [...v.entries()], path);
+  if (isCborObject(v)) {
+    const keys = Object.keys(v);
+    const entries: [CborValue, CborValue][] = [];
+    for (const k of keys) {
+      const val = v[k];
+      if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `${path}.${k}`);
+      entries.push([k, val]);
+    }
+    return writeMap(w, entries, path);
+  }
+  throw new AirError("cbor.unsupported_value", `cannot encode ${Object.prototype.toString.call(v)}`, path);
+}
+
+function writeMap(w: Writer, entries: [CborValue, CborValue][], path: string): void {
+  const encoded = entries.map(([k, val]) => ({ key: encodeCanonical(k), val, label: String(k) }));
+  encoded.sort((a, b) => compareBytes(a.key, b.key));
+  for (let i = 1; i < encoded.length; i++) {
+    if (compareBytes(encoded[i - 1]!.key, encoded[i]!.key) === 0) {
+      throw new AirError("cbor.unsupported_value", `duplicate map key ${encoded[i]!.label}`, path);
+    }
+  }
+  w.head(5, encoded.length);
+  for (const e of encoded) {
+    w.bytes(e.key);
+    write(w, e.val, `${path}.${e.label}`);
+  }
+}
+
+/** Canonical CBOR bytes of `v`, without the self-describe prefix. */
+export function encodeCanonical(v: CborValue): Uint8Array {
+  const w = new Writer();
+  write(w, v, "$");
+  return w.result();
+}
+
+/** Canonical CBOR bytes of `v` prefixed with tag 55799: the stored and hashed form. */
+export function encodeStored(v: CborValue): Uint8Array {
+  const w = new Writer();
+  w.bytes(SELF_DESCRIBE_PREFIX);
+  write(w, v, "$");
+  return w.result();
+}

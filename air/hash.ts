@@ -1,0 +1,57 @@
+/**
+ * @module Identities: `sha256:<hex>` over the stored form (55799 prefix + canonical CBOR).
+ * Defs hash their canonical node; a typed value hashes together with its schema hash so
+ * two schemas with the same shape never collide.
+ */
+import { createHash } from "node:crypto";
+import { AirError } from "./errors.js";
+import { encodeStored } from "./cbor/encode.js";
+import type { CborValue } from "./cbor/value.js";
+
+/** A content identity as text: `sha256:` and 64 lowercase hex digits. */
+export type HashText = `sha256:${string}`;
+
+export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/** Raw SHA-256 of some bytes. */
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return createHash("sha256").update(bytes).digest();
+}
+
+/** `sha256:<hex>` of some bytes. */
+export function hashBytes(bytes: Uint8Array): HashText {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** `sha256:<hex>` of a value's stored canonical form. */
+export function hashValue(v: CborValue): HashText {
+  return hashBytes(encodeStored(v));
+}
+
+/** Identity of a typed value: the canonical value bound to its schema hash. */
+export function hashTypedValue(schemaHash: HashText, value: CborValue): HashText {
+  return hashValue({ schema: hashToBytes(schemaHash), value });
+}
+
+/** The 32 raw bytes of a `sha256:<hex>` text. */
+export function hashToBytes(h: string, path = "$"): Uint8Array {
+  if (!HASH_PATTERN.test(h)) throw new AirError("air.type_mismatch", `"${h}" is not a sha256:<64 hex> hash`, path);
+  return Uint8Array.from(Buffer.from(h.slice(7), "hex"));
+}
+
+/** `sha256:<hex>` text of 32 raw bytes. */
+export function bytesToHash(b: Uint8Array): HashText {
+  if (b.length !== 32) throw new AirError("air.type_mismatch", `a hash has 32 bytes, got ${b.length}`);
+  return `sha256:${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+}
+
+/** Bytes of a hex string (even length, hex digits only). */
+export function fromHex(hex: string, path = "$"): Uint8Array {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new AirError("air.type_mismatch", "not a hex string", path);
+  return Uint8Array.from(Buffer.from(hex, "hex"));
+}

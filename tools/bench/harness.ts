@@ -1,0 +1,53 @@
+/**
+ * @module Benchmark harness: every figure is printed beside a baseline measured in the
+ * same run and the ratio between them, so a number never stands without its context.
+ */
+
+/** One measured rate. */
+export interface Rate {
+  label: string;
+  opsPerSec: number;
+}
+
+/** A benchmark's result: its figure, the same-run baseline and (derived) their ratio. */
+export interface BenchResult {
+  name: string;
+  figure: Rate;
+  baseline: Rate;
+  extra?: Record<string, string | number>;
+}
+
+/** A named benchmark that measures itself and its baseline. */
+export interface Bench {
+  name: string;
+  run(): Promise<BenchResult | BenchResult[]>;
+}
+
+/** Calls `fn` repeatedly (in batches of `batch` ops) for at least `minMs` and returns ops/s. */
+export async function measure(label: string, fn: () => unknown | Promise<unknown>, opts: { minMs?: number; batch?: number; warmup?: number } = {}): Promise<Rate> {
+  const minMs = opts.minMs ?? 1000;
+  const batch = opts.batch ?? 1;
+  for (let i = 0; i < (opts.warmup ?? 50); i++) await fn();
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < minMs) {
+    const r = fn();
+    if (r instanceof Promise) await r;
+    ops += batch;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  return { label, opsPerSec: (ops / elapsed) * 1000 };
+}
+
+/** Formats a rate as `123,456/s`. */
+export function fmtRate(r: number): string {
+  return `${Math.round(r).toLocaleString("en-US")}/s`;
+}
+
+/** Prints one result line: figure, baseline and ratio. */
+export function report(r: BenchResult): string {
+  const ratio = r.figure.opsPerSec / r.baseline.opsPerSec;
+  const extra = r.extra ? "  " + Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(" ") : "";
+  return `${r.name}\n  ${r.figure.label}: ${fmtRate(r.figure.opsPerSec)}  |  baseline ${r.baseline.label}: ${fmtRate(r.baseline.opsPerSec)}  |  ratio ${ratio.toFixed(3)}${extra}`;
+}

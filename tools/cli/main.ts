@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * @module The `wk` command line: thin wiring of command groups, each in its own file.
+ */
+import { Command, CommanderError } from "commander";
+import { registerAir } from "./commands/air.js";
+import { CliExit, EXIT, describeError } from "./io.js";
+
+const program = new Command("wk")
+  .description("worldkernel: event-sourced, replayable, signed agent worlds")
+  .exitOverride()
+  .showHelpAfterError();
+
+registerAir(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof CliExit) {
+    if (e.message) process.stderr.write(e.message + "\n");
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`error: ${describeError(e)}\n`);
+    process.exitCode = EXIT.check_failed;
+  }
+}
