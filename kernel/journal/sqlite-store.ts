@@ -1,0 +1,384 @@
+/**
+ * @module The SQLite `JournalStore`: one file per world (WAL; synchronous=FULL unless
+ * NORMAL is asked for), entries guarded by append-only triggers, perfect Merkle nodes
+ * written as they complete inside the append transaction, and a CAS for blobs. All work
+ * is synchronous underneath (better-sqlite3); the `*Sync` methods expose it directly to
+ * in-process callers and the async methods implement the port.
+ */
+import type Database from "better-sqlite3";
+import { bytesToHash, decodeStored, encodeStored, hashToBytes, sha256, type CborValue, type HashText } from "../../air/index.js";
+import { bytesEqual } from "../crypto/merkle-verify.js";
+import type { KeyPair } from "../crypto/keys.js";
+import { signCheckpoint, verifyCheckpointSignature, type StateProvider } from "./checkpoint.js";
+import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody } from "./entries.js";
+import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
+import { ErasedError, JournalError } from "./errors.js";
+import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
+import { createFile, openReadonly, openWritable, releaseWriterLock, takeWriterLock } from "./sqlite-open.js";
+import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
+
+/** Options for opening or creating a SQLite journal. */
+export interface SqliteJournalOptions {
+  /** Create a new file (refuses an existing one); otherwise the file must exist. */
+  create?: boolean;
+  /** Open without the writer lock; every write throws `journal.readonly`. */
+  readonly?: boolean;
+  /** FULL (default) fsyncs every commit; NORMAL is faster and may lose the last commits on power loss (never on a process crash). */
+  synchronous?: "FULL" | "NORMAL";
+  /** Write a signed checkpoint whenever the entry count crosses a multiple of `every`. */
+  autoCheckpoint?: { every: number; key: KeyPair; state: StateProvider };
+}
+
+type Row = { seq: number; kind: string; body: Buffer; prev_hash: Buffer; hash: Buffer };
+const PAGE = 256;
+
+/** A world's journal in one SQLite file. */
+export class SqliteJournalStore implements JournalStore {
+  readonly path: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private lock: Database.Database | undefined;
+  private readonly stmt: ReturnType<typeof prepare>;
+  private tree: MerkleFrontier;
+  private headHash: Uint8Array;
+  private worldKey: Uint8Array | undefined;
+  private closed = false;
+  private readonly auto: SqliteJournalOptions["autoCheckpoint"];
+  private readonly txAppend: (items: readonly AppendInput[]) => Appended[];
+
+  /** Opens (or with `create`, creates) the journal at `path`. */
+  static open(path: string, opts: SqliteJournalOptions = {}): SqliteJournalStore {
+    if (opts.readonly) return new SqliteJournalStore(path, openReadonly(path), undefined, opts);
+    const lock = takeWriterLock(path);
+    try {
+      const sync = opts.synchronous ?? "FULL";
+      const db = opts.create ? createFile(path, sync) : openWritable(path, sync);
+      return new SqliteJournalStore(path, db, lock, opts);
+    } catch (e) {
+      releaseWriterLock(lock);
+      throw e;
+    }
+  }
+
+  private constructor(path: string, db: Database.Database, lock: Database.Database | undefined, opts: SqliteJournalOptions) {
+    this.path = path;
+    this.db = db;
+    this.lock = lock;
+    this.readonly = lock === undefined;
+    this.auto = opts.autoCheckpoint;
+    if (this.auto !== undefined && !(Number.isSafeInteger(this.auto.every) && this.auto.every > 0)) throw new RangeError("autoCheckpoint.every must be a positive integer");
+    this.stmt = prepare(db);
+    const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
+    this.headHash = head?.hash ?? ZERO_HASH;
+    this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
+    this.txAppend = db.transaction((items: readonly AppendInput[]) => this.writeEntries(items));
+  }
+
+  // ---- appends ----------------------------------------------------------------------
+
+  /** Appends one entry synchronously (one transaction). */
+  appendSync(kind: EntryKind, body: CborValue): Appended {
+    return this.appendManySync([{ kind, body }])[0]!;
+  }
+
+  /** Appends entries in one transaction (one fsync); validates every body first. */
+  appendManySync(items: readonly AppendInput[]): Appended[] {
+    this.writable();
+    items.forEach((it, i) => parseEntryBody(it.kind, it.body, this.tree.size + i));
+    const saved = { tree: this.tree.clone(), head: this.headHash };
+    try {
+      return this.txAppend(items);
+    } catch (e) {
+      this.tree = saved.tree;
+      this.headHash = saved.head;
+      throw e;
+    }
+  }
+
+  /** Runs inside the transaction: chain, insert, grow the tree, maybe checkpoint. */
+  private writeEntries(items: readonly AppendInput[]): Appended[] {
+    const out: Appended[] = [];
+    const before = this.tree.size;
+    for (const it of items) out.push(this.writeOne(it.kind, it.body));
+    const every = this.auto?.every;
+    if (every !== undefined && Math.floor(before / every) !== Math.floor(this.tree.size / every)) this.writeAutoCheckpoint();
+    return out;
+  }
+
+  private writeOne(kind: EntryKind, value: CborValue): Appended {
+    const seq = this.tree.size;
+    if ((seq === 0) !== (kind === "genesis")) {
+      throw new JournalError("journal.bad_sequence", seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry", { seq, kind });
+    }
+    if (kind === "checkpoint") this.checkCheckpoint(value as CheckpointBody, seq);
+    const body = encodeStored(value);
+    const hash = entryHash(this.headHash, seq, kind, body);
+    this.stmt.insert.run(seq, kind, body, this.headHash, hash);
+    this.tree.append(entryLeafHash(hash), this.sink);
+    this.headHash = hash;
+    if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;
+    return { seq, kind, hash };
+  }
+
+  private readonly sink = (level: number, index: number, hash: Uint8Array): void => {
+    this.stmt.insertNode.run(level, index, hash);
+  };
+
+  /** A checkpoint must attest exactly the entries before it and carry the world key's signature. */
+  private checkCheckpoint(body: CheckpointBody, seq: number): void {
+    const fail = (what: string): never => {
+      throw new JournalError("journal.bad_body", `checkpoint ${what}`, { seq, kind: "checkpoint" });
+    };
+    if (body.tree_size !== seq) fail(`tree_size ${body.tree_size} must equal its seq ${seq}`);
+    if (!bytesEqual(body.head_hash, this.headHash)) fail("head_hash is not the hash of the previous entry");
+    if (!bytesEqual(body.root, this.tree.root())) fail("root is not the Merkle root of the entries before it");
+    if (!verifyCheckpointSignature(body, this.genesisKey())) fail("signature does not verify with the world key");
+  }
+
+  private writeAutoCheckpoint(): void {
+    const a = this.auto!;
+    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...a.state() }, a.key);
+    parseEntryBody("checkpoint", body, this.tree.size);
+    this.writeOne("checkpoint", body);
+  }
+
+  /** Signs and appends a checkpoint now over every entry so far. */
+  checkpointSync(key: KeyPair, state: StateProvider): Appended {
+    this.writable();
+    if (this.tree.size === 0) throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
+    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...state() }, key);
+    return this.appendSync("checkpoint", body);
+  }
+
+  private genesisKey(): Uint8Array {
+    if (this.worldKey === undefined) {
+      const g = this.getSync(0);
+      if (g === null) throw new JournalError("journal.bad_sequence", "journal has no genesis", { path: this.path });
+      this.worldKey = (decodeStored(g.body) as GenesisBody).world_public_key;
+    }
+    return this.worldKey;
+  }
+
+  // ---- reads ------------------------------------------------------------------------
+
+  /** The latest entry, or null when empty. */
+  headSync(): JournalHead | null {
+    this.open();
+    if (!this.readonly) return this.tree.size === 0 ? null : { seq: this.tree.size - 1, hash: this.headHash };
+    const h = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
+    return h === undefined ? null : { seq: h.seq, hash: h.hash };
+  }
+
+  /** Number of entries (= next seq). */
+  countSync(): number {
+    const h = this.headSync();
+    return h === null ? 0 : h.seq + 1;
+  }
+
+  /** The entry at `seq`, or null. */
+  getSync(seq: number): JournalEntry | null {
+    this.open();
+    const r = this.stmt.get.get(seq) as Row | undefined;
+    return r === undefined ? null : (r as JournalEntry);
+  }
+
+  /** Streams entries (inclusive range) with better-sqlite3's cursor; do not touch the store while iterating. */
+  *iterateSync(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): IterableIterator<JournalEntry> {
+    this.open();
+    yield* this.stmt.range.iterate(fromSeq, toSeq) as IterableIterator<JournalEntry>;
+  }
+
+  /** The most recent entry of a kind (scans backwards from the head). */
+  latestOfKind(kind: EntryKind): JournalEntry | null {
+    this.open();
+    return (this.stmt.latestOfKind.get(kind) as JournalEntry | undefined) ?? null;
+  }
+
+  // ---- Merkle -----------------------------------------------------------------------
+
+  private readonly reader: NodeReader = (level, index) => {
+    if (level === 0) {
+      const r = this.stmt.hashAt.get(index) as { hash: Buffer } | undefined;
+      if (r === undefined) throw new JournalError("journal.corrupt", "missing entry for a Merkle leaf", { path: this.path, seq: index });
+      return entryLeafHash(r.hash);
+    }
+    const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
+    if (r === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path: this.path });
+    return r.hash;
+  };
+
+  private checkSize(size: number, what: string): void {
+    const n = this.countSync();
+    if (!Number.isSafeInteger(size) || size < 0 || size > n) throw new JournalError("journal.out_of_range", `${what} ${size} is outside 0..${n}`, { path: this.path });
+  }
+
+  /** Merkle root over the first `size` entries. */
+  rootSync(size = this.countSync()): Uint8Array {
+    this.checkSize(size, "tree size");
+    return !this.readonly && size === this.tree.size ? this.tree.root() : rootAt(this.reader, size);
+  }
+
+  /** Inclusion proof of entry `index` in the tree of `size`. */
+  inclusionProofSync(index: number, size = this.countSync()): Uint8Array[] {
+    this.checkSize(size, "tree size");
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new JournalError("journal.out_of_range", `leaf ${index} is outside a tree of ${size}`, { path: this.path });
+    return inclusionPath(this.reader, index, size);
+  }
+
+  /** Consistency proof between two tree sizes. */
+  consistencyProofSync(oldSize: number, newSize = this.countSync()): Uint8Array[] {
+    this.checkSize(newSize, "tree size");
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new JournalError("journal.out_of_range", `old size ${oldSize} is outside 0..${newSize}`, { path: this.path });
+    return consistencyPath(this.reader, oldSize, newSize);
+  }
+
+  // ---- blobs ------------------------------------------------------------------------
+
+  /** Stores bytes under their sha256; storing again is a no-op. */
+  putBlobSync(bytes: Uint8Array): HashText {
+    this.writable();
+    const digest = sha256(bytes);
+    this.stmt.putBlob.run(digest, bytes);
+    return bytesToHash(digest);
+  }
+
+  /** The bytes of a blob; ErasedError (`journal.blob_erased`) after an erasure. */
+  getBlobSync(hash: HashText): Uint8Array {
+    this.open();
+    const key = hashToBytes(hash);
+    const r = this.stmt.getBlob.get(key) as { bytes: Buffer } | undefined;
+    if (r !== undefined) return r.bytes;
+    const erased = this.stmt.getErasure.get(key) as { seq: number } | undefined;
+    if (erased !== undefined) throw new ErasedError(hash, erased.seq);
+    throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
+  }
+
+  /** True when the blob's bytes are present. */
+  hasBlobSync(hash: HashText): boolean {
+    this.open();
+    return this.stmt.hasBlob.get(hashToBytes(hash)) !== undefined;
+  }
+
+  /** Deletes a blob's bytes (pages zeroed, WAL truncated) and journals the erasure, atomically. */
+  eraseSync(hash: HashText, reason: string): Appended {
+    this.writable();
+    const key = hashToBytes(hash);
+    const body = { blob_hash: hash, reason };
+    parseEntryBody("erasure", body, this.tree.size);
+    const saved = { tree: this.tree.clone(), head: this.headHash };
+    let appended: Appended;
+    try {
+      appended = this.db.transaction(() => {
+        if (this.stmt.deleteBlob.run(key).changes === 0) this.getBlobSync(hash); // throws erased / not found
+        const [a] = this.writeEntries([{ kind: "erasure", body }]);
+        this.stmt.putErasure.run(key, a!.seq);
+        return a!;
+      })();
+    } catch (e) {
+      this.tree = saved.tree;
+      this.headHash = saved.head;
+      throw e;
+    }
+    // Old page images of the blob may still sit in the WAL; fold it back and truncate it.
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    return appended;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------
+
+  /** Closes the file and releases the writer lock. */
+  closeSync(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+    if (this.lock !== undefined) releaseWriterLock(this.lock);
+    this.lock = undefined;
+  }
+
+  private open(): void {
+    if (this.closed) throw new JournalError("journal.closed", "journal is closed", { path: this.path });
+  }
+
+  private writable(): void {
+    this.open();
+    if (this.readonly) throw new JournalError("journal.readonly", "journal is open read-only", { path: this.path });
+  }
+
+  // ---- the JournalStore port --------------------------------------------------------
+
+  async append(kind: EntryKind, body: CborValue): Promise<Appended> {
+    return this.appendSync(kind, body);
+  }
+  async appendMany(items: readonly AppendInput[]): Promise<Appended[]> {
+    return this.appendManySync(items);
+  }
+  async head(): Promise<JournalHead | null> {
+    return this.headSync();
+  }
+  async count(): Promise<number> {
+    return this.countSync();
+  }
+  async get(seq: number): Promise<JournalEntry | null> {
+    return this.getSync(seq);
+  }
+  /** Pages through the range (constant memory) so callers may await other store calls between entries. */
+  async *iterate(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): AsyncIterable<JournalEntry> {
+    let next = fromSeq;
+    for (;;) {
+      this.open();
+      const rows = this.stmt.page.all(next, toSeq, PAGE) as JournalEntry[];
+      for (const r of rows) yield r;
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+  async putBlob(bytes: Uint8Array): Promise<HashText> {
+    return this.putBlobSync(bytes);
+  }
+  async getBlob(hash: HashText): Promise<Uint8Array> {
+    return this.getBlobSync(hash);
+  }
+  async hasBlob(hash: HashText): Promise<boolean> {
+    return this.hasBlobSync(hash);
+  }
+  async erase(hash: HashText, reason: string): Promise<Appended> {
+    return this.eraseSync(hash, reason);
+  }
+  async root(size?: number): Promise<Uint8Array> {
+    return this.rootSync(size);
+  }
+  async inclusionProof(index: number, size?: number): Promise<Uint8Array[]> {
+    return this.inclusionProofSync(index, size);
+  }
+  async consistencyProof(oldSize: number, newSize?: number): Promise<Uint8Array[]> {
+    return this.consistencyProofSync(oldSize, newSize);
+  }
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+}
+
+/** Every statement the store runs, prepared once per connection (write statements only when writable). */
+function prepare(db: Database.Database) {
+  const cols = "seq, kind, body, prev_hash, hash";
+  const ro = (sql: string): Database.Statement => db.prepare(sql);
+  // A read-only store refuses writes before reaching a write statement (see `writable`).
+  const rw = (sql: string): Database.Statement => (db.readonly ? (undefined as unknown as Database.Statement) : db.prepare(sql));
+  return {
+    head: ro("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"),
+    get: ro(`SELECT ${cols} FROM entries WHERE seq = ?`),
+    hashAt: ro("SELECT hash FROM entries WHERE seq = ?"),
+    range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
+    page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
+    latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
+    node: ro("SELECT hash FROM merkle WHERE level = ? AND idx = ?"),
+    getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
+    hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
+    getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),
+    insert: rw("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)"),
+    insertNode: rw("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)"),
+    putBlob: rw("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)"),
+    deleteBlob: rw("DELETE FROM blobs WHERE hash = ?"),
+    putErasure: rw("INSERT OR REPLACE INTO erasures (hash, seq) VALUES (?, ?)"),
+  };
+}
