@@ -1,0 +1,63 @@
+/**
+ * @module Turns core module bytes into a metered, compiled `WebAssembly.Module`, cached
+ * in-process by content hash and limits so a module is rewritten and compiled once.
+ */
+import { hashBytes } from "../../air/index.js";
+import { ModuleLoadError } from "./errors.js";
+import { MeteringLimitError, meter, type Metered } from "./fuel.js";
+import { WasmFormatError } from "./wasm-bytes.js";
+
+/** A metered and compiled core module plus what the rewrite reported. */
+export interface PreparedCore {
+  module: WebAssembly.Module;
+  metered: Omit<Metered, "wasm">;
+}
+
+const cache = new Map<string, PreparedCore>();
+const MAX_CACHED = 256;
+
+/** Validates, meters and compiles `wasm`; `wasmHash` (checked) keys the cache. */
+export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, limits: { memoryPages: number; fuelPerStep: number }): PreparedCore {
+  const cacheKey = `${wasmHash}|${limits.memoryPages}|${limits.fuelPerStep}`;
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
+  // A wrong hash would poison the cache for the module that really has it.
+  const actual = hashBytes(wasm);
+  if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
+  if (!WebAssembly.validate(wasm)) {
+    let detail = "not a valid WebAssembly module";
+    try {
+      new WebAssembly.Module(wasm);
+    } catch (e) {
+      detail = (e as Error).message;
+    }
+    throw new ModuleLoadError("module.invalid_wasm", name, detail);
+  }
+  let metered: Metered;
+  try {
+    // Start functions run at instantiation with one step's worth of fuel.
+    metered = meter(wasm, { memoryPages: limits.memoryPages, initialFuel: BigInt(limits.fuelPerStep) });
+  } catch (e) {
+    if (e instanceof MeteringLimitError) throw new ModuleLoadError("module.limits_exceeded", name, e.message);
+    if (e instanceof WasmFormatError) throw new ModuleLoadError("module.unsupported_feature", name, `cannot meter: ${e.message}`, { cause: e });
+    throw e;
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(metered.wasm);
+  } catch (e) {
+    // The input validated, so this is a bug in the rewriter: say so instead of blaming the module.
+    throw new ModuleLoadError("module.unsupported_feature", name, `metering produced invalid code: ${(e as Error).message}`, { cause: e });
+  }
+  const { wasm: _bytes, ...info } = metered;
+  const prepared = { module, metered: info };
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(cacheKey, prepared);
+  return prepared;
+}
+
+/** Throws `module.missing_export` unless `module` exports function `entry`. */
+export function requireExport(name: string, module: WebAssembly.Module, entry: string): void {
+  const found = WebAssembly.Module.exports(module).some((e) => e.name === entry && e.kind === "function");
+  if (!found) throw new ModuleLoadError("module.missing_export", name, `does not export function "${entry}"`, { exportName: entry });
+}

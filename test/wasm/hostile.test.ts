@@ -1,0 +1,93 @@
+/**
+ * @module Hostile modules against the Extism runtime: every attack ends as a typed
+ * failure (a `CallResult` or a load-time `ModuleLinkError`), never a hang or a crash,
+ * and the runtime stays usable for the next, well-behaved call.
+ */
+import { describe, expect, it } from "vitest";
+import { extismRuntime } from "../../kernel/wasm/extism-runtime.js";
+import type { CallResult, LoadedModule } from "../../kernel/wasm/runtime.js";
+import { spec } from "./wat.js";
+
+const INPUT = new Uint8Array(64).map((_, i) => i);
+
+async function load(name: string, limits = {}): Promise<LoadedModule> {
+  return extismRuntime.load(spec(name, { limits }));
+}
+
+function failure(r: CallResult): string {
+  return r.ok ? "ok" : r.error.code;
+}
+
+/** After a failure, the same module fails the same way and a good module still works. */
+async function stillUsable(m: LoadedModule, code: string): Promise<void> {
+  expect(failure(await m.call(INPUT))).toBe(code);
+  const good = await load("echo");
+  const r = await good.call(INPUT);
+  expect(r.ok && Array.from(r.output)).toEqual(Array.from(INPUT));
+}
+
+async function loadError(name: string): Promise<{ code: string; importName?: string; capability?: string; exportName?: string }> {
+  try {
+    await extismRuntime.load(spec(name));
+  } catch (e) {
+    return e as { code: string };
+  }
+  throw new Error(`${name} loaded`);
+}
+
+describe("hostile Extism modules", () => {
+  it("an infinite loop ends as module.out_of_fuel within the budget", async () => {
+    const m = await load("spin", { fuelPerStep: 50_000 });
+    const r = await m.call(INPUT);
+    expect(failure(r)).toBe("module.out_of_fuel");
+    expect(r.fuelUsed).toBe(50_000);
+    await stillUsable(m, "module.out_of_fuel");
+  });
+
+  it("a memory.grow bomb stops at the ceiling as module.out_of_memory", async () => {
+    const m = await load("membomb", { memoryPages: 8 });
+    const r = await m.call(INPUT);
+    expect(failure(r)).toBe("module.out_of_memory");
+    expect(r.ok ? "" : r.error.message).toContain("8 pages");
+    await stillUsable(m, "module.out_of_memory");
+  });
+
+  it("a host-side alloc bomb stops at the ceiling as module.out_of_memory", async () => {
+    const m = await load("hostbomb", { memoryPages: 64 });
+    expect(failure(await m.call(INPUT))).toBe("module.out_of_memory");
+    await stillUsable(m, "module.out_of_memory");
+  });
+
+  it("unreachable is module.trap", async () => {
+    const m = await load("trap");
+    const r = await m.call(INPUT);
+    expect(failure(r)).toBe("module.trap");
+    expect(r.ok ? "" : r.error.message).toMatch(/unreachable/);
+    await stillUsable(m, "module.trap");
+  });
+
+  it("an output above maxOutputBytes is module.output_too_large", async () => {
+    const m = await load("bigout", { memoryPages: 32, maxOutputBytes: 65536 });
+    expect(failure(await m.call(INPUT))).toBe("module.output_too_large");
+    await stillUsable(m, "module.output_too_large");
+  });
+
+  it("returning without output is module.no_output", async () => {
+    const m = await load("nooutput");
+    await stillUsable(m, "module.no_output");
+  });
+
+  it("an ungranted host call fails to link, naming the import and the capability", async () => {
+    const e = await loadError("blob");
+    expect(e).toMatchObject({ code: "module.link_error", importName: "extism:host/user.blob_get", capability: "blob" });
+  });
+
+  it("WASI clock and random imports fail to link with capability none", async () => {
+    expect(await loadError("clock")).toMatchObject({ code: "module.link_error", importName: "wasi_snapshot_preview1.clock_time_get", capability: "none" });
+    expect(await loadError("random")).toMatchObject({ code: "module.link_error", importName: "wasi_snapshot_preview1.random_get", capability: "none" });
+  });
+
+  it("Extism's http_request is never linked", async () => {
+    expect(await loadError("http")).toMatchObject({ code: "module.link_error", importName: "extism:host/env.http_request", capability: "none" });
+  });
+});
