@@ -11,3 +11,24 @@ export { sha256, hashBytes, hashValue, hashTypedValue, hashToBytes, bytesToHash,
 export type { HashText } from "./hash.js";
 export { AirError, jsonPath } from "./errors.js";
 export type { AirErrorCode, AirIssue } from "./errors.js";
+export { parseJsonLossless, jsonToCbor } from "./json.js";
+export { parseDef, hashDef, hashDefJson, defToCbor, stripComments, zodIssues } from "./defs.js";
+export type { DefParse } from "./defs.js";
+export { buildCatalog, buildCatalogOrThrow, keyFieldType } from "./loader.js";
+export type { AirCatalog, LoadResult, SchemaEntry, ResolvedGrant, Entry } from "./loader.js";
+export { expandType, schemaHash } from "./values/types.js";
+export type { SchemaResolver } from "./values/types.js";
+export { canonicalizeJson, sortedSet } from "./values/canonicalize.js";
+export { conformCbor, toSugarJson } from "./values/conform.js";
+export { TypeExprSchema, NameSchema, HashTextSchema, DefKindSchema, PRIMITIVES } from "./schemas/common.js";
+export type { TypeExpr, DefKind } from "./schemas/common.js";
+export {
+  DefSchemaSchema, DefModuleSchema, DefEffectSchema, DefCapSchema, DefPolicySchema, DefSecretSchema, ManifestSchema,
+  CapGrantSchema, PolicyRuleSchema, PolicyMatchSchema, DEF_SCHEMAS,
+} from "./schemas/defs.js";
+export type {
+  DefSchema, DefModule, DefEffect, DefCap, DefPolicy, DefSecret, Manifest, CapGrant, PolicyRule, PolicyMatch, Subscription, ModuleLimits, Def, AnyDef,
+} from "./schemas/defs.js";
+export { PatchDocumentSchema, PatchOpSchema } from "./schemas/patch.js";
+export type { PatchDocument, PatchOp } from "./schemas/patch.js";
+export { airJsonSchema } from "./json-schema.js";

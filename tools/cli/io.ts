@@ -38,7 +38,7 @@ export function jsonReplacer(_k: string, v: unknown): unknown {
 /** Renders any thrown value as `code: message` for the terminal. */
 export function describeError(e: unknown): string {
   if (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "string") {
-    return `${(e as { code: string }).code}: ${(e as Error).message}`;
+    return `${(e as { code: string }).code}: ${(e as unknown as Error).message}`;
   }
   return e instanceof Error ? e.message : String(e);
 }

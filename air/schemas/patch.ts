@@ -1,0 +1,42 @@
+/**
+ * @module The AIR patch document: the only way a world's definitions change
+ * (propose → shadow-run → approve → apply). Shape follows AgentOS AIR v1 `patch.schema.json`.
+ */
+import { z } from "zod";
+import { DefKindSchema, HashTextSchema, IdentSchema, NameSchema } from "./common.js";
+import { CapGrantSchema, SubscriptionSchema } from "./defs.js";
+
+const nodeJson = z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, "a def node cannot be empty");
+
+export const PatchOpSchema = z.union([
+  z.strictObject({ add_def: z.strictObject({ kind: DefKindSchema, node: nodeJson }) }),
+  z.strictObject({ replace_def: z.strictObject({ kind: DefKindSchema, name: NameSchema, new_node: nodeJson, pre_hash: HashTextSchema }) }),
+  z.strictObject({ remove_def: z.strictObject({ kind: DefKindSchema, name: NameSchema, pre_hash: HashTextSchema }) }),
+  z.strictObject({
+    set_manifest_refs: z
+      .strictObject({
+        add: z.array(z.strictObject({ kind: DefKindSchema, name: NameSchema, hash: HashTextSchema })).optional(),
+        remove: z.array(z.strictObject({ kind: DefKindSchema, name: NameSchema })).optional(),
+      })
+      .refine((o) => o.add !== undefined || o.remove !== undefined, "set_manifest_refs needs add or remove"),
+  }),
+  z.strictObject({ set_defaults: z.strictObject({ policy: NameSchema.nullable().optional(), cap_grants: z.array(CapGrantSchema).optional() }) }),
+  z.strictObject({ set_routing_events: z.strictObject({ pre_hash: HashTextSchema, subscriptions: z.array(SubscriptionSchema) }) }),
+  z.strictObject({
+    set_routing_inboxes: z.strictObject({ pre_hash: HashTextSchema, inboxes: z.array(z.strictObject({ source: z.string(), workflow: NameSchema })) }),
+  }),
+  z.strictObject({
+    set_module_bindings: z.strictObject({ pre_hash: HashTextSchema, bindings: z.record(NameSchema, z.strictObject({ slots: z.record(IdentSchema, IdentSchema) })) }),
+  }),
+  z.strictObject({ set_secrets: z.strictObject({ pre_hash: HashTextSchema, secrets: z.array(z.strictObject({ name: NameSchema, hash: HashTextSchema })) }) }),
+]);
+
+export const PatchDocumentSchema = z.strictObject({
+  version: z.literal("1").default("1"),
+  base_manifest_hash: HashTextSchema,
+  patches: z.array(PatchOpSchema).min(1),
+  description: z.string().optional(),
+});
+
+export type PatchOp = z.infer<typeof PatchOpSchema>;
+export type PatchDocument = z.infer<typeof PatchDocumentSchema>;

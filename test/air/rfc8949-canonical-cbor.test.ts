@@ -1,0 +1,125 @@
+/**
+ * @module RFC 8949 §4.2 deterministic encoding: golden vectors (cross-checked against
+ * cborg's independent RFC 8949 encoder), strict decoding of non-canonical input, and
+ * property tests for round trips and key-order independence.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
+import {
+  decodeCanonical, decodeStored, encodeCanonical, encodeStored, fromHex, hashValue, jsonToCbor, parseJsonLossless, toHex, type CborValue,
+} from "../../air/index.js";
+
+interface Vector { label: string; json: unknown; cbor_hex: string; hash: string }
+const vectors = parseJsonLossless(readFileSync(new URL("../vectors/canonical-cbor.json", import.meta.url), "utf8")) as Vector[];
+
+describe("golden vectors", () => {
+  it("has the DESIGN §3 empty-map vector", () => {
+    const v = vectors.find((x) => x.label === "empty map")!;
+    expect(v.cbor_hex).toBe("d9d9f7a0");
+    expect(v.hash).toBe("sha256:75bd49cb964988d6fd2c058f51230c3dc2a254753751fbe0f313b4b1e0681b69");
+  });
+
+  for (const v of vectors) {
+    it(`encodes ${v.label}`, () => {
+      const value = jsonToCbor(v.json);
+      expect(toHex(encodeStored(value))).toBe(v.cbor_hex);
+      expect(hashValue(value)).toBe(v.hash);
+      // An independent RFC 8949 encoder agrees byte for byte.
+      expect(toHex(cborgEncode(value, rfc8949EncodeOptions))).toBe(v.cbor_hex.slice(6));
+      // Strict decoding then re-encoding is the identity on canonical bytes.
+      const bytes = fromHex(v.cbor_hex);
+      expect(toHex(encodeStored(decodeStored(bytes)))).toBe(v.cbor_hex);
+    });
+  }
+});
+
+describe("strict decoder rejects non-canonical input", () => {
+  const cases: [string, string, string][] = [
+    ["unsorted map keys", "a2616202616101", "cbor.non_canonical"],
+    ["duplicate map keys", "a2616101616102", "cbor.non_canonical"],
+    ["longer key before shorter key", "a262616101616202", "cbor.non_canonical"],
+    ["integer head too long (24 in two bytes)", "190018", "cbor.non_canonical"],
+    ["small integer in one-byte head", "1817", "cbor.non_canonical"],
+    ["eight-byte head for a four-byte value", "1b00000000ffffffff", "cbor.non_canonical"],
+    ["indefinite-length array", "9f01ff", "cbor.non_canonical"],
+    ["indefinite-length text", "7f6161ff", "cbor.non_canonical"],
+    ["undefined", "f7", "cbor.malformed"],
+    ["simple value 16", "f0", "cbor.malformed"],
+    ["float that fits in half precision written as double", "fb3ff8000000000000", "cbor.non_canonical"],
+    ["integral value as a float", "f93c00", "cbor.non_canonical"],
+    ["invalid UTF-8", "62c328", "cbor.malformed"],
+    ["truncated text", "6561626364", "cbor.malformed"],
+    ["length beyond input", "5bffffffffffffffff", "cbor.malformed"],
+    ["trailing bytes", "0000", "cbor.trailing_bytes"],
+    ["nested self-describe tag", "d9d9f700", "cbor.non_canonical"],
+  ];
+  for (const [label, hex, code] of cases) {
+    it(label, () => {
+      let err: unknown;
+      try {
+        decodeCanonical(fromHex(hex));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code });
+      expect((err as Error).message).toMatch(/at byte \d+/);
+    });
+  }
+  it("requires the 55799 prefix on stored bytes", () => {
+    expect(() => decodeStored(fromHex("a0"))).toThrow(expect.objectContaining({ code: "cbor.missing_prefix" }));
+  });
+  it("refuses to encode undefined, functions and unsafe integers", () => {
+    expect(() => encodeCanonical({ a: undefined } as unknown as CborValue)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
+    expect(() => encodeCanonical(2 ** 60)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
+    expect(() => encodeCanonical(2n ** 64n)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
+  });
+  it("survives deep nesting without a stack overflow", () => {
+    const deep = new Uint8Array(100_000).fill(0x81);
+    expect(() => decodeCanonical(deep)).toThrow(expect.objectContaining({ code: "cbor.malformed" }));
+  });
+});
+
+const jsonValue: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small" },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }).filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)),
+    fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)),
+    fc.string({ unit: "grapheme" }),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.array(tie("v"), { maxLength: 5 }),
+    fc.dictionary(fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => k !== "__proto__"), tie("v"), { maxKeys: 5 }),
+  ),
+})).v;
+
+describe("properties", () => {
+  it("decode(encode(x)) = x", () => {
+    fc.assert(fc.property(jsonValue, (x) => {
+      expect(decodeCanonical(encodeCanonical(x))).toEqual(x);
+    }), { numRuns: 500 });
+  });
+  it("re-encoding canonical bytes is the identity", () => {
+    fc.assert(fc.property(jsonValue, (x) => {
+      const b = encodeStored(x);
+      expect(toHex(encodeStored(decodeStored(b)))).toBe(toHex(b));
+    }), { numRuns: 500 });
+  });
+  it("permuting object keys never changes the hash", () => {
+    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== "__proto__"), jsonValue, { maxKeys: 8 }), fc.integer(), (obj, seed) => {
+      const keys = Object.keys(obj);
+      const shuffled: Record<string, CborValue> = {};
+      const order = [...keys].sort((a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7) || (a < b ? 1 : -1));
+      for (const k of order) shuffled[k] = obj[k]!;
+      expect(hashValue(shuffled)).toBe(hashValue(obj));
+    }), { numRuns: 300 });
+  });
+  it("agrees with cborg's RFC 8949 encoder on random values", () => {
+    fc.assert(fc.property(jsonValue, (x) => {
+      expect(toHex(encodeCanonical(x))).toBe(toHex(cborgEncode(x, rfc8949EncodeOptions)));
+    }), { numRuns: 300 });
+  });
+});

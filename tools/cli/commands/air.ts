@@ -1,0 +1,51 @@
+/**
+ * @module `wk air check|hash|schema`: validate an AIR folder (every problem with its file
+ * and JSON path), print the identity of a JSON file or def, print the AIR JSON Schema.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { airJsonSchema, hashDefJson, hashValue, jsonToCbor, parseJsonLossless } from "../../../air/index.js";
+import { loadAirDir } from "../../../kernel/air-dir.js";
+import { CliExit, EXIT, printJson } from "../io.js";
+
+/** Registers the `air` command group. */
+export function registerAir(program: Command): void {
+  const air = program.command("air").description("AIR definitions: check, hash, JSON Schema");
+
+  air
+    .command("check <air-dir>")
+    .description("load and resolve an AIR folder; report every problem with its JSON path")
+    .option("--json", "machine-readable report")
+    .action((dir: string, opts: { json?: boolean }) => {
+      const r = loadAirDir(dir);
+      if (opts.json) {
+        printJson(r.ok ? { ok: true, manifest_hash: r.catalog.manifestHash, defs: r.catalog.sources.length } : { ok: false, issues: r.issues });
+      } else if (r.ok) {
+        process.stdout.write(`ok: ${r.catalog.sources.length} defs, manifest ${r.catalog.manifestHash}\n`);
+      } else {
+        for (const i of r.issues) process.stdout.write(`${i.file ?? "-"}: ${i.path}: ${i.code}: ${i.message}\n`);
+        process.stdout.write(`${r.issues.length} problem(s)\n`);
+      }
+      if (!r.ok) throw new CliExit(EXIT.check_failed, "");
+    });
+
+  air
+    .command("hash <file>")
+    .description("sha256 of the canonical CBOR of a JSON file (with --def: of the AIR def it holds)")
+    .option("--def", "load the file as an AIR def (either lens) and hash its canonical form")
+    .action((file: string, opts: { def?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new CliExit(EXIT.check_failed, `cannot read ${file}: ${(e as Error).message}`);
+      }
+      const value = parseJsonLossless(text, file);
+      process.stdout.write((opts.def ? hashDefJson(value) : hashValue(jsonToCbor(value))) + "\n");
+    });
+
+  air
+    .command("schema")
+    .description("print the JSON Schema for AIR files (for editor completion)")
+    .action(() => printJson(airJsonSchema()));
+}
