@@ -1,0 +1,23 @@
+/**
+ * @module Public surface of the journal: the store port and its SQLite implementation,
+ * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
+ */
+export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
+export { SqliteJournalStore } from "./sqlite-store.js";
+export type { SqliteJournalOptions } from "./sqlite-store.js";
+export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, isEntryKind, checkEntryBody, parseEntryBody } from "./entries.js";
+export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, BodyIssue } from "./entries.js";
+export { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
+export { MerkleFrontier, rootAt, inclusionPath, consistencyPath, subtreeHash } from "./merkle.js";
+export type { NodeReader, NodeSink } from "./merkle.js";
+export { appendCheckpoint, checkpointPayload, signCheckpoint, verifyCheckpointSignature, ZERO_STATE_ROOT } from "./checkpoint.js";
+export type { StateRefs, StateProvider, CheckpointFields } from "./checkpoint.js";
+export { AnchorSchema, anchorCheckpoint, exportAnchor, parseAnchor, readAnchorFile, verifyAnchorSignature } from "./anchor.js";
+export type { Anchor } from "./anchor.js";
+export { verifyJournal, registerEntryCheck } from "./verify.js";
+export type { VerifyResult, VerifyFault, VerifyOptions, EntryCheck, EntryCheckContext, DecodedEntry } from "./verify.js";
+export { worldPaths, stateFromJournal } from "./world-dir.js";
+export type { WorldPaths } from "./world-dir.js";
+export { JournalError, ErasedError, isJournalError } from "./errors.js";
+export type { JournalErrorCode, JournalErrorFields } from "./errors.js";
+export { JOURNAL_MARKER, STORAGE_VERSION } from "./sqlite-open.js";

@@ -1,0 +1,6 @@
+import { join } from "node:path";
+import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
+import { runJournalSuite } from "./journal.case.js";
+import { tempDir } from "./helpers.js";
+
+runJournalSuite({ create: () => SqliteJournalStore.open(join(tempDir().dir, "journal.db"), { create: true }) });

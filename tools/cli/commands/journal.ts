@@ -1,0 +1,192 @@
+/**
+ * @module `wk verify | checkpoint | anchor | erase | log | keys new`: the journal's
+ * command group. A world is a directory (journal.db, keys/, config.json); the state root a
+ * checkpoint attests comes from a provider the kernel can swap in via `registerJournal`.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { decodeStored, toHex, type CborValue } from "../../../air/index.js";
+import { generateKeyPair, loadKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
+import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
+import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
+import { isEntryKind } from "../../../kernel/journal/entries.js";
+import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
+import { verifyJournal, type VerifyResult } from "../../../kernel/journal/verify.js";
+import { stateFromJournal, worldPaths } from "../../../kernel/journal/world-dir.js";
+import { CliExit, EXIT, jsonReplacer, printJson, worldDir } from "../io.js";
+
+/** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
+export type CliStateProvider = (store: SqliteJournalStore, dir: string) => StateRefs;
+
+/** Options the lead can pass when wiring the group. */
+export interface JournalCliOptions {
+  stateProvider?: CliStateProvider;
+}
+
+/** A journal entry as JSON: body decoded, bytes as hex, big integers as text. */
+export function entryToJson(e: { seq: number; kind: string; body: Uint8Array; prev_hash: Uint8Array; hash: Uint8Array }): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(JSON.stringify(decodeStored(e.body), jsonReplacer)) as unknown;
+  } catch (err) {
+    body = { undecodable: toHex(e.body), error: (err as Error).message };
+  }
+  return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body };
+}
+
+function parseSeq(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+function printVerify(r: VerifyResult, json: boolean, anchor: Anchor | undefined): void {
+  if (json) return printJson(r);
+  if (r.ok) {
+    process.stdout.write(`ok: ${r.entries} entries, ${r.checkpoints} checkpoints${anchor ? `, anchor at tree size ${anchor.tree_size} holds` : ""}\n`);
+  } else {
+    process.stdout.write(`FAILED at seq ${r.first_bad_seq}: ${r.fault}: ${r.message}\n(${r.entries} entries verified before it, ${r.checkpoints} checkpoints)\n`);
+  }
+}
+
+/** Registers the journal commands on `program`. */
+export function registerJournal(program: Command, options: JournalCliOptions = {}): void {
+  const stateOf: CliStateProvider = options.stateProvider ?? ((store) => stateFromJournal(store));
+
+  program
+    .command("verify")
+    .description("recompute the hash chain, Merkle tree and every signature; name the first bad seq")
+    .option("--world <dir>", "world directory", undefined)
+    .option("--anchor <file>", "also hold the journal to an exported anchor")
+    .option("--json", "machine-readable result")
+    .action(async (opts: { world?: string; anchor?: string; json?: boolean }) => {
+      const paths = worldPaths(worldDir(opts.world));
+      const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
+      const bar = process.stdout.isTTY && !opts.json ? new cliProgress.SingleBar({ format: "verify [{bar}] {value}/{total} entries", clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const r = await verifyJournal(paths.journal, {
+        ...(anchor === undefined ? {} : { anchor }),
+        onProgress: (done, total) => {
+          if (bar === undefined) return;
+          if (!started) bar.start(total, 0);
+          started = true;
+          bar.update(done);
+        },
+      });
+      if (started) bar?.stop();
+      printVerify(r, opts.json === true, anchor);
+      if (!r.ok) throw new CliExit(EXIT.check_failed, "");
+    });
+
+  program
+    .command("checkpoint")
+    .description("sign a checkpoint over every entry now, with the world key; prints it")
+    .option("--world <dir>", "world directory")
+    .option("--anchor-out <file>", "also write the new checkpoint as an anchor file")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; anchorOut?: string; json?: boolean }) => {
+      const dir = worldDir(opts.world);
+      const paths = worldPaths(dir);
+      const key = loadKeyPair(paths.worldKey);
+      const store = SqliteJournalStore.open(paths.journal);
+      try {
+        const a = store.checkpointSync(key, () => stateOf(store, dir));
+        const entry = entryToJson(store.getSync(a.seq)!);
+        if (opts.anchorOut !== undefined) writeFileSync(opts.anchorOut, JSON.stringify(await exportAnchor(store, a.seq), null, 2) + "\n");
+        if (opts.json) printJson(entry);
+        else process.stdout.write(`checkpoint at seq ${a.seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`);
+      } finally {
+        store.closeSync();
+      }
+    });
+
+  program
+    .command("anchor")
+    .description("export a signed checkpoint (default: the latest) as an anchor JSON file to keep outside the world")
+    .option("--world <dir>", "world directory")
+    .option("--seq <n>", "the checkpoint entry's seq")
+    .option("-o, --out <file>", "write to a file instead of stdout")
+    .action(async (opts: { world?: string; seq?: string; out?: string }) => {
+      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
+      try {
+        const anchor = await exportAnchor(store, opts.seq === undefined ? undefined : parseSeq(opts.seq, "--seq"));
+        const text = JSON.stringify(anchor, null, 2) + "\n";
+        if (opts.out === undefined) process.stdout.write(text);
+        else writeFileSync(opts.out, text);
+      } finally {
+        store.closeSync();
+      }
+    });
+
+  program
+    .command("erase <blob-hash>")
+    .description("delete a blob's bytes from the CAS and journal the erasure (chain and signatures stay valid)")
+    .requiredOption("--reason <text>", "why (recorded in the journal)")
+    .option("--world <dir>", "world directory")
+    .option("--json", "machine-readable output")
+    .action((hash: string, opts: { reason: string; world?: string; json?: boolean }) => {
+      if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new CliExit(EXIT.usage, `"${hash}" is not a sha256:<64 hex> blob hash`);
+      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal);
+      try {
+        const a = store.eraseSync(hash as `sha256:${string}`, opts.reason);
+        if (opts.json) printJson({ erased: hash, seq: a.seq, hash: toHex(a.hash) });
+        else process.stdout.write(`erased ${hash} (erasure entry at seq ${a.seq})\n`);
+      } finally {
+        store.closeSync();
+      }
+    });
+
+  program
+    .command("log")
+    .description("journal entries, decoded (bytes as hex)")
+    .option("--world <dir>", "world directory")
+    .option("--from <n>", "first seq", "0")
+    .option("--to <n>", "last seq (inclusive)")
+    .option("--kind <kind>", "only entries of this kind")
+    .option("--json", "a JSON array")
+    .action((opts: { world?: string; from: string; to?: string; kind?: string; json?: boolean }) => {
+      if (opts.kind !== undefined && !isEntryKind(opts.kind)) throw new CliExit(EXIT.usage, `unknown entry kind "${opts.kind}"`);
+      const from = parseSeq(opts.from, "--from");
+      const to = opts.to === undefined ? undefined : parseSeq(opts.to, "--to");
+      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
+      try {
+        let first = true;
+        if (opts.json) process.stdout.write("[");
+        for (const e of store.iterateSync(from, to)) {
+          if (opts.kind !== undefined && e.kind !== opts.kind) continue;
+          const j = entryToJson(e);
+          if (opts.json) {
+            process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(j));
+          } else {
+            process.stdout.write(`${String(e.seq).padStart(6)}  ${e.kind.padEnd(15)} ${toHex(e.hash).slice(0, 16)}  ${JSON.stringify(j.body)}\n`);
+          }
+          first = false;
+        }
+        if (opts.json) process.stdout.write(first ? "]\n" : "\n]\n");
+      } finally {
+        store.closeSync();
+      }
+    });
+
+  const keys = program.command("keys").description("ed25519 key files");
+  keys
+    .command("new <file>")
+    .description("create an ed25519 key pair file (mode 0600); prints the public key")
+    .option("--public-out <file>", "also write the public key alone to this file")
+    .option("--json", "machine-readable output")
+    .action((file: string, opts: { publicOut?: string; json?: boolean }) => {
+      mkdirSync(dirname(file), { recursive: true });
+      const key = generateKeyPair();
+      saveKeyPair(file, key);
+      if (opts.publicOut !== undefined) savePublicKey(opts.publicOut, key.publicKey);
+      if (opts.json) printJson({ file, kind: "ed25519", public_key: key.publicKeyHex });
+      else process.stdout.write(`${key.publicKeyHex}\n`);
+    });
+}
+
+/** Re-exported for the lead: decode any stored body to JSON-ready data. */
+export function bodyToJson(body: Uint8Array): unknown {
+  return JSON.parse(JSON.stringify(decodeStored(body) as CborValue, jsonReplacer)) as unknown;
+}
