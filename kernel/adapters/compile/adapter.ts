@@ -1,0 +1,60 @@
+/**
+ * @module The `compile.module` adapter: source blob → wasm blob through the module builder.
+ * A compile error is an `error` receipt carrying the diagnostics; the receipt records the
+ * compiler's name and version, so a replayed world knows exactly what built its modules.
+ */
+import type { CborValue } from "../../../air/index.js";
+import { AdapterError } from "../errors.js";
+import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
+import { allowlist, hash, record, text } from "../params.js";
+import { LanguageSchema, type BuildRequest, type BuildResult } from "./types.js";
+
+/** The builder's signature (injectable so a kernel can sandbox or pool it). */
+export type BuildFn = (req: BuildRequest) => Promise<BuildResult>;
+
+// Loaded on first use: the compilers are heavy and most kernels never compile.
+const defaultBuild: BuildFn = async (req) => (await import("./build.js")).buildModule(req);
+
+/** Creates the `compile.module` adapter over `build` (default: the in-tree builder, loaded lazily). */
+export function createCompileAdapter(config: { build?: BuildFn; maxSourceBytes?: number } = {}): EffectAdapter {
+  const build = config.build ?? defaultBuild;
+  const maxSourceBytes = config.maxSourceBytes ?? 4 << 20;
+  return { id: "worldkernel.compile", version: "1.0.0", kinds: ["compile.module"], perform: (req) => performCompile(req, build, maxSourceBytes) };
+}
+
+async function performCompile(req: EffectRequest, build: BuildFn, maxSourceBytes: number): Promise<EffectOutcome> {
+  const started = req.nowNs();
+  let language: string, sourceRef, allowed;
+  try {
+    const p = record(req.kind, req.params);
+    language = text(req.kind, p, "language");
+    sourceRef = hash(req.kind, p, "source_ref");
+    allowed = allowlist(req.kind, req.grant.params, "languages", "string");
+  } catch (e) {
+    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
+    throw e;
+  }
+  if (allowed && !allowed.includes(language)) return failed(req, started, "language_not_allowed", `language ${language} is not in the grant's languages`);
+  const lang = LanguageSchema.safeParse(language);
+  if (!lang.success) return failed(req, started, "unsupported_language", `language ${JSON.stringify(language)} is not one of ${LanguageSchema.options.join(", ")}`);
+  let source: Uint8Array;
+  try {
+    source = req.blobs.get(sourceRef);
+  } catch (e) {
+    return failed(req, started, "blob_not_found", `source ${sourceRef} is not in the CAS: ${(e as Error).message}`);
+  }
+  if (source.length > maxSourceBytes) return failed(req, started, "source_too_large", `source is ${source.length} bytes; the limit is ${maxSourceBytes}`);
+
+  let r: BuildResult;
+  try {
+    r = await build({ language: lang.data, source });
+  } catch (e) {
+    // A missing toolchain is an outside failure of this machine, not a kernel bug.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("compile.")) return failed(req, started, code.slice("compile.".length), (e as Error).message, { source_ref: sourceRef });
+    throw e;
+  }
+  const base: Record<string, CborValue> = { compiler: r.compiler.name, compiler_version: r.compiler.version, source_ref: sourceRef, diagnostics: r.diagnostics };
+  if (!r.ok) return finish(req, started, "error", { ...base, error: "compile_failed", message: `${language} source did not compile (${r.diagnostics.length} diagnostic(s))` });
+  return finish(req, started, "ok", { ...base, wasm_ref: req.blobs.put(r.wasm), wasm_size: r.wasm.length });
+}

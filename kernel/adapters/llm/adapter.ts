@@ -1,0 +1,101 @@
+/**
+ * @module The `llm.generate` adapter: reads the messages blob, calls the named provider
+ * (`openai`-compatible or the deterministic `local` one), stores prompt and completion in
+ * the CAS and reports tokens and cents. Price table: cents per million tokens, rounded up.
+ */
+import { encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
+import { AdapterError } from "../errors.js";
+import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
+import { hash, nat, optText, record, text } from "../params.js";
+import { checkLlmAllowed } from "./allow.js";
+import { localComplete, type Completion } from "./local-provider.js";
+import { messagesValue, parseMessages } from "./messages.js";
+import { openAiComplete, type OpenAiConfig } from "./openai-provider.js";
+
+/** Per-model prices in cents per million tokens. */
+export interface ModelPrice {
+  inputCentsPerMTok: number;
+  outputCentsPerMTok: number;
+}
+
+/** Configuration of the LLM adapter (operator-supplied, never journaled). */
+export interface LlmAdapterConfig {
+  openai?: OpenAiConfig;
+  prices?: Record<string, ModelPrice>;
+}
+
+/** Cents for a call, rounded up so a nonzero price never rounds to free. */
+export function priceCents(price: ModelPrice | undefined, tokensIn: number, tokensOut: number): number {
+  if (!price) return 0;
+  const micro = tokensIn * price.inputCentsPerMTok + tokensOut * price.outputCentsPerMTok;
+  return Math.ceil(micro / 1_000_000);
+}
+
+/** Creates the `llm.generate` adapter. */
+export function createLlmAdapter(config: LlmAdapterConfig = {}): EffectAdapter {
+  return { id: "worldkernel.llm", version: "1.0.0", kinds: ["llm.generate"], perform: (req) => performLlm(req, config) };
+}
+
+async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise<EffectOutcome> {
+  const started = req.nowNs();
+  const denial = checkLlmAllowed(req.params, req.grant.params);
+  if (denial) return failed(req, started, denial.code, denial.message);
+  let provider: string, model: string, messagesRef, maxTokens: number, temperature: number | null;
+  try {
+    const p = record(req.kind, req.params);
+    provider = text(req.kind, p, "provider");
+    model = text(req.kind, p, "model");
+    messagesRef = hash(req.kind, p, "messages_ref");
+    maxTokens = nat(req.kind, p, "max_tokens");
+    const t = optText(req.kind, p, "temperature");
+    temperature = t === null ? null : Number(formatTemp(t));
+  } catch (e) {
+    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
+    throw e;
+  }
+  let blob: Uint8Array;
+  try {
+    blob = req.blobs.get(messagesRef);
+  } catch (e) {
+    return failed(req, started, "blob_not_found", `messages ${messagesRef} are not in the CAS: ${(e as Error).message}`);
+  }
+  const parsed = parseMessages(blob);
+  if (!parsed.ok) return failed(req, started, "invalid_messages", parsed.message);
+
+  let completion: Completion;
+  if (provider === "local") {
+    completion = localComplete(model, parsed.messages, maxTokens);
+  } else if (provider === "openai") {
+    if (!config.openai) return failed(req, started, "provider_not_configured", "no openai base URL is configured for this kernel");
+    const r = await openAiComplete(config.openai, { model, messages: parsed.messages, maxTokens, temperature, idempotencyKey: req.idempotencyKey }, req.signal);
+    if (!r.ok) {
+      const details: Record<string, CborValue> = r.httpStatus === undefined ? {} : { http_status: r.httpStatus };
+      return finish(req, started, r.status, { ...details, error: r.code, message: r.message, provider, model });
+    }
+    completion = r.completion;
+  } else {
+    return failed(req, started, "unknown_provider", `provider ${JSON.stringify(provider)} is not one of local, openai`);
+  }
+
+  const promptRef = req.blobs.put(encodeStored(messagesValue(parsed.messages)));
+  const outputRef = req.blobs.put(new TextEncoder().encode(completion.text));
+  const payload: CborValue = {
+    output_ref: outputRef,
+    prompt_ref: promptRef,
+    model,
+    finish_reason: completion.finishReason,
+    usage: { prompt_tokens: completion.promptTokens, completion_tokens: completion.completionTokens },
+  };
+  const cost = { tokens_in: completion.promptTokens, tokens_out: completion.completionTokens, cents: priceCents(config.prices?.[model], completion.promptTokens, completion.completionTokens) };
+  return finish(req, started, "ok", payload, cost);
+}
+
+/** Validates a dec128 text and returns it unchanged (throws a typed error if malformed). */
+function formatTemp(t: string): string {
+  try {
+    parseDecimal(t);
+  } catch (e) {
+    throw new AdapterError("adapter.invalid_params", "llm.generate", `temperature ${JSON.stringify(t)} is not a decimal`, "$.temperature", { cause: e });
+  }
+  return t;
+}
