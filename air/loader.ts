@@ -78,7 +78,7 @@ export function buildCatalog(sources: readonly Source[], opts: { builtins?: bool
   const byKind = indexDefs(found, issues);
   const r = new Resolver(byKind, issues);
   const catalog = r.resolve(manifests[0]!);
-  return issues.length ? { ok: false, issues } : { ok: true, catalog: catalog! };
+  return issues.length ? { ok: false, issues: dedupe(issues) } : { ok: true, catalog: catalog! };
 }
 
 /** Like `buildCatalog` but throws an `AirError` carrying every issue. */
@@ -90,6 +90,15 @@ export function buildCatalogOrThrow(sources: readonly Source[], opts: { builtins
     throw new AirError(first.code, `${first.file ? first.file + ": " : ""}${first.message}${more}`, first.path, r.issues);
   }
   return r.catalog;
+}
+
+/** The same problem can be reached along two reference paths; report it once. */
+function dedupe(issues: AirIssue[]): AirIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.file}|${i.path}|${i.code}|${i.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
 }
 
 function indexDefs(found: Found[], issues: AirIssue[]): Map<DefKind, Map<string, Found>> {

@@ -72,6 +72,23 @@ class Writer {
   }
 
   text(s: string): void {
+    const n = s.length;
+    if (n < 24) {
+      // Fast path for short ASCII, the overwhelming case for keys and names.
+      this.ensure(n + 1);
+      const start = this.len;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[start + 1 + i] = c;
+      }
+      if (i === n) {
+        this.buf[start] = 0x60 | n;
+        this.len = start + 1 + n;
+        return;
+      }
+    }
     // Worst case 3 bytes per UTF-16 unit; write the body first, then move it after the head.
     const max = s.length * 3;
     this.ensure(max + 9);
@@ -101,7 +118,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /** Bytewise order of canonical encodings: the order of map keys and set elements. */
 export { compareBytes };
 
-function writeInteger(w: Writer, v: number | bigint, path: string): void {
+function writeInteger(w: Writer, v: number | bigint): void {
+  const path = "$";
   if (typeof v === "bigint") {
     if (v >= 0n) {
       if (v > MAX_U64) throw new AirError("cbor.unsupported_value", `integer ${v} exceeds 64 bits`, path);
@@ -167,18 +185,19 @@ function toHalf(v: number): number | null {
   return null;
 }
 
-function write(w: Writer, v: CborValue, path: string): void {
+function write(w: Writer, v: CborValue): void {
+  const path = "$";
   switch (typeof v) {
     case "boolean":
       return w.byte(v ? 0xf5 : 0xf4);
     case "number":
-      if (Number.isSafeInteger(v)) return writeInteger(w, v, path);
+      if (Number.isSafeInteger(v)) return writeInteger(w, v);
       if (Number.isInteger(v)) {
         throw new AirError("cbor.unsupported_value", `integer ${v} is beyond 2^53: pass it as a bigint`, path);
       }
       return writeFloat(w, v);
     case "bigint":
-      return writeInteger(w, v, path);
+      return writeInteger(w, v);
     case "string":
       return w.text(v);
     case "object":
@@ -193,12 +212,18 @@ function write(w: Writer, v: CborValue, path: string): void {
   }
   if (Array.isArray(v)) {
     w.head(4, v.length);
-    for (let i = 0; i < v.length; i++) write(w, v[i]!, `${path}[${i}]`);
+    for (let i = 0; i < v.length; i++) {
+      try {
+        write(w, v[i]!);
+      } catch (e) {
+        throw withSegment(e, `[${i}]`);
+      }
+    }
     return;
   }
   if (v instanceof CborTag) {
     w.head(6, v.tag);
-    return write(w, v.value, `${path}<tag ${v.tag}>`);
+    return write(w, v.value);
   }
   if (v instanceof Map) return writeMap(w, [...v.entries()], path);
   if (isCborObject(v)) {
@@ -206,7 +231,7 @@ function write(w: Writer, v: CborValue, path: string): void {
     const entries: [CborValue, CborValue][] = [];
     for (const k of keys) {
       const val = v[k];
-      if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `${path}.${k}`);
+      if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${k}`);
       entries.push([k, val]);
     }
     return writeMap(w, entries, path);
@@ -214,25 +239,52 @@ function write(w: Writer, v: CborValue, path: string): void {
   throw new AirError("cbor.unsupported_value", `cannot encode ${Object.prototype.toString.call(v)}`, path);
 }
 
+/** Paths are built only when an error unwinds, so the hot path never concatenates strings. */
+function withSegment(e: unknown, seg: string): unknown {
+  if (!(e instanceof AirError)) return e;
+  const path = "$" + seg + e.path.slice(1);
+  const base = e.message.replace(/ \(at [^)]*\)$/, "");
+  return new AirError(e.code, base, path);
+}
+
+// Text map keys repeat endlessly (record fields, envelope keys): cache their encodings.
+const keyCache = new Map<string, Uint8Array>();
+const KEY_CACHE_LIMIT = 4096;
+
+function encodeKey(k: CborValue): Uint8Array {
+  if (typeof k !== "string") return encodeCanonical(k);
+  let b = keyCache.get(k);
+  if (b === undefined) {
+    b = encodeCanonical(k);
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+    keyCache.set(k, b);
+  }
+  return b;
+}
+
 function writeMap(w: Writer, entries: [CborValue, CborValue][], path: string): void {
-  const encoded = entries.map(([k, val]) => ({ key: encodeCanonical(k), val, label: String(k) }));
-  encoded.sort((a, b) => compareBytes(a.key, b.key));
+  const encoded = entries.map(([k, val]) => ({ key: encodeKey(k), val, k }));
+  if (encoded.length > 1) encoded.sort((a, b) => compareBytes(a.key, b.key));
   for (let i = 1; i < encoded.length; i++) {
     if (compareBytes(encoded[i - 1]!.key, encoded[i]!.key) === 0) {
-      throw new AirError("cbor.unsupported_value", `duplicate map key ${encoded[i]!.label}`, path);
+      throw new AirError("cbor.unsupported_value", `duplicate map key ${String(encoded[i]!.k)}`, path);
     }
   }
   w.head(5, encoded.length);
   for (const e of encoded) {
     w.bytes(e.key);
-    write(w, e.val, `${path}.${e.label}`);
+    try {
+      write(w, e.val);
+    } catch (err) {
+      throw withSegment(err, typeof e.k === "string" ? `.${e.k}` : "[key]");
+    }
   }
 }
 
 /** Canonical CBOR bytes of `v`, without the self-describe prefix. */
 export function encodeCanonical(v: CborValue): Uint8Array {
   const w = new Writer();
-  write(w, v, "$");
+  write(w, v);
   return w.result();
 }
 
@@ -240,6 +292,6 @@ export function encodeCanonical(v: CborValue): Uint8Array {
 export function encodeStored(v: CborValue): Uint8Array {
   const w = new Writer();
   w.bytes(SELF_DESCRIBE_PREFIX);
-  write(w, v, "$");
+  write(w, v);
   return w.result();
 }
