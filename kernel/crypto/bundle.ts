@@ -7,7 +7,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
-import { encodeCanonical, encodeStored, HASH_PATTERN, type CborValue, type HashText } from "../../air/index.js";
+import { decodeStored, encodeCanonical, encodeStored, HASH_PATTERN, type CborValue, type HashText } from "../../air/index.js";
 
 /** The format tag of version 1 bundles. */
 export const BUNDLE_FORMAT = "worldkernel.receipt-bundle/1";
@@ -96,4 +96,60 @@ export function buildBundle(i: BundleInput): ReceiptBundle {
     inclusion: { leaf_index: i.inclusion.leafIndex, tree_size: i.inclusion.treeSize, path: i.inclusion.path.map(toHex) },
     checkpoint: { seq: c.seq, tree_size: c.tree_size, root: toHex(c.root), head_hash: toHex(c.head_hash), state_root: c.state_root, manifest_hash: c.manifest_hash, signature: toHex(c.signature) },
   });
+}
+
+/** An entry as a journal store returns it (structurally a `JournalEntry`). */
+export interface BundleSourceEntry {
+  seq: number;
+  kind: string;
+  body: Uint8Array;
+  prev_hash: Uint8Array;
+  hash: Uint8Array;
+}
+
+/**
+ * The journal reads an export needs; any `JournalStore` satisfies it structurally, so
+ * this file stays free of SQLite (and of any import of kernel/journal).
+ */
+export interface BundleSource {
+  get(seq: number): Promise<BundleSourceEntry | null>;
+  iterate(fromSeq?: number, toSeq?: number): AsyncIterable<BundleSourceEntry>;
+  inclusionProof(index: number, size?: number): Promise<Uint8Array[]>;
+}
+
+/** Why an export failed (the journal holds no such receipt, or no checkpoint covers it yet). */
+export type ExportFailure = { ok: false; code: "not_found" | "not_a_receipt" | "no_genesis" | "no_checkpoint"; message: string };
+
+const asRecord = (v: CborValue): Record<string, CborValue> => (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, CborValue>) : {});
+
+/**
+ * Exports the bundle of the effect_receipt at `seq`, proven under the first checkpoint that
+ * covers it (append a checkpoint first when none does: `no_checkpoint`).
+ */
+export async function exportBundle(store: BundleSource, seq: number, opts: { includePayload?: boolean } = {}): Promise<{ ok: true; bundle: ReceiptBundle } | ExportFailure> {
+  const entry = await store.get(seq);
+  if (entry === null) return { ok: false, code: "not_found", message: `no entry at seq ${seq}` };
+  if (entry.kind !== "effect_receipt") return { ok: false, code: "not_a_receipt", message: `entry ${seq} is a ${entry.kind}, not an effect_receipt` };
+  const genesis = await store.get(0);
+  if (genesis === null || genesis.kind !== "genesis") return { ok: false, code: "no_genesis", message: "the journal has no genesis entry" };
+  const g = asRecord(decodeStored(genesis.body));
+  for await (const e of store.iterate(seq + 1)) {
+    if (e.kind !== "checkpoint") continue;
+    const c = asRecord(decodeStored(e.body));
+    const size = Number(c.tree_size);
+    if (!(size > seq)) continue;
+    const body = asRecord(decodeStored(entry.body));
+    return {
+      ok: true,
+      bundle: buildBundle({
+        worldId: String(g.world_id),
+        worldPublicKey: g.world_public_key as Uint8Array,
+        entry: { seq, body: entry.body, prevHash: entry.prev_hash, hash: entry.hash },
+        ...(opts.includePayload && body.payload !== undefined ? { payload: body.payload } : {}),
+        inclusion: { leafIndex: seq, treeSize: size, path: await store.inclusionProof(seq, size) },
+        checkpoint: { seq: e.seq, tree_size: size, root: c.root as Uint8Array, head_hash: c.head_hash as Uint8Array, state_root: String(c.state_root), manifest_hash: String(c.manifest_hash), signature: c.signature as Uint8Array },
+      }),
+    };
+  }
+  return { ok: false, code: "no_checkpoint", message: `no checkpoint after seq ${seq} covers it yet; write one (wk checkpoint) and export again` };
 }

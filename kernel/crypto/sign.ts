@@ -45,6 +45,20 @@ export function privateKeyObject(secretKey: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: "der", type: "pkcs8" });
 }
 
+/**
+ * True for a canonical encoding of a point that is not of small order. A small-order key
+ * (the all-zero encoding, say) lets anyone forge signatures that OpenSSL accepts, and the
+ * two backends must agree on every verdict, so both refuse such keys up front.
+ */
+export function isStrongPublicKey(publicKey: Uint8Array): boolean {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  try {
+    return !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
 const publicCache = new Map<string, KeyObject>();
 
 /** A node:crypto public key object from raw 32 bytes (cached: verification is a hot path). */
@@ -53,6 +67,7 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   const id = Buffer.from(publicKey).toString("hex");
   let k = publicCache.get(id);
   if (k === undefined) {
+    if (!isStrongPublicKey(publicKey)) throw new CryptoError("crypto.bad_key", "ed25519 public key is not a canonical point of large order");
     k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
     if (publicCache.size > 1024) publicCache.clear();
     publicCache.set(id, k);
@@ -84,9 +99,10 @@ export function signPure(secretKey: Uint8Array, purpose: SigningPurpose, payload
 
 /** Verifies with @noble/curves only: what an offline verifier with no native code uses. */
 export function verifyPure(publicKey: Uint8Array, purpose: SigningPurpose, payload: Uint8Array, signature: Uint8Array): boolean {
-  if (!(signature instanceof Uint8Array) || signature.length !== 64 || !(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  if (!(signature instanceof Uint8Array) || signature.length !== 64 || !isStrongPublicKey(publicKey)) return false;
   try {
-    return ed25519.verify(signature, signingMessage(purpose, payload), publicKey);
+    // Strict RFC 8032 decoding (not ZIP 215), like OpenSSL, so both backends agree.
+    return ed25519.verify(signature, signingMessage(purpose, payload), publicKey, { zip215: false });
   } catch {
     return false;
   }

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { HASH_PATTERN, jsonPath, type CborValue } from "../../air/index.js";
+import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
 
 /** Every entry kind, in no particular order. */
@@ -42,7 +43,7 @@ const key = z.union([z.null(), z.string(), bytes]);
 export const GenesisBody = z.strictObject({
   format_version: z.literal(JOURNAL_FORMAT_VERSION),
   world_id: z.string().min(1),
-  world_public_key: bytes32,
+  world_public_key: bytes32.refine(isStrongPublicKey, "must be an ed25519 public key (canonical, not of small order)"),
   manifest_hash: hashText,
   created_ns: int,
   kernel_flags: z.array(z.string()),
