@@ -7,7 +7,11 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
-import { decodeStored, encodeCanonical, encodeStored, HASH_PATTERN, type CborValue, type HashText } from "../../air/index.js";
+// Leaf modules of air (not its index): the offline verifier must not load the AIR loader.
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import { HASH_PATTERN, type HashText } from "../../air/hash.js";
 
 /** The format tag of version 1 bundles. */
 export const BUNDLE_FORMAT = "worldkernel.receipt-bundle/1";

@@ -6,7 +6,10 @@
  */
 import type { KeyObject } from "node:crypto";
 import { z } from "zod";
-import { encodeStored, hashValue, HASH_PATTERN, type CborValue } from "../../air/index.js";
+// Leaf modules of air (not its index): the offline verifier must not load the AIR loader.
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import { hashValue, HASH_PATTERN } from "../../air/hash.js";
 import { sign, verify, verifyPure } from "./sign.js";
 
 const hashText = z.string().regex(HASH_PATTERN, "must be sha256:<64 hex>");

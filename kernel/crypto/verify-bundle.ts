@@ -4,7 +4,11 @@
  * signatures — ed25519 and Merkle checks run on @noble alone. Each failure names a stable
  * fault; checks run in a fixed order so a given tampering always reports the same fault.
  */
-import { decodeStored, encodeStored, hashBytes, type CborValue } from "../../air/index.js";
+// Leaf modules of air (not its index): the offline verifier must not load the AIR loader.
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import { hashBytes } from "../../air/hash.js";
 import { bundleEntryHash, checkpointSigningPayload, ReceiptBundleSchema, type ReceiptBundle } from "./bundle.js";
 import { bytesEqual, verifyEntryInclusion } from "./merkle-verify.js";
 import { checkEffectReceiptBody, type EffectReceiptBody, type ReceiptEnvelope } from "./receipt.js";
