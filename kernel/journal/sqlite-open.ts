@@ -5,7 +5,7 @@
  * sidecar SQLite connection (`<file>.lock`): the OS drops it when the process dies, so a
  * crash never leaves a stale lock, and a second writer (any process) gets `journal.locked`.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync } from "node:fs";
 import Database from "better-sqlite3";
 import { JournalError } from "./errors.js";
 
@@ -140,7 +140,6 @@ function configure(db: Db, synchronous: "FULL" | "NORMAL"): void {
 
 /** Opens an existing journal for writing (lock already held). */
 export function openWritable(path: string, synchronous: "FULL" | "NORMAL"): Db {
-  openReadonly(path).close();
   let db: Db | undefined;
   try {
     db = new Database(path, { fileMustExist: true });
@@ -153,16 +152,27 @@ export function openWritable(path: string, synchronous: "FULL" | "NORMAL"): Db {
   }
 }
 
-/** Creates a new, empty journal file (lock already held); refuses an existing file. */
+/**
+ * Creates a new, empty journal (lock already held); refuses an existing file. The file is
+ * built under a temporary name and renamed into place, so a crash mid-creation never
+ * leaves a half-made journal at `path`.
+ */
 export function createFile(path: string, synchronous: "FULL" | "NORMAL"): Db {
   if (existsSync(path)) throw new JournalError("journal.exists", "a file already exists here", { path });
-  const db = new Database(path);
-  configure(db, synchronous);
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    put.run("format", JOURNAL_MARKER);
-    put.run("storage_version", String(STORAGE_VERSION));
-  })();
-  return db;
+  const tmp = `${path}.creating-${process.pid}`;
+  rmSync(tmp, { force: true });
+  const fresh = new Database(tmp);
+  try {
+    configure(fresh, synchronous);
+    fresh.transaction(() => {
+      fresh.exec(SCHEMA);
+      const put = fresh.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      put.run("format", JOURNAL_MARKER);
+      put.run("storage_version", String(STORAGE_VERSION));
+    })();
+  } finally {
+    fresh.close(); // folds the WAL into the file and removes it
+  }
+  renameSync(tmp, path);
+  return openWritable(path, synchronous);
 }

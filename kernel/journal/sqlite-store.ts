@@ -49,6 +49,8 @@ export class SqliteJournalStore implements JournalStore {
   /** Opens (or with `create`, creates) the journal at `path`. */
   static open(path: string, opts: SqliteJournalOptions = {}): SqliteJournalStore {
     if (opts.readonly) return new SqliteJournalStore(path, openReadonly(path), undefined, opts);
+    // Inspect before locking, so a foreign or broken file gets no sidecar lock file either.
+    if (!opts.create) openReadonly(path).close();
     const lock = takeWriterLock(path);
     try {
       const sync = opts.synchronous ?? "FULL";

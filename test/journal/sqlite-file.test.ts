@@ -1,0 +1,173 @@
+/**
+ * @module What only the SQLite store does: append-only triggers, the meta marker, typed
+ * refusals of missing / locked / truncated / foreign / random files with their bytes left
+ * untouched, fsync policy, automatic checkpoints, and erased bytes really gone from disk.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { decodeStored } from "../../air/index.js";
+import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
+import { verifyJournal } from "../../kernel/journal/verify.js";
+import { eventBody, makeJournal, tempDir } from "./helpers.js";
+
+const codeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return "no error";
+};
+const digest = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+describe("SQLite journal file", () => {
+  it("refuses UPDATE and DELETE on entries (and Merkle nodes) with triggers", () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    makeJournal(path, 5).store.closeSync();
+    const db = new Database(path);
+    expect(() => db.prepare("UPDATE entries SET kind = 'event' WHERE seq = 0").run()).toThrow(/append-only/);
+    expect(() => db.prepare("DELETE FROM entries WHERE seq = 3").run()).toThrow(/append-only/);
+    expect(() => db.prepare("UPDATE merkle SET hash = x'00' WHERE level = 1").run()).toThrow(/append-only/);
+    expect(() => db.prepare("DELETE FROM merkle").run()).toThrow(/append-only/);
+    expect((db.prepare("SELECT count(*) AS n FROM entries").get() as { n: number }).n).toBe(6);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get()).toBe("worldkernel-journal");
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+  });
+
+  it("uses synchronous=FULL by default and NORMAL on request", () => {
+    const { dir } = tempDir();
+    const full = SqliteJournalStore.open(join(dir, "a.db"), { create: true });
+    const normal = SqliteJournalStore.open(join(dir, "b.db"), { create: true, synchronous: "NORMAL" });
+    const sync = (s: SqliteJournalStore) => (s as unknown as { db: Database.Database }).db.pragma("synchronous", { simple: true });
+    expect(sync(full)).toBe(2);
+    expect(sync(normal)).toBe(1);
+    full.closeSync();
+    normal.closeSync();
+  });
+
+  it("lets one writer in at a time, readers alongside, and frees the lock on close", () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    const { store } = makeJournal(path, 2);
+    expect(codeOf(() => SqliteJournalStore.open(path))).toBe("journal.locked");
+    const reader = SqliteJournalStore.open(path, { readonly: true });
+    store.appendSync("event", eventBody(99));
+    expect(reader.countSync()).toBe(4);
+    expect(codeOf(() => reader.appendSync("event", eventBody(1)))).toBe("journal.readonly");
+    store.closeSync();
+    const again = SqliteJournalStore.open(path);
+    expect(again.countSync()).toBe(4);
+    again.closeSync();
+    reader.closeSync();
+  });
+
+  it("refuses to create over an existing file", () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    writeFileSync(path, "hello");
+    expect(codeOf(() => SqliteJournalStore.open(path, { create: true }))).toBe("journal.exists");
+    expect(readFileSync(path, "utf8")).toBe("hello");
+  });
+
+  describe("bad files get a typed error and stay byte-for-byte untouched", () => {
+    const cases: [string, (path: string) => void, string][] = [
+      ["random bytes", (p) => writeFileSync(p, randomBytes(8192)), "journal.not_a_journal"],
+      ["an empty file", (p) => writeFileSync(p, ""), "journal.not_a_journal"],
+      ["a text file", (p) => writeFileSync(p, "SQLite format 2 — not really\n"), "journal.not_a_journal"],
+      [
+        "a foreign SQLite database",
+        (p) => {
+          const db = new Database(p);
+          db.exec("CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('ada')");
+          db.close();
+        },
+        "journal.not_a_journal",
+      ],
+      [
+        "a SQLite database with a foreign meta table",
+        (p) => {
+          const db = new Database(p);
+          db.exec("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('format', 'other-app')");
+          db.close();
+        },
+        "journal.not_a_journal",
+      ],
+      [
+        "a journal truncated mid-page",
+        (p) => {
+          makeJournal(p, 300).store.closeSync();
+          truncateSync(p, Math.floor(statSync(p).size / 2) + 100);
+        },
+        "journal.corrupt",
+      ],
+      [
+        "a journal truncated at a page boundary",
+        (p) => {
+          makeJournal(p, 300).store.closeSync();
+          truncateSync(p, 4096 * 3);
+        },
+        "journal.corrupt",
+      ],
+      ["a header only", (p) => writeFileSync(p, Buffer.from("SQLite format 3\0", "latin1")), "journal.corrupt"],
+    ];
+    for (const [label, make, code] of cases) {
+      it(label, async () => {
+        const { dir } = tempDir();
+        const path = join(dir, "journal.db");
+        make(path);
+        const before = digest(path);
+        const filesBefore = readdirSync(dir).sort();
+        expect(codeOf(() => SqliteJournalStore.open(path))).toBe(code);
+        expect(codeOf(() => SqliteJournalStore.open(path, { readonly: true }))).toBe(code);
+        const r = await verifyJournal(path);
+        expect(r.ok).toBe(false);
+        expect(r.fault).toBe(code === "journal.corrupt" ? "corrupt" : "not_a_journal");
+        expect(digest(path)).toBe(before);
+        expect(readdirSync(dir).sort()).toEqual(filesBefore);
+      });
+    }
+
+    it("a missing file", async () => {
+      const { dir } = tempDir();
+      const path = join(dir, "journal.db");
+      expect(codeOf(() => SqliteJournalStore.open(path))).toBe("journal.not_found");
+      await expect(verifyJournal(path)).rejects.toMatchObject({ code: "journal.not_found" });
+      expect(existsSync(path)).toBe(false);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it("writes a signed checkpoint whenever the count crosses a multiple of checkpointEvery", async () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    const { store } = makeJournal(path, 0, { every: 10 });
+    for (let i = 0; i < 25; i++) store.appendSync("event", eventBody(i));
+    store.appendManySync(Array.from({ length: 30 }, (_, i) => ({ kind: "event" as const, body: eventBody(i) })));
+    const cps = [...store.iterateSync()].filter((e) => e.kind === "checkpoint");
+    // One checkpoint per crossing; a batch that crosses several multiples gets one, at its end.
+    expect(cps.map((e) => e.seq)).toEqual([10, 20, 58]);
+    for (const e of cps) expect((decodeStored(e.body) as { tree_size: number }).tree_size).toBe(e.seq);
+    expect(await verifyJournal(store)).toMatchObject({ ok: true, checkpoints: 4 });
+    store.closeSync();
+  });
+
+  it("erasure removes the bytes from the file on disk, not just from queries", () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    const { store } = makeJournal(path, 3);
+    const secret = `patient record ${randomBytes(16).toString("hex")} `.repeat(200);
+    const h = store.putBlobSync(new TextEncoder().encode(secret));
+    store.appendSync("event", { ...eventBody(1), value: { blob: h } });
+    const onDisk = () => readdirSync(dir).some((f) => readFileSync(join(dir, f)).includes(secret.slice(0, 60)));
+    expect(onDisk()).toBe(true);
+    store.eraseSync(h, "right to erasure");
+    expect(onDisk()).toBe(false);
+    store.closeSync();
+    expect(onDisk()).toBe(false);
+  });
+});
