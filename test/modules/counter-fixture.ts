@@ -98,7 +98,7 @@ export async function extismStepper(wasm: Uint8Array, fn = "step"): Promise<{
       const out = await plugin.call(fn, input);
       await plugin.reset();
       if (out === null) throw new Error(`${fn} produced no output`);
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength).slice();
+      return out.bytes().slice();
     },
     close: () => plugin.close(),
   };

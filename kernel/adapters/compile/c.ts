@@ -1,0 +1,51 @@
+/**
+ * @module C → Extism plugin with Debian clang + lld (wasm32, freestanding, no libc). The
+ * source is compiled in a scratch layout `src/<name>.c` + `sdk/wk.{h,c}` so
+ * `#include "../sdk/wk.h"` works for any source; no debug info or paths reach the output,
+ * so the bytes depend only on the sources and the clang version.
+ */
+import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { repoPath } from "./paths.js";
+import { diagnosticLines, run } from "./process.js";
+import type { BuildResult, CompilerId } from "./types.js";
+
+/** Flags every C module is built with; part of the build's identity. */
+export const CLANG_FLAGS = [
+  "--target=wasm32", "-nostdlib", "-ffreestanding", "-fno-builtin", "-mbulk-memory",
+  "-O2", "-g0", "-Wall", "-Wextra", "-fno-color-diagnostics",
+  "-Wl,--no-entry", "-Wl,--strip-all", "-Wl,-z,stack-size=65536",
+] as const;
+
+let cachedVersion: Promise<CompilerId> | undefined;
+
+/** clang's name and version (`clang --version`), or a toolchain_missing error. */
+export function clangCompiler(): Promise<CompilerId> {
+  cachedVersion ??= run("clang", ["--version"], { cwd: tmpdir() }).then((r) => {
+    const m = /clang version (\S+)/.exec(r.stdout);
+    return { name: "clang", version: m?.[1] ?? "unknown" };
+  });
+  return cachedVersion;
+}
+
+/** Compiles one C file against the worldkernel C SDK. */
+export async function buildC(source: Uint8Array | string, sourcePath?: string): Promise<BuildResult> {
+  const compiler = await clangCompiler();
+  const name = sourcePath === undefined ? "module.c" : basename(sourcePath);
+  const shown = sourcePath ?? name;
+  const dir = await mkdtemp(join(tmpdir(), "wk-c-"));
+  try {
+    await mkdir(join(dir, "src"));
+    await mkdir(join(dir, "sdk"));
+    await writeFile(join(dir, "src", name), source);
+    for (const f of ["wk.h", "wk.c"]) await copyFile(repoPath("modules/c/sdk", f), join(dir, "sdk", f));
+    const extra = sourcePath === undefined ? [] : ["-iquote", dirname(resolve(sourcePath))];
+    const r = await run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir });
+    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, shown], [dir + "/", ""]]);
+    if (r.code !== 0) return { ok: false, compiler, diagnostics };
+    return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler, diagnostics };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

