@@ -209,6 +209,13 @@ export class SqliteJournalStore implements JournalStore {
     return r.hash;
   };
 
+  /** The stored perfect node at (level ≥ 1, index), or null; verify audits the index with it. */
+  nodeAt(level: number, index: number): Uint8Array | null {
+    this.open();
+    const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
+    return r?.hash ?? null;
+  }
+
   private checkSize(size: number, what: string): void {
     const n = this.countSync();
     if (!Number.isSafeInteger(size) || size < 0 || size > n) throw new JournalError("journal.out_of_range", `${what} ${size} is outside 0..${n}`, { path: this.path });

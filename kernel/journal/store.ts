@@ -64,6 +64,11 @@ export interface JournalStore {
   inclusionProof(index: number, size?: number): Promise<Uint8Array[]>;
   /** RFC 6962 consistency proof from `oldSize` to `newSize` (default: all). */
   consistencyProof(oldSize: number, newSize?: number): Promise<Uint8Array[]>;
+  /**
+   * Optional: the stored perfect Merkle node (level ≥ 1, covering leaves index·2^level …),
+   * or null. When present, verify checks every node of the store's index, not just roots.
+   */
+  nodeAt?(level: number, index: number): Uint8Array | null | Promise<Uint8Array | null>;
   /** Releases the store (and its writer lock). */
   close(): Promise<void>;
 }

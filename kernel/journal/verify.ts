@@ -116,6 +116,18 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
   let prev = ZERO_HASH;
   let checkpoints = 0;
   let genesis: GenesisBody | undefined;
+  // Audit the store's Merkle index node by node as the recomputed tree completes each one.
+  const nodeAt = store.nodeAt?.bind(store);
+  const completed: { level: number; index: number; hash: Uint8Array }[] = [];
+  const collect = (level: number, index: number, hash: Uint8Array) => completed.push({ level, index, hash });
+  const checkNode = async (level: number, index: number, hash: Uint8Array) => {
+    const got = nodeAt!(level, index);
+    const stored = got instanceof Promise ? await got : got;
+    if (stored === null || !bytesEqual(stored, hash)) {
+      const last = (index + 1) * 2 ** level - 1;
+      throw new Fault("tree_mismatch", last, `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`);
+    }
+  };
   try {
     for await (const e of store.iterate(0)) {
       const seq = tree.size;
@@ -145,7 +157,9 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
         const r = await check({ ...e, value }, { genesis: g });
         if (r !== null) throw new Fault(r.fault, seq, r.message);
       }
-      tree.append(entryLeafHash(e.hash));
+      completed.length = 0;
+      tree.append(entryLeafHash(e.hash), nodeAt === undefined ? undefined : collect);
+      for (const n of completed) await checkNode(n.level, n.index, n.hash);
       prev = e.hash;
       if (anchor !== undefined && tree.size === anchor.tree_size) checkAnchor(anchor, tree, prev);
       if (tree.size % 4096 === 0) opts.onProgress?.(tree.size, total);
