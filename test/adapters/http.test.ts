@@ -99,6 +99,28 @@ describe("http.request", () => {
     }
   });
 
+  it("connects to the address it checked (not a second DNS answer) and keeps the Host header", async () => {
+    const answers: Record<string, string[]> = { "rebind.test": ["127.0.0.1"], "mixed.test": ["93.184.216.34", "127.0.0.1"] };
+    let calls = 0;
+    const pinned = createHttpAdapter({
+      timeoutMs: 1000,
+      resolve: async (h) => {
+        calls++;
+        return (answers[h] ?? []).map((address) => ({ address, family: 4 }));
+      },
+    });
+    // rebind.test exists in no real DNS: a connect that re-resolved would fail.
+    const ok = await pinned.perform(request("http.request", get(`http://rebind.test:${port}/pinned`), { allow_private: ["127.0.0.1"] }));
+    expect(ok.status).toBe("ok");
+    expect(calls).toBe(1);
+    expect(seen.at(-1)!.headers.host).toBe(`rebind.test:${port}`);
+    const before = seen.length;
+    const mixed = await pinned.perform(request("http.request", get(`http://mixed.test:${port}/`), null));
+    expect(errorCode(mixed.payload)).toBe("private_address_denied");
+    expect((mixed.payload as Record<string, CborValue>).address).toBe("127.0.0.1");
+    expect(seen.length).toBe(before);
+  });
+
   it("aborts an oversized response with response_too_large", async () => {
     const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/big`), loopbackGrant()));
     expect(out.status).toBe("error");

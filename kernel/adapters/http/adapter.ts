@@ -26,7 +26,11 @@ export interface HttpAdapterConfig {
   timeoutMs?: number;
   /** Extra trusted CA certificates (PEM), e.g. for tests against a local TLS server. */
   ca?: string | Buffer;
+  /** Resolves a host name to every address (default `dns.lookup({all: true})`); injectable for tests of the rebinding guard. */
+  resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
+
+const systemResolve = (host: string) => dnsLookup(host, { all: true, verbatim: true });
 
 // Hop-by-hop and framing headers are ours to set: a module must not smuggle them.
 const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "idempotency-key"]);
@@ -38,11 +42,13 @@ export function createHttpAdapter(config: HttpAdapterConfig = {}): EffectAdapter
     id: "worldkernel.http",
     version: "1.0.0",
     kinds: ["http.request"],
-    perform: (req) => performHttp(req, limits, config.ca),
+    perform: (req) => performHttp(req, limits, config.ca, config.resolve ?? systemResolve),
   };
 }
 
-async function performHttp(req: EffectRequest, limits: Required<Omit<HttpAdapterConfig, "ca">>, ca: string | Buffer | undefined): Promise<EffectOutcome> {
+type Limits = Required<Omit<HttpAdapterConfig, "ca" | "resolve">>;
+
+async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buffer | undefined, resolveHost: NonNullable<HttpAdapterConfig["resolve"]>): Promise<EffectOutcome> {
   const started = req.nowNs();
   const denial = checkHttpAllowed(req.params, req.grant.params);
   if (denial) return failed(req, started, denial.code, denial.message);
@@ -71,7 +77,7 @@ async function performHttp(req: EffectRequest, limits: Required<Omit<HttpAdapter
   const host = normalHost(url);
   let addresses: { address: string; family: number }[];
   try {
-    const addrs = isIP(host) ? [{ address: host, family: isIP(host) }] : await raceAbort(dnsLookup(host, { all: true, verbatim: true }), deadline);
+    const addrs = isIP(host) ? [{ address: host, family: isIP(host) }] : await raceAbort(resolveHost(host), deadline);
     if (addrs.length === 0) return failed(req, started, "dns_failed", `${host} has no addresses`);
     const allow = allowPrivateEntries(req.grant.params);
     for (const a of addrs) {
