@@ -3,7 +3,7 @@
  * real HTTP against our local server on 127.0.0.1 (tokens, cost, API key handling, errors).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeStored, encodeStored, type CborValue, type HashText } from "../../air/index.js";
+import { CborTag, DEC128_TAG, decodeStored, encodeDec128, encodeStored, type CborValue, type HashText } from "../../air/index.js";
 import { createLlmAdapter, localComplete, startLocalLlmServer, type LocalLlmServer } from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, request } from "./harness.js";
 
@@ -57,13 +57,15 @@ describe("llm.generate / local provider", () => {
     expect(errorCode((await adapter.perform(llmRequest({}, { max_tokens: 5 }))).payload)).toBe("max_tokens_exceeded");
     expect(errorCode((await adapter.perform(llmRequest({ messages_ref: `sha256:${"ab".repeat(32)}` }))).payload)).toBe("blob_not_found");
     expect(errorCode((await adapter.perform(llmRequest({ provider: "nope" }))).payload)).toBe("unknown_provider");
+    expect(errorCode((await adapter.perform(llmRequest({ temperature: "warm" }))).payload)).toBe("invalid_params");
+    expect((await adapter.perform(llmRequest({ temperature: "0.7" }))).status).toBe("ok");
   });
 });
 
 describe("llm.generate / openai provider against the local OpenAI-compatible server", () => {
   it("performs a real HTTP chat completion and records the server's usage", async () => {
     const adapter = createLlmAdapter({ openai: { baseUrl: server.baseUrl, apiKey: API_KEY } });
-    const req = llmRequest({ provider: "openai", temperature: "0.2" });
+    const req = llmRequest({ provider: "openai", temperature: new CborTag(DEC128_TAG, encodeDec128("0.2")) });
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;

@@ -3,10 +3,10 @@
  * (`openai`-compatible or the deterministic `local` one), stores prompt and completion in
  * the CAS and reports tokens and cents. Price table: cents per million tokens, rounded up.
  */
-import { encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
+import { CborTag, DEC128_TAG, decodeDec128, encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { hash, nat, optText, record, text } from "../params.js";
+import { hash, nat, record, text } from "../params.js";
 import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
 import { messagesValue, parseMessages } from "./messages.js";
@@ -47,8 +47,7 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
     model = text(req.kind, p, "model");
     messagesRef = hash(req.kind, p, "messages_ref");
     maxTokens = nat(req.kind, p, "max_tokens");
-    const t = optText(req.kind, p, "temperature");
-    temperature = t === null ? null : Number(formatTemp(t));
+    temperature = readTemperature(p.temperature);
   } catch (e) {
     if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
     throw e;
@@ -90,12 +89,20 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   return finish(req, started, "ok", payload, cost);
 }
 
-/** Validates a dec128 text and returns it unchanged (throws a typed error if malformed). */
-function formatTemp(t: string): string {
+/**
+ * The temperature as a number: dec128 arrives as text ("0.7") or, from a typed value, as
+ * the canonical tag-2000 decimal128 bytes; both are accepted.
+ */
+function readTemperature(v: CborValue | undefined): number | null {
+  if (v === undefined || v === null) return null;
+  let t: string | null = null;
   try {
-    parseDecimal(t);
+    if (typeof v === "string") t = v;
+    else if (v instanceof CborTag && v.tag === DEC128_TAG && v.value instanceof Uint8Array) t = decodeDec128(v.value);
+    if (t !== null) parseDecimal(t);
   } catch (e) {
-    throw new AdapterError("adapter.invalid_params", "llm.generate", `temperature ${JSON.stringify(t)} is not a decimal`, "$.temperature", { cause: e });
+    throw new AdapterError("adapter.invalid_params", "llm.generate", `temperature is not a decimal`, "$.temperature", { cause: e });
   }
-  return t;
+  if (t === null) throw new AdapterError("adapter.invalid_params", "llm.generate", "temperature must be a dec128 (text or tag 2000)", "$.temperature");
+  return Number(t);
 }

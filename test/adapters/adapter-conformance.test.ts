@@ -1,0 +1,50 @@
+/**
+ * Runs the EffectAdapter conformance suite against every built-in adapter kind.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { encodeStored, type HashText } from "../../air/index.js";
+import { createBlobAdapter, createCompileAdapter, createHttpAdapter, createLlmAdapter, createTimerAdapter, type EffectRequest } from "../../kernel/adapters/index.js";
+import { runAdapterSuite } from "./adapter.case.js";
+
+let server: Server;
+let port = 0;
+beforeAll(async () => {
+  server = createServer((_q, s) => s.end("ok"));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const withBlob = (key: string, bytes: Uint8Array) => (req: EffectRequest): EffectRequest => {
+  const ref: HashText = req.blobs.put(bytes);
+  return { ...req, params: { ...(req.params as Record<string, never>), [key]: ref } };
+};
+
+runAdapterSuite({
+  kind: "http.request",
+  create: () => createHttpAdapter({ timeoutMs: 2000 }),
+  valid: () => ({ params: { method: "GET", url: `http://127.0.0.1:${port}/`, headers: {}, body_ref: null }, grant: { allow_private: ["127.0.0.1"] } }),
+  invalid: { method: 7, url: null },
+});
+runAdapterSuite({
+  kind: "llm.generate",
+  create: () => createLlmAdapter(),
+  valid: () => ({ params: { provider: "local", model: "m", max_tokens: 5, temperature: null }, prepare: withBlob("messages_ref", encodeStored([{ role: "user", content: "Hi there." }])) }),
+  invalid: { provider: "local" },
+});
+runAdapterSuite({ kind: "blob.put", create: () => createBlobAdapter(), valid: () => ({ params: { namespace: "n", bytes: new Uint8Array([1, 2]) } }), invalid: { namespace: "n", bytes: "not bytes" } });
+runAdapterSuite({
+  kind: "blob.get",
+  create: () => createBlobAdapter(),
+  valid: () => ({ params: { namespace: "n" }, prepare: withBlob("blob_ref", new Uint8Array([3])) }),
+  invalid: { namespace: "n", blob_ref: "nope" },
+});
+runAdapterSuite({ kind: "timer.set", create: () => createTimerAdapter(), valid: () => ({ params: { deliver_at_ns: 0, key: null } }), invalid: { deliver_at_ns: -1 } });
+runAdapterSuite({
+  kind: "compile.module",
+  create: () => createCompileAdapter(),
+  valid: () => ({ params: { language: "wat" }, prepare: withBlob("source_ref", new TextEncoder().encode("(module)")) }),
+  invalid: { language: "wat", source_ref: 12 },
+});
