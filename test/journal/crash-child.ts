@@ -1,0 +1,38 @@
+/**
+ * @module Crash-test writer (spawned by crash.test.ts, killed with SIGKILL at random): opens
+ * or creates the journal, then appends forever — single entries, batches, blobs — writing
+ * one line per entry to stdout with a synchronous write only after the append returned.
+ * argv: <journal path> <world secret key hex>.
+ */
+import { existsSync, writeSync } from "node:fs";
+import { toHex } from "../../air/index.js";
+import { KeyPair } from "../../kernel/crypto/keys.js";
+import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
+import { eventBody, fixedState, genesisBody } from "./helpers.js";
+
+const [path, secretHex] = process.argv.slice(2) as [string, string];
+const key = new KeyPair(Uint8Array.from(Buffer.from(secretHex, "hex")));
+const autoCheckpoint = { every: 16, key, state: fixedState };
+const store = existsSync(path) ? SqliteJournalStore.open(path, { autoCheckpoint }) : SqliteJournalStore.open(path, { create: true, autoCheckpoint });
+const say = (line: string) => writeSync(1, line + "\n");
+
+if (store.countSync() === 0) {
+  const g = store.appendSync("genesis", genesisBody(key));
+  say(`entry ${g.seq} ${toHex(g.hash)}`);
+}
+say("ready");
+let i = 0;
+for (;;) {
+  const r = Math.random();
+  if (r < 0.1) {
+    const h = store.putBlobSync(new TextEncoder().encode(`blob ${i++} ${"x".repeat(Math.floor(Math.random() * 3000))}`));
+    say(`blob ${h}`);
+  } else if (r < 0.55) {
+    const a = store.appendSync("event", eventBody(i++));
+    say(`entry ${a.seq} ${toHex(a.hash)}`);
+  } else {
+    const n = 1 + Math.floor(Math.random() * 20);
+    const out = store.appendManySync(Array.from({ length: n }, () => ({ kind: "event" as const, body: eventBody(i++) })));
+    for (const a of out) say(`entry ${a.seq} ${toHex(a.hash)}`);
+  }
+}
