@@ -3,14 +3,14 @@
  * Every call starts from the state a fresh instance would have (memory image and
  * globals restored, or a new instance when memory grew or the code can change tables),
  * so a call's output and fuel depend only on its input: replay from any snapshot sees
- * the same results. Fuel is the metered module's exported `__wk_fuel` global, reached
- * through `plugin.getInstance()`.
+ * the same results. Fuel lives in the metered module and is reached through its exported
+ * `__wk_arm`/`__wk_fuel` functions on `plugin.getInstance()`.
  */
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import { ModuleLoadError } from "./errors.js";
 import { EXTISM_ENV, EXTISM_USER } from "./host-calls.js";
 import { checkExtismImports } from "./link.js";
-import { FUEL_EXPORT, MEMORY_EXPORT, OOM_EXPORT } from "./fuel.js";
+import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { prepareCore, requireExport, type PreparedCore } from "./prepare.js";
 import { runSerialized, type Fault, faultResult, HOST_CALL_FUEL } from "./call-support.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
@@ -20,23 +20,13 @@ const SILENT = { info() {}, debug() {}, warn() {}, error() {}, log() {} } as unk
 /** One live instance and the handles the host needs into it. */
 interface Live {
   plugin: Plugin;
-  fuel: WebAssembly.Global;
-  oom: WebAssembly.Global;
-  memory: WebAssembly.Memory | undefined;
-  globals: WebAssembly.Global[];
+  core: CoreHandles;
   /** False until the first call; a fresh instance needs no restore. */
   used: boolean;
 }
 
-/** The state of a freshly instantiated module, restored before each call. */
-interface Snapshot {
-  image: Uint8Array | undefined;
-  globals: (number | bigint)[];
-}
-
 class ExtismModule implements LoadedModule {
   private live: Live | undefined;
-  private snapshot: Snapshot | undefined;
   private readonly queue = { tail: Promise.resolve() as Promise<unknown> };
   // Per-call accounting the host functions write into.
   private hostBytes = 0;
@@ -62,20 +52,7 @@ class ExtismModule implements LoadedModule {
       functions[EXTISM_USER]![hf.name] = (ctx, addr) => this.hostCall(hf.name, hf.call, ctx, addr!);
     }
     const plugin = await createPlugin({ wasm: [{ module: this.prepared.module }] }, { useWasi: false, functions, logger: SILENT });
-    const ex = (await plugin.getInstance()).exports;
-    const live: Live = {
-      plugin,
-      fuel: ex[FUEL_EXPORT] as WebAssembly.Global,
-      oom: ex[OOM_EXPORT] as WebAssembly.Global,
-      memory: ex[MEMORY_EXPORT] as WebAssembly.Memory | undefined,
-      globals: this.prepared.metered.globalExports.map((n) => ex[n] as WebAssembly.Global),
-      used: false,
-    };
-    this.snapshot ??= {
-      image: live.memory ? new Uint8Array(live.memory.buffer).slice() : undefined,
-      globals: live.globals.map((g) => g.value as number | bigint),
-    };
-    return live;
+    return { plugin, core: coreHandles(await plugin.getInstance(), this.prepared), used: false };
   }
 
   call(input: Uint8Array): Promise<CallResult> {
@@ -86,11 +63,13 @@ class ExtismModule implements LoadedModule {
     const live = await this.ready();
     const budget = BigInt(this.spec.limits.fuelPerStep);
     live.used = true;
-    live.fuel.value = budget;
-    live.oom.value = 0;
+    armCore(live.core, budget);
     this.hostBytes = 0;
     this.fault = undefined;
-    const used = (): number => Number(live.fuel.value < 0n ? budget : budget - (live.fuel.value as bigint));
+    const used = (): number => {
+      const n = fuelUsed(live.core, budget);
+      return Number(n > budget ? budget : n);
+    };
     try {
       const out = await live.plugin.call(this.spec.entry, input);
       await live.plugin.reset();
@@ -110,8 +89,8 @@ class ExtismModule implements LoadedModule {
 
   private classify(live: Live, e: unknown, fuelUsed: number): CallResult {
     const name = this.spec.name;
-    if (live.oom.value === 1) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, fuelUsed);
-    if ((live.fuel.value as bigint) < 0n) return faultResult("module.out_of_fuel", `${name}: exhausted ${this.spec.limits.fuelPerStep} fuel`, fuelUsed);
+    if (live.core.oom() === 1) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, fuelUsed);
+    if (live.core.fuel() < 0n) return faultResult("module.out_of_fuel", `${name}: exhausted ${this.spec.limits.fuelPerStep} fuel`, fuelUsed);
     if (this.fault) return faultResult(this.fault.code, `${name}: ${this.fault.message}`, fuelUsed);
     const msg = e instanceof Error ? e.message : String(e);
     return faultResult("module.trap", `${name}: ${msg}`, fuelUsed);
@@ -120,21 +99,9 @@ class ExtismModule implements LoadedModule {
   /** A live instance in pristine state: restored, or new when restoring is not enough. */
   private async ready(): Promise<Live> {
     const live = this.live;
-    const snap = this.snapshot;
-    if (live && !live.used) return live;
-    if (live && snap && !this.prepared.metered.needsFreshInstance && this.restore(live, snap)) return live;
+    if (live && (!live.used || restoreCore(live.core))) return live;
     this.live = await this.instantiate();
     return this.live;
-  }
-
-  private restore(live: Live, snap: Snapshot): boolean {
-    if (live.memory && snap.image) {
-      // Memory cannot shrink: a grown memory needs a new instance to look fresh.
-      if (live.memory.buffer.byteLength !== snap.image.length) return false;
-      new Uint8Array(live.memory.buffer).set(snap.image);
-    }
-    live.globals.forEach((g, i) => (g.value = snap.globals[i]!));
-    return true;
   }
 
   /** Extism `alloc`, with host-side blocks counted against the memory ceiling. */
@@ -161,8 +128,9 @@ class ExtismModule implements LoadedModule {
       throw e;
     }
     // Deterministic cost: a base plus one unit per byte moved, so host calls are not free loops.
-    live.fuel.value = (live.fuel.value as bigint) - BigInt(HOST_CALL_FUEL + input.length + output.length);
-    if ((live.fuel.value as bigint) < 0n) throw new Error("out of fuel in host call");
+    const left = live.core.fuel() - BigInt(HOST_CALL_FUEL + input.length + output.length);
+    live.core.arm(left);
+    if (left < 0n) throw new Error("out of fuel in host call");
     return ctx.store(output);
   }
 

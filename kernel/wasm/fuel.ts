@@ -10,9 +10,15 @@
  */
 import { Reader, WasmFormatError, concat, encodeName, encodeS64, encodeU32, readSections, skipImmediates, skipValType, writeSections, type Section } from "./wasm-bytes.js";
 
-/** Exported mutable i64 global holding the remaining fuel (negative once exhausted). */
+/**
+ * Exported accessors. The fuel and out-of-memory globals themselves stay internal:
+ * V8 reaches an exported mutable global through an indirection on every access, which
+ * showed up as the main metering cost. `__wk_arm(fuel)` sets the fuel and clears the
+ * out-of-memory flag, `__wk_fuel()` reads the remaining fuel (negative once
+ * exhausted), `__wk_oom()` reads the flag (1 when `memory.grow` hit the ceiling).
+ */
+export const ARM_EXPORT = "__wk_arm";
 export const FUEL_EXPORT = "__wk_fuel";
-/** Exported mutable i32 global set to 1 when `memory.grow` hit the ceiling. */
 export const OOM_EXPORT = "__wk_oom";
 /** Memory 0, exported under a reserved name so the host can snapshot and restore it. */
 export const MEMORY_EXPORT = "__wk_memory";
@@ -50,8 +56,10 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   const fuelGlobal = imports.globals + globalsDefined;
   const oomGlobal = fuelGlobal + 1;
   const hasMemory = imports.memories > 0 || vecCount(get(5)) > 0;
-  const guardFunc = hasMemory ? imports.funcs + definedFuncs : -1;
-  const guardType = typeCount;
+  // New types and functions go after the existing ones, so no index in the module moves.
+  const [armType, getI64Type, getI32Type, guardType] = [typeCount, typeCount + 1, typeCount + 2, typeCount + 3];
+  const firstNew = imports.funcs + definedFuncs;
+  const [armFunc, fuelFunc, oomFunc, guardFunc] = [firstNew, firstNew + 1, firstNew + 2, hasMemory ? firstNew + 3 : -1];
   checkExportNames(get(7));
   const globals = mutableGlobals(get(6), imports.globals);
 
@@ -66,10 +74,8 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     sections.splice(at < 0 ? sections.length : at, 0, { id, content });
   };
 
-  if (hasMemory) {
-    put(1, appendVec(get(1), [[0x60, 0x01, 0x7f, 0x01, 0x7f]]));
-    put(3, appendVec(get(3), [encodeU32(guardType)]));
-  }
+  put(1, appendVec(get(1), [[0x60, 0x01, 0x7e, 0x00], [0x60, 0x00, 0x01, 0x7e], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]]));
+  put(3, appendVec(get(3), [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : [])].map((t) => encodeU32(t))));
   const mem = get(5);
   if (mem) put(5, capMemory(mem, opts.memoryPages));
   put(6, appendVec(get(6), [
@@ -78,8 +84,9 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   ]));
   const globalExports = globals.indices.map((i) => `__wk_g${i}`);
   put(7, appendVec(get(7), [
-    [...encodeName(FUEL_EXPORT), 0x03, ...encodeU32(fuelGlobal)],
-    [...encodeName(OOM_EXPORT), 0x03, ...encodeU32(oomGlobal)],
+    [...encodeName(ARM_EXPORT), 0x00, ...encodeU32(armFunc)],
+    [...encodeName(FUEL_EXPORT), 0x00, ...encodeU32(fuelFunc)],
+    [...encodeName(OOM_EXPORT), 0x00, ...encodeU32(oomFunc)],
     ...(hasMemory ? [[...encodeName(MEMORY_EXPORT), 0x02, 0x00]] : []),
     ...globals.indices.map((i, k) => [...encodeName(globalExports[k]!), 0x03, ...encodeU32(i)]),
   ]));
@@ -89,19 +96,31 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   let stateful = globals.opaque;
   const bodies: Uint8Array[] = [];
   if (code) {
+    const raw: Uint8Array[] = [];
     const r = new Reader(code.content);
     const n = r.u32();
     for (let i = 0; i < n; i++) {
       const size = r.u32();
-      const body = rewriteBody(code.content.subarray(r.pos, r.pos + size), fuelGlobal, guardFunc);
+      raw.push(code.content.subarray(r.pos, r.pos + size));
+      r.skip(size);
+    }
+    const leaves = leafCosts(raw, imports.funcs);
+    for (let i = 0; i < raw.length; i++) {
+      const body = rewriteBody(raw[i]!, { fuelGlobal, guardFunc, leaves, self: imports.funcs + i });
       loops += body.loops;
       stateful ||= body.stateful;
       bodies.push(body.bytes);
-      r.skip(size);
     }
   }
+  const fg = encodeU32(fuelGlobal);
+  const og = encodeU32(oomGlobal);
+  bodies.push(
+    Uint8Array.from([0x00, 0x20, 0x00, 0x24, ...fg, 0x41, 0x00, 0x24, ...og, 0x0b]), // fuel = p0; oom = 0
+    Uint8Array.from([0x00, 0x23, ...fg, 0x0b]),
+    Uint8Array.from([0x00, 0x23, ...og, 0x0b]),
+  );
   if (hasMemory) bodies.push(growGuardBody(oomGlobal));
-  if (bodies.length > 0) {
+  {
     put(10, concat([Uint8Array.from(encodeU32(bodies.length)), ...bodies.map((b) => concat([Uint8Array.from(encodeU32(b.length)), b]))]));
   }
   return { wasm: writeSections(sections), functions: bodies.length, loops, globalExports, hasMemory, needsFreshInstance: stateful };
@@ -235,16 +254,55 @@ interface Edit {
   ins: () => number[];
 }
 
-/** Inserts the fuel checks into one code body and routes `memory.grow` through the guard. */
-function rewriteBody(body: Uint8Array, fuelGlobal: number, guardFunc: number): { bytes: Uint8Array; loops: number; stateful: boolean } {
+/** Skips the local declarations at the start of a code body; returns where the code starts. */
+function skipLocals(body: Uint8Array): Reader {
   const r = new Reader(body);
-  const localGroups = r.u32();
-  for (let i = 0; i < localGroups; i++) {
+  const groups = r.u32();
+  for (let i = 0; i < groups; i++) {
     r.u32();
     skipValType(r);
   }
+  return r;
+}
+
+// call, call_indirect, return_call, return_call_indirect, call_ref, return_call_ref
+const CALLS = new Set([0x10, 0x11, 0x12, 0x13, 0x14, 0x15]);
+
+/**
+ * Instruction counts of leaf functions (no loops, no calls): they finish in bounded
+ * time, so instead of checking fuel on entry their cost is added to each direct call
+ * site. Removes the check from small hot helpers at no loss of determinism.
+ */
+function leafCosts(bodies: Uint8Array[], importedFuncs: number): Map<number, number> {
+  const out = new Map<number, number>();
+  bodies.forEach((body, i) => {
+    const r = skipLocals(body);
+    let cost = 0;
+    while (!r.done) {
+      const op = r.byte();
+      if (op === 0x03 || CALLS.has(op)) return;
+      cost++;
+      skipImmediates(r, op);
+    }
+    out.set(importedFuncs + i, cost);
+  });
+  return out;
+}
+
+interface RewriteContext {
+  fuelGlobal: number;
+  guardFunc: number;
+  leaves: Map<number, number>;
+  /** This function's index. */
+  self: number;
+}
+
+/** Inserts the fuel checks into one code body and routes `memory.grow` through the guard. */
+function rewriteBody(body: Uint8Array, cx: RewriteContext): { bytes: Uint8Array; loops: number; stateful: boolean } {
+  const { fuelGlobal, guardFunc, leaves } = cx;
+  const r = skipLocals(body);
   const costs = [0];
-  const edits: Edit[] = [{ pos: r.pos, del: 0, ins: () => fuelCheck(fuelGlobal, costs[0]!) }];
+  const edits: Edit[] = leaves.has(cx.self) ? [] : [{ pos: r.pos, del: 0, ins: () => fuelCheck(fuelGlobal, costs[0]!) }];
   const control: number[] = [];
   let cur = 0;
   let stateful = false;
@@ -254,6 +312,7 @@ function rewriteBody(body: Uint8Array, fuelGlobal: number, guardFunc: number): {
     costs[cur]!++;
     if (op === 0x26 || (op === 0xfc && STATEFUL_FC.has(body[at + 1]!))) stateful = true;
     skipImmediates(r, op);
+    if (op === 0x10) costs[cur]! += leaves.get(new Reader(body, at + 1).u32()) ?? 0;
     if (op === 0x02 || op === 0x04 || op === 0x06 || op === 0x1f) control.push(cur);
     else if (op === 0x03) {
       control.push(cur);

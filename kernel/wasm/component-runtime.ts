@@ -1,0 +1,143 @@
+/**
+ * @module WebAssembly components behind `ModuleRuntime`: transpiled by jco in
+ * instantiation mode, so the runtime supplies the core modules itself — metered with
+ * the same deterministic fuel as Extism plugins — and captures each core instance to
+ * arm its fuel, read it back and restore fresh state before every call. Fuel of a call
+ * is the sum over the component's core instances plus the host-call charges.
+ */
+import { HOST_CALL_FUEL, faultResult, runSerialized, type Fault } from "./call-support.js";
+import { HOST_INTERFACE, checkComponentImports, jsName, transpileComponent, type Transpiled } from "./component-transpile.js";
+import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
+import { ModuleLoadError } from "./errors.js";
+import { prepareCore, type PreparedCore } from "./prepare.js";
+import { hashBytes } from "../../air/index.js";
+import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
+
+type Entry = (input: Uint8Array) => Uint8Array;
+
+interface Live {
+  entry: Entry;
+  cores: CoreHandles[];
+  used: boolean;
+}
+
+class ComponentModule implements LoadedModule {
+  private live: Live | undefined;
+  private readonly queue = { tail: Promise.resolve() as Promise<unknown> };
+  private hostFuel = 0n;
+  private fault: Fault | undefined;
+
+  constructor(
+    private readonly spec: LoadSpec,
+    private readonly t: Transpiled,
+    private readonly prepared: Map<string, PreparedCore>,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      this.live = await this.instantiate();
+    } catch (e) {
+      throw new ModuleLoadError("module.invalid_wasm", this.spec.name, `instantiation failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  private async instantiate(): Promise<Live> {
+    const cores: CoreHandles[] = [];
+    const host: Record<string, Entry> = {};
+    for (const hf of this.spec.hostFunctions) host[jsName(hf.name)] = (input) => this.hostCall(hf.name, hf.call, input);
+    const byModule = new Map([...this.prepared.values()].map((p) => [p.module, p]));
+    const root = await this.t.instantiate(
+      (file) => this.prepared.get(file)!.module,
+      { [HOST_INTERFACE]: host },
+      async (module, imports) => {
+        const instance = await WebAssembly.instantiate(module, imports ?? {});
+        cores.push(coreHandles(instance, byModule.get(module)!));
+        return instance;
+      },
+    );
+    return { entry: root[this.spec.entry] as Entry, cores, used: false };
+  }
+
+  call(input: Uint8Array): Promise<CallResult> {
+    return runSerialized(this.queue, () => this.callNow(input));
+  }
+
+  private async callNow(input: Uint8Array): Promise<CallResult> {
+    const live = await this.ready();
+    const budget = BigInt(this.spec.limits.fuelPerStep);
+    live.used = true;
+    for (const c of live.cores) armCore(c, budget);
+    this.hostFuel = 0n;
+    this.fault = undefined;
+    const total = (): bigint => live.cores.reduce((n, c) => n + fuelUsed(c, budget), this.hostFuel);
+    const report = (): number => Number(total() > budget ? budget : total());
+    try {
+      const output = live.entry(input);
+      if (total() > budget) return this.fail(faultResult("module.out_of_fuel", `${this.spec.name}: exhausted ${budget} fuel`, report()));
+      if (output.length > this.spec.limits.maxOutputBytes) {
+        return faultResult("module.output_too_large", `${this.spec.name}: output of ${output.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`, report());
+      }
+      return { ok: true, output, fuelUsed: report() };
+    } catch (e) {
+      const name = this.spec.name;
+      if (live.cores.some((c) => c.oom() === 1)) return this.fail(faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, report()));
+      if (total() > budget || live.cores.some((c) => c.fuel() < 0n)) return this.fail(faultResult("module.out_of_fuel", `${name}: exhausted ${budget} fuel`, report()));
+      // Read through a cast: the assignment above narrowed the field, host calls may have set it since.
+      const fault = this.fault as Fault | undefined;
+      if (fault) return this.fail(faultResult(fault.code, `${name}: ${fault.message}`, report()));
+      return this.fail(faultResult("module.trap", `${name}: ${e instanceof Error ? e.message : String(e)}`, report()));
+    }
+  }
+
+  /** A trapped component instance may not be re-entered: the next call gets a new one. */
+  private fail(r: CallResult): CallResult {
+    this.live = undefined;
+    return r;
+  }
+
+  private async ready(): Promise<Live> {
+    const live = this.live;
+    if (live && (!live.used || live.cores.every(restoreCore))) return live;
+    this.live = await this.instantiate();
+    return this.live;
+  }
+
+  private hostCall(name: string, fn: (input: Uint8Array) => Uint8Array, input: Uint8Array): Uint8Array {
+    let output: Uint8Array;
+    try {
+      output = fn(input);
+    } catch (e) {
+      this.fault = { code: "module.trap", message: `host call ${name} failed: ${e instanceof Error ? e.message : String(e)}` };
+      throw e;
+    }
+    this.hostFuel += BigInt(HOST_CALL_FUEL + input.length + output.length);
+    const live = this.live;
+    const budget = BigInt(this.spec.limits.fuelPerStep);
+    const used = (live?.cores ?? []).reduce((n, c) => n + fuelUsed(c, budget), this.hostFuel);
+    if (used > budget) throw new Error("out of fuel in host call");
+    return output;
+  }
+
+  async close(): Promise<void> {
+    await runSerialized(this.queue, async () => {
+      this.live = undefined;
+    });
+  }
+}
+
+/** The component runtime (jco transpile, metered core modules, no WASI). */
+export const componentRuntime: ModuleRuntime = {
+  kind: "component",
+  async load(spec: LoadSpec): Promise<LoadedModule> {
+    const t = await transpileComponent(spec.name, spec.wasmHash, spec.wasm);
+    const prepared = new Map<string, PreparedCore>();
+    for (const [file, bytes] of t.cores) prepared.set(file, prepareCore(`${spec.name} (${file})`, hashBytes(bytes), bytes, spec.limits));
+    checkComponentImports(spec.name, t, [...prepared.values()].map((p) => p.module), spec.hostFunctions);
+    if (!t.exports.includes(spec.entry)) {
+      throw new ModuleLoadError("module.missing_export", spec.name, `does not export function "${spec.entry}"`, { exportName: spec.entry });
+    }
+    const m = new ComponentModule(spec, t, prepared);
+    await m.start();
+    return m;
+  },
+};
