@@ -45,6 +45,8 @@ export const GenesisBody = z.strictObject({
   world_id: z.string().min(1),
   world_public_key: bytes32.refine(isStrongPublicKey, "must be an ed25519 public key (canonical, not of small order)"),
   manifest_hash: hashText,
+  /** CAS blob holding every AIR def of the initial manifest (the kernel rebuilds its catalog from it). */
+  air_ref: hashText.exactOptional(),
   created_ns: int,
   kernel_flags: z.array(z.string()),
   fork: z.union([z.null(), z.strictObject({ parent_world_id: z.string().min(1), seq: seqNum, head_hash: bytes32 })]),
