@@ -157,3 +157,11 @@ export async function exportBundle(store: BundleSource, seq: number, opts: { inc
   }
   return { ok: false, code: "no_checkpoint", message: `no checkpoint after seq ${seq} covers it yet; write one (wk checkpoint) and export again` };
 }
+
+/** The seq of the effect_receipt for `intentId` (a linear scan), or null when it has none yet. */
+export async function findReceiptSeq(store: Pick<BundleSource, "iterate">, intentId: string): Promise<number | null> {
+  for await (const e of store.iterate(0)) {
+    if (e.kind === "effect_receipt" && asRecord(decodeStored(e.body)).intent_id === intentId) return e.seq;
+  }
+  return null;
+}

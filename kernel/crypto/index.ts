@@ -22,7 +22,7 @@ export {
   checkEffectReceiptBody,
 } from "./receipt.js";
 export type { ReceiptStatus, ReceiptEnvelope, EffectReceiptBody, ReceiptSigner, ReceiptInput } from "./receipt.js";
-export { BUNDLE_FORMAT, ReceiptBundleSchema, bundleEntryHash, checkpointSigningPayload, buildBundle, exportBundle } from "./bundle.js";
+export { BUNDLE_FORMAT, ReceiptBundleSchema, bundleEntryHash, checkpointSigningPayload, buildBundle, exportBundle, findReceiptSeq } from "./bundle.js";
 export type { ReceiptBundle, BundleInput, SignedCheckpointFields, BundleSource, BundleSourceEntry, ExportFailure } from "./bundle.js";
 export { verifyBundle } from "./verify-bundle.js";
 export type { BundleFault, BundleVerdict, VerifyBundleOptions } from "./verify-bundle.js";

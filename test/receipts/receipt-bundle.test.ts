@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeStored, encodeStored, type CborValue } from "../../air/index.js";
-import { bundleEntryHash, checkpointSigningPayload, generateKeyPair, signReceipt, verifyBundle, type BundleFault, type ReceiptBundle } from "../../kernel/crypto/index.js";
+import { bundleEntryHash, checkpointSigningPayload, findReceiptSeq, generateKeyPair, signReceipt, verifyBundle, type BundleFault, type ReceiptBundle } from "../../kernel/crypto/index.js";
 import { checkpointPayload, entryHash } from "../../kernel/journal/index.js";
 import { makeBundleFixture, type BundleFixture } from "./fixture.js";
 
@@ -171,6 +171,40 @@ describe("receipt bundle", () => {
     const noPayload = clone(fx.bundle);
     delete noPayload.payload_cbor;
     expect(verifyBundle(noPayload).ok).toBe(true);
+  });
+
+  it("never throws, whatever JSON it is given (fuzz)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (j) => {
+        const v = verifyBundle(j);
+        return !v.ok && typeof v.fault === "string";
+      }),
+      { numRuns: 200 },
+    );
+    // Structurally valid bundles with random field values.
+    const hexOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString("hex"));
+    fc.assert(
+      fc.property(fc.nat(), fc.nat({ max: 64 }), hexOf(32), fc.array(hexOf(32), { maxLength: 6 }), fc.uint8Array({ maxLength: 64 }), (seq, size, h, path, body) => {
+        const t = clone(fx.bundle);
+        t.entry.seq = seq;
+        t.inclusion = { leaf_index: seq, tree_size: size, path };
+        t.checkpoint.root = h;
+        t.entry.body_cbor = Buffer.from(body).toString("hex");
+        return verifyBundle(t).ok === false;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("finds a receipt's seq by intent id", async () => {
+    const { SqliteJournalStore } = await import("../../kernel/journal/index.js");
+    const store = SqliteJournalStore.open(join(fx.dir, "journal.db"), { readonly: true });
+    try {
+      expect(await findReceiptSeq(store, "intent-1")).toBe(fx.receiptSeq);
+      expect(await findReceiptSeq(store, "intent-nope")).toBeNull();
+    } finally {
+      await store.close();
+    }
   });
 
   it("the offline verifier's import graph holds no SQLite and no WASM runtime", () => {
