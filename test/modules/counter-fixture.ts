@@ -60,7 +60,7 @@ export const SCRIPT: CounterStep[] = [
   { key: "b", by: 250 },
   { key: "a", by: 23 },
   { key: "b", by: 50 },
-  { key: "a", by: 4_000_000_000 },
+  { key: "a", by: 5_000_000_000 },
   { key: "b", by: 1000 },
 ];
 

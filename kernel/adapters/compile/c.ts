@@ -4,9 +4,10 @@
  * `#include "../sdk/wk.h"` works for any source; no debug info or paths reach the output,
  * so the bytes depend only on the sources and the clang version.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { repoPath } from "./paths.js";
 import { diagnosticLines, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
@@ -18,11 +19,21 @@ export const CLANG_FLAGS = [
   "-Wl,--no-entry", "-Wl,--strip-all", "-Wl,-z,stack-size=65536",
 ] as const;
 
+/**
+ * The environment clang runs in. clang ≥ 14 post-processes its output with `wasm-opt`
+ * whenever one is on PATH (node_modules/.bin has binaryen's), which would make the bytes
+ * depend on the caller's PATH; directories holding a wasm-opt are dropped.
+ */
+function clangEnv(): NodeJS.ProcessEnv {
+  const path = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "" && !existsSync(join(d, "wasm-opt")));
+  return { ...process.env, PATH: path.join(delimiter) };
+}
+
 let cachedVersion: Promise<CompilerId> | undefined;
 
 /** clang's name and version (`clang --version`), or a toolchain_missing error. */
 export function clangCompiler(): Promise<CompilerId> {
-  cachedVersion ??= run("clang", ["--version"], { cwd: tmpdir() }).then((r) => {
+  cachedVersion ??= run("clang", ["--version"], { cwd: tmpdir(), env: clangEnv() }).then((r) => {
     const m = /clang version (\S+)/.exec(r.stdout);
     return { name: "clang", version: m?.[1] ?? "unknown" };
   });
@@ -41,7 +52,7 @@ export async function buildC(source: Uint8Array | string, sourcePath?: string): 
     await writeFile(join(dir, "src", name), source);
     for (const f of ["wk.h", "wk.c"]) await copyFile(repoPath("modules/c/sdk", f), join(dir, "sdk", f));
     const extra = sourcePath === undefined ? [] : ["-iquote", dirname(resolve(sourcePath))];
-    const r = await run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir });
+    const r = await run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir, env: clangEnv() });
     const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, shown], [dir + "/", ""]]);
     if (r.code !== 0) return { ok: false, compiler, diagnostics };
     return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler, diagnostics };

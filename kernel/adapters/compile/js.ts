@@ -2,7 +2,10 @@
  * @module JavaScript → WebAssembly component (world `worldkernel:module/module`) with
  * componentize-js. The source is bundled with esbuild first (relative imports such as
  * `../sdk/index.js` resolve beside the source, or beside modules/js/ for a bare source).
- * All WASI features are disabled, so the component imports only the host interface.
+ * All WASI features are disabled, and the WIT is narrowed to the host functions the
+ * source actually imports (componentize-js would otherwise import every function of the
+ * world, and the kernel refuses to link an ungranted host call), so a module that uses no
+ * host call imports nothing at all.
  * Componentizing is not byte-reproducible (the engine snapshot differs run to run) and
  * takes seconds, so outputs are cached under node_modules/.cache/worldkernel/js by a hash
  * of the bundle, the WIT and the tool versions.
@@ -17,7 +20,17 @@ import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
 export const WIT_PATH = repoPath("kernel/wasm/wit/worldkernel.wit");
-export const WORLD = "module";
+/** World by exports: `workflow` (step), `pure` (run), `module` (both). */
+export function worldFor(code: string): "module" | "workflow" | "pure" {
+  const names = new Set<string>();
+  for (const m of code.matchAll(/export\s*\{([^}]*)\}/g)) {
+    for (const part of (m[1] ?? "").split(",")) names.add(part.trim().split(/\s+as\s+/).pop()?.trim() ?? "");
+  }
+  for (const m of code.matchAll(/export\s+(?:async\s+)?(?:const|let|var|function)\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1] ?? "");
+  const step = names.has("step");
+  const run = names.has("run");
+  return step && run ? "module" : run ? "pure" : "workflow";
+}
 /** WASI features turned off in the engine: modules get no clock, randomness, stdio or network. */
 export const DISABLED_FEATURES = ["random", "clocks", "stdio", "http", "fetch-event"] as const;
 const CACHE_DIR = repoPath("node_modules/.cache/worldkernel/js");
@@ -40,6 +53,7 @@ async function bundle(text: string, sourcePath?: string): Promise<{ ok: true; co
     const r = await esbuild.build({
       stdin: { contents: text, resolveDir, sourcefile: sourcePath ?? "module.js", loader: "js" },
       bundle: true, format: "esm", platform: "neutral", write: false, legalComments: "none", logLevel: "silent",
+      external: ["worldkernel:*"],
     });
     return { ok: true, code: r.outputFiles[0]?.text ?? "" };
   } catch (e) {
@@ -49,14 +63,43 @@ async function bundle(text: string, sourcePath?: string): Promise<{ ok: true; co
   }
 }
 
+/** Host functions (kebab-case WIT names) the bundle imports from worldkernel:module/host. */
+export function usedHostFunctions(code: string): string[] {
+  const used = new Set<string>();
+  const re = /import\s*\{([^}]*)\}\s*from\s*["']worldkernel:module\/host(?:@[\w.]+)?["']/g;
+  for (const m of code.matchAll(re)) {
+    for (const part of (m[1] ?? "").split(",")) {
+      const name = part.trim().split(/\s+as\s+/)[0]?.trim();
+      if (name) used.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    }
+  }
+  return [...used].sort();
+}
+
+/** The canonical WIT narrowed to `used` host functions (no `import host;` when none). */
+export function narrowWit(wit: string, used: string[]): string {
+  const iface = /interface host \{([\s\S]*?)\n\}/.exec(wit);
+  if (!iface) return wit;
+  const kept = (iface[1] ?? "")
+    .split("\n")
+    .filter((line) => {
+      const fn = /^\s*([a-z][a-z0-9-]*)\s*:\s*func/.exec(line);
+      return fn ? used.includes(fn[1] ?? "") : !/^\s*\/\/\//.test(line);
+    })
+    .join("\n");
+  const narrowed = wit.replace(iface[0], `interface host {${kept}\n}`);
+  return used.length > 0 ? narrowed : narrowed.replace(/^\s*import host;\s*$/gm, "");
+}
+
 /** Builds a JS source into a component (cached by content). */
 export async function buildJs(source: Uint8Array | string, sourcePath?: string): Promise<BuildResult> {
   const compiler = jsCompiler();
   const b = await bundle(sourceText(source), sourcePath);
   if (!b.ok) return { ok: false, compiler, diagnostics: b.diagnostics };
-  const wit = await readFile(WIT_PATH, "utf8");
+  const wit = narrowWit(await readFile(WIT_PATH, "utf8"), usedHostFunctions(b.code));
+  const world = worldFor(b.code);
   const key = createHash("sha256")
-    .update(JSON.stringify([compiler, packageVersion(repoPath("node_modules/esbuild")), DISABLED_FEATURES, WORLD, wit, b.code]))
+    .update(JSON.stringify([compiler, packageVersion(repoPath("node_modules/esbuild")), DISABLED_FEATURES, world, wit, b.code]))
     .digest("hex");
   const cached = join(CACHE_DIR, `${key}.wasm`);
   if (existsSync(cached)) return { ok: true, wasm: new Uint8Array(await readFile(cached)), compiler, diagnostics: [] };
@@ -67,10 +110,12 @@ export async function buildJs(source: Uint8Array | string, sourcePath?: string):
   const dir = await mkdtemp(join(tmpdir(), "wk-js-"));
   try {
     const entry = join(dir, "module.js");
+    const witPath = join(dir, "worldkernel.wit");
     await writeFile(entry, b.code);
+    await writeFile(witPath, wit);
     let component: Uint8Array;
     try {
-      ({ component } = await componentize({ sourcePath: entry, witPath: WIT_PATH, worldName: WORLD, disableFeatures: [...DISABLED_FEATURES] }));
+      ({ component } = await componentize({ sourcePath: entry, witPath, worldName: world, disableFeatures: [...DISABLED_FEATURES] }));
     } catch (e) {
       // Initialization errors (a throw at module top level, a missing export) are the source's fault.
       const msg = e instanceof Error ? e.message : String(e);

@@ -345,3 +345,20 @@ pub fn runStep(comptime f: StepFn) i32 {
     step(arena.allocator(), f) catch |err| return fail(err);
     return 0;
 }
+
+pub const RunFn = fn (a: Allocator, input: Value, ctx: Ctx) anyerror!Value;
+
+fn pure(a: Allocator, comptime f: RunFn) !void {
+    const env = try decode(a, try readInput(a));
+    if (try (try need(env, "version")).asU64() != abi_version) return error.UnsupportedAbiVersion;
+    const out = try f(a, try need(env, "input"), try readCtx(try need(env, "ctx")));
+    writeOutput(try encode(a, try mapOf(a, &.{field("output", out)})));
+}
+
+/// Body of an exported `run`: `{version, input, ctx}` in, `{output}` out.
+pub fn runPure(comptime f: RunFn) i32 {
+    var arena = std.heap.ArenaAllocator.init(std.heap.wasm_allocator);
+    defer arena.deinit();
+    pure(arena.allocator(), f) catch |err| return fail(err);
+    return 0;
+}
