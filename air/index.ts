@@ -4,7 +4,7 @@
  */
 export { encodeCanonical, encodeStored, compareBytes } from "./cbor/encode.js";
 export { decodeCanonical, decodeStored } from "./cbor/decode.js";
-export { CborTag, DEC128_TAG, SELF_DESCRIBE_PREFIX, isCborObject } from "./cbor/value.js";
+export { CborRaw, CborTag, DEC128_TAG, SELF_DESCRIBE_PREFIX, isCborObject } from "./cbor/value.js";
 export type { CborValue, CborObject, CborMap } from "./cbor/value.js";
 export { encodeDec128, decodeDec128, parseDecimal } from "./cbor/dec128.js";
 export { sha256, hashBytes, hashValue, hashTypedValue, hashToBytes, bytesToHash, toHex, fromHex, HASH_PATTERN } from "./hash.js";

@@ -5,7 +5,7 @@
  * this small writer owns the bytes; the vectors in test/vectors pin them.
  */
 import { AirError } from "../errors.js";
-import { CborTag, SELF_DESCRIBE_PREFIX, type CborValue, isCborObject } from "./value.js";
+import { CborRaw, CborTag, SELF_DESCRIBE_PREFIX, type CborValue, isCborObject } from "./value.js";
 
 const utf8 = new TextEncoder();
 const MAX_U64 = (1n << 64n) - 1n;
@@ -225,6 +225,7 @@ function write(w: Writer, v: CborValue): void {
     w.head(6, v.tag);
     return write(w, v.value);
   }
+  if (v instanceof CborRaw) return w.bytes(v.bytes);
   if (v instanceof Map) return writeMap(w, [...v.entries()], path);
   if (isCborObject(v)) {
     const keys = Object.keys(v);

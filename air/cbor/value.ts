@@ -15,7 +15,8 @@ export type CborValue =
   | CborValue[]
   | CborMap
   | CborObject
-  | CborTag;
+  | CborTag
+  | CborRaw;
 
 /** A map with text keys, the common case (records, envelopes, JSON objects). */
 export interface CborObject {
@@ -44,4 +45,13 @@ export function isCborObject(v: unknown): v is CborObject {
   if (v === null || typeof v !== "object") return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Bytes that are already one canonical CBOR item, spliced verbatim by the encoder.
+ * The kernel uses it to put stored cell states and event values into envelopes without
+ * decoding and re-encoding them; the decoder never produces it.
+ */
+export class CborRaw {
+  constructor(readonly bytes: Uint8Array) {}
 }

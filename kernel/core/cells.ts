@@ -1,0 +1,82 @@
+/**
+ * @module Cell state: one canonical CBOR state per (module, key). The state root is the
+ * hash of the sorted list of (module, key, state hash), so it is independent of the order
+ * in which cells were touched and identical in live execution, replay and cold start.
+ */
+import { compareBytes, encodeCanonical, hashBytes, hashValue, sha256, type CborValue, type HashText } from "../../air/index.js";
+
+/** A cell key: unkeyed workflows use null; keys are text or bytes. */
+export type CellKey = null | string | Uint8Array;
+
+/** One cell's current state as stored bytes (`d9d9f7` + canonical item) and its hash. */
+export interface CellState {
+  module: string;
+  key: CellKey;
+  bytes: Uint8Array;
+  hash: HashText;
+}
+
+/** Map key for a cell: module and key joined unambiguously. */
+export function cellId(module: string, key: CellKey): string {
+  if (key === null) return `${module}\u0000n`;
+  if (typeof key === "string") return `${module}\u0000t${key}`;
+  return `${module}\u0000b${Buffer.from(key).toString("hex")}`;
+}
+
+/** In-memory cell states with an order-independent state root. */
+export class CellStore {
+  private readonly cells = new Map<string, CellState>();
+
+  /** The cell's state, or undefined for a new cell. */
+  get(module: string, key: CellKey): CellState | undefined {
+    return this.cells.get(cellId(module, key));
+  }
+
+  /** Sets (or with `bytes === null` deletes) a cell's state. */
+  set(module: string, key: CellKey, bytes: Uint8Array | null, hash?: HashText): void {
+    const id = cellId(module, key);
+    if (bytes === null) this.cells.delete(id);
+    else this.cells.set(id, { module, key, bytes, hash: hash ?? hashBytes(bytes) });
+  }
+
+  /** Every cell, sorted by module then key. */
+  list(): CellState[] {
+    return [...this.cells.values()].sort(compareCells);
+  }
+
+  /** Cells of one module, sorted by key. */
+  listModule(module: string): CellState[] {
+    return this.list().filter((c) => c.module === module);
+  }
+
+  get size(): number {
+    return this.cells.size;
+  }
+
+  /** The state root: sha256 over the canonical list of [module, key, state hash] triples. */
+  stateRoot(): HashText {
+    const triples: CborValue[] = this.list().map((c) => [c.module, c.key, hashToRaw(c.hash)]);
+    return hashValue(triples);
+  }
+
+  /** A deep copy (for shadow runs and forks). */
+  clone(): CellStore {
+    const c = new CellStore();
+    for (const [k, v] of this.cells) c.cells.set(k, v);
+    return c;
+  }
+}
+
+function hashToRaw(h: HashText): Uint8Array {
+  return Uint8Array.from(Buffer.from(h.slice(7), "hex"));
+}
+
+function compareCells(a: CellState, b: CellState): number {
+  if (a.module !== b.module) return a.module < b.module ? -1 : 1;
+  return compareBytes(encodeCanonical(a.key), encodeCanonical(b.key));
+}
+
+/** A deterministic sub-entropy: sha256 of the parent entropy with a label. */
+export function deriveEntropy(parent: Uint8Array, label: string, index: number): Uint8Array {
+  return sha256(encodeCanonical([parent, label, index]));
+}

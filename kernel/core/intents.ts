@@ -1,0 +1,32 @@
+/**
+ * @module Intent identity. The idempotency key is a content hash of who asked for what
+ * because of which event — world, origin module and cell key, effect kind, canonical
+ * params, cause event hash and the effect's index in that step — with no attempt counter,
+ * so re-dispatch after a crash carries the same key and an adapter can deduplicate.
+ */
+import { hashValue, type CborValue, type HashText } from "../../air/index.js";
+import type { CellKey } from "./cells.js";
+
+/** The inputs that identify one emitted effect. */
+export interface IntentOrigin {
+  worldId: string;
+  module: string;
+  key: CellKey;
+  kind: string;
+  params: CborValue;
+  causeEventHash: HashText;
+  index: number;
+}
+
+/** The idempotency key (also the intent id) of an emitted effect. */
+export function intentKey(o: IntentOrigin): HashText {
+  return hashValue({
+    world_id: o.worldId,
+    module: o.module,
+    key: o.key,
+    kind: o.kind,
+    params: o.params,
+    cause_event_hash: o.causeEventHash,
+    index: o.index,
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * @module Approvals of held intents (`require_approval`): a signed record of who allowed
+ * or refused which intent. The signature covers world, intent and decision, with the
+ * `effect_approval` signing purpose, so it cannot be replayed into another world.
+ */
+import { encodeStored, type CborObject } from "../../air/index.js";
+import type { KeyPair } from "../crypto/keys.js";
+import { verify } from "../crypto/sign.js";
+
+function payload(worldId: string, intentId: string, decision: string): Uint8Array {
+  return encodeStored({ world_id: worldId, intent_id: intentId, decision });
+}
+
+/** The `policy_decision` body for an approver's decision. */
+export function approvalEntry(intentId: string, decision: "allow" | "deny", approver: KeyPair, worldId: string): CborObject {
+  return {
+    intent_id: intentId, decision, stage: "approval", approver: approver.publicKeyHex,
+    signature: approver.sign("effect_approval", payload(worldId, intentId, decision)),
+  };
+}
+
+/** True when an approval entry's signature holds. */
+export function approvalSignatureValid(body: CborObject, worldId: string): boolean {
+  const pk = Uint8Array.from(Buffer.from(String(body.approver), "hex"));
+  return verify(pk, "effect_approval", payload(worldId, String(body.intent_id), String(body.decision)), body.signature as Uint8Array);
+}

@@ -1,0 +1,30 @@
+/**
+ * @module A batch of journal entries produced by one input (an ingress event, a receipt,
+ * an approval). Seqs are assigned as entries are pushed, because steps reference the seqs
+ * of the events they caused. Live execution appends the batch in one transaction (group
+ * commit); replay compares it entry by entry with what the journal recorded.
+ */
+import { encodeStored, type CborValue } from "../../air/index.js";
+import type { AppendInput, EntryKind } from "../journal/index.js";
+
+/** Entries to append, with the seq each will get. */
+export class Batch {
+  readonly entries: AppendInput[] = [];
+  constructor(readonly baseSeq: number) {}
+
+  /** Adds an entry; returns the seq it will have. */
+  push(kind: EntryKind, body: CborValue): number {
+    this.entries.push({ kind, body });
+    return this.baseSeq + this.entries.length - 1;
+  }
+
+  /** The seq the next pushed entry will have. */
+  get nextSeq(): number {
+    return this.baseSeq + this.entries.length;
+  }
+
+  /** The stored bytes of entry `i` (what the journal holds). */
+  bytesAt(i: number): Uint8Array {
+    return encodeStored(this.entries[i]!.body);
+  }
+}

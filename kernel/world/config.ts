@@ -1,0 +1,33 @@
+/**
+ * @module A world's `config.json`: durability and checkpoint cadence. No secrets live
+ * here (keys are 0600 files under keys/), and nothing in it affects replay.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { z } from "zod";
+import { KernelError } from "../core/errors.js";
+
+export const WorldConfigSchema = z.strictObject({
+  world_id: z.string().min(1),
+  synchronous: z.enum(["FULL", "NORMAL"]).default("FULL"),
+  checkpoint_every: z.number().int().min(0).default(1000),
+});
+export type WorldConfig = z.infer<typeof WorldConfigSchema>;
+
+/** Reads and validates config.json (missing file → kernel.bad_world). */
+export function readConfig(path: string): WorldConfig {
+  if (!existsSync(path)) throw new KernelError("kernel.bad_world", `${path} does not exist: not a world directory (create one with wk create)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new KernelError("kernel.bad_world", `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = WorldConfigSchema.safeParse(raw);
+  if (!r.success) throw new KernelError("kernel.bad_world", `${path}: ${r.error.issues[0]!.message} at $.${r.error.issues[0]!.path.join(".")}`);
+  return r.data;
+}
+
+/** Writes config.json. */
+export function writeConfig(path: string, c: WorldConfig): void {
+  writeFileSync(path, JSON.stringify(c, null, 2) + "\n", { flag: "wx" });
+}

@@ -1,0 +1,11 @@
+/**
+ * @module Public surface of the world shell: create, open, fork, replay.
+ */
+export { World, catalogFromBundle, bundleOf } from "./world.js";
+export type { OpenOptions, SendResult } from "./world.js";
+export { createWorld, forkWorld, replayWorld, sourceFromAirDir } from "./lifecycle.js";
+export type { WorldSource } from "./lifecycle.js";
+export type { ReplayResult, Divergence } from "./replay.js";
+export { jsonView } from "./json-view.js";
+export { KERNEL_FLAGS } from "./flags.js";
+export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";

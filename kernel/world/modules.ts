@@ -1,0 +1,83 @@
+/**
+ * @module Loads workflow modules from the CAS and keeps them warm, each linked with
+ * exactly the host calls its bound cap slots grant (blob → blob_get, query →
+ * manifest_get and journal_head, log → log). Host calls answer from the step's own
+ * context, never from live state, so replay sees the same answers.
+ */
+import { encodeCanonical, type AirCatalog, type HashText } from "../../air/index.js";
+import { loadModule, type HostFunction, type LoadedModule, type ModuleLimits } from "../wasm/runtime.js";
+import { KernelError } from "../core/errors.js";
+
+/** Defaults when a defmodule names no limits: 16 MiB memory, 50M fuel, 1 MiB output. */
+export const DEFAULT_LIMITS: ModuleLimits = { memoryPages: 256, fuelPerStep: 50_000_000, maxOutputBytes: 1 << 20 };
+
+/** What host calls may read during the current step. */
+export interface HostContext {
+  journalHeight: number;
+  manifestHash: HashText;
+}
+
+/** Keeps loaded modules by name and wasm hash. */
+export class ModuleHost {
+  private readonly loaded = new Map<string, Promise<LoadedModule>>();
+  /** Set by the processor before each call; host calls read only this. */
+  current: HostContext = { journalHeight: 0, manifestHash: "sha256:" as HashText };
+  readonly logs: string[] = [];
+
+  constructor(private readonly getBlob: (h: HashText) => Uint8Array) {}
+
+  /** The loaded module for `name` under `catalog` (cached per wasm hash and grants). */
+  get(catalog: AirCatalog, name: string): Promise<LoadedModule> {
+    const def = catalog.modules.get(name)?.def;
+    if (!def) throw new KernelError("kernel.unknown_module", `module ${name} is not in the manifest`, { module: name });
+    const hostFunctions = this.hostFunctions(catalog, name);
+    const cacheKey = `${name}|${def.wasm_hash}|${hostFunctions.map((h) => h.name).join(",")}`;
+    let m = this.loaded.get(cacheKey);
+    if (!m) {
+      let wasm: Uint8Array;
+      try {
+        wasm = this.getBlob(def.wasm_hash as HashText);
+      } catch (e) {
+        throw new KernelError("kernel.missing_blob", `wasm ${def.wasm_hash} of ${name} is not in the CAS`, { module: name }, { cause: e });
+      }
+      const limits: ModuleLimits = {
+        memoryPages: def.limits?.memory_pages ?? DEFAULT_LIMITS.memoryPages,
+        fuelPerStep: def.limits?.fuel_per_step ?? DEFAULT_LIMITS.fuelPerStep,
+        maxOutputBytes: def.limits?.max_output_bytes ?? DEFAULT_LIMITS.maxOutputBytes,
+      };
+      m = loadModule({ name, wasm, wasmHash: def.wasm_hash, entry: def.module_kind === "pure" ? "run" : "step", hostFunctions, limits });
+      // A failed load must not poison the cache: the next call retries (and reports) again.
+      m.catch(() => this.loaded.delete(cacheKey));
+      this.loaded.set(cacheKey, m);
+    }
+    return m;
+  }
+
+  private hostFunctions(catalog: AirCatalog, name: string): HostFunction[] {
+    const slots = catalog.modules.get(name)!.def.abi.workflow?.cap_slots ?? {};
+    const bound = catalog.manifest.module_bindings?.[name]?.slots ?? {};
+    const types = new Set(Object.entries(slots).filter(([slot]) => bound[slot] !== undefined && catalog.grants.has(bound[slot]!)).map(([, t]) => t));
+    const out: HostFunction[] = [];
+    if (types.has("blob")) out.push({ name: "blob_get", capability: "blob", call: (input) => this.getBlob(Buffer.from(input).toString("utf8") as HashText) });
+    if (types.has("query")) {
+      out.push({ name: "manifest_get", capability: "query", call: () => encodeCanonical({ manifest_hash: this.current.manifestHash }) });
+      out.push({ name: "journal_head", capability: "query", call: () => encodeCanonical({ height: this.current.journalHeight, manifest_hash: this.current.manifestHash }) });
+    }
+    if (types.has("log")) {
+      out.push({
+        name: "log", capability: "log", call: (input) => {
+          if (this.logs.length < 1000) this.logs.push(Buffer.from(input).toString("utf8").slice(0, 1000));
+          return new Uint8Array(0);
+        },
+      });
+    }
+    return out;
+  }
+
+  /** Closes every loaded module. */
+  async close(): Promise<void> {
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    await Promise.allSettled(all.map(async (m) => (await m).close()));
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * @module The step loop shared by live execution and replay. Given one input (an event
+ * already in the journal, a receipt, an approval) it routes, steps modules, gates their
+ * effects and pushes every resulting entry into a Batch — in a fixed order, so replay can
+ * compare the batch with the journal byte for byte. It performs no outside effect: allowed
+ * intents are left in `pending` for the shell to dispatch after the batch is durable.
+ */
+import {
+  encodeCanonical, hashValue, isCborObject, type AirCatalog, type CborObject, type CborValue, type HashText,
+} from "../../air/index.js";
+import type { EntryBodies } from "../journal/entries.js";
+
+/** An `event` entry body. */
+export type EventBody = EntryBodies["event"];
+import { BudgetLedger } from "../core/budget.js";
+import { CellStore, deriveEntropy, type CellKey } from "../core/cells.js";
+import { parseStepOutput, stepInput, type StepContext } from "../core/envelope.js";
+import { decide, type GateDecision, type GateHooks } from "../core/gate.js";
+import { routeEvent } from "../core/routing.js";
+import type { Batch } from "./batch.js";
+import type { ModuleHost } from "./modules.js";
+
+/** Schema of the event that carries a receipt back to the module that asked. */
+export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
+/** Adapter id on receipts the gate itself issues for denied intents. */
+export const GATE_ADAPTER = { id: "kernel.gate", version: "1" } as const;
+
+/** An intent the gate let through (or holds for approval), awaiting its receipt. */
+export interface PendingIntent {
+  intentId: HashText;
+  kind: string;
+  params: CborValue;
+  paramsHash: HashText;
+  capSlot: string;
+  grant: string;
+  capType: string;
+  module: string;
+  key: CellKey;
+  causeSeq: number;
+  estimate: { tokens: number; cents: number };
+  waiting: "dispatch" | "approval";
+}
+
+/** Everything replay must rebuild: cells, budgets, pending intents, logical clock. */
+export interface KernelState {
+  worldId: string;
+  catalog: AirCatalog;
+  cells: CellStore;
+  ledger: BudgetLedger;
+  pending: Map<string, PendingIntent>;
+  logicalNow: number;
+}
+
+/** Signs a denied receipt (the gate's own receipts are signed with the world key). */
+export type DenySigner = (d: GateDecision, p: { kind: string; nowNs: bigint }) => CborValue;
+
+/** Counters a run reports. */
+export interface StepStats {
+  steps: number;
+  failures: number;
+  fuel: number;
+}
+
+/** The step loop over one input. */
+export class Processor {
+  readonly stats: StepStats = { steps: 0, failures: 0, fuel: 0 };
+
+  constructor(
+    readonly state: KernelState,
+    private readonly modules: ModuleHost,
+    private readonly hooks: GateHooks,
+    private readonly signDenied: DenySigner,
+  ) {}
+
+  /** Processes an event entry at `seq` and everything it causes, pushing results to `batch`. */
+  async processEvent(seq: number, body: EventBody, batch: Batch): Promise<void> {
+    const queue: { seq: number; body: EventBody }[] = [{ seq, body }];
+    while (queue.length > 0) {
+      const e = queue.shift()!;
+      const origin = e.body.origin as CborObject;
+      const targets =
+        origin.kind === "receipt"
+          ? [{ module: origin.module as string, key: origin.key as CellKey }]
+          : routeEvent(this.state.catalog, e.body.schema, e.body.value);
+      for (const t of targets) await this.step(t.module, t.key, e.seq, e.body, batch, queue);
+    }
+  }
+
+  private async step(module: string, key: CellKey, causeSeq: number, ev: EventBody, batch: Batch, queue: { seq: number; body: EventBody }[]): Promise<void> {
+    const { catalog, cells } = this.state;
+    const ctx = ev.ctx as unknown as StepContext;
+    this.stats.steps++;
+    const fail = (code: string, message: string, fuel: number) => {
+      this.stats.failures++;
+      batch.push("step", { module, key, cause_seq: causeSeq, ok: false, state_hash: cells.get(module, key)?.hash ?? null, events: 0, intents: [], error: { code, message }, fuel });
+    };
+    let mod;
+    try {
+      mod = await this.modules.get(catalog, module);
+    } catch (e) {
+      const err = e as { code?: string; message: string };
+      return fail(err.code ?? "module.load_failed", err.message, 0);
+    }
+    this.modules.current = { journalHeight: ctx.journal_height, manifestHash: ctx.manifest_hash };
+    const cell = cells.get(module, key);
+    const res = await mod.call(stepInput(cell?.bytes ?? null, { schema: ev.schema, value: ev.value, key }, ctx, module));
+    this.stats.fuel += res.fuelUsed;
+    if (!res.ok) return fail(res.error.code, res.error.message, res.fuelUsed);
+    const parsed = parseStepOutput(res.output, catalog, module);
+    if (!parsed.ok) return fail(parsed.code, parsed.message, res.fuelUsed);
+    const out = parsed.output;
+
+    const causeHash = ctx.event_hash;
+    const nowNs = BigInt(ctx.now_ns);
+    const decisions = out.effects.map((effect, index) =>
+      decide({ catalog, worldId: this.state.worldId, module, key, causeEventHash: causeHash, index, effect, nowNs, budgets: this.state.ledger, hooks: this.hooks }),
+    );
+    batch.push("step", {
+      module, key, cause_seq: causeSeq, ok: true, state_hash: out.stateHash, events: out.events.length,
+      intents: decisions.map((d) => d.intentId), error: null, fuel: res.fuelUsed,
+    });
+    cells.set(module, key, out.stateBytes, out.stateHash ?? undefined);
+
+    out.events.forEach((e, i) => {
+      const seq = batch.nextSeq;
+      const entropy = deriveEntropy(ctx.entropy, module, i);
+      const body: EventBody = {
+        schema: e.schema, value: e.value, key: e.key,
+        ctx: this.childCtx(ctx, seq, entropy, e.schema, e.value, e.key),
+        origin: { kind: "module", module, key, cause_seq: causeSeq, index: i },
+      };
+      batch.push("event", body as unknown as CborValue);
+      queue.push({ seq, body });
+    });
+
+    decisions.forEach((d, i) => {
+      const effect = out.effects[i]!;
+      batch.push("effect_intent", {
+        intent_id: d.intentId, idempotency_key: d.intentId, kind: effect.kind, params: d.params, params_hash: d.paramsHash,
+        cap_slot: effect.cap_slot, grant: d.grant, module, key, cause_seq: causeSeq, index: i,
+      });
+      batch.push("policy_decision", decisionBody(d));
+      if (d.decision === "deny") {
+        this.deliverDenied(d, effect.kind, module, key, ctx, batch, queue);
+        return;
+      }
+      if (d.decision === "allow") this.state.ledger.allow(d.intentId, d.grant!, d.estimate);
+      this.state.pending.set(d.intentId, {
+        intentId: d.intentId, kind: effect.kind, params: d.params, paramsHash: d.paramsHash, capSlot: effect.cap_slot, grant: d.grant!, capType: d.capType!,
+        module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval",
+      });
+    });
+  }
+
+  /** A gate denial becomes a signed `denied` receipt plus its delivery event, in the same batch. */
+  deliverDenied(d: GateDecision, kind: string, module: string, key: CellKey, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
+    const receipt = this.signDenied(d, { kind, nowNs: BigInt(ctx.now_ns) });
+    const receiptSeq = batch.push("effect_receipt", receipt);
+    this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: "" }, ctx, batch, queue);
+  }
+
+  /** Processes a receipt entry at `seq` (an adapter's, or a denial after a withheld approval). */
+  async processReceipt(seq: number, receipt: CborObject, batch: Batch): Promise<void> {
+    const intentId = receipt.intent_id as string;
+    const p = this.state.pending.get(intentId);
+    if (!p) return; // a duplicate receipt for a settled intent changes nothing
+    this.state.pending.delete(intentId);
+    const env = receipt.receipt as CborObject;
+    const cost = env.cost as CborObject;
+    this.state.ledger.settle(intentId, { tokens: Number(cost.tokens_in) + Number(cost.tokens_out), cents: Number(cost.cents) });
+    const ctx: StepContext = {
+      now_ns: BigInt(env.finished_ns as number | bigint),
+      logical_now: ++this.state.logicalNow,
+      journal_height: seq,
+      entropy: deriveEntropy(receipt.signature as Uint8Array, "receipt", 0),
+      event_hash: "sha256:" as HashText,
+      manifest_hash: this.state.catalog.manifestHash,
+    };
+    const queue: { seq: number; body: EventBody }[] = [];
+    this.pushDelivery(seq, receipt, { module: p.module, key: p.key, capSlot: p.capSlot }, ctx, batch, queue);
+    for (const q of queue) await this.processEvent(q.seq, q.body, batch);
+  }
+
+  private pushDelivery(receiptSeq: number, receipt: CborValue, to: { module: string; key: CellKey; capSlot: string }, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
+    const r = receipt as CborObject;
+    const env = r.receipt as CborObject;
+    const value: CborObject = {
+      intent_id: env.intent_id as string,
+      effect_kind: env.effect_kind as string,
+      cap_slot: to.capSlot,
+      status: env.status as string,
+      payload_hash: Uint8Array.from(Buffer.from((env.payload_hash as string).slice(7), "hex")),
+      // Modules decode the payload (canonical CBOR) against the effect's receipt schema.
+      payload: encodeCanonical(r.payload ?? null),
+    };
+    const seq = batch.nextSeq;
+    const body: EventBody = {
+      schema: RECEIPT_EVENT_SCHEMA, value, key: to.key,
+      ctx: this.childCtx(ctx, seq, deriveEntropy(ctx.entropy, "delivery", receiptSeq), RECEIPT_EVENT_SCHEMA, value, to.key),
+      origin: { kind: "receipt", intent_id: env.intent_id as string, module: to.module, key: to.key, receipt_seq: receiptSeq },
+    };
+    batch.push("event", body as unknown as CborValue);
+    queue.push({ seq, body });
+  }
+
+  private childCtx(parent: StepContext, seq: number, entropy: Uint8Array, schema: string, value: CborValue, key: CellKey): CborObject {
+    return {
+      now_ns: parent.now_ns, logical_now: parent.logical_now, journal_height: seq, entropy,
+      event_hash: eventHash(schema, value, key), manifest_hash: this.state.catalog.manifestHash,
+    } as CborObject;
+  }
+}
+
+/** The identity of an event: sha256 of its canonical {schema, value, key}. */
+export function eventHash(schema: string, value: CborValue, key: CellKey): HashText {
+  return hashValue({ schema, value, key });
+}
+
+/** The journaled form of a gate decision. */
+export function decisionBody(d: GateDecision): CborObject {
+  return {
+    intent_id: d.intentId, decision: d.decision, stage: d.stage, code: d.code, reason: d.reason, grant: d.grant, cap_type: d.capType,
+    policy: d.policy, rule_index: d.ruleIndex, estimate: { tokens: d.estimate.tokens, cents: d.estimate.cents },
+  };
+}
+
+/** True for an event body that entered from outside (and so starts a batch in replay). */
+export function isInputEvent(body: CborValue): boolean {
+  return isCborObject(body) && isCborObject(body.origin) && body.origin.kind === "ingress";
+}

@@ -1,0 +1,117 @@
+/**
+ * @module Replay: a fresh kernel over an existing journal re-runs every step, feeding
+ * recorded inputs (ingress events, receipts, approvals) and calling no adapter. After each
+ * input, what the kernel produces must equal, byte for byte, the entries the journal holds
+ * next; the first difference stops replay with a divergence report (seq, expected, got).
+ * Snapshots and checkpoints must match the recomputed state root. It streams the journal.
+ */
+import { decodeStored, type CborObject } from "../../air/index.js";
+import type { JournalEntry, JournalStore } from "../journal/index.js";
+import { Batch } from "./batch.js";
+import { GATE_ADAPTER, type EventBody, type KernelState, type Processor } from "./processor.js";
+import { jsonView } from "./json-view.js";
+
+/** Where and how replay diverged. */
+export interface Divergence {
+  seq: number;
+  reason: string;
+  expected: unknown;
+  got: unknown;
+}
+
+/** Outcome of a replay. */
+export interface ReplayResult {
+  ok: boolean;
+  entries: number;
+  state_root: string;
+  steps: number;
+  divergence?: Divergence;
+}
+
+/** Hooks the world supplies for non-step inputs. */
+export interface ReplayHooks {
+  /** Applies an approval decision entry (effect approvals); may push denial entries. */
+  approval?(seq: number, body: CborObject, batch: Batch): Promise<void>;
+  onProgress?(seq: number): void;
+}
+
+/** Replays entries `fromSeq..toSeq` onto `processor.state`, which must hold the state before `fromSeq`. */
+export async function replayRange(store: JournalStore, processor: Processor, fromSeq: number, toSeq: number | undefined, hooks: ReplayHooks = {}): Promise<ReplayResult> {
+  const state: KernelState = processor.state;
+  const it = store.iterate(fromSeq, toSeq)[Symbol.asyncIterator]();
+  let last = fromSeq - 1;
+  const next = async (): Promise<JournalEntry | undefined> => {
+    const r = await it.next();
+    if (r.done) return undefined;
+    last = r.value.seq;
+    hooks.onProgress?.(last);
+    return r.value;
+  };
+  const result = (divergence?: Divergence): ReplayResult => ({
+    ok: divergence === undefined, entries: last + 1, state_root: state.cells.stateRoot(), steps: processor.stats.steps, ...(divergence ? { divergence } : {}),
+  });
+
+  /** Compares a produced batch with the entries that follow in the journal. */
+  const compare = async (batch: Batch): Promise<Divergence | undefined> => {
+    for (let i = 0; i < batch.entries.length; i++) {
+      const got = batch.entries[i]!;
+      const rec = await next();
+      const seq = batch.baseSeq + i;
+      if (!rec) return { seq, reason: "the journal ends where the kernel produced more entries", expected: null, got: { kind: got.kind, body: jsonView(got.body) } };
+      if (rec.kind !== got.kind || Buffer.compare(rec.body, batch.bytesAt(i)) !== 0) {
+        return { seq: rec.seq, reason: `entry ${rec.seq} differs from what the kernel produced`, expected: { kind: rec.kind, body: jsonView(decodeStored(rec.body)) }, got: { kind: got.kind, body: jsonView(got.body) } };
+      }
+    }
+    return undefined;
+  };
+
+  for (let e = await next(); e !== undefined; e = await next()) {
+    const body = decodeStored(e.body) as CborObject;
+    let batch: Batch | undefined;
+    switch (e.kind) {
+      case "event": {
+        const origin = body.origin as CborObject;
+        if (origin.kind !== "ingress") return result({ seq: e.seq, reason: `event from ${String(origin.kind)} appears outside the step that should have produced it`, expected: null, got: jsonView(body) });
+        state.logicalNow = Number((body.ctx as CborObject).logical_now);
+        batch = new Batch(e.seq + 1);
+        await processor.processEvent(e.seq, body as unknown as EventBody, batch);
+        break;
+      }
+      case "effect_receipt": {
+        const env = body.receipt as CborObject;
+        if (env.adapter_id === GATE_ADAPTER.id && env.status === "denied") {
+          return result({ seq: e.seq, reason: "a gate denial appears outside the step that should have produced it", expected: null, got: jsonView(body) });
+        }
+        batch = new Batch(e.seq + 1);
+        await processor.processReceipt(e.seq, body, batch);
+        break;
+      }
+      case "policy_decision":
+        if (body.stage !== "approval" || !hooks.approval) return result({ seq: e.seq, reason: "a gate decision appears outside the step that should have produced it", expected: null, got: jsonView(body) });
+        batch = new Batch(e.seq + 1);
+        await hooks.approval(e.seq, body, batch);
+        break;
+      case "snapshot":
+      case "checkpoint": {
+        const root = state.cells.stateRoot();
+        const recorded = body.state_root as string;
+        if (e.kind === "checkpoint" && recorded === ZERO_ROOT) break;
+        if (recorded !== root) return result({ seq: e.seq, reason: `${e.kind} state root differs`, expected: recorded, got: root });
+        break;
+      }
+      case "step":
+      case "effect_intent":
+        return result({ seq: e.seq, reason: `${e.kind} appears outside the batch that should have produced it`, expected: null, got: jsonView(body) });
+      default:
+        break; // genesis, erasure and governance records carry no step
+    }
+    if (batch) {
+      const d = await compare(batch);
+      if (d) return result(d);
+    }
+  }
+  return result();
+}
+
+const ZERO_ROOT = "sha256:" + "0".repeat(64);
+

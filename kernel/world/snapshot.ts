@@ -1,0 +1,49 @@
+/**
+ * @module Snapshots: the kernel state at a height (cell states in the CAS, budgets,
+ * pending intents, logical clock) as one canonical blob, so cold start and replay-from-N
+ * skip the history before it. The snapshot's state root is checked on restore.
+ */
+import { decodeStored, encodeStored, isCborObject, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { BudgetLedger } from "../core/budget.js";
+import { CellStore, type CellKey } from "../core/cells.js";
+import { KernelError } from "../core/errors.js";
+import type { KernelState, PendingIntent } from "./processor.js";
+
+/** Where blobs go and come from. */
+export interface BlobIO {
+  put(bytes: Uint8Array): HashText;
+  get(hash: HashText): Uint8Array;
+}
+
+/** Writes every cell state and the kernel state blob; returns the blob hash and state root. */
+export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef: HashText; stateRoot: HashText } {
+  const cells = state.cells.list().map((c) => {
+    blobs.put(c.bytes);
+    return [c.module, c.key, c.hash] as CborValue;
+  });
+  const pending = [...state.pending.values()].map((p) => ({ ...p, key: p.key }) as unknown as CborObject);
+  const blob: CborObject = {
+    version: 1,
+    cells,
+    ledger: state.ledger.toCbor(),
+    pending,
+    logical_now: state.logicalNow,
+  };
+  return { cellsRef: blobs.put(encodeStored(blob)), stateRoot: state.cells.stateRoot() };
+}
+
+/** Rebuilds kernel state from a snapshot blob and checks its state root. */
+export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO): KernelState {
+  const blob = decodeStored(blobs.get(cellsRef));
+  if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_world", `snapshot blob ${cellsRef} has an unknown format`);
+  const cells = new CellStore();
+  for (const c of blob.cells as CborValue[][]) {
+    const [module, key, hash] = c as [string, CellKey, HashText];
+    cells.set(module, key, blobs.get(hash), hash);
+  }
+  const root = cells.stateRoot();
+  if (root !== stateRoot) throw new KernelError("kernel.state_root_mismatch", `snapshot ${cellsRef} restores state root ${root}, expected ${stateRoot}`, { expected: stateRoot, actual: root });
+  const pending = new Map<string, PendingIntent>();
+  for (const p of blob.pending as CborObject[]) pending.set(p.intentId as string, p as unknown as PendingIntent);
+  return { worldId, catalog, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now) };
+}

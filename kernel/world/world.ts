@@ -1,0 +1,343 @@
+/**
+ * @module The World: a world directory opened for writing. Ingress events are validated,
+ * stamped (time, logical clock, entropy) and journaled; the processor steps modules; the
+ * batch is appended in one transaction; then allowed intents are dispatched to adapters
+ * and their signed receipts appended and delivered. Cold start restores the latest
+ * snapshot and re-runs (and so re-verifies) the tail.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  buildCatalogOrThrow, canonicalizeJson, decodeStored, encodeStored, isCborObject, parseJsonLossless,
+  type AirCatalog, type CborObject, type CborValue, type HashText,
+} from "../../air/index.js";
+import { loadKeyPair, type KeyPair } from "../crypto/keys.js";
+import { buildEffectReceiptBody } from "../crypto/receipt.js";
+import { SqliteJournalStore, worldPaths, type Appended, type EntryBodies } from "../journal/index.js";
+import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
+import { BudgetLedger } from "../core/budget.js";
+import { CellStore, type CellKey } from "../core/cells.js";
+import { KernelError } from "../core/errors.js";
+import type { GateDecision, GateHooks } from "../core/gate.js";
+import { Batch } from "./batch.js";
+import { ModuleHost } from "./modules.js";
+import { GATE_ADAPTER, Processor, eventHash, type EventBody, type KernelState } from "./processor.js";
+import { replayRange, type ReplayResult } from "./replay.js";
+import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
+import { readConfig, type WorldConfig } from "./config.js";
+import { approvalEntry } from "./approvals.js";
+
+/** How to open a world. */
+export interface OpenOptions {
+  adapters?: Map<string, EffectAdapter>;
+  hooks?: GateHooks;
+  synchronous?: "FULL" | "NORMAL";
+  /** Wall clock in ns (injectable for tests); the default reads Date.now(). */
+  clock?: () => bigint;
+  /** Dispatch timers due within this many ms (default 0: only timers already due). */
+  timerWaitMs?: number;
+}
+
+/** Result of sending one event. */
+export interface SendResult {
+  seq: number;
+  entries: number;
+  steps: number;
+  failures: number;
+}
+
+const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
+
+/** Reads the catalog a genesis entry points at. */
+export function catalogFromBundle(bytes: Uint8Array, expectHash: string): AirCatalog {
+  const bundle = decodeStored(bytes);
+  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new KernelError("kernel.bad_world", "AIR bundle has an unknown format");
+  const catalog = buildCatalogOrThrow([{ file: "<journal>", value: bundle.defs }]);
+  if (catalog.manifestHash !== expectHash) throw new KernelError("kernel.bad_world", `AIR bundle resolves to manifest ${catalog.manifestHash}, genesis says ${expectHash}`);
+  return catalog;
+}
+
+/** Stores the catalog's defs as one canonical blob (what genesis points at). */
+export function bundleOf(catalog: AirCatalog): Uint8Array {
+  return encodeStored({ version: 1, defs: catalog.sources as unknown as CborValue });
+}
+
+/** A world open for writing: one writer at a time (the journal holds a lock). */
+export class World {
+  readonly processor: Processor;
+  private nextSeq: number;
+  private readonly inflight = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    readonly store: SqliteJournalStore,
+    readonly state: KernelState,
+    readonly modules: ModuleHost,
+    readonly worldKey: KeyPair,
+    readonly adapterKey: KeyPair,
+    readonly config: WorldConfig,
+    private readonly opts: OpenOptions,
+  ) {
+    this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, (d, p) => this.denyReceipt(d, p.kind, p.nowNs));
+    this.nextSeq = store.countSync();
+  }
+
+  /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
+  static async open(dir: string, opts: OpenOptions = {}): Promise<World> {
+    const paths = worldPaths(dir);
+    const config = readConfig(paths.config);
+    const store = SqliteJournalStore.open(paths.journal, { synchronous: opts.synchronous ?? config.synchronous });
+    try {
+      const worldKey = loadKeyPair(paths.worldKey);
+      const adapterKey = loadKeyPair(paths.adapterKey);
+      const genesis = store.getSync(0);
+      if (!genesis) throw new KernelError("kernel.bad_world", `${paths.journal} has no genesis entry`);
+      const g = decodeStored(genesis.body) as EntryBodies["genesis"];
+      if (!g.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
+      let catalog = catalogFromBundle(store.getBlobSync(g.air_ref as HashText), g.manifest_hash);
+      const modules = new ModuleHost((h) => store.getBlobSync(h));
+      const snap = store.latestOfKind("snapshot");
+      let state: KernelState = { worldId: g.world_id, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
+      let from = 1;
+      if (snap) {
+        const s = decodeStored(snap.body) as EntryBodies["snapshot"];
+        catalog = s.manifest_hash === catalog.manifestHash ? catalog : catalog; // manifest swaps arrive with governance
+        state = restoreSnapshot(g.world_id, catalog, s.cells_ref as HashText, s.state_root, { put: (b) => store.putBlobSync(b), get: (h) => store.getBlobSync(h) });
+        from = snap.seq + 1;
+      }
+      const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
+      const r = await world.replayTail(from);
+      if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });
+      return world;
+    } catch (e) {
+      store.closeSync();
+      throw e;
+    }
+  }
+
+  /** Internal: constructs a World around an already-open store (used by create and fork). */
+  static async attach(dir: string, store: SqliteJournalStore, state: KernelState, worldKey: KeyPair, adapterKey: KeyPair, config: WorldConfig, opts: OpenOptions): Promise<World> {
+    return new World(dir, store, state, new ModuleHost((h) => store.getBlobSync(h)), worldKey, adapterKey, config, opts);
+  }
+
+  private async replayTail(from: number): Promise<ReplayResult> {
+    return replayRange(this.store, this.processor, from, undefined, { approval: (seq, body, batch) => this.applyApproval(seq, body, batch) });
+  }
+
+  get catalog(): AirCatalog {
+    return this.state.catalog;
+  }
+
+  /** The world id (from genesis). */
+  get id(): string {
+    return this.state.worldId;
+  }
+
+  private now(): bigint {
+    return this.opts.clock ? this.opts.clock() : BigInt(Date.now()) * 1_000_000n;
+  }
+
+  /** Builds a stamped ingress event body; validation errors name the JSON path. */
+  ingressBody(schema: string, json: unknown, seq: number): EventBody {
+    const s = this.catalog.schemas.get(schema);
+    if (!s) throw new KernelError("kernel.unknown_schema", `schema ${schema} is not in the manifest (known: ${[...this.catalog.schemas.keys()].filter((n) => !n.startsWith("sys/")).join(", ")})`, { schema });
+    let value: CborValue;
+    try {
+      value = canonicalizeJson(s.expanded, typeof json === "string" ? parseJsonLossless(json) : json);
+    } catch (e) {
+      throw new KernelError("kernel.bad_event", `event does not match ${schema}: ${(e as Error).message}`, { schema, path: (e as { path?: string }).path }, { cause: e });
+    }
+    const ctx = {
+      now_ns: this.now(),
+      logical_now: ++this.state.logicalNow,
+      journal_height: seq,
+      entropy: new Uint8Array(randomBytes(32)),
+      event_hash: eventHash(schema, value, null),
+      manifest_hash: this.catalog.manifestHash,
+    };
+    return { schema, value, key: null, ctx: ctx as unknown as CborObject, origin: { kind: "ingress" } };
+  }
+
+  /** Appends one event and runs until idle (all steps done, allowed effects dispatched). */
+  async send(schema: string, json: unknown): Promise<SendResult> {
+    return (await this.sendMany([{ schema, json }]))[0]!;
+  }
+
+  /** Appends several events with one commit for all their steps (group commit), then runs until idle. */
+  async sendMany(events: readonly { schema: string; json: unknown }[]): Promise<SendResult[]> {
+    const results = await this.exclusive(async () => {
+      const batch = new Batch(this.nextSeq);
+      const out: SendResult[] = [];
+      for (const e of events) {
+        const before = { n: batch.entries.length, steps: this.processor.stats.steps, failures: this.processor.stats.failures };
+        const seq = batch.nextSeq;
+        const body = this.ingressBody(e.schema, e.json, seq);
+        batch.push("event", body as unknown as CborValue);
+        await this.processor.processEvent(seq, body, batch);
+        out.push({ seq, entries: batch.entries.length - before.n, steps: this.processor.stats.steps - before.steps, failures: this.processor.stats.failures - before.failures });
+      }
+      this.flush(batch);
+      return out;
+    });
+    await this.runUntilIdle();
+    return results;
+  }
+
+  /** Appends a batch in one transaction and advances the seq counter. */
+  private flush(batch: Batch): Appended[] {
+    if (batch.entries.length === 0) return [];
+    const appended = this.store.appendManySync(batch.entries);
+    if (appended[0]!.seq !== batch.baseSeq) throw new KernelError("kernel.bad_world", `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`);
+    // An auto checkpoint may follow the batch in the same transaction.
+    this.nextSeq = this.store.countSync();
+    return appended;
+  }
+
+  /** Serializes writers: steps and receipt deliveries never interleave. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Dispatches every pending, allowed intent (re-dispatch after a restart uses the same key) until none is left. */
+  async runUntilIdle(): Promise<{ dispatched: number; waiting: number }> {
+    let dispatched = 0;
+    for (;;) {
+      const ready = [...this.state.pending.values()].filter((p) => p.waiting === "dispatch" && !this.inflight.has(p.intentId) && this.isDue(p));
+      if (ready.length === 0) break;
+      dispatched += ready.length;
+      await Promise.all(ready.map((p) => this.dispatch(p.intentId)));
+    }
+    const waiting = [...this.state.pending.values()].length;
+    return { dispatched, waiting };
+  }
+
+  private isDue(p: { kind: string; params: CborValue }): boolean {
+    if (p.kind !== "timer.set") return true;
+    const at = BigInt((p.params as CborObject).deliver_at_ns as number | bigint);
+    return at <= this.now() + BigInt(this.opts.timerWaitMs ?? 0) * 1_000_000n;
+  }
+
+  private async dispatch(intentId: string): Promise<void> {
+    const p = this.state.pending.get(intentId)!;
+    this.inflight.add(intentId);
+    try {
+      const adapter = this.opts.adapters?.get(p.kind);
+      const started = this.now();
+      let outcome: EffectOutcome;
+      let adapterId = { id: adapter?.id ?? "kernel.none", version: adapter?.version ?? "1" };
+      if (!adapter) {
+        outcome = { status: "error", payload: { code: "no_adapter", message: `no adapter serves ${p.kind} in this kernel` }, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: started };
+      } else {
+        const grant = this.catalog.grants.get(p.grant);
+        outcome = await adapter.perform({
+          intentId, idempotencyKey: intentId, kind: p.kind, params: p.params,
+          grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
+          blobs: { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) },
+          signal: AbortSignal.timeout(120_000), nowNs: () => this.now(),
+        });
+        adapterId = { id: adapter.id, version: adapter.version };
+      }
+      const body = buildEffectReceiptBody({
+        worldId: this.id, intentId, effectKind: p.kind, params: p.params, idempotencyKey: intentId, status: outcome.status, payload: outcome.payload,
+        adapter: adapterId, startedNs: outcome.startedNs, finishedNs: outcome.finishedNs, cost: outcome.cost,
+      }, this.adapterKey, this.adapterKey.publicKey);
+      await this.exclusive(async () => {
+        if (!this.state.pending.has(intentId)) return; // settled meanwhile (e.g. denied)
+        const batch = new Batch(this.nextSeq);
+        const seq = batch.push("effect_receipt", body as unknown as CborValue);
+        await this.processor.processReceipt(seq, body as unknown as CborObject, batch);
+        this.flush(batch);
+      });
+    } finally {
+      this.inflight.delete(intentId);
+    }
+  }
+
+  /** The gate's own signed `denied` receipt (world key; deterministic, so replay reproduces it). */
+  private denyReceipt(d: GateDecision, kind: string, nowNs: bigint): CborValue {
+    return buildEffectReceiptBody({
+      worldId: this.id, intentId: d.intentId, effectKind: kind, params: d.params, idempotencyKey: d.intentId, status: "denied",
+      payload: { code: d.code, reason: d.reason, stage: d.stage }, adapter: GATE_ADAPTER, startedNs: nowNs, finishedNs: nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+    }, this.worldKey, this.worldKey.publicKey) as unknown as CborValue;
+  }
+
+  /** Records a person's approval or refusal of a held intent (signed with their key). */
+  async decideHeldIntent(intentId: string, approver: KeyPair, decision: "allow" | "deny"): Promise<number> {
+    const seq = await this.exclusive(async () => {
+      const p = this.state.pending.get(intentId);
+      if (!p) throw new KernelError("kernel.unknown_intent", `no pending intent ${intentId}`, { intent_id: intentId });
+      if (p.waiting !== "approval") throw new KernelError("kernel.not_pending", `intent ${intentId} is not waiting for approval`, { intent_id: intentId });
+      const batch = new Batch(this.nextSeq);
+      const body = approvalEntry(intentId, decision, approver, this.id);
+      const seq = batch.push("policy_decision", body);
+      await this.applyApproval(seq, body, batch);
+      this.flush(batch);
+      return seq;
+    });
+    await this.runUntilIdle();
+    return seq;
+  }
+
+  /** Applies an approval entry: allow → ready to dispatch; deny → denied receipt delivered. */
+  private async applyApproval(seq: number, body: CborObject, batch: Batch): Promise<void> {
+    const intentId = body.intent_id as string;
+    const p = this.state.pending.get(intentId);
+    if (!p || p.waiting !== "approval") return;
+    if (body.decision === "allow") {
+      this.state.ledger.allow(intentId, p.grant, p.estimate);
+      p.waiting = "dispatch";
+      return;
+    }
+    this.state.pending.delete(intentId);
+    const d: GateDecision = {
+      intentId: p.intentId, decision: "deny", stage: "policy", code: "approval.refused", reason: `refused by ${String(body.approver)}`, grant: p.grant, capType: p.capType,
+      policy: null, ruleIndex: null, params: p.params, paramsHash: p.paramsHash, estimate: p.estimate,
+    };
+    const ctx = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: "sha256:" as HashText, manifest_hash: this.catalog.manifestHash };
+    const queue: { seq: number; body: EventBody }[] = [];
+    this.processor.deliverDenied(d, p.kind, p.module, p.key, ctx, batch, queue);
+    for (const q of queue) await this.processor.processEvent(q.seq, q.body, batch);
+  }
+
+  /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
+  snapshot(): number {
+    const { cellsRef, stateRoot } = writeSnapshotBlob(this.state, { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) });
+    const a = this.store.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: this.nextSeq, manifest_hash: this.catalog.manifestHash });
+    this.nextSeq = this.store.countSync();
+    return a.seq;
+  }
+
+  /** Signs a checkpoint now over the current state root. */
+  checkpoint(): number {
+    const a = this.store.checkpointSync(this.worldKey, () => this.stateRefs());
+    this.nextSeq = this.store.countSync();
+    return a.seq;
+  }
+
+  /** The current state root and manifest hash (what checkpoints sign). */
+  stateRefs(): { state_root: HashText; manifest_hash: HashText } {
+    return { state_root: this.state.cells.stateRoot(), manifest_hash: this.catalog.manifestHash };
+  }
+
+  /** A cell's state as a CBOR value, or undefined. */
+  cellState(module: string, key: CellKey): CborValue | undefined {
+    const c = this.state.cells.get(module, key);
+    return c ? decodeStored(c.bytes) : undefined;
+  }
+
+  /** Closes the world, snapshotting first when there is unsnapshotted history. */
+  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
+    await this.chain;
+    if (opts.snapshot !== false && !this.store.readonly) {
+      const last = this.store.latestOfKind("snapshot");
+      const lastStep = this.store.latestOfKind("step");
+      if (lastStep && (!last || last.seq < lastStep.seq)) this.snapshot();
+    }
+    await this.modules.close();
+    this.store.closeSync();
+  }
+}
+
+export { readConfig };
