@@ -6,6 +6,8 @@
  */
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { buildModule } from "../kernel/adapters/compile/index.js";
 import type { Language } from "../kernel/adapters/compile/index.js";
 import { repoPath } from "../kernel/adapters/compile/paths.js";
@@ -70,6 +72,6 @@ async function main(argv: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   process.exitCode = await main(process.argv.slice(2));
 }
