@@ -4,6 +4,10 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
+import { registerJournal } from "./commands/journal.js";
+import { registerModule } from "./commands/module.js";
+import { registerReceipt } from "./commands/receipt.js";
+import { registerWorld } from "./commands/world.js";
 import { CliExit, EXIT, describeError } from "./io.js";
 
 const program = new Command("wk")
@@ -12,6 +16,10 @@ const program = new Command("wk")
   .showHelpAfterError();
 
 registerAir(program);
+registerWorld(program);
+registerJournal(program);
+registerReceipt(program);
+registerModule(program);
 
 try {
   await program.parseAsync(process.argv);

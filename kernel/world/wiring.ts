@@ -1,0 +1,47 @@
+/**
+ * @module Wires the built-in adapters into a world: their pure allowlist checks become the
+ * gate's hooks (so the same check runs at the gate and, for HTTP, again on the resolved
+ * address at connect time), and operator config selects the LLM endpoint. Secrets come
+ * from environment variables named in config, never from the journal.
+ */
+import { isCborObject, type CborValue } from "../../air/index.js";
+import { checkBlobAllowed, checkHttpAllowed, checkLlmAllowed, createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";
+import type { GateHooks } from "../core/gate.js";
+
+/** Operator settings for adapters (from config.json `adapters` or the CLI). */
+export interface AdapterSettings {
+  llm?: { base_url: string; api_key_env?: string };
+}
+
+function compileAllowed(_kind: string, params: CborValue, grant: CborValue): { code: string; message: string } | null {
+  const langs = isCborObject(grant) ? grant.languages : null;
+  const lang = isCborObject(params) ? params.language : undefined;
+  if (Array.isArray(langs) && !langs.includes(lang as string)) return { code: "language_not_allowed", message: `language ${String(lang)} is not in the grant's languages` };
+  return null;
+}
+
+/** The gate hooks of the built-in cap types. */
+export function defaultGateHooks(): GateHooks {
+  return {
+    checks: {
+      "http.out": (_k, p, g) => checkHttpAllowed(p, g),
+      "llm.basic": (_k, p, g) => checkLlmAllowed(p, g),
+      blob: (k, p, g) => checkBlobAllowed(k, p, g),
+      compile: compileAllowed,
+    },
+    estimate: (kind, params) => {
+      if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
+      return { tokens: 0, cents: 0 };
+    },
+  };
+}
+
+/** The built-in adapters, configured from operator settings. */
+export function defaultAdapters(settings: AdapterSettings = {}, extra: AdaptersConfig = {}): Map<string, EffectAdapter> {
+  const cfg: AdaptersConfig = { ...extra };
+  if (settings.llm) {
+    const apiKey = settings.llm.api_key_env ? process.env[settings.llm.api_key_env] : undefined;
+    cfg.llm = { ...(extra.llm ?? {}), openai: { baseUrl: settings.llm.base_url, ...(apiKey ? { apiKey } : {}) } };
+  }
+  return createDefaultAdapters(cfg);
+}

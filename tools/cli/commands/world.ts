@@ -1,0 +1,169 @@
+/**
+ * @module `wk create | send | run | state | replay | fork`: the world's life from the
+ * command line. Every command that reports takes `--json`; checks that fail exit 1.
+ */
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { decodeStored, parseJsonLossless, toSugarJson, type CborValue } from "../../../air/index.js";
+import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
+import { World, createWorld, forkWorld, jsonView, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
+import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
+import { CliExit, EXIT, printJson, worldDir } from "../io.js";
+
+/** Opens a world with the built-in adapters and gate hooks. */
+export async function openWorld(dir: string, opts: { timerWaitMs?: number } = {}): Promise<World> {
+  return World.open(dir, { adapters: defaultAdapters(), hooks: defaultGateHooks(), ...opts });
+}
+
+function parseSeq(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/** A cell state rendered in the sugar lens of its schema. */
+export function stateJson(world: World, module: string, value: CborValue): unknown {
+  const def = world.catalog.modules.get(module)?.def;
+  const schema = def?.abi.workflow ? world.catalog.schemas.get(def.abi.workflow.state) : undefined;
+  return schema ? toSugarJson(schema.expanded, value) : jsonView(value);
+}
+
+function keyText(k: unknown): string | null {
+  if (k === null) return null;
+  return typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex");
+}
+
+/** Prints a replay result; exits 1 on divergence. */
+export function reportReplay(r: ReplayResult, json: boolean): void {
+  if (json) printJson(r);
+  else if (r.ok) process.stdout.write(`ok: replayed ${r.entries} entries (${r.steps} steps), state root ${r.state_root}\n`);
+  else process.stdout.write(`DIVERGED at seq ${r.divergence!.seq}: ${r.divergence!.reason}\n  expected: ${JSON.stringify(r.divergence!.expected)}\n  got:      ${JSON.stringify(r.divergence!.got)}\n`);
+  if (!r.ok) throw new CliExit(EXIT.check_failed, "");
+}
+
+/** Registers the world commands. */
+export function registerWorld(program: Command): void {
+  program
+    .command("create <air-dir>")
+    .description("create a world from an AIR folder (genesis, keys, module binaries)")
+    .option("--world <dir>", "world directory", undefined)
+    .option("--normal", "synchronous=NORMAL (faster; may lose the last commits on power loss)")
+    .option("--json", "machine-readable output")
+    .action(async (airDir: string, opts: { world?: string; normal?: boolean; json?: boolean }) => {
+      const dir = worldDir(opts.world);
+      const w = await createWorld(dir, sourceFromAirDir(airDir), opts.normal ? { synchronous: "NORMAL" } : {});
+      const out = { world: dir, world_id: w.id, manifest_hash: w.catalog.manifestHash, modules: [...w.catalog.modules.keys()] };
+      await w.close();
+      if (opts.json) printJson(out);
+      else process.stdout.write(`created world ${out.world_id} in ${dir}\n  manifest ${out.manifest_hash}\n  modules: ${out.modules.join(", ") || "none"}\n`);
+    });
+
+  program
+    .command("send <schema> <json>")
+    .description("append one event (validated against its schema) and run until idle")
+    .option("--world <dir>", "world directory")
+    .option("--json", "machine-readable output")
+    .action(async (schema: string, json: string, opts: { world?: string; json?: boolean }) => {
+      let value: unknown;
+      try {
+        value = parseJsonLossless(json);
+      } catch (e) {
+        throw new CliExit(EXIT.check_failed, `event is not valid JSON: ${(e as Error).message}`);
+      }
+      const w = await openWorld(worldDir(opts.world));
+      try {
+        const r = await w.send(schema, value);
+        const pending = w.state.pending.size;
+        if (opts.json) printJson({ ...r, pending_intents: pending, state_root: w.state.cells.stateRoot() });
+        else process.stdout.write(`event at seq ${r.seq}: ${r.steps} step(s), ${r.failures} failed, ${r.entries} entries${pending ? `, ${pending} intent(s) pending` : ""}\n`);
+      } finally {
+        await w.close();
+      }
+    });
+
+  program
+    .command("run")
+    .description("resume: re-dispatch pending intents (same idempotency keys) and fire due timers")
+    .option("--world <dir>", "world directory")
+    .option("--wait <ms>", "also fire timers due within this many milliseconds", "0")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; wait: string; json?: boolean }) => {
+      const w = await openWorld(worldDir(opts.world), { timerWaitMs: parseSeq(opts.wait, "--wait") });
+      try {
+        const r = await w.runUntilIdle();
+        if (opts.json) printJson(r);
+        else process.stdout.write(`dispatched ${r.dispatched} intent(s); ${r.waiting} still pending\n`);
+      } finally {
+        await w.close();
+      }
+    });
+
+  program
+    .command("state [module] [key]")
+    .description("current state as JSON: every cell, one module's cells, or one cell")
+    .option("--world <dir>", "world directory")
+    .action(async (module: string | undefined, key: string | undefined, opts: { world?: string }) => {
+      const w = await openWorld(worldDir(opts.world));
+      try {
+        if (module && !w.catalog.modules.has(module)) throw new CliExit(EXIT.check_failed, `no module ${module} (modules: ${[...w.catalog.modules.keys()].join(", ")})`);
+        const cells = w.state.cells.list().filter((c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key));
+        if (module && key !== undefined) {
+          if (cells.length === 0) throw new CliExit(EXIT.check_failed, `no cell ${module} / ${key}`);
+          printJson(stateJson(w, module, decodeStored(cells[0]!.bytes)));
+        } else {
+          printJson({
+            state_root: w.state.cells.stateRoot(),
+            cells: cells.map((c) => ({ module: c.module, key: keyText(c.key), state_hash: c.hash, state: stateJson(w, c.module, decodeStored(c.bytes)) })),
+          });
+        }
+      } finally {
+        await w.close({ snapshot: false });
+      }
+    });
+
+  program
+    .command("replay")
+    .description("rebuild the world with a fresh kernel from its journal, calling no adapter; stop at the first divergence")
+    .option("--world <dir>", "world directory")
+    .option("--to <seq>", "stop after this seq")
+    .option("--from-snapshot", "start from the latest snapshot instead of genesis")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; to?: string; fromSnapshot?: boolean; json?: boolean }) => {
+      const dir = worldDir(opts.world);
+      const total = countEntries(dir);
+      const bar = !opts.json && process.stdout.isTTY && total > 5000 ? new cliProgress.SingleBar({ format: "replay [{bar}] {value}/{total} entries" }, cliProgress.Presets.shades_classic) : undefined;
+      bar?.start(total, 0);
+      const r = await replayWorld(dir, {
+        hooks: defaultGateHooks(),
+        ...(opts.to !== undefined ? { to: parseSeq(opts.to, "--to") } : {}),
+        ...(opts.fromSnapshot ? { fromSnapshot: true } : {}),
+        ...(bar ? { onProgress: (s: number) => s % 1000 === 0 && bar.update(s) } : {}),
+      });
+      bar?.stop();
+      reportReplay(r, !!opts.json);
+    });
+
+  program
+    .command("fork")
+    .description("create a new world sharing history with this one up to --at, then diverging")
+    .option("--world <dir>", "world directory")
+    .requiredOption("--at <seq>", "the last shared seq")
+    .requiredOption("--to <dir>", "directory of the new world")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; at: string; to: string; json?: boolean }) => {
+      const f = await forkWorld(worldDir(opts.world), parseSeq(opts.at, "--at"), worldDir(opts.to), { hooks: defaultGateHooks() });
+      const out = { world: worldDir(opts.to), world_id: f.id, parent: worldDir(opts.world), at: Number(opts.at), state_root: f.state.cells.stateRoot() };
+      await f.close();
+      if (opts.json) printJson(out);
+      else process.stdout.write(`forked at seq ${out.at} into ${out.world} (world ${out.world_id}), state root ${out.state_root}\n`);
+    });
+}
+
+function countEntries(dir: string): number {
+  const s = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+  try {
+    return s.countSync();
+  } finally {
+    s.closeSync();
+  }
+}
