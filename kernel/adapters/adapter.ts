@@ -62,9 +62,13 @@ export interface EffectAdapter {
 /** Zero cost, for effects that consume no tokens or money. */
 export const NO_COST: EffectCost = Object.freeze({ tokens_in: 0, tokens_out: 0, cents: 0 });
 
-/** An error payload: a stable `error` code, a message, and optional structured details. */
+/**
+ * An error payload `{code, message, ...details}` — the shape every error/timeout receipt
+ * carries (the kernel's own `denied` and `no_adapter` payloads use `code` too). Only `ok`
+ * payloads follow the effect's receipt_schema.
+ */
 export function errorPayload(code: string, message: string, details: Record<string, CborValue> = {}): CborValue {
-  return { ...details, error: code, message };
+  return { ...details, code, message };
 }
 
 /** A finished outcome stamped with the request clock. */

@@ -3,7 +3,7 @@
  * validated by the kernel, but an adapter re-checks the shape it relies on so a kernel bug
  * surfaces as a typed `adapter.invalid_params` instead of a crash deep inside I/O.
  */
-import { HASH_PATTERN, isCborObject, type CborValue, type HashText } from "../../air/index.js";
+import { bytesToHash, hashToBytes, HASH_PATTERN, isCborObject, type CborValue, type HashText } from "../../air/index.js";
 import { AdapterError } from "./errors.js";
 
 /** A text-keyed record view of a params value (plain object or text-keyed Map). */
@@ -51,19 +51,29 @@ export function bigNat(kind: string, r: Record<string, CborValue>, key: string):
   throw new AdapterError("adapter.invalid_params", kind, `expected a nat`, `$.${key}`);
 }
 
-/** A required `sha256:<hex>` hash text. */
+/**
+ * A required hash. The canonical typed form of AIR `hash` is 32 raw bytes (what the gate's
+ * conformed params carry); `sha256:<hex>` text is accepted too, for hand-built requests.
+ */
 export function hash(kind: string, r: Record<string, CborValue>, key: string): HashText {
-  const v = text(kind, r, key);
-  if (!HASH_PATTERN.test(v)) throw new AdapterError("adapter.invalid_params", kind, `expected sha256:<hex>`, `$.${key}`);
-  return v as HashText;
+  const v = r[key];
+  if (v instanceof Uint8Array && v.length === 32) return bytesToHash(v);
+  if (typeof v === "string" && HASH_PATTERN.test(v)) return v as HashText;
+  throw new AdapterError("adapter.invalid_params", kind, `expected a hash (32 bytes or sha256:<hex>)`, `$.${key}`);
 }
 
-/** An optional hash text. */
+/** An optional hash (`null` or absent → null). */
 export function optHash(kind: string, r: Record<string, CborValue>, key: string): HashText | null {
-  const v = optText(kind, r, key);
-  if (v === null) return null;
-  if (!HASH_PATTERN.test(v)) throw new AdapterError("adapter.invalid_params", kind, `expected sha256:<hex>`, `$.${key}`);
-  return v as HashText;
+  const v = r[key];
+  return v === undefined || v === null ? null : hash(kind, r, key);
+}
+
+/**
+ * A hash as receipt payloads carry it: 32 raw bytes, the canonical form of AIR `hash`, so
+ * `ok` payloads conform to the built-in `sys/*Receipt@1` schemas.
+ */
+export function hashOut(h: HashText): Uint8Array {
+  return hashToBytes(h);
 }
 
 /** A required bytes field. */

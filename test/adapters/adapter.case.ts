@@ -2,10 +2,13 @@
  * @module The `EffectAdapter` conformance suite: every adapter, built in or third party,
  * must honour the port's contract — identity fields, an outcome (never a throw) for bad
  * params and outside failures, canonical-CBOR-encodable payloads, natural costs, ordered
- * times, and no `denied` status (that is the gate's). `runAdapterSuite` registers the tests.
+ * times, and no `denied` status (that is the gate's). With the effect's schemas given, the
+ * params are first conformed exactly as the gate does (hashes become 32 raw bytes, dec128 a
+ * tag) and the `ok` payload must conform to the receipt schema. `runAdapterSuite` registers the tests.
  */
 import { describe, expect, it } from "vitest";
-import { encodeStored, type CborValue } from "../../air/index.js";
+import { conformCbor, encodeStored, type CborValue } from "../../air/index.js";
+import type { TypeExpr } from "../../air/schemas/common.js";
 import type { EffectAdapter, EffectOutcome, EffectRequest } from "../../kernel/adapters/index.js";
 import { request } from "./harness.js";
 
@@ -17,6 +20,8 @@ export interface AdapterCase {
   valid: () => { params: CborValue; grant?: CborValue; prepare?: (req: EffectRequest) => EffectRequest };
   /** Params that are malformed: the outcome must be `error`, never a throw. */
   invalid: CborValue;
+  /** The effect's expanded params and receipt types (from its defeffect). */
+  schemas?: { params: TypeExpr; receipt: TypeExpr };
 }
 
 function checkOutcome(o: EffectOutcome): void {
@@ -40,9 +45,12 @@ export function runAdapterSuite(c: AdapterCase): void {
     it("performs valid params to a well-formed ok outcome", async () => {
       const v = c.valid();
       const base = request(c.kind, v.params, v.grant ?? null);
-      const o = await c.create().perform(v.prepare ? v.prepare(base) : base);
+      const req = v.prepare ? v.prepare(base) : base;
+      if (c.schemas) req.params = conformCbor(c.schemas.params, req.params);
+      const o = await c.create().perform(req);
       expect(o.status, JSON.stringify(o.payload, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x))).toBe("ok");
       checkOutcome(o);
+      if (c.schemas) expect(() => conformCbor(c.schemas!.receipt, o.payload)).not.toThrow();
     });
 
     it("answers malformed params with an error outcome, not a throw", async () => {
@@ -50,7 +58,7 @@ export function runAdapterSuite(c: AdapterCase): void {
       expect(o.status).toBe("error");
       checkOutcome(o);
       const p = o.payload as Record<string, CborValue>;
-      expect(typeof p.error).toBe("string");
+      expect(typeof p.code).toBe("string");
       expect(typeof p.message).toBe("string");
     });
   });

@@ -2,7 +2,7 @@
  * blob.put / blob.get with namespace grants, and timer.set waiting on the real clock.
  */
 import { describe, expect, it } from "vitest";
-import { hashBytes, type CborValue } from "../../air/index.js";
+import { hashBytes, hashToBytes, type CborValue } from "../../air/index.js";
 import { createBlobAdapter, createDefaultAdapters, createTimerAdapter } from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, request, wallNs } from "./harness.js";
 
@@ -15,9 +15,9 @@ describe("blob.put / blob.get", () => {
     const bytes = new TextEncoder().encode("hello blob");
     const put = await adapter.perform(request("blob.put", { namespace: "notes", bytes }, grant, { blobs }));
     expect(put.status).toBe("ok");
-    expect(put.payload).toEqual({ blob_ref: hashBytes(bytes), size: bytes.length });
-    const got = await adapter.perform(request("blob.get", { namespace: "notes", blob_ref: hashBytes(bytes) }, grant, { blobs }));
-    expect(got.payload).toEqual({ blob_ref: hashBytes(bytes), size: bytes.length, bytes });
+    expect(put.payload).toEqual({ blob_ref: hashToBytes(hashBytes(bytes)), size: bytes.length });
+    const got = await adapter.perform(request("blob.get", { namespace: "notes", blob_ref: hashToBytes(hashBytes(bytes)) }, grant, { blobs }));
+    expect(got.payload).toEqual({ blob_ref: hashToBytes(hashBytes(bytes)), size: bytes.length, bytes });
   });
 
   it("refuses a namespace outside the grant, a missing blob and an oversized blob", async () => {

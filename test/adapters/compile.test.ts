@@ -3,9 +3,9 @@
  * wasm blob, compile errors as `error` receipts with diagnostics, and language grants.
  */
 import { describe, expect, it } from "vitest";
-import type { CborValue, HashText } from "../../air/index.js";
+import { hashToBytes, type CborValue } from "../../air/index.js";
 import { createCompileAdapter } from "../../kernel/adapters/index.js";
-import { MemoryBlobs, errorCode, request } from "./harness.js";
+import { MemoryBlobs, errorCode, ref as payloadRef, request } from "./harness.js";
 
 const adapter = createCompileAdapter();
 
@@ -21,11 +21,11 @@ describe("compile.module", () => {
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
-    expect(p.source_ref).toBe(ref);
+    expect(p.source_ref).toEqual(hashToBytes(ref));
     expect(typeof p.compiler).toBe("string");
     expect(typeof p.compiler_version).toBe("string");
     expect(Array.isArray(p.diagnostics)).toBe(true);
-    const wasm = req.blobs.get(p.wasm_ref as HashText);
+    const wasm = req.blobs.get(payloadRef(p, "wasm_ref"));
     expect([...wasm.subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]);
     const inst = await WebAssembly.instantiate(wasm);
     expect((inst.instance.exports.add as (a: number, b: number) => number)(2, 3)).toBe(5);
@@ -35,7 +35,7 @@ describe("compile.module", () => {
     const { req } = compile("assemblyscript", `export function twice(x: i32): i32 { return x * 2; }`);
     const out = await adapter.perform(req);
     expect(out.status, JSON.stringify(out.payload)).toBe("ok");
-    expect(WebAssembly.validate(req.blobs.get((out.payload as Record<string, CborValue>).wasm_ref as HashText))).toBe(true);
+    expect(WebAssembly.validate(req.blobs.get(payloadRef(out.payload, "wasm_ref")))).toBe(true);
   }, 30_000);
 
   it("reports a compile error as status error with diagnostics and no wasm", async () => {
@@ -43,9 +43,9 @@ describe("compile.module", () => {
     const out = await adapter.perform(req);
     expect(out.status).toBe("error");
     const p = out.payload as Record<string, CborValue>;
-    expect(p.error).toBe("compile_failed");
+    expect(p.code).toBe("compile_failed");
     expect((p.diagnostics as string[]).length).toBeGreaterThan(0);
-    expect(p.wasm_ref).toBeUndefined();
+    expect(p.wasm_ref).toBeNull();
   });
 
   it("refuses unknown languages, languages outside the grant and missing sources", async () => {

@@ -2,7 +2,7 @@
  * @module Test plumbing for adapter suites: an in-memory CAS behind the `BlobAccess` port
  * (the CAS is not under test here) and a request builder with a real wall clock.
  */
-import { hashBytes, type CborValue, type HashText } from "../../air/index.js";
+import { bytesToHash, hashBytes, type CborValue, type HashText } from "../../air/index.js";
 import type { BlobAccess, EffectRequest } from "../../kernel/adapters/index.js";
 
 /** A Map-backed CAS. */
@@ -41,7 +41,12 @@ export function request(kind: string, params: CborValue, grantParams: CborValue 
   };
 }
 
-/** The error code of an error payload (or undefined). */
+/** A payload's hash field (32 raw bytes, the canonical AIR form) as `sha256:<hex>`. */
+export function ref(payload: CborValue, key: string): HashText {
+  return bytesToHash((payload as Record<string, CborValue>)[key] as Uint8Array);
+}
+
+/** The `code` of an error payload (or undefined). */
 export function errorCode(payload: CborValue): string | undefined {
-  return payload !== null && typeof payload === "object" && !Array.isArray(payload) && !(payload instanceof Uint8Array) && "error" in payload ? String((payload as Record<string, CborValue>).error) : undefined;
+  return payload !== null && typeof payload === "object" && !Array.isArray(payload) && !(payload instanceof Uint8Array) && "code" in payload ? String((payload as Record<string, CborValue>).code) : undefined;
 }

@@ -6,9 +6,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashBytes, type CborValue } from "../../air/index.js";
+import { hashBytes, hashToBytes, type CborValue } from "../../air/index.js";
 import { checkHttpAllowed, createHttpAdapter } from "../../kernel/adapters/index.js";
-import { MemoryBlobs, errorCode, request } from "./harness.js";
+import { MemoryBlobs, errorCode, ref, request } from "./harness.js";
 
 let server: Server;
 let port = 0;
@@ -51,10 +51,10 @@ describe("http.request", () => {
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
     expect(p.status).toBe(200);
-    const body = new TextDecoder().decode(req.blobs.get(p.body_ref as `sha256:${string}`));
+    const body = new TextDecoder().decode(req.blobs.get(ref(p, "body_ref")));
     expect(body).toBe("hello GET /hello?x=1");
     expect(p.body_size).toBe(body.length);
-    expect(p.body_ref).toBe(hashBytes(new TextEncoder().encode(body)));
+    expect(ref(p, "body_ref")).toBe(hashBytes(new TextEncoder().encode(body)));
     expect((p.headers as Record<string, string>)["x-multi"]).toBe("a, b");
     const last = seen.at(-1)!;
     expect(last.headers["idempotency-key"]).toBe(req.idempotencyKey);
@@ -64,8 +64,8 @@ describe("http.request", () => {
 
   it("sends a request body from the CAS", async () => {
     const blobs = new MemoryBlobs();
-    const ref = blobs.put(new TextEncoder().encode("payload!"));
-    const out = await adapter.perform(request("http.request", { method: "POST", url: `http://127.0.0.1:${port}/post`, headers: { "content-length": "999" }, body_ref: ref }, loopbackGrant(), { blobs }));
+    const bodyRef = hashToBytes(blobs.put(new TextEncoder().encode("payload!")));
+    const out = await adapter.perform(request("http.request", { method: "POST", url: `http://127.0.0.1:${port}/post`, headers: { "content-length": "999" }, body_ref: bodyRef }, loopbackGrant(), { blobs }));
     expect(out.status).toBe("ok");
     expect(seen.at(-1)).toMatchObject({ method: "POST", body: "payload!" });
   });

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CborValue } from "../../air/index.js";
 import { createHttpAdapter } from "../../kernel/adapters/index.js";
-import { errorCode, request } from "./harness.js";
+import { errorCode, ref, request } from "./harness.js";
 
 const cert = readFileSync(new URL("./fixtures/tls-test.cert.pem", import.meta.url));
 const key = readFileSync(new URL("./fixtures/tls-test.key.pem", import.meta.url));
@@ -37,7 +37,7 @@ describe("http.request over TLS", () => {
     const req = request("http.request", get(`https://rebind.test:${port}/`), { allow_private: ["127.0.0.1"] });
     const out = await adapter.perform(req);
     expect(out.status, JSON.stringify(out.payload, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).toBe("ok");
-    expect(new TextDecoder().decode(req.blobs.get((out.payload as Record<string, CborValue>).body_ref as `sha256:${string}`))).toBe(`tls rebind.test:${port}`);
+    expect(new TextDecoder().decode(req.blobs.get(ref(out.payload, "body_ref")))).toBe(`tls rebind.test:${port}`);
     expect(sni.at(-1)).toBe("rebind.test");
   });
 

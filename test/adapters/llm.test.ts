@@ -3,9 +3,9 @@
  * real HTTP against our local server on 127.0.0.1 (tokens, cost, API key handling, errors).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CborTag, DEC128_TAG, decodeStored, encodeDec128, encodeStored, type CborValue, type HashText } from "../../air/index.js";
+import { CborTag, DEC128_TAG, decodeStored, encodeDec128, encodeStored, type CborValue } from "../../air/index.js";
 import { createLlmAdapter, localComplete, startLocalLlmServer, type LocalLlmServer } from "../../kernel/adapters/index.js";
-import { MemoryBlobs, errorCode, request } from "./harness.js";
+import { MemoryBlobs, errorCode, ref, request } from "./harness.js";
 
 const API_KEY = "sk-test-secret-1234567890";
 let server: LocalLlmServer;
@@ -45,8 +45,8 @@ describe("llm.generate / local provider", () => {
     expect(o1.status).toBe("ok");
     expect(o1.payload).toEqual(o2.payload);
     const p = o1.payload as Record<string, CborValue>;
-    expect(new TextDecoder().decode(r1.blobs.get(p.output_ref as HashText))).toBe("echo-1: The kernel journals every effect. Receipts are signed by adapters.");
-    expect(decodeStored(r1.blobs.get(p.prompt_ref as HashText))).toEqual(messages);
+    expect(new TextDecoder().decode(r1.blobs.get(ref(p, "output_ref")))).toBe("echo-1: The kernel journals every effect. Receipts are signed by adapters.");
+    expect(decodeStored(r1.blobs.get(ref(p, "prompt_ref")))).toEqual(messages);
     expect(p.usage).toEqual({ prompt_tokens: 18, completion_tokens: 11 });
     expect(o1.cost).toEqual({ tokens_in: 18, tokens_out: 11, cents: 18 + 22 });
   });
@@ -69,7 +69,7 @@ describe("llm.generate / openai provider against the local OpenAI-compatible ser
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
-    expect(new TextDecoder().decode(req.blobs.get(p.output_ref as HashText))).toBe(localComplete("echo-1", messages as never, 12).text);
+    expect(new TextDecoder().decode(req.blobs.get(ref(p, "output_ref")))).toBe(localComplete("echo-1", messages as never, 12).text);
     expect(p.usage).toEqual({ prompt_tokens: 18, completion_tokens: 11 });
     expect(p.finish_reason).toBe("length");
     expect(out.cost).toMatchObject({ tokens_in: 18, tokens_out: 11 });

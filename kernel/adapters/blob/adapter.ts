@@ -6,7 +6,7 @@
 import type { CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { allowlist, bytes, hash, record, text } from "../params.js";
+import { allowlist, bytes, hash, hashOut, record, text } from "../params.js";
 
 /** Checks the namespace against the grant's `namespaces`; null = allowed. */
 export function checkBlobAllowed(kind: string, params: CborValue, grantParams: CborValue): { code: string; message: string } | null {
@@ -41,7 +41,7 @@ function performBlob(req: EffectRequest, maxBytes: number): EffectOutcome {
     if (req.kind === "blob.put") {
       const b = bytes(req.kind, p, "bytes");
       if (b.length > maxBytes) return failed(req, started, "blob_too_large", `blob is ${b.length} bytes; the limit is ${maxBytes}`);
-      return finish(req, started, "ok", { blob_ref: req.blobs.put(b), size: b.length });
+      return finish(req, started, "ok", { blob_ref: hashOut(req.blobs.put(b)), size: b.length });
     }
     if (req.kind === "blob.get") {
       const ref = hash(req.kind, p, "blob_ref");
@@ -52,7 +52,7 @@ function performBlob(req: EffectRequest, maxBytes: number): EffectOutcome {
         const code = (e as { code?: unknown }).code;
         return failed(req, started, "blob_not_found", `${ref}: ${(e as Error).message}`, typeof code === "string" ? { cause: code } : {});
       }
-      return finish(req, started, "ok", { blob_ref: ref, size: b.length, bytes: b });
+      return finish(req, started, "ok", { blob_ref: hashOut(ref), size: b.length, bytes: b });
     }
     throw new AdapterError("adapter.unknown_kind", req.kind, "the blob adapter performs blob.put and blob.get only");
   } catch (e) {

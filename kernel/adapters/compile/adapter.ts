@@ -6,7 +6,7 @@
 import type { CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { allowlist, hash, record, text } from "../params.js";
+import { allowlist, hash, hashOut, record, text } from "../params.js";
 import { LanguageSchema, type BuildRequest, type BuildResult } from "./types.js";
 
 /** The builder's signature (injectable so a kernel can sandbox or pool it). */
@@ -54,7 +54,8 @@ async function performCompile(req: EffectRequest, build: BuildFn, maxSourceBytes
     if (typeof code === "string" && code.startsWith("compile.")) return failed(req, started, code.slice("compile.".length), (e as Error).message, { source_ref: sourceRef });
     throw e;
   }
-  const base: Record<string, CborValue> = { compiler: r.compiler.name, compiler_version: r.compiler.version, source_ref: sourceRef, diagnostics: r.diagnostics };
-  if (!r.ok) return finish(req, started, "error", { ...base, error: "compile_failed", message: `${language} source did not compile (${r.diagnostics.length} diagnostic(s))` });
-  return finish(req, started, "ok", { ...base, wasm_ref: req.blobs.put(r.wasm), wasm_size: r.wasm.length });
+  const base: Record<string, CborValue> = { compiler: r.compiler.name, compiler_version: r.compiler.version, source_ref: hashOut(sourceRef), diagnostics: r.diagnostics };
+  // Both shapes follow sys/CompileModuleReceipt@1 (wasm_ref is an option: null on failure).
+  if (!r.ok) return finish(req, started, "error", { ...base, wasm_ref: null, code: "compile_failed", message: `${language} source did not compile (${r.diagnostics.length} diagnostic(s))` });
+  return finish(req, started, "ok", { ...base, wasm_ref: hashOut(req.blobs.put(r.wasm)) });
 }

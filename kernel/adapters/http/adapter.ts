@@ -13,7 +13,7 @@ import { isIP } from "node:net";
 import type { CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { optHash, record, text, textMap } from "../params.js";
+import { hashOut, optHash, record, text, textMap } from "../params.js";
 import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
 
 /** Limits of the HTTP adapter. */
@@ -125,7 +125,7 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
     const payload: CborValue = {
       status: res.statusCode ?? 0,
       headers: responseHeaders(res),
-      body_ref: bodyHash,
+      body_ref: hashOut(bodyHash),
       body_size: bytes.length,
       timings: { start_ns: started, end_ns: end },
     };
@@ -149,7 +149,7 @@ function responseHeaders(res: IncomingMessage): Record<string, string> {
 /** An aborted request: `timeout` when our deadline fired, `error`/aborted when the kernel cancelled. */
 function abortedOutcome(req: EffectRequest, started: bigint, timeoutMs: number): EffectOutcome {
   if (req.signal.aborted) return failed(req, started, "aborted", "the kernel cancelled the request");
-  return finish(req, started, "timeout", { error: "timeout", message: `no complete response within ${timeoutMs} ms`, timeout_ms: timeoutMs });
+  return finish(req, started, "timeout", { code: "timeout", message: `no complete response within ${timeoutMs} ms`, timeout_ms: timeoutMs });
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

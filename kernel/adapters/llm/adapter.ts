@@ -6,7 +6,7 @@
 import { CborTag, DEC128_TAG, decodeDec128, encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { hash, nat, record, text } from "../params.js";
+import { hash, hashOut, nat, record, text } from "../params.js";
 import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
 import { messagesValue, parseMessages } from "./messages.js";
@@ -69,7 +69,7 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
     const r = await openAiComplete(config.openai, { model, messages: parsed.messages, maxTokens, temperature, idempotencyKey: req.idempotencyKey }, req.signal);
     if (!r.ok) {
       const details: Record<string, CborValue> = r.httpStatus === undefined ? {} : { http_status: r.httpStatus };
-      return finish(req, started, r.status, { ...details, error: r.code, message: r.message, provider, model });
+      return finish(req, started, r.status, { ...details, code: r.code, message: r.message, provider, model });
     }
     completion = r.completion;
   } else {
@@ -79,8 +79,8 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   const promptRef = req.blobs.put(encodeStored(messagesValue(parsed.messages)));
   const outputRef = req.blobs.put(new TextEncoder().encode(completion.text));
   const payload: CborValue = {
-    output_ref: outputRef,
-    prompt_ref: promptRef,
+    output_ref: hashOut(outputRef),
+    prompt_ref: hashOut(promptRef),
     model,
     finish_reason: completion.finishReason,
     usage: { prompt_tokens: completion.promptTokens, completion_tokens: completion.completionTokens },
