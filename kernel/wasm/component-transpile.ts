@@ -3,6 +3,10 @@
  * core modules, in-process and cached by component hash, and decides linking: only the
  * granted functions of `worldkernel:module/host` may be imported, no WASI at all.
  */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { transpile } from "@bytecodealliance/jco";
 import { hashBytes } from "../../air/index.js";
 import { ModuleLinkError, ModuleLoadError } from "./errors.js";
@@ -58,9 +62,10 @@ async function doTranspile(name: string, wasmHash: string, wasm: Uint8Array): Pr
     if (file.endsWith(".wasm")) cores.set(file, bytes);
     else if (file === "component.js") js = new TextDecoder().decode(bytes);
   }
-  // The glue has no imports of its own in instantiation mode, so a data: URL can hold it.
-  const url = `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
-  const glue = (await import(url)) as { instantiate: Instantiate };
+  // A file named by the component hash, not a data: URL: stack traces print the whole URL.
+  const file = join(tmpdir(), `worldkernel-jco-${wasmHash.slice("sha256:".length)}.mjs`);
+  writeFileSync(file, js);
+  const glue = (await import(pathToFileURL(file).href)) as { instantiate: Instantiate };
   return { instantiate: glue.instantiate, cores, imports: out.imports, exports: out.exports.filter(([, k]) => k === "function").map(([n]) => n) };
 }
 

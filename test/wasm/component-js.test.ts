@@ -20,7 +20,8 @@ const ALL_HOST_CALLS: HostFunction[] = ["log", "blob_get", "manifest_get", "jour
 let spec: LoadSpec;
 
 beforeAll(async () => {
-  _setPreopens({ "/": "/" });
+  // The package's "types" condition points TypeScript at the browser typings; on Node it takes host paths.
+  (_setPreopens as unknown as (preopens: Record<string, string>) => void)({ "/": "/" });
   const { component } = await componentize({
     sourcePath: here("../fixtures/wasm/js-echo.js"),
     witPath: here("../../kernel/wasm/wit/worldkernel.wit"),
