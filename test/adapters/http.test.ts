@@ -70,6 +70,13 @@ describe("http.request", () => {
     expect(seen.at(-1)).toMatchObject({ method: "POST", body: "payload!" });
   });
 
+  it("refuses header names and values that could split the request", async () => {
+    for (const headers of [{ "X-A": "ok\r\nInjected: 1" }, { "Bad Name": "v" }]) {
+      const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/`, { headers }), loopbackGrant()));
+      expect(errorCode(out.payload)).toBe("invalid_params");
+    }
+  });
+
   it("denies a host outside the allowlist without connecting", async () => {
     const before = seen.length;
     const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/`), { hosts: ["api.example.com"], allow_private: ["127.0.0.1"] }));

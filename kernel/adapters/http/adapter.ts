@@ -35,6 +35,8 @@ const systemResolve = (host: string) => dnsLookup(host, { all: true, verbatim: t
 // Hop-by-hop and framing headers are ours to set: a module must not smuggle them.
 const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "idempotency-key"]);
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Creates the `http.request` adapter. */
 export function createHttpAdapter(config: HttpAdapterConfig = {}): EffectAdapter {
   const limits = { maxRequestBytes: config.maxRequestBytes ?? 10 << 20, maxResponseBytes: config.maxResponseBytes ?? 10 << 20, timeoutMs: config.timeoutMs ?? 30_000 };
@@ -91,7 +93,11 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
   }
 
   const outHeaders: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (!RESERVED_HEADERS.has(k.toLowerCase())) outHeaders[k] = v;
+  for (const [k, v] of Object.entries(headers)) {
+    // Reject what would split or smuggle headers before anything reaches the socket.
+    if (!HEADER_NAME.test(k) || /[\r\n\0]/.test(v)) return failed(req, started, "invalid_params", `header ${JSON.stringify(k)} has an invalid name or value`);
+    if (!RESERVED_HEADERS.has(k.toLowerCase())) outHeaders[k] = v;
+  }
   outHeaders["Idempotency-Key"] = req.idempotencyKey;
   if (body) outHeaders["Content-Length"] = String(body.length);
 

@@ -25,6 +25,24 @@ export interface CompletionRequest {
 /** Outcome of a provider call: a completion or a classified failure. */
 export type ProviderResult = { ok: true; completion: Completion } | { ok: false; status: "error" | "timeout"; code: string; message: string; httpStatus?: number };
 
+const MAX_RESPONSE_BYTES = 8 << 20;
+
+/** The body as text, or null past `max` bytes (the stream is cancelled there). */
+async function readCapped(res: Response, max: number): Promise<string | null> {
+  if (!res.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += c.length;
+    if (size > max) {
+      await res.body.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Calls the chat completions endpoint and maps its answer to a `Completion`. */
 export async function openAiComplete(cfg: OpenAiConfig, r: CompletionRequest, signal: AbortSignal): Promise<ProviderResult> {
   const timeoutMs = cfg.timeoutMs ?? 60_000;
@@ -36,7 +54,8 @@ export async function openAiComplete(cfg: OpenAiConfig, r: CompletionRequest, si
   if (cfg.apiKey) headers.authorization = `Bearer ${cfg.apiKey}`;
   try {
     const res = await fetch(`${cfg.baseUrl.replace(/\/+$/, "")}/chat/completions`, { method: "POST", headers, body: JSON.stringify(body), signal: deadline });
-    const raw = await res.text();
+    const raw = await readCapped(res, MAX_RESPONSE_BYTES);
+    if (raw === null) return { ok: false, status: "error", code: "response_too_large", message: `provider response exceeds ${MAX_RESPONSE_BYTES} bytes` };
     if (!res.ok) return { ok: false, status: "error", code: "provider_error", message: scrub(`HTTP ${res.status}: ${raw}`), httpStatus: res.status };
     const j = JSON.parse(raw) as { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[]; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
     const choice = j.choices?.[0];
