@@ -5,7 +5,7 @@
  * consumer relies on and otherwise left open for the kernel to refine.
  */
 import { z } from "zod";
-import { HASH_PATTERN, jsonPath, type CborValue } from "../../air/index.js";
+import { HASH_PATTERN, isCborObject, jsonPath, type CborMap, type CborObject, type CborValue } from "../../air/index.js";
 import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
 
@@ -37,7 +37,9 @@ const int = z.union([z.number().int(), z.bigint()]);
 const nat = z.union([z.number().int().nonnegative(), z.bigint().nonnegative()]);
 const seqNum = z.number().int().nonnegative();
 const hashText = z.string().regex(HASH_PATTERN, "must be sha256:<64 hex>");
-const map = z.union([z.record(z.string(), cbor), z.instanceof(Map)]);
+// Maps are checked for shape only: their contents are any CBOR, and walking them here would
+// cost more than the rest of the append (the encoder rejects what CBOR cannot carry).
+const map = z.custom<CborObject | CborMap>((v) => v instanceof Map || isCborObject(v), "must be a map");
 const key = z.union([z.null(), z.string(), bytes]);
 
 export const GenesisBody = z.strictObject({

@@ -4,7 +4,7 @@
  * stored canonical CBOR (d9d9f7 ‖ canonical item). Fixed-width seq and a length-prefixed
  * kind keep the framing unambiguous. Pinned by test/vectors/journal-entries.json.
  */
-import { createHash } from "node:crypto";
+import { hash as oneShot } from "node:crypto";
 
 /** prev_hash of the genesis entry (seq 0). */
 export const ZERO_HASH: Uint8Array = new Uint8Array(32);
@@ -22,25 +22,38 @@ function kindHeader(kind: string): Buffer {
   return h;
 }
 
-const header = Buffer.alloc(40);
+// One-shot crypto.hash over one buffer is ≈ 1.5× faster than createHash().update()…
+// for inputs this small; the copies into a scratch buffer cost far less than that.
+let scratch = Buffer.alloc(4096);
+const sha = (b: Buffer): Uint8Array => oneShot("sha256", b, "buffer") as unknown as Uint8Array;
 
 /** The hash of one entry given its predecessor's hash (all zero for seq 0). */
 export function entryHash(prevHash: Uint8Array, seq: number, kind: string, body: Uint8Array): Uint8Array {
-  header.set(prevHash, 0);
-  header.writeBigUInt64BE(BigInt(seq), 32);
-  return createHash("sha256").update(header).update(kindHeader(kind)).update(body).digest();
+  const k = kindHeader(kind);
+  const n = 40 + k.length + body.length;
+  if (n > scratch.length) scratch = Buffer.alloc(Math.max(n, scratch.length * 2));
+  scratch.set(prevHash, 0);
+  // u64 big-endian without BigInt: seqs are safe integers (< 2^53).
+  scratch.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
+  scratch.writeUInt32BE(seq >>> 0, 36);
+  scratch.set(k, 40);
+  scratch.set(body, 40 + k.length);
+  return sha(scratch.subarray(0, n));
 }
 
-const leafPrefix = Buffer.of(0);
+const leafBuf = Buffer.alloc(33);
 
 /** The Merkle leaf hash of an entry: sha256(0x00 ‖ entry hash) (node:crypto, hot path). */
 export function entryLeafHash(hash: Uint8Array): Uint8Array {
-  return createHash("sha256").update(leafPrefix).update(hash).digest();
+  leafBuf.set(hash, 1);
+  return sha(leafBuf);
 }
 
-const nodePrefix = Buffer.of(1);
+const nodeBuf = Buffer.alloc(65, 1);
 
 /** A Merkle interior node hash with node:crypto (same bytes as merkle-verify's nodeHash). */
 export function fastNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash("sha256").update(nodePrefix).update(left).update(right).digest();
+  nodeBuf.set(left, 1);
+  nodeBuf.set(right, 33);
+  return sha(nodeBuf);
 }

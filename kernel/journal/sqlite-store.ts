@@ -11,7 +11,7 @@ import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { signCheckpoint, verifyCheckpointSignature, type StateProvider } from "./checkpoint.js";
 import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody } from "./entries.js";
-import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
+import { entryHash, entryLeafHash, fastNodeHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
 import { createFile, openReadonly, openWritable, releaseWriterLock, takeWriterLock } from "./sqlite-open.js";
@@ -29,8 +29,14 @@ export interface SqliteJournalOptions {
   autoCheckpoint?: { every: number; key: KeyPair; state: StateProvider };
 }
 
-type Row = { seq: number; kind: string; body: Buffer; prev_hash: Buffer; hash: Buffer };
 const PAGE = 256;
+
+/**
+ * Perfect Merkle nodes are stored from this level up (subtrees of 16+ entries): that is one
+ * node row per 8 appends instead of one per append, and a node below it is rebuilt from at
+ * most 8 entry hashes read in one range query when a proof needs it.
+ */
+export const STORED_NODE_LEVEL = 4;
 
 /** A world's journal in one SQLite file. */
 export class SqliteJournalStore implements JournalStore {
@@ -123,7 +129,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   private readonly sink = (level: number, index: number, hash: Uint8Array): void => {
-    this.stmt.insertNode.run(level, index, hash);
+    if (level >= STORED_NODE_LEVEL) this.stmt.insertNode.run(level, index, hash);
   };
 
   /** A checkpoint must attest exactly the entries before it and carry the world key's signature. */
@@ -180,8 +186,7 @@ export class SqliteJournalStore implements JournalStore {
   /** The entry at `seq`, or null. */
   getSync(seq: number): JournalEntry | null {
     this.open();
-    const r = this.stmt.get.get(seq) as Row | undefined;
-    return r === undefined ? null : (r as JournalEntry);
+    return (this.stmt.get.get(seq) as JournalEntry | undefined) ?? null;
   }
 
   /** Streams entries (inclusive range) with better-sqlite3's cursor; do not touch the store while iterating. */
@@ -199,19 +204,23 @@ export class SqliteJournalStore implements JournalStore {
   // ---- Merkle -----------------------------------------------------------------------
 
   private readonly reader: NodeReader = (level, index) => {
-    if (level === 0) {
-      const r = this.stmt.hashAt.get(index) as { hash: Buffer } | undefined;
-      if (r === undefined) throw new JournalError("journal.corrupt", "missing entry for a Merkle leaf", { path: this.path, seq: index });
-      return entryLeafHash(r.hash);
+    if (level < STORED_NODE_LEVEL) {
+      const width = 2 ** level;
+      const hashes = this.stmt.hashRange.all(index * width, index * width + width - 1) as Buffer[];
+      if (hashes.length !== width) throw new JournalError("journal.corrupt", `missing entries under Merkle node level ${level} index ${index}`, { path: this.path, seq: index * width });
+      let layer = hashes.map((h) => entryLeafHash(h));
+      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => fastNodeHash(layer[2 * i]!, layer[2 * i + 1]!));
+      return layer[0]!;
     }
     const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
     if (r === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path: this.path });
     return r.hash;
   };
 
-  /** The stored perfect node at (level ≥ 1, index), or null; verify audits the index with it. */
-  nodeAt(level: number, index: number): Uint8Array | null {
+  /** The stored perfect node at (level, index), null if missing, undefined below the stored levels. */
+  nodeAt(level: number, index: number): Uint8Array | null | undefined {
     this.open();
+    if (level < STORED_NODE_LEVEL) return undefined;
     const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
     return r?.hash ?? null;
   }
@@ -376,7 +385,7 @@ function prepare(db: Database.Database) {
   return {
     head: ro("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"),
     get: ro(`SELECT ${cols} FROM entries WHERE seq = ?`),
-    hashAt: ro("SELECT hash FROM entries WHERE seq = ?"),
+    hashRange: ro("SELECT hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
     range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
     page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
     latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),

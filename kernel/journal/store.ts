@@ -66,9 +66,10 @@ export interface JournalStore {
   consistencyProof(oldSize: number, newSize?: number): Promise<Uint8Array[]>;
   /**
    * Optional: the stored perfect Merkle node (level ≥ 1, covering leaves index·2^level …),
-   * or null. When present, verify checks every node of the store's index, not just roots.
+   * null when it should exist but does not, undefined for levels the store does not keep.
+   * When present, verify audits every stored node of the store's index, not just roots.
    */
-  nodeAt?(level: number, index: number): Uint8Array | null | Promise<Uint8Array | null>;
+  nodeAt?(level: number, index: number): Uint8Array | null | undefined | Promise<Uint8Array | null | undefined>;
   /** Releases the store (and its writer lock). */
   close(): Promise<void>;
 }

@@ -85,8 +85,8 @@ describe("verify finds tampering", () => {
 
   it("a doctored Merkle node (proofs are served from it) → tree_mismatch at the last entry it covers", async () => {
     const { path } = world();
-    tamper(path, (db) => db.prepare("UPDATE merkle SET hash = ? WHERE level = 1 AND idx = 3").run(Buffer.alloc(32, 9)));
-    expect(await verifyJournal(path)).toMatchObject({ ok: false, first_bad_seq: 7, fault: "tree_mismatch" });
+    tamper(path, (db) => db.prepare("UPDATE merkle SET hash = ? WHERE level = 4 AND idx = 1").run(Buffer.alloc(32, 9)));
+    expect(await verifyJournal(path)).toMatchObject({ ok: false, first_bad_seq: 31, fault: "tree_mismatch" });
   });
 
   describe("the re-chain attack", () => {
