@@ -7,5 +7,5 @@ import { createRequire } from "node:module";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-const r = spawnSync(process.execPath, [tsx, join(root, "tools/cli/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", tsx, join(root, "tools/cli/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
 process.exit(r.status ?? 1);

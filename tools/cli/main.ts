@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerJournal } from "./commands/journal.js";
 import { registerModule } from "./commands/module.js";
 import { registerReceipt } from "./commands/receipt.js";
@@ -20,6 +21,7 @@ registerWorld(program);
 registerJournal(program);
 registerReceipt(program);
 registerModule(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
