@@ -9,6 +9,7 @@ import { HOST_CALL_FUEL, faultResult, runSerialized, type Fault } from "./call-s
 import { HOST_INTERFACE, checkComponentImports, jsName, transpileComponent, type Transpiled } from "./component-transpile.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { ModuleLoadError } from "./errors.js";
+import { STACK_FLAG } from "./meter-body.js";
 import { prepareCore, type PreparedCore } from "./prepare.js";
 import { hashBytes } from "../../air/index.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
@@ -80,6 +81,7 @@ class ComponentModule implements LoadedModule {
       return { ok: true, output, fuelUsed: report() };
     } catch (e) {
       const name = this.spec.name;
+      if (live.cores.some((c) => c.oom() === STACK_FLAG)) return this.fail(faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, report()));
       if (live.cores.some((c) => c.oom() === 1)) return this.fail(faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, report()));
       if (total() > budget || live.cores.some((c) => c.fuel() < 0n)) return this.fail(faultResult("module.out_of_fuel", `${name}: exhausted ${budget} fuel`, report()));
       // Read through a cast: the assignment above narrowed the field, host calls may have set it since.

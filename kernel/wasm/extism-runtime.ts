@@ -11,6 +11,7 @@ import { ModuleLoadError } from "./errors.js";
 import { EXTISM_ENV, EXTISM_USER } from "./host-calls.js";
 import { checkExtismImports } from "./link.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
+import { STACK_FLAG } from "./meter-body.js";
 import { prepareCore, requireExport, type PreparedCore } from "./prepare.js";
 import { runSerialized, type Fault, faultResult, HOST_CALL_FUEL } from "./call-support.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
@@ -89,7 +90,9 @@ class ExtismModule implements LoadedModule {
 
   private classify(live: Live, e: unknown, fuelUsed: number): CallResult {
     const name = this.spec.name;
-    if (live.core.oom() === 1) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, fuelUsed);
+    const flag = live.core.oom();
+    if (flag === 1) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, fuelUsed);
+    if (flag === STACK_FLAG) return faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, fuelUsed);
     if (live.core.fuel() < 0n) return faultResult("module.out_of_fuel", `${name}: exhausted ${this.spec.limits.fuelPerStep} fuel`, fuelUsed);
     if (this.fault) return faultResult(this.fault.code, `${name}: ${this.fault.message}`, fuelUsed);
     const msg = e instanceof Error ? e.message : String(e);

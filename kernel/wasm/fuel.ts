@@ -5,9 +5,13 @@
  * (a function entry pays for the straight-line code of the function, a loop header for
  * the instructions directly in the loop body), so a call uses the same fuel on every
  * machine and replay reproduces an out-of-fuel failure exactly. The same rewrite caps
- * the memory maximum and turns a failed `memory.grow` into a flagged trap
- * (`module.out_of_memory`) instead of a -1 the guest might loop on.
+ * the memory maximum, turns a failed `memory.grow` into a flagged trap
+ * (`module.out_of_memory`) instead of a -1 the guest might loop on, and counts call
+ * depth against a static stack budget so deep recursion traps at the same depth on
+ * every machine rather than wherever V8's stack happens to run out.
+ * Body rewriting lives in `meter-body.ts`.
  */
+import { rewriteBody, smallLeaves } from "./meter-body.js";
 import { Reader, WasmFormatError, concat, encodeName, encodeS64, encodeU32, readSections, skipImmediates, skipValType, writeSections, type Section } from "./wasm-bytes.js";
 
 /**
@@ -50,11 +54,14 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   const sections = readSections(wasm).filter((s) => !(s.id === 0 && customName(s).startsWith(".debug")));
   const get = (id: number): Section | undefined => sections.find((s) => s.id === id);
   const imports = countImports(get(2));
-  const typeCount = vecCount(get(1));
-  const definedFuncs = vecCount(get(3));
+  const types = readTypes(get(1));
+  const typeCount = types.length;
+  const funcTypes = readFuncTypes(get(3));
+  const definedFuncs = funcTypes.length;
   const globalsDefined = vecCount(get(6));
   const fuelGlobal = imports.globals + globalsDefined;
   const oomGlobal = fuelGlobal + 1;
+  const depthGlobal = fuelGlobal + 2;
   const hasMemory = imports.memories > 0 || vecCount(get(5)) > 0;
   // New types and functions go after the existing ones, so no index in the module moves.
   const [armType, getI64Type, getI32Type, guardType] = [typeCount, typeCount + 1, typeCount + 2, typeCount + 3];
@@ -74,12 +81,13 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     sections.splice(at < 0 ? sections.length : at, 0, { id, content });
   };
 
-  put(1, appendVec(get(1), [[0x60, 0x01, 0x7e, 0x00], [0x60, 0x00, 0x01, 0x7e], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]]));
+  const newTypes: number[][] = [[0x60, 0x01, 0x7e, 0x00], [0x60, 0x00, 0x01, 0x7e], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]];
   put(3, appendVec(get(3), [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : [])].map((t) => encodeU32(t))));
   const mem = get(5);
   if (mem) put(5, capMemory(mem, opts.memoryPages));
   put(6, appendVec(get(6), [
     [0x7e, 0x01, 0x42, ...encodeS64(opts.initialFuel), 0x0b],
+    [0x7f, 0x01, 0x41, 0x00, 0x0b],
     [0x7f, 0x01, 0x41, 0x00, 0x0b],
   ]));
   const globalExports = globals.indices.map((i) => `__wk_g${i}`);
@@ -104,18 +112,35 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
       raw.push(code.content.subarray(r.pos, r.pos + size));
       r.skip(size);
     }
-    const leaves = leafCosts(raw, imports.funcs);
+    if (raw.length !== definedFuncs) throw new WasmFormatError("function and code sections disagree", 0);
+    const params = funcTypes.map((t) => types[t]!.params);
+    const leaves = smallLeaves(raw, imports.funcs, params);
+    // A block returning a function's results: shorthand for 0 or 1, else a (new) type index.
+    const blockType = (results: Uint8Array, count: number): number[] => {
+      if (count === 0) return [0x40];
+      if (count === 1) return [...results];
+      const enc = [0x60, 0x00, ...encodeU32(count), ...results];
+      let idx = newTypes.findIndex((t) => t.length === enc.length && t.every((b, k) => b === enc[k]));
+      if (idx < 0) idx = newTypes.push(enc) - 1;
+      return encodeS64(BigInt(typeCount + idx));
+    };
     for (let i = 0; i < raw.length; i++) {
-      const body = rewriteBody(raw[i]!, { fuelGlobal, guardFunc, leaves, self: imports.funcs + i });
+      const type = types[funcTypes[i]!]!;
+      const body = rewriteBody(raw[i]!, {
+        fuelGlobal, flagGlobal: oomGlobal, depthGlobal, guardFunc, leaves, self: imports.funcs + i,
+        resultBlockType: blockType(type.results, type.resultCount), params: type.params,
+      });
       loops += body.loops;
       stateful ||= body.stateful;
       bodies.push(body.bytes);
     }
   }
+  put(1, appendVec(get(1), newTypes));
   const fg = encodeU32(fuelGlobal);
   const og = encodeU32(oomGlobal);
+  const dg = encodeU32(depthGlobal);
   bodies.push(
-    Uint8Array.from([0x00, 0x20, 0x00, 0x24, ...fg, 0x41, 0x00, 0x24, ...og, 0x0b]), // fuel = p0; oom = 0
+    Uint8Array.from([0x00, 0x20, 0x00, 0x24, ...fg, 0x41, 0x00, 0x24, ...og, 0x41, 0x00, 0x24, ...dg, 0x0b]), // fuel = p0; flag = 0; depth = 0
     Uint8Array.from([0x00, 0x23, ...fg, 0x0b]),
     Uint8Array.from([0x00, 0x23, ...og, 0x0b]),
   );
@@ -150,6 +175,39 @@ function customName(s: Section): string {
   } catch {
     return "";
   }
+}
+
+interface FuncType {
+  params: number;
+  /** The encoded result value types. */
+  results: Uint8Array;
+  resultCount: number;
+}
+
+/** The type section; only function types (no GC types) are supported. */
+function readTypes(s: Section | undefined): FuncType[] {
+  if (!s) return [];
+  const r = new Reader(s.content);
+  const n = r.u32();
+  const out: FuncType[] = [];
+  for (let i = 0; i < n; i++) {
+    if (r.byte() !== 0x60) throw new WasmFormatError("only function types are supported (no GC types)", r.pos - 1);
+    const params = r.u32();
+    for (let k = 0; k < params; k++) skipValType(r);
+    const resultCount = r.u32();
+    const start = r.pos;
+    for (let k = 0; k < resultCount; k++) skipValType(r);
+    out.push({ params, results: s.content.slice(start, r.pos), resultCount });
+  }
+  return out;
+}
+
+/** The function section: each defined function's type index. */
+function readFuncTypes(s: Section | undefined): number[] {
+  if (!s) return [];
+  const r = new Reader(s.content);
+  const n = r.u32();
+  return Array.from({ length: n }, () => r.u32());
 }
 
 function vecCount(s: Section | undefined): number {
@@ -237,106 +295,4 @@ function growGuardBody(oomGlobal: number): Uint8Array {
     0x41, 0x01, 0x24, ...encodeU32(oomGlobal), 0x00, 0x0b, // oom = 1; unreachable; end
     0x20, 0x01, 0x0b,
   ]);
-}
-
-/** `fuel -= cost; if (fuel < 0) unreachable` */
-function fuelCheck(fuelGlobal: number, cost: number): number[] {
-  const g = encodeU32(fuelGlobal);
-  return [0x23, ...g, 0x42, ...encodeS64(BigInt(cost)), 0x7d, 0x24, ...g, 0x23, ...g, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b];
-}
-
-// data.drop, table.init, elem.drop, table.copy, table.grow, table.fill: state outside memory and globals.
-const STATEFUL_FC = new Set([9, 12, 13, 14, 15, 17]);
-
-interface Edit {
-  pos: number;
-  del: number;
-  ins: () => number[];
-}
-
-/** Skips the local declarations at the start of a code body; returns where the code starts. */
-function skipLocals(body: Uint8Array): Reader {
-  const r = new Reader(body);
-  const groups = r.u32();
-  for (let i = 0; i < groups; i++) {
-    r.u32();
-    skipValType(r);
-  }
-  return r;
-}
-
-// call, call_indirect, return_call, return_call_indirect, call_ref, return_call_ref
-const CALLS = new Set([0x10, 0x11, 0x12, 0x13, 0x14, 0x15]);
-
-/**
- * Instruction counts of leaf functions (no loops, no calls): they finish in bounded
- * time, so instead of checking fuel on entry their cost is added to each direct call
- * site. Removes the check from small hot helpers at no loss of determinism.
- */
-function leafCosts(bodies: Uint8Array[], importedFuncs: number): Map<number, number> {
-  const out = new Map<number, number>();
-  bodies.forEach((body, i) => {
-    const r = skipLocals(body);
-    let cost = 0;
-    while (!r.done) {
-      const op = r.byte();
-      if (op === 0x03 || CALLS.has(op)) return;
-      cost++;
-      skipImmediates(r, op);
-    }
-    out.set(importedFuncs + i, cost);
-  });
-  return out;
-}
-
-interface RewriteContext {
-  fuelGlobal: number;
-  guardFunc: number;
-  leaves: Map<number, number>;
-  /** This function's index. */
-  self: number;
-}
-
-/** Inserts the fuel checks into one code body and routes `memory.grow` through the guard. */
-function rewriteBody(body: Uint8Array, cx: RewriteContext): { bytes: Uint8Array; loops: number; stateful: boolean } {
-  const { fuelGlobal, guardFunc, leaves } = cx;
-  const r = skipLocals(body);
-  const costs = [0];
-  const edits: Edit[] = leaves.has(cx.self) ? [] : [{ pos: r.pos, del: 0, ins: () => fuelCheck(fuelGlobal, costs[0]!) }];
-  const control: number[] = [];
-  let cur = 0;
-  let stateful = false;
-  while (!r.done) {
-    const at = r.pos;
-    const op = r.byte();
-    costs[cur]!++;
-    if (op === 0x26 || (op === 0xfc && STATEFUL_FC.has(body[at + 1]!))) stateful = true;
-    skipImmediates(r, op);
-    if (op === 0x10) costs[cur]! += leaves.get(new Reader(body, at + 1).u32()) ?? 0;
-    if (op === 0x02 || op === 0x04 || op === 0x06 || op === 0x1f) control.push(cur);
-    else if (op === 0x03) {
-      control.push(cur);
-      const idx = costs.length;
-      costs.push(0);
-      cur = idx;
-      edits.push({ pos: r.pos, del: 0, ins: () => fuelCheck(fuelGlobal, costs[idx]!) });
-    } else if (op === 0x0b || op === 0x18) {
-      if (control.length === 0) {
-        if (!r.done) throw new WasmFormatError("code after the end of a function body", r.pos);
-        break;
-      }
-      cur = control.pop()!;
-    } else if (op === 0x40) {
-      if (body[at + 1] !== 0x00) throw new WasmFormatError("multiple memories are not supported", at);
-      edits.push({ pos: at, del: r.pos - at, ins: () => [0x10, ...encodeU32(guardFunc)] });
-    }
-  }
-  const parts: Uint8Array[] = [];
-  let from = 0;
-  for (const e of edits) {
-    parts.push(body.subarray(from, e.pos), Uint8Array.from(e.ins()));
-    from = e.pos + e.del;
-  }
-  parts.push(body.subarray(from));
-  return { bytes: concat(parts), loops: costs.length - 1, stateful };
 }

@@ -77,6 +77,24 @@ describe("hostile Extism modules", () => {
     await stillUsable(m, "module.no_output");
   });
 
+  it("unbounded recursion traps at a deterministic depth, with the same fuel every time", async () => {
+    const limits = { fuelPerStep: 100_000_000 };
+    const a = await (await load("recurse", limits)).call(INPUT);
+    const b = await (await load("recurse", limits)).call(INPUT);
+    expect(failure(a)).toBe("module.trap");
+    expect(a.ok ? "" : a.error.message).toContain("deterministic stack budget");
+    expect(b).toEqual(a);
+    await stillUsable(await load("recurse", limits), "module.trap");
+  });
+
+  it("bounded recursion with explicit returns balances the depth count", async () => {
+    const m = await extismRuntime.load(spec("recurse", { entry: "run" }));
+    for (const n of [0, 1, 20]) {
+      const r = await m.call(Uint8Array.of(n));
+      expect(r.ok && Array.from(r.output)).toEqual([(n * 100) & 255, (n * 100) >> 8]);
+    }
+  });
+
   it("an ungranted host call fails to link, naming the import and the capability", async () => {
     const e = await loadError("blob");
     expect(e).toMatchObject({ code: "module.link_error", importName: "extism:host/user.blob_get", capability: "blob" });
