@@ -7,6 +7,8 @@ export type { BlobAccess, GrantView, EffectRequest, EffectCost, OutcomeStatus, E
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
+export { GRANT_CHECKS } from "./grant-checks.js";
+export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
 export { createHttpAdapter, checkHttpAllowed, checkAddress, hostMatches, classifyAddress, addressMatches } from "./http/index.js";
 export type { HttpAdapterConfig, HttpDenial, AddressClass } from "./http/index.js";
@@ -14,5 +16,5 @@ export { createLlmAdapter, checkLlmAllowed, localComplete, startLocalLlmServer, 
 export type { LlmAdapterConfig, ModelPrice, LocalLlmServer, ChatMessage } from "./llm/index.js";
 export { createBlobAdapter, checkBlobAllowed } from "./blob/adapter.js";
 export { createTimerAdapter } from "./timer/adapter.js";
-export { createCompileAdapter } from "./compile/adapter.js";
+export { createCompileAdapter, checkCompileAllowed } from "./compile/adapter.js";
 export type { BuildFn } from "./compile/adapter.js";

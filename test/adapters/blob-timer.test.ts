@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { hashBytes, hashToBytes, type CborValue } from "../../air/index.js";
-import { createBlobAdapter, createDefaultAdapters, createTimerAdapter } from "../../kernel/adapters/index.js";
+import { GRANT_CHECKS, createBlobAdapter, createDefaultAdapters, createTimerAdapter } from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, request, wallNs } from "./harness.js";
 
 describe("blob.put / blob.get", () => {
@@ -54,5 +54,15 @@ describe("registry", () => {
   it("maps every built-in kind to its adapter", () => {
     const m = createDefaultAdapters();
     expect([...m.keys()].sort()).toEqual(["blob.get", "blob.put", "compile.module", "http.request", "llm.generate", "timer.set"]);
+  });
+});
+
+describe("GRANT_CHECKS (what the gate injects)", () => {
+  it("checks each built-in cap type without I/O", () => {
+    expect(GRANT_CHECKS["http.out"]!("http.request", { method: "GET", url: "https://x.example.com/", headers: {}, body_ref: null }, { hosts: ["api.example.com"] })?.code).toBe("host_not_allowed");
+    expect(GRANT_CHECKS["llm.basic"]!("llm.generate", { provider: "local", model: "m", messages_ref: new Uint8Array(32), max_tokens: 9, temperature: null }, { max_tokens: 8 })?.code).toBe("max_tokens_exceeded");
+    expect(GRANT_CHECKS.blob!("blob.get", { namespace: "a", blob_ref: new Uint8Array(32) }, { namespaces: ["b"] })?.code).toBe("namespace_not_allowed");
+    expect(GRANT_CHECKS.compile!("compile.module", { language: "c", source_ref: new Uint8Array(32) }, { languages: ["wat"] })?.code).toBe("language_not_allowed");
+    expect(GRANT_CHECKS.compile!("compile.module", { language: "wat", source_ref: new Uint8Array(32) }, null)).toBeNull();
   });
 });

@@ -15,6 +15,19 @@ export type BuildFn = (req: BuildRequest) => Promise<BuildResult>;
 // Loaded on first use: the compilers are heavy and most kernels never compile.
 const defaultBuild: BuildFn = async (req) => (await import("./build.js")).buildModule(req);
 
+/** Checks the language against the grant's `languages`; null = allowed. */
+export function checkCompileAllowed(params: CborValue, grantParams: CborValue): { code: string; message: string } | null {
+  try {
+    const language = text("compile.module", record("compile.module", params), "language");
+    const allowed = allowlist("compile.module", grantParams, "languages", "string");
+    if (allowed && !allowed.includes(language)) return { code: "language_not_allowed", message: `language ${language} is not in the grant's languages` };
+    return null;
+  } catch (e) {
+    if (e instanceof AdapterError) return { code: "invalid_params", message: e.message };
+    throw e;
+  }
+}
+
 /** Creates the `compile.module` adapter over `build` (default: the in-tree builder, loaded lazily). */
 export function createCompileAdapter(config: { build?: BuildFn; maxSourceBytes?: number } = {}): EffectAdapter {
   const build = config.build ?? defaultBuild;
@@ -24,17 +37,17 @@ export function createCompileAdapter(config: { build?: BuildFn; maxSourceBytes?:
 
 async function performCompile(req: EffectRequest, build: BuildFn, maxSourceBytes: number): Promise<EffectOutcome> {
   const started = req.nowNs();
-  let language: string, sourceRef, allowed;
+  const denial = checkCompileAllowed(req.params, req.grant.params);
+  if (denial) return failed(req, started, denial.code, denial.message);
+  let language: string, sourceRef;
   try {
     const p = record(req.kind, req.params);
     language = text(req.kind, p, "language");
     sourceRef = hash(req.kind, p, "source_ref");
-    allowed = allowlist(req.kind, req.grant.params, "languages", "string");
   } catch (e) {
     if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
     throw e;
   }
-  if (allowed && !allowed.includes(language)) return failed(req, started, "language_not_allowed", `language ${language} is not in the grant's languages`);
   const lang = LanguageSchema.safeParse(language);
   if (!lang.success) return failed(req, started, "unsupported_language", `language ${JSON.stringify(language)} is not one of ${LanguageSchema.options.join(", ")}`);
   let source: Uint8Array;

@@ -1,0 +1,22 @@
+/**
+ * @module Pure allowlist checks by cap type, for the kernel's gate (which injects them, so
+ * kernel/core never imports an adapter). Each adapter re-runs its own check at perform
+ * time; the gate's run decides the journaled policy_decision. No I/O, no DNS: the
+ * resolved-address SSRF guard can only run in the adapter, at connect time.
+ */
+import type { CborValue } from "../../air/index.js";
+import { checkBlobAllowed } from "./blob/adapter.js";
+import { checkCompileAllowed } from "./compile/adapter.js";
+import { checkHttpAllowed } from "./http/allow.js";
+import { checkLlmAllowed } from "./llm/allow.js";
+
+/** Same shape as kernel/core's `GrantCheck`: null when allowed, else a coded reason. */
+export type GrantCheck = (kind: string, params: CborValue, grantParams: CborValue) => { code: string; message: string } | null;
+
+/** Checks for the built-in cap types (`timer` and `query` have no allowlists). */
+export const GRANT_CHECKS: Readonly<Record<string, GrantCheck>> = Object.freeze({
+  "http.out": (_kind, params, grant) => checkHttpAllowed(params, grant),
+  "llm.basic": (_kind, params, grant) => checkLlmAllowed(params, grant),
+  blob: (kind, params, grant) => checkBlobAllowed(kind, params, grant),
+  compile: (_kind, params, grant) => checkCompileAllowed(params, grant),
+});
