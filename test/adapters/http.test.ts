@@ -87,7 +87,7 @@ describe("http.request", () => {
 
   it("denies loopback and metadata addresses without an allow_private grant", async () => {
     const before = seen.length;
-    for (const url of [`http://127.0.0.1:${port}/`, "http://169.254.169.254/latest/meta-data", `http://[::1]:${port}/`, "http://[fd00:ec2::254]/", "http://10.0.0.1/", "http://0.0.0.0/"]) {
+    for (const url of [`http://127.0.0.1:${port}/`, "http://169.254.169.254/latest/meta-data", `http://[::1]:${port}/`, "http://[fd00:ec2::254]/", "http://10.0.0.1/", "http://0.0.0.0/", `http://2130706433:${port}/`, `http://0177.0.0.1:${port}/`, `http://127.1:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, "http://100.64.0.1/", "http://[fe80::1]/"]) {
       const out = await adapter.perform(request("http.request", get(url), null));
       expect(out.status, url).toBe("error");
       expect(errorCode(out.payload), url).toBe("private_address_denied");
