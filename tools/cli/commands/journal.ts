@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { decodeStored, toHex, type CborValue } from "../../../air/index.js";
+import { CborTag, decodeStored, toHex, type CborValue } from "../../../air/index.js";
 import { generateKeyPair, loadKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
 import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
 import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
@@ -15,7 +15,7 @@ import { isEntryKind } from "../../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
 import { verifyJournal, type VerifyResult } from "../../../kernel/journal/verify.js";
 import { stateFromJournal, worldPaths } from "../../../kernel/journal/world-dir.js";
-import { CliExit, EXIT, jsonReplacer, printJson, worldDir } from "../io.js";
+import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 /** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
 export type CliStateProvider = (store: SqliteJournalStore, dir: string) => StateRefs;
@@ -25,11 +25,26 @@ export interface JournalCliOptions {
   stateProvider?: CliStateProvider;
 }
 
+/**
+ * A decoded CBOR value as JSON-ready data: bytes as hex, bigints as decimal text, Maps as
+ * [key, value] pairs, tags as {tag, value}. (A JSON.stringify replacer cannot do bytes:
+ * Buffer's own toJSON runs first.)
+ */
+export function cborToJson(v: CborValue): unknown {
+  if (v instanceof Uint8Array) return toHex(v);
+  if (typeof v === "bigint") return v.toString();
+  if (Array.isArray(v)) return v.map(cborToJson);
+  if (v instanceof Map) return [...v.entries()].map(([k, x]) => [cborToJson(k), cborToJson(x)]);
+  if (v instanceof CborTag) return { tag: v.tag, value: cborToJson(v.value) };
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cborToJson(x as CborValue)]));
+  return v;
+}
+
 /** A journal entry as JSON: body decoded, bytes as hex, big integers as text. */
 export function entryToJson(e: { seq: number; kind: string; body: Uint8Array; prev_hash: Uint8Array; hash: Uint8Array }): Record<string, unknown> {
   let body: unknown;
   try {
-    body = JSON.parse(JSON.stringify(decodeStored(e.body), jsonReplacer)) as unknown;
+    body = cborToJson(decodeStored(e.body));
   } catch (err) {
     body = { undecodable: toHex(e.body), error: (err as Error).message };
   }
@@ -184,9 +199,4 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       if (opts.json) printJson({ file, kind: "ed25519", public_key: key.publicKeyHex });
       else process.stdout.write(`${key.publicKeyHex}\n`);
     });
-}
-
-/** Re-exported for the lead: decode any stored body to JSON-ready data. */
-export function bodyToJson(body: Uint8Array): unknown {
-  return JSON.parse(JSON.stringify(decodeStored(body) as CborValue, jsonReplacer)) as unknown;
 }
