@@ -9,3 +9,4 @@ export type { ReplayResult, Divergence } from "./replay.js";
 export { jsonView } from "./json-view.js";
 export { KERNEL_FLAGS } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
+export { installKernelEntryChecks, kernelEntryCheck } from "./entry-checks.js";

@@ -269,6 +269,11 @@ export class World {
       const p = this.state.pending.get(intentId);
       if (!p) throw new KernelError("kernel.unknown_intent", `no pending intent ${intentId}`, { intent_id: intentId });
       if (p.waiting !== "approval") throw new KernelError("kernel.not_pending", `intent ${intentId} is not waiting for approval`, { intent_id: intentId });
+      const policyName = this.catalog.manifest.defaults?.policy;
+      const approvers = policyName ? this.catalog.policies.get(policyName)?.def.approvers : undefined;
+      if (approvers && !approvers.some((a) => a.public_key === approver.publicKeyHex)) {
+        throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… is not an approver of ${policyName}`, { intent_id: intentId });
+      }
       const batch = new Batch(this.nextSeq);
       const body = approvalEntry(intentId, decision, approver, this.id);
       const seq = batch.push("policy_decision", body);

@@ -5,11 +5,15 @@
 import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerEffects } from "./commands/effects.js";
 import { registerJournal } from "./commands/journal.js";
 import { registerModule } from "./commands/module.js";
 import { registerReceipt } from "./commands/receipt.js";
 import { registerWorld } from "./commands/world.js";
 import { CliExit, EXIT, describeError } from "./io.js";
+import { installKernelEntryChecks } from "../../kernel/world/entry-checks.js";
+
+installKernelEntryChecks();
 
 const program = new Command("wk")
   .description("worldkernel: event-sourced, replayable, signed agent worlds")
@@ -19,7 +23,7 @@ const program = new Command("wk")
 registerAir(program);
 registerWorld(program);
 registerJournal(program);
-registerReceipt(program);
+registerEffects(program, registerReceipt(program));
 registerModule(program);
 registerDemo(program);
 

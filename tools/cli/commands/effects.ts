@@ -1,0 +1,119 @@
+/**
+ * @module `wk receipt list | export` and `wk approve-effect`: intents with their receipt
+ * status, self-contained receipt bundles for offline verification, and the approval (or
+ * refusal) of intents a policy holds for `require_approval`.
+ */
+import type { Command } from "commander";
+import { decodeStored, type CborObject } from "../../../air/index.js";
+import { exportBundle, findReceiptSeq } from "../../../kernel/crypto/bundle.js";
+import { loadKeyPair } from "../../../kernel/crypto/keys.js";
+import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
+import { CliExit, EXIT, printJson, worldDir } from "../io.js";
+import { openWorld } from "./world.js";
+
+/** One intent as `receipt list` reports it. */
+interface IntentRow {
+  intent_id: string;
+  kind: string;
+  module: string;
+  seq: number;
+  decision: string | null;
+  reason: string | null;
+  receipt: { seq: number; status: string; adapter: string } | null;
+}
+
+/** Every intent in the journal with its decision and receipt (streams the journal). */
+export async function listIntents(dir: string): Promise<IntentRow[]> {
+  const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+  const rows = new Map<string, IntentRow>();
+  try {
+    for await (const e of store.iterate(0)) {
+      if (e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt") continue;
+      const b = decodeStored(e.body) as CborObject;
+      const id = b.intent_id as string;
+      if (e.kind === "effect_intent") rows.set(id, { intent_id: id, kind: b.kind as string, module: b.module as string, seq: e.seq, decision: null, reason: null, receipt: null });
+      const row = rows.get(id);
+      if (!row) continue;
+      if (e.kind === "policy_decision") [row.decision, row.reason] = [b.decision as string, (b.reason as string | undefined) ?? (b.stage === "approval" ? `approval by ${String(b.approver).slice(0, 16)}…` : null)];
+      if (e.kind === "effect_receipt") {
+        const r = b.receipt as CborObject;
+        row.receipt = { seq: e.seq, status: r.status as string, adapter: r.adapter_id as string };
+      }
+    }
+  } finally {
+    store.closeSync();
+  }
+  return [...rows.values()];
+}
+
+/** Registers `receipt list`, `receipt export` (on the receipt group) and `approve-effect`. */
+export function registerEffects(program: Command, receipt: Command): void {
+  receipt
+    .command("list")
+    .description("intents with their gate decision and receipt status")
+    .option("--world <dir>", "world directory")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; json?: boolean }) => {
+      const rows = await listIntents(worldDir(opts.world));
+      if (opts.json) return printJson(rows);
+      for (const r of rows) {
+        const status = r.receipt ? `${r.receipt.status} (seq ${r.receipt.seq}, ${r.receipt.adapter})` : r.decision === "require_approval" ? "waiting for approval" : "pending";
+        process.stdout.write(`${r.intent_id}  ${r.kind.padEnd(15)} ${r.decision ?? "-"}  ${status}${r.decision === "deny" && r.reason ? `  — ${r.reason}` : ""}\n`);
+      }
+      if (rows.length === 0) process.stdout.write("no intents\n");
+    });
+
+  receipt
+    .command("export <intent-id>")
+    .description("print a self-contained bundle (receipt, keys, Merkle proof, signed checkpoint) for offline verification")
+    .option("--world <dir>", "world directory")
+    .option("--payload", "include the receipt payload")
+    .action(async (intentId: string, opts: { world?: string; payload?: boolean }) => {
+      const dir = worldDir(opts.world);
+      const journal = worldPaths(dir).journal;
+      let store = SqliteJournalStore.open(journal, { readonly: true });
+      let seq: number | null;
+      let r;
+      try {
+        seq = await findReceiptSeq(store, intentId);
+        if (seq === null) throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId} (see wk receipt list)`);
+        r = await exportBundle(store, seq, { includePayload: !!opts.payload });
+      } finally {
+        store.closeSync();
+      }
+      if (!r.ok && r.code === "no_checkpoint") {
+        // Sign a checkpoint that covers the receipt, then export under it.
+        const w = await openWorld(dir);
+        try {
+          w.checkpoint();
+        } finally {
+          await w.close({ snapshot: false });
+        }
+        store = SqliteJournalStore.open(journal, { readonly: true });
+        try {
+          r = await exportBundle(store, seq, { includePayload: !!opts.payload });
+        } finally {
+          store.closeSync();
+        }
+      }
+      if (!r.ok) throw new CliExit(EXIT.check_failed, `${r.code}: ${r.message}`);
+      printJson(r.bundle);
+    });
+
+  program
+    .command("approve-effect <intent-id>")
+    .description("approve (or with --deny refuse) an intent held by a require_approval policy")
+    .requiredOption("--key <keyfile>", "the approver's ed25519 key file (0600)")
+    .option("--deny", "refuse instead of approve")
+    .option("--world <dir>", "world directory")
+    .action(async (intentId: string, opts: { key: string; deny?: boolean; world?: string }) => {
+      const approver = loadKeyPair(opts.key);
+      const w = await openWorld(worldDir(opts.world));
+      try {
+        const seq = await w.decideHeldIntent(intentId, approver, opts.deny ? "deny" : "allow");
+        process.stdout.write(`${opts.deny ? "refused" : "approved"} ${intentId} at seq ${seq}\n`);
+      } finally {
+        await w.close();
+      }
+    });
+}
