@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashBytes, hashToBytes, type CborValue } from "../../air/index.js";
-import { checkHttpAllowed, createHttpAdapter } from "../../kernel/adapters/index.js";
+import { addressMatches, checkHttpAllowed, classifyAddress, createHttpAdapter } from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, ref, request } from "./harness.js";
 
 let server: Server;
@@ -189,5 +189,26 @@ describe("checkHttpAllowed (pure)", () => {
     [p("https://api.example.com/"), { hosts: null, methods: null }, null],
   ] as [CborValue, CborValue, string | null][])("%j under %j → %s", (params, grant, code) => {
     expect(checkHttpAllowed(params, grant)?.code ?? null).toBe(code);
+  });
+});
+
+describe("classifyAddress / addressMatches (pure)", () => {
+  it.each([
+    ["127.0.0.1", "loopback"], ["::1", "loopback"], ["::ffff:127.0.0.1", "loopback"], ["::ffff:7f00:1", "loopback"],
+    ["10.1.2.3", "private"], ["172.20.0.1", "private"], ["172.32.0.1", "public"], ["192.168.1.1", "private"], ["fc00::1", "private"], ["fd12::1", "private"],
+    ["169.254.1.1", "link_local"], ["fe80::1", "link_local"], ["fe80::1%eth0", "link_local"],
+    ["100.64.0.1", "cgnat"], ["100.128.0.1", "public"], ["0.0.0.0", "unspecified"], ["::", "unspecified"],
+    ["169.254.169.254", "metadata"], ["fd00:ec2::254", "metadata"], ["64:ff9b::a9fe:a9fe", "metadata"],
+    ["224.0.0.1", "multicast"], ["ff02::1", "multicast"], ["255.255.255.255", "reserved"],
+    ["8.8.8.8", "public"], ["2606:4700::1111", "public"], ["localhost", "invalid"],
+  ])("%s is %s", (ip, cls) => expect(classifyAddress(ip)).toBe(cls));
+
+  it("matches IPs and CIDRs, including v4-mapped addresses against v4 ranges", () => {
+    expect(addressMatches("10.9.8.7", "10.0.0.0/8")).toBe(true);
+    expect(addressMatches("11.0.0.1", "10.0.0.0/8")).toBe(false);
+    expect(addressMatches("::ffff:10.0.0.1", "10.0.0.0/8")).toBe(true);
+    expect(addressMatches("fd00::5", "fc00::/7")).toBe(true);
+    expect(addressMatches("::1", "::1")).toBe(true);
+    expect(addressMatches("127.0.0.1", "127.0.0.0/33")).toBe(false);
   });
 });
