@@ -15,7 +15,11 @@ export class Tag {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+const nativeEncoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
+const nativeDecoder = typeof TextDecoder === "function" ? new TextDecoder("utf-8", { fatal: true }) : null;
+
 function utf8Encode(s) {
+  if (nativeEncoder) return nativeEncoder.encode(s);
   const out = [];
   for (let i = 0; i < s.length; i++) {
     let c = s.codePointAt(i);
@@ -29,6 +33,7 @@ function utf8Encode(s) {
 }
 
 function utf8Decode(b, start, end) {
+  if (nativeDecoder) return nativeDecoder.decode(b.subarray(start, end));
   let s = "";
   for (let i = start; i < end; ) {
     const x = b[i++];
@@ -44,17 +49,55 @@ function utf8Decode(b, start, end) {
 
 // ---- encoder ----
 
+/** Growable output buffer (JS arrays of numbers are slow in an interpreter). */
+class Out {
+  constructor(capacity) {
+    this.buf = new Uint8Array(capacity);
+    this.len = 0;
+  }
+  room(n) {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  push(b) {
+    if (this.len === this.buf.length) this.room(1);
+    this.buf[this.len++] = b;
+  }
+  bytes(b) {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  result() {
+    return this.buf.slice(0, this.len);
+  }
+}
+
 function head(out, major, n) {
   const m = major << 5;
-  const big = BigInt(n);
-  if (big < 24n) out.push(m | Number(big));
-  else if (big <= 0xffn) out.push(m | 24, Number(big));
-  else if (big <= 0xffffn) out.push(m | 25, Number(big >> 8n), Number(big & 0xffn));
-  else {
-    const size = big <= 0xffffffffn ? 4 : 8;
-    out.push(m | (size === 4 ? 26 : 27));
-    for (let i = size - 1; i >= 0; i--) out.push(Number((big >> BigInt(8 * i)) & 0xffn));
+  if (typeof n === "number" && n <= 0xffffffff) {
+    if (n < 24) out.push(m | n);
+    else if (n <= 0xff) {
+      out.push(m | 24);
+      out.push(n);
+    } else if (n <= 0xffff) {
+      out.push(m | 25);
+      out.push(n >>> 8);
+      out.push(n & 0xff);
+    } else {
+      out.push(m | 26);
+      for (let shift = 24; shift >= 0; shift -= 8) out.push((n >>> shift) & 0xff);
+    }
+    return;
   }
+  const big = BigInt(n);
+  if (big <= 0xffffffffn) return head(out, major, Number(big));
+  out.push(m | 27);
+  for (let i = 7; i >= 0; i--) out.push(Number((big >> BigInt(8 * i)) & 0xffn));
 }
 
 function compareBytes(a, b) {
@@ -69,17 +112,21 @@ function write(out, v) {
   else if (v === false) out.push(0xf4);
   else if (v === true) out.push(0xf5);
   else if (typeof v === "number" || typeof v === "bigint") {
-    if (typeof v === "number" && !Number.isInteger(v)) throw new TypeError("cbor: non-integer numbers are not supported");
-    const big = BigInt(v);
-    if (big >= 0n) head(out, 0, big);
-    else head(out, 1, -1n - big);
+    if (typeof v === "number") {
+      if (!Number.isInteger(v)) throw new TypeError("cbor: non-integer numbers are not supported");
+      if (v >= 0) head(out, 0, v);
+      else head(out, 1, Number.isSafeInteger(v) ? -1 - v : -1n - BigInt(v));
+      return;
+    }
+    if (v >= 0n) head(out, 0, v);
+    else head(out, 1, -1n - v);
   } else if (typeof v === "string") {
     const b = utf8Encode(v);
     head(out, 3, b.length);
-    for (const x of b) out.push(x);
+    out.bytes(b);
   } else if (v instanceof Uint8Array) {
     head(out, 2, v.length);
-    for (const x of v) out.push(x);
+    out.bytes(v);
   } else if (Array.isArray(v)) {
     head(out, 4, v.length);
     for (const x of v) write(out, x);
@@ -89,9 +136,9 @@ function write(out, v) {
   } else {
     const entries = v instanceof Map ? [...v.entries()] : Object.entries(v);
     const encoded = entries.map(([k, val]) => {
-      const kb = [];
+      const kb = new Out(16);
       write(kb, k);
-      return [kb, val];
+      return [kb.result(), val];
     });
     encoded.sort((x, y) => compareBytes(x[0], y[0]));
     for (let i = 1; i < encoded.length; i++) {
@@ -99,7 +146,7 @@ function write(out, v) {
     }
     head(out, 5, encoded.length);
     for (const [kb, val] of encoded) {
-      for (const x of kb) out.push(x);
+      out.bytes(kb);
       write(out, val);
     }
   }
@@ -107,9 +154,9 @@ function write(out, v) {
 
 /** Canonical CBOR bytes of a value. */
 export function encode(v) {
-  const out = [];
+  const out = new Out(256);
   write(out, v);
-  return Uint8Array.from(out);
+  return out.result();
 }
 
 // ---- decoder ----
@@ -121,17 +168,20 @@ export function decode(bytes) {
     if (pos >= bytes.length) throw new RangeError("cbor: truncated");
     return bytes[pos++];
   };
+  // Arguments up to 4 bytes are numbers; 8-byte ones are bigint unless they fit 2^53.
   const arg = (ai) => {
-    if (ai < 24) return BigInt(ai);
+    if (ai < 24) return ai;
+    if (ai === 24) return byte();
+    if (ai === 25) return byte() * 0x100 + byte();
+    if (ai === 26) return ((byte() * 0x100 + byte()) * 0x100 + byte()) * 0x100 + byte();
     if (ai > 27) throw new RangeError("cbor: indefinite or reserved length");
     let n = 0n;
-    for (let i = 0; i < 1 << (ai - 24); i++) n = (n << 8n) | BigInt(byte());
-    return n;
+    for (let i = 0; i < 8; i++) n = (n << 8n) | BigInt(byte());
+    return n <= MAX_SAFE ? Number(n) : n;
   };
-  const int = (n) => (n <= MAX_SAFE ? Number(n) : n);
   const len = (n) => {
-    if (n > BigInt(bytes.length - pos)) throw new RangeError("cbor: truncated");
-    return Number(n);
+    if (typeof n === "bigint" || n > bytes.length - pos) throw new RangeError("cbor: truncated");
+    return n;
   };
   const item = (depth) => {
     if (depth > 64) throw new RangeError("cbor: nesting too deep");
@@ -156,9 +206,12 @@ export function decode(bytes) {
     const n = arg(ai);
     switch (major) {
       case 0:
-        return int(n);
-      case 1:
-        return int(-1n - n) === -1n - n ? -1n - n : Number(-1n - n) >= -Number.MAX_SAFE_INTEGER ? Number(-1n - n) : -1n - n;
+        return n;
+      case 1: {
+        if (typeof n === "number" && n < Number.MAX_SAFE_INTEGER) return -1 - n;
+        const v = -1n - BigInt(n);
+        return v >= -MAX_SAFE ? Number(v) : v;
+      }
       case 2: {
         const l = len(n);
         pos += l;
@@ -171,12 +224,14 @@ export function decode(bytes) {
       }
       case 4: {
         const a = [];
-        for (let i = 0n; i < n; i++) a.push(item(depth + 1));
+        const count = len(n); // every item takes at least one byte
+        for (let i = 0; i < count; i++) a.push(item(depth + 1));
         return a;
       }
       case 5: {
         const entries = [];
-        for (let i = 0n; i < n; i++) entries.push([item(depth + 1), item(depth + 1)]);
+        const count = len(n);
+        for (let i = 0; i < count; i++) entries.push([item(depth + 1), item(depth + 1)]);
         if (entries.every(([k]) => typeof k === "string")) {
           const o = {};
           for (const [k, v] of entries) o[k] = v;
@@ -185,7 +240,7 @@ export function decode(bytes) {
         return new Map(entries);
       }
       default:
-        return new Tag(int(n), item(depth + 1));
+        return new Tag(n, item(depth + 1));
     }
   };
   const v = item(0);
