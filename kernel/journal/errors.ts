@@ -20,7 +20,8 @@ export type JournalErrorCode =
   | "journal.blob_erased"
   | "journal.out_of_range"
   | "journal.bad_anchor"
-  | "journal.no_signing_key";
+  | "journal.no_signing_key"
+  | "journal.wrong_key";
 
 /** Structured fields an error may carry. */
 export interface JournalErrorFields {

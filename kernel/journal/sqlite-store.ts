@@ -14,6 +14,7 @@ import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody }
 import { entryHash, entryLeafHash, fastNodeHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
+import { stateFromJournal } from "./world-dir.js";
 import { createFile, openReadonly, openWritable, releaseWriterLock, takeWriterLock } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
 
@@ -25,8 +26,16 @@ export interface SqliteJournalOptions {
   readonly?: boolean;
   /** FULL (default) fsyncs every commit; NORMAL is faster and may lose the last commits on power loss (never on a process crash). */
   synchronous?: "FULL" | "NORMAL";
-  /** Write a signed checkpoint whenever the entry count crosses a multiple of `every`. */
-  autoCheckpoint?: { every: number; key: KeyPair; state: StateProvider };
+  /** Write a signed checkpoint whenever the entry count crosses a multiple of this (needs `worldKey`). */
+  checkpointEvery?: number;
+  /** The world's key pair (its public key is in genesis): signs checkpoints, automatic and on demand. */
+  worldKey?: KeyPair;
+  /**
+   * The state root and manifest hash checkpoints attest; the kernel supplies its live state
+   * (also later, via `setStateProvider`). Default: the latest snapshot entry's, else the
+   * genesis manifest hash with the all-zero state root.
+   */
+  stateProvider?: StateProvider;
 }
 
 const PAGE = 256;
@@ -49,7 +58,9 @@ export class SqliteJournalStore implements JournalStore {
   private headHash: Uint8Array;
   private worldKey: Uint8Array | undefined;
   private closed = false;
-  private readonly auto: SqliteJournalOptions["autoCheckpoint"];
+  private readonly every: number | undefined;
+  private readonly signer: KeyPair | undefined;
+  private state: StateProvider;
   private readonly txAppend: (items: readonly AppendInput[]) => Appended[];
 
   /** Opens (or with `create`, creates) the journal at `path`. */
@@ -73,13 +84,29 @@ export class SqliteJournalStore implements JournalStore {
     this.db = db;
     this.lock = lock;
     this.readonly = lock === undefined;
-    this.auto = opts.autoCheckpoint;
-    if (this.auto !== undefined && !(Number.isSafeInteger(this.auto.every) && this.auto.every > 0)) throw new RangeError("autoCheckpoint.every must be a positive integer");
+    this.every = opts.checkpointEvery;
+    this.signer = opts.worldKey;
+    this.state = opts.stateProvider ?? (() => stateFromJournal(this));
+    if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
+    if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
     this.stmt = prepare(db);
     const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     this.headHash = head?.hash ?? ZERO_HASH;
     this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
     this.txAppend = db.transaction((items: readonly AppendInput[]) => this.writeEntries(items));
+    if (this.signer !== undefined && head !== undefined) this.checkSigner(this.genesisKey());
+  }
+
+  /** Replaces the provider of the state that checkpoints attest (the kernel's live state). */
+  setStateProvider(provider: StateProvider): void {
+    this.state = provider;
+  }
+
+  /** A key that is not the genesis world key would write checkpoints that fail verification. */
+  private checkSigner(worldKey: Uint8Array): void {
+    if (this.signer !== undefined && !bytesEqual(this.signer.publicKey, worldKey)) {
+      throw new JournalError("journal.wrong_key", "the signing key is not this world's key (genesis world_public_key)", { path: this.path, expected: Buffer.from(worldKey).toString("hex"), actual: this.signer.publicKeyHex });
+    }
   }
 
   // ---- appends ----------------------------------------------------------------------
@@ -108,7 +135,7 @@ export class SqliteJournalStore implements JournalStore {
     const out: Appended[] = [];
     const before = this.tree.size;
     for (const it of items) out.push(this.writeOne(it.kind, it.body));
-    const every = this.auto?.every;
+    const every = this.every;
     if (every !== undefined && Math.floor(before / every) !== Math.floor(this.tree.size / every)) this.writeAutoCheckpoint();
     return out;
   }
@@ -119,6 +146,7 @@ export class SqliteJournalStore implements JournalStore {
       throw new JournalError("journal.bad_sequence", seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry", { seq, kind });
     }
     if (kind === "checkpoint") this.checkCheckpoint(value as CheckpointBody, seq);
+    if (kind === "genesis") this.checkSigner((value as GenesisBody).world_public_key);
     const body = encodeStored(value);
     const hash = entryHash(this.headHash, seq, kind, body);
     this.stmt.insert.run(seq, kind, body, this.headHash, hash);
@@ -144,15 +172,15 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   private writeAutoCheckpoint(): void {
-    const a = this.auto!;
-    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...a.state() }, a.key);
+    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...this.state() }, this.signer!);
     parseEntryBody("checkpoint", body, this.tree.size);
     this.writeOne("checkpoint", body);
   }
 
-  /** Signs and appends a checkpoint now over every entry so far. */
-  checkpointSync(key: KeyPair, state: StateProvider): Appended {
+  /** Signs and appends a checkpoint now over every entry so far (key and state default to the store's). */
+  checkpointSync(key: KeyPair | undefined = this.signer, state: StateProvider = this.state): Appended {
     this.writable();
+    if (key === undefined) throw new JournalError("journal.no_signing_key", "a checkpoint needs the world key", { path: this.path });
     if (this.tree.size === 0) throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
     const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...state() }, key);
     return this.appendSync("checkpoint", body);

@@ -12,8 +12,8 @@ import { eventBody, fixedState, genesisBody } from "./helpers.js";
 
 const [path, secretHex] = process.argv.slice(2) as [string, string];
 const key = new KeyPair(Uint8Array.from(Buffer.from(secretHex, "hex")));
-const autoCheckpoint = { every: 16, key, state: fixedState };
-const store = existsSync(path) ? SqliteJournalStore.open(path, { autoCheckpoint }) : SqliteJournalStore.open(path, { create: true, autoCheckpoint });
+const opts = { checkpointEvery: 16, worldKey: key, stateProvider: fixedState };
+const store = SqliteJournalStore.open(path, { ...opts, create: !existsSync(path) });
 const say = (line: string) => writeSync(1, line + "\n");
 
 if (store.countSync() === 0) {

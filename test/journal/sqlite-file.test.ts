@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { decodeStored } from "../../air/index.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
-import { eventBody, makeJournal, tempDir } from "./helpers.js";
+import { generateKeyPair } from "../../kernel/crypto/keys.js";
+import { eventBody, genesisBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
 
 const codeOf = (fn: () => unknown): string => {
   try {
@@ -154,6 +155,40 @@ describe("SQLite journal file", () => {
     for (const e of cps) expect((decodeStored(e.body) as { tree_size: number }).tree_size).toBe(e.seq);
     expect(await verifyJournal(store)).toMatchObject({ ok: true, checkpoints: 3 });
     store.closeSync();
+  });
+
+  it("checks the signing key against genesis, and lets the kernel swap the state provider", () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    const key = generateKeyPair();
+    const other = generateKeyPair();
+    expect(codeOf(() => SqliteJournalStore.open(join(dir, "x.db"), { create: true, checkpointEvery: 5 }))).toBe("journal.no_signing_key");
+    const wrong = SqliteJournalStore.open(join(dir, "w.db"), { create: true, worldKey: other });
+    expect(codeOf(() => wrong.appendSync("genesis", genesisBody(key)))).toBe("journal.wrong_key");
+    wrong.closeSync();
+    const { store } = makeJournal(path, 2, { key });
+    store.closeSync();
+    expect(codeOf(() => SqliteJournalStore.open(path, { worldKey: other }))).toBe("journal.wrong_key");
+    const s = SqliteJournalStore.open(path, { worldKey: key, checkpointEvery: 4 });
+    const seen: string[] = [];
+    const live = `sha256:${"7".repeat(64)}` as const;
+    s.setStateProvider(() => {
+      seen.push("called");
+      return { state_root: live, manifest_hash: MANIFEST };
+    });
+    s.appendSync("event", eventBody(1));
+    const cp = s.latestOfKind("checkpoint")!;
+    expect((decodeStored(cp.body) as { state_root: string }).state_root).toBe(live);
+    expect(seen.length).toBe(1);
+    // Default provider: the latest snapshot's state root, else zero.
+    const snapRoot = `sha256:${"8".repeat(64)}` as const;
+    s.setStateProvider(() => ({ state_root: snapRoot, manifest_hash: MANIFEST }));
+    s.closeSync();
+    const d = SqliteJournalStore.open(path, { worldKey: key });
+    d.appendSync("snapshot", { state_root: snapRoot, cells_ref: snapRoot, height: 5, manifest_hash: MANIFEST });
+    const a = d.checkpointSync();
+    expect((decodeStored(d.getSync(a.seq)!.body) as { state_root: string }).state_root).toBe(snapRoot);
+    d.closeSync();
   });
 
   it("erasure removes the bytes from the file on disk, not just from queries", () => {

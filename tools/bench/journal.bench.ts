@@ -94,7 +94,7 @@ const verifyBench: Bench = {
     try {
       const key = generateKeyPair();
       const path = join(s.dir, "journal.db");
-      const store = SqliteJournalStore.open(path, { create: true, synchronous: "NORMAL", autoCheckpoint: { every: 1000, key, state: () => ({ state_root: MANIFEST, manifest_hash: MANIFEST }) } });
+      const store = SqliteJournalStore.open(path, { create: true, synchronous: "NORMAL", checkpointEvery: 1000, worldKey: key, stateProvider: () => ({ state_root: MANIFEST, manifest_hash: MANIFEST }) });
       store.appendSync("genesis", genesis(key));
       const N = 50_000;
       for (let i = 0; i < N; i += 500) store.appendManySync(Array.from({ length: 500 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));

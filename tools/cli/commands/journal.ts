@@ -105,7 +105,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       const dir = worldDir(opts.world);
       const paths = worldPaths(dir);
       const key = loadKeyPair(paths.worldKey);
-      const store = SqliteJournalStore.open(paths.journal);
+      const store = SqliteJournalStore.open(paths.journal, { worldKey: key });
       try {
         const a = store.checkpointSync(key, () => stateOf(store, dir));
         const entry = entryToJson(store.getSync(a.seq)!);
