@@ -4,8 +4,9 @@
  * address at connect time), and operator config selects the LLM endpoint. Secrets come
  * from environment variables named in config, never from the journal.
  */
-import { isCborObject, type CborValue } from "../../air/index.js";
-import { checkBlobAllowed, checkHttpAllowed, checkLlmAllowed, createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";
+import { isCborObject } from "../../air/index.js";
+import { createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";
+import { GRANT_CHECKS } from "../adapters/grant-checks.js";
 import type { GateHooks } from "../core/gate.js";
 
 /** Operator settings for adapters (from config.json `adapters` or the CLI). */
@@ -13,22 +14,10 @@ export interface AdapterSettings {
   llm?: { base_url: string; api_key_env?: string };
 }
 
-function compileAllowed(_kind: string, params: CborValue, grant: CborValue): { code: string; message: string } | null {
-  const langs = isCborObject(grant) ? grant.languages : null;
-  const lang = isCborObject(params) ? params.language : undefined;
-  if (Array.isArray(langs) && !langs.includes(lang as string)) return { code: "language_not_allowed", message: `language ${String(lang)} is not in the grant's languages` };
-  return null;
-}
-
 /** The gate hooks of the built-in cap types. */
 export function defaultGateHooks(): GateHooks {
   return {
-    checks: {
-      "http.out": (_k, p, g) => checkHttpAllowed(p, g),
-      "llm.basic": (_k, p, g) => checkLlmAllowed(p, g),
-      blob: (k, p, g) => checkBlobAllowed(k, p, g),
-      compile: compileAllowed,
-    },
+    checks: GRANT_CHECKS,
     estimate: (kind, params) => {
       if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
       return { tokens: 0, cents: 0 };
