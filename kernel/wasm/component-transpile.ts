@@ -3,12 +3,13 @@
  * core modules, in-process and cached by component hash, and decides linking: only the
  * granted functions of `worldkernel:module/host` may be imported, no WASI at all.
  */
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { transpile } from "@bytecodealliance/jco";
+import type { transpile } from "@bytecodealliance/jco";
 import { hashBytes } from "../../air/index.js";
+import { cacheGet, cachePut, hashKey } from "./disk-cache.js";
 import { ModuleLinkError, ModuleLoadError } from "./errors.js";
 import { capabilityFor } from "./host-calls.js";
 import type { HostFunction } from "./runtime.js";
@@ -47,25 +48,63 @@ export function transpileComponent(name: string, wasmHash: string, wasm: Uint8Ar
   return hit;
 }
 
+/** Drops the in-memory cache (memory pressure, or tests of the disk cache). */
+export function clearTranspileCache(): void {
+  cache.clear();
+}
+
+interface Meta {
+  files: string[];
+  imports: string[];
+  exports: [string, "function" | "instance"][];
+}
+
 async function doTranspile(name: string, wasmHash: string, wasm: Uint8Array): Promise<Transpiled> {
   const actual = hashBytes(wasm);
   if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
+  const key = `component/${hashKey(wasmHash)}`;
+  const meta = cacheGet(key, "meta.json");
+  if (meta) {
+    const m = JSON.parse(new TextDecoder().decode(meta)) as Meta;
+    const files = Object.fromEntries(m.files.map((f) => [f, cacheGet(key, f)] as const));
+    if (Object.values(files).every((b) => b !== undefined)) return finish(wasmHash, { files: files as Record<string, Uint8Array>, imports: m.imports, exports: m.exports });
+  }
+  const out = await runJco(name, wasm);
+  for (const [file, bytes] of Object.entries(out.files)) if (!file.endsWith(".d.ts")) cachePut(key, file, bytes);
+  cachePut(key, "meta.json", JSON.stringify({ files: Object.keys(out.files).filter((f) => !f.endsWith(".d.ts")), imports: out.imports, exports: out.exports } satisfies Meta));
+  return finish(wasmHash, out);
+}
+
+async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnType<typeof transpile>>> {
   let out: Awaited<ReturnType<typeof transpile>>;
   try {
-    out = await transpile(wasm, { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false });
+    // Imported on first use: jco takes ~0.3 s to load, which core-module users never need.
+    const jco = await import("@bytecodealliance/jco");
+    out = await jco.transpile(wasm, { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false });
   } catch (e) {
     throw new ModuleLoadError("module.invalid_wasm", name, `not a loadable component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+  return out;
+}
+
+async function finish(wasmHash: string, out: Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> }): Promise<Transpiled> {
   const cores = new Map<string, Uint8Array>();
   let js = "";
   for (const [file, bytes] of Object.entries(out.files)) {
     if (file.endsWith(".wasm")) cores.set(file, bytes);
     else if (file === "component.js") js = new TextDecoder().decode(bytes);
   }
-  // A file named by the component hash, not a data: URL: stack traces print the whole URL.
-  const file = join(tmpdir(), `worldkernel-jco-${wasmHash.slice("sha256:".length)}.mjs`);
-  writeFileSync(file, js);
-  const glue = (await import(pathToFileURL(file).href)) as { instantiate: Instantiate };
+  // A file, not a data: URL (stack traces print the whole URL), in a fresh private
+  // directory (mkdtemp makes it 0700) so nobody can swap it between write and import.
+  const dir = mkdtempSync(join(tmpdir(), "worldkernel-jco-"));
+  const file = join(dir, `${hashKey(wasmHash)}.mjs`);
+  let glue: { instantiate: Instantiate };
+  try {
+    writeFileSync(file, js);
+    glue = (await import(pathToFileURL(file).href)) as { instantiate: Instantiate };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return { instantiate: glue.instantiate, cores, imports: out.imports, exports: out.exports.filter(([, k]) => k === "function").map(([n]) => n) };
 }
 

@@ -12,6 +12,7 @@
  * Body rewriting lives in `meter-body.ts`.
  */
 import { rewriteBody, smallLeaves } from "./meter-body.js";
+export { STACK_BUDGET } from "./meter-body.js";
 import { Reader, WasmFormatError, concat, encodeName, encodeS64, encodeU32, readSections, skipImmediates, skipValType, writeSections, type Section } from "./wasm-bytes.js";
 
 /**

@@ -3,6 +3,7 @@
  * in-process by content hash and limits so a module is rewritten and compiled once.
  */
 import { hashBytes } from "../../air/index.js";
+import { cacheGet, cachePut, hashKey } from "./disk-cache.js";
 import { ModuleLoadError } from "./errors.js";
 import { MeteringLimitError, meter, type Metered } from "./fuel.js";
 import { WasmFormatError } from "./wasm-bytes.js";
@@ -24,6 +25,14 @@ export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, li
   // A wrong hash would poison the cache for the module that really has it.
   const actual = hashBytes(wasm);
   if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
+  const diskKey = `metered/${hashKey(wasmHash)}-${limits.memoryPages}-${limits.fuelPerStep}`;
+  const cachedWasm = cacheGet(diskKey, "module.wasm");
+  const cachedInfo = cacheGet(diskKey, "info.json");
+  if (cachedWasm && cachedInfo) {
+    const prepared = { module: new WebAssembly.Module(cachedWasm), metered: JSON.parse(new TextDecoder().decode(cachedInfo)) as PreparedCore["metered"] };
+    remember(cacheKey, prepared);
+    return prepared;
+  }
   if (!WebAssembly.validate(wasm)) {
     let detail = "not a valid WebAssembly module";
     try {
@@ -49,11 +58,22 @@ export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, li
     // The input validated, so this is a bug in the rewriter: say so instead of blaming the module.
     throw new ModuleLoadError("module.unsupported_feature", name, `metering produced invalid code: ${(e as Error).message}`, { cause: e });
   }
-  const { wasm: _bytes, ...info } = metered;
+  const { wasm: meteredBytes, ...info } = metered;
   const prepared = { module, metered: info };
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  cache.set(cacheKey, prepared);
+  cachePut(diskKey, "module.wasm", meteredBytes);
+  cachePut(diskKey, "info.json", JSON.stringify(info));
+  remember(cacheKey, prepared);
   return prepared;
+}
+
+/** Drops the in-memory cache (memory pressure, or tests of the disk cache). */
+export function clearPreparedCache(): void {
+  cache.clear();
+}
+
+function remember(key: string, prepared: PreparedCore): void {
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(key, prepared);
 }
 
 /** Throws `module.missing_export` unless `module` exports function `entry`. */
