@@ -11,9 +11,11 @@ import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { signCheckpoint, verifyCheckpointSignature, type StateProvider } from "./checkpoint.js";
 import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody } from "./entries.js";
-import { entryHash, entryLeafHash, fastNodeHash, ZERO_HASH } from "./entry-hash.js";
+import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
-import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
+import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader, type NodeSink } from "./merkle.js";
+import { nodeReader, nodeSink, storedNode } from "./sqlite-merkle.js";
+import { prepareStatements, type Statements } from "./sqlite-statements.js";
 import { stateFromJournal } from "./world-dir.js";
 import { createFile, openReadonly, openWritable, releaseWriterLock, takeWriterLock } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
@@ -40,20 +42,14 @@ export interface SqliteJournalOptions {
 
 const PAGE = 256;
 
-/**
- * Perfect Merkle nodes are stored from this level up (subtrees of 16+ entries): that is one
- * node row per 8 appends instead of one per append, and a node below it is rebuilt from at
- * most 8 entry hashes read in one range query when a proof needs it.
- */
-export const STORED_NODE_LEVEL = 4;
-
 /** A world's journal in one SQLite file. */
 export class SqliteJournalStore implements JournalStore {
   readonly path: string;
   readonly readonly: boolean;
   private readonly db: Database.Database;
   private lock: Database.Database | undefined;
-  private readonly stmt: ReturnType<typeof prepare>;
+  private readonly stmt: Statements;
+  private readonly sink: NodeSink;
   private tree: MerkleFrontier;
   private headHash: Uint8Array;
   private worldKey: Uint8Array | undefined;
@@ -89,7 +85,9 @@ export class SqliteJournalStore implements JournalStore {
     this.state = opts.stateProvider ?? (() => stateFromJournal(this));
     if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
     if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
-    this.stmt = prepare(db);
+    this.stmt = prepareStatements(db);
+    this.reader = nodeReader(this.stmt, path);
+    this.sink = nodeSink(this.stmt);
     const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     this.headHash = head?.hash ?? ZERO_HASH;
     this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
@@ -155,10 +153,6 @@ export class SqliteJournalStore implements JournalStore {
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;
     return { seq, kind, hash };
   }
-
-  private readonly sink = (level: number, index: number, hash: Uint8Array): void => {
-    if (level >= STORED_NODE_LEVEL) this.stmt.insertNode.run(level, index, hash);
-  };
 
   /** A checkpoint must attest exactly the entries before it and carry the world key's signature. */
   private checkCheckpoint(body: CheckpointBody, seq: number): void {
@@ -231,26 +225,12 @@ export class SqliteJournalStore implements JournalStore {
 
   // ---- Merkle -----------------------------------------------------------------------
 
-  private readonly reader: NodeReader = (level, index) => {
-    if (level < STORED_NODE_LEVEL) {
-      const width = 2 ** level;
-      const hashes = this.stmt.hashRange.all(index * width, index * width + width - 1) as Buffer[];
-      if (hashes.length !== width) throw new JournalError("journal.corrupt", `missing entries under Merkle node level ${level} index ${index}`, { path: this.path, seq: index * width });
-      let layer = hashes.map((h) => entryLeafHash(h));
-      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => fastNodeHash(layer[2 * i]!, layer[2 * i + 1]!));
-      return layer[0]!;
-    }
-    const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
-    if (r === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path: this.path });
-    return r.hash;
-  };
+  private readonly reader: NodeReader;
 
   /** The stored perfect node at (level, index), null if missing, undefined below the stored levels. */
   nodeAt(level: number, index: number): Uint8Array | null | undefined {
     this.open();
-    if (level < STORED_NODE_LEVEL) return undefined;
-    const r = this.stmt.node.get(level, index) as { hash: Buffer } | undefined;
-    return r?.hash ?? null;
+    return storedNode(this.stmt, level, index);
   }
 
   private checkSize(size: number, what: string): void {
@@ -402,29 +382,4 @@ export class SqliteJournalStore implements JournalStore {
   async close(): Promise<void> {
     this.closeSync();
   }
-}
-
-/** Every statement the store runs, prepared once per connection (write statements only when writable). */
-function prepare(db: Database.Database) {
-  const cols = "seq, kind, body, prev_hash, hash";
-  const ro = (sql: string): Database.Statement => db.prepare(sql);
-  // A read-only store refuses writes before reaching a write statement (see `writable`).
-  const rw = (sql: string): Database.Statement => (db.readonly ? (undefined as unknown as Database.Statement) : db.prepare(sql));
-  return {
-    head: ro("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"),
-    get: ro(`SELECT ${cols} FROM entries WHERE seq = ?`),
-    hashRange: ro("SELECT hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
-    range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
-    page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
-    latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
-    node: ro("SELECT hash FROM merkle WHERE level = ? AND idx = ?"),
-    getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
-    hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
-    getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),
-    insert: rw("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)"),
-    insertNode: rw("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)"),
-    putBlob: rw("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)"),
-    deleteBlob: rw("DELETE FROM blobs WHERE hash = ?"),
-    putErasure: rw("INSERT OR REPLACE INTO erasures (hash, seq) VALUES (?, ?)"),
-  };
 }

@@ -1,0 +1,34 @@
+/**
+ * @module Every SQL statement the SQLite journal runs, prepared once per connection.
+ * Write statements exist only on a writable connection; a read-only store refuses writes
+ * before it could reach one.
+ */
+import type Database from "better-sqlite3";
+
+/** The prepared statements of one connection. */
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** Every statement the store runs, prepared once per connection (write statements only when writable). */
+export function prepareStatements(db: Database.Database) {
+  const cols = "seq, kind, body, prev_hash, hash";
+  const ro = (sql: string): Database.Statement => db.prepare(sql);
+  // A read-only store refuses writes before reaching a write statement (see `writable`).
+  const rw = (sql: string): Database.Statement => (db.readonly ? (undefined as unknown as Database.Statement) : db.prepare(sql));
+  return {
+    head: ro("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"),
+    get: ro(`SELECT ${cols} FROM entries WHERE seq = ?`),
+    hashRange: ro("SELECT hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
+    range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
+    page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
+    latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
+    node: ro("SELECT hash FROM merkle WHERE level = ? AND idx = ?"),
+    getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
+    hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
+    getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),
+    insert: rw("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)"),
+    insertNode: rw("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)"),
+    putBlob: rw("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)"),
+    deleteBlob: rw("DELETE FROM blobs WHERE hash = ?"),
+    putErasure: rw("INSERT OR REPLACE INTO erasures (hash, seq) VALUES (?, ?)"),
+  };
+}
