@@ -282,17 +282,29 @@ function writeMap(w: Writer, entries: [CborValue, CborValue][], path: string): v
   }
 }
 
+// One spare writer is reused across top-level encodes; a nested encode (a map key inside
+// an encode in progress) finds it taken and allocates its own.
+let spare: Writer | null = null;
+
+function withWriter(prefix: boolean, v: CborValue): Uint8Array {
+  const w = spare ?? new Writer();
+  spare = null;
+  w.len = 0;
+  try {
+    if (prefix) w.bytes(SELF_DESCRIBE_PREFIX);
+    write(w, v);
+    return w.result();
+  } finally {
+    if (w.buf.length <= 1 << 16) spare = w;
+  }
+}
+
 /** Canonical CBOR bytes of `v`, without the self-describe prefix. */
 export function encodeCanonical(v: CborValue): Uint8Array {
-  const w = new Writer();
-  write(w, v);
-  return w.result();
+  return withWriter(false, v);
 }
 
 /** Canonical CBOR bytes of `v` prefixed with tag 55799: the stored and hashed form. */
 export function encodeStored(v: CborValue): Uint8Array {
-  const w = new Writer();
-  w.bytes(SELF_DESCRIBE_PREFIX);
-  write(w, v);
-  return w.result();
+  return withWriter(true, v);
 }

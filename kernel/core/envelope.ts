@@ -44,6 +44,20 @@ const OutputSchema = z.strictObject({
   ann: cbor,
 });
 
+/** True when `v` is exactly `{state, events: [], effects: [], ann}` with well-formed items. */
+function quickShape(v: CborValue): boolean {
+  if (!isCborObject(v)) return false;
+  const keys = Object.keys(v);
+  if (keys.length !== 4 || !("state" in v) || !("ann" in v) || !Array.isArray(v.events) || !Array.isArray(v.effects)) return false;
+  for (const e of v.events) {
+    if (!isCborObject(e) || Object.keys(e).length !== 3 || typeof e.schema !== "string" || !("value" in e) || !(e.key === null || typeof e.key === "string" || e.key instanceof Uint8Array)) return false;
+  }
+  for (const e of v.effects) {
+    if (!isCborObject(e) || Object.keys(e).length !== 3 || typeof e.kind !== "string" || !("params" in e) || typeof e.cap_slot !== "string") return false;
+  }
+  return true;
+}
+
 /** A domain event emitted by a step, canonical against its schema. */
 export interface EmittedEvent {
   schema: string;
@@ -79,7 +93,8 @@ export function parseStepOutput(bytes: Uint8Array, catalog: AirCatalog, module: 
   } catch (e) {
     return { ok: false, code: "module.bad_output", message: `output is not canonical CBOR: ${(e as Error).message}` };
   }
-  const shape = OutputSchema.safeParse(isCborObject(raw) ? raw : { __not_a_map: true });
+  // Fast path for the well-formed common case; zod explains anything else.
+  const shape = quickShape(raw) ? { success: true as const, data: raw as unknown as z.infer<typeof OutputSchema> } : OutputSchema.safeParse(isCborObject(raw) ? raw : { __not_a_map: true });
   if (!shape.success) {
     const i = shape.error.issues[0]!;
     return { ok: false, code: "module.bad_output", message: `output must be {state, events, effects, ann}: ${i.message} at $.${i.path.join(".")}` };
