@@ -111,6 +111,7 @@ export function openReadonly(path: string): Db {
 export function takeWriterLock(path: string): Db {
   const lock = new Database(`${path}.lock`, { timeout: 0 });
   try {
+    lock.pragma("journal_mode = MEMORY"); // nothing is ever written: no -journal file beside it
     lock.exec("BEGIN EXCLUSIVE");
   } catch (e) {
     lock.close();

@@ -61,16 +61,17 @@ export class SqliteJournalStore implements JournalStore {
 
   /** Opens (or with `create`, creates) the journal at `path`. */
   static open(path: string, opts: SqliteJournalOptions = {}): SqliteJournalStore {
-    if (opts.readonly) return new SqliteJournalStore(path, openReadonly(path), undefined, opts);
     // Inspect before locking, so a foreign or broken file gets no sidecar lock file either.
-    if (!opts.create) openReadonly(path).close();
-    const lock = takeWriterLock(path);
+    if (!opts.create && !opts.readonly) openReadonly(path).close();
+    const lock = opts.readonly ? undefined : takeWriterLock(path);
+    let db: Database.Database | undefined;
     try {
       const sync = opts.synchronous ?? "FULL";
-      const db = opts.create ? createFile(path, sync) : openWritable(path, sync);
+      db = opts.readonly ? openReadonly(path) : opts.create ? createFile(path, sync) : openWritable(path, sync);
       return new SqliteJournalStore(path, db, lock, opts);
     } catch (e) {
-      releaseWriterLock(lock);
+      db?.close();
+      if (lock !== undefined) releaseWriterLock(lock);
       throw e;
     }
   }
