@@ -9,8 +9,8 @@ import type Database from "better-sqlite3";
 import { bytesToHash, decodeStored, encodeStored, hashToBytes, sha256, type CborValue, type HashText } from "../../air/index.js";
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
-import { signCheckpoint, verifyCheckpointSignature, type StateProvider } from "./checkpoint.js";
-import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody } from "./entries.js";
+import { signCheckpoint, verifyCheckpointSignature, type StateProvider, type StateRefs } from "./checkpoint.js";
+import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody, type SnapshotBody } from "./entries.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader, type NodeSink } from "./merkle.js";
@@ -57,6 +57,7 @@ export class SqliteJournalStore implements JournalStore {
   private readonly every: number | undefined;
   private readonly signer: KeyPair | undefined;
   private state: StateProvider;
+  private lastState: StateRefs | undefined;
   private readonly txAppend: (items: readonly AppendInput[]) => Appended[];
 
   /** Opens (or with `create`, creates) the journal at `path`. */
@@ -83,7 +84,7 @@ export class SqliteJournalStore implements JournalStore {
     this.readonly = lock === undefined;
     this.every = opts.checkpointEvery;
     this.signer = opts.worldKey;
-    this.state = opts.stateProvider ?? (() => stateFromJournal(this));
+    this.state = opts.stateProvider ?? (() => this.journalState());
     if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
     if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
     this.stmt = prepareStatements(db);
@@ -94,6 +95,12 @@ export class SqliteJournalStore implements JournalStore {
     this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
     this.txAppend = db.transaction((items: readonly AppendInput[]) => this.writeEntries(items));
     if (this.signer !== undefined && head !== undefined) this.checkSigner(this.genesisKey());
+  }
+
+  /** The default state refs, from the latest snapshot (looked up once, then tracked on append). */
+  private journalState(): StateRefs {
+    this.lastState ??= stateFromJournal(this);
+    return this.lastState;
   }
 
   /** Replaces the provider of the state that checkpoints attest (the kernel's live state). */
@@ -119,14 +126,24 @@ export class SqliteJournalStore implements JournalStore {
   appendManySync(items: readonly AppendInput[]): Appended[] {
     this.writable();
     items.forEach((it, i) => parseEntryBody(it.kind, it.body, this.tree.size + i));
-    const saved = { tree: this.tree.clone(), head: this.headHash };
+    const saved = this.memory();
     try {
       return this.txAppend(items);
     } catch (e) {
-      this.tree = saved.tree;
-      this.headHash = saved.head;
+      this.restore(saved);
       throw e;
     }
+  }
+
+  /** In-memory state an append changes; restored when its transaction rolls back. */
+  private memory(): { tree: MerkleFrontier; head: Uint8Array; state: StateRefs | undefined } {
+    return { tree: this.tree.clone(), head: this.headHash, state: this.lastState };
+  }
+
+  private restore(m: { tree: MerkleFrontier; head: Uint8Array; state: StateRefs | undefined }): void {
+    this.tree = m.tree;
+    this.headHash = m.head;
+    this.lastState = m.state;
   }
 
   /** Runs inside the transaction: chain, insert, grow the tree, maybe checkpoint. */
@@ -152,6 +169,7 @@ export class SqliteJournalStore implements JournalStore {
     this.tree.append(entryLeafHash(hash), this.sink);
     this.headHash = hash;
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;
+    if (kind === "snapshot") this.lastState = { state_root: (value as SnapshotBody).state_root as HashText, manifest_hash: (value as SnapshotBody).manifest_hash as HashText };
     return { seq, kind, hash };
   }
 
@@ -292,7 +310,7 @@ export class SqliteJournalStore implements JournalStore {
     const key = hashToBytes(hash);
     const body = { blob_hash: hash, reason };
     parseEntryBody("erasure", body, this.tree.size);
-    const saved = { tree: this.tree.clone(), head: this.headHash };
+    const saved = this.memory();
     let appended: Appended;
     try {
       appended = this.db.transaction(() => {
@@ -302,8 +320,7 @@ export class SqliteJournalStore implements JournalStore {
         return a!;
       })();
     } catch (e) {
-      this.tree = saved.tree;
-      this.headHash = saved.head;
+      this.restore(saved);
       throw e;
     }
     // Old page images of the blob may still sit in the WAL; fold it back and truncate it.
