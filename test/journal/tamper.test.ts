@@ -4,7 +4,9 @@
  * re-chain attack (a whole suffix rewritten with recomputed hashes and tree), which the
  * chain alone cannot see but a signed checkpoint or an exported anchor catches.
  */
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeStored, type CborValue } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
@@ -162,6 +164,26 @@ describe("verify finds tampering", () => {
       expect(await verifyJournal(path)).toMatchObject({ ok: true, entries: 25 });
       expect(await verifyJournal(path, { anchor })).toMatchObject({ ok: false, first_bad_seq: 25, fault: "anchor_mismatch" });
     });
+  });
+
+  it("property: any one-bit flip in any stored column of any entry is caught at that entry", async () => {
+    const base = world();
+    const { dir } = tempDir();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 33 }), fc.constantFrom("body", "prev_hash", "hash"), fc.nat(), fc.integer({ min: 0, max: 7 }), async (seq, column, at, bit) => {
+        const path = join(dir, `flip-${n++}.db`);
+        copyFileSync(base.path, path);
+        tamper(path, (db) => {
+          const v = db.prepare(`SELECT ${column} FROM entries WHERE seq = ?`).pluck().get(seq) as Buffer;
+          v[at % v.length]! ^= 1 << bit;
+          db.prepare(`UPDATE entries SET ${column} = ? WHERE seq = ?`).run(v, seq);
+        });
+        const r = await verifyJournal(path);
+        return !r.ok && r.first_bad_seq === seq && r.fault === (column === "prev_hash" ? "bad_prev_hash" : "hash_mismatch");
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("a forged anchor (bad signature) is refused outright", async () => {
