@@ -24,8 +24,11 @@ interface Live {
 
 class ComponentModule implements LoadedModule {
   private live: Live | undefined;
+  /** Core handles of the first instantiation: their snapshots serve every later one. */
+  private first: CoreHandles[] | undefined;
   private readonly queue = { tail: Promise.resolve() as Promise<unknown> };
   private hostFuel = 0n;
+  private inCall = false;
   private fault: Fault | undefined;
 
   constructor(
@@ -47,15 +50,18 @@ class ComponentModule implements LoadedModule {
     const host: Record<string, Entry> = {};
     for (const hf of this.spec.hostFunctions) host[jsName(hf.name)] = (input) => this.hostCall(hf.name, hf.call, input);
     const byModule = new Map([...this.prepared.values()].map((p) => [p.module, p]));
+    const first = this.first;
     const root = await this.t.instantiate(
       (file) => this.prepared.get(file)!.module,
       { [HOST_INTERFACE]: host },
       async (module, imports) => {
         const instance = await WebAssembly.instantiate(module, imports ?? {});
-        cores.push(coreHandles(instance, byModule.get(module)!));
+        // Core instances come up in the same order every time: reuse the first snapshot.
+        cores.push(coreHandles(instance, byModule.get(module)!, first?.[cores.length]));
         return instance;
       },
     );
+    this.first ??= cores;
     return { entry: root[this.spec.entry] as Entry, cores, used: false };
   }
 
@@ -73,7 +79,13 @@ class ComponentModule implements LoadedModule {
     const total = (): bigint => live.cores.reduce((n, c) => n + fuelUsed(c, budget), this.hostFuel);
     const report = (): number => Number(total() > budget ? budget : total());
     try {
-      const output = live.entry(input);
+      this.inCall = true;
+      let output: Uint8Array;
+      try {
+        output = live.entry(input);
+      } finally {
+        this.inCall = false;
+      }
       if (total() > budget) return this.fail(faultResult("module.out_of_fuel", `${this.spec.name}: exhausted ${budget} fuel`, report()));
       if (output.length > this.spec.limits.maxOutputBytes) {
         return faultResult("module.output_too_large", `${this.spec.name}: output of ${output.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`, report());
@@ -105,6 +117,8 @@ class ComponentModule implements LoadedModule {
   }
 
   private hostCall(name: string, fn: (input: Uint8Array) => Uint8Array, input: Uint8Array): Uint8Array {
+    // Host calls during instantiation (a start function) would make fresh state depend on the host.
+    if (!this.inCall) throw new Error(`host call ${name} outside a step`);
     let output: Uint8Array;
     try {
       output = fn(input);

@@ -21,11 +21,17 @@ export interface CoreHandles {
   values: (number | bigint)[];
 }
 
-/** Reads the metering exports of `instance` and snapshots its state. */
-export function coreHandles(instance: WebAssembly.Instance, prepared: PreparedCore): CoreHandles {
+/**
+ * Reads the metering exports of `instance` and snapshots its state. Instantiation is
+ * deterministic, so every fresh instance of a module has the same state: pass the
+ * handles of an earlier instance as `like` to share its snapshot instead of copying
+ * memory again.
+ */
+export function coreHandles(instance: WebAssembly.Instance, prepared: PreparedCore, like?: CoreHandles): CoreHandles {
   const ex = instance.exports;
   const memory = ex[MEMORY_EXPORT] as WebAssembly.Memory | undefined;
   const globals = prepared.metered.globalExports.map((n) => ex[n] as WebAssembly.Global);
+  if (like) return { ...like, arm: ex[ARM_EXPORT] as CoreHandles["arm"], fuel: ex[FUEL_EXPORT] as CoreHandles["fuel"], oom: ex[OOM_EXPORT] as CoreHandles["oom"], memory, globals };
   return {
     arm: ex[ARM_EXPORT] as (fuel: bigint) => void,
     fuel: ex[FUEL_EXPORT] as () => bigint,

@@ -28,9 +28,12 @@ interface Live {
 
 class ExtismModule implements LoadedModule {
   private live: Live | undefined;
+  /** Handles of the first instance: its snapshot serves every later instance. */
+  private first: CoreHandles | undefined;
   private readonly queue = { tail: Promise.resolve() as Promise<unknown> };
   // Per-call accounting the host functions write into.
   private hostBytes = 0;
+  private inCall = false;
   private fault: Fault | undefined;
 
   constructor(private readonly spec: LoadSpec, private readonly prepared: PreparedCore) {}
@@ -53,7 +56,9 @@ class ExtismModule implements LoadedModule {
       functions[EXTISM_USER]![hf.name] = (ctx, addr) => this.hostCall(hf.name, hf.call, ctx, addr!);
     }
     const plugin = await createPlugin({ wasm: [{ module: this.prepared.module }] }, { useWasi: false, functions, logger: SILENT });
-    return { plugin, core: coreHandles(await plugin.getInstance(), this.prepared), used: false };
+    const core = coreHandles(await plugin.getInstance(), this.prepared, this.first);
+    this.first ??= core;
+    return { plugin, core, used: false };
   }
 
   call(input: Uint8Array): Promise<CallResult> {
@@ -72,7 +77,8 @@ class ExtismModule implements LoadedModule {
       return Number(n > budget ? budget : n);
     };
     try {
-      const out = await live.plugin.call(this.spec.entry, input);
+      this.inCall = true;
+      const out = await live.plugin.call(this.spec.entry, input).finally(() => (this.inCall = false));
       await live.plugin.reset();
       if (out === null) return faultResult("module.no_output", `${this.spec.name}: ${this.spec.entry} returned without setting output`, used());
       const bytes = out.bytes();
@@ -121,7 +127,8 @@ class ExtismModule implements LoadedModule {
   /** A granted host call: bytes in, bytes out, charged to the caller's fuel. */
   private hostCall(name: string, fn: (input: Uint8Array) => Uint8Array, ctx: CallContext, addr: bigint): bigint {
     const live = this.live;
-    if (!live) throw new Error(`host call ${name} outside a call`);
+    // Host calls during instantiation (a start function) would make fresh state depend on the host.
+    if (!live || !this.inCall) throw new Error(`host call ${name} outside a step`);
     const input = ctx.read(addr)?.bytes() ?? new Uint8Array(0);
     let output: Uint8Array;
     try {
