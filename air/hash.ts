@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { AirError } from "./errors.js";
 import { encodeStored } from "./cbor/encode.js";
-import type { CborValue } from "./cbor/value.js";
+import { SELF_DESCRIBE_PREFIX, type CborValue } from "./cbor/value.js";
 
 /** A content identity as text: `sha256:` and 64 lowercase hex digits. */
 export type HashText = `sha256:${string}`;
@@ -21,6 +21,11 @@ export function sha256(bytes: Uint8Array): Uint8Array {
 /** `sha256:<hex>` of some bytes. */
 export function hashBytes(bytes: Uint8Array): HashText {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** `sha256:<hex>` of the stored form of already-canonical bytes (no re-encoding, no copy). */
+export function hashCanonical(canonical: Uint8Array): HashText {
+  return `sha256:${createHash("sha256").update(SELF_DESCRIBE_PREFIX).update(canonical).digest("hex")}`;
 }
 
 /** `sha256:<hex>` of a value's stored canonical form. */

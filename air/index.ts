@@ -7,7 +7,7 @@ export { decodeCanonical, decodeStored } from "./cbor/decode.js";
 export { CborRaw, CborTag, DEC128_TAG, SELF_DESCRIBE_PREFIX, isCborObject } from "./cbor/value.js";
 export type { CborValue, CborObject, CborMap } from "./cbor/value.js";
 export { encodeDec128, decodeDec128, parseDecimal } from "./cbor/dec128.js";
-export { sha256, hashBytes, hashValue, hashTypedValue, hashToBytes, bytesToHash, toHex, fromHex, HASH_PATTERN } from "./hash.js";
+export { sha256, hashBytes, hashCanonical, hashValue, hashTypedValue, hashToBytes, bytesToHash, toHex, fromHex, HASH_PATTERN } from "./hash.js";
 export type { HashText } from "./hash.js";
 export { AirError, jsonPath } from "./errors.js";
 export type { AirErrorCode, AirIssue } from "./errors.js";

@@ -5,7 +5,7 @@
  * Allowlist checks per cap type are injected (they live beside their adapters) so this
  * file stays free of I/O and of any adapter import.
  */
-import { conformCbor, encodeCanonical, hashValue, type AirCatalog, type CborValue, type HashText, type ResolvedGrant } from "../../air/index.js";
+import { conformCbor, encodeCanonical, hashCanonical, type AirCatalog, type CborValue, type HashText, type ResolvedGrant } from "../../air/index.js";
 import type { CellKey } from "./cells.js";
 import type { EmittedEffect } from "./envelope.js";
 import { intentKey } from "./intents.js";
@@ -58,8 +58,12 @@ export interface GateInput {
 /** Decides one intent. Pure: same input, same decision, on every machine and in replay. */
 export function decide(input: GateInput): GateDecision {
   const { catalog, effect, module } = input;
-  const id = intentKey({ worldId: input.worldId, module, key: input.key, kind: effect.kind, params: safeParams(effect.params), causeEventHash: input.causeEventHash, index: input.index });
-  const base = { intentId: id, grant: null, capType: null, policy: null, ruleIndex: null, params: effect.params, paramsHash: hashValue(safeParams(effect.params)), estimate: { tokens: 0, cents: 0 } };
+  // The intent id binds the canonical params when they conform, else the params as emitted.
+  const idOf = (bytes: Uint8Array | null): HashText =>
+    intentKey({ worldId: input.worldId, module, key: input.key, kind: effect.kind, params: bytes, causeEventHash: input.causeEventHash, index: input.index });
+  const emitted = tryEncode(effect.params);
+  const emittedHash = emitted === null ? NULL_HASH : hashCanonical(emitted);
+  let base = { intentId: idOf(emitted), grant: null, capType: null, policy: null, ruleIndex: null, params: effect.params, paramsHash: emittedHash, estimate: { tokens: 0, cents: 0 } };
   const deny = (stage: GateStage, code: string, reason: string, extra: Partial<GateDecision> = {}): GateDecision => ({ ...base, ...extra, decision: "deny", stage, code, reason });
 
   const eff = catalog.effects.get(effect.kind);
@@ -82,7 +86,9 @@ export function decide(input: GateInput): GateDecision {
   } catch (e) {
     return deny("params", "gate.bad_params", `params do not match ${eff.def.params_schema}: ${(e as Error).message}`, withGrant);
   }
-  const withParams = { ...withGrant, params, paramsHash: hashValue(params), estimate: input.hooks.estimate(effect.kind, params) };
+  const canonical = encodeCanonical(params);
+  base = { ...base, intentId: idOf(canonical) };
+  const withParams = { ...withGrant, params, paramsHash: hashCanonical(canonical), estimate: input.hooks.estimate(effect.kind, params) };
 
   if (grant.grant.expiry_ns !== undefined && input.nowNs >= BigInt(grant.grant.expiry_ns)) {
     return deny("grant", "gate.grant_expired", `grant ${grant.grant.name} expired at ${grant.grant.expiry_ns} ns`, withParams);
@@ -104,11 +110,12 @@ export function decide(input: GateInput): GateDecision {
   };
 }
 
-/** Params that a module emitted may not even be encodable (e.g. NaN is fine, but guard anyway). */
-function safeParams(p: CborValue): CborValue {
+const NULL_HASH = hashCanonical(encodeCanonical(null));
+
+/** Canonical bytes of what a module emitted, or null if it cannot even be encoded. */
+function tryEncode(p: CborValue): Uint8Array | null {
   try {
-    encodeCanonical(p);
-    return p;
+    return encodeCanonical(p);
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@
  * params, cause event hash and the effect's index in that step — with no attempt counter,
  * so re-dispatch after a crash carries the same key and an adapter can deduplicate.
  */
-import { hashValue, type CborValue, type HashText } from "../../air/index.js";
+import { CborRaw, hashValue, type HashText } from "../../air/index.js";
 import type { CellKey } from "./cells.js";
 
 /** The inputs that identify one emitted effect. */
@@ -13,7 +13,8 @@ export interface IntentOrigin {
   module: string;
   key: CellKey;
   kind: string;
-  params: CborValue;
+  /** Canonical CBOR of the params (null when they could not be encoded at all). */
+  params: Uint8Array | null;
   causeEventHash: HashText;
   index: number;
 }
@@ -25,7 +26,7 @@ export function intentKey(o: IntentOrigin): HashText {
     module: o.module,
     key: o.key,
     kind: o.kind,
-    params: o.params,
+    params: o.params === null ? null : new CborRaw(o.params),
     cause_event_hash: o.causeEventHash,
     index: o.index,
   });
