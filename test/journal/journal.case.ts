@@ -13,9 +13,10 @@ import type { JournalStore } from "../../kernel/journal/store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { eventBody, fixedState, genesisBody } from "./helpers.js";
 
-/** How the suite gets stores: each call returns a fresh, empty one. */
+/** How the suite gets stores: `create` returns a fresh, empty one; `reopen` closes one and opens it again. */
 export interface JournalSuiteOptions {
   create: () => JournalStore | Promise<JournalStore>;
+  reopen?: (store: JournalStore) => JournalStore | Promise<JournalStore>;
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -28,7 +29,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 /** Registers the conformance tests for one JournalStore implementation. */
-export function runJournalSuite({ create }: JournalSuiteOptions): void {
+export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
   const key = generateKeyPair();
   const withStore = (fn: (s: JournalStore) => Promise<void>) => async () => {
     const s = await create();
@@ -146,6 +147,31 @@ export function runJournalSuite({ create }: JournalSuiteOptions): void {
       expect(await codeOf(s.root(leaves.length + 1))).toBe("journal.out_of_range");
       expect(await codeOf(s.inclusionProof(5, 5))).toBe("journal.out_of_range");
     }));
+
+    it.runIf(reopen !== undefined)("survives close and reopen at any size, then extends the same chain and tree", async () => {
+      for (const n of [1, 2, 15, 16, 17, 31, 33, 100]) {
+        let s = await create();
+        await s.append("genesis", genesisBody(key));
+        await s.appendMany(Array.from({ length: n - 1 }, (_, i) => ({ kind: "event" as const, body: eventBody(i) })));
+        const root = await s.root();
+        const head = await s.head();
+        const blob = await s.putBlob(Uint8Array.of(n));
+        s = await reopen!(s);
+        try {
+          expect(await s.count()).toBe(n);
+          expect(await s.head()).toEqual(head);
+          expect(Buffer.from(await s.root()).equals(Buffer.from(root))).toBe(true);
+          expect(Array.from(await s.getBlob(blob))).toEqual([n]);
+          await s.appendMany(Array.from({ length: 20 }, (_, i) => ({ kind: "event" as const, body: eventBody(1000 + i) })));
+          const leaves: Uint8Array[] = [];
+          for await (const e of s.iterate()) leaves.push(leafHash(e.hash));
+          expect(Buffer.from(await s.root()).equals(Buffer.from(rootOfLeafHashes(leaves)))).toBe(true);
+          expect(await verifyJournal(s)).toMatchObject({ ok: true, entries: n + 20 });
+        } finally {
+          await s.close();
+        }
+      }
+    });
 
     it("accepts a checkpoint signed by the world key and refuses a forged or wrong one", withStore(async (s) => {
       await s.append("genesis", genesisBody(key));
