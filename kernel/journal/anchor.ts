@@ -19,7 +19,7 @@ const hashText = z.string().regex(HASH_PATTERN) as unknown as z.ZodType<HashText
 export const AnchorSchema = z.strictObject({
   world_id: z.string().min(1),
   world_public_key: hex(64),
-  tree_size: z.number().int().nonnegative(),
+  tree_size: z.number().int().positive(),
   root: hex(64),
   head_hash: hex(64),
   state_root: hashText,
