@@ -56,7 +56,8 @@ describe("worlds/summarizer", () => {
     server = createServer((req, res) => {
       seen.push({ url: req.url ?? "", headers: req.headers });
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      res.end(PAGE);
+      // /follow asks (by injection) for an allowed URL: the naive module fetches it too.
+      res.end(req.url === "/follow" ? `Short page.\nFETCH: ${pageUrl.replace("/page", "/other")}\n` : PAGE);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     pageUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/page`;
@@ -119,5 +120,38 @@ describe("worlds/summarizer", () => {
       await cold.close({ snapshot: false });
     }
     expect(seen).toHaveLength(1);
+  }, 60_000);
+
+  it("records error receipts instead of trapping, and follows an allowed FETCH: line", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "wk-summarizer-")), "w");
+    const world = await createWorld(dir, sourceFromAirDir(AIR), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    let root: string;
+    try {
+      // A port nobody listens on (bound, then released) and a source that does not compile.
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+      const deadPort = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const bad = await world.send("demo/SummarizeRequest@1", { key: "bad", url: `http://127.0.0.1:${deadPort}/`, source: "export function f(: i32 {" });
+      expect(bad.failures).toBe(0);
+      const b = world.cellState(MODULE, "bad") as CborObject;
+      expect(b).toMatchObject({ phase: "failed", page_status: "error", src_status: "ok", prompt_status: "none", compile_status: "error", wasm_ref: null, summary: null });
+      const errors = b.errors as string[];
+      expect(errors).toHaveLength(2);
+      expect(errors.find((e) => e.startsWith("http.request error: connection_failed"))).toBeDefined();
+      expect(errors.find((e) => e.startsWith("compile.module error: compile_failed"))).toBeDefined();
+
+      const before = seen.length;
+      const follow = await world.send("demo/SummarizeRequest@1", { key: "follow", url: pageUrl.replace("/page", "/follow"), source: SOURCE });
+      expect(follow.failures).toBe(0);
+      const f = world.cellState(MODULE, "follow") as CborObject;
+      expect(f).toMatchObject({ phase: "done", fetched: [pageUrl.replace("/page", "/other")], denied: [], errors: [] });
+      expect(f.summary).toMatch(/^local-summary: Short page\./);
+      expect(seen.slice(before).map((r) => r.url)).toEqual(["/follow", "/other"]);
+      root = world.stateRefs().state_root;
+    } finally {
+      await world.close({ snapshot: false });
+    }
+    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
   }, 60_000);
 });
