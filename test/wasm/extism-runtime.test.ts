@@ -57,6 +57,11 @@ describe("Extism runtime specifics", () => {
     }
   });
 
+  it("gives a new instance per call to code that changes tables or drops segments", async () => {
+    const m = await extismRuntime.load(spec("tables"));
+    for (let i = 0; i < 3; i++) expect(Array.from(ok(await m.call(INPUT)))).toEqual([1, 1]);
+  });
+
   it("rejects invalid bytes, a wrong hash, an oversized initial memory and reserved exports", async () => {
     expect(await loadErr(extismRuntime.load(spec("x", { bytes: Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 99) })))).toMatchObject({ code: "module.invalid_wasm" });
     expect(await loadErr(extismRuntime.load({ ...spec("echo"), wasmHash: `sha256:${"0".repeat(64)}` }))).toMatchObject({ code: "module.invalid_wasm" });
