@@ -66,7 +66,13 @@ class ExtismModule implements LoadedModule {
   }
 
   private async callNow(input: Uint8Array): Promise<CallResult> {
-    const live = await this.ready();
+    let live: Live;
+    try {
+      live = await this.ready();
+    } catch (e) {
+      // It instantiated at load, so this is the host (e.g. out of memory): still a result, never a throw.
+      return faultResult("module.trap", `${this.spec.name}: re-instantiation failed: ${e instanceof Error ? e.message : String(e)}`, 0);
+    }
     const budget = BigInt(this.spec.limits.fuelPerStep);
     live.used = true;
     armCore(live.core, budget);
