@@ -159,6 +159,28 @@ export class Processor {
     this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: "" }, ctx, batch, queue);
   }
 
+  /** Applies an approver's decision on a held intent: allow → ready to dispatch; deny → denied receipt delivered. */
+  async processApproval(seq: number, body: CborObject, batch: Batch): Promise<void> {
+    const intentId = body.intent_id as string;
+    const p = this.state.pending.get(intentId);
+    if (!p || p.waiting !== "approval") return;
+    if (body.decision === "allow") {
+      this.state.ledger.allow(intentId, p.grant, p.estimate);
+      p.waiting = "dispatch";
+      return;
+    }
+    this.state.pending.delete(intentId);
+    const d: GateDecision = {
+      intentId: p.intentId, decision: "deny", stage: "policy", code: "approval.refused", reason: `refused by ${String(body.approver)}`, grant: p.grant, capType: p.capType,
+      policy: null, ruleIndex: null, params: p.params, paramsHash: p.paramsHash, estimate: p.estimate,
+    };
+    // A refusal carries no clock of its own: its receipt is stamped from the journal position alone.
+    const ctx: StepContext = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: eventHash("approval", intentId, null), manifest_hash: this.state.catalog.manifestHash };
+    const queue: { seq: number; body: EventBody }[] = [];
+    this.deliverDenied(d, p.kind, p.module, p.key, ctx, batch, queue);
+    for (const q of queue) await this.processEvent(q.seq, q.body, batch);
+  }
+
   /** Processes a receipt entry at `seq` (an adapter's, or a denial after a withheld approval). */
   async processReceipt(seq: number, receipt: CborObject, batch: Batch): Promise<void> {
     const intentId = receipt.intent_id as string;

@@ -28,10 +28,8 @@ export interface ReplayResult {
   divergence?: Divergence;
 }
 
-/** Hooks the world supplies for non-step inputs. */
+/** Observers of a replay. */
 export interface ReplayHooks {
-  /** Applies an approval decision entry (effect approvals); may push denial entries. */
-  approval?(seq: number, body: CborObject, batch: Batch): Promise<void>;
   onProgress?(seq: number): void;
 }
 
@@ -87,9 +85,9 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
         break;
       }
       case "policy_decision":
-        if (body.stage !== "approval" || !hooks.approval) return result({ seq: e.seq, reason: "a gate decision appears outside the step that should have produced it", expected: null, got: jsonView(body) });
+        if (body.stage !== "approval") return result({ seq: e.seq, reason: "a gate decision appears outside the step that should have produced it", expected: null, got: jsonView(body) });
         batch = new Batch(e.seq + 1);
-        await hooks.approval(e.seq, body, batch);
+        await processor.processApproval(e.seq, body, batch);
         break;
       case "snapshot":
       case "checkpoint": {

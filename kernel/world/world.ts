@@ -121,7 +121,7 @@ export class World {
   }
 
   private async replayTail(from: number): Promise<ReplayResult> {
-    return replayRange(this.store, this.processor, from, undefined, { approval: (seq, body, batch) => this.applyApproval(seq, body, batch) });
+    return replayRange(this.store, this.processor, from, undefined);
   }
 
   get catalog(): AirCatalog {
@@ -290,33 +290,12 @@ export class World {
       const batch = new Batch(this.nextSeq);
       const body = approvalEntry(intentId, decision, approver, this.id);
       const seq = batch.push("policy_decision", body);
-      await this.applyApproval(seq, body, batch);
+      await this.processor.processApproval(seq, body, batch);
       this.flush(batch);
       return seq;
     });
     await this.runUntilIdle();
     return seq;
-  }
-
-  /** Applies an approval entry: allow → ready to dispatch; deny → denied receipt delivered. */
-  private async applyApproval(seq: number, body: CborObject, batch: Batch): Promise<void> {
-    const intentId = body.intent_id as string;
-    const p = this.state.pending.get(intentId);
-    if (!p || p.waiting !== "approval") return;
-    if (body.decision === "allow") {
-      this.state.ledger.allow(intentId, p.grant, p.estimate);
-      p.waiting = "dispatch";
-      return;
-    }
-    this.state.pending.delete(intentId);
-    const d: GateDecision = {
-      intentId: p.intentId, decision: "deny", stage: "policy", code: "approval.refused", reason: `refused by ${String(body.approver)}`, grant: p.grant, capType: p.capType,
-      policy: null, ruleIndex: null, params: p.params, paramsHash: p.paramsHash, estimate: p.estimate,
-    };
-    const ctx = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: "sha256:" as HashText, manifest_hash: this.catalog.manifestHash };
-    const queue: { seq: number; body: EventBody }[] = [];
-    this.processor.deliverDenied(d, p.kind, p.module, p.key, ctx, batch, queue);
-    for (const q of queue) await this.processor.processEvent(q.seq, q.body, batch);
   }
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
