@@ -20,7 +20,7 @@ import { ModuleHost } from "./modules.js";
 import { Processor, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
-import { World, bundleOf, catalogFromBundle, type OpenOptions } from "./world.js";
+import { World, bundleOf, catalogFromBundle, storeOptions, type OpenOptions } from "./world.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import { GATE_ADAPTER } from "./processor.js";
 import type { CborValue } from "../../air/index.js";
@@ -61,7 +61,7 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
   const worldId = randomUUID();
   const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: opts.checkpointEvery ?? 1000 } as const;
   writeConfig(paths.config, config);
-  const store = SqliteJournalStore.open(paths.journal, { create: true, synchronous: config.synchronous });
+  const store = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
   for (const bytes of source.wasm.values()) store.putBlobSync(bytes);
   const airRef = store.putBlobSync(bundleOf(source.catalog));
   store.appendSync("genesis", {
@@ -152,7 +152,7 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
     const worldId = randomUUID();
     const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: 1000 } as const;
     writeConfig(paths.config, config);
-    const dst = SqliteJournalStore.open(paths.journal, { create: true, synchronous: config.synchronous });
+    const dst = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
     for (const b of wasm) dst.putBlobSync(b);
     const airRef = dst.putBlobSync(bundle);
     const parentId = (decodeStored(src.getSync(0)!.body) as EntryBodies["genesis"]).world_id;

@@ -12,7 +12,7 @@ import {
 } from "../../air/index.js";
 import { loadKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import { SqliteJournalStore, worldPaths, type Appended, type EntryBodies } from "../journal/index.js";
+import { SqliteJournalStore, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore, type CellKey } from "../core/cells.js";
@@ -61,6 +61,14 @@ export function bundleOf(catalog: AirCatalog): Uint8Array {
   return encodeStored({ version: 1, defs: catalog.sources as unknown as CborValue });
 }
 
+/** Store options for a world: durability and automatic signed checkpoints from config. */
+export function storeOptions(config: WorldConfig, worldKey: KeyPair, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteJournalOptions {
+  return {
+    synchronous: opts.synchronous ?? config.synchronous,
+    ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
+  };
+}
+
 /** A world open for writing: one writer at a time (the journal holds a lock). */
 export class World {
   readonly processor: Processor;
@@ -80,16 +88,18 @@ export class World {
   ) {
     this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, (d, p) => this.denyReceipt(d, p.kind, p.nowNs));
     this.nextSeq = store.countSync();
+    // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
+    store.setStateProvider(() => this.stateRefs());
   }
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
   static async open(dir: string, opts: OpenOptions = {}): Promise<World> {
     const paths = worldPaths(dir);
     const config = readConfig(paths.config);
-    const store = SqliteJournalStore.open(paths.journal, { synchronous: opts.synchronous ?? config.synchronous });
+    const worldKey = loadKeyPair(paths.worldKey);
+    const adapterKey = loadKeyPair(paths.adapterKey);
+    const store = SqliteJournalStore.open(paths.journal, storeOptions(config, worldKey, opts));
     try {
-      const worldKey = loadKeyPair(paths.worldKey);
-      const adapterKey = loadKeyPair(paths.adapterKey);
       const genesis = store.getSync(0);
       if (!genesis) throw new KernelError("kernel.bad_world", `${paths.journal} has no genesis entry`);
       const g = decodeStored(genesis.body) as EntryBodies["genesis"];
@@ -338,3 +348,22 @@ export class World {
 }
 
 export { readConfig };
+
+/**
+ * The state a `wk checkpoint` may sign without running the kernel: the latest snapshot's,
+ * which a cleanly closed world keeps at its head. If steps follow the snapshot (a crash
+ * before close), refuse rather than sign a stale state root.
+ */
+export function snapshotStateRefs(store: SqliteJournalStore): { state_root: HashText; manifest_hash: HashText } {
+  const snap = store.latestOfKind("snapshot");
+  const step = store.latestOfKind("step");
+  if (step && (!snap || snap.seq < step.seq)) {
+    throw new KernelError("kernel.bad_world", "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint");
+  }
+  if (!snap) {
+    const g = decodeStored(store.getSync(0)!.body) as EntryBodies["genesis"];
+    return { state_root: new CellStore().stateRoot(), manifest_hash: g.manifest_hash as HashText };
+  }
+  const s = decodeStored(snap.body) as EntryBodies["snapshot"];
+  return { state_root: s.state_root as HashText, manifest_hash: s.manifest_hash as HashText };
+}

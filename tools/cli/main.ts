@@ -12,6 +12,7 @@ import { registerReceipt } from "./commands/receipt.js";
 import { registerWorld } from "./commands/world.js";
 import { CliExit, EXIT, describeError } from "./io.js";
 import { installKernelEntryChecks } from "../../kernel/world/entry-checks.js";
+import { snapshotStateRefs } from "../../kernel/world/world.js";
 
 installKernelEntryChecks();
 
@@ -22,7 +23,7 @@ const program = new Command("wk")
 
 registerAir(program);
 registerWorld(program);
-registerJournal(program);
+registerJournal(program, { stateProvider: (store) => snapshotStateRefs(store) });
 registerEffects(program, registerReceipt(program));
 registerModule(program);
 registerDemo(program);
