@@ -141,7 +141,7 @@ export class Processor {
       });
       batch.push("policy_decision", decisionBody(d));
       if (d.decision === "deny") {
-        this.deliverDenied(d, effect.kind, module, key, ctx, batch, queue);
+        this.deliverDenied(d, { kind: effect.kind, capSlot: effect.cap_slot }, module, key, ctx, batch, queue);
         return;
       }
       if (d.decision === "allow") this.state.ledger.allow(d.intentId, d.grant!, d.estimate);
@@ -153,10 +153,10 @@ export class Processor {
   }
 
   /** A gate denial becomes a signed `denied` receipt plus its delivery event, in the same batch. */
-  deliverDenied(d: GateDecision, kind: string, module: string, key: CellKey, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
-    const receipt = this.signDenied(d, { kind, nowNs: BigInt(ctx.now_ns) });
+  deliverDenied(d: GateDecision, effect: { kind: string; capSlot: string }, module: string, key: CellKey, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
+    const receipt = this.signDenied(d, { kind: effect.kind, nowNs: BigInt(ctx.now_ns) });
     const receiptSeq = batch.push("effect_receipt", receipt);
-    this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: "" }, ctx, batch, queue);
+    this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: effect.capSlot }, ctx, batch, queue);
   }
 
   /** Applies an approver's decision on a held intent: allow → ready to dispatch; deny → denied receipt delivered. */
@@ -177,7 +177,7 @@ export class Processor {
     // A refusal carries no clock of its own: its receipt is stamped from the journal position alone.
     const ctx: StepContext = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: eventHash("approval", intentId, null), manifest_hash: this.state.catalog.manifestHash };
     const queue: { seq: number; body: EventBody }[] = [];
-    this.deliverDenied(d, p.kind, p.module, p.key, ctx, batch, queue);
+    this.deliverDenied(d, { kind: p.kind, capSlot: p.capSlot }, p.module, p.key, ctx, batch, queue);
     for (const q of queue) await this.processEvent(q.seq, q.body, batch);
   }
 

@@ -70,6 +70,19 @@ export function checkHttpAllowed(params: CborValue, grantParams: CborValue): Htt
   const port = u.port === "" ? DEFAULT_PORTS[u.protocol]! : Number(u.port);
   if (ports && !ports.includes(port)) return { code: "port_not_allowed", message: `port ${port} is not in the grant's ports` };
   if (prefixes && !prefixes.some((pre) => u.pathname.startsWith(pre))) return { code: "path_not_allowed", message: `path ${u.pathname} is not under the grant's path_prefixes` };
+  // A literal IP needs no DNS to classify, so the gate itself refuses private and loopback
+  // literals (and journals the denial); host names are checked again after resolution.
+  if (parseIp(host) !== null) {
+    let allowPrivate: string[];
+    try {
+      allowPrivate = allowPrivateEntries(grantParams);
+    } catch (e) {
+      if (e instanceof AdapterError) return { code: "invalid_params", message: e.message };
+      throw e;
+    }
+    const a = checkAddress(host, host, allowPrivate);
+    if (!a.ok) return a.denial;
+  }
   return null;
 }
 
