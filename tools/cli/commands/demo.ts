@@ -7,12 +7,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { counterTour } from "../demo/counter-tour.js";
+import { summarizerTour } from "../demo/summarizer-tour.js";
 
 /** Registers `wk demo`. */
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("the end-to-end tour: worlds, replay, fork, verify, tamper detection")
+    .description("the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects and offline receipts")
     .option("--world <dir>", "folder for the demo worlds (default: a new temp folder)")
     .action(async (opts: { world?: string }) => {
       const base = opts.world ? resolve(opts.world) : mkdtempSync(join(tmpdir(), "wk-demo-"));
@@ -20,6 +21,7 @@ export function registerDemo(program: Command): void {
       process.stdout.write(`worldkernel demo — worlds are kept in ${base}\n`);
       const started = Date.now();
       const counter = await counterTour(base);
-      process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n`);
+      const summarizer = await summarizerTour(base, 7);
+      process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`);
     });
 }
