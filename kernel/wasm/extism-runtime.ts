@@ -86,6 +86,8 @@ class ExtismModule implements LoadedModule {
       this.inCall = true;
       const out = await live.plugin.call(this.spec.entry, input).finally(() => (this.inCall = false));
       await live.plugin.reset();
+      // Regions after the last check may have overdrawn the budget without trapping.
+      if (live.core.fuel() < 0n) return this.classify(live, new Error("out of fuel"), used());
       if (out === null) return faultResult("module.no_output", `${this.spec.name}: ${this.spec.entry} returned without setting output`, used());
       const bytes = out.bytes();
       if (bytes.length > this.spec.limits.maxOutputBytes) {

@@ -1,15 +1,14 @@
 /**
- * @module Deterministic fuel metering by rewriting the module at load. Every function
- * entry and every loop header subtracts a static cost from an exported i64 global and
- * traps when it falls below zero. Costs are instruction counts taken from the bytecode
- * (a function entry pays for the straight-line code of the function, a loop header for
- * the instructions directly in the loop body), so a call uses the same fuel on every
- * machine and replay reproduces an out-of-fuel failure exactly. The same rewrite caps
- * the memory maximum, turns a failed `memory.grow` into a flagged trap
- * (`module.out_of_memory`) instead of a -1 the guest might loop on, and counts call
- * depth against a static stack budget so deep recursion traps at the same depth on
- * every machine rather than wherever V8's stack happens to run out.
- * Body rewriting lives in `meter-body.ts`.
+ * @module Deterministic fuel metering by rewriting the module at load. Fuel counts the
+ * WASM instructions a call executes: every straight-line region of code adds its
+ * instruction count as it is entered, and function entries and loop headers trap once
+ * the budget is overdrawn. Costs come from the bytecode alone, so a call uses the same
+ * fuel on every machine, whatever V8 tier runs it, and replay reproduces an
+ * out-of-fuel failure exactly. The same rewrite caps the memory maximum, turns a
+ * failed `memory.grow` into a flagged trap (`module.out_of_memory`) instead of a -1
+ * the guest might loop on, and counts call depth against a static stack budget so deep
+ * recursion traps at the same depth on every machine rather than wherever V8's stack
+ * happens to run out. Body rewriting lives in `meter-body.ts`.
  */
 import { rewriteBody, smallLeaves } from "./meter-body.js";
 export { STACK_BUDGET } from "./meter-body.js";
