@@ -66,6 +66,15 @@ describe("metering rewrite", () => {
     }
   }, 60_000);
 
+  it("counts exactly the instructions executed (7 + 8n for the count fixture)", () => {
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(meter(wat("count"), OPTS).wasm)).exports;
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000 }), (n) => {
+      (ex["__wk_arm"] as (f: bigint) => void)(1_000_000n);
+      expect((ex["f"] as (n: number) => number)(n)).toBe(7);
+      return 1_000_000n - (ex["__wk_fuel"] as () => bigint)() === BigInt(7 + 8 * n);
+    }), { numRuns: 50 });
+  });
+
   it("charges fuel linearly in loop iterations (property)", () => {
     const bytes = wat("echo");
     const ex = new WebAssembly.Instance(new WebAssembly.Module(meter(bytes, OPTS).wasm), {
