@@ -21,7 +21,8 @@ export type JournalErrorCode =
   | "journal.out_of_range"
   | "journal.bad_anchor"
   | "journal.no_signing_key"
-  | "journal.wrong_key";
+  | "journal.wrong_key"
+  | "journal.duplicate_receipt";
 
 /** Structured fields an error may carry. */
 export interface JournalErrorFields {

@@ -32,6 +32,9 @@ CREATE TRIGGER merkle_no_update BEFORE UPDATE ON merkle BEGIN SELECT RAISE(ABORT
 CREATE TRIGGER merkle_no_delete BEFORE DELETE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: DELETE refused'); END;
 CREATE TABLE blobs (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE erasures (hash BLOB PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE receipts (intent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts BEGIN SELECT RAISE(ABORT, 'receipts are append-only: UPDATE refused'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts BEGIN SELECT RAISE(ABORT, 'receipts are append-only: DELETE refused'); END;
 `;
 
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");

@@ -29,6 +29,8 @@ export function prepareStatements(db: Database.Database) {
     insertNode: rw("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)"),
     putBlob: rw("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)"),
     deleteBlob: rw("DELETE FROM blobs WHERE hash = ?"),
+    insertReceipt: rw("INSERT INTO receipts (intent_id, seq) VALUES (?, ?)"),
+    receiptOf: ro("SELECT seq FROM receipts WHERE intent_id = ?").pluck(),
     putErasure: rw("INSERT OR REPLACE INTO erasures (hash, seq) VALUES (?, ?)"),
   };
 }

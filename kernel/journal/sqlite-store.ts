@@ -156,6 +156,20 @@ export class SqliteJournalStore implements JournalStore {
     return out;
   }
 
+  /** At most one receipt per intent: the store refuses a second one (the whole append rolls back). */
+  private recordReceipt(intentId: string, seq: number): void {
+    const prior = this.stmt.receiptOf.get(intentId) as number | undefined;
+    if (prior !== undefined) {
+      throw new JournalError("journal.duplicate_receipt", `intent ${intentId} already has its receipt at seq ${prior}`, { seq, path: this.path });
+    }
+    this.stmt.insertReceipt.run(intentId, seq);
+  }
+
+  /** The seq of the receipt for `intentId`, or null when it has none. */
+  receiptSeq(intentId: string): number | null {
+    return (this.stmt.receiptOf.get(intentId) as number | undefined) ?? null;
+  }
+
   private writeOne(kind: EntryKind, value: CborValue): Appended {
     const seq = this.tree.size;
     if ((seq === 0) !== (kind === "genesis")) {
@@ -166,6 +180,7 @@ export class SqliteJournalStore implements JournalStore {
     const body = encodeStored(value);
     const hash = entryHash(this.headHash, seq, kind, body);
     this.stmt.insert.run(seq, kind, body, this.headHash, hash);
+    if (kind === "effect_receipt") this.recordReceipt((value as { intent_id: string }).intent_id, seq);
     this.tree.append(entryLeafHash(hash), this.sink);
     this.headHash = hash;
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;

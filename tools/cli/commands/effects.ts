@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { decodeStored, type CborObject } from "../../../air/index.js";
-import { exportBundle, findReceiptSeq } from "../../../kernel/crypto/bundle.js";
+import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
@@ -75,7 +75,7 @@ export function registerEffects(program: Command, receipt: Command): void {
       let seq: number | null;
       let r;
       try {
-        seq = await findReceiptSeq(store, intentId);
+        seq = store.receiptSeq(intentId);
         if (seq === null) throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId} (see wk receipt list)`);
         r = await exportBundle(store, seq, { includePayload: !!opts.payload });
       } finally {
