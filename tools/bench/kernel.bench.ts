@@ -12,33 +12,20 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import createPlugin from "@extism/extism";
 import wabtInit from "wabt";
-import { buildCatalogOrThrow, hashBytes, parseJsonLossless, type HashText } from "../../air/index.js";
 import { stepInput } from "../../kernel/core/envelope.js";
 import { createWorld, replayWorld } from "../../kernel/world/index.js";
+import { counterSource, repoWasm } from "../../test/world/fixtures/counter-source.js";
 import { measure, type Bench, type BenchResult, type Rate } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIG = Number(process.env.WK_BENCH_EVENTS ?? 200_000);
-
-/** The counter world's AIR with its module swapped for `wasmPath` (all counters behave alike). */
-export function counterSource(wasmPath: string): { catalog: ReturnType<typeof buildCatalogOrThrow>; wasm: Map<HashText, Uint8Array> } {
-  const wasm = new Uint8Array(readFileSync(join(ROOT, wasmPath)));
-  const defs = ["schemas", "manifest"].flatMap((f) => {
-    const v = parseJsonLossless(readFileSync(join(ROOT, `worlds/counter/${f}.air.json`), "utf8"));
-    return Array.isArray(v) ? v : [v];
-  });
-  const mod = JSON.parse(readFileSync(join(ROOT, "worlds/counter/counter.air.json"), "utf8")) as Record<string, unknown>;
-  delete mod.wasm;
-  mod.wasm_hash = hashBytes(wasm);
-  return { catalog: buildCatalogOrThrow([{ file: "bench", value: [...defs, mod] }]), wasm: new Map([[hashBytes(wasm), wasm]]) };
-}
 
 const events = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: `cell-${(i + offset) % 64}`, by: ((i + offset) % 7) + 1 } }));
 
 /** Builds a world with `n` events (batches of 1000, synchronous=NORMAL); returns its dir. */
 export async function buildWorld(wasmPath: string, n: number): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), "wk-bench-")), "w");
-  const w = await createWorld(dir, counterSource(wasmPath), { synchronous: "NORMAL" });
+  const w = await createWorld(dir, counterSource(repoWasm(wasmPath)), { synchronous: "NORMAL" });
   for (let i = 0; i < n; i += 1000) await w.sendMany(events(Math.min(1000, n - i), i));
   await w.close({ snapshot: false });
   return dir;
@@ -80,7 +67,7 @@ async function rawWasmRate(): Promise<Rate> {
 
 async function liveSteps(wasmPath: string, label: string): Promise<Rate> {
   const dir = join(mkdtempSync(join(tmpdir(), "wk-bench-")), "w");
-  const w = await createWorld(dir, counterSource(wasmPath), { synchronous: "NORMAL" });
+  const w = await createWorld(dir, counterSource(repoWasm(wasmPath)), { synchronous: "NORMAL" });
   await w.sendMany(events(500));
   let i = 0;
   const r = await measure(label, () => w.sendMany(events(1000, (i += 1000))), { minMs: 3000, batch: 1000, warmup: 1 });
