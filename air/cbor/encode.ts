@@ -227,16 +227,7 @@ function write(w: Writer, v: CborValue): void {
   }
   if (v instanceof CborRaw) return w.bytes(v.bytes);
   if (v instanceof Map) return writeMap(w, [...v.entries()], path);
-  if (isCborObject(v)) {
-    const keys = Object.keys(v);
-    const entries: [CborValue, CborValue][] = [];
-    for (const k of keys) {
-      const val = v[k];
-      if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${k}`);
-      entries.push([k, val]);
-    }
-    return writeMap(w, entries, path);
-  }
+  if (isCborObject(v)) return writeObject(w, v);
   throw new AirError("cbor.unsupported_value", `cannot encode ${Object.prototype.toString.call(v)}`, path);
 }
 
@@ -246,6 +237,45 @@ function withSegment(e: unknown, seg: string): unknown {
   const path = "$" + seg + e.path.slice(1);
   const base = e.message.replace(/ \(at [^)]*\)$/, "");
   return new AirError(e.code, base, path);
+}
+
+// Objects of one shape (the same key set in the same insertion order) recur endlessly:
+// journal bodies, envelopes, records. Their canonical key order is computed once per shape.
+interface KeyPlan {
+  keys: string[];
+  bytes: Uint8Array[];
+}
+const shapeCache = new Map<string, KeyPlan>();
+const SHAPE_CACHE_LIMIT = 4096;
+
+function planFor(keys: string[]): KeyPlan {
+  // Length-prefixed so that no two key lists share a shape string ("" vs no keys, "a\0b" vs "a","b").
+  let shape = "";
+  for (const k of keys) shape += `${k.length}:${k}`;
+  let plan = shapeCache.get(shape);
+  if (plan === undefined) {
+    const sorted = keys.map((k) => ({ k, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
+    plan = { keys: sorted.map((x) => x.k), bytes: sorted.map((x) => x.b) };
+    if (shapeCache.size >= SHAPE_CACHE_LIMIT) shapeCache.clear();
+    shapeCache.set(shape, plan);
+  }
+  return plan;
+}
+
+function writeObject(w: Writer, v: { [key: string]: CborValue }): void {
+  const plan = planFor(Object.keys(v));
+  w.head(5, plan.keys.length);
+  for (let i = 0; i < plan.keys.length; i++) {
+    const k = plan.keys[i]!;
+    const val = v[k];
+    if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${k}`);
+    w.bytes(plan.bytes[i]!);
+    try {
+      write(w, val);
+    } catch (err) {
+      throw withSegment(err, `.${k}`);
+    }
+  }
 }
 
 // Text map keys repeat endlessly (record fields, envelope keys): cache their encodings.
