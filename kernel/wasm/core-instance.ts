@@ -3,13 +3,15 @@
  * globals, and a snapshot of its memory and mutable globals taken right after
  * instantiation, restored before each call so every call starts from fresh state.
  */
-import { ARM_EXPORT, FUEL_EXPORT, MEMORY_EXPORT, OOM_EXPORT } from "./fuel.js";
+import { ARM_EXPORT, FUEL_EXPORT, MEMORY_EXPORT, OOM_EXPORT, REFUEL_EXPORT } from "./fuel.js";
 import type { PreparedCore } from "./prepare.js";
 
 /** Handles into one instance of a metered module. */
 export interface CoreHandles {
   /** Sets the fuel and clears the out-of-memory flag. */
   arm: (fuel: bigint) => void;
+  /** Sets the fuel only, leaving call depth and flags alone (for charges inside a call). */
+  refuel: (fuel: bigint) => void;
   /** Remaining fuel; negative once exhausted. */
   fuel: () => bigint;
   /** 1 when `memory.grow` hit the ceiling during this call. */
@@ -31,9 +33,10 @@ export function coreHandles(instance: WebAssembly.Instance, prepared: PreparedCo
   const ex = instance.exports;
   const memory = ex[MEMORY_EXPORT] as WebAssembly.Memory | undefined;
   const globals = prepared.metered.globalExports.map((n) => ex[n] as WebAssembly.Global);
-  if (like) return { ...like, arm: ex[ARM_EXPORT] as CoreHandles["arm"], fuel: ex[FUEL_EXPORT] as CoreHandles["fuel"], oom: ex[OOM_EXPORT] as CoreHandles["oom"], memory, globals };
+  if (like) return { ...like, arm: ex[ARM_EXPORT] as CoreHandles["arm"], refuel: ex[REFUEL_EXPORT] as CoreHandles["refuel"], fuel: ex[FUEL_EXPORT] as CoreHandles["fuel"], oom: ex[OOM_EXPORT] as CoreHandles["oom"], memory, globals };
   return {
     arm: ex[ARM_EXPORT] as (fuel: bigint) => void,
+    refuel: ex[REFUEL_EXPORT] as (fuel: bigint) => void,
     fuel: ex[FUEL_EXPORT] as () => bigint,
     oom: ex[OOM_EXPORT] as () => number,
     memory,

@@ -147,7 +147,8 @@ class ExtismModule implements LoadedModule {
     }
     // Deterministic cost: a base plus one unit per byte moved, so host calls are not free loops.
     const left = live.core.fuel() - BigInt(HOST_CALL_FUEL + input.length + output.length);
-    live.core.arm(left);
+    // Only the fuel changes: re-arming would zero the call depth mid-call and trap on unwind.
+    live.core.refuel(left);
     if (left < 0n) throw new Error("out of fuel in host call");
     return ctx.store(output);
   }

@@ -25,6 +25,8 @@ import { appendVec, capMemory, checkExportNames, countImports, customName, mutab
 export const ARM_EXPORT = "__wk_arm";
 export const FUEL_EXPORT = "__wk_fuel";
 export const OOM_EXPORT = "__wk_oom";
+/** Sets the remaining fuel only (host calls charge mid-step; depth and flags must survive). */
+export const REFUEL_EXPORT = "__wk_refuel";
 /** Memory 0, exported under a reserved name so the host can snapshot and restore it. */
 export const MEMORY_EXPORT = "__wk_memory";
 
@@ -67,6 +69,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   const [armType, getI64Type, getI32Type, guardType] = [typeCount, typeCount + 1, typeCount + 2, typeCount + 3];
   const firstNew = imports.funcs + definedFuncs;
   const [armFunc, fuelFunc, oomFunc, guardFunc] = [firstNew, firstNew + 1, firstNew + 2, hasMemory ? firstNew + 3 : -1];
+  const refuelFunc = firstNew + (hasMemory ? 4 : 3);
   checkExportNames(get(7));
   const globals = mutableGlobals(get(6), imports.globals);
 
@@ -82,7 +85,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   };
 
   const newTypes: number[][] = [[0x60, 0x01, 0x7e, 0x00], [0x60, 0x00, 0x01, 0x7e], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]];
-  put(3, appendVec(get(3), [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : [])].map((t) => encodeU32(t))));
+  put(3, appendVec(get(3), [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : []), armType].map((t) => encodeU32(t))));
   const mem = get(5);
   if (mem) put(5, capMemory(mem, opts.memoryPages));
   put(6, appendVec(get(6), [
@@ -95,6 +98,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     [...encodeName(ARM_EXPORT), 0x00, ...encodeU32(armFunc)],
     [...encodeName(FUEL_EXPORT), 0x00, ...encodeU32(fuelFunc)],
     [...encodeName(OOM_EXPORT), 0x00, ...encodeU32(oomFunc)],
+    [...encodeName(REFUEL_EXPORT), 0x00, ...encodeU32(refuelFunc)],
     ...(hasMemory ? [[...encodeName(MEMORY_EXPORT), 0x02, 0x00]] : []),
     ...globals.indices.map((i, k) => [...encodeName(globalExports[k]!), 0x03, ...encodeU32(i)]),
   ]));
@@ -145,6 +149,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     Uint8Array.from([0x00, 0x23, ...og, 0x0b]),
   );
   if (hasMemory) bodies.push(growGuardBody(oomGlobal));
+  bodies.push(Uint8Array.from([0x00, 0x20, 0x00, 0x24, ...fg, 0x0b])); // refuel: fuel = p0
   {
     put(10, concat([Uint8Array.from(encodeU32(bodies.length)), ...bodies.map((b) => concat([Uint8Array.from(encodeU32(b.length)), b]))]));
   }
