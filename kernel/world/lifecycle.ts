@@ -17,13 +17,10 @@ import { AirError } from "../../air/index.js";
 import { writeConfig } from "./config.js";
 import { KERNEL_FLAGS, unsupportedFlags } from "./flags.js";
 import { ModuleHost } from "./modules.js";
-import { Processor, type KernelState } from "./processor.js";
+import { Processor, gateDenySigner, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { World, bundleOf, catalogFromBundle, storeOptions, type OpenOptions } from "./world.js";
-import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import { GATE_ADAPTER } from "./processor.js";
-import type { CborValue } from "../../air/index.js";
 
 /** What a new world is made of. */
 export interface WorldSource {
@@ -48,11 +45,8 @@ function prepareDir(dir: string): ReturnType<typeof worldPaths> {
   return paths;
 }
 
-/** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
-export async function createWorld(dir: string, source: WorldSource, opts: OpenOptions & { checkpointEvery?: number } = {}): Promise<World> {
-  for (const [name, m] of source.catalog.modules) {
-    if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
-  }
+/** A new world directory: fresh keys (0600), config, and a journal holding its genesis. */
+function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>, opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number }, fork: EntryBodies["genesis"]["fork"]) {
   const paths = prepareDir(dir);
   const worldKey = generateKeyPair();
   const adapterKey = generateKeyPair();
@@ -62,12 +56,21 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
   const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: opts.checkpointEvery ?? 1000 } as const;
   writeConfig(paths.config, config);
   const store = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
-  for (const bytes of source.wasm.values()) store.putBlobSync(bytes);
-  const airRef = store.putBlobSync(bundleOf(source.catalog));
+  for (const bytes of wasm) store.putBlobSync(bytes);
+  const airRef = store.putBlobSync(bundleOf(catalog));
   store.appendSync("genesis", {
-    format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: source.catalog.manifestHash,
-    air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork: null,
+    format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: catalog.manifestHash,
+    air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork,
   });
+  return { store, worldKey, adapterKey, worldId, config };
+}
+
+/** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
+export async function createWorld(dir: string, source: WorldSource, opts: OpenOptions & { checkpointEvery?: number } = {}): Promise<World> {
+  for (const [name, m] of source.catalog.modules) {
+    if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
+  }
+  const { store, worldKey, adapterKey, worldId, config } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
   const state: KernelState = { worldId, catalog: source.catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
   return World.attach(dir, store, state, worldKey, adapterKey, config, opts);
 }
@@ -84,11 +87,7 @@ function freshKernel(store: SqliteJournalStore, dir: string, hooks?: GateHooks):
   const state: KernelState = { worldId: genesis.world_id, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   const worldKey = loadKeyPair(worldPaths(dir).worldKey);
-  const processor = new Processor(state, modules, hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, (d, p) =>
-    buildEffectReceiptBody({
-      worldId: genesis.world_id, intentId: d.intentId, effectKind: p.kind, params: d.params, idempotencyKey: d.intentId, status: "denied",
-      payload: { code: d.code, reason: d.reason, stage: d.stage }, adapter: GATE_ADAPTER, startedNs: p.nowNs, finishedNs: p.nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
-    }, worldKey, worldKey.publicKey) as unknown as CborValue);
+  const processor = new Processor(state, modules, hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, gateDenySigner(genesis.world_id, worldKey));
   return { processor, genesis, modules };
 }
 
@@ -128,10 +127,6 @@ function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefi
 /** Forks `srcDir` at seq `at` into a new world at `dstDir` that shares history up to `at`. */
 export async function forkWorld(srcDir: string, at: number, dstDir: string, opts: OpenOptions = {}): Promise<World> {
   const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
-  let state: KernelState;
-  let head: Uint8Array;
-  let wasm: Uint8Array[];
-  let bundle: Uint8Array;
   try {
     const count = src.countSync();
     if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.bad_world", `fork point ${at} is outside the journal (0..${count - 1})`);
@@ -139,27 +134,12 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
     const r = await replayRange(src, processor, 1, at);
     await modules.close();
     if (!r.ok) throw new KernelError("kernel.replay_divergence", `source diverges at seq ${r.divergence!.seq} before the fork point`, { divergence: r.divergence });
-    state = processor.state;
-    head = src.getSync(at)!.hash;
-    wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
-    bundle = bundleOf(state.catalog);
+    const state = processor.state;
+    const head = src.getSync(at)!.hash;
+    const wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
     state.pending.clear(); // in-flight intents of the parent are the parent's; a fork does not re-issue them
-    const paths = prepareDir(dstDir);
-    const worldKey = generateKeyPair();
-    const adapterKey = generateKeyPair();
-    saveKeyPair(paths.worldKey, worldKey);
-    saveKeyPair(paths.adapterKey, adapterKey);
-    const worldId = randomUUID();
-    const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: 1000 } as const;
-    writeConfig(paths.config, config);
-    const dst = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
-    for (const b of wasm) dst.putBlobSync(b);
-    const airRef = dst.putBlobSync(bundle);
     const parentId = (decodeStored(src.getSync(0)!.body) as EntryBodies["genesis"]).world_id;
-    dst.appendSync("genesis", {
-      format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: state.catalog.manifestHash,
-      air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork: { parent_world_id: parentId, seq: at, head_hash: head },
-    });
+    const { store: dst, worldKey, adapterKey, worldId, config } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
     const forked: KernelState = { ...state, worldId };
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);

@@ -18,6 +18,8 @@ import { parseStepOutput, stepInput, type StepContext } from "../core/envelope.j
 import { decide, type GateDecision, type GateHooks } from "../core/gate.js";
 import { routeEvent } from "../core/routing.js";
 import type { Batch } from "./batch.js";
+import type { KeyPair } from "../crypto/keys.js";
+import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
@@ -53,6 +55,15 @@ export interface KernelState {
 
 /** Signs a denied receipt (the gate's own receipts are signed with the world key). */
 export type DenySigner = (d: GateDecision, p: { kind: string; nowNs: bigint }) => CborValue;
+
+/** The gate's signer: a `denied` receipt signed by the world key (ed25519 is deterministic, so replay reproduces it). */
+export function gateDenySigner(worldId: string, worldKey: KeyPair): DenySigner {
+  return (d, p) =>
+    buildEffectReceiptBody({
+      worldId, intentId: d.intentId, effectKind: p.kind, params: d.params, idempotencyKey: d.intentId, status: "denied",
+      payload: { code: d.code, reason: d.reason, stage: d.stage }, adapter: GATE_ADAPTER, startedNs: p.nowNs, finishedNs: p.nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+    }, worldKey, worldKey.publicKey) as unknown as CborValue;
+}
 
 /** Counters a run reports. */
 export interface StepStats {

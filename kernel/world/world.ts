@@ -17,10 +17,10 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import type { GateDecision, GateHooks } from "../core/gate.js";
+import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
 import { ModuleHost } from "./modules.js";
-import { GATE_ADAPTER, Processor, eventHash, type EventBody, type KernelState } from "./processor.js";
+import { Processor, eventHash, gateDenySigner, type EventBody, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { readConfig, type WorldConfig } from "./config.js";
@@ -86,7 +86,7 @@ export class World {
     readonly config: WorldConfig,
     private readonly opts: OpenOptions,
   ) {
-    this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, (d, p) => this.denyReceipt(d, p.kind, p.nowNs));
+    this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, gateDenySigner(state.worldId, worldKey));
     this.nextSeq = store.countSync();
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
@@ -276,14 +276,6 @@ export class World {
     } finally {
       this.inflight.delete(intentId);
     }
-  }
-
-  /** The gate's own signed `denied` receipt (world key; deterministic, so replay reproduces it). */
-  private denyReceipt(d: GateDecision, kind: string, nowNs: bigint): CborValue {
-    return buildEffectReceiptBody({
-      worldId: this.id, intentId: d.intentId, effectKind: kind, params: d.params, idempotencyKey: d.intentId, status: "denied",
-      payload: { code: d.code, reason: d.reason, stage: d.stage }, adapter: GATE_ADAPTER, startedNs: nowNs, finishedNs: nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
-    }, this.worldKey, this.worldKey.publicKey) as unknown as CborValue;
   }
 
   /** Records a person's approval or refusal of a held intent (signed with their key). */
