@@ -14,7 +14,7 @@ import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
 /** Flags every AssemblyScript module is built with; part of the build's identity. */
-export const ASC_FLAGS = ["-O3", "--runtime", "incremental", "--noColors"] as const;
+export const ASC_FLAGS = ["-O3", "--runtime", "incremental", "--initialMemory", "4", "--noColors"] as const;
 const SDK_ABORT = "modules/assemblyscript/sdk/abort/wkAbort";
 const VIRTUAL_DIR = "modules/assemblyscript/.source";
 const READABLE = ["modules/assemblyscript/", "node_modules/@extism/as-pdk/"];
