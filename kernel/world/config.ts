@@ -10,6 +10,12 @@ export const WorldConfigSchema = z.strictObject({
   world_id: z.string().min(1),
   synchronous: z.enum(["FULL", "NORMAL"]).default("FULL"),
   checkpoint_every: z.number().int().min(0).default(1000),
+  /** Operator settings of adapters, e.g. an OpenAI-compatible endpoint; secrets are named by env var, never stored. */
+  adapters: z
+    .strictObject({
+      llm: z.strictObject({ base_url: z.string().url(), api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional() }).optional(),
+    })
+    .optional(),
 });
 export type WorldConfig = z.infer<typeof WorldConfigSchema>;
 

@@ -7,12 +7,11 @@
 import { isCborObject } from "../../air/index.js";
 import { createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";
 import { GRANT_CHECKS } from "../adapters/grant-checks.js";
+import type { WorldConfig } from "./config.js";
 import type { GateHooks } from "../core/gate.js";
 
-/** Operator settings for adapters (from config.json `adapters` or the CLI). */
-export interface AdapterSettings {
-  llm?: { base_url: string; api_key_env?: string };
-}
+/** Operator settings for adapters (config.json `adapters`). */
+export type AdapterSettings = NonNullable<WorldConfig["adapters"]>;
 
 /** The gate hooks of the built-in cap types. */
 export function defaultGateHooks(): GateHooks {

@@ -7,12 +7,14 @@ import cliProgress from "cli-progress";
 import { decodeStored, parseJsonLossless, toSugarJson, type CborValue } from "../../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
 import { World, createWorld, forkWorld, jsonView, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
+import { readConfig } from "../../../kernel/world/config.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 /** Opens a world with the built-in adapters and gate hooks. */
 export async function openWorld(dir: string, opts: { timerWaitMs?: number } = {}): Promise<World> {
-  return World.open(dir, { adapters: defaultAdapters(), hooks: defaultGateHooks(), ...opts });
+  const config = readConfig(worldPaths(dir).config);
+  return World.open(dir, { adapters: defaultAdapters(config.adapters ?? {}), hooks: defaultGateHooks(), ...opts });
 }
 
 function parseSeq(v: string, name: string): number {
