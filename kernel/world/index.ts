@@ -1,7 +1,8 @@
 /**
  * @module Public surface of the world shell: create, open, fork, replay.
  */
-export { World, catalogFromBundle, bundleOf } from "./world.js";
+export { World } from "./world.js";
+export { catalogFromBundle, bundleOf, readGenesis } from "./boot.js";
 export type { OpenOptions, SendResult } from "./world.js";
 export { createWorld, forkWorld, replayWorld, sourceFromAirDir } from "./lifecycle.js";
 export type { WorldSource } from "./lifecycle.js";

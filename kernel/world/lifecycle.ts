@@ -9,18 +9,17 @@ import { decodeStored, type AirCatalog, type HashText } from "../../air/index.js
 import { generateKeyPair, loadKeyPair, saveKeyPair } from "../crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION, SqliteJournalStore, worldPaths, type EntryBodies } from "../journal/index.js";
 import { loadAirDir } from "../air-dir.js";
-import { BudgetLedger } from "../core/budget.js";
-import { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { AirError } from "../../air/index.js";
 import { writeConfig } from "./config.js";
-import { KERNEL_FLAGS, unsupportedFlags } from "./flags.js";
+import { KERNEL_FLAGS } from "./flags.js";
+import { bootState, bundleOf, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import { Processor, gateDenySigner, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
-import { World, bundleOf, catalogFromBundle, storeOptions, type OpenOptions } from "./world.js";
+import { World, storeOptions, type OpenOptions } from "./world.js";
 
 /** What a new world is made of. */
 export interface WorldSource {
@@ -71,57 +70,33 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
     if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
   }
   const { store, worldKey, adapterKey, worldId, config } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
-  const state: KernelState = { worldId, catalog: source.catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
-  return World.attach(dir, store, state, worldKey, adapterKey, config, opts);
+  return World.attach(dir, store, emptyState(worldId, source.catalog), worldKey, adapterKey, config, opts);
 }
 
-/** A fresh kernel over a (read-only) journal: genesis catalog, empty state. */
-function freshKernel(store: SqliteJournalStore, dir: string, hooks?: GateHooks): { processor: Processor; genesis: EntryBodies["genesis"]; modules: ModuleHost } {
-  const g0 = store.getSync(0);
-  if (!g0) throw new KernelError("kernel.bad_world", "journal has no genesis");
-  const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
-  const bad = unsupportedFlags(genesis.kernel_flags);
-  if (bad.length) throw new KernelError("kernel.bad_world", `this kernel does not implement flag(s) ${bad.join(", ")}`);
-  if (!genesis.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle");
-  const catalog = catalogFromBundle(store.getBlobSync(genesis.air_ref as HashText), genesis.manifest_hash);
-  const state: KernelState = { worldId: genesis.world_id, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
+/** A fresh kernel over a (read-only) journal, starting at genesis or at its latest snapshot ≤ `to`. */
+function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number }): { processor: Processor; modules: ModuleHost; from: number } {
+  const { genesis, catalog } = readGenesis(store);
+  // A fork's history before its snapshot lives in its parent: it always starts from the snapshot.
+  const { state, from } = bootState(store, genesis.world_id, catalog, { useSnapshot: opts.useSnapshot || genesis.fork !== null, ...(opts.to !== undefined ? { to: opts.to } : {}) });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   const worldKey = loadKeyPair(worldPaths(dir).worldKey);
-  const processor = new Processor(state, modules, hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, gateDenySigner(genesis.world_id, worldKey));
-  return { processor, genesis, modules };
+  const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, gateDenySigner(genesis.world_id, worldKey));
+  return { processor, modules, from };
 }
 
 /** Replays a world directory with a fresh kernel, calling no adapter; `fromSnapshot` starts at the latest snapshot ≤ `to`. */
 export async function replayWorld(dir: string, opts: { to?: number; fromSnapshot?: boolean; hooks?: GateHooks; onProgress?: (seq: number) => void } = {}): Promise<ReplayResult> {
   const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
-  const { processor, genesis, modules } = freshKernel(store, dir, opts.hooks);
   try {
-    let from = 1;
-    if (opts.fromSnapshot || genesis.fork !== null) {
-      const snap = latestSnapshotAtOrBefore(store, opts.to);
-      if (snap) {
-        const s = decodeStored(snap.body) as EntryBodies["snapshot"];
-        const restored = restoreSnapshot(genesis.world_id, processor.state.catalog, s.cells_ref as HashText, s.state_root, { put: () => { throw new Error("read-only"); }, get: (h) => store.getBlobSync(h) });
-        Object.assign(processor.state, restored);
-        from = snap.seq + 1;
-      }
+    const { processor, modules, from } = freshKernel(store, dir, { hooks: opts.hooks, useSnapshot: !!opts.fromSnapshot, ...(opts.to !== undefined ? { to: opts.to } : {}) });
+    try {
+      return await replayRange(store, processor, from, opts.to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    } finally {
+      await modules.close();
     }
-    return await replayRange(store, processor, from, opts.to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   } finally {
-    await modules.close();
     store.closeSync();
   }
-}
-
-function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefined) {
-  const last = store.latestOfKind("snapshot");
-  if (!last || to === undefined || last.seq <= to) return last;
-  // Walk back for an older snapshot (rare: --to before the latest snapshot).
-  for (let s = Math.min(to, last.seq - 1); s >= 0; s--) {
-    const e = store.getSync(s);
-    if (e?.kind === "snapshot") return e;
-  }
-  return null;
 }
 
 /** Forks `srcDir` at seq `at` into a new world at `dstDir` that shares history up to `at`. */
@@ -130,8 +105,8 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
   try {
     const count = src.countSync();
     if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.bad_world", `fork point ${at} is outside the journal (0..${count - 1})`);
-    const { processor, modules } = freshKernel(src, srcDir, opts.hooks);
-    const r = await replayRange(src, processor, 1, at);
+    const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });
+    const r = await replayRange(src, processor, from, at);
     await modules.close();
     if (!r.ok) throw new KernelError("kernel.replay_divergence", `source diverges at seq ${r.divergence!.seq} before the fork point`, { divergence: r.divergence });
     const state = processor.state;

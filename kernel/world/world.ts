@@ -7,14 +7,13 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  buildCatalogOrThrow, canonicalizeJson, decodeStored, encodeStored, isCborObject, parseJsonLossless,
+  canonicalizeJson, decodeStored, parseJsonLossless,
   type AirCatalog, type CborObject, type CborValue, type HashText,
 } from "../../air/index.js";
 import { loadKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import { SqliteJournalStore, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
-import { BudgetLedger } from "../core/budget.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
@@ -22,7 +21,8 @@ import { Batch } from "./batch.js";
 import { ModuleHost } from "./modules.js";
 import { Processor, eventHash, gateDenySigner, type EventBody, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
-import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
+import { writeSnapshotBlob } from "./snapshot.js";
+import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
 
@@ -46,20 +46,6 @@ export interface SendResult {
 }
 
 const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
-
-/** Reads the catalog a genesis entry points at. */
-export function catalogFromBundle(bytes: Uint8Array, expectHash: string): AirCatalog {
-  const bundle = decodeStored(bytes);
-  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new KernelError("kernel.bad_world", "AIR bundle has an unknown format");
-  const catalog = buildCatalogOrThrow([{ file: "<journal>", value: bundle.defs }]);
-  if (catalog.manifestHash !== expectHash) throw new KernelError("kernel.bad_world", `AIR bundle resolves to manifest ${catalog.manifestHash}, genesis says ${expectHash}`);
-  return catalog;
-}
-
-/** Stores the catalog's defs as one canonical blob (what genesis points at). */
-export function bundleOf(catalog: AirCatalog): Uint8Array {
-  return encodeStored({ version: 1, defs: catalog.sources as unknown as CborValue });
-}
 
 /** Store options for a world: durability and automatic signed checkpoints from config. */
 export function storeOptions(config: WorldConfig, worldKey: KeyPair, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteJournalOptions {
@@ -100,21 +86,9 @@ export class World {
     const adapterKey = loadKeyPair(paths.adapterKey);
     const store = SqliteJournalStore.open(paths.journal, storeOptions(config, worldKey, opts));
     try {
-      const genesis = store.getSync(0);
-      if (!genesis) throw new KernelError("kernel.bad_world", `${paths.journal} has no genesis entry`);
-      const g = decodeStored(genesis.body) as EntryBodies["genesis"];
-      if (!g.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
-      let catalog = catalogFromBundle(store.getBlobSync(g.air_ref as HashText), g.manifest_hash);
+      const { genesis, catalog } = readGenesis(store);
       const modules = new ModuleHost((h) => store.getBlobSync(h));
-      const snap = store.latestOfKind("snapshot");
-      let state: KernelState = { worldId: g.world_id, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
-      let from = 1;
-      if (snap) {
-        const s = decodeStored(snap.body) as EntryBodies["snapshot"];
-        catalog = s.manifest_hash === catalog.manifestHash ? catalog : catalog; // manifest swaps arrive with governance
-        state = restoreSnapshot(g.world_id, catalog, s.cells_ref as HashText, s.state_root, { put: (b) => store.putBlobSync(b), get: (h) => store.getBlobSync(h) });
-        from = snap.seq + 1;
-      }
+      const { state, from } = bootState(store, genesis.world_id, catalog, { useSnapshot: true });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
       const r = await world.replayTail(from);
       if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });

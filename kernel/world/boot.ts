@@ -1,0 +1,63 @@
+/**
+ * @module Booting a kernel over an existing journal: read genesis (format flags, AIR bundle,
+ * catalog) and, optionally, restore the latest snapshot at or before a seq. Shared by cold
+ * start, replay and fork, so all three start from the same state by construction.
+ */
+import { buildCatalogOrThrow, decodeStored, encodeStored, isCborObject, type AirCatalog, type CborValue, type HashText } from "../../air/index.js";
+import type { EntryBodies, SqliteJournalStore } from "../journal/index.js";
+import { BudgetLedger } from "../core/budget.js";
+import { CellStore } from "../core/cells.js";
+import { KernelError } from "../core/errors.js";
+import { unsupportedFlags } from "./flags.js";
+import type { KernelState } from "./processor.js";
+import { restoreSnapshot } from "./snapshot.js";
+
+/** Reads the catalog a genesis entry points at. */
+export function catalogFromBundle(bytes: Uint8Array, expectHash: string): AirCatalog {
+  const bundle = decodeStored(bytes);
+  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new KernelError("kernel.bad_world", "AIR bundle has an unknown format");
+  const catalog = buildCatalogOrThrow([{ file: "<journal>", value: bundle.defs }]);
+  if (catalog.manifestHash !== expectHash) throw new KernelError("kernel.bad_world", `AIR bundle resolves to manifest ${catalog.manifestHash}, genesis says ${expectHash}`);
+  return catalog;
+}
+
+/** Stores the catalog's defs as one canonical blob (what genesis points at). */
+export function bundleOf(catalog: AirCatalog): Uint8Array {
+  return encodeStored({ version: 1, defs: catalog.sources as unknown as CborValue });
+}
+
+/** The genesis body and the catalog it names, after checking this kernel can replay it. */
+export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["genesis"]; catalog: AirCatalog } {
+  const g0 = store.getSync(0);
+  if (!g0) throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
+  const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
+  const bad = unsupportedFlags(genesis.kernel_flags);
+  if (bad.length) throw new KernelError("kernel.bad_world", `this kernel does not implement flag(s) ${bad.join(", ")}`);
+  if (!genesis.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
+  return { genesis, catalog: catalogFromBundle(store.getBlobSync(genesis.air_ref as HashText), genesis.manifest_hash) };
+}
+
+/** An empty kernel state for a world. */
+export function emptyState(worldId: string, catalog: AirCatalog): KernelState {
+  return { worldId, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
+}
+
+/** The state to start from and the first seq to replay: the latest snapshot ≤ `to`, else genesis. */
+export function bootState(store: SqliteJournalStore, worldId: string, catalog: AirCatalog, opts: { useSnapshot: boolean; to?: number }): { state: KernelState; from: number } {
+  const snap = opts.useSnapshot ? latestSnapshotAtOrBefore(store, opts.to) : null;
+  if (!snap) return { state: emptyState(worldId, catalog), from: 1 };
+  const s = decodeStored(snap.body) as EntryBodies["snapshot"];
+  const blobs = { put: () => { throw new KernelError("kernel.bad_world", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
+  return { state: restoreSnapshot(worldId, catalog, s.cells_ref as HashText, s.state_root, blobs), from: snap.seq + 1 };
+}
+
+function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefined) {
+  const last = store.latestOfKind("snapshot");
+  if (!last || to === undefined || last.seq <= to) return last;
+  // Walk back for an older snapshot (rare: --to before the latest snapshot).
+  for (let s = Math.min(to, last.seq - 1); s >= 0; s--) {
+    const e = store.getSync(s);
+    if (e?.kind === "snapshot") return e;
+  }
+  return null;
+}
