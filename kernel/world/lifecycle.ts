@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { decodeStored, type AirCatalog, type HashText } from "../../air/index.js";
-import { generateKeyPair, loadKeyPair, saveKeyPair } from "../crypto/keys.js";
+import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION, SqliteJournalStore, worldPaths, type EntryBodies } from "../journal/index.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
@@ -16,7 +16,7 @@ import { writeConfig } from "./config.js";
 import { KERNEL_FLAGS } from "./flags.js";
 import { bootState, bundleOf, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
-import { Processor, gateDenySigner, type KernelState } from "./processor.js";
+import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { World, storeOptions, type OpenOptions } from "./world.js";
@@ -79,8 +79,8 @@ function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: Gat
   // A fork's history before its snapshot lives in its parent: it always starts from the snapshot.
   const { state, from } = bootState(store, genesis.world_id, catalog, { useSnapshot: opts.useSnapshot || genesis.fork !== null, ...(opts.to !== undefined ? { to: opts.to } : {}) });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
-  const worldKey = loadKeyPair(worldPaths(dir).worldKey);
-  const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, gateDenySigner(genesis.world_id, worldKey));
+  // Replay needs no secret: gate denials are checked against the world's public key.
+  const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   return { processor, modules, from };
 }
 

@@ -19,7 +19,7 @@ import { decide, type GateDecision, type GateHooks } from "../core/gate.js";
 import { routeEvent } from "../core/routing.js";
 import type { Batch } from "./batch.js";
 import type { KeyPair } from "../crypto/keys.js";
-import { buildEffectReceiptBody } from "../crypto/receipt.js";
+import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
@@ -55,6 +55,21 @@ export interface KernelState {
 
 /** Signs a denied receipt (the gate's own receipts are signed with the world key). */
 export type DenySigner = (d: GateDecision, p: { kind: string; nowNs: bigint }) => CborValue;
+
+/**
+ * The replaying gate's "signer" when only the world's public key is known: the same body
+ * with an all-zero signature. Replay then checks the recorded signature against the world
+ * key instead of reproducing it (see replay.ts), so replay needs no secret.
+ */
+export function unsignedDenySigner(worldId: string, worldPublicKey: Uint8Array): DenySigner {
+  return (d, p) => {
+    const input = {
+      worldId, intentId: d.intentId, effectKind: p.kind, params: d.params, idempotencyKey: d.intentId, status: "denied" as const,
+      payload: { code: d.code, reason: d.reason, stage: d.stage } as CborValue, adapter: GATE_ADAPTER, startedNs: p.nowNs, finishedNs: p.nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+    };
+    return { intent_id: d.intentId, receipt: buildReceiptEnvelope(input), signature: new Uint8Array(64), adapter_public_key: worldPublicKey, payload: input.payload } as unknown as CborValue;
+  };
+}
 
 /** The gate's signer: a `denied` receipt signed by the world key (ed25519 is deterministic, so replay reproduces it). */
 export function gateDenySigner(worldId: string, worldKey: KeyPair): DenySigner {
