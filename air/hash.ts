@@ -11,6 +11,7 @@ import { SELF_DESCRIBE_PREFIX, type CborValue } from "./cbor/value.js";
 /** A content identity as text: `sha256:` and 64 lowercase hex digits. */
 export type HashText = `sha256:${string}`;
 
+/** The text form of a content hash. */
 export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** Raw SHA-256 of some bytes. */

@@ -6,16 +6,22 @@ import { z } from "zod";
 
 /** `namespace/Name@N`. */
 export const NameSchema = z.string().regex(/^[a-z][a-z0-9._-]*\/[A-Za-z][A-Za-z0-9._-]*@([1-9][0-9]*)$/, "expected a name like namespace/Name@1");
+/** `sha256:` and 64 lowercase hex digits. */
 export const HashTextSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256:<64 lowercase hex>");
+/** A namespaced effect kind such as `http.request`. */
 export const EffectKindSchema = z.string().regex(/^[a-z][a-z0-9_.-]*(\.[a-z0-9_.-]+)*$/, "expected an effect kind like http.request");
+/** A capability type such as `http.out` (same grammar as effect kinds). */
 export const CapTypeSchema = EffectKindSchema;
+/** Slot, grant, field and tag names. */
 export const IdentSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected an identifier");
+/** The def kinds of AIR v1 (no defplan). */
 export const DefKindSchema = z.enum(["defschema", "defmodule", "defeffect", "defcap", "defpolicy", "defsecret", "manifest"]);
 export type DefKind = z.infer<typeof DefKindSchema>;
 
 /** Primitive type names of the AIR type system. */
 export const PRIMITIVES = ["bool", "int", "nat", "dec128", "bytes", "text", "time", "duration", "hash", "uuid", "unit"] as const;
 export type Primitive = (typeof PRIMITIVES)[number];
+/** The primitive types a map key may have. */
 export const MAP_KEY_PRIMITIVES = ["int", "nat", "text", "uuid", "hash"] as const;
 
 /** A type expression: a primitive, a composite, or a `ref` to a defschema. */

@@ -9,6 +9,7 @@ import { CapTypeSchema, EffectKindSchema, HashTextSchema, IdentSchema, NameSchem
 const comment = { $comment: z.string().optional() };
 const nat = z.union([z.number().int().min(0), z.bigint().min(0n)]);
 
+/** `defschema`: a named type. */
 export const DefSchemaSchema = z.strictObject({
   $kind: z.literal("defschema"),
   name: NameSchema,
@@ -23,6 +24,7 @@ export const ModuleLimitsSchema = z.strictObject({
   max_output_bytes: z.number().int().min(1).optional(),
 });
 
+/** `defmodule`: a WASM module with its ABI, key schema and limits. */
 export const DefModuleSchema = z
   .strictObject({
     $kind: z.literal("defmodule"),
@@ -51,6 +53,7 @@ export const DefModuleSchema = z
     if (m.module_kind === "pure" && !m.abi.pure) ctx.addIssue({ code: "custom", message: "a pure module needs abi.pure", path: ["abi", "pure"] });
   });
 
+/** `defeffect`: an effect kind with its params/receipt schemas and guarding cap type. */
 export const DefEffectSchema = z.strictObject({
   $kind: z.literal("defeffect"),
   name: NameSchema,
@@ -63,6 +66,7 @@ export const DefEffectSchema = z.strictObject({
   ...comment,
 });
 
+/** `defcap`: a capability type and the schema of its grants' params. */
 export const DefCapSchema = z.strictObject({
   $kind: z.literal("defcap"),
   name: NameSchema,
@@ -83,6 +87,7 @@ export const PolicyMatchSchema = z.strictObject({
   cost_over_cents: nat.optional(),
 });
 
+/** One ordered policy rule: a match and a decision. */
 export const PolicyRuleSchema = z.strictObject({
   when: PolicyMatchSchema,
   decision: z.enum(["allow", "deny", "require_approval"]),
@@ -92,6 +97,7 @@ export const PolicyRuleSchema = z.strictObject({
 /** An approver named by a policy: an id and its ed25519 public key (64 hex). */
 export const ApproverSchema = z.strictObject({ id: IdentSchema, public_key: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 hex digits") });
 
+/** `defpolicy`: ordered rules (first match wins, none denies), optional approvers and threshold. */
 export const DefPolicySchema = z.strictObject({
   $kind: z.literal("defpolicy"),
   name: NameSchema,
@@ -101,6 +107,7 @@ export const DefPolicySchema = z.strictObject({
   ...comment,
 });
 
+/** `defsecret`: a secret named by a binding id; the value never enters AIR or the journal. */
 export const DefSecretSchema = z.strictObject({
   $kind: z.literal("defsecret"),
   name: NameSchema,
@@ -122,8 +129,10 @@ export const CapGrantSchema = z.strictObject({
 /** Manifest refs: `hash` may be omitted when authoring; the loader fills it. */
 export const NamedRefSchema = z.strictObject({ name: NameSchema, hash: HashTextSchema.optional() });
 
+/** A routing subscription: event schema → workflow module, optionally keyed. */
 export const SubscriptionSchema = z.strictObject({ event: NameSchema, module: NameSchema, key_field: z.string().optional() });
 
+/** The manifest: every def the world uses, defaults, bindings and routing. */
 export const ManifestSchema = z.strictObject({
   $kind: z.literal("manifest"),
   air_version: z.literal("1"),

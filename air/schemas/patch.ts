@@ -8,6 +8,7 @@ import { CapGrantSchema, SubscriptionSchema } from "./defs.js";
 
 const nodeJson = z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, "a def node cannot be empty");
 
+/** One patch operation (add/replace/remove a def, or set manifest refs, defaults, routing, bindings, secrets). */
 export const PatchOpSchema = z.union([
   z.strictObject({ add_def: z.strictObject({ kind: DefKindSchema, node: nodeJson }) }),
   z.strictObject({ replace_def: z.strictObject({ kind: DefKindSchema, name: NameSchema, new_node: nodeJson, pre_hash: HashTextSchema }) }),
@@ -31,6 +32,7 @@ export const PatchOpSchema = z.union([
   z.strictObject({ set_secrets: z.strictObject({ pre_hash: HashTextSchema, secrets: z.array(z.strictObject({ name: NameSchema, hash: HashTextSchema })) }) }),
 ]);
 
+/** A patch document against a base manifest hash. */
 export const PatchDocumentSchema = z.strictObject({
   version: z.literal("1").default("1"),
   base_manifest_hash: HashTextSchema,

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { KernelError } from "../core/errors.js";
 
+/** The schema of a world's config.json. */
 export const WorldConfigSchema = z.strictObject({
   world_id: z.string().min(1),
   synchronous: z.enum(["FULL", "NORMAL"]).default("FULL"),
