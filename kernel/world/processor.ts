@@ -138,9 +138,14 @@ export class Processor {
 
     const causeHash = ctx.event_hash;
     const nowNs = BigInt(ctx.now_ns);
-    const decisions = out.effects.map((effect, index) =>
-      decide({ catalog, worldId: this.state.worldId, module, key, causeEventHash: causeHash, index, effect, nowNs, budgets: this.state.ledger, hooks: this.hooks }),
-    );
+    // Decide in order and book each allowance at once, so a second intent of the same step sees
+    // the budget the first one spent.
+    const decisions: GateDecision[] = [];
+    out.effects.forEach((effect, index) => {
+      const d = decide({ catalog, worldId: this.state.worldId, module, key, causeEventHash: causeHash, index, effect, nowNs, budgets: this.state.ledger, hooks: this.hooks });
+      if (d.decision === "allow") this.state.ledger.allow(d.intentId, d.grant!, d.estimate);
+      decisions.push(d);
+    });
     batch.push("step", {
       module, key, cause_seq: causeSeq, ok: true, state_hash: out.stateHash, events: out.events.length,
       intents: decisions.map((d) => d.intentId), error: null, fuel: res.fuelUsed,
@@ -170,7 +175,6 @@ export class Processor {
         this.deliverDenied(d, { kind: effect.kind, capSlot: effect.cap_slot }, module, key, ctx, batch, queue);
         return;
       }
-      if (d.decision === "allow") this.state.ledger.allow(d.intentId, d.grant!, d.estimate);
       this.state.pending.set(d.intentId, {
         intentId: d.intentId, kind: effect.kind, params: d.params, paramsHash: d.paramsHash, capSlot: effect.cap_slot, grant: d.grant!, capType: d.capType!,
         module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval",
