@@ -32,3 +32,5 @@ export type {
 export { PatchDocumentSchema, PatchOpSchema } from "./schemas/patch.js";
 export type { PatchDocument, PatchOp } from "./schemas/patch.js";
 export { airJsonSchema } from "./json-schema.js";
+export { compilePatch, blockHash } from "./patch.js";
+export type { PatchResult } from "./patch.js";

@@ -38,17 +38,20 @@ export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["
 }
 
 /** An empty kernel state for a world. */
-export function emptyState(worldId: string, catalog: AirCatalog): KernelState {
-  return { worldId, catalog, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
+export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashText): KernelState {
+  return { worldId, catalog, airRef, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
 }
 
 /** The state to start from and the first seq to replay: the latest snapshot ≤ `to`, else genesis. */
-export function bootState(store: SqliteJournalStore, worldId: string, catalog: AirCatalog, opts: { useSnapshot: boolean; to?: number }): { state: KernelState; from: number } {
+export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genesis"], catalog: AirCatalog, opts: { useSnapshot: boolean; to?: number }): { state: KernelState; from: number } {
   const snap = opts.useSnapshot ? latestSnapshotAtOrBefore(store, opts.to) : null;
-  if (!snap) return { state: emptyState(worldId, catalog), from: 1 };
+  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText), from: 1 };
   const s = decodeStored(snap.body) as EntryBodies["snapshot"];
   const blobs = { put: () => { throw new KernelError("kernel.bad_world", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
-  return { state: restoreSnapshot(worldId, catalog, s.cells_ref as HashText, s.state_root, blobs), from: snap.seq + 1 };
+  const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, s.manifest_hash);
+  // Snapshots written before governance existed carry no air_ref: the genesis bundle is in force.
+  state.airRef ??= genesis.air_ref as HashText;
+  return { state, from: snap.seq + 1 };
 }
 
 function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefined) {

@@ -11,3 +11,5 @@ export { jsonView } from "./json-view.js";
 export { KERNEL_FLAGS } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export { installKernelEntryChecks, kernelEntryCheck } from "./entry-checks.js";
+export { propose, shadow, approve, apply } from "./governance.js";
+export type { ShadowReport } from "./governance.js";

@@ -61,7 +61,7 @@ function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>,
     format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: catalog.manifestHash,
     air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork,
   });
-  return { store, worldKey, adapterKey, worldId, config };
+  return { store, worldKey, adapterKey, worldId, config, airRef };
 }
 
 /** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
@@ -69,15 +69,15 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
   for (const [name, m] of source.catalog.modules) {
     if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
   }
-  const { store, worldKey, adapterKey, worldId, config } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
-  return World.attach(dir, store, emptyState(worldId, source.catalog), worldKey, adapterKey, config, opts);
+  const { store, worldKey, adapterKey, worldId, config, airRef } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
+  return World.attach(dir, store, emptyState(worldId, source.catalog, airRef), worldKey, adapterKey, config, opts);
 }
 
 /** A fresh kernel over a (read-only) journal, starting at genesis or at its latest snapshot ≤ `to`. */
 function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number }): { processor: Processor; modules: ModuleHost; from: number } {
   const { genesis, catalog } = readGenesis(store);
   // A fork's history before its snapshot lives in its parent: it always starts from the snapshot.
-  const { state, from } = bootState(store, genesis.world_id, catalog, { useSnapshot: opts.useSnapshot || genesis.fork !== null, ...(opts.to !== undefined ? { to: opts.to } : {}) });
+  const { state, from } = bootState(store, genesis, catalog, { useSnapshot: opts.useSnapshot || genesis.fork !== null, ...(opts.to !== undefined ? { to: opts.to } : {}) });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   // Replay needs no secret: gate denials are checked against the world's public key.
   const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
@@ -114,12 +114,12 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
     const wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
     state.pending.clear(); // in-flight intents of the parent are the parent's; a fork does not re-issue them
     const parentId = (decodeStored(src.getSync(0)!.body) as EntryBodies["genesis"]).world_id;
-    const { store: dst, worldKey, adapterKey, worldId, config } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
-    const forked: KernelState = { ...state, worldId };
+    const { store: dst, worldKey, adapterKey, worldId, config, airRef } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
+    const forked: KernelState = { ...state, worldId, airRef };
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);
     dst.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: 1, manifest_hash: state.catalog.manifestHash });
-    const restored = restoreSnapshot(worldId, state.catalog, cellsRef, stateRoot, blobs);
+    const restored = restoreSnapshot(worldId, state.catalog, cellsRef, stateRoot, blobs, state.catalog.manifestHash);
     return World.attach(dstDir, dst, restored, worldKey, adapterKey, config, opts);
   } finally {
     src.closeSync();

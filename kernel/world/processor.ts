@@ -47,6 +47,8 @@ export interface PendingIntent {
 export interface KernelState {
   worldId: string;
   catalog: AirCatalog;
+  /** CAS blob of the catalog's defs (genesis air_ref, or the bundle of the last applied proposal). */
+  airRef: HashText;
   cells: CellStore;
   ledger: BudgetLedger;
   pending: Map<string, PendingIntent>;

@@ -5,7 +5,8 @@
  * next; the first difference stops replay with a divergence report (seq, expected, got).
  * Snapshots and checkpoints must match the recomputed state root. It streams the journal.
  */
-import { decodeStored, encodeStored, type CborObject, type CborValue } from "../../air/index.js";
+import { decodeStored, encodeStored, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { catalogFromBundle } from "./boot.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
 import type { JournalEntry, JournalStore } from "../journal/index.js";
 import { Batch } from "./batch.js";
@@ -123,6 +124,13 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
         const recorded = body.state_root as string;
         if (e.kind === "checkpoint" && recorded === ZERO_ROOT) break;
         if (recorded !== root) return result({ seq: e.seq, reason: `${e.kind} state root differs`, expected: recorded, got: root });
+        break;
+      }
+      case "apply": {
+        // Governance swapped the manifest here: the rest of history runs under the new catalog.
+        const bundle = await store.getBlob(body.bundle_ref as HashText);
+        state.catalog = catalogFromBundle(bundle, body.new_manifest_hash as string);
+        state.airRef = body.bundle_ref as HashText;
         break;
       }
       case "step":

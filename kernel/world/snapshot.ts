@@ -8,6 +8,7 @@ import { BudgetLedger } from "../core/budget.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent } from "./processor.js";
+import { catalogFromBundle } from "./boot.js";
 
 /** Where blobs go and come from. */
 export interface BlobIO {
@@ -28,14 +29,21 @@ export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef
     ledger: state.ledger.toCbor(),
     pending,
     logical_now: state.logicalNow,
+    air_ref: state.airRef,
   };
   return { cellsRef: blobs.put(encodeStored(blob)), stateRoot: state.cells.stateRoot() };
 }
 
-/** Rebuilds kernel state from a snapshot blob and checks its state root. */
-export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO): KernelState {
+/**
+ * Rebuilds kernel state from a snapshot blob and checks its state root. `catalog` is the
+ * genesis catalog; when governance changed the manifest since, the blob's `air_ref` names the
+ * catalog in force at the snapshot.
+ */
+export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO, manifestHash?: string): KernelState {
   const blob = decodeStored(blobs.get(cellsRef));
   if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_world", `snapshot blob ${cellsRef} has an unknown format`);
+  const airRef = blob.air_ref as HashText;
+  if (manifestHash !== undefined && manifestHash !== catalog.manifestHash) catalog = catalogFromBundle(blobs.get(airRef), manifestHash);
   const cells = new CellStore();
   for (const c of blob.cells as CborValue[][]) {
     const [module, key, hash] = c as [string, CellKey, HashText];
@@ -45,5 +53,5 @@ export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: 
   if (root !== stateRoot) throw new KernelError("kernel.state_root_mismatch", `snapshot ${cellsRef} restores state root ${root}, expected ${stateRoot}`, { expected: stateRoot, actual: root });
   const pending = new Map<string, PendingIntent>();
   for (const p of blob.pending as CborObject[]) pending.set(p.intentId as string, p as unknown as PendingIntent);
-  return { worldId, catalog, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now) };
+  return { worldId, catalog, airRef, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now) };
 }

@@ -88,7 +88,7 @@ export class World {
     try {
       const { genesis, catalog } = readGenesis(store);
       const modules = new ModuleHost((h) => store.getBlobSync(h));
-      const { state, from } = bootState(store, genesis.world_id, catalog, { useSnapshot: true });
+      const { state, from } = bootState(store, genesis, catalog, { useSnapshot: true });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
       const r = await world.replayTail(from);
       if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });
@@ -190,8 +190,8 @@ export class World {
     return appended;
   }
 
-  /** Serializes writers: steps and receipt deliveries never interleave. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  /** Serializes writers: steps, receipt deliveries and governance records never interleave. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
     this.chain = run.catch(() => undefined);
     return run;
@@ -272,6 +272,18 @@ export class World {
     });
     await this.runUntilIdle();
     return seq;
+  }
+
+  /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
+  appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): number {
+    const a = this.store.appendSync(kind, body);
+    this.nextSeq = this.store.countSync();
+    return a.seq;
+  }
+
+  /** The gate hooks this world decides with. */
+  get hooks(): GateHooks {
+    return this.opts.hooks ?? NO_HOOKS;
   }
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerEffects } from "./commands/effects.js";
+import { registerGovernance } from "./commands/governance.js";
 import { registerJournal } from "./commands/journal.js";
 import { registerModule } from "./commands/module.js";
 import { registerReceipt } from "./commands/receipt.js";
@@ -26,6 +27,7 @@ registerWorld(program);
 registerJournal(program, { stateProvider: (store) => snapshotStateRefs(store) });
 registerEffects(program, registerReceipt(program));
 registerModule(program);
+registerGovernance(program);
 registerDemo(program);
 
 try {

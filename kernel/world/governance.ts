@@ -1,0 +1,244 @@
+/**
+ * @module Governance (DESIGN §8): a world's definitions change only through
+ * propose → shadow-run → approve → apply. A proposal is a compiled, fully validated patch
+ * against the current manifest; a shadow run replays recent inputs under the old and the
+ * new manifest from the same state and reports what differs (no adapter is called);
+ * approvers named by the policy sign {proposal, patch, shadow report}; apply checks the
+ * approvals and that the base is still current, then swaps the manifest — and replay swaps
+ * it at the same seq.
+ */
+import {
+  AirError, PatchDocumentSchema, buildCatalog, compilePatch, decodeStored, encodeStored, hashValue, jsonToCbor, zodIssues,
+  type AirCatalog, type CborObject, type HashText,
+} from "../../air/index.js";
+import type { KeyPair } from "../crypto/keys.js";
+import { verify } from "../crypto/sign.js";
+import { KernelError } from "../core/errors.js";
+import { BudgetLedger } from "../core/budget.js";
+import { Batch } from "./batch.js";
+import { bundleOf, catalogFromBundle } from "./boot.js";
+import { Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
+import type { World } from "./world.js";
+
+/** What a shadow run found. */
+export interface ShadowReport {
+  proposal_id: string;
+  base_manifest_hash: string;
+  new_manifest_hash: string;
+  events: number;
+  /** Cells whose resulting state differs (hashes under the old and the new manifest; null = absent). */
+  cells: { module: string; key: string | null; before: string | null; after: string | null }[];
+  /** Entries produced under the new manifest that differ from those under the old one. */
+  differing_entries: number;
+  /** Gate decisions under the new manifest, counted by code. */
+  decisions: Record<string, number>;
+  /** Steps that failed under the new manifest. */
+  failures: { module: string; code: string; message: string }[];
+  fuel: { before: number; after: number };
+}
+
+interface ProposalRecord {
+  seq: number;
+  body: CborObject;
+}
+
+/** Finds the journal records of a proposal: the proposal, its latest shadow report, approvals, and whether it was applied. */
+async function recordsOf(world: World, proposalId: string) {
+  let proposal: ProposalRecord | undefined;
+  let report: ProposalRecord | undefined;
+  const approvals: ProposalRecord[] = [];
+  let applied = false;
+  for await (const e of world.store.iterate(0)) {
+    if (e.kind !== "proposal" && e.kind !== "shadow_report" && e.kind !== "approval" && e.kind !== "apply") continue;
+    const body = decodeStored(e.body) as CborObject;
+    if (body.proposal_id !== proposalId) continue;
+    if (e.kind === "proposal") proposal = { seq: e.seq, body };
+    if (e.kind === "shadow_report") report = { seq: e.seq, body };
+    if (e.kind === "approval") approvals.push({ seq: e.seq, body });
+    if (e.kind === "apply") applied = true;
+  }
+  if (!proposal) throw new KernelError("kernel.unknown_intent", `no proposal ${proposalId}`, { proposal_id: proposalId });
+  return { proposal, report, approvals, applied };
+}
+
+/** Compiles and validates a patch document against the current manifest and journals the proposal. */
+async function proposeNow(world: World, doc: unknown, opts: { proposer?: KeyPair; wasm?: Uint8Array[]; description?: string } = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+  const parsed = PatchDocumentSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error);
+    throw new AirError("air.schema_violation", `patch: ${issues[0]!.message}`, issues[0]!.path, issues);
+  }
+  const patch = parsed.data;
+  const current = world.catalog;
+  if (patch.base_manifest_hash !== current.manifestHash) {
+    throw new KernelError("kernel.bad_world", `patch is based on ${patch.base_manifest_hash}, the world is at ${current.manifestHash} (stale)`, { base: patch.base_manifest_hash });
+  }
+  const compiled = compilePatch(current.sources, patch);
+  if (!compiled.ok) throw new AirError(compiled.issues[0]!.code, `patch: ${compiled.issues[0]!.message}`, compiled.issues[0]!.path, compiled.issues);
+  const built = buildCatalog([{ file: "<patch>", value: compiled.defs }]);
+  if (!built.ok) throw new AirError(built.issues[0]!.code, `patched AIR: ${built.issues[0]!.message}`, built.issues[0]!.path, built.issues);
+  const next = built.catalog;
+  checkStateSchemas(current, next);
+  for (const w of opts.wasm ?? []) world.store.putBlobSync(w);
+  for (const [name, m] of next.modules) {
+    if (!world.store.hasBlobSync(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (${m.def.wasm_hash}) in the CAS: pass it with the proposal`, { module: name });
+  }
+  const patchRef = world.store.putBlobSync(encodeStored(jsonToCbor(doc)));
+  const bundleRef = world.store.putBlobSync(bundleOf(next));
+  const proposalId = hashValue({ base: current.manifestHash, patch: patchRef });
+  const seq = world.appendRecord("proposal", {
+    proposal_id: proposalId, patch_ref: patchRef, base_manifest_hash: current.manifestHash, new_manifest_hash: next.manifestHash, bundle_ref: bundleRef,
+    proposer: opts.proposer ? opts.proposer.publicKeyHex : null, description: opts.description ?? patch.description ?? null,
+  });
+  return { proposalId, seq, newManifestHash: next.manifestHash };
+}
+
+/** A workflow's state schema may not change under its cells: v1 has no migrations. */
+function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
+  for (const [name, m] of current.modules) {
+    const n = next.modules.get(name);
+    const before = m.def.abi.workflow?.state;
+    const after = n?.def.abi.workflow?.state;
+    if (!n || !before || !after) continue;
+    const hb = current.schemas.get(before)!.schemaHash;
+    const ha = next.schemas.get(after)!.schemaHash;
+    if (hb !== ha) throw new KernelError("kernel.bad_world", `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`, { module: name });
+  }
+}
+
+/** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
+async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<{ report: ShadowReport; reportHash: HashText; seq: number }> {
+  const { proposal, applied } = await recordsOf(world, proposalId);
+  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  const next = catalogFromBundle(world.store.getBlobSync(proposal.body.bundle_ref as HashText), proposal.body.new_manifest_hash as string);
+  const events = await recentIngress(world, opts.window ?? 50);
+  const run = async (catalog: AirCatalog) => {
+    const state: KernelState = {
+      ...world.state, catalog, cells: world.state.cells.clone(), ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()), pending: new Map(world.state.pending),
+    };
+    const processor = new Processor(state, world.modules, world.hooks, unsignedDenySigner(state.worldId, world.worldKey.publicKey));
+    const batch = new Batch(world.store.countSync());
+    for (const e of events) {
+      const seq = batch.push("event", e as unknown as CborObject);
+      await processor.processEvent(seq, e, batch);
+    }
+    return { state, batch, stats: processor.stats };
+  };
+  const before = await run(world.catalog);
+  const after = await run(next);
+  const report = diff(proposalId, world.catalog, next, events.length, before, after);
+  const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
+  const reportHash = hashValue(jsonToCbor(report));
+  const seq = world.appendRecord("shadow_report", { proposal_id: proposalId, report_ref: reportRef, report_hash: reportHash });
+  return { report, reportHash, seq };
+}
+
+async function recentIngress(world: World, n: number): Promise<EventBody[]> {
+  const out: EventBody[] = [];
+  for await (const e of world.store.iterate(0)) {
+    if (e.kind !== "event") continue;
+    const b = decodeStored(e.body) as unknown as EventBody;
+    if ((b.origin as CborObject).kind === "ingress") {
+      out.push(b);
+      if (out.length > n) out.shift();
+    }
+  }
+  return out;
+}
+
+function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: number, before: { state: KernelState; batch: Batch; stats: { fuel: number } }, after: { state: KernelState; batch: Batch; stats: { fuel: number } }): ShadowReport {
+  const cells = new Map<string, ShadowReport["cells"][number]>();
+  for (const c of before.state.cells.list()) cells.set(`${c.module}|${String(c.key)}`, { module: c.module, key: typeof c.key === "string" ? c.key : null, before: c.hash, after: null });
+  for (const c of after.state.cells.list()) {
+    const k = `${c.module}|${String(c.key)}`;
+    const row = cells.get(k) ?? { module: c.module, key: typeof c.key === "string" ? c.key : null, before: null, after: null };
+    row.after = c.hash;
+    cells.set(k, row);
+  }
+  let differing = Math.abs(before.batch.entries.length - after.batch.entries.length);
+  const n = Math.min(before.batch.entries.length, after.batch.entries.length);
+  for (let i = 0; i < n; i++) if (Buffer.compare(before.batch.bytesAt(i), after.batch.bytesAt(i)) !== 0) differing++;
+  const decisions: Record<string, number> = {};
+  const failures: ShadowReport["failures"] = [];
+  for (const e of after.batch.entries) {
+    const b = e.body as CborObject;
+    if (e.kind === "policy_decision") decisions[b.code as string] = (decisions[b.code as string] ?? 0) + 1;
+    if (e.kind === "step" && b.ok === false) failures.push({ module: b.module as string, ...(b.error as { code: string; message: string }) });
+  }
+  return {
+    proposal_id: proposalId, base_manifest_hash: base.manifestHash, new_manifest_hash: next.manifestHash, events,
+    cells: [...cells.values()].filter((c) => c.before !== c.after), differing_entries: differing, decisions, failures,
+    fuel: { before: before.stats.fuel, after: after.stats.fuel },
+  };
+}
+
+function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
+  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash });
+}
+
+/** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not be its proposer. */
+async function approveNow(world: World, proposalId: string, approver: KeyPair): Promise<number> {
+  const { proposal, report, approvals, applied } = await recordsOf(world, proposalId);
+  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  if (!report) throw new KernelError("kernel.not_pending", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
+  const { approvers } = governancePolicy(world.catalog);
+  if (!approvers.includes(approver.publicKeyHex)) throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… is not an approver named by the policy`);
+  if (proposal.body.proposer === approver.publicKeyHex) throw new KernelError("kernel.bad_approval", "a proposer cannot approve its own proposal");
+  if (approvals.some((a) => a.body.approver === approver.publicKeyHex && a.body.shadow_report_hash === report.body.report_hash)) {
+    throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
+  }
+  const signature = approver.sign("approval", approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string));
+  return world.appendRecord("approval", { proposal_id: proposalId, approver: approver.publicKeyHex, shadow_report_hash: report.body.report_hash as string, signature });
+}
+
+function governancePolicy(catalog: AirCatalog): { approvers: string[]; threshold: number } {
+  const name = catalog.manifest.defaults?.policy;
+  const p = name ? catalog.policies.get(name)?.def : undefined;
+  const approvers = (p?.approvers ?? []).map((a) => a.public_key);
+  if (approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
+  return { approvers, threshold: p?.threshold ?? 1 };
+}
+
+/** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
+async function applyNow(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
+  const { proposal, report, approvals, applied } = await recordsOf(world, proposalId);
+  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  if (proposal.body.base_manifest_hash !== world.catalog.manifestHash) {
+    throw new KernelError("kernel.bad_world", `proposal ${proposalId} is stale: it was based on ${String(proposal.body.base_manifest_hash)}, the world is at ${world.catalog.manifestHash}`);
+  }
+  if (!report) throw new KernelError("kernel.not_pending", `proposal ${proposalId} has no shadow report`);
+  const { approvers, threshold } = governancePolicy(world.catalog);
+  const valid = new Set<string>();
+  for (const a of approvals) {
+    const pk = a.body.approver as string;
+    if (a.body.shadow_report_hash !== report.body.report_hash || !approvers.includes(pk)) continue;
+    const payload = approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string);
+    if (verify(Uint8Array.from(Buffer.from(pk, "hex")), "approval", payload, a.body.signature as Uint8Array)) valid.add(pk);
+  }
+  if (valid.size < threshold) throw new KernelError("kernel.bad_approval", `proposal ${proposalId} has ${valid.size} valid approval(s) of its latest shadow report; the policy needs ${threshold}`);
+  const next = catalogFromBundle(world.store.getBlobSync(proposal.body.bundle_ref as HashText), proposal.body.new_manifest_hash as string);
+  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: proposal.body.bundle_ref as string, approvals: [...valid].sort() });
+  world.state.catalog = next;
+  world.state.airRef = proposal.body.bundle_ref as HashText;
+  return { seq, manifestHash: next.manifestHash };
+}
+
+/** Compiles and validates a patch against the current manifest and journals the proposal. */
+export function propose(world: World, doc: unknown, opts: { proposer?: KeyPair; wasm?: Uint8Array[]; description?: string } = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+  return world.exclusive(() => proposeNow(world, doc, opts));
+}
+
+/** Shadow-runs a proposal over recent ingress events and journals the report. */
+export function shadow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<{ report: ShadowReport; reportHash: HashText; seq: number }> {
+  return world.exclusive(() => shadowNow(world, proposalId, opts));
+}
+
+/** Signs and journals an approval of a proposal's latest shadow report. */
+export function approve(world: World, proposalId: string, approver: KeyPair): Promise<number> {
+  return world.exclusive(() => approveNow(world, proposalId, approver));
+}
+
+/** Applies an approved, still-current proposal: the manifest swaps at this seq. */
+export function apply(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
+  return world.exclusive(() => applyNow(world, proposalId));
+}

@@ -1,0 +1,119 @@
+/**
+ * @module Governance end to end on a real world: a patch that swaps the counter module for
+ * one that counts events twice is proposed, shadow-run against the world's recent history
+ * (the report names the cells that would end differently), approved by a policy approver
+ * (not by its proposer), applied — and replay and cold start cross the apply to the same
+ * state root. Stale, unapproved, malformed and state-schema-changing patches are refused.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import wabtInit from "wabt";
+import { describe, expect, it } from "vitest";
+import { buildCatalogOrThrow, hashBytes, hashDef, parseJsonLossless, type AnyDef, type HashText } from "../../air/index.js";
+import { generateKeyPair } from "../../kernel/crypto/keys.js";
+import { World, apply, approve, createWorld, propose, replayWorld, shadow } from "../../kernel/world/index.js";
+import { defaultGateHooks } from "../../kernel/world/wiring.js";
+import { repoWasm } from "./fixtures/counter-source.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const wabt = await wabtInit();
+
+function doubleCounter(): Uint8Array {
+  const src = readFileSync(join(ROOT, "modules/wat/counter.wat"), "utf8");
+  const mutated = src.replace("(i64.add (global.get $events) (i64.const 1))", "(i64.add (global.get $events) (i64.const 2))");
+  expect(mutated).not.toBe(src);
+  return new Uint8Array(wabt.parseWat("double.wat", mutated).toBinary({}).buffer);
+}
+
+function world(approvers: string[]) {
+  const wasm = repoWasm("modules/assemblyscript/counter/counter.wasm");
+  const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
+  const mod = { $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm_hash: hashBytes(wasm), abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } } };
+  const policy = { $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })), threshold: 1 };
+  const manifest = {
+    $kind: "manifest", air_version: "1", schemas: schemas.map((s) => ({ name: (s as { name: string }).name })), modules: [{ name: "demo/Counter@1" }],
+    effects: [], caps: [], policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" },
+    routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
+  };
+  return { catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]), wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]), mod };
+}
+
+describe("governance: propose → shadow → approve → apply", () => {
+  it("swaps a module only after shadow and approval; replay and cold start cross the apply", async () => {
+    const approver = generateKeyPair();
+    const proposer = generateKeyPair();
+    const src = world([approver.publicKeyHex, proposer.publicKeyHex]);
+    const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
+    const opts = { hooks: defaultGateHooks() };
+    const w = await createWorld(dir, src, opts);
+    await w.sendMany(Array.from({ length: 10 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: i % 2 ? "a" : "b", by: 3 } })));
+    const base = w.catalog.manifestHash;
+
+    const dbl = doubleCounter();
+    const doc = {
+      base_manifest_hash: base,
+      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, wasm_hash: hashBytes(dbl) }, pre_hash: hashDef(src.mod as AnyDef) } }],
+    };
+    const { proposalId, newManifestHash } = await propose(w, doc, { proposer, wasm: [dbl] });
+    expect(newManifestHash).not.toBe(base);
+    expect(w.catalog.manifestHash).toBe(base); // nothing changes on proposal
+    await expect(approve(w, proposalId, approver)).rejects.toMatchObject({ code: "kernel.not_pending" });
+
+    const { report } = await shadow(w, proposalId);
+    expect(report.events).toBe(10);
+    expect(report.failures).toEqual([]);
+    expect(report.cells.map((c) => c.key).sort()).toEqual(["a", "b"]);
+    expect(report.differing_entries).toBeGreaterThan(0);
+
+    await expect(apply(w, proposalId)).rejects.toMatchObject({ code: "kernel.bad_approval" });
+    await expect(approve(w, proposalId, proposer)).rejects.toMatchObject({ code: "kernel.bad_approval", message: expect.stringContaining("own proposal") });
+    await expect(approve(w, proposalId, generateKeyPair())).rejects.toMatchObject({ code: "kernel.bad_approval" });
+    await approve(w, proposalId, approver);
+    await apply(w, proposalId);
+    expect(w.catalog.manifestHash).toBe(newManifestHash);
+
+    await w.send("demo/CounterEvent@1", { key: "a", by: 1 });
+    expect(w.cellState("demo/Counter@1", "a")).toEqual({ count: 16, events: 7 }); // 5 events counted once, this one twice
+    await expect(propose(w, doc, { proposer })).rejects.toMatchObject({ code: "kernel.bad_world", message: expect.stringContaining("stale") });
+    const root = w.stateRefs().state_root;
+    await w.close({ snapshot: false });
+
+    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    const cold = await World.open(dir, opts);
+    expect(cold.stateRefs()).toEqual({ state_root: root, manifest_hash: newManifestHash });
+    await cold.send("demo/CounterEvent@1", { key: "b", by: 1 });
+    const root2 = cold.stateRefs().state_root;
+    await cold.close(); // snapshot under the new manifest
+    const again = await World.open(dir, opts);
+    expect(again.stateRefs()).toEqual({ state_root: root2, manifest_hash: newManifestHash });
+    await again.close({ snapshot: false });
+    expect(await replayWorld(dir, { hooks: defaultGateHooks(), fromSnapshot: true })).toMatchObject({ ok: true, state_root: root2 });
+  }, 120_000);
+
+  it("refuses malformed patches, unknown refs and state schema changes, naming the place", async () => {
+    const src = world([generateKeyPair().publicKeyHex]);
+    const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
+    const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
+    const base = w.catalog.manifestHash;
+    await expect(propose(w, { base_manifest_hash: base, patches: [] })).rejects.toMatchObject({ code: "air.schema_violation", path: "$.patches" });
+    await expect(propose(w, { base_manifest_hash: base, patches: [{ add_def: { kind: "defschema", node: { $kind: "defschema", name: "sys/Mine@1", type: { text: {} } } } }] })).rejects.toMatchObject({ code: "air.patch_conflict" });
+    await expect(propose(w, {
+      base_manifest_hash: base,
+      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, abi: { workflow: { state: "demo/Ghost@1", event: "demo/CounterEvent@1" } } }, pre_hash: hashDef(src.mod as AnyDef) } }],
+    })).rejects.toMatchObject({ code: "air.unknown_ref" });
+    await expect(propose(w, {
+      base_manifest_hash: base,
+      patches: [
+        { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/CounterState@2", type: { record: { count: { nat: {} } } } } } },
+        { replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, abi: { workflow: { state: "demo/CounterState@2", event: "demo/CounterEvent@1" } } }, pre_hash: hashDef(src.mod as AnyDef) } },
+      ],
+    })).rejects.toMatchObject({ code: "kernel.bad_world", message: expect.stringContaining("migration") });
+    await expect(propose(w, {
+      base_manifest_hash: base,
+      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: src.mod, pre_hash: `sha256:${"0".repeat(64)}` } }],
+    })).rejects.toMatchObject({ code: "air.patch_conflict", path: "$.patches[0].replace_def.pre_hash" });
+    await w.close();
+  });
+});
