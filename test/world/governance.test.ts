@@ -117,3 +117,41 @@ describe("governance: propose → shadow → approve → apply", () => {
     await w.close();
   });
 });
+
+describe("governance from the command line", () => {
+  it("wk propose → shadow → approve → apply, then replay", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { writeFileSync } = await import("node:fs");
+    const { saveKeyPair } = await import("../../kernel/crypto/keys.js");
+    const CLI = join(ROOT, "tools/cli/main.ts");
+    const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
+    const base = mkdtempSync(join(tmpdir(), "wk-gov-cli-"));
+    const approver = generateKeyPair();
+    saveKeyPair(join(base, "approver.key"), approver);
+    const src = world([approver.publicKeyHex]);
+    const dir = join(base, "w");
+    const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
+    await w.send("demo/CounterEvent@1", { key: "a", by: 2 });
+    const manifest = w.catalog.manifestHash;
+    await w.close();
+    const dbl = doubleCounter();
+    writeFileSync(join(base, "double.wasm"), dbl);
+    writeFileSync(join(base, "patch.json"), JSON.stringify({
+      base_manifest_hash: manifest,
+      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, wasm_hash: hashBytes(dbl) }, pre_hash: hashDef(src.mod as AnyDef) } }],
+    }));
+    const p = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--json");
+    expect(p.status, p.stderr).toBe(0);
+    const id = (JSON.parse(p.stdout) as { proposal_id: string }).proposal_id;
+    const s = wk("shadow", id, "--world", dir, "--json");
+    expect(s.status, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout) as { cells: unknown[] }).cells).toHaveLength(1);
+    expect(wk("apply", id, "--world", dir).status).toBe(1);
+    expect(wk("approve", id, "--key", join(base, "approver.key"), "--world", dir).status).toBe(0);
+    const a = wk("apply", id, "--world", dir, "--json");
+    expect(a.status, a.stderr).toBe(0);
+    const r = wk("replay", "--world", dir, "--json");
+    expect(r.status, r.stdout).toBe(0);
+    expect(wk("verify", "--world", dir).status).toBe(0);
+  }, 120_000);
+});
