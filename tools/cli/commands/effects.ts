@@ -9,7 +9,7 @@ import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
-import { openWorld } from "./world.js";
+import { withWorld } from "./world.js";
 
 /** One intent as `receipt list` reports it. */
 interface IntentRow {
@@ -83,12 +83,9 @@ export function registerEffects(program: Command, receipt: Command): void {
       }
       if (!r.ok && r.code === "no_checkpoint") {
         // Sign a checkpoint that covers the receipt, then export under it.
-        const w = await openWorld(dir);
-        try {
+        await withWorld(dir, async (w) => {
           w.checkpoint();
-        } finally {
-          await w.close({ snapshot: false });
-        }
+        }, { snapshot: false });
         store = SqliteJournalStore.open(journal, { readonly: true });
         try {
           r = await exportBundle(store, seq, { includePayload: !!opts.payload });
@@ -108,12 +105,9 @@ export function registerEffects(program: Command, receipt: Command): void {
     .option("--world <dir>", "world directory")
     .action(async (intentId: string, opts: { key: string; deny?: boolean; world?: string }) => {
       const approver = loadKeyPair(opts.key);
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const seq = await w.decideHeldIntent(intentId, approver, opts.deny ? "deny" : "allow");
         process.stdout.write(`${opts.deny ? "refused" : "approved"} ${intentId} at seq ${seq}\n`);
-      } finally {
-        await w.close();
-      }
+      });
     });
 }

@@ -8,7 +8,7 @@ import { parseJsonLossless } from "../../../air/index.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { apply, approve, propose, shadow } from "../../../kernel/world/index.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
-import { openWorld } from "./world.js";
+import { withWorld } from "./world.js";
 
 function readJsonFile(file: string): unknown {
   let text: string;
@@ -31,17 +31,14 @@ export function registerGovernance(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (file: string, opts: { world?: string; key?: string; wasm?: string[]; json?: boolean }) => {
       const doc = readJsonFile(file);
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const r = await propose(w, doc, {
           ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
           wasm: (opts.wasm ?? []).map((f) => new Uint8Array(readFileSync(f))),
         });
         if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash });
         else process.stdout.write(`${r.proposalId}\n`);
-      } finally {
-        await w.close();
-      }
+      });
     });
 
   program
@@ -53,8 +50,7 @@ export function registerGovernance(program: Command): void {
     .action(async (id: string, opts: { world?: string; window: string; json?: boolean }) => {
       const n = Number(opts.window);
       if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const r = await shadow(w, id, { window: n });
         if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq });
         else {
@@ -64,9 +60,7 @@ export function registerGovernance(program: Command): void {
           for (const c of rep.cells.slice(0, 20)) process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
           for (const f of rep.failures.slice(0, 20)) process.stdout.write(`  FAIL ${f.module}: ${f.code}: ${f.message}\n`);
         }
-      } finally {
-        await w.close();
-      }
+      });
     });
 
   program
@@ -76,13 +70,10 @@ export function registerGovernance(program: Command): void {
     .option("--world <dir>", "world directory")
     .action(async (id: string, opts: { key: string; world?: string }) => {
       const key = loadKeyPair(opts.key);
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const seq = await approve(w, id, key);
         process.stdout.write(`approved ${id} at seq ${seq}\n`);
-      } finally {
-        await w.close();
-      }
+      });
     });
 
   program
@@ -91,13 +82,10 @@ export function registerGovernance(program: Command): void {
     .option("--world <dir>", "world directory")
     .option("--json", "machine-readable output")
     .action(async (id: string, opts: { world?: string; json?: boolean }) => {
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const r = await apply(w, id);
         if (opts.json) printJson({ seq: r.seq, manifest_hash: r.manifestHash });
         else process.stdout.write(`applied ${id} at seq ${r.seq}: manifest ${r.manifestHash}\n`);
-      } finally {
-        await w.close();
-      }
+      });
     });
 }

@@ -11,10 +11,21 @@ import { readConfig } from "../../../kernel/world/config.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
-/** Opens a world with the built-in adapters and gate hooks. */
+/** Opens a world with the built-in adapters (as its config sets them up) and gate hooks. */
 export async function openWorld(dir: string, opts: { timerWaitMs?: number } = {}): Promise<World> {
   const config = readConfig(worldPaths(dir).config);
   return World.open(dir, { adapters: defaultAdapters(config.adapters ?? {}), hooks: defaultGateHooks(), ...opts });
+}
+
+/** Runs `fn` on the opened world and always closes it (snapshotting unless `snapshot: false`). */
+export async function withWorld<T>(dir: string, fn: (w: World) => Promise<T>, opts: { timerWaitMs?: number; snapshot?: boolean } = {}): Promise<T> {
+  const { snapshot, ...open } = opts;
+  const w = await openWorld(dir, open);
+  try {
+    return await fn(w);
+  } finally {
+    await w.close(snapshot === undefined ? {} : { snapshot });
+  }
 }
 
 function parseSeq(v: string, name: string): number {
@@ -72,15 +83,12 @@ export function registerWorld(program: Command): void {
       } catch (e) {
         throw new CliExit(EXIT.check_failed, `event is not valid JSON: ${(e as Error).message}`);
       }
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const r = await w.send(schema, value);
         const pending = w.state.pending.size;
         if (opts.json) printJson({ ...r, pending_intents: pending, state_root: w.state.cells.stateRoot() });
         else process.stdout.write(`event at seq ${r.seq}: ${r.steps} step(s), ${r.failures} failed, ${r.entries} entries${pending ? `, ${pending} intent(s) pending` : ""}\n`);
-      } finally {
-        await w.close();
-      }
+      });
     });
 
   program
@@ -90,14 +98,11 @@ export function registerWorld(program: Command): void {
     .option("--wait <ms>", "also fire timers due within this many milliseconds", "0")
     .option("--json", "machine-readable output")
     .action(async (opts: { world?: string; wait: string; json?: boolean }) => {
-      const w = await openWorld(worldDir(opts.world), { timerWaitMs: parseSeq(opts.wait, "--wait") });
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         const r = await w.runUntilIdle();
         if (opts.json) printJson(r);
         else process.stdout.write(`dispatched ${r.dispatched} intent(s); ${r.waiting} still pending\n`);
-      } finally {
-        await w.close();
-      }
+      }, { timerWaitMs: parseSeq(opts.wait, "--wait") });
     });
 
   program
@@ -105,8 +110,7 @@ export function registerWorld(program: Command): void {
     .description("current state as JSON: every cell, one module's cells, or one cell")
     .option("--world <dir>", "world directory")
     .action(async (module: string | undefined, key: string | undefined, opts: { world?: string }) => {
-      const w = await openWorld(worldDir(opts.world));
-      try {
+      await withWorld(worldDir(opts.world), async (w) => {
         if (module && !w.catalog.modules.has(module)) throw new CliExit(EXIT.check_failed, `no module ${module} (modules: ${[...w.catalog.modules.keys()].join(", ")})`);
         const cells = w.state.cells.list().filter((c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key));
         if (module && key !== undefined) {
@@ -118,9 +122,7 @@ export function registerWorld(program: Command): void {
             cells: cells.map((c) => ({ module: c.module, key: keyText(c.key), state_hash: c.hash, state: stateJson(w, c.module, decodeStored(c.bytes)) })),
           });
         }
-      } finally {
-        await w.close({ snapshot: false });
-      }
+      }, { snapshot: false });
     });
 
   program
