@@ -8,9 +8,10 @@
  * it at the same seq.
  */
 import {
-  AirError, PatchDocumentSchema, buildCatalog, compilePatch, decodeStored, encodeStored, hashValue, jsonToCbor, zodIssues,
+  AirError, PatchDocumentSchema, buildCatalog, bytesToHash, compilePatch, decodeStored, encodeStored, hashValue, jsonToCbor, parseJsonLossless, zodIssues,
   type AirCatalog, type CborObject, type HashText,
 } from "../../air/index.js";
+import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { verify } from "../crypto/sign.js";
 import { KernelError } from "../core/errors.js";
@@ -241,4 +242,32 @@ export function approve(world: World, proposalId: string, approver: KeyPair): Pr
 /** Applies an approved, still-current proposal: the manifest swaps at this seq. */
 export function apply(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
   return world.exclusive(() => applyNow(world, proposalId));
+}
+
+/**
+ * The kernel-internal adapter behind `governance.propose`: an agent (a module holding a
+ * `governance` grant) proposes a patch it stored in the CAS; the proposal goes through the
+ * same compile/validate path as `wk propose` and still needs shadow, approval and apply.
+ */
+export function governanceAdapter(world: World): EffectAdapter {
+  return {
+    id: "kernel.governance",
+    version: "1",
+    kinds: ["governance.propose"],
+    async perform(req) {
+      const started = req.nowNs();
+      const p = req.params as CborObject;
+      const done = (status: "ok" | "error", payload: CborObject): EffectOutcome => ({ status, payload, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: req.nowNs() });
+      try {
+        const ref = p.patch_ref instanceof Uint8Array ? bytesToHash(p.patch_ref) : (p.patch_ref as HashText);
+        const doc = parseJsonLossless(new TextDecoder().decode(req.blobs.get(ref)), ref);
+        const description = typeof p.description === "string" ? { description: p.description } : {};
+        const r = await propose(world, doc, description);
+        return done("ok", { proposal_id: r.proposalId });
+      } catch (e) {
+        const err = e as { code?: string; message: string };
+        return done("error", { code: err.code ?? "governance.failed", message: err.message });
+      }
+    },
+  };
 }

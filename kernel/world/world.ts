@@ -25,6 +25,7 @@ import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
+import { governanceAdapter } from "./governance.js";
 
 /** How to open a world. */
 export interface OpenOptions {
@@ -60,6 +61,8 @@ export class World {
   readonly processor: Processor;
   private nextSeq: number;
   private readonly inflight = new Set<string>();
+  /** Adapters the kernel itself provides (they act on this world, e.g. governance.propose). */
+  private readonly internalAdapters: Map<string, EffectAdapter>;
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -74,6 +77,7 @@ export class World {
   ) {
     this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, gateDenySigner(state.worldId, worldKey));
     this.nextSeq = store.countSync();
+    this.internalAdapters = new Map([["governance.propose", governanceAdapter(this)]]);
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
   }
@@ -220,7 +224,7 @@ export class World {
     const p = this.state.pending.get(intentId)!;
     this.inflight.add(intentId);
     try {
-      const adapter = this.opts.adapters?.get(p.kind);
+      const adapter = this.opts.adapters?.get(p.kind) ?? this.internalAdapters.get(p.kind);
       const started = this.now();
       let outcome: EffectOutcome;
       let adapterId = { id: adapter?.id ?? "kernel.none", version: adapter?.version ?? "1" };
