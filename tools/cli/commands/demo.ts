@@ -8,12 +8,13 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { counterTour } from "../demo/counter-tour.js";
 import { summarizerTour } from "../demo/summarizer-tour.js";
+import { governanceTour } from "../demo/governance-tour.js";
 
 /** Registers `wk demo`. */
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects and offline receipts")
+    .description("the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance")
     .option("--world <dir>", "folder for the demo worlds (default: a new temp folder)")
     .action(async (opts: { world?: string }) => {
       const base = opts.world ? resolve(opts.world) : mkdtempSync(join(tmpdir(), "wk-demo-"));
@@ -22,6 +23,7 @@ export function registerDemo(program: Command): void {
       const started = Date.now();
       const counter = await counterTour(base);
       const summarizer = await summarizerTour(base, 7);
+      await governanceTour(base, 10);
       process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`);
     });
 }
