@@ -173,7 +173,8 @@ function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: nu
   };
 }
 
-function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
+/** The bytes an approver signs: world, proposal, patch and shadow report (all carried in the approval entry). */
+export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
   return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash });
 }
 
@@ -189,7 +190,9 @@ async function approveNow(world: World, proposalId: string, approver: KeyPair): 
     throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
   }
   const signature = approver.sign("approval", approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string));
-  return world.appendRecord("approval", { proposal_id: proposalId, approver: approver.publicKeyHex, shadow_report_hash: report.body.report_hash as string, signature });
+  return world.appendRecord("approval", {
+    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: proposal.body.patch_ref as string, shadow_report_hash: report.body.report_hash as string, signature,
+  });
 }
 
 function governancePolicy(catalog: AirCatalog): { approvers: string[]; threshold: number } {

@@ -155,3 +155,17 @@ describe("governance from the command line", () => {
     expect(wk("verify", "--world", dir).status).toBe(0);
   }, 120_000);
 });
+
+describe("governance approvals verify offline", () => {
+  it("wk verify's entry check accepts a real approval and rejects a forged one", async () => {
+    const { kernelEntryCheck } = await import("../../kernel/world/entry-checks.js");
+    const { approvalPayload } = await import("../../kernel/world/governance.js");
+    const key = generateKeyPair();
+    const genesis = { world_id: "w-1" } as never;
+    const body = { proposal_id: "sha256:p", approver: key.publicKeyHex, patch_ref: "sha256:x", shadow_report_hash: "sha256:r", signature: key.sign("approval", approvalPayload("w-1", "sha256:p", "sha256:x", "sha256:r")) };
+    const entry = (value: unknown) => ({ seq: 5, kind: "approval" as const, body: new Uint8Array(), prev_hash: new Uint8Array(32), hash: new Uint8Array(32), value }) as never;
+    expect(await kernelEntryCheck(entry(body), { genesis })).toBeNull();
+    expect(await kernelEntryCheck(entry({ ...body, shadow_report_hash: "sha256:other" }), { genesis })).toMatchObject({ fault: "bad_signature" });
+    expect(await kernelEntryCheck(entry({ ...body, approver: generateKeyPair().publicKeyHex }), { genesis })).toMatchObject({ fault: "bad_signature" });
+  });
+});
