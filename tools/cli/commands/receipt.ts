@@ -34,7 +34,7 @@ export function addReceiptVerify(receipt: Command): void {
 
 /** Registers the `receipt` command group (with `verify`) and returns it for more subcommands. */
 export function registerReceipt(program: Command): Command {
-  const receipt = program.command("receipt").description("effect receipts: verify exported bundles offline");
+  const receipt = program.command("receipt").description("effect receipts: list, export as bundles, verify bundles offline");
   addReceiptVerify(receipt);
   return receipt;
 }
