@@ -4,7 +4,7 @@
  * issues naming the file, so `wk air check` reports everything at once.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { AirError, buildCatalog, hashBytes, jsonPath, parseJsonLossless, type AirIssue, type HashText, type LoadResult } from "../air/index.js";
 
 /** A loaded AIR folder plus the module binaries its defmodules point at (by wasm hash). */
@@ -74,6 +74,14 @@ function resolveWasmPaths(value: unknown, file: string, airDir: string, wasm: Ma
     }
   });
   return Array.isArray(value) ? out : out[0];
+}
+
+/** Resolves the `"wasm": "<path>"` sugar of the defmodule(s) in one parsed AIR file; throws the first problem. */
+export function resolveWasmSugar(value: unknown, filePath: string): unknown {
+  const issues: AirIssue[] = [];
+  const out = resolveWasmPaths(value, basename(filePath), dirname(resolve(filePath)), new Map(), issues);
+  if (issues.length) throw new AirError(issues[0]!.code, issues[0]!.message, issues[0]!.path, issues);
+  return out;
 }
 
 /** Loads and resolves an AIR folder; syntax and semantic issues come back together. */

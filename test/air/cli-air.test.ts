@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadAirDir } from "../../kernel/air-dir.js";
 
 const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
 const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
@@ -38,6 +39,11 @@ describe("wk air", () => {
     const a = wk("air", "hash", join(dir, "a.json"), "--def").stdout.trim();
     expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(wk("air", "hash", join(dir, "b.json"), "--def").stdout.trim()).toBe(a);
+    // A defmodule naming its binary by path hashes exactly as the loader resolves it.
+    const loaded = loadAirDir(COUNTER);
+    const mod = wk("air", "hash", join(COUNTER, "counter.air.json"), "--def");
+    expect(mod.status, mod.stderr).toBe(0);
+    expect(mod.stdout.trim()).toBe(loaded.ok ? loaded.catalog.modules.get("demo/Counter@1")!.hash : "loader failed");
     const missing = wk("air", "hash", join(dir, "nope.json"));
     expect(missing.status).toBe(1);
   });

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { airJsonSchema, hashDefJson, hashValue, jsonToCbor, parseJsonLossless } from "../../../air/index.js";
-import { loadAirDir } from "../../../kernel/air-dir.js";
+import { loadAirDir, resolveWasmSugar } from "../../../kernel/air-dir.js";
 import { CliExit, EXIT, printJson } from "../io.js";
 
 /** Registers the `air` command group. */
@@ -41,7 +41,8 @@ export function registerAir(program: Command): void {
         throw new CliExit(EXIT.check_failed, `cannot read ${file}: ${(e as Error).message}`);
       }
       const value = parseJsonLossless(text, file);
-      process.stdout.write((opts.def ? hashDefJson(value) : hashValue(jsonToCbor(value))) + "\n");
+      // A defmodule may name its binary by path (`"wasm": "…"`): hash the def as the loader would see it.
+      process.stdout.write((opts.def ? hashDefJson(resolveWasmSugar(value, file)) : hashValue(jsonToCbor(value))) + "\n");
     });
 
   air
