@@ -46,3 +46,13 @@ export function makeJournal(path: string, events: number, opts: { key?: KeyPair;
   for (let i = 0; i < events; i++) store.appendSync("event", eventBody(i));
   return { store, key };
 }
+
+/** The `code` of what `fn` throws, its text when it has none, or "no error". */
+export const codeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return "no error";
+};

@@ -8,16 +8,8 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { generateKeyPair, loadKeyPair, loadPublicKey, saveKeyPair, savePublicKey } from "../../kernel/crypto/keys.js";
 import { verify } from "../../kernel/crypto/sign.js";
-import { tempDir } from "./helpers.js";
+import { codeOf, tempDir } from "./helpers.js";
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return "no error";
-};
 
 describe("ed25519 key files", () => {
   it("round-trips a key pair through a 0600 file and signs with it", () => {

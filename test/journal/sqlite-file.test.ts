@@ -12,16 +12,8 @@ import { decodeStored } from "../../air/index.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
-import { eventBody, genesisBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
+import { codeOf, eventBody, genesisBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return "no error";
-};
 const digest = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 describe("SQLite journal file", () => {

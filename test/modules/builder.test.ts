@@ -76,6 +76,8 @@ describe("in-process builds (back the compile.module effect)", () => {
   });
 });
 
+// clang and lld come from Debian (installed by .ci/run, so CI always runs this); `npm test` on a
+// machine without them must still pass, and the committed C binaries still load.
 describe.skipIf(!hasClang())("C with clang + lld (skipped: clang is not installed)", () => {
   it("rebuilds the committed counter and echo byte for byte", async () => {
     await rebuild("c", "modules/c/counter/counter.c", "modules/c/counter/counter.wasm");
@@ -95,6 +97,8 @@ describe.skipIf(!hasClang())("C with clang + lld (skipped: clang is not installe
   });
 });
 
+// Zig is a 353 MB npm toolchain installed on demand (`npm run build -- --check` in .ci/run does it
+// before the tests, so CI always runs this); a plain `npm test` does not download it.
 describe.skipIf(!zigInstalled)("Zig 0.11 (skipped: run `npm install --prefix modules/zig/toolchain`)", () => {
   it("rebuilds the committed counter and echo byte for byte", async () => {
     await rebuild("zig", "modules/zig/counter/counter.zig", "modules/zig/counter/counter.wasm");
