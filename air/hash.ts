@@ -3,7 +3,7 @@
  * Defs hash their canonical node; a typed value hashes together with its schema hash so
  * two schemas with the same shape never collide.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash as oneShot } from "node:crypto";
 import { AirError } from "./errors.js";
 import { encodeStored } from "./cbor/encode.js";
 import { SELF_DESCRIBE_PREFIX, type CborValue } from "./cbor/value.js";
@@ -14,19 +14,39 @@ export type HashText = `sha256:${string}`;
 /** The text form of a content hash. */
 export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
-/** Raw SHA-256 of some bytes. */
+// Node 20's one-shot crypto.hash returning a latin1 or hex string costs a third of
+// createHash().update().digest() for small inputs; its "buffer" output is as slow as the
+// latter. A "binary" (latin1) string maps each byte to one char, so copying the chars back is exact.
+// Measured in tools/bench/cbor.bench.ts ("sha256 of a journal-sized body").
+
+/** Raw SHA-256 of some bytes (a Buffer, as SQLite reads give them back). */
 export function sha256(bytes: Uint8Array): Uint8Array {
-  return createHash("sha256").update(bytes).digest();
+  const s = oneShot("sha256", bytes, "binary");
+  const out = Buffer.allocUnsafeSlow(32);
+  for (let i = 0; i < 32; i++) out[i] = s.charCodeAt(i);
+  return out;
 }
 
 /** `sha256:<hex>` of some bytes. */
 export function hashBytes(bytes: Uint8Array): HashText {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${oneShot("sha256", bytes, "hex")}`;
 }
 
-/** `sha256:<hex>` of the stored form of already-canonical bytes (no re-encoding, no copy). */
+// Small canonical items are copied behind the prefix and hashed in one shot; large ones stream.
+const STREAM_FROM = 1 << 16;
+let prefixed = new Uint8Array(4096);
+prefixed.set(SELF_DESCRIBE_PREFIX);
+
+/** `sha256:<hex>` of the stored form of already-canonical bytes (no re-encoding). */
 export function hashCanonical(canonical: Uint8Array): HashText {
-  return `sha256:${createHash("sha256").update(SELF_DESCRIBE_PREFIX).update(canonical).digest("hex")}`;
+  const n = SELF_DESCRIBE_PREFIX.length + canonical.length;
+  if (n > STREAM_FROM) return `sha256:${createHash("sha256").update(SELF_DESCRIBE_PREFIX).update(canonical).digest("hex")}`;
+  if (n > prefixed.length) {
+    prefixed = new Uint8Array(STREAM_FROM);
+    prefixed.set(SELF_DESCRIBE_PREFIX);
+  }
+  prefixed.set(canonical, SELF_DESCRIBE_PREFIX.length);
+  return hashBytes(prefixed.subarray(0, n));
 }
 
 /** `sha256:<hex>` of a value's stored canonical form. */

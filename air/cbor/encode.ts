@@ -73,19 +73,25 @@ class Writer {
 
   text(s: string): void {
     const n = s.length;
-    if (n < 24) {
-      // Fast path for short ASCII, the overwhelming case for keys and names.
-      this.ensure(n + 1);
+    if (n < 0x100) {
+      // Fast path for short ASCII, the overwhelming case for keys, names and notes.
+      const h = n < 24 ? 1 : 2;
+      this.ensure(n + h);
       const start = this.len;
+      const buf = this.buf;
       let i = 0;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
         if (c >= 0x80) break;
-        this.buf[start + 1 + i] = c;
+        buf[start + h + i] = c;
       }
       if (i === n) {
-        this.buf[start] = 0x60 | n;
-        this.len = start + 1 + n;
+        if (h === 1) buf[start] = 0x60 | n;
+        else {
+          buf[start] = 0x78;
+          buf[start + 1] = n;
+        }
+        this.len = start + h + n;
         return;
       }
     }
@@ -102,8 +108,28 @@ class Writer {
   }
 
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return copyOut(this.buf, this.len);
   }
+}
+
+// A fresh Uint8Array above 64 bytes gets its own off-heap backing store, which costs
+// more than encoding a small record. Small results are carved from a shared slab instead
+// (as Buffer.allocUnsafe does), keeping the plain Uint8Array type and copy semantics.
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX_ITEM = 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+function copyOut(src: Uint8Array, len: number): Uint8Array {
+  if (len > SLAB_MAX_ITEM) return src.slice(0, len);
+  if (slabUsed + len > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, len);
+  out.set(src.subarray(0, len));
+  slabUsed += (len + 7) & ~7;
+  return out;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -240,26 +266,43 @@ function withSegment(e: unknown, seg: string): unknown {
 }
 
 // Objects of one shape (the same key set in the same insertion order) recur endlessly:
-// journal bodies, envelopes, records. Their canonical key order is computed once per shape.
+// journal bodies, envelopes, records. Their canonical key order is computed once per shape
+// and found again by walking a trie of their keys: property names are interned strings
+// with cached hashes, so the walk neither builds nor hashes a shape string.
 interface KeyPlan {
   keys: string[];
   bytes: Uint8Array[];
 }
-const shapeCache = new Map<string, KeyPlan>();
-const SHAPE_CACHE_LIMIT = 4096;
+interface ShapeNode {
+  next: Map<string, ShapeNode> | undefined;
+  plan: KeyPlan | undefined;
+}
+const SHAPE_NODE_LIMIT = 16384;
+let shapeRoot: ShapeNode = { next: undefined, plan: undefined };
+let shapeNodes = 0;
 
 function planFor(keys: string[]): KeyPlan {
-  // Length-prefixed so that no two key lists share a shape string ("" vs no keys, "a\0b" vs "a","b").
-  let shape = "";
-  for (const k of keys) shape += `${k.length}:${k}`;
-  let plan = shapeCache.get(shape);
-  if (plan === undefined) {
-    const sorted = keys.map((k) => ({ k, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
-    plan = { keys: sorted.map((x) => x.k), bytes: sorted.map((x) => x.b) };
-    if (shapeCache.size >= SHAPE_CACHE_LIMIT) shapeCache.clear();
-    shapeCache.set(shape, plan);
+  if (shapeNodes + keys.length > SHAPE_NODE_LIMIT) {
+    shapeRoot = { next: undefined, plan: undefined };
+    shapeNodes = 0;
   }
-  return plan;
+  let node = shapeRoot;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    let child = node.next?.get(k);
+    if (child === undefined) {
+      child = { next: undefined, plan: undefined };
+      (node.next ??= new Map()).set(k, child);
+      shapeNodes++;
+    }
+    node = child;
+  }
+  return (node.plan ??= sortedPlan(keys));
+}
+
+function sortedPlan(keys: string[]): KeyPlan {
+  const sorted = keys.map((k) => ({ k, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
+  return { keys: sorted.map((x) => x.k), bytes: sorted.map((x) => x.b) };
 }
 
 function writeObject(w: Writer, v: { [key: string]: CborValue }): void {

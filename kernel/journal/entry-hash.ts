@@ -4,7 +4,7 @@
  * stored canonical CBOR (d9d9f7 ‖ canonical item). Fixed-width seq and a length-prefixed
  * kind keep the framing unambiguous. Pinned by test/vectors/journal-entries.json.
  */
-import { hash as oneShot } from "node:crypto";
+import { sha256 as sha } from "../../air/hash.js";
 
 /** prev_hash of the genesis entry (seq 0). */
 export const ZERO_HASH: Uint8Array = new Uint8Array(32);
@@ -22,10 +22,9 @@ function kindHeader(kind: string): Buffer {
   return h;
 }
 
-// One-shot crypto.hash over one buffer is ≈ 1.5× faster than createHash().update()…
-// for inputs this small; the copies into a scratch buffer cost far less than that.
+// One-shot hashing of one buffer beats createHash().update()… for inputs this small;
+// the copies into a scratch buffer cost far less than that.
 let scratch = Buffer.alloc(4096);
-const sha = (b: Buffer): Uint8Array => oneShot("sha256", b, "buffer") as unknown as Uint8Array;
 
 /** The hash of one entry given its predecessor's hash (all zero for seq 0). */
 export function entryHash(prevHash: Uint8Array, seq: number, kind: string, body: Uint8Array): Uint8Array {

@@ -3,12 +3,13 @@
  * cborg's independent RFC 8949 encoder), strict decoding of non-canonical input, and
  * property tests for round trips and key-order independence.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
 import {
-  decodeCanonical, decodeStored, encodeCanonical, encodeStored, fromHex, hashValue, jsonToCbor, parseJsonLossless, toHex, type CborValue,
+  decodeCanonical, decodeStored, encodeCanonical, encodeStored, fromHex, hashBytes, hashCanonical, hashValue, jsonToCbor, parseJsonLossless, sha256, toHex, type CborValue,
 } from "../../air/index.js";
 
 interface Vector { label: string; json: unknown; cbor_hex: string; hash: string }
@@ -121,5 +122,33 @@ describe("properties", () => {
     fc.assert(fc.property(jsonValue, (x) => {
       expect(toHex(encodeCanonical(x))).toBe(toHex(cborgEncode(x, rfc8949EncodeOptions)));
     }), { numRuns: 300 });
+  });
+});
+
+describe("fast paths agree with the slow ones", () => {
+  it("texts of every head size, ASCII or not, match cborg byte for byte", () => {
+    for (const n of [0, 1, 23, 24, 25, 100, 254, 255, 256, 257, 1000, 70000]) {
+      for (const s of ["a".repeat(n), "é".repeat(n), `${"x".repeat(Math.max(0, n - 1))}€`]) {
+        expect(toHex(encodeCanonical(s)), `${n} chars of ${s.slice(-1)}`).toBe(toHex(cborgEncode(s, rfc8949EncodeOptions)));
+      }
+    }
+  });
+
+  it("results carved from a shared slab stay independent of later encodes", () => {
+    const values = Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(i % 1200), list: [i, -i, `n${i}`] }));
+    const bytes = values.map((v) => encodeStored(v));
+    bytes[0]!.fill(0);
+    values.slice(1).forEach((v, i) => expect(decodeStored(bytes[i + 1]!)).toEqual(v));
+  });
+
+  it("sha256, hashBytes and hashCanonical equal node:crypto's streaming digest at every size class", () => {
+    const prefix = Uint8Array.of(0xd9, 0xd9, 0xf7);
+    for (const n of [0, 1, 31, 32, 33, 64, 4092, 4093, 4094, 5000, 65532, 65533, 65534, 100_000]) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff);
+      const hex = createHash("sha256").update(b).digest("hex");
+      expect(toHex(sha256(b)), `sha256 of ${n} bytes`).toBe(hex);
+      expect(hashBytes(b)).toBe(`sha256:${hex}`);
+      expect(hashCanonical(b), `hashCanonical of ${n} bytes`).toBe(`sha256:${createHash("sha256").update(prefix).update(b).digest("hex")}`);
+    }
   });
 });
