@@ -25,3 +25,13 @@ export function runSerialized<T>(queue: { tail: Promise<unknown> }, fn: () => Pr
   queue.tail = run.catch(() => undefined);
   return run;
 }
+
+/**
+ * `bytes` itself when it spans its whole ArrayBuffer, else a copy that does. Extism's
+ * store (plugin.call input, CallContext.store) takes `input.buffer` whole, ignoring the
+ * view's offset and length, so a view into a larger buffer (a slab-carved encode result,
+ * a subarray) would hand the module the wrong bytes.
+ */
+export function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}

@@ -13,7 +13,7 @@ import { checkExtismImports } from "./link.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { STACK_FLAG } from "./meter-body.js";
 import { prepareCore, requireExport, type PreparedCore } from "./prepare.js";
-import { runSerialized, type Fault, faultResult, HOST_CALL_FUEL } from "./call-support.js";
+import { runSerialized, type Fault, faultResult, HOST_CALL_FUEL, ownBuffer } from "./call-support.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
 
 const SILENT = { info() {}, debug() {}, warn() {}, error() {}, log() {} } as unknown as Console;
@@ -84,7 +84,7 @@ class ExtismModule implements LoadedModule {
     };
     try {
       this.inCall = true;
-      const out = await live.plugin.call(this.spec.entry, input).finally(() => (this.inCall = false));
+      const out = await live.plugin.call(this.spec.entry, ownBuffer(input)).finally(() => (this.inCall = false));
       await live.plugin.reset();
       // Regions after the last check may have overdrawn the budget without trapping.
       if (live.core.fuel() < 0n) return this.classify(live, new Error("out of fuel"), used());
@@ -150,7 +150,7 @@ class ExtismModule implements LoadedModule {
     // Only the fuel changes: re-arming would zero the call depth mid-call and trap on unwind.
     live.core.refuel(left);
     if (left < 0n) throw new Error("out of fuel in host call");
-    return ctx.store(output);
+    return ctx.store(ownBuffer(output));
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,20 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
       expect(r.fuelUsed).toBeGreaterThan(1000);
     });
 
+    it("moves exactly a view's bytes (an offset into a larger buffer), into the call and out of a host call", async () => {
+      const backing = new Uint8Array(256).map((_, i) => i);
+      expect(output(await (await load("echo")).call(backing.subarray(10, 74)))).toEqual(Array.from(backing.subarray(10, 74)));
+      const viewing: HostFunction = {
+        ...reverse,
+        call: (inp) => {
+          const out = backing.subarray(200, 200 + inp.length);
+          out.set([...inp].reverse());
+          return out;
+        },
+      };
+      expect(output(await (await load("blob", { hostFunctions: [viewing] })).call(backing.subarray(1, 4)))).toEqual([3, 2, 1]);
+    });
+
     it("a host call that throws fails the call as module.trap naming it", async () => {
       const broken: HostFunction = { ...reverse, call: () => { throw new Error("no such blob"); } };
       const r = await (await load("blob", { hostFunctions: [broken] })).call(Uint8Array.of(1));
