@@ -4,7 +4,14 @@
  * append transaction; nodes below that are rebuilt from at most 8 entry hashes, read in
  * one range query, when a proof or a root needs them. That is one node row per 8 appends
  * instead of one per append.
+ *
+ * A node's row key is the seq of its last leaf times 64, plus its level: nodes complete in
+ * that order, so every insert lands at the end of the table's b-tree and a commit dirties
+ * one or two of its pages (storage v2). Storage v1 keyed rows by (level, index), which put
+ * each level's inserts in a different part of the tree; a v1 file opened read-only is
+ * still read that way.
  */
+import type Database from "better-sqlite3";
 import { entryLeafHash, fastNodeHash } from "./entry-hash.js";
 import { JournalError } from "./errors.js";
 import type { NodeReader, NodeSink } from "./merkle.js";
@@ -13,15 +20,50 @@ import type { Statements } from "./sqlite-statements.js";
 /** The lowest level of perfect nodes kept in the table. */
 export const STORED_NODE_LEVEL = 4;
 
+/** The row key of perfect node (level, index) in storage v2: (seq of its last leaf)·64 + level. */
+export function nodeKey(level: number, index: number): number {
+  return ((index + 1) * 2 ** level - 1) * 64 + level;
+}
+
+/** nodeKey in SQL over v1's (level, idx) columns, for the v1 → v2 upgrade. */
+export const NODE_KEY_SQL = "(((idx + 1) << level) - 1) * 64 + level";
+
+/** Reads and writes node rows of one storage version. */
+export interface NodeTable {
+  get(level: number, index: number): Uint8Array | undefined;
+  put(level: number, index: number, hash: Uint8Array): void;
+}
+
+/** The node table of an open journal; writes exist only on a writable (hence v2) connection. */
+export function nodeTable(db: Database.Database, version: number): NodeTable {
+  if (version === 1) {
+    const get = db.prepare("SELECT hash FROM merkle WHERE level = ? AND idx = ?").pluck();
+    return {
+      get: (level, index) => get.get(level, index) as Buffer | undefined,
+      put: () => {
+        throw new JournalError("journal.readonly", "a storage v1 journal is upgraded before it is written");
+      },
+    };
+  }
+  const get = db.prepare("SELECT hash FROM merkle WHERE node = ?").pluck();
+  const put = db.readonly ? undefined : db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
+  return {
+    get: (level, index) => get.get(nodeKey(level, index)) as Buffer | undefined,
+    put: (level, index, hash) => {
+      put!.run(nodeKey(level, index), hash);
+    },
+  };
+}
+
 /** Persists completed nodes at the stored levels (runs inside the append transaction). */
-export function nodeSink(stmt: Statements): NodeSink {
+export function nodeSink(nodes: NodeTable): NodeSink {
   return (level, index, hash) => {
-    if (level >= STORED_NODE_LEVEL) stmt.insertNode.run(level, index, hash);
+    if (level >= STORED_NODE_LEVEL) nodes.put(level, index, hash);
   };
 }
 
 /** Reads any perfect node: from the table, or rebuilt from entry hashes below the stored levels. */
-export function nodeReader(stmt: Statements, path: string): NodeReader {
+export function nodeReader(stmt: Statements, nodes: NodeTable, path: string): NodeReader {
   return (level, index) => {
     if (level < STORED_NODE_LEVEL) {
       const width = 2 ** level;
@@ -31,15 +73,14 @@ export function nodeReader(stmt: Statements, path: string): NodeReader {
       while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => fastNodeHash(layer[2 * i]!, layer[2 * i + 1]!));
       return layer[0]!;
     }
-    const r = stmt.node.get(level, index) as { hash: Buffer } | undefined;
-    if (r === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path });
-    return r.hash;
+    const hash = nodes.get(level, index);
+    if (hash === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path });
+    return hash;
   };
 }
 
 /** The stored node, null when it should be there and is not, undefined below the stored levels. */
-export function storedNode(stmt: Statements, level: number, index: number): Uint8Array | null | undefined {
+export function storedNode(nodes: NodeTable, level: number, index: number): Uint8Array | null | undefined {
   if (level < STORED_NODE_LEVEL) return undefined;
-  const r = stmt.node.get(level, index) as { hash: Buffer } | undefined;
-  return r?.hash ?? null;
+  return nodes.get(level, index) ?? null;
 }

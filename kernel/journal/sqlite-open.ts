@@ -8,13 +8,36 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync } from "node:fs";
 import Database from "better-sqlite3";
 import { JournalError } from "./errors.js";
+import { NODE_KEY_SQL } from "./sqlite-merkle.js";
 
 type Db = Database.Database;
 
 /** The `meta.format` marker that identifies a worldkernel journal. */
 export const JOURNAL_MARKER = "worldkernel-journal";
-/** Storage layout version of the SQLite file (tables, triggers); independent of entry hashing. */
-export const STORAGE_VERSION = 1;
+/**
+ * Storage layout version of the SQLite file (tables, triggers); independent of entry hashing.
+ * 2 keys Merkle nodes by completion order (see sqlite-merkle.ts); 1 keyed them by (level,
+ * index), which made every commit dirty pages across the table. A v1 file is upgraded when
+ * opened for writing and read as it is otherwise.
+ */
+export const STORAGE_VERSION = 2;
+
+const MERKLE_TABLE = `
+CREATE TABLE merkle (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TRIGGER merkle_no_update BEFORE UPDATE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: UPDATE refused'); END;
+CREATE TRIGGER merkle_no_delete BEFORE DELETE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: DELETE refused'); END;`;
+
+// v1 → v2: re-key the Merkle nodes (derived data; verify audits them against the entries).
+// RENAME keeps the triggers' names, so they go first; DROP TABLE fires no triggers.
+const UPGRADE_V1 = `
+DROP TRIGGER merkle_no_update;
+DROP TRIGGER merkle_no_delete;
+ALTER TABLE merkle RENAME TO merkle_v1;
+${MERKLE_TABLE}
+INSERT INTO merkle (node, hash) SELECT ${NODE_KEY_SQL}, hash FROM merkle_v1 ORDER BY 1;
+DROP TABLE merkle_v1;
+UPDATE meta SET value = '2' WHERE key = 'storage_version';
+`;
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -27,9 +50,7 @@ CREATE TABLE entries (
 );
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'journal entries are append-only: UPDATE refused'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'journal entries are append-only: DELETE refused'); END;
-CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
-CREATE TRIGGER merkle_no_update BEFORE UPDATE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: UPDATE refused'); END;
-CREATE TRIGGER merkle_no_delete BEFORE DELETE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: DELETE refused'); END;
+${MERKLE_TABLE}
 CREATE TABLE blobs (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE erasures (hash BLOB PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE receipts (intent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -68,8 +89,8 @@ function inspectHeader(path: string): void {
   }
 }
 
-/** Reads the meta marker through a read-only connection; maps SQLite failures to typed errors. */
-function checkMeta(db: Db, path: string): void {
+/** Reads the meta marker through a read-only connection; maps SQLite failures to typed errors; returns the storage version. */
+function checkMeta(db: Db, path: string): number {
   let rows: { key: string; value: string }[];
   try {
     rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
@@ -85,6 +106,12 @@ function checkMeta(db: Db, path: string): void {
   if (!(version >= 1 && version <= STORAGE_VERSION)) {
     throw new JournalError("journal.unsupported_version", `journal storage version ${meta.get("storage_version")} is not supported (max ${STORAGE_VERSION})`, { path });
   }
+  return version;
+}
+
+/** The storage version of an open journal (checked when it was opened). */
+export function storageVersion(db: Db): number {
+  return Number(db.prepare("SELECT value FROM meta WHERE key = 'storage_version'").pluck().get());
 }
 
 function mapOpenError(e: unknown, path: string): never {
@@ -148,7 +175,7 @@ export function openWritable(path: string, synchronous: "FULL" | "NORMAL"): Db {
   try {
     db = new Database(path, { fileMustExist: true });
     configure(db, synchronous);
-    checkMeta(db, path);
+    if (checkMeta(db, path) === 1) db.transaction(() => db!.exec(UPGRADE_V1)).immediate();
     return db;
   } catch (e) {
     db?.close();

@@ -14,10 +14,10 @@ import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody, 
 import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader, type NodeSink } from "./merkle.js";
-import { nodeReader, nodeSink, storedNode } from "./sqlite-merkle.js";
+import { nodeReader, nodeSink, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
 import { prepareStatements, type Statements } from "./sqlite-statements.js";
 import { stateFromJournal } from "./world-dir.js";
-import { createFile, openReadonly, openWritable, releaseWriterLock, takeWriterLock } from "./sqlite-open.js";
+import { createFile, openReadonly, openWritable, releaseWriterLock, storageVersion, takeWriterLock } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
 
 /** Options for opening or creating a SQLite journal. */
@@ -49,6 +49,7 @@ export class SqliteJournalStore implements JournalStore {
   private readonly db: Database.Database;
   private lock: Database.Database | undefined;
   private readonly stmt: Statements;
+  private readonly nodes: NodeTable;
   private readonly sink: NodeSink;
   private tree: MerkleFrontier;
   private headHash: Uint8Array;
@@ -88,8 +89,9 @@ export class SqliteJournalStore implements JournalStore {
     if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
     if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
     this.stmt = prepareStatements(db);
-    this.reader = nodeReader(this.stmt, path);
-    this.sink = nodeSink(this.stmt);
+    this.nodes = nodeTable(db, storageVersion(db));
+    this.reader = nodeReader(this.stmt, this.nodes, path);
+    this.sink = nodeSink(this.nodes);
     const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     this.headHash = head?.hash ?? ZERO_HASH;
     this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
@@ -264,7 +266,7 @@ export class SqliteJournalStore implements JournalStore {
   /** The stored perfect node at (level, index), null if missing, undefined below the stored levels. */
   nodeAt(level: number, index: number): Uint8Array | null | undefined {
     this.open();
-    return storedNode(this.stmt, level, index);
+    return storedNode(this.nodes, level, index);
   }
 
   private checkSize(size: number, what: string): void {

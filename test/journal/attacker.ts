@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { encodeStored, decodeStored, type CborValue } from "../../air/index.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
 import { MerkleFrontier } from "../../kernel/journal/merkle.js";
+import { nodeKey, STORED_NODE_LEVEL } from "../../kernel/journal/sqlite-merkle.js";
 
 type Row = { seq: number; kind: string; body: Buffer; prev_hash: Buffer; hash: Buffer };
 
@@ -47,7 +48,7 @@ export function rechain(path: string, fromSeq: number, edit: (seq: number, kind:
     const update = db.prepare("UPDATE entries SET kind = ?, body = ?, prev_hash = ?, hash = ? WHERE seq = ?");
     db.transaction(() => {
       db.exec("DELETE FROM merkle");
-      const node = db.prepare("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)");
+      const node = db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
       for (const r of rows) {
         let body: Uint8Array = r.body;
         if (r.seq >= fromSeq) {
@@ -57,7 +58,9 @@ export function rechain(path: string, fromSeq: number, edit: (seq: number, kind:
           update.run(r.kind, body, prev, hash, r.seq);
           prev = hash;
         } else prev = r.hash;
-        tree.append(entryLeafHash(prev), (level, idx, h) => node.run(level, idx, h));
+        tree.append(entryLeafHash(prev), (level, idx, h) => {
+          if (level >= STORED_NODE_LEVEL) node.run(nodeKey(level, idx), h);
+        });
       }
     })();
   });

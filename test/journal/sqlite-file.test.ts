@@ -1,10 +1,11 @@
 /**
  * @module What only the SQLite store does: append-only triggers, the meta marker, typed
  * refusals of missing / locked / truncated / foreign / random files with their bytes left
- * untouched, fsync policy, automatic checkpoints, and erased bytes really gone from disk.
+ * untouched, fsync policy, automatic checkpoints, erased bytes really gone from disk, and
+ * the storage v1 → v2 upgrade of a journal written by an earlier kernel.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -24,7 +25,7 @@ describe("SQLite journal file", () => {
     const db = new Database(path);
     expect(() => db.prepare("UPDATE entries SET kind = 'event' WHERE seq = 0").run()).toThrow(/append-only/);
     expect(() => db.prepare("DELETE FROM entries WHERE seq = 3").run()).toThrow(/append-only/);
-    expect(() => db.prepare("UPDATE merkle SET hash = x'00' WHERE level = 4").run()).toThrow(/append-only/);
+    expect(() => db.prepare("UPDATE merkle SET hash = x'00' WHERE node = 15 * 64 + 4").run()).toThrow(/append-only/);
     expect(() => db.prepare("DELETE FROM merkle").run()).toThrow(/append-only/);
     expect((db.prepare("SELECT count(*) AS n FROM entries").get() as { n: number }).n).toBe(21);
     expect(db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get()).toBe("worldkernel-journal");
@@ -196,5 +197,47 @@ describe("SQLite journal file", () => {
     expect(onDisk()).toBe(false);
     store.closeSync();
     expect(onDisk()).toBe(false);
+  });
+
+  it("reads a storage v1 journal as it is and upgrades it to v2 when opened for writing, proofs unchanged", async () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    copyFileSync(new URL("../fixtures/journals/counter_v1/journal.db", import.meta.url), path);
+    const meta = (): Record<string, string> => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return Object.fromEntries((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      } finally {
+        db.close();
+      }
+    };
+    const proofs = (store: SqliteJournalStore) => {
+      const n = store.countSync();
+      return {
+        root: Buffer.from(store.rootSync()).toString("hex"),
+        roots: [16, 17, 64, 100].map((size) => Buffer.from(store.rootSync(size)).toString("hex")),
+        inclusion: [0, 15, 16, 77, n - 1].map((i) => store.inclusionProofSync(i).map((h) => Buffer.from(h).toString("hex"))),
+        consistency: [1, 16, 33, 100].map((m) => store.consistencyProofSync(m).map((h) => Buffer.from(h).toString("hex"))),
+        nodes: [[4, 0], [5, 3], [7, 0]].map(([l, i]) => Buffer.from(store.nodeAt(l!, i!)!).toString("hex")),
+      };
+    };
+    expect(meta().storage_version).toBe("1");
+    expect(await verifyJournal(path)).toMatchObject({ ok: true, entries: 131 });
+    const v1 = SqliteJournalStore.open(path, { readonly: true });
+    const before = proofs(v1);
+    v1.closeSync();
+    expect(meta().storage_version).toBe("1");
+
+    const store = SqliteJournalStore.open(path);
+    expect(meta().storage_version).toBe("2");
+    expect(proofs(store)).toEqual(before);
+    for (let i = 0; i < 40; i++) store.appendSync("event", eventBody(i));
+    store.closeSync();
+    expect(await verifyJournal(path)).toMatchObject({ ok: true, entries: 171 });
+    const db = new Database(path);
+    expect(db.prepare("SELECT count(*) FROM merkle").pluck().get()).toBe(10 + 5 + 2 + 1); // perfect nodes of levels 4..7 in 171 leaves
+    expect(() => db.prepare("UPDATE merkle SET hash = x'00'").run()).toThrow(/append-only/);
+    expect(() => db.prepare("DELETE FROM merkle").run()).toThrow(/append-only/);
+    db.close();
   });
 });

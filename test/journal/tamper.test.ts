@@ -14,6 +14,7 @@ import { exportAnchor } from "../../kernel/journal/anchor.js";
 import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
 import type { CheckpointBody } from "../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
+import { nodeKey } from "../../kernel/journal/sqlite-merkle.js";
 import { registerEntryCheck, verifyJournal } from "../../kernel/journal/verify.js";
 import { rechain, tamper } from "./attacker.js";
 import { eventBody, fixedState, genesisBody, makeJournal, tempDir } from "./helpers.js";
@@ -87,7 +88,7 @@ describe("verify finds tampering", () => {
 
   it("a doctored Merkle node (proofs are served from it) → tree_mismatch at the last entry it covers", async () => {
     const { path } = world();
-    tamper(path, (db) => db.prepare("UPDATE merkle SET hash = ? WHERE level = 4 AND idx = 1").run(Buffer.alloc(32, 9)));
+    tamper(path, (db) => db.prepare("UPDATE merkle SET hash = ? WHERE node = ?").run(Buffer.alloc(32, 9), nodeKey(4, 1)));
     expect(await verifyJournal(path)).toMatchObject({ ok: false, first_bad_seq: 31, fault: "tree_mismatch" });
   });
 
