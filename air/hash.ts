@@ -22,7 +22,9 @@ export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 /** Raw SHA-256 of some bytes (a Buffer, as SQLite reads give them back). */
 export function sha256(bytes: Uint8Array): Uint8Array {
   const s = oneShot("sha256", bytes, "binary");
-  const out = Buffer.allocUnsafeSlow(32);
+  // Pooled, so off-heap: handing a fresh on-heap 32-byte array to native code (an SQLite
+  // bind) makes V8 move it off-heap first, which cost more than the hash.
+  const out = Buffer.allocUnsafe(32);
   for (let i = 0; i < 32; i++) out[i] = s.charCodeAt(i);
   return out;
 }

@@ -32,9 +32,14 @@ class Writer {
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    const n = b.length;
+    this.ensure(n);
+    const buf = this.buf;
+    const at = this.len;
+    // TypedArray#set has a fixed cost that dominates for map keys and hashes.
+    if (n <= 32) for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    else buf.set(b, at);
+    this.len = at + n;
   }
 
   /** Writes a major type with its argument in the shortest form. */
@@ -266,57 +271,61 @@ function withSegment(e: unknown, seg: string): unknown {
 }
 
 // Objects of one shape (the same key set in the same insertion order) recur endlessly:
-// journal bodies, envelopes, records. Their canonical key order is computed once per shape
-// and found again by walking a trie of their keys: property names are interned strings
-// with cached hashes, so the walk neither builds nor hashes a shape string.
+// journal bodies, envelopes, records. Their canonical key order is computed once per shape.
+// Plans are found by the first key (one Map lookup) and confirmed by comparing key lists:
+// property names are interned strings, so each comparison is a pointer check.
 interface KeyPlan {
-  keys: string[];
+  /** The keys in insertion order (what Object.keys returns for this shape). */
+  shape: string[];
+  /** For each canonical position, the key's index in `shape` (and in Object.values). */
+  order: number[];
   bytes: Uint8Array[];
 }
-interface ShapeNode {
-  next: Map<string, ShapeNode> | undefined;
-  plan: KeyPlan | undefined;
-}
-const SHAPE_NODE_LIMIT = 16384;
-let shapeRoot: ShapeNode = { next: undefined, plan: undefined };
-let shapeNodes = 0;
+const plansByFirstKey = new Map<string, KeyPlan[]>();
+const PLAN_FIRST_KEYS_LIMIT = 4096;
+const PLANS_PER_FIRST_KEY = 16;
 
 function planFor(keys: string[]): KeyPlan {
-  if (shapeNodes + keys.length > SHAPE_NODE_LIMIT) {
-    shapeRoot = { next: undefined, plan: undefined };
-    shapeNodes = 0;
-  }
-  let node = shapeRoot;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    let child = node.next?.get(k);
-    if (child === undefined) {
-      child = { next: undefined, plan: undefined };
-      (node.next ??= new Map()).set(k, child);
-      shapeNodes++;
+  const first = keys.length === 0 ? "" : keys[0]!;
+  let list = plansByFirstKey.get(first);
+  if (list !== undefined) {
+    next: for (let p = 0; p < list.length; p++) {
+      const shape = list[p]!.shape;
+      if (shape.length !== keys.length) continue;
+      for (let i = 1; i < keys.length; i++) if (shape[i] !== keys[i]) continue next;
+      return list[p]!;
     }
-    node = child;
+  } else {
+    if (plansByFirstKey.size >= PLAN_FIRST_KEYS_LIMIT) plansByFirstKey.clear();
+    list = [];
+    plansByFirstKey.set(first, list);
   }
-  return (node.plan ??= sortedPlan(keys));
+  const plan = sortedPlan(keys);
+  if (list.length >= PLANS_PER_FIRST_KEY) list.pop();
+  list.unshift(plan);
+  return plan;
 }
 
 function sortedPlan(keys: string[]): KeyPlan {
-  const sorted = keys.map((k) => ({ k, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
-  return { keys: sorted.map((x) => x.k), bytes: sorted.map((x) => x.b) };
+  const sorted = keys.map((k, i) => ({ i, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
+  return { shape: keys.slice(), order: sorted.map((x) => x.i), bytes: sorted.map((x) => x.b) };
 }
 
 function writeObject(w: Writer, v: { [key: string]: CborValue }): void {
   const plan = planFor(Object.keys(v));
-  w.head(5, plan.keys.length);
-  for (let i = 0; i < plan.keys.length; i++) {
-    const k = plan.keys[i]!;
-    const val = v[k];
-    if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${k}`);
+  // Values by position: one Object.values beats a keyed load per property at these sites.
+  const values = Object.values(v);
+  const n = plan.order.length;
+  w.head(5, n);
+  for (let i = 0; i < n; i++) {
+    const at = plan.order[i]!;
+    const val = values[at];
+    if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${plan.shape[at]!}`);
     w.bytes(plan.bytes[i]!);
     try {
       write(w, val);
     } catch (err) {
-      throw withSegment(err, `.${k}`);
+      throw withSegment(err, `.${plan.shape[at]!}`);
     }
   }
 }

@@ -24,23 +24,33 @@ function kindHeader(kind: string): Buffer {
 
 // One-shot hashing of one buffer beats createHash().update()… for inputs this small;
 // the copies into a scratch buffer cost far less than that.
-let scratch = Buffer.alloc(4096);
+let scratch = new Uint8Array(4096);
 
 /** The hash of one entry given its predecessor's hash (all zero for seq 0). */
 export function entryHash(prevHash: Uint8Array, seq: number, kind: string, body: Uint8Array): Uint8Array {
+  if (prevHash.length !== 32) throw new RangeError(`prev_hash has ${prevHash.length} bytes, not 32`);
   const k = kindHeader(kind);
   const n = 40 + k.length + body.length;
-  if (n > scratch.length) scratch = Buffer.alloc(Math.max(n, scratch.length * 2));
-  scratch.set(prevHash, 0);
+  if (n > scratch.length) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  const b = scratch;
+  b.set(prevHash, 0);
   // u64 big-endian without BigInt: seqs are safe integers (< 2^53).
-  scratch.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
-  scratch.writeUInt32BE(seq >>> 0, 36);
-  scratch.set(k, 40);
-  scratch.set(body, 40 + k.length);
-  return sha(scratch.subarray(0, n));
+  const hi = Math.floor(seq / 0x100000000);
+  const lo = seq >>> 0;
+  b[32] = hi >>> 24;
+  b[33] = (hi >>> 16) & 0xff;
+  b[34] = (hi >>> 8) & 0xff;
+  b[35] = hi & 0xff;
+  b[36] = lo >>> 24;
+  b[37] = (lo >>> 16) & 0xff;
+  b[38] = (lo >>> 8) & 0xff;
+  b[39] = lo & 0xff;
+  b.set(k, 40);
+  b.set(body, 40 + k.length);
+  return sha(new Uint8Array(b.buffer, 0, n));
 }
 
-const leafBuf = Buffer.alloc(33);
+const leafBuf = new Uint8Array(33);
 
 /** The Merkle leaf hash of an entry: sha256(0x00 ‖ entry hash) (node:crypto, hot path). */
 export function entryLeafHash(hash: Uint8Array): Uint8Array {
@@ -48,7 +58,7 @@ export function entryLeafHash(hash: Uint8Array): Uint8Array {
   return sha(leafBuf);
 }
 
-const nodeBuf = Buffer.alloc(65, 1);
+const nodeBuf = new Uint8Array(65).fill(1, 0, 1);
 
 /** A Merkle interior node hash with node:crypto (same bytes as merkle-verify's nodeHash). */
 export function fastNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {

@@ -40,6 +40,43 @@ export async function measure(label: string, fn: () => unknown | Promise<unknown
   return { label, opsPerSec: (ops / elapsed) * 1000 };
 }
 
+/** One side of an interleaved comparison. */
+export interface Side {
+  label: string;
+  fn: () => unknown;
+  /** Ops per call of `fn` (default 1). */
+  batch?: number;
+}
+
+/**
+ * Measures a figure and its baseline in alternating slices (the order flips every round),
+ * so drift on this shared machine — disk writeback after an fsync-heavy run, noisy
+ * neighbours — falls on both alike instead of on whichever ran second. Each rate is its
+ * total ops over its total time.
+ */
+export function compare(figure: Side, baseline: Side, opts: { rounds?: number; sliceMs?: number; warmup?: number } = {}): [Rate, Rate] {
+  const rounds = opts.rounds ?? 8;
+  const sliceMs = opts.sliceMs ?? 250;
+  const sides = [figure, baseline];
+  const ops = [0, 0];
+  const ns = [0, 0];
+  for (const s of sides) for (let i = 0; i < (opts.warmup ?? 50); i++) s.fn();
+  for (let r = 0; r < rounds; r++) {
+    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const s = sides[k]!;
+      const start = process.hrtime.bigint();
+      let elapsed = 0;
+      while (elapsed < sliceMs * 1e6) {
+        s.fn();
+        ops[k]! += s.batch ?? 1;
+        elapsed = Number(process.hrtime.bigint() - start);
+      }
+      ns[k]! += elapsed;
+    }
+  }
+  return [0, 1].map((k) => ({ label: sides[k]!.label, opsPerSec: (ops[k]! / ns[k]!) * 1e9 })) as [Rate, Rate];
+}
+
 /** Formats a rate as `123,456/s`. */
 export function fmtRate(r: number): string {
   return `${Math.round(r).toLocaleString("en-US")}/s`;

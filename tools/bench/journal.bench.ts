@@ -17,7 +17,7 @@ import { entryHash, entryLeafHash, fastNodeHash, ZERO_HASH } from "../../kernel/
 import type { AppendInput } from "../../kernel/journal/store.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
-import { measure, type Bench, type BenchResult } from "./harness.js";
+import { compare, measure, type Bench, type BenchResult } from "./harness.js";
 
 const MANIFEST = `sha256:${"ab".repeat(32)}` as const;
 const event = (i: number) => ({ schema: "demo/Order@1", value: { id: i, total: 1250, note: "a typical small event body" }, key: `order-${i % 97}`, ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i }, origin: { source: "bench" } });
@@ -64,12 +64,14 @@ function appendBench(sync: "FULL" | "NORMAL", batch: number): Bench {
         store.appendSync("genesis", genesis(key));
         const items: AppendInput[][] = Array.from({ length: 64 }, (_, j) => Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: event(j * batch + i) })));
         let j = 0;
-        const minMs = sync === "FULL" && batch === 1 ? 1500 : 1000;
-        const figure = await measure("append (validate, encode, chain, Merkle)", () => store.appendManySync(items[j++ % items.length]!), { minMs, batch });
+        const raw = rawInserter(join(s.dir, "raw.db"), sync, batch);
+        const [figure, baseline] = compare(
+          { label: "append (validate, encode, chain, Merkle)", fn: () => store.appendManySync(items[j++ % items.length]!), batch },
+          { label: "raw INSERT of the same rows", fn: raw, batch },
+          { rounds: sync === "FULL" && batch === 1 ? 8 : 6 },
+        );
         const entries = store.countSync();
         store.closeSync();
-        const raw = rawInserter(join(s.dir, "raw.db"), sync, batch);
-        const baseline = await measure("raw INSERT of the same rows", raw, { minMs, batch });
         // Where an append's time goes beyond the INSERT, measured in the same run.
         const bodies = items.flat().map((x) => x.body);
         let k = 0;
