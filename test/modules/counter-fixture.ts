@@ -6,6 +6,7 @@
 import createPlugin from "@extism/extism";
 import { encodeCanonical, decodeCanonical } from "../../air/index.js";
 import type { CborValue } from "../../air/index.js";
+import { ownBuffer } from "../../kernel/wasm/call-support.js";
 
 /** One scripted counter event. */
 export interface CounterStep {
@@ -95,7 +96,7 @@ export async function extismStepper(wasm: Uint8Array, fn = "step"): Promise<{
   const plugin = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: false });
   return {
     async call(input) {
-      const out = await plugin.call(fn, input);
+      const out = await plugin.call(fn, ownBuffer(input));
       await plugin.reset();
       if (out === null) throw new Error(`${fn} produced no output`);
       return out.bytes().slice();

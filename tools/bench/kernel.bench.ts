@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import createPlugin from "@extism/extism";
 import wabtInit from "wabt";
 import { stepInput } from "../../kernel/core/envelope.js";
+import { ownBuffer } from "../../kernel/wasm/call-support.js";
 import { createWorld, replayWorld } from "../../kernel/world/index.js";
 import { counterSource, repoWasm } from "../../test/world/fixtures/counter-source.js";
 import { measure, type Bench, type BenchResult, type Rate } from "./harness.js";
@@ -34,9 +35,10 @@ export async function buildWorld(wasmPath: string, n: number): Promise<string> {
 /** A raw Extism call of the plugin with the envelope the kernel would build (warm instance, reset). */
 async function rawExtism(wasmPath: string): Promise<Rate> {
   const plugin = await createPlugin({ wasm: [{ data: readFileSync(join(ROOT, wasmPath)) }] }, { useWasi: false });
-  const input = stepInput(null, { schema: "demo/CounterEvent@1", value: { key: "cell-1", by: 3 }, key: "cell-1" }, {
+  // A buffer of its own: Extism's store takes input.buffer whole (see ownBuffer).
+  const input = ownBuffer(stepInput(null, { schema: "demo/CounterEvent@1", value: { key: "cell-1", by: 3 }, key: "cell-1" }, {
     now_ns: 1_795_435_200_000_000_000n, logical_now: 1, journal_height: 1, entropy: new Uint8Array(32), event_hash: `sha256:${"0".repeat(64)}`, manifest_hash: `sha256:${"0".repeat(64)}`,
-  }, "demo/Counter@1");
+  }, "demo/Counter@1"));
   return measure(`raw Extism call, same plugin and envelope (${input.length} B)`, async () => {
     const out = await plugin.call("step", input);
     out!.bytes();
