@@ -17,7 +17,7 @@ export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 // Node 20's one-shot crypto.hash returning a latin1 or hex string costs a third of
 // createHash().update().digest() for small inputs; its "buffer" output is as slow as the
 // latter. A "binary" (latin1) string maps each byte to one char, so copying the chars back is exact.
-// Measured in tools/bench/cbor.bench.ts ("sha256 of a journal-sized body").
+// Measured by tools/bench/cbor.bench.ts ("sha256 of a journal-sized body").
 
 /** Raw SHA-256 of some bytes (a Buffer, as SQLite reads give them back). */
 export function sha256(bytes: Uint8Array): Uint8Array {

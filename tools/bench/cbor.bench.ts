@@ -1,11 +1,12 @@
 /**
  * @module Canonical encode + hash of a typical ~300-byte record, against plain cbor-x
- * encode + node:crypto sha256 of the same object (not canonical, the speed floor).
+ * encode + node:crypto sha256 of the same object (not canonical, the speed floor); and our
+ * sha256 of a journal-sized body against node:crypto's usual createHash().digest().
  */
 import { createHash } from "node:crypto";
 import { Encoder } from "cbor-x";
-import { decodeStored, encodeStored, hashValue, type CborValue } from "../../air/index.js";
-import { measure, type Bench } from "./harness.js";
+import { decodeStored, encodeStored, hashValue, sha256, type CborValue } from "../../air/index.js";
+import { compare, measure, type Bench } from "./harness.js";
 
 const record: CborValue = {
   id: "evt-000123",
@@ -36,6 +37,18 @@ export const benchmarks: Bench[] = [
       const baseline = await measure("cbor-x decode (not strict)", () => cborx.decode(plain), { minMs: 1000 });
       const figure = await measure("decodeStored (strict)", () => decodeStored(bytes), { minMs: 1000 });
       return { name: "strict canonical decode (≈300-byte record)", figure, baseline };
+    },
+  },
+  {
+    name: "sha256 of a journal-sized body (one-shot, string output)",
+    async run() {
+      const body = encodeStored(record);
+      const [figure, baseline] = compare(
+        { label: "sha256 (crypto.hash to a binary string, copied out)", fn: () => sha256(body) },
+        { label: "createHash().update().digest()", fn: () => createHash("sha256").update(body).digest() },
+        { rounds: 6, sliceMs: 200 },
+      );
+      return { name: this.name, figure, baseline, extra: { bytes: body.length } };
     },
   },
 ];
