@@ -11,6 +11,11 @@ import { CborTag, SELF_DESCRIBE_PREFIX, type CborValue, type CborObject } from "
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const MAX_DEPTH = 512;
 
+/** Text strings up to this many bytes are checked for ASCII and built without the decoder. */
+const SHORT_TEXT = 64;
+const TEXT_CACHE_SIZE = 4096;
+const textCache: (string | undefined)[] = new Array<string | undefined>(TEXT_CACHE_SIZE).fill(undefined);
+
 class Reader {
   pos = 0;
   readonly view: DataView;
@@ -100,12 +105,7 @@ class Reader {
       }
       case 3: {
         const n = this.length(ai, start);
-        let s: string;
-        try {
-          s = utf8.decode(this.buf.subarray(this.pos, this.pos + n));
-        } catch {
-          return this.fail("invalid UTF-8 in text string", start);
-        }
+        const s = this.text(this.pos, n, start);
         this.pos += n;
         return s;
       }
@@ -125,6 +125,50 @@ class Reader {
       }
       default:
         return this.simple(ai, start);
+    }
+  }
+
+  /**
+   * A text string's bytes as a string. Short ASCII strings (keys, names, kinds) repeat
+   * endlessly: they are found in a direct-mapped cache by a hash of their bytes and
+   * confirmed byte by byte, so the UTF-8 decoder only sees the rest.
+   */
+  text(at: number, n: number, start: number): string {
+    const buf = this.buf;
+    if (n <= SHORT_TEXT) {
+      let h = n;
+      let ascii = true;
+      for (let i = at; i < at + n; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (ascii) {
+        const slot = h & (TEXT_CACHE_SIZE - 1);
+        const hit = textCache[slot];
+        if (hit !== undefined && hit.length === n) {
+          let same = true;
+          for (let i = 0; i < n; i++) {
+            if (hit.charCodeAt(i) !== buf[at + i]) {
+              same = false;
+              break;
+            }
+          }
+          if (same) return hit;
+        }
+        let s = "";
+        for (let i = at; i < at + n; i++) s += String.fromCharCode(buf[i]!);
+        textCache[slot] = s;
+        return s;
+      }
+    }
+    try {
+      return utf8.decode(buf.subarray(at, at + n));
+    } catch {
+      return this.fail("invalid UTF-8 in text string", start);
     }
   }
 

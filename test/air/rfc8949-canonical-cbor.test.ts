@@ -145,6 +145,14 @@ describe("fast paths agree with the slow ones", () => {
     }
   });
 
+  it("short ASCII texts come back right when more of them than the decoder's text cache holds collide", () => {
+    const texts = Array.from({ length: 10_000 }, (_, i) => `k${(i * 7919) % 100_000}`.padEnd(1 + (i % 60), "x"));
+    const bytes = texts.map((t) => encodeCanonical([t, { [t]: t }]));
+    for (const order of [texts.keys(), [...texts.keys()].reverse()]) {
+      for (const i of order) expect(decodeCanonical(bytes[i]!)).toEqual([texts[i], { [texts[i]!]: texts[i] }]);
+    }
+  });
+
   it("results carved from a shared slab stay independent of later encodes", () => {
     const values = Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(i % 1200), list: [i, -i, `n${i}`] }));
     const bytes = values.map((v) => encodeStored(v));
