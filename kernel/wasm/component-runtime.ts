@@ -5,11 +5,10 @@
  * arm its fuel, read it back and restore fresh state before every call. Fuel of a call
  * is the sum over the component's core instances plus the host-call charges.
  */
-import { HOST_CALL_FUEL, faultResult, runSerialized, type Fault } from "./call-support.js";
+import { classifyTrap, faultResult, firstInstance, HOST_CALL_FUEL, reinstantiationFailed, runHostFunction, runSerialized, type Fault } from "./call-support.js";
 import { HOST_INTERFACE, checkComponentImports, jsName, transpileComponent, type Transpiled } from "./component-transpile.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { ModuleLoadError } from "./errors.js";
-import { STACK_FLAG } from "./meter-body.js";
 import { prepareCore, type PreparedCore } from "./prepare.js";
 import { hashBytes } from "../../air/index.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
@@ -37,12 +36,9 @@ class ComponentModule implements LoadedModule {
     private readonly prepared: Map<string, PreparedCore>,
   ) {}
 
+  /** First instantiation, at load: a start function that traps fails the load. */
   async start(): Promise<void> {
-    try {
-      this.live = await this.instantiate();
-    } catch (e) {
-      throw new ModuleLoadError("module.invalid_wasm", this.spec.name, `instantiation failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    this.live = await firstInstance(this.spec.name, () => this.instantiate());
   }
 
   private async instantiate(): Promise<Live> {
@@ -75,7 +71,7 @@ class ComponentModule implements LoadedModule {
       live = await this.ready();
     } catch (e) {
       // It instantiated at load, so this is the host (e.g. out of memory): still a result, never a throw.
-      return faultResult("module.trap", `${this.spec.name}: re-instantiation failed: ${e instanceof Error ? e.message : String(e)}`, 0);
+      return reinstantiationFailed(this.spec.name, e);
     }
     const budget = BigInt(this.spec.limits.fuelPerStep);
     live.used = true;
@@ -98,14 +94,10 @@ class ComponentModule implements LoadedModule {
       }
       return { ok: true, output, fuelUsed: report() };
     } catch (e) {
-      const name = this.spec.name;
-      if (live.cores.some((c) => c.oom() === STACK_FLAG)) return this.fail(faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, report()));
-      if (live.cores.some((c) => c.oom() === 1)) return this.fail(faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, report()));
-      if (total() > budget || live.cores.some((c) => c.fuel() < 0n)) return this.fail(faultResult("module.out_of_fuel", `${name}: exhausted ${budget} fuel`, report()));
+      const outOfFuel = total() > budget || live.cores.some((c) => c.fuel() < 0n);
       // Read through a cast: the assignment above narrowed the field, host calls may have set it since.
       const fault = this.fault as Fault | undefined;
-      if (fault) return this.fail(faultResult(fault.code, `${name}: ${fault.message}`, report()));
-      return this.fail(faultResult("module.trap", `${name}: ${e instanceof Error ? e.message : String(e)}`, report()));
+      return this.fail(classifyTrap(this.spec.name, this.spec.limits, { oomFlags: live.cores.map((c) => c.oom()), outOfFuel, fault, error: e }, report()));
     }
   }
 
@@ -125,13 +117,7 @@ class ComponentModule implements LoadedModule {
   private hostCall(name: string, fn: (input: Uint8Array) => Uint8Array, input: Uint8Array): Uint8Array {
     // Host calls during instantiation (a start function) would make fresh state depend on the host.
     if (!this.inCall) throw new Error(`host call ${name} outside a step`);
-    let output: Uint8Array;
-    try {
-      output = fn(input);
-    } catch (e) {
-      this.fault = { code: "module.trap", message: `host call ${name} failed: ${e instanceof Error ? e.message : String(e)}` };
-      throw e;
-    }
+    const output = runHostFunction(name, fn, input, (f) => (this.fault = f));
     this.hostFuel += BigInt(HOST_CALL_FUEL + input.length + output.length);
     const live = this.live;
     const budget = BigInt(this.spec.limits.fuelPerStep);

@@ -11,6 +11,7 @@ import type { transpile } from "@bytecodealliance/jco";
 import { hashBytes } from "../../air/index.js";
 import { cacheGet, cachePut, hashKey } from "./disk-cache.js";
 import { ModuleLinkError, ModuleLoadError } from "./errors.js";
+import { messageOf } from "./call-support.js";
 import { capabilityFor } from "./host-calls.js";
 import type { HostFunction } from "./runtime.js";
 
@@ -82,7 +83,7 @@ async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnTyp
     const jco = await import("@bytecodealliance/jco");
     out = await jco.transpile(wasm, { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false });
   } catch (e) {
-    throw new ModuleLoadError("module.invalid_wasm", name, `not a loadable component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new ModuleLoadError("module.invalid_wasm", name, `not a loadable component: ${messageOf(e)}`, { cause: e });
   }
   return out;
 }

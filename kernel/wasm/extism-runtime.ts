@@ -7,13 +7,11 @@
  * `__wk_arm`/`__wk_fuel` functions on `plugin.getInstance()`.
  */
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
-import { ModuleLoadError } from "./errors.js";
 import { EXTISM_ENV, EXTISM_USER } from "./host-calls.js";
 import { checkExtismImports } from "./link.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
-import { STACK_FLAG } from "./meter-body.js";
 import { prepareCore, requireExport, type PreparedCore } from "./prepare.js";
-import { runSerialized, type Fault, faultResult, HOST_CALL_FUEL, ownBuffer } from "./call-support.js";
+import { classifyTrap, faultResult, firstInstance, HOST_CALL_FUEL, ownBuffer, reinstantiationFailed, runHostFunction, runSerialized, type Fault } from "./call-support.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
 
 const SILENT = { info() {}, debug() {}, warn() {}, error() {}, log() {} } as unknown as Console;
@@ -40,11 +38,7 @@ class ExtismModule implements LoadedModule {
 
   /** First instantiation, at load: a start function that traps fails the load. */
   async start(): Promise<void> {
-    try {
-      this.live = await this.instantiate();
-    } catch (e) {
-      throw new ModuleLoadError("module.invalid_wasm", this.spec.name, `instantiation failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    this.live = await firstInstance(this.spec.name, () => this.instantiate());
   }
 
   private async instantiate(): Promise<Live> {
@@ -71,7 +65,7 @@ class ExtismModule implements LoadedModule {
       live = await this.ready();
     } catch (e) {
       // It instantiated at load, so this is the host (e.g. out of memory): still a result, never a throw.
-      return faultResult("module.trap", `${this.spec.name}: re-instantiation failed: ${e instanceof Error ? e.message : String(e)}`, 0);
+      return reinstantiationFailed(this.spec.name, e);
     }
     const budget = BigInt(this.spec.limits.fuelPerStep);
     live.used = true;
@@ -103,14 +97,7 @@ class ExtismModule implements LoadedModule {
   }
 
   private classify(live: Live, e: unknown, fuelUsed: number): CallResult {
-    const name = this.spec.name;
-    const flag = live.core.oom();
-    if (flag === 1) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${this.spec.limits.memoryPages} pages`, fuelUsed);
-    if (flag === STACK_FLAG) return faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, fuelUsed);
-    if (live.core.fuel() < 0n) return faultResult("module.out_of_fuel", `${name}: exhausted ${this.spec.limits.fuelPerStep} fuel`, fuelUsed);
-    if (this.fault) return faultResult(this.fault.code, `${name}: ${this.fault.message}`, fuelUsed);
-    const msg = e instanceof Error ? e.message : String(e);
-    return faultResult("module.trap", `${name}: ${msg}`, fuelUsed);
+    return classifyTrap(this.spec.name, this.spec.limits, { oomFlags: [live.core.oom()], outOfFuel: live.core.fuel() < 0n, fault: this.fault, error: e }, fuelUsed);
   }
 
   /** A live instance in pristine state: restored, or new when restoring is not enough. */
@@ -138,13 +125,7 @@ class ExtismModule implements LoadedModule {
     // Host calls during instantiation (a start function) would make fresh state depend on the host.
     if (!live || !this.inCall) throw new Error(`host call ${name} outside a step`);
     const input = ctx.read(addr)?.bytes() ?? new Uint8Array(0);
-    let output: Uint8Array;
-    try {
-      output = fn(input);
-    } catch (e) {
-      this.fault = { code: "module.trap", message: `host call ${name} failed: ${e instanceof Error ? e.message : String(e)}` };
-      throw e;
-    }
+    const output = runHostFunction(name, fn, input, (f) => (this.fault = f));
     // Deterministic cost: a base plus one unit per byte moved, so host calls are not free loops.
     const left = live.core.fuel() - BigInt(HOST_CALL_FUEL + input.length + output.length);
     // Only the fuel changes: re-arming would zero the call depth mid-call and trap on unwind.
