@@ -6,6 +6,19 @@
 import { bytesToHash, hashToBytes, HASH_PATTERN, isCborObject, type CborValue, type HashText } from "../../air/index.js";
 import { AdapterError } from "./errors.js";
 
+/** The outcome of reading an effect's params: the value, or why a field is malformed. */
+export type ReadParams<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Reads an effect's params (a record) with `read`; a malformed field gives its message instead of throwing. */
+export function readParams<T>(kind: string, params: CborValue, read: (p: Record<string, CborValue>) => T): ReadParams<T> {
+  try {
+    return { ok: true, value: read(record(kind, params)) };
+  } catch (e) {
+    if (e instanceof AdapterError) return { ok: false, message: e.message };
+    throw e;
+  }
+}
+
 /** A text-keyed record view of a params value (plain object or text-keyed Map). */
 export function record(kind: string, v: CborValue, path = "$"): Record<string, CborValue> {
   if (isCborObject(v)) return v;

@@ -48,6 +48,13 @@ describe("timer.set", () => {
     expect(out.status).toBe("error");
     expect(errorCode(out.payload)).toBe("aborted");
   });
+
+  it("a malformed field is an invalid_params error naming it, never a throw", async () => {
+    const out = await timer.perform(request("timer.set", { deliver_at_ns: "soon", key: null }));
+    expect(out.status).toBe("error");
+    expect(errorCode(out.payload)).toBe("invalid_params");
+    expect(JSON.stringify(out.payload)).toMatch(/deliver_at_ns/);
+  });
 });
 
 describe("registry", () => {

@@ -54,4 +54,10 @@ describe("compile.module", () => {
     const missing = request("compile.module", { language: "wat", source_ref: `sha256:${"00".repeat(32)}` });
     expect(errorCode((await adapter.perform(missing)).payload)).toBe("blob_not_found");
   });
+
+  it("a malformed source_ref is an invalid_params error naming it, never a throw", async () => {
+    const out = await adapter.perform(request("compile.module", { language: "wat", source_ref: 42 }));
+    expect(errorCode(out.payload)).toBe("invalid_params");
+    expect(JSON.stringify(out.payload)).toMatch(/source_ref/);
+  });
 });

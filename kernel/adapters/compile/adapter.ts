@@ -6,7 +6,7 @@
 import type { CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { allowlist, hash, hashOut, record, text } from "../params.js";
+import { allowlist, hash, hashOut, readParams, record, text } from "../params.js";
 import { LanguageSchema, type BuildRequest, type BuildResult } from "./types.js";
 
 /** The builder's signature (injectable so a kernel can sandbox or pool it). */
@@ -39,15 +39,9 @@ async function performCompile(req: EffectRequest, build: BuildFn, maxSourceBytes
   const started = req.nowNs();
   const denial = checkCompileAllowed(req.params, req.grant.params);
   if (denial) return failed(req, started, denial.code, denial.message);
-  let language: string, sourceRef;
-  try {
-    const p = record(req.kind, req.params);
-    language = text(req.kind, p, "language");
-    sourceRef = hash(req.kind, p, "source_ref");
-  } catch (e) {
-    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
-    throw e;
-  }
+  const read = readParams(req.kind, req.params, (p) => ({ language: text(req.kind, p, "language"), sourceRef: hash(req.kind, p, "source_ref") }));
+  if (!read.ok) return failed(req, started, "invalid_params", read.message);
+  const { language, sourceRef } = read.value;
   const lang = LanguageSchema.safeParse(language);
   if (!lang.success) return failed(req, started, "unsupported_language", `language ${JSON.stringify(language)} is not one of ${LanguageSchema.options.join(", ")}`);
   let source: Uint8Array;

@@ -11,9 +11,8 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
 import type { CborValue } from "../../../air/index.js";
-import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { hashOut, optHash, record, text, textMap } from "../params.js";
+import { hashOut, optHash, readParams, text, textMap } from "../params.js";
 import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
 
 /** Limits of the HTTP adapter. */
@@ -54,17 +53,14 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
   const started = req.nowNs();
   const denial = checkHttpAllowed(req.params, req.grant.params);
   if (denial) return failed(req, started, denial.code, denial.message);
-  let method: string, url: URL, headers: Record<string, string>, bodyRef;
-  try {
-    const p = record(req.kind, req.params);
-    method = text(req.kind, p, "method").toUpperCase();
-    url = new URL(text(req.kind, p, "url"));
-    headers = textMap(req.kind, p, "headers");
-    bodyRef = optHash(req.kind, p, "body_ref");
-  } catch (e) {
-    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
-    throw e;
-  }
+  const read = readParams(req.kind, req.params, (p) => ({
+    method: text(req.kind, p, "method").toUpperCase(),
+    url: new URL(text(req.kind, p, "url")),
+    headers: textMap(req.kind, p, "headers"),
+    bodyRef: optHash(req.kind, p, "body_ref"),
+  }));
+  if (!read.ok) return failed(req, started, "invalid_params", read.message);
+  const { method, url, headers, bodyRef } = read.value;
   let body: Uint8Array | null = null;
   if (bodyRef) {
     try {

@@ -6,7 +6,7 @@
 import { CborTag, DEC128_TAG, decodeDec128, encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { hash, hashOut, nat, record, text } from "../params.js";
+import { hash, hashOut, nat, readParams, text } from "../params.js";
 import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
 import { messagesValue, parseMessages } from "./messages.js";
@@ -40,18 +40,15 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   const started = req.nowNs();
   const denial = checkLlmAllowed(req.params, req.grant.params);
   if (denial) return failed(req, started, denial.code, denial.message);
-  let provider: string, model: string, messagesRef, maxTokens: number, temperature: number | null;
-  try {
-    const p = record(req.kind, req.params);
-    provider = text(req.kind, p, "provider");
-    model = text(req.kind, p, "model");
-    messagesRef = hash(req.kind, p, "messages_ref");
-    maxTokens = nat(req.kind, p, "max_tokens");
-    temperature = readTemperature(p.temperature);
-  } catch (e) {
-    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
-    throw e;
-  }
+  const read = readParams(req.kind, req.params, (p) => ({
+    provider: text(req.kind, p, "provider"),
+    model: text(req.kind, p, "model"),
+    messagesRef: hash(req.kind, p, "messages_ref"),
+    maxTokens: nat(req.kind, p, "max_tokens"),
+    temperature: readTemperature(p.temperature),
+  }));
+  if (!read.ok) return failed(req, started, "invalid_params", read.message);
+  const { provider, model, messagesRef, maxTokens, temperature } = read.value;
   let blob: Uint8Array;
   try {
     blob = req.blobs.get(messagesRef);

@@ -3,9 +3,8 @@
  * `nowNs() >= deliver_at_ns`, honouring the abort signal. The kernel persists pending
  * timers and re-dispatches them on `wk run`, so a timer survives a restart.
  */
-import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
-import { bigNat, optText, record } from "../params.js";
+import { bigNat, optText, readParams } from "../params.js";
 
 // setTimeout's delay is a 32-bit signed int; long timers wake up and re-check.
 const MAX_SLEEP_MS = 2 ** 31 - 1;
@@ -17,15 +16,9 @@ export function createTimerAdapter(): EffectAdapter {
 
 async function performTimer(req: EffectRequest): Promise<EffectOutcome> {
   const started = req.nowNs();
-  let at: bigint, key: string | null;
-  try {
-    const p = record(req.kind, req.params);
-    at = bigNat(req.kind, p, "deliver_at_ns");
-    key = optText(req.kind, p, "key");
-  } catch (e) {
-    if (e instanceof AdapterError) return failed(req, started, "invalid_params", e.message);
-    throw e;
-  }
+  const read = readParams(req.kind, req.params, (p) => ({ at: bigNat(req.kind, p, "deliver_at_ns"), key: optText(req.kind, p, "key") }));
+  if (!read.ok) return failed(req, started, "invalid_params", read.message);
+  const { at, key } = read.value;
   for (;;) {
     const now = req.nowNs();
     if (now >= at) return finish(req, started, "ok", { delivered_at_ns: now, key });
