@@ -5,11 +5,10 @@
  * so the bytes depend only on the sources and the clang version.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { repoPath } from "./paths.js";
-import { diagnosticLines, run } from "./process.js";
+import { buildInScratch, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
 /** Flags every C module is built with; part of the build's identity. */
@@ -42,21 +41,14 @@ export function clangCompiler(): Promise<CompilerId> {
 
 /** Compiles one C file against the worldkernel C SDK. */
 export async function buildC(source: Uint8Array | string, sourcePath?: string): Promise<BuildResult> {
-  const compiler = await clangCompiler();
-  const name = sourcePath === undefined ? "module.c" : basename(sourcePath);
-  const shown = sourcePath ?? name;
-  const dir = await mkdtemp(join(tmpdir(), "wk-c-"));
-  try {
-    await mkdir(join(dir, "src"));
-    await mkdir(join(dir, "sdk"));
-    await writeFile(join(dir, "src", name), source);
-    for (const f of ["wk.h", "wk.c"]) await copyFile(repoPath("modules/c/sdk", f), join(dir, "sdk", f));
-    const extra = sourcePath === undefined ? [] : ["-iquote", dirname(resolve(sourcePath))];
-    const r = await run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir, env: clangEnv() });
-    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, shown], [dir + "/", ""]]);
-    if (r.code !== 0) return { ok: false, compiler, diagnostics };
-    return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler, diagnostics };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const extra = sourcePath === undefined ? [] : ["-iquote", dirname(resolve(sourcePath))];
+  return buildInScratch({
+    language: "c",
+    ext: "c",
+    source,
+    sourcePath,
+    sdk: ["wk.h", "wk.c"].map((f) => repoPath("modules/c/sdk", f)),
+    compiler: await clangCompiler(),
+    invoke: (dir, name) => run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir, env: clangEnv() }),
+  });
 }

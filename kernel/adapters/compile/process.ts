@@ -1,9 +1,14 @@
 /**
  * @module Runs an external compiler (clang, zig) with a timeout and captured output;
- * a missing binary is a typed `compile.toolchain_missing` error, not a diagnostic.
+ * a missing binary is a typed `compile.toolchain_missing` error, not a diagnostic. Builds
+ * happen in a scratch directory laid out the same for every such toolchain.
  */
 import { spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { CompileError } from "./errors.js";
+import type { BuildResult, CompilerId } from "./types.js";
 
 export interface ProcessResult {
   code: number | null;
@@ -32,4 +37,39 @@ export function diagnosticLines(text: string, replace: [string, string][]): stri
   let t = text;
   for (const [from, to] of replace) t = t.split(from).join(to);
   return t.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+}
+
+/** One source file for an outside toolchain, and the SDK files it builds against. */
+export interface ScratchBuild {
+  /** Names the scratch directory (`wk-<language>-…`) and the source file when no path is given (`module.<ext>`). */
+  language: string;
+  ext: string;
+  source: Uint8Array | string;
+  sourcePath: string | undefined;
+  /** SDK files copied into `sdk/` under their own names. */
+  sdk: string[];
+  compiler: CompilerId;
+  /** Runs the toolchain in the directory on `src/<name>`; it writes `out.wasm` there. */
+  invoke: (dir: string, name: string) => Promise<ProcessResult>;
+}
+
+/**
+ * Builds in a fresh scratch directory (`src/<name>`, `sdk/…`), maps its paths out of the
+ * diagnostics (the source shows as the caller's path) and reads `out.wasm` back.
+ */
+export async function buildInScratch(b: ScratchBuild): Promise<BuildResult> {
+  const name = b.sourcePath === undefined ? `module.${b.ext}` : basename(b.sourcePath);
+  const dir = await mkdtemp(join(tmpdir(), `wk-${b.language}-`));
+  try {
+    await mkdir(join(dir, "src"));
+    await mkdir(join(dir, "sdk"));
+    await writeFile(join(dir, "src", name), b.source);
+    for (const f of b.sdk) await copyFile(f, join(dir, "sdk", basename(f)));
+    const r = await b.invoke(dir, name);
+    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, b.sourcePath ?? name], [dir + "/", ""]]);
+    if (r.code !== 0) return { ok: false, compiler: b.compiler, diagnostics };
+    return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler: b.compiler, diagnostics };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

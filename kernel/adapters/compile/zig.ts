@@ -5,12 +5,10 @@
  * installs it there on demand. The SDK is passed as the module `wk`.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { CompileError } from "./errors.js";
 import { packageVersion, repoPath } from "./paths.js";
-import { diagnosticLines, run } from "./process.js";
+import { buildInScratch, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
 const TOOLCHAIN_DIR = repoPath("modules/zig/toolchain");
@@ -42,22 +40,14 @@ export async function ensureZig(install: boolean): Promise<string> {
 /** Compiles one Zig file; it imports the SDK with `@import("wk")`. */
 export async function buildZig(source: Uint8Array | string, sourcePath?: string, installToolchain = false): Promise<BuildResult> {
   const zig = await ensureZig(installToolchain);
-  const compiler = zigCompiler();
-  const name = sourcePath === undefined ? "module.zig" : basename(sourcePath);
-  const shown = sourcePath ?? name;
-  const dir = await mkdtemp(join(tmpdir(), "wk-zig-"));
-  try {
-    await mkdir(join(dir, "src"));
-    await mkdir(join(dir, "sdk"));
-    await writeFile(join(dir, "src", name), source);
-    await writeFile(join(dir, "sdk", "wk.zig"), await readFile(repoPath("modules/zig/sdk/wk.zig")));
-    const cache = repoPath("node_modules/.cache/worldkernel/zig");
-    const args = [...ZIG_FLAGS, "--cache-dir", join(dir, "cache"), "--global-cache-dir", cache, "--mod", "wk::sdk/wk.zig", "--deps", "wk", `src/${name}`, "-femit-bin=out.wasm"];
-    const r = await run(zig, args, { cwd: dir });
-    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, shown], [dir + "/", ""]]);
-    if (r.code !== 0) return { ok: false, compiler, diagnostics };
-    return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler, diagnostics };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const cache = repoPath("node_modules/.cache/worldkernel/zig");
+  return buildInScratch({
+    language: "zig",
+    ext: "zig",
+    source,
+    sourcePath,
+    sdk: [repoPath("modules/zig/sdk/wk.zig")],
+    compiler: zigCompiler(),
+    invoke: (dir, name) => run(zig, [...ZIG_FLAGS, "--cache-dir", join(dir, "cache"), "--global-cache-dir", cache, "--mod", "wk::sdk/wk.zig", "--deps", "wk", `src/${name}`, "-femit-bin=out.wasm"], { cwd: dir }),
+  });
 }
