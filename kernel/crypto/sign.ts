@@ -12,7 +12,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { CryptoError } from "./errors.js";
 
 /** Every purpose a worldkernel signature may carry. */
-export const SIGNING_PURPOSES = ["checkpoint", "receipt", "approval", "effect_approval", "anchor"] as const;
+export const SIGNING_PURPOSES = ["checkpoint", "receipt", "approval", "effect_approval", "anchor", "keys", "proposal"] as const;
 
 /** One signing purpose; part of the signed bytes. */
 export type SigningPurpose = (typeof SIGNING_PURPOSES)[number];

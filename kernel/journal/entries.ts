@@ -24,11 +24,20 @@ export const ENTRY_KINDS = [
   "snapshot",
   "checkpoint",
   "erasure",
+  "keys",
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
-/** Journal format version recorded in genesis; bump it with any change to hashing or layout. */
-export const JOURNAL_FORMAT_VERSION = 1;
+/**
+ * Journal format version recorded in genesis; bump it with any change to hashing, layout or
+ * the meaning of a body. 2: genesis declares the adapter keys and the checkpoint cadence,
+ * `keys` entries rotate adapter keys, every governance and gate body is strict, proposals
+ * bind their proposer. Version 1 journals stay readable (see README, "Journal formats").
+ */
+export const JOURNAL_FORMAT_VERSION = 2;
+
+/** The oldest journal format this kernel still reads and replays. */
+export const OLDEST_JOURNAL_FORMAT = 1;
 
 const cbor = z.custom<CborValue>(() => true);
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "must be bytes");
@@ -42,17 +51,37 @@ const hashText = z.string().regex(HASH_PATTERN, "must be sha256:<64 hex>");
 const map = z.custom<CborObject | CborMap>((v) => v instanceof Map || isCborObject(v), "must be a map");
 const key = z.union([z.null(), z.string(), bytes]);
 
-export const GenesisBody = z.strictObject({
-  format_version: z.literal(JOURNAL_FORMAT_VERSION),
+const publicKey = bytes32.refine(isStrongPublicKey, "must be an ed25519 public key (canonical, not of small order)");
+
+/** A key the world declares for an adapter: receipts must be signed by a declared key. */
+export const DeclaredKey = z.strictObject({ id: z.string().min(1).max(64), public_key: publicKey });
+const declaredKeys = z.array(DeclaredKey).max(64).refine((ks) => new Set(ks.map((k) => k.id)).size === ks.length, "adapter key ids must be distinct");
+
+const genesisCommon = {
   world_id: z.string().min(1),
-  world_public_key: bytes32.refine(isStrongPublicKey, "must be an ed25519 public key (canonical, not of small order)"),
+  world_public_key: publicKey,
   manifest_hash: hashText,
   /** CAS blob holding every AIR def of the initial manifest (the kernel rebuilds its catalog from it). */
   air_ref: hashText.exactOptional(),
   created_ns: int,
   kernel_flags: z.array(z.string()),
   fork: z.union([z.null(), z.strictObject({ parent_world_id: z.string().min(1), seq: seqNum, head_hash: bytes32 })]),
+};
+
+const GenesisV1 = z.strictObject({ format_version: z.literal(1), ...genesisCommon });
+const GenesisV2 = z.strictObject({
+  format_version: z.literal(2),
+  ...genesisCommon,
+  /** The adapter keys in force from genesis on (a `keys` entry replaces them). */
+  adapter_keys: declaredKeys,
+  /** Signed checkpoint cadence in entries (0: only at a clean close); part of the world's behaviour, so it lives here, not in config. */
+  checkpoint_every: seqNum,
 });
+
+export const GenesisBody = z.discriminatedUnion("format_version", [GenesisV1, GenesisV2]);
+
+/** Adapter key rotation: the new set of declared adapter keys, signed by the world key (purpose `keys`). */
+export const KeysBody = z.strictObject({ adapter_keys: declaredKeys, signature: bytes.refine((b) => b.length === 64, "must be 64 bytes") });
 
 export const CheckpointBody = z.strictObject({
   tree_size: seqNum,
@@ -82,10 +111,39 @@ export const StepBody = z.strictObject({
 });
 
 const intentId = z.string().min(1);
-export const EffectIntentBody = z.looseObject({ intent_id: intentId });
+const text = z.string();
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
+const sig = bytes.refine((b) => b.length === 64, "must be 64 bytes");
+const cellKey = key;
+
+export const EffectIntentBody = z.strictObject({
+  intent_id: intentId, idempotency_key: z.string().min(1), kind: z.string().min(1), params: cbor, params_hash: hashText,
+  cap_slot: z.string(), grant: z.union([z.null(), z.string()]), module: z.string().min(1), key: cellKey, cause_seq: seqNum, index: seqNum,
+});
+// Receipts are checked in full (envelope, signature, payload hash) by kernel/crypto/receipt.ts.
 export const EffectReceiptBody = z.looseObject({ intent_id: intentId });
-export const PolicyDecisionBody = z.looseObject({ intent_id: intentId, decision: z.enum(["allow", "deny", "require_approval"]) });
-const governance = z.looseObject({ proposal_id: z.string().min(1) });
+const GateDecision = z.strictObject({
+  intent_id: intentId, decision: z.enum(["allow", "deny", "require_approval"]), stage: z.string().min(1).refine((s) => s !== "approval", "a gate decision's stage is never approval"),
+  code: text, reason: text, grant: z.union([z.null(), z.string()]), cap_type: z.union([z.null(), z.string()]),
+  policy: z.union([z.null(), z.string()]), rule_index: z.union([z.null(), seqNum]), estimate: z.strictObject({ tokens: nat, cents: nat }),
+});
+const HeldIntentDecision = z.strictObject({ intent_id: intentId, decision: z.enum(["allow", "deny"]), stage: z.literal("approval"), approver: hex64, signature: sig });
+export const PolicyDecisionBody = z.union([HeldIntentDecision, GateDecision]);
+
+/** Who proposed: a signed key, a module through the `governance.propose` effect, or nobody (policy permitting). */
+export const ProposerBody = z.union([
+  z.null(),
+  z.strictObject({ kind: z.literal("key"), public_key: hex64, signature: sig }),
+  z.strictObject({ kind: z.literal("module"), module: z.string().min(1), intent_id: intentId }),
+]);
+export const ProposalBody = z.strictObject({
+  proposal_id: hashText, patch_ref: hashText, base_manifest_hash: hashText, new_manifest_hash: hashText, bundle_ref: hashText,
+  // Format 1 wrote the proposer's public key as bare hex, unsigned.
+  proposer: z.union([ProposerBody, hex64]), description: z.union([z.null(), text]),
+});
+export const ShadowReportBody = z.strictObject({ proposal_id: hashText, report_ref: hashText, report_hash: hashText });
+export const ApprovalBody = z.strictObject({ proposal_id: hashText, approver: hex64, patch_ref: hashText, shadow_report_hash: hashText, signature: sig });
+export const ApplyBody = z.strictObject({ proposal_id: hashText, new_manifest_hash: hashText, bundle_ref: hashText, approvals: z.array(hex64) });
 
 /** The schema of each kind's body. */
 export const ENTRY_BODY_SCHEMAS = {
@@ -95,13 +153,14 @@ export const ENTRY_BODY_SCHEMAS = {
   effect_intent: EffectIntentBody,
   effect_receipt: EffectReceiptBody,
   policy_decision: PolicyDecisionBody,
-  proposal: governance,
-  shadow_report: governance,
-  approval: governance,
-  apply: governance,
+  proposal: ProposalBody,
+  shadow_report: ShadowReportBody,
+  approval: ApprovalBody,
+  apply: ApplyBody,
   snapshot: SnapshotBody,
   checkpoint: CheckpointBody,
   erasure: ErasureBody,
+  keys: KeysBody,
 } as const satisfies Record<EntryKind, z.ZodType>;
 
 /** The typed body of each kind. */
@@ -110,6 +169,16 @@ export type GenesisBody = EntryBodies["genesis"];
 export type CheckpointBody = EntryBodies["checkpoint"];
 export type ErasureBody = EntryBodies["erasure"];
 export type SnapshotBody = EntryBodies["snapshot"];
+export type KeysBody = EntryBodies["keys"];
+export type ProposalBody = EntryBodies["proposal"];
+export type ApprovalBody = EntryBodies["approval"];
+export type ApplyBody = EntryBodies["apply"];
+export type DeclaredKey = z.infer<typeof DeclaredKey>;
+
+/** The adapter keys a genesis declares (format 1 declared none). */
+export function genesisAdapterKeys(g: GenesisBody): DeclaredKey[] {
+  return g.format_version === 1 ? [] : g.adapter_keys;
+}
 
 const kindSet: ReadonlySet<string> = new Set(ENTRY_KINDS);
 

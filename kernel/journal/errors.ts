@@ -22,7 +22,10 @@ export type JournalErrorCode =
   | "journal.bad_anchor"
   | "journal.no_signing_key"
   | "journal.wrong_key"
-  | "journal.duplicate_receipt";
+  | "journal.duplicate_receipt"
+  | "journal.blob_hash_mismatch"
+  | "journal.verify_failed"
+  | "journal.erase_refused";
 
 /** Structured fields an error may carry. */
 export interface JournalErrorFields {
@@ -34,6 +37,8 @@ export interface JournalErrorFields {
   blob_hash?: string;
   expected?: string;
   actual?: string;
+  /** The verify fault behind `journal.verify_failed`. */
+  fault?: string;
   cause?: unknown;
 }
 
@@ -47,6 +52,7 @@ export class JournalError extends Error {
   readonly blob_hash: string | undefined;
   readonly expected: string | undefined;
   readonly actual: string | undefined;
+  readonly fault: string | undefined;
 
   constructor(code: JournalErrorCode, message: string, fields: JournalErrorFields = {}) {
     const where = [fields.path, fields.seq === undefined ? undefined : `seq ${fields.seq}`, fields.body_path].filter((x) => x !== undefined);
@@ -60,6 +66,7 @@ export class JournalError extends Error {
     this.blob_hash = fields.blob_hash;
     this.expected = fields.expected;
     this.actual = fields.actual;
+    this.fault = fields.fault;
   }
 }
 

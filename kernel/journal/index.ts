@@ -3,10 +3,10 @@
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
-export { SqliteJournalStore } from "./sqlite-store.js";
+export { SqliteJournalStore, blobMismatch } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
-export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, isEntryKind, checkEntryBody, parseEntryBody } from "./entries.js";
-export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, BodyIssue } from "./entries.js";
+export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, OLDEST_JOURNAL_FORMAT, isEntryKind, checkEntryBody, parseEntryBody, genesisAdapterKeys } from "./entries.js";
+export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";
 export { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 export { MerkleFrontier, rootAt, inclusionPath, consistencyPath, subtreeHash } from "./merkle.js";
 export type { NodeReader, NodeSink } from "./merkle.js";
@@ -14,10 +14,11 @@ export { appendCheckpoint, checkpointPayload, signCheckpoint, verifyCheckpointSi
 export type { StateRefs, StateProvider, CheckpointFields } from "./checkpoint.js";
 export { AnchorSchema, anchorCheckpoint, exportAnchor, parseAnchor, readAnchorFile, verifyAnchorSignature } from "./anchor.js";
 export type { Anchor } from "./anchor.js";
-export { verifyJournal, registerEntryCheck } from "./verify.js";
-export type { VerifyResult, VerifyFault, VerifyOptions, EntryCheck, EntryCheckContext, DecodedEntry } from "./verify.js";
+export { verifyJournal, VerifyFailure } from "./verify.js";
+export type { VerifyResult, VerifyFault, VerifyOptions, EntryCheck, EntryChecker, CheckFinding, EntryCheckContext, DecodedEntry } from "./verify.js";
+export { keysPayload, signKeysEntry, verifyKeysSignature } from "./keys-entry.js";
 export { worldPaths, stateFromJournal } from "./world-dir.js";
 export type { WorldPaths } from "./world-dir.js";
 export { JournalError, ErasedError, isJournalError } from "./errors.js";
 export type { JournalErrorCode, JournalErrorFields } from "./errors.js";
-export { JOURNAL_MARKER, STORAGE_VERSION } from "./sqlite-open.js";
+export { JOURNAL_MARKER, STORAGE_VERSION, RARE_KINDS } from "./sqlite-open.js";

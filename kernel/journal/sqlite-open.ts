@@ -16,11 +16,19 @@ type Db = Database.Database;
 export const JOURNAL_MARKER = "worldkernel-journal";
 /**
  * Storage layout version of the SQLite file (tables, triggers); independent of entry hashing.
- * 2 keys Merkle nodes by completion order (see sqlite-merkle.ts); 1 keyed them by (level,
- * index), which made every commit dirty pages across the table. A v1 file is upgraded when
- * opened for writing and read as it is otherwise.
+ * 3 adds a partial index over the rare entry kinds (genesis, keys, governance, snapshots,
+ * checkpoints, erasures), so the kernel finds them without scanning the log. 2 keys Merkle
+ * nodes by completion order (see sqlite-merkle.ts); 1 keyed them by (level, index), which
+ * made every commit dirty pages across the table. Older files are upgraded when opened for
+ * writing and read as they are otherwise.
  */
-export const STORAGE_VERSION = 2;
+export const STORAGE_VERSION = 3;
+
+/** Entry kinds kept in the partial `entries_rare` index (storage v3). */
+export const RARE_KINDS = ["genesis", "keys", "proposal", "shadow_report", "approval", "apply", "snapshot", "checkpoint", "erasure"] as const;
+/** The index's WHERE term; a query uses the index only when it repeats this term verbatim. */
+export const RARE_KINDS_SQL = `kind IN (${RARE_KINDS.map((k) => `'${k}'`).join(", ")})`;
+const RARE_INDEX = `CREATE INDEX entries_rare ON entries (kind, seq) WHERE ${RARE_KINDS_SQL};`;
 
 const MERKLE_TABLE = `
 CREATE TABLE merkle (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
@@ -39,6 +47,12 @@ DROP TABLE merkle_v1;
 UPDATE meta SET value = '2' WHERE key = 'storage_version';
 `;
 
+// v2 → v3: the partial index over rare kinds (derived data).
+const UPGRADE_V2 = `
+${RARE_INDEX}
+UPDATE meta SET value = '3' WHERE key = 'storage_version';
+`;
+
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE entries (
@@ -50,6 +64,7 @@ CREATE TABLE entries (
 );
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'journal entries are append-only: UPDATE refused'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'journal entries are append-only: DELETE refused'); END;
+${RARE_INDEX}
 ${MERKLE_TABLE}
 CREATE TABLE blobs (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE erasures (hash BLOB PRIMARY KEY, seq INTEGER NOT NULL);
@@ -175,7 +190,13 @@ export function openWritable(path: string, synchronous: "FULL" | "NORMAL"): Db {
   try {
     db = new Database(path, { fileMustExist: true });
     configure(db, synchronous);
-    if (checkMeta(db, path) === 1) db.transaction(() => db!.exec(UPGRADE_V1)).immediate();
+    const version = checkMeta(db, path);
+    if (version < STORAGE_VERSION) {
+      db.transaction(() => {
+        if (version === 1) db!.exec(UPGRADE_V1);
+        db!.exec(UPGRADE_V2);
+      }).immediate();
+    }
     return db;
   } catch (e) {
     db?.close();

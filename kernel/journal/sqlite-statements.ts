@@ -4,6 +4,7 @@
  * before it could reach one.
  */
 import type Database from "better-sqlite3";
+import { RARE_KINDS_SQL } from "./sqlite-open.js";
 
 /** The prepared statements of one connection. */
 export type Statements = ReturnType<typeof prepareStatements>;
@@ -21,6 +22,11 @@ export function prepareStatements(db: Database.Database) {
     range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
     page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
     latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
+    // The term repeats the partial index's WHERE verbatim, so storage v3 answers from the index;
+    // older files (read-only) scan.
+    latestRare: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`),
+    rareRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND seq >= ? AND seq <= ? ORDER BY seq`),
+    blobs: ro("SELECT hash, bytes FROM blobs ORDER BY hash"),
     getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
     hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
     getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),

@@ -10,14 +10,15 @@ import { bytesToHash, decodeStored, encodeStored, hashToBytes, sha256, type Cbor
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { signCheckpoint, verifyCheckpointSignature, type StateProvider, type StateRefs } from "./checkpoint.js";
-import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody, type SnapshotBody } from "./entries.js";
+import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody, type KeysBody, type SnapshotBody } from "./entries.js";
+import { verifyKeysSignature } from "./keys-entry.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader, type NodeSink } from "./merkle.js";
 import { nodeReader, nodeSink, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
 import { prepareStatements, type Statements } from "./sqlite-statements.js";
 import { stateFromJournal } from "./world-dir.js";
-import { createFile, openReadonly, openWritable, releaseWriterLock, storageVersion, takeWriterLock } from "./sqlite-open.js";
+import { createFile, openReadonly, openWritable, RARE_KINDS, releaseWriterLock, storageVersion, takeWriterLock } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
 
 /** Options for opening or creating a SQLite journal. */
@@ -41,6 +42,11 @@ export interface SqliteJournalOptions {
 }
 
 const PAGE = 256;
+
+/** The typed error for bytes stored under a name they do not hash to. */
+export function blobMismatch(hash: HashText, bytes: Uint8Array, path?: string): JournalError {
+  return new JournalError("journal.blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${bytesToHash(sha256(bytes))}: the CAS was altered`, { blob_hash: hash, expected: hash, actual: bytesToHash(sha256(bytes)), ...(path === undefined ? {} : { path }) });
+}
 
 /** A world's journal in one SQLite file. */
 export class SqliteJournalStore implements JournalStore {
@@ -178,6 +184,9 @@ export class SqliteJournalStore implements JournalStore {
       throw new JournalError("journal.bad_sequence", seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry", { seq, kind });
     }
     if (kind === "checkpoint") this.checkCheckpoint(value as CheckpointBody, seq);
+    if (kind === "keys" && !verifyKeysSignature(value as KeysBody, this.genesisWorldId(), seq, this.genesisKey())) {
+      throw new JournalError("journal.bad_body", "keys entry: signature does not verify with the world key", { seq, kind });
+    }
     if (kind === "genesis") this.checkSigner((value as GenesisBody).world_public_key);
     const body = encodeStored(value);
     const hash = entryHash(this.headHash, seq, kind, body);
@@ -217,12 +226,19 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   private genesisKey(): Uint8Array {
-    if (this.worldKey === undefined) {
-      const g = this.getSync(0);
-      if (g === null) throw new JournalError("journal.bad_sequence", "journal has no genesis", { path: this.path });
-      this.worldKey = (decodeStored(g.body) as GenesisBody).world_public_key;
-    }
+    if (this.worldKey === undefined) this.worldKey = this.genesis().world_public_key;
     return this.worldKey;
+  }
+
+  private genesisWorldId(): string {
+    return this.genesis().world_id;
+  }
+
+  /** The genesis body (decoded, schema-checked). */
+  genesis(): GenesisBody {
+    const g = this.getSync(0);
+    if (g === null) throw new JournalError("journal.bad_sequence", "journal has no genesis", { path: this.path });
+    return parseEntryBody("genesis", decodeStored(g.body), 0);
   }
 
   // ---- reads ------------------------------------------------------------------------
@@ -253,10 +269,24 @@ export class SqliteJournalStore implements JournalStore {
     yield* this.stmt.range.iterate(fromSeq, toSeq) as IterableIterator<JournalEntry>;
   }
 
-  /** The most recent entry of a kind (scans backwards from the head). */
-  latestOfKind(kind: EntryKind): JournalEntry | null {
+  /** The most recent entry of a kind at or before `atOrBefore` (rare kinds from an index; others scan backwards from the head). */
+  latestOfKind(kind: EntryKind, atOrBefore = Number.MAX_SAFE_INTEGER): JournalEntry | null {
     this.open();
+    if ((RARE_KINDS as readonly string[]).includes(kind)) return (this.stmt.latestRare.get(kind, atOrBefore) as JournalEntry | undefined) ?? null;
+    if (atOrBefore !== Number.MAX_SAFE_INTEGER) throw new RangeError(`latestOfKind(${kind}) takes no bound: ${kind} is not indexed`);
     return (this.stmt.latestOfKind.get(kind) as JournalEntry | undefined) ?? null;
+  }
+
+  /** Entries of the rare kinds (genesis, keys, governance, snapshots, checkpoints, erasures) in a seq range, from the index. */
+  *rareEntriesSync(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): IterableIterator<JournalEntry> {
+    this.open();
+    yield* this.stmt.rareRange.iterate(fromSeq, toSeq) as IterableIterator<JournalEntry>;
+  }
+
+  /** The stored Merkle frontier of the first `size` entries (where a part-way verification starts). */
+  frontierSync(size: number): MerkleFrontier {
+    this.checkSize(size, "tree size");
+    return MerkleFrontier.load(size, this.reader);
   }
 
   // ---- Merkle -----------------------------------------------------------------------
@@ -304,15 +334,34 @@ export class SqliteJournalStore implements JournalStore {
     return bytesToHash(digest);
   }
 
-  /** The bytes of a blob; ErasedError (`journal.blob_erased`) after an erasure. */
+  /**
+   * The bytes of a blob, checked against their name: bytes that do not hash to it (a
+   * substituted file or row) are `journal.blob_hash_mismatch`, never returned.
+   * ErasedError (`journal.blob_erased`) after an erasure.
+   */
   getBlobSync(hash: HashText): Uint8Array {
     this.open();
     const key = hashToBytes(hash);
     const r = this.stmt.getBlob.get(key) as { bytes: Buffer } | undefined;
-    if (r !== undefined) return r.bytes;
+    if (r !== undefined) {
+      if (!bytesEqual(sha256(r.bytes), key)) throw blobMismatch(hash, r.bytes, this.path);
+      return r.bytes;
+    }
     const erased = this.stmt.getErasure.get(key) as { seq: number } | undefined;
     if (erased !== undefined) throw new ErasedError(hash, erased.seq);
     throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
+  }
+
+  /** The seq of the erasure entry that erased `hash`, or null. */
+  erasureSeq(hash: HashText): number | null {
+    this.open();
+    return (this.stmt.getErasure.get(hashToBytes(hash)) as { seq: number } | undefined)?.seq ?? null;
+  }
+
+  /** Every stored blob with the name it is stored under (bytes unchecked: the caller checks them). */
+  *iterateBlobsSync(): IterableIterator<{ hash: HashText; bytes: Uint8Array }> {
+    this.open();
+    for (const r of this.stmt.blobs.iterate() as IterableIterator<{ hash: Buffer; bytes: Buffer }>) yield { hash: bytesToHash(r.hash), bytes: r.bytes };
   }
 
   /** True when the blob's bytes are present. */

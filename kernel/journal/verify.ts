@@ -2,11 +2,13 @@
  * @module `verifyJournal`: one streaming pass (constant memory) that recomputes the hash
  * chain, the Merkle tree and every checkpoint signature, checks each body against its
  * kind, optionally holds the log to an external anchor, and names the first bad seq and
- * what is wrong with it. Other layers add checks for their own kinds (receipt
- * signatures, say) through `registerEntryCheck` or the `entryCheck` option.
+ * what is wrong with it. What the entries *mean* (receipt signers, governance, blobs) is
+ * checked by the checkers the caller passes in `checks` — explicitly, never through a
+ * global registry a caller could forget to fill (kernel/world/verify-world.ts passes the
+ * kernel's). It can also start at a seq (the bounded check a writer runs on open).
  */
 import { decodeStored, toHex, type CborValue } from "../../air/index.js";
-import { bytesEqual } from "../crypto/merkle-verify.js";
+import { bytesEqual, verifyEntryInclusion } from "../crypto/merkle-verify.js";
 import { verifyAnchorSignature, type Anchor } from "./anchor.js";
 import { verifyCheckpointSignature } from "./checkpoint.js";
 import { checkEntryBody, type CheckpointBody, type GenesisBody } from "./entries.js";
@@ -16,7 +18,7 @@ import { MerkleFrontier } from "./merkle.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
 import type { JournalEntry, JournalStore } from "./store.js";
 
-/** What can be wrong; extension checks may report their own fault names. */
+/** What can be wrong; checkers may report their own fault names. */
 export type VerifyFault =
   | "hash_mismatch"
   | "bad_prev_hash"
@@ -28,6 +30,7 @@ export type VerifyFault =
   | "tree_mismatch"
   | "not_a_journal"
   | "corrupt"
+  | "uncovered_tail"
   | (string & {});
 
 /** The outcome of a verification. */
@@ -40,29 +43,27 @@ export interface VerifyResult {
   message?: string;
 }
 
-/** An entry with its decoded, schema-checked body, handed to extension checks. */
+/** An entry with its decoded, schema-checked body, handed to checkers. */
 export interface DecodedEntry extends JournalEntry {
   value: CborValue;
 }
 
-/** What extension checks can rely on: the world's genesis body. */
+/** What checkers can rely on: the world's genesis body. */
 export interface EntryCheckContext {
   genesis: GenesisBody;
 }
 
-/** A pluggable check: null when the entry is fine, else the fault and why. */
-export type EntryCheck = (entry: DecodedEntry, ctx: EntryCheckContext) => null | { fault: VerifyFault; message: string } | Promise<null | { fault: VerifyFault; message: string }>;
+/** A checker's finding: the fault, why, and (when it is not the entry at hand) the seq it concerns. */
+export type CheckFinding = null | { fault: VerifyFault; message: string; seq?: number };
 
-const registry: EntryCheck[] = [];
-
-/** Adds a check every later `verifyJournal` runs (e.g. receipt signatures); returns its remover. */
-export function registerEntryCheck(check: EntryCheck): () => void {
-  registry.push(check);
-  return () => {
-    const i = registry.indexOf(check);
-    if (i >= 0) registry.splice(i, 1);
-  };
+/** A check of what entries mean, run on every entry in order; `finish` runs after the last one. */
+export interface EntryChecker {
+  check(entry: DecodedEntry, ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
+  finish?(ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
 }
+
+/** A stateless check as a plain function. */
+export type EntryCheck = (entry: DecodedEntry, ctx: EntryCheckContext) => CheckFinding | Promise<CheckFinding>;
 
 /** Options of a verification. */
 export interface VerifyOptions {
@@ -70,13 +71,22 @@ export interface VerifyOptions {
   anchor?: Anchor;
   /** Called now and then with (entries done, entries in the journal). */
   onProgress?: (done: number, total: number) => void;
-  /** Extra checks for this run, after the registered ones. */
-  entryCheck?: EntryCheck | EntryCheck[];
+  /** The checks of meaning to run, in order (none: the chain, tree and checkpoints alone). */
+  checks?: readonly (EntryChecker | EntryCheck)[];
   /** Verify signatures with @noble/curves instead of node:crypto. */
   pureSignatures?: boolean;
+  /** Fail with `uncovered_tail` when entries follow the last checkpoint (only a crash leaves them). */
+  requireSealedHead?: boolean;
+  /**
+   * Start at this seq instead of genesis (needs a store that can load its Merkle frontier).
+   * Entries before it are trusted as far as the first checkpoint at or after it attests them:
+   * that checkpoint's root is recomputed from the stored frontier, and genesis is proven under it.
+   */
+  from?: number;
 }
 
-class Fault extends Error {
+/** A verification failure found while walking. */
+export class VerifyFailure extends Error {
   constructor(
     readonly fault: VerifyFault,
     readonly seq: number | undefined,
@@ -85,6 +95,13 @@ class Fault extends Error {
     super(message);
   }
 }
+
+/** A store that can start a verification part-way: its stored Merkle frontier at a size. */
+interface FrontierStore extends JournalStore {
+  frontierSync(size: number): MerkleFrontier;
+}
+
+const hasFrontier = (s: JournalStore): s is FrontierStore => typeof (s as Partial<FrontierStore>).frontierSync === "function";
 
 /** Verifies a journal file (opened read-only) or an open store. */
 export async function verifyJournal(target: string | JournalStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -105,17 +122,33 @@ export async function verifyJournal(target: string | JournalStore, opts: VerifyO
   }
 }
 
+const asChecker = (c: EntryChecker | EntryCheck): EntryChecker => (typeof c === "function" ? { check: c } : c);
+
 async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResult> {
-  const checks = [...registry, ...(opts.entryCheck === undefined ? [] : Array.isArray(opts.entryCheck) ? opts.entryCheck : [opts.entryCheck])];
+  const checks = (opts.checks ?? []).map(asChecker);
   const anchor = opts.anchor;
   if (anchor !== undefined && !verifyAnchorSignature(anchor, opts.pureSignatures)) {
     throw new JournalError("journal.bad_anchor", "the anchor's signature does not verify under the public key it names");
   }
   const total = await store.count();
-  const tree = new MerkleFrontier();
-  let prev = ZERO_HASH;
+  const from = opts.from ?? 0;
+  if (!Number.isSafeInteger(from) || from < 0 || from > total) throw new JournalError("journal.out_of_range", `verify start ${from} is outside 0..${total}`);
+  if (from > 0 && !hasFrontier(store)) throw new JournalError("journal.out_of_range", "this store cannot verify from a seq part-way");
+  const tree = from === 0 ? new MerkleFrontier() : (store as FrontierStore).frontierSync(from);
+  let prev = from === 0 ? ZERO_HASH : (await store.get(from - 1))!.hash;
   let checkpoints = 0;
+  let lastCheckpoint = -1;
   let genesis: GenesisBody | undefined;
+  // Genesis before the start is proven under the first checkpoint the walk reaches.
+  let genesisUnproven: Uint8Array | undefined;
+  if (from > 0) {
+    const g = await store.get(0);
+    if (g === null) return { ok: false, entries: 0, checkpoints: 0, first_bad_seq: 0, fault: "seq_gap", message: "the journal has no entry 0" };
+    const r = decodeGenesis(g);
+    if (!r.ok) return { ok: false, entries: 0, checkpoints: 0, first_bad_seq: 0, fault: r.fault, message: r.message };
+    genesis = r.genesis;
+    genesisUnproven = entryHash(ZERO_HASH, 0, "genesis", g.body);
+  }
   // Audit the store's Merkle index node by node as the recomputed tree completes each one.
   const nodeAt = store.nodeAt?.bind(store);
   const completed: { level: number; index: number; hash: Uint8Array }[] = [];
@@ -126,38 +159,47 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
     if (stored === undefined) return; // a level this store does not keep
     if (stored === null || !bytesEqual(stored, hash)) {
       const last = (index + 1) * 2 ** level - 1;
-      throw new Fault("tree_mismatch", last, `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`);
+      throw new VerifyFailure("tree_mismatch", last, `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`);
     }
   };
+  const finding = (f: CheckFinding, seq: number | undefined) => {
+    if (f !== null) throw new VerifyFailure(f.fault, f.seq ?? seq, f.message);
+  };
   try {
-    for await (const e of store.iterate(0)) {
+    for await (const e of store.iterate(from)) {
       const seq = tree.size;
-      if (e.seq !== seq) throw new Fault("seq_gap", seq, `expected seq ${seq}, found ${e.seq}`);
-      if (!bytesEqual(e.prev_hash, prev)) throw new Fault("bad_prev_hash", seq, `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`);
+      if (e.seq !== seq) throw new VerifyFailure("seq_gap", seq, `expected seq ${seq}, found ${e.seq}`);
+      if (!bytesEqual(e.prev_hash, prev)) throw new VerifyFailure("bad_prev_hash", seq, `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`);
       const h = entryHash(prev, seq, e.kind, e.body);
-      if (!bytesEqual(h, e.hash)) throw new Fault("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
+      if (!bytesEqual(h, e.hash)) throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
       let value: CborValue;
       try {
         value = decodeStored(e.body);
       } catch (err) {
-        throw new Fault("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
+        throw new VerifyFailure("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
       }
       const issue = checkEntryBody(e.kind, value);
-      if (issue !== null) throw new Fault("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
-      if ((seq === 0) !== (e.kind === "genesis")) throw new Fault("bad_body", seq, seq === 0 ? `the first entry is ${e.kind}, not genesis` : "a second genesis entry");
+      if (issue !== null) throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
+      if ((seq === 0) !== (e.kind === "genesis")) throw new VerifyFailure("bad_body", seq, seq === 0 ? `the first entry is ${e.kind}, not genesis` : "a second genesis entry");
       if (e.kind === "genesis") genesis = value as GenesisBody;
       const g = genesis!;
       if (seq === 0 && anchor !== undefined && (anchor.world_id !== g.world_id || anchor.world_public_key !== toHex(g.world_public_key))) {
-        throw new Fault("anchor_mismatch", 0, `the anchor names world ${anchor.world_id} with key ${anchor.world_public_key}; this journal's genesis says ${g.world_id} with key ${toHex(g.world_public_key)}`);
+        throw new VerifyFailure("anchor_mismatch", 0, `the anchor names world ${anchor.world_id} with key ${anchor.world_public_key}; this journal's genesis says ${g.world_id} with key ${toHex(g.world_public_key)}`);
       }
       if (e.kind === "checkpoint") {
         checkCheckpoint(value as CheckpointBody, seq, tree, prev, g, opts.pureSignatures === true);
+        if (genesisUnproven !== undefined) {
+          const proof = await store.inclusionProof(0, seq);
+          if (!verifyEntryInclusion(genesisUnproven, 0, seq, proof, (value as CheckpointBody).root)) {
+            throw new VerifyFailure("hash_mismatch", 0, `genesis is not the entry 0 that the checkpoint at seq ${seq} signed`);
+          }
+          genesisUnproven = undefined;
+        }
         checkpoints++;
+        lastCheckpoint = seq;
       }
-      for (const check of checks) {
-        const r = await check({ ...e, value }, { genesis: g });
-        if (r !== null) throw new Fault(r.fault, seq, r.message);
-      }
+      const ctx = { genesis: g };
+      for (const c of checks) finding(await c.check({ ...e, value }, ctx), seq);
       completed.length = 0;
       tree.append(entryLeafHash(e.hash), nodeAt === undefined ? undefined : collect);
       for (const n of completed) await checkNode(n.level, n.index, n.hash);
@@ -166,36 +208,60 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       if (tree.size % 4096 === 0) opts.onProgress?.(tree.size, total);
     }
     opts.onProgress?.(tree.size, total);
-    if (tree.size === 0) throw new Fault("bad_body", 0, "the journal is empty: it has no genesis");
+    if (genesisUnproven !== undefined) throw new VerifyFailure("uncovered_tail", from, `no signed checkpoint at or after seq ${from} attests the entries before it`);
+    if (tree.size === 0) throw new VerifyFailure("bad_body", 0, "the journal is empty: it has no genesis");
     if (anchor !== undefined && tree.size < anchor.tree_size) {
-      throw new Fault("anchor_mismatch", tree.size, `the anchor covers ${anchor.tree_size} entries; the journal has only ${tree.size}`);
+      throw new VerifyFailure("anchor_mismatch", tree.size, `the anchor covers ${anchor.tree_size} entries; the journal has only ${tree.size}`);
     }
     await checkStoredTree(store, tree);
+    for (const c of checks) if (c.finish) finding(await c.finish({ genesis: genesis! }), undefined);
+    if (opts.requireSealedHead && lastCheckpoint !== tree.size - 1) {
+      const first = lastCheckpoint + 1;
+      throw new VerifyFailure(
+        "uncovered_tail",
+        first,
+        `entries ${first}..${tree.size - 1} follow the last signed checkpoint${lastCheckpoint < 0 ? " (there is none)" : ` (seq ${lastCheckpoint})`}: a world closed cleanly ends with a checkpoint, so only a crash leaves such a tail — or someone cut or appended entries. Opening the world for writing checks the tail and seals it.`,
+      );
+    }
   } catch (err) {
-    if (err instanceof Fault) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: err.seq ?? tree.size, fault: err.fault, message: err.message };
+    if (err instanceof VerifyFailure) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: err.seq ?? tree.size, fault: err.fault, message: err.message };
     if (isJournalError(err, "journal.corrupt")) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: tree.size, fault: "corrupt", message: err.message };
+    if (isJournalError(err, "journal.blob_hash_mismatch")) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: tree.size, fault: "blob_hash_mismatch", message: err.message };
     throw err;
   }
   return { ok: true, entries: tree.size, checkpoints };
 }
 
+function decodeGenesis(g: JournalEntry): { ok: true; genesis: GenesisBody } | { ok: false; fault: VerifyFault; message: string } {
+  if (g.kind !== "genesis") return { ok: false, fault: "bad_body", message: `the first entry is ${g.kind}, not genesis` };
+  let value: CborValue;
+  try {
+    value = decodeStored(g.body);
+  } catch (err) {
+    return { ok: false, fault: "bad_body", message: `genesis is not stored canonical CBOR: ${(err as Error).message}` };
+  }
+  const issue = checkEntryBody("genesis", value);
+  if (issue !== null) return { ok: false, fault: "bad_body", message: `genesis body: ${issue.message} at ${issue.path}` };
+  return { ok: true, genesis: value as GenesisBody };
+}
+
 function checkCheckpoint(cp: CheckpointBody, seq: number, tree: MerkleFrontier, prev: Uint8Array, g: GenesisBody, pure: boolean): void {
-  if (cp.tree_size !== seq) throw new Fault("checkpoint_mismatch", seq, `checkpoint tree_size ${cp.tree_size} at seq ${seq}: a checkpoint covers exactly the entries before it`);
-  if (!bytesEqual(cp.head_hash, prev)) throw new Fault("checkpoint_mismatch", seq, `checkpoint head_hash ${toHex(cp.head_hash)} is not the hash of seq ${seq - 1}`);
+  if (cp.tree_size !== seq) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint tree_size ${cp.tree_size} at seq ${seq}: a checkpoint covers exactly the entries before it`);
+  if (!bytesEqual(cp.head_hash, prev)) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint head_hash ${toHex(cp.head_hash)} is not the hash of seq ${seq - 1}`);
   const root = tree.root();
-  if (!bytesEqual(cp.root, root)) throw new Fault("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
-  if (!verifyCheckpointSignature(cp, g.world_public_key, pure)) throw new Fault("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
+  if (!bytesEqual(cp.root, root)) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
+  if (!verifyCheckpointSignature(cp, g.world_public_key, pure)) throw new VerifyFailure("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
 }
 
 function checkAnchor(a: Anchor, tree: MerkleFrontier, head: Uint8Array): void {
   const root = toHex(tree.root());
   // The log no longer matches what was exported: the rewrite lies somewhere in 0..tree_size-1.
-  if (root !== a.root) throw new Fault("anchor_mismatch", a.tree_size - 1, `the first ${a.tree_size} entries have root ${root}; the anchor says ${a.root}`);
-  if (toHex(head) !== a.head_hash) throw new Fault("anchor_mismatch", a.tree_size - 1, `head hash at seq ${a.tree_size - 1} is ${toHex(head)}; the anchor says ${a.head_hash}`);
+  if (root !== a.root) throw new VerifyFailure("anchor_mismatch", a.tree_size - 1, `the first ${a.tree_size} entries have root ${root}; the anchor says ${a.root}`);
+  if (toHex(head) !== a.head_hash) throw new VerifyFailure("anchor_mismatch", a.tree_size - 1, `head hash at seq ${a.tree_size - 1} is ${toHex(head)}; the anchor says ${a.head_hash}`);
 }
 
 /** The store's own Merkle index must agree with the recomputed tree (proofs are served from it). */
 async function checkStoredTree(store: JournalStore, tree: MerkleFrontier): Promise<void> {
   const stored = await store.root(tree.size);
-  if (!bytesEqual(stored, tree.root())) throw new Fault("tree_mismatch", tree.size - 1, `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(tree.root())}`);
+  if (!bytesEqual(stored, tree.root())) throw new VerifyFailure("tree_mismatch", tree.size - 1, `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(tree.root())}`);
 }

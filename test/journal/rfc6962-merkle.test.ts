@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EMPTY_ROOT, leafHash, rootOfLeafHashes, verifyConsistency, verifyInclusion } from "../../kernel/crypto/merkle-verify.js";
+import { EMPTY_ROOT, leafHash, rootFromInclusionProof, rootOfLeafHashes, verifyConsistency, verifyEntryInclusion, verifyInclusion } from "../../kernel/crypto/merkle-verify.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "../../kernel/journal/merkle.js";
 
 interface Vectors {
@@ -133,5 +133,110 @@ describe("proofs for every tree size up to 1,000", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("input validation: hash sizes, sizes and the empty tree", () => {
+  const N = 16;
+  const leaves = Array.from({ length: N }, (_, i) => leafHash(Uint8Array.of(i, 9)));
+  const { read, roots } = buildTree(leaves);
+  const sha256Empty = unhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const short = (b: Uint8Array) => b.slice(0, 31);
+  const long = (b: Uint8Array) => Uint8Array.from([...b, 0]);
+  const anyBytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+  it("the empty tree's root is sha256 of the empty string (RFC 6962 MTH({}) = SHA-256())", () => {
+    expect(hex(EMPTY_ROOT)).toBe(hex(sha256Empty));
+    expect(hex(rootOfLeafHashes([]))).toBe(hex(sha256Empty));
+    expect(hex(roots[0]!)).toBe(hex(sha256Empty));
+  });
+
+  it("0 → 0 holds only for the empty-tree root, not for any two equal byte strings", () => {
+    expect(verifyConsistency(0, 0, sha256Empty, sha256Empty, [])).toBe(true);
+    expect(verifyConsistency(0, 0, anyBytes(32, 7), anyBytes(32, 7), [])).toBe(false);
+    expect(verifyConsistency(0, 0, new Uint8Array(0), new Uint8Array(0), [])).toBe(false);
+    expect(verifyConsistency(0, 0, Uint8Array.of(1), Uint8Array.of(1), [])).toBe(false);
+    expect(verifyConsistency(0, 0, roots[3]!, roots[3]!, [])).toBe(false);
+    expect(verifyConsistency(0, 0, sha256Empty, roots[1]!, [])).toBe(false);
+    expect(verifyConsistency(0, 0, sha256Empty, sha256Empty, [sha256Empty])).toBe(false);
+  });
+
+  it("from size 0: only the empty proof, with the empty-tree first root and a 32-byte second root", () => {
+    for (let n = 1; n <= N; n++) expect(verifyConsistency(0, n, sha256Empty, roots[n]!, [])).toBe(true);
+    expect(verifyConsistency(0, 5, sha256Empty, roots[5]!, [roots[5]!])).toBe(false);
+    expect(verifyConsistency(0, 5, sha256Empty, roots[5]!, consistencyPath(read, 1, 5))).toBe(false);
+    expect(verifyConsistency(0, 5, roots[1]!, roots[5]!, [])).toBe(false);
+    expect(verifyConsistency(0, 5, short(sha256Empty), roots[5]!, [])).toBe(false);
+    expect(verifyConsistency(0, 5, long(sha256Empty), roots[5]!, [])).toBe(false);
+    // The second root is not provable from the empty tree, but it must at least be a hash.
+    expect(verifyConsistency(0, 5, sha256Empty, new Uint8Array(0), [])).toBe(false);
+    expect(verifyConsistency(0, 5, sha256Empty, Uint8Array.of(1, 2, 3), [])).toBe(false);
+    expect(verifyConsistency(0, 5, sha256Empty, long(roots[5]!), [])).toBe(false);
+  });
+
+  it("n → n needs an empty proof and equal 32-byte roots", () => {
+    expect(verifyConsistency(5, 5, roots[5]!, roots[5]!, [])).toBe(true);
+    expect(verifyConsistency(5, 5, anyBytes(31, 1), anyBytes(31, 1), [])).toBe(false);
+    expect(verifyConsistency(5, 5, anyBytes(33, 1), anyBytes(33, 1), [])).toBe(false);
+    expect(verifyConsistency(5, 5, new Uint8Array(0), new Uint8Array(0), [])).toBe(false);
+  });
+
+  it("consistency: wrong-sized roots or proof elements are rejected", () => {
+    const m = 3;
+    const n = 11;
+    const proof = consistencyPath(read, m, n);
+    expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof)).toBe(true);
+    expect(verifyConsistency(m, n, long(roots[m]!), roots[n]!, proof)).toBe(false);
+    expect(verifyConsistency(m, n, roots[m]!, long(roots[n]!), proof)).toBe(false);
+    for (let i = 0; i < proof.length; i++) {
+      expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.map((p, k) => (k === i ? short(p) : p)))).toBe(false);
+      expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.map((p, k) => (k === i ? long(p) : p)))).toBe(false);
+    }
+    // A 64-byte "element" that is two real siblings concatenated is not a proof element.
+    const joined = Uint8Array.from([...proof[0]!, ...proof[1]!]);
+    expect(verifyConsistency(m, n, roots[m]!, roots[n]!, [joined, ...proof.slice(2)])).toBe(false);
+  });
+
+  it("inclusion: the leaf hash, the root and every proof element must be 32 bytes", () => {
+    const i = 5;
+    const size = 13;
+    const proof = inclusionPath(read, i, size);
+    expect(verifyInclusion(leaves[i]!, i, size, proof, roots[size]!)).toBe(true);
+    expect(verifyInclusion(long(leaves[i]!), i, size, proof, roots[size]!)).toBe(false);
+    expect(verifyInclusion(short(leaves[i]!), i, size, proof, roots[size]!)).toBe(false);
+    expect(verifyInclusion(leaves[i]!, i, size, proof, long(roots[size]!))).toBe(false);
+    expect(verifyInclusion(leaves[i]!, i, size, proof, short(roots[size]!))).toBe(false);
+    for (let k = 0; k < proof.length; k++) {
+      expect(verifyInclusion(leaves[i]!, i, size, proof.map((p, j) => (j === k ? short(p) : p)), roots[size]!)).toBe(false);
+      expect(verifyInclusion(leaves[i]!, i, size, proof.map((p, j) => (j === k ? long(p) : p)), roots[size]!)).toBe(false);
+    }
+    // Size-1 tree: the root is the leaf hash itself; a non-32-byte "leaf" equal to the "root" is not a proof.
+    expect(verifyInclusion(leaves[0]!, 0, 1, [], roots[1]!)).toBe(true);
+    expect(verifyInclusion(Uint8Array.of(1, 2), 0, 1, [], Uint8Array.of(1, 2))).toBe(false);
+    expect(verifyInclusion(new Uint8Array(0), 0, 1, [], new Uint8Array(0))).toBe(false);
+    expect(rootFromInclusionProof(Uint8Array.of(1, 2), 0, 1, [])).toBeNull();
+    expect(rootFromInclusionProof(leaves[i]!, i, size, [new Uint8Array(64), ...proof.slice(1)])).toBeNull();
+  });
+
+  it("verifyEntryInclusion needs a 32-byte entry hash", () => {
+    const entries = Array.from({ length: 4 }, (_, k) => new Uint8Array(32).fill(k + 1));
+    const t = buildTree(entries.map(leafHash));
+    const proof = inclusionPath(t.read, 2, 4);
+    expect(verifyEntryInclusion(entries[2]!, 2, 4, proof, t.roots[4]!)).toBe(true);
+    // A 1-byte "entry hash" whose leaf happens to be in a tree is still not an entry hash.
+    const tiny = Uint8Array.of(9);
+    const t2 = buildTree([leafHash(tiny)]);
+    expect(verifyEntryInclusion(tiny, 0, 1, [], t2.roots[1]!)).toBe(false);
+  });
+
+  it("sizes and indexes must be safe non-negative integers", () => {
+    const proof = consistencyPath(read, 3, 8);
+    for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 53, -0.5]) {
+      expect(verifyConsistency(bad, 8, roots[3]!, roots[8]!, proof)).toBe(false);
+      expect(verifyConsistency(3, bad, roots[3]!, roots[8]!, proof)).toBe(false);
+      expect(verifyInclusion(leaves[0]!, bad, 8, inclusionPath(read, 0, 8), roots[8]!)).toBe(false);
+      expect(verifyInclusion(leaves[0]!, 0, bad, inclusionPath(read, 0, 8), roots[8]!)).toBe(false);
+    }
+    expect(verifyConsistency(8, 3, roots[8]!, roots[3]!, proof)).toBe(false);
   });
 });

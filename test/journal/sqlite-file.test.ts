@@ -229,7 +229,7 @@ describe("SQLite journal file", () => {
     expect(meta().storage_version).toBe("1");
 
     const store = SqliteJournalStore.open(path);
-    expect(meta().storage_version).toBe("2");
+    expect(meta().storage_version).toBe("3");
     expect(proofs(store)).toEqual(before);
     for (let i = 0; i < 40; i++) store.appendSync("event", eventBody(i));
     store.closeSync();

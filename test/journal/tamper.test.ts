@@ -15,7 +15,7 @@ import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
 import type { CheckpointBody } from "../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { nodeKey } from "../../kernel/journal/sqlite-merkle.js";
-import { registerEntryCheck, verifyJournal } from "../../kernel/journal/verify.js";
+import { verifyJournal, type DecodedEntry, type EntryCheckContext } from "../../kernel/journal/verify.js";
 import { rechain, tamper } from "./attacker.js";
 import { eventBody, fixedState, genesisBody, makeJournal, tempDir } from "./helpers.js";
 
@@ -195,16 +195,21 @@ describe("verify finds tampering", () => {
     await expect(verifyJournal(path, { anchor: { ...anchor, root: "00".repeat(32) } })).rejects.toMatchObject({ code: "journal.bad_anchor" });
   });
 
-  it("extension checks plug in for other kinds and report their own fault", async () => {
+  it("checks of meaning are passed explicitly and report their own fault; a stateful checker's finish runs last", async () => {
     const { path } = world();
-    const only = await verifyJournal(path, { entryCheck: (e) => (e.seq === 17 ? { fault: "bad_receipt", message: "receipt signature does not verify" } : null) });
+    const only = await verifyJournal(path, { checks: [(e) => (e.seq === 17 ? { fault: "bad_receipt", message: "receipt signature does not verify" } : null)] });
     expect(only).toMatchObject({ ok: false, first_bad_seq: 17, fault: "bad_receipt" });
-    const off = registerEntryCheck((e, ctx) => (e.kind === "event" && ctx.genesis.world_id === "world-1" && (decodeStored(e.body) as { value: { n: number } }).value.n === 3 ? { fault: "policy", message: "n = 3 is not allowed" } : null));
-    try {
-      expect(await verifyJournal(path)).toMatchObject({ ok: false, first_bad_seq: 4, fault: "policy" });
-    } finally {
-      off();
-    }
+    const policy = (e: DecodedEntry, ctx: EntryCheckContext) => (e.kind === "event" && ctx.genesis.world_id === "world-1" && (decodeStored(e.body) as { value: { n: number } }).value.n === 3 ? { fault: "policy", message: "n = 3 is not allowed" } : null);
+    expect(await verifyJournal(path, { checks: [policy] })).toMatchObject({ ok: false, first_bad_seq: 4, fault: "policy" });
+    let seen = 0;
+    const counting = { check: () => (seen++, null), finish: () => ({ fault: "counted", message: `${seen} entries`, seq: 2 }) };
+    expect(await verifyJournal(path, { checks: [counting] })).toMatchObject({ ok: false, first_bad_seq: 2, fault: "counted", message: "34 entries" });
+    // Nothing is remembered between runs: without checks, the same journal verifies.
     expect((await verifyJournal(path)).ok).toBe(true);
+  });
+
+  it("a sealed head is required on request: entries after the last checkpoint are uncovered_tail", async () => {
+    const { path } = world();
+    expect(await verifyJournal(path, { requireSealedHead: true })).toMatchObject({ ok: false, fault: "uncovered_tail", first_bad_seq: 31 });
   });
 });
