@@ -32,8 +32,19 @@ export function jsonToCbor(v: unknown, path: (string | number)[] = []): CborValu
   if (v instanceof Uint8Array || v instanceof Map || v instanceof CborTag) return v as CborValue;
   if (typeof v === "object") {
     const out: CborObject = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = jsonToCbor(x, [...path, k]);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) setOwn(out, k, jsonToCbor(x, [...path, k]));
     return out;
   }
   throw new AirError("cbor.unsupported_value", `cannot map ${typeof v} to CBOR`, jsonPath(path));
+}
+
+/**
+ * Sets `k` as an own enumerable data property. Plain assignment of `"__proto__"` would call
+ * the inherited setter and replace the prototype instead of creating the key, silently
+ * dropping it from the map (and giving a prototype-polluted object); `"constructor"` and
+ * `"prototype"` are ordinary keys, so only `__proto__` needs the defineProperty path.
+ */
+function setOwn(obj: CborObject, k: string, value: CborValue): void {
+  if (k === "__proto__") Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+  else obj[k] = value;
 }

@@ -2,7 +2,7 @@
  * @module Strict canonical CBOR decoder for untrusted bytes (bundles, module output, journal
  * bodies). It accepts exactly the encodings `encodeCanonical` produces and rejects anything
  * else with an error naming the byte offset: long heads, indefinite lengths, unsorted or
- * duplicate map keys, non-shortest floats, undefined and other simple values, bad UTF-8.
+ * duplicate map keys, non-shortest floats, any NaN but f97e00, undefined and other simple values, bad UTF-8.
  */
 import { AirError } from "../errors.js";
 import { compareBytes } from "./encode.js";
@@ -219,12 +219,19 @@ class Reader {
         return null;
       case 25: {
         this.need(2);
-        const v = halfToNumber(this.view.getUint16(this.pos));
+        const bits = this.view.getUint16(this.pos);
+        // RFC 8949 §4.2.2: the one deterministic NaN is f97e00 (quiet, positive, no payload).
+        if ((bits & 0x7c00) === 0x7c00 && (bits & 0x03ff) !== 0 && bits !== CANONICAL_NAN_HALF) {
+          this.nonCanonical("NaN not in canonical form f97e00", start);
+        }
+        const v = halfToNumber(bits);
         this.pos += 2;
         return v;
       }
       case 26: {
         this.need(4);
+        // Any single-precision NaN (every sign, payload, quiet or signalling) is non-canonical.
+        if ((this.view.getUint32(this.pos) & 0x7fffffff) > 0x7f800000) this.nonCanonical("NaN not in canonical form f97e00", start);
         const v = this.view.getFloat32(this.pos);
         this.pos += 4;
         if (isHalfExact(v)) this.nonCanonical("float not in shortest form", start);
@@ -232,6 +239,10 @@ class Reader {
       }
       case 27: {
         this.need(8);
+        // Any double-precision NaN is non-canonical.
+        if ((this.view.getBigUint64(this.pos) & 0x7fffffffffffffffn) > 0x7ff0000000000000n) {
+          this.nonCanonical("NaN not in canonical form f97e00", start);
+        }
         const v = this.view.getFloat64(this.pos);
         this.pos += 8;
         if (Math.fround(v) === v || Number.isNaN(v)) this.nonCanonical("float not in shortest form", start);
@@ -244,6 +255,9 @@ class Reader {
     }
   }
 }
+
+/** The binary16 bits of the only NaN deterministic encoding allows (RFC 8949 §4.2.2). */
+const CANONICAL_NAN_HALF = 0x7e00;
 
 function halfToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -171,3 +171,60 @@ describe("fast paths agree with the slow ones", () => {
     }
   });
 });
+
+describe("NaN: only the deterministic encoding f97e00 is accepted (RFC 8949 §4.2.2)", () => {
+  const rejectNaN = (hex: string): unknown => {
+    try {
+      decodeCanonical(fromHex(hex));
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  const nonCanonical: [string, string][] = [
+    ["half NaN with payload 1", "f97e01"],
+    ["half signalling NaN", "f97c01"],
+    ["half NaN with the top payload bit only", "f97d00"],
+    ["half NaN with all payload bits", "f97fff"],
+    ["negative half NaN", "f9fe00"],
+    ["negative half NaN with payload", "f9fc01"],
+    ["single quiet NaN", "fa7fc00000"],
+    ["single signalling NaN", "fa7f800001"],
+    ["single NaN with all payload bits", "fa7fffffff"],
+    ["negative single NaN", "faffc00000"],
+    ["double quiet NaN", "fb7ff8000000000000"],
+    ["double signalling NaN", "fb7ff0000000000001"],
+    ["double NaN with all payload bits", "fb7fffffffffffffff"],
+    ["negative double NaN", "fbfff8000000000000"],
+  ];
+  for (const [label, hex] of nonCanonical) {
+    it(`rejects ${label} (${hex}) as cbor.non_canonical`, () => {
+      const err = rejectNaN(hex);
+      expect(err).toMatchObject({ code: "cbor.non_canonical", path: "@0" });
+      expect((err as Error).message).toMatch(/NaN.* at byte 0\b/);
+    });
+  }
+  it("rejects a non-canonical NaN nested in a map, naming its offset", () => {
+    expect(rejectNaN("a16161f97e01")).toMatchObject({ code: "cbor.non_canonical", path: "@3" });
+  });
+  it("rejects every half-precision NaN bit pattern except 7e00", () => {
+    for (let bits = 0; bits <= 0xffff; bits++) {
+      if ((bits & 0x7c00) !== 0x7c00 || (bits & 0x3ff) === 0) continue;
+      const hex = "f9" + bits.toString(16).padStart(4, "0");
+      if (bits === 0x7e00) expect(Number.isNaN(decodeCanonical(fromHex(hex)))).toBe(true);
+      else expect(rejectNaN(hex), hex).toMatchObject({ code: "cbor.non_canonical" });
+    }
+  });
+  it("accepts f97e00 and the encoder emits exactly f97e00 for any NaN", () => {
+    expect(Number.isNaN(decodeCanonical(fromHex("f97e00")))).toBe(true);
+    expect(toHex(encodeCanonical(NaN))).toBe("f97e00");
+    // A NaN read from other bit patterns still encodes canonically.
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setBigUint64(0, 0xfff8000000000001n);
+    expect(toHex(encodeCanonical(dv.getFloat64(0)))).toBe("f97e00");
+    expect(toHex(encodeCanonical([NaN, { n: NaN }]))).toBe("82f97e00a1616ef97e00");
+    // Infinities are not NaNs and stay accepted.
+    expect(decodeCanonical(fromHex("f97c00"))).toBe(Infinity);
+    expect(decodeCanonical(fromHex("f9fc00"))).toBe(-Infinity);
+  });
+});
