@@ -104,6 +104,8 @@ export const DefPolicySchema = z.strictObject({
   rules: z.array(PolicyRuleSchema),
   approvers: z.array(ApproverSchema).optional(),
   threshold: z.number().int().min(1).optional(),
+  /** Governance: accept proposals nobody signed (default false: a proposal is signed by its proposer's key or comes from a module's `governance.propose` effect). */
+  allow_unsigned_proposals: z.boolean().optional(),
   ...comment,
 });
 

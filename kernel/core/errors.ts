@@ -17,7 +17,15 @@ export type KernelErrorCode =
   | "kernel.world_exists"
   | "kernel.unknown_intent"
   | "kernel.not_pending"
-  | "kernel.bad_approval";
+  | "kernel.bad_approval"
+  | "kernel.config_mismatch"
+  | "kernel.undeclared_key"
+  | "kernel.erase_refused"
+  | "governance.unknown_proposal"
+  | "governance.stale_base"
+  | "governance.unsigned_proposal"
+  | "governance.migration_required"
+  | "governance.no_shadow";
 
 /** A kernel error with a stable code and structured context. */
 export class KernelError extends Error {

@@ -13,8 +13,9 @@ import {
 } from "../../air/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
-import { verify } from "../crypto/sign.js";
 import { KernelError } from "../core/errors.js";
+import type { ApprovalBody, ProposalBody } from "../journal/index.js";
+import { applyFault, approvalFault, approvalPayload, countingApprovers, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, proposerKeys, type ProposalState, type Proposer } from "./governance-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
 import { bundleOf, catalogFromBundle } from "./boot.js";
@@ -48,22 +49,46 @@ async function recordsOf(world: World, proposalId: string) {
   let proposal: ProposalRecord | undefined;
   let report: ProposalRecord | undefined;
   const approvals: ProposalRecord[] = [];
+  const selfKeys = new Set<string>();
   let applied = false;
-  for await (const e of world.store.iterate(0)) {
-    if (e.kind !== "proposal" && e.kind !== "shadow_report" && e.kind !== "approval" && e.kind !== "apply") continue;
-    const body = decodeStored(e.body) as CborObject;
+  // Governance records are rare kinds: the store finds them from its index.
+  const records = [...world.store.rareEntriesSync()].filter((e) => e.kind === "proposal" || e.kind === "shadow_report" || e.kind === "approval" || e.kind === "apply");
+  const bodies = records.map((e) => ({ e, body: decodeStored(e.body) as CborObject }));
+  for (const { e, body } of bodies) {
     if (body.proposal_id !== proposalId) continue;
     if (e.kind === "proposal") proposal = { seq: e.seq, body };
     if (e.kind === "shadow_report") report = { seq: e.seq, body };
     if (e.kind === "approval") approvals.push({ seq: e.seq, body });
     if (e.kind === "apply") applied = true;
   }
-  if (!proposal) throw new KernelError("kernel.unknown_intent", `no proposal ${proposalId}`, { proposal_id: proposalId });
-  return { proposal, report, approvals, applied };
+  if (!proposal) throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
+  // Every key that proposed the same patch on the same base, however it was re-filed.
+  for (const { e, body } of bodies) {
+    if (e.kind === "proposal" && body.base_manifest_hash === proposal.body.base_manifest_hash && body.patch_ref === proposal.body.patch_ref) {
+      for (const k of proposerKeys(body.proposer as Proposer)) selfKeys.add(k);
+    }
+  }
+  const state: ProposalState = {
+    body: proposal.body as unknown as ProposalBody,
+    latestReport: report ? (report.body.report_hash as string) : null,
+    reports: new Set(bodies.filter(({ e, body }) => e.kind === "shadow_report" && body.proposal_id === proposalId).map(({ body }) => body.report_hash as string)),
+    approvals: new Map(),
+    applied,
+  };
+  for (const a of approvals) {
+    const k = a.body.approver as string;
+    const rs = state.approvals.get(k) ?? new Set<string>();
+    rs.add(a.body.shadow_report_hash as string);
+    state.approvals.set(k, rs);
+  }
+  return { proposal, report, approvals, applied, state, selfKeys };
 }
 
+/** Who proposes: a person's key (signed), a module's effect, or nobody. */
+export type ProposeAs = { key: KeyPair } | { module: string; intentId: string };
+
 /** Compiles and validates a patch document against the current manifest and journals the proposal. */
-async function proposeNow(world: World, doc: unknown, opts: { proposer?: KeyPair; wasm?: Uint8Array[]; description?: string } = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
   const parsed = PatchDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);
@@ -72,7 +97,7 @@ async function proposeNow(world: World, doc: unknown, opts: { proposer?: KeyPair
   const patch = parsed.data;
   const current = world.catalog;
   if (patch.base_manifest_hash !== current.manifestHash) {
-    throw new KernelError("kernel.bad_world", `patch is based on ${patch.base_manifest_hash}, the world is at ${current.manifestHash} (stale)`, { base: patch.base_manifest_hash });
+    throw new KernelError("governance.stale_base", `patch is based on ${patch.base_manifest_hash}, the world is at ${current.manifestHash} (stale)`, { base: patch.base_manifest_hash });
   }
   const compiled = compilePatch(current.sources, patch);
   if (!compiled.ok) throw new AirError(compiled.issues[0]!.code, `patch: ${compiled.issues[0]!.message}`, compiled.issues[0]!.path, compiled.issues);
@@ -86,11 +111,17 @@ async function proposeNow(world: World, doc: unknown, opts: { proposer?: KeyPair
   }
   const patchRef = world.store.putBlobSync(encodeStored(jsonToCbor(doc)));
   const bundleRef = world.store.putBlobSync(bundleOf(next));
-  const proposalId = hashValue({ base: current.manifestHash, patch: patchRef });
-  const seq = world.appendRecord("proposal", {
-    proposal_id: proposalId, patch_ref: patchRef, base_manifest_hash: current.manifestHash, new_manifest_hash: next.manifestHash, bundle_ref: bundleRef,
-    proposer: opts.proposer ? opts.proposer.publicKeyHex : null, description: opts.description ?? patch.description ?? null,
-  });
+  const refs = { base_manifest_hash: current.manifestHash, patch_ref: patchRef, new_manifest_hash: next.manifestHash, bundle_ref: bundleRef };
+  const as: ProposeAs | undefined = opts.proposer ? { key: opts.proposer } : opts.as;
+  const proposer: Proposer =
+    as === undefined ? null
+    : "key" in as ? { kind: "key", public_key: as.key.publicKeyHex, signature: as.key.sign("proposal", proposalPayload(world.id, refs)) }
+    : { kind: "module", module: as.module, intent_id: as.intentId };
+  const body: ProposalBody = { proposal_id: proposalIdOf(current.manifestHash, patchRef, proposer), ...refs, proposer, description: opts.description ?? patch.description ?? null };
+  const why = proposalFault(world.id, body, governancePolicyOf(current), 2);
+  if (why !== null) throw new KernelError("governance.unsigned_proposal", `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`);
+  const proposalId = body.proposal_id;
+  const seq = world.appendRecord("proposal", body as unknown as CborObject);
   return { proposalId, seq, newManifestHash: next.manifestHash };
 }
 
@@ -103,7 +134,7 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
     if (!n || !before || !after) continue;
     const hb = current.schemas.get(before)!.schemaHash;
     const ha = next.schemas.get(after)!.schemaHash;
-    if (hb !== ha) throw new KernelError("kernel.bad_world", `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`, { module: name });
+    if (hb !== ha) throw new KernelError("governance.migration_required", `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`, { module: name });
   }
 }
 
@@ -173,62 +204,53 @@ function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: nu
   };
 }
 
-/** The bytes an approver signs: world, proposal, patch and shadow report (all carried in the approval entry). */
-export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
-  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash });
-}
+export { approvalPayload };
 
-/** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not be its proposer. */
+/** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not have proposed the patch. */
 async function approveNow(world: World, proposalId: string, approver: KeyPair): Promise<number> {
-  const { proposal, report, approvals, applied } = await recordsOf(world, proposalId);
+  const { proposal, report, approvals, applied, state, selfKeys } = await recordsOf(world, proposalId);
   if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
-  if (!report) throw new KernelError("kernel.not_pending", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
-  const { approvers } = governancePolicy(world.catalog);
-  if (!approvers.includes(approver.publicKeyHex)) throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… is not an approver named by the policy`);
-  if (proposal.body.proposer === approver.publicKeyHex) throw new KernelError("kernel.bad_approval", "a proposer cannot approve its own proposal");
+  if (!report) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
+  const policy = governancePolicyOf(world.catalog);
+  if (policy.approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
   if (approvals.some((a) => a.body.approver === approver.publicKeyHex && a.body.shadow_report_hash === report.body.report_hash)) {
     throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
   }
-  const signature = approver.sign("approval", approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string));
-  return world.appendRecord("approval", {
-    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: proposal.body.patch_ref as string, shadow_report_hash: report.body.report_hash as string, signature,
-  });
-}
-
-function governancePolicy(catalog: AirCatalog): { approvers: string[]; threshold: number } {
-  const name = catalog.manifest.defaults?.policy;
-  const p = name ? catalog.policies.get(name)?.def : undefined;
-  const approvers = (p?.approvers ?? []).map((a) => a.public_key);
-  if (approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
-  return { approvers, threshold: p?.threshold ?? 1 };
+  const body: ApprovalBody = {
+    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: proposal.body.patch_ref as string, shadow_report_hash: report.body.report_hash as string,
+    signature: approver.sign("approval", approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string)),
+  };
+  const why = approvalFault(world.id, body, state.body, state.reports, policy, selfKeys);
+  if (why !== null) throw new KernelError("kernel.bad_approval", why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why);
+  return world.appendRecord("approval", body as unknown as CborObject);
 }
 
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
 async function applyNow(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
-  const { proposal, report, approvals, applied } = await recordsOf(world, proposalId);
-  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
-  if (proposal.body.base_manifest_hash !== world.catalog.manifestHash) {
-    throw new KernelError("kernel.bad_world", `proposal ${proposalId} is stale: it was based on ${String(proposal.body.base_manifest_hash)}, the world is at ${world.catalog.manifestHash}`);
+  const { proposal, state } = await recordsOf(world, proposalId);
+  const policy = governancePolicyOf(world.catalog);
+  const why = applyFault(state, world.catalog.manifestHash, policy);
+  if (why !== null) {
+    const code = state.applied ? "kernel.not_pending" : why.includes("stale") ? "governance.stale_base" : state.latestReport === null ? "governance.no_shadow" : "kernel.bad_approval";
+    throw new KernelError(code, why);
   }
-  if (!report) throw new KernelError("kernel.not_pending", `proposal ${proposalId} has no shadow report`);
-  const { approvers, threshold } = governancePolicy(world.catalog);
-  const valid = new Set<string>();
-  for (const a of approvals) {
-    const pk = a.body.approver as string;
-    if (a.body.shadow_report_hash !== report.body.report_hash || !approvers.includes(pk)) continue;
-    const payload = approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string);
-    if (verify(Uint8Array.from(Buffer.from(pk, "hex")), "approval", payload, a.body.signature as Uint8Array)) valid.add(pk);
-  }
-  if (valid.size < threshold) throw new KernelError("kernel.bad_approval", `proposal ${proposalId} has ${valid.size} valid approval(s) of its latest shadow report; the policy needs ${threshold}`);
   const next = catalogFromBundle(world.store.getBlobSync(proposal.body.bundle_ref as HashText), proposal.body.new_manifest_hash as string);
-  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: proposal.body.bundle_ref as string, approvals: [...valid].sort() });
+  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: proposal.body.bundle_ref as string, approvals: countingApprovers(state, policy) });
   world.state.catalog = next;
   world.state.airRef = proposal.body.bundle_ref as HashText;
   return { seq, manifestHash: next.manifestHash };
 }
 
+/** How a proposal is filed: signed by a key (`proposer`), or on behalf of a module's effect (`as`). */
+export interface ProposeOptions {
+  proposer?: KeyPair;
+  as?: ProposeAs;
+  wasm?: Uint8Array[];
+  description?: string;
+}
+
 /** Compiles and validates a patch against the current manifest and journals the proposal. */
-export function propose(world: World, doc: unknown, opts: { proposer?: KeyPair; wasm?: Uint8Array[]; description?: string } = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
   return world.exclusive(() => proposeNow(world, doc, opts));
 }
 
@@ -265,7 +287,8 @@ export function governanceAdapter(world: World): EffectAdapter {
         const ref = p.patch_ref instanceof Uint8Array ? bytesToHash(p.patch_ref) : (p.patch_ref as HashText);
         const doc = parseJsonLossless(new TextDecoder().decode(req.blobs.get(ref)), ref);
         const description = typeof p.description === "string" ? { description: p.description } : {};
-        const r = await propose(world, doc, description);
+        const intent = world.state.pending.get(req.intentId);
+        const r = await propose(world, doc, { ...description, as: { module: intent?.module ?? "unknown", intentId: req.intentId } });
         return done("ok", { proposal_id: r.proposalId });
       } catch (e) {
         const err = e as { code?: string; message: string };

@@ -19,7 +19,8 @@ import { ModuleHost } from "./modules.js";
 import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
-import { World, storeOptions, type OpenOptions } from "./world.js";
+import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
+import { verifyWorldStore } from "./verify-world.js";
 
 /** What a new world is made of. */
 export interface WorldSource {
@@ -60,6 +61,7 @@ function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>,
   store.appendSync("genesis", {
     format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: catalog.manifestHash,
     air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork,
+    adapter_keys: [{ id: ADAPTER_KEY_ID, public_key: adapterKey.publicKey }], checkpoint_every: config.checkpoint_every,
   });
   return { store, worldKey, adapterKey, worldId, config, airRef };
 }
@@ -88,6 +90,10 @@ function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: Gat
 export async function replayWorld(dir: string, opts: { to?: number; fromSnapshot?: boolean; hooks?: GateHooks; onProgress?: (seq: number) => void } = {}): Promise<ReplayResult> {
   const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
   try {
+    // Replay never accepts what verify rejects: a forged receipt or apply would replay "fine".
+    // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
+    const v = await verifyWorldStore(store, { requireSealedHead: false });
+    if (!v.ok) return { ok: false, entries: v.entries, state_root: "", steps: 0, divergence: { seq: v.first_bad_seq ?? v.entries, reason: `the journal fails verification: ${v.fault}: ${v.message}`, expected: null, got: null }, verify_fault: v.fault! };
     const { processor, modules, from } = freshKernel(store, dir, { hooks: opts.hooks, useSnapshot: !!opts.fromSnapshot, ...(opts.to !== undefined ? { to: opts.to } : {}) });
     try {
       return await replayRange(store, processor, from, opts.to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
@@ -103,6 +109,8 @@ export async function replayWorld(dir: string, opts: { to?: number; fromSnapshot
 export async function forkWorld(srcDir: string, at: number, dstDir: string, opts: OpenOptions = {}): Promise<World> {
   const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
   try {
+    const v = await verifyWorldStore(src, { requireSealedHead: false });
+    if (!v.ok) throw new KernelError("kernel.bad_world", `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`);
     const count = src.countSync();
     if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.bad_world", `fork point ${at} is outside the journal (0..${count - 1})`);
     const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });

@@ -28,6 +28,8 @@ export interface ReplayResult {
   state_root: string;
   steps: number;
   divergence?: Divergence;
+  /** Set when replay refused to run because the journal fails verification. */
+  verify_fault?: string;
 }
 
 /** Observers of a replay. */

@@ -25,6 +25,8 @@ import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
+import { checkTailOnOpen } from "./verify-world.js";
+import { checkErasable } from "./erase.js";
 import { governanceAdapter } from "./governance.js";
 
 /** How to open a world. */
@@ -54,6 +56,26 @@ export function storeOptions(config: WorldConfig, worldKey: KeyPair, opts: { syn
     synchronous: opts.synchronous ?? config.synchronous,
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
   };
+}
+
+/** The id under which genesis declares the world's adapter key. */
+export const ADAPTER_KEY_ID = "adapter";
+
+/**
+ * Refuses a config.json or an adapter key file that contradicts genesis: behaviour is fixed
+ * by the journal, and a replaced adapter key would sign receipts `wk verify` rejects.
+ */
+function checkAgainstGenesis(genesis: EntryBodies["genesis"], config: WorldConfig, adapterKey: KeyPair, store: SqliteJournalStore): void {
+  if (config.world_id !== genesis.world_id) throw new KernelError("kernel.config_mismatch", `config.json names world ${config.world_id}; the journal's genesis says ${genesis.world_id}`, { path: "$.world_id" });
+  if (genesis.format_version === 1) return;
+  if (config.checkpoint_every !== genesis.checkpoint_every) {
+    throw new KernelError("kernel.config_mismatch", `config.json sets checkpoint_every ${config.checkpoint_every}; genesis fixed it at ${genesis.checkpoint_every}`, { path: "$.checkpoint_every" });
+  }
+  const rotation = store.latestOfKind("keys");
+  const declared = rotation ? (decodeStored(rotation.body) as EntryBodies["keys"]).adapter_keys : genesis.adapter_keys;
+  if (!declared.some((k) => Buffer.compare(k.public_key, adapterKey.publicKey) !== 0 ? false : true)) {
+    throw new KernelError("kernel.undeclared_key", `keys/adapter.key (${adapterKey.publicKeyHex.slice(0, 16)}…) is not an adapter key this world declared${rotation ? ` (latest rotation at seq ${rotation.seq})` : " in genesis"}: its receipts would not verify`);
+  }
 }
 
 /** A world open for writing: one writer at a time (the journal holds a lock). */
@@ -91,6 +113,10 @@ export class World {
     const store = SqliteJournalStore.open(paths.journal, storeOptions(config, worldKey, opts));
     try {
       const { genesis, catalog } = readGenesis(store);
+      checkAgainstGenesis(genesis, config, adapterKey, store);
+      const snap = store.latestOfKind("snapshot");
+      // Never extend a journal verify rejects: check what follows the last signed checkpoint.
+      await checkTailOnOpen(store, snap === null ? 0 : snap.seq);
       const modules = new ModuleHost((h) => store.getBlobSync(h));
       const { state, from } = bootState(store, genesis, catalog, { useSnapshot: true });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
@@ -298,6 +324,16 @@ export class World {
     return a.seq;
   }
 
+  /** Erases a blob's bytes (refused for blobs the kernel needs) and journals the erasure. */
+  async erase(hash: HashText, reason: string): Promise<number> {
+    return this.exclusive(async () => {
+      checkErasable(this.store, hash);
+      const a = this.store.eraseSync(hash, reason);
+      this.nextSeq = this.store.countSync();
+      return a.seq;
+    });
+  }
+
   /** Signs a checkpoint now over the current state root. */
   checkpoint(): number {
     const a = this.store.checkpointSync(this.worldKey, () => this.stateRefs());
@@ -316,13 +352,21 @@ export class World {
     return c ? decodeStored(c.bytes) : undefined;
   }
 
-  /** Closes the world, snapshotting first when there is unsnapshotted history. */
+  /**
+   * Closes the world: snapshots when there is unsnapshotted history, then seals the head
+   * with a signed checkpoint, so cutting entries off the end is caught from the world's own
+   * files (`wk verify` reports entries after the last checkpoint as `uncovered_tail`).
+   */
   async close(opts: { snapshot?: boolean } = {}): Promise<void> {
     await this.chain;
-    if (opts.snapshot !== false && !this.store.readonly) {
-      const last = this.store.latestOfKind("snapshot");
-      const lastStep = this.store.latestOfKind("step");
-      if (lastStep && (!last || last.seq < lastStep.seq)) this.snapshot();
+    if (!this.store.readonly) {
+      if (opts.snapshot !== false) {
+        const last = this.store.latestOfKind("snapshot");
+        const lastStep = this.store.latestOfKind("step");
+        if (lastStep && (!last || last.seq < lastStep.seq)) this.snapshot();
+      }
+      const head = this.store.headSync();
+      if (head !== null && this.store.getSync(head.seq)!.kind !== "checkpoint") this.checkpoint();
     }
     await this.modules.close();
     this.store.closeSync();

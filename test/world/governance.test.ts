@@ -59,7 +59,7 @@ describe("governance: propose → shadow → approve → apply", () => {
     const { proposalId, newManifestHash } = await propose(w, doc, { proposer, wasm: [dbl] });
     expect(newManifestHash).not.toBe(base);
     expect(w.catalog.manifestHash).toBe(base); // nothing changes on proposal
-    await expect(approve(w, proposalId, approver)).rejects.toMatchObject({ code: "kernel.not_pending" });
+    await expect(approve(w, proposalId, approver)).rejects.toMatchObject({ code: "governance.no_shadow" });
 
     const { report } = await shadow(w, proposalId);
     expect(report.events).toBe(10);
@@ -76,7 +76,7 @@ describe("governance: propose → shadow → approve → apply", () => {
 
     await w.send("demo/CounterEvent@1", { key: "a", by: 1 });
     expect(w.cellState("demo/Counter@1", "a")).toEqual({ count: 16, events: 7 }); // 5 events counted once, this one twice
-    await expect(propose(w, doc, { proposer })).rejects.toMatchObject({ code: "kernel.bad_world", message: expect.stringContaining("stale") });
+    await expect(propose(w, doc, { proposer })).rejects.toMatchObject({ code: "governance.stale_base", message: expect.stringContaining("stale") });
     const root = w.stateRefs().state_root;
     await w.close({ snapshot: false });
 
@@ -109,7 +109,7 @@ describe("governance: propose → shadow → approve → apply", () => {
         { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/CounterState@2", type: { record: { count: { nat: {} } } } } } },
         { replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, abi: { workflow: { state: "demo/CounterState@2", event: "demo/CounterEvent@1" } } }, pre_hash: hashDef(src.mod as AnyDef) } },
       ],
-    })).rejects.toMatchObject({ code: "kernel.bad_world", message: expect.stringContaining("migration") });
+    })).rejects.toMatchObject({ code: "governance.migration_required", message: expect.stringContaining("migration") });
     await expect(propose(w, {
       base_manifest_hash: base,
       patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: src.mod, pre_hash: `sha256:${"0".repeat(64)}` } }],
@@ -128,6 +128,8 @@ describe("governance from the command line", () => {
     const base = mkdtempSync(join(tmpdir(), "wk-gov-cli-"));
     const approver = generateKeyPair();
     saveKeyPair(join(base, "approver.key"), approver);
+    const proposer = generateKeyPair();
+    saveKeyPair(join(base, "proposer.key"), proposer);
     const src = world([approver.publicKeyHex]);
     const dir = join(base, "w");
     const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
@@ -140,7 +142,11 @@ describe("governance from the command line", () => {
       base_manifest_hash: manifest,
       patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, wasm_hash: hashBytes(dbl) }, pre_hash: hashDef(src.mod as AnyDef) } }],
     }));
-    const p = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--json");
+    // Unsigned proposals are refused unless the policy allows them.
+    const unsigned = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--json");
+    expect(unsigned.status).toBe(1);
+    expect(unsigned.stderr).toContain("governance.unsigned_proposal");
+    const p = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--key", join(base, "proposer.key"), "--json");
     expect(p.status, p.stderr).toBe(0);
     const id = (JSON.parse(p.stdout) as { proposal_id: string }).proposal_id;
     const s = wk("shadow", id, "--world", dir, "--json");
@@ -156,16 +162,17 @@ describe("governance from the command line", () => {
   }, 120_000);
 });
 
-describe("governance approvals verify offline", () => {
-  it("wk verify's entry check accepts a real approval and rejects a forged one", async () => {
-    const { kernelEntryCheck } = await import("../../kernel/world/entry-checks.js");
-    const { approvalPayload } = await import("../../kernel/world/governance.js");
+describe("governance approvals are checked by the journal rules", () => {
+  it("a real approval passes the shared rule; a changed report or a stranger's key fails it", async () => {
+    const { approvalFault, approvalPayload } = await import("../../kernel/world/governance-rules.js");
     const key = generateKeyPair();
-    const genesis = { world_id: "w-1" } as never;
-    const body = { proposal_id: "sha256:p", approver: key.publicKeyHex, patch_ref: "sha256:x", shadow_report_hash: "sha256:r", signature: key.sign("approval", approvalPayload("w-1", "sha256:p", "sha256:x", "sha256:r")) };
-    const entry = (value: unknown) => ({ seq: 5, kind: "approval" as const, body: new Uint8Array(), prev_hash: new Uint8Array(32), hash: new Uint8Array(32), value }) as never;
-    expect(await kernelEntryCheck(entry(body), { genesis })).toBeNull();
-    expect(await kernelEntryCheck(entry({ ...body, shadow_report_hash: "sha256:other" }), { genesis })).toMatchObject({ fault: "bad_signature" });
-    expect(await kernelEntryCheck(entry({ ...body, approver: generateKeyPair().publicKeyHex }), { genesis })).toMatchObject({ fault: "bad_signature" });
+    const h = (c: string) => `sha256:${c.repeat(64)}`;
+    const proposal = { proposal_id: h("a"), patch_ref: h("b"), base_manifest_hash: h("c"), new_manifest_hash: h("d"), bundle_ref: h("e"), proposer: null, description: null };
+    const body = { proposal_id: h("a"), approver: key.publicKeyHex, patch_ref: h("b"), shadow_report_hash: h("f"), signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))) };
+    const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false };
+    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
+    expect(approvalFault("w-1", { ...body, shadow_report_hash: h("0") }, proposal, new Set([h("f"), h("0")]), policy, new Set())).toMatch(/signature/);
+    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), { ...policy, approvers: [generateKeyPair().publicKeyHex] }, new Set())).toMatch(/not an approver/);
+    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set([key.publicKeyHex]))).toMatch(/proposed this patch/);
   });
 });

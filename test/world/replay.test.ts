@@ -71,14 +71,16 @@ describe("divergence", () => {
     // A fresh process: this one caches compiled modules by hash and would run the original code.
     const cli = spawnSync(process.execPath, ["--import", "tsx", CLI, "replay", "--world", dir, "--json"], { encoding: "utf8" });
     expect(cli.status, cli.stderr).toBe(1);
-    const r = JSON.parse(cli.stdout) as { ok: boolean; divergence?: { seq: number; expected: unknown; got: unknown } };
+    const r = JSON.parse(cli.stdout) as { ok: boolean; verify_fault?: string; divergence?: { seq: number; reason: string } };
     expect(r.ok).toBe(false);
-    const firstStep = 2; // genesis 0, event 1, step 2
-    expect(r.divergence).toMatchObject({ seq: firstStep });
-    // The runtime checks bytes against the declared wasm_hash, so the swapped module cannot run:
-    // the recorded step succeeded, the replayed one fails, and the report says why.
-    expect(r.divergence!.expected).toMatchObject({ kind: "step", body: { ok: true } });
-    expect(r.divergence!.got).toMatchObject({ kind: "step", body: { ok: false, error: { code: "module.invalid_wasm" } } });
+    // Replay verifies first: the CAS is content-checked, so the swap is named before any step runs,
+    // at genesis, whose AIR bundle declares the module's wasm_hash.
+    expect(r.verify_fault).toBe("blob_hash_mismatch");
+    expect(r.divergence).toMatchObject({ seq: 0, reason: expect.stringContaining(wasmHash) });
+    // Opening the world for writing refuses it as well.
+    const send = spawnSync(process.execPath, ["--import", "tsx", CLI, "send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", dir], { encoding: "utf8" });
+    expect(send.status).toBe(1);
+    expect(send.stderr).toContain("blob_hash_mismatch");
   });
 
 });

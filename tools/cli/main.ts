@@ -12,10 +12,8 @@ import { registerModule } from "./commands/module.js";
 import { registerReceipt } from "./commands/receipt.js";
 import { registerWorld } from "./commands/world.js";
 import { CliExit, EXIT, describeError } from "./io.js";
-import { installKernelEntryChecks } from "../../kernel/world/entry-checks.js";
 import { snapshotStateRefs } from "../../kernel/world/world.js";
 
-installKernelEntryChecks();
 
 const program = new Command("wk")
   .description("worldkernel: event-sourced, replayable, signed agent worlds")

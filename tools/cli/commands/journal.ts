@@ -13,7 +13,9 @@ import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journ
 import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
-import { verifyJournal, type VerifyResult } from "../../../kernel/journal/verify.js";
+import type { VerifyResult } from "../../../kernel/journal/verify.js";
+import { verifyWorld } from "../../../kernel/world/verify-world.js";
+import { withWorld } from "./world.js";
 import { stateFromJournal, worldPaths } from "../../../kernel/journal/world-dir.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
@@ -81,7 +83,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
       const bar = process.stdout.isTTY && !opts.json ? new cliProgress.SingleBar({ format: "verify [{bar}] {value}/{total} entries", clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       let started = false;
-      const r = await verifyJournal(paths.journal, {
+      const r = await verifyWorld(paths.journal, {
         ...(anchor === undefined ? {} : { anchor }),
         onProgress: (done, total) => {
           if (bar === undefined) return;
@@ -141,16 +143,14 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .requiredOption("--reason <text>", "why (recorded in the journal)")
     .option("--world <dir>", "world directory")
     .option("--json", "machine-readable output")
-    .action((hash: string, opts: { reason: string; world?: string; json?: boolean }) => {
+    .action(async (hash: string, opts: { reason: string; world?: string; json?: boolean }) => {
       if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new CliExit(EXIT.usage, `"${hash}" is not a sha256:<64 hex> blob hash`);
-      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal);
-      try {
-        const a = store.eraseSync(hash as `sha256:${string}`, opts.reason);
-        if (opts.json) printJson({ erased: hash, seq: a.seq, hash: toHex(a.hash) });
-        else process.stdout.write(`erased ${hash} (erasure entry at seq ${a.seq})\n`);
-      } finally {
-        store.closeSync();
-      }
+      await withWorld(worldDir(opts.world), async (w) => {
+        const seq = await w.erase(hash as `sha256:${string}`, opts.reason);
+        const a = w.store.getSync(seq)!;
+        if (opts.json) printJson({ erased: hash, seq, hash: toHex(a.hash) });
+        else process.stdout.write(`erased ${hash} (erasure entry at seq ${seq})\n`);
+      }, { snapshot: false });
     });
 
   program

@@ -17,6 +17,9 @@ export async function governanceTour(base: string, first: number): Promise<void>
   step(`${first}. Governance: port the counter from AssemblyScript to C — propose, shadow-run, approve, apply`);
   const approver = generateKeyPair();
   saveKeyPair(join(base, "approver.key"), approver);
+  // The developer who ports the module signs the proposal; the policy's approver is someone else.
+  const developer = generateKeyPair();
+  saveKeyPair(join(base, "developer.key"), developer);
   // The counter world, plus a policy that names one approver.
   const src = sourceFromAirDir(join(REPO_ROOT, "worlds/counter"));
   const manifest = src.catalog.manifest;
@@ -35,8 +38,8 @@ export async function governanceTour(base: string, first: number): Promise<void>
     base_manifest_hash: world.catalog.manifestHash,
     description: "port demo/Counter@1 to C",
     patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: next, pre_hash: hashDef(current) } }],
-  }, { wasm: [c] });
-  say(`proposal ${proposalId}`);
+  }, { wasm: [c], proposer: developer });
+  say(`proposal ${proposalId}, signed by the developer's key`);
   const { report } = await shadow(world, proposalId);
   say(`shadow run over ${report.events} recorded events: ${report.cells.length} cell(s) end differently, ${report.failures.length} step(s) fail`);
   say(`(the entries differ only in fuel: ${report.fuel.before} with AssemblyScript, ${report.fuel.after} with C)`);

@@ -1,0 +1,111 @@
+/**
+ * @module The rules of governance as pure functions over journal records, shared by the
+ * live kernel (propose, approve, apply) and by `wk verify`, so the journal can only hold
+ * what the kernel itself would have allowed: a proposal id binds its base, patch and
+ * proposer; a proposer's signature covers the whole proposal; approvers are the ones the
+ * policy in force names, never a key that proposed the same patch; an apply needs the
+ * policy's threshold of valid approvals of the proposal's latest shadow report.
+ */
+import { encodeStored, hashValue, type AirCatalog, type CborValue, type HashText } from "../../air/index.js";
+import { verify } from "../crypto/sign.js";
+import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js";
+
+/** Who proposed, as the proposal entry records it. */
+export type Proposer = ProposalBody["proposer"];
+
+/** The governance settings of the policy in force (the manifest's default policy). */
+export interface GovernancePolicy {
+  policy: string | null;
+  approvers: string[];
+  threshold: number;
+  allowUnsigned: boolean;
+}
+
+/** The governance part of the catalog's default policy. */
+export function governancePolicyOf(catalog: AirCatalog): GovernancePolicy {
+  const name = catalog.manifest.defaults?.policy;
+  const p = name ? catalog.policies.get(name)?.def : undefined;
+  return { policy: name ?? null, approvers: (p?.approvers ?? []).map((a) => a.public_key), threshold: p?.threshold ?? 1, allowUnsigned: p?.allow_unsigned_proposals === true };
+}
+
+/** The proposer's identity as the proposal id binds it (the signature is not part of it). */
+function proposerIdentity(p: Proposer): CborValue {
+  if (p === null) return null;
+  if (typeof p === "string") return p;
+  return p.kind === "key" ? { kind: "key", public_key: p.public_key } : { kind: "module", module: p.module, intent_id: p.intent_id };
+}
+
+/** A proposal's id: its base, its patch and who proposed it. */
+export function proposalIdOf(base: string, patchRef: string, proposer: Proposer): HashText {
+  return hashValue({ base, patch: patchRef, proposer: proposerIdentity(proposer) });
+}
+
+/** The bytes a proposer signs: the world and everything the proposal commits to. */
+export function proposalPayload(worldId: string, p: Pick<ProposalBody, "base_manifest_hash" | "patch_ref" | "new_manifest_hash" | "bundle_ref">): Uint8Array {
+  return encodeStored({ world_id: worldId, base_manifest_hash: p.base_manifest_hash, patch_ref: p.patch_ref, new_manifest_hash: p.new_manifest_hash, bundle_ref: p.bundle_ref });
+}
+
+/** The bytes an approver signs: world, proposal, patch and shadow report (all carried in the approval entry). */
+export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
+  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash });
+}
+
+const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
+
+/** Why a proposal entry is not one the kernel would have written; null when it is. */
+export function proposalFault(worldId: string, p: ProposalBody, policy: GovernancePolicy, formatVersion: number): string | null {
+  if (p.proposal_id !== proposalIdOf(p.base_manifest_hash, p.patch_ref, p.proposer)) return `proposal id ${p.proposal_id} does not bind its base, patch and proposer`;
+  const who = p.proposer;
+  if (typeof who === "string") return formatVersion === 1 ? null : "an unsigned bare-key proposer is format 1 only";
+  if (who === null) return policy.allowUnsigned ? null : `nobody signed proposal ${p.proposal_id} and policy ${policy.policy ?? "(none)"} does not allow unsigned proposals`;
+  if (who.kind === "key" && !verify(fromHex(who.public_key), "proposal", proposalPayload(worldId, p), who.signature)) return `the proposer's signature on ${p.proposal_id} does not verify`;
+  return null;
+}
+
+/** The keys that may not approve a proposal: every key that signed a proposal of the same base and patch. */
+export function proposerKeys(p: Proposer): string[] {
+  if (typeof p === "string") return [p];
+  return p !== null && p.kind === "key" ? [p.public_key] : [];
+}
+
+/** Why an approval is not valid for this proposal under this policy; null when it is. */
+export function approvalFault(worldId: string, a: ApprovalBody, proposal: ProposalBody, reports: ReadonlySet<string>, policy: GovernancePolicy, selfKeys: ReadonlySet<string>): string | null {
+  if (a.patch_ref !== proposal.patch_ref) return `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`;
+  if (!reports.has(a.shadow_report_hash)) return `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`;
+  if (!policy.approvers.includes(a.approver)) return `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`;
+  if (selfKeys.has(a.approver)) return `key ${a.approver.slice(0, 16)}… proposed this patch and cannot approve it`;
+  if (!verify(fromHex(a.approver), "approval", approvalPayload(worldId, a.proposal_id, a.patch_ref, a.shadow_report_hash), a.signature)) return "governance approval signature does not verify";
+  return null;
+}
+
+/** What an apply is checked against: the proposal and its records so far. */
+export interface ProposalState {
+  body: ProposalBody;
+  latestReport: string | null;
+  reports: Set<string>;
+  /** Valid approvals so far: approver key → the report hashes it approved. */
+  approvals: Map<string, Set<string>>;
+  applied: boolean;
+}
+
+/** The approvers whose valid approvals of the latest report count toward the threshold. */
+export function countingApprovers(s: ProposalState, policy: GovernancePolicy): string[] {
+  if (s.latestReport === null) return [];
+  return [...s.approvals].filter(([k, rs]) => policy.approvers.includes(k) && rs.has(s.latestReport!)).map(([k]) => k).sort();
+}
+
+/** Why applying this proposal now is not authorized; null when it is. */
+export function applyFault(s: ProposalState | undefined, currentManifest: string, policy: GovernancePolicy, apply?: ApplyBody): string | null {
+  if (s === undefined) return "no such proposal";
+  if (s.applied) return `proposal ${s.body.proposal_id} is already applied`;
+  if (s.body.base_manifest_hash !== currentManifest) return `proposal ${s.body.proposal_id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`;
+  if (s.latestReport === null) return `proposal ${s.body.proposal_id} has no shadow report`;
+  const valid = countingApprovers(s, policy);
+  if (policy.approvers.length === 0) return `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`;
+  if (valid.length < policy.threshold) return `proposal ${s.body.proposal_id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`;
+  if (apply !== undefined) {
+    if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref) return "the apply names another manifest than its proposal";
+    if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k))) return "the apply lists approvals that are not valid approvals of the latest shadow report";
+  }
+  return null;
+}

@@ -1,0 +1,276 @@
+/**
+ * @module The journal's rules, checked without running a module: every receipt is signed
+ * by a key the world declared for that adapter at that seq (gate denials by the world
+ * key), every `keys` rotation by the world key, every approval by an approver the policy
+ * in force names, every proposal by its proposer (or allowed unsigned by the policy), and
+ * every `apply` is backed by its proposal, a shadow report and enough approvals. Blobs the
+ * journal relies on hash to their names or were erased. A streaming checker for
+ * `verifyJournal`; `seed` primes it from the indexed rare entries so a writer can check
+ * just the tail on open.
+ */
+import { bytesToHash, hashBytes, isCborObject, toHex, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { checkEffectReceiptBody } from "../crypto/receipt.js";
+import {
+  genesisAdapterKeys, isJournalError, verifyKeysSignature,
+  type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type SnapshotBody,
+} from "../journal/index.js";
+import { decodeStored } from "../../air/index.js";
+import { approvalSignatureValid } from "./approvals.js";
+import { catalogFromBundle } from "./boot.js";
+import { applyFault, approvalFault, governancePolicyOf, proposalFault, proposerKeys, type ProposalState } from "./governance-rules.js";
+import { GATE_ADAPTER } from "./processor.js";
+
+/** What the rules read besides entries: the CAS (content-checked reads). */
+export interface RulesBlobs {
+  getBlobSync(hash: HashText): Uint8Array;
+  hasBlobSync(hash: HashText): boolean;
+  iterateBlobsSync?(): Iterable<{ hash: HashText; bytes: Uint8Array }>;
+}
+
+type Finding = NonNullable<CheckFinding>;
+const fault = (f: string, message: string, seq?: number): Finding => ({ fault: f, message, ...(seq === undefined ? {} : { seq }) });
+
+/** A stateful checker of the journal's rules, for one verification. */
+export class JournalRules implements EntryChecker {
+  private worldId = "";
+  private worldKey: Uint8Array = new Uint8Array(0);
+  private format = 2;
+  private declared = new Map<string, string>(); // public key hex → id
+  private tofuKey: string | undefined; // format 1: the adapter key pinned on first use
+  private catalog: AirCatalog | undefined;
+  private readonly intents = new Set<string>();
+  private readonly receipted = new Set<string>();
+  private readonly proposals = new Map<string, ProposalState>();
+  private readonly proposersOfPatch = new Map<string, Set<string>>();
+  private readonly refs = new Map<string, number>(); // blob → first seq relying on it
+  private readonly erased = new Set<string>();
+  private readonly checked = new Set<string>();
+  private trusted = false;
+
+  /** `complete`: the walk starts at genesis, so every intent and receipt is seen (a tail check sees only some). */
+  constructor(
+    private readonly blobs: RulesBlobs,
+    private readonly complete = true,
+  ) {}
+
+  /** Primes the state from entries before a tail check's start (they are covered by a signed checkpoint, so not re-judged). */
+  seed(entries: Iterable<JournalEntry>): void {
+    this.trusted = true;
+    try {
+      for (const e of entries) {
+        if (e.kind === "snapshot" || e.kind === "checkpoint") continue;
+        this.observe({ ...e, value: decodeStored(e.body) });
+      }
+    } finally {
+      this.trusted = false;
+    }
+  }
+
+  /** The adapter keys declared now (hex → id). */
+  declaredKeys(): ReadonlyMap<string, string> {
+    return this.declared;
+  }
+
+  check(e: DecodedEntry): CheckFinding {
+    try {
+      return this.observe(e);
+    } catch (err) {
+      if (isJournalError(err, "journal.blob_hash_mismatch")) return fault("blob_hash_mismatch", err.message);
+      if (isJournalError(err)) return fault(err.code.replace(/^\w+\./, ""), err.message);
+      throw err;
+    }
+  }
+
+  finish(): CheckFinding {
+    for (const [hash, seq] of this.refs) {
+      if (!this.erased.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
+    }
+    if (this.complete && this.blobs.iterateBlobsSync) {
+      for (const { hash, bytes } of this.blobs.iterateBlobsSync()) {
+        const actual = hashBytes(bytes);
+        if (actual !== hash) return fault("blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`, this.refs.get(hash));
+      }
+    }
+    return null;
+  }
+
+  private observe(e: DecodedEntry): CheckFinding {
+    const v = e.value as CborObject;
+    switch (e.kind) {
+      case "genesis":
+        return this.genesis(v as unknown as GenesisBody, e.seq);
+      case "keys": {
+        const k = v as unknown as KeysBody;
+        if (!this.trusted && !verifyKeysSignature(k, this.worldId, e.seq, this.worldKey)) return fault("bad_signature", "the keys rotation is not signed by the world key");
+        this.declared = new Map(k.adapter_keys.map((d) => [toHex(d.public_key), d.id]));
+        return null;
+      }
+      case "effect_intent":
+        this.intents.add(v.intent_id as string);
+        return null;
+      case "effect_receipt":
+        return this.receipt(v, e.seq);
+      case "policy_decision":
+        return v.stage === "approval" ? this.heldDecision(v) : null;
+      case "proposal":
+        return this.proposal(v as unknown as ProposalBody, e.seq);
+      case "shadow_report":
+        return this.shadowReport(v, e.seq);
+      case "approval":
+        return this.approval(v as unknown as ApprovalBody);
+      case "apply":
+        return this.apply(v as unknown as ApplyBody, e.seq);
+      case "snapshot":
+        return this.snapshot(v as unknown as SnapshotBody, e.seq);
+      case "erasure":
+        this.erased.add(v.blob_hash as string);
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  private genesis(g: GenesisBody, seq: number): CheckFinding {
+    this.worldId = g.world_id;
+    this.worldKey = g.world_public_key;
+    this.format = g.format_version;
+    this.declared = new Map(genesisAdapterKeys(g).map((d) => [toHex(d.public_key), d.id]));
+    if (g.air_ref === undefined) return fault("bad_body", "genesis names no AIR bundle (air_ref)");
+    return this.loadCatalog(g.air_ref, g.manifest_hash, seq);
+  }
+
+  private loadCatalog(ref: string, manifestHash: string, seq: number): CheckFinding {
+    this.rely(ref, seq);
+    if (!this.blobs.hasBlobSync(ref as HashText)) return fault("missing_blob", `the AIR bundle ${ref} is not in the CAS`);
+    try {
+      this.catalog = catalogFromBundle(this.blobs.getBlobSync(ref as HashText), manifestHash);
+    } catch (err) {
+      if (isJournalError(err, "journal.blob_hash_mismatch")) throw err;
+      return fault("bad_bundle", `the AIR bundle ${ref}: ${(err as Error).message}`);
+    }
+    for (const m of this.catalog.modules.values()) this.rely(m.def.wasm_hash, seq);
+    return null;
+  }
+
+  /** Notes that the entry at `seq` relies on a blob; checks its bytes now when it is present. */
+  private rely(hash: string, seq: number): void {
+    if (!this.refs.has(hash)) this.refs.set(hash, seq);
+    if (this.trusted || this.checked.has(hash) || !this.blobs.hasBlobSync(hash as HashText)) return;
+    this.blobs.getBlobSync(hash as HashText); // throws journal.blob_hash_mismatch
+    this.checked.add(hash);
+  }
+
+  private receipt(v: CborObject, seq: number): CheckFinding {
+    const bad = checkEffectReceiptBody(v);
+    if (bad) return fault(bad.fault === "bad_entry_body" ? "bad_body" : "bad_signature", `effect_receipt: ${bad.message}`);
+    const env = v.receipt as CborObject;
+    const signer = toHex(v.adapter_public_key as Uint8Array);
+    if (env.world_id !== this.worldId) return fault("bad_body", `receipt names world ${String(env.world_id)}, not ${this.worldId}`);
+    if (env.adapter_id === GATE_ADAPTER.id) {
+      if (signer !== toHex(this.worldKey)) return fault("undeclared_signer", "a gate denial must be signed by the world key");
+    } else if (this.format === 1) {
+      this.tofuKey ??= signer;
+      if (signer !== this.tofuKey) return fault("undeclared_signer", `format 1 journal: receipt signed by ${signer.slice(0, 16)}…, earlier receipts by ${this.tofuKey.slice(0, 16)}…`);
+    } else if (!this.declared.has(signer)) {
+      return fault("undeclared_signer", `receipt for ${String(v.intent_id)} is signed by ${signer.slice(0, 16)}…, which the world did not declare for its adapters at seq ${seq}`);
+    }
+    const intent = v.intent_id as string;
+    if (this.complete) {
+      if (!this.intents.has(intent)) return fault("orphan_receipt", `receipt for intent ${intent}, which no effect_intent before it names`);
+      if (this.receipted.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
+    }
+    this.receipted.add(intent);
+    for (const ref of refsIn(v.payload ?? null)) this.rely(ref, seq);
+    return null;
+  }
+
+  private heldDecision(v: CborObject): CheckFinding {
+    if (!this.trusted && !approvalSignatureValid(v, this.worldId)) return fault("bad_signature", "approval signature does not verify");
+    if (this.complete && !this.intents.has(v.intent_id as string)) return fault("orphan_decision", `approval of intent ${String(v.intent_id)}, which no effect_intent before it names`);
+    const approvers = this.policy().approvers;
+    if (approvers.length > 0 && !approvers.includes(v.approver as string)) return fault("unauthorized_approval", `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force`);
+    return null;
+  }
+
+  private policy() {
+    return governancePolicyOf(this.catalog!);
+  }
+
+  private proposal(p: ProposalBody, seq: number): CheckFinding {
+    this.rely(p.patch_ref, seq);
+    this.rely(p.bundle_ref, seq);
+    if (!this.trusted) {
+      const why = proposalFault(this.worldId, p, this.policy(), this.format);
+      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_proposal", why);
+      const who = p.proposer;
+      if (this.complete && who !== null && typeof who !== "string" && who.kind === "module" && !this.intents.has(who.intent_id)) {
+        return fault("unauthorized_proposal", `proposal ${p.proposal_id} names intent ${who.intent_id} of ${who.module}, which the journal does not hold`);
+      }
+    }
+    if (this.proposals.has(p.proposal_id)) return fault("bad_body", `proposal ${p.proposal_id} was already filed`);
+    this.proposals.set(p.proposal_id, { body: p, latestReport: null, reports: new Set(), approvals: new Map(), applied: false });
+    const k = `${p.base_manifest_hash}|${p.patch_ref}`;
+    const keys = this.proposersOfPatch.get(k) ?? new Set<string>();
+    for (const key of proposerKeys(p.proposer)) keys.add(key);
+    this.proposersOfPatch.set(k, keys);
+    return null;
+  }
+
+  private shadowReport(v: CborObject, seq: number): CheckFinding {
+    const s = this.proposals.get(v.proposal_id as string);
+    if (!s) return fault("unknown_proposal", `shadow report for proposal ${String(v.proposal_id)}, which was never filed`);
+    const ref = v.report_ref as HashText;
+    if (!this.trusted && this.blobs.hasBlobSync(ref) && hashBytes(this.blobs.getBlobSync(ref)) !== v.report_hash) return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${String(v.report_hash)}`);
+    this.rely(ref, seq);
+    s.reports.add(v.report_hash as string);
+    s.latestReport = v.report_hash as string;
+    return null;
+  }
+
+  private approval(a: ApprovalBody): CheckFinding {
+    const s = this.proposals.get(a.proposal_id);
+    if (!s) return fault("unknown_proposal", `approval of proposal ${a.proposal_id}, which was never filed`);
+    const self = this.proposersOfPatch.get(`${s.body.base_manifest_hash}|${s.body.patch_ref}`) ?? new Set<string>();
+    if (!this.trusted) {
+      const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
+      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
+    }
+    const rs = s.approvals.get(a.approver) ?? new Set<string>();
+    rs.add(a.shadow_report_hash);
+    s.approvals.set(a.approver, rs);
+    return null;
+  }
+
+  private apply(a: ApplyBody, seq: number): CheckFinding {
+    const s = this.proposals.get(a.proposal_id);
+    if (!this.trusted) {
+      const why = applyFault(s, this.catalog!.manifestHash, this.policy(), a);
+      if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
+    }
+    if (s) s.applied = true;
+    return this.loadCatalog(a.bundle_ref, a.new_manifest_hash, seq);
+  }
+
+  private snapshot(s: SnapshotBody, seq: number): CheckFinding {
+    this.rely(s.cells_ref, seq);
+    if (this.trusted || !this.blobs.hasBlobSync(s.cells_ref as HashText)) return null;
+    const blob = decodeStored(this.blobs.getBlobSync(s.cells_ref as HashText));
+    if (!isCborObject(blob) || !Array.isArray(blob.cells)) return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
+    for (const c of blob.cells as CborValue[][]) this.rely(String(c[2]), seq);
+    if (typeof blob.air_ref === "string") this.rely(blob.air_ref, seq);
+    return null;
+  }
+}
+
+/** Blob references in an adapter payload: values of keys ending in `_ref`. */
+function refsIn(v: CborValue, out: string[] = []): string[] {
+  if (Array.isArray(v)) for (const x of v) refsIn(x, out);
+  else if (isCborObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.endsWith("_ref") && typeof x === "string" && /^sha256:[0-9a-f]{64}$/.test(x)) out.push(x);
+      else if (k.endsWith("_ref") && x instanceof Uint8Array && x.length === 32) out.push(bytesToHash(x));
+      else refsIn(x as CborValue, out);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+/**
+ * @module Verifying a world: the journal's chain, tree and checkpoints (kernel/journal)
+ * together with its rules (journal-rules.ts) and its CAS, passed explicitly. `verifyWorld`
+ * is what `wk verify`, replay and audit run; `checkTailOnOpen` is the bounded check a
+ * writer runs before it appends: from the last signed checkpoint (or the snapshot it boots
+ * from, if older) to the head, so its cost follows `checkpoint_every`, not the journal's length.
+ */
+import { JournalError, SqliteJournalStore, verifyJournal, type Anchor, type VerifyResult } from "../journal/index.js";
+import { JournalRules } from "./journal-rules.js";
+
+/** Options of a world verification. */
+export interface VerifyWorldOptions {
+  anchor?: Anchor;
+  onProgress?: (done: number, total: number) => void;
+  /** Entries after the last checkpoint fail as `uncovered_tail` (default true: a clean close seals the head). */
+  requireSealedHead?: boolean;
+  pureSignatures?: boolean;
+}
+
+/** Verifies an open store (chain, tree, checkpoints, rules, CAS). */
+export async function verifyWorldStore(store: SqliteJournalStore, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
+  return verifyJournal(store, {
+    checks: [new JournalRules(store)],
+    requireSealedHead: opts.requireSealedHead ?? true,
+    ...(opts.anchor ? { anchor: opts.anchor } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.pureSignatures ? { pureSignatures: true } : {}),
+  });
+}
+
+/** Verifies a journal file (opened read-only); a file that is not a journal is a failed result. */
+export async function verifyWorld(journalPath: string, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
+  let store: SqliteJournalStore;
+  try {
+    store = SqliteJournalStore.open(journalPath, { readonly: true });
+  } catch (e) {
+    // The journal layer maps foreign and broken files to faults; let it, with the same wording.
+    return verifyJournal(journalPath);
+  }
+  try {
+    return await verifyWorldStore(store, opts);
+  } finally {
+    store.closeSync();
+  }
+}
+
+/** Where the open check starts: the last checkpoint, or the boot snapshot when that is older. */
+export function tailStart(store: SqliteJournalStore, bootFrom: number): number {
+  const cp = store.latestOfKind("checkpoint");
+  return cp === null ? 0 : Math.max(0, Math.min(cp.seq, bootFrom));
+}
+
+/**
+ * Checks the tail a writer is about to extend; throws `journal.verify_failed` naming the
+ * fault and seq, so a journal that `wk verify` rejects is never appended to.
+ */
+export async function checkTailOnOpen(store: SqliteJournalStore, bootFrom: number): Promise<void> {
+  const from = tailStart(store, bootFrom);
+  const rules = new JournalRules(store, from === 0);
+  // Materialized: the rules read blobs while seeding, and a connection runs one statement at a time.
+  if (from > 0) rules.seed([...store.rareEntriesSync(0, from - 1)]);
+  const r = await verifyJournal(store, { from, checks: [rules], requireSealedHead: false });
+  if (!r.ok) {
+    throw new JournalError("journal.verify_failed", `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`, {
+      path: store.path, ...(r.first_bad_seq === undefined ? {} : { seq: r.first_bad_seq }), ...(r.fault === undefined ? {} : { fault: r.fault }),
+    });
+  }
+}
