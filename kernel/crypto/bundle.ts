@@ -13,22 +13,34 @@ import { encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
 import type { CborValue } from "../../air/cbor/value.js";
 import { HASH_PATTERN, type HashText } from "../../air/hash.js";
 
-/** The format tag of version 1 bundles. */
-export const BUNDLE_FORMAT = "worldkernel.receipt-bundle/1";
+/** The format tag of bundles this kernel writes (2: with the adapter-key declaration). */
+export const BUNDLE_FORMAT = "worldkernel.receipt-bundle/2";
+/** Version 1 bundles carry no key declaration; they verify only with a pinned adapter key. */
+export const BUNDLE_FORMAT_V1 = "worldkernel.receipt-bundle/1";
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, "lowercase hex");
 const hexN = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${2 * n}}$`), `${n} bytes of lowercase hex`);
 const seqNum = z.number().int().nonnegative();
 const hashText = z.string().regex(HASH_PATTERN, "must be sha256:<64 hex>");
 
+const entryJson = <K extends z.ZodType<string>>(kind: K) => z.strictObject({ seq: seqNum, kind, body_cbor: hex, prev_hash: hexN(32), hash: hexN(32) });
+const inclusionJson = z.strictObject({ leaf_index: seqNum, tree_size: seqNum, path: z.array(hexN(32)) });
+
+/**
+ * The entry that declared the adapter keys in force at the receipt's seq (genesis, or the
+ * latest `keys` rotation before it), proven under the same checkpoint as the receipt.
+ */
+export const KeyDeclarationSchema = z.strictObject({ entry: entryJson(z.enum(["genesis", "keys"])), inclusion: inclusionJson });
+
 /** The JSON shape of a bundle. */
 export const ReceiptBundleSchema = z.strictObject({
-  format: z.literal(BUNDLE_FORMAT),
+  format: z.union([z.literal(BUNDLE_FORMAT), z.literal(BUNDLE_FORMAT_V1)]),
   world_id: z.string().min(1),
   world_public_key: hexN(32),
-  entry: z.strictObject({ seq: seqNum, kind: z.literal("effect_receipt"), body_cbor: hex, prev_hash: hexN(32), hash: hexN(32) }),
+  entry: entryJson(z.literal("effect_receipt")),
   payload_cbor: hex.optional(),
-  inclusion: z.strictObject({ leaf_index: seqNum, tree_size: seqNum, path: z.array(hexN(32)) }),
+  inclusion: inclusionJson,
+  declaration: KeyDeclarationSchema.optional(),
   checkpoint: z.strictObject({
     seq: seqNum,
     tree_size: seqNum,
@@ -84,6 +96,7 @@ export interface BundleInput {
   payload?: CborValue;
   inclusion: { leafIndex: number; treeSize: number; path: readonly Uint8Array[] };
   checkpoint: SignedCheckpointFields & { seq: number; signature: Uint8Array };
+  declaration: { entry: BundleSourceEntry; path: readonly Uint8Array[] };
 }
 
 const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -98,6 +111,10 @@ export function buildBundle(i: BundleInput): ReceiptBundle {
     entry: { seq: i.entry.seq, kind: "effect_receipt", body_cbor: toHex(i.entry.body), prev_hash: toHex(i.entry.prevHash), hash: toHex(i.entry.hash) },
     ...(i.payload === undefined ? {} : { payload_cbor: toHex(encodeStored(i.payload)) }),
     inclusion: { leaf_index: i.inclusion.leafIndex, tree_size: i.inclusion.treeSize, path: i.inclusion.path.map(toHex) },
+    declaration: {
+      entry: { seq: i.declaration.entry.seq, kind: i.declaration.entry.kind, body_cbor: toHex(i.declaration.entry.body), prev_hash: toHex(i.declaration.entry.prev_hash), hash: toHex(i.declaration.entry.hash) },
+      inclusion: { leaf_index: i.declaration.entry.seq, tree_size: i.inclusion.treeSize, path: i.declaration.path.map(toHex) },
+    },
     checkpoint: { seq: c.seq, tree_size: c.tree_size, root: toHex(c.root), head_hash: toHex(c.head_hash), state_root: c.state_root, manifest_hash: c.manifest_hash, signature: toHex(c.signature) },
   });
 }
@@ -119,6 +136,16 @@ export interface BundleSource {
   get(seq: number): Promise<BundleSourceEntry | null>;
   iterate(fromSeq?: number, toSeq?: number): AsyncIterable<BundleSourceEntry>;
   inclusionProof(index: number, size?: number): Promise<Uint8Array[]>;
+  /** The latest entry of a kind at or before a seq, when the store can find it without a scan. */
+  latestOfKind?(kind: "keys", atOrBefore: number): BundleSourceEntry | null;
+}
+
+/** The entry declaring the adapter keys in force at `seq`: the latest `keys` rotation before it, else genesis. */
+async function declarationAt(store: BundleSource, seq: number, genesis: BundleSourceEntry): Promise<BundleSourceEntry> {
+  if (store.latestOfKind) return store.latestOfKind("keys", seq) ?? genesis;
+  let found = genesis;
+  for await (const e of store.iterate(1, seq)) if (e.kind === "keys") found = e;
+  return found;
 }
 
 /** Why an export failed (the journal holds no such receipt, or no checkpoint covers it yet). */
@@ -143,6 +170,7 @@ export async function exportBundle(store: BundleSource, seq: number, opts: { inc
     const size = Number(c.tree_size);
     if (!(size > seq)) continue;
     const body = asRecord(decodeStored(entry.body));
+    const decl = await declarationAt(store, seq, genesis);
     return {
       ok: true,
       bundle: buildBundle({
@@ -152,6 +180,7 @@ export async function exportBundle(store: BundleSource, seq: number, opts: { inc
         ...(opts.includePayload && body.payload !== undefined ? { payload: body.payload } : {}),
         inclusion: { leafIndex: seq, treeSize: size, path: await store.inclusionProof(seq, size) },
         checkpoint: { seq: e.seq, tree_size: size, root: c.root as Uint8Array, head_hash: c.head_hash as Uint8Array, state_root: String(c.state_root), manifest_hash: String(c.manifest_hash), signature: c.signature as Uint8Array },
+        declaration: { entry: decl, path: await store.inclusionProof(decl.seq, size) },
       }),
     };
   }

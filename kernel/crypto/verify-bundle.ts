@@ -9,7 +9,8 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import { encodeStored } from "../../air/cbor/encode.js";
 import type { CborValue } from "../../air/cbor/value.js";
 import { hashBytes } from "../../air/hash.js";
-import { bundleEntryHash, checkpointSigningPayload, ReceiptBundleSchema, type ReceiptBundle } from "./bundle.js";
+import { BUNDLE_FORMAT_V1, bundleEntryHash, checkpointSigningPayload, ReceiptBundleSchema, type ReceiptBundle } from "./bundle.js";
+import { keysSignatureValid, type DeclaredKeyBytes } from "./key-declaration.js";
 import { bytesEqual, verifyEntryInclusion } from "./merkle-verify.js";
 import { checkEffectReceiptBody, type EffectReceiptBody, type ReceiptEnvelope } from "./receipt.js";
 import { verifyPure } from "./sign.js";
@@ -25,7 +26,9 @@ export type BundleFault =
   | "bad_inclusion_proof"
   | "bad_checkpoint_signature"
   | "world_key_mismatch"
-  | "adapter_key_mismatch";
+  | "adapter_key_mismatch"
+  | "undeclared_signer"
+  | "bad_declaration";
 
 /** A verified bundle's facts, or the first fault found. */
 export type BundleVerdict =
@@ -42,6 +45,37 @@ const hx = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
 const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const keyHex = (k: string | Uint8Array): string => (typeof k === "string" ? k.toLowerCase() : toHex(k));
 const fail = (fault: BundleFault, message: string): BundleVerdict => ({ ok: false, fault, message });
+
+/** The adapter keys the bundle's declaration entry declares, or why the declaration does not hold. */
+function checkDeclaration(b: ReceiptBundle, worldKey: Uint8Array, root: Uint8Array, receiptSeq: number): DeclaredKeyBytes[] | string {
+  const d = b.declaration!;
+  const body = hx(d.entry.body_cbor);
+  const hash = hx(d.entry.hash);
+  if (d.entry.seq > receiptSeq) return `the declaration at seq ${d.entry.seq} comes after the receipt at seq ${receiptSeq}`;
+  if ((d.entry.kind === "genesis") !== (d.entry.seq === 0)) return `a ${d.entry.kind} declaration cannot sit at seq ${d.entry.seq}`;
+  if (!bytesEqual(bundleEntryHash(hx(d.entry.prev_hash), d.entry.seq, d.entry.kind, body), hash)) return `declaration entry ${d.entry.seq} does not hash to ${d.entry.hash}`;
+  if (d.inclusion.leaf_index !== d.entry.seq || d.inclusion.tree_size !== b.checkpoint.tree_size || !verifyEntryInclusion(hash, d.entry.seq, d.inclusion.tree_size, d.inclusion.path.map(hx), root)) {
+    return `the declaration entry ${d.entry.seq} is not proven under the checkpoint's root`;
+  }
+  let v: CborValue;
+  try {
+    v = decodeStored(body);
+  } catch (e) {
+    return `declaration body is not stored canonical CBOR: ${(e as Error).message}`;
+  }
+  const rec = v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, CborValue>) : {};
+  const keys = rec.adapter_keys;
+  const valid = Array.isArray(keys) && keys.every((k) => k !== null && typeof k === "object" && typeof (k as Record<string, unknown>).id === "string" && (k as Record<string, unknown>).public_key instanceof Uint8Array && ((k as Record<string, Uint8Array>).public_key).length === 32);
+  if (d.entry.kind === "genesis") {
+    if (rec.world_id !== b.world_id || !(rec.world_public_key instanceof Uint8Array) || toHex(rec.world_public_key) !== b.world_public_key) return "the genesis in the bundle names another world or world key";
+    if (rec.format_version === 1) return [];
+    if (!valid) return "genesis declares no adapter keys";
+    return keys as unknown as DeclaredKeyBytes[];
+  }
+  if (!valid || !(rec.signature instanceof Uint8Array)) return "the keys entry is malformed";
+  if (!keysSignatureValid(b.world_id, d.entry.seq, keys as unknown as DeclaredKeyBytes[], rec.signature, worldKey, true)) return "the keys rotation is not signed by the world key";
+  return keys as unknown as DeclaredKeyBytes[];
+}
 
 /** Verifies a bundle given as JSON text or an already-parsed value. Never throws. */
 export function verifyBundle(json: string | unknown, opts: VerifyBundleOptions = {}): BundleVerdict {
@@ -121,6 +155,21 @@ function verifyOrFault(json: string | unknown, opts: VerifyBundleOptions): Bundl
   if (!verifyPure(worldKey, "checkpoint", payload, hx(cp.signature))) return fail("bad_checkpoint_signature", "the world key's signature does not verify over the checkpoint");
   if (opts.worldPublicKey !== undefined && keyHex(opts.worldPublicKey) !== b.world_public_key) {
     return fail("world_key_mismatch", `the bundle is signed by world key ${b.world_public_key}, not the expected ${keyHex(opts.worldPublicKey)}`);
+  }
+
+  // 7. The receipt's signer is a key the world declared (gate denials: the world key itself).
+  const signer = toHex(rb.adapter_public_key);
+  const gate = rb.receipt.adapter_id === "kernel.gate";
+  if (gate) {
+    if (signer !== b.world_public_key) return fail("undeclared_signer", `a gate denial must be signed by the world key; this one is signed by ${signer}`);
+  } else if (b.format === BUNDLE_FORMAT_V1 || b.declaration === undefined) {
+    if (opts.adapterPublicKey === undefined) return fail("undeclared_signer", "this bundle carries no adapter-key declaration (format 1): pass the adapter key you trust (--adapter-key)");
+  } else {
+    const declared = checkDeclaration(b, worldKey, root, entry.seq);
+    if (typeof declared === "string") return fail("bad_declaration", declared);
+    if (!declared.some((k) => toHex(k.public_key) === signer)) {
+      return fail("undeclared_signer", `the receipt is signed by ${signer}, which is not among the adapter keys the world declared at seq ${b.declaration.entry.seq} (${declared.map((k) => `${k.id}=${toHex(k.public_key).slice(0, 16)}…`).join(", ") || "none"})`);
+    }
   }
   return {
     ok: true,

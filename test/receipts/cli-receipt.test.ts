@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerReceipt } from "../../tools/cli/commands/receipt.js";
 
-const bundle = readFileSync(new URL("../vectors/receipt-bundle-v1.json", import.meta.url), "utf8");
+const bundle = readFileSync(new URL("../vectors/receipt-bundle-v2.json", import.meta.url), "utf8");
 const dir = mkdtempSync(join(tmpdir(), "wk-cli-receipt-"));
 writeFileSync(join(dir, "good.json"), bundle);
 const bad = JSON.parse(bundle) as { checkpoint: { root: string } };

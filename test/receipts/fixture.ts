@@ -20,17 +20,27 @@ export interface BundleFixture {
   receiptSeq: number;
 }
 
+const fresh = generateKeyPair();
+/** Who signs the receipt: the declared adapter key, or (a forgery) the world key or a fresh key. */
+function signerOf(resign: "world" | "fresh" | undefined, worldKey: KeyPair, adapterKey: KeyPair): KeyPair {
+  return resign === "world" ? worldKey : resign === "fresh" ? fresh : adapterKey;
+}
+
 /** Builds a journal with one effect_receipt at seq 3 of 9 entries, checkpointed, and exports it. */
-export async function makeBundleFixture(): Promise<BundleFixture> {
+export async function makeBundleFixture(opts: { resign?: "world" | "fresh" } = {}): Promise<BundleFixture> {
   const dir = mkdtempSync(join(tmpdir(), "wk-bundle-"));
   const worldKey = generateKeyPair();
   const adapterKey = generateKeyPair();
   const store = SqliteJournalStore.open(join(dir, "journal.db"), { create: true, synchronous: "NORMAL" });
   const manifest = hashValue({ manifest: "test" }) as HashText;
-  await store.append("genesis", { format_version: 1, world_id: "world-test", world_public_key: worldKey.publicKey, manifest_hash: manifest, created_ns: 1n, kernel_flags: [], fork: null });
+  await store.append("genesis", {
+    format_version: 2, world_id: "world-test", world_public_key: worldKey.publicKey, adapter_keys: [{ id: "adapter", public_key: adapterKey.publicKey }],
+    manifest_hash: manifest, created_ns: 1n, kernel_flags: [], fork: null, checkpoint_every: 0,
+  });
   const ev = (i: number) => ({ schema: "demo/Note@1", value: { n: i }, key: null, ctx: {}, origin: {} });
   await store.append("event", ev(1));
-  await store.append("effect_intent", { intent_id: "intent-1", kind: "llm.generate" });
+  const intentFields = { idempotency_key: `sha256:${"22".repeat(32)}`, cap_slot: "llm", grant: "llm", module: "demo/m@1", key: null, cause_seq: 1, index: 0 };
+  await store.append("effect_intent", { intent_id: "intent-1", kind: "llm.generate", params: { provider: "local" }, params_hash: hashValue({ provider: "local" }), ...intentFields });
 
   // A real effect: the local LLM provider through the adapter port; its blobs go to the journal's CAS afterwards.
   const messagesRef = await store.putBlob(encodeStored([{ role: "user", content: "Receipts make effects auditable. Bundles make them portable." }]));
@@ -65,8 +75,8 @@ export async function makeBundleFixture(): Promise<BundleFixture> {
       finishedNs: outcome.finishedNs,
       cost: outcome.cost,
     },
-    adapterKey,
-    adapterKey.publicKey,
+    signerOf(opts.resign, worldKey, adapterKey),
+    signerOf(opts.resign, worldKey, adapterKey).publicKey,
   );
   for (const b of blobs.values()) await store.putBlob(b);
   const { seq: receiptSeq } = await store.append("effect_receipt", body);

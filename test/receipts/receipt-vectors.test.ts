@@ -28,8 +28,24 @@ describe("test/vectors/receipts.json", () => {
 });
 
 describe("test/vectors/receipt-bundle-v1.json", () => {
-  it("still verifies offline", () => {
-    const text = readFileSync(new URL("../vectors/receipt-bundle-v1.json", import.meta.url), "utf8");
-    expect(verifyBundle(text)).toMatchObject({ ok: true, world_id: "world-test", receipt: { effect_kind: "llm.generate" } });
+  const text = readFileSync(new URL("../vectors/receipt-bundle-v1.json", import.meta.url), "utf8");
+  it("carries no key declaration: without a pinned adapter key it is undeclared_signer", () => {
+    expect(verifyBundle(text)).toMatchObject({ ok: false, fault: "undeclared_signer" });
+  });
+  it("still verifies offline with the adapter key pinned", () => {
+    expect(verifyBundle(text, { adapterPublicKey: adapterKeyOf(text) })).toMatchObject({ ok: true, world_id: "world-test", receipt: { effect_kind: "llm.generate" } });
   });
 });
+
+describe("test/vectors/receipt-bundle-v2.json", () => {
+  it("verifies offline with nothing but the bundle: the receipt's key is declared in the proven genesis", () => {
+    const text = readFileSync(new URL("../vectors/receipt-bundle-v2.json", import.meta.url), "utf8");
+    expect(verifyBundle(text)).toMatchObject({ ok: true, world_id: "world-test", receipt: { effect_kind: "llm.generate" } });
+    expect(verifyBundle(text, { worldPublicKey: (JSON.parse(text) as { world_public_key: string }).world_public_key }).ok).toBe(true);
+  });
+});
+
+function adapterKeyOf(bundleText: string): string {
+  const b = JSON.parse(bundleText) as { entry: { body_cbor: string } };
+  return toHex((decodeStored(fromHex(b.entry.body_cbor)) as { adapter_public_key: Uint8Array }).adapter_public_key);
+}
