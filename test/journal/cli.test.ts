@@ -8,14 +8,19 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import type { HashText } from "../../air/index.js";
-import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
+import { generateKeyPair, loadKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
+import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
+import type { CheckpointBody } from "../../kernel/journal/entries.js";
+import type { CborValue } from "../../air/index.js";
 import { isJournalError } from "../../kernel/journal/errors.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { worldPaths } from "../../kernel/journal/world-dir.js";
 import { registerJournal } from "../../tools/cli/commands/journal.js";
 import { CliExit, describeError } from "../../tools/cli/io.js";
 import { rechain } from "./attacker.js";
-import { eventBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
+import { eventBody, genesisBody, makeJournal, tempDir } from "./helpers.js";
+import { hashBytes } from "../../air/index.js";
+import { bundleOf, createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 
 async function wk(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const program = new Command("wk").exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
@@ -45,16 +50,27 @@ async function wk(...args: string[]): Promise<{ code: number; out: string; err: 
   return { code, out, err };
 }
 
-/** A world directory with the fixed layout: journal.db and keys/world.key. */
+const COUNTER = sourceFromAirDir(join(import.meta.dirname, "../../worlds/counter"));
+const AIR = bundleOf(COUNTER.catalog);
+const AIR_REF = hashBytes(AIR);
+
+/**
+ * A journal-level world directory (journal.db, keys/world.key): a genesis of format 2 naming
+ * the counter's AIR bundle, synthetic events, checkpoints every 5 and one sealing the head.
+ */
 function worldDir(events = 12): { dir: string; blob: HashText } {
   const { dir } = tempDir("wk-cli-");
   const paths = worldPaths(dir);
   mkdirSync(paths.keysDir, { recursive: true });
   const key = generateKeyPair();
   saveKeyPair(paths.worldKey, key);
-  const { store } = makeJournal(paths.journal, events, { key, every: 5 });
+  const genesis = { ...genesisBody(key), format_version: 2, manifest_hash: COUNTER.catalog.manifestHash, air_ref: AIR_REF, adapter_keys: [], checkpoint_every: 5 } as const;
+  const { store } = makeJournal(paths.journal, events, { key, every: 5, genesis });
+  store.putBlobSync(AIR);
+  for (const w of COUNTER.wasm.values()) store.putBlobSync(w);
   const blob = store.putBlobSync(new TextEncoder().encode("a prompt with a name in it"));
   store.appendSync("event", { ...eventBody(99), value: { prompt: blob } });
+  store.checkpointSync();
   store.closeSync();
   return { dir, blob };
 }
@@ -77,9 +93,9 @@ describe("wk journal commands", () => {
     const { dir } = worldDir();
     const text = await wk("verify", "--world", dir);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^ok: 17 entries, 3 checkpoints/);
+    expect(text.out).toMatch(/^ok: 18 entries, 4 checkpoints/);
     const json = await wk("verify", "--world", dir, "--json");
-    expect(JSON.parse(json.out)).toEqual({ ok: true, entries: 17, checkpoints: 3 });
+    expect(JSON.parse(json.out)).toEqual({ ok: true, entries: 18, checkpoints: 4 });
   });
 
   it("verify: exit 1 naming the seq and fault; a missing world is an error too", async () => {
@@ -101,27 +117,33 @@ describe("wk journal commands", () => {
     const cp = await wk("checkpoint", "--world", dir, "--anchor-out", anchorFile, "--json");
     expect(cp.code).toBe(0);
     const entry = JSON.parse(cp.out) as { seq: number; kind: string; body: { tree_size: number; state_root: string; manifest_hash: string; signature: string } };
-    expect(entry).toMatchObject({ seq: 17, kind: "checkpoint", body: { tree_size: 17, state_root: `sha256:${"0".repeat(64)}`, manifest_hash: MANIFEST } });
+    expect(entry).toMatchObject({ seq: 18, kind: "checkpoint", body: { tree_size: 18, state_root: `sha256:${"0".repeat(64)}`, manifest_hash: COUNTER.catalog.manifestHash } });
     expect(entry.body.signature).toMatch(/^[0-9a-f]{128}$/);
     const anchor = JSON.parse(readFileSync(anchorFile, "utf8")) as { seq: number; tree_size: number };
-    expect(anchor).toMatchObject({ seq: 17, tree_size: 17 });
+    expect(anchor).toMatchObject({ seq: 18, tree_size: 18 });
     expect((await wk("verify", "--world", dir, "--anchor", anchorFile)).code).toBe(0);
     const exported = await wk("anchor", "--world", dir);
     expect(JSON.parse(exported.out)).toEqual(JSON.parse(readFileSync(anchorFile, "utf8")));
     // Rewrite an entry the new checkpoint and the anchor cover: the anchor is checked as soon
     // as the tree reaches its size (before the checkpoint entry itself), so it speaks first.
-    rechain(worldPaths(dir).journal, 16, (seq, kind, body) => (seq === 16 && kind === "event" ? { ...(body as object), value: { n: -1 } } : null));
+    // An insider holding the world key re-signs the sealing checkpoint too: only the anchor sees it.
+    const key = loadKeyPair(worldPaths(dir).worldKey);
+    rechain(worldPaths(dir).journal, 16, (seq, kind, body, ctx) => {
+      if (seq === 16 && kind === "event") return { ...(body as object), value: { n: -1 } };
+      if (seq === 17) return signCheckpoint({ ...(body as CheckpointBody), tree_size: 17, root: ctx.root, head_hash: ctx.prev }, key) as unknown as CborValue;
+      return null;
+    });
     const r = await wk("verify", "--world", dir, "--anchor", anchorFile, "--json");
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out)).toMatchObject({ ok: false, fault: "anchor_mismatch", first_bad_seq: 16 });
-    expect(JSON.parse((await wk("verify", "--world", dir, "--json")).out)).toMatchObject({ ok: false, fault: "checkpoint_mismatch", first_bad_seq: 17 });
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, fault: "anchor_mismatch", first_bad_seq: 17 });
+    expect(JSON.parse((await wk("verify", "--world", dir, "--json")).out)).toMatchObject({ ok: false, fault: "checkpoint_mismatch", first_bad_seq: 18 });
   });
 
   it("checkpoint attests the latest snapshot's state root when there is one", async () => {
     const { dir } = worldDir(3);
     const stateRoot = `sha256:${"5".repeat(64)}`;
     const store = SqliteJournalStore.open(worldPaths(dir).journal);
-    store.appendSync("snapshot", { state_root: stateRoot, cells_ref: `sha256:${"6".repeat(64)}`, height: 4, manifest_hash: MANIFEST });
+    store.appendSync("snapshot", { state_root: stateRoot, cells_ref: `sha256:${"6".repeat(64)}`, height: 4, manifest_hash: COUNTER.catalog.manifestHash });
     store.closeSync();
     const cp = await wk("checkpoint", "--world", dir, "--json");
     expect(JSON.parse(cp.out).body.state_root).toBe(stateRoot);
@@ -130,22 +152,27 @@ describe("wk journal commands", () => {
   it("log prints decoded entries; --kind and --from filter; bytes come out as hex", async () => {
     const { dir } = worldDir();
     const all = JSON.parse((await wk("log", "--world", dir, "--json")).out) as { seq: number; kind: string; hash: string; body: Record<string, unknown> }[];
-    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i));
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 18 }, (_, i) => i));
     expect(all[0]!.body.world_public_key).toMatch(/^[0-9a-f]{64}$/);
     expect(all[0]!.body.created_ns).toBe("1700000000000000000");
     const cps = JSON.parse((await wk("log", "--world", dir, "--kind", "checkpoint", "--json")).out) as { seq: number }[];
-    expect(cps.map((e) => e.seq)).toEqual([5, 10, 15]);
+    expect(cps.map((e) => e.seq)).toEqual([5, 10, 15, 17]);
     const tail = JSON.parse((await wk("log", "--world", dir, "--from", "15", "--json")).out) as { seq: number }[];
-    expect(tail.map((e) => e.seq)).toEqual([15, 16]);
+    expect(tail.map((e) => e.seq)).toEqual([15, 16, 17]);
     const text = await wk("log", "--world", dir, "--from", "16");
     expect(text.out).toMatch(/^\s+16 {2}event/);
     expect((await wk("log", "--world", dir, "--kind", "bogus")).code).toBe(2);
   });
 
-  it("erase deletes the blob, journals it, and the world still verifies", async () => {
-    const { dir, blob } = worldDir();
+  it("erase deletes the blob, journals it, and the world still verifies; structure is refused", async () => {
+    const { dir: base } = tempDir("wk-cli-erase-");
+    const dir = join(base, "w");
+    const w = await createWorld(dir, COUNTER);
+    await w.send("demo/CounterEvent@1", { key: "alice", by: 1 });
+    const blob = w.store.putBlobSync(new TextEncoder().encode("a prompt with a name in it"));
+    await w.close();
     const r = await wk("erase", blob, "--reason", "user asked", "--world", dir, "--json");
-    expect(r.code).toBe(0);
+    expect(r.code, r.err).toBe(0);
     const seq = (JSON.parse(r.out) as { seq: number }).seq;
     const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
     let caught: unknown;
@@ -161,5 +188,10 @@ describe("wk journal commands", () => {
     const again = await wk("erase", blob, "--reason", "again", "--world", dir);
     expect(again.code).toBe(1);
     expect(again.err).toContain("journal.blob_erased");
+    const air = await wk("erase", AIR_REF, "--reason", "no", "--world", dir);
+    expect(air.code).toBe(1);
+    expect(air.err).toContain("kernel.erase_refused");
+    expect(air.err).toContain("AIR bundle");
+    expect((await wk("verify", "--world", dir)).code).toBe(0);
   });
 });

@@ -39,10 +39,10 @@ export function eventBody(i: number): { schema: string; value: Record<string, nu
 export const fixedState = () => ({ state_root: STATE, manifest_hash: MANIFEST });
 
 /** Creates a world journal with genesis and `events` events; checkpoints every `every` if given. */
-export function makeJournal(path: string, events: number, opts: { key?: KeyPair; every?: number; store?: SqliteJournalOptions } = {}): { store: SqliteJournalStore; key: KeyPair } {
+export function makeJournal(path: string, events: number, opts: { key?: KeyPair; every?: number; store?: SqliteJournalOptions; genesis?: GenesisBody } = {}): { store: SqliteJournalStore; key: KeyPair } {
   const key = opts.key ?? generateKeyPair();
   const store = SqliteJournalStore.open(path, { create: true, ...(opts.every === undefined ? {} : { checkpointEvery: opts.every, worldKey: key, stateProvider: fixedState }), ...opts.store });
-  store.appendSync("genesis", genesisBody(key));
+  store.appendSync("genesis", opts.genesis ?? genesisBody(key));
   for (let i = 0; i < events; i++) store.appendSync("event", eventBody(i));
   return { store, key };
 }
