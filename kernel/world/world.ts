@@ -10,9 +10,10 @@ import {
   canonicalizeJson, decodeStored, parseJsonLossless,
   type AirCatalog, type CborObject, type CborValue, type HashText,
 } from "../../air/index.js";
-import { loadKeyPair, type KeyPair } from "../crypto/keys.js";
+import { renameSync } from "node:fs";
+import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import { SqliteJournalStore, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
+import { SqliteJournalStore, signKeysEntry, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
@@ -93,7 +94,8 @@ export class World {
     readonly state: KernelState,
     readonly modules: ModuleHost,
     readonly worldKey: KeyPair,
-    readonly adapterKey: KeyPair,
+    /** The adapter key receipts are signed with (replaced by `rotateAdapterKey`). */
+    public adapterKey: KeyPair,
     readonly config: WorldConfig,
     private readonly opts: OpenOptions,
   ) {
@@ -322,6 +324,25 @@ export class World {
     const a = this.store.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: this.nextSeq, manifest_hash: this.catalog.manifestHash });
     this.nextSeq = this.store.countSync();
     return a.seq;
+  }
+
+  /**
+   * Rotates the adapter key: a fresh key pair replaces keys/adapter.key (0600; the old file
+   * is kept as adapter.key.<seq>.old) and a `keys` entry signed by the world key declares it
+   * from this seq on. Receipts signed by the old key after this seq fail verification.
+   */
+  async rotateAdapterKey(): Promise<{ seq: number; publicKey: string }> {
+    return this.exclusive(async () => {
+      const next = generateKeyPair();
+      const seq = this.nextSeq;
+      const paths = worldPaths(this.dir);
+      const a = this.store.appendSync("keys", signKeysEntry(this.id, seq, [{ id: ADAPTER_KEY_ID, public_key: next.publicKey }], this.worldKey));
+      renameSync(paths.adapterKey, `${paths.adapterKey}.${a.seq}.old`);
+      saveKeyPair(paths.adapterKey, next);
+      this.adapterKey = next;
+      this.nextSeq = this.store.countSync();
+      return { seq: a.seq, publicKey: next.publicKeyHex };
+    });
   }
 
   /** Erases a blob's bytes (refused for blobs the kernel needs) and journals the erasure. */

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { HashText } from "../../air/index.js";
 import { generateKeyPair, loadKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
-import type { CheckpointBody } from "../../kernel/journal/entries.js";
+import type { CheckpointBody, GenesisBody } from "../../kernel/journal/entries.js";
 import type { CborValue } from "../../air/index.js";
 import { isJournalError } from "../../kernel/journal/errors.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
@@ -64,7 +64,7 @@ function worldDir(events = 12): { dir: string; blob: HashText } {
   mkdirSync(paths.keysDir, { recursive: true });
   const key = generateKeyPair();
   saveKeyPair(paths.worldKey, key);
-  const genesis = { ...genesisBody(key), format_version: 2, manifest_hash: COUNTER.catalog.manifestHash, air_ref: AIR_REF, adapter_keys: [], checkpoint_every: 5 } as const;
+  const genesis: GenesisBody = { ...genesisBody(key), format_version: 2, manifest_hash: COUNTER.catalog.manifestHash, air_ref: AIR_REF, adapter_keys: [], checkpoint_every: 5 };
   const { store } = makeJournal(paths.journal, events, { key, every: 5, genesis });
   store.putBlobSync(AIR);
   for (const w of COUNTER.wasm.values()) store.putBlobSync(w);

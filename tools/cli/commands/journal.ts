@@ -185,7 +185,19 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       }
     });
 
-  const keys = program.command("keys").description("ed25519 key files");
+  const keys = program.command("keys").description("ed25519 key files; adapter key rotation");
+  keys
+    .command("rotate-adapter")
+    .description("replace the world's adapter key: a new 0600 key file and a keys entry signed by the world key")
+    .option("--world <dir>", "world directory")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { world?: string; json?: boolean }) => {
+      await withWorld(worldDir(opts.world), async (w) => {
+        const r = await w.rotateAdapterKey();
+        if (opts.json) printJson({ seq: r.seq, adapter_public_key: r.publicKey });
+        else process.stdout.write(`adapter key rotated at seq ${r.seq}: ${r.publicKey}\n`);
+      }, { snapshot: false });
+    });
   keys
     .command("new <file>")
     .description("create an ed25519 key pair file (mode 0600); prints the public key")
