@@ -26,6 +26,8 @@ export function prepareStatements(db: Database.Database) {
     // older files (read-only) scan.
     latestRare: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`),
     rareRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND seq >= ? AND seq <= ? ORDER BY seq`),
+    // The rare kinds that carry rules state (not the frequent snapshots and checkpoints).
+    ruleRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind NOT IN ('snapshot', 'checkpoint') AND seq >= ? AND seq <= ? ORDER BY seq`),
     blobs: ro("SELECT hash, bytes FROM blobs ORDER BY hash"),
     getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
     hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),

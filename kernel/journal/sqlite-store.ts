@@ -283,6 +283,12 @@ export class SqliteJournalStore implements JournalStore {
     yield* this.stmt.rareRange.iterate(fromSeq, toSeq) as IterableIterator<JournalEntry>;
   }
 
+  /** The rare entries that carry rules state (genesis, keys, governance, erasures; no snapshots or checkpoints), from the index. */
+  *ruleEntriesSync(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): IterableIterator<JournalEntry> {
+    this.open();
+    yield* this.stmt.ruleRange.iterate(fromSeq, toSeq) as IterableIterator<JournalEntry>;
+  }
+
   /** The stored Merkle frontier of the first `size` entries (where a part-way verification starts). */
   frontierSync(size: number): MerkleFrontier {
     this.checkSize(size, "tree size");

@@ -58,7 +58,7 @@ export async function checkTailOnOpen(store: SqliteJournalStore, bootFrom: numbe
   const from = tailStart(store, bootFrom);
   const rules = new JournalRules(store, from === 0);
   // Materialized: the rules read blobs while seeding, and a connection runs one statement at a time.
-  if (from > 0) rules.seed([...store.rareEntriesSync(0, from - 1)]);
+  if (from > 0) rules.seed([...store.ruleEntriesSync(0, from - 1)]);
   const r = await verifyJournal(store, { from, checks: [rules], requireSealedHead: false });
   if (!r.ok) {
     throw new JournalError("journal.verify_failed", `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`, {
