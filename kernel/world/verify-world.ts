@@ -51,8 +51,10 @@ export function tailStart(store: SqliteJournalStore, bootFrom: number): number {
 }
 
 /**
- * Checks the tail a writer is about to extend; throws `journal.verify_failed` naming the
- * fault and seq, so a journal that `wk verify` rejects is never appended to.
+ * Checks the tail a writer is about to extend (everything after the last signed checkpoint,
+ * or after the boot snapshot if that is older); throws `journal.verify_failed` naming the
+ * fault and seq. What a signed checkpoint covers is trusted here as far as its signature
+ * attests it (root, head and genesis are re-proven); a full `wk verify` checks the rest.
  */
 export async function checkTailOnOpen(store: SqliteJournalStore, bootFrom: number): Promise<void> {
   const from = tailStart(store, bootFrom);

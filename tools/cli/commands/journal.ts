@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { CborTag, decodeStored, toHex, type CborValue } from "../../../air/index.js";
-import { generateKeyPair, loadKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
+import { generateKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
 import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
 import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
@@ -16,7 +16,7 @@ import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
 import type { VerifyResult } from "../../../kernel/journal/verify.js";
 import { verifyWorld } from "../../../kernel/world/verify-world.js";
 import { withWorld } from "./world.js";
-import { stateFromJournal, worldPaths } from "../../../kernel/journal/world-dir.js";
+import { worldPaths } from "../../../kernel/journal/world-dir.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 /** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
@@ -70,7 +70,7 @@ function printVerify(r: VerifyResult, json: boolean, anchor: Anchor | undefined)
 
 /** Registers the journal commands on `program`. */
 export function registerJournal(program: Command, options: JournalCliOptions = {}): void {
-  const stateOf: CliStateProvider = options.stateProvider ?? ((store) => stateFromJournal(store));
+  void options; // the kernel now supplies checkpoint state itself (wk checkpoint runs through the world)
 
   program
     .command("verify")
@@ -104,19 +104,15 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--anchor-out <file>", "also write the new checkpoint as an anchor file")
     .option("--json", "machine-readable output")
     .action(async (opts: { world?: string; anchorOut?: string; json?: boolean }) => {
-      const dir = worldDir(opts.world);
-      const paths = worldPaths(dir);
-      const key = loadKeyPair(paths.worldKey);
-      const store = SqliteJournalStore.open(paths.journal, { worldKey: key });
-      try {
-        const a = store.checkpointSync(key, () => stateOf(store, dir));
-        const entry = entryToJson(store.getSync(a.seq)!);
-        if (opts.anchorOut !== undefined) writeFileSync(opts.anchorOut, JSON.stringify(await exportAnchor(store, a.seq), null, 2) + "\n");
+      // Through the kernel: opening checks the tail and re-runs it, so the world key never
+      // signs a state the journal does not support (a swapped blob, a forged apply).
+      await withWorld(worldDir(opts.world), async (w) => {
+        const seq = w.checkpoint();
+        const entry = entryToJson(w.store.getSync(seq)!);
+        if (opts.anchorOut !== undefined) writeFileSync(opts.anchorOut, JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n");
         if (opts.json) printJson(entry);
-        else process.stdout.write(`checkpoint at seq ${a.seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`);
-      } finally {
-        store.closeSync();
-      }
+        else process.stdout.write(`checkpoint at seq ${seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`);
+      }, { snapshot: false });
     });
 
   program

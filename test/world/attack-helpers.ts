@@ -1,0 +1,240 @@
+/**
+ * @module An attacker with disk access to a world directory and none of its keys, driving
+ * the real `wk` CLI: copies worlds, reads rows, cuts the journal's end, appends forged
+ * entries with correctly recomputed hashes and Merkle table (extending
+ * test/journal/attacker.ts's rechain), and swaps blob bytes under their names.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { expect } from "vitest";
+import { encodeStored, decodeStored, hashBytes, hashDefJson, type CborValue } from "../../air/index.js";
+import { entryHash, entryLeafHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
+import { MerkleFrontier } from "../../kernel/journal/merkle.js";
+import { nodeKey, STORED_NODE_LEVEL } from "../../kernel/journal/sqlite-merkle.js";
+import { tamper } from "../journal/attacker.js";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+const CLI = join(ROOT, "tools/cli/main.ts");
+export const COUNTER = join(ROOT, "worlds/counter");
+export const SUMMARIZER = join(ROOT, "worlds/summarizer");
+export const COUNTER_WASM = join(ROOT, "modules/assemblyscript/counter/counter.wasm");
+
+/** What a `wk` run left: exit code and output. */
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wk` and waits (blocks the event loop: not for worlds that talk to an in-process server). */
+export const wk = (...args: string[]): Run => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
+
+/** Runs `wk` without blocking the event loop. */
+export function wkAsync(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args]);
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("error", reject);
+    p.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Runs `wk … --json`, expects exit 0, returns the parsed output. */
+export function ok<T = Record<string, unknown>>(...args: string[]): T {
+  const r = wk(...args);
+  expect(r.status, `wk ${args.join(" ")}\n${r.stderr}${r.stdout}`).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Expects `wk` to exit 1 with every one of `needles` in its stderr. */
+export function refused(args: string[], ...needles: string[]): Run {
+  const r = wk(...args);
+  expect(r.status, `wk ${args.join(" ")} should be refused\n${r.stderr}${r.stdout}`).toBe(1);
+  for (const n of needles) expect(r.stderr).toContain(n);
+  return r;
+}
+
+/** `wk verify --json` of a world that must fail: exit 1 and the result. */
+export function verifyFails(dir: string): { fault?: string; first_bad_seq?: number; message?: string } {
+  const r = wk("verify", "--world", dir, "--json");
+  expect(r.status, r.stdout + r.stderr).toBe(1);
+  return JSON.parse(r.stdout) as { fault?: string; first_bad_seq?: number };
+}
+
+/** The untouched copy verifies (so each attack test can fail). */
+export function expectIntact(dir: string): void {
+  expect(ok("verify", "--world", dir, "--json")).toMatchObject({ ok: true });
+}
+
+/** `wk replay --json` of a world that must not replay: exit 1, not ok, the verify fault. */
+export function replayRefused(dir: string, fault: string): void {
+  const r = wk("replay", "--world", dir, "--json");
+  expect(r.status, r.stdout + r.stderr).toBe(1);
+  expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, verify_fault: fault });
+}
+
+/** A fresh temp directory. */
+export const scratch = (prefix = "wk-attack-"): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A copy of a (closed) world directory. */
+export function copyWorld(src: string): string {
+  const dst = join(scratch(), "w");
+  cpSync(src, dst, { recursive: true });
+  return dst;
+}
+
+export const journalOf = (dir: string): string => join(dir, "journal.db");
+
+/** One journal row, body decoded. */
+export interface Row {
+  seq: number;
+  kind: string;
+  body: CborValue;
+  hash: string;
+}
+
+/** Every row of the journal (read directly from the file). */
+export function rows(dir: string): Row[] {
+  const db = new Database(journalOf(dir), { readonly: true });
+  try {
+    const all = db.prepare("SELECT seq, kind, body, hash FROM entries ORDER BY seq").all() as { seq: number; kind: string; body: Buffer; hash: Buffer }[];
+    return all.map((r) => ({ seq: r.seq, kind: r.kind, body: decodeStored(r.body), hash: r.hash.toString("hex") }));
+  } finally {
+    db.close();
+  }
+}
+
+/** The rows of one kind. */
+export const rowsOf = (dir: string, kind: string): Row[] => rows(dir).filter((r) => r.kind === kind);
+
+/** Deletes every entry from `seq` on, with the Merkle nodes, receipt and erasure index rows that name them. */
+export function dropFrom(dir: string, seq: number): void {
+  tamper(journalOf(dir), (db) => {
+    db.prepare("DELETE FROM entries WHERE seq >= ?").run(seq);
+    db.prepare("DELETE FROM merkle WHERE node >= ?").run(seq * 64); // node key = last leaf seq · 64 + level
+    db.exec("DROP TRIGGER IF EXISTS receipts_no_delete");
+    db.prepare("DELETE FROM receipts WHERE seq >= ?").run(seq);
+    db.prepare("DELETE FROM erasures WHERE seq >= ?").run(seq);
+  });
+}
+
+/** Deletes the final (sealing) checkpoint: what an attacker does before appending. */
+export function unseal(dir: string): number {
+  const last = rows(dir).at(-1)!;
+  expect(last.kind).toBe("checkpoint");
+  dropFrom(dir, last.seq);
+  return last.seq;
+}
+
+/**
+ * Appends forged entries after the head with correctly chained hashes, rebuilding the
+ * Merkle table from every entry hash; returns their seqs.
+ */
+export function appendForged(dir: string, entries: { kind: string; body: CborValue }[]): number[] {
+  const seqs: number[] = [];
+  tamper(journalOf(dir), (db) => {
+    const hashes = db.prepare("SELECT hash FROM entries ORDER BY seq").pluck().all() as Buffer[];
+    const tree = new MerkleFrontier();
+    db.transaction(() => {
+      db.exec("DELETE FROM merkle");
+      const node = db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
+      const sink = (level: number, idx: number, h: Uint8Array) => {
+        if (level >= STORED_NODE_LEVEL) node.run(nodeKey(level, idx), h);
+      };
+      let prev: Uint8Array = ZERO_HASH;
+      for (const h of hashes) {
+        tree.append(entryLeafHash(h), sink);
+        prev = h;
+      }
+      const insert = db.prepare("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)");
+      for (const e of entries) {
+        const seq = tree.size;
+        const body = encodeStored(e.body);
+        const hash = entryHash(prev, seq, e.kind, body);
+        insert.run(seq, e.kind, body, prev, hash);
+        tree.append(entryLeafHash(hash), sink);
+        prev = hash;
+        seqs.push(seq);
+      }
+    })();
+  });
+  return seqs;
+}
+
+/** Stores bytes in the CAS under their true name (what an attacker can always do). */
+export function putBlob(dir: string, bytes: Uint8Array): string {
+  const hash = hashBytes(bytes);
+  tamper(journalOf(dir), (db) => db.prepare("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(Buffer.from(hash.slice(7), "hex"), bytes));
+  return hash;
+}
+
+/** Overwrites a blob's bytes, keeping its name. */
+export function overwriteBlob(dir: string, hash: string, bytes: Uint8Array): void {
+  tamper(journalOf(dir), (db) => {
+    expect(db.prepare("UPDATE blobs SET bytes = ? WHERE hash = ?").run(bytes, Buffer.from(hash.replace(/^sha256:/, ""), "hex")).changes).toBe(1);
+  });
+}
+
+/** A blob's bytes as stored (unchecked). */
+export function rawBlob(dir: string, hash: string): Buffer | undefined {
+  const db = new Database(journalOf(dir), { readonly: true });
+  try {
+    return db.prepare("SELECT bytes FROM blobs WHERE hash = ?").pluck().get(Buffer.from(hash.replace(/^sha256:/, ""), "hex")) as Buffer | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Flips one byte of a stored body, keeping the row (and its stored hash). */
+export function flipBodyByte(dir: string, seq: number): void {
+  tamper(journalOf(dir), (db) => {
+    const body = db.prepare("SELECT body FROM entries WHERE seq = ?").pluck().get(seq) as Buffer;
+    body[body.length - 2]! ^= 0x01;
+    db.prepare("UPDATE entries SET body = ? WHERE seq = ?").run(body, seq);
+  });
+}
+
+/** Edits config.json. */
+export function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): void {
+  const path = join(dir, "config.json");
+  const c = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  edit(c);
+  writeFileSync(path, JSON.stringify(c, null, 2));
+}
+
+/** The counter module's def as the catalog holds it (wasm by hash). */
+const counterModule = (limits = { fuel_per_step: 10_000_000, memory_pages: 64 }) => ({
+  $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } }, limits,
+});
+const counterDef = (limits?: { fuel_per_step: number; memory_pages: number }) => ({ ...counterModule(limits), wasm_hash: hashBytes(readFileSync(COUNTER_WASM)) });
+
+/** An AIR folder of the counter world governed by policy demo/gov@1 naming `approvers`. */
+export function governedCounterAir(approvers: string[], allowUnsigned = false): string {
+  const dir = scratch("wk-air-");
+  copyFileSync(join(COUNTER, "schemas.air.json"), join(dir, "schemas.air.json"));
+  copyFileSync(COUNTER_WASM, join(dir, "counter.wasm"));
+  writeFileSync(join(dir, "counter.air.json"), JSON.stringify({ ...counterModule(), wasm: "./counter.wasm" }));
+  const manifest = JSON.parse(readFileSync(join(COUNTER, "manifest.air.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(join(dir, "manifest.air.json"), JSON.stringify({ ...manifest, policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" } }));
+  writeFileSync(join(dir, "policy.air.json"), JSON.stringify({
+    $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: approvers.map((public_key, i) => ({ id: `a${i}`, public_key })), threshold: 1,
+    ...(allowUnsigned ? { allow_unsigned_proposals: true } : {}),
+  }));
+  return dir;
+}
+
+/** A patch file raising the counter's fuel limit (another valid manifest, same state schema); returns its path. */
+export function limitsPatch(baseManifestHash: string): string {
+  const file = join(scratch("wk-patch-"), "patch.json");
+  writeFileSync(file, JSON.stringify({
+    base_manifest_hash: baseManifestHash,
+    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: counterDef({ fuel_per_step: 20_000_000, memory_pages: 64 }), pre_hash: hashDefJson(counterDef()) } }],
+  }));
+  return file;
+}
