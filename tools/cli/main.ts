@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerEffects } from "./commands/effects.js";
 import { registerGovernance } from "./commands/governance.js";
@@ -27,6 +28,7 @@ registerEffects(program, registerReceipt(program));
 registerModule(program);
 registerGovernance(program);
 registerDemo(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);
