@@ -29,6 +29,8 @@ export function prepareStatements(db: Database.Database) {
     // The rare kinds that carry rules state (not the frequent snapshots and checkpoints).
     ruleRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind NOT IN ('snapshot', 'checkpoint') AND seq >= ? AND seq <= ? ORDER BY seq`),
     blobs: ro("SELECT hash, bytes FROM blobs ORDER BY hash"),
+    erasureIndex: ro("SELECT hash, seq FROM erasures ORDER BY seq"),
+    receiptIndex: ro("SELECT intent_id, seq FROM receipts ORDER BY seq"),
     getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
     hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
     getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),

@@ -370,6 +370,18 @@ export class SqliteJournalStore implements JournalStore {
     for (const r of this.stmt.blobs.iterate() as IterableIterator<{ hash: Buffer; bytes: Buffer }>) yield { hash: bytesToHash(r.hash), bytes: r.bytes };
   }
 
+  /** The store's erasure index (blob → erasure seq), which `getBlob` answers from. */
+  *iterateErasuresSync(): IterableIterator<{ hash: HashText; seq: number }> {
+    this.open();
+    for (const r of this.stmt.erasureIndex.iterate() as IterableIterator<{ hash: Buffer; seq: number }>) yield { hash: bytesToHash(r.hash), seq: r.seq };
+  }
+
+  /** The store's receipt index (intent → receipt seq), which refuses a second receipt. */
+  *iterateReceiptIndexSync(): IterableIterator<{ intent_id: string; seq: number }> {
+    this.open();
+    yield* this.stmt.receiptIndex.iterate() as IterableIterator<{ intent_id: string; seq: number }>;
+  }
+
   /** True when the blob's bytes are present. */
   hasBlobSync(hash: HashText): boolean {
     this.open();

@@ -186,6 +186,8 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       if (seq === 0 && anchor !== undefined && (anchor.world_id !== g.world_id || anchor.world_public_key !== toHex(g.world_public_key))) {
         throw new VerifyFailure("anchor_mismatch", 0, `the anchor names world ${anchor.world_id} with key ${anchor.world_public_key}; this journal's genesis says ${g.world_id} with key ${toHex(g.world_public_key)}`);
       }
+      // The anchor is a copy of the checkpoint entry at its seq: every signed field must agree.
+      if (anchor !== undefined && seq === anchor.seq) checkAnchorEntry(anchor, e.kind, value);
       if (e.kind === "checkpoint") {
         checkCheckpoint(value as CheckpointBody, seq, tree, prev, g, opts.pureSignatures === true);
         if (genesisUnproven !== undefined) {
@@ -259,6 +261,13 @@ function checkCheckpoint(cp: CheckpointBody, seq: number, tree: MerkleFrontier, 
   const root = tree.root();
   if (!bytesEqual(cp.root, root)) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
   if (!verifyCheckpointSignature(cp, g.world_public_key, pure)) throw new VerifyFailure("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
+}
+
+function checkAnchorEntry(a: Anchor, kind: string, value: CborValue): void {
+  if (kind !== "checkpoint") throw new VerifyFailure("anchor_mismatch", a.seq, `the anchor names the checkpoint at seq ${a.seq}; the journal has a ${kind} there`);
+  const cp = value as CheckpointBody;
+  const same = cp.tree_size === a.tree_size && toHex(cp.root) === a.root && toHex(cp.head_hash) === a.head_hash && cp.state_root === a.state_root && cp.manifest_hash === a.manifest_hash && toHex(cp.signature) === a.signature;
+  if (!same) throw new VerifyFailure("anchor_mismatch", a.seq, `the checkpoint at seq ${a.seq} is not the one the anchor holds (state root ${cp.state_root}, anchor ${a.state_root})`);
 }
 
 function checkAnchor(a: Anchor, tree: MerkleFrontier, head: Uint8Array): void {

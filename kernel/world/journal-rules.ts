@@ -25,6 +25,9 @@ export interface RulesBlobs {
   getBlobSync(hash: HashText): Uint8Array;
   hasBlobSync(hash: HashText): boolean;
   iterateBlobsSync?(): Iterable<{ hash: HashText; bytes: Uint8Array }>;
+  /** The store's own indexes, held to the entries they are derived from. */
+  iterateErasuresSync?(): Iterable<{ hash: HashText; seq: number }>;
+  iterateReceiptIndexSync?(): Iterable<{ intent_id: string; seq: number }>;
 }
 
 type Finding = NonNullable<CheckFinding>;
@@ -44,6 +47,8 @@ export class JournalRules implements EntryChecker {
   private readonly proposersOfPatch = new Map<string, Set<string>>();
   private readonly refs = new Map<string, number>(); // blob → first seq relying on it
   private readonly erased = new Set<string>();
+  private readonly erasedAt = new Map<string, number>();
+  private readonly receiptAt = new Map<string, number>();
   private readonly checked = new Set<string>();
   private trusted = false;
 
@@ -85,6 +90,10 @@ export class JournalRules implements EntryChecker {
     for (const [hash, seq] of this.refs) {
       if (!this.erased.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
     }
+    if (this.complete) {
+      const bad = indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ?? indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq]);
+      if (bad) return bad;
+    }
     if (this.complete && this.blobs.iterateBlobsSync) {
       for (const { hash, bytes } of this.blobs.iterateBlobsSync()) {
         const actual = hashBytes(bytes);
@@ -124,6 +133,7 @@ export class JournalRules implements EntryChecker {
         return this.snapshot(v as unknown as SnapshotBody, e.seq);
       case "erasure":
         this.erased.add(v.blob_hash as string);
+        this.erasedAt.set(v.blob_hash as string, e.seq);
         return null;
       default:
         return null;
@@ -180,6 +190,7 @@ export class JournalRules implements EntryChecker {
       if (this.receipted.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
     }
     this.receipted.add(intent);
+    this.receiptAt.set(intent, seq);
     for (const ref of refsIn(v.payload ?? null)) this.rely(ref, seq);
     return null;
   }
@@ -260,6 +271,19 @@ export class JournalRules implements EntryChecker {
     if (typeof blob.air_ref === "string") this.rely(blob.air_ref, seq);
     return null;
   }
+}
+
+/** A store index row that its entries do not back, or an entry the index lacks. */
+function indexFault<R>(what: string, fromEntries: ReadonlyMap<string, number>, rows: Iterable<R> | undefined, key: (r: R) => [string, number]): Finding | null {
+  if (rows === undefined) return null;
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const [k, seq] = key(r);
+    seen.add(k);
+    if (fromEntries.get(k) !== seq) return fault("index_mismatch", `the store's ${what} index says ${k} at seq ${seq}; the journal's entries ${fromEntries.has(k) ? `say seq ${fromEntries.get(k)}` : "have none"}`, seq);
+  }
+  for (const [k, seq] of fromEntries) if (!seen.has(k)) return fault("index_mismatch", `the store's ${what} index lacks ${k} (entry at seq ${seq})`, seq);
+  return null;
 }
 
 /** Blob references in an adapter payload: values of keys ending in `_ref`. */

@@ -8,7 +8,7 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeStored, type CborValue } from "../../air/index.js";
+import { decodeStored, fromHex, toHex, type CborValue } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { exportAnchor } from "../../kernel/journal/anchor.js";
 import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
@@ -185,6 +185,18 @@ describe("verify finds tampering", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("an anchor signed over the same tree but another state root (a key holder's second story) → anchor_mismatch at its seq", async () => {
+    const { dir } = tempDir();
+    const path = join(dir, "journal.db");
+    const { store, key } = makeJournal(path, 30, { every: 10 });
+    const anchor = await exportAnchor(store, 20);
+    store.closeSync();
+    const cp = signCheckpoint({ tree_size: anchor.tree_size, root: fromHex(anchor.root), head_hash: fromHex(anchor.head_hash), state_root: `sha256:${"7".repeat(64)}` as const, manifest_hash: anchor.manifest_hash }, key);
+    const other = { ...anchor, state_root: cp.state_root as typeof anchor.state_root, signature: toHex(cp.signature) };
+    expect(await verifyJournal(path, { anchor })).toMatchObject({ ok: true });
+    expect(await verifyJournal(path, { anchor: other })).toMatchObject({ ok: false, fault: "anchor_mismatch", first_bad_seq: 20 });
   });
 
   it("a forged anchor (bad signature) is refused outright", async () => {
