@@ -21,6 +21,7 @@ export type KernelErrorCode =
   | "kernel.config_mismatch"
   | "kernel.undeclared_key"
   | "kernel.erase_refused"
+  | "kernel.not_a_boundary"
   | "governance.unknown_proposal"
   | "governance.stale_base"
   | "governance.unsigned_proposal"

@@ -42,25 +42,26 @@ export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashTex
   return { worldId, catalog, airRef, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
 }
 
-/** The state to start from and the first seq to replay: the latest snapshot ≤ `to`, else genesis. */
-export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genesis"], catalog: AirCatalog, opts: { useSnapshot: boolean; to?: number }): { state: KernelState; from: number } {
-  const snap = opts.useSnapshot ? latestSnapshotAtOrBefore(store, opts.to) : null;
-  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText), from: 1 };
+/** Which snapshot a boot starts from: none (genesis), the latest at or before `to`, or the first (a fork's base). */
+export type SnapshotChoice = "none" | "latest" | "first";
+
+/** The state to start from and the first seq to replay: the chosen snapshot, else genesis. */
+export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genesis"], catalog: AirCatalog, opts: { snapshot: SnapshotChoice; to?: number }): { state: KernelState; from: number; snapshotSeq: number | null } {
+  const snap = opts.snapshot === "none" ? null : opts.snapshot === "first" ? firstSnapshot(store) : latestSnapshotAtOrBefore(store, opts.to);
+  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText), from: 1, snapshotSeq: null };
   const s = decodeStored(snap.body) as EntryBodies["snapshot"];
   const blobs = { put: () => { throw new KernelError("kernel.bad_world", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
   const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, s.manifest_hash);
   // Snapshots written before governance existed carry no air_ref: the genesis bundle is in force.
   state.airRef ??= genesis.air_ref as HashText;
-  return { state, from: snap.seq + 1 };
+  return { state, from: snap.seq + 1, snapshotSeq: snap.seq };
+}
+
+function firstSnapshot(store: SqliteJournalStore) {
+  for (const e of store.rareEntriesSync()) if (e.kind === "snapshot") return e;
+  return null;
 }
 
 function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefined) {
-  const last = store.latestOfKind("snapshot");
-  if (!last || to === undefined || last.seq <= to) return last;
-  // Walk back for an older snapshot (rare: --to before the latest snapshot).
-  for (let s = Math.min(to, last.seq - 1); s >= 0; s--) {
-    const e = store.getSync(s);
-    if (e?.kind === "snapshot") return e;
-  }
-  return null;
+  return store.latestOfKind("snapshot", to);
 }

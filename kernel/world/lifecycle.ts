@@ -21,6 +21,7 @@ import { replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
 import { verifyWorldStore } from "./verify-world.js";
+import { resolveStop } from "./boundaries.js";
 
 /** What a new world is made of. */
 export interface WorldSource {
@@ -75,28 +76,37 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
   return World.attach(dir, store, emptyState(worldId, source.catalog, airRef), worldKey, adapterKey, config, opts);
 }
 
-/** A fresh kernel over a (read-only) journal, starting at genesis or at its latest snapshot ≤ `to`. */
-function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number }): { processor: Processor; modules: ModuleHost; from: number } {
+/** A fresh kernel over a (read-only) journal, starting at genesis, at its latest snapshot ≤ `to`, or (a fork) at its base snapshot. */
+function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number }): { processor: Processor; modules: ModuleHost; from: number; snapshotSeq: number | null } {
   const { genesis, catalog } = readGenesis(store);
-  // A fork's history before its snapshot lives in its parent: it always starts from the snapshot.
-  const { state, from } = bootState(store, genesis, catalog, { useSnapshot: opts.useSnapshot || genesis.fork !== null, ...(opts.to !== undefined ? { to: opts.to } : {}) });
+  // A fork's history before its base snapshot lives in its parent: replay re-executes from that
+  // base (the first snapshot), never from a later one, unless asked to start from the latest.
+  const choice = opts.useSnapshot ? "latest" : genesis.fork !== null ? "first" : "none";
+  const { state, from, snapshotSeq } = bootState(store, genesis, catalog, { snapshot: choice, ...(opts.to !== undefined ? { to: opts.to } : {}) });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   // Replay needs no secret: gate denials are checked against the world's public key.
   const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
-  return { processor, modules, from };
+  return { processor, modules, from, snapshotSeq };
 }
 
 /** Replays a world directory with a fresh kernel, calling no adapter; `fromSnapshot` starts at the latest snapshot ≤ `to`. */
-export async function replayWorld(dir: string, opts: { to?: number; fromSnapshot?: boolean; hooks?: GateHooks; onProgress?: (seq: number) => void; /** The caller already ran verifyWorld on this journal. */ verified?: boolean } = {}): Promise<ReplayResult> {
+export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
   try {
     // Replay never accepts what verify rejects: a forged receipt or apply would replay "fine".
     // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
     const v = opts.verified ? ({ ok: true } as const) : await verifyWorldStore(store, { requireSealedHead: false });
     if (!v.ok) return { ok: false, entries: v.entries, state_root: "", steps: 0, divergence: { seq: v.first_bad_seq ?? v.entries, reason: `the journal fails verification: ${v.fault}: ${v.message}`, expected: null, got: null }, verify_fault: v.fault! };
-    const { processor, modules, from } = freshKernel(store, dir, { hooks: opts.hooks, useSnapshot: !!opts.fromSnapshot, ...(opts.to !== undefined ? { to: opts.to } : {}) });
+    // A stop inside a batch moves to the boundary before it (or, exact, is refused).
+    const stop = opts.to === undefined ? undefined : resolveStop(store, opts.to, opts.exact === true, "replay --to");
+    const to = stop?.seq;
+    const { processor, modules, from, snapshotSeq } = freshKernel(store, dir, { hooks: opts.hooks, useSnapshot: !!opts.fromSnapshot, ...(to !== undefined ? { to } : {}) });
     try {
-      return await replayRange(store, processor, from, opts.to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const r = await replayRange(store, processor, from, to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      return {
+        ...r, entries_checked: r.entries - from, start_seq: from, ...(snapshotSeq === null ? {} : { snapshot_seq: snapshotSeq }),
+        ...(stop?.inside ? { to: stop.seq, moved_from: opts.to!, batch: stop.inside } : to !== undefined ? { to } : {}),
+      };
     } finally {
       await modules.close();
     }
@@ -105,14 +115,33 @@ export async function replayWorld(dir: string, opts: { to?: number; fromSnapshot
   }
 }
 
-/** Forks `srcDir` at seq `at` into a new world at `dstDir` that shares history up to `at`. */
-export async function forkWorld(srcDir: string, at: number, dstDir: string, opts: OpenOptions = {}): Promise<World> {
+/** How to replay a world directory. */
+export interface ReplayOptions {
+  /** Stop after this seq; a seq inside a batch moves to the boundary before it. */
+  to?: number;
+  /** Refuse a `to` inside a batch (`kernel.not_a_boundary`) instead of moving it. */
+  exact?: boolean;
+  /** Start from the latest snapshot ≤ `to` instead of genesis (a fork's base snapshot). */
+  fromSnapshot?: boolean;
+  hooks?: GateHooks;
+  onProgress?: (seq: number) => void;
+  /** The caller already ran verifyWorld on this journal. */
+  verified?: boolean;
+}
+
+/**
+ * Forks `srcDir` at seq `at` into a new world at `dstDir` that shares history up to `at`. A
+ * seq inside a batch moves to the boundary before it (the new genesis's `fork.seq` says
+ * where); `exact` refuses it instead.
+ */
+export async function forkWorld(srcDir: string, at: number, dstDir: string, opts: OpenOptions & { exact?: boolean } = {}): Promise<World> {
   const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
   try {
     const v = await verifyWorldStore(src, { requireSealedHead: false });
     if (!v.ok) throw new KernelError("kernel.bad_world", `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`);
     const count = src.countSync();
     if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.bad_world", `fork point ${at} is outside the journal (0..${count - 1})`);
+    at = resolveStop(src, at, opts.exact === true, "fork --at").seq;
     const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });
     const r = await replayRange(src, processor, from, at);
     await modules.close();

@@ -30,6 +30,16 @@ export interface ReplayResult {
   divergence?: Divergence;
   /** Set when replay refused to run because the journal fails verification. */
   verify_fault?: string;
+  /** Entries replay compared or re-ran (from its start to where it stopped); `steps` counts the steps re-executed. */
+  entries_checked?: number;
+  /** The first seq replay processed (1 from genesis, or the seq after its snapshot). */
+  start_seq?: number;
+  /** The snapshot it started from, if any. */
+  snapshot_seq?: number;
+  /** Where it stopped when asked to (`--to`), and the requested seq when that was inside a batch. */
+  to?: number;
+  moved_from?: number;
+  batch?: { first: number; last: number };
 }
 
 /** Observers of a replay. */

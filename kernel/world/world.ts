@@ -120,7 +120,7 @@ export class World {
       // Never extend a journal verify rejects: check what follows the last signed checkpoint.
       await checkTailOnOpen(store, snap === null ? 0 : snap.seq);
       const modules = new ModuleHost((h) => store.getBlobSync(h));
-      const { state, from } = bootState(store, genesis, catalog, { useSnapshot: true });
+      const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest" });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
       const r = await world.replayTail(from);
       if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { decodeStored, parseJsonLossless, toSugarJson, type CborValue } from "../../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
-import { World, createWorld, forkWorld, jsonView, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
+import { World, createWorld, forkWorld, jsonView, readGenesis, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
 import { readConfig } from "../../../kernel/world/config.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
@@ -49,7 +49,11 @@ function keyText(k: unknown): string | null {
 /** Prints a replay result; exits 1 on divergence. */
 export function reportReplay(r: ReplayResult, json: boolean): void {
   if (json) printJson(r);
-  else if (r.ok) process.stdout.write(`ok: replayed ${r.entries} entries (${r.steps} steps), state root ${r.state_root}\n`);
+  else if (r.ok) {
+    const moved = r.moved_from !== undefined ? `seq ${r.moved_from} is inside the batch at seq ${r.batch!.first}..${r.batch!.last}, so replay stopped at the boundary before it, seq ${r.to}\n` : "";
+    const start = r.snapshot_seq !== undefined ? `from the snapshot at seq ${r.snapshot_seq}` : "from genesis";
+    process.stdout.write(`${moved}ok: ${start}, checked ${r.entries_checked ?? r.entries} entries and re-executed ${r.steps} step(s) up to seq ${r.entries - 1}, state root ${r.state_root}\n`);
+  }
   else process.stdout.write(`DIVERGED at seq ${r.divergence!.seq}: ${r.divergence!.reason}\n  expected: ${JSON.stringify(r.divergence!.expected)}\n  got:      ${JSON.stringify(r.divergence!.got)}\n`);
   if (!r.ok) throw new CliExit(EXIT.check_failed, "");
 }
@@ -130,9 +134,10 @@ export function registerWorld(program: Command): void {
     .description("rebuild the world with a fresh kernel from its journal, calling no adapter; stop at the first divergence")
     .option("--world <dir>", "world directory")
     .option("--to <seq>", "stop after this seq")
-    .option("--from-snapshot", "start from the latest snapshot instead of genesis")
+    .option("--from-snapshot", "start from the latest snapshot instead of genesis (a fork: its base snapshot)")
+    .option("--exact", "refuse a --to inside a batch instead of moving it to the boundary before it")
     .option("--json", "machine-readable output")
-    .action(async (opts: { world?: string; to?: string; fromSnapshot?: boolean; json?: boolean }) => {
+    .action(async (opts: { world?: string; to?: string; fromSnapshot?: boolean; exact?: boolean; json?: boolean }) => {
       const dir = worldDir(opts.world);
       const total = countEntries(dir);
       const bar = !opts.json && process.stdout.isTTY && total > 5000 ? new cliProgress.SingleBar({ format: "replay [{bar}] {value}/{total} entries" }, cliProgress.Presets.shades_classic) : undefined;
@@ -141,6 +146,7 @@ export function registerWorld(program: Command): void {
         hooks: defaultGateHooks(),
         ...(opts.to !== undefined ? { to: parseSeq(opts.to, "--to") } : {}),
         ...(opts.fromSnapshot ? { fromSnapshot: true } : {}),
+        ...(opts.exact ? { exact: true } : {}),
         ...(bar ? { onProgress: (s: number) => s % 1000 === 0 && bar.update(s) } : {}),
       });
       bar?.stop();
@@ -151,15 +157,21 @@ export function registerWorld(program: Command): void {
     .command("fork")
     .description("create a new world sharing history with this one up to --at, then diverging")
     .option("--world <dir>", "world directory")
-    .requiredOption("--at <seq>", "the last shared seq")
+    .requiredOption("--at <seq>", "the last shared seq (inside a batch: moved to the boundary before it)")
+    .option("--exact", "refuse an --at inside a batch instead of moving it")
     .requiredOption("--to <dir>", "directory of the new world")
     .option("--json", "machine-readable output")
-    .action(async (opts: { world?: string; at: string; to: string; json?: boolean }) => {
-      const f = await forkWorld(worldDir(opts.world), parseSeq(opts.at, "--at"), worldDir(opts.to), { hooks: defaultGateHooks() });
-      const out = { world: worldDir(opts.to), world_id: f.id, parent: worldDir(opts.world), at: Number(opts.at), state_root: f.state.cells.stateRoot() };
+    .action(async (opts: { world?: string; at: string; to: string; exact?: boolean; json?: boolean }) => {
+      const requested = parseSeq(opts.at, "--at");
+      const f = await forkWorld(worldDir(opts.world), requested, worldDir(opts.to), { hooks: defaultGateHooks(), ...(opts.exact ? { exact: true } : {}) });
+      const at = readGenesis(f.store).genesis.fork!.seq;
+      const out = { world: worldDir(opts.to), world_id: f.id, parent: worldDir(opts.world), at, ...(at !== requested ? { moved_from: requested } : {}), state_root: f.state.cells.stateRoot() };
       await f.close();
       if (opts.json) printJson(out);
-      else process.stdout.write(`forked at seq ${out.at} into ${out.world} (world ${out.world_id}), state root ${out.state_root}\n`);
+      else {
+        if (at !== requested) process.stdout.write(`seq ${requested} is inside a batch, so the fork shares history up to the boundary before it, seq ${at}\n`);
+        process.stdout.write(`forked at seq ${out.at} into ${out.world} (world ${out.world_id}), state root ${out.state_root}\n`);
+      }
     });
 }
 
