@@ -11,6 +11,7 @@ export type AirErrorCode =
   | "cbor.trailing_bytes"
   | "cbor.missing_prefix"
   | "air.invalid_json"
+  | "air.invalid_unicode"
   | "air.schema_violation"
   | "air.unknown_ref"
   | "air.duplicate_name"

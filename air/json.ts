@@ -6,9 +6,26 @@
 import { parse, isSafeNumber } from "lossless-json";
 import { AirError, jsonPath } from "./errors.js";
 import { CborTag, type CborValue, type CborObject } from "./cbor/value.js";
+import { invalidUnicode, invalidUtf8At, isWellFormedText } from "./unicode.js";
 
-/** Parses JSON text; integers beyond 2^53 become bigint. Errors name the file and position. */
-export function parseJsonLossless(text: string, file?: string): unknown {
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses JSON text; integers beyond 2^53 become bigint. Errors name the file and position.
+ * Given bytes (a file as read, without an encoding), they must be valid UTF-8: invalid
+ * bytes are `air.invalid_unicode` naming the byte offset, never silently U+FFFD.
+ */
+export function parseJsonLossless(source: string | Uint8Array, file?: string): unknown {
+  let text: string;
+  if (typeof source === "string") text = source;
+  else {
+    try {
+      text = strictUtf8.decode(source);
+    } catch (e) {
+      const at = invalidUtf8At(source);
+      throw new AirError("air.invalid_unicode", `${file ? `${file}: ` : ""}invalid UTF-8 at byte ${at} (air.invalid_unicode)`, `@${at}`, undefined, { cause: e });
+    }
+  }
   try {
     return parse(text, null, (s: string) => {
       if (/^-?\d+$/.test(s)) return isSafeNumber(s) ? Number(s) : BigInt(s);
@@ -20,9 +37,16 @@ export function parseJsonLossless(text: string, file?: string): unknown {
   }
 }
 
-/** Maps plain JSON (as parsed losslessly) onto the CBOR data model, dropping undefined fields. */
+/**
+ * Maps plain JSON (as parsed losslessly) onto the CBOR data model, dropping undefined fields.
+ * Strings and keys must be valid Unicode (`air.invalid_unicode` at the JSON path otherwise).
+ */
 export function jsonToCbor(v: unknown, path: (string | number)[] = []): CborValue {
-  if (v === null || typeof v === "boolean" || typeof v === "string" || typeof v === "bigint") return v;
+  if (typeof v === "string") {
+    if (!isWellFormedText(v)) throw invalidUnicode(v, jsonPath(path));
+    return v;
+  }
+  if (v === null || typeof v === "boolean" || typeof v === "bigint") return v;
   if (typeof v === "number") {
     if (!Number.isFinite(v)) throw new AirError("cbor.unsupported_value", `${v} is not representable in JSON`, jsonPath(path));
     return v;
@@ -32,7 +56,10 @@ export function jsonToCbor(v: unknown, path: (string | number)[] = []): CborValu
   if (v instanceof Uint8Array || v instanceof Map || v instanceof CborTag) return v as CborValue;
   if (typeof v === "object") {
     const out: CborObject = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) setOwn(out, k, jsonToCbor(x, [...path, k]));
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (!isWellFormedText(k)) throw invalidUnicode(k, jsonPath([...path, k]), "object key");
+      if (x !== undefined) setOwn(out, k, jsonToCbor(x, [...path, k]));
+    }
     return out;
   }
   throw new AirError("cbor.unsupported_value", `cannot map ${typeof v} to CBOR`, jsonPath(path));

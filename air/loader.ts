@@ -14,6 +14,7 @@ import { hashValue, type HashText } from "./hash.js";
 import { jsonToCbor } from "./json.js";
 import type { CborValue, CborObject } from "./cbor/value.js";
 import { BUILTIN_SOURCES } from "./builtins/index.js";
+import { findInvalidText, hasInvalidText, invalidUnicode } from "./unicode.js";
 
 /** One def with its identity and where it came from. */
 export interface Entry<D> {
@@ -62,14 +63,24 @@ export function buildCatalog(sources: readonly Source[], opts: { builtins?: bool
   const issues: AirIssue[] = [];
   const found: Found[] = [];
   const all = [...(opts.builtins === false ? [] : BUILTIN_SOURCES.map((s) => ({ ...s, builtin: true }))), ...sources.map((s) => ({ ...s, builtin: false }))];
+  const textIssues: AirIssue[] = [];
   for (const src of all) {
     const items = Array.isArray(src.value) ? src.value.map((v, i) => [v, [i]] as const) : [[src.value, []] as const];
     for (const [v, base] of items) {
+      // A def with a lone surrogate anywhere (even in a $comment) has no UTF-8 form, so no identity: report it, skip it.
+      const bad = hasInvalidText(v) ? findInvalidText(v, base) : undefined;
+      if (bad) {
+        const e = invalidUnicode(bad.text, jsonPath(bad.path), bad.what);
+        textIssues.push({ code: e.code, message: e.message.replace(/ \(at .*\)$/, ""), path: e.path, file: src.file });
+        continue;
+      }
       const r = parseDef(v, [...base], src.file);
       if (r.ok) found.push({ def: r.def, file: src.file, path: [...base], builtin: src.builtin });
       else issues.push(...r.issues);
     }
   }
+  // Skipped defs would only cascade into unknown-ref noise: stop at what can be checked.
+  if (textIssues.length) return { ok: false, issues: [...textIssues, ...issues] };
   const manifests = found.filter((f) => f.def.$kind === "manifest");
   if (manifests.length !== 1) {
     issues.push({ code: "air.schema_violation", message: `a world needs exactly one manifest, found ${manifests.length}${manifests.length ? ` (${manifests.map((m) => m.file).join(", ")})` : ""}`, path: "$" });

@@ -92,7 +92,7 @@ export function loadAirDir(dir: string): AirDirResult {
   for (const file of listAirFiles(dir)) {
     const name = relative(dir, file);
     try {
-      const value = parseJsonLossless(readFileSync(file, "utf8"), name);
+      const value = parseJsonLossless(new Uint8Array(readFileSync(file)), name);
       sources.push({ file: name, value: resolveWasmPaths(value, name, dir, wasm, issues) });
     } catch (e) {
       const err = e as AirError;

@@ -8,7 +8,11 @@ import { AirError } from "../errors.js";
 import { compareBytes } from "./encode.js";
 import { CborTag, SELF_DESCRIBE_PREFIX, type CborValue, type CborObject } from "./value.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// fatal: invalid UTF-8 (overlong forms, encoded surrogates ED A0..BF xx, truncated
+// sequences, bytes C0/C1/F5..FF, code points above U+10FFFF) is an error, never U+FFFD.
+// ignoreBOM: a leading EF BB BF is the character U+FEFF, not a byte-order mark to drop;
+// dropping it would decode to a string whose encoding is not the bytes that were read.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const MAX_DEPTH = 512;
 
 /** Text strings up to this many bytes are checked for ASCII and built without the decoder. */

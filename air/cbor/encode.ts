@@ -6,6 +6,7 @@
  */
 import { AirError } from "../errors.js";
 import { CborRaw, CborTag, SELF_DESCRIBE_PREFIX, type CborValue, isCborObject } from "./value.js";
+import { invalidUnicode, isWellFormedText } from "../unicode.js";
 
 const utf8 = new TextEncoder();
 const MAX_U64 = (1n << 64n) - 1n;
@@ -100,6 +101,10 @@ class Writer {
         return;
       }
     }
+    // TextEncoder would silently write U+FFFD for a lone surrogate, so the bytes would no
+    // longer be the string's: refuse it. Only this slow path can see one (surrogates are
+    // not ASCII), and isWellFormed is constant time for one-byte strings.
+    if (!isWellFormedText(s)) throw invalidUnicode(s, "$");
     // Worst case 3 bytes per UTF-16 unit; write the body first, then move it after the head.
     const max = s.length * 3;
     this.ensure(max + 9);
@@ -307,7 +312,7 @@ function planFor(keys: string[]): KeyPlan {
 }
 
 function sortedPlan(keys: string[]): KeyPlan {
-  const sorted = keys.map((k, i) => ({ i, b: encodeKey(k) })).sort((a, b) => compareBytes(a.b, b.b));
+  const sorted = keys.map((k, i) => ({ i, b: encodeKeyAt(k) })).sort((a, b) => compareBytes(a.b, b.b));
   return { shape: keys.slice(), order: sorted.map((x) => x.i), bytes: sorted.map((x) => x.b) };
 }
 
@@ -345,8 +350,17 @@ function encodeKey(k: CborValue): Uint8Array {
   return b;
 }
 
+/** `encodeKey` with a failure (an ill-formed text key) placed at the entry it keys. Not on the hot path: plans are cached. */
+function encodeKeyAt(k: CborValue): Uint8Array {
+  try {
+    return encodeKey(k);
+  } catch (e) {
+    throw withSegment(e, typeof k === "string" ? `[${JSON.stringify(k)}]` : "[key]");
+  }
+}
+
 function writeMap(w: Writer, entries: [CborValue, CborValue][], path: string): void {
-  const encoded = entries.map(([k, val]) => ({ key: encodeKey(k), val, k }));
+  const encoded = entries.map(([k, val]) => ({ key: encodeKeyAt(k), val, k }));
   if (encoded.length > 1) encoded.sort((a, b) => compareBytes(a.key, b.key));
   for (let i = 1; i < encoded.length; i++) {
     if (compareBytes(encoded[i - 1]!.key, encoded[i]!.key) === 0) {

@@ -11,6 +11,7 @@ import { encodeDec128 } from "../cbor/dec128.js";
 import { hashToBytes } from "../hash.js";
 import type { TypeExpr } from "../schemas/common.js";
 import { parseRfc3339, parseUuid, parseBase64 } from "./scalars.js";
+import { assertValidText } from "../unicode.js";
 
 type Path = (string | number)[];
 const I64_MIN = -(1n << 63n);
@@ -65,14 +66,24 @@ function checkRange(n: bigint, min: bigint, max: bigint, what: string, path: Pat
   return intValue(n);
 }
 
-/** Canonicalizes a JSON value (either lens) against an expanded type. */
+/**
+ * Canonicalizes a JSON value (either lens) against an expanded type. Every string in `v`
+ * (values and keys, at any depth, even ones the type would ignore) must be valid Unicode:
+ * a lone surrogate is refused with `air.invalid_unicode` at its JSON path, before anything
+ * else is looked at.
+ */
 export function canonicalizeJson(t: TypeExpr, v: unknown, path: Path = []): CborValue {
+  assertValidText(v, path);
+  return canon(t, v, path);
+}
+
+function canon(t: TypeExpr, v: unknown, path: Path): CborValue {
   const tt = Object.keys(t)[0]!;
   const tagged = unwrapTagged(tt, t, v);
   if (tagged) {
     if (tt === "option") {
       if (tagged.word === "null") return null;
-      return tagged.body === null ? null : canonicalizeJson((t as { option: TypeExpr }).option, tagged.body, [...path, "option"]);
+      return tagged.body === null ? null : canon((t as { option: TypeExpr }).option, tagged.body, [...path, "option"]);
     }
     if (tt === "record" || tt === "variant" || tt === "list" || tt === "set" || tt === "map") {
       return fromTaggedComposite(t, tagged.body, [...path, tagged.word]);
@@ -82,7 +93,7 @@ export function canonicalizeJson(t: TypeExpr, v: unknown, path: Path = []): Cbor
   }
   switch (tt) {
     case "option":
-      return v === null || v === undefined ? null : canonicalizeJson((t as { option: TypeExpr }).option, v, path);
+      return v === null || v === undefined ? null : canon((t as { option: TypeExpr }).option, v, path);
     case "record":
       return record((t as { record: Record<string, TypeExpr> }).record, v, path);
     case "variant":
@@ -90,12 +101,12 @@ export function canonicalizeJson(t: TypeExpr, v: unknown, path: Path = []): Cbor
     case "list": {
       if (!Array.isArray(v)) throw mismatch("a list (JSON array)", v, path);
       const elem = (t as { list: TypeExpr }).list;
-      return v.map((x, i) => canonicalizeJson(elem, x, [...path, i]));
+      return v.map((x, i) => canon(elem, x, [...path, i]));
     }
     case "set": {
       if (!Array.isArray(v)) throw mismatch("a set (JSON array)", v, path);
       const elem = (t as { set: TypeExpr }).set;
-      return sortedSet(v.map((x, i) => canonicalizeJson(elem, x, [...path, i])));
+      return sortedSet(v.map((x, i) => canon(elem, x, [...path, i])));
     }
     case "map":
       return map((t as { map: { key: TypeExpr; value: TypeExpr } }).map, v, path);
@@ -153,7 +164,7 @@ function record(fields: Record<string, TypeExpr>, v: unknown, path: Path): CborO
   for (const [k, ft] of Object.entries(fields)) {
     const present = Object.prototype.hasOwnProperty.call(v, k) && v[k] !== undefined;
     if (!present && !("option" in ft)) throw new AirError("air.type_mismatch", `missing field "${k}"`, jsonPath([...path, k]));
-    out[k] = present ? canonicalizeJson(ft, v[k], [...path, k]) : null;
+    out[k] = present ? canon(ft, v[k], [...path, k]) : null;
   }
   return out;
 }
@@ -167,7 +178,7 @@ function variant(alts: Record<string, TypeExpr>, v: unknown, path: Path): CborOb
   else throw mismatch(`a variant ({"Tag": value}); tags: ${Object.keys(alts).join(", ")}`, v, path);
   const at = alts[tag];
   if (!at) throw new AirError("air.type_mismatch", `unknown variant tag "${tag}"; expected one of ${Object.keys(alts).join(", ")}`, jsonPath(path));
-  return { $tag: tag, $value: canonicalizeJson(at, value, [...path, tag]) };
+  return { $tag: tag, $value: canon(at, value, [...path, tag]) };
 }
 
 function map(mt: { key: TypeExpr; value: TypeExpr }, v: unknown, path: Path): CborValue {
@@ -185,8 +196,8 @@ function map(mt: { key: TypeExpr; value: TypeExpr }, v: unknown, path: Path): Cb
     throw mismatch(textKeys ? "a map (JSON object or [[key, value], ...])" : "a map as [[key, value], ...]", v, path);
   }
   const entries = pairs.map(([k, x], i) => {
-    const key = canonicalizeJson(mt.key, k, [...path, i, "key"]);
-    return { key, bytes: encodeCanonical(key), value: canonicalizeJson(mt.value, x, [...path, typeof k === "string" ? k : i]) };
+    const key = canon(mt.key, k, [...path, i, "key"]);
+    return { key, bytes: encodeCanonical(key), value: canon(mt.value, x, [...path, typeof k === "string" ? k : i]) };
   });
   entries.sort((a, b) => compareBytes(a.bytes, b.bytes));
   for (let i = 1; i < entries.length; i++) {
@@ -206,7 +217,7 @@ function fromTaggedComposite(t: TypeExpr, body: unknown, path: Path): CborValue 
     return variant(t.variant, { $tag: body.tag, $value: body.value ?? null }, path);
   }
   if ("map" in t && Array.isArray(body)) return map(t.map, body, path);
-  return canonicalizeJson(t, body, path);
+  return canon(t, body, path);
 }
 
 /** Deduplicates and sorts set elements by their canonical bytes. */
