@@ -1,16 +1,20 @@
 /**
  * @module Turns a WebAssembly component into jco's JS glue (instantiation mode) plus its
- * core modules, in-process and cached by component hash, and decides linking: only the
- * granted functions of `worldkernel:module/host` may be imported, no WASI at all.
+ * core modules, in-process and cached by component hash (on disk, when configured, under
+ * a key that also names the transpiler's installed versions and options, see
+ * `transpilerIdentity`), and decides linking: only the granted functions of
+ * `worldkernel:module/host` may be imported, no WASI at all.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { transpile } from "@bytecodealliance/jco";
 import { hashBytes } from "../../air/index.js";
-import { cacheGet, cachePut, hashKey } from "./disk-cache.js";
+import { cacheGet, cacheKey, cachePut, hashKey, type CacheKey } from "./disk-cache.js";
 import { ModuleLinkError, ModuleLoadError } from "./errors.js";
+import { FUEL_REWRITER_VERSION } from "./fuel.js";
 import { messageOf } from "./call-support.js";
 import { capabilityFor } from "./host-calls.js";
 import type { HostFunction } from "./runtime.js";
@@ -38,6 +42,64 @@ export interface Transpiled {
 
 const cache = new Map<string, Promise<Transpiled>>();
 
+/** Every jco option that shapes the output; part of the transpiler identity. */
+const JCO_OPTIONS = { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false } as const;
+
+let identity: { value: string | undefined } | undefined;
+
+/**
+ * The transpiler that makes the cached glue: the installed versions of jco and of the
+ * jco-transpile it runs (a caret dependency of jco, so it can move on its own), read from
+ * their package.json files as Node resolves them from this file (so it holds when
+ * worldkernel is itself installed as a dependency), plus `JCO_OPTIONS`. Undefined when
+ * a version cannot be read: then nothing is cached on disk.
+ */
+export function transpilerIdentity(): string | undefined {
+  if (!identity) {
+    const jco = installedPackage("@bytecodealliance/jco", createRequire(import.meta.url));
+    const inner = jco && installedPackage("@bytecodealliance/jco-transpile", createRequire(jco.file));
+    identity = { value: jco && inner ? `jco@${jco.version} jco-transpile@${inner.version} ${JSON.stringify(JCO_OPTIONS)}` : undefined };
+  }
+  return identity.value;
+}
+
+/** `name`'s package.json as `req` resolves it, with its version; undefined if not found or unreadable. */
+function installedPackage(name: string, req: NodeJS.Require): { file: string; version: string } | undefined {
+  const read = (file: string): { file: string; version: string } | undefined => {
+    try {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
+      return pkg.name === name && typeof pkg.version === "string" ? { file, version: pkg.version } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    return read(req.resolve(`${name}/package.json`));
+  } catch {
+    // jco's `exports` do not list ./package.json: walk up from its entry point instead.
+  }
+  try {
+    for (let dir = dirname(req.resolve(name)); ; dir = dirname(dir)) {
+      const file = join(dir, "package.json");
+      const found = existsSync(file) ? read(file) : undefined;
+      if (found) return found;
+      if (dirname(dir) === dir) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The disk cache key of component `wasmHash`, or undefined (no caching) when the
+ * transpiler's identity is unknown. `versions` defaults to this build's; tests pass
+ * others to plant entries another rewriter or transpiler would have written.
+ */
+export function transpileCacheKey(wasmHash: string, versions: { rewriter: string; transpiler: string | undefined } = { rewriter: FUEL_REWRITER_VERSION, transpiler: transpilerIdentity() }): CacheKey | undefined {
+  if (versions.transpiler === undefined) return undefined;
+  return cacheKey({ kind: "component", wasm: wasmHash, rewriter: versions.rewriter, transpiler: versions.transpiler });
+}
+
 /** Transpiles `wasm` (checked against `wasmHash`) once per process. */
 export function transpileComponent(name: string, wasmHash: string, wasm: Uint8Array): Promise<Transpiled> {
   let hit = cache.get(wasmHash);
@@ -63,17 +125,38 @@ interface Meta {
 async function doTranspile(name: string, wasmHash: string, wasm: Uint8Array): Promise<Transpiled> {
   const actual = hashBytes(wasm);
   if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
-  const key = `component/${hashKey(wasmHash)}`;
-  const meta = cacheGet(key, "meta.json");
-  if (meta) {
-    const m = JSON.parse(new TextDecoder().decode(meta)) as Meta;
-    const files = Object.fromEntries(m.files.map((f) => [f, cacheGet(key, f)] as const));
-    if (Object.values(files).every((b) => b !== undefined)) return finish(wasmHash, { files: files as Record<string, Uint8Array>, imports: m.imports, exports: m.exports });
+  const key = transpileCacheKey(wasmHash);
+  const cached = key && cacheGet(key);
+  if (cached) {
+    const hit = fromCache(cached);
+    if (hit) return finish(wasmHash, hit);
   }
   const out = await runJco(name, wasm);
-  for (const [file, bytes] of Object.entries(out.files)) if (!file.endsWith(".d.ts")) cachePut(key, file, bytes);
-  cachePut(key, "meta.json", JSON.stringify({ files: Object.keys(out.files).filter((f) => !f.endsWith(".d.ts")), imports: out.imports, exports: out.exports } satisfies Meta));
+  if (key) {
+    const kept = Object.entries(out.files).filter(([f]) => !f.endsWith(".d.ts"));
+    const meta: Meta = { files: kept.map(([f]) => f), imports: out.imports, exports: out.exports };
+    cachePut(key, new Map<string, Uint8Array | string>([...kept, [META, JSON.stringify(meta)]]));
+  }
   return finish(wasmHash, out);
+}
+
+const META = "meta.json";
+
+/** The transpile output in a verified cache entry, or undefined if the entry is not what we write. */
+function fromCache(entry: Map<string, Uint8Array>): (Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> }) | undefined {
+  try {
+    const m = JSON.parse(new TextDecoder().decode(entry.get(META))) as Meta;
+    const files: Record<string, Uint8Array> = {};
+    for (const f of m.files) {
+      const bytes = entry.get(f);
+      if (!bytes || f === META) return undefined;
+      files[f] = bytes;
+    }
+    if (!Array.isArray(m.imports) || !Array.isArray(m.exports)) return undefined;
+    return { files, imports: m.imports, exports: m.exports };
+  } catch {
+    return undefined;
+  }
 }
 
 async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnType<typeof transpile>>> {
@@ -81,7 +164,7 @@ async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnTyp
   try {
     // Imported on first use: jco takes ~0.3 s to load, which core-module users never need.
     const jco = await import("@bytecodealliance/jco");
-    out = await jco.transpile(wasm, { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false });
+    out = await jco.transpile(wasm, { ...JCO_OPTIONS });
   } catch (e) {
     throw new ModuleLoadError("module.invalid_wasm", name, `not a loadable component: ${messageOf(e)}`, { cause: e });
   }

@@ -16,6 +16,15 @@ import { Reader, WasmFormatError, concat, encodeName, encodeS64, encodeU32, read
 import { appendVec, capMemory, checkExportNames, countImports, customName, mutableGlobals, readFuncTypes, readTypes, vecCount } from "./wasm-sections.js";
 
 /**
+ * Identity of the metering rewrite (this file and `meter-body.ts`). Bump it with ANY
+ * change to what the rewrite emits — costs, charge placement, leaf inlining, stack
+ * estimates, guards, exports, section layout — however small: it is part of every disk
+ * cache key (`disk-cache.ts`), so a process never runs a module metered by another
+ * rewriter, whose fuel (replay-relevant) could differ.
+ */
+export const FUEL_REWRITER_VERSION = "exact-instructions-2";
+
+/**
  * Exported accessors. The fuel and out-of-memory globals themselves stay internal:
  * V8 reaches an exported mutable global through an indirection on every access, which
  * showed up as the main metering cost. `__wk_arm(fuel)` sets the fuel and clears the

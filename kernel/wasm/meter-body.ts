@@ -3,7 +3,8 @@
  * straight-line region pays its instruction count as it is entered, function entries
  * and loop headers check for exhaustion, the frame is counted against a deterministic
  * stack budget, and `memory.grow` goes through the guard. Everything is decided from
- * the bytecode alone, so the same module meters identically everywhere.
+ * the bytecode alone, so the same module meters identically everywhere. Any change to
+ * what this emits must bump `FUEL_REWRITER_VERSION` in `fuel.ts` (it keys the disk cache).
  */
 import { Reader, WasmFormatError, concat, encodeS64, encodeU32, skipImmediates, skipValType } from "./wasm-bytes.js";
 

@@ -1,11 +1,12 @@
 /**
  * @module Turns core module bytes into a metered, compiled `WebAssembly.Module`, cached
- * in-process by content hash and limits so a module is rewritten and compiled once.
+ * in-process by content hash and limits so a module is rewritten and compiled once, and
+ * on disk (when configured) under a key that also names the rewriter version.
  */
 import { hashBytes } from "../../air/index.js";
-import { cacheGet, cachePut, hashKey } from "./disk-cache.js";
+import { cacheGet, cacheKey, cachePut, type CacheKey } from "./disk-cache.js";
 import { ModuleLoadError } from "./errors.js";
-import { MeteringLimitError, meter, type Metered } from "./fuel.js";
+import { FUEL_REWRITER_VERSION, MeteringLimitError, meter, type Metered } from "./fuel.js";
 import { WasmFormatError } from "./wasm-bytes.js";
 
 /** A metered and compiled core module plus what the rewrite reported. */
@@ -17,21 +18,28 @@ export interface PreparedCore {
 const cache = new Map<string, PreparedCore>();
 const MAX_CACHED = 256;
 
+/**
+ * The disk cache key of `wasmHash` metered under `limits` (memory ceiling and initial
+ * fuel are written into the rewritten module). `versions` defaults to this build's
+ * rewriter; tests pass another to plant entries a different rewriter would have written.
+ */
+export function meteredCacheKey(wasmHash: string, limits: { memoryPages: number; fuelPerStep: number }, versions: { rewriter: string } = { rewriter: FUEL_REWRITER_VERSION }): CacheKey {
+  return cacheKey({ kind: "metered", wasm: wasmHash, rewriter: versions.rewriter, memoryPages: limits.memoryPages, initialFuel: String(limits.fuelPerStep) });
+}
+
 /** Validates, meters and compiles `wasm`; `wasmHash` (checked) keys the cache. */
 export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, limits: { memoryPages: number; fuelPerStep: number }): PreparedCore {
-  const cacheKey = `${wasmHash}|${limits.memoryPages}|${limits.fuelPerStep}`;
-  const hit = cache.get(cacheKey);
+  const memKey = `${wasmHash}|${limits.memoryPages}|${limits.fuelPerStep}`;
+  const hit = cache.get(memKey);
   if (hit) return hit;
   // A wrong hash would poison the cache for the module that really has it.
   const actual = hashBytes(wasm);
   if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
-  const diskKey = `metered/${hashKey(wasmHash)}-${limits.memoryPages}-${limits.fuelPerStep}`;
-  const cachedWasm = cacheGet(diskKey, "module.wasm");
-  const cachedInfo = cacheGet(diskKey, "info.json");
-  if (cachedWasm && cachedInfo) {
-    const prepared = { module: new WebAssembly.Module(cachedWasm), metered: JSON.parse(new TextDecoder().decode(cachedInfo)) as PreparedCore["metered"] };
-    remember(cacheKey, prepared);
-    return prepared;
+  const diskKey = meteredCacheKey(wasmHash, limits);
+  const fromDisk = loadCached(diskKey);
+  if (fromDisk) {
+    remember(memKey, fromDisk);
+    return fromDisk;
   }
   if (!WebAssembly.validate(wasm)) {
     let detail = "not a valid WebAssembly module";
@@ -60,10 +68,22 @@ export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, li
   }
   const { wasm: meteredBytes, ...info } = metered;
   const prepared = { module, metered: info };
-  cachePut(diskKey, "module.wasm", meteredBytes);
-  cachePut(diskKey, "info.json", JSON.stringify(info));
-  remember(cacheKey, prepared);
+  cachePut(diskKey, new Map<string, Uint8Array | string>([["module.wasm", meteredBytes], ["info.json", JSON.stringify(info)]]));
+  remember(memKey, prepared);
   return prepared;
+}
+
+/** The entry under `key` if it is intact and compiles; anything else is rebuilt (and overwritten). */
+function loadCached(key: CacheKey): PreparedCore | undefined {
+  const files = cacheGet(key);
+  const wasm = files?.get("module.wasm");
+  const info = files?.get("info.json");
+  if (!wasm || !info) return undefined;
+  try {
+    return { module: new WebAssembly.Module(wasm), metered: JSON.parse(new TextDecoder().decode(info)) as PreparedCore["metered"] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Drops the in-memory cache (memory pressure, or tests of the disk cache). */
