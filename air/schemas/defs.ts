@@ -125,6 +125,8 @@ export const CapGrantSchema = z.strictObject({
   cap: NameSchema,
   params: z.unknown(),
   expiry_ns: nat.optional(),
+  /** How long an intent under this grant stays valid (from its step's time); past it, a held or re-dispatched intent gets an `expired` receipt. Default 24 h. */
+  intent_ttl_ns: nat.optional(),
   budget: z.strictObject({ count: nat.optional(), tokens: nat.optional(), cents: nat.optional() }).optional(),
 });
 

@@ -22,6 +22,7 @@ export type KernelErrorCode =
   | "kernel.undeclared_key"
   | "kernel.erase_refused"
   | "kernel.not_a_boundary"
+  | "kernel.idempotency_conflict"
   | "governance.unknown_proposal"
   | "governance.stale_base"
   | "governance.unsigned_proposal"

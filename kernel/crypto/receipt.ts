@@ -18,7 +18,10 @@ const nat = z.union([z.number().int().nonnegative(), z.bigint().nonnegative()]);
 const text = z.string().min(1);
 
 /** Terminal status of an effect as the receipt records it. */
-export const ReceiptStatusSchema = z.enum(["ok", "error", "timeout", "denied"]);
+export const ReceiptStatusSchema = z.enum(["ok", "error", "timeout", "denied", "expired"]);
+
+/** Adapter ids of receipts the kernel itself issues, signed by the world key: gate denials and expired intents. */
+export const WORLD_SIGNED_ADAPTERS: ReadonlySet<string> = new Set(["kernel.gate", "kernel.expiry"]);
 export type ReceiptStatus = z.infer<typeof ReceiptStatusSchema>;
 
 /** The receipt envelope (a canonical CBOR map); its stored form is what the adapter signs. */

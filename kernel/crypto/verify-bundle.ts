@@ -12,7 +12,7 @@ import { hashBytes } from "../../air/hash.js";
 import { BUNDLE_FORMAT_V1, bundleEntryHash, checkpointSigningPayload, ReceiptBundleSchema, type ReceiptBundle } from "./bundle.js";
 import { keysSignatureValid, type DeclaredKeyBytes } from "./key-declaration.js";
 import { bytesEqual, verifyEntryInclusion } from "./merkle-verify.js";
-import { checkEffectReceiptBody, type EffectReceiptBody, type ReceiptEnvelope } from "./receipt.js";
+import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS, type EffectReceiptBody, type ReceiptEnvelope } from "./receipt.js";
 import { verifyPure } from "./sign.js";
 
 /** Why a bundle failed verification. */
@@ -159,9 +159,9 @@ function verifyOrFault(json: string | unknown, opts: VerifyBundleOptions): Bundl
 
   // 7. The receipt's signer is a key the world declared (gate denials: the world key itself).
   const signer = toHex(rb.adapter_public_key);
-  const gate = rb.receipt.adapter_id === "kernel.gate";
+  const gate = WORLD_SIGNED_ADAPTERS.has(rb.receipt.adapter_id);
   if (gate) {
-    if (signer !== b.world_public_key) return fail("undeclared_signer", `a gate denial must be signed by the world key; this one is signed by ${signer}`);
+    if (signer !== b.world_public_key) return fail("undeclared_signer", `a receipt the kernel issues (${rb.receipt.adapter_id}) must be signed by the world key; this one is signed by ${signer}`);
   } else if (b.format === BUNDLE_FORMAT_V1 || b.declaration === undefined) {
     if (opts.adapterPublicKey === undefined) return fail("undeclared_signer", "this bundle carries no adapter-key declaration (format 1): pass the adapter key you trust (--adapter-key)");
   } else {

@@ -119,6 +119,8 @@ const cellKey = key;
 export const EffectIntentBody = z.strictObject({
   intent_id: intentId, idempotency_key: z.string().min(1), kind: z.string().min(1), params: cbor, params_hash: hashText,
   cap_slot: z.string(), grant: z.union([z.null(), z.string()]), module: z.string().min(1), key: cellKey, cause_seq: seqNum, index: seqNum,
+  /** validity-v1: past this time (ns) the intent is not performed; it gets an `expired` receipt. */
+  valid_until_ns: nat.exactOptional(),
 });
 // Receipts are checked in full (envelope, signature, payload hash) by kernel/crypto/receipt.ts.
 export const EffectReceiptBody = z.looseObject({ intent_id: intentId });

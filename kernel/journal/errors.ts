@@ -23,6 +23,7 @@ export type JournalErrorCode =
   | "journal.no_signing_key"
   | "journal.wrong_key"
   | "journal.duplicate_receipt"
+  | "journal.duplicate_ingress"
   | "journal.blob_hash_mismatch"
   | "journal.verify_failed"
   | "journal.erase_refused";

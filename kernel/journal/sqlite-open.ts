@@ -16,13 +16,14 @@ type Db = Database.Database;
 export const JOURNAL_MARKER = "worldkernel-journal";
 /**
  * Storage layout version of the SQLite file (tables, triggers); independent of entry hashing.
+ * 4 adds the `ingress_keys` index (idempotency keys of ingress events).
  * 3 adds a partial index over the rare entry kinds (genesis, keys, governance, snapshots,
  * checkpoints, erasures), so the kernel finds them without scanning the log. 2 keys Merkle
  * nodes by completion order (see sqlite-merkle.ts); 1 keyed them by (level, index), which
  * made every commit dirty pages across the table. Older files are upgraded when opened for
  * writing and read as they are otherwise.
  */
-export const STORAGE_VERSION = 3;
+export const STORAGE_VERSION = 4;
 
 /** Entry kinds kept in the partial `entries_rare` index (storage v3). */
 export const RARE_KINDS = ["genesis", "keys", "proposal", "shadow_report", "approval", "apply", "snapshot", "checkpoint", "erasure"] as const;
@@ -34,6 +35,12 @@ const MERKLE_TABLE = `
 CREATE TABLE merkle (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TRIGGER merkle_no_update BEFORE UPDATE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: UPDATE refused'); END;
 CREATE TRIGGER merkle_no_delete BEFORE DELETE ON merkle BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only: DELETE refused'); END;`;
+
+// Idempotency keys of ingress events (storage v3): a retry under the same key finds the first event.
+const INGRESS_KEYS = `
+CREATE TABLE ingress_keys (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, request_hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER ingress_keys_no_update BEFORE UPDATE ON ingress_keys BEGIN SELECT RAISE(ABORT, 'ingress keys are append-only: UPDATE refused'); END;
+CREATE TRIGGER ingress_keys_no_delete BEFORE DELETE ON ingress_keys BEGIN SELECT RAISE(ABORT, 'ingress keys are append-only: DELETE refused'); END;`;
 
 // v1 → v2: re-key the Merkle nodes (derived data; verify audits them against the entries).
 // RENAME keeps the triggers' names, so they go first; DROP TABLE fires no triggers.
@@ -51,6 +58,12 @@ UPDATE meta SET value = '2' WHERE key = 'storage_version';
 const UPGRADE_V2 = `
 ${RARE_INDEX}
 UPDATE meta SET value = '3' WHERE key = 'storage_version';
+`;
+
+// v3 → v4: the ingress key index. Earlier kernels wrote no idempotency keys, so it starts empty.
+const UPGRADE_V3 = `
+${INGRESS_KEYS}
+UPDATE meta SET value = '4' WHERE key = 'storage_version';
 `;
 
 const SCHEMA = `
@@ -71,6 +84,7 @@ CREATE TABLE erasures (hash BLOB PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE receipts (intent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts BEGIN SELECT RAISE(ABORT, 'receipts are append-only: UPDATE refused'); END;
 CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts BEGIN SELECT RAISE(ABORT, 'receipts are append-only: DELETE refused'); END;
+${INGRESS_KEYS}
 `;
 
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
@@ -194,7 +208,8 @@ export function openWritable(path: string, synchronous: "FULL" | "NORMAL"): Db {
     if (version < STORAGE_VERSION) {
       db.transaction(() => {
         if (version === 1) db!.exec(UPGRADE_V1);
-        db!.exec(UPGRADE_V2);
+        if (version <= 2) db!.exec(UPGRADE_V2);
+        db!.exec(UPGRADE_V3);
       }).immediate();
     }
     return db;

@@ -10,7 +10,7 @@ import { RARE_KINDS_SQL } from "./sqlite-open.js";
 export type Statements = ReturnType<typeof prepareStatements>;
 
 /** Every statement the store runs, prepared once per connection (write statements only when writable). */
-export function prepareStatements(db: Database.Database) {
+export function prepareStatements(db: Database.Database, storageVersion: number) {
   const cols = "seq, kind, body, prev_hash, hash";
   const ro = (sql: string): Database.Statement => db.prepare(sql);
   // A read-only store refuses writes before reaching a write statement (see `writable`).
@@ -31,6 +31,10 @@ export function prepareStatements(db: Database.Database) {
     blobs: ro("SELECT hash, bytes FROM blobs ORDER BY hash"),
     erasureIndex: ro("SELECT hash, seq FROM erasures ORDER BY seq"),
     receiptIndex: ro("SELECT intent_id, seq FROM receipts ORDER BY seq"),
+    // Files before storage v4 (read-only here) have no ingress key table, and held no keys.
+    ingressKeyIndex: ro(storageVersion >= 4 ? "SELECT key, seq, request_hash FROM ingress_keys ORDER BY seq" : "SELECT NULL AS key, NULL AS seq, NULL AS request_hash WHERE 0"),
+    ingressKeyOf: ro(storageVersion >= 4 ? "SELECT seq, request_hash FROM ingress_keys WHERE key = ?" : "SELECT NULL AS seq, NULL AS request_hash WHERE ? IS NULL AND 0"),
+    insertIngressKey: rw("INSERT INTO ingress_keys (key, seq, request_hash) VALUES (?, ?, ?)"),
     getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
     hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),
     getErasure: ro("SELECT seq FROM erasures WHERE hash = ?"),

@@ -43,6 +43,15 @@ export interface SqliteJournalOptions {
 
 const PAGE = 256;
 
+type CborObjectLike = { origin?: unknown };
+
+/** The idempotency key an ingress event body carries (`origin.idempotency_key`), with its request hash. */
+export function ingressKeyOf(body: CborObjectLike): { key: string; requestHash: string } | null {
+  const o = body.origin as { kind?: unknown; idempotency_key?: unknown; request_hash?: unknown } | undefined;
+  if (o === undefined || o === null || o.kind !== "ingress" || typeof o.idempotency_key !== "string") return null;
+  return { key: o.idempotency_key, requestHash: String(o.request_hash) };
+}
+
 /** The typed error for bytes stored under a name they do not hash to. */
 export function blobMismatch(hash: HashText, bytes: Uint8Array, path?: string): JournalError {
   return new JournalError("journal.blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${bytesToHash(sha256(bytes))}: the CAS was altered`, { blob_hash: hash, expected: hash, actual: bytesToHash(sha256(bytes)), ...(path === undefined ? {} : { path }) });
@@ -94,7 +103,7 @@ export class SqliteJournalStore implements JournalStore {
     this.state = opts.stateProvider ?? (() => this.journalState());
     if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
     if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
-    this.stmt = prepareStatements(db);
+    this.stmt = prepareStatements(db, storageVersion(db));
     this.nodes = nodeTable(db, storageVersion(db));
     this.reader = nodeReader(this.stmt, this.nodes, path);
     this.sink = nodeSink(this.nodes);
@@ -173,6 +182,27 @@ export class SqliteJournalStore implements JournalStore {
     this.stmt.insertReceipt.run(intentId, seq);
   }
 
+  /** An ingress event under an idempotency key: the store refuses a second event under the same key. */
+  private recordIngressKey(body: CborObjectLike, seq: number): void {
+    const key = ingressKeyOf(body);
+    if (key === null) return;
+    const prior = this.stmt.ingressKeyOf.get(key.key) as { seq: number } | undefined;
+    if (prior !== undefined) throw new JournalError("journal.duplicate_ingress", `idempotency key ${JSON.stringify(key.key)} already names the event at seq ${prior.seq}`, { seq, path: this.path });
+    this.stmt.insertIngressKey.run(key.key, seq, key.requestHash);
+  }
+
+  /** The event first appended under an idempotency key, with the hash of its request, or null. */
+  ingressKeySeq(key: string): { seq: number; request_hash: string } | null {
+    this.open();
+    return (this.stmt.ingressKeyOf.get(key) as { seq: number; request_hash: string } | undefined) ?? null;
+  }
+
+  /** The store's ingress key index (key → event seq, request hash). */
+  *iterateIngressKeysSync(): IterableIterator<{ key: string; seq: number; request_hash: string }> {
+    this.open();
+    yield* this.stmt.ingressKeyIndex.iterate() as IterableIterator<{ key: string; seq: number; request_hash: string }>;
+  }
+
   /** The seq of the receipt for `intentId`, or null when it has none. */
   receiptSeq(intentId: string): number | null {
     return (this.stmt.receiptOf.get(intentId) as number | undefined) ?? null;
@@ -192,6 +222,7 @@ export class SqliteJournalStore implements JournalStore {
     const hash = entryHash(this.headHash, seq, kind, body);
     this.stmt.insert.run(seq, kind, body, this.headHash, hash);
     if (kind === "effect_receipt") this.recordReceipt((value as { intent_id: string }).intent_id, seq);
+    if (kind === "event") this.recordIngressKey(value as CborObjectLike, seq);
     this.tree.append(entryLeafHash(hash), this.sink);
     this.headHash = hash;
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { decodeStored, hashToBytes, isCborObject, toHex, type CborObject, type HashText } from "../../air/index.js";
 import {
-  MerkleFrontier, SqliteJournalStore, ZERO_STATE_ROOT, entryLeafHash, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
+  MerkleFrontier, SqliteJournalStore, ingressKeyOf, ZERO_STATE_ROOT, entryLeafHash, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
   type Anchor, type CheckpointBody, type GenesisBody, type VerifyResult,
 } from "../journal/index.js";
 import { nodeKey, STORED_NODE_LEVEL } from "../journal/sqlite-merkle.js";
@@ -30,6 +30,16 @@ import { writeConfig } from "./config.js";
 import { replayWorld } from "./lifecycle.js";
 import { verifyWorld } from "./verify-world.js";
 import { defaultGateHooks } from "./wiring.js";
+
+/** The idempotency key of a stored ingress event body, if it decodes and has one. */
+function ingressKeyOfBody(body: Uint8Array): ReturnType<typeof ingressKeyOf> {
+  try {
+    const v = decodeStored(body);
+    return isCborObject(v) ? ingressKeyOf(v) : null;
+  } catch {
+    return null; // verify names the undecodable body
+  }
+}
 
 /** Codes of the errors audit export and file reading throw (audit faults are results, not errors). */
 export type AuditErrorCode = "audit.archive_not_found" | "audit.anchor_mismatch" | "audit.bad_anchor" | "audit.empty_journal";
@@ -185,6 +195,7 @@ export function rebuildWorld(archive: AuditArchive, dir: string): void {
       const insert = db.prepare("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)");
       const node = db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
       const receipt = db.prepare("INSERT OR IGNORE INTO receipts (intent_id, seq) VALUES (?, ?)");
+      const ingressKey = db.prepare("INSERT OR IGNORE INTO ingress_keys (key, seq, request_hash) VALUES (?, ?, ?)");
       const tree = new MerkleFrontier();
       for (const e of archive.entries) {
         insert.run(e.seq, e.kind, buf(e.body), buf(e.prev_hash), buf(e.hash));
@@ -192,6 +203,10 @@ export function rebuildWorld(archive: AuditArchive, dir: string): void {
         tree.append(entryLeafHash(e.hash), (level, index, h) => {
           if (level >= STORED_NODE_LEVEL) node.run(nodeKey(level, index), buf(h));
         });
+        if (e.kind === "event") {
+          const k = ingressKeyOfBody(e.body);
+          if (k !== null) ingressKey.run(k.key, e.seq, k.requestHash);
+        }
         if (e.kind === "effect_receipt") {
           const id = intentIdOf(e.body);
           if (id !== undefined) receipt.run(id, e.seq);

@@ -8,7 +8,7 @@ import type { EntryBodies, SqliteJournalStore } from "../journal/index.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import { unsupportedFlags } from "./flags.js";
+import { behaviourOf, unsupportedFlags, type Behaviour } from "./flags.js";
 import type { KernelState } from "./processor.js";
 import { restoreSnapshot } from "./snapshot.js";
 
@@ -38,8 +38,8 @@ export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["
 }
 
 /** An empty kernel state for a world. */
-export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashText): KernelState {
-  return { worldId, catalog, airRef, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0 };
+export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashText, behaviour: Behaviour): KernelState {
+  return { worldId, catalog, airRef, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0, behaviour };
 }
 
 /** Which snapshot a boot starts from: none (genesis), the latest at or before `to`, or the first (a fork's base). */
@@ -47,11 +47,14 @@ export type SnapshotChoice = "none" | "latest" | "first";
 
 /** The state to start from and the first seq to replay: the chosen snapshot, else genesis. */
 export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genesis"], catalog: AirCatalog, opts: { snapshot: SnapshotChoice; to?: number }): { state: KernelState; from: number; snapshotSeq: number | null } {
-  const snap = opts.snapshot === "none" ? null : opts.snapshot === "first" ? firstSnapshot(store) : latestSnapshotAtOrBefore(store, opts.to);
-  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText), from: 1, snapshotSeq: null };
+  // A fork's state at any seq before its base snapshot is that snapshot's (the parent's at the fork point).
+  const latest = opts.snapshot === "latest" ? latestSnapshotAtOrBefore(store, opts.to) : null;
+  const snap = opts.snapshot === "none" ? null : opts.snapshot === "first" || (latest === null && genesis.fork !== null) ? firstSnapshot(store) : latest;
+  const behaviour = behaviourOf(genesis.kernel_flags);
+  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText, behaviour), from: 1, snapshotSeq: null };
   const s = decodeStored(snap.body) as EntryBodies["snapshot"];
   const blobs = { put: () => { throw new KernelError("kernel.bad_world", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
-  const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, s.manifest_hash);
+  const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, behaviour, s.manifest_hash);
   // Snapshots written before governance existed carry no air_ref: the genesis bundle is in force.
   state.airRef ??= genesis.air_ref as HashText;
   return { state, from: snap.seq + 1, snapshotSeq: snap.seq };

@@ -285,7 +285,7 @@ export function governanceAdapter(world: World): EffectAdapter {
       const done = (status: "ok" | "error", payload: CborObject): EffectOutcome => ({ status, payload, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: req.nowNs() });
       try {
         const ref = p.patch_ref instanceof Uint8Array ? bytesToHash(p.patch_ref) : (p.patch_ref as HashText);
-        const doc = parseJsonLossless(new TextDecoder().decode(req.blobs.get(ref)), ref);
+        const doc = parseJsonLossless(req.blobs.get(ref), ref);
         const description = typeof p.description === "string" ? { description: p.description } : {};
         const intent = world.state.pending.get(req.intentId);
         const r = await propose(world, doc, { ...description, as: { module: intent?.module ?? "unknown", intentId: req.intentId } });

@@ -8,7 +8,8 @@ export { createWorld, forkWorld, replayWorld, sourceFromAirDir } from "./lifecyc
 export type { WorldSource } from "./lifecycle.js";
 export type { ReplayResult, Divergence } from "./replay.js";
 export { jsonView } from "./json-view.js";
-export { KERNEL_FLAGS } from "./flags.js";
+export { KERNEL_FLAGS, SUPPORTED_FLAGS, MAX_STEPS_PER_INPUT, MAX_EVENTS_PER_INPUT, behaviourOf } from "./flags.js";
+export type { Behaviour, KernelFlag } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export { propose, shadow, approve, apply } from "./governance.js";
 export type { ProposeOptions, ProposeAs } from "./governance.js";
@@ -21,3 +22,6 @@ export { AuditError, archiveOfStore, auditArchive, auditFile, exportAuditArchive
 export type { AuditErrorCode, AuditOptions, AuditResult, ExportSummary } from "./audit.js";
 export { AUDIT_FORMAT, ArchiveFault, decodeArchive, encodeArchive, locateArchive } from "./audit-archive.js";
 export type { ArchiveBlob, ArchiveEntry, ArchiveErasure, ArchiveKeys, ArchiveLayout, AuditArchive, ByteRange } from "./audit-archive.js";
+export { cascadeReport } from "./cascade-report.js";
+export type { CascadeReport, CascadeIntent, StepFailure } from "./cascade-report.js";
+export { batchSummary } from "./world.js";

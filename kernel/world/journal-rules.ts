@@ -9,16 +9,15 @@
  * just the tail on open.
  */
 import { bytesToHash, hashBytes, isCborObject, toHex, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
-import { checkEffectReceiptBody } from "../crypto/receipt.js";
+import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
-  genesisAdapterKeys, isJournalError, verifyKeysSignature,
+  genesisAdapterKeys, ingressKeyOf, isJournalError, verifyKeysSignature,
   type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type SnapshotBody,
 } from "../journal/index.js";
 import { decodeStored } from "../../air/index.js";
 import { approvalSignatureValid } from "./approvals.js";
 import { catalogFromBundle } from "./boot.js";
 import { applyFault, approvalFault, governancePolicyOf, proposalFault, proposerKeys, type ProposalState } from "./governance-rules.js";
-import { GATE_ADAPTER } from "./processor.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
 export interface RulesBlobs {
@@ -28,6 +27,7 @@ export interface RulesBlobs {
   /** The store's own indexes, held to the entries they are derived from. */
   iterateErasuresSync?(): Iterable<{ hash: HashText; seq: number }>;
   iterateReceiptIndexSync?(): Iterable<{ intent_id: string; seq: number }>;
+  iterateIngressKeysSync?(): Iterable<{ key: string; seq: number }>;
 }
 
 type Finding = NonNullable<CheckFinding>;
@@ -49,6 +49,7 @@ export class JournalRules implements EntryChecker {
   private readonly erased = new Set<string>();
   private readonly erasedAt = new Map<string, number>();
   private readonly receiptAt = new Map<string, number>();
+  private readonly ingressKeyAt = new Map<string, number>();
   private readonly checked = new Set<string>();
   private trusted = false;
 
@@ -91,7 +92,8 @@ export class JournalRules implements EntryChecker {
       if (!this.erased.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
     }
     if (this.complete) {
-      const bad = indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ?? indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq]);
+      const bad = indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ?? indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq])
+        ?? indexFault("ingress key", this.ingressKeyAt, this.blobs.iterateIngressKeysSync?.(), (r) => [r.key, r.seq]);
       if (bad) return bad;
     }
     if (this.complete && this.blobs.iterateBlobsSync) {
@@ -117,6 +119,14 @@ export class JournalRules implements EntryChecker {
       case "effect_intent":
         this.intents.add(v.intent_id as string);
         return null;
+      case "event": {
+        const k = ingressKeyOf(v);
+        if (k === null) return null;
+        const prior = this.ingressKeyAt.get(k.key);
+        if (prior !== undefined) return fault("duplicate_ingress", `idempotency key ${JSON.stringify(k.key)} names the events at seq ${prior} and ${e.seq}`);
+        this.ingressKeyAt.set(k.key, e.seq);
+        return null;
+      }
       case "effect_receipt":
         return this.receipt(v, e.seq);
       case "policy_decision":
@@ -176,8 +186,8 @@ export class JournalRules implements EntryChecker {
     const env = v.receipt as CborObject;
     const signer = toHex(v.adapter_public_key as Uint8Array);
     if (env.world_id !== this.worldId) return fault("bad_body", `receipt names world ${String(env.world_id)}, not ${this.worldId}`);
-    if (env.adapter_id === GATE_ADAPTER.id) {
-      if (signer !== toHex(this.worldKey)) return fault("undeclared_signer", "a gate denial must be signed by the world key");
+    if (WORLD_SIGNED_ADAPTERS.has(env.adapter_id as string)) {
+      if (signer !== toHex(this.worldKey)) return fault("undeclared_signer", `a receipt the kernel issues (${String(env.adapter_id)}) must be signed by the world key`);
     } else if (this.format === 1) {
       this.tofuKey ??= signer;
       if (signer !== this.tofuKey) return fault("undeclared_signer", `format 1 journal: receipt signed by ${signer.slice(0, 16)}…, earlier receipts by ${this.tofuKey.slice(0, 16)}…`);

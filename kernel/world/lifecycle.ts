@@ -13,7 +13,7 @@ import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { AirError } from "../../air/index.js";
 import { writeConfig } from "./config.js";
-import { KERNEL_FLAGS } from "./flags.js";
+import { KERNEL_FLAGS, behaviourOf } from "./flags.js";
 import { bootState, bundleOf, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
@@ -73,7 +73,7 @@ export async function createWorld(dir: string, source: WorldSource, opts: OpenOp
     if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
   }
   const { store, worldKey, adapterKey, worldId, config, airRef } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
-  return World.attach(dir, store, emptyState(worldId, source.catalog, airRef), worldKey, adapterKey, config, opts);
+  return World.attach(dir, store, emptyState(worldId, source.catalog, airRef, behaviourOf(KERNEL_FLAGS)), worldKey, adapterKey, config, opts);
 }
 
 /** A fresh kernel over a (read-only) journal, starting at genesis, at its latest snapshot ≤ `to`, or (a fork) at its base snapshot. */
@@ -156,7 +156,7 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);
     dst.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: 1, manifest_hash: state.catalog.manifestHash });
-    const restored = restoreSnapshot(worldId, state.catalog, cellsRef, stateRoot, blobs, state.catalog.manifestHash);
+    const restored = restoreSnapshot(worldId, state.catalog, cellsRef, stateRoot, blobs, behaviourOf(KERNEL_FLAGS), state.catalog.manifestHash);
     return World.attach(dstDir, dst, restored, worldKey, adapterKey, config, opts);
   } finally {
     src.closeSync();

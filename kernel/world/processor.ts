@@ -21,6 +21,7 @@ import type { Batch } from "./batch.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
+import { DEFAULT_INTENT_TTL_NS, type Behaviour } from "./flags.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
 export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
@@ -41,6 +42,8 @@ export interface PendingIntent {
   causeSeq: number;
   estimate: { tokens: number; cents: number };
   waiting: "dispatch" | "approval";
+  /** validity-v1: not performed after this time (ns). */
+  validUntilNs?: bigint;
 }
 
 /** Everything replay must rebuild: cells, budgets, pending intents, logical clock. */
@@ -53,6 +56,15 @@ export interface KernelState {
   ledger: BudgetLedger;
   pending: Map<string, PendingIntent>;
   logicalNow: number;
+  /** What the genesis flags switch on (event identity, cascade bounds); fixed for the world's life. */
+  behaviour: Behaviour;
+}
+
+/** What one input may still cause (cascade-v1). */
+interface CascadeBudget {
+  steps: number;
+  events: number;
+  exhausted: boolean;
 }
 
 /** Signs a denied receipt (the gate's own receipts are signed with the world key). */
@@ -101,20 +113,28 @@ export class Processor {
   ) {}
 
   /** Processes an event entry at `seq` and everything it causes, pushing results to `batch`. */
-  async processEvent(seq: number, body: EventBody, batch: Batch): Promise<void> {
+  async processEvent(seq: number, body: EventBody, batch: Batch, budget: CascadeBudget = this.newBudget()): Promise<void> {
     const queue: { seq: number; body: EventBody }[] = [{ seq, body }];
-    while (queue.length > 0) {
+    while (queue.length > 0 && !budget.exhausted) {
       const e = queue.shift()!;
       const origin = e.body.origin as CborObject;
       const targets =
         origin.kind === "receipt"
           ? [{ module: origin.module as string, key: origin.key as CellKey }]
           : routeEvent(this.state.catalog, e.body.schema, e.body.value);
-      for (const t of targets) await this.step(t.module, t.key, e.seq, e.body, batch, queue);
+      for (const t of targets) {
+        if (budget.exhausted) break;
+        await this.step(t.module, t.key, e.seq, e.body, batch, queue, budget);
+      }
     }
   }
 
-  private async step(module: string, key: CellKey, causeSeq: number, ev: EventBody, batch: Batch, queue: { seq: number; body: EventBody }[]): Promise<void> {
+  private newBudget(): CascadeBudget {
+    const c = this.state.behaviour.cascade;
+    return { steps: c?.steps ?? Infinity, events: c?.events ?? Infinity, exhausted: false };
+  }
+
+  private async step(module: string, key: CellKey, causeSeq: number, ev: EventBody, batch: Batch, queue: { seq: number; body: EventBody }[], budget: CascadeBudget): Promise<void> {
     const { catalog, cells } = this.state;
     const ctx = ev.ctx as unknown as StepContext;
     this.stats.steps++;
@@ -122,6 +142,13 @@ export class Processor {
       this.stats.failures++;
       batch.push("step", { module, key, cause_seq: causeSeq, ok: false, state_hash: cells.get(module, key)?.hash ?? null, events: 0, intents: [], error: { code, message }, fuel });
     };
+    // cascade-v1: a runaway (two modules feeding each other) ends here, journaled, identically in replay.
+    const limits = this.state.behaviour.cascade;
+    if (budget.steps <= 0) {
+      budget.exhausted = true;
+      return fail("kernel.cascade_limit", `the input at seq ${causeSeq}'s cascade reached ${limits!.steps} steps; the rest of it is dropped`, 0);
+    }
+    budget.steps--;
     let mod;
     try {
       mod = await this.modules.get(catalog, module);
@@ -137,6 +164,11 @@ export class Processor {
     const parsed = parseStepOutput(res.output, catalog, module);
     if (!parsed.ok) return fail(parsed.code, parsed.message, res.fuelUsed);
     const out = parsed.output;
+    if (out.events.length > budget.events) {
+      budget.exhausted = true;
+      return fail("kernel.cascade_limit", `this step would emit ${out.events.length} event(s); the cascade may emit only ${budget.events} more (of ${limits!.events}); the rest of it is dropped`, res.fuelUsed);
+    }
+    budget.events -= out.events.length;
 
     const causeHash = ctx.event_hash;
     const nowNs = BigInt(ctx.now_ns);
@@ -159,7 +191,7 @@ export class Processor {
       const entropy = deriveEntropy(ctx.entropy, module, i);
       const body: EventBody = {
         schema: e.schema, value: e.value, key: e.key,
-        ctx: this.childCtx(ctx, seq, entropy, e.schema, e.value, e.key),
+        ctx: this.childCtx(ctx, seq, entropy, e.schema, e.value, e.key, i),
         origin: { kind: "module", module, key, cause_seq: causeSeq, index: i },
       };
       batch.push("event", body as unknown as CborValue);
@@ -168,9 +200,10 @@ export class Processor {
 
     decisions.forEach((d, i) => {
       const effect = out.effects[i]!;
+      const validUntil = this.state.behaviour.validity ? validUntilOf(catalog, d.grant, nowNs) : undefined;
       batch.push("effect_intent", {
         intent_id: d.intentId, idempotency_key: d.intentId, kind: effect.kind, params: d.params, params_hash: d.paramsHash,
-        cap_slot: effect.cap_slot, grant: d.grant, module, key, cause_seq: causeSeq, index: i,
+        cap_slot: effect.cap_slot, grant: d.grant, module, key, cause_seq: causeSeq, index: i, ...(validUntil === undefined ? {} : { valid_until_ns: validUntil }),
       });
       batch.push("policy_decision", decisionBody(d));
       if (d.decision === "deny") {
@@ -179,7 +212,7 @@ export class Processor {
       }
       this.state.pending.set(d.intentId, {
         intentId: d.intentId, kind: effect.kind, params: d.params, paramsHash: d.paramsHash, capSlot: effect.cap_slot, grant: d.grant!, capType: d.capType!,
-        module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval",
+        module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval", ...(validUntil === undefined ? {} : { validUntilNs: validUntil }),
       });
     });
   }
@@ -210,7 +243,8 @@ export class Processor {
     const ctx: StepContext = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: eventHash("approval", intentId, null), manifest_hash: this.state.catalog.manifestHash };
     const queue: { seq: number; body: EventBody }[] = [];
     this.deliverDenied(d, { kind: p.kind, capSlot: p.capSlot }, p.module, p.key, ctx, batch, queue);
-    for (const q of queue) await this.processEvent(q.seq, q.body, batch);
+    const budget = this.newBudget();
+    for (const q of queue) await this.processEvent(q.seq, q.body, batch, budget);
   }
 
   /** Processes a receipt entry at `seq` (an adapter's, or a denial after a withheld approval). */
@@ -232,7 +266,8 @@ export class Processor {
     };
     const queue: { seq: number; body: EventBody }[] = [];
     this.pushDelivery(seq, receipt, { module: p.module, key: p.key, capSlot: p.capSlot }, ctx, batch, queue);
-    for (const q of queue) await this.processEvent(q.seq, q.body, batch);
+    const budget = this.newBudget();
+    for (const q of queue) await this.processEvent(q.seq, q.body, batch, budget);
   }
 
   private pushDelivery(receiptSeq: number, receipt: CborValue, to: { module: string; key: CellKey; capSlot: string }, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
@@ -257,15 +292,31 @@ export class Processor {
     queue.push({ seq, body });
   }
 
-  private childCtx(parent: StepContext, seq: number, entropy: Uint8Array, schema: string, value: CborValue, key: CellKey): CborObject {
+  private childCtx(parent: StepContext, seq: number, entropy: Uint8Array, schema: string, value: CborValue, key: CellKey, index?: number): CborObject {
+    // identity-v2: an emitted event's identity binds its cause and its index, so the same event
+    // emitted twice (or by two identical requests) never yields the same intent ids.
+    const hash = index !== undefined && this.state.behaviour.identityV2 ? hashValue({ schema, value, key, cause: parent.event_hash, index }) : eventHash(schema, value, key);
     return {
       now_ns: parent.now_ns, logical_now: parent.logical_now, journal_height: seq, entropy,
-      event_hash: eventHash(schema, value, key), manifest_hash: this.state.catalog.manifestHash,
+      event_hash: hash, manifest_hash: this.state.catalog.manifestHash,
     } as CborObject;
   }
 }
 
-/** The identity of an event: sha256 of its canonical {schema, value, key}. */
+/** validity-v1: an intent's deadline — its step's time plus the grant's TTL, never past the grant's expiry. */
+export function validUntilOf(catalog: AirCatalog, grant: string | null, nowNs: bigint): bigint {
+  const g = grant === null ? undefined : catalog.grants.get(grant)?.grant;
+  const ttl = g?.intent_ttl_ns === undefined ? DEFAULT_INTENT_TTL_NS : BigInt(g.intent_ttl_ns);
+  const until = nowNs + ttl;
+  return g?.expiry_ns === undefined ? until : until < BigInt(g.expiry_ns) ? until : BigInt(g.expiry_ns);
+}
+
+/** The identity of an ingress event under identity-v2: its schema, value and the seq it was journaled at. */
+export function ingressEventHash(schema: string, value: CborValue, seq: number): HashText {
+  return hashValue({ schema, value, key: null, ingress_seq: seq });
+}
+
+/** The identity of an event before identity-v2: sha256 of its canonical {schema, value, key}. */
 export function eventHash(schema: string, value: CborValue, key: CellKey): HashText {
   return hashValue({ schema, value, key });
 }

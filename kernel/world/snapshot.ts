@@ -9,6 +9,7 @@ import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent } from "./processor.js";
 import { catalogFromBundle } from "./boot.js";
+import type { Behaviour } from "./flags.js";
 
 /** Where blobs go and come from. */
 export interface BlobIO {
@@ -39,7 +40,7 @@ export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef
  * genesis catalog; when governance changed the manifest since, the blob's `air_ref` names the
  * catalog in force at the snapshot.
  */
-export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO, manifestHash?: string): KernelState {
+export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO, behaviour: Behaviour, manifestHash?: string): KernelState {
   const blob = decodeStored(blobs.get(cellsRef));
   if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_world", `snapshot blob ${cellsRef} has an unknown format`);
   const airRef = blob.air_ref as HashText;
@@ -53,5 +54,5 @@ export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: 
   if (root !== stateRoot) throw new KernelError("kernel.state_root_mismatch", `snapshot ${cellsRef} restores state root ${root}, expected ${stateRoot}`, { expected: stateRoot, actual: root });
   const pending = new Map<string, PendingIntent>();
   for (const p of blob.pending as CborObject[]) pending.set(p.intentId as string, p as unknown as PendingIntent);
-  return { worldId, catalog, airRef, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now) };
+  return { worldId, catalog, airRef, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now), behaviour };
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  canonicalizeJson, decodeStored, parseJsonLossless,
+  canonicalizeJson, decodeStored, hashValue, parseJsonLossless,
   type AirCatalog, type CborObject, type CborValue, type HashText,
 } from "../../air/index.js";
 import { renameSync } from "node:fs";
@@ -20,7 +20,7 @@ import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
 import { ModuleHost } from "./modules.js";
-import { Processor, eventHash, gateDenySigner, type EventBody, type KernelState } from "./processor.js";
+import { Processor, eventHash, gateDenySigner, ingressEventHash, type EventBody, type KernelState, type PendingIntent } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
@@ -28,6 +28,7 @@ import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
 import { checkTailOnOpen } from "./verify-world.js";
 import { checkErasable } from "./erase.js";
+import { startsUnit } from "./boundaries.js";
 import { governanceAdapter } from "./governance.js";
 
 /** How to open a world. */
@@ -41,12 +42,29 @@ export interface OpenOptions {
   timerWaitMs?: number;
 }
 
-/** Result of sending one event. */
+/** Result of sending one event (for a retry under an idempotency key: the first send's, with `duplicate`). */
 export interface SendResult {
   seq: number;
   entries: number;
   steps: number;
   failures: number;
+  duplicate?: boolean;
+}
+
+/** What the batch of the input at `seq` held: its entries, steps and failed steps. */
+export function batchSummary(store: SqliteJournalStore, seq: number): SendResult {
+  const r: SendResult = { seq, entries: 1, steps: 0, failures: 0 };
+  const count = store.countSync();
+  for (let s = seq + 1; s < count; s++) {
+    const e = store.getSync(s)!;
+    if (startsUnit(e)) break;
+    r.entries++;
+    if (e.kind === "step") {
+      r.steps++;
+      if ((decodeStored(e.body) as CborObject).ok === false) r.failures++;
+    }
+  }
+  return r;
 }
 
 const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
@@ -58,6 +76,9 @@ export function storeOptions(config: WorldConfig, worldKey: KeyPair, opts: { syn
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
   };
 }
+
+/** Adapter id of the receipts the kernel issues for expired intents (signed by the world key). */
+export const EXPIRY_ADAPTER = { id: "kernel.expiry", version: "1" } as const;
 
 /** The id under which genesis declares the world's adapter key. */
 export const ADAPTER_KEY_ID = "adapter";
@@ -166,44 +187,75 @@ export class World {
     return this.opts.clock ? this.opts.clock() : BigInt(Date.now()) * 1_000_000n;
   }
 
-  /** Builds a stamped ingress event body; validation errors name the JSON path. */
-  ingressBody(schema: string, json: unknown, seq: number): EventBody {
+  /** An ingress event's canonical value; validation errors name the JSON path. */
+  ingressValue(schema: string, json: unknown): CborValue {
     const s = this.catalog.schemas.get(schema);
     if (!s) throw new KernelError("kernel.unknown_schema", `schema ${schema} is not in the manifest (known: ${[...this.catalog.schemas.keys()].filter((n) => !n.startsWith("sys/")).join(", ")})`, { schema });
-    let value: CborValue;
     try {
-      value = canonicalizeJson(s.expanded, typeof json === "string" ? parseJsonLossless(json) : json);
+      return canonicalizeJson(s.expanded, typeof json === "string" ? parseJsonLossless(json) : json);
     } catch (e) {
       throw new KernelError("kernel.bad_event", `event does not match ${schema}: ${(e as Error).message}`, { schema, path: (e as { path?: string }).path }, { cause: e });
     }
+  }
+
+  /** Builds a stamped ingress event body (with its idempotency key, if any); validation errors name the JSON path. */
+  ingressBody(schema: string, json: unknown, seq: number, idempotency?: { key: string; requestHash: HashText }, canonical?: CborValue): EventBody {
+    const value = canonical ?? this.ingressValue(schema, json);
     const ctx = {
       now_ns: this.now(),
       logical_now: ++this.state.logicalNow,
       journal_height: seq,
       entropy: this.entropy(),
-      event_hash: eventHash(schema, value, null),
+      // identity-v2: the seq binds identity, so identical requests are independent.
+      event_hash: this.state.behaviour.identityV2 ? ingressEventHash(schema, value, seq) : eventHash(schema, value, null),
       manifest_hash: this.catalog.manifestHash,
     };
-    return { schema, value, key: null, ctx: ctx as unknown as CborObject, origin: { kind: "ingress" } };
+    const origin = idempotency ? { kind: "ingress", idempotency_key: idempotency.key, request_hash: idempotency.requestHash } : { kind: "ingress" };
+    return { schema, value, key: null, ctx: ctx as unknown as CborObject, origin };
   }
 
-  /** Appends one event and runs until idle (all steps done, allowed effects dispatched). */
-  async send(schema: string, json: unknown): Promise<SendResult> {
-    return (await this.sendMany([{ schema, json }]))[0]!;
+  /**
+   * Appends one event and runs until idle (all steps done, allowed effects dispatched). With
+   * an idempotency key, a retry returns the first result and appends nothing; the same key
+   * with another request is `kernel.idempotency_conflict`.
+   */
+  async send(schema: string, json: unknown, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
+    return (await this.sendMany([{ schema, json, ...opts }]))[0]!;
   }
 
   /** Appends several events with one commit for all their steps (group commit), then runs until idle. */
-  async sendMany(events: readonly { schema: string; json: unknown }[]): Promise<SendResult[]> {
+  async sendMany(events: readonly { schema: string; json: unknown; idempotencyKey?: string }[]): Promise<SendResult[]> {
     const results = await this.exclusive(async () => {
+      // Validate every event and idempotency key first: a bad event later in the list must not
+      // leave the kernel holding steps of earlier ones that were never journaled.
+      const seen = new Map<string, { index: number; requestHash: HashText }>();
+      const plan = events.map((e, index) => {
+        const value = this.ingressValue(e.schema, e.json);
+        if (e.idempotencyKey === undefined) return { e, value, idempotency: undefined, duplicateOf: undefined };
+        const requestHash = hashValue({ schema: e.schema, value });
+        const prior = seen.get(e.idempotencyKey) ?? this.store.ingressKeySeq(e.idempotencyKey);
+        const priorHash = prior === null ? undefined : "requestHash" in prior ? prior.requestHash : prior.request_hash;
+        if (prior !== null && priorHash !== requestHash) {
+          const where = "seq" in prior ? `at seq ${prior.seq}` : `by event ${prior.index} of this batch`;
+          throw new KernelError("kernel.idempotency_conflict", `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used ${where} for another request`, { idempotency_key: e.idempotencyKey });
+        }
+        if (prior === null) seen.set(e.idempotencyKey, { index, requestHash });
+        return { e, value, idempotency: { key: e.idempotencyKey, requestHash }, duplicateOf: prior };
+      });
       const batch = new Batch(this.nextSeq);
       const out: SendResult[] = [];
-      for (const e of events) {
+      for (const [i, p] of plan.entries()) {
+        if (p.duplicateOf != null) {
+          const first = "index" in p.duplicateOf ? out[p.duplicateOf.index]! : batchSummary(this.store, p.duplicateOf.seq);
+          out[i] = { ...first, duplicate: true };
+          continue;
+        }
         const before = { n: batch.entries.length, steps: this.processor.stats.steps, failures: this.processor.stats.failures };
         const seq = batch.nextSeq;
-        const body = this.ingressBody(e.schema, e.json, seq);
+        const body = this.ingressBody(p.e.schema, p.e.json, seq, p.idempotency, p.value);
         batch.push("event", body as unknown as CborValue);
         await this.processor.processEvent(seq, body, batch);
-        out.push({ seq, entries: batch.entries.length - before.n, steps: this.processor.stats.steps - before.steps, failures: this.processor.stats.failures - before.failures });
+        out[i] = { seq, entries: batch.entries.length - before.n, steps: this.processor.stats.steps - before.steps, failures: this.processor.stats.failures - before.failures };
       }
       this.flush(batch);
       return out;
@@ -233,13 +285,18 @@ export class World {
   async runUntilIdle(): Promise<{ dispatched: number; waiting: number }> {
     let dispatched = 0;
     for (;;) {
-      const ready = [...this.state.pending.values()].filter((p) => p.waiting === "dispatch" && !this.inflight.has(p.intentId) && this.isDue(p));
+      // Held intents past their deadline are settled too (with an expired receipt), so nothing waits forever.
+      const ready = [...this.state.pending.values()].filter((p) => !this.inflight.has(p.intentId) && ((p.waiting === "dispatch" && this.isDue(p)) || (p.waiting === "approval" && this.isExpired(p))));
       if (ready.length === 0) break;
       dispatched += ready.length;
       await Promise.all(ready.map((p) => this.dispatch(p.intentId)));
     }
     const waiting = [...this.state.pending.values()].length;
     return { dispatched, waiting };
+  }
+
+  private isExpired(p: PendingIntent): boolean {
+    return p.validUntilNs !== undefined && this.now() > BigInt(p.validUntilNs);
   }
 
   private isDue(p: { kind: string; params: CborValue }): boolean {
@@ -252,26 +309,7 @@ export class World {
     const p = this.state.pending.get(intentId)!;
     this.inflight.add(intentId);
     try {
-      const adapter = this.opts.adapters?.get(p.kind) ?? this.internalAdapters.get(p.kind);
-      const started = this.now();
-      let outcome: EffectOutcome;
-      let adapterId = { id: adapter?.id ?? "kernel.none", version: adapter?.version ?? "1" };
-      if (!adapter) {
-        outcome = { status: "error", payload: { code: "no_adapter", message: `no adapter serves ${p.kind} in this kernel` }, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: started };
-      } else {
-        const grant = this.catalog.grants.get(p.grant);
-        outcome = await adapter.perform({
-          intentId, idempotencyKey: intentId, kind: p.kind, params: p.params,
-          grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
-          blobs: { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) },
-          signal: AbortSignal.timeout(120_000), nowNs: () => this.now(),
-        });
-        adapterId = { id: adapter.id, version: adapter.version };
-      }
-      const body = buildEffectReceiptBody({
-        worldId: this.id, intentId, effectKind: p.kind, params: p.params, idempotencyKey: intentId, status: outcome.status, payload: outcome.payload,
-        adapter: adapterId, startedNs: outcome.startedNs, finishedNs: outcome.finishedNs, cost: outcome.cost,
-      }, this.adapterKey, this.adapterKey.publicKey);
+      const body = this.isExpired(p) ? this.expiredReceipt(p) : await this.perform(p);
       await this.exclusive(async () => {
         if (!this.state.pending.has(intentId)) return; // settled meanwhile (e.g. denied)
         const batch = new Batch(this.nextSeq);
@@ -282,6 +320,44 @@ export class World {
     } finally {
       this.inflight.delete(intentId);
     }
+  }
+
+  /** Performs an intent through its adapter and wraps the outcome in a receipt signed by the adapter key. */
+  private async perform(p: PendingIntent): Promise<EntryBodies["effect_receipt"]> {
+    const intentId = p.intentId;
+    const adapter = this.opts.adapters?.get(p.kind) ?? this.internalAdapters.get(p.kind);
+    const started = this.now();
+    let outcome: EffectOutcome;
+    let adapterId = { id: adapter?.id ?? "kernel.none", version: adapter?.version ?? "1" };
+    if (!adapter) {
+      outcome = { status: "error", payload: { code: "no_adapter", message: `no adapter serves ${p.kind} in this kernel` }, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: started };
+    } else {
+      const grant = this.catalog.grants.get(p.grant);
+      outcome = await adapter.perform({
+        intentId, idempotencyKey: intentId, kind: p.kind, params: p.params,
+        grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
+        blobs: { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) },
+        signal: AbortSignal.timeout(120_000), nowNs: () => this.now(),
+      });
+      adapterId = { id: adapter.id, version: adapter.version };
+    }
+    return buildEffectReceiptBody({
+      worldId: this.id, intentId, effectKind: p.kind, params: p.params, idempotencyKey: intentId, status: outcome.status, payload: outcome.payload,
+      adapter: adapterId, startedNs: outcome.startedNs, finishedNs: outcome.finishedNs, cost: outcome.cost,
+    }, this.adapterKey, this.adapterKey.publicKey) as unknown as EntryBodies["effect_receipt"];
+  }
+
+  /**
+   * validity-v1: an intent past its `valid_until_ns` (held too long for approval, or found
+   * after a crash) is never performed; the kernel signs an `expired` receipt with the world key.
+   */
+  private expiredReceipt(p: PendingIntent): EntryBodies["effect_receipt"] {
+    const now = this.now();
+    return buildEffectReceiptBody({
+      worldId: this.id, intentId: p.intentId, effectKind: p.kind, params: p.params, idempotencyKey: p.intentId, status: "expired",
+      payload: { code: "intent.expired", message: `the intent was valid until ${String(p.validUntilNs)} ns; it is now ${now} ns`, valid_until_ns: BigInt(p.validUntilNs!) },
+      adapter: EXPIRY_ADAPTER, startedNs: now, finishedNs: now, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+    }, this.worldKey, this.worldKey.publicKey) as unknown as EntryBodies["effect_receipt"];
   }
 
   /** Records a person's approval or refusal of a held intent (signed with their key). */

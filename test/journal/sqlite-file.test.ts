@@ -11,6 +11,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { decodeStored } from "../../air/index.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
+import { STORAGE_VERSION } from "../../kernel/journal/sqlite-open.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { codeOf, eventBody, genesisBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
@@ -229,7 +230,7 @@ describe("SQLite journal file", () => {
     expect(meta().storage_version).toBe("1");
 
     const store = SqliteJournalStore.open(path);
-    expect(meta().storage_version).toBe("3");
+    expect(meta().storage_version).toBe(String(STORAGE_VERSION));
     expect(proofs(store)).toEqual(before);
     for (let i = 0; i < 40; i++) store.appendSync("event", eventBody(i));
     store.closeSync();

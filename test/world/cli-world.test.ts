@@ -23,7 +23,7 @@ describe("wk world commands", () => {
     const created = json(wk("create", COUNTER, "--world", w, "--json"));
     expect(created).toMatchObject({ modules: ["demo/Counter@1"] });
 
-    for (const by of [60, 50]) expect(json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key: "alice", by }), "--world", w, "--json"))).toMatchObject({ steps: 1, failures: 0 });
+    for (const by of [60, 50]) expect(json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key: "alice", by }), "--world", w, "--json"))).toMatchObject({ steps: 1, failures: [] });
     expect(json(wk("send", "demo/CounterEvent@1", '{"key":"bob","by":1}', "--world", w, "--json"))).toMatchObject({ steps: 1 });
 
     expect(json(wk("state", "demo/Counter@1", "alice", "--world", w))).toEqual({ count: 110, events: 2 });

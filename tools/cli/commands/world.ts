@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { decodeStored, parseJsonLossless, toSugarJson, type CborValue } from "../../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
-import { World, createWorld, forkWorld, jsonView, readGenesis, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
+import { World, cascadeReport, createWorld, forkWorld, jsonView, readGenesis, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
 import { readConfig } from "../../../kernel/world/config.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
@@ -77,22 +77,30 @@ export function registerWorld(program: Command): void {
 
   program
     .command("send <schema> <json>")
-    .description("append one event (validated against its schema) and run until idle")
+    .description("append one event (validated against its schema) and run until idle; exit 1 when any step of its cascade fails")
     .option("--world <dir>", "world directory")
-    .option("--json", "machine-readable output")
-    .action(async (schema: string, json: string, opts: { world?: string; json?: boolean }) => {
+    .option("--idempotency-key <key>", "a retry with the same key returns the first result and appends nothing")
+    .option("--json", "machine-readable output: the whole cascade (steps, failures, entries, intents)")
+    .action(async (schema: string, json: string, opts: { world?: string; idempotencyKey?: string; json?: boolean }) => {
       let value: unknown;
       try {
         value = parseJsonLossless(json);
       } catch (e) {
         throw new CliExit(EXIT.check_failed, `event is not valid JSON: ${(e as Error).message}`);
       }
-      await withWorld(worldDir(opts.world), async (w) => {
-        const r = await w.send(schema, value);
+      const failed = await withWorld(worldDir(opts.world), async (w) => {
+        const r = await w.send(schema, value, opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey });
+        // A new send reports everything from its event on; a retry, the first send's batch.
+        const c = cascadeReport(w.store, r.seq, r.duplicate ? r.seq + r.entries - 1 : undefined);
         const pending = w.state.pending.size;
-        if (opts.json) printJson({ ...r, pending_intents: pending, state_root: w.state.cells.stateRoot() });
-        else process.stdout.write(`event at seq ${r.seq}: ${r.steps} step(s), ${r.failures} failed, ${r.entries} entries${pending ? `, ${pending} intent(s) pending` : ""}\n`);
+        if (opts.json) printJson({ seq: r.seq, duplicate: r.duplicate === true, steps: c.steps, failures: c.failures, entries: c.entries, intents: c.intents, pending_intents: pending, state_root: w.state.cells.stateRoot() });
+        else {
+          process.stdout.write(`${r.duplicate ? "duplicate of the " : ""}event at seq ${r.seq}: ${c.steps} step(s), ${c.failures.length} failed, ${c.entries} entries${c.intents.length ? `, ${c.intents.length} intent(s)` : ""}${pending ? `, ${pending} pending` : ""}\n`);
+          for (const f of c.failures) process.stdout.write(`  FAILED step at seq ${f.seq}: ${f.module}${f.key === null ? "" : ` [${f.key}]`}: ${f.code}: ${f.message}\n`);
+        }
+        return c.failures.length > 0;
       });
+      if (failed) throw new CliExit(EXIT.check_failed, "");
     });
 
   program
