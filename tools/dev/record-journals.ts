@@ -9,8 +9,11 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { buildCatalogOrThrow, hashBytes, hashDef, type AnyDef, type DefModule, type Manifest } from "../../air/index.js";
+import { KeyPair } from "../../kernel/crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
-import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
+import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -44,10 +47,41 @@ async function summarizer(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
+/** Governance: a signed proposal ports the counter to C; shadow, approval and apply, then more events under the C module. */
+async function governed(): Promise<void> {
+  const dir = join(OUT, `governed_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  // Fixed keys, so the recording's signatures are reproducible; no secret is kept in the fixture.
+  const approver = new KeyPair(new Uint8Array(32).fill(7));
+  const developer = new KeyPair(new Uint8Array(32).fill(9));
+  const src = sourceFromAirDir(join(ROOT, "worlds/counter"));
+  const manifest = src.catalog.manifest;
+  const policy = { $kind: "defpolicy", name: "demo/governance@1", rules: [], approvers: [{ id: "ops", public_key: approver.publicKeyHex }], threshold: 1 } as AnyDef;
+  const withPolicy: Manifest = { ...manifest, policies: [{ name: "demo/governance@1" }], defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" } };
+  const catalog = buildCatalogOrThrow([{ file: "governed", value: [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, withPolicy] }]);
+  const w = await createWorld(dir, { catalog, wasm: src.wasm }, opts);
+  await w.sendMany(Array.from({ length: 12 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: ["alice", "bob"][i % 2]!, by: 9 + i } })));
+  const c = new Uint8Array(readFileSync(join(ROOT, "modules/c/counter/counter.wasm")));
+  const current = w.catalog.modules.get("demo/Counter@1")!.def;
+  const next: DefModule = { ...current, wasm_hash: hashBytes(c) };
+  const { proposalId } = await propose(w, {
+    base_manifest_hash: w.catalog.manifestHash, description: "port demo/Counter@1 to C",
+    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: next, pre_hash: hashDef(current) } }],
+  }, { wasm: [c], proposer: developer });
+  await shadow(w, proposalId);
+  await approve(w, proposalId, approver);
+  await apply(w, proposalId);
+  await w.sendMany(Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })));
+  const root = w.stateRefs().state_root;
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
 await counter();
 await summarizer();
+await governed();
 // Replay needs no secret, so the fixtures keep none.
-for (const s of [`counter_${V}`, `summarizer_${V}`]) {
+for (const s of [`counter_${V}`, `summarizer_${V}`, `governed_${V}`]) {
   rmSync(join(OUT, s, "keys"), { recursive: true, force: true });
   rmSync(join(OUT, s, "journal.db.lock"), { force: true });
 }
