@@ -8,7 +8,10 @@ import { compareBytes, encodeCanonical, hashBytes, hashValue, sha256, type CborV
 /** A cell key: unkeyed workflows use null; keys are text or bytes. */
 export type CellKey = null | string | Uint8Array;
 
-/** One cell's current state as stored bytes (`d9d9f7` + canonical item) and its hash. */
+/**
+ * One cell's current state as stored bytes (`d9d9f7` + canonical item) and its hash. Empty
+ * `bytes` mean the state is known by its hash only: its bytes were erased (see replay).
+ */
 export interface CellState {
   module: string;
   key: CellKey;

@@ -23,8 +23,26 @@ export class ModuleHost {
   /** Set by the processor before each call; host calls read only this. */
   current: HostContext = { journalHeight: 0, manifestHash: "sha256:" as HashText };
   readonly logs: string[] = [];
+  /** Blobs a host call found erased during the current step (the processor takes them after each call). */
+  private erasedReads: string[] = [];
 
   constructor(private readonly getBlob: (h: HashText) => Uint8Array) {}
+
+  /** The erased blobs the last call tried to read, clearing the list. */
+  takeErasedReads(): string[] {
+    const r = this.erasedReads;
+    this.erasedReads = [];
+    return r;
+  }
+
+  private readBlob(hash: HashText): Uint8Array {
+    try {
+      return this.getBlob(hash);
+    } catch (e) {
+      if ((e as { code?: string }).code === "journal.blob_erased") this.erasedReads.push(hash);
+      throw e;
+    }
+  }
 
   /** The loaded module for `name` under `catalog` (cached per wasm hash and grants). */
   get(catalog: AirCatalog, name: string): Promise<LoadedModule> {
@@ -58,7 +76,7 @@ export class ModuleHost {
     const bound = catalog.manifest.module_bindings?.[name]?.slots ?? {};
     const types = new Set(Object.entries(slots).filter(([slot]) => bound[slot] !== undefined && catalog.grants.has(bound[slot]!)).map(([, t]) => t));
     const out: HostFunction[] = [];
-    if (types.has("blob")) out.push({ name: "blob_get", capability: "blob", call: (input) => this.getBlob(Buffer.from(input).toString("utf8") as HashText) });
+    if (types.has("blob")) out.push({ name: "blob_get", capability: "blob", call: (input) => this.readBlob(Buffer.from(input).toString("utf8") as HashText) });
     if (types.has("query")) {
       out.push({ name: "manifest_get", capability: "query", call: () => encodeCanonical({ manifest_hash: this.current.manifestHash }) });
       out.push({ name: "journal_head", capability: "query", call: () => encodeCanonical({ height: this.current.journalHeight, manifest_hash: this.current.manifestHash }) });

@@ -101,9 +101,31 @@ export interface StepStats {
   fuel: number;
 }
 
+/**
+ * What replay knows that live execution does not: the journal's recorded entries and the
+ * CAS. A step whose input was erased (a blob it read, or a cell state known only by hash)
+ * cannot be re-run; replay adopts the step's recorded outputs instead, and reports it.
+ */
+export interface ReplayOracle {
+  entry(seq: number): { kind: string; body: CborObject } | null;
+  blob(hash: HashText): Uint8Array | null;
+}
+
+/** A step replay took from the journal instead of re-running, and why. */
+export interface AdoptedStep {
+  seq: number;
+  module: string;
+  key: CellKey;
+  reason: "input_erased" | "state_erased";
+}
+
 /** The step loop over one input. */
 export class Processor {
   readonly stats: StepStats = { steps: 0, failures: 0, fuel: 0 };
+  /** Replay only: the journal to adopt steps from whose input was erased. */
+  oracle: ReplayOracle | undefined;
+  /** Steps adopted from the journal instead of re-run (replay only). */
+  readonly adopted: AdoptedStep[] = [];
 
   constructor(
     readonly state: KernelState,
@@ -149,6 +171,12 @@ export class Processor {
       return fail("kernel.cascade_limit", `the input at seq ${causeSeq}'s cascade reached ${limits!.steps} steps; the rest of it is dropped`, 0);
     }
     budget.steps--;
+    const cell = cells.get(module, key);
+    if (cell !== undefined && cell.bytes.length === 0) {
+      // The cell's state is known by its hash only: its bytes were erased.
+      if (this.adopt(module, key, causeSeq, batch, queue, budget, "state_erased")) return;
+      return fail("kernel.state_erased", `the state of ${module} ${String(key)} (${cell.hash}) was erased, so this step cannot run`, 0);
+    }
     let mod;
     try {
       mod = await this.modules.get(catalog, module);
@@ -157,8 +185,9 @@ export class Processor {
       return fail(err.code ?? "module.load_failed", err.message, 0);
     }
     this.modules.current = { journalHeight: ctx.journal_height, manifestHash: ctx.manifest_hash };
-    const cell = cells.get(module, key);
     const res = await mod.call(stepInput(cell?.bytes ?? null, { schema: ev.schema, value: ev.value, key }, ctx, module));
+    const erased = this.modules.takeErasedReads();
+    if (!res.ok && erased.length > 0 && this.adopt(module, key, causeSeq, batch, queue, budget, "input_erased")) return;
     this.stats.fuel += res.fuelUsed;
     if (!res.ok) return fail(res.error.code, res.error.message, res.fuelUsed);
     const parsed = parseStepOutput(res.output, catalog, module);
@@ -215,6 +244,63 @@ export class Processor {
         module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval", ...(validUntil === undefined ? {} : { validUntilNs: validUntil }),
       });
     });
+  }
+
+  /**
+   * Replay only: takes the recorded step at this position, and every entry it produced
+   * (events, intents, decisions, denials and their deliveries), as the journal holds them —
+   * for a step whose input was erased and so cannot be re-run. The cell's new state comes
+   * from the CAS by its recorded hash when present, else stays known by hash alone.
+   */
+  private adopt(module: string, key: CellKey, causeSeq: number, batch: Batch, queue: { seq: number; body: EventBody }[], budget: CascadeBudget, reason: AdoptedStep["reason"]): boolean {
+    const o = this.oracle;
+    const seq = batch.nextSeq;
+    const rec = o?.entry(seq);
+    if (!o || !rec || rec.kind !== "step" || rec.body.ok !== true || rec.body.module !== module || rec.body.cause_seq !== causeSeq || Buffer.compare(encodeCanonical(rec.body.key as CellKey), encodeCanonical(key)) !== 0) return false;
+    const take = (kind: string): CborObject | null => {
+      const e = o.entry(batch.nextSeq);
+      return e !== null && e.kind === kind ? e.body : null;
+    };
+    batch.push("step", rec.body);
+    const h = rec.body.state_hash as HashText | null;
+    this.state.cells.set(module, key, h === null ? null : o.blob(h) ?? new Uint8Array(0), h ?? undefined);
+    const n = Number(rec.body.events);
+    budget.events -= n;
+    for (let i = 0; i < n; i++) {
+      const at = batch.nextSeq;
+      const ev = take("event");
+      if (ev === null) return true; // the comparison with the journal reports the gap
+      batch.push("event", ev);
+      queue.push({ seq: at, body: ev as unknown as EventBody });
+    }
+    for (const id of rec.body.intents as string[]) {
+      const intent = take("effect_intent");
+      if (intent === null || intent.intent_id !== id) return true;
+      batch.push("effect_intent", intent);
+      const d = take("policy_decision");
+      if (d === null) return true;
+      batch.push("policy_decision", d);
+      const estimate = d.estimate as { tokens: number; cents: number };
+      if (d.decision === "deny") {
+        const receipt = take("effect_receipt");
+        if (receipt === null) return true;
+        batch.push("effect_receipt", receipt);
+        const at = batch.nextSeq;
+        const delivery = take("event");
+        if (delivery === null) return true;
+        batch.push("event", delivery);
+        queue.push({ seq: at, body: delivery as unknown as EventBody });
+        continue;
+      }
+      if (d.decision === "allow") this.state.ledger.allow(id, intent.grant as string, { tokens: Number(estimate.tokens), cents: Number(estimate.cents) });
+      this.state.pending.set(id, {
+        intentId: id as HashText, kind: intent.kind as string, params: intent.params as CborValue, paramsHash: intent.params_hash as HashText, capSlot: intent.cap_slot as string,
+        grant: intent.grant as string, capType: d.cap_type as string, module, key, causeSeq, estimate: { tokens: Number(estimate.tokens), cents: Number(estimate.cents) },
+        waiting: d.decision === "allow" ? "dispatch" : "approval", ...(intent.valid_until_ns === undefined ? {} : { validUntilNs: BigInt(intent.valid_until_ns as number | bigint) }),
+      });
+    }
+    this.adopted.push({ seq, module, key, reason });
+    return true;
   }
 
   /** A gate denial becomes a signed `denied` receipt plus its delivery event, in the same batch. */

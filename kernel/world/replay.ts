@@ -10,7 +10,7 @@ import { catalogFromBundle } from "./boot.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
 import type { JournalEntry, JournalStore } from "../journal/index.js";
 import { Batch } from "./batch.js";
-import { GATE_ADAPTER, type EventBody, type KernelState, type Processor } from "./processor.js";
+import { GATE_ADAPTER, type AdoptedStep, type EventBody, type KernelState, type Processor, type ReplayOracle } from "./processor.js";
 import { jsonView } from "./json-view.js";
 
 /** Where and how replay diverged. */
@@ -28,6 +28,8 @@ export interface ReplayResult {
   state_root: string;
   steps: number;
   divergence?: Divergence;
+  /** Steps replay took from the journal instead of re-running, because their input was erased. */
+  adopted_steps?: AdoptedStep[];
   /** Set when replay refused to run because the journal fails verification. */
   verify_fault?: string;
   /** Entries replay compared or re-ran (from its start to where it stopped); `steps` counts the steps re-executed. */
@@ -82,8 +84,10 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
     hooks.onProgress?.(last);
     return r.value;
   };
+  processor.oracle ??= oracleOf(store);
   const result = (divergence?: Divergence): ReplayResult => ({
-    ok: divergence === undefined, entries: last + 1, state_root: state.cells.stateRoot(), steps: processor.stats.steps, ...(divergence ? { divergence } : {}),
+    ok: divergence === undefined, entries: last + 1, state_root: state.cells.stateRoot(), steps: processor.stats.steps - processor.adopted.length,
+    ...(processor.adopted.length > 0 ? { adopted_steps: [...processor.adopted] } : {}), ...(divergence ? { divergence } : {}),
   });
 
   /** Compares a produced batch with the entries that follow in the journal. */
@@ -160,4 +164,23 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
 }
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
+
+/** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
+function oracleOf(store: JournalStore): ReplayOracle | undefined {
+  const s = store as Partial<{ getSync(seq: number): JournalEntry | null; getBlobSync(h: HashText): Uint8Array }>;
+  if (typeof s.getSync !== "function" || typeof s.getBlobSync !== "function") return undefined;
+  return {
+    entry: (seq) => {
+      const e = s.getSync!(seq);
+      return e === null ? null : { kind: e.kind, body: decodeStored(e.body) as CborObject };
+    },
+    blob: (h) => {
+      try {
+        return s.getBlobSync!(h);
+      } catch {
+        return null; // erased or absent: the cell stays known by its hash
+      }
+    },
+  };
+}
 

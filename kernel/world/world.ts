@@ -144,6 +144,8 @@ export class World {
       const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest" });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
       const r = await world.replayTail(from);
+      world.processor.oracle = undefined; // live steps never adopt: only replay may
+      world.processor.adopted.length = 0;
       if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });
       return world;
     } catch (e) {

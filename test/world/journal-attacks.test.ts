@@ -281,5 +281,16 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
     expect(rowsOf(w, "erasure").map((r) => (r.body as CborObject).blob_hash)).toEqual([body]);
     expectIntact(w);
     expect(ok("replay", "--world", w, "--from-snapshot", "--json")).toMatchObject({ ok: true });
+    // Replay from genesis cannot re-run the step that read the erased page: it takes that
+    // step's recorded outputs, says so, and reaches the same state root.
+    const full = ok<{ ok: boolean; state_root: string; adopted_steps: { seq: number; reason: string }[] }>("replay", "--world", w, "--json");
+    expect(full.ok).toBe(true);
+    expect(full.adopted_steps.length).toBeGreaterThan(0);
+    expect(full.adopted_steps.every((a) => a.reason === "input_erased" || a.reason === "state_erased")).toBe(true);
+    expect(wk("replay", "--world", w).stdout).toContain("not re-run: step at seq");
+    // An auditor re-executes the archive the same way.
+    const archive = join(w, "..", "erased.audit");
+    ok("export", "--audit", archive, "--world", w, "--json");
+    expect(ok("audit", archive, "--json")).toMatchObject({ ok: true });
   }, 120_000);
 });

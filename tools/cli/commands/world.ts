@@ -53,6 +53,7 @@ export function reportReplay(r: ReplayResult, json: boolean): void {
     const moved = r.moved_from !== undefined ? `seq ${r.moved_from} is inside the batch at seq ${r.batch!.first}..${r.batch!.last}, so replay stopped at the boundary before it, seq ${r.to}\n` : "";
     const start = r.snapshot_seq !== undefined ? `from the snapshot at seq ${r.snapshot_seq}` : "from genesis";
     process.stdout.write(`${moved}ok: ${start}, checked ${r.entries_checked ?? r.entries} entries and re-executed ${r.steps} step(s) up to seq ${r.entries - 1}, state root ${r.state_root}\n`);
+    for (const a of r.adopted_steps ?? []) process.stdout.write(`  not re-run: step at seq ${a.seq} (${a.module}${a.key === null ? "" : ` [${String(a.key)}]`}): its ${a.reason === "input_erased" ? "input blob" : "cell state"} was erased; its recorded outputs were taken\n`);
   }
   else process.stdout.write(`DIVERGED at seq ${r.divergence!.seq}: ${r.divergence!.reason}\n  expected: ${JSON.stringify(r.divergence!.expected)}\n  got:      ${JSON.stringify(r.divergence!.got)}\n`);
   if (!r.ok) throw new CliExit(EXIT.check_failed, "");
