@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { buildCatalog, parseDef, parseJsonLossless, type AirIssue } from "../../air/index.js";
 import { loadAirDir } from "../../kernel/air-dir.js";
 
-const REF = new URL("../../../shared/reference/agentos-air-v1/defs/", import.meta.url);
+const REF = new URL("../fixtures/agentos-air-v1/defs/", import.meta.url);
 const refSources = readdirSync(REF).sort().map((f) => ({ file: f, value: parseJsonLossless(readFileSync(new URL(f, REF), "utf8"), f) as Record<string, unknown>[] }));
 const names = (sources: typeof refSources, kind: string) => sources.flatMap((s) => s.value.filter((d) => d.$kind === kind).map((d) => ({ name: d.name as string })));
 const manifestFor = (sources: typeof refSources) => ({
