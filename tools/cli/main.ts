@@ -2,6 +2,7 @@
 /**
  * @module The `wk` command line: thin wiring of command groups, each in its own file.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerAir } from "./commands/air.js";
 import { registerAudit } from "./commands/audit.js";
@@ -16,8 +17,17 @@ import { CliExit, EXIT, describeError } from "./io.js";
 import { snapshotStateRefs } from "../../kernel/world/world.js";
 
 
+// A reader that stops early (`wk log --json | head`) closes the pipe: that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
 const program = new Command("wk")
   .description("worldkernel: event-sourced, replayable, signed agent worlds")
+  .version(version, "-V, --version", "print the worldkernel version")
   .exitOverride()
   .showHelpAfterError();
 
