@@ -4,7 +4,6 @@
  * entries with correctly recomputed hashes and Merkle table (extending
  * test/journal/attacker.ts's rechain), and swaps blob bytes under their names.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,41 +15,11 @@ import { MerkleFrontier } from "../../kernel/journal/merkle.js";
 import { nodeKey, STORED_NODE_LEVEL } from "../../kernel/journal/sqlite-merkle.js";
 import { tamper } from "../journal/attacker.js";
 
-export const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "tools/cli/main.ts");
+export { ROOT, wk, wkAsync, ok, type Run } from "./cli-harness.js";
+import { ROOT, ok, wk, type Run } from "./cli-harness.js";
 export const COUNTER = join(ROOT, "worlds/counter");
 export const SUMMARIZER = join(ROOT, "worlds/summarizer");
 export const COUNTER_WASM = join(ROOT, "modules/assemblyscript/counter/counter.wasm");
-
-/** What a `wk` run left: exit code and output. */
-export interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `wk` and waits (blocks the event loop: not for worlds that talk to an in-process server). */
-export const wk = (...args: string[]): Run => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
-
-/** Runs `wk` without blocking the event loop. */
-export function wkAsync(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args]);
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", reject);
-    p.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** Runs `wk … --json`, expects exit 0, returns the parsed output. */
-export function ok<T = Record<string, unknown>>(...args: string[]): T {
-  const r = wk(...args);
-  expect(r.status, `wk ${args.join(" ")}\n${r.stderr}${r.stdout}`).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** Expects `wk` to exit 1 with every one of `needles` in its stderr. */
 export function refused(args: string[], ...needles: string[]): Run {

@@ -7,36 +7,16 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import wabtInit from "wabt";
 import { describe, expect, it } from "vitest";
 import { encodeCanonical } from "../../air/index.js";
 import { createWorld, MAX_STEPS_PER_INPUT, replayWorld, sourceFromAirDir, verifyWorld } from "../../kernel/world/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
-
-const wabt = await wabtInit();
+import { constOutputWasm } from "./wat-modules.js";
 
 /** A plugin whose every step outputs the same bytes: an h/Ping@1 event for the same key. */
 function echoForever(): Uint8Array {
-  const out = encodeCanonical({ state: { n: 1 }, events: [{ schema: "h/Ping@1", value: { key: "loop" }, key: "loop" }], effects: [], ann: null });
-  const data = [...out].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
-  const wat = `(module
-    (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
-    (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
-    (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
-    (memory (export "memory") 1)
-    (data (i32.const 0) "${data}")
-    (func (export "step") (result i32)
-      (local $out i64) (local $i i32)
-      (local.set $out (call $alloc (i64.const ${out.length})))
-      (block $done (loop $copy
-        (br_if $done (i32.ge_u (local.get $i) (i32.const ${out.length})))
-        (call $store_u8 (i64.add (local.get $out) (i64.extend_i32_u (local.get $i))) (i32.load8_u (local.get $i)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $copy)))
-      (call $output_set (local.get $out) (i64.const ${out.length}))
-      (i32.const 0)))`;
-  return new Uint8Array(wabt.parseWat("loop.wat", wat).toBinary({}).buffer);
+  return constOutputWasm(encodeCanonical({ state: { n: 1 }, events: [{ schema: "h/Ping@1", value: { key: "loop" }, key: "loop" }], effects: [], ann: null }));
 }
 
 function loopAir(dir: string): void {

@@ -5,31 +5,15 @@
  * the first result and appends nothing; another body under the same key is a typed conflict.
  * Failures are loud: a failing step is printed with module, key, code and message, exit 1.
  */
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, okAsync, wkAsync } from "./cli-harness.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "tools/cli/main.ts");
-type Run = { status: number | null; stdout: string; stderr: string };
-const wk = (...args: string[]): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args]);
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", reject);
-    p.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-const ok = async (...args: string[]) => {
-  const r = await wk(...args);
-  expect(r.status, `wk ${args.join(" ")}\n${r.stderr}${r.stdout}`).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-};
+const wk = wkAsync;
+const ok = okAsync;
 const count = async (w: string) => (JSON.parse((await wk("log", "--world", w, "--json")).stdout) as unknown[]).length;
 
 describe("ingress identity", () => {

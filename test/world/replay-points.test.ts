@@ -4,15 +4,13 @@
  * replay of a fork re-executes from the fork's base snapshot, not its latest one;
  * `--from-snapshot` names the snapshot it started from.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT, wk, type Run } from "./cli-harness.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/cli/main.ts"), ...args], { encoding: "utf8" });
-const json = (r: ReturnType<typeof wk>) => {
+const json = (r: Run) => {
   expect(r.status, r.stderr + r.stdout).toBe(0);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 };

@@ -1,0 +1,47 @@
+/**
+ * @module Running `wk` from world tests as a user would: a child process per command, exit
+ * code and output captured; `ok` expects exit 0 and parses the JSON it printed.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { expect } from "vitest";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+const CLI = join(ROOT, "tools/cli/main.ts");
+
+/** What a `wk` run left: exit code and output. */
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wk` and waits (blocks the event loop: not for worlds that talk to an in-process server). */
+export const wk = (...args: string[]): Run => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
+
+/** Runs `wk` without blocking the event loop. */
+export function wkAsync(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args]);
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("error", reject);
+    p.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Runs `wk … --json`, expects exit 0, returns the parsed output. */
+export function ok<T = Record<string, unknown>>(...args: string[]): T {
+  const r = wk(...args);
+  expect(r.status, `wk ${args.join(" ")}\n${r.stderr}${r.stdout}`).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** `ok` without blocking the event loop (for worlds that talk to an in-process server). */
+export async function okAsync<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+  const r = await wkAsync(...args);
+  expect(r.status, `wk ${args.join(" ")}\n${r.stderr}${r.stdout}`).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
