@@ -1,7 +1,7 @@
 /**
  * @module Standalone offline verifier: `npx tsx kernel/crypto/verify-bundle-main.ts
  * <bundle.json> [--json] [--world-key HEX]`. No world directory, no SQLite, no WASM; the
- * `wk receipt verify` command shares `verifyBundleFile`. Exit 0 valid, 1 invalid, 2 usage.
+ * `wk receipt verify` command shares `verifyBundleFile`. Exit 0 valid, 1 invalid or unreadable, 2 usage.
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -23,7 +23,7 @@ export function verifyBundleFile(file: string, opts: VerifyBundleOptions & { jso
     text = readFileSync(file, "utf8");
   } catch (e) {
     const message = `cannot read ${file}: ${(e as Error).message}`;
-    return { exitCode: 2, verdict: null, output: opts.json ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n" : `error: ${message}\n` };
+    return { exitCode: 1, verdict: null, output: opts.json ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n" : `error: ${message}\n` };
   }
   const { json, ...vopts } = opts;
   const v = verifyBundle(text, vopts);

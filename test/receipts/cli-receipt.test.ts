@@ -43,9 +43,9 @@ describe("wk receipt verify", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("INVALID bad_inclusion_proof");
   });
-  it("exits 1 on a world key mismatch, 2 on a malformed --world-key or a missing file", async () => {
+  it("exits 1 on a world key mismatch or a missing file (bad input), 2 on a malformed --world-key (usage)", async () => {
     expect((await wk("receipt", "verify", join(dir, "good.json"), "--world-key", "ab".repeat(32))).code).toBe(1);
     expect((await wk("receipt", "verify", join(dir, "good.json"), "--world-key", "xyz")).code).toBe(2);
-    expect((await wk("receipt", "verify", join(dir, "missing.json"))).code).toBe(2);
+    expect((await wk("receipt", "verify", join(dir, "missing.json"))).code).toBe(1);
   });
 });

@@ -26,7 +26,7 @@ export function addReceiptVerify(receipt: Command): void {
         ...(opts.worldKey === undefined ? {} : { worldPublicKey: opts.worldKey }),
         ...(opts.adapterKey === undefined ? {} : { adapterPublicKey: opts.adapterKey }),
       });
-      if (r.exitCode === EXIT.usage && !opts.json) throw new CliExit(EXIT.usage, r.output.trimEnd());
+      if (r.verdict === null && !opts.json) throw new CliExit(r.exitCode, r.output.trimEnd()); // an unreadable file: the message goes to stderr
       process.stdout.write(r.output);
       if (r.exitCode !== EXIT.ok) throw new CliExit(r.exitCode, "");
     });
