@@ -5,10 +5,11 @@
  * `transpilerIdentity`), and decides linking: only the granted functions of
  * `worldkernel:module/host` may be imported, no WASI at all.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { installedPackage } from "../packages.js";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { transpile } from "@bytecodealliance/jco";
 import { hashBytes } from "../../air/index.js";
@@ -61,33 +62,6 @@ export function transpilerIdentity(): string | undefined {
     identity = { value: jco && inner ? `jco@${jco.version} jco-transpile@${inner.version} ${JSON.stringify(JCO_OPTIONS)}` : undefined };
   }
   return identity.value;
-}
-
-/** `name`'s package.json as `req` resolves it, with its version; undefined if not found or unreadable. */
-function installedPackage(name: string, req: NodeJS.Require): { file: string; version: string } | undefined {
-  const read = (file: string): { file: string; version: string } | undefined => {
-    try {
-      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
-      return pkg.name === name && typeof pkg.version === "string" ? { file, version: pkg.version } : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  try {
-    return read(req.resolve(`${name}/package.json`));
-  } catch {
-    // jco's `exports` do not list ./package.json: walk up from its entry point instead.
-  }
-  try {
-    for (let dir = dirname(req.resolve(name)); ; dir = dirname(dir)) {
-      const file = join(dir, "package.json");
-      const found = existsSync(file) ? read(file) : undefined;
-      if (found) return found;
-      if (dirname(dir) === dir) return undefined;
-    }
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -9,7 +9,8 @@
  */
 import { Worker } from "node:worker_threads";
 import { basename, dirname, relative, resolve, sep } from "node:path";
-import { packageVersion, repoPath, REPO_ROOT } from "./paths.js";
+import { installedVersion } from "../../packages.js";
+import { REPO_ROOT } from "./paths.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -51,7 +52,7 @@ function ascWorker(): Worker {
 
 /** The compiler identity recorded in receipts. */
 export function ascCompiler(): CompilerId {
-  return { name: "assemblyscript", version: packageVersion(repoPath("node_modules/assemblyscript")) };
+  return { name: "assemblyscript", version: installedVersion("assemblyscript") };
 }
 
 /** Repo-relative, '/'-separated form of an absolute path. */

@@ -7,7 +7,7 @@
  * world, and the kernel refuses to link an ungranted host call), so a module that uses no
  * host call imports nothing at all.
  * Componentizing is not byte-reproducible (the engine snapshot differs run to run) and
- * takes seconds, so outputs are cached under node_modules/.cache/worldkernel/js by a hash
+ * takes seconds, so outputs are cached under the user cache directory (kernel/packages.ts kernelCacheDir) by a hash
  * of the bundle, the WIT and the tool versions.
  */
 import { existsSync } from "node:fs";
@@ -15,7 +15,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
-import { packageVersion, repoPath } from "./paths.js";
+import { installedVersion, kernelCacheDir } from "../../packages.js";
+import { repoPath } from "./paths.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -33,11 +34,12 @@ export function worldFor(code: string): "module" | "workflow" | "pure" {
 }
 /** WASI features turned off in the engine: modules get no clock, randomness, stdio or network. */
 export const DISABLED_FEATURES = ["random", "clocks", "stdio", "http", "fetch-event"] as const;
-const CACHE_DIR = repoPath("node_modules/.cache/worldkernel/js");
+// In the user's cache directory: the installed package may be read-only, and is shared.
+const CACHE_DIR = kernelCacheDir("js");
 
 /** componentize-js's identity. */
 export function jsCompiler(): CompilerId {
-  return { name: "componentize-js", version: packageVersion(repoPath("node_modules/@bytecodealliance/componentize-js")) };
+  return { name: "componentize-js", version: installedVersion("@bytecodealliance/componentize-js") };
 }
 
 interface EsbuildMessage {
@@ -99,7 +101,7 @@ export async function buildJs(source: Uint8Array | string, sourcePath?: string):
   const wit = narrowWit(await readFile(WIT_PATH, "utf8"), usedHostFunctions(b.code));
   const world = worldFor(b.code);
   const key = createHash("sha256")
-    .update(JSON.stringify([compiler, packageVersion(repoPath("node_modules/esbuild")), DISABLED_FEATURES, world, wit, b.code]))
+    .update(JSON.stringify([compiler, installedVersion("esbuild"), DISABLED_FEATURES, world, wit, b.code]))
     .digest("hex");
   const cached = join(CACHE_DIR, `${key}.wasm`);
   if (existsSync(cached)) return { ok: true, wasm: new Uint8Array(await readFile(cached)), compiler, diagnostics: [] };
@@ -121,7 +123,7 @@ export async function buildJs(source: Uint8Array | string, sourcePath?: string):
       const msg = e instanceof Error ? e.message : String(e);
       return { ok: false, compiler, diagnostics: msg.split(dir + "/").join("").split("\n").filter((l) => l.trim() !== "") };
     }
-    await mkdir(CACHE_DIR, { recursive: true });
+    await mkdir(CACHE_DIR, { recursive: true, mode: 0o700 }); // wasm that later runs as modules: private to the owner
     await writeFile(cached, component);
     return { ok: true, wasm: new Uint8Array(component), compiler, diagnostics: [] };
   } finally {

@@ -3,7 +3,7 @@
  * `compile.module` effect, so it must be deterministic and never throw on bad input.
  */
 import wabtInit from "wabt";
-import { packageVersion, repoPath } from "./paths.js";
+import { installedVersion } from "../../packages.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -12,7 +12,7 @@ let wabt: Promise<Wabt> | undefined;
 
 /** The compiler identity recorded in receipts. */
 export function watCompiler(): CompilerId {
-  return { name: "wabt", version: packageVersion(repoPath("node_modules/wabt")) };
+  return { name: "wabt", version: installedVersion("wabt") };
 }
 
 /** Assembles WAT text; parse and validation errors come back as diagnostics with line:col. */

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CompileError } from "./errors.js";
+import { kernelCacheDir } from "../../packages.js";
 import { packageVersion, repoPath } from "./paths.js";
 import { buildInScratch, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
@@ -40,7 +41,7 @@ export async function ensureZig(install: boolean): Promise<string> {
 /** Compiles one Zig file; it imports the SDK with `@import("wk")`. */
 export async function buildZig(source: Uint8Array | string, sourcePath?: string, installToolchain = false): Promise<BuildResult> {
   const zig = await ensureZig(installToolchain);
-  const cache = repoPath("node_modules/.cache/worldkernel/zig");
+  const cache = kernelCacheDir("zig");
   return buildInScratch({
     language: "zig",
     ext: "zig",

@@ -1,0 +1,63 @@
+/**
+ * @module What is installed: a package's package.json and version as Node resolves it from
+ * the kernel's own files — not from a repository-relative path — so compile receipts and
+ * cache keys name the real versions also when worldkernel is installed as a dependency and
+ * npm hoisted its tools beside it. And where the kernel keeps caches of its own: the user's
+ * cache directory, never inside the installed package.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = createRequire(import.meta.url);
+
+/** `name`'s package.json as `req` resolves it, with its version; undefined if not found or unreadable. */
+export function installedPackage(name: string, req: NodeJS.Require = here): { file: string; version: string } | undefined {
+  const read = (file: string): { file: string; version: string } | undefined => {
+    try {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
+      return pkg.name === name && typeof pkg.version === "string" ? { file, version: pkg.version } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    return read(req.resolve(`${name}/package.json`));
+  } catch {
+    // Some packages' `exports` do not list ./package.json: walk up from the entry point instead.
+  }
+  let entry: string;
+  try {
+    entry = req.resolve(name);
+  } catch {
+    // An ESM-only package (an `import` condition and no `require`): ask the ESM resolver.
+    try {
+      entry = fileURLToPath(import.meta.resolve(name));
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    for (let dir = dirname(entry); ; dir = dirname(dir)) {
+      const file = join(dir, "package.json");
+      const found = existsSync(file) ? read(file) : undefined;
+      if (found) return found;
+      if (dirname(dir) === dir) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The installed version of `name`, or "not-installed". */
+export function installedVersion(name: string): string {
+  return installedPackage(name)?.version ?? "not-installed";
+}
+
+/** A directory for the kernel's own caches: `$WK_CACHE_DIR`, else `$XDG_CACHE_HOME/worldkernel`, else `~/.cache/worldkernel`. */
+export function kernelCacheDir(...parts: string[]): string {
+  const base = process.env.WK_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "worldkernel");
+  return join(base, ...parts);
+}
