@@ -95,7 +95,7 @@ function checkAgainstGenesis(genesis: EntryBodies["genesis"], config: WorldConfi
   }
   const rotation = store.latestOfKind("keys");
   const declared = rotation ? (decodeStored(rotation.body) as EntryBodies["keys"]).adapter_keys : genesis.adapter_keys;
-  if (!declared.some((k) => Buffer.compare(k.public_key, adapterKey.publicKey) !== 0 ? false : true)) {
+  if (!declared.some((k) => Buffer.compare(k.public_key, adapterKey.publicKey) === 0)) {
     throw new KernelError("kernel.undeclared_key", `keys/adapter.key (${adapterKey.publicKeyHex.slice(0, 16)}…) is not an adapter key this world declared${rotation ? ` (latest rotation at seq ${rotation.seq})` : " in genesis"}: its receipts would not verify`);
   }
 }
