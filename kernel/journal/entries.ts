@@ -92,7 +92,14 @@ export const CheckpointBody = z.strictObject({
   signature: bytes.refine((b) => b.length === 64, "must be 64 bytes"),
 });
 
-export const ErasureBody = z.strictObject({ blob_hash: hashText, reason: z.string().min(1) });
+export const ErasureBody = z.strictObject({
+  blob_hash: hashText,
+  reason: z.string().min(1),
+  /** erasure-v1: this blob was erased because it derives from that one (a derived copy, an older cell state). */
+  derived_from: hashText.exactOptional(),
+  /** erasure-v1: the cells that read the blob (or derive from it), each told by a `sys/BlobErased@1` event. */
+  notify: z.array(z.tuple([z.string().min(1), key])).exactOptional(),
+});
 
 export const SnapshotBody = z.strictObject({ state_root: hashText, cells_ref: hashText, height: nat, manifest_hash: hashText });
 
@@ -108,6 +115,8 @@ export const StepBody = z.strictObject({
   intents: z.array(z.string()),
   error: z.union([z.null(), z.looseObject({ code: z.string(), message: z.string() })]),
   fuel: nat,
+  /** erasure-v1: the blobs the step read through `blob_get` (sorted, distinct; absent when none). */
+  reads: z.array(hashText).exactOptional(),
 });
 
 const intentId = z.string().min(1);

@@ -420,10 +420,10 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   /** Deletes a blob's bytes (pages zeroed, WAL truncated) and journals the erasure, atomically. */
-  eraseSync(hash: HashText, reason: string): Appended {
+  eraseSync(hash: HashText, reason: string, extra: { derived_from?: HashText; notify?: [string, null | string | Uint8Array][] } = {}): Appended {
     this.writable();
     const key = hashToBytes(hash);
-    const body = { blob_hash: hash, reason };
+    const body = { blob_hash: hash, reason, ...extra };
     parseEntryBody("erasure", body, this.tree.size);
     const saved = this.memory();
     let appended: Appended;

@@ -27,11 +27,17 @@
  *   `intent_ttl_ns` (default DEFAULT_INTENT_TTL_NS), capped by the grant's `expiry_ns`; an
  *   intent held for approval or re-dispatched past it is never performed: the kernel issues
  *   an `expired` receipt (adapter `kernel.expiry`, signed by the world key).
+ * - erasure-v1: a step that read blobs (`blob_get`) lists them in `reads`; an erasure names
+ *   the cells that read the erased blob or derive from it (`notify`), and each of them gets a
+ *   `sys/BlobErased@1` event right after it, so its module can redact its state.
  */
-export const SUPPORTED_FLAGS = ["abi-v1", "fuel-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1"] as const;
+export const SUPPORTED_FLAGS = ["abi-v1", "fuel-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1", "erasure-v1"] as const;
 
 /** The flags a new world's genesis records. */
-export const KERNEL_FLAGS = ["abi-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1"] as const;
+export const KERNEL_FLAGS = ["abi-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1", "erasure-v1"] as const;
+
+/** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
+export const ERASURE_EVENT_SCHEMA = "sys/BlobErased@1";
 
 /** How long an intent stays valid when its grant does not say (validity-v1): 24 hours. */
 export const DEFAULT_INTENT_TTL_NS = 86_400_000_000_000n;
@@ -53,6 +59,7 @@ export interface Behaviour {
   identityV2: boolean;
   cascade: { steps: number; events: number } | null;
   validity: boolean;
+  erasure: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -61,5 +68,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     identityV2: flags.includes("identity-v2"),
     cascade: flags.includes("cascade-v1") ? { steps: MAX_STEPS_PER_INPUT, events: MAX_EVENTS_PER_INPUT } : null,
     validity: flags.includes("validity-v1"),
+    erasure: flags.includes("erasure-v1"),
   };
 }

@@ -8,7 +8,7 @@
  * `verifyJournal`; `seed` primes it from the indexed rare entries so a writer can check
  * just the tail on open.
  */
-import { bytesToHash, hashBytes, isCborObject, toHex, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { hashBytes, isCborObject, toHex, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
   genesisAdapterKeys, ingressKeyOf, isJournalError, verifyKeysSignature,
@@ -16,6 +16,7 @@ import {
 } from "../journal/index.js";
 import { decodeStored } from "../../air/index.js";
 import { approvalSignatureValid } from "./approvals.js";
+import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "./boot.js";
 import { applyFault, approvalFault, governancePolicyOf, proposalFault, proposerKeys, type ProposalState } from "./governance-rules.js";
 
@@ -294,17 +295,4 @@ function indexFault<R>(what: string, fromEntries: ReadonlyMap<string, number>, r
   }
   for (const [k, seq] of fromEntries) if (!seen.has(k)) return fault("index_mismatch", `the store's ${what} index lacks ${k} (entry at seq ${seq})`, seq);
   return null;
-}
-
-/** Blob references in an adapter payload: values of keys ending in `_ref`. */
-function refsIn(v: CborValue, out: string[] = []): string[] {
-  if (Array.isArray(v)) for (const x of v) refsIn(x, out);
-  else if (isCborObject(v)) {
-    for (const [k, x] of Object.entries(v)) {
-      if (k.endsWith("_ref") && typeof x === "string" && /^sha256:[0-9a-f]{64}$/.test(x)) out.push(x);
-      else if (k.endsWith("_ref") && x instanceof Uint8Array && x.length === 32) out.push(bytesToHash(x));
-      else refsIn(x as CborValue, out);
-    }
-  }
-  return out;
 }

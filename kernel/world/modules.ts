@@ -25,8 +25,17 @@ export class ModuleHost {
   readonly logs: string[] = [];
   /** Blobs a host call found erased during the current step (the processor takes them after each call). */
   private erasedReads: string[] = [];
+  /** Every blob the current step asked for (erasure-v1 records them in the step). */
+  private reads: string[] = [];
 
   constructor(private readonly getBlob: (h: HashText) => Uint8Array) {}
+
+  /** Every blob the last call asked for, sorted and distinct, clearing the list. */
+  takeReads(): string[] {
+    const r = [...new Set(this.reads)].sort();
+    this.reads = [];
+    return r;
+  }
 
   /** The erased blobs the last call tried to read, clearing the list. */
   takeErasedReads(): string[] {
@@ -36,6 +45,7 @@ export class ModuleHost {
   }
 
   private readBlob(hash: HashText): Uint8Array {
+    this.reads.push(hash);
     try {
       return this.getBlob(hash);
     } catch (e) {

@@ -21,7 +21,7 @@ import type { Batch } from "./batch.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
-import { DEFAULT_INTENT_TTL_NS, type Behaviour } from "./flags.js";
+import { DEFAULT_INTENT_TTL_NS, ERASURE_EVENT_SCHEMA, type Behaviour } from "./flags.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
 export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
@@ -141,7 +141,7 @@ export class Processor {
       const e = queue.shift()!;
       const origin = e.body.origin as CborObject;
       const targets =
-        origin.kind === "receipt"
+        origin.kind === "receipt" || origin.kind === "erasure"
           ? [{ module: origin.module as string, key: origin.key as CellKey }]
           : routeEvent(this.state.catalog, e.body.schema, e.body.value);
       for (const t of targets) {
@@ -187,6 +187,7 @@ export class Processor {
     this.modules.current = { journalHeight: ctx.journal_height, manifestHash: ctx.manifest_hash };
     const res = await mod.call(stepInput(cell?.bytes ?? null, { schema: ev.schema, value: ev.value, key }, ctx, module));
     const erased = this.modules.takeErasedReads();
+    const reads = this.modules.takeReads();
     if (!res.ok && erased.length > 0 && this.adopt(module, key, causeSeq, batch, queue, budget, "input_erased")) return;
     this.stats.fuel += res.fuelUsed;
     if (!res.ok) return fail(res.error.code, res.error.message, res.fuelUsed);
@@ -212,6 +213,8 @@ export class Processor {
     batch.push("step", {
       module, key, cause_seq: causeSeq, ok: true, state_hash: out.stateHash, events: out.events.length,
       intents: decisions.map((d) => d.intentId), error: null, fuel: res.fuelUsed,
+      // erasure-v1: which blobs this state and these outputs may derive from.
+      ...(this.state.behaviour.erasure && reads.length > 0 ? { reads } : {}),
     });
     cells.set(module, key, out.stateBytes, out.stateHash ?? undefined);
 
@@ -256,7 +259,14 @@ export class Processor {
     const o = this.oracle;
     const seq = batch.nextSeq;
     const rec = o?.entry(seq);
-    if (!o || !rec || rec.kind !== "step" || rec.body.ok !== true || rec.body.module !== module || rec.body.cause_seq !== causeSeq || Buffer.compare(encodeCanonical(rec.body.key as CellKey), encodeCanonical(key)) !== 0) return false;
+    if (!o || !rec || rec.kind !== "step" || rec.body.module !== module || rec.body.cause_seq !== causeSeq || Buffer.compare(encodeCanonical(rec.body.key as CellKey), encodeCanonical(key)) !== 0) return false;
+    if (rec.body.ok !== true) {
+      // The step failed when it ran: it changed nothing and produced nothing else.
+      batch.push("step", rec.body);
+      this.stats.failures++;
+      this.adopted.push({ seq, module, key, reason });
+      return true;
+    }
     const take = (kind: string): CborObject | null => {
       const e = o.entry(batch.nextSeq);
       return e !== null && e.kind === kind ? e.body : null;
@@ -331,6 +341,28 @@ export class Processor {
     this.deliverDenied(d, { kind: p.kind, capSlot: p.capSlot }, p.module, p.key, ctx, batch, queue);
     const budget = this.newBudget();
     for (const q of queue) await this.processEvent(q.seq, q.body, batch, budget);
+  }
+
+  /**
+   * erasure-v1: after the erasure entry at `seq`, each cell it names gets a
+   * `sys/BlobErased@1 {blob_hash, reason}` event, so its module can redact its state. A cell
+   * that no longer exists is skipped. The events carry no clock: their ctx comes from the seq.
+   */
+  async processErasure(seq: number, body: CborObject, batch: Batch): Promise<void> {
+    if (!this.state.behaviour.erasure || !Array.isArray(body.notify)) return;
+    const value: CborObject = { blob_hash: body.blob_hash as string, reason: body.reason as string };
+    const budget = this.newBudget();
+    for (const [module, key] of body.notify as [string, CellKey][]) {
+      if (this.state.cells.get(module, key) === undefined) continue;
+      const at = batch.nextSeq;
+      const ctx: StepContext = {
+        now_ns: 0n, logical_now: this.state.logicalNow, journal_height: at, entropy: deriveEntropy(new Uint8Array(32), "erasure", seq),
+        event_hash: hashValue({ schema: ERASURE_EVENT_SCHEMA, value, key, erasure_seq: seq }), manifest_hash: this.state.catalog.manifestHash,
+      };
+      const ev: EventBody = { schema: ERASURE_EVENT_SCHEMA, value, key, ctx: ctx as unknown as CborObject, origin: { kind: "erasure", erasure_seq: seq, module, key } };
+      batch.push("event", ev as unknown as CborValue);
+      await this.processEvent(at, ev, batch, budget);
+    }
   }
 
   /** Processes a receipt entry at `seq` (an adapter's, or a denial after a withheld approval). */

@@ -134,6 +134,13 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
         batch = new Batch(e.seq + 1);
         await processor.processApproval(e.seq, body, batch);
         break;
+      case "erasure":
+        // erasure-v1: the cells it names were told, in the entries that follow it.
+        if (Array.isArray(body.notify)) {
+          batch = new Batch(e.seq + 1);
+          await processor.processErasure(e.seq, body, batch);
+        }
+        break;
       case "snapshot":
       case "checkpoint": {
         const root = state.cells.stateRoot();

@@ -15,7 +15,7 @@ import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../cryp
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import { SqliteJournalStore, signKeysEntry, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
-import { CellStore, type CellKey } from "../core/cells.js";
+import { CellStore, cellId, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
@@ -27,7 +27,8 @@ import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
 import { checkTailOnOpen } from "./verify-world.js";
-import { checkErasable } from "./erase.js";
+import { checkErasable, structuralBlobs } from "./erase.js";
+import { erasureReach } from "./erasure-taint.js";
 import { startsUnit } from "./boundaries.js";
 import { governanceAdapter } from "./governance.js";
 
@@ -40,6 +41,18 @@ export interface OpenOptions {
   clock?: () => bigint;
   /** Dispatch timers due within this many ms (default 0: only timers already due). */
   timerWaitMs?: number;
+}
+
+/** What `World.eraseReport` did. */
+export interface EraseReport {
+  /** The erasure entry's seq. */
+  seq: number;
+  /** Cells told of the erasure (they read the blob or derive from it). */
+  notified: { module: string; key: CellKey }[];
+  /** Derived blobs and older cell states erased with it. */
+  derived_erased: HashText[];
+  /** Told cells whose state did not change: their module did not redact, so they may still hold derived data. */
+  still_holding: { module: string; key: CellKey }[];
 }
 
 /** Result of sending one event (for a retry under an idempotency key: the first send's, with `duplicate`). */
@@ -425,11 +438,42 @@ export class World {
 
   /** Erases a blob's bytes (refused for blobs the kernel needs) and journals the erasure. */
   async erase(hash: HashText, reason: string): Promise<number> {
+    return (await this.eraseReport(hash, reason)).seq;
+  }
+
+  /**
+   * Erases a blob and, under erasure-v1, what derives from it: the cells that read it are
+   * told (`sys/BlobErased@1`) so their modules can redact; then blobs derived from it and the
+   * older states of those cells kept by snapshots are erased too (states still live stay).
+   * Reports what it did and which cells may still hold derived data (their module did not
+   * change their state when told).
+   */
+  async eraseReport(hash: HashText, reason: string): Promise<EraseReport> {
     return this.exclusive(async () => {
       checkErasable(this.store, hash);
-      const a = this.store.eraseSync(hash, reason);
+      const reach = this.state.behaviour.erasure ? erasureReach(this.store, hash) : { cells: [], derived: [], snapshotStates: [] };
+      const notify = reach.cells.filter((c) => this.state.cells.get(c.module, c.key) !== undefined).map((c) => [c.module, c.key] as [string, CellKey]);
+      const before = new Map(notify.map(([m, k]) => [cellId(m, k), this.state.cells.get(m, k)!.hash]));
+      const a = this.store.eraseSync(hash, reason, notify.length > 0 ? { notify } : {});
       this.nextSeq = this.store.countSync();
-      return a.seq;
+      if (notify.length > 0) {
+        const batch = new Batch(this.nextSeq);
+        await this.processor.processErasure(a.seq, { blob_hash: hash, reason, notify } as unknown as CborObject, batch);
+        this.flush(batch);
+      }
+      const structural = structuralBlobs(this.store);
+      const live = new Set(this.state.cells.list().map((c) => c.hash as string));
+      const erased: HashText[] = [];
+      const eraseDerived = (h: HashText, skip: (h: string) => boolean) => {
+        if (skip(h) || !this.store.hasBlobSync(h)) return;
+        this.store.eraseSync(h, `derived from ${hash}: ${reason}`, { derived_from: hash });
+        erased.push(h);
+      };
+      for (const d of reach.derived) eraseDerived(d, (h) => structural.has(h));
+      for (const s of reach.snapshotStates) eraseDerived(s, (h) => live.has(h));
+      this.nextSeq = this.store.countSync();
+      const stillHolding = notify.filter(([m, k]) => this.state.cells.get(m, k)?.hash === before.get(cellId(m, k))).map(([module, key]) => ({ module, key }));
+      return { seq: a.seq, notified: notify.map(([module, key]) => ({ module, key })), derived_erased: erased, still_holding: stillHolding };
     });
   }
 

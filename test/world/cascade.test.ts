@@ -13,6 +13,7 @@ import { createWorld, MAX_STEPS_PER_INPUT, replayWorld, sourceFromAirDir, verify
 import { worldPaths } from "../../kernel/journal/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { constOutputWasm } from "./wat-modules.js";
+import { wkAsync } from "./cli-harness.js";
 
 /** A plugin whose every step outputs the same bytes: an h/Ping@1 event for the same key. */
 function echoForever(): Uint8Array {
@@ -51,5 +52,9 @@ describe("a runaway cascade ends as a journaled failure", () => {
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
     const replay = await replayWorld(dir, { hooks: defaultGateHooks() });
     expect(replay).toMatchObject({ ok: true, state_root: root, steps: 2 * (MAX_STEPS_PER_INPUT + 1) });
+    // As a user meets it: wk send names the failure and exits 1; the world keeps serving.
+    const cli = await wkAsync("send", "h/Ping@1", '{"key":"loop"}', "--world", dir);
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toContain("kernel.cascade_limit");
   }, 240_000);
 });

@@ -278,7 +278,12 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
     expect(rawBlob(w, body)).toBeDefined();
     ok("erase", body, "--reason", "personal data", "--world", w, "--json");
     expect(rawBlob(w, body)).toBeUndefined();
-    expect(rowsOf(w, "erasure").map((r) => (r.body as CborObject).blob_hash)).toEqual([body]);
+    // The body, then what derives from it (erasure-v1): blobs made from it, older states of the cells that read it.
+    const erasures = rowsOf(w, "erasure").map((r) => r.body as CborObject);
+    expect(erasures[0]).toMatchObject({ blob_hash: body });
+    expect((erasures[0]!.notify as unknown[]).length).toBeGreaterThan(0);
+    expect(erasures.slice(1).every((x) => x.derived_from === body)).toBe(true);
+    for (const x of erasures) expect(rawBlob(w, x.blob_hash as string)).toBeUndefined();
     expectIntact(w);
     expect(ok("replay", "--world", w, "--from-snapshot", "--json")).toMatchObject({ ok: true });
     // Replay from genesis cannot re-run the step that read the erased page: it takes that

@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
-import { buildCatalogOrThrow, hashBytes, hashDef, type AnyDef, type DefModule, type Manifest } from "../../air/index.js";
+import { buildCatalogOrThrow, bytesToHash, decodeStored, hashBytes, hashDef, type AnyDef, type CborObject, type DefModule, type HashText, type Manifest } from "../../air/index.js";
 import { KeyPair } from "../../kernel/crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
 import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
@@ -77,11 +77,34 @@ async function governed(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
+/** Erasure: the summarizer's page body is erased; the cell is told, derived blobs go, replay adopts what read it. */
+async function erased(): Promise<void> {
+  const dir = join(OUT, `erased_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const server = createServer((_req, res) => res.end("A page with personal data: Jane Roe.\n"));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/page`;
+  const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/summarizer")), opts);
+  await w.send("demo/SummarizeRequest@1", { key: "jane", url, source: "export function one(): i32 { return 1; }\n" });
+  let page: string | undefined;
+  for (const e of w.store.iterateSync()) {
+    if (e.kind !== "effect_receipt") continue;
+    const b = decodeStored(e.body) as CborObject;
+    if ((b.receipt as CborObject).effect_kind === "http.request") page = bytesToHash((b.payload as CborObject).body_ref as Uint8Array);
+  }
+  await w.eraseReport(page as HashText, "golden erasure");
+  const root = w.stateRefs().state_root;
+  await w.close();
+  server.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
 await counter();
 await summarizer();
 await governed();
+await erased();
 // Replay needs no secret, so the fixtures keep none.
-for (const s of [`counter_${V}`, `summarizer_${V}`, `governed_${V}`]) {
+for (const s of [`counter_${V}`, `summarizer_${V}`, `governed_${V}`, `erased_${V}`]) {
   rmSync(join(OUT, s, "keys"), { recursive: true, force: true });
   rmSync(join(OUT, s, "journal.db.lock"), { force: true });
 }

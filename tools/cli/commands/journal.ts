@@ -142,11 +142,17 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .action(async (hash: string, opts: { reason: string; world?: string; json?: boolean }) => {
       if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new CliExit(EXIT.usage, `"${hash}" is not a sha256:<64 hex> blob hash`);
       await withWorld(worldDir(opts.world), async (w) => {
-        const seq = await w.erase(hash as `sha256:${string}`, opts.reason);
-        const a = w.store.getSync(seq)!;
-        if (opts.json) printJson({ erased: hash, seq, hash: toHex(a.hash) });
-        else process.stdout.write(`erased ${hash} (erasure entry at seq ${seq})\n`);
-      }, { snapshot: false });
+        const r = await w.eraseReport(hash as `sha256:${string}`, opts.reason);
+        const a = w.store.getSync(r.seq)!;
+        const cell = (c: { module: string; key: unknown }) => `${c.module}${c.key === null ? "" : ` [${String(c.key)}]`}`;
+        if (opts.json) printJson({ erased: hash, seq: r.seq, hash: toHex(a.hash), notified: r.notified, derived_erased: r.derived_erased, still_holding: r.still_holding });
+        else {
+          process.stdout.write(`erased ${hash} (erasure entry at seq ${r.seq})\n`);
+          if (r.notified.length) process.stdout.write(`  told ${r.notified.length} cell(s) that read it or derive from it: ${r.notified.map(cell).join(", ")}\n`);
+          if (r.derived_erased.length) process.stdout.write(`  also erased ${r.derived_erased.length} derived blob(s) and older cell state(s)\n`);
+          for (const c of r.still_holding) process.stdout.write(`  WARNING ${cell(c)} did not change its state when told: it may still hold data derived from the erased blob\n`);
+        }
+      });
     });
 
   program

@@ -1,0 +1,85 @@
+/**
+ * @module What an erasure reaches (erasure-v1). Walking the journal forward from the erased
+ * blob: a step that read it (its `reads`), or stepped on an event such a step emitted, or
+ * ran on a cell already reached, reaches its cell; the events and intents of a reached step
+ * are reached; the blobs a reached intent's receipt names (`*_ref` in its payload: a prompt
+ * a module stored, a completion made from it) derive from the erased blob, and so do the
+ * older states of a reached cell kept in snapshots. Entries are never touched: the chain
+ * covers them. This is what `World.erase` notifies and erases besides the blob itself.
+ */
+import { bytesToHash, decodeStored, isCborObject, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import type { SqliteJournalStore } from "../journal/index.js";
+import { cellId, type CellKey } from "../core/cells.js";
+
+/** The cells and blobs an erasure reaches. */
+export interface ErasureReach {
+  /** Cells that read the blob or derive from it, in the order first reached. */
+  cells: { module: string; key: CellKey }[];
+  /** Blobs derived from it (receipt payload refs of reached intents), without the blob itself. */
+  derived: HashText[];
+  /** State blobs of reached cells that snapshots keep (to erase, except states still live). */
+  snapshotStates: HashText[];
+}
+
+/** Walks the journal and returns what erasing `hash` reaches. */
+export function erasureReach(store: SqliteJournalStore, hash: HashText): ErasureReach {
+  const tainted = new Set<string>([hash]);
+  const cells = new Map<string, { module: string; key: CellKey }>();
+  const steps = new Set<string>(); // module|cellId|cause_seq of reached steps
+  const events = new Set<number>();
+  const intents = new Set<string>();
+  const derived: HashText[] = [];
+  const snapshots: string[] = [];
+  for (const e of store.iterateSync()) {
+    if (e.kind === "snapshot") {
+      snapshots.push((decodeStored(e.body) as CborObject).cells_ref as string);
+      continue;
+    }
+    if (e.kind !== "step" && e.kind !== "event" && e.kind !== "effect_intent" && e.kind !== "effect_receipt") continue;
+    const b = decodeStored(e.body) as CborObject;
+    if (e.kind === "step") {
+      const key = b.key as CellKey;
+      const id = cellId(b.module as string, key);
+      const read = Array.isArray(b.reads) && (b.reads as string[]).some((r) => tainted.has(r));
+      if (b.ok === true && (read || events.has(Number(b.cause_seq)) || cells.has(id))) {
+        if (!cells.has(id)) cells.set(id, { module: b.module as string, key });
+        steps.add(`${id}|${String(b.cause_seq)}`);
+        for (const i of b.intents as string[]) intents.add(i);
+      }
+    } else if (e.kind === "event") {
+      const o = b.origin as CborObject;
+      if (o.kind === "module" && steps.has(`${cellId(o.module as string, o.key as CellKey)}|${String(o.cause_seq)}`)) events.add(e.seq);
+      if (o.kind === "receipt" && intents.has(o.intent_id as string)) events.add(e.seq);
+    } else if (e.kind === "effect_receipt" && intents.has(b.intent_id as string)) {
+      for (const r of refsIn(b.payload ?? null)) {
+        if (!tainted.has(r)) {
+          tainted.add(r);
+          derived.push(r as HashText);
+        }
+      }
+    }
+  }
+  const snapshotStates = new Set<HashText>();
+  for (const ref of snapshots) {
+    if (!store.hasBlobSync(ref as HashText)) continue;
+    const s = decodeStored(store.getBlobSync(ref as HashText));
+    if (!isCborObject(s) || !Array.isArray(s.cells)) continue;
+    for (const c of s.cells as CborValue[][]) {
+      if (cells.has(cellId(String(c[0]), c[1] as CellKey))) snapshotStates.add(c[2] as HashText);
+    }
+  }
+  return { cells: [...cells.values()], derived, snapshotStates: [...snapshotStates] };
+}
+
+/** Blob references in a payload: values of keys ending in `_ref` (text hashes or 32 raw bytes). */
+export function refsIn(v: CborValue, out: string[] = []): string[] {
+  if (Array.isArray(v)) for (const x of v) refsIn(x, out);
+  else if (isCborObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.endsWith("_ref") && typeof x === "string" && /^sha256:[0-9a-f]{64}$/.test(x)) out.push(x);
+      else if (k.endsWith("_ref") && x instanceof Uint8Array && x.length === 32) out.push(bytesToHash(x));
+      else refsIn(x as CborValue, out);
+    }
+  }
+  return out;
+}
