@@ -19,6 +19,16 @@ describe("wk habits", () => {
     expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
   });
 
+  it("--json where it reports: air hash, and verify of a missing world (still JSON, exit 1)", () => {
+    const run = (...a: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...a], { encoding: "utf8" });
+    const h = run("air", "hash", join(ROOT, "worlds/counter/counter.air.json"), "--def", "--json");
+    expect(h.status).toBe(0);
+    expect(JSON.parse(h.stdout)).toMatchObject({ def: true, hash: run("air", "hash", join(ROOT, "worlds/counter/counter.air.json"), "--def").stdout.trim() });
+    const v = run("verify", "--world", join(tmpdir(), "wk-no-such-world"), "--json");
+    expect(v.status).toBe(1);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: false, fault: "not_found" });
+  });
+
   it("a closed pipe ends wk log quietly", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-pipe-")), "w");
     const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/counter")), { synchronous: "NORMAL" });

@@ -33,7 +33,8 @@ export function registerAir(program: Command): void {
     .command("hash <file>")
     .description("sha256 of the canonical CBOR of a JSON file (with --def: of the AIR def it holds)")
     .option("--def", "load the file as an AIR def (either lens) and hash its canonical form")
-    .action((file: string, opts: { def?: boolean }) => {
+    .option("--json", "machine-readable output")
+    .action((file: string, opts: { def?: boolean; json?: boolean }) => {
       let text: string;
       try {
         text = readFileSync(file, "utf8");
@@ -42,7 +43,9 @@ export function registerAir(program: Command): void {
       }
       const value = parseJsonLossless(text, file);
       // A defmodule may name its binary by path (`"wasm": "…"`): hash the def as the loader would see it.
-      process.stdout.write((opts.def ? hashDefJson(resolveWasmSugar(value, file)) : hashValue(jsonToCbor(value))) + "\n");
+      const hash = opts.def ? hashDefJson(resolveWasmSugar(value, file)) : hashValue(jsonToCbor(value));
+      if (opts.json) printJson({ file, hash, def: opts.def === true });
+      else process.stdout.write(hash + "\n");
     });
 
   air

@@ -68,11 +68,13 @@ export function registerGovernance(program: Command): void {
     .description("sign an approval of a proposal's latest shadow report (approvers are named by the policy)")
     .requiredOption("--key <keyfile>", "the approver's ed25519 key file")
     .option("--world <dir>", "world directory")
-    .action(async (id: string, opts: { key: string; world?: string }) => {
+    .option("--json", "machine-readable output")
+    .action(async (id: string, opts: { key: string; world?: string; json?: boolean }) => {
       const key = loadKeyPair(opts.key);
       await withWorld(worldDir(opts.world), async (w) => {
         const seq = await approve(w, id, key);
-        process.stdout.write(`approved ${id} at seq ${seq}\n`);
+        if (opts.json) printJson({ proposal_id: id, seq, approver: key.publicKeyHex });
+        else process.stdout.write(`approved ${id} at seq ${seq}\n`);
       });
     });
 

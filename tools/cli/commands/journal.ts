@@ -14,6 +14,7 @@ import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
 import type { VerifyResult } from "../../../kernel/journal/verify.js";
+import { isJournalError } from "../../../kernel/journal/errors.js";
 import { verifyWorld } from "../../../kernel/world/verify-world.js";
 import { withWorld } from "./world.js";
 import { worldPaths } from "../../../kernel/journal/world-dir.js";
@@ -83,15 +84,22 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
       const bar = process.stdout.isTTY && !opts.json ? new cliProgress.SingleBar({ format: "verify [{bar}] {value}/{total} entries", clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       let started = false;
-      const r = await verifyWorld(paths.journal, {
-        ...(anchor === undefined ? {} : { anchor }),
-        onProgress: (done, total) => {
-          if (bar === undefined) return;
-          if (!started) bar.start(total, 0);
-          started = true;
-          bar.update(done);
-        },
-      });
+      let r: VerifyResult;
+      try {
+        r = await verifyWorld(paths.journal, {
+          ...(anchor === undefined ? {} : { anchor }),
+          onProgress: (done, total) => {
+            if (bar === undefined) return;
+            if (!started) bar.start(total, 0);
+            started = true;
+            bar.update(done);
+          },
+        });
+      } catch (e) {
+        // A missing world is a failed check too; with --json it is still JSON.
+        if (!opts.json || !isJournalError(e, "journal.not_found")) throw e;
+        r = { ok: false, entries: 0, checkpoints: 0, fault: "not_found", message: e.message };
+      }
       if (started) bar?.stop();
       printVerify(r, opts.json === true, anchor);
       if (!r.ok) throw new CliExit(EXIT.check_failed, "");
