@@ -43,11 +43,9 @@ export class JournalRules implements EntryChecker {
   private tofuKey: string | undefined; // format 1: the adapter key pinned on first use
   private catalog: AirCatalog | undefined;
   private readonly intents = new Set<string>();
-  private readonly receipted = new Set<string>();
   private readonly proposals = new Map<string, ProposalState>();
   private readonly proposersOfPatch = new Map<string, Set<string>>();
   private readonly refs = new Map<string, number>(); // blob → first seq relying on it
-  private readonly erased = new Set<string>();
   private readonly erasedAt = new Map<string, number>();
   private readonly receiptAt = new Map<string, number>();
   private readonly ingressKeyAt = new Map<string, number>();
@@ -90,7 +88,7 @@ export class JournalRules implements EntryChecker {
 
   finish(): CheckFinding {
     for (const [hash, seq] of this.refs) {
-      if (!this.erased.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
+      if (!this.erasedAt.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
     }
     if (this.complete) {
       const bad = indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ?? indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq])
@@ -143,7 +141,6 @@ export class JournalRules implements EntryChecker {
       case "snapshot":
         return this.snapshot(v as unknown as SnapshotBody, e.seq);
       case "erasure":
-        this.erased.add(v.blob_hash as string);
         this.erasedAt.set(v.blob_hash as string, e.seq);
         return null;
       default:
@@ -198,9 +195,8 @@ export class JournalRules implements EntryChecker {
     const intent = v.intent_id as string;
     if (this.complete) {
       if (!this.intents.has(intent)) return fault("orphan_receipt", `receipt for intent ${intent}, which no effect_intent before it names`);
-      if (this.receipted.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
+      if (this.receiptAt.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
     }
-    this.receipted.add(intent);
     this.receiptAt.set(intent, seq);
     for (const ref of refsIn(v.payload ?? null)) this.rely(ref, seq);
     return null;

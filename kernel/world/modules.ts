@@ -18,6 +18,9 @@ export interface HostContext {
 }
 
 /** Keeps loaded modules by name and wasm hash. */
+// Shared and frozen: callers only read what the take* methods return.
+const NONE = Object.freeze([]) as unknown as string[];
+
 export class ModuleHost {
   private readonly loaded = new Map<string, Promise<LoadedModule>>();
   /** Set by the processor before each call; host calls read only this. */
@@ -32,6 +35,7 @@ export class ModuleHost {
 
   /** Every blob the last call asked for, sorted and distinct, clearing the list. */
   takeReads(): string[] {
+    if (this.reads.length === 0) return NONE; // most steps read no blob: no allocation on the hot path
     const r = [...new Set(this.reads)].sort();
     this.reads = [];
     return r;
@@ -39,6 +43,7 @@ export class ModuleHost {
 
   /** The erased blobs the last call tried to read, clearing the list. */
   takeErasedReads(): string[] {
+    if (this.erasedReads.length === 0) return NONE;
     const r = this.erasedReads;
     this.erasedReads = [];
     return r;
