@@ -3,7 +3,7 @@
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
-export { SqliteJournalStore, blobMismatch, ingressKeyOf } from "./sqlite-store.js";
+export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
 export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, OLDEST_JOURNAL_FORMAT, isEntryKind, checkEntryBody, parseEntryBody, genesisAdapterKeys } from "./entries.js";
 export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";

@@ -45,6 +45,24 @@ const PAGE = 256;
 
 type CborObjectLike = { origin?: unknown };
 
+/**
+ * The rows an entry adds to the store's derived indexes: the intent of a receipt (one
+ * receipt per intent), the idempotency key of an ingress event. The store writes them on
+ * append; a rebuild from rows (audit) derives them the same way.
+ */
+export function indexRowsOf(kind: string, value: unknown): { receipt?: string; ingressKey?: { key: string; requestHash: string } } {
+  if (value === null || typeof value !== "object") return {};
+  if (kind === "effect_receipt") {
+    const id = (value as { intent_id?: unknown }).intent_id;
+    return typeof id === "string" ? { receipt: id } : {};
+  }
+  if (kind === "event") {
+    const k = ingressKeyOf(value as CborObjectLike);
+    return k === null ? {} : { ingressKey: k };
+  }
+  return {};
+}
+
 /** The idempotency key an ingress event body carries (`origin.idempotency_key`), with its request hash. */
 export function ingressKeyOf(body: CborObjectLike): { key: string; requestHash: string } | null {
   const o = body.origin as { kind?: unknown; idempotency_key?: unknown; request_hash?: unknown } | undefined;
@@ -183,9 +201,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   /** An ingress event under an idempotency key: the store refuses a second event under the same key. */
-  private recordIngressKey(body: CborObjectLike, seq: number): void {
-    const key = ingressKeyOf(body);
-    if (key === null) return;
+  private recordIngressKey(key: { key: string; requestHash: string }, seq: number): void {
     const prior = this.stmt.ingressKeyOf.get(key.key) as { seq: number } | undefined;
     if (prior !== undefined) throw new JournalError("journal.duplicate_ingress", `idempotency key ${JSON.stringify(key.key)} already names the event at seq ${prior.seq}`, { seq, path: this.path });
     this.stmt.insertIngressKey.run(key.key, seq, key.requestHash);
@@ -221,8 +237,9 @@ export class SqliteJournalStore implements JournalStore {
     const body = encodeStored(value);
     const hash = entryHash(this.headHash, seq, kind, body);
     this.stmt.insert.run(seq, kind, body, this.headHash, hash);
-    if (kind === "effect_receipt") this.recordReceipt((value as { intent_id: string }).intent_id, seq);
-    if (kind === "event") this.recordIngressKey(value as CborObjectLike, seq);
+    const rows = indexRowsOf(kind, value);
+    if (rows.receipt !== undefined) this.recordReceipt(rows.receipt, seq);
+    if (rows.ingressKey !== undefined) this.recordIngressKey(rows.ingressKey, seq);
     this.tree.append(entryLeafHash(hash), this.sink);
     this.headHash = hash;
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;

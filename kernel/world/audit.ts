@@ -19,9 +19,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { decodeStored, hashToBytes, isCborObject, toHex, type CborObject, type HashText } from "../../air/index.js";
+import { decodeStored, hashToBytes, toHex, type CborObject, type HashText } from "../../air/index.js";
 import {
-  MerkleFrontier, SqliteJournalStore, ingressKeyOf, ZERO_STATE_ROOT, entryLeafHash, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
+  MerkleFrontier, SqliteJournalStore, indexRowsOf, ZERO_STATE_ROOT, entryLeafHash, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
   type Anchor, type CheckpointBody, type GenesisBody, type VerifyResult,
 } from "../journal/index.js";
 import { nodeKey, STORED_NODE_LEVEL } from "../journal/sqlite-merkle.js";
@@ -31,13 +31,12 @@ import { replayWorld } from "./lifecycle.js";
 import { verifyWorld } from "./verify-world.js";
 import { defaultGateHooks } from "./wiring.js";
 
-/** The idempotency key of a stored ingress event body, if it decodes and has one. */
-function ingressKeyOfBody(body: Uint8Array): ReturnType<typeof ingressKeyOf> {
+/** A stored body decoded, or null when it does not decode (verify names that body). */
+function decodedOrNull(body: Uint8Array): unknown {
   try {
-    const v = decodeStored(body);
-    return isCborObject(v) ? ingressKeyOf(v) : null;
+    return decodeStored(body);
   } catch {
-    return null; // verify names the undecodable body
+    return null;
   }
 }
 
@@ -203,14 +202,10 @@ export function rebuildWorld(archive: AuditArchive, dir: string): void {
         tree.append(entryLeafHash(e.hash), (level, index, h) => {
           if (level >= STORED_NODE_LEVEL) node.run(nodeKey(level, index), buf(h));
         });
-        if (e.kind === "event") {
-          const k = ingressKeyOfBody(e.body);
-          if (k !== null) ingressKey.run(k.key, e.seq, k.requestHash);
-        }
-        if (e.kind === "effect_receipt") {
-          const id = intentIdOf(e.body);
-          if (id !== undefined) receipt.run(id, e.seq);
-        }
+        // The store's derived index rows, derived the way the store writes them.
+        const rows = e.kind === "event" || e.kind === "effect_receipt" ? indexRowsOf(e.kind, decodedOrNull(e.body)) : {};
+        if (rows.ingressKey !== undefined) ingressKey.run(rows.ingressKey.key, e.seq, rows.ingressKey.requestHash);
+        if (rows.receipt !== undefined) receipt.run(rows.receipt, e.seq);
       }
       const blob = db.prepare("INSERT INTO blobs (hash, bytes) VALUES (?, ?)");
       for (const b of archive.blobs) blob.run(buf(b.hash), buf(b.bytes));
@@ -219,15 +214,6 @@ export function rebuildWorld(archive: AuditArchive, dir: string): void {
     })();
   } finally {
     db.close();
-  }
-}
-
-function intentIdOf(body: Uint8Array): string | undefined {
-  try {
-    const v = decodeStored(body);
-    return isCborObject(v) && typeof v.intent_id === "string" ? v.intent_id : undefined;
-  } catch {
-    return undefined; // verify reports the body
   }
 }
 

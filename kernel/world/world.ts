@@ -30,6 +30,7 @@ import { checkTailOnOpen } from "./verify-world.js";
 import { checkErasable, structuralBlobs } from "./erase.js";
 import { erasureReach } from "./erasure-taint.js";
 import { startsUnit } from "./boundaries.js";
+import { cascadeReport } from "./cascade-report.js";
 import { governanceAdapter } from "./governance.js";
 
 /** How to open a world. */
@@ -66,18 +67,11 @@ export interface SendResult {
 
 /** What the batch of the input at `seq` held: its entries, steps and failed steps. */
 export function batchSummary(store: SqliteJournalStore, seq: number): SendResult {
-  const r: SendResult = { seq, entries: 1, steps: 0, failures: 0 };
   const count = store.countSync();
-  for (let s = seq + 1; s < count; s++) {
-    const e = store.getSync(s)!;
-    if (startsUnit(e)) break;
-    r.entries++;
-    if (e.kind === "step") {
-      r.steps++;
-      if ((decodeStored(e.body) as CborObject).ok === false) r.failures++;
-    }
-  }
-  return r;
+  let last = seq;
+  while (last + 1 < count && !startsUnit(store.getSync(last + 1)!)) last++;
+  const c = cascadeReport(store, seq, last);
+  return { seq, entries: c.entries, steps: c.steps, failures: c.failures.length };
 }
 
 const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
