@@ -39,6 +39,12 @@ export function ok<T = Record<string, unknown>>(...args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
+/** The JSON a run printed, after expecting it exited 0 (for `json(wk(…))`). */
+export function json<T = Record<string, unknown>>(r: Run): T {
+  expect(r.status, r.stderr + r.stdout).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
 /** `ok` without blocking the event loop (for worlds that talk to an in-process server). */
 export async function okAsync<T = Record<string, unknown>>(...args: string[]): Promise<T> {
   const r = await wkAsync(...args);

@@ -2,19 +2,13 @@
  * @module The world commands as scripts use them (DESIGN §9): create, send, state, log,
  * replay, fork, verify, checkpoint — real processes, JSON output, exit codes 0 / 1 / 2.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT, json, wk } from "./cli-harness.js";
 
-const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
-const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
-const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
-const json = (r: ReturnType<typeof wk>) => {
-  expect(r.status, r.stderr + r.stdout).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-};
+const COUNTER = join(ROOT, "worlds/counter");
 
 describe("wk world commands", () => {
   it("create → send → state → log → replay → fork → verify → checkpoint", () => {

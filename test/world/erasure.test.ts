@@ -6,7 +6,6 @@
  * Afterwards no blob holds the personal data except the live state it warned about, and
  * `wk replay` from genesis, `wk verify` and `wk audit` all succeed.
  */
-import { createServer, type Server } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeStored, type CborObject } from "../../air/index.js";
 import { ROOT, okAsync, wkAsync } from "./cli-harness.js";
+import { startPageServer, type PageServer } from "./page-server.js";
 
 const SECRET = "PERSONAL-4711 Jane Roe, 12 Example Street";
 
@@ -29,14 +29,13 @@ function blobsHolding(world: string, needle: string): string[] {
 }
 
 describe("erasure that replays", () => {
-  let server: Server;
+  let server: PageServer;
   let url = "";
   beforeAll(async () => {
-    server = createServer((_req, res) => res.end(`Customer record.\n${SECRET}\nThe end.\n`));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/page`;
+    server = await startPageServer(`Customer record.\n${SECRET}\nThe end.\n`);
+    url = `${server.url}/page`;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it("tells the cell, erases what derives from the blob, warns about unredacted state; replay, verify and audit pass", async () => {
     const w = join(mkdtempSync(join(tmpdir(), "wk-erasure-")), "w");

@@ -5,26 +5,25 @@
  * the first result and appends nothing; another body under the same key is a typed conflict.
  * Failures are loud: a failing step is printed with module, key, code and message, exit 1.
  */
-import { createServer, type Server } from "node:http";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, okAsync, wkAsync } from "./cli-harness.js";
+import { startPageServer, type PageServer } from "./page-server.js";
 
 const wk = wkAsync;
 const ok = okAsync;
 const count = async (w: string) => (JSON.parse((await wk("log", "--world", w, "--json")).stdout) as unknown[]).length;
 
 describe("ingress identity", () => {
-  let server: Server;
+  let server: PageServer;
   let url = "";
   beforeAll(async () => {
-    server = createServer((_req, res) => res.end("A short page about journals.\n"));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/page`;
+    server = await startPageServer("A short page about journals.\n");
+    url = `${server.url}/page`;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it("the same request twice: two independent requests that both complete; replay and verify pass", async () => {
     const w = join(mkdtempSync(join(tmpdir(), "wk-twice-")), "w");

@@ -8,12 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, wk, type Run } from "./cli-harness.js";
-
-const json = (r: Run) => {
-  expect(r.status, r.stderr + r.stdout).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-};
+import { ROOT, json, wk } from "./cli-harness.js";
 
 describe("fork and replay at any seq", () => {
   it("every seq of a world is a valid stop; points inside a batch move and say so; replay counts are honest", () => {

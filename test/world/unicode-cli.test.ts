@@ -6,24 +6,18 @@
  * `air.invalid_unicode` at `$.key` and writes nothing, and a module that emits invalid
  * UTF-8 fails its step with a typed error while the world keeps serving.
  */
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constOutputWasm } from "./wat-modules.js";
 import { describe, expect, it } from "vitest";
+import { ROOT, json, wk } from "./cli-harness.js";
 import { CborRaw, decodeStored, encodeCanonical, fromHex, type CborValue } from "../../air/index.js";
 import { verifyJournal, worldPaths } from "../../kernel/journal/index.js";
 import { createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
-const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
-const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
-const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
-const json = (r: ReturnType<typeof wk>) => {
-  expect(r.status, r.stderr + r.stdout).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-};
+const COUNTER = join(ROOT, "worlds/counter");
 const entries = (w: string) => (JSON.parse(wk("log", "--world", w, "--json").stdout) as unknown[]).length;
 
 describe("wk send refuses text that is not Unicode", () => {

@@ -4,7 +4,6 @@
  * deadline, or left waiting past it, gets an `expired` receipt signed by the world key and
  * is never performed; one approved in time runs. The clock is injected, never read.
  */
-import { createServer, type Server } from "node:http";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir, verifyWorld } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { startPageServer, type PageServer } from "./page-server.js";
 
 const FETCHER = new URL("../fixtures/worlds/fetcher/world.air.json", import.meta.url).pathname;
 const TTL = 1_000_000_000n; // 1 s
@@ -39,15 +39,14 @@ function heldFetcherAir(approver: string): string {
 }
 
 describe("validity windows", () => {
-  let server: Server;
+  let server: PageServer;
   let url = "";
   let hits = 0;
   beforeAll(async () => {
-    server = createServer((_req, res) => (hits++, res.end("ok")));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server = await startPageServer((_req, res) => (hits++, res.end("ok")));
+    url = server.url;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it("approved in time runs; approved late, or left waiting, expires without running", async () => {
     const approver = generateKeyPair();
