@@ -15,7 +15,8 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
-import { applyFault, approvalFault, approvalPayload, countingApprovers, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, proposerKeys, type ProposalState, type Proposer } from "./governance-rules.js";
+import { applyFault, approvalFault, approvalPayload, countingApprovers, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, type ProposalState, type Proposer } from "./governance-rules.js";
+import { JournalRules } from "./journal-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
 import { bundleOf, catalogFromBundle } from "./boot.js";
@@ -39,49 +40,16 @@ export interface ShadowReport {
   fuel: { before: number; after: number };
 }
 
-interface ProposalRecord {
-  seq: number;
-  body: CborObject;
-}
-
-/** Finds the journal records of a proposal: the proposal, its latest shadow report, approvals, and whether it was applied. */
-async function recordsOf(world: World, proposalId: string) {
-  let proposal: ProposalRecord | undefined;
-  let report: ProposalRecord | undefined;
-  const approvals: ProposalRecord[] = [];
-  const selfKeys = new Set<string>();
-  let applied = false;
-  // Governance records are rare kinds: the store finds them from its index.
-  const records = [...world.store.rareEntriesSync()].filter((e) => e.kind === "proposal" || e.kind === "shadow_report" || e.kind === "approval" || e.kind === "apply");
-  const bodies = records.map((e) => ({ e, body: decodeStored(e.body) as CborObject }));
-  for (const { e, body } of bodies) {
-    if (body.proposal_id !== proposalId) continue;
-    if (e.kind === "proposal") proposal = { seq: e.seq, body };
-    if (e.kind === "shadow_report") report = { seq: e.seq, body };
-    if (e.kind === "approval") approvals.push({ seq: e.seq, body });
-    if (e.kind === "apply") applied = true;
-  }
-  if (!proposal) throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
-  // Every key that proposed the same patch on the same base, however it was re-filed.
-  for (const { e, body } of bodies) {
-    if (e.kind === "proposal" && body.base_manifest_hash === proposal.body.base_manifest_hash && body.patch_ref === proposal.body.patch_ref) {
-      for (const k of proposerKeys(body.proposer as Proposer)) selfKeys.add(k);
-    }
-  }
-  const state: ProposalState = {
-    body: proposal.body as unknown as ProposalBody,
-    latestReport: report ? (report.body.report_hash as string) : null,
-    reports: new Set(bodies.filter(({ e, body }) => e.kind === "shadow_report" && body.proposal_id === proposalId).map(({ body }) => body.report_hash as string)),
-    approvals: new Map(),
-    applied,
-  };
-  for (const a of approvals) {
-    const k = a.body.approver as string;
-    const rs = state.approvals.get(k) ?? new Set<string>();
-    rs.add(a.body.shadow_report_hash as string);
-    state.approvals.set(k, rs);
-  }
-  return { proposal, report, approvals, applied, state, selfKeys };
+/**
+ * A proposal's records, read the way `wk verify` reads them: the journal rules primed from
+ * the indexed governance entries, so the kernel decides on exactly the state verify checks.
+ */
+function recordsOf(world: World, proposalId: string): { state: ProposalState; selfKeys: ReadonlySet<string> } {
+  const rules = new JournalRules(world.store, false);
+  rules.seed([...world.store.ruleEntriesSync()]);
+  const r = rules.governanceOf(proposalId);
+  if (!r) throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
+  return r;
 }
 
 /** Who proposes: a person's key (signed), a module's effect, or nobody. */
@@ -140,9 +108,9 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
 
 /** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
 async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<{ report: ShadowReport; reportHash: HashText; seq: number }> {
-  const { proposal, applied } = await recordsOf(world, proposalId);
-  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
-  const next = catalogFromBundle(world.store.getBlobSync(proposal.body.bundle_ref as HashText), proposal.body.new_manifest_hash as string);
+  const { state } = recordsOf(world, proposalId);
+  if (state.applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
   const events = await recentIngress(world, opts.window ?? 50);
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
@@ -208,17 +176,18 @@ export { approvalPayload };
 
 /** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not have proposed the patch. */
 async function approveNow(world: World, proposalId: string, approver: KeyPair): Promise<number> {
-  const { proposal, report, approvals, applied, state, selfKeys } = await recordsOf(world, proposalId);
-  if (applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  const { state, selfKeys } = recordsOf(world, proposalId);
+  if (state.applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  const report = state.latestReport;
   if (!report) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
   const policy = governancePolicyOf(world.catalog);
   if (policy.approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
-  if (approvals.some((a) => a.body.approver === approver.publicKeyHex && a.body.shadow_report_hash === report.body.report_hash)) {
+  if (state.approvals.get(approver.publicKeyHex)?.has(report) === true) {
     throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
   }
   const body: ApprovalBody = {
-    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: proposal.body.patch_ref as string, shadow_report_hash: report.body.report_hash as string,
-    signature: approver.sign("approval", approvalPayload(world.id, proposalId, proposal.body.patch_ref as string, report.body.report_hash as string)),
+    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: state.body.patch_ref, shadow_report_hash: report,
+    signature: approver.sign("approval", approvalPayload(world.id, proposalId, state.body.patch_ref, report)),
   };
   const why = approvalFault(world.id, body, state.body, state.reports, policy, selfKeys);
   if (why !== null) throw new KernelError("kernel.bad_approval", why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why);
@@ -227,17 +196,17 @@ async function approveNow(world: World, proposalId: string, approver: KeyPair): 
 
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
 async function applyNow(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
-  const { proposal, state } = await recordsOf(world, proposalId);
+  const { state } = recordsOf(world, proposalId);
   const policy = governancePolicyOf(world.catalog);
   const why = applyFault(state, world.catalog.manifestHash, policy);
   if (why !== null) {
     const code = state.applied ? "kernel.not_pending" : why.includes("stale") ? "governance.stale_base" : state.latestReport === null ? "governance.no_shadow" : "kernel.bad_approval";
     throw new KernelError(code, why);
   }
-  const next = catalogFromBundle(world.store.getBlobSync(proposal.body.bundle_ref as HashText), proposal.body.new_manifest_hash as string);
-  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: proposal.body.bundle_ref as string, approvals: countingApprovers(state, policy) });
+  const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
+  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: state.body.bundle_ref, approvals: countingApprovers(state, policy) });
   world.state.catalog = next;
-  world.state.airRef = proposal.body.bundle_ref as HashText;
+  world.state.airRef = state.body.bundle_ref as HashText;
   return { seq, manifestHash: next.manifestHash };
 }
 

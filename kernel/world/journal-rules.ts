@@ -71,6 +71,13 @@ export class JournalRules implements EntryChecker {
     }
   }
 
+  /** A proposal's records so far, and every key that proposed its patch on its base (however re-filed). */
+  governanceOf(proposalId: string): { state: ProposalState; selfKeys: ReadonlySet<string> } | undefined {
+    const state = this.proposals.get(proposalId);
+    if (state === undefined) return undefined;
+    return { state, selfKeys: this.proposersOfPatch.get(`${state.body.base_manifest_hash}|${state.body.patch_ref}`) ?? new Set() };
+  }
+
   /** The adapter keys declared now (hex → id). */
   declaredKeys(): ReadonlyMap<string, string> {
     return this.declared;
