@@ -13,6 +13,38 @@ import { fileURLToPath } from "node:url";
 
 const here = createRequire(import.meta.url);
 
+let root: string | undefined;
+
+/**
+ * The worldkernel package's own folder (where its package.json, `modules/` and `worlds/` live),
+ * found by walking up from this file, so it is right both from the sources and from `dist/`.
+ */
+export function packageRoot(): string {
+  if (root !== undefined) return root;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name === "worldkernel") return (root = dir);
+    if (dirname(dir) === dir) throw new Error(`worldkernel: no package.json of worldkernel above ${fileURLToPath(import.meta.url)}`);
+  }
+}
+
+/** worldkernel's own package.json fields the shell reads. */
+export function ownManifest(): { version: string; peerDependencies: Record<string, string> } {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string; peerDependencies?: Record<string, string> };
+  return { version: pkg.version, peerDependencies: pkg.peerDependencies ?? {} };
+}
+
+/**
+ * The optional peer packages among `names` that are not installed, and the npm command that
+ * installs them at the versions worldkernel is tested with; undefined when all are present.
+ */
+export function missingPeers(names: readonly string[]): { missing: string[]; install: string } | undefined {
+  const missing = names.filter((n) => installedPackage(n) === undefined);
+  if (missing.length === 0) return undefined;
+  const pins = ownManifest().peerDependencies;
+  return { missing, install: `npm install ${missing.map((n) => (pins[n] ? `${n}@${pins[n]}` : n)).join(" ")}` };
+}
+
 /** `name`'s package.json as `req` resolves it, with its version; undefined if not found or unreadable. */
 export function installedPackage(name: string, req: NodeJS.Require = here): { file: string; version: string } | undefined {
   const read = (file: string): { file: string; version: string } | undefined => {

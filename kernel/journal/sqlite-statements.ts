@@ -6,19 +6,24 @@
 import type Database from "better-sqlite3";
 import { RARE_KINDS_SQL } from "./sqlite-open.js";
 
+/** A prepared statement (a named interface, so the declaration files can spell it). */
+export interface Stmt extends Database.Statement<unknown[], unknown> {}
+
 /** The prepared statements of one connection. */
 export type Statements = ReturnType<typeof prepareStatements>;
 
 /** Every statement the store runs, prepared once per connection (write statements only when writable). */
 export function prepareStatements(db: Database.Database, storageVersion: number) {
   const cols = "seq, kind, body, prev_hash, hash";
-  const ro = (sql: string): Database.Statement => db.prepare(sql);
+  const ro = (sql: string): Stmt => db.prepare(sql);
   // A read-only store refuses writes before reaching a write statement (see `writable`).
-  const rw = (sql: string): Database.Statement => (db.readonly ? (undefined as unknown as Database.Statement) : db.prepare(sql));
+  // A statement that returns its single column's value (named type: declarations must spell it).
+  const column = (sql: string): Stmt => db.prepare(sql).pluck();
+  const rw = (sql: string): Stmt => (db.readonly ? (undefined as unknown as Stmt) : db.prepare(sql));
   return {
     head: ro("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"),
     get: ro(`SELECT ${cols} FROM entries WHERE seq = ?`),
-    hashRange: ro("SELECT hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
+    hashRange: column("SELECT hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq"),
     range: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq`),
     page: ro(`SELECT ${cols} FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`),
     latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
@@ -42,7 +47,7 @@ export function prepareStatements(db: Database.Database, storageVersion: number)
     putBlob: rw("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)"),
     deleteBlob: rw("DELETE FROM blobs WHERE hash = ?"),
     insertReceipt: rw("INSERT INTO receipts (intent_id, seq) VALUES (?, ?)"),
-    receiptOf: ro("SELECT seq FROM receipts WHERE intent_id = ?").pluck(),
+    receiptOf: column("SELECT seq FROM receipts WHERE intent_id = ?"),
     putErasure: rw("INSERT OR REPLACE INTO erasures (hash, seq) VALUES (?, ?)"),
   };
 }

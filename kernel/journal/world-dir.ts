@@ -4,34 +4,13 @@
  * `config.json`. Also the fallback state provider the CLI uses for on-demand checkpoints
  * until the kernel supplies real state roots.
  */
-import { join } from "node:path";
-import { decodeStored } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
 import { ZERO_STATE_ROOT, type StateRefs } from "./checkpoint.js";
 import { parseEntryBody } from "./entries.js";
 import { JournalError } from "./errors.js";
 import type { SqliteJournalStore } from "./sqlite-store.js";
 
-/** Paths inside a world directory. */
-export interface WorldPaths {
-  dir: string;
-  journal: string;
-  keysDir: string;
-  worldKey: string;
-  adapterKey: string;
-  config: string;
-}
-
-/** The fixed paths of the world at `dir`. */
-export function worldPaths(dir: string): WorldPaths {
-  return {
-    dir,
-    journal: join(dir, "journal.db"),
-    keysDir: join(dir, "keys"),
-    worldKey: join(dir, "keys", "world.key"),
-    adapterKey: join(dir, "keys", "adapter.key"),
-    config: join(dir, "config.json"),
-  };
-}
+export { worldPaths, type WorldPaths } from "./world-paths.js";
 
 /**
  * State refs from the journal alone: the latest snapshot's state root and manifest hash,

@@ -7,12 +7,12 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { installedPackage } from "../packages.js";
+import { installedPackage, missingPeers } from "../packages.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { transpile } from "@bytecodealliance/jco";
-import { hashBytes } from "../../air/index.js";
+import { hashBytes } from "../../air/hash.js";
 import { cacheGet, cacheKey, cachePut, hashKey, type CacheKey } from "./disk-cache.js";
 import { ModuleLinkError, ModuleLoadError } from "./errors.js";
 import { FUEL_REWRITER_VERSION } from "./fuel.js";
@@ -134,6 +134,8 @@ function fromCache(entry: Map<string, Uint8Array>): (Pick<Meta, "imports" | "exp
 }
 
 async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnType<typeof transpile>>> {
+  const absent = missingPeers(["@bytecodealliance/jco"]);
+  if (absent) throw new ModuleLoadError("module.toolchain_missing", name, `running a WebAssembly component needs @bytecodealliance/jco (an optional peer of worldkernel); run: ${absent.install}`);
   let out: Awaited<ReturnType<typeof transpile>>;
   try {
     // Imported on first use: jco takes ~0.3 s to load, which core-module users never need.

@@ -3,17 +3,17 @@
  * memory, output size) are never thrown: they come back as a `CallResult` with `ok: false`.
  * Identify errors by `code`: they cross worker boundaries where `instanceof` fails.
  */
+import { WorldkernelError } from "../../air/errors.js";
 
 /** Codes a module can fail to load with. */
-export type ModuleLoadErrorCode = "module.invalid_wasm" | "module.missing_export" | "module.limits_exceeded" | "module.unsupported_feature";
+export type ModuleLoadErrorCode = "module.invalid_wasm" | "module.missing_export" | "module.limits_exceeded" | "module.unsupported_feature" | "module.toolchain_missing";
 
 /** The module imports something it is not granted (or that worldkernel never offers). */
-export class ModuleLinkError extends Error {
-  readonly code = "module.link_error" as const;
+export class ModuleLinkError extends WorldkernelError<"module.link_error"> {
   /** Module name from the manifest, e.g. `demo/Counter@1`. */
   readonly module: string;
   /** Full import name, e.g. `extism:host/user.blob_get` or `wasi_snapshot_preview1.clock_time_get`. */
-  readonly importName: string;
+  readonly import_name: string;
   /** Capability type that would grant the import, or `"none"` when nothing can grant it. */
   readonly capability: string;
 
@@ -21,26 +21,24 @@ export class ModuleLinkError extends Error {
     const why = capability === "none"
       ? "worldkernel offers no such host call (no WASI, clocks, randomness, files or network)"
       : `it needs a granted "${capability}" capability`;
-    super(`module ${module}: import "${importName}" cannot be linked: ${detail ?? why}`);
+    super("module.link_error", `module ${module}: import "${importName}" cannot be linked: ${detail ?? why}`);
     this.name = "ModuleLinkError";
     this.module = module;
-    this.importName = importName;
+    this.import_name = importName;
     this.capability = capability;
   }
 }
 
 /** The bytes are not a loadable module, or lack the export the def names. */
-export class ModuleLoadError extends Error {
-  readonly code: ModuleLoadErrorCode;
+export class ModuleLoadError extends WorldkernelError<ModuleLoadErrorCode> {
   readonly module: string;
   /** The missing export for `module.missing_export`, else undefined. */
-  readonly exportName: string | undefined;
+  readonly export_name: string | undefined;
 
-  constructor(code: ModuleLoadErrorCode, module: string, message: string, opts: { exportName?: string; cause?: unknown } = {}) {
-    super(`module ${module}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
+  constructor(code: ModuleLoadErrorCode, module: string, message: string, opts: { export_name?: string; cause?: unknown } = {}) {
+    super(code, `module ${module}: ${message}`, { cause: opts.cause });
     this.name = "ModuleLoadError";
-    this.code = code;
     this.module = module;
-    this.exportName = opts.exportName;
+    this.export_name = opts.export_name;
   }
 }

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { expect } from "vitest";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "tools/cli/main.ts");
+/** The arguments to `node` that run `wk`: the package's bin over dist/ (built by test/global-setup.ts). */
+export const WK = [join(ROOT, "bin/wk.js")];
 
 /** What a `wk` run left: exit code and output. */
 export interface Run {
@@ -17,12 +18,12 @@ export interface Run {
 }
 
 /** Runs `wk` and waits (blocks the event loop: not for worlds that talk to an in-process server). */
-export const wk = (...args: string[]): Run => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
+export const wk = (...args: string[]): Run => spawnSync(process.execPath, [...WK, ...args], { encoding: "utf8" });
 
 /** Runs `wk` without blocking the event loop. */
 export function wkAsync(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args]);
+    const p = spawn(process.execPath, [...WK, ...args]);
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -1,21 +1,12 @@
 #!/usr/bin/env node
 /**
- * @module The `wk` command line: thin wiring of command groups, each in its own file.
+ * @module The `wk` command line: runs the program (program.ts) on the arguments and ends
+ * every failure the same way — exit code 2 for usage, 1 for a failed check or bad input, and
+ * one error format (io.ts).
  */
-import { readFileSync } from "node:fs";
-import { Command, CommanderError } from "commander";
-import { registerAir } from "./commands/air.js";
-import { registerAudit } from "./commands/audit.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerEffects } from "./commands/effects.js";
-import { registerGovernance } from "./commands/governance.js";
-import { registerJournal } from "./commands/journal.js";
-import { registerModule } from "./commands/module.js";
-import { registerReceipt } from "./commands/receipt.js";
-import { registerWorld } from "./commands/world.js";
-import { CliExit, EXIT, describeError } from "./io.js";
-import { snapshotStateRefs } from "../../kernel/world/world.js";
-
+import { CommanderError } from "commander";
+import { programFor } from "./program.js";
+import { CliExit, EXIT, printJson, reportError } from "./io.js";
 
 // A reader that stops early (`wk log --json | head`) closes the pipe: that is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -23,33 +14,30 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+/** `commander.unknownOption` → `cli.unknown_option`. */
+function commanderCode(code: string): string {
+  return `cli.${code.replace(/^commander\./, "").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
 
-const program = new Command("wk")
-  .description("worldkernel: event-sourced, replayable, signed agent worlds")
-  .version(version, "-V, --version", "print the worldkernel version")
-  .exitOverride()
-  .showHelpAfterError();
-
-registerAir(program);
-registerWorld(program);
-registerJournal(program, { stateProvider: (store) => snapshotStateRefs(store) });
-registerEffects(program, registerReceipt(program));
-registerModule(program);
-registerGovernance(program);
-registerDemo(program);
-registerAudit(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (e instanceof CliExit) {
-    if (e.message) process.stderr.write(e.message + "\n");
-    process.exitCode = e.exitCode;
-  } else {
-    process.stderr.write(`error: ${describeError(e)}\n`);
-    process.exitCode = EXIT.check_failed;
+/** Runs `wk` with `argv` (the words after `wk`); sets the exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const json = argv.includes("--json");
+  try {
+    const program = await programFor(argv);
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its message (and the help) to stderr; JSON readers get the record too.
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (json && e.exitCode !== 0) printJson({ ok: false, code: commanderCode(e.code), message: e.message.replace(/^error: /, "") });
+    } else if (e instanceof CliExit) {
+      process.exitCode = e.exitCode;
+      if (e.message) reportError(e, json);
+    } else {
+      process.exitCode = EXIT.check_failed;
+      reportError(e, json);
+    }
   }
 }
+
+await main(process.argv.slice(2));

@@ -3,7 +3,7 @@
  * A compile error is an `error` receipt carrying the diagnostics; the receipt records the
  * compiler's name and version, so a replayed world knows exactly what built its modules.
  */
-import type { CborValue } from "../../../air/index.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { allowlist, hash, hashOut, readParams, record, text } from "../params.js";

@@ -2,13 +2,14 @@
  * @module Worker-thread body of the in-process AssemblyScript build. Plain JavaScript on
  * purpose: it is started with no loader (execArgv []) because tsx re-transforms
  * binaryen's 15 MB bundle on every import (~8 s); plain Node loads it in ~0.4 s.
- * Protocol: {id, argv, entry, text, files:{entryDir, realDir, readable[], root}} → {id, wasm?, error?, diagnostics[]}.
+ * Protocol: {id, argv, entry, text, files:{entryDir, realDir, readable[], root, pdkDir}} → {id, wasm?, error?, diagnostics[]}.
  */
 import { parentPort } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 
 const ascReady = import("assemblyscript/asc");
+const PDK = "node_modules/@extism/as-pdk/";
 
 parentPort.on("message", async (req) => {
   const { id, argv, entry, text, files } = req;
@@ -21,6 +22,8 @@ parentPort.on("message", async (req) => {
     if (path === entry) return text;
     let abs;
     if (files.realDir && path.startsWith(`${files.entryDir}/`)) abs = join(files.realDir, path.slice(files.entryDir.length + 1));
+    // @extism/as-pdk is wherever npm put it (beside worldkernel when it is a dependency).
+    else if (path.startsWith(PDK)) abs = join(files.pdkDir, path.slice(PDK.length));
     else if (files.readable.some((p) => path.startsWith(p))) abs = join(files.root, path);
     if (abs === undefined) return null;
     try {

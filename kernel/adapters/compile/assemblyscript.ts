@@ -9,8 +9,9 @@
  */
 import { Worker } from "node:worker_threads";
 import { basename, dirname, relative, resolve, sep } from "node:path";
-import { installedVersion } from "../../packages.js";
-import { REPO_ROOT } from "./paths.js";
+import { installedPackage, installedVersion } from "../../packages.js";
+import { requireToolchain } from "./errors.js";
+import { PACKAGE_ROOT } from "./paths.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -18,7 +19,7 @@ import type { BuildResult, CompilerId } from "./types.js";
 export const ASC_FLAGS = ["-O3", "--runtime", "incremental", "--initialMemory", "4", "--noColors"] as const;
 const SDK_ABORT = "modules/assemblyscript/sdk/abort/wkAbort";
 const VIRTUAL_DIR = "modules/assemblyscript/.source";
-const READABLE = ["modules/assemblyscript/", "node_modules/@extism/as-pdk/"];
+const READABLE = ["modules/assemblyscript/"];
 
 interface Reply {
   id: number;
@@ -57,11 +58,12 @@ export function ascCompiler(): CompilerId {
 
 /** Repo-relative, '/'-separated form of an absolute path. */
 function rel(abs: string): string {
-  return relative(REPO_ROOT, abs).split(sep).join("/");
+  return relative(PACKAGE_ROOT, abs).split(sep).join("/");
 }
 
 /** Compiles one AssemblyScript entry file; compile errors are diagnostics (`file:line:col`). */
 export async function buildAssemblyScript(source: Uint8Array | string, sourcePath?: string): Promise<BuildResult> {
+  requireToolchain("assemblyscript", ["assemblyscript", "@extism/as-pdk"]);
   const compiler = ascCompiler();
   const text = sourceText(source);
   // Inside the repo the entry keeps its real path; outside, it is mounted in a virtual folder
@@ -77,7 +79,7 @@ export async function buildAssemblyScript(source: Uint8Array | string, sourcePat
     pending.set(id, done);
     const w = ascWorker();
     w.ref();
-    w.postMessage({ id, argv, entry, text, files: { entryDir, realDir, readable: READABLE, root: REPO_ROOT } });
+    w.postMessage({ id, argv, entry, text, files: { entryDir, realDir, readable: READABLE, root: PACKAGE_ROOT, pdkDir: dirname(installedPackage("@extism/as-pdk")!.file) } });
   });
   if (pending.size === 0) worker?.unref();
   if (reply.error !== undefined || reply.wasm === undefined) {

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { repoPath } from "./paths.js";
+import { packagePath } from "./paths.js";
 import { buildInScratch, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -47,7 +47,7 @@ export async function buildC(source: Uint8Array | string, sourcePath?: string): 
     ext: "c",
     source,
     sourcePath,
-    sdk: ["wk.h", "wk.c"].map((f) => repoPath("modules/c/sdk", f)),
+    sdk: ["wk.h", "wk.c"].map((f) => packagePath("modules/c/sdk", f)),
     compiler: await clangCompiler(),
     invoke: (dir, name) => run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir, env: clangEnv() }),
   });

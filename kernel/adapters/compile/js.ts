@@ -16,11 +16,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { installedVersion, kernelCacheDir } from "../../packages.js";
-import { repoPath } from "./paths.js";
+import { requireToolchain } from "./errors.js";
+import { packagePath } from "./paths.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
-export const WIT_PATH = repoPath("kernel/wasm/wit/worldkernel.wit");
+export const WIT_PATH = packagePath("kernel/wasm/wit/worldkernel.wit");
 /** World by exports: `workflow` (step), `pure` (run), `module` (both). */
 export function worldFor(code: string): "module" | "workflow" | "pure" {
   const names = new Set<string>();
@@ -50,7 +51,7 @@ interface EsbuildMessage {
 /** Bundles the source into one ESM file; syntax and resolution errors become diagnostics. */
 async function bundle(text: string, sourcePath?: string): Promise<{ ok: true; code: string } | { ok: false; diagnostics: string[] }> {
   const esbuild = await import("esbuild");
-  const resolveDir = sourcePath === undefined ? repoPath("modules/js/.source") : dirname(resolve(sourcePath));
+  const resolveDir = sourcePath === undefined ? packagePath("modules/js/.source") : dirname(resolve(sourcePath));
   try {
     const r = await esbuild.build({
       stdin: { contents: text, resolveDir, sourcefile: sourcePath ?? "module.js", loader: "js" },
@@ -95,6 +96,7 @@ export function narrowWit(wit: string, used: string[]): string {
 
 /** Builds a JS source into a component (cached by content). */
 export async function buildJs(source: Uint8Array | string, sourcePath?: string): Promise<BuildResult> {
+  requireToolchain("js", ["esbuild", "@bytecodealliance/componentize-js", "@bytecodealliance/preview2-shim"]);
   const compiler = jsCompiler();
   const b = await bundle(sourceText(source), sourcePath);
   if (!b.ok) return { ok: false, compiler, diagnostics: b.diagnostics };

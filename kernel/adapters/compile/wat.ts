@@ -2,8 +2,9 @@
  * @module WAT → wasm in-process with the npm `wabt` build (no subprocess): backs the
  * `compile.module` effect, so it must be deterministic and never throw on bad input.
  */
-import wabtInit from "wabt";
+import type wabtInit from "wabt";
 import { installedVersion } from "../../packages.js";
+import { requireToolchain } from "./errors.js";
 import { sourceText } from "./types.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
@@ -17,8 +18,9 @@ export function watCompiler(): CompilerId {
 
 /** Assembles WAT text; parse and validation errors come back as diagnostics with line:col. */
 export async function buildWat(source: Uint8Array | string, sourcePath = "module.wat"): Promise<BuildResult> {
+  requireToolchain("wat", ["wabt"]);
   const compiler = watCompiler();
-  wabt ??= wabtInit();
+  wabt ??= import("wabt").then((m) => m.default());
   const w = await wabt;
   let mod: ReturnType<Wabt["parseWat"]> | undefined;
   try {

@@ -6,7 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildCatalogOrThrow, hashBytes, hashDef, type AnyDef, type DefModule, type Manifest } from "../../../air/index.js";
+import { buildCatalogOrThrow } from "../../../air/loader.js";
+import { hashBytes } from "../../../air/hash.js";
+import { hashDef } from "../../../air/defs.js";
+import type { AnyDef, DefModule, Manifest } from "../../../air/schemas/defs.js";
 import { generateKeyPair, saveKeyPair } from "../../../kernel/crypto/keys.js";
 import { apply, approve, createWorld, propose, replayWorld, shadow, sourceFromAirDir } from "../../../kernel/world/index.js";
 import { defaultGateHooks } from "../../../kernel/world/wiring.js";

@@ -2,11 +2,10 @@
  * @module Output helpers for the demo: numbered steps and indented lines, plain text so
  * the story reads the same in a terminal and in CI logs.
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../../../kernel/packages.js";
 
-/** The repository root (for the example worlds and modules). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** The worldkernel package folder (for the example worlds and modules). */
+export const REPO_ROOT = packageRoot();
 
 /** Prints a step heading. */
 export function step(title: string): void {

@@ -9,10 +9,13 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { decodeStored, type CborObject } from "../../../air/index.js";
+import { fileURLToPath } from "node:url";
+import { decodeStored } from "../../../air/cbor/decode.js";
+import type { CborObject } from "../../../air/cbor/value.js";
 import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { createWorld, replayWorld, sourceFromAirDir, type World } from "../../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
+import { missingPeers } from "../../../kernel/packages.js";
 import { REPO_ROOT, say, step } from "./say.js";
 
 const SOURCE = "export function add(a: i32, b: i32): i32 { return a + b; }\n";
@@ -51,6 +54,8 @@ export async function summarizerTour(base: string, first: number): Promise<strin
     say(`phase: ${String(s.phase)}\n   summary: ${String(s.summary)}\n   compiled: ${String(s.compile_status)} → ${String(s.wasm_ref)}\n   denied: ${JSON.stringify(s.denied)}`);
     const rs = await receipts(world);
     for (const r of rs) say(`receipt seq ${String(r.seq).padStart(3)}  ${r.kind.padEnd(15)} ${r.status}${r.code ? ` (${r.code})` : ""}`);
+    const absent = missingPeers(["assemblyscript", "@extism/as-pdk"]);
+    if (absent) say(`compile step skipped: this install has no AssemblyScript compiler (optional peers), so the compile receipt is an error (toolchain_missing); \`${absent.install}\` enables it`);
     const root = world.stateRefs().state_root;
     world.checkpoint();
     await world.close();
@@ -65,7 +70,10 @@ export async function summarizerTour(base: string, first: number): Promise<strin
     if (!exported.ok) throw new Error(exported.message);
     const file = join(base, "llm-receipt.bundle.json");
     writeFileSync(file, JSON.stringify(exported.bundle, null, 2));
-    const verify = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(REPO_ROOT, "kernel/crypto/verify-bundle-main.ts"), file], { encoding: "utf8", cwd: REPO_ROOT });
+    // The verifier beside this file: compiled JS in the package, TypeScript (under this process's loader) in a checkout.
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    const verifier = fileURLToPath(new URL(`../../../kernel/crypto/verify-bundle-main${ext}`, import.meta.url));
+    const verify = spawnSync(process.execPath, [...process.execArgv, verifier, file], { encoding: "utf8", cwd: base });
     say(`bundle: ${file}`);
     say(`verifier (exit ${verify.status}): ${verify.stdout.trim().split("\n")[0]}`);
     if (verify.status !== 0) throw new Error(`offline verification failed: ${verify.stdout}${verify.stderr}`);

@@ -1,0 +1,134 @@
+/**
+ * @module A world's cell states read straight from its sealed head: the latest snapshot, when
+ * nothing but checkpoints follows it and the head checkpoint signed exactly its state root.
+ * This backs `wk state`, which must answer in about the time Node takes to start: opening a
+ * World costs ~250 ms of imports alone (zod schemas, the catalog build, WASM runtimes), so this
+ * file is hand-written over SQLite and the AIR leaves (CBOR, hashes, value rendering) and reads
+ * the AIR bundle's defs without re-validating them (they were validated at genesis or apply,
+ * and the bundle is content-addressed). It checks what it serves: the blobs' hashes, the state
+ * root recomputed from the cells, and the world key's signature on the head checkpoint. When
+ * the head is not sealed (a crash left steps after the snapshot), it answers `undefined` and
+ * the caller opens the world, which replays the tail.
+ */
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeCanonical } from "../../air/cbor/encode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
+import type { TypeExpr } from "../../air/schemas/common.js";
+import { toSugarJson } from "../../air/values/conform.js";
+import { expandType } from "../../air/values/types.js";
+import { BUILTIN_SOURCES } from "../../air/builtins/index.js";
+import { CellStore, type CellKey } from "../core/cells.js";
+import { KernelError } from "../core/errors.js";
+import { verify } from "../crypto/sign.js";
+import { openReadonly } from "../journal/sqlite-open.js";
+import { worldPaths } from "../journal/world-paths.js";
+import { jsonView } from "./json-view.js";
+
+/** One cell as the snapshot holds it. */
+export interface CellView {
+  module: string;
+  key: CellKey;
+  hash: HashText;
+  /** The state's canonical bytes (empty when they were erased). */
+  bytes: Uint8Array;
+}
+
+/** The state at a world's sealed head. */
+export interface StateView {
+  stateRoot: HashText;
+  manifestHash: HashText;
+  /** The seq of the head checkpoint that signed this state. */
+  checkpointSeq: number;
+  cells: CellView[];
+  /** Every module of the manifest in force. */
+  modules: string[];
+  /** A cell state rendered as JSON in the sugar lens of its module's state schema. */
+  json(module: string, value: CborValue): unknown;
+}
+
+interface Row {
+  seq: number;
+  kind: string;
+  body: Buffer;
+}
+
+const bad = (message: string): KernelError => new KernelError("kernel.bad_world", message);
+
+/** The world's state at its sealed head, or undefined when the head is not a sealed snapshot. */
+export function readSealedState(dir: string): StateView | undefined {
+  const path = worldPaths(dir).journal;
+  const db = openReadonly(path);
+  try {
+    const head = db.prepare("SELECT seq, kind, body FROM entries ORDER BY seq DESC LIMIT 1").get() as Row | undefined;
+    const snap = db.prepare("SELECT seq, kind, body FROM entries WHERE kind = 'snapshot' ORDER BY seq DESC LIMIT 1").get() as Row | undefined;
+    if (head === undefined || snap === undefined || head.kind !== "checkpoint") return undefined;
+    const after = db.prepare("SELECT count(*) AS n FROM entries WHERE seq > ? AND kind != 'checkpoint'").get(snap.seq) as { n: number };
+    if (after.n !== 0) return undefined;
+
+    const blob = (hash: HashText): Uint8Array => {
+      const key = hashToBytes(hash);
+      const r = db.prepare("SELECT bytes FROM blobs WHERE hash = ?").get(key) as { bytes: Buffer } | undefined;
+      if (r === undefined) return new Uint8Array(0); // erased (or missing: the state root check below tells)
+      if (bytesToHash(sha256(r.bytes)) !== hash) throw new KernelError("kernel.bad_world", `blob ${hash} does not match its hash`);
+      return r.bytes;
+    };
+    const genesis = decodeStored((db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body) as CborObject;
+    const snapshot = decodeStored(snap.body) as CborObject;
+    const checkpoint = decodeStored(head.body) as CborObject;
+    const state = decodeStored(blob(snapshot.cells_ref as HashText));
+    if (!isCborObject(state) || state.version !== 1) throw bad(`snapshot at seq ${snap.seq} has an unknown format`);
+
+    const cells = new CellStore();
+    const views: CellView[] = [];
+    for (const c of state.cells as CborValue[][]) {
+      const [module, key, hash] = c as [string, CellKey, HashText];
+      const bytes = blob(hash);
+      cells.set(module, key, bytes, hash);
+      views.push({ module, key, hash, bytes });
+    }
+    const root = cells.stateRoot();
+    if (root !== snapshot.state_root || root !== checkpoint.state_root) {
+      throw new KernelError("kernel.state_root_mismatch", `the snapshot at seq ${snap.seq} holds state root ${root}; its entry says ${String(snapshot.state_root)} and the checkpoint at seq ${head.seq} ${String(checkpoint.state_root)}`);
+    }
+    const payload = encodeCanonical({ tree_size: checkpoint.tree_size, root: checkpoint.root, head_hash: checkpoint.head_hash, state_root: checkpoint.state_root, manifest_hash: checkpoint.manifest_hash });
+    if (!verify(genesis.world_public_key as Uint8Array, "checkpoint", payload, checkpoint.signature as Uint8Array)) {
+      throw new KernelError("kernel.bad_world", `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`);
+    }
+    const schemas = stateSchemas(decodeStored(blob(state.air_ref as HashText)));
+    return {
+      stateRoot: root,
+      manifestHash: snapshot.manifest_hash as HashText,
+      checkpointSeq: head.seq,
+      cells: views,
+      modules: [...schemas.keys()],
+      json: (module, value) => {
+        const t = schemas.get(module);
+        return t ? toSugarJson(t, value) : jsonView(value);
+      },
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Module → its expanded state type (undefined for modules without workflow state), from an AIR bundle. */
+function stateSchemas(bundle: CborValue): Map<string, TypeExpr | undefined> {
+  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw bad("AIR bundle has an unknown format");
+  const types = new Map<string, TypeExpr>();
+  const modules: CborObject[] = [];
+  const defs = [...BUILTIN_SOURCES.flatMap((s) => s.value as CborValue[]), ...bundle.defs];
+  for (const d of defs) {
+    if (!isCborObject(d)) continue;
+    if (d.$kind === "defschema") types.set(d.name as string, d.type as unknown as TypeExpr);
+    else if (d.$kind === "defmodule") modules.push(d);
+  }
+  const out = new Map<string, TypeExpr | undefined>();
+  for (const m of modules) {
+    const abi = m.abi as CborObject | undefined;
+    const name = (abi?.workflow as CborObject | undefined)?.state as string | undefined;
+    const t = name === undefined ? undefined : types.get(name);
+    out.set(m.name as string, t === undefined ? undefined : expandType(t, (n) => types.get(n)));
+  }
+  return out;
+}

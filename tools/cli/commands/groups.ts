@@ -1,0 +1,87 @@
+/**
+ * @module The `wk` command groups: which top-level commands each file defines, with the
+ * one-line summary `wk --help` lists, and how to load the file. `wk <command>` imports only
+ * the group that owns it (see main.ts); a test holds these tables to what the files register.
+ */
+import type { Command } from "commander";
+
+/** One file of commands. */
+export interface CommandGroup {
+  /** Top-level command name → summary (the registered command's description). */
+  commands: Record<string, string>;
+  /** Registers the group's commands on `program`. */
+  load(program: Command): Promise<void>;
+}
+
+/** Every command group, in `wk --help` order. */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  {
+    commands: {
+      create: "create a world from an AIR folder (genesis, keys, module binaries)",
+      send: "append one event (validated against its schema) and run until idle; exit 1 when any step of its cascade fails",
+      run: "resume: re-dispatch pending intents (same idempotency keys) and fire due timers",
+      replay: "rebuild the world with a fresh kernel from its journal, calling no adapter; stop at the first divergence",
+      fork: "create a new world sharing history with this one up to --at, then diverging",
+    },
+    load: async (p) => (await import("./world.js")).registerWorld(p),
+  },
+  {
+    commands: { state: "current state as JSON: every cell, one module's cells, or one cell" },
+    load: async (p) => (await import("./state.js")).registerState(p),
+  },
+  {
+    commands: { info: "what a world is: id, keys, head, last checkpoint, manifest, formats, kernel flags (from the journal; no replay, no module loaded)" },
+    load: async (p) => (await import("./info.js")).registerInfo(p),
+  },
+  {
+    commands: {
+      verify: "recompute the hash chain, Merkle tree and every signature; name the first bad seq",
+      checkpoint: "sign a checkpoint over every entry now, with the world key; prints it",
+      anchor: "export a signed checkpoint (default: the latest) as an anchor JSON file to keep outside the world",
+      erase: "delete a blob's bytes from the CAS and journal the erasure (chain and signatures stay valid)",
+      log: "journal entries, decoded (bytes as hex)",
+      keys: "ed25519 key files; adapter key rotation",
+    },
+    load: async (p) => {
+      const [{ registerJournal }, { snapshotStateRefs }] = await Promise.all([import("./journal.js"), import("../../../kernel/world/world.js")]);
+      registerJournal(p, { stateProvider: (store) => snapshotStateRefs(store) });
+    },
+  },
+  {
+    commands: {
+      receipt: "effect receipts: list, export as bundles, verify bundles offline",
+      "approve-effect": "approve (or with --deny refuse) an intent held by a require_approval policy",
+    },
+    load: async (p) => {
+      const [{ registerEffects }, { registerReceipt }] = await Promise.all([import("./effects.js"), import("./receipt.js")]);
+      registerEffects(p, registerReceipt(p));
+    },
+  },
+  {
+    commands: {
+      propose: "compile and validate a patch against the current manifest; prints the proposal id",
+      shadow: "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
+      approve: "sign an approval of a proposal's latest shadow report (approvers are named by the policy)",
+      apply: "apply an approved proposal whose base is still the current manifest",
+    },
+    load: async (p) => (await import("./governance.js")).registerGovernance(p),
+  },
+  { commands: { air: "AIR definitions: check, hash, JSON Schema" }, load: async (p) => (await import("./air.js")).registerAir(p) },
+  { commands: { module: "WASM modules: build from source" }, load: async (p) => (await import("./module.js")).registerModule(p) },
+  {
+    commands: {
+      export: "write the world as one audit archive (entries, blobs, erasures, keys, anchors) that `wk audit` re-executes",
+      audit: "rebuild an audit archive in a fresh directory with no secret key, verify it, re-execute it and compare the state root the checkpoints signed",
+    },
+    load: async (p) => (await import("./audit.js")).registerAudit(p),
+  },
+  {
+    commands: { demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance" },
+    load: async (p) => (await import("./demo.js")).registerDemo(p),
+  },
+];
+
+/** The group that defines top-level command `name`, if any. */
+export function groupOf(name: string): CommandGroup | undefined {
+  return COMMAND_GROUPS.find((g) => Object.hasOwn(g.commands, name));
+}
