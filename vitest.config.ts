@@ -1,9 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    // The kernel's build caches (JS components, Zig) go inside the repository, never to ~/.cache.
+    env: { WK_CACHE_DIR: fileURLToPath(new URL("./.vitest-cache/worldkernel", import.meta.url)) },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -3,22 +3,27 @@
  * and is SIGKILLed at random moments, 50 rounds over two worlds — sometimes before it has
  * even created the file. Every time the journal reopens for writing (no stale lock),
  * verifies, and holds every entry and blob whose append had returned.
+ * The kill delays, the writer's choices and the keys come from one seed (WK_TEST_SEED to
+ * reproduce, else a fresh one), named in every assertion message and logged on failure.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { toHex, type HashText } from "../../air/index.js";
-import { generateKeyPair } from "../../kernel/crypto/keys.js";
+import { KeyPair } from "../../kernel/crypto/keys.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
+import { below, bytesFrom, mulberry32, reproduce, testSeed } from "../seeded.js";
 import { tempDir } from "./helpers.js";
 
 const childSource = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const ROUNDS_PER_WORLD = 25;
+const SEED = testSeed();
+const logSeedOnFailure = () => onTestFailed(() => console.error(`crash.test.ts ran with seed ${SEED}; reproduce with: ${reproduce(SEED, "test/journal/crash.test.ts")}`));
 let childArgs: string[] = ["--import", "tsx", childSource];
 
 /**
@@ -47,21 +52,33 @@ beforeAll(async () => {
   }
 });
 
-/** Runs the writer, kills it at a random moment, returns what it reported as done. */
-function round(path: string, secretHex: string): Promise<{ entries: Map<number, string>; blobs: string[]; ready: boolean }> {
+/** When a round kills its writer, and the seed of what the writer appends. */
+interface Plan {
+  /** Kill during start-up or creation (`delayMs` after spawning) instead of `delayMs` after "ready". */
+  early: boolean;
+  delayMs: number;
+  childSeed: number;
+}
+
+const plan = (random: () => number): Plan => {
+  const early = random() < 0.15; // sometimes kill during start-up or creation
+  return { early, delayMs: random() * (early ? 400 : 60), childSeed: below(random, 2 ** 32) };
+};
+
+/** Runs the writer, kills it as planned, returns what it reported as done. */
+function round(path: string, secretHex: string, p0: Plan, where: string): Promise<{ entries: Map<number, string>; blobs: string[]; ready: boolean }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...childArgs, path, secretHex], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...childArgs, path, secretHex, String(p0.childSeed)], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     let ready = false;
-    const early = Math.random() < 0.15; // sometimes kill during start-up or creation
     const kill = () => p.kill("SIGKILL");
-    if (early) setTimeout(kill, Math.random() * 400);
+    if (p0.early) setTimeout(kill, p0.delayMs);
     p.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (!ready && out.includes("ready\n")) {
         ready = true;
-        if (!early) setTimeout(kill, Math.random() * 60);
+        if (!p0.early) setTimeout(kill, p0.delayMs);
       }
     });
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
@@ -69,7 +86,7 @@ function round(path: string, secretHex: string): Promise<{ entries: Map<number, 
     p.on("error", reject);
     p.on("exit", (code, signal) => {
       clearTimeout(guard);
-      if (signal !== "SIGKILL") return reject(new Error(`writer exited by itself (code ${code}): ${err}`));
+      if (signal !== "SIGKILL") return reject(new Error(`${where}: writer exited by itself (code ${code}): ${err}`));
       const entries = new Map<number, string>();
       const blobs: string[] = [];
       for (const line of out.split("\n").slice(0, -1)) {
@@ -82,28 +99,32 @@ function round(path: string, secretHex: string): Promise<{ entries: Map<number, 
   });
 }
 
-async function world(): Promise<{ rounds: number; entries: number; killedEarly: number }> {
+/** One world's rounds; world `w` draws from its own generator, so the two worlds running side by side do not share one. */
+async function world(w: number): Promise<{ rounds: number; entries: number; killedEarly: number }> {
+  const random = mulberry32((SEED + Math.imul(w + 1, 0x9e3779b9)) | 0);
   const { dir } = tempDir("wk-crash-");
   const path = join(dir, "journal.db");
-  const key = generateKeyPair();
+  const key = new KeyPair(bytesFrom(random, 32));
   const secretHex = toHex(key.secretKeyBytes());
   const promised = new Map<number, string>();
   const blobs: string[] = [];
   let killedEarly = 0;
   for (let r = 0; r < ROUNDS_PER_WORLD; r++) {
-    const got = await round(path, secretHex);
+    const p = plan(random);
+    const where = `seed ${SEED}, world ${w}, round ${r} (${p.early ? "early " : ""}kill after ${p.delayMs.toFixed(1)} ms, writer seed ${p.childSeed})`;
+    const got = await round(path, secretHex, p, where);
     if (!got.ready) killedEarly++;
     for (const [s, h] of got.entries) promised.set(s, h);
     blobs.push(...got.blobs);
     if (!existsSync(path)) {
-      expect(promised.size).toBe(0);
+      expect(promised.size, `${where}: entries reported before the file existed`).toBe(0);
       continue;
     }
     const store = SqliteJournalStore.open(path); // the writer lock must be free again
     try {
-      for (const [seq, hash] of promised) expect(toHex(store.getSync(seq)?.hash ?? new Uint8Array()), `seq ${seq} after round ${r}`).toBe(hash);
-      for (const h of blobs) expect(store.hasBlobSync(h as HashText), `blob ${h}`).toBe(true);
-      if (store.countSync() > 0) expect(await verifyJournal(store)).toMatchObject({ ok: true });
+      for (const [seq, hash] of promised) expect(toHex(store.getSync(seq)?.hash ?? new Uint8Array()), `${where}: seq ${seq}`).toBe(hash);
+      for (const h of blobs) expect(store.hasBlobSync(h as HashText), `${where}: blob ${h}`).toBe(true);
+      if (store.countSync() > 0) expect(await verifyJournal(store), where).toMatchObject({ ok: true });
     } finally {
       store.closeSync();
     }
@@ -113,10 +134,12 @@ async function world(): Promise<{ rounds: number; entries: number; killedEarly: 
 
 describe("crash safety under SIGKILL", () => {
   it("a live writer in another process locks the journal; its death frees the lock", async () => {
+    logSeedOnFailure();
+    const random = mulberry32(SEED);
     const { dir } = tempDir("wk-lock-");
     const path = join(dir, "journal.db");
-    const key = generateKeyPair();
-    const p = spawn(process.execPath, [...childArgs, path, toHex(key.secretKeyBytes())], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
+    const key = new KeyPair(bytesFrom(random, 32));
+    const p = spawn(process.execPath, [...childArgs, path, toHex(key.secretKeyBytes()), String(below(random, 2 ** 32))], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve) => {
       let out = "";
       p.stdout.on("data", (d: Buffer) => {
@@ -143,7 +166,8 @@ describe("crash safety under SIGKILL", () => {
   });
 
   it(`${2 * ROUNDS_PER_WORLD} rounds over two worlds: every returned append survives and the journal verifies`, async () => {
-    const results = await Promise.all([world(), world()]);
-    for (const r of results) expect(r.entries).toBeGreaterThan(0);
+    logSeedOnFailure();
+    const results = await Promise.all([world(0), world(1)]);
+    for (const [w, r] of results.entries()) expect(r.entries, `seed ${SEED}, world ${w}: no append ever returned`).toBeGreaterThan(0);
   }, 120_000);
 });

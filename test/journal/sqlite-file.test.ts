@@ -4,7 +4,7 @@
  * untouched, fsync policy, automatic checkpoints, erased bytes really gone from disk, and
  * the storage v1 → v2 upgrade of a journal written by an earlier kernel.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -14,6 +14,7 @@ import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { STORAGE_VERSION } from "../../kernel/journal/sqlite-open.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
+import { bytesFrom, mulberry32 } from "../seeded.js";
 import { codeOf, eventBody, genesisBody, makeJournal, MANIFEST, tempDir } from "./helpers.js";
 
 const digest = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
@@ -71,7 +72,7 @@ describe("SQLite journal file", () => {
 
   describe("bad files get a typed error and stay byte-for-byte untouched", () => {
     const cases: [string, (path: string) => void, string][] = [
-      ["random bytes", (p) => writeFileSync(p, randomBytes(8192)), "journal.not_a_journal"],
+      ["random bytes", (p) => writeFileSync(p, bytesFrom(mulberry32(0x5eed), 8192)), "journal.not_a_journal"],
       ["an empty file", (p) => writeFileSync(p, ""), "journal.not_a_journal"],
       ["a text file", (p) => writeFileSync(p, "SQLite format 2 — not really\n"), "journal.not_a_journal"],
       [
@@ -189,7 +190,7 @@ describe("SQLite journal file", () => {
     const { dir } = tempDir();
     const path = join(dir, "journal.db");
     const { store } = makeJournal(path, 3);
-    const secret = `patient record ${randomBytes(16).toString("hex")} `.repeat(200);
+    const secret = `patient record ${Buffer.from(bytesFrom(mulberry32(0xe7a5e), 16)).toString("hex")} `.repeat(200);
     const h = store.putBlobSync(new TextEncoder().encode(secret));
     store.appendSync("event", { ...eventBody(1), value: { blob: h } });
     const onDisk = () => readdirSync(dir).some((f) => readFileSync(join(dir, f)).includes(secret.slice(0, 60)));
