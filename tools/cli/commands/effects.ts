@@ -4,7 +4,8 @@
  * refusal) of intents a policy holds for `require_approval`.
  */
 import type { Command } from "commander";
-import { decodeStored, type CborObject } from "../../../air/index.js";
+import { decodeStored } from "../../../air/cbor/decode.js";
+import type { CborObject } from "../../../air/cbor/value.js";
 import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
@@ -68,6 +69,7 @@ export function registerEffects(program: Command, receipt: Command): void {
     .description("print a self-contained bundle (receipt, keys, Merkle proof, signed checkpoint) for offline verification")
     .option("--world <dir>", "world directory")
     .option("--payload", "include the receipt payload")
+    .option("--json", "errors as JSON too (the bundle is always JSON)")
     .action(async (intentId: string, opts: { world?: string; payload?: boolean }) => {
       const dir = worldDir(opts.world);
       const journal = worldPaths(dir).journal;
@@ -76,7 +78,7 @@ export function registerEffects(program: Command, receipt: Command): void {
       let r;
       try {
         seq = store.receiptSeq(intentId);
-        if (seq === null) throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId} (see wk receipt list)`);
+        if (seq === null) throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId}`, { code: "cli.no_receipt", hint: "list the world's intents and receipts with: wk receipt list" });
         r = await exportBundle(store, seq, { includePayload: !!opts.payload });
       } finally {
         store.closeSync();
@@ -93,7 +95,7 @@ export function registerEffects(program: Command, receipt: Command): void {
           store.closeSync();
         }
       }
-      if (!r.ok) throw new CliExit(EXIT.check_failed, `${r.code}: ${r.message}`);
+      if (!r.ok) throw new CliExit(EXIT.check_failed, r.message, { code: `bundle.${r.code}` });
       printJson(r.bundle);
     });
 
@@ -103,11 +105,13 @@ export function registerEffects(program: Command, receipt: Command): void {
     .requiredOption("--key <keyfile>", "the approver's ed25519 key file (0600)")
     .option("--deny", "refuse instead of approve")
     .option("--world <dir>", "world directory")
-    .action(async (intentId: string, opts: { key: string; deny?: boolean; world?: string }) => {
+    .option("--json", "print {intent_id, decision, seq} as JSON")
+    .action(async (intentId: string, opts: { key: string; deny?: boolean; world?: string; json?: boolean }) => {
       const approver = loadKeyPair(opts.key);
       await withWorld(worldDir(opts.world), async (w) => {
         const seq = await w.decideHeldIntent(intentId, approver, opts.deny ? "deny" : "allow");
-        process.stdout.write(`${opts.deny ? "refused" : "approved"} ${intentId} at seq ${seq}\n`);
+        if (opts.json) printJson({ ok: true, intent_id: intentId, decision: opts.deny ? "deny" : "allow", seq });
+        else process.stdout.write(`${opts.deny ? "refused" : "approved"} ${intentId} at seq ${seq}\n`);
       });
     });
 }

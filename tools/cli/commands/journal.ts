@@ -7,7 +7,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { CborTag, decodeStored, toHex, type CborValue } from "../../../air/index.js";
+import { CborTag, type CborValue } from "../../../air/cbor/value.js";
+import { decodeStored } from "../../../air/cbor/decode.js";
+import { toHex } from "../../../air/hash.js";
 import { generateKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
 import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
 import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
@@ -129,13 +131,17 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--world <dir>", "world directory")
     .option("--seq <n>", "the checkpoint entry's seq")
     .option("-o, --out <file>", "write to a file instead of stdout")
-    .action(async (opts: { world?: string; seq?: string; out?: string }) => {
+    .option("--json", "with --out, print {file, seq} as JSON (the anchor itself is always JSON)")
+    .action(async (opts: { world?: string; seq?: string; out?: string; json?: boolean }) => {
       const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
       try {
         const anchor = await exportAnchor(store, opts.seq === undefined ? undefined : parseSeq(opts.seq, "--seq"));
         const text = JSON.stringify(anchor, null, 2) + "\n";
         if (opts.out === undefined) process.stdout.write(text);
-        else writeFileSync(opts.out, text);
+        else {
+          writeFileSync(opts.out, text);
+          if (opts.json) printJson({ ok: true, file: opts.out, seq: anchor.seq });
+        }
       } finally {
         store.closeSync();
       }
