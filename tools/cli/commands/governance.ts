@@ -3,8 +3,12 @@
  * governance (DESIGN §8). Every step is journaled; apply swaps the manifest atomically.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { parseJsonLossless } from "../../../air/index.js";
+import { parseJsonLossless } from "../../../air/json.js";
+import { AirError, jsonPath } from "../../../air/errors.js";
+import { hashBytes } from "../../../air/hash.js";
+import { resolveWasmSugar } from "../../../kernel/air-dir.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { apply, approve, propose, shadow } from "../../../kernel/world/index.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
@@ -20,6 +24,38 @@ function readJsonFile(file: string): unknown {
   return parseJsonLossless(text, file);
 }
 
+/**
+ * The `"wasm": "<path>"` shorthand of a defmodule node in an add_def or replace_def: the file
+ * (relative to the patch file, confined to its project folder as the AIR loader's sugar is)
+ * is read and hashed into `wasm_hash`, and its bytes go with the proposal. The journaled patch
+ * holds the hash, never the path.
+ */
+function resolvePatchWasm(doc: unknown, file: string): { doc: unknown; wasm: Uint8Array[] } {
+  const patches = (doc as { patches?: unknown } | null)?.patches;
+  if (!Array.isArray(patches)) return { doc, wasm: [] };
+  const wasm: Uint8Array[] = [];
+  const resolved = patches.map((op: unknown, i) => {
+    for (const [name, field] of [["add_def", "node"], ["replace_def", "new_node"]] as const) {
+      const body = (op as Record<string, Record<string, unknown> | undefined> | null)?.[name];
+      const node = body?.[field] as Record<string, unknown> | undefined;
+      if (typeof node !== "object" || node === null || node.$kind !== "defmodule" || !("wasm" in node)) continue;
+      let out: Record<string, unknown>;
+      try {
+        out = resolveWasmSugar(node, file) as Record<string, unknown>;
+      } catch (e) {
+        if (!(e instanceof AirError)) throw e;
+        throw new AirError(e.code, `${file}: ${e.issues[0]!.message}`, jsonPath(["patches", i, name, field, "wasm"]));
+      }
+      const bytes = new Uint8Array(readFileSync(resolve(dirname(file), node.wasm as string)));
+      if (hashBytes(bytes) !== out.wasm_hash) throw new CliExit(EXIT.check_failed, `${String(node.wasm)} changed while it was read`);
+      wasm.push(bytes);
+      return { ...(op as object), [name]: { ...body, [field]: out } };
+    }
+    return op;
+  });
+  return { doc: { ...(doc as object), patches: resolved }, wasm };
+}
+
 /** Registers the governance commands. */
 export function registerGovernance(program: Command): void {
   program
@@ -27,14 +63,14 @@ export function registerGovernance(program: Command): void {
     .description("compile and validate a patch against the current manifest; prints the proposal id")
     .option("--world <dir>", "world directory")
     .option("--key <keyfile>", "the proposer's key (a proposer cannot approve its own proposal)")
-    .option("--wasm <file...>", "module binaries the patch refers to, stored in the CAS")
+    .option("--wasm <file...>", "module binaries the patch refers to by wasm_hash, stored in the CAS (a defmodule may instead say \"wasm\": \"<path>\", relative to the patch file)")
     .option("--json", "machine-readable output")
     .action(async (file: string, opts: { world?: string; key?: string; wasm?: string[]; json?: boolean }) => {
-      const doc = readJsonFile(file);
+      const { doc, wasm } = resolvePatchWasm(readJsonFile(file), file);
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await propose(w, doc, {
           ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
-          wasm: (opts.wasm ?? []).map((f) => new Uint8Array(readFileSync(f))),
+          wasm: [...(opts.wasm ?? []).map((f) => new Uint8Array(readFileSync(f))), ...wasm],
         });
         if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash });
         else process.stdout.write(`${r.proposalId}\n`);
