@@ -8,16 +8,18 @@
  * `verifyJournal`; `seed` primes it from the indexed rare entries so a writer can check
  * just the tail on open.
  */
-import { hashBytes, isCborObject, toHex, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { hashBytes, toHex, type HashText } from "../../air/hash.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
   genesisAdapterKeys, ingressKeyOf, isJournalError, verifyKeysSignature,
   type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type SnapshotBody,
 } from "../journal/index.js";
-import { decodeStored } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
 import { refsIn } from "./erasure-taint.js";
-import { catalogFromBundle } from "./boot.js";
+import { catalogFromBundle } from "../../air/bundle.js";
 import { applyFault, approvalFault, governancePolicyOf, proposalFault, proposerKeys, type ProposalState } from "./governance-rules.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
@@ -213,7 +215,8 @@ export class JournalRules implements EntryChecker {
     if (!this.trusted && !approvalSignatureValid(v, this.worldId)) return fault("bad_signature", "approval signature does not verify");
     if (this.complete && !this.intents.has(v.intent_id as string)) return fault("orphan_decision", `approval of intent ${String(v.intent_id)}, which no effect_intent before it names`);
     const approvers = this.policy().approvers;
-    if (approvers.length > 0 && !approvers.includes(v.approver as string)) return fault("unauthorized_approval", `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force`);
+    // A policy that names no approvers lets no one decide a held intent (not everyone).
+    if (!approvers.includes(v.approver as string)) return fault("unauthorized_approval", `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force${approvers.length === 0 ? " (it names none)" : ""}`);
     return null;
   }
 

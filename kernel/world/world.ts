@@ -6,10 +6,12 @@
  * snapshot and re-runs (and so re-verifies) the tail.
  */
 import { randomBytes } from "node:crypto";
-import {
-  canonicalizeJson, decodeStored, hashValue, parseJsonLossless,
-  type AirCatalog, type CborObject, type CborValue, type HashText,
-} from "../../air/index.js";
+import { canonicalizeJson } from "../../air/values/canonicalize.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { hashValue, type HashText } from "../../air/hash.js";
+import { parseJsonLossless } from "../../air/json.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import { renameSync } from "node:fs";
 import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
@@ -277,7 +279,7 @@ export class World {
   private flush(batch: Batch): Appended[] {
     if (batch.entries.length === 0) return [];
     const appended = this.store.appendManySync(batch.entries);
-    if (appended[0]!.seq !== batch.baseSeq) throw new KernelError("kernel.bad_world", `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`);
+    if (appended[0]!.seq !== batch.baseSeq) throw new KernelError("kernel.journal_moved", `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`, { expected: String(batch.baseSeq), actual: String(appended[0]!.seq) });
     // An auto checkpoint may follow the batch in the same transaction.
     this.nextSeq = this.store.countSync();
     return appended;
@@ -377,8 +379,10 @@ export class World {
       if (p.waiting !== "approval") throw new KernelError("kernel.not_pending", `intent ${intentId} is not waiting for approval`, { intent_id: intentId });
       const policyName = this.catalog.manifest.defaults?.policy;
       const approvers = policyName ? this.catalog.policies.get(policyName)?.def.approvers : undefined;
-      if (approvers && !approvers.some((a) => a.public_key === approver.publicKeyHex)) {
-        throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… is not an approver of ${policyName}`, { intent_id: intentId });
+      // No approvers named means no one may decide a held intent, not that anyone may.
+      if (!approvers?.some((a) => a.public_key === approver.publicKeyHex)) {
+        const why = approvers?.length ? `is not an approver of ${policyName}` : `cannot decide it: ${policyName ?? "the world's policy"} names no approvers`;
+        throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… ${why}`, { intent_id: intentId });
       }
       const batch = new Batch(this.nextSeq);
       const body = approvalEntry(intentId, decision, approver, this.id);
@@ -521,7 +525,7 @@ export function snapshotStateRefs(store: SqliteJournalStore): { state_root: Hash
   const snap = store.latestOfKind("snapshot");
   const step = store.latestOfKind("step");
   if (step && (!snap || snap.seq < step.seq)) {
-    throw new KernelError("kernel.bad_world", "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint");
+    throw new KernelError("kernel.not_closed_cleanly", "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint");
   }
   if (!snap) {
     const g = decodeStored(store.getSync(0)!.body) as EntryBodies["genesis"];

@@ -67,12 +67,13 @@ describe("governance: propose → shadow → approve → apply", () => {
     expect(report.cells.map((c) => c.key).sort()).toEqual(["a", "b"]);
     expect(report.differing_entries).toBeGreaterThan(0);
 
-    await expect(apply(w, proposalId)).rejects.toMatchObject({ code: "kernel.bad_approval" });
+    await expect(apply(w, proposalId)).rejects.toMatchObject({ code: "governance.not_approved" });
     await expect(approve(w, proposalId, proposer)).rejects.toMatchObject({ code: "kernel.bad_approval", message: expect.stringContaining("own proposal") });
     await expect(approve(w, proposalId, generateKeyPair())).rejects.toMatchObject({ code: "kernel.bad_approval" });
     await approve(w, proposalId, approver);
     await apply(w, proposalId);
     expect(w.catalog.manifestHash).toBe(newManifestHash);
+    await expect(apply(w, proposalId)).rejects.toMatchObject({ code: "governance.already_applied" });
 
     await w.send("demo/CounterEvent@1", { key: "a", by: 1 });
     expect(w.cellState("demo/Counter@1", "a")).toEqual({ count: 16, events: 7 }); // 5 events counted once, this one twice
@@ -145,7 +146,7 @@ describe("governance from the command line", () => {
     // Unsigned proposals are refused unless the policy allows them.
     const unsigned = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--json");
     expect(unsigned.status).toBe(1);
-    expect(unsigned.stderr).toContain("governance.unsigned_proposal");
+    expect(JSON.parse(unsigned.stdout)).toMatchObject({ ok: false, code: "governance.unsigned_proposal" });
     const p = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--key", join(base, "proposer.key"), "--json");
     expect(p.status, p.stderr).toBe(0);
     const id = (JSON.parse(p.stdout) as { proposal_id: string }).proposal_id;

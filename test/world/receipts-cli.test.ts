@@ -135,4 +135,24 @@ describe("require_approval", () => {
     const r = wk("replay", "--world", dir, "--json");
     expect(r.status, r.stdout).toBe(0);
   });
+
+  it("a policy that names no approvers lets no one decide a held intent", async () => {
+    const base = mkdtempSync(join(tmpdir(), "wk-approve-none-"));
+    const anyone = generateKeyPair();
+    saveKeyPair(join(base, "anyone.key"), anyone);
+    const air = fetcherAir((p) => {
+      (p.rules as { decision: string }[])[0]!.decision = "require_approval";
+      delete p.approvers;
+    });
+    const dir = join(base, "w");
+    const w = await createWorld(dir, sourceFromAirDir(air), opts);
+    await w.send("demo/Fetch@1", { key: "a", url: `${url}/nobody` });
+    const [held] = [...w.state.pending.keys()];
+    await expect(w.decideHeldIntent(held!, anyone, "allow")).rejects.toMatchObject({ code: "kernel.bad_approval", message: expect.stringContaining("names no approvers") });
+    await w.close();
+    const r = wk("approve-effect", held!, "--key", join(base, "anyone.key"), "--world", dir, "--json");
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: "kernel.bad_approval" });
+    expect(wk("verify", "--world", dir).status).toBe(0); // nothing was written
+  });
 });
