@@ -6,7 +6,10 @@
  * in-process callers and the async methods implement the port.
  */
 import type Database from "better-sqlite3";
-import { bytesToHash, decodeStored, encodeStored, hashToBytes, sha256, type CborValue, type HashText } from "../../air/index.js";
+import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { signCheckpoint, verifyCheckpointSignature, type StateProvider, type StateRefs } from "./checkpoint.js";
@@ -297,6 +300,12 @@ export class SqliteJournalStore implements JournalStore {
     if (!this.readonly) return this.tree.size === 0 ? null : { seq: this.tree.size - 1, hash: this.headHash };
     const h = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     return h === undefined ? null : { seq: h.seq, hash: h.hash };
+  }
+
+  /** The storage layout version of the file (`meta.storage_version`; see sqlite-open.ts). */
+  storageVersionSync(): number {
+    this.open();
+    return storageVersion(this.db);
   }
 
   /** Number of entries (= next seq). */

@@ -14,7 +14,15 @@ export const WorldConfigSchema = z.strictObject({
   /** Operator settings of adapters, e.g. an OpenAI-compatible endpoint; secrets are named by env var, never stored. */
   adapters: z
     .strictObject({
-      llm: z.strictObject({ base_url: z.string().url(), api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional() }).optional(),
+      llm: z
+        .strictObject({
+          /** The provider these settings configure: an OpenAI-compatible endpoint (`POST {base_url}/chat/completions`). */
+          provider: z.literal("openai").optional(),
+          base_url: z.string().url(),
+          /** The environment variable holding the API key (the key itself is never written here). */
+          api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });

@@ -5,16 +5,19 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { decodeStored, type AirCatalog, type HashText } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { HashText } from "../../air/hash.js";
 import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
-import { JOURNAL_FORMAT_VERSION, SqliteJournalStore, worldPaths, type EntryBodies } from "../journal/index.js";
+import { JOURNAL_FORMAT_VERSION, JournalError, SqliteJournalStore, worldPaths, type EntryBodies } from "../journal/index.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
-import { AirError } from "../../air/index.js";
-import { writeConfig } from "./config.js";
+import { AirError } from "../../air/errors.js";
+import { WorldConfigSchema, writeConfig, type WorldConfig } from "./config.js";
 import { KERNEL_FLAGS, behaviourOf } from "./flags.js";
-import { bootState, bundleOf, emptyState, readGenesis } from "./boot.js";
+import { bundleOf } from "../../air/bundle.js";
+import { bootState, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
@@ -47,14 +50,14 @@ function prepareDir(dir: string): ReturnType<typeof worldPaths> {
 }
 
 /** A new world directory: fresh keys (0600), config, and a journal holding its genesis. */
-function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>, opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number }, fork: EntryBodies["genesis"]["fork"]) {
+function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>, opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] }, fork: EntryBodies["genesis"]["fork"]) {
   const paths = prepareDir(dir);
   const worldKey = generateKeyPair();
   const adapterKey = generateKeyPair();
   saveKeyPair(paths.worldKey, worldKey);
   saveKeyPair(paths.adapterKey, adapterKey);
   const worldId = randomUUID();
-  const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: opts.checkpointEvery ?? 1000 } as const;
+  const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: opts.checkpointEvery ?? 1000, ...(opts.adapterSettings ? { adapters: opts.adapterSettings } : {}) } as const;
   writeConfig(paths.config, config);
   const store = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
   for (const bytes of wasm) store.putBlobSync(bytes);
@@ -68,7 +71,12 @@ function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>,
 }
 
 /** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
-export async function createWorld(dir: string, source: WorldSource, opts: OpenOptions & { checkpointEvery?: number } = {}): Promise<World> {
+export async function createWorld(dir: string, source: WorldSource, opts: OpenOptions & { checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] } = {}): Promise<World> {
+  // Operator settings of adapters (config.json `adapters`, e.g. an OpenAI-compatible LLM endpoint): refused before anything is written.
+  if (opts.adapterSettings !== undefined) {
+    const r = WorldConfigSchema.shape.adapters.safeParse(opts.adapterSettings);
+    if (!r.success) throw new KernelError("kernel.bad_world", `adapter settings: ${r.error.issues[0]!.message} at $.adapters.${r.error.issues[0]!.path.join(".")}`);
+  }
   for (const [name, m] of source.catalog.modules) {
     if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
   }
@@ -138,9 +146,13 @@ export async function forkWorld(srcDir: string, at: number, dstDir: string, opts
   const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
   try {
     const v = await verifyWorldStore(src, { requireSealedHead: false });
-    if (!v.ok) throw new KernelError("kernel.bad_world", `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`);
+    if (!v.ok) {
+      throw new JournalError("journal.verify_failed", `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`, {
+        ...(v.first_bad_seq === undefined ? {} : { seq: v.first_bad_seq }), ...(v.fault === undefined ? {} : { fault: v.fault }),
+      });
+    }
     const count = src.countSync();
-    if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.bad_world", `fork point ${at} is outside the journal (0..${count - 1})`);
+    if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.seq_out_of_range", `fork point ${at} is outside the journal (0..${count - 1})`);
     at = resolveStop(src, at, opts.exact === true, "fork --at").seq;
     const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });
     const r = await replayRange(src, processor, from, at);

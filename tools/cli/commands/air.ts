@@ -4,8 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { airJsonSchema, hashDefJson, hashValue, jsonToCbor, parseJsonLossless } from "../../../air/index.js";
+import { airJsonSchema } from "../../../air/json-schema.js";
+import { hashDefJson } from "../../../air/defs.js";
+import { hashValue } from "../../../air/hash.js";
+import { jsonToCbor, parseJsonLossless } from "../../../air/json.js";
 import { loadAirDir, resolveWasmSugar } from "../../../kernel/air-dir.js";
+import { catalogWarnings, warningLine } from "../../../kernel/air-warnings.js";
 import { CliExit, EXIT, printJson } from "../io.js";
 
 /** Registers the `air` command group. */
@@ -18,8 +22,11 @@ export function registerAir(program: Command): void {
     .option("--json", "machine-readable report")
     .action((dir: string, opts: { json?: boolean }) => {
       const r = loadAirDir(dir);
+      // Warnings (a world that can never be upgraded, a module that cannot load) never change the exit code.
+      const warnings = r.ok ? catalogWarnings(r.catalog, r.wasm) : [];
+      for (const w of warnings) process.stderr.write(warningLine(w) + "\n");
       if (opts.json) {
-        printJson(r.ok ? { ok: true, manifest_hash: r.catalog.manifestHash, defs: r.catalog.sources.length } : { ok: false, issues: r.issues });
+        printJson(r.ok ? { ok: true, manifest_hash: r.catalog.manifestHash, defs: r.catalog.sources.length, warnings } : { ok: false, issues: r.issues, warnings });
       } else if (r.ok) {
         process.stdout.write(`ok: ${r.catalog.sources.length} defs, manifest ${r.catalog.manifestHash}\n`);
       } else {

@@ -4,21 +4,24 @@
  */
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { decodeStored, parseJsonLossless, toSugarJson, type CborValue } from "../../../air/index.js";
+import { parseJsonLossless } from "../../../air/json.js";
+import { toSugarJson } from "../../../air/values/conform.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
 import { World, cascadeReport, createWorld, forkWorld, jsonView, readGenesis, replayWorld, sourceFromAirDir, type ReplayResult } from "../../../kernel/world/index.js";
-import { readConfig } from "../../../kernel/world/config.js";
+import { readConfig, type WorldConfig } from "../../../kernel/world/config.js";
+import { catalogWarnings, warningLine } from "../../../kernel/air-warnings.js";
 import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 /** Opens a world with the built-in adapters (as its config sets them up) and gate hooks. */
-export async function openWorld(dir: string, opts: { timerWaitMs?: number } = {}): Promise<World> {
+export async function openWorld(dir: string, opts: { timerWaitMs?: number; clock?: () => bigint } = {}): Promise<World> {
   const config = readConfig(worldPaths(dir).config);
   return World.open(dir, { adapters: defaultAdapters(config.adapters ?? {}), hooks: defaultGateHooks(), ...opts });
 }
 
 /** Runs `fn` on the opened world and always closes it (snapshotting unless `snapshot: false`). */
-export async function withWorld<T>(dir: string, fn: (w: World) => Promise<T>, opts: { timerWaitMs?: number; snapshot?: boolean } = {}): Promise<T> {
+export async function withWorld<T>(dir: string, fn: (w: World) => Promise<T>, opts: { timerWaitMs?: number; clock?: () => bigint; snapshot?: boolean } = {}): Promise<T> {
   const { snapshot, ...open } = opts;
   const w = await openWorld(dir, open);
   try {
@@ -34,6 +37,12 @@ function parseSeq(v: string, name: string): number {
   return n;
 }
 
+/** A decimal nanosecond timestamp (a CBOR uint64, as every `*_ns` field of the journal). */
+function parseNs(v: string, name: string): bigint {
+  if (!/^[0-9]+$/.test(v) || BigInt(v) >= 2n ** 64n) throw new CliExit(EXIT.usage, `${name} must be a non-negative integer number of nanoseconds below 2^64, got "${v}"`);
+  return BigInt(v);
+}
+
 /** A cell state rendered in the sugar lens of its schema. */
 export function stateJson(world: World, module: string, value: CborValue): unknown {
   const def = world.catalog.modules.get(module)?.def;
@@ -41,10 +50,6 @@ export function stateJson(world: World, module: string, value: CborValue): unkno
   return schema ? toSugarJson(schema.expanded, value) : jsonView(value);
 }
 
-function keyText(k: unknown): string | null {
-  if (k === null) return null;
-  return typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex");
-}
 
 /** Prints a replay result; exits 1 on divergence. */
 export function reportReplay(r: ReplayResult, json: boolean): void {
@@ -59,6 +64,27 @@ export function reportReplay(r: ReplayResult, json: boolean): void {
   if (!r.ok) throw new CliExit(EXIT.check_failed, "");
 }
 
+/** Events per group commit of `wk send --file` (20,000 counter events: see BENCHMARKS.md). */
+const SEND_FILE_BATCH = 1000;
+
+/** `--llm-base-url` / `--llm-key-env` as config.json `adapters.llm` (an OpenAI-compatible endpoint). */
+function llmSettings(baseUrl: string | undefined, keyEnv: string | undefined): NonNullable<WorldConfig["adapters"]> | undefined {
+  if (baseUrl === undefined) {
+    if (keyEnv !== undefined) throw new CliExit(EXIT.usage, "--llm-key-env needs --llm-base-url");
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new CliExit(EXIT.usage, `--llm-base-url must be an absolute URL such as https://api.openai.com/v1, got "${baseUrl}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliExit(EXIT.usage, `--llm-base-url must be an http or https URL, got ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new CliExit(EXIT.usage, "--llm-base-url must not carry credentials (config.json holds no secrets): name the variable holding the API key with --llm-key-env");
+  if (keyEnv !== undefined && !/^[A-Z_][A-Z0-9_]*$/.test(keyEnv)) throw new CliExit(EXIT.usage, `--llm-key-env must name an environment variable (A-Z, 0-9, _; not starting with a digit), got "${keyEnv}"`);
+  return { llm: { provider: "openai", base_url: baseUrl, ...(keyEnv === undefined ? {} : { api_key_env: keyEnv }) } };
+}
+
 /** Registers the world commands. */
 export function registerWorld(program: Command): void {
   program
@@ -66,23 +92,48 @@ export function registerWorld(program: Command): void {
     .description("create a world from an AIR folder (genesis, keys, module binaries)")
     .option("--world <dir>", "world directory", undefined)
     .option("--normal", "synchronous=NORMAL (faster; may lose the last commits on power loss)")
+    .option("--llm-base-url <url>", "configure the llm.generate adapter's openai provider: an OpenAI-compatible endpoint (POST <url>/chat/completions)")
+    .option("--llm-key-env <VAR>", "the environment variable holding its API key (config.json names it; the key is never written)")
     .option("--json", "machine-readable output")
-    .action(async (airDir: string, opts: { world?: string; normal?: boolean; json?: boolean }) => {
+    .action(async (airDir: string, opts: { world?: string; normal?: boolean; llmBaseUrl?: string; llmKeyEnv?: string; json?: boolean }) => {
       const dir = worldDir(opts.world);
-      const w = await createWorld(dir, sourceFromAirDir(airDir), opts.normal ? { synchronous: "NORMAL" } : {});
-      const out = { world: dir, world_id: w.id, manifest_hash: w.catalog.manifestHash, modules: [...w.catalog.modules.keys()] };
+      const adapterSettings = llmSettings(opts.llmBaseUrl, opts.llmKeyEnv);
+      const source = sourceFromAirDir(airDir);
+      // Warnings (a world that can never be upgraded, a module that cannot load) never change the exit code.
+      const warnings = catalogWarnings(source.catalog, source.wasm);
+      const w = await createWorld(dir, source, { ...(opts.normal ? { synchronous: "NORMAL" as const } : {}), ...(adapterSettings ? { adapterSettings } : {}) });
+      const out = { world: dir, world_id: w.id, manifest_hash: w.catalog.manifestHash, modules: [...w.catalog.modules.keys()], ...(adapterSettings ? { adapters: adapterSettings } : {}), warnings };
       await w.close();
+      for (const x of warnings) process.stderr.write(warningLine(x) + "\n");
       if (opts.json) printJson(out);
-      else process.stdout.write(`created world ${out.world_id} in ${dir}\n  manifest ${out.manifest_hash}\n  modules: ${out.modules.join(", ") || "none"}\n`);
+      else {
+        const llm = adapterSettings?.llm ? `  llm: openai provider at ${adapterSettings.llm.base_url}${adapterSettings.llm.api_key_env ? `, API key from $${adapterSettings.llm.api_key_env}` : ", no API key"}\n` : "";
+        process.stdout.write(`created world ${out.world_id} in ${dir}\n  manifest ${out.manifest_hash}\n  modules: ${out.modules.join(", ") || "none"}\n${llm}`);
+      }
     });
 
   program
-    .command("send <schema> <json>")
+    .command("send [schema] [json]")
     .description("append one event (validated against its schema) and run until idle; exit 1 when any step of its cascade fails")
     .option("--world <dir>", "world directory")
     .option("--idempotency-key <key>", "a retry with the same key returns the first result and appends nothing")
-    .option("--json", "machine-readable output: the whole cascade (steps, failures, entries, intents)")
-    .action(async (schema: string, json: string, opts: { world?: string; idempotencyKey?: string; json?: boolean }) => {
+    .option("--file <events.jsonl>", 'NDJSON, one {"schema", "value", "idempotency_key"?} per line ("-": stdin). A file is checked whole first (a bad file appends nothing); stdin stops at a bad line, after committing the lines before it')
+    .option("--batch <n>", "with --file: events per group commit", String(SEND_FILE_BATCH))
+    .option("--json", "machine-readable output: the whole cascade (steps, failures, entries, intents); with --file, a summary (events, steps, failures, seq range, duration)")
+    .action(async (schema: string | undefined, json: string | undefined, opts: { world?: string; idempotencyKey?: string; file?: string; batch: string; json?: boolean }) => {
+      if (opts.file !== undefined) {
+        if (schema !== undefined || json !== undefined) throw new CliExit(EXIT.usage, "send --file takes no <schema> <json>: every line names its schema");
+        if (opts.idempotencyKey !== undefined) throw new CliExit(EXIT.usage, "send --file takes no --idempotency-key: give each line its own idempotency_key");
+        const batchSize = parseSeq(opts.batch, "--batch");
+        if (batchSize < 1) throw new CliExit(EXIT.usage, "--batch must be at least 1");
+        const { sendFileCommand } = await import("./send-file.js");
+        const r = await sendFileCommand(opts.file, { batchSize, ...(opts.json ? { json: true } : {}) }, () => openWorld(worldDir(opts.world)));
+        // A bad line: in the one error format on stderr (the --json summary already carries it).
+        if (r.error && !opts.json) throw r.error;
+        if (r.error || r.stepFailed) throw new CliExit(EXIT.check_failed, "");
+        return;
+      }
+      if (schema === undefined || json === undefined) throw new CliExit(EXIT.usage, "send needs <schema> <json> (or --file <events.jsonl>)");
       let value: unknown;
       try {
         value = parseJsonLossless(json);
@@ -109,33 +160,17 @@ export function registerWorld(program: Command): void {
     .description("resume: re-dispatch pending intents (same idempotency keys) and fire due timers")
     .option("--world <dir>", "world directory")
     .option("--wait <ms>", "also fire timers due within this many milliseconds", "0")
+    .option("--now-ns <ns>", "take this time (ns since the Unix epoch) as now for the whole run instead of the wall clock")
     .option("--json", "machine-readable output")
-    .action(async (opts: { world?: string; wait: string; json?: boolean }) => {
+    .action(async (opts: { world?: string; wait: string; nowNs?: string; json?: boolean }) => {
+      const now = opts.nowNs === undefined ? undefined : parseNs(opts.nowNs, "--now-ns");
+      // A fixed clock never reaches a timer that is not due yet: waiting for one would only hang.
+      if (now !== undefined && parseSeq(opts.wait, "--wait") > 0) throw new CliExit(EXIT.usage, "--wait cannot be combined with --now-ns: with the clock fixed, a timer due later never becomes due");
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await w.runUntilIdle();
         if (opts.json) printJson(r);
         else process.stdout.write(`dispatched ${r.dispatched} intent(s); ${r.waiting} still pending\n`);
-      }, { timerWaitMs: parseSeq(opts.wait, "--wait") });
-    });
-
-  program
-    .command("state [module] [key]")
-    .description("current state as JSON: every cell, one module's cells, or one cell")
-    .option("--world <dir>", "world directory")
-    .action(async (module: string | undefined, key: string | undefined, opts: { world?: string }) => {
-      await withWorld(worldDir(opts.world), async (w) => {
-        if (module && !w.catalog.modules.has(module)) throw new CliExit(EXIT.check_failed, `no module ${module} (modules: ${[...w.catalog.modules.keys()].join(", ")})`);
-        const cells = w.state.cells.list().filter((c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key));
-        if (module && key !== undefined) {
-          if (cells.length === 0) throw new CliExit(EXIT.check_failed, `no cell ${module} / ${key}`);
-          printJson(stateJson(w, module, decodeStored(cells[0]!.bytes)));
-        } else {
-          printJson({
-            state_root: w.state.cells.stateRoot(),
-            cells: cells.map((c) => ({ module: c.module, key: keyText(c.key), state_hash: c.hash, state: stateJson(w, c.module, decodeStored(c.bytes)) })),
-          });
-        }
-      }, { snapshot: false });
+      }, { timerWaitMs: parseSeq(opts.wait, "--wait"), ...(now === undefined ? {} : { clock: () => now }) });
     });
 
   program
