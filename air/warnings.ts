@@ -48,6 +48,20 @@ export function governanceWarnings(catalog: AirCatalog): AirWarning[] {
   return [];
 }
 
+/**
+ * The same check on the catalog a patch would produce (`wk propose`, `wk shadow`): a patch that
+ * drops the default policy or its approvers, or raises the threshold past them, compiles — and is
+ * the last upgrade the world takes. Same codes, said of the patch; the patched catalog has no
+ * files, so a warning is located in the def it names (the manifest, or the default policy).
+ */
+export function patchGovernanceWarnings(next: AirCatalog): AirWarning[] {
+  return governanceWarnings(next).map((w) => ({
+    code: w.code,
+    message: `after this patch, ${w.message}`,
+    path: w.path.replace(/^\$\[\d+\]/, "$"),
+  }));
+}
+
 /** What one module's binary declares: its largest initial memory in pages (null: none, or unreadable). */
 export type InitialPages = (wasmHash: string) => { pages: number; where: string } | null;
 

@@ -5,7 +5,10 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { AirError, buildCatalog, hashBytes, jsonPath, parseJsonLossless, type AirIssue, type HashText, type LoadResult } from "../air/index.js";
+import { AirError, jsonPath, type AirIssue } from "../air/errors.js";
+import { buildCatalog, type LoadResult } from "../air/loader.js";
+import { hashBytes, type HashText } from "../air/hash.js";
+import { parseJsonLossless } from "../air/json.js";
 
 /** A loaded AIR folder plus the module binaries its defmodules point at (by wasm hash). */
 export type AirDirResult = LoadResult & { wasm: Map<HashText, Uint8Array> };

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildModule } from "../kernel/adapters/compile/index.js";
 import type { Language } from "../kernel/adapters/compile/index.js";
-import { repoPath } from "../kernel/adapters/compile/paths.js";
+import { packagePath } from "../kernel/adapters/compile/paths.js";
 
 /** One entry of modules/catalog.json. */
 export interface CatalogEntry {
@@ -23,7 +23,7 @@ export interface CatalogEntry {
 
 /** The example modules, from modules/catalog.json. */
 export function readCatalog(): CatalogEntry[] {
-  return (JSON.parse(readFileSync(repoPath("modules/catalog.json"), "utf8")) as { modules: CatalogEntry[] }).modules;
+  return (JSON.parse(readFileSync(packagePath("modules/catalog.json"), "utf8")) as { modules: CatalogEntry[] }).modules;
 }
 
 interface Outcome {
@@ -38,10 +38,10 @@ async function buildOne(m: CatalogEntry, check: boolean): Promise<Outcome> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   if (check && !m.committed) return { name: m.name, status: "skipped", ms: 0, note: "not committed (not byte-reproducible)" };
-  const src = repoPath(m.source);
+  const src = packagePath(m.source);
   const r = await buildModule({ language: m.language, source: readFileSync(src), sourcePath: src }, { installToolchain: true });
   if (!r.ok) return { name: m.name, status: "failed", ms: ms(), note: r.diagnostics.join("\n") };
-  const out = repoPath(m.out);
+  const out = packagePath(m.out);
   if (check) {
     const committed = existsSync(out) ? readFileSync(out) : undefined;
     const same = committed !== undefined && Buffer.compare(committed, r.wasm) === 0;

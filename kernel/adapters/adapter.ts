@@ -3,7 +3,8 @@
  * The kernel hands an adapter a canonical, already-gated request; the adapter returns an
  * outcome (never throws for an outside failure) that the kernel wraps in a signed receipt.
  */
-import type { CborValue, HashText } from "../../air/index.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import type { HashText } from "../../air/hash.js";
 
 /** The world's content-addressed blob store, as adapters see it (synchronous). */
 export interface BlobAccess {

@@ -4,7 +4,7 @@
  * time; the gate's run decides the journaled policy_decision. No I/O, no DNS: the
  * resolved-address SSRF guard can only run in the adapter, at connect time.
  */
-import type { CborValue } from "../../air/index.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import { checkBlobAllowed } from "./blob/adapter.js";
 import { checkCompileAllowed } from "./compile/adapter.js";
 import { checkHttpAllowed } from "./http/allow.js";

@@ -3,7 +3,8 @@
  * validated by the kernel, but an adapter re-checks the shape it relies on so a kernel bug
  * surfaces as a typed `adapter.invalid_params` instead of a crash deep inside I/O.
  */
-import { bytesToHash, hashToBytes, HASH_PATTERN, isCborObject, type CborValue, type HashText } from "../../air/index.js";
+import { bytesToHash, hashToBytes, HASH_PATTERN, type HashText } from "../../air/hash.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { AdapterError } from "./errors.js";
 
 /** The outcome of reading an effect's params: the value, or why a field is malformed. */

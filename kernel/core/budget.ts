@@ -3,7 +3,8 @@
  * decision counts one use and reserves its estimated tokens and cents, a receipt settles
  * the reservation to the actual cost — so live execution and replay see the same balance.
  */
-import type { CborObject, CborValue, ResolvedGrant } from "../../air/index.js";
+import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { ResolvedGrant } from "../../air/loader.js";
 
 /** Spend of one grant. */
 export interface Spend {

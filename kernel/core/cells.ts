@@ -3,7 +3,9 @@
  * hash of the sorted list of (module, key, state hash), so it is independent of the order
  * in which cells were touched and identical in live execution, replay and cold start.
  */
-import { compareBytes, encodeCanonical, hashBytes, hashValue, sha256, type CborValue, type HashText } from "../../air/index.js";
+import { compareBytes, encodeCanonical } from "../../air/cbor/encode.js";
+import { hashBytes, hashValue, sha256, type HashText } from "../../air/hash.js";
+import type { CborValue } from "../../air/cbor/value.js";
 
 /** A cell key: unkeyed workflows use null; keys are text or bytes. */
 export type CellKey = null | string | Uint8Array;

@@ -5,10 +5,13 @@
  * state must conform to the module's state schema and each event to its declared schema.
  */
 import { z } from "zod";
-import {
-  AirError, CborRaw, conformCbor, decodeCanonical, encodeCanonical, encodeStored, hashBytes, isCborObject,
-  type AirCatalog, type CborObject, type CborValue, type HashText,
-} from "../../air/index.js";
+import { AirError } from "../../air/errors.js";
+import { CborRaw, isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { conformCbor } from "../../air/values/conform.js";
+import { decodeCanonical } from "../../air/cbor/decode.js";
+import { encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
+import { hashBytes, type HashText } from "../../air/hash.js";
+import type { AirCatalog } from "../../air/loader.js";
 import type { CellKey } from "./cells.js";
 
 /** The ABI version every envelope carries; bump with any change a module could observe. */

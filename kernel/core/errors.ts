@@ -1,7 +1,8 @@
 /**
- * @module Typed errors of the kernel core. Identify by `code`; each names its place
- * (seq, module, schema, JSON path).
+ * @module Typed errors of the kernel (core and world shell). Identify by `code`; each names
+ * its place (seq, module, schema, JSON path). Built on the one base, `WorldkernelError`.
  */
+import { WorldkernelError, type ErrorFields } from "../../air/errors.js";
 
 /** Stable codes for kernel failures. */
 export type KernelErrorCode =
@@ -13,10 +14,19 @@ export type KernelErrorCode =
   | "kernel.replay_divergence"
   | "kernel.state_root_mismatch"
   | "kernel.missing_blob"
+  /** The directory or journal is not a usable world: config.json missing or invalid, no genesis, no AIR bundle. */
   | "kernel.bad_world"
+  | "kernel.unsupported_flag"
+  | "kernel.bad_snapshot"
+  | "kernel.seq_out_of_range"
+  | "kernel.journal_moved"
+  | "kernel.not_closed_cleanly"
+  | "kernel.internal"
   | "kernel.world_exists"
   | "kernel.unknown_intent"
+  /** An intent is not waiting for approval. */
   | "kernel.not_pending"
+  /** An approval (of an intent or a proposal) is refused: not an approver, the proposer itself, a repeat. */
   | "kernel.bad_approval"
   | "kernel.config_mismatch"
   | "kernel.undeclared_key"
@@ -27,17 +37,22 @@ export type KernelErrorCode =
   | "governance.stale_base"
   | "governance.unsigned_proposal"
   | "governance.migration_required"
-  | "governance.no_shadow";
+  | "governance.no_shadow"
+  | "governance.not_approved"
+  | "governance.already_applied";
+
+/** A kernel error's context: the base fields (`path`, `seq`, `expected`, `actual`) and any other snake_case detail. */
+export type KernelErrorFields = Omit<ErrorFields, "cause"> & Record<string, unknown>;
 
 /** A kernel error with a stable code and structured context. */
-export class KernelError extends Error {
-  readonly code: KernelErrorCode;
+export class KernelError extends WorldkernelError<KernelErrorCode> {
+  /** The context beyond the base fields (`module`, `schema`, `intent_id`, …). */
   readonly details: Record<string, unknown>;
 
-  constructor(code: KernelErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: KernelErrorCode, message: string, fields: KernelErrorFields = {}, options?: { cause?: unknown }) {
+    const { path, seq, expected, actual, ...details } = fields;
+    super(code, message, { path, seq, expected, actual, cause: options?.cause });
     this.name = "KernelError";
-    this.code = code;
     this.details = details;
   }
 }

@@ -5,7 +5,11 @@
  * Allowlist checks per cap type are injected (they live beside their adapters) so this
  * file stays free of I/O and of any adapter import.
  */
-import { conformCbor, encodeCanonical, hashCanonical, type AirCatalog, type CborValue, type HashText, type ResolvedGrant } from "../../air/index.js";
+import { conformCbor } from "../../air/values/conform.js";
+import { encodeCanonical } from "../../air/cbor/encode.js";
+import { hashCanonical, type HashText } from "../../air/hash.js";
+import type { AirCatalog, ResolvedGrant } from "../../air/loader.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { CellKey } from "./cells.js";
 import type { EmittedEffect } from "./envelope.js";
 import { intentKey } from "./intents.js";

@@ -4,7 +4,8 @@
  * params, cause event hash and the effect's index in that step — with no attempt counter,
  * so re-dispatch after a crash carries the same key and an adapter can deduplicate.
  */
-import { CborRaw, hashValue, type HashText } from "../../air/index.js";
+import { CborRaw } from "../../air/cbor/value.js";
+import { hashValue, type HashText } from "../../air/hash.js";
 import type { CellKey } from "./cells.js";
 
 /** The inputs that identify one emitted effect. */

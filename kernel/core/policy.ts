@@ -3,7 +3,7 @@
  * matches when every field it names holds for the intent (effect kind, grant, cap type,
  * origin, module, and an estimated cost above a ceiling).
  */
-import type { DefPolicy, PolicyMatch } from "../../air/index.js";
+import type { DefPolicy, PolicyMatch } from "../../air/schemas/defs.js";
 
 /** What a policy can see of an intent. */
 export interface PolicySubject {

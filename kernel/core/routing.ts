@@ -3,7 +3,8 @@
  * name the event schema and module; `key_field` (a dotted path, `$value.x` inside a
  * variant) picks the cell key out of the canonical value.
  */
-import { isCborObject, type AirCatalog, type CborValue } from "../../air/index.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
 import type { CellKey } from "./cells.js";
 import { KernelError } from "./errors.js";
 

@@ -2,6 +2,7 @@
  * @module Typed errors of the crypto layer (keys, signatures, proofs). Identify them by
  * `code`, never by `instanceof`; secret key material never appears in a message.
  */
+import { WorldkernelError, type ErrorFields } from "../../air/errors.js";
 
 /** Stable codes for everything the crypto layer can reject. */
 export type CryptoErrorCode =
@@ -14,14 +15,9 @@ export type CryptoErrorCode =
   | "crypto.bad_purpose";
 
 /** An error with a stable code and, when it concerns a file, its path. */
-export class CryptoError extends Error {
-  readonly code: CryptoErrorCode;
-  readonly path: string | undefined;
-
-  constructor(code: CryptoErrorCode, message: string, fields: { path?: string; cause?: unknown } = {}) {
-    super(fields.path === undefined ? message : `${message} (${fields.path})`, fields.cause === undefined ? undefined : { cause: fields.cause });
+export class CryptoError extends WorldkernelError<CryptoErrorCode> {
+  constructor(code: CryptoErrorCode, message: string, fields: ErrorFields = {}) {
+    super(code, fields.path === undefined ? message : `${message} (${fields.path})`, fields);
     this.name = "CryptoError";
-    this.code = code;
-    this.path = fields.path;
   }
 }

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { HASH_PATTERN, decodeStored, toHex, fromHex, type HashText } from "../../air/index.js";
+import { HASH_PATTERN, toHex, fromHex, type HashText } from "../../air/hash.js";
+import { decodeStored } from "../../air/cbor/decode.js";
 import { verifyCheckpointSignature } from "./checkpoint.js";
 import { parseEntryBody, type CheckpointBody } from "./entries.js";
 import { JournalError } from "./errors.js";

@@ -5,7 +5,8 @@
  * of those five fields (purpose `checkpoint`). The state comes from a provider the
  * kernel supplies, so the journal never needs to know how state roots are computed.
  */
-import { encodeCanonical, type HashText } from "../../air/index.js";
+import { encodeCanonical } from "../../air/cbor/encode.js";
+import type { HashText } from "../../air/hash.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { verify, verifyPure } from "../crypto/sign.js";
 import type { CheckpointBody } from "./entries.js";

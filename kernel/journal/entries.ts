@@ -5,7 +5,9 @@
  * consumer relies on and otherwise left open for the kernel to refine.
  */
 import { z } from "zod";
-import { HASH_PATTERN, isCborObject, jsonPath, type CborMap, type CborObject, type CborValue } from "../../air/index.js";
+import { HASH_PATTERN } from "../../air/hash.js";
+import { isCborObject, type CborMap, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { jsonPath } from "../../air/errors.js";
 import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
 

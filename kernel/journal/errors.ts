@@ -2,6 +2,7 @@
  * @module Typed errors of the journal. Identify them by `code`, never by `instanceof`.
  * Each names its place: the file, the seq, the blob hash or the JSON path in a body.
  */
+import { WorldkernelError, hasCode, type ErrorFields } from "../../air/errors.js";
 
 /** Stable codes for everything the journal can refuse. */
 export type JournalErrorCode =
@@ -28,45 +29,30 @@ export type JournalErrorCode =
   | "journal.verify_failed"
   | "journal.erase_refused";
 
-/** Structured fields an error may carry. */
-export interface JournalErrorFields {
-  path?: string;
-  seq?: number;
-  kind?: string;
+/** Structured fields an error may carry: the base ones (`path` is the journal file) and the journal's own. */
+export interface JournalErrorFields extends ErrorFields {
+  kind?: string | undefined;
   /** JSON path inside an entry body, e.g. `$.world_public_key`. */
-  body_path?: string;
-  blob_hash?: string;
-  expected?: string;
-  actual?: string;
+  body_path?: string | undefined;
+  blob_hash?: string | undefined;
   /** The verify fault behind `journal.verify_failed`. */
-  fault?: string;
-  cause?: unknown;
+  fault?: string | undefined;
 }
 
 /** An error with a stable code and the place it concerns. */
-export class JournalError extends Error {
-  readonly code: JournalErrorCode;
-  readonly path: string | undefined;
-  readonly seq: number | undefined;
+export class JournalError extends WorldkernelError<JournalErrorCode> {
   readonly kind: string | undefined;
   readonly body_path: string | undefined;
   readonly blob_hash: string | undefined;
-  readonly expected: string | undefined;
-  readonly actual: string | undefined;
   readonly fault: string | undefined;
 
   constructor(code: JournalErrorCode, message: string, fields: JournalErrorFields = {}) {
     const where = [fields.path, fields.seq === undefined ? undefined : `seq ${fields.seq}`, fields.body_path].filter((x) => x !== undefined);
-    super(where.length ? `${message} (${where.join(", ")})` : message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    super(code, where.length ? `${message} (${where.join(", ")})` : message, fields);
     this.name = "JournalError";
-    this.code = code;
-    this.path = fields.path;
-    this.seq = fields.seq;
     this.kind = fields.kind;
     this.body_path = fields.body_path;
     this.blob_hash = fields.blob_hash;
-    this.expected = fields.expected;
-    this.actual = fields.actual;
     this.fault = fields.fault;
   }
 }
@@ -84,5 +70,5 @@ export class ErasedError extends JournalError {
 
 /** True when `e` is a journal error with the given code (works across realms). */
 export function isJournalError(e: unknown, code?: JournalErrorCode): e is JournalError {
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" && (code === undefined || (e as { code: string }).code === code);
+  return hasCode(e, code);
 }

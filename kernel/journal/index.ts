@@ -5,6 +5,8 @@
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
+export { importVerbatim } from "./sqlite-import.js";
+export type { VerbatimRows } from "./sqlite-import.js";
 export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, OLDEST_JOURNAL_FORMAT, isEntryKind, checkEntryBody, parseEntryBody, genesisAdapterKeys } from "./entries.js";
 export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";
 export { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";

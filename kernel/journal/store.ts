@@ -5,7 +5,8 @@
  * the SQLite store answers from a local file. test/journal/journal.case.ts is the
  * conformance suite every implementation runs.
  */
-import type { CborValue, HashText } from "../../air/index.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import type { HashText } from "../../air/hash.js";
 import type { EntryKind } from "./entries.js";
 
 /** One stored entry; `body` is the stored canonical CBOR (d9d9f7 ‖ item). */

@@ -7,7 +7,10 @@
  * global registry a caller could forget to fill (kernel/world/verify-world.ts passes the
  * kernel's). It can also start at a seq (the bounded check a writer runs on open).
  */
-import { decodeStored, toHex, type CborValue } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { WorldkernelError } from "../../air/errors.js";
+import { toHex } from "../../air/hash.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import { bytesEqual, verifyEntryInclusion } from "../crypto/merkle-verify.js";
 import { verifyAnchorSignature, type Anchor } from "./anchor.js";
 import { verifyCheckpointSignature } from "./checkpoint.js";
@@ -85,14 +88,14 @@ export interface VerifyOptions {
   from?: number;
 }
 
-/** A verification failure found while walking. */
-export class VerifyFailure extends Error {
-  constructor(
-    readonly fault: VerifyFault,
-    readonly seq: number | undefined,
-    message: string,
-  ) {
-    super(message);
+/** A verification failure found while walking (`verifyJournal` turns it into its result). */
+export class VerifyFailure extends WorldkernelError<"journal.verify_failed"> {
+  readonly fault: VerifyFault;
+
+  constructor(fault: VerifyFault, seq: number | undefined, message: string) {
+    super("journal.verify_failed", message, { seq });
+    this.name = "VerifyFailure";
+    this.fault = fault;
   }
 }
 

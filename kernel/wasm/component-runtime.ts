@@ -10,7 +10,7 @@ import { HOST_INTERFACE, checkComponentImports, jsName, transpileComponent, type
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { ModuleLoadError } from "./errors.js";
 import { prepareCore, type PreparedCore } from "./prepare.js";
-import { hashBytes } from "../../air/index.js";
+import { hashBytes } from "../../air/hash.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
 
 type Entry = (input: Uint8Array) => Uint8Array;
@@ -142,7 +142,7 @@ export const componentRuntime: ModuleRuntime = {
     for (const [file, bytes] of t.cores) prepared.set(file, prepareCore(`${spec.name} (${file})`, hashBytes(bytes), bytes, spec.limits));
     checkComponentImports(spec.name, t, [...prepared.values()].map((p) => p.module), spec.hostFunctions);
     if (!t.exports.includes(spec.entry)) {
-      throw new ModuleLoadError("module.missing_export", spec.name, `does not export function "${spec.entry}"`, { exportName: spec.entry });
+      throw new ModuleLoadError("module.missing_export", spec.name, `does not export function "${spec.entry}"`, { export_name: spec.entry });
     }
     const m = new ComponentModule(spec, t, prepared);
     await m.start();

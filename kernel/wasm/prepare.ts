@@ -3,7 +3,7 @@
  * in-process by content hash and limits so a module is rewritten and compiled once, and
  * on disk (when configured) under a key that also names the rewriter version.
  */
-import { hashBytes } from "../../air/index.js";
+import { hashBytes } from "../../air/hash.js";
 import { cacheGet, cacheKey, cachePut, type CacheKey } from "./disk-cache.js";
 import { ModuleLoadError } from "./errors.js";
 import { FUEL_REWRITER_VERSION, MeteringLimitError, meter, type Metered } from "./fuel.js";
@@ -99,5 +99,5 @@ function remember(key: string, prepared: PreparedCore): void {
 /** Throws `module.missing_export` unless `module` exports function `entry`. */
 export function requireExport(name: string, module: WebAssembly.Module, entry: string): void {
   const found = WebAssembly.Module.exports(module).some((e) => e.name === entry && e.kind === "function");
-  if (!found) throw new ModuleLoadError("module.missing_export", name, `does not export function "${entry}"`, { exportName: entry });
+  if (!found) throw new ModuleLoadError("module.missing_export", name, `does not export function "${entry}"`, { export_name: entry });
 }

@@ -3,12 +3,17 @@
  * and the immediates of every instruction the metering rewriter may meet. Just enough to
  * walk code bodies; anything unknown is refused rather than guessed.
  */
+import { WorldkernelError } from "../../air/errors.js";
 
 /** Thrown for bytes this reader does not understand; callers map it to a load error. */
-export class WasmFormatError extends Error {
-  constructor(message: string, readonly offset: number) {
-    super(`${message} at byte ${offset}`);
+export class WasmFormatError extends WorldkernelError<"module.unsupported_feature"> {
+  /** Byte offset in the module where reading stopped. */
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
+    super("module.unsupported_feature", `${message} at byte ${offset}`);
     this.name = "WasmFormatError";
+    this.offset = offset;
   }
 }
 

@@ -4,10 +4,16 @@
  * only, never renumbering: every new type, function and global goes after the
  * existing ones, so no index already in the code moves.
  */
+import { WorldkernelError } from "../../air/errors.js";
 import { Reader, WasmFormatError, concat, encodeU32, skipImmediates, skipValType, type Section } from "./wasm-bytes.js";
 
 /** Raised when the module asks for more than its limits before running at all. */
-export class MeteringLimitError extends Error {}
+export class MeteringLimitError extends WorldkernelError<"module.limits_exceeded"> {
+  constructor(message: string) {
+    super("module.limits_exceeded", message);
+    this.name = "MeteringLimitError";
+  }
+}
 
 /** Indices of the defined mutable globals; `opaque` if one cannot be read from JS (v128). */
 export function mutableGlobals(s: Section | undefined, imported: number): { indices: number[]; opaque: boolean } {

@@ -3,7 +3,8 @@
  * or refused which intent. The signature covers world, intent and decision, with the
  * `effect_approval` signing purpose, so it cannot be replayed into another world.
  */
-import { encodeStored, type CborObject } from "../../air/index.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborObject } from "../../air/cbor/value.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { verify } from "../crypto/sign.js";
 

@@ -21,7 +21,11 @@
  * the byte offset named, or changes a value, which the structural checks here or the
  * audit's verification (kernel/world/audit.ts) then names by seq, blob hash or anchor.
  */
-import { HASH_PATTERN, bytesToHash, compareBytes, decodeStored, encodeCanonical, encodeStored, isCborObject, sha256, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { HASH_PATTERN, bytesToHash, sha256, type HashText } from "../../air/hash.js";
+import { WorldkernelError } from "../../air/errors.js";
+import { compareBytes, encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import { genesisAdapterKeys, parseAnchor, parseEntryBody, type Anchor } from "../journal/index.js";
 
 /** The `format` marker of this archive version. */
@@ -65,14 +69,17 @@ export interface AuditArchive {
   anchors: Anchor[];
 }
 
-/** What is wrong with an archive before anything is rebuilt from it: the fault and where. */
-export class ArchiveFault extends Error {
-  constructor(
-    readonly fault: string,
-    message: string,
-    readonly where: { byte_offset?: number; seq?: number; blob_hash?: string } = {},
-  ) {
-    super(message);
+/** What is wrong with an archive before anything is rebuilt from it: the fault and where (`auditArchive` reports it as a result). */
+export class ArchiveFault extends WorldkernelError<"audit.bad_archive"> {
+  /** The audit fault: `malformed_archive`, `seq_gap`, `blob_hash_mismatch`, `bad_anchor`. */
+  readonly fault: string;
+  readonly where: { byte_offset?: number; seq?: number; blob_hash?: string };
+
+  constructor(fault: string, message: string, where: { byte_offset?: number; seq?: number; blob_hash?: string } = {}) {
+    super("audit.bad_archive", message, { seq: where.seq });
+    this.name = "ArchiveFault";
+    this.fault = fault;
+    this.where = where;
   }
 }
 

@@ -18,40 +18,33 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { decodeStored, hashToBytes, toHex, type CborObject, type HashText } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { hashToBytes, toHex, type HashText } from "../../air/hash.js";
+import { WorldkernelError } from "../../air/errors.js";
+import type { CborObject } from "../../air/cbor/value.js";
 import {
-  MerkleFrontier, SqliteJournalStore, indexRowsOf, ZERO_STATE_ROOT, entryLeafHash, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
+  SqliteJournalStore, ZERO_STATE_ROOT, importVerbatim, isJournalError, parseEntryBody, verifyAnchorSignature, worldPaths,
   type Anchor, type CheckpointBody, type GenesisBody, type VerifyResult,
 } from "../journal/index.js";
-import { nodeKey, STORED_NODE_LEVEL } from "../journal/sqlite-merkle.js";
 import { ArchiveFault, declaredKeysOf, decodeArchive, encodeArchive, keysBytes, offsetAt, type ArchiveEntry, type ArchiveErasure, type AuditArchive } from "./audit-archive.js";
 import { writeConfig } from "./config.js";
 import { replayWorld } from "./lifecycle.js";
 import { verifyWorld } from "./verify-world.js";
 import { defaultGateHooks } from "./wiring.js";
 
-/** A stored body decoded, or null when it does not decode (verify names that body). */
-function decodedOrNull(body: Uint8Array): unknown {
-  try {
-    return decodeStored(body);
-  } catch {
-    return null;
-  }
-}
-
 /** Codes of the errors audit export and file reading throw (audit faults are results, not errors). */
-export type AuditErrorCode = "audit.archive_not_found" | "audit.anchor_mismatch" | "audit.bad_anchor" | "audit.empty_journal";
+export type AuditErrorCode = "audit.archive_not_found" | "audit.anchor_mismatch" | "audit.bad_anchor" | "audit.empty_journal" | "audit.bad_archive";
 
 /** A typed error of the audit commands, identified by `code`. */
-export class AuditError extends Error {
-  constructor(
-    readonly code: AuditErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
+export class AuditError extends WorldkernelError<AuditErrorCode> {
+  /** The context beyond `path` (e.g. `anchor`: the index of the anchor at fault). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: AuditErrorCode, message: string, fields: { path?: string; [detail: string]: unknown } = {}) {
+    const { path, ...details } = fields;
+    super(code, message, { path });
     this.name = "AuditError";
+    this.details = details;
   }
 }
 
@@ -177,8 +170,6 @@ function fail(counts: { entries: number; checkpoints: number }, fault: string, m
   };
 }
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
 /**
  * Writes the archive as a world directory at `dir`: a journal with the schema the store
  * creates, the rows, blobs and erasure records inserted verbatim, the Merkle node table
@@ -186,35 +177,7 @@ const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byt
  */
 export function rebuildWorld(archive: AuditArchive, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const path = worldPaths(dir).journal;
-  SqliteJournalStore.open(path, { create: true }).closeSync();
-  const db = new Database(path);
-  try {
-    db.transaction(() => {
-      const insert = db.prepare("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)");
-      const node = db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
-      const receipt = db.prepare("INSERT OR IGNORE INTO receipts (intent_id, seq) VALUES (?, ?)");
-      const ingressKey = db.prepare("INSERT OR IGNORE INTO ingress_keys (key, seq, request_hash) VALUES (?, ?, ?)");
-      const tree = new MerkleFrontier();
-      for (const e of archive.entries) {
-        insert.run(e.seq, e.kind, buf(e.body), buf(e.prev_hash), buf(e.hash));
-        // The index the store would have written from these hashes; verify recomputes the hashes themselves.
-        tree.append(entryLeafHash(e.hash), (level, index, h) => {
-          if (level >= STORED_NODE_LEVEL) node.run(nodeKey(level, index), buf(h));
-        });
-        // The store's derived index rows, derived the way the store writes them.
-        const rows = e.kind === "event" || e.kind === "effect_receipt" ? indexRowsOf(e.kind, decodedOrNull(e.body)) : {};
-        if (rows.ingressKey !== undefined) ingressKey.run(rows.ingressKey.key, e.seq, rows.ingressKey.requestHash);
-        if (rows.receipt !== undefined) receipt.run(rows.receipt, e.seq);
-      }
-      const blob = db.prepare("INSERT INTO blobs (hash, bytes) VALUES (?, ?)");
-      for (const b of archive.blobs) blob.run(buf(b.hash), buf(b.bytes));
-      const erasure = db.prepare("INSERT INTO erasures (hash, seq) VALUES (?, ?)");
-      for (const x of archive.erasures) erasure.run(buf(hashToBytes(x.hash)), x.seq);
-    })();
-  } finally {
-    db.close();
-  }
+  importVerbatim(worldPaths(dir).journal, archive);
 }
 
 async function checkWorld(archive: AuditArchive, bytes: Uint8Array, dir: string, opts: AuditOptions): Promise<AuditResult> {

@@ -4,7 +4,8 @@
  * of the events they caused. Live execution appends the batch in one transaction (group
  * commit); replay compares it entry by entry with what the journal recorded.
  */
-import { encodeStored, type CborValue } from "../../air/index.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { AppendInput, EntryKind } from "../journal/index.js";
 
 /** Entries to append, with the seq each will get. */

@@ -3,7 +3,10 @@
  * catalog) and, optionally, restore the latest snapshot at or before a seq. Shared by cold
  * start, replay and fork, so all three start from the same state by construction.
  */
-import { buildCatalogOrThrow, decodeStored, encodeStored, isCborObject, type AirCatalog, type CborValue, type HashText } from "../../air/index.js";
+import type { AirCatalog } from "../../air/loader.js";
+import { catalogFromBundle } from "../../air/bundle.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import type { HashText } from "../../air/hash.js";
 import type { EntryBodies, SqliteJournalStore } from "../journal/index.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore } from "../core/cells.js";
@@ -12,27 +15,13 @@ import { behaviourOf, unsupportedFlags, type Behaviour } from "./flags.js";
 import type { KernelState } from "./processor.js";
 import { restoreSnapshot } from "./snapshot.js";
 
-/** Reads the catalog a genesis entry points at. */
-export function catalogFromBundle(bytes: Uint8Array, expectHash: string): AirCatalog {
-  const bundle = decodeStored(bytes);
-  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new KernelError("kernel.bad_world", "AIR bundle has an unknown format");
-  const catalog = buildCatalogOrThrow([{ file: "<journal>", value: bundle.defs }]);
-  if (catalog.manifestHash !== expectHash) throw new KernelError("kernel.bad_world", `AIR bundle resolves to manifest ${catalog.manifestHash}, genesis says ${expectHash}`);
-  return catalog;
-}
-
-/** Stores the catalog's defs as one canonical blob (what genesis points at). */
-export function bundleOf(catalog: AirCatalog): Uint8Array {
-  return encodeStored({ version: 1, defs: catalog.sources as unknown as CborValue });
-}
-
 /** The genesis body and the catalog it names, after checking this kernel can replay it. */
 export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["genesis"]; catalog: AirCatalog } {
   const g0 = store.getSync(0);
   if (!g0) throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
   const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
   const bad = unsupportedFlags(genesis.kernel_flags);
-  if (bad.length) throw new KernelError("kernel.bad_world", `this kernel does not implement flag(s) ${bad.join(", ")}`);
+  if (bad.length) throw new KernelError("kernel.unsupported_flag", `this kernel does not implement flag(s) ${bad.join(", ")}`);
   if (!genesis.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
   return { genesis, catalog: catalogFromBundle(store.getBlobSync(genesis.air_ref as HashText), genesis.manifest_hash) };
 }
@@ -53,7 +42,7 @@ export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genes
   const behaviour = behaviourOf(genesis.kernel_flags);
   if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText, behaviour), from: 1, snapshotSeq: null };
   const s = decodeStored(snap.body) as EntryBodies["snapshot"];
-  const blobs = { put: () => { throw new KernelError("kernel.bad_world", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
+  const blobs = { put: () => { throw new KernelError("kernel.internal", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
   const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, behaviour, s.manifest_hash);
   // Snapshots written before governance existed carry no air_ref: the genesis bundle is in force.
   state.airRef ??= genesis.air_ref as HashText;

@@ -5,7 +5,8 @@
  * alone. Replay and fork can stop only where a batch ends: stopping inside one would cut a
  * step from the events and intents it produced. `boundaryAtOrBefore` finds where to stop.
  */
-import { decodeStored, isCborObject, type CborObject } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { isCborObject, type CborObject } from "../../air/cbor/value.js";
 import type { JournalEntry, SqliteJournalStore } from "../journal/index.js";
 import { KernelError } from "../core/errors.js";
 import { GATE_ADAPTER } from "./processor.js";
@@ -33,7 +34,7 @@ export interface Boundary {
 /** The last batch boundary at or before `seq` (the head is always one). */
 export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boundary {
   const count = store.countSync();
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= count) throw new KernelError("kernel.bad_world", `seq ${seq} is outside the journal (0..${count - 1})`);
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= count) throw new KernelError("kernel.seq_out_of_range", `seq ${seq} is outside the journal (0..${count - 1})`);
   const next = (s: number) => (s + 1 >= count ? null : store.getSync(s + 1)!);
   const isEnd = (s: number) => {
     const n = next(s);

@@ -4,7 +4,8 @@
  * returned), the failures with module, key, code and message, and each intent with its
  * gate decision and receipt status. `wk send` prints it; nothing fails silently.
  */
-import { decodeStored, type CborObject } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import type { CborObject } from "../../air/cbor/value.js";
 import type { SqliteJournalStore } from "../journal/index.js";
 
 /** One failed step. */

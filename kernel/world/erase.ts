@@ -5,10 +5,12 @@
  * and verify, so erasing one is refused with the reason. Found from the indexed rare
  * entries and the bundles and snapshots they name, not by scanning the log.
  */
-import { decodeStored, isCborObject, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import type { HashText } from "../../air/hash.js";
 import type { SqliteJournalStore } from "../journal/index.js";
 import { KernelError } from "../core/errors.js";
-import { catalogFromBundle } from "./boot.js";
+import { catalogFromBundle } from "../../air/bundle.js";
 
 /** Blobs the kernel needs, each with why. */
 export function structuralBlobs(store: SqliteJournalStore): Map<string, string> {

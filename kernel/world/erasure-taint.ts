@@ -7,7 +7,9 @@
  * older states of a reached cell kept in snapshots. Entries are never touched: the chain
  * covers them. This is what `World.erase` notifies and erases besides the blob itself.
  */
-import { bytesToHash, decodeStored, isCborObject, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { bytesToHash, type HashText } from "../../air/hash.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { SqliteJournalStore } from "../journal/index.js";
 import { cellId, type CellKey } from "../core/cells.js";
 

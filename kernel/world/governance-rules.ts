@@ -6,7 +6,10 @@
  * policy in force names, never a key that proposed the same patch; an apply needs the
  * policy's threshold of valid approvals of the proposal's latest shadow report.
  */
-import { encodeStored, hashValue, type AirCatalog, type CborValue, type HashText } from "../../air/index.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import { hashValue, type HashText } from "../../air/hash.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import { verify } from "../crypto/sign.js";
 import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js";
 

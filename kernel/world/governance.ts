@@ -7,10 +7,17 @@
  * approvals and that the base is still current, then swaps the manifest — and replay swaps
  * it at the same seq.
  */
-import {
-  AirError, PatchDocumentSchema, buildCatalog, bytesToHash, compilePatch, decodeStored, encodeStored, hashValue, jsonToCbor, parseJsonLossless, zodIssues,
-  type AirCatalog, type CborObject, type HashText,
-} from "../../air/index.js";
+import { AirError } from "../../air/errors.js";
+import { PatchDocumentSchema } from "../../air/schemas/patch.js";
+import { buildCatalog, type AirCatalog } from "../../air/loader.js";
+import { bytesToHash, hashValue, type HashText } from "../../air/hash.js";
+import { compilePatch } from "../../air/patch.js";
+import { patchGovernanceWarnings, type AirWarning } from "../../air/warnings.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import { jsonToCbor, parseJsonLossless } from "../../air/json.js";
+import { zodIssues } from "../../air/defs.js";
+import type { CborObject } from "../../air/cbor/value.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { KernelError } from "../core/errors.js";
@@ -19,7 +26,7 @@ import { applyFault, approvalFault, approvalPayload, countingApprovers, governan
 import { JournalRules } from "./journal-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
-import { bundleOf, catalogFromBundle } from "./boot.js";
+import { bundleOf, catalogFromBundle } from "../../air/bundle.js";
 import { Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
 import type { World } from "./world.js";
 
@@ -56,7 +63,7 @@ function recordsOf(world: World, proposalId: string): { state: ProposalState; se
 export type ProposeAs = { key: KeyPair } | { module: string; intentId: string };
 
 /** Compiles and validates a patch document against the current manifest and journals the proposal. */
-async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   const parsed = PatchDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);
@@ -90,7 +97,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
   if (why !== null) throw new KernelError("governance.unsigned_proposal", `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`);
   const proposalId = body.proposal_id;
   const seq = world.appendRecord("proposal", body as unknown as CborObject);
-  return { proposalId, seq, newManifestHash: next.manifestHash };
+  return { proposalId, seq, newManifestHash: next.manifestHash, warnings: patchGovernanceWarnings(next) };
 }
 
 /** A workflow's state schema may not change under its cells: v1 has no migrations. */
@@ -107,9 +114,9 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
 }
 
 /** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
-async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<{ report: ShadowReport; reportHash: HashText; seq: number }> {
+async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
-  if (state.applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
   const events = await recentIngress(world, opts.window ?? 50);
   const run = async (catalog: AirCatalog) => {
@@ -130,7 +137,7 @@ async function shadowNow(world: World, proposalId: string, opts: { window?: numb
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
   const seq = world.appendRecord("shadow_report", { proposal_id: proposalId, report_ref: reportRef, report_hash: reportHash });
-  return { report, reportHash, seq };
+  return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
 }
 
 async function recentIngress(world: World, n: number): Promise<EventBody[]> {
@@ -177,7 +184,7 @@ export { approvalPayload };
 /** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not have proposed the patch. */
 async function approveNow(world: World, proposalId: string, approver: KeyPair): Promise<number> {
   const { state, selfKeys } = recordsOf(world, proposalId);
-  if (state.applied) throw new KernelError("kernel.not_pending", `proposal ${proposalId} is already applied`);
+  if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   const report = state.latestReport;
   if (!report) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
   const policy = governancePolicyOf(world.catalog);
@@ -200,14 +207,37 @@ async function applyNow(world: World, proposalId: string): Promise<{ seq: number
   const policy = governancePolicyOf(world.catalog);
   const why = applyFault(state, world.catalog.manifestHash, policy);
   if (why !== null) {
-    const code = state.applied ? "kernel.not_pending" : why.includes("stale") ? "governance.stale_base" : state.latestReport === null ? "governance.no_shadow" : "kernel.bad_approval";
-    throw new KernelError(code, why);
+    const code =
+      state.applied ? "governance.already_applied"
+      : state.body.base_manifest_hash !== world.catalog.manifestHash ? "governance.stale_base"
+      : state.latestReport === null ? "governance.no_shadow"
+      : "governance.not_approved";
+    throw new KernelError(code, why, { proposal_id: proposalId });
   }
   const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
   const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: state.body.bundle_ref, approvals: countingApprovers(state, policy) });
   world.state.catalog = next;
   world.state.airRef = state.body.bundle_ref as HashText;
   return { seq, manifestHash: next.manifestHash };
+}
+
+/**
+ * A journaled proposal. `warnings`: what is wrong with the world the patch would make though the
+ * patch is valid — it leaves no one able to approve a further proposal (air/warnings.ts).
+ */
+export interface Proposed {
+  proposalId: string;
+  seq: number;
+  newManifestHash: HashText;
+  warnings: AirWarning[];
+}
+
+/** A journaled shadow report, with the warnings about the proposal's manifest (as `Proposed`'s). */
+export interface Shadowed {
+  report: ShadowReport;
+  reportHash: HashText;
+  seq: number;
+  warnings: AirWarning[];
 }
 
 /** How a proposal is filed: signed by a key (`proposer`), or on behalf of a module's effect (`as`). */
@@ -219,12 +249,12 @@ export interface ProposeOptions {
 }
 
 /** Compiles and validates a patch against the current manifest and journals the proposal. */
-export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<{ proposalId: string; seq: number; newManifestHash: HashText }> {
+export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   return world.exclusive(() => proposeNow(world, doc, opts));
 }
 
 /** Shadow-runs a proposal over recent ingress events and journals the report. */
-export function shadow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<{ report: ShadowReport; reportHash: HashText; seq: number }> {
+export function shadow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<Shadowed> {
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }
 

@@ -2,7 +2,8 @@
  * @module Public surface of the world shell: create, open, fork, replay.
  */
 export { World } from "./world.js";
-export { catalogFromBundle, bundleOf, readGenesis } from "./boot.js";
+export { catalogFromBundle, bundleOf } from "../../air/bundle.js";
+export { readGenesis } from "./boot.js";
 export type { OpenOptions, SendResult } from "./world.js";
 export { createWorld, forkWorld, replayWorld, sourceFromAirDir } from "./lifecycle.js";
 export type { WorldSource } from "./lifecycle.js";
@@ -12,7 +13,7 @@ export { KERNEL_FLAGS, SUPPORTED_FLAGS, MAX_STEPS_PER_INPUT, MAX_EVENTS_PER_INPU
 export type { Behaviour, KernelFlag } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export { propose, shadow, approve, apply } from "./governance.js";
-export type { ProposeOptions, ProposeAs } from "./governance.js";
+export type { ProposeOptions, ProposeAs, Proposed, Shadowed } from "./governance.js";
 export type { ShadowReport } from "./governance.js";
 export { verifyWorld, verifyWorldStore, checkTailOnOpen } from "./verify-world.js";
 export type { VerifyWorldOptions } from "./verify-world.js";

@@ -2,7 +2,8 @@
  * @module A JSON view of CBOR values for people and `--json` output: bytes as hex,
  * big integers as decimal strings, typed maps as [key, value] pairs, tags as {tag, value}.
  */
-import { CborRaw, CborTag, isCborObject, toHex, type CborValue } from "../../air/index.js";
+import { CborRaw, CborTag, isCborObject, type CborValue } from "../../air/cbor/value.js";
+import { toHex } from "../../air/hash.js";
 
 /** Converts a CBOR value into plain JSON data. */
 export function jsonView(v: CborValue): unknown {

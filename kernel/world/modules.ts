@@ -4,7 +4,9 @@
  * manifest_get and journal_head, log → log). Host calls answer from the step's own
  * context, never from live state, so replay sees the same answers.
  */
-import { encodeCanonical, type AirCatalog, type HashText } from "../../air/index.js";
+import { encodeCanonical } from "../../air/cbor/encode.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { HashText } from "../../air/hash.js";
 import { loadModule, type HostFunction, type LoadedModule, type ModuleLimits } from "../wasm/runtime.js";
 import { KernelError } from "../core/errors.js";
 

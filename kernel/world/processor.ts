@@ -5,9 +5,10 @@
  * compare the batch with the journal byte for byte. It performs no outside effect: allowed
  * intents are left in `pending` for the shell to dispatch after the batch is durable.
  */
-import {
-  encodeCanonical, hashValue, isCborObject, type AirCatalog, type CborObject, type CborValue, type HashText,
-} from "../../air/index.js";
+import { encodeCanonical } from "../../air/cbor/encode.js";
+import { hashValue, type HashText } from "../../air/hash.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
 import type { EntryBodies } from "../journal/entries.js";
 
 /** An `event` entry body. */

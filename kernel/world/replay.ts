@@ -5,8 +5,11 @@
  * next; the first difference stops replay with a divergence report (seq, expected, got).
  * Snapshots and checkpoints must match the recomputed state root. It streams the journal.
  */
-import { decodeStored, encodeStored, type CborObject, type CborValue, type HashText } from "../../air/index.js";
-import { catalogFromBundle } from "./boot.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { HashText } from "../../air/hash.js";
+import { catalogFromBundle } from "../../air/bundle.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
 import type { JournalEntry, JournalStore } from "../journal/index.js";
 import { Batch } from "./batch.js";

@@ -3,12 +3,16 @@
  * pending intents, logical clock) as one canonical blob, so cold start and replay-from-N
  * skip the history before it. The snapshot's state root is checked on restore.
  */
-import { decodeStored, encodeStored, isCborObject, type AirCatalog, type CborObject, type CborValue, type HashText } from "../../air/index.js";
+import { decodeStored } from "../../air/cbor/decode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent } from "./processor.js";
-import { catalogFromBundle } from "./boot.js";
+import { catalogFromBundle } from "../../air/bundle.js";
 import type { Behaviour } from "./flags.js";
 
 /** Where blobs go and come from. */
@@ -51,7 +55,7 @@ export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef
  */
 export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO, behaviour: Behaviour, manifestHash?: string): KernelState {
   const blob = decodeStored(blobs.get(cellsRef));
-  if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_world", `snapshot blob ${cellsRef} has an unknown format`);
+  if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_snapshot", `snapshot blob ${cellsRef} has an unknown format`);
   const airRef = blob.air_ref as HashText;
   if (manifestHash !== undefined && manifestHash !== catalog.manifestHash) catalog = catalogFromBundle(blobs.get(airRef), manifestHash);
   const cells = new CellStore();

@@ -11,6 +11,7 @@
  * the caller opens the world, which replays the tail.
  */
 import { decodeStored } from "../../air/cbor/decode.js";
+import { AirError } from "../../air/errors.js";
 import { encodeCanonical } from "../../air/cbor/encode.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
@@ -21,6 +22,7 @@ import { BUILTIN_SOURCES } from "../../air/builtins/index.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import { verify } from "../crypto/sign.js";
+import { JournalError } from "../journal/errors.js";
 import { openReadonly } from "../journal/sqlite-open.js";
 import { worldPaths } from "../journal/world-paths.js";
 import { jsonView } from "./json-view.js";
@@ -53,8 +55,6 @@ interface Row {
   body: Buffer;
 }
 
-const bad = (message: string): KernelError => new KernelError("kernel.bad_world", message);
-
 /** The world's state at its sealed head, or undefined when the head is not a sealed snapshot. */
 export function readSealedState(dir: string): StateView | undefined {
   const path = worldPaths(dir).journal;
@@ -70,14 +70,15 @@ export function readSealedState(dir: string): StateView | undefined {
       const key = hashToBytes(hash);
       const r = db.prepare("SELECT bytes FROM blobs WHERE hash = ?").get(key) as { bytes: Buffer } | undefined;
       if (r === undefined) return new Uint8Array(0); // erased (or missing: the state root check below tells)
-      if (bytesToHash(sha256(r.bytes)) !== hash) throw new KernelError("kernel.bad_world", `blob ${hash} does not match its hash`);
+      const actual = bytesToHash(sha256(r.bytes));
+      if (actual !== hash) throw new JournalError("journal.blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`, { path, blob_hash: hash, expected: hash, actual });
       return r.bytes;
     };
     const genesis = decodeStored((db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body) as CborObject;
     const snapshot = decodeStored(snap.body) as CborObject;
     const checkpoint = decodeStored(head.body) as CborObject;
     const state = decodeStored(blob(snapshot.cells_ref as HashText));
-    if (!isCborObject(state) || state.version !== 1) throw bad(`snapshot at seq ${snap.seq} has an unknown format`);
+    if (!isCborObject(state) || state.version !== 1) throw new KernelError("kernel.bad_snapshot", `snapshot at seq ${snap.seq} has an unknown format`, { seq: snap.seq });
 
     const cells = new CellStore();
     const views: CellView[] = [];
@@ -93,7 +94,7 @@ export function readSealedState(dir: string): StateView | undefined {
     }
     const payload = encodeCanonical({ tree_size: checkpoint.tree_size, root: checkpoint.root, head_hash: checkpoint.head_hash, state_root: checkpoint.state_root, manifest_hash: checkpoint.manifest_hash });
     if (!verify(genesis.world_public_key as Uint8Array, "checkpoint", payload, checkpoint.signature as Uint8Array)) {
-      throw new KernelError("kernel.bad_world", `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`);
+      throw new JournalError("journal.verify_failed", `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`, { seq: head.seq, fault: "bad_signature" });
     }
     const schemas = stateSchemas(decodeStored(blob(state.air_ref as HashText)));
     return {
@@ -114,7 +115,7 @@ export function readSealedState(dir: string): StateView | undefined {
 
 /** Module → its expanded state type (undefined for modules without workflow state), from an AIR bundle. */
 function stateSchemas(bundle: CborValue): Map<string, TypeExpr | undefined> {
-  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw bad("AIR bundle has an unknown format");
+  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new AirError("air.bad_bundle", "AIR bundle has an unknown format");
   const types = new Map<string, TypeExpr>();
   const modules: CborObject[] = [];
   const defs = [...BUILTIN_SOURCES.flatMap((s) => s.value as CborValue[]), ...bundle.defs];

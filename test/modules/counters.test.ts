@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeCanonical, encodeCanonical, toHex } from "../../air/index.js";
 import { buildModule } from "../../kernel/adapters/compile/index.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 import { instantiateComponent } from "./component-harness.js";
 import { ctxFor, envelopeFor, expectedOutputs, extismStepper, runScript, SCRIPT } from "./counter-fixture.js";
 
@@ -24,7 +24,7 @@ const expected = expectedOutputs().map(toHex);
 
 describe.each(Object.entries(CORE))("counter in %s (Extism, committed wasm)", (lang, path) => {
   it("follows the reference for the scripted events, including milestone crossings", async () => {
-    const s = await extismStepper(readFileSync(repoPath(path)));
+    const s = await extismStepper(readFileSync(packagePath(path)));
     try {
       const got = (await runScript(s.call)).map(toHex);
       outputs.set(lang, got);
@@ -35,7 +35,7 @@ describe.each(Object.entries(CORE))("counter in %s (Extism, committed wasm)", (l
   });
 
   it("fails the call (never returns garbage) on an envelope of another ABI version", async () => {
-    const s = await extismStepper(readFileSync(repoPath(path)));
+    const s = await extismStepper(readFileSync(packagePath(path)));
     try {
       const bad = encodeCanonical({ version: 2, state: null, event: { schema: "demo/CounterEvent@1", value: { key: "a", by: 1 }, key: "a" }, ctx: ctxFor(0, "a") });
       await expect(s.call(bad)).rejects.toThrow();
@@ -51,7 +51,7 @@ describe.each(Object.entries(CORE))("counter in %s (Extism, committed wasm)", (l
 describe("counter as a JavaScript component", () => {
   let wasm: Uint8Array;
   beforeAll(async () => {
-    const src = repoPath("modules/js/counter/counter.js");
+    const src = packagePath("modules/js/counter/counter.js");
     const r = await buildModule({ language: "js", source: readFileSync(src), sourcePath: src });
     if (!r.ok) throw new Error(r.diagnostics.join("\n"));
     wasm = r.wasm;

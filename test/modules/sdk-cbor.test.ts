@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeCanonical, toHex } from "../../air/index.js";
 import type { CborValue } from "../../air/index.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 import { decode as jsDecode, encode as jsEncode } from "../../modules/js/sdk/cbor.js";
 import { ctxFor, extismStepper } from "./counter-fixture.js";
 
@@ -82,7 +82,7 @@ const ECHO = {
 
 describe.each(Object.entries(ECHO))("%s SDK codec (echo module through Extism)", (_lang, path) => {
   it("re-encodes unsorted, over-long input canonically (RFC 8949 §4.2.1)", async () => {
-    const s = await extismStepper(readFileSync(repoPath(path)), "run");
+    const s = await extismStepper(readFileSync(packagePath(path)), "run");
     try {
       await fc.assert(
         fc.asyncProperty(value, async (v) => {

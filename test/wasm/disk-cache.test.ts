@@ -16,7 +16,7 @@ import { extismRuntime } from "../../kernel/wasm/extism-runtime.js";
 import { FUEL_REWRITER_VERSION } from "../../kernel/wasm/fuel.js";
 import { clearPreparedCache, meteredCacheKey } from "../../kernel/wasm/prepare.js";
 import type { CallResult, HostFunction, LoadSpec } from "../../kernel/wasm/runtime.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 import { expectedOutputs, runScript, SCRIPT } from "../modules/counter-fixture.js";
 import { componentSpec } from "./component.js";
 import { spec } from "./wat.js";
@@ -101,7 +101,7 @@ describe("disk cache keys", () => {
   });
 
   it("name the installed jco and jco-transpile versions and the transpile options for components", () => {
-    const jco = JSON.parse(readFileSync(repoPath("node_modules/@bytecodealliance/jco/package.json"), "utf8")) as { version: string };
+    const jco = JSON.parse(readFileSync(packagePath("node_modules/@bytecodealliance/jco/package.json"), "utf8")) as { version: string };
     const id = transpilerIdentity();
     expect(id).toMatch(new RegExp(`^jco@${jco.version.replaceAll(".", "\\.")} jco-transpile@\\d+\\.\\d+\\.\\d+\\S* \\{.*"instantiation":"async".*\\}$`));
     const k = transpileCacheKey("sha256:aa")!;
@@ -258,7 +258,7 @@ describe("(c) a corrupted cache file is ignored and rebuilt, never trusted", () 
 describe("(d) fuel is the same with a cold and a warm cache", () => {
   it("for every step of the counter script (committed WAT counter, Extism runtime)", async () => {
     const dir = freshCache();
-    const wasm = new Uint8Array(readFileSync(repoPath("modules/wat/counter.wasm")));
+    const wasm = new Uint8Array(readFileSync(packagePath("modules/wat/counter.wasm")));
     const counter = spec("counter", { bytes: wasm });
     const run = async (): Promise<{ outputs: string[]; fuel: number[] }> => {
       const m = await extismRuntime.load(counter);

@@ -96,11 +96,11 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
     it("refuses an ungranted host call at load, naming the import and the capability", async () => {
       const e = await loadError(load("blob"));
       expect(e).toMatchObject({ code: "module.link_error", capability: "blob" });
-      expect(String(e["importName"])).toMatch(/blob[-_]get/);
+      expect(String(e["import_name"])).toMatch(/blob[-_]get/);
     });
 
     it("refuses a missing export at load (the trap fixture exports only step)", async () => {
-      expect(await loadError(load("trap", { entry: "run" }))).toMatchObject({ code: "module.missing_export", exportName: "run" });
+      expect(await loadError(load("trap", { entry: "run" }))).toMatchObject({ code: "module.missing_export", export_name: "run" });
     });
 
     it("ends an infinite loop as module.out_of_fuel, using exactly the budget", async () => {

@@ -21,11 +21,11 @@ export const COUNTER = join(ROOT, "worlds/counter");
 export const SUMMARIZER = join(ROOT, "worlds/summarizer");
 export const COUNTER_WASM = join(ROOT, "modules/assemblyscript/counter/counter.wasm");
 
-/** Expects `wk` to exit 1 with every one of `needles` in its stderr. */
+/** Expects `wk` to exit 1 with every one of `needles` in its error (stderr, or the JSON record on stdout with `--json`). */
 export function refused(args: string[], ...needles: string[]): Run {
   const r = wk(...args);
   expect(r.status, `wk ${args.join(" ")} should be refused\n${r.stderr}${r.stdout}`).toBe(1);
-  for (const n of needles) expect(r.stderr).toContain(n);
+  for (const n of needles) expect(r.stderr + r.stdout).toContain(n);
   return r;
 }
 

@@ -96,7 +96,7 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
 
   it("2. a forged apply of a shadowed, unapproved proposal (sealing checkpoint cut) → unauthorized_apply; send and replay refuse", () => {
     const { id, control, w, seq } = forgedApply();
-    refused(["apply", id, "--world", control], "kernel.bad_approval"); // the kernel itself would not apply it
+    refused(["apply", id, "--world", control], "governance.not_approved"); // the kernel itself would not apply it
     expectIntact(control);
     const n = rows(w).length;
     expect(verifyFails(w)).toMatchObject({ fault: "unauthorized_apply", first_bad_seq: seq });

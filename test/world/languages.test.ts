@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildModule } from "../../kernel/adapters/compile/index.js";
-import { repoPath } from "../../kernel/adapters/compile/paths.js";
+import { packagePath } from "../../kernel/adapters/compile/paths.js";
 import { createWorld, replayWorld } from "../../kernel/world/index.js";
 import { counterSource, repoWasm } from "./fixtures/counter-source.js";
 
@@ -37,7 +37,7 @@ describe("the counter in five languages, each in a world", () => {
       expect(r.milestones, lang).toBeGreaterThan(0);
       roots.set(lang, r.root);
     }
-    const src = repoPath("modules/js/counter/counter.js");
+    const src = packagePath("modules/js/counter/counter.js");
     const js = await buildModule({ language: "js", source: readFileSync(src), sourcePath: src });
     if (!js.ok) throw new Error(js.diagnostics.join("\n"));
     // SpiderMonkey's interpreter runs inside the component, so a JS step burns far more fuel.

@@ -3,7 +3,7 @@
  * a module to `namespaces: set<text>`; the namespace is a label checked against the grant
  * (the CAS itself is content-addressed and shared within the world).
  */
-import type { CborValue } from "../../../air/index.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { allowlist, bytes, hash, hashOut, record, text } from "../params.js";

@@ -17,8 +17,9 @@ parentPort.on("message", async (req) => {
   const diagnostics = [];
   let wasm;
   const rel = (abs) => relative(files.root, abs).split(sep).join("/");
+  // asc asks for paths relative to its baseDir ("."): the package root, never the process's cwd.
   const readFile = (filename, baseDir) => {
-    const path = rel(resolve(baseDir, filename));
+    const path = rel(resolve(files.root, baseDir, filename));
     if (path === entry) return text;
     let abs;
     if (files.realDir && path.startsWith(`${files.entryDir}/`)) abs = join(files.realDir, path.slice(files.entryDir.length + 1));

@@ -10,7 +10,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
-import type { CborValue } from "../../../air/index.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { hashOut, optHash, readParams, text, textMap } from "../params.js";
 import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";

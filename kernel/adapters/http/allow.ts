@@ -3,7 +3,7 @@
  * and the kernel's pure gate. Grant params of cap type `http.out`: `hosts`, `schemes`,
  * `methods`, `ports`, `path_prefixes`, `allow_private`; `null` or absent = unconstrained.
  */
-import type { CborValue } from "../../../air/index.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { AdapterError } from "../errors.js";
 import { allowlist, record, text } from "../params.js";
 import { addressMatches, classifyAddress, parseIp, type AddressClass } from "./address.js";

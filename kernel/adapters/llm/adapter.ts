@@ -3,7 +3,9 @@
  * (`openai`-compatible or the deterministic `local` one), stores prompt and completion in
  * the CAS and reports tokens and cents. Price table: cents per million tokens, rounded up.
  */
-import { CborTag, DEC128_TAG, decodeDec128, encodeStored, parseDecimal, type CborValue } from "../../../air/index.js";
+import { CborTag, DEC128_TAG, type CborValue } from "../../../air/cbor/value.js";
+import { decodeDec128, parseDecimal } from "../../../air/cbor/dec128.js";
+import { encodeStored } from "../../../air/cbor/encode.js";
 import { AdapterError } from "../errors.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { hash, hashOut, nat, readParams, text } from "../params.js";

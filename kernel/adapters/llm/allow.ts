@@ -3,7 +3,7 @@
  * `providers?: set<text>`, `models?: set<text>`, `max_tokens?: nat` (a ceiling);
  * `null` or absent = unconstrained.
  */
-import type { CborValue } from "../../../air/index.js";
+import type { CborValue } from "../../../air/cbor/value.js";
 import { AdapterError } from "../errors.js";
 import { allowlist, nat, record, text } from "../params.js";
 

@@ -3,7 +3,8 @@
  * canonical CBOR, or JSON, of a list of `{role, content}`; normalized and re-stored as
  * canonical CBOR so the receipt's `prompt_ref` names one exact byte string.
  */
-import { decodeCanonical, decodeStored, isCborObject, type CborValue } from "../../../air/index.js";
+import { decodeCanonical, decodeStored } from "../../../air/cbor/decode.js";
+import { isCborObject, type CborValue } from "../../../air/cbor/value.js";
 
 /** One chat message. */
 export interface ChatMessage {
