@@ -9,18 +9,14 @@ import { parseJsonLossless } from "../../../air/json.js";
 import { AirError, jsonPath } from "../../../air/errors.js";
 import { hashBytes } from "../../../air/hash.js";
 import { resolveWasmSugar } from "../../../kernel/air-dir.js";
+import { warningLine } from "../../../kernel/air-warnings.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { apply, approve, propose, shadow } from "../../../kernel/world/index.js";
-import { CliExit, EXIT, printJson, worldDir } from "../io.js";
+import { CliExit, EXIT, onFile, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
 
 function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new CliExit(EXIT.check_failed, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  const text = onFile("read", file, () => readFileSync(file, "utf8"));
   return parseJsonLossless(text, file);
 }
 
@@ -70,9 +66,11 @@ export function registerGovernance(program: Command): void {
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await propose(w, doc, {
           ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
-          wasm: [...(opts.wasm ?? []).map((f) => new Uint8Array(readFileSync(f))), ...wasm],
+          wasm: [...(opts.wasm ?? []).map((f) => new Uint8Array(onFile("read", f, () => readFileSync(f)))), ...wasm],
         });
-        if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash });
+        // A patch that leaves no one able to approve the next one is valid: warned about, exit code unchanged.
+        for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
+        if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash, warnings: r.warnings });
         else process.stdout.write(`${r.proposalId}\n`);
       });
     });
@@ -88,7 +86,8 @@ export function registerGovernance(program: Command): void {
       if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await shadow(w, id, { window: n });
-        if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq });
+        for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
+        if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, warnings: r.warnings });
         else {
           const rep = r.report;
           process.stdout.write(`shadow of ${id}: ${rep.events} event(s) replayed, report ${r.reportHash}\n`);
