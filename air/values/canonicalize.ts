@@ -40,7 +40,9 @@ function unwrapTagged(tt: string, t: TypeExpr, v: unknown): { word: string; body
   const keys = Object.keys(v);
   if (keys.length !== 1) return undefined;
   const word = keys[0]!;
-  if (!TAG_WORDS[tt]!.includes(word)) return undefined;
+  // No tag words for a tag that is not a type (an unexpanded ref, an empty node): `scalar` names it.
+  const words = Object.hasOwn(TAG_WORDS, tt) ? TAG_WORDS[tt] : undefined;
+  if (words === undefined || !words.includes(word)) return undefined;
   // A record field or variant alternative with the same name as the tag word keeps the sugar reading.
   if ("record" in t && word in t.record) return undefined;
   if ("variant" in t && word in t.variant) return undefined;
@@ -78,7 +80,8 @@ export function canonicalizeJson(t: TypeExpr, v: unknown, path: Path = []): Cbor
 }
 
 function canon(t: TypeExpr, v: unknown, path: Path): CborValue {
-  const tt = Object.keys(t)[0]!;
+  const tt = Object.keys(t)[0];
+  if (tt === undefined) throw new AirError("air.invalid_type", "cannot canonicalize a type with no tag ({})", jsonPath(path));
   const tagged = unwrapTagged(tt, t, v);
   if (tagged) {
     if (tt === "option") {
@@ -158,7 +161,7 @@ function scalar(tt: string, v: unknown, path: Path): CborValue {
 function record(fields: Record<string, TypeExpr>, v: unknown, path: Path): CborObject {
   if (!isPlainObject(v)) throw mismatch("a record (JSON object)", v, path);
   for (const k of Object.keys(v)) {
-    if (!(k in fields)) throw new AirError("air.type_mismatch", `unknown field "${k}"; expected ${Object.keys(fields).join(", ") || "no fields"}`, jsonPath([...path, k]));
+    if (!Object.hasOwn(fields, k)) throw new AirError("air.type_mismatch", `unknown field "${k}"; expected ${Object.keys(fields).join(", ") || "no fields"}`, jsonPath([...path, k]));
   }
   const out: CborObject = {};
   for (const [k, ft] of Object.entries(fields)) {
@@ -176,7 +179,7 @@ function variant(alts: Record<string, TypeExpr>, v: unknown, path: Path): CborOb
   else if (isPlainObject(v) && "$tag" in v) [tag, value] = [String(v.$tag), v.$value ?? null];
   else if (isPlainObject(v) && Object.keys(v).length === 1) [tag, value] = [Object.keys(v)[0]!, Object.values(v)[0]];
   else throw mismatch(`a variant ({"Tag": value}); tags: ${Object.keys(alts).join(", ")}`, v, path);
-  const at = alts[tag];
+  const at = Object.hasOwn(alts, tag) ? alts[tag] : undefined;
   if (!at) throw new AirError("air.type_mismatch", `unknown variant tag "${tag}"; expected one of ${Object.keys(alts).join(", ")}`, jsonPath(path));
   return { $tag: tag, $value: canon(at, value, [...path, tag]) };
 }

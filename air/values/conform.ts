@@ -51,18 +51,20 @@ export function conformCbor(t: TypeExpr, v: CborValue, path: Path = []): CborVal
   if ("record" in t) {
     if (!isCborObject(v)) fail("a record (text-keyed map)", path);
     const out: CborObject = {};
-    for (const k of Object.keys(v)) if (!(k in t.record)) throw new AirError("air.type_mismatch", `unknown field "${k}"`, jsonPath([...path, k]));
+    // Own keys only: a field named like an Object.prototype member (toString, constructor) is not there by inheritance.
+    for (const k of Object.keys(v)) if (!Object.hasOwn(t.record, k)) throw new AirError("air.type_mismatch", `unknown field "${k}"`, jsonPath([...path, k]));
     for (const [k, ft] of Object.entries(t.record)) {
-      if (!(k in v)) {
+      const x = Object.hasOwn(v, k) ? v[k] : undefined;
+      if (x === undefined) {
         if ("option" in ft) out[k] = null;
         else throw new AirError("air.type_mismatch", `missing field "${k}"`, jsonPath([...path, k]));
-      } else out[k] = conformCbor(ft, v[k]!, [...path, k]);
+      } else out[k] = conformCbor(ft, x, [...path, k]);
     }
     return out;
   }
   if ("variant" in t) {
     if (!isCborObject(v) || typeof v.$tag !== "string" || !("$value" in v) || Object.keys(v).length !== 2) fail('a variant {"$tag", "$value"}', path);
-    const at = t.variant[v.$tag as string];
+    const at = Object.hasOwn(t.variant, v.$tag as string) ? t.variant[v.$tag as string] : undefined;
     if (!at) throw new AirError("air.type_mismatch", `unknown variant tag "${v.$tag}"`, jsonPath(path));
     return { $tag: v.$tag as string, $value: conformCbor(at, v.$value!, [...path, v.$tag as string]) };
   }
@@ -102,7 +104,9 @@ export function toSugarJson(t: TypeExpr, v: CborValue): unknown {
   if ("variant" in t) {
     const o = v as CborObject;
     const tag = o.$tag as string;
-    return { [tag]: toSugarJson(t.variant[tag]!, o.$value ?? null) };
+    const at = Object.hasOwn(t.variant, tag) ? t.variant[tag] : undefined;
+    if (at === undefined) throw new AirError("air.type_mismatch", `unknown variant tag "${tag}"`);
+    return { [tag]: toSugarJson(at, o.$value ?? null) };
   }
   if ("map" in t) {
     if ("text" in t.map.key) {

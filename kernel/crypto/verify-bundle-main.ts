@@ -12,6 +12,8 @@ export interface VerifyFileResult {
   exitCode: 0 | 1 | 2;
   output: string;
   verdict: BundleVerdict | null;
+  /** Why the file could not be read (then `verdict` is null). */
+  error?: string;
 }
 
 const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v);
@@ -23,7 +25,7 @@ export function verifyBundleFile(file: string, opts: VerifyBundleOptions & { jso
     text = readFileSync(file, "utf8");
   } catch (e) {
     const message = `cannot read ${file}: ${(e as Error).message}`;
-    return { exitCode: 1, verdict: null, output: opts.json ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n" : `error: ${message}\n` };
+    return { exitCode: 1, verdict: null, error: message, output: opts.json ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n" : `error: ${message}\n` };
   }
   const { json, ...vopts } = opts;
   const v = verifyBundle(text, vopts);

@@ -46,6 +46,13 @@ const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.b
 const keyHex = (k: string | Uint8Array): string => (typeof k === "string" ? k.toLowerCase() : toHex(k));
 const fail = (fault: BundleFault, message: string): BundleVerdict => ({ ok: false, fault, message });
 
+/** A declared adapter key as stored: `{id: text, public_key: 32 bytes}`. */
+function isDeclaredKey(k: CborValue): boolean {
+  if (k === null || typeof k !== "object") return false;
+  const { id, public_key } = k as Record<string, CborValue | undefined>;
+  return typeof id === "string" && public_key instanceof Uint8Array && public_key.length === 32;
+}
+
 /** The adapter keys the bundle's declaration entry declares, or why the declaration does not hold. */
 function checkDeclaration(b: ReceiptBundle, worldKey: Uint8Array, root: Uint8Array, receiptSeq: number): DeclaredKeyBytes[] | string {
   const d = b.declaration!;
@@ -65,7 +72,7 @@ function checkDeclaration(b: ReceiptBundle, worldKey: Uint8Array, root: Uint8Arr
   }
   const rec = v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, CborValue>) : {};
   const keys = rec.adapter_keys;
-  const valid = Array.isArray(keys) && keys.every((k) => k !== null && typeof k === "object" && typeof (k as Record<string, unknown>).id === "string" && (k as Record<string, unknown>).public_key instanceof Uint8Array && ((k as Record<string, Uint8Array>).public_key).length === 32);
+  const valid = Array.isArray(keys) && keys.every(isDeclaredKey);
   if (d.entry.kind === "genesis") {
     if (rec.world_id !== b.world_id || !(rec.world_public_key instanceof Uint8Array) || toHex(rec.world_public_key) !== b.world_public_key) return "the genesis in the bundle names another world or world key";
     if (rec.format_version === 1) return [];

@@ -67,7 +67,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   const imports = countImports(get(2));
   const types = readTypes(get(1));
   const typeCount = types.length;
-  const funcTypes = readFuncTypes(get(3));
+  const funcTypes = readFuncTypes(get(3), typeCount);
   const definedFuncs = funcTypes.length;
   const globalsDefined = vecCount(get(6));
   const fuelGlobal = imports.globals + globalsDefined;
@@ -126,6 +126,7 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
       r.skip(size);
     }
     if (raw.length !== definedFuncs) throw new WasmFormatError("function and code sections disagree", 0);
+    // readFuncTypes checked every type index against the type section.
     const params = funcTypes.map((t) => types[t]!.params);
     const leaves = smallLeaves(raw, imports.funcs, params);
     // A block returning a function's results: shorthand for 0 or 1, else a (new) type index.

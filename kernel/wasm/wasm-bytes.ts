@@ -30,6 +30,11 @@ export class Reader {
     if (this.pos >= this.end) throw new WasmFormatError("unexpected end", this.pos);
     return this.bytes[this.pos++]!;
   }
+  /** The next byte, without consuming it. */
+  peek(): number {
+    if (this.pos >= this.end) throw new WasmFormatError("unexpected end", this.pos);
+    return this.bytes[this.pos]!;
+  }
   /** Unsigned LEB128 up to 32 bits (as a number). */
   u32(): number {
     let result = 0;
@@ -139,7 +144,7 @@ export function skipValType(r: Reader): void {
 
 /** Skips a block type: empty, a value type, or a type index (s33). */
 export function skipBlockType(r: Reader): void {
-  const b = r.bytes[r.pos]!;
+  const b = r.peek();
   // A one-byte negative s33 (0x40..0x7f) is `empty` or a value-type shorthand; an index is >= 0.
   if (b === 0x63 || b === 0x64) skipValType(r);
   else if ((b & 0xc0) === 0x40) r.pos++;

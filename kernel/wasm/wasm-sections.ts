@@ -22,7 +22,7 @@ export function mutableGlobals(s: Section | undefined, imported: number): { indi
   const r = new Reader(s.content);
   const n = r.u32();
   for (let i = 0; i < n; i++) {
-    const type = r.bytes[r.pos]!;
+    const type = r.peek();
     skipValType(r);
     const mutable = r.byte() === 1;
     if (mutable && type === 0x7b) out.opaque = true;
@@ -69,11 +69,19 @@ export function readTypes(s: Section | undefined): FuncType[] {
 }
 
 /** The function section: each defined function's type index. */
-export function readFuncTypes(s: Section | undefined): number[] {
+export function readFuncTypes(s: Section | undefined, typeCount: number): number[] {
   if (!s) return [];
   const r = new Reader(s.content);
   const n = r.u32();
-  return Array.from({ length: n }, () => r.u32());
+  // Each entry takes at least a byte: a larger count is a lie, not an array to allocate.
+  const room = s.content.length - r.pos;
+  if (n > room) throw new WasmFormatError(`function section declares ${n} functions in ${room} bytes`, r.pos);
+  return Array.from({ length: n }, () => {
+    const at = r.pos;
+    const t = r.u32();
+    if (t >= typeCount) throw new WasmFormatError(`function type index ${t} is out of range (${typeCount} types)`, at);
+    return t;
+  });
 }
 
 /** Entry count of a vector section (0 when absent). */

@@ -92,7 +92,13 @@ export function readSealedState(dir: string): StateView | undefined {
     if (root !== snapshot.state_root || root !== checkpoint.state_root) {
       throw new KernelError("kernel.state_root_mismatch", `the snapshot at seq ${snap.seq} holds state root ${root}; its entry says ${String(snapshot.state_root)} and the checkpoint at seq ${head.seq} ${String(checkpoint.state_root)}`);
     }
-    const payload = encodeCanonical({ tree_size: checkpoint.tree_size, root: checkpoint.root, head_hash: checkpoint.head_hash, state_root: checkpoint.state_root, manifest_hash: checkpoint.manifest_hash });
+    // The head checkpoint's body comes from disk: a field it lacks is a bad body, not an encoding error.
+    const signed = (field: string): CborValue => {
+      const v = checkpoint[field];
+      if (v === undefined) throw new JournalError("journal.verify_failed", `the checkpoint at seq ${head.seq} has no ${field} (run wk verify --world ${dir})`, { seq: head.seq, body_path: `$.${field}`, fault: "bad_body" });
+      return v;
+    };
+    const payload = encodeCanonical({ tree_size: signed("tree_size"), root: signed("root"), head_hash: signed("head_hash"), state_root: signed("state_root"), manifest_hash: signed("manifest_hash") });
     if (!verify(genesis.world_public_key as Uint8Array, "checkpoint", payload, checkpoint.signature as Uint8Array)) {
       throw new JournalError("journal.verify_failed", `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`, { seq: head.seq, fault: "bad_signature" });
     }

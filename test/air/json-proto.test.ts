@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeStored, encodeCanonical, encodeStored, hashValue, jsonToCbor, parseJsonLossless } from "../../air/index.js";
+import { canonicalizeJson, conformCbor, decodeStored, encodeCanonical, encodeStored, hashValue, jsonToCbor, parseJsonLossless, toSugarJson } from "../../air/index.js";
 
 const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
 const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
@@ -74,5 +74,30 @@ describe("JSON keys named __proto__ / constructor / prototype", () => {
     const r = wk("air", "hash", join(dir, "proto.json"));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(storedHash(PROTO_HEX));
+  });
+});
+
+describe("record fields and variant tags named like Object.prototype members", () => {
+  const rec = { record: { a: { text: {} }, toString: { option: { text: {} } } } } as never;
+  const variant = { variant: { A: { unit: {} } } } as never;
+  const mismatch = (message: string) => expect.objectContaining({ code: "air.type_mismatch", message: expect.stringContaining(message) });
+
+  it("canonicalizeJson rejects an unknown field even when the prototype has it, and an inherited tag", () => {
+    expect(() => canonicalizeJson(rec, { a: "x", constructor: 1 })).toThrow(mismatch('unknown field "constructor"'));
+    expect(() => canonicalizeJson(rec, parseJsonLossless('{"a": "x", "__proto__": 1}'))).toThrow(mismatch('unknown field "__proto__"'));
+    expect(() => canonicalizeJson(variant, "constructor")).toThrow(mismatch('unknown variant tag "constructor"'));
+    expect(() => canonicalizeJson(variant, { toString: null })).toThrow(mismatch('unknown variant tag "toString"'));
+  });
+
+  it("conformCbor: an absent optional toString is null, an extra constructor key is refused", () => {
+    expect(conformCbor(rec, decodeStored(encodeStored({ a: "x" })))).toEqual({ a: "x", toString: null });
+    expect(() => conformCbor(rec, decodeStored(encodeStored({ a: "x", constructor: 1 })))).toThrow(mismatch('unknown field "constructor"'));
+    expect(() => conformCbor(variant, decodeStored(encodeStored({ $tag: "constructor", $value: null })))).toThrow(mismatch('unknown variant tag "constructor"'));
+    expect(() => toSugarJson(variant, { $tag: "B", $value: null })).toThrow(mismatch('unknown variant tag "B"'));
+  });
+
+  it("an unexpanded or empty type is air.invalid_type, not a TypeError", () => {
+    expect(() => canonicalizeJson({ ref: "x" } as never, { a: 1 })).toThrow(expect.objectContaining({ code: "air.invalid_type" }));
+    expect(() => canonicalizeJson({} as never, { a: 1 })).toThrow(expect.objectContaining({ code: "air.invalid_type" }));
   });
 });

@@ -29,7 +29,7 @@ describe("typed value vectors", () => {
   }
 
   it("both lenses give the same bytes wherever the vectors pair them", () => {
-    const pairs = [["bool", "bool tagged"], ["int negative", "int tagged"], ["bytes base64", "bytes tagged"], ["record sugar", "record tagged"],
+    const pairs: [string, string][] = [["bool", "bool tagged"], ["int negative", "int tagged"], ["bytes base64", "bytes tagged"], ["record sugar", "record tagged"],
       ["variant sugar", "variant tagged"], ["option none (null)", "option none (tagged)"], ["time integer ns", "time tagged"],
       ["map text keys as object", "map text keys as pairs"], ["dec128 1.5", "dec128 1.50 normalizes to 1.5"]];
     const byLabel = new Map(vectors.map((v) => [v.label, v]));

@@ -96,3 +96,25 @@ describe("metering rewrite", () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), (k) => fuelFor(k) === base + BigInt(k) * perIteration), { numRuns: 50 });
   });
 });
+
+describe("metering refuses malformed bytes with WasmFormatError (meter is public: callers may skip validation)", () => {
+  const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const TYPES = [0x01, 0x04, 0x01, 0x60, 0x00, 0x00]; // one type: () -> ()
+  const CODE = [0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]; // one body: no locals, end
+  const refused = (bytes: number[], message: RegExp) => {
+    expect(() => meter(Uint8Array.from(bytes), OPTS)).toThrow(expect.objectContaining({ name: "WasmFormatError", code: "module.unsupported_feature", message: expect.stringMatching(message) }));
+  };
+
+  it("a function whose type index is past the type section", () => {
+    refused([...HEADER, ...TYPES, 0x03, 0x02, 0x01, 0x05, ...CODE], /function type index 5 is out of range \(1 types\)/);
+    refused([...HEADER, 0x03, 0x02, 0x01, 0x00, ...CODE], /function type index 0 is out of range \(0 types\)/);
+  });
+
+  it("a function count larger than the function section", () => {
+    refused([...HEADER, ...TYPES, 0x03, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f], /declares 4294967295 functions in 0 bytes/);
+  });
+
+  it("a global whose type is cut off", () => {
+    refused([...HEADER, 0x06, 0x01, 0x01], /unexpected end/);
+  });
+});
