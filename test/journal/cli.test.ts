@@ -36,7 +36,7 @@ async function wk(...args: string[]): Promise<{ code: number; out: string; err: 
   } catch (e) {
     if (e instanceof CliExit) {
       code = e.exitCode;
-      err = e.message;
+      err = e.message ? describeError(e) : ""; // as main.ts reports it: `code: message`
     } else if (e instanceof CommanderError) code = 2;
     else {
       code = 1;

@@ -15,6 +15,8 @@ export interface ErrorInfo {
   code?: string;
   /** What to do next. */
   hint?: string;
+  /** More fields for the error record (`--json`), e.g. the `fault` a command's report names. */
+  fields?: Record<string, unknown>;
 }
 
 /**
@@ -33,6 +35,36 @@ export class CliExit extends Error {
     super(message);
     this.code = info.code ?? (exitCode === EXIT.usage ? "cli.usage" : "cli.bad_input");
     this.hint = info.hint;
+    if (info.fields) for (const [k, v] of Object.entries(info.fields)) if (!NOT_FIELDS.has(k)) Object.defineProperty(this, k, { value: v, enumerable: true });
+  }
+}
+
+/**
+ * Any thrown value as a CliExit ending with `exitCode`, its record (code, message, hint,
+ * fields) kept and `fields` added: for a command whose `--json` report named the failure
+ * (`fault`) before it became an error, so JSON readers of either shape keep working.
+ */
+export function exitWith(e: unknown, exitCode: number, fields: Record<string, unknown> = {}): CliExit {
+  const { code, message, hint, ...rest } = errorRecord(e);
+  return new CliExit(exitCode, message, { code, ...(hint === undefined ? {} : { hint }), fields: { ...rest, ...fields } });
+}
+
+/** A Node system error (ENOENT, EACCES, EISDIR, …): it has an errno code and names its syscall. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === "string" && /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException).code));
+}
+
+/**
+ * Runs a file operation of a command; a file-system failure ends it as `cli.bad_file` (exit 1)
+ * naming the file the user gave: `cannot write out.wasm: ENOENT: no such file or directory`.
+ */
+export function onFile<T>(verb: "read" | "write", file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    // "ENOENT: no such file or directory, open '…'" without the syscall and path: the message names the file given.
+    if (isSystemError(e)) throw new CliExit(EXIT.check_failed, `cannot ${verb} ${file}: ${e.message.replace(/, \w+ '.*'$/s, "")}`, { code: "cli.bad_file", fields: { path: file } });
+    throw e;
   }
 }
 
@@ -68,13 +100,20 @@ const NOT_FIELDS = new Set(["stack", "message", "name", "cause", "code", "hint",
 export function errorRecord(e: unknown): ErrorRecord {
   if (!(e instanceof Error) && !(e && typeof e === "object")) return { code: "cli.internal", message: String(e), hint: hintFor("cli.internal")! };
   const o = e as Record<string, unknown>;
-  const code = typeof o.code === "string" && /^[a-z_]+\.[a-z0-9_.]+$/.test(o.code) ? o.code : e instanceof CliExit ? e.code : "cli.internal";
+  // A file-system failure nothing turned into a CliExit (onFile) is still about a file, not a bug.
+  const fallback = isSystemError(e) ? "cli.io_error" : "cli.internal";
+  const code = typeof o.code === "string" && /^[a-z_]+\.[a-z0-9_.]+$/.test(o.code) ? o.code : e instanceof CliExit ? e.code : fallback;
   const message = typeof o.message === "string" ? o.message : String(e);
   const rec: ErrorRecord = { code, message };
-  for (const [k, v] of Object.entries(o)) if (!NOT_FIELDS.has(k) && v !== undefined && typeof v !== "function") rec[k] = v;
+  for (const [k, v] of Object.entries(o)) if (!NOT_FIELDS.has(k) && v !== undefined && typeof v !== "function" && !isEmptyObject(v)) rec[k] = v;
   const hint = typeof o.hint === "string" ? o.hint : hintFor(code);
   if (hint !== undefined) rec.hint = hint;
   return rec;
+}
+
+/** `{}` (an error's empty `details`): not worth a field. */
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
 }
 
 /** Prints an error in the one CLI format (stderr text, or a JSON record on stdout). */
@@ -100,6 +139,9 @@ function hintFor(code: string): string | undefined {
   const exact: Record<string, string> = {
     "cli.usage": "see `wk <command> --help`",
     "cli.internal": "this is a bug in worldkernel: please report it with the command you ran",
+    "cli.io_error": "check the path and its permissions",
+    "journal.not_found": "check --world (default ./.wk/world); `wk create <air-dir> --world DIR` makes a world",
+    "crypto.key_not_found": "check the key file's path; `wk keys new FILE` makes a key pair",
     "kernel.config_mismatch": "the world's config.json contradicts its genesis: restore config.json, or fork the world",
     "kernel.undeclared_key": "the adapter key file is not one the journal declares: restore it, or rotate with `wk keys rotate-adapter`",
     "kernel.not_a_boundary": "drop --exact to stop at the batch boundary before this seq",

@@ -13,7 +13,8 @@ function baseProgram(): Command {
     .description("worldkernel: event-sourced, replayable, signed agent worlds")
     .version(ownManifest().version, "-V, --version", "print the worldkernel version")
     .exitOverride()
-    .showHelpAfterError();
+    // Usage errors are reported by main.ts in the one error format (code, message, hint), not by commander.
+    .configureOutput({ outputError: () => undefined });
 }
 
 /** The `wk` program with every command group registered (what the CLI reference documents). */

@@ -10,7 +10,7 @@ import { hashValue } from "../../../air/hash.js";
 import { jsonToCbor, parseJsonLossless } from "../../../air/json.js";
 import { loadAirDir, resolveWasmSugar } from "../../../kernel/air-dir.js";
 import { catalogWarnings, warningLine } from "../../../kernel/air-warnings.js";
-import { CliExit, EXIT, printJson } from "../io.js";
+import { CliExit, EXIT, onFile, printJson } from "../io.js";
 
 /** Registers the `air` command group. */
 export function registerAir(program: Command): void {
@@ -42,12 +42,7 @@ export function registerAir(program: Command): void {
     .option("--def", "load the file as an AIR def (either lens) and hash its canonical form")
     .option("--json", "machine-readable output")
     .action((file: string, opts: { def?: boolean; json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (e) {
-        throw new CliExit(EXIT.check_failed, `cannot read ${file}: ${(e as Error).message}`);
-      }
+      const text = onFile("read", file, () => readFileSync(file, "utf8"));
       const value = parseJsonLossless(text, file);
       // A defmodule may name its binary by path (`"wasm": "…"`): hash the def as the loader would see it.
       const hash = opts.def ? hashDefJson(resolveWasmSugar(value, file)) : hashValue(jsonToCbor(value));
@@ -58,5 +53,6 @@ export function registerAir(program: Command): void {
   air
     .command("schema")
     .description("print the JSON Schema for AIR files (for editor completion)")
+    .option("--json", "accepted for uniformity (the schema is always JSON)")
     .action(() => printJson(airJsonSchema()));
 }

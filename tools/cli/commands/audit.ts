@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { readAnchorFile } from "../../../kernel/journal/anchor.js";
 import { AuditError, auditFile, exportAuditArchive, type AuditResult } from "../../../kernel/world/audit.js";
-import { CliExit, EXIT, printJson, worldDir } from "../io.js";
+import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
 
 /** Writes `bytes` to `file` through a temporary file and a rename, so a crash leaves no half archive. */
 function writeAtomically(file: string, bytes: Uint8Array): void {
@@ -61,7 +61,7 @@ export function registerAudit(program: Command): void {
     .action(async (opts: { audit: string; world?: string; anchor?: string[]; json?: boolean }) => {
       const anchors = (opts.anchor ?? []).map((f) => readAnchorFile(f));
       const { bytes, summary } = exportAuditArchive(worldDir(opts.world), { anchors });
-      writeAtomically(opts.audit, bytes);
+      onFile("write", opts.audit, () => writeAtomically(opts.audit, bytes));
       if (opts.json) printJson({ file: opts.audit, ...summary });
       else process.stdout.write(`wrote ${opts.audit} (${summary.bytes} bytes): world ${summary.world_id}, ${summary.entries} entries, ${summary.blobs} blobs, ${summary.erasures} erasures, ${summary.anchors} anchor(s)\n`);
     });
@@ -77,9 +77,10 @@ export function registerAudit(program: Command): void {
       try {
         r = await auditFile(file, anchor === undefined ? {} : { anchor });
       } catch (e) {
+        // No archive to audit (missing, empty, a bad anchor): an error in the one format, whose
+        // record keeps the fields of a failed audit's report (`fault`, the counts).
         if (!(e instanceof AuditError)) throw e;
-        if (!opts.json) throw new CliExit(EXIT.check_failed, `${e.code}: ${e.message}`);
-        r = { ok: false, entries: 0, checkpoints: 0, state_root: null, fault: e.code.replace(/^audit\./, ""), message: e.message };
+        throw exitWith(e, EXIT.check_failed, { fault: e.code.replace(/^audit\./, ""), entries: 0, checkpoints: 0, state_root: null });
       }
       report(r, opts.json === true);
     });

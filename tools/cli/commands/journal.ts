@@ -20,7 +20,7 @@ import { isJournalError } from "../../../kernel/journal/errors.js";
 import { verifyWorld } from "../../../kernel/world/verify-world.js";
 import { withWorld } from "./world.js";
 import { worldPaths } from "../../../kernel/journal/world-dir.js";
-import { CliExit, EXIT, printJson, worldDir } from "../io.js";
+import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
 
 /** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
 export type CliStateProvider = (store: SqliteJournalStore, dir: string) => StateRefs;
@@ -98,11 +98,12 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
           },
         });
       } catch (e) {
-        // A missing world is a failed check too; with --json it is still JSON.
-        if (!opts.json || !isJournalError(e, "journal.not_found")) throw e;
-        r = { ok: false, entries: 0, checkpoints: 0, fault: "not_found", message: e.message };
+        // A missing world is an error (one format); its record keeps the report's `fault` and counts.
+        if (!isJournalError(e, "journal.not_found")) throw e;
+        throw exitWith(e, EXIT.check_failed, { fault: "not_found", entries: 0, checkpoints: 0 });
+      } finally {
+        if (started) bar?.stop();
       }
-      if (started) bar?.stop();
       printVerify(r, opts.json === true, anchor);
       if (!r.ok) throw new CliExit(EXIT.check_failed, "");
     });
@@ -119,7 +120,10 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       await withWorld(worldDir(opts.world), async (w) => {
         const seq = w.checkpoint();
         const entry = entryToJson(w.store.getSync(seq)!);
-        if (opts.anchorOut !== undefined) writeFileSync(opts.anchorOut, JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n");
+        if (opts.anchorOut !== undefined) {
+          const text = JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n";
+          onFile("write", opts.anchorOut, () => writeFileSync(opts.anchorOut!, text));
+        }
         if (opts.json) printJson(entry);
         else process.stdout.write(`checkpoint at seq ${seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`);
       }, { snapshot: false });
@@ -139,7 +143,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
         const text = JSON.stringify(anchor, null, 2) + "\n";
         if (opts.out === undefined) process.stdout.write(text);
         else {
-          writeFileSync(opts.out, text);
+          onFile("write", opts.out, () => writeFileSync(opts.out!, text));
           if (opts.json) printJson({ ok: true, file: opts.out, seq: anchor.seq });
         }
       } finally {
@@ -220,10 +224,12 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--public-out <file>", "also write the public key alone to this file")
     .option("--json", "machine-readable output")
     .action((file: string, opts: { publicOut?: string; json?: boolean }) => {
-      mkdirSync(dirname(file), { recursive: true });
       const key = generateKeyPair();
-      saveKeyPair(file, key);
-      if (opts.publicOut !== undefined) savePublicKey(opts.publicOut, key.publicKey);
+      onFile("write", file, () => {
+        mkdirSync(dirname(file), { recursive: true });
+        saveKeyPair(file, key);
+      });
+      if (opts.publicOut !== undefined) onFile("write", opts.publicOut, () => savePublicKey(opts.publicOut!, key.publicKey));
       if (opts.json) printJson({ file, kind: "ed25519", public_key: key.publicKeyHex });
       else process.stdout.write(`${key.publicKeyHex}\n`);
     });

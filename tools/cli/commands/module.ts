@@ -1,15 +1,16 @@
 /**
  * @module `wk module build <source> -o <out.wasm>`: compile a module source with the
  * builder, language chosen by extension (.ts AssemblyScript, .wat, .c, .zig, .js).
- * Diagnostics go to stderr; a compile error exits 1, an unknown extension exits 2.
+ * Diagnostics go to stderr (with --json, into the report or the error record); a compile
+ * error exits 1 (`cli.build_failed`), an unknown extension exits 2.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { hashBytes } from "../../../air/index.js";
+import { hashBytes } from "../../../air/hash.js";
 import { buildModule, languageOf, LanguageSchema } from "../../../kernel/adapters/compile/index.js";
 import type { Language } from "../../../kernel/adapters/compile/index.js";
-import { CliExit, EXIT, printJson } from "../io.js";
+import { CliExit, EXIT, onFile, printJson } from "../io.js";
 
 /** Registers the `module` command group. */
 export function registerModule(program: Command): void {
@@ -23,27 +24,16 @@ export function registerModule(program: Command): void {
     .option("--json", "machine-readable report")
     .action(async (source: string, opts: { out: string; language?: string; json?: boolean }) => {
       const language = pickLanguage(source, opts.language);
-      let text: Uint8Array;
-      try {
-        text = readFileSync(source);
-      } catch (e) {
-        throw new CliExit(EXIT.check_failed, `cannot read ${source}: ${(e as Error).message}`);
-      }
+      const text: Uint8Array = onFile("read", source, () => readFileSync(source));
       const t0 = performance.now();
       const r = await buildModule({ language, source: text, sourcePath: source }, { installToolchain: true });
       const ms = Math.round(performance.now() - t0);
-      if (r.ok) writeFileSync(opts.out, r.wasm);
-      if (opts.json) {
-        printJson(
-          r.ok
-            ? { ok: true, language, out: opts.out, bytes: r.wasm.length, hash: hashBytes(r.wasm), compiler: r.compiler, diagnostics: r.diagnostics, ms }
-            : { ok: false, language, compiler: r.compiler, diagnostics: r.diagnostics, ms },
-        );
-      } else {
-        for (const d of r.diagnostics) process.stderr.write(d + "\n");
-        if (r.ok) process.stdout.write(`${opts.out}: ${r.wasm.length} bytes, ${hashBytes(r.wasm)} (${r.compiler.name} ${r.compiler.version}, ${ms} ms)\n`);
-      }
-      if (!r.ok) throw new CliExit(EXIT.check_failed, opts.json ? "" : `${source}: ${language} build failed`);
+      if (!opts.json) for (const d of r.diagnostics) process.stderr.write(d + "\n");
+      // A compile error: the one error format, with the compiler's diagnostics in the --json record.
+      if (!r.ok) throw new CliExit(EXIT.check_failed, `${source}: ${language} build failed`, { code: "cli.build_failed", ...(opts.json ? { fields: { language, compiler: r.compiler, diagnostics: r.diagnostics, ms } } : {}) });
+      onFile("write", opts.out, () => writeFileSync(opts.out, r.wasm));
+      if (opts.json) printJson({ ok: true, language, out: opts.out, bytes: r.wasm.length, hash: hashBytes(r.wasm), compiler: r.compiler, diagnostics: r.diagnostics, ms });
+      else process.stdout.write(`${opts.out}: ${r.wasm.length} bytes, ${hashBytes(r.wasm)} (${r.compiler.name} ${r.compiler.version}, ${ms} ms)\n`);
     });
 }
 

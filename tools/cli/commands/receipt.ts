@@ -26,7 +26,8 @@ export function addReceiptVerify(receipt: Command): void {
         ...(opts.worldKey === undefined ? {} : { worldPublicKey: opts.worldKey }),
         ...(opts.adapterKey === undefined ? {} : { adapterPublicKey: opts.adapterKey }),
       });
-      if (r.verdict === null && !opts.json) throw new CliExit(r.exitCode, r.output.trimEnd()); // an unreadable file: the message goes to stderr
+      // An unreadable file is an error in the one format; its record keeps the verdict's `fault`.
+      if (r.verdict === null) throw new CliExit(EXIT.check_failed, r.error ?? r.output.trimEnd(), { code: "cli.bad_file", fields: { path: file, fault: "unreadable_file" } });
       process.stdout.write(r.output);
       if (r.exitCode !== EXIT.ok) throw new CliExit(r.exitCode, "");
     });

@@ -400,9 +400,9 @@ export async function sendFileCommand(source: string, opts: { json?: boolean; ba
     try {
       st = statSync(source);
     } catch (e) {
-      throw new CliExit(EXIT.check_failed, `cannot read ${source}: ${(e as Error).message}`);
+      throw new CliExit(EXIT.check_failed, `cannot read ${source}: ${(e as Error).message}`, { code: "cli.bad_file", fields: { path: source } });
     }
-    if (st.isDirectory()) throw new CliExit(EXIT.check_failed, `${source} is a directory, not an NDJSON file (--file - reads standard input)`);
+    if (st.isDirectory()) throw new CliExit(EXIT.check_failed, `${source} is a directory, not an NDJSON file (--file - reads standard input)`, { code: "cli.bad_file", fields: { path: source } });
     stream = !st.isFile();
   }
   const w = await open();
