@@ -35,11 +35,18 @@ export type KernelErrorCode =
   | "kernel.idempotency_conflict"
   | "governance.unknown_proposal"
   | "governance.stale_base"
+  | "governance.shadow_diverged"
   | "governance.unsigned_proposal"
   | "governance.migration_required"
   | "governance.no_shadow"
   | "governance.not_approved"
-  | "governance.already_applied";
+  /** The proposal's latest shadow report has failing steps and not enough approvers accepted them. */
+  | "governance.failed_shadow"
+  | "governance.already_applied"
+  /** `wk revert <seq>`: the entry at that seq is not an apply. */
+  | "governance.not_an_apply"
+  /** A computed patch (`--from-air`, `wk revert`) would change nothing: the world already has those defs. */
+  | "governance.no_change";
 
 /** A kernel error's context: the base fields (`path`, `seq`, `expected`, `actual`) and any other snake_case detail. */
 export type KernelErrorFields = Omit<ErrorFields, "cause"> & Record<string, unknown>;

@@ -49,7 +49,7 @@ export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boun
 }
 
 /** Resolves a requested stop point: moved to the boundary before it, or with `exact` refused naming the nearest boundaries. */
-export function resolveStop(store: SqliteJournalStore, seq: number, exact: boolean, what: "replay --to" | "fork --at"): Boundary {
+export function resolveStop(store: SqliteJournalStore, seq: number, exact: boolean, what: "replay --to" | "fork --at" | "shadow --since"): Boundary {
   const b = boundaryAtOrBefore(store, seq);
   if (b.inside && exact) {
     throw new KernelError("kernel.not_a_boundary", `${what} ${seq} is inside the batch at seq ${b.inside.first}..${b.inside.last}; the nearest batch boundaries are ${b.seq} and ${b.inside.last}`, {

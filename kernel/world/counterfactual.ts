@@ -1,0 +1,164 @@
+/**
+ * @module Counterfactual shadow runs: what would this world look like now if a proposed
+ * manifest had been in force since seq N? The world is rebuilt in memory at the batch boundary
+ * at or before N (snapshot, then replay checked against the journal), the proposed catalog is
+ * put in force there, and every later input is re-executed under it: ingress events, and the
+ * recorded receipts, approvals and erasure notices of intents the counterfactual world also
+ * issued (same intent id: same cause, module, params). Intents that only the counterfactual
+ * world issues are reported, never performed: no adapter is called. Applies after N are
+ * superseded by the proposal and listed. Nothing is written.
+ */
+import { decodeStored } from "../../air/cbor/decode.js";
+import type { CborObject } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { HashText } from "../../air/hash.js";
+import type { CellKey } from "../core/cells.js";
+import { KernelError } from "../core/errors.js";
+import type { GateHooks } from "../core/gate.js";
+import { Batch } from "./batch.js";
+import { bootState, readGenesis } from "./boot.js";
+import { resolveStop } from "./boundaries.js";
+import { jsonView } from "./json-view.js";
+import { GATE_ADAPTER, Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
+import { replayRange } from "./replay.js";
+import type { World } from "./world.js";
+
+/** One cell that ends differently: its state now (`before`) and in the counterfactual world (`after`); null = absent. */
+export interface CellDiff {
+  module: string;
+  key: string | null;
+  before: HashText | null;
+  after: HashText | null;
+  before_state: unknown;
+  after_state: unknown;
+}
+
+/** What a counterfactual run found. */
+export interface CounterfactualReport {
+  /** The batch boundary the run forked at, and the seq asked for when that was inside a batch. */
+  since: number;
+  moved_from?: number;
+  /** Ingress events re-executed under the proposed manifest. */
+  events: number;
+  /** Recorded receipts and approvals delivered because the counterfactual world issued the same intent. */
+  inputs_reused: number;
+  /** Intents only the counterfactual world issues (reported, not performed). */
+  new_intents: { intent_id: string; kind: string; module: string; cause_seq: number }[];
+  /** Intents the world issued that the counterfactual world does not. */
+  dropped_intents: string[];
+  cells: CellDiff[];
+  failures: { module: string; key: string | null; cause_seq: number; code: string; message: string }[];
+  /** Gate decisions taken in the counterfactual run, by code. */
+  decisions: Record<string, number>;
+  steps: number;
+  fuel: number;
+  /** Applies after `since` that the proposal supersedes in the counterfactual world. */
+  superseded_applies: number[];
+}
+
+const keyText = (k: CellKey | null): string | null => (k === null ? null : typeof k === "string" ? k : Buffer.from(k).toString("hex"));
+
+const stateJson = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? null : bytes.length === 0 ? "(erased)" : jsonView(decodeStored(bytes)));
+
+/** Re-executes the world's inputs after `since` under `next`; compares with the world's state now. */
+export async function counterfactualRun(world: World, next: AirCatalog, since: number, opts: { hooks?: GateHooks } = {}): Promise<CounterfactualReport> {
+  const store = world.store;
+  const stop = resolveStop(store, since, false, "shadow --since");
+  const { genesis, catalog } = readGenesis(store);
+  const hooks = opts.hooks ?? world.hooks;
+  const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest", to: stop.seq });
+  const processor = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  if (from <= stop.seq) {
+    const r = await replayRange(store, processor, from, stop.seq);
+    if (!r.ok) throw new KernelError("governance.shadow_diverged", `rebuilding the world at seq ${stop.seq} diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { seq: r.divergence!.seq });
+  }
+  // From here on the proposed definitions are in force; later inputs are replayed, not compared.
+  state.catalog = next;
+  const cf = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const report: CounterfactualReport = {
+    since: stop.seq, ...(stop.inside ? { moved_from: since } : {}), events: 0, inputs_reused: 0, new_intents: [], dropped_intents: [],
+    cells: [], failures: [], decisions: {}, steps: 0, fuel: 0, superseded_applies: [],
+  };
+  const realIntents = new Set<string>();
+  const cfIntents = new Set<string>();
+  const collect = (batch: Batch) => {
+    for (const e of batch.entries) {
+      const b = e.body as CborObject;
+      if (e.kind === "step" && b.ok === false) {
+        const err = b.error as { code: string; message: string };
+        report.failures.push({ module: b.module as string, key: keyText(b.key as CellKey | null), cause_seq: Number(b.cause_seq), code: err.code, message: err.message });
+      } else if (e.kind === "policy_decision") report.decisions[b.code as string] = (report.decisions[b.code as string] ?? 0) + 1;
+      else if (e.kind === "effect_intent") {
+        cfIntents.add(b.intent_id as string);
+        report.new_intents.push({ intent_id: b.intent_id as string, kind: b.kind as string, module: b.module as string, cause_seq: Number(b.cause_seq) });
+      }
+    }
+  };
+  for await (const e of store.iterate(stop.seq + 1)) {
+    const body = decodeStored(e.body) as CborObject;
+    const batch = new Batch(e.seq + 1);
+    switch (e.kind) {
+      case "event": {
+        if ((body.origin as CborObject).kind !== "ingress") continue; // a step's output: the counterfactual steps make their own
+        state.logicalNow = Number((body.ctx as CborObject).logical_now);
+        report.events++;
+        await cf.processEvent(e.seq, body as unknown as EventBody, batch);
+        break;
+      }
+      case "effect_intent":
+        realIntents.add(body.intent_id as string);
+        continue;
+      case "effect_receipt": {
+        const env = body.receipt as CborObject;
+        // The gate's own denials are re-decided by the counterfactual run; other receipts reach it only for its own intents.
+        if (env.adapter_id === GATE_ADAPTER.id || !state.pending.has(body.intent_id as string)) continue;
+        report.inputs_reused++;
+        await cf.processReceipt(e.seq, body, batch);
+        break;
+      }
+      case "policy_decision":
+        if (body.stage !== "approval" || !state.pending.has(body.intent_id as string)) continue;
+        report.inputs_reused++;
+        await cf.processApproval(e.seq, body, batch);
+        break;
+      case "erasure":
+        if (!Array.isArray(body.notify)) continue;
+        await cf.processErasure(e.seq, body, batch);
+        break;
+      case "apply":
+        report.superseded_applies.push(e.seq);
+        continue;
+      default:
+        continue;
+    }
+    collect(batch);
+  }
+  report.new_intents = report.new_intents.filter((i) => !realIntents.has(i.intent_id));
+  report.dropped_intents = [...realIntents].filter((id) => !cfIntents.has(id)).sort();
+  report.steps = cf.stats.steps;
+  report.fuel = cf.stats.fuel;
+  report.cells = cellDiffs(world.state, state);
+  return report;
+}
+
+/** Cells whose state differs between the world now and the counterfactual world. */
+function cellDiffs(now: KernelState, cf: KernelState): CellDiff[] {
+  const rows = new Map<string, { module: string; key: CellKey | null; before?: { hash: HashText; bytes: Uint8Array }; after?: { hash: HashText; bytes: Uint8Array } }>();
+  const id = (module: string, key: CellKey | null) => `${module}\u0000${key === null ? "" : typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("hex")}`}`;
+  for (const c of now.cells.list()) rows.set(id(c.module, c.key), { module: c.module, key: c.key, before: { hash: c.hash, bytes: c.bytes } });
+  for (const c of cf.cells.list()) {
+    const k = id(c.module, c.key);
+    const row = rows.get(k) ?? { module: c.module, key: c.key };
+    row.after = { hash: c.hash, bytes: c.bytes };
+    rows.set(k, row);
+  }
+  const out: CellDiff[] = [];
+  for (const r of rows.values()) {
+    if (r.before?.hash === r.after?.hash) continue;
+    out.push({
+      module: r.module, key: keyText(r.key), before: r.before?.hash ?? null, after: r.after?.hash ?? null,
+      before_state: stateJson(r.before?.bytes), after_state: stateJson(r.after?.bytes),
+    });
+  }
+  return out.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : String(a.key) < String(b.key) ? -1 : 1));
+}

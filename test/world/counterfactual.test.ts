@@ -1,0 +1,95 @@
+/**
+ * @module Counterfactual shadow runs: a fix that only changes how *new* cells start shows no
+ * difference when replayed over the recent window on top of today's state, and a real one
+ * when the world is re-run under it since genesis; since a seq after the cells were created,
+ * none again. Nothing is written, no adapter is called, and a seq inside a batch moves to the
+ * boundary before it.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import wabtInit from "wabt";
+import { describe, expect, it } from "vitest";
+import { buildCatalogOrThrow, hashBytes, hashDef, parseJsonLossless, type AnyDef, type HashText } from "../../air/index.js";
+import { generateKeyPair } from "../../kernel/crypto/keys.js";
+import { createWorld, propose, shadow } from "../../kernel/world/index.js";
+import { counterfactualRun } from "../../kernel/world/counterfactual.js";
+import { defaultGateHooks } from "../../kernel/world/wiring.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const wabt = await wabtInit();
+const WAT = readFileSync(join(ROOT, "modules/wat/counter.wat"), "utf8");
+
+/** The WAT counter, with new cells starting at `start` instead of 0 (existing cells keep their state). */
+function counterStartingAt(start: number): Uint8Array {
+  const src = start === 0 ? WAT : WAT.replace("(global.set $count (i64.const 0))", `(global.set $count (i64.const ${start}))`);
+  expect(start === 0 || src !== WAT).toBe(true);
+  return new Uint8Array(wabt.parseWat("counter.wat", src).toBinary({}).buffer);
+}
+
+describe("counterfactual shadow runs", () => {
+  it("a change to how new cells start: no diff over the window, a real one since genesis", async () => {
+    const approver = generateKeyPair();
+    const wasm = counterStartingAt(0);
+    const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
+    const mod = { $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm_hash: hashBytes(wasm), abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } } };
+    const policy = { $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: [{ id: "a", public_key: approver.publicKeyHex }], threshold: 1 };
+    const manifest = {
+      $kind: "manifest", air_version: "1", schemas: schemas.map((s) => ({ name: (s as { name: string }).name })), modules: [{ name: "demo/Counter@1" }],
+      effects: [], caps: [], policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" },
+      routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
+    };
+    const catalog = buildCatalogOrThrow([{ file: "cf", value: [...schemas, mod, policy, manifest] }]);
+    const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-")), "w");
+    const w = await createWorld(dir, { catalog, wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]) }, { hooks: defaultGateHooks() });
+    // Both cells are created by the first events; the 60 after them only add to existing cells.
+    await w.sendMany([{ schema: "demo/CounterEvent@1", json: { key: "a", by: 1 } }, { schema: "demo/CounterEvent@1", json: { key: "b", by: 1 } }]);
+    const created = w.store.countSync() - 1;
+    for (let i = 0; i < 60; i++) await w.send("demo/CounterEvent@1", { key: i % 2 ? "a" : "b", by: 2 });
+    const head = w.store.countSync();
+
+    const fix = counterStartingAt(100);
+    const doc = { base_manifest_hash: w.catalog.manifestHash, patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...mod, wasm_hash: hashBytes(fix) }, pre_hash: hashDef(mod as AnyDef) } }] };
+    const { proposalId } = await propose(w, doc, { proposer: generateKeyPair(), wasm: [fix] });
+    const headAfterPropose = w.store.countSync();
+
+    // The windowed shadow replays the last 50 events on today's state: every cell already exists.
+    const { report: windowed } = await shadow(w, proposalId);
+    expect(windowed.cells).toEqual([]);
+
+    const fixed = { ...mod, wasm_hash: hashBytes(fix) };
+    const next = buildCatalogOrThrow([{ file: "cf-next", value: [...schemas, fixed, policy, manifest] }]);
+
+    // Re-run under the fix since genesis: both cells would have started at 100.
+    const since0 = await counterfactualRun(w, next, 0);
+    expect(since0.since).toBe(0);
+    expect(since0.events).toBe(62);
+    expect(since0.failures).toEqual([]);
+    expect(since0.new_intents).toEqual([]);
+    expect(since0.cells.map((c) => c.key)).toEqual(["a", "b"]);
+    for (const c of since0.cells) {
+      const before = c.before_state as { count: string | number; events: string | number };
+      const after = c.after_state as { count: string | number; events: string | number };
+      expect(Number(after.count)).toBe(Number(before.count) + 100);
+      expect(after.events).toEqual(before.events);
+    }
+    expect(since0.fuel).toBeGreaterThan(0);
+
+    // Since after both cells exist, the fix changes nothing.
+    const later = await counterfactualRun(w, next, created);
+    expect(later.since).toBe(created);
+    expect(later.events).toBe(60);
+    expect(later.cells).toEqual([]);
+
+    // A seq inside a batch moves to the boundary before it.
+    const inside = await counterfactualRun(w, next, 1); // the first event: its step follows in the same batch
+    expect(inside.moved_from).toBe(1);
+    expect(inside.since).toBe(0);
+
+    // Nothing was written by the counterfactual runs (the windowed shadow journaled its report).
+    expect(w.store.countSync()).toBe(headAfterPropose + 1);
+    expect(head).toBeLessThan(headAfterPropose);
+    await w.close();
+  });
+});
