@@ -5,17 +5,17 @@
  * none again. Nothing is written, no adapter is called, and a seq inside a batch moves to the
  * boundary before it.
  */
-import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCatalogOrThrow, hashBytes, hashDef, parseJsonLossless, type AnyDef, type HashText } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
-import { createWorld, propose, shadow } from "../../kernel/world/index.js";
+import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { counterfactualRun } from "../../kernel/world/counterfactual.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -92,4 +92,49 @@ describe("counterfactual shadow runs", () => {
     expect(head).toBeLessThan(headAfterPropose);
     await w.close();
   });
+
+  it("effects: identical intents reuse their recorded receipts; a policy that now denies changes decisions and cells, and nothing is performed", async () => {
+    const air = (decision: string) => {
+      const dir = mkdtempSync(join(tmpdir(), "wk-cf-fetcher-"));
+      copyFileSync(join(ROOT, "modules/assemblyscript/fetcher/fetcher.wasm"), join(dir, "fetcher.wasm"));
+      const defs = JSON.parse(readFileSync(join(ROOT, "test/fixtures/worlds/fetcher/world.air.json"), "utf8")) as Record<string, unknown>[];
+      for (const d of defs) {
+        if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
+        if (d.$kind === "defpolicy") (d.rules as { decision: string }[])[0]!.decision = decision;
+      }
+      writeFileSync(join(dir, "world.air.json"), JSON.stringify(defs));
+      return sourceFromAirDir(dir);
+    };
+    const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-fx-")), "w");
+    const w = await createWorld(dir, air("allow"), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    for (const k of ["a", "b", "c"]) await w.send("demo/Fetch@1", { key: k, url: `${url}/${k}` });
+    await w.runUntilIdle();
+    expect(hits.length).toBe(3);
+
+    const same = await counterfactualRun(w, air("allow").catalog, 0);
+    expect(same.inputs_reused).toBe(3);
+    expect(same.cells).toEqual([]);
+    expect(same.new_intents).toEqual([]);
+    expect(same.dropped_intents).toEqual([]);
+
+    const denied = await counterfactualRun(w, air("deny").catalog, 0);
+    expect(denied.inputs_reused).toBe(0);
+    expect(Object.values(denied.decisions).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
+    expect(denied.cells.map((c) => c.key)).toEqual(["a", "b", "c"]);
+    for (const c of denied.cells) expect(c.after_state).toMatchObject({ last_status: "denied" });
+    expect(hits.length).toBe(3); // no adapter was called
+    await w.close();
+  });
 });
+
+let url = "";
+const hits: string[] = [];
+const server = createServer((req, res) => {
+  hits.push(String(req.url));
+  res.end("hello");
+});
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => void server.close());
