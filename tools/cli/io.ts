@@ -5,6 +5,7 @@
  * `{"ok": false, "code", "message", "hint", …fields}` on stdout; the exit code is the same.
  */
 import { resolve } from "node:path";
+import { WorldkernelError } from "../../air/errors.js";
 
 /** Exit codes every `wk` command uses. */
 export const EXIT = { ok: 0, check_failed: 1, usage: 2 } as const;
@@ -23,8 +24,7 @@ export interface ErrorInfo {
  * Thrown by command handlers to end with a given exit code. An empty message means the
  * command has already reported (a failed check prints its own report).
  */
-export class CliExit extends Error {
-  readonly code: string;
+export class CliExit extends WorldkernelError {
   readonly hint: string | undefined;
 
   constructor(
@@ -32,8 +32,8 @@ export class CliExit extends Error {
     message: string,
     info: ErrorInfo = {},
   ) {
-    super(message);
-    this.code = info.code ?? (exitCode === EXIT.usage ? "cli.usage" : "cli.bad_input");
+    super(info.code ?? (exitCode === EXIT.usage ? "cli.usage" : "cli.bad_input"), message);
+    this.name = "CliExit";
     this.hint = info.hint;
     if (info.fields) for (const [k, v] of Object.entries(info.fields)) if (!NOT_FIELDS.has(k)) Object.defineProperty(this, k, { value: v, enumerable: true });
   }
