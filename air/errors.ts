@@ -78,6 +78,8 @@ export type AirErrorCode =
   | "air.invalid_type"
   | "air.io_error"
   | "air.patch_conflict"
+  /** Two def sets differ in a way no patch operation expresses (air/patch-diff.ts). */
+  | "air.patch_inexpressible"
   | "air.bad_bundle"
   | "air.manifest_mismatch";
 

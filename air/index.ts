@@ -34,4 +34,6 @@ export { PatchDocumentSchema, PatchOpSchema } from "./schemas/patch.js";
 export type { PatchDocument, PatchOp } from "./schemas/patch.js";
 export { airJsonSchema } from "./json-schema.js";
 export { compilePatch, blockHash } from "./patch.js";
+export { diffCatalogs, diffDefs } from "./patch-diff.js";
+export type { DiffSide, PatchDiff } from "./patch-diff.js";
 export type { PatchResult } from "./patch.js";

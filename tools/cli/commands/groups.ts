@@ -59,10 +59,11 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
-      propose: "compile and validate a patch against the current manifest; prints the proposal id",
+      propose: "compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id",
       shadow: "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
       approve: "sign an approval of a proposal's latest shadow report (approvers are named by the policy)",
       apply: "apply an approved proposal whose base is still the current manifest",
+      revert: "propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)",
     },
     load: async (p) => (await import("./governance.js")).registerGovernance(p),
   },
