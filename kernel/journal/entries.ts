@@ -154,8 +154,17 @@ export const ProposalBody = z.strictObject({
   // Format 1 wrote the proposer's public key as bare hex, unsigned.
   proposer: z.union([ProposerBody, hex64]), description: z.union([z.null(), text]),
 });
-export const ShadowReportBody = z.strictObject({ proposal_id: hashText, report_ref: hashText, report_hash: hashText });
-export const ApprovalBody = z.strictObject({ proposal_id: hashText, approver: hex64, patch_ref: hashText, shadow_report_hash: hashText, signature: sig });
+export const ShadowReportBody = z.strictObject({
+  proposal_id: hashText, report_ref: hashText, report_hash: hashText,
+  /** How many steps fail in the report (absent in reports journaled before failures blocked an apply: no rule applies to those). */
+  failures: seqNum.exactOptional(),
+});
+export const ApprovalBody = z.strictObject({
+  proposal_id: hashText, approver: hex64, patch_ref: hashText, shadow_report_hash: hashText,
+  /** The approver approves a report with failing steps knowingly (signed; absent, never false, otherwise). */
+  accept_failures: z.literal(true).exactOptional(),
+  signature: sig,
+});
 export const ApplyBody = z.strictObject({ proposal_id: hashText, new_manifest_hash: hashText, bundle_ref: hashText, approvals: z.array(hex64) });
 
 /** The schema of each kind's body. */
@@ -184,6 +193,7 @@ export type ErasureBody = EntryBodies["erasure"];
 export type SnapshotBody = EntryBodies["snapshot"];
 export type KeysBody = EntryBodies["keys"];
 export type ProposalBody = EntryBodies["proposal"];
+export type ShadowReportBody = EntryBodies["shadow_report"];
 export type ApprovalBody = EntryBodies["approval"];
 export type ApplyBody = EntryBodies["apply"];
 export type DeclaredKey = z.infer<typeof DeclaredKey>;

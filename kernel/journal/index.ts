@@ -8,7 +8,7 @@ export type { SqliteJournalOptions } from "./sqlite-store.js";
 export { importVerbatim } from "./sqlite-import.js";
 export type { VerbatimRows } from "./sqlite-import.js";
 export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, OLDEST_JOURNAL_FORMAT, isEntryKind, checkEntryBody, parseEntryBody, genesisAdapterKeys } from "./entries.js";
-export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";
+export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ShadowReportBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";
 export { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 export { MerkleFrontier, rootAt, inclusionPath, consistencyPath, subtreeHash } from "./merkle.js";
 export type { NodeReader, NodeSink } from "./merkle.js";

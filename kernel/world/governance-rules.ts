@@ -4,12 +4,13 @@
  * what the kernel itself would have allowed: a proposal id binds its base, patch and
  * proposer; a proposer's signature covers the whole proposal; approvers are the ones the
  * policy in force names, never a key that proposed the same patch; an apply needs the
- * policy's threshold of valid approvals of the proposal's latest shadow report.
+ * policy's threshold of valid approvals of the proposal's latest shadow report — approvals that
+ * accepted its failures when that report has failing steps.
  */
 import { encodeStored } from "../../air/cbor/encode.js";
 import { hashValue, type HashText } from "../../air/hash.js";
 import type { AirCatalog } from "../../air/loader.js";
-import type { CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { verify } from "../crypto/sign.js";
 import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js";
 
@@ -48,9 +49,13 @@ export function proposalPayload(worldId: string, p: Pick<ProposalBody, "base_man
   return encodeStored({ world_id: worldId, base_manifest_hash: p.base_manifest_hash, patch_ref: p.patch_ref, new_manifest_hash: p.new_manifest_hash, bundle_ref: p.bundle_ref });
 }
 
-/** The bytes an approver signs: world, proposal, patch and shadow report (all carried in the approval entry). */
-export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string): Uint8Array {
-  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash });
+/**
+ * The bytes an approver signs: world, proposal, patch and shadow report (all carried in the
+ * approval entry), and `accept_failures` only when the approver accepts a failing report — so
+ * every approval signed before that field existed still verifies byte for byte.
+ */
+export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string, acceptFailures = false): Uint8Array {
+  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash, ...(acceptFailures ? { accept_failures: true } : {}) });
 }
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
@@ -77,7 +82,7 @@ export function approvalFault(worldId: string, a: ApprovalBody, proposal: Propos
   if (!reports.has(a.shadow_report_hash)) return `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`;
   if (!policy.approvers.includes(a.approver)) return `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`;
   if (selfKeys.has(a.approver)) return `key ${a.approver.slice(0, 16)}… proposed this patch and cannot approve it`;
-  if (!verify(fromHex(a.approver), "approval", approvalPayload(worldId, a.proposal_id, a.patch_ref, a.shadow_report_hash), a.signature)) return "governance approval signature does not verify";
+  if (!verify(fromHex(a.approver), "approval", approvalPayload(worldId, a.proposal_id, a.patch_ref, a.shadow_report_hash, a.accept_failures === true), a.signature)) return "governance approval signature does not verify";
   return null;
 }
 
@@ -85,10 +90,31 @@ export function approvalFault(worldId: string, a: ApprovalBody, proposal: Propos
 export interface ProposalState {
   body: ProposalBody;
   latestReport: string | null;
+  /** The latest report's blob (for reading it; the hash above is what approvals bind). */
+  latestReportRef: string | null;
+  /**
+   * How many steps fail in the latest report, as its `shadow_report` entry records it; null when
+   * there is no report or the entry predates the count (such a report never blocks an apply).
+   */
+  latestFailures: number | null;
   reports: Set<string>;
   /** Valid approvals so far: approver key → the report hashes it approved. */
   approvals: Map<string, Set<string>>;
+  /** Of those, the ones signed with `accept_failures`: approver key → report hashes. */
+  acceptedFailures: Map<string, Set<string>>;
   applied: boolean;
+}
+
+/** A fresh proposal's state: no report, no approval. */
+export function newProposalState(body: ProposalBody): ProposalState {
+  return { body, latestReport: null, latestReportRef: null, latestFailures: null, reports: new Set(), approvals: new Map(), acceptedFailures: new Map(), applied: false };
+}
+
+/** Notes a valid approval in the proposal's state. */
+export function noteApproval(s: ProposalState, a: ApprovalBody): void {
+  const add = (m: Map<string, Set<string>>) => m.set(a.approver, (m.get(a.approver) ?? new Set<string>()).add(a.shadow_report_hash));
+  add(s.approvals);
+  if (a.accept_failures === true) add(s.acceptedFailures);
 }
 
 /** The approvers whose valid approvals of the latest report count toward the threshold. */
@@ -97,7 +123,45 @@ export function countingApprovers(s: ProposalState, policy: GovernancePolicy): s
   return [...s.approvals].filter(([k, rs]) => policy.approvers.includes(k) && rs.has(s.latestReport!)).map(([k]) => k).sort();
 }
 
-/** Why applying this proposal now is not authorized; null when it is. */
+/**
+ * Why a shadow report blob and the failure count its entry records disagree; null when they
+ * agree. The count must match the report's `failures`; a report of this kernel's shape
+ * (`report_version` 2 or later) must carry it, so stripping the count from its entry does not
+ * make a failed report look like one journaled before failures blocked an apply.
+ */
+export function reportCountFault(report: CborValue, failures: number | undefined): string | null {
+  const r = isCborObject(report) ? report : null;
+  const listed = Array.isArray(r?.failures) ? r.failures.length : null;
+  if (failures === undefined) {
+    const v = r?.report_version;
+    return (typeof v === "number" || typeof v === "bigint") && Number(v) >= 2 ? "the entry does not record how many steps fail (failures), which a report of this shape needs" : null;
+  }
+  if (listed !== failures) return `the entry says ${failures} step(s) fail, the report lists ${listed ?? "no failures field"}`;
+  return null;
+}
+
+/** The counting approvers (as `countingApprovers`) that accepted the latest report's failures. */
+export function acceptingApprovers(s: ProposalState, policy: GovernancePolicy): string[] {
+  return countingApprovers(s, policy).filter((k) => s.acceptedFailures.get(k)?.has(s.latestReport!) === true);
+}
+
+/** True when the latest report has failing steps that block an apply unless the approvers accepted them. */
+export function latestReportFails(s: ProposalState): boolean {
+  return s.latestFailures !== null && s.latestFailures > 0;
+}
+
+/** Why the latest report's failing steps block an apply (fewer than the threshold of counting approvals accepted them); null when they do not. */
+export function failedShadowFault(s: ProposalState, policy: GovernancePolicy): string | null {
+  if (!latestReportFails(s)) return null;
+  const accepting = acceptingApprovers(s, policy).length;
+  if (accepting >= policy.threshold) return null;
+  return `the latest shadow report of proposal ${s.body.proposal_id} has ${s.latestFailures} failing step(s) and ${accepting} of its approvals accepted them; the policy needs ${policy.threshold}`;
+}
+
+/**
+ * Why applying this proposal now is not authorized; null when it is. A latest shadow report with
+ * failing steps needs the threshold of its counting approvals to have accepted the failures.
+ */
 export function applyFault(s: ProposalState | undefined, currentManifest: string, policy: GovernancePolicy, apply?: ApplyBody): string | null {
   if (s === undefined) return "no such proposal";
   if (s.applied) return `proposal ${s.body.proposal_id} is already applied`;
@@ -105,6 +169,8 @@ export function applyFault(s: ProposalState | undefined, currentManifest: string
   if (s.latestReport === null) return `proposal ${s.body.proposal_id} has no shadow report`;
   const valid = countingApprovers(s, policy);
   if (policy.approvers.length === 0) return `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`;
+  const fault = failedShadowFault(s, policy);
+  if (fault !== null) return fault;
   if (valid.length < policy.threshold) return `proposal ${s.body.proposal_id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`;
   if (apply !== undefined) {
     if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref) return "the apply names another manifest than its proposal";

@@ -17,12 +17,12 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import { encodeStored } from "../../air/cbor/encode.js";
 import { jsonToCbor, parseJsonLossless } from "../../air/json.js";
 import { zodIssues } from "../../air/defs.js";
-import type { CborObject } from "../../air/cbor/value.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
-import { applyFault, approvalFault, approvalPayload, countingApprovers, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, type ProposalState, type Proposer } from "./governance-rules.js";
+import { applyFault, approvalFault, approvalPayload, countingApprovers, failedShadowFault, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, type ProposalState, type Proposer } from "./governance-rules.js";
 import { JournalRules } from "./journal-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
@@ -32,18 +32,27 @@ import type { World } from "./world.js";
 
 /** What a shadow run found. */
 export interface ShadowReport {
+  /** 2: failures name key and event, entries are compared without `ctx.manifest_hash`, differing fields are listed. */
+  report_version: 2;
   proposal_id: string;
   base_manifest_hash: string;
   new_manifest_hash: string;
   events: number;
   /** Cells whose resulting state differs (hashes under the old and the new manifest; null = absent). */
   cells: { module: string; key: string | null; before: string | null; after: string | null }[];
-  /** Entries produced under the new manifest that differ from those under the old one. */
+  /**
+   * Entries produced under the new manifest that differ from those under the old one, compared
+   * with `ctx.manifest_hash` set aside (it always names the manifest the entry ran under).
+   */
   differing_entries: number;
+  /** Of the differing entries, how many differ in each top-level body field (`step.fuel`, …); `(only in one run)` counts the surplus of the longer run. */
+  differing_fields: Record<string, number>;
+  /** Of the differing entries, how many differ in nothing but `fuel`. */
+  fuel_only: number;
   /** Gate decisions under the new manifest, counted by code. */
   decisions: Record<string, number>;
-  /** Steps that failed under the new manifest. */
-  failures: { module: string; code: string; message: string }[];
+  /** Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay ran the step. */
+  failures: { module: string; key: string | null; event_seq: number; code: string; message: string }[];
   fuel: { before: number; after: number };
 }
 
@@ -118,42 +127,65 @@ async function shadowNow(world: World, proposalId: string, opts: { window?: numb
   const { state } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
-  const events = await recentIngress(world, opts.window ?? 50);
+  const recorded = await recentIngress(world, opts.window ?? 50);
+  const events = recorded.map((r) => r.body);
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
       ...world.state, catalog, cells: world.state.cells.clone(), ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()), pending: new Map(world.state.pending),
     };
     const processor = new Processor(state, world.modules, world.hooks, unsignedDenySigner(state.worldId, world.worldKey.publicKey));
     const batch = new Batch(world.store.countSync());
-    for (const e of events) {
-      const seq = batch.push("event", e as unknown as CborObject);
-      await processor.processEvent(seq, e, batch);
+    const origin: number[] = []; // batch index → the recorded seq of the ingress event it came from
+    for (const r of recorded) {
+      const seq = batch.push("event", r.body as unknown as CborObject);
+      await processor.processEvent(seq, r.body, batch);
+      while (origin.length < batch.entries.length) origin.push(r.seq);
     }
-    return { state, batch, stats: processor.stats };
+    return { state, batch, origin, stats: processor.stats };
   };
   const before = await run(world.catalog);
   const after = await run(next);
   const report = diff(proposalId, world.catalog, next, events.length, before, after);
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
-  const seq = world.appendRecord("shadow_report", { proposal_id: proposalId, report_ref: reportRef, report_hash: reportHash });
+  const seq = world.appendRecord("shadow_report", { proposal_id: proposalId, report_ref: reportRef, report_hash: reportHash, failures: report.failures.length });
   return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
 }
 
-async function recentIngress(world: World, n: number): Promise<EventBody[]> {
-  const out: EventBody[] = [];
+async function recentIngress(world: World, n: number): Promise<{ seq: number; body: EventBody }[]> {
+  const out: { seq: number; body: EventBody }[] = [];
   for await (const e of world.store.iterate(0)) {
     if (e.kind !== "event") continue;
     const b = decodeStored(e.body) as unknown as EventBody;
     if ((b.origin as CborObject).kind === "ingress") {
-      out.push(b);
+      out.push({ seq: e.seq, body: b });
       if (out.length > n) out.shift();
     }
   }
   return out;
 }
 
-function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: number, before: { state: KernelState; batch: Batch; stats: { fuel: number } }, after: { state: KernelState; batch: Batch; stats: { fuel: number } }): ShadowReport {
+/** An entry body as the report compares it: `ctx.manifest_hash` set aside (it names the manifest each run is under). */
+function comparable(body: CborValue): CborValue {
+  if (!isCborObject(body) || !isCborObject(body.ctx) || !("manifest_hash" in body.ctx)) return body;
+  const { manifest_hash: _, ...ctx } = body.ctx;
+  return { ...body, ctx };
+}
+
+/** The top-level body fields in which two entries differ (`kind.field`), or `kind` when their kinds differ; empty when they agree (exported for tests). */
+export function differingFields(a: { kind: string; body: CborValue }, b: { kind: string; body: CborValue }): string[] {
+  const ba = comparable(a.body);
+  const bb = comparable(b.body);
+  if (a.kind !== b.kind) return ["kind"];
+  const same = (x: CborValue | undefined, y: CborValue | undefined) => x !== undefined && y !== undefined ? Buffer.compare(encodeStored(x), encodeStored(y)) === 0 : x === y;
+  if (!isCborObject(ba) || !isCborObject(bb)) return same(ba, bb) ? [] : [a.kind];
+  const fields = [...new Set([...Object.keys(ba), ...Object.keys(bb)])].sort();
+  return fields.filter((f) => !same(ba[f], bb[f])).map((f) => `${a.kind}.${f}`);
+}
+
+type Run = { state: KernelState; batch: Batch; origin: number[]; stats: { fuel: number } };
+
+function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: number, before: Run, after: Run): ShadowReport {
   const cells = new Map<string, ShadowReport["cells"][number]>();
   for (const c of before.state.cells.list()) cells.set(`${c.module}|${String(c.key)}`, { module: c.module, key: typeof c.key === "string" ? c.key : null, before: c.hash, after: null });
   for (const c of after.state.cells.list()) {
@@ -162,39 +194,95 @@ function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: nu
     row.after = c.hash;
     cells.set(k, row);
   }
-  let differing = Math.abs(before.batch.entries.length - after.batch.entries.length);
+  const surplus = Math.abs(before.batch.entries.length - after.batch.entries.length);
+  let differing = surplus;
+  let fuelOnly = 0;
+  const fields: Record<string, number> = surplus > 0 ? { "(only in one run)": surplus } : {};
   const n = Math.min(before.batch.entries.length, after.batch.entries.length);
-  for (let i = 0; i < n; i++) if (Buffer.compare(before.batch.bytesAt(i), after.batch.bytesAt(i)) !== 0) differing++;
+  for (let i = 0; i < n; i++) {
+    if (Buffer.compare(before.batch.bytesAt(i), after.batch.bytesAt(i)) === 0) continue;
+    const d = differingFields(before.batch.entries[i]!, after.batch.entries[i]!);
+    if (d.length === 0) continue; // only ctx.manifest_hash differs
+    differing++;
+    if (d.length === 1 && d[0]!.endsWith(".fuel")) fuelOnly++;
+    for (const f of d) fields[f] = (fields[f] ?? 0) + 1;
+  }
   const decisions: Record<string, number> = {};
   const failures: ShadowReport["failures"] = [];
-  for (const e of after.batch.entries) {
+  after.batch.entries.forEach((e, i) => {
     const b = e.body as CborObject;
     if (e.kind === "policy_decision") decisions[b.code as string] = (decisions[b.code as string] ?? 0) + 1;
-    if (e.kind === "step" && b.ok === false) failures.push({ module: b.module as string, ...(b.error as { code: string; message: string }) });
-  }
+    if (e.kind === "step" && b.ok === false) {
+      const err = b.error as { code: string; message: string };
+      failures.push({ module: b.module as string, key: typeof b.key === "string" ? b.key : null, event_seq: after.origin[i]!, code: err.code, message: err.message });
+    }
+  });
   return {
-    proposal_id: proposalId, base_manifest_hash: base.manifestHash, new_manifest_hash: next.manifestHash, events,
-    cells: [...cells.values()].filter((c) => c.before !== c.after), differing_entries: differing, decisions, failures,
+    report_version: 2, proposal_id: proposalId, base_manifest_hash: base.manifestHash, new_manifest_hash: next.manifestHash, events,
+    cells: [...cells.values()].filter((c) => c.before !== c.after), differing_entries: differing, differing_fields: fields, fuel_only: fuelOnly, decisions, failures,
     fuel: { before: before.stats.fuel, after: after.stats.fuel },
   };
 }
 
 export { approvalPayload };
 
-/** Signs an approval of a shadow-run proposal; the approver must be named by the policy and may not have proposed the patch. */
-async function approveNow(world: World, proposalId: string, approver: KeyPair): Promise<number> {
+/** One line per failing step of a report: module, key, the recorded event replayed, error code. */
+export function failureLines(failures: readonly { module: string; key?: string | null; event_seq?: number; code: string }[]): string[] {
+  return failures.map((f) => `${f.module} ${f.key ?? "-"}${f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`);
+}
+
+/** A proposal's latest shadow report as journaled (null when it has none; `report` null when its blob was erased). */
+export function latestShadowReport(world: World, proposalId: string): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
+  const { state } = recordsOf(world, proposalId);
+  return latestOf(world, state);
+}
+
+function latestOf(world: World, state: ProposalState): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
+  if (state.latestReport === null) return null;
+  const ref = state.latestReportRef as HashText | null;
+  // A report journaled before reports carried key and event seq of a failure lacks them: read what is there.
+  const report = ref !== null && world.store.hasBlobSync(ref) ? (toJson(decodeStored(world.store.getBlobSync(ref))) as ShadowReport) : null;
+  return { reportHash: state.latestReport as HashText, report, failures: state.latestFailures ?? report?.failures.length ?? 0 };
+}
+
+/** A decoded report as plain JSON values (small integers as numbers). */
+function toJson(v: CborValue): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(toJson);
+  if (isCborObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
+  return v;
+}
+
+/** How an approval is given: `acceptFailures` approves a report with failing steps knowingly (journaled and signed). */
+export interface ApproveOptions {
+  acceptFailures?: boolean;
+}
+
+/**
+ * Signs an approval of a shadow-run proposal; the approver must be named by the policy and may
+ * not have proposed the patch. A latest report with failing steps is refused
+ * (`governance.failed_shadow`) unless the approver accepts the failures.
+ */
+async function approveNow(world: World, proposalId: string, approver: KeyPair, opts: ApproveOptions = {}): Promise<number> {
   const { state, selfKeys } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
-  const report = state.latestReport;
-  if (!report) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`);
+  const latest = latestOf(world, state);
+  if (!latest) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`, { proposal_id: proposalId });
+  const report = latest.reportHash;
+  const accept = opts.acceptFailures === true;
   const policy = governancePolicyOf(world.catalog);
   if (policy.approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
+  if (latest.failures > 0 && !accept) {
+    const named = latest.report ? `: ${failureLines(latest.report.failures.slice(0, 5)).join("; ")}${latest.report.failures.length > 5 ? "; …" : ""}` : "";
+    throw new KernelError("governance.failed_shadow", `the latest shadow report of ${proposalId} has ${latest.failures} failing step(s)${named}; approve with --accept-failures to accept them, or fix the patch`, { proposal_id: proposalId, failures: latest.failures });
+  }
   if (state.approvals.get(approver.publicKeyHex)?.has(report) === true) {
     throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
   }
   const body: ApprovalBody = {
     proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: state.body.patch_ref, shadow_report_hash: report,
-    signature: approver.sign("approval", approvalPayload(world.id, proposalId, state.body.patch_ref, report)),
+    ...(accept ? { accept_failures: true as const } : {}),
+    signature: approver.sign("approval", approvalPayload(world.id, proposalId, state.body.patch_ref, report, accept)),
   };
   const why = approvalFault(world.id, body, state.body, state.reports, policy, selfKeys);
   if (why !== null) throw new KernelError("kernel.bad_approval", why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why);
@@ -211,6 +299,7 @@ async function applyNow(world: World, proposalId: string): Promise<{ seq: number
       state.applied ? "governance.already_applied"
       : state.body.base_manifest_hash !== world.catalog.manifestHash ? "governance.stale_base"
       : state.latestReport === null ? "governance.no_shadow"
+      : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null ? "governance.failed_shadow"
       : "governance.not_approved";
     throw new KernelError(code, why, { proposal_id: proposalId });
   }
@@ -258,9 +347,9 @@ export function shadow(world: World, proposalId: string, opts: { window?: number
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }
 
-/** Signs and journals an approval of a proposal's latest shadow report. */
-export function approve(world: World, proposalId: string, approver: KeyPair): Promise<number> {
-  return world.exclusive(() => approveNow(world, proposalId, approver));
+/** Signs and journals an approval of a proposal's latest shadow report (one with failing steps only with `acceptFailures`). */
+export function approve(world: World, proposalId: string, approver: KeyPair, opts: ApproveOptions = {}): Promise<number> {
+  return world.exclusive(() => approveNow(world, proposalId, approver, opts));
 }
 
 /** Applies an approved, still-current proposal: the manifest swaps at this seq. */

@@ -14,13 +14,13 @@ import type { AirCatalog } from "../../air/loader.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
   genesisAdapterKeys, ingressKeyOf, isJournalError, verifyKeysSignature,
-  type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type SnapshotBody,
+  type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type ShadowReportBody, type SnapshotBody,
 } from "../journal/index.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
 import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import { applyFault, approvalFault, governancePolicyOf, proposalFault, proposerKeys, type ProposalState } from "./governance-rules.js";
+import { applyFault, approvalFault, governancePolicyOf, newProposalState, noteApproval, proposalFault, proposerKeys, reportCountFault, type ProposalState } from "./governance-rules.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
 export interface RulesBlobs {
@@ -142,7 +142,7 @@ export class JournalRules implements EntryChecker {
       case "proposal":
         return this.proposal(v as unknown as ProposalBody, e.seq);
       case "shadow_report":
-        return this.shadowReport(v, e.seq);
+        return this.shadowReport(v as unknown as ShadowReportBody, e.seq);
       case "approval":
         return this.approval(v as unknown as ApprovalBody);
       case "apply":
@@ -236,7 +236,7 @@ export class JournalRules implements EntryChecker {
       }
     }
     if (this.proposals.has(p.proposal_id)) return fault("bad_body", `proposal ${p.proposal_id} was already filed`);
-    this.proposals.set(p.proposal_id, { body: p, latestReport: null, reports: new Set(), approvals: new Map(), applied: false });
+    this.proposals.set(p.proposal_id, newProposalState(p));
     const k = `${p.base_manifest_hash}|${p.patch_ref}`;
     const keys = this.proposersOfPatch.get(k) ?? new Set<string>();
     for (const key of proposerKeys(p.proposer)) keys.add(key);
@@ -244,14 +244,21 @@ export class JournalRules implements EntryChecker {
     return null;
   }
 
-  private shadowReport(v: CborObject, seq: number): CheckFinding {
-    const s = this.proposals.get(v.proposal_id as string);
-    if (!s) return fault("unknown_proposal", `shadow report for proposal ${String(v.proposal_id)}, which was never filed`);
+  private shadowReport(v: ShadowReportBody, seq: number): CheckFinding {
+    const s = this.proposals.get(v.proposal_id);
+    if (!s) return fault("unknown_proposal", `shadow report for proposal ${v.proposal_id}, which was never filed`);
     const ref = v.report_ref as HashText;
-    if (!this.trusted && this.blobs.hasBlobSync(ref) && hashBytes(this.blobs.getBlobSync(ref)) !== v.report_hash) return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${String(v.report_hash)}`);
+    if (!this.trusted && this.blobs.hasBlobSync(ref)) {
+      const bytes = this.blobs.getBlobSync(ref);
+      if (hashBytes(bytes) !== v.report_hash) return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${v.report_hash}`);
+      const why = reportCountFault(decodeStored(bytes), v.failures);
+      if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why}`);
+    }
     this.rely(ref, seq);
-    s.reports.add(v.report_hash as string);
-    s.latestReport = v.report_hash as string;
+    s.reports.add(v.report_hash);
+    s.latestReport = v.report_hash;
+    s.latestReportRef = v.report_ref;
+    s.latestFailures = v.failures ?? null;
     return null;
   }
 
@@ -263,9 +270,7 @@ export class JournalRules implements EntryChecker {
       const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
       if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
     }
-    const rs = s.approvals.get(a.approver) ?? new Set<string>();
-    rs.add(a.shadow_report_hash);
-    s.approvals.set(a.approver, rs);
+    noteApproval(s, a);
     return null;
   }
 

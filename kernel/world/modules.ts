@@ -66,7 +66,8 @@ export class ModuleHost {
     const def = catalog.modules.get(name)?.def;
     if (!def) throw new KernelError("kernel.unknown_module", `module ${name} is not in the manifest`, { module: name });
     const hostFunctions = this.hostFunctions(catalog, name);
-    const cacheKey = `${name}|${def.wasm_hash}|${hostFunctions.map((h) => h.name).join(",")}`;
+    // The limits are part of the key: a patch that changes only a module's limits must run under them (shadow, apply).
+    const cacheKey = `${name}|${def.wasm_hash}|${hostFunctions.map((h) => h.name).join(",")}|${JSON.stringify(def.limits ?? null)}`;
     let m = this.loaded.get(cacheKey);
     if (!m) {
       let wasm: Uint8Array;

@@ -331,6 +331,18 @@ const CASES: Record<string, Case> = {
     ok: chained("apply", (o) => expect(o).toMatchObject({ manifest_hash: expect.stringMatching(/^sha256:/) })),
     errors: [(f) => [`sha256:${"ef".repeat(32)}`, "--world", f.copy(f.governed)]],
   },
+  revert: {
+    usage: [(f) => ["--world", f.governed], (f) => ["last", "--world", f.governed]],
+    ok: {
+      args: async () => {
+        const g = await governance();
+        const seq = (JSON.parse(g.runs.apply.stdout) as { seq: number }).seq;
+        return wk("revert", String(seq), "--key", F.developerKey, "--world", g.world, "--json");
+      },
+      expect: (o) => expect(o).toMatchObject({ proposal_id: expect.stringMatching(/^sha256:/), reverts: { apply_seq: expect.any(Number) } }),
+    },
+    errors: [(f) => ["0", "--world", f.governed], (f) => ["1", "--world", f.nowhere]],
+  },
   "air check": {
     usage: [() => []],
     ok: { args: () => [COUNTER], expect: (o) => expect(o).toMatchObject({ ok: true, manifest_hash: expect.any(String) }) },

@@ -198,12 +198,15 @@ export function governedCounterAir(approvers: string[], allowUnsigned = false): 
   return dir;
 }
 
-/** A patch file raising the counter's fuel limit (another valid manifest, same state schema); returns its path. */
-export function limitsPatch(baseManifestHash: string): string {
+/**
+ * A patch file raising the counter's fuel limit (another valid manifest, same state schema); returns its path.
+ * `fuelPerStep`: another limit (a tiny one makes every step fail under the new manifest).
+ */
+export function limitsPatch(baseManifestHash: string, fuelPerStep = 20_000_000): string {
   const file = join(scratch("wk-patch-"), "patch.json");
   writeFileSync(file, JSON.stringify({
     base_manifest_hash: baseManifestHash,
-    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: counterDef({ fuel_per_step: 20_000_000, memory_pages: 64 }), pre_hash: hashDefJson(counterDef()) } }],
+    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: counterDef({ fuel_per_step: fuelPerStep, memory_pages: 64 }), pre_hash: hashDefJson(counterDef()) } }],
   }));
   return file;
 }

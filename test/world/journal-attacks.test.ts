@@ -201,6 +201,38 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     replayRefused(w, "unauthorized_approval");
   }, 120_000);
 
+  it("8. a forged apply over a failed shadow report whose failures no approver accepted → unauthorized_apply naming them; accepting them makes it real", () => {
+    const approver = generateKeyPair();
+    const keys = scratch("wk-keys-");
+    const aFile = keyFile(keys, approver, "a.key");
+    const dir = join(scratch(), "w");
+    const created = ok<{ manifest_hash: string }>("create", governedCounterAir([approver.publicKeyHex]), "--world", dir, "--json");
+    ok(...send(dir));
+    // A fuel limit of 1 per step: every replayed step fails under the proposed manifest.
+    const id = ok<{ proposal_id: string }>("propose", limitsPatch(created.manifest_hash, 1), "--world", dir, "--key", keyFile(keys, generateKeyPair(), "p.key"), "--json").proposal_id;
+    const shadow = wk("shadow", id, "--world", dir, "--json");
+    expect(shadow.status, shadow.stderr).toBe(1); // journaled, and the command fails
+    expect((JSON.parse(shadow.stdout) as { failures: unknown[] }).failures).toHaveLength(1);
+    refused(["approve", id, "--key", aFile, "--world", dir], "governance.failed_shadow");
+    refused(["apply", id, "--world", dir], "governance.failed_shadow");
+    expectIntact(dir);
+
+    const control = copyWorld(dir);
+    ok("approve", id, "--key", aFile, "--world", control, "--accept-failures", "--json");
+    ok("apply", id, "--world", control, "--json");
+    expectIntact(control);
+
+    const w = copyWorld(dir);
+    const proposal = rowsOf(w, "proposal")[0]!.body as CborObject;
+    unseal(w);
+    const [seq] = appendForged(w, [{ kind: "apply", body: { proposal_id: id, new_manifest_hash: proposal.new_manifest_hash!, bundle_ref: proposal.bundle_ref!, approvals: [approver.publicKeyHex] } }]);
+    const v = verifyFails(w);
+    expect(v).toMatchObject({ fault: "unauthorized_apply", first_bad_seq: seq });
+    expect(v.message).toContain("1 failing step(s) and 0 of its approvals accepted them");
+    refused(send(w), "journal.verify_failed", "unauthorized_apply");
+    replayRefused(w, "unauthorized_apply");
+  }, 120_000);
+
   it("7a. wk erase refuses structure: the genesis AIR bundle, a module binary, a snapshot's state blob, a cell state", () => {
     const w = copyWorld(counter);
     const genesis = rows(w)[0]!.body as CborObject;

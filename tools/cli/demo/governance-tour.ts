@@ -1,7 +1,7 @@
 /**
  * @module The governance part of `wk demo`: port the counter module from AssemblyScript to
  * C through propose → shadow → approve → apply. The shadow run replays the world's history
- * under both modules and shows every cell ends the same (only fuel differs); an approver
+ * under both modules and shows every cell ends the same (and what the entries differ in); an approver
  * named by the policy signs; apply swaps the manifest; replay crosses the apply.
  */
 import { readFileSync } from "node:fs";
@@ -45,7 +45,11 @@ export async function governanceTour(base: string, first: number): Promise<void>
   say(`proposal ${proposalId}, signed by the developer's key`);
   const { report } = await shadow(world, proposalId);
   say(`shadow run over ${report.events} recorded events: ${report.cells.length} cell(s) end differently, ${report.failures.length} step(s) fail`);
-  say(`(the entries differ only in fuel: ${report.fuel.before} with AssemblyScript, ${report.fuel.after} with C)`);
+  // What the entries differ in is a finding of the report, not something the tour assumes.
+  const fields = Object.entries(report.differing_fields).map(([f, n]) => `${f} ×${n}`).join(", ");
+  if (report.differing_entries === 0) say(`no entry differs (fuel: ${report.fuel.before} with AssemblyScript, ${report.fuel.after} with C)`);
+  else if (report.fuel_only === report.differing_entries) say(`(${report.differing_entries} entr(ies) differ, all only in fuel: ${report.fuel.before} with AssemblyScript, ${report.fuel.after} with C)`);
+  else say(`${report.differing_entries} entr(ies) differ, ${report.fuel_only} only in fuel; fields that differ: ${fields}`);
   if (report.cells.length !== 0 || report.failures.length !== 0) throw new Error("the C port does not behave like the AssemblyScript counter");
   await approve(world, proposalId, approver);
   const { manifestHash } = await apply(world, proposalId);
