@@ -25,13 +25,28 @@ export function zodIssues(error: z.ZodError, base: (string | number)[] = [], fil
 
 /** Parses one def object by its `$kind`. */
 export function parseDef(v: unknown, base: (string | number)[] = [], file?: string): DefParse {
-  const where = (p: (string | number)[]) => ({ path: jsonPath([...base, ...p]), ...(file !== undefined ? { file } : {}) });
+  const where = (p: (string | number)[]) => ({
+    path: jsonPath([...base, ...p]),
+    ...(file !== undefined ? { file } : {}),
+  });
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    return { ok: false, issues: [{ code: "air.schema_violation", message: "a def must be a JSON object", ...where([]) }] };
+    return {
+      ok: false,
+      issues: [{ code: "air.schema_violation", message: "a def must be a JSON object", ...where([]) }],
+    };
   }
   const kind = DefKindSchema.safeParse((v as { $kind?: unknown }).$kind);
   if (!kind.success) {
-    return { ok: false, issues: [{ code: "air.schema_violation", message: `unknown or missing $kind; expected one of ${DefKindSchema.options.join(", ")}`, ...where(["$kind"]) }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: "air.schema_violation",
+          message: `unknown or missing $kind; expected one of ${DefKindSchema.options.join(", ")}`,
+          ...where(["$kind"]),
+        },
+      ],
+    };
   }
   const r = DEF_SCHEMAS[kind.data].safeParse(v);
   if (!r.success) return { ok: false, issues: zodIssues(r.error, base, file) };

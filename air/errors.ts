@@ -56,7 +56,8 @@ export class WorldkernelError<C extends string = string> extends Error {
     const out: ErrorData = { code: this.code, message: this.message };
     for (const [k, v] of Object.entries(this)) if (v !== undefined && k !== "name" && k !== "code") out[k] = v;
     const c = this.cause;
-    if (c !== undefined) out.cause = c instanceof WorldkernelError ? c.toJSON() : { message: c instanceof Error ? c.message : String(c) };
+    if (c !== undefined)
+      out.cause = c instanceof WorldkernelError ? c.toJSON() : { message: c instanceof Error ? c.message : String(c) };
     return out;
   }
 }
@@ -96,7 +97,13 @@ export class AirError extends WorldkernelError<AirErrorCode> {
   declare readonly path: string;
   readonly issues: AirIssue[];
 
-  constructor(code: AirErrorCode, message: string, path = "$", issues?: AirIssue[], fields: Omit<ErrorFields, "path"> = {}) {
+  constructor(
+    code: AirErrorCode,
+    message: string,
+    path = "$",
+    issues?: AirIssue[],
+    fields: Omit<ErrorFields, "path"> = {},
+  ) {
     super(code, path === "$" || path === "" ? message : `${message} (at ${path})`, { ...fields, path });
     this.name = "AirError";
     this.issues = issues ?? [{ code, message, path }];
@@ -116,5 +123,10 @@ export function jsonPath(segments: readonly (string | number)[]): string {
 
 /** True when `e` carries a string `code` (this one, if given): identification that works across realms and workers. */
 export function hasCode(e: unknown, code?: string): e is { code: string; message?: string } {
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" && (code === undefined || (e as { code: string }).code === code);
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === "string" &&
+    (code === undefined || (e as { code: string }).code === code)
+  );
 }

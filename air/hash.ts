@@ -42,7 +42,8 @@ prefixed.set(SELF_DESCRIBE_PREFIX);
 /** `sha256:<hex>` of the stored form of already-canonical bytes (no re-encoding). */
 export function hashCanonical(canonical: Uint8Array): HashText {
   const n = SELF_DESCRIBE_PREFIX.length + canonical.length;
-  if (n > STREAM_FROM) return `sha256:${createHash("sha256").update(SELF_DESCRIBE_PREFIX).update(canonical).digest("hex")}`;
+  if (n > STREAM_FROM)
+    return `sha256:${createHash("sha256").update(SELF_DESCRIBE_PREFIX).update(canonical).digest("hex")}`;
   if (n > prefixed.length) {
     prefixed = new Uint8Array(STREAM_FROM);
     prefixed.set(SELF_DESCRIBE_PREFIX);

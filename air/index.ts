@@ -7,7 +7,18 @@ export { decodeCanonical, decodeStored } from "./cbor/decode.js";
 export { CborRaw, CborTag, DEC128_TAG, SELF_DESCRIBE_PREFIX, isCborObject } from "./cbor/value.js";
 export type { CborValue, CborObject, CborMap } from "./cbor/value.js";
 export { encodeDec128, decodeDec128, parseDecimal } from "./cbor/dec128.js";
-export { sha256, hashBytes, hashCanonical, hashValue, hashTypedValue, hashToBytes, bytesToHash, toHex, fromHex, HASH_PATTERN } from "./hash.js";
+export {
+  sha256,
+  hashBytes,
+  hashCanonical,
+  hashValue,
+  hashTypedValue,
+  hashToBytes,
+  bytesToHash,
+  toHex,
+  fromHex,
+  HASH_PATTERN,
+} from "./hash.js";
 export type { HashText } from "./hash.js";
 export { AirError, WorldkernelError, hasCode, jsonPath } from "./errors.js";
 export type { AirErrorCode, AirIssue, ErrorData, ErrorFields } from "./errors.js";
@@ -24,11 +35,33 @@ export { conformCbor, toSugarJson } from "./values/conform.js";
 export { TypeExprSchema, NameSchema, HashTextSchema, DefKindSchema, PRIMITIVES } from "./schemas/common.js";
 export type { TypeExpr, DefKind } from "./schemas/common.js";
 export {
-  DefSchemaSchema, DefModuleSchema, DefEffectSchema, DefCapSchema, DefPolicySchema, DefSecretSchema, ManifestSchema,
-  CapGrantSchema, PolicyRuleSchema, PolicyMatchSchema, DEF_SCHEMAS,
+  DefSchemaSchema,
+  DefModuleSchema,
+  DefEffectSchema,
+  DefCapSchema,
+  DefPolicySchema,
+  DefSecretSchema,
+  ManifestSchema,
+  CapGrantSchema,
+  PolicyRuleSchema,
+  PolicyMatchSchema,
+  DEF_SCHEMAS,
 } from "./schemas/defs.js";
 export type {
-  DefSchema, DefModule, DefEffect, DefCap, DefPolicy, DefSecret, Manifest, CapGrant, PolicyRule, PolicyMatch, Subscription, ModuleLimits, Def, AnyDef,
+  DefSchema,
+  DefModule,
+  DefEffect,
+  DefCap,
+  DefPolicy,
+  DefSecret,
+  Manifest,
+  CapGrant,
+  PolicyRule,
+  PolicyMatch,
+  Subscription,
+  ModuleLimits,
+  Def,
+  AnyDef,
 } from "./schemas/defs.js";
 export { PatchDocumentSchema, PatchOpSchema } from "./schemas/patch.js";
 export type { PatchDocument, PatchOp } from "./schemas/patch.js";

@@ -23,7 +23,13 @@ export function parseJsonLossless(source: string | Uint8Array, file?: string): u
       text = strictUtf8.decode(source);
     } catch (e) {
       const at = invalidUtf8At(source);
-      throw new AirError("air.invalid_unicode", `${file ? `${file}: ` : ""}invalid UTF-8 at byte ${at} (air.invalid_unicode)`, `@${at}`, undefined, { cause: e });
+      throw new AirError(
+        "air.invalid_unicode",
+        `${file ? `${file}: ` : ""}invalid UTF-8 at byte ${at} (air.invalid_unicode)`,
+        `@${at}`,
+        undefined,
+        { cause: e },
+      );
     }
   }
   try {
@@ -48,7 +54,8 @@ export function jsonToCbor(v: unknown, path: (string | number)[] = []): CborValu
   }
   if (v === null || typeof v === "boolean" || typeof v === "bigint") return v;
   if (typeof v === "number") {
-    if (!Number.isFinite(v)) throw new AirError("cbor.unsupported_value", `${v} is not representable in JSON`, jsonPath(path));
+    if (!Number.isFinite(v))
+      throw new AirError("cbor.unsupported_value", `${v} is not representable in JSON`, jsonPath(path));
     return v;
   }
   if (Array.isArray(v)) return v.map((x, i) => jsonToCbor(x, [...path, i]));

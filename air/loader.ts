@@ -6,7 +6,17 @@
  */
 import { AirError, jsonPath, type AirIssue } from "./errors.js";
 import { parseDef, defToCbor, hashDef, stripComments } from "./defs.js";
-import type { AnyDef, CapGrant, DefCap, DefEffect, DefModule, DefPolicy, DefSchema, DefSecret, Manifest } from "./schemas/defs.js";
+import type {
+  AnyDef,
+  CapGrant,
+  DefCap,
+  DefEffect,
+  DefModule,
+  DefPolicy,
+  DefSchema,
+  DefSecret,
+  Manifest,
+} from "./schemas/defs.js";
 import type { DefKind, TypeExpr } from "./schemas/common.js";
 import { expandType, schemaHash } from "./values/types.js";
 import { canonicalizeJson } from "./values/canonicalize.js";
@@ -62,7 +72,10 @@ type Found = { def: AnyDef; file: string; path: (string | number)[]; builtin: bo
 export function buildCatalog(sources: readonly Source[], opts: { builtins?: boolean } = {}): LoadResult {
   const issues: AirIssue[] = [];
   const found: Found[] = [];
-  const all = [...(opts.builtins === false ? [] : BUILTIN_SOURCES.map((s) => ({ ...s, builtin: true }))), ...sources.map((s) => ({ ...s, builtin: false }))];
+  const all = [
+    ...(opts.builtins === false ? [] : BUILTIN_SOURCES.map((s) => ({ ...s, builtin: true }))),
+    ...sources.map((s) => ({ ...s, builtin: false })),
+  ];
   const textIssues: AirIssue[] = [];
   for (const src of all) {
     const items = Array.isArray(src.value) ? src.value.map((v, i) => [v, [i]] as const) : [[src.value, []] as const];
@@ -83,7 +96,11 @@ export function buildCatalog(sources: readonly Source[], opts: { builtins?: bool
   if (textIssues.length) return { ok: false, issues: [...textIssues, ...issues] };
   const manifests = found.filter((f) => f.def.$kind === "manifest");
   if (manifests.length !== 1) {
-    issues.push({ code: "air.schema_violation", message: `a world needs exactly one manifest, found ${manifests.length}${manifests.length ? ` (${manifests.map((m) => m.file).join(", ")})` : ""}`, path: "$" });
+    issues.push({
+      code: "air.schema_violation",
+      message: `a world needs exactly one manifest, found ${manifests.length}${manifests.length ? ` (${manifests.map((m) => m.file).join(", ")})` : ""}`,
+      path: "$",
+    });
     return { ok: false, issues };
   }
   const byKind = indexDefs(found, issues);
@@ -98,7 +115,12 @@ export function buildCatalogOrThrow(sources: readonly Source[], opts: { builtins
   if (!r.ok) {
     const first = r.issues[0]!;
     const more = r.issues.length > 1 ? ` (+${r.issues.length - 1} more)` : "";
-    throw new AirError(first.code, `${first.file ? first.file + ": " : ""}${first.message}${more}`, first.path, r.issues);
+    throw new AirError(
+      first.code,
+      `${first.file ? first.file + ": " : ""}${first.message}${more}`,
+      first.path,
+      r.issues,
+    );
   }
   return r.catalog;
 }
@@ -122,10 +144,20 @@ function indexDefs(found: Found[], issues: AirIssue[]): Map<DefKind, Map<string,
     // The same def twice (same identity) is harmless: the AgentOS reference bundle does it.
     if (prev && hashDef(prev.def) === hashDef(f.def)) continue;
     if (prev && !prev.builtin) {
-      issues.push({ code: "air.duplicate_name", message: `${f.def.$kind} ${f.def.name} is defined twice (also in ${prev.file})`, path: jsonPath([...f.path, "name"]), file: f.file });
+      issues.push({
+        code: "air.duplicate_name",
+        message: `${f.def.$kind} ${f.def.name} is defined twice (also in ${prev.file})`,
+        path: jsonPath([...f.path, "name"]),
+        file: f.file,
+      });
     } else if (prev?.builtin && !f.builtin && f.def.name.startsWith("sys/")) {
       // The reference AIR bundle redefines sys/* names; a world file may not.
-      issues.push({ code: "air.duplicate_name", message: `${f.def.name}: sys/* defs are built in and cannot be redefined`, path: jsonPath([...f.path, "name"]), file: f.file });
+      issues.push({
+        code: "air.duplicate_name",
+        message: `${f.def.name}: sys/* defs are built in and cannot be redefined`,
+        path: jsonPath([...f.path, "name"]),
+        file: f.file,
+      });
     } else {
       m.set(f.def.name, f);
     }
@@ -147,7 +179,8 @@ class Resolver {
     this.issues.push({ code, message, path: jsonPath([...at.path, ...path]), file: at.file });
   }
 
-  private typeResolver = (name: string): TypeExpr | undefined => (this.get("defschema", name)?.def as DefSchema | undefined)?.type;
+  private typeResolver = (name: string): TypeExpr | undefined =>
+    (this.get("defschema", name)?.def as DefSchema | undefined)?.type;
 
   /** Expands a type, recording an issue (and returning undefined) when it does not resolve. */
   private expand(t: TypeExpr, at: Found, path: (string | number)[]): TypeExpr | undefined {
@@ -155,7 +188,12 @@ class Resolver {
       return expandType(t, this.typeResolver, [...at.path, ...path]);
     } catch (e) {
       const err = e as AirError;
-      this.issues.push({ code: err.code, message: err.message.replace(/ \(at .*\)$/, ""), path: err.path, file: at.file });
+      this.issues.push({
+        code: err.code,
+        message: err.message.replace(/ \(at .*\)$/, ""),
+        path: err.path,
+        file: at.file,
+      });
       return undefined;
     }
   }
@@ -169,14 +207,24 @@ class Resolver {
         this.issue("air.unknown_ref", `unknown ${kind} ${name}`, mf, path);
         return undefined;
       }
-      if (hash !== undefined && hash !== hashDef(f.def)) this.issue("air.unknown_ref", `${kind} ${name}: hash ${hash} does not match its def (${hashDef(f.def)})`, mf, [...path.slice(0, -1), "hash"]);
+      if (hash !== undefined && hash !== hashDef(f.def))
+        this.issue("air.unknown_ref", `${kind} ${name}: hash ${hash} does not match its def (${hashDef(f.def)})`, mf, [
+          ...path.slice(0, -1),
+          "hash",
+        ]);
       used.set(`${kind}:${name}`, f);
       return f;
     };
     const lists: [keyof Manifest & ("schemas" | "modules" | "effects" | "caps" | "policies" | "secrets"), DefKind][] = [
-      ["schemas", "defschema"], ["modules", "defmodule"], ["effects", "defeffect"], ["caps", "defcap"], ["policies", "defpolicy"], ["secrets", "defsecret"],
+      ["schemas", "defschema"],
+      ["modules", "defmodule"],
+      ["effects", "defeffect"],
+      ["caps", "defcap"],
+      ["policies", "defpolicy"],
+      ["secrets", "defsecret"],
     ];
-    for (const [field, kind] of lists) (m[field] ?? []).forEach((ref, i) => use(kind, ref.name, [field, i, "name"], ref.hash));
+    for (const [field, kind] of lists)
+      (m[field] ?? []).forEach((ref, i) => use(kind, ref.name, [field, i, "name"], ref.hash));
 
     // Pull in everything referenced transitively (built-in sys/* defs may be referenced without listing them).
     const schemas = new Map<string, SchemaEntry>();
@@ -193,14 +241,22 @@ class Resolver {
       const expanded = this.expand(def.type, f, ["type"]);
       if (!expanded) return undefined;
       for (const r of refsOf(def.type)) addSchema(r, f, ["type"]);
-      const e: SchemaEntry = { def, hash: hashDef(def), file: f.file, path: jsonPath(f.path), expanded, schemaHash: schemaHash(expanded) };
+      const e: SchemaEntry = {
+        def,
+        hash: hashDef(def),
+        file: f.file,
+        path: jsonPath(f.path),
+        expanded,
+        schemaHash: schemaHash(expanded),
+      };
       schemas.set(name, e);
       return e;
     };
     for (const ref of m.schemas) addSchema(ref.name, mf, ["schemas"]);
 
     const modules = new Map<string, Entry<DefModule>>();
-    for (const [key, f] of [...used]) if (key.startsWith("defmodule:")) modules.set((f.def as DefModule).name, entry(f) as Entry<DefModule>);
+    for (const [key, f] of [...used])
+      if (key.startsWith("defmodule:")) modules.set((f.def as DefModule).name, entry(f) as Entry<DefModule>);
 
     const effects = new Map<string, Entry<DefEffect>>();
     for (const [key, f] of [...used]) {
@@ -221,7 +277,8 @@ class Resolver {
       const def = f.def as DefCap;
       for (const r of refsOf(def.schema)) addSchema(r, f, ["schema"]);
       const expanded = this.expand(def.schema, f, ["schema"]);
-      if (def.enforcer && !this.get("defmodule", def.enforcer.module)) this.issue("air.unknown_ref", `unknown enforcer module ${def.enforcer.module}`, f, ["enforcer", "module"]);
+      if (def.enforcer && !this.get("defmodule", def.enforcer.module))
+        this.issue("air.unknown_ref", `unknown enforcer module ${def.enforcer.module}`, f, ["enforcer", "module"]);
       if (!expanded) return undefined;
       const e = { ...(entry(f) as Entry<DefCap>), expanded };
       caps.set(name, e);
@@ -234,13 +291,25 @@ class Resolver {
       const f = { def: e.def, file: e.file, path: pathOf(e.path), builtin: false } as Found;
       const wf = e.def.abi.workflow;
       const pure = e.def.abi.pure;
-      for (const [k, name] of Object.entries({ state: wf?.state, event: wf?.event, context: wf?.context, annotations: wf?.annotations })) {
+      for (const [k, name] of Object.entries({
+        state: wf?.state,
+        event: wf?.event,
+        context: wf?.context,
+        annotations: wf?.annotations,
+      })) {
         if (name) addSchema(name, f, ["abi", "workflow", k]);
       }
-      for (const [k, name] of Object.entries({ input: pure?.input, output: pure?.output, context: pure?.context })) if (name) addSchema(name, f, ["abi", "pure", k]);
+      for (const [k, name] of Object.entries({ input: pure?.input, output: pure?.output, context: pure?.context }))
+        if (name) addSchema(name, f, ["abi", "pure", k]);
       if (e.def.key_schema) addSchema(e.def.key_schema, f, ["key_schema"]);
       (wf?.effects_emitted ?? []).forEach((k, i) => {
-        if (!effects.has(k)) this.issue("air.unknown_ref", `effect kind ${k} is not declared in the manifest's effects`, f, ["abi", "workflow", "effects_emitted", i]);
+        if (!effects.has(k))
+          this.issue("air.unknown_ref", `effect kind ${k} is not declared in the manifest's effects`, f, [
+            "abi",
+            "workflow",
+            "effects_emitted",
+            i,
+          ]);
       });
     }
 
@@ -248,11 +317,16 @@ class Resolver {
     const grants = new Map<string, ResolvedGrant>();
     (m.defaults?.cap_grants ?? []).forEach((g, i) => {
       const path = ["defaults", "cap_grants", i];
-      if (grants.has(g.name)) return this.issue("air.duplicate_name", `cap grant ${g.name} is defined twice`, mf, [...path, "name"]);
+      if (grants.has(g.name))
+        return this.issue("air.duplicate_name", `cap grant ${g.name} is defined twice`, mf, [...path, "name"]);
       const cap = addCap(g.cap, mf, [...path, "cap"]);
       if (!cap) return;
       try {
-        grants.set(g.name, { grant: g, capType: cap.def.cap_type, params: canonicalizeJson(cap.expanded, g.params ?? {}, [...mf.path, ...path, "params"]) });
+        grants.set(g.name, {
+          grant: g,
+          capType: cap.def.cap_type,
+          params: canonicalizeJson(cap.expanded, g.params ?? {}, [...mf.path, ...path, "params"]),
+        });
       } catch (err) {
         const a = err as AirError;
         this.issues.push({ code: a.code, message: a.message.replace(/ \(at .*\)$/, ""), path: a.path, file: mf.file });
@@ -263,7 +337,10 @@ class Resolver {
     for (const [modName, binding] of Object.entries(m.module_bindings ?? {})) {
       const mod = modules.get(modName);
       if (!mod) {
-        this.issue("air.unknown_ref", `module_bindings names ${modName}, which is not in the manifest's modules`, mf, ["module_bindings", modName]);
+        this.issue("air.unknown_ref", `module_bindings names ${modName}, which is not in the manifest's modules`, mf, [
+          "module_bindings",
+          modName,
+        ]);
         continue;
       }
       const slots = mod.def.abi.workflow?.cap_slots ?? {};
@@ -272,65 +349,130 @@ class Resolver {
         const g = grants.get(grantName);
         if (!(slot in slots)) this.issue("air.unknown_ref", `${modName} declares no cap slot "${slot}"`, mf, p);
         else if (!g) this.issue("air.unknown_ref", `unknown cap grant ${grantName}`, mf, p);
-        else if (g.capType !== slots[slot]) this.issue("air.type_mismatch", `slot "${slot}" needs cap type ${slots[slot]}, grant ${grantName} is ${g.capType}`, mf, p);
+        else if (g.capType !== slots[slot])
+          this.issue(
+            "air.type_mismatch",
+            `slot "${slot}" needs cap type ${slots[slot]}, grant ${grantName} is ${g.capType}`,
+            mf,
+            p,
+          );
       }
     }
 
     const policies = new Map<string, Entry<DefPolicy>>();
-    for (const [key, f] of used) if (key.startsWith("defpolicy:")) policies.set((f.def as DefPolicy).name, entry(f) as Entry<DefPolicy>);
+    for (const [key, f] of used)
+      if (key.startsWith("defpolicy:")) policies.set((f.def as DefPolicy).name, entry(f) as Entry<DefPolicy>);
     if (m.defaults?.policy !== undefined && !policies.has(m.defaults.policy)) {
-      this.issue("air.unknown_ref", `default policy ${m.defaults.policy} is not in the manifest's policies`, mf, ["defaults", "policy"]);
+      this.issue("air.unknown_ref", `default policy ${m.defaults.policy} is not in the manifest's policies`, mf, [
+        "defaults",
+        "policy",
+      ]);
     }
     for (const p of policies.values()) {
       const f = { def: p.def, file: p.file, path: pathOf(p.path), builtin: false } as Found;
       p.def.rules.forEach((r, i) => {
-        if (r.when.effect_kind && !effects.has(r.when.effect_kind)) this.issue("air.unknown_ref", `effect kind ${r.when.effect_kind} is not declared`, f, ["rules", i, "when", "effect_kind"]);
-        if (r.when.cap_name && !grants.has(r.when.cap_name)) this.issue("air.unknown_ref", `unknown cap grant ${r.when.cap_name}`, f, ["rules", i, "when", "cap_name"]);
+        if (r.when.effect_kind && !effects.has(r.when.effect_kind))
+          this.issue("air.unknown_ref", `effect kind ${r.when.effect_kind} is not declared`, f, [
+            "rules",
+            i,
+            "when",
+            "effect_kind",
+          ]);
+        if (r.when.cap_name && !grants.has(r.when.cap_name))
+          this.issue("air.unknown_ref", `unknown cap grant ${r.when.cap_name}`, f, ["rules", i, "when", "cap_name"]);
         const mod = r.when.module ?? r.when.origin_name;
-        if (mod && !modules.has(mod)) this.issue("air.unknown_ref", `unknown module ${mod}`, f, ["rules", i, "when", r.when.module ? "module" : "origin_name"]);
+        if (mod && !modules.has(mod))
+          this.issue("air.unknown_ref", `unknown module ${mod}`, f, [
+            "rules",
+            i,
+            "when",
+            r.when.module ? "module" : "origin_name",
+          ]);
       });
       if (p.def.threshold !== undefined && p.def.threshold > (p.def.approvers?.length ?? 0)) {
-        this.issue("air.out_of_range", `threshold ${p.def.threshold} exceeds the ${p.def.approvers?.length ?? 0} approver(s)`, f, ["threshold"]);
+        this.issue(
+          "air.out_of_range",
+          `threshold ${p.def.threshold} exceeds the ${p.def.approvers?.length ?? 0} approver(s)`,
+          f,
+          ["threshold"],
+        );
       }
     }
 
     (m.effect_bindings ?? []).forEach((b, i) => {
-      if (!effects.has(b.kind)) this.issue("air.unknown_ref", `effect binding for undeclared kind ${b.kind}`, mf, ["effect_bindings", i, "kind"]);
+      if (!effects.has(b.kind))
+        this.issue("air.unknown_ref", `effect binding for undeclared kind ${b.kind}`, mf, [
+          "effect_bindings",
+          i,
+          "kind",
+        ]);
     });
 
     this.checkRouting(m, mf, schemas, modules);
 
     const secrets = new Map<string, Entry<DefSecret>>();
-    for (const [key, f] of used) if (key.startsWith("defsecret:")) secrets.set((f.def as DefSecret).name, entry(f) as Entry<DefSecret>);
+    for (const [key, f] of used)
+      if (key.startsWith("defsecret:")) secrets.set((f.def as DefSecret).name, entry(f) as Entry<DefSecret>);
 
     if (this.issues.length) return undefined;
     const canonical = canonicalManifest(m, used, grants);
     return {
       manifest: canonical.manifest,
       manifestHash: hashValue(canonical.cbor),
-      schemas, modules, effects, caps, policies, secrets, grants,
+      schemas,
+      modules,
+      effects,
+      caps,
+      policies,
+      secrets,
+      grants,
       sources: [...[...used.values()].map((f) => stripComments(f.def) as AnyDef), canonical.manifest],
     };
   }
 
-  private checkRouting(m: Manifest, mf: Found, schemas: Map<string, SchemaEntry>, modules: Map<string, Entry<DefModule>>): void {
+  private checkRouting(
+    m: Manifest,
+    mf: Found,
+    schemas: Map<string, SchemaEntry>,
+    modules: Map<string, Entry<DefModule>>,
+  ): void {
     (m.routing?.subscriptions ?? []).forEach((s, i) => {
       const p = ["routing", "subscriptions", i];
       const ev = schemas.get(s.event);
       const mod = modules.get(s.module);
-      if (!ev) this.issue("air.unknown_ref", `routed event schema ${s.event} is not in the manifest's schemas`, mf, [...p, "event"]);
-      if (!mod) return this.issue("air.unknown_ref", `routed module ${s.module} is not in the manifest's modules`, mf, [...p, "module"]);
+      if (!ev)
+        this.issue("air.unknown_ref", `routed event schema ${s.event} is not in the manifest's schemas`, mf, [
+          ...p,
+          "event",
+        ]);
+      if (!mod)
+        return this.issue("air.unknown_ref", `routed module ${s.module} is not in the manifest's modules`, mf, [
+          ...p,
+          "module",
+        ]);
       const wf = mod.def.abi.workflow;
-      if (!wf) return this.issue("air.type_mismatch", `${s.module} is a pure module and cannot be routed events`, mf, [...p, "module"]);
+      if (!wf)
+        return this.issue("air.type_mismatch", `${s.module} is a pure module and cannot be routed events`, mf, [
+          ...p,
+          "module",
+        ]);
       if (ev && wf.event !== s.event) {
         const modEvent = schemas.get(wf.event);
         const alts = modEvent && "variant" in modEvent.def.type ? Object.values(modEvent.def.type.variant) : [];
         if (!alts.some((a) => "ref" in a && a.ref === s.event)) {
-          this.issue("air.type_mismatch", `${s.module} takes ${wf.event}, not ${s.event} (use a variant to accept several)`, mf, [...p, "event"]);
+          this.issue(
+            "air.type_mismatch",
+            `${s.module} takes ${wf.event}, not ${s.event} (use a variant to accept several)`,
+            mf,
+            [...p, "event"],
+          );
         }
       }
       if (s.key_field !== undefined && ev && keyFieldType(ev.expanded, s.key_field) === undefined) {
-        this.issue("air.unknown_ref", `key_field "${s.key_field}" is not a text/nat/int field of ${s.event}`, mf, [...p, "key_field"]);
+        this.issue("air.unknown_ref", `key_field "${s.key_field}" is not a text/nat/int field of ${s.event}`, mf, [
+          ...p,
+          "key_field",
+        ]);
       }
     });
   }
@@ -373,7 +515,11 @@ function refsOf(t: TypeExpr): string[] {
 }
 
 /** The manifest with every ref's hash filled, lists sorted by name, built-ins it uses included. */
-function canonicalManifest(m: Manifest, used: Map<string, Found>, grants: Map<string, ResolvedGrant>): { manifest: Manifest; cbor: CborValue } {
+function canonicalManifest(
+  m: Manifest,
+  used: Map<string, Found>,
+  grants: Map<string, ResolvedGrant>,
+): { manifest: Manifest; cbor: CborValue } {
   const refs = (kind: DefKind) =>
     [...used.entries()]
       .filter(([k]) => k.startsWith(kind + ":"))
@@ -392,7 +538,10 @@ function canonicalManifest(m: Manifest, used: Map<string, Found>, grants: Map<st
   // Grant params hash in their typed canonical form (sets sorted, hashes as bytes), not as authored.
   if (manifest.defaults?.cap_grants) {
     const d = cbor.defaults as CborObject;
-    d.cap_grants = manifest.defaults.cap_grants.map((g) => ({ ...(jsonToCbor(g) as CborObject), params: grants.get(g.name)!.params }));
+    d.cap_grants = manifest.defaults.cap_grants.map((g) => ({
+      ...(jsonToCbor(g) as CborObject),
+      params: grants.get(g.name)!.params,
+    }));
   }
   return { manifest, cbor };
 }

@@ -50,7 +50,9 @@ function defsByKey(defs: readonly AnyDef[]): Map<string, Exclude<AnyDef, Manifes
 
 const kindOf = (key: string): RefKind => key.slice(0, key.indexOf(":")) as RefKind;
 const sortKeys = (keys: Iterable<string>): string[] =>
-  [...keys].sort((a, b) => KIND_ORDER.indexOf(kindOf(a)) - KIND_ORDER.indexOf(kindOf(b)) || (a < b ? -1 : a > b ? 1 : 0));
+  [...keys].sort(
+    (a, b) => KIND_ORDER.indexOf(kindOf(a)) - KIND_ORDER.indexOf(kindOf(b)) || (a < b ? -1 : a > b ? 1 : 0),
+  );
 const same = (a: unknown, b: unknown): boolean => blockHash(a) === blockHash(b);
 /** A def as a patch node: plain JSON (the defs are already normalized, `$comment`s dropped). */
 const nodeOf = (d: AnyDef): Record<string, unknown> => structuredClone(d) as unknown as Record<string, unknown>;
@@ -102,7 +104,12 @@ export function diffCatalogs(current: DiffSide, next: DiffSide, opts: { descript
     }
   }
   if (refsAdd.length || refsRemove.length) {
-    patches.push({ set_manifest_refs: { ...(refsAdd.length ? { add: refsAdd } : {}), ...(refsRemove.length ? { remove: refsRemove } : {}) } });
+    patches.push({
+      set_manifest_refs: {
+        ...(refsAdd.length ? { add: refsAdd } : {}),
+        ...(refsRemove.length ? { remove: refsRemove } : {}),
+      },
+    });
     blocks.push("manifest refs");
   }
 
@@ -120,31 +127,56 @@ export function diffCatalogs(current: DiffSide, next: DiffSide, opts: { descript
     blocks.push("defaults");
   }
   if (!same(m.routing?.subscriptions, n.routing?.subscriptions)) {
-    patches.push({ set_routing_events: { pre_hash: blockHash(m.routing?.subscriptions), subscriptions: structuredClone(n.routing?.subscriptions ?? []) } });
+    patches.push({
+      set_routing_events: {
+        pre_hash: blockHash(m.routing?.subscriptions),
+        subscriptions: structuredClone(n.routing?.subscriptions ?? []),
+      },
+    });
     blocks.push("routing.subscriptions");
   }
   if (!same(m.routing?.inboxes, n.routing?.inboxes)) {
-    patches.push({ set_routing_inboxes: { pre_hash: blockHash(m.routing?.inboxes), inboxes: structuredClone(n.routing?.inboxes ?? []) } });
+    patches.push({
+      set_routing_inboxes: {
+        pre_hash: blockHash(m.routing?.inboxes),
+        inboxes: structuredClone(n.routing?.inboxes ?? []),
+      },
+    });
     blocks.push("routing.inboxes");
   }
   if (!same(m.module_bindings, n.module_bindings)) {
-    patches.push({ set_module_bindings: { pre_hash: blockHash(m.module_bindings), bindings: structuredClone(n.module_bindings ?? {}) } });
+    patches.push({
+      set_module_bindings: {
+        pre_hash: blockHash(m.module_bindings),
+        bindings: structuredClone(n.module_bindings ?? {}),
+      },
+    });
     blocks.push("module_bindings");
   }
 
-  const doc: PatchDocument = { version: "1", base_manifest_hash: current.manifestHash, ...(opts.description !== undefined ? { description: opts.description } : {}), patches };
+  const doc: PatchDocument = {
+    version: "1",
+    base_manifest_hash: current.manifestHash,
+    ...(opts.description !== undefined ? { description: opts.description } : {}),
+    patches,
+  };
   const { manifestHash, emptied } = checkRoundTrip(current, next, doc);
   return { doc, added, replaced, removed, blocks, manifestHash, emptied };
 }
 
 /** `diffCatalogs` over bare def sets (each one manifest plus the defs it uses). */
-export function diffDefs(current: readonly AnyDef[], next: readonly AnyDef[], opts: { description?: string } = {}): PatchDiff {
+export function diffDefs(
+  current: readonly AnyDef[],
+  next: readonly AnyDef[],
+  opts: { description?: string } = {},
+): PatchDiff {
   return diffCatalogs(catalogOf(current, "current"), catalogOf(next, "next"), opts);
 }
 
 function catalogOf(defs: readonly AnyDef[], side: string): AirCatalog {
   const r = buildCatalog([{ file: `<${side}>`, value: defs }]);
-  if (!r.ok) throw new AirError(r.issues[0]!.code, `${side} defs: ${r.issues[0]!.message}`, r.issues[0]!.path, r.issues);
+  if (!r.ok)
+    throw new AirError(r.issues[0]!.code, `${side} defs: ${r.issues[0]!.message}`, r.issues[0]!.path, r.issues);
   return r.catalog;
 }
 
@@ -168,15 +200,30 @@ function hollow(v: unknown): unknown {
  * difference accepted: a block `next` lacks that the patch can only empty (`module_bindings: {}`,
  * `cap_grants: []`, `subscriptions: []`) — the same world, another hash; it is returned.
  */
-function checkRoundTrip(current: DiffSide, next: DiffSide, doc: PatchDocument): { manifestHash: HashText; emptied: Block[] } {
-  if (current.manifestHash === next.manifestHash && doc.patches.length === 0) return { manifestHash: next.manifestHash, emptied: [] };
+function checkRoundTrip(
+  current: DiffSide,
+  next: DiffSide,
+  doc: PatchDocument,
+): { manifestHash: HashText; emptied: Block[] } {
+  if (current.manifestHash === next.manifestHash && doc.patches.length === 0)
+    return { manifestHash: next.manifestHash, emptied: [] };
   const fail = (why: string): never => {
-    throw new AirError("air.patch_inexpressible", `no patch turns manifest ${current.manifestHash} into ${next.manifestHash}: ${why}`, "$", undefined, { expected: next.manifestHash });
+    throw new AirError(
+      "air.patch_inexpressible",
+      `no patch turns manifest ${current.manifestHash} into ${next.manifestHash}: ${why}`,
+      "$",
+      undefined,
+      { expected: next.manifestHash },
+    );
   };
-  if (!same(current.manifest.effect_bindings, next.manifest.effect_bindings)) fail("effect_bindings differ, and no patch operation sets them");
+  if (!same(current.manifest.effect_bindings, next.manifest.effect_bindings))
+    fail("effect_bindings differ, and no patch operation sets them");
   const cur = defsByKey(current.sources);
-  const builtins = [...defsByKey(next.sources).entries()].filter(([k, d]) => d.name.startsWith("sys/") && cur.has(k) && hashDef(cur.get(k)!) !== hashDef(d));
-  if (builtins.length) fail(`built-in def(s) ${builtins.map(([k]) => k).join(", ")} differ, and built-ins cannot be patched`);
+  const builtins = [...defsByKey(next.sources).entries()].filter(
+    ([k, d]) => d.name.startsWith("sys/") && cur.has(k) && hashDef(cur.get(k)!) !== hashDef(d),
+  );
+  if (builtins.length)
+    fail(`built-in def(s) ${builtins.map(([k]) => k).join(", ")} differ, and built-ins cannot be patched`);
   const compiled = compilePatch(current.sources, doc);
   if (!compiled.ok) return fail(compiled.issues[0]!.message);
   const built = buildCatalog([{ file: "<patch>", value: compiled.defs }]);
@@ -189,9 +236,11 @@ function checkRoundTrip(current: DiffSide, next: DiffSide, doc: PatchDocument): 
   }
   // Only those blocks may differ: with next's blocks in place, the patched defs are next.
   const m = { ...got.manifest };
-  for (const k of BLOCKS) if (next.manifest[k] === undefined) delete m[k];
-  else (m as Record<string, unknown>)[k] = next.manifest[k];
+  for (const k of BLOCKS)
+    if (next.manifest[k] === undefined) delete m[k];
+    else (m as Record<string, unknown>)[k] = next.manifest[k];
   const swapped = buildCatalog([{ file: "<patch>", value: [...got.sources.filter((d) => d.$kind !== "manifest"), m] }]);
-  if (!swapped.ok || swapped.catalog.manifestHash !== next.manifestHash) fail(`the patched manifest is ${got.manifestHash}`);
+  if (!swapped.ok || swapped.catalog.manifestHash !== next.manifestHash)
+    fail(`the patched manifest is ${got.manifestHash}`);
   return { manifestHash: got.manifestHash, emptied: differ };
 }

@@ -37,7 +37,8 @@ export function loneSurrogateAt(s: string): number {
 /** The `air.invalid_unicode` error for an ill-formed string found at `path`. */
 export function invalidUnicode(s: string, path: string, what: "text" | "object key" | "map key" = "text"): AirError {
   const at = loneSurrogateAt(s);
-  const unit = at < 0 ? "" : `: lone surrogate U+${s.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} at index ${at}`;
+  const unit =
+    at < 0 ? "" : `: lone surrogate U+${s.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} at index ${at}`;
   return new AirError("air.invalid_unicode", `${what} is not valid Unicode (air.invalid_unicode)${unit}`, path);
 }
 
@@ -129,15 +130,29 @@ export function assertValidText(v: unknown, base: readonly (string | number)[] =
 
 /** The offset of the first byte that does not start a valid UTF-8 sequence, or -1 (error paths: messages). */
 export function invalidUtf8At(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     if (c < 0x80) {
       i++;
       continue;
     }
     // Lead byte → sequence length and the allowed range of the second byte (no overlongs, surrogates, > U+10FFFF).
-    const [n, lo, hi] = c >= 0xc2 && c <= 0xdf ? [2, 0x80, 0xbf] : c === 0xe0 ? [3, 0xa0, 0xbf] : c === 0xed ? [3, 0x80, 0x9f]
-      : c >= 0xe1 && c <= 0xef ? [3, 0x80, 0xbf] : c === 0xf0 ? [4, 0x90, 0xbf] : c >= 0xf1 && c <= 0xf3 ? [4, 0x80, 0xbf] : c === 0xf4 ? [4, 0x80, 0x8f] : [0, 0, 0];
+    const [n, lo, hi] =
+      c >= 0xc2 && c <= 0xdf
+        ? [2, 0x80, 0xbf]
+        : c === 0xe0
+          ? [3, 0xa0, 0xbf]
+          : c === 0xed
+            ? [3, 0x80, 0x9f]
+            : c >= 0xe1 && c <= 0xef
+              ? [3, 0x80, 0xbf]
+              : c === 0xf0
+                ? [4, 0x90, 0xbf]
+                : c >= 0xf1 && c <= 0xf3
+                  ? [4, 0x80, 0xbf]
+                  : c === 0xf4
+                    ? [4, 0x80, 0x8f]
+                    : [0, 0, 0];
     if (n === 0 || i + n > b.length) return i;
     const second = b[i + 1]!;
     if (second < lo || second > hi) return i;

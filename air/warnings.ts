@@ -29,9 +29,19 @@ export function governanceWarnings(catalog: AirCatalog): AirWarning[] {
   const name = catalog.manifest.defaults?.policy;
   const fix = "name approvers (id and ed25519 public key) in the manifest's default policy";
   if (name === undefined) {
-    const elsewhere = [...catalog.policies.values()].filter((p) => (p.def.approvers ?? []).length > 0).map((p) => p.def.name);
-    const note = elsewhere.length ? ` (${elsewhere.join(", ")} names approvers, but governance reads only the default policy)` : "";
-    return [{ code: "air.no_approvers", message: `the manifest names no default policy, so no policy names approvers${note}: no proposal can ever be approved and this world can never be upgraded; ${fix}`, path: "$.defaults.policy" }];
+    const elsewhere = [...catalog.policies.values()]
+      .filter((p) => (p.def.approvers ?? []).length > 0)
+      .map((p) => p.def.name);
+    const note = elsewhere.length
+      ? ` (${elsewhere.join(", ")} names approvers, but governance reads only the default policy)`
+      : "";
+    return [
+      {
+        code: "air.no_approvers",
+        message: `the manifest names no default policy, so no policy names approvers${note}: no proposal can ever be approved and this world can never be upgraded; ${fix}`,
+        path: "$.defaults.policy",
+      },
+    ];
   }
   const p = catalog.policies.get(name);
   if (!p) return [];
@@ -39,11 +49,24 @@ export function governanceWarnings(catalog: AirCatalog): AirWarning[] {
   const threshold = p.def.threshold ?? 1;
   const where = { path: at(p.path, ".approvers"), ...(p.file ? { file: p.file } : {}) };
   if (approvers.length === 0) {
-    return [{ code: "air.no_approvers", message: `the default policy ${name} names no approvers: no proposal can ever be approved and this world can never be upgraded; ${fix}`, ...where }];
+    return [
+      {
+        code: "air.no_approvers",
+        message: `the default policy ${name} names no approvers: no proposal can ever be approved and this world can never be upgraded; ${fix}`,
+        ...where,
+      },
+    ];
   }
   const distinct = new Set(approvers.map((a) => a.public_key)).size;
   if (threshold > distinct) {
-    return [{ code: "air.threshold_unreachable", message: `the default policy ${name} needs ${threshold} approvals but names ${distinct} distinct approver key(s): no proposal can ever be approved and this world can never be upgraded`, path: at(p.path, ".threshold"), ...(p.file ? { file: p.file } : {}) }];
+    return [
+      {
+        code: "air.threshold_unreachable",
+        message: `the default policy ${name} needs ${threshold} approvals but names ${distinct} distinct approver key(s): no proposal can ever be approved and this world can never be upgraded`,
+        path: at(p.path, ".threshold"),
+        ...(p.file ? { file: p.file } : {}),
+      },
+    ];
   }
   return [];
 }
@@ -76,7 +99,10 @@ export function memoryWarnings(catalog: AirCatalog, initial: InitialPages, defau
     const ceiling = declared ?? defaultPages;
     const init = initial(m.def.wasm_hash);
     if (init === null || init.pages <= ceiling) continue;
-    const limit = declared === undefined ? `declares no limits.memory_pages, so the kernel's default ceiling of ${defaultPages} pages applies` : `limits.memory_pages is ${declared}`;
+    const limit =
+      declared === undefined
+        ? `declares no limits.memory_pages, so the kernel's default ceiling of ${defaultPages} pages applies`
+        : `limits.memory_pages is ${declared}`;
     out.push({
       code: "air.memory_below_initial",
       message: `module ${name}: ${limit}, but its binary starts with ${init.pages} pages of memory (${init.where}): it cannot load (module.limits_exceeded at its first step); set limits.memory_pages to at least ${init.pages}`,

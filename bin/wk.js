@@ -18,7 +18,9 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
     await import(cli.href);
   } catch (e) {
     if (e?.code !== "ERR_MODULE_NOT_FOUND" || !String(e.message).includes("dist/tools/cli/main.js")) throw e;
-    process.stderr.write("error: cli.not_built: this checkout has no dist/ yet\nhint: run `npm run build:dist` (npm install does it), or `npm run wk -- …` to run from the sources\n");
+    process.stderr.write(
+      "error: cli.not_built: this checkout has no dist/ yet\nhint: run `npm run build:dist` (npm install does it), or `npm run wk -- …` to run from the sources\n",
+    );
     process.exitCode = 2;
   }
 }

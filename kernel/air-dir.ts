@@ -50,11 +50,18 @@ function projectRoot(dir: string): string {
  * Authoring sugar: a defmodule may say `"wasm": "<path to .wasm>"` instead of a wasm_hash.
  * The file is read (confined to the project), hashed, and the def gets its `wasm_hash`.
  */
-function resolveWasmPaths(value: unknown, file: string, airDir: string, wasm: Map<HashText, Uint8Array>, issues: AirIssue[]): unknown {
+function resolveWasmPaths(
+  value: unknown,
+  file: string,
+  airDir: string,
+  wasm: Map<HashText, Uint8Array>,
+  issues: AirIssue[],
+): unknown {
   const items = Array.isArray(value) ? value : [value];
   const root = projectRoot(airDir);
   const out = items.map((d, i) => {
-    if (typeof d !== "object" || d === null || (d as { $kind?: unknown }).$kind !== "defmodule" || !("wasm" in d)) return d;
+    if (typeof d !== "object" || d === null || (d as { $kind?: unknown }).$kind !== "defmodule" || !("wasm" in d))
+      return d;
     const { wasm: rel, ...rest } = d as Record<string, unknown>;
     const at = jsonPath(Array.isArray(value) ? [i, "wasm"] : ["wasm"]);
     if (typeof rel !== "string") {
@@ -63,7 +70,12 @@ function resolveWasmPaths(value: unknown, file: string, airDir: string, wasm: Ma
     }
     const abs = resolve(dirname(join(airDir, file)), rel);
     if (abs !== root && !abs.startsWith(root + sep)) {
-      issues.push({ code: "air.io_error", message: `wasm path ${rel} leaves the project folder ${root}`, path: at, file });
+      issues.push({
+        code: "air.io_error",
+        message: `wasm path ${rel} leaves the project folder ${root}`,
+        path: at,
+        file,
+      });
       return rest;
     }
     try {
@@ -72,7 +84,12 @@ function resolveWasmPaths(value: unknown, file: string, airDir: string, wasm: Ma
       wasm.set(h, bytes);
       return { ...rest, wasm_hash: h };
     } catch {
-      issues.push({ code: "air.io_error", message: `cannot read module binary ${rel} (build it with npm run build)`, path: at, file });
+      issues.push({
+        code: "air.io_error",
+        message: `cannot read module binary ${rel} (build it with npm run build)`,
+        path: at,
+        file,
+      });
       return rest;
     }
   });
@@ -102,7 +119,8 @@ export function loadAirDir(dir: string): AirDirResult {
       issues.push({ code: err.code ?? "air.invalid_json", message: err.message, path: "$", file: name });
     }
   }
-  if (sources.length === 0 && issues.length === 0) issues.push({ code: "air.io_error", message: `no *.air.json files in ${dir}`, path: "$" });
+  if (sources.length === 0 && issues.length === 0)
+    issues.push({ code: "air.io_error", message: `no *.air.json files in ${dir}`, path: "$" });
   const r = buildCatalog(sources);
   if (!r.ok) return { ok: false, issues: [...issues, ...r.issues], wasm };
   return issues.length ? { ok: false, issues, wasm } : { ...r, wasm };

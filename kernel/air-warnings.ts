@@ -23,7 +23,10 @@ export function catalogWarnings(catalog: AirCatalog, wasm: ReadonlyMap<HashText,
       return null; // not readable as WASM: loading it reports the real problem
     }
     if (m === null) return null;
-    const where = m.binary === "core" ? `its ${m.at.source === "memory" ? "memory section" : "memory import"}` : `core module ${m.at.coreModule} of ${m.coreModules} in the component, ${m.at.source === "memory" ? "memory section" : "memory import"}`;
+    const where =
+      m.binary === "core"
+        ? `its ${m.at.source === "memory" ? "memory section" : "memory import"}`
+        : `core module ${m.at.coreModule} of ${m.coreModules} in the component, ${m.at.source === "memory" ? "memory section" : "memory import"}`;
     return { pages: m.pages, where };
   };
   return [...governanceWarnings(catalog), ...memoryWarnings(catalog, initial, DEFAULT_LIMITS.memoryPages)];

@@ -23,14 +23,19 @@ export function packageRoot(): string {
   if (root !== undefined) return root;
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const file = join(dir, "package.json");
-    if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name === "worldkernel") return (root = dir);
-    if (dirname(dir) === dir) throw new Error(`worldkernel: no package.json of worldkernel above ${fileURLToPath(import.meta.url)}`);
+    if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name === "worldkernel")
+      return (root = dir);
+    if (dirname(dir) === dir)
+      throw new Error(`worldkernel: no package.json of worldkernel above ${fileURLToPath(import.meta.url)}`);
   }
 }
 
 /** worldkernel's own package.json fields the shell reads. */
 export function ownManifest(): { version: string; peerDependencies: Record<string, string> } {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string; peerDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+    version: string;
+    peerDependencies?: Record<string, string>;
+  };
   return { version: pkg.version, peerDependencies: pkg.peerDependencies ?? {} };
 }
 
@@ -46,7 +51,10 @@ export function missingPeers(names: readonly string[]): { missing: string[]; ins
 }
 
 /** `name`'s package.json as `req` resolves it, with its version; undefined if not found or unreadable. */
-export function installedPackage(name: string, req: NodeJS.Require = here): { file: string; version: string } | undefined {
+export function installedPackage(
+  name: string,
+  req: NodeJS.Require = here,
+): { file: string; version: string } | undefined {
   const read = (file: string): { file: string; version: string } | undefined => {
     try {
       const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };

@@ -13,6 +13,7 @@ export default function setup(): void {
   const script = fileURLToPath(new URL("../tools/build/dist.mjs", import.meta.url));
   const r = spawnSync(process.execPath, [script], { encoding: "utf8" });
   if (r.status === 0) return;
-  if (!existsSync(new URL("../dist/tools/cli/main.js", import.meta.url))) throw new Error(`building dist/ failed:\n${r.stdout}${r.stderr}`);
+  if (!existsSync(new URL("../dist/tools/cli/main.js", import.meta.url)))
+    throw new Error(`building dist/ failed:\n${r.stdout}${r.stderr}`);
   process.stderr.write(`warning: dist/ was built with type errors (run npm run typecheck):\n${r.stdout}${r.stderr}`);
 }

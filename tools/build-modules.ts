@@ -37,18 +37,36 @@ interface Outcome {
 async function buildOne(m: CatalogEntry, check: boolean): Promise<Outcome> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
-  if (check && !m.committed) return { name: m.name, status: "skipped", ms: 0, note: "not committed (not byte-reproducible)" };
+  if (check && !m.committed)
+    return { name: m.name, status: "skipped", ms: 0, note: "not committed (not byte-reproducible)" };
   const src = packagePath(m.source);
-  const r = await buildModule({ language: m.language, source: readFileSync(src), sourcePath: src }, { installToolchain: true });
+  const r = await buildModule(
+    { language: m.language, source: readFileSync(src), sourcePath: src },
+    { installToolchain: true },
+  );
   if (!r.ok) return { name: m.name, status: "failed", ms: ms(), note: r.diagnostics.join("\n") };
   const out = packagePath(m.out);
   if (check) {
     const committed = existsSync(out) ? readFileSync(out) : undefined;
     const same = committed !== undefined && Buffer.compare(committed, r.wasm) === 0;
-    return { name: m.name, status: same ? "same" : "differs", bytes: r.wasm.length, ms: ms(), note: same ? `${r.compiler.name} ${r.compiler.version}` : `committed ${committed?.length ?? "missing"} bytes, rebuilt ${r.wasm.length}` };
+    return {
+      name: m.name,
+      status: same ? "same" : "differs",
+      bytes: r.wasm.length,
+      ms: ms(),
+      note: same
+        ? `${r.compiler.name} ${r.compiler.version}`
+        : `committed ${committed?.length ?? "missing"} bytes, rebuilt ${r.wasm.length}`,
+    };
   }
   writeFileSync(out, r.wasm);
-  return { name: m.name, status: "built", bytes: r.wasm.length, ms: ms(), note: `${r.compiler.name} ${r.compiler.version} → ${m.out}` };
+  return {
+    name: m.name,
+    status: "built",
+    bytes: r.wasm.length,
+    ms: ms(),
+    note: `${r.compiler.name} ${r.compiler.version} → ${m.out}`,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -62,13 +80,19 @@ async function main(argv: string[]): Promise<number> {
     try {
       o = await buildOne(m, check);
     } catch (e) {
-      o = { name: m.name, status: "failed", ms: 0, note: `${(e as { code?: string }).code ?? "error"}: ${(e as Error).message}` };
+      o = {
+        name: m.name,
+        status: "failed",
+        ms: 0,
+        note: `${(e as { code?: string }).code ?? "error"}: ${(e as Error).message}`,
+      };
     }
     if (o.status === "failed" || o.status === "differs") failed++;
     const size = o.bytes === undefined ? "" : ` ${o.bytes} B`;
     process.stdout.write(`${o.status.padEnd(7)} ${o.name}${size} ${o.ms} ms${o.note ? `  ${o.note}` : ""}\n`);
   }
-  if (failed > 0) process.stderr.write(`${failed} module(s) ${check ? "differ from their sources or failed" : "failed to build"}\n`);
+  if (failed > 0)
+    process.stderr.write(`${failed} module(s) ${check ? "differ from their sources or failed" : "failed to build"}\n`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -25,7 +25,8 @@ export function parseDecimal(text: string, path = "$"): Decimal {
   const frac = m[3] ?? "";
   let digits = (m[2]! + frac).replace(/^0+/, "");
   let exponent = Number(m[4] ?? "0") - frac.length;
-  if (!Number.isSafeInteger(exponent)) throw new AirError("air.out_of_range", `decimal exponent of "${text}" is out of range`, path);
+  if (!Number.isSafeInteger(exponent))
+    throw new AirError("air.out_of_range", `decimal exponent of "${text}" is out of range`, path);
   if (digits === "") return { negative: false, coefficient: 0n, exponent: 0 };
   while (digits.endsWith("0") && exponent < E_MAX) {
     digits = digits.slice(0, -1);
@@ -36,7 +37,11 @@ export function parseDecimal(text: string, path = "$"): Decimal {
     exponent--;
   }
   if (digits.length > MAX_DIGITS || exponent < E_MIN || exponent > E_MAX) {
-    throw new AirError("air.out_of_range", `"${text}" does not fit decimal128 exactly (34 digits, exponent ${E_MIN}..${E_MAX})`, path);
+    throw new AirError(
+      "air.out_of_range",
+      `"${text}" does not fit decimal128 exactly (34 digits, exponent ${E_MIN}..${E_MAX})`,
+      path,
+    );
   }
   return { negative: m[1] === "-", coefficient: BigInt(digits), exponent };
 }
@@ -60,7 +65,8 @@ export function decodeDec128(bytes: Uint8Array): string {
   let bits = 0n;
   for (const b of bytes) bits = (bits << 8n) | BigInt(b);
   const negative = bits >> 127n === 1n;
-  if (((bits >> 125n) & 3n) === 3n) throw new AirError("air.type_mismatch", "decimal128 special or large-coefficient forms are not canonical");
+  if (((bits >> 125n) & 3n) === 3n)
+    throw new AirError("air.type_mismatch", "decimal128 special or large-coefficient forms are not canonical");
   const exponent = Number((bits >> 113n) & 0x3fffn) - BIAS;
   const coefficient = bits & ((1n << 113n) - 1n);
   return formatDecimal({ negative, coefficient, exponent });

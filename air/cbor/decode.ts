@@ -199,7 +199,8 @@ class Reader {
     const obj: CborObject = {};
     for (let i = 0; i < n; i++) {
       const k = keys[i] as string;
-      if (k === "__proto__") Object.defineProperty(obj, k, { value: values[i], enumerable: true, writable: true, configurable: true });
+      if (k === "__proto__")
+        Object.defineProperty(obj, k, { value: values[i], enumerable: true, writable: true, configurable: true });
       else obj[k] = values[i]!;
     }
     void start;
@@ -235,7 +236,8 @@ class Reader {
       case 26: {
         this.need(4);
         // Any single-precision NaN (every sign, payload, quiet or signalling) is non-canonical.
-        if ((this.view.getUint32(this.pos) & 0x7fffffff) > 0x7f800000) this.nonCanonical("NaN not in canonical form f97e00", start);
+        if ((this.view.getUint32(this.pos) & 0x7fffffff) > 0x7f800000)
+          this.nonCanonical("NaN not in canonical form f97e00", start);
         const v = this.view.getFloat32(this.pos);
         this.pos += 4;
         if (isHalfExact(v)) this.nonCanonical("float not in shortest form", start);
@@ -285,13 +287,23 @@ function isHalfExact(v: number): boolean {
 export function decodeCanonical(bytes: Uint8Array): CborValue {
   const r = new Reader(bytes);
   const v = r.item(0);
-  if (r.pos !== bytes.length) throw new AirError("cbor.trailing_bytes", `${bytes.length - r.pos} trailing byte(s) after the item at byte ${r.pos}`, `@${r.pos}`);
+  if (r.pos !== bytes.length)
+    throw new AirError(
+      "cbor.trailing_bytes",
+      `${bytes.length - r.pos} trailing byte(s) after the item at byte ${r.pos}`,
+      `@${r.pos}`,
+    );
   return v;
 }
 
 /** Decodes the stored form: the 55799 prefix followed by one canonical item. */
 export function decodeStored(bytes: Uint8Array): CborValue {
-  if (bytes.length < 3 || bytes[0] !== SELF_DESCRIBE_PREFIX[0] || bytes[1] !== SELF_DESCRIBE_PREFIX[1] || bytes[2] !== SELF_DESCRIBE_PREFIX[2]) {
+  if (
+    bytes.length < 3 ||
+    bytes[0] !== SELF_DESCRIBE_PREFIX[0] ||
+    bytes[1] !== SELF_DESCRIBE_PREFIX[1] ||
+    bytes[2] !== SELF_DESCRIBE_PREFIX[2]
+  ) {
     throw new AirError("cbor.missing_prefix", "stored CBOR must start with the self-describe tag d9d9f7", "@0");
   }
   return decodeCanonical(bytes.subarray(3));

@@ -325,7 +325,8 @@ function writeObject(w: Writer, v: { [key: string]: CborValue }): void {
   for (let i = 0; i < n; i++) {
     const at = plan.order[i]!;
     const val = values[at];
-    if (val === undefined) throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${plan.shape[at]!}`);
+    if (val === undefined)
+      throw new AirError("cbor.unsupported_value", "undefined is not encodable", `$.${plan.shape[at]!}`);
     w.bytes(plan.bytes[i]!);
     try {
       write(w, val);

@@ -6,17 +6,7 @@
 
 /** A CBOR data item in worldkernel's data model. */
 export type CborValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | CborValue[]
-  | CborMap
-  | CborObject
-  | CborTag
-  | CborRaw;
+  null | boolean | number | bigint | string | Uint8Array | CborValue[] | CborMap | CborObject | CborTag | CborRaw;
 
 /** A map with text keys, the common case (records, envelopes, JSON objects). */
 export interface CborObject {

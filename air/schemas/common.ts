@@ -5,21 +5,45 @@
 import { z } from "zod";
 
 /** `namespace/Name@N`. */
-export const NameSchema = z.string().regex(/^[a-z][a-z0-9._-]*\/[A-Za-z][A-Za-z0-9._-]*@([1-9][0-9]*)$/, "expected a name like namespace/Name@1");
+export const NameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]*\/[A-Za-z][A-Za-z0-9._-]*@([1-9][0-9]*)$/, "expected a name like namespace/Name@1");
 /** `sha256:` and 64 lowercase hex digits. */
 export const HashTextSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256:<64 lowercase hex>");
 /** A namespaced effect kind such as `http.request`. */
-export const EffectKindSchema = z.string().regex(/^[a-z][a-z0-9_.-]*(\.[a-z0-9_.-]+)*$/, "expected an effect kind like http.request");
+export const EffectKindSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]*(\.[a-z0-9_.-]+)*$/, "expected an effect kind like http.request");
 /** A capability type such as `http.out` (same grammar as effect kinds). */
 export const CapTypeSchema = EffectKindSchema;
 /** Slot, grant, field and tag names. */
 export const IdentSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected an identifier");
 /** The def kinds of AIR v1 (no defplan). */
-export const DefKindSchema = z.enum(["defschema", "defmodule", "defeffect", "defcap", "defpolicy", "defsecret", "manifest"]);
+export const DefKindSchema = z.enum([
+  "defschema",
+  "defmodule",
+  "defeffect",
+  "defcap",
+  "defpolicy",
+  "defsecret",
+  "manifest",
+]);
 export type DefKind = z.infer<typeof DefKindSchema>;
 
 /** Primitive type names of the AIR type system. */
-export const PRIMITIVES = ["bool", "int", "nat", "dec128", "bytes", "text", "time", "duration", "hash", "uuid", "unit"] as const;
+export const PRIMITIVES = [
+  "bool",
+  "int",
+  "nat",
+  "dec128",
+  "bytes",
+  "text",
+  "time",
+  "duration",
+  "hash",
+  "uuid",
+  "unit",
+] as const;
 export type Primitive = (typeof PRIMITIVES)[number];
 /** The primitive types a map key may have. */
 export const MAP_KEY_PRIMITIVES = ["int", "nat", "text", "uuid", "hash"] as const;
@@ -52,16 +76,22 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
  * Walks a candidate type AST and reports each problem with its exact path; a zod union
  * over a recursive AST would only say "invalid union" at the top.
  */
-function checkTypeExpr(v: unknown, path: (string | number)[], issues: { message: string; path: (string | number)[] }[]): void {
+function checkTypeExpr(
+  v: unknown,
+  path: (string | number)[],
+  issues: { message: string; path: (string | number)[] }[],
+): void {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-  if (!isObj(v)) return void issues.push({ message: "a type must be an object such as {\"text\": {}}", path });
+  if (!isObj(v)) return void issues.push({ message: 'a type must be an object such as {"text": {}}', path });
   const keys = Object.keys(v).filter((k) => k !== "$comment");
-  if (keys.length !== 1) return void issues.push({ message: `a type has exactly one key, got ${keys.length} (${keys.join(", ")})`, path });
+  if (keys.length !== 1)
+    return void issues.push({ message: `a type has exactly one key, got ${keys.length} (${keys.join(", ")})`, path });
   const tag = keys[0]!;
   const body = v[tag];
   const at = [...path, tag];
   if ((PRIMITIVES as readonly string[]).includes(tag)) {
-    if (!isObj(body) || Object.keys(body).some((k) => k !== "$comment")) issues.push({ message: `primitive ${tag} takes an empty object {}`, path: at });
+    if (!isObj(body) || Object.keys(body).some((k) => k !== "$comment"))
+      issues.push({ message: `primitive ${tag} takes an empty object {}`, path: at });
     return;
   }
   switch (tag) {
@@ -70,7 +100,11 @@ function checkTypeExpr(v: unknown, path: (string | number)[], issues: { message:
       if (!isObj(body)) return void issues.push({ message: `${tag} takes an object of named types`, path: at });
       for (const [k, t] of Object.entries(body)) {
         if (k === "$comment") continue;
-        if (!IDENT.test(k)) issues.push({ message: `"${k}" is not a valid ${tag === "record" ? "field" : "variant tag"} name`, path: [...at, k] });
+        if (!IDENT.test(k))
+          issues.push({
+            message: `"${k}" is not a valid ${tag === "record" ? "field" : "variant tag"} name`,
+            path: [...at, k],
+          });
         checkTypeExpr(t, [...at, k], issues);
       }
       return;
@@ -79,7 +113,8 @@ function checkTypeExpr(v: unknown, path: (string | number)[], issues: { message:
     case "option":
       return checkTypeExpr(body, at, issues);
     case "map": {
-      if (!isObj(body) || !("key" in body) || !("value" in body)) return void issues.push({ message: "map takes {key, value}", path: at });
+      if (!isObj(body) || !("key" in body) || !("value" in body))
+        return void issues.push({ message: "map takes {key, value}", path: at });
       const kt = body.key;
       const ktag = isObj(kt) ? Object.keys(kt)[0] : undefined;
       if (!ktag || !(MAP_KEY_PRIMITIVES as readonly string[]).includes(ktag)) {
@@ -88,10 +123,14 @@ function checkTypeExpr(v: unknown, path: (string | number)[], issues: { message:
       return checkTypeExpr(body.value, [...at, "value"], issues);
     }
     case "ref":
-      if (typeof body !== "string" || !NameSchema.safeParse(body).success) issues.push({ message: "ref takes a schema name like ns/Name@1", path: at });
+      if (typeof body !== "string" || !NameSchema.safeParse(body).success)
+        issues.push({ message: "ref takes a schema name like ns/Name@1", path: at });
       return;
     default:
-      issues.push({ message: `unknown type "${tag}"; expected one of ${[...PRIMITIVES, ...COMPOSITES].join(", ")}`, path: at });
+      issues.push({
+        message: `unknown type "${tag}"; expected one of ${[...PRIMITIVES, ...COMPOSITES].join(", ")}`,
+        path: at,
+      });
   }
 }
 
@@ -99,7 +138,8 @@ function checkTypeExpr(v: unknown, path: (string | number)[], issues: { message:
 function stripTypeComments(v: unknown): TypeExpr {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return v as TypeExpr;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (k !== "$comment") out[k] = typeof x === "object" && x !== null ? stripTypeComments(x) : x;
+  for (const [k, x] of Object.entries(v))
+    if (k !== "$comment") out[k] = typeof x === "object" && x !== null ? stripTypeComments(x) : x;
   return out as TypeExpr;
 }
 

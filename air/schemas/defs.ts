@@ -49,8 +49,10 @@ export const DefModuleSchema = z
     ...comment,
   })
   .superRefine((m, ctx) => {
-    if (m.module_kind === "workflow" && !m.abi.workflow) ctx.addIssue({ code: "custom", message: "a workflow module needs abi.workflow", path: ["abi", "workflow"] });
-    if (m.module_kind === "pure" && !m.abi.pure) ctx.addIssue({ code: "custom", message: "a pure module needs abi.pure", path: ["abi", "pure"] });
+    if (m.module_kind === "workflow" && !m.abi.workflow)
+      ctx.addIssue({ code: "custom", message: "a workflow module needs abi.workflow", path: ["abi", "workflow"] });
+    if (m.module_kind === "pure" && !m.abi.pure)
+      ctx.addIssue({ code: "custom", message: "a pure module needs abi.pure", path: ["abi", "pure"] });
   });
 
 /** `defeffect`: an effect kind with its params/receipt schemas and guarding cap type. */
@@ -95,7 +97,10 @@ export const PolicyRuleSchema = z.strictObject({
 });
 
 /** An approver named by a policy: an id and its ed25519 public key (64 hex). */
-export const ApproverSchema = z.strictObject({ id: IdentSchema, public_key: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 hex digits") });
+export const ApproverSchema = z.strictObject({
+  id: IdentSchema,
+  public_key: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 hex digits"),
+});
 
 /** `defpolicy`: ordered rules (first match wins, none denies), optional approvers and threshold. */
 export const DefPolicySchema = z.strictObject({
@@ -134,7 +139,11 @@ export const CapGrantSchema = z.strictObject({
 export const NamedRefSchema = z.strictObject({ name: NameSchema, hash: HashTextSchema.optional() });
 
 /** A routing subscription: event schema → workflow module, optionally keyed. */
-export const SubscriptionSchema = z.strictObject({ event: NameSchema, module: NameSchema, key_field: z.string().optional() });
+export const SubscriptionSchema = z.strictObject({
+  event: NameSchema,
+  module: NameSchema,
+  key_field: z.string().optional(),
+});
 
 /** The manifest: every def the world uses, defaults, bindings and routing. */
 export const ManifestSchema = z.strictObject({
@@ -147,7 +156,9 @@ export const ManifestSchema = z.strictObject({
   policies: z.array(NamedRefSchema),
   secrets: z.array(NamedRefSchema).optional(),
   effect_bindings: z.array(z.strictObject({ kind: EffectKindSchema, adapter_id: EffectKindSchema })).optional(),
-  defaults: z.strictObject({ policy: NameSchema.optional(), cap_grants: z.array(CapGrantSchema).optional() }).optional(),
+  defaults: z
+    .strictObject({ policy: NameSchema.optional(), cap_grants: z.array(CapGrantSchema).optional() })
+    .optional(),
   module_bindings: z.record(NameSchema, z.strictObject({ slots: z.record(IdentSchema, IdentSchema) })).optional(),
   routing: z
     .strictObject({

@@ -6,12 +6,21 @@ import { z } from "zod";
 import { DefKindSchema, HashTextSchema, IdentSchema, NameSchema } from "./common.js";
 import { CapGrantSchema, SubscriptionSchema } from "./defs.js";
 
-const nodeJson = z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, "a def node cannot be empty");
+const nodeJson = z
+  .record(z.string(), z.unknown())
+  .refine((o) => Object.keys(o).length > 0, "a def node cannot be empty");
 
 /** One patch operation (add/replace/remove a def, or set manifest refs, defaults, routing, bindings, secrets). */
 export const PatchOpSchema = z.union([
   z.strictObject({ add_def: z.strictObject({ kind: DefKindSchema, node: nodeJson }) }),
-  z.strictObject({ replace_def: z.strictObject({ kind: DefKindSchema, name: NameSchema, new_node: nodeJson, pre_hash: HashTextSchema }) }),
+  z.strictObject({
+    replace_def: z.strictObject({
+      kind: DefKindSchema,
+      name: NameSchema,
+      new_node: nodeJson,
+      pre_hash: HashTextSchema,
+    }),
+  }),
   z.strictObject({ remove_def: z.strictObject({ kind: DefKindSchema, name: NameSchema, pre_hash: HashTextSchema }) }),
   z.strictObject({
     set_manifest_refs: z
@@ -21,15 +30,33 @@ export const PatchOpSchema = z.union([
       })
       .refine((o) => o.add !== undefined || o.remove !== undefined, "set_manifest_refs needs add or remove"),
   }),
-  z.strictObject({ set_defaults: z.strictObject({ policy: NameSchema.nullable().optional(), cap_grants: z.array(CapGrantSchema).optional() }) }),
-  z.strictObject({ set_routing_events: z.strictObject({ pre_hash: HashTextSchema, subscriptions: z.array(SubscriptionSchema) }) }),
   z.strictObject({
-    set_routing_inboxes: z.strictObject({ pre_hash: HashTextSchema, inboxes: z.array(z.strictObject({ source: z.string(), workflow: NameSchema })) }),
+    set_defaults: z.strictObject({
+      policy: NameSchema.nullable().optional(),
+      cap_grants: z.array(CapGrantSchema).optional(),
+    }),
   }),
   z.strictObject({
-    set_module_bindings: z.strictObject({ pre_hash: HashTextSchema, bindings: z.record(NameSchema, z.strictObject({ slots: z.record(IdentSchema, IdentSchema) })) }),
+    set_routing_events: z.strictObject({ pre_hash: HashTextSchema, subscriptions: z.array(SubscriptionSchema) }),
   }),
-  z.strictObject({ set_secrets: z.strictObject({ pre_hash: HashTextSchema, secrets: z.array(z.strictObject({ name: NameSchema, hash: HashTextSchema })) }) }),
+  z.strictObject({
+    set_routing_inboxes: z.strictObject({
+      pre_hash: HashTextSchema,
+      inboxes: z.array(z.strictObject({ source: z.string(), workflow: NameSchema })),
+    }),
+  }),
+  z.strictObject({
+    set_module_bindings: z.strictObject({
+      pre_hash: HashTextSchema,
+      bindings: z.record(NameSchema, z.strictObject({ slots: z.record(IdentSchema, IdentSchema) })),
+    }),
+  }),
+  z.strictObject({
+    set_secrets: z.strictObject({
+      pre_hash: HashTextSchema,
+      secrets: z.array(z.strictObject({ name: NameSchema, hash: HashTextSchema })),
+    }),
+  }),
 ]);
 
 /** A patch document against a base manifest hash. */

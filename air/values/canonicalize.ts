@@ -20,9 +20,23 @@ const U64_MAX = (1n << 64n) - 1n;
 
 /** The tag word(s) of the tagged lens for each type. */
 const TAG_WORDS: Record<string, readonly string[]> = {
-  bool: ["bool"], int: ["int"], nat: ["nat"], dec128: ["dec128"], bytes: ["bytes_b64", "bytes"], text: ["text"],
-  time: ["time_ns", "time"], duration: ["duration_ns", "duration"], hash: ["hash"], uuid: ["uuid"], unit: ["unit"],
-  record: ["record"], variant: ["variant"], list: ["list"], set: ["set"], map: ["map"], option: ["option", "null"],
+  bool: ["bool"],
+  int: ["int"],
+  nat: ["nat"],
+  dec128: ["dec128"],
+  bytes: ["bytes_b64", "bytes"],
+  text: ["text"],
+  time: ["time_ns", "time"],
+  duration: ["duration_ns", "duration"],
+  hash: ["hash"],
+  uuid: ["uuid"],
+  unit: ["unit"],
+  record: ["record"],
+  variant: ["variant"],
+  list: ["list"],
+  set: ["set"],
+  map: ["map"],
+  option: ["option", "null"],
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -30,7 +44,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function mismatch(expected: string, got: unknown, path: Path): AirError {
-  const shown = typeof got === "bigint" ? `${got}` : JSON.stringify(got)?.slice(0, 60) ?? String(got);
+  const shown = typeof got === "bigint" ? `${got}` : (JSON.stringify(got)?.slice(0, 60) ?? String(got));
   return new AirError("air.type_mismatch", `expected ${expected}, got ${shown}`, jsonPath(path));
 }
 
@@ -52,7 +66,12 @@ function unwrapTagged(tt: string, t: TypeExpr, v: unknown): { word: string; body
 function toBigInt(v: unknown, what: string, path: Path): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "number" && Number.isInteger(v)) {
-    if (!Number.isSafeInteger(v)) throw new AirError("air.out_of_range", `${what} ${v} lost precision beyond 2^53: write it as a string`, jsonPath(path));
+    if (!Number.isSafeInteger(v))
+      throw new AirError(
+        "air.out_of_range",
+        `${what} ${v} lost precision beyond 2^53: write it as a string`,
+        jsonPath(path),
+      );
     return BigInt(v);
   }
   if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
@@ -64,7 +83,8 @@ function intValue(n: bigint): number | bigint {
 }
 
 function checkRange(n: bigint, min: bigint, max: bigint, what: string, path: Path): number | bigint {
-  if (n < min || n > max) throw new AirError("air.out_of_range", `${what} ${n} is out of range ${min}..${max}`, jsonPath(path));
+  if (n < min || n > max)
+    throw new AirError("air.out_of_range", `${what} ${n} is out of range ${min}..${max}`, jsonPath(path));
   return intValue(n);
 }
 
@@ -81,7 +101,8 @@ export function canonicalizeJson(t: TypeExpr, v: unknown, path: Path = []): Cbor
 
 function canon(t: TypeExpr, v: unknown, path: Path): CborValue {
   const tt = Object.keys(t)[0];
-  if (tt === undefined) throw new AirError("air.invalid_type", "cannot canonicalize a type with no tag ({})", jsonPath(path));
+  if (tt === undefined)
+    throw new AirError("air.invalid_type", "cannot canonicalize a type with no tag ({})", jsonPath(path));
   const tagged = unwrapTagged(tt, t, v);
   if (tagged) {
     if (tt === "option") {
@@ -131,7 +152,8 @@ function scalar(tt: string, v: unknown, path: Path): CborValue {
     case "nat":
       return checkRange(toBigInt(v, "nat", path), 0n, U64_MAX, "nat", path);
     case "dec128":
-      if (typeof v === "number" && Number.isFinite(v)) return new CborTag(DEC128_TAG, encodeDec128(String(v), jsonPath(path)));
+      if (typeof v === "number" && Number.isFinite(v))
+        return new CborTag(DEC128_TAG, encodeDec128(String(v), jsonPath(path)));
       if (typeof v === "bigint") return new CborTag(DEC128_TAG, encodeDec128(v.toString(), jsonPath(path)));
       if (typeof v !== "string") throw mismatch("dec128 (decimal string)", v, path);
       return new CborTag(DEC128_TAG, encodeDec128(v, jsonPath(path)));
@@ -161,12 +183,18 @@ function scalar(tt: string, v: unknown, path: Path): CborValue {
 function record(fields: Record<string, TypeExpr>, v: unknown, path: Path): CborObject {
   if (!isPlainObject(v)) throw mismatch("a record (JSON object)", v, path);
   for (const k of Object.keys(v)) {
-    if (!Object.hasOwn(fields, k)) throw new AirError("air.type_mismatch", `unknown field "${k}"; expected ${Object.keys(fields).join(", ") || "no fields"}`, jsonPath([...path, k]));
+    if (!Object.hasOwn(fields, k))
+      throw new AirError(
+        "air.type_mismatch",
+        `unknown field "${k}"; expected ${Object.keys(fields).join(", ") || "no fields"}`,
+        jsonPath([...path, k]),
+      );
   }
   const out: CborObject = {};
   for (const [k, ft] of Object.entries(fields)) {
     const present = Object.prototype.hasOwnProperty.call(v, k) && v[k] !== undefined;
-    if (!present && !("option" in ft)) throw new AirError("air.type_mismatch", `missing field "${k}"`, jsonPath([...path, k]));
+    if (!present && !("option" in ft))
+      throw new AirError("air.type_mismatch", `missing field "${k}"`, jsonPath([...path, k]));
     out[k] = present ? canon(ft, v[k], [...path, k]) : null;
   }
   return out;
@@ -180,7 +208,12 @@ function variant(alts: Record<string, TypeExpr>, v: unknown, path: Path): CborOb
   else if (isPlainObject(v) && Object.keys(v).length === 1) [tag, value] = [Object.keys(v)[0]!, Object.values(v)[0]];
   else throw mismatch(`a variant ({"Tag": value}); tags: ${Object.keys(alts).join(", ")}`, v, path);
   const at = Object.hasOwn(alts, tag) ? alts[tag] : undefined;
-  if (!at) throw new AirError("air.type_mismatch", `unknown variant tag "${tag}"; expected one of ${Object.keys(alts).join(", ")}`, jsonPath(path));
+  if (!at)
+    throw new AirError(
+      "air.type_mismatch",
+      `unknown variant tag "${tag}"; expected one of ${Object.keys(alts).join(", ")}`,
+      jsonPath(path),
+    );
   return { $tag: tag, $value: canon(at, value, [...path, tag]) };
 }
 
@@ -204,7 +237,8 @@ function map(mt: { key: TypeExpr; value: TypeExpr }, v: unknown, path: Path): Cb
   });
   entries.sort((a, b) => compareBytes(a.bytes, b.bytes));
   for (let i = 1; i < entries.length; i++) {
-    if (compareBytes(entries[i - 1]!.bytes, entries[i]!.bytes) === 0) throw new AirError("air.type_mismatch", `duplicate map key ${String(pairs[i]![0])}`, jsonPath(path));
+    if (compareBytes(entries[i - 1]!.bytes, entries[i]!.bytes) === 0)
+      throw new AirError("air.type_mismatch", `duplicate map key ${String(pairs[i]![0])}`, jsonPath(path));
   }
   if (textKeys) {
     const out: CborObject = {};

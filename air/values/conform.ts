@@ -36,7 +36,8 @@ export function conformCbor(t: TypeExpr, v: CborValue, path: Path = []): CborVal
   if ("hash" in t) return v instanceof Uint8Array && v.length === 32 ? v : fail("a 32-byte hash", path);
   if ("uuid" in t) return v instanceof Uint8Array && v.length === 16 ? v : fail("a 16-byte uuid", path);
   if ("dec128" in t) {
-    if (!(v instanceof CborTag) || v.tag !== DEC128_TAG || !(v.value instanceof Uint8Array) || v.value.length !== 16) fail("dec128 (tag 2000, 16 bytes)", path);
+    if (!(v instanceof CborTag) || v.tag !== DEC128_TAG || !(v.value instanceof Uint8Array) || v.value.length !== 16)
+      fail("dec128 (tag 2000, 16 bytes)", path);
     return v;
   }
   if ("unit" in t) return isCborObject(v) && Object.keys(v).length === 0 ? v : fail("unit {}", path);
@@ -52,7 +53,9 @@ export function conformCbor(t: TypeExpr, v: CborValue, path: Path = []): CborVal
     if (!isCborObject(v)) fail("a record (text-keyed map)", path);
     const out: CborObject = {};
     // Own keys only: a field named like an Object.prototype member (toString, constructor) is not there by inheritance.
-    for (const k of Object.keys(v)) if (!Object.hasOwn(t.record, k)) throw new AirError("air.type_mismatch", `unknown field "${k}"`, jsonPath([...path, k]));
+    for (const k of Object.keys(v))
+      if (!Object.hasOwn(t.record, k))
+        throw new AirError("air.type_mismatch", `unknown field "${k}"`, jsonPath([...path, k]));
     for (const [k, ft] of Object.entries(t.record)) {
       const x = Object.hasOwn(v, k) ? v[k] : undefined;
       if (x === undefined) {
@@ -63,7 +66,8 @@ export function conformCbor(t: TypeExpr, v: CborValue, path: Path = []): CborVal
     return out;
   }
   if ("variant" in t) {
-    if (!isCborObject(v) || typeof v.$tag !== "string" || !("$value" in v) || Object.keys(v).length !== 2) fail('a variant {"$tag", "$value"}', path);
+    if (!isCborObject(v) || typeof v.$tag !== "string" || !("$value" in v) || Object.keys(v).length !== 2)
+      fail('a variant {"$tag", "$value"}', path);
     const at = Object.hasOwn(t.variant, v.$tag as string) ? t.variant[v.$tag as string] : undefined;
     if (!at) throw new AirError("air.type_mismatch", `unknown variant tag "${v.$tag}"`, jsonPath(path));
     return { $tag: v.$tag as string, $value: conformCbor(at, v.$value!, [...path, v.$tag as string]) };
@@ -80,7 +84,8 @@ export function conformCbor(t: TypeExpr, v: CborValue, path: Path = []): CborVal
       fail("a map", path);
     }
     const out = new Map<CborValue, CborValue>();
-    for (const [k, x] of v) out.set(conformCbor(t.map.key, k, [...path, "key"]), conformCbor(t.map.value, x, [...path, String(k)]));
+    for (const [k, x] of v)
+      out.set(conformCbor(t.map.key, k, [...path, "key"]), conformCbor(t.map.value, x, [...path, String(k)]));
     return out;
   }
   throw new AirError("air.invalid_type", "unexpanded type (ref)", jsonPath(path));
@@ -114,7 +119,10 @@ export function toSugarJson(t: TypeExpr, v: CborValue): unknown {
       for (const [k, x] of Object.entries(v as CborObject)) out[k] = toSugarJson(t.map.value, x);
       return out;
     }
-    return [...(v as Map<CborValue, CborValue>).entries()].map(([k, x]) => [toSugarJson(t.map.key, k), toSugarJson(t.map.value, x)]);
+    return [...(v as Map<CborValue, CborValue>).entries()].map(([k, x]) => [
+      toSugarJson(t.map.key, k),
+      toSugarJson(t.map.value, x),
+    ]);
   }
   return v;
 }

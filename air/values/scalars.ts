@@ -11,7 +11,12 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz
 export function parseRfc3339(s: string, path: Path): bigint {
   const m = RFC3339.exec(s);
   const ms = m ? Date.parse(`${m[1]}T${m[2]}${m[4]!.toUpperCase()}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new AirError("air.type_mismatch", `"${s}" is not an RFC 3339 timestamp or integer nanoseconds`, jsonPath(path));
+  if (!m || Number.isNaN(ms))
+    throw new AirError(
+      "air.type_mismatch",
+      `"${s}" is not an RFC 3339 timestamp or integer nanoseconds`,
+      jsonPath(path),
+    );
   const frac = BigInt((m[3] ?? "").padEnd(9, "0") || "0");
   return BigInt(ms) * 1_000_000n + frac;
 }

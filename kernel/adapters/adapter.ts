@@ -73,11 +73,23 @@ export function errorPayload(code: string, message: string, details: Record<stri
 }
 
 /** A finished outcome stamped with the request clock. */
-export function finish(req: EffectRequest, startedNs: bigint, status: OutcomeStatus, payload: CborValue, cost: EffectCost = NO_COST): EffectOutcome {
+export function finish(
+  req: EffectRequest,
+  startedNs: bigint,
+  status: OutcomeStatus,
+  payload: CborValue,
+  cost: EffectCost = NO_COST,
+): EffectOutcome {
   return { status, payload, cost, startedNs, finishedNs: req.nowNs() };
 }
 
 /** Shorthand for an `error` outcome with a coded payload. */
-export function failed(req: EffectRequest, startedNs: bigint, code: string, message: string, details: Record<string, CborValue> = {}): EffectOutcome {
+export function failed(
+  req: EffectRequest,
+  startedNs: bigint,
+  code: string,
+  message: string,
+  details: Record<string, CborValue> = {},
+): EffectOutcome {
   return finish(req, startedNs, "error", errorPayload(code, message, details));
 }

@@ -6,7 +6,8 @@
 import { WorldkernelError } from "../../air/errors.js";
 
 /** Stable codes for what the adapter layer can reject. */
-export type AdapterErrorCode = "adapter.invalid_params" | "adapter.invalid_config" | "adapter.unknown_kind" | "adapter.duplicate_kind";
+export type AdapterErrorCode =
+  "adapter.invalid_params" | "adapter.invalid_config" | "adapter.unknown_kind" | "adapter.duplicate_kind";
 
 /** An adapter-layer error naming the effect kind and the params path at fault. */
 export class AdapterError extends WorldkernelError<AdapterErrorCode> {

@@ -11,7 +11,11 @@ import { checkHttpAllowed } from "./http/allow.js";
 import { checkLlmAllowed } from "./llm/allow.js";
 
 /** Same shape as kernel/core's `GrantCheck`: null when allowed, else a coded reason. */
-export type GrantCheck = (kind: string, params: CborValue, grantParams: CborValue) => { code: string; message: string } | null;
+export type GrantCheck = (
+  kind: string,
+  params: CborValue,
+  grantParams: CborValue,
+) => { code: string; message: string } | null;
 
 /** Checks for the built-in cap types (`timer` and `query` have no allowlists). */
 export const GRANT_CHECKS: Readonly<Record<string, GrantCheck>> = Object.freeze({

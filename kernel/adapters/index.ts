@@ -3,14 +3,29 @@
  * their pure grant checks (reused by the kernel's gate) and the registry.
  */
 export { NO_COST, errorPayload, finish, failed } from "./adapter.js";
-export type { BlobAccess, GrantView, EffectRequest, EffectCost, OutcomeStatus, EffectOutcome, EffectAdapter } from "./adapter.js";
+export type {
+  BlobAccess,
+  GrantView,
+  EffectRequest,
+  EffectCost,
+  OutcomeStatus,
+  EffectOutcome,
+  EffectAdapter,
+} from "./adapter.js";
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
 export { GRANT_CHECKS } from "./grant-checks.js";
 export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
-export { createHttpAdapter, checkHttpAllowed, checkAddress, hostMatches, classifyAddress, addressMatches } from "./http/index.js";
+export {
+  createHttpAdapter,
+  checkHttpAllowed,
+  checkAddress,
+  hostMatches,
+  classifyAddress,
+  addressMatches,
+} from "./http/index.js";
 export type { HttpAdapterConfig, HttpDenial, AddressClass } from "./http/index.js";
 export { createLlmAdapter, checkLlmAllowed, localComplete, startLocalLlmServer, priceCents } from "./llm/index.js";
 export type { LlmAdapterConfig, ModelPrice, LocalLlmServer, ChatMessage } from "./llm/index.js";

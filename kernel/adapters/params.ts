@@ -11,7 +11,11 @@ import { AdapterError } from "./errors.js";
 export type ReadParams<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** Reads an effect's params (a record) with `read`; a malformed field gives its message instead of throwing. */
-export function readParams<T>(kind: string, params: CborValue, read: (p: Record<string, CborValue>) => T): ReadParams<T> {
+export function readParams<T>(
+  kind: string,
+  params: CborValue,
+  read: (p: Record<string, CborValue>) => T,
+): ReadParams<T> {
   try {
     return { ok: true, value: read(record(kind, params)) };
   } catch (e) {
@@ -45,7 +49,8 @@ export function text(kind: string, r: Record<string, CborValue>, key: string): s
 export function optText(kind: string, r: Record<string, CborValue>, key: string): string | null {
   const v = r[key];
   if (v === undefined || v === null) return null;
-  if (typeof v !== "string") throw new AdapterError("adapter.invalid_params", kind, `expected text or null`, `$.${key}`);
+  if (typeof v !== "string")
+    throw new AdapterError("adapter.invalid_params", kind, `expected text or null`, `$.${key}`);
   return v;
 }
 
@@ -53,7 +58,8 @@ export function optText(kind: string, r: Record<string, CborValue>, key: string)
 export function nat(kind: string, r: Record<string, CborValue>, key: string): number {
   const v = r[key];
   const n = typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new AdapterError("adapter.invalid_params", kind, `expected a nat`, `$.${key}`);
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+    throw new AdapterError("adapter.invalid_params", kind, `expected a nat`, `$.${key}`);
   return n;
 }
 
@@ -104,7 +110,8 @@ export function textMap(kind: string, r: Record<string, CborValue>, key: string)
   const m = record(kind, v, `$.${key}`);
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(m)) {
-    if (typeof val !== "string") throw new AdapterError("adapter.invalid_params", kind, `expected text value`, `$.${key}.${k}`);
+    if (typeof val !== "string")
+      throw new AdapterError("adapter.invalid_params", kind, `expected text value`, `$.${key}.${k}`);
     out[k] = val;
   }
   return out;
@@ -114,15 +121,27 @@ export function textMap(kind: string, r: Record<string, CborValue>, key: string)
  * An allowlist from grant params: `null` or absent means unconstrained (returns null);
  * otherwise a set (canonical list) of text or nat members.
  */
-export function allowlist<T extends "string" | "number">(kind: string, grant: CborValue, key: string, member: T): (T extends "string" ? string : number)[] | null {
+export function allowlist<T extends "string" | "number">(
+  kind: string,
+  grant: CborValue,
+  key: string,
+  member: T,
+): (T extends "string" ? string : number)[] | null {
   if (grant === null || grant === undefined) return null;
   const r = record(kind, grant, "$grant");
   const v = r[key];
   if (v === undefined || v === null) return null;
-  if (!Array.isArray(v)) throw new AdapterError("adapter.invalid_params", kind, `grant allowlist must be a set`, `$grant.${key}`);
+  if (!Array.isArray(v))
+    throw new AdapterError("adapter.invalid_params", kind, `grant allowlist must be a set`, `$grant.${key}`);
   return v.map((m, i) => {
     const x = typeof m === "bigint" ? Number(m) : m;
-    if (typeof x !== member) throw new AdapterError("adapter.invalid_params", kind, `grant allowlist member has the wrong type`, `$grant.${key}[${i}]`);
+    if (typeof x !== member)
+      throw new AdapterError(
+        "adapter.invalid_params",
+        kind,
+        `grant allowlist member has the wrong type`,
+        `$grant.${key}[${i}]`,
+      );
     return x as T extends "string" ? string : number;
   });
 }

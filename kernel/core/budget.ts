@@ -28,9 +28,12 @@ export class BudgetLedger {
     const b = g.grant.budget;
     if (!b) return null;
     const s = this.spend(g.grant.name);
-    if (b.count !== undefined && s.count + 1 > Number(b.count)) return `grant ${g.grant.name} has used its ${b.count} allowed call(s)`;
-    if (b.tokens !== undefined && s.tokens + estimate.tokens > Number(b.tokens)) return `grant ${g.grant.name} would exceed its ${b.tokens}-token budget (${s.tokens} used, ${estimate.tokens} more requested)`;
-    if (b.cents !== undefined && s.cents + estimate.cents > Number(b.cents)) return `grant ${g.grant.name} would exceed its ${b.cents}-cent budget (${s.cents} used)`;
+    if (b.count !== undefined && s.count + 1 > Number(b.count))
+      return `grant ${g.grant.name} has used its ${b.count} allowed call(s)`;
+    if (b.tokens !== undefined && s.tokens + estimate.tokens > Number(b.tokens))
+      return `grant ${g.grant.name} would exceed its ${b.tokens}-token budget (${s.tokens} used, ${estimate.tokens} more requested)`;
+    if (b.cents !== undefined && s.cents + estimate.cents > Number(b.cents))
+      return `grant ${g.grant.name} would exceed its ${b.cents}-cent budget (${s.cents} used)`;
     return null;
   }
 
@@ -47,13 +50,21 @@ export class BudgetLedger {
     if (!r) return;
     this.reserved.delete(intentId);
     const s = this.spend(r.grant);
-    this.spent.set(r.grant, { count: s.count, tokens: s.tokens - r.tokens + actual.tokens, cents: s.cents - r.cents + actual.cents });
+    this.spent.set(r.grant, {
+      count: s.count,
+      tokens: s.tokens - r.tokens + actual.tokens,
+      cents: s.cents - r.cents + actual.cents,
+    });
   }
 
   /** The ledger as canonical data (for snapshots). */
   toCbor(): CborValue {
-    const spent = [...this.spent.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, s]) => [g, s.count, s.tokens, s.cents]);
-    const reserved = [...this.reserved.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => [id, r.grant, r.tokens, r.cents]);
+    const spent = [...this.spent.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([g, s]) => [g, s.count, s.tokens, s.cents]);
+    const reserved = [...this.reserved.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, r]) => [id, r.grant, r.tokens, r.cents]);
     return { spent, reserved };
   }
 
@@ -62,8 +73,10 @@ export class BudgetLedger {
     const l = new BudgetLedger();
     if (v === null) return l;
     const o = v as CborObject;
-    for (const [g, count, tokens, cents] of o.spent as [string, number, number, number][]) l.spent.set(g, { count, tokens, cents });
-    for (const [id, grant, tokens, cents] of o.reserved as [string, string, number, number][]) l.reserved.set(id, { grant, tokens, cents });
+    for (const [g, count, tokens, cents] of o.spent as [string, number, number, number][])
+      l.spent.set(g, { count, tokens, cents });
+    for (const [id, grant, tokens, cents] of o.reserved as [string, string, number, number][])
+      l.reserved.set(id, { grant, tokens, cents });
     return l;
   }
 }

@@ -28,7 +28,12 @@ export interface StepContext {
 }
 
 /** Builds the canonical input envelope; `stateBytes` is the cell's stored state or null. */
-export function stepInput(stateBytes: Uint8Array | null, event: { schema: string; value: CborValue; key: CellKey }, ctx: StepContext, module: string): Uint8Array {
+export function stepInput(
+  stateBytes: Uint8Array | null,
+  event: { schema: string; value: CborValue; key: CellKey },
+  ctx: StepContext,
+  module: string,
+): Uint8Array {
   return encodeCanonical({
     version: ABI_VERSION,
     // Stored states carry the 3-byte self-describe prefix; the envelope embeds the bare item.
@@ -51,12 +56,27 @@ const OutputSchema = z.strictObject({
 function quickShape(v: CborValue): boolean {
   if (!isCborObject(v)) return false;
   const keys = Object.keys(v);
-  if (keys.length !== 4 || !("state" in v) || !("ann" in v) || !Array.isArray(v.events) || !Array.isArray(v.effects)) return false;
+  if (keys.length !== 4 || !("state" in v) || !("ann" in v) || !Array.isArray(v.events) || !Array.isArray(v.effects))
+    return false;
   for (const e of v.events) {
-    if (!isCborObject(e) || Object.keys(e).length !== 3 || typeof e.schema !== "string" || !("value" in e) || !(e.key === null || typeof e.key === "string" || e.key instanceof Uint8Array)) return false;
+    if (
+      !isCborObject(e) ||
+      Object.keys(e).length !== 3 ||
+      typeof e.schema !== "string" ||
+      !("value" in e) ||
+      !(e.key === null || typeof e.key === "string" || e.key instanceof Uint8Array)
+    )
+      return false;
   }
   for (const e of v.effects) {
-    if (!isCborObject(e) || Object.keys(e).length !== 3 || typeof e.kind !== "string" || !("params" in e) || typeof e.cap_slot !== "string") return false;
+    if (
+      !isCborObject(e) ||
+      Object.keys(e).length !== 3 ||
+      typeof e.kind !== "string" ||
+      !("params" in e) ||
+      typeof e.cap_slot !== "string"
+    )
+      return false;
   }
   return true;
 }
@@ -97,10 +117,16 @@ export function parseStepOutput(bytes: Uint8Array, catalog: AirCatalog, module: 
     return { ok: false, code: "module.bad_output", message: `output is not canonical CBOR: ${(e as Error).message}` };
   }
   // Fast path for the well-formed common case; zod explains anything else.
-  const shape = quickShape(raw) ? { success: true as const, data: raw as unknown as z.infer<typeof OutputSchema> } : OutputSchema.safeParse(isCborObject(raw) ? raw : { __not_a_map: true });
+  const shape = quickShape(raw)
+    ? { success: true as const, data: raw as unknown as z.infer<typeof OutputSchema> }
+    : OutputSchema.safeParse(isCborObject(raw) ? raw : { __not_a_map: true });
   if (!shape.success) {
     const i = shape.error.issues[0]!;
-    return { ok: false, code: "module.bad_output", message: `output must be {state, events, effects, ann}: ${i.message} at $.${i.path.join(".")}` };
+    return {
+      ok: false,
+      code: "module.bad_output",
+      message: `output must be {state, events, effects, ann}: ${i.message} at $.${i.path.join(".")}`,
+    };
   }
   const def = catalog.modules.get(module)!.def;
   const stateSchema = catalog.schemas.get(def.abi.workflow!.state)!;
@@ -113,7 +139,16 @@ export function parseStepOutput(bytes: Uint8Array, catalog: AirCatalog, module: 
       if (!s) throw new AirError("air.unknown_ref", `emits undeclared schema ${e.schema}`, `$.events[${i}].schema`);
       return { schema: e.schema, value: conformCbor(s.expanded, e.value, ["events", i, "value"]), key: e.key };
     });
-    return { ok: true, output: { stateBytes, stateHash: stateBytes ? hashBytes(stateBytes) : null, events, effects: out.effects, ann: out.ann } };
+    return {
+      ok: true,
+      output: {
+        stateBytes,
+        stateHash: stateBytes ? hashBytes(stateBytes) : null,
+        events,
+        effects: out.effects,
+        ann: out.ann,
+      },
+    };
   } catch (e) {
     return { ok: false, code: "module.bad_output", message: (e as Error).message };
   }

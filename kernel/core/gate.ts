@@ -17,7 +17,11 @@ import { evaluatePolicy } from "./policy.js";
 import type { BudgetLedger } from "./budget.js";
 
 /** A pure allowlist check for one cap type: null when allowed, else why not. */
-export type GrantCheck = (kind: string, params: CborValue, grantParams: CborValue) => { code: string; message: string } | null;
+export type GrantCheck = (
+  kind: string,
+  params: CborValue,
+  grantParams: CborValue,
+) => { code: string; message: string } | null;
 
 /** Injected pure helpers: allowlist checks by cap type and a cost estimate. */
 export interface GateHooks {
@@ -64,11 +68,35 @@ export function decide(input: GateInput): GateDecision {
   const { catalog, effect, module } = input;
   // The intent id binds the canonical params when they conform, else the params as emitted.
   const idOf = (bytes: Uint8Array | null): HashText =>
-    intentKey({ worldId: input.worldId, module, key: input.key, kind: effect.kind, params: bytes, causeEventHash: input.causeEventHash, index: input.index });
+    intentKey({
+      worldId: input.worldId,
+      module,
+      key: input.key,
+      kind: effect.kind,
+      params: bytes,
+      causeEventHash: input.causeEventHash,
+      index: input.index,
+    });
   const emitted = tryEncode(effect.params);
   const emittedHash = emitted === null ? NULL_HASH : hashCanonical(emitted);
-  let base = { intentId: idOf(emitted), grant: null, capType: null, policy: null, ruleIndex: null, params: effect.params, paramsHash: emittedHash, estimate: { tokens: 0, cents: 0 } };
-  const deny = (stage: GateStage, code: string, reason: string, extra: Partial<GateDecision> = {}): GateDecision => ({ ...base, ...extra, decision: "deny", stage, code, reason });
+  let base = {
+    intentId: idOf(emitted),
+    grant: null,
+    capType: null,
+    policy: null,
+    ruleIndex: null,
+    params: effect.params,
+    paramsHash: emittedHash,
+    estimate: { tokens: 0, cents: 0 },
+  };
+  const deny = (stage: GateStage, code: string, reason: string, extra: Partial<GateDecision> = {}): GateDecision => ({
+    ...base,
+    ...extra,
+    decision: "deny",
+    stage,
+    code,
+    reason,
+  });
 
   const eff = catalog.effects.get(effect.kind);
   if (!eff) return deny("catalog", "gate.unknown_effect", `effect kind ${effect.kind} is not declared in the manifest`);
@@ -78,24 +106,45 @@ export function decide(input: GateInput): GateDecision {
   }
   const slotType = wf?.cap_slots?.[effect.cap_slot];
   if (slotType === undefined) return deny("slot", "gate.no_slot", `${module} has no cap slot "${effect.cap_slot}"`);
-  if (slotType !== eff.def.cap_type) return deny("slot", "gate.slot_type", `slot "${effect.cap_slot}" is ${slotType}, ${effect.kind} needs ${eff.def.cap_type}`);
+  if (slotType !== eff.def.cap_type)
+    return deny(
+      "slot",
+      "gate.slot_type",
+      `slot "${effect.cap_slot}" is ${slotType}, ${effect.kind} needs ${eff.def.cap_type}`,
+    );
   const grantName = catalog.manifest.module_bindings?.[module]?.slots[effect.cap_slot];
   const grant: ResolvedGrant | undefined = grantName === undefined ? undefined : catalog.grants.get(grantName);
-  if (!grant) return deny("slot", "gate.unbound_slot", `slot "${effect.cap_slot}" of ${module} is not bound to a cap grant`);
+  if (!grant)
+    return deny("slot", "gate.unbound_slot", `slot "${effect.cap_slot}" of ${module} is not bound to a cap grant`);
   const withGrant = { grant: grant.grant.name, capType: grant.capType };
 
   let params: CborValue;
   try {
     params = conformCbor(catalog.schemas.get(eff.def.params_schema)!.expanded, effect.params, ["params"]);
   } catch (e) {
-    return deny("params", "gate.bad_params", `params do not match ${eff.def.params_schema}: ${(e as Error).message}`, withGrant);
+    return deny(
+      "params",
+      "gate.bad_params",
+      `params do not match ${eff.def.params_schema}: ${(e as Error).message}`,
+      withGrant,
+    );
   }
   const canonical = encodeCanonical(params);
   base = { ...base, intentId: idOf(canonical) };
-  const withParams = { ...withGrant, params, paramsHash: hashCanonical(canonical), estimate: input.hooks.estimate(effect.kind, params) };
+  const withParams = {
+    ...withGrant,
+    params,
+    paramsHash: hashCanonical(canonical),
+    estimate: input.hooks.estimate(effect.kind, params),
+  };
 
   if (grant.grant.expiry_ns !== undefined && input.nowNs >= BigInt(grant.grant.expiry_ns)) {
-    return deny("grant", "gate.grant_expired", `grant ${grant.grant.name} expired at ${grant.grant.expiry_ns} ns`, withParams);
+    return deny(
+      "grant",
+      "gate.grant_expired",
+      `grant ${grant.grant.name} expired at ${grant.grant.expiry_ns} ns`,
+      withParams,
+    );
   }
   const check = input.hooks.checks[grant.capType];
   const denial = check ? check(effect.kind, params, grant.params) : null;
@@ -106,11 +155,28 @@ export function decide(input: GateInput): GateDecision {
 
   const policyName = catalog.manifest.defaults?.policy;
   const verdict = evaluatePolicy(policyName === undefined ? undefined : catalog.policies.get(policyName)?.def, {
-    effectKind: effect.kind, capName: grant.grant.name, capType: grant.capType, originKind: "workflow", originName: module, estimatedCents: withParams.estimate.cents,
+    effectKind: effect.kind,
+    capName: grant.grant.name,
+    capType: grant.capType,
+    originKind: "workflow",
+    originName: module,
+    estimatedCents: withParams.estimate.cents,
   });
-  const why = verdict.policy === null ? "no policy is set, so every effect is denied" : verdict.ruleIndex === null ? `no rule of ${verdict.policy} matches` : `rule ${verdict.ruleIndex} of ${verdict.policy}`;
+  const why =
+    verdict.policy === null
+      ? "no policy is set, so every effect is denied"
+      : verdict.ruleIndex === null
+        ? `no rule of ${verdict.policy} matches`
+        : `rule ${verdict.ruleIndex} of ${verdict.policy}`;
   return {
-    ...base, ...withParams, decision: verdict.decision, stage: "policy", code: `policy.${verdict.decision}`, reason: why, policy: verdict.policy, ruleIndex: verdict.ruleIndex,
+    ...base,
+    ...withParams,
+    decision: verdict.decision,
+    stage: "policy",
+    code: `policy.${verdict.decision}`,
+    reason: why,
+    policy: verdict.policy,
+    ruleIndex: verdict.ruleIndex,
   };
 }
 

@@ -23,14 +23,18 @@ const hexN = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${2 * n}}$`),
 const seqNum = z.number().int().nonnegative();
 const hashText = z.string().regex(HASH_PATTERN, "must be sha256:<64 hex>");
 
-const entryJson = <K extends z.ZodType<string>>(kind: K) => z.strictObject({ seq: seqNum, kind, body_cbor: hex, prev_hash: hexN(32), hash: hexN(32) });
+const entryJson = <K extends z.ZodType<string>>(kind: K) =>
+  z.strictObject({ seq: seqNum, kind, body_cbor: hex, prev_hash: hexN(32), hash: hexN(32) });
 const inclusionJson = z.strictObject({ leaf_index: seqNum, tree_size: seqNum, path: z.array(hexN(32)) });
 
 /**
  * The entry that declared the adapter keys in force at the receipt's seq (genesis, or the
  * latest `keys` rotation before it), proven under the same checkpoint as the receipt.
  */
-export const KeyDeclarationSchema = z.strictObject({ entry: entryJson(z.enum(["genesis", "keys"])), inclusion: inclusionJson });
+export const KeyDeclarationSchema = z.strictObject({
+  entry: entryJson(z.enum(["genesis", "keys"])),
+  inclusion: inclusionJson,
+});
 
 /** The JSON shape of a bundle. */
 export const ReceiptBundleSchema = z.strictObject({
@@ -84,7 +88,13 @@ export interface SignedCheckpointFields {
  * fields — exactly kernel/journal/checkpoint.ts `checkpointPayload`, pinned by a test.
  */
 export function checkpointSigningPayload(f: SignedCheckpointFields): Uint8Array {
-  return encodeCanonical({ tree_size: f.tree_size, root: f.root, head_hash: f.head_hash, state_root: f.state_root, manifest_hash: f.manifest_hash });
+  return encodeCanonical({
+    tree_size: f.tree_size,
+    root: f.root,
+    head_hash: f.head_hash,
+    state_root: f.state_root,
+    manifest_hash: f.manifest_hash,
+  });
 }
 
 /** What an exporter gathers from the journal to make a bundle (bytes, not hex). */
@@ -108,14 +118,42 @@ export function buildBundle(i: BundleInput): ReceiptBundle {
     format: BUNDLE_FORMAT,
     world_id: i.worldId,
     world_public_key: toHex(i.worldPublicKey),
-    entry: { seq: i.entry.seq, kind: "effect_receipt", body_cbor: toHex(i.entry.body), prev_hash: toHex(i.entry.prevHash), hash: toHex(i.entry.hash) },
-    ...(i.payload === undefined ? {} : { payload_cbor: toHex(encodeStored(i.payload)) }),
-    inclusion: { leaf_index: i.inclusion.leafIndex, tree_size: i.inclusion.treeSize, path: i.inclusion.path.map(toHex) },
-    declaration: {
-      entry: { seq: i.declaration.entry.seq, kind: i.declaration.entry.kind, body_cbor: toHex(i.declaration.entry.body), prev_hash: toHex(i.declaration.entry.prev_hash), hash: toHex(i.declaration.entry.hash) },
-      inclusion: { leaf_index: i.declaration.entry.seq, tree_size: i.inclusion.treeSize, path: i.declaration.path.map(toHex) },
+    entry: {
+      seq: i.entry.seq,
+      kind: "effect_receipt",
+      body_cbor: toHex(i.entry.body),
+      prev_hash: toHex(i.entry.prevHash),
+      hash: toHex(i.entry.hash),
     },
-    checkpoint: { seq: c.seq, tree_size: c.tree_size, root: toHex(c.root), head_hash: toHex(c.head_hash), state_root: c.state_root, manifest_hash: c.manifest_hash, signature: toHex(c.signature) },
+    ...(i.payload === undefined ? {} : { payload_cbor: toHex(encodeStored(i.payload)) }),
+    inclusion: {
+      leaf_index: i.inclusion.leafIndex,
+      tree_size: i.inclusion.treeSize,
+      path: i.inclusion.path.map(toHex),
+    },
+    declaration: {
+      entry: {
+        seq: i.declaration.entry.seq,
+        kind: i.declaration.entry.kind,
+        body_cbor: toHex(i.declaration.entry.body),
+        prev_hash: toHex(i.declaration.entry.prev_hash),
+        hash: toHex(i.declaration.entry.hash),
+      },
+      inclusion: {
+        leaf_index: i.declaration.entry.seq,
+        tree_size: i.inclusion.treeSize,
+        path: i.declaration.path.map(toHex),
+      },
+    },
+    checkpoint: {
+      seq: c.seq,
+      tree_size: c.tree_size,
+      root: toHex(c.root),
+      head_hash: toHex(c.head_hash),
+      state_root: c.state_root,
+      manifest_hash: c.manifest_hash,
+      signature: toHex(c.signature),
+    },
   });
 }
 
@@ -149,20 +187,33 @@ async function declarationAt(store: BundleSource, seq: number, genesis: BundleSo
 }
 
 /** Why an export failed (the journal holds no such receipt, or no checkpoint covers it yet). */
-export type ExportFailure = { ok: false; code: "not_found" | "not_a_receipt" | "no_genesis" | "no_checkpoint"; message: string };
+export type ExportFailure = {
+  ok: false;
+  code: "not_found" | "not_a_receipt" | "no_genesis" | "no_checkpoint";
+  message: string;
+};
 
-const asRecord = (v: CborValue): Record<string, CborValue> => (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Record<string, CborValue>) : {});
+const asRecord = (v: CborValue): Record<string, CborValue> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array)
+    ? (v as Record<string, CborValue>)
+    : {};
 
 /**
  * Exports the bundle of the effect_receipt at `seq`, proven under the first checkpoint that
  * covers it (append a checkpoint first when none does: `no_checkpoint`).
  */
-export async function exportBundle(store: BundleSource, seq: number, opts: { includePayload?: boolean } = {}): Promise<{ ok: true; bundle: ReceiptBundle } | ExportFailure> {
+export async function exportBundle(
+  store: BundleSource,
+  seq: number,
+  opts: { includePayload?: boolean } = {},
+): Promise<{ ok: true; bundle: ReceiptBundle } | ExportFailure> {
   const entry = await store.get(seq);
   if (entry === null) return { ok: false, code: "not_found", message: `no entry at seq ${seq}` };
-  if (entry.kind !== "effect_receipt") return { ok: false, code: "not_a_receipt", message: `entry ${seq} is a ${entry.kind}, not an effect_receipt` };
+  if (entry.kind !== "effect_receipt")
+    return { ok: false, code: "not_a_receipt", message: `entry ${seq} is a ${entry.kind}, not an effect_receipt` };
   const genesis = await store.get(0);
-  if (genesis === null || genesis.kind !== "genesis") return { ok: false, code: "no_genesis", message: "the journal has no genesis entry" };
+  if (genesis === null || genesis.kind !== "genesis")
+    return { ok: false, code: "no_genesis", message: "the journal has no genesis entry" };
   const g = asRecord(decodeStored(genesis.body));
   for await (const e of store.iterate(seq + 1)) {
     if (e.kind !== "checkpoint") continue;
@@ -179,12 +230,24 @@ export async function exportBundle(store: BundleSource, seq: number, opts: { inc
         entry: { seq, body: entry.body, prevHash: entry.prev_hash, hash: entry.hash },
         ...(opts.includePayload && body.payload !== undefined ? { payload: body.payload } : {}),
         inclusion: { leafIndex: seq, treeSize: size, path: await store.inclusionProof(seq, size) },
-        checkpoint: { seq: e.seq, tree_size: size, root: c.root as Uint8Array, head_hash: c.head_hash as Uint8Array, state_root: String(c.state_root), manifest_hash: String(c.manifest_hash), signature: c.signature as Uint8Array },
+        checkpoint: {
+          seq: e.seq,
+          tree_size: size,
+          root: c.root as Uint8Array,
+          head_hash: c.head_hash as Uint8Array,
+          state_root: String(c.state_root),
+          manifest_hash: String(c.manifest_hash),
+          signature: c.signature as Uint8Array,
+        },
         declaration: { entry: decl, path: await store.inclusionProof(decl.seq, size) },
       }),
     };
   }
-  return { ok: false, code: "no_checkpoint", message: `no checkpoint after seq ${seq} covers it yet; write one (wk checkpoint) and export again` };
+  return {
+    ok: false,
+    code: "no_checkpoint",
+    message: `no checkpoint after seq ${seq} covers it yet; write one (wk checkpoint) and export again`,
+  };
 }
 
 /** The seq of the effect_receipt for `intentId` (a linear scan), or null when it has none yet. */

@@ -15,11 +15,24 @@ export interface DeclaredKeyBytes {
 
 /** The bytes the world key signs (purpose `keys`) for a rotation at `seq`. */
 export function keysPayload(worldId: string, seq: number, adapterKeys: readonly DeclaredKeyBytes[]): Uint8Array {
-  return encodeCanonical({ world_id: worldId, seq, adapter_keys: adapterKeys.map((k) => ({ id: k.id, public_key: k.public_key })) as unknown as CborValue });
+  return encodeCanonical({
+    world_id: worldId,
+    seq,
+    adapter_keys: adapterKeys.map((k) => ({ id: k.id, public_key: k.public_key })) as unknown as CborValue,
+  });
 }
 
 /** True when the world key signed the rotation to `adapterKeys` at `seq`. */
-export function keysSignatureValid(worldId: string, seq: number, adapterKeys: readonly DeclaredKeyBytes[], signature: Uint8Array, worldPublicKey: Uint8Array, pure = false): boolean {
+export function keysSignatureValid(
+  worldId: string,
+  seq: number,
+  adapterKeys: readonly DeclaredKeyBytes[],
+  signature: Uint8Array,
+  worldPublicKey: Uint8Array,
+  pure = false,
+): boolean {
   const payload = keysPayload(worldId, seq, adapterKeys);
-  return pure ? verifyPure(worldPublicKey, "keys", payload, signature) : verify(worldPublicKey, "keys", payload, signature);
+  return pure
+    ? verifyPure(worldPublicKey, "keys", payload, signature)
+    : verify(worldPublicKey, "keys", payload, signature);
 }

@@ -71,7 +71,10 @@ export function saveKeyPair(file: string, key: KeyPair): void {
   try {
     writeFileSync(file, JSON.stringify(body, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CryptoError("crypto.key_exists", "a key file already exists here; refusing to overwrite it", { path: file });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST")
+      throw new CryptoError("crypto.key_exists", "a key file already exists here; refusing to overwrite it", {
+        path: file,
+      });
     throw e;
   }
   chmodSync(file, 0o600); // the umask can only narrow the mode; make it exact anyway
@@ -88,7 +91,8 @@ function readKeyFile(file: string): KeyFile {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CryptoError("crypto.key_not_found", "no key file", { path: file });
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new CryptoError("crypto.key_not_found", "no key file", { path: file });
     throw e;
   }
   let json: unknown;
@@ -100,7 +104,11 @@ function readKeyFile(file: string): KeyFile {
   const r = KeyFileSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new CryptoError("crypto.bad_key_file", `key file is malformed at $.${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`, { path: file });
+    throw new CryptoError(
+      "crypto.bad_key_file",
+      `key file is malformed at $.${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`,
+      { path: file },
+    );
   }
   return r.data;
 }
@@ -108,13 +116,19 @@ function readKeyFile(file: string): KeyFile {
 /** Loads a key pair; refuses group/world-readable files and a mismatched public key. */
 export function loadKeyPair(file: string): KeyPair {
   const kf = readKeyFile(file);
-  if (kf.secret_key === undefined) throw new CryptoError("crypto.no_secret_key", "key file holds a public key only", { path: file });
+  if (kf.secret_key === undefined)
+    throw new CryptoError("crypto.no_secret_key", "key file holds a public key only", { path: file });
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new CryptoError("crypto.key_permissions", `secret key file has mode ${mode.toString(8).padStart(4, "0")}; it must not be readable by group or others (chmod 600)`, { path: file });
+    throw new CryptoError(
+      "crypto.key_permissions",
+      `secret key file has mode ${mode.toString(8).padStart(4, "0")}; it must not be readable by group or others (chmod 600)`,
+      { path: file },
+    );
   }
   const key = new KeyPair(fromHex(kf.secret_key));
-  if (key.publicKeyHex !== kf.public_key) throw new CryptoError("crypto.bad_key_file", "public_key does not match secret_key", { path: file });
+  if (key.publicKeyHex !== kf.public_key)
+    throw new CryptoError("crypto.bad_key_file", "public_key does not match secret_key", { path: file });
   return key;
 }
 

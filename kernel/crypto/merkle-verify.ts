@@ -58,7 +58,12 @@ export function rootOfLeafHashes(leaves: readonly Uint8Array[]): Uint8Array {
  * The root an inclusion proof implies (RFC 9162 §2.1.3.2), or null when the proof has
  * the wrong shape for (index, size) or the leaf hash or a proof element is not 32 bytes.
  */
-export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: readonly Uint8Array[]): Uint8Array | null {
+export function rootFromInclusionProof(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+): Uint8Array | null {
   if (!validSize(index) || !validSize(size) || index >= size) return null;
   if (!isHash(leaf) || !allHashes(proof)) return null;
   let fn = index;
@@ -87,7 +92,13 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
  * True when `proof` shows the leaf hash at `index` is in the tree of `size` with `root`.
  * The leaf hash, the root and every proof element must be 32 bytes.
  */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!isHash(root)) return false;
   const r = rootFromInclusionProof(leaf, index, size, proof);
   return r !== null && bytesEqual(r, root);
@@ -97,7 +108,13 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
  * Inclusion of a journal entry: its leaf is sha256(0x00 ‖ entry hash) and its index is its
  * seq. The entry hash is itself a sha256 and must be 32 bytes.
  */
-export function verifyEntryInclusion(entryHash: Uint8Array, seq: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyEntryInclusion(
+  entryHash: Uint8Array,
+  seq: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!isHash(entryHash)) return false;
   return verifyInclusion(leafHash(entryHash), seq, size, proof, root);
 }
@@ -114,10 +131,17 @@ export function verifyEntryInclusion(entryHash: Uint8Array, seq: number, size: n
  *   prefix of every tree, so this says nothing about `newRoot` beyond its being a 32-byte
  *   hash: a caller must establish `newRoot` (e.g. from a signed checkpoint) by other means.
  */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
   if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
   if (!isHash(oldRoot) || !isHash(newRoot) || !allHashes(proof)) return false;
-  if (oldSize === 0) return proof.length === 0 && bytesEqual(oldRoot, EMPTY) && (newSize > 0 || bytesEqual(newRoot, EMPTY));
+  if (oldSize === 0)
+    return proof.length === 0 && bytesEqual(oldRoot, EMPTY) && (newSize > 0 || bytesEqual(newRoot, EMPTY));
   if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
   if (proof.length === 0) return false;
   // A power-of-two old tree is itself a node of the new tree, so its root seeds the path.

@@ -52,7 +52,10 @@ export const EffectReceiptBodySchema = z
     adapter_public_key: bytesOf(32),
     payload: z.custom<CborValue>((v) => v !== undefined),
   })
-  .refine((b) => b.intent_id === b.receipt.intent_id, { message: "intent_id differs from receipt.intent_id", path: ["intent_id"] });
+  .refine((b) => b.intent_id === b.receipt.intent_id, {
+    message: "intent_id differs from receipt.intent_id",
+    path: ["intent_id"],
+  });
 export type EffectReceiptBody = z.infer<typeof EffectReceiptBodySchema>;
 
 /** Something that can sign for the adapter: a raw 32-byte secret, a KeyObject, or a KeyPair. */
@@ -66,16 +69,26 @@ export function receiptSigningPayload(envelope: ReceiptEnvelope): Uint8Array {
 /** Signs an envelope for purpose `receipt`; returns the 64-byte signature. */
 export function signReceipt(envelope: ReceiptEnvelope, adapterSecretKey: ReceiptSigner): Uint8Array {
   const payload = receiptSigningPayload(envelope);
-  if (adapterSecretKey instanceof Uint8Array || !("sign" in adapterSecretKey && typeof adapterSecretKey.sign === "function")) {
+  if (
+    adapterSecretKey instanceof Uint8Array ||
+    !("sign" in adapterSecretKey && typeof adapterSecretKey.sign === "function")
+  ) {
     return sign(adapterSecretKey as Uint8Array | KeyObject, "receipt", payload);
   }
   return adapterSecretKey.sign("receipt", payload);
 }
 
 /** Verifies an envelope's signature; `pure` uses @noble/curves only (offline verifier). */
-export function verifyReceipt(envelope: ReceiptEnvelope, signature: Uint8Array, adapterPublicKey: Uint8Array, pure = false): boolean {
+export function verifyReceipt(
+  envelope: ReceiptEnvelope,
+  signature: Uint8Array,
+  adapterPublicKey: Uint8Array,
+  pure = false,
+): boolean {
   const payload = receiptSigningPayload(envelope);
-  return pure ? verifyPure(adapterPublicKey, "receipt", payload, signature) : verify(adapterPublicKey, "receipt", payload, signature);
+  return pure
+    ? verifyPure(adapterPublicKey, "receipt", payload, signature)
+    : verify(adapterPublicKey, "receipt", payload, signature);
 }
 
 /** What the kernel knows when it turns an adapter outcome into a receipt. */
@@ -112,22 +125,46 @@ export function buildReceiptEnvelope(i: ReceiptInput): ReceiptEnvelope {
 }
 
 /** Builds the signed `effect_receipt` entry body for an outcome. */
-export function buildEffectReceiptBody(i: ReceiptInput, signer: ReceiptSigner, adapterPublicKey: Uint8Array): EffectReceiptBody {
+export function buildEffectReceiptBody(
+  i: ReceiptInput,
+  signer: ReceiptSigner,
+  adapterPublicKey: Uint8Array,
+): EffectReceiptBody {
   const receipt = buildReceiptEnvelope(i);
   const signature = signReceipt(receipt, signer);
-  return EffectReceiptBodySchema.parse({ intent_id: i.intentId, receipt, signature, adapter_public_key: adapterPublicKey, payload: i.payload });
+  return EffectReceiptBodySchema.parse({
+    intent_id: i.intentId,
+    receipt,
+    signature,
+    adapter_public_key: adapterPublicKey,
+    payload: i.payload,
+  });
 }
 
 /** Checks an `effect_receipt` body: shape, payload hash and adapter signature; null = valid. */
-export function checkEffectReceiptBody(value: unknown, pure = false): { fault: "bad_entry_body" | "payload_mismatch" | "bad_receipt_signature"; message: string } | null {
+export function checkEffectReceiptBody(
+  value: unknown,
+  pure = false,
+): { fault: "bad_entry_body" | "payload_mismatch" | "bad_receipt_signature"; message: string } | null {
   const r = EffectReceiptBodySchema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    return { fault: "bad_entry_body", message: `effect_receipt body: ${issue.message} at $.${issue.path.map(String).join(".")}` };
+    return {
+      fault: "bad_entry_body",
+      message: `effect_receipt body: ${issue.message} at $.${issue.path.map(String).join(".")}`,
+    };
   }
   const b = r.data;
-  if (!verifyReceipt(b.receipt, b.signature, b.adapter_public_key, pure)) return { fault: "bad_receipt_signature", message: "the adapter's signature does not verify over the receipt envelope" };
+  if (!verifyReceipt(b.receipt, b.signature, b.adapter_public_key, pure))
+    return {
+      fault: "bad_receipt_signature",
+      message: "the adapter's signature does not verify over the receipt envelope",
+    };
   const actual = hashValue(b.payload);
-  if (actual !== b.receipt.payload_hash) return { fault: "payload_mismatch", message: `payload hashes to ${actual}, the receipt says ${b.receipt.payload_hash}` };
+  if (actual !== b.receipt.payload_hash)
+    return {
+      fault: "payload_mismatch",
+      message: `payload hashes to ${actual}, the receipt says ${b.receipt.payload_hash}`,
+    };
   return null;
 }

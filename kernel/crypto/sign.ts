@@ -12,7 +12,15 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { CryptoError } from "./errors.js";
 
 /** Every purpose a worldkernel signature may carry. */
-export const SIGNING_PURPOSES = ["checkpoint", "receipt", "approval", "effect_approval", "anchor", "keys", "proposal"] as const;
+export const SIGNING_PURPOSES = [
+  "checkpoint",
+  "receipt",
+  "approval",
+  "effect_approval",
+  "anchor",
+  "keys",
+  "proposal",
+] as const;
 
 /** One signing purpose; part of the signed bytes. */
 export type SigningPurpose = (typeof SIGNING_PURPOSES)[number];
@@ -36,7 +44,8 @@ const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 function checkLength(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32) throw new CryptoError("crypto.bad_key", `an ed25519 ${what} has 32 bytes`);
+  if (!(b instanceof Uint8Array) || b.length !== 32)
+    throw new CryptoError("crypto.bad_key", `an ed25519 ${what} has 32 bytes`);
 }
 
 /** A node:crypto private key object from a raw 32-byte ed25519 secret (seed). */
@@ -67,7 +76,8 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   const id = Buffer.from(publicKey).toString("hex");
   let k = publicCache.get(id);
   if (k === undefined) {
-    if (!isStrongPublicKey(publicKey)) throw new CryptoError("crypto.bad_key", "ed25519 public key is not a canonical point of large order");
+    if (!isStrongPublicKey(publicKey))
+      throw new CryptoError("crypto.bad_key", "ed25519 public key is not a canonical point of large order");
     k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
     if (publicCache.size > 1024) publicCache.clear();
     publicCache.set(id, k);
@@ -82,7 +92,12 @@ export function sign(secretKey: KeyObject | Uint8Array, purpose: SigningPurpose,
 }
 
 /** Verifies a signature with node:crypto (fast path); false for any malformed input. */
-export function verify(publicKey: Uint8Array, purpose: SigningPurpose, payload: Uint8Array, signature: Uint8Array): boolean {
+export function verify(
+  publicKey: Uint8Array,
+  purpose: SigningPurpose,
+  payload: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
   try {
     return nodeVerify(null, signingMessage(purpose, payload), publicKeyObject(publicKey), signature);
@@ -98,7 +113,12 @@ export function signPure(secretKey: Uint8Array, purpose: SigningPurpose, payload
 }
 
 /** Verifies with @noble/curves only: what an offline verifier with no native code uses. */
-export function verifyPure(publicKey: Uint8Array, purpose: SigningPurpose, payload: Uint8Array, signature: Uint8Array): boolean {
+export function verifyPure(
+  publicKey: Uint8Array,
+  purpose: SigningPurpose,
+  payload: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== 64 || !isStrongPublicKey(publicKey)) return false;
   try {
     // Strict RFC 8032 decoding (not ZIP 215), like OpenSSL, so both backends agree.

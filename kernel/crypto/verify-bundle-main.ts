@@ -16,7 +16,8 @@ export interface VerifyFileResult {
   error?: string;
 }
 
-const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v);
+const bigintSafe = (_k: string, v: unknown): unknown =>
+  typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v;
 
 /** Reads and verifies a bundle file; never throws for a bad file or bundle. */
 export function verifyBundleFile(file: string, opts: VerifyBundleOptions & { json?: boolean } = {}): VerifyFileResult {
@@ -25,7 +26,14 @@ export function verifyBundleFile(file: string, opts: VerifyBundleOptions & { jso
     text = readFileSync(file, "utf8");
   } catch (e) {
     const message = `cannot read ${file}: ${(e as Error).message}`;
-    return { exitCode: 1, verdict: null, error: message, output: opts.json ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n" : `error: ${message}\n` };
+    return {
+      exitCode: 1,
+      verdict: null,
+      error: message,
+      output: opts.json
+        ? JSON.stringify({ ok: false, fault: "unreadable_file", message }) + "\n"
+        : `error: ${message}\n`,
+    };
   }
   const { json, ...vopts } = opts;
   const v = verifyBundle(text, vopts);
@@ -40,7 +48,8 @@ export function verifyBundleFile(file: string, opts: VerifyBundleOptions & { jso
     `  payload      ${r.payload_hash}`,
     `  entry        seq ${v.seq}, in checkpoint tree_size ${v.checkpoint.tree_size} root ${v.checkpoint.root}`,
   ];
-  if (opts.worldPublicKey === undefined) lines.push("  note: no --world-key given; the world key was taken from the bundle itself");
+  if (opts.worldPublicKey === undefined)
+    lines.push("  note: no --world-key given; the world key was taken from the bundle itself");
   return { exitCode: 0, verdict: v, output: lines.join("\n") + "\n" };
 }
 
@@ -68,4 +77,5 @@ function main(argv: string[]): number {
   return r.exitCode;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = main(process.argv.slice(2));

@@ -32,7 +32,14 @@ export type Anchor = z.infer<typeof AnchorSchema>;
 
 /** The checkpoint body an anchor carries, as bytes again. */
 export function anchorCheckpoint(a: Anchor): CheckpointBody {
-  return { tree_size: a.tree_size, root: fromHex(a.root), head_hash: fromHex(a.head_hash), state_root: a.state_root, manifest_hash: a.manifest_hash, signature: fromHex(a.signature) };
+  return {
+    tree_size: a.tree_size,
+    root: fromHex(a.root),
+    head_hash: fromHex(a.head_hash),
+    state_root: a.state_root,
+    manifest_hash: a.manifest_hash,
+    signature: fromHex(a.signature),
+  };
 }
 
 /** True when the anchor's signature holds under the public key it names (pure: @noble/curves only). */
@@ -45,9 +52,18 @@ export function parseAnchor(json: unknown, file?: string): Anchor {
   const r = AnchorSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new JournalError("journal.bad_anchor", `anchor is malformed at $.${i.path.join(".")}: ${i.message}`, file === undefined ? {} : { path: file });
+    throw new JournalError(
+      "journal.bad_anchor",
+      `anchor is malformed at $.${i.path.join(".")}: ${i.message}`,
+      file === undefined ? {} : { path: file },
+    );
   }
-  if (r.data.seq !== r.data.tree_size) throw new JournalError("journal.bad_anchor", "anchor seq must equal its tree_size (a checkpoint covers the entries before it)", file === undefined ? {} : { path: file });
+  if (r.data.seq !== r.data.tree_size)
+    throw new JournalError(
+      "journal.bad_anchor",
+      "anchor seq must equal its tree_size (a checkpoint covers the entries before it)",
+      file === undefined ? {} : { path: file },
+    );
   return r.data;
 }
 
@@ -75,7 +91,12 @@ export async function exportAnchor(store: JournalStore, seq?: number): Promise<A
       if (e?.kind === "checkpoint") entry = e;
     }
   }
-  if (entry === null || entry.kind !== "checkpoint") throw new JournalError("journal.bad_sequence", seq === undefined ? "journal has no checkpoint" : "no checkpoint entry at this seq", seq === undefined ? {} : { seq });
+  if (entry === null || entry.kind !== "checkpoint")
+    throw new JournalError(
+      "journal.bad_sequence",
+      seq === undefined ? "journal has no checkpoint" : "no checkpoint entry at this seq",
+      seq === undefined ? {} : { seq },
+    );
   const cp = parseEntryBody("checkpoint", decodeStored(entry.body), entry.seq);
   return {
     world_id: genesis.world_id,

@@ -41,14 +41,22 @@ export function checkpointPayload(f: CheckpointFields): Uint8Array {
 
 /** Builds and signs a checkpoint body. */
 export function signCheckpoint(f: CheckpointFields, key: KeyPair): CheckpointBody {
-  const fields: CheckpointFields = { tree_size: f.tree_size, root: f.root, head_hash: f.head_hash, state_root: f.state_root, manifest_hash: f.manifest_hash };
+  const fields: CheckpointFields = {
+    tree_size: f.tree_size,
+    root: f.root,
+    head_hash: f.head_hash,
+    state_root: f.state_root,
+    manifest_hash: f.manifest_hash,
+  };
   return { ...fields, signature: key.sign("checkpoint", checkpointPayload(fields)) };
 }
 
 /** True when the world key signed this checkpoint; `pure` uses @noble/curves only. */
 export function verifyCheckpointSignature(body: CheckpointBody, worldPublicKey: Uint8Array, pure = false): boolean {
   const payload = checkpointPayload(body);
-  return pure ? verifyPure(worldPublicKey, "checkpoint", payload, body.signature) : verify(worldPublicKey, "checkpoint", payload, body.signature);
+  return pure
+    ? verifyPure(worldPublicKey, "checkpoint", payload, body.signature)
+    : verify(worldPublicKey, "checkpoint", payload, body.signature);
 }
 
 /**

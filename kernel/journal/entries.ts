@@ -57,7 +57,10 @@ const publicKey = bytes32.refine(isStrongPublicKey, "must be an ed25519 public k
 
 /** A key the world declares for an adapter: receipts must be signed by a declared key. */
 export const DeclaredKey = z.strictObject({ id: z.string().min(1).max(64), public_key: publicKey });
-const declaredKeys = z.array(DeclaredKey).max(64).refine((ks) => new Set(ks.map((k) => k.id)).size === ks.length, "adapter key ids must be distinct");
+const declaredKeys = z
+  .array(DeclaredKey)
+  .max(64)
+  .refine((ks) => new Set(ks.map((k) => k.id)).size === ks.length, "adapter key ids must be distinct");
 
 const genesisCommon = {
   world_id: z.string().min(1),
@@ -83,7 +86,10 @@ const GenesisV2 = z.strictObject({
 export const GenesisBody = z.discriminatedUnion("format_version", [GenesisV1, GenesisV2]);
 
 /** Adapter key rotation: the new set of declared adapter keys, signed by the world key (purpose `keys`). */
-export const KeysBody = z.strictObject({ adapter_keys: declaredKeys, signature: bytes.refine((b) => b.length === 64, "must be 64 bytes") });
+export const KeysBody = z.strictObject({
+  adapter_keys: declaredKeys,
+  signature: bytes.refine((b) => b.length === 64, "must be 64 bytes"),
+});
 
 export const CheckpointBody = z.strictObject({
   tree_size: seqNum,
@@ -103,7 +109,12 @@ export const ErasureBody = z.strictObject({
   notify: z.array(z.tuple([z.string().min(1), key])).exactOptional(),
 });
 
-export const SnapshotBody = z.strictObject({ state_root: hashText, cells_ref: hashText, height: nat, manifest_hash: hashText });
+export const SnapshotBody = z.strictObject({
+  state_root: hashText,
+  cells_ref: hashText,
+  height: nat,
+  manifest_hash: hashText,
+});
 
 export const EventBody = z.strictObject({ schema: z.string().min(1), value: cbor, key, ctx: map, origin: map });
 
@@ -128,19 +139,44 @@ const sig = bytes.refine((b) => b.length === 64, "must be 64 bytes");
 const cellKey = key;
 
 export const EffectIntentBody = z.strictObject({
-  intent_id: intentId, idempotency_key: z.string().min(1), kind: z.string().min(1), params: cbor, params_hash: hashText,
-  cap_slot: z.string(), grant: z.union([z.null(), z.string()]), module: z.string().min(1), key: cellKey, cause_seq: seqNum, index: seqNum,
+  intent_id: intentId,
+  idempotency_key: z.string().min(1),
+  kind: z.string().min(1),
+  params: cbor,
+  params_hash: hashText,
+  cap_slot: z.string(),
+  grant: z.union([z.null(), z.string()]),
+  module: z.string().min(1),
+  key: cellKey,
+  cause_seq: seqNum,
+  index: seqNum,
   /** validity-v1: past this time (ns) the intent is not performed; it gets an `expired` receipt. */
   valid_until_ns: nat.exactOptional(),
 });
 // Receipts are checked in full (envelope, signature, payload hash) by kernel/crypto/receipt.ts.
 export const EffectReceiptBody = z.looseObject({ intent_id: intentId });
 const GateDecision = z.strictObject({
-  intent_id: intentId, decision: z.enum(["allow", "deny", "require_approval"]), stage: z.string().min(1).refine((s) => s !== "approval", "a gate decision's stage is never approval"),
-  code: text, reason: text, grant: z.union([z.null(), z.string()]), cap_type: z.union([z.null(), z.string()]),
-  policy: z.union([z.null(), z.string()]), rule_index: z.union([z.null(), seqNum]), estimate: z.strictObject({ tokens: nat, cents: nat }),
+  intent_id: intentId,
+  decision: z.enum(["allow", "deny", "require_approval"]),
+  stage: z
+    .string()
+    .min(1)
+    .refine((s) => s !== "approval", "a gate decision's stage is never approval"),
+  code: text,
+  reason: text,
+  grant: z.union([z.null(), z.string()]),
+  cap_type: z.union([z.null(), z.string()]),
+  policy: z.union([z.null(), z.string()]),
+  rule_index: z.union([z.null(), seqNum]),
+  estimate: z.strictObject({ tokens: nat, cents: nat }),
 });
-const HeldIntentDecision = z.strictObject({ intent_id: intentId, decision: z.enum(["allow", "deny"]), stage: z.literal("approval"), approver: hex64, signature: sig });
+const HeldIntentDecision = z.strictObject({
+  intent_id: intentId,
+  decision: z.enum(["allow", "deny"]),
+  stage: z.literal("approval"),
+  approver: hex64,
+  signature: sig,
+});
 export const PolicyDecisionBody = z.union([HeldIntentDecision, GateDecision]);
 
 /** Who proposed: a signed key, a module through the `governance.propose` effect, or nobody (policy permitting). */
@@ -150,22 +186,37 @@ export const ProposerBody = z.union([
   z.strictObject({ kind: z.literal("module"), module: z.string().min(1), intent_id: intentId }),
 ]);
 export const ProposalBody = z.strictObject({
-  proposal_id: hashText, patch_ref: hashText, base_manifest_hash: hashText, new_manifest_hash: hashText, bundle_ref: hashText,
+  proposal_id: hashText,
+  patch_ref: hashText,
+  base_manifest_hash: hashText,
+  new_manifest_hash: hashText,
+  bundle_ref: hashText,
   // Format 1 wrote the proposer's public key as bare hex, unsigned.
-  proposer: z.union([ProposerBody, hex64]), description: z.union([z.null(), text]),
+  proposer: z.union([ProposerBody, hex64]),
+  description: z.union([z.null(), text]),
 });
 export const ShadowReportBody = z.strictObject({
-  proposal_id: hashText, report_ref: hashText, report_hash: hashText,
+  proposal_id: hashText,
+  report_ref: hashText,
+  report_hash: hashText,
   /** How many steps fail in the report (absent in reports journaled before failures blocked an apply: no rule applies to those). */
   failures: seqNum.exactOptional(),
 });
 export const ApprovalBody = z.strictObject({
-  proposal_id: hashText, approver: hex64, patch_ref: hashText, shadow_report_hash: hashText,
+  proposal_id: hashText,
+  approver: hex64,
+  patch_ref: hashText,
+  shadow_report_hash: hashText,
   /** The approver approves a report with failing steps knowingly (signed; absent, never false, otherwise). */
   accept_failures: z.literal(true).exactOptional(),
   signature: sig,
 });
-export const ApplyBody = z.strictObject({ proposal_id: hashText, new_manifest_hash: hashText, bundle_ref: hashText, approvals: z.array(hex64) });
+export const ApplyBody = z.strictObject({
+  proposal_id: hashText,
+  new_manifest_hash: hashText,
+  bundle_ref: hashText,
+  approvals: z.array(hex64),
+});
 
 /** The schema of each kind's body. */
 export const ENTRY_BODY_SCHEMAS = {
@@ -223,15 +274,24 @@ export function checkEntryBody(kind: string, value: unknown): BodyIssue | null {
   const r = ENTRY_BODY_SCHEMAS[kind].safeParse(value);
   if (r.success) return null;
   const issue = r.error.issues[0]!;
-  return { kind, path: jsonPath(issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))), message: issue.message };
+  return {
+    kind,
+    path: jsonPath(issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))),
+    message: issue.message,
+  };
 }
 
 /** Validates a body for `kind` and returns it typed; throws `journal.bad_body` naming the path. */
 export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq?: number): EntryBodies[K] {
   const issue = checkEntryBody(kind, value);
   if (issue !== null) {
-    if (!isEntryKind(kind)) throw new JournalError("journal.bad_kind", issue.message, { kind, ...(seq === undefined ? {} : { seq }) });
-    throw new JournalError("journal.bad_body", `${kind} body: ${issue.message} at ${issue.path}`, { kind, body_path: issue.path, ...(seq === undefined ? {} : { seq }) });
+    if (!isEntryKind(kind))
+      throw new JournalError("journal.bad_kind", issue.message, { kind, ...(seq === undefined ? {} : { seq }) });
+    throw new JournalError("journal.bad_body", `${kind} body: ${issue.message} at ${issue.path}`, {
+      kind,
+      body_path: issue.path,
+      ...(seq === undefined ? {} : { seq }),
+    });
   }
   return value as EntryBodies[K];
 }

@@ -47,7 +47,9 @@ export class JournalError extends WorldkernelError<JournalErrorCode> {
   readonly fault: string | undefined;
 
   constructor(code: JournalErrorCode, message: string, fields: JournalErrorFields = {}) {
-    const where = [fields.path, fields.seq === undefined ? undefined : `seq ${fields.seq}`, fields.body_path].filter((x) => x !== undefined);
+    const where = [fields.path, fields.seq === undefined ? undefined : `seq ${fields.seq}`, fields.body_path].filter(
+      (x) => x !== undefined,
+    );
     super(code, where.length ? `${message} (${where.join(", ")})` : message, fields);
     this.name = "JournalError";
     this.kind = fields.kind;
@@ -62,7 +64,9 @@ export class ErasedError extends JournalError {
   readonly erasure_seq: number;
 
   constructor(blobHash: string, erasureSeq: number) {
-    super("journal.blob_erased", `blob ${blobHash} was erased by the erasure entry at seq ${erasureSeq}`, { blob_hash: blobHash });
+    super("journal.blob_erased", `blob ${blobHash} was erased by the erasure entry at seq ${erasureSeq}`, {
+      blob_hash: blobHash,
+    });
     this.name = "ErasedError";
     this.erasure_seq = erasureSeq;
   }

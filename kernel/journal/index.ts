@@ -7,17 +7,62 @@ export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./s
 export type { SqliteJournalOptions } from "./sqlite-store.js";
 export { importVerbatim } from "./sqlite-import.js";
 export type { VerbatimRows } from "./sqlite-import.js";
-export { ENTRY_KINDS, ENTRY_BODY_SCHEMAS, JOURNAL_FORMAT_VERSION, OLDEST_JOURNAL_FORMAT, isEntryKind, checkEntryBody, parseEntryBody, genesisAdapterKeys } from "./entries.js";
-export type { EntryKind, EntryBodies, GenesisBody, CheckpointBody, ErasureBody, SnapshotBody, KeysBody, ProposalBody, ShadowReportBody, ApprovalBody, ApplyBody, DeclaredKey, BodyIssue } from "./entries.js";
+export {
+  ENTRY_KINDS,
+  ENTRY_BODY_SCHEMAS,
+  JOURNAL_FORMAT_VERSION,
+  OLDEST_JOURNAL_FORMAT,
+  isEntryKind,
+  checkEntryBody,
+  parseEntryBody,
+  genesisAdapterKeys,
+} from "./entries.js";
+export type {
+  EntryKind,
+  EntryBodies,
+  GenesisBody,
+  CheckpointBody,
+  ErasureBody,
+  SnapshotBody,
+  KeysBody,
+  ProposalBody,
+  ShadowReportBody,
+  ApprovalBody,
+  ApplyBody,
+  DeclaredKey,
+  BodyIssue,
+} from "./entries.js";
 export { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 export { MerkleFrontier, rootAt, inclusionPath, consistencyPath, subtreeHash } from "./merkle.js";
 export type { NodeReader, NodeSink } from "./merkle.js";
-export { appendCheckpoint, checkpointPayload, signCheckpoint, verifyCheckpointSignature, ZERO_STATE_ROOT } from "./checkpoint.js";
+export {
+  appendCheckpoint,
+  checkpointPayload,
+  signCheckpoint,
+  verifyCheckpointSignature,
+  ZERO_STATE_ROOT,
+} from "./checkpoint.js";
 export type { StateRefs, StateProvider, CheckpointFields } from "./checkpoint.js";
-export { AnchorSchema, anchorCheckpoint, exportAnchor, parseAnchor, readAnchorFile, verifyAnchorSignature } from "./anchor.js";
+export {
+  AnchorSchema,
+  anchorCheckpoint,
+  exportAnchor,
+  parseAnchor,
+  readAnchorFile,
+  verifyAnchorSignature,
+} from "./anchor.js";
 export type { Anchor } from "./anchor.js";
 export { verifyJournal, VerifyFailure } from "./verify.js";
-export type { VerifyResult, VerifyFault, VerifyOptions, EntryCheck, EntryChecker, CheckFinding, EntryCheckContext, DecodedEntry } from "./verify.js";
+export type {
+  VerifyResult,
+  VerifyFault,
+  VerifyOptions,
+  EntryCheck,
+  EntryChecker,
+  CheckFinding,
+  EntryCheckContext,
+  DecodedEntry,
+} from "./verify.js";
 export { keysPayload, signKeysEntry, verifyKeysSignature } from "./keys-entry.js";
 export { worldPaths, stateFromJournal } from "./world-dir.js";
 export type { WorldPaths } from "./world-dir.js";

@@ -11,11 +11,25 @@ import type { DeclaredKey, KeysBody } from "./entries.js";
 export { keysPayload };
 
 /** A signed `keys` body declaring `adapterKeys` from `seq` on. */
-export function signKeysEntry(worldId: string, seq: number, adapterKeys: readonly DeclaredKey[], worldKey: KeyPair): KeysBody {
-  return { adapter_keys: adapterKeys.map((k) => ({ id: k.id, public_key: k.public_key })), signature: worldKey.sign("keys", keysPayload(worldId, seq, adapterKeys)) };
+export function signKeysEntry(
+  worldId: string,
+  seq: number,
+  adapterKeys: readonly DeclaredKey[],
+  worldKey: KeyPair,
+): KeysBody {
+  return {
+    adapter_keys: adapterKeys.map((k) => ({ id: k.id, public_key: k.public_key })),
+    signature: worldKey.sign("keys", keysPayload(worldId, seq, adapterKeys)),
+  };
 }
 
 /** True when the world key signed this rotation at `seq`. */
-export function verifyKeysSignature(body: KeysBody, worldId: string, seq: number, worldPublicKey: Uint8Array, pure = false): boolean {
+export function verifyKeysSignature(
+  body: KeysBody,
+  worldId: string,
+  seq: number,
+  worldPublicKey: Uint8Array,
+  pure = false,
+): boolean {
   return keysSignatureValid(worldId, seq, body.adapter_keys, body.signature, worldPublicKey, pure);
 }

@@ -68,13 +68,19 @@ export function nodeReader(stmt: Statements, nodes: NodeTable, path: string): No
     if (level < STORED_NODE_LEVEL) {
       const width = 2 ** level;
       const hashes = stmt.hashRange.all(index * width, index * width + width - 1) as Buffer[];
-      if (hashes.length !== width) throw new JournalError("journal.corrupt", `missing entries under Merkle node level ${level} index ${index}`, { path, seq: index * width });
+      if (hashes.length !== width)
+        throw new JournalError("journal.corrupt", `missing entries under Merkle node level ${level} index ${index}`, {
+          path,
+          seq: index * width,
+        });
       let layer = hashes.map((h) => entryLeafHash(h));
-      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => fastNodeHash(layer[2 * i]!, layer[2 * i + 1]!));
+      while (layer.length > 1)
+        layer = Array.from({ length: layer.length / 2 }, (_, i) => fastNodeHash(layer[2 * i]!, layer[2 * i + 1]!));
       return layer[0]!;
     }
     const hash = nodes.get(level, index);
-    if (hash === undefined) throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path });
+    if (hash === undefined)
+      throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path });
     return hash;
   };
 }

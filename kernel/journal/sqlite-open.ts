@@ -26,7 +26,17 @@ export const JOURNAL_MARKER = "worldkernel-journal";
 export const STORAGE_VERSION = 4;
 
 /** Entry kinds kept in the partial `entries_rare` index (storage v3). */
-export const RARE_KINDS = ["genesis", "keys", "proposal", "shadow_report", "approval", "apply", "snapshot", "checkpoint", "erasure"] as const;
+export const RARE_KINDS = [
+  "genesis",
+  "keys",
+  "proposal",
+  "shadow_report",
+  "approval",
+  "apply",
+  "snapshot",
+  "checkpoint",
+  "erasure",
+] as const;
 /** The index's WHERE term; a query uses the index only when it repeats this term verbatim. */
 export const RARE_KINDS_SQL = `kind IN (${RARE_KINDS.map((k) => `'${k}'`).join(", ")})`;
 const RARE_INDEX = `CREATE INDEX entries_rare ON entries (kind, seq) WHERE ${RARE_KINDS_SQL};`;
@@ -90,7 +100,9 @@ ${INGRESS_KEYS}
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
 
 function sqliteCode(e: unknown): string {
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" ? (e as { code: string }).code : "";
+  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string"
+    ? (e as { code: string }).code
+    : "";
 }
 
 /** Checks the file's header and size without opening it through SQLite. */
@@ -102,16 +114,25 @@ function inspectHeader(path: string): void {
     const head = Buffer.alloc(100);
     const n = readSync(fd, head, 0, 100, 0);
     if (n < MAGIC.length || !head.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new JournalError("journal.not_a_journal", size === 0 ? "empty file, not a journal" : "not an SQLite file, so not a journal", { path });
+      throw new JournalError(
+        "journal.not_a_journal",
+        size === 0 ? "empty file, not a journal" : "not an SQLite file, so not a journal",
+        { path },
+      );
     }
     if (n < 100) throw new JournalError("journal.corrupt", `truncated SQLite header (${n} of 100 bytes)`, { path });
     const rawPage = head.readUInt16BE(16);
     const pageSize = rawPage === 1 ? 65536 : rawPage;
     const pages = head.readUInt32BE(28);
     const headerCountValid = pages !== 0 && head.readUInt32BE(24) === head.readUInt32BE(92);
-    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new JournalError("journal.corrupt", `bad page size ${pageSize}`, { path });
+    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0)
+      throw new JournalError("journal.corrupt", `bad page size ${pageSize}`, { path });
     if (size % pageSize !== 0 || (headerCountValid && size < pages * pageSize)) {
-      throw new JournalError("journal.corrupt", `file is truncated: ${size} bytes, header says ${pages} pages of ${pageSize}`, { path, expected: String(pages * pageSize), actual: String(size) });
+      throw new JournalError(
+        "journal.corrupt",
+        `file is truncated: ${size} bytes, header says ${pages} pages of ${pageSize}`,
+        { path, expected: String(pages * pageSize), actual: String(size) },
+      );
     }
   } finally {
     closeSync(fd);
@@ -125,15 +146,22 @@ function checkMeta(db: Db, path: string): number {
     rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
   } catch (e) {
     const code = sqliteCode(e);
-    if (code === "SQLITE_NOTADB") throw new JournalError("journal.not_a_journal", "not an SQLite database", { path, cause: e });
-    if (code.startsWith("SQLITE_CORRUPT")) throw new JournalError("journal.corrupt", "SQLite reports corruption", { path, cause: e });
+    if (code === "SQLITE_NOTADB")
+      throw new JournalError("journal.not_a_journal", "not an SQLite database", { path, cause: e });
+    if (code.startsWith("SQLITE_CORRUPT"))
+      throw new JournalError("journal.corrupt", "SQLite reports corruption", { path, cause: e });
     throw new JournalError("journal.not_a_journal", "SQLite file without a journal meta table", { path, cause: e });
   }
   const meta = new Map(rows.map((r) => [r.key, r.value]));
-  if (meta.get("format") !== JOURNAL_MARKER) throw new JournalError("journal.not_a_journal", "SQLite file without the worldkernel journal marker", { path });
+  if (meta.get("format") !== JOURNAL_MARKER)
+    throw new JournalError("journal.not_a_journal", "SQLite file without the worldkernel journal marker", { path });
   const version = Number(meta.get("storage_version"));
   if (!(version >= 1 && version <= STORAGE_VERSION)) {
-    throw new JournalError("journal.unsupported_version", `journal storage version ${meta.get("storage_version")} is not supported (max ${STORAGE_VERSION})`, { path });
+    throw new JournalError(
+      "journal.unsupported_version",
+      `journal storage version ${meta.get("storage_version")} is not supported (max ${STORAGE_VERSION})`,
+      { path },
+    );
   }
   return version;
 }
@@ -146,8 +174,10 @@ export function storageVersion(db: Db): number {
 function mapOpenError(e: unknown, path: string): never {
   if (e instanceof JournalError) throw e;
   const code = sqliteCode(e);
-  if (code === "SQLITE_NOTADB") throw new JournalError("journal.not_a_journal", "not an SQLite database", { path, cause: e });
-  if (code.startsWith("SQLITE_CORRUPT")) throw new JournalError("journal.corrupt", "SQLite reports corruption", { path, cause: e });
+  if (code === "SQLITE_NOTADB")
+    throw new JournalError("journal.not_a_journal", "not an SQLite database", { path, cause: e });
+  if (code.startsWith("SQLITE_CORRUPT"))
+    throw new JournalError("journal.corrupt", "SQLite reports corruption", { path, cause: e });
   if (code === "SQLITE_BUSY") throw new JournalError("journal.locked", "journal is busy", { path, cause: e });
   throw e;
 }

@@ -29,16 +29,28 @@ export function prepareStatements(db: Database.Database, storageVersion: number)
     latestOfKind: ro(`SELECT ${cols} FROM entries WHERE kind = ? ORDER BY seq DESC LIMIT 1`),
     // The term repeats the partial index's WHERE verbatim, so storage v3 answers from the index;
     // older files (read-only) scan.
-    latestRare: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`),
+    latestRare: ro(
+      `SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`,
+    ),
     rareRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND seq >= ? AND seq <= ? ORDER BY seq`),
     // The rare kinds that carry rules state (not the frequent snapshots and checkpoints).
-    ruleRange: ro(`SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind NOT IN ('snapshot', 'checkpoint') AND seq >= ? AND seq <= ? ORDER BY seq`),
+    ruleRange: ro(
+      `SELECT ${cols} FROM entries WHERE ${RARE_KINDS_SQL} AND kind NOT IN ('snapshot', 'checkpoint') AND seq >= ? AND seq <= ? ORDER BY seq`,
+    ),
     blobs: ro("SELECT hash, bytes FROM blobs ORDER BY hash"),
     erasureIndex: ro("SELECT hash, seq FROM erasures ORDER BY seq"),
     receiptIndex: ro("SELECT intent_id, seq FROM receipts ORDER BY seq"),
     // Files before storage v4 (read-only here) have no ingress key table, and held no keys.
-    ingressKeyIndex: ro(storageVersion >= 4 ? "SELECT key, seq, request_hash FROM ingress_keys ORDER BY seq" : "SELECT NULL AS key, NULL AS seq, NULL AS request_hash WHERE 0"),
-    ingressKeyOf: ro(storageVersion >= 4 ? "SELECT seq, request_hash FROM ingress_keys WHERE key = ?" : "SELECT NULL AS seq, NULL AS request_hash WHERE ? IS NULL AND 0"),
+    ingressKeyIndex: ro(
+      storageVersion >= 4
+        ? "SELECT key, seq, request_hash FROM ingress_keys ORDER BY seq"
+        : "SELECT NULL AS key, NULL AS seq, NULL AS request_hash WHERE 0",
+    ),
+    ingressKeyOf: ro(
+      storageVersion >= 4
+        ? "SELECT seq, request_hash FROM ingress_keys WHERE key = ?"
+        : "SELECT NULL AS seq, NULL AS request_hash WHERE ? IS NULL AND 0",
+    ),
     insertIngressKey: rw("INSERT INTO ingress_keys (key, seq, request_hash) VALUES (?, ?, ?)"),
     getBlob: ro("SELECT bytes FROM blobs WHERE hash = ?"),
     hasBlob: ro("SELECT 1 FROM blobs WHERE hash = ?"),

@@ -13,7 +13,14 @@ import type { CborValue } from "../../air/cbor/value.js";
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { signCheckpoint, verifyCheckpointSignature, type StateProvider, type StateRefs } from "./checkpoint.js";
-import { parseEntryBody, type CheckpointBody, type EntryKind, type GenesisBody, type KeysBody, type SnapshotBody } from "./entries.js";
+import {
+  parseEntryBody,
+  type CheckpointBody,
+  type EntryKind,
+  type GenesisBody,
+  type KeysBody,
+  type SnapshotBody,
+} from "./entries.js";
 import { verifyKeysSignature } from "./keys-entry.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
@@ -21,7 +28,15 @@ import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader
 import { nodeReader, nodeSink, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
 import { prepareStatements, type Statements } from "./sqlite-statements.js";
 import { stateFromJournal } from "./world-dir.js";
-import { createFile, openReadonly, openWritable, RARE_KINDS, releaseWriterLock, storageVersion, takeWriterLock } from "./sqlite-open.js";
+import {
+  createFile,
+  openReadonly,
+  openWritable,
+  RARE_KINDS,
+  releaseWriterLock,
+  storageVersion,
+  takeWriterLock,
+} from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
 
 /** Options for opening or creating a SQLite journal. */
@@ -53,7 +68,10 @@ type CborObjectLike = { origin?: unknown };
  * receipt per intent), the idempotency key of an ingress event. The store writes them on
  * append; a rebuild from rows (audit) derives them the same way.
  */
-export function indexRowsOf(kind: string, value: unknown): { receipt?: string; ingressKey?: { key: string; requestHash: string } } {
+export function indexRowsOf(
+  kind: string,
+  value: unknown,
+): { receipt?: string; ingressKey?: { key: string; requestHash: string } } {
   if (value === null || typeof value !== "object") return {};
   if (kind === "effect_receipt") {
     const id = (value as { intent_id?: unknown }).intent_id;
@@ -75,7 +93,11 @@ export function ingressKeyOf(body: CborObjectLike): { key: string; requestHash: 
 
 /** The typed error for bytes stored under a name they do not hash to. */
 export function blobMismatch(hash: HashText, bytes: Uint8Array, path?: string): JournalError {
-  return new JournalError("journal.blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${bytesToHash(sha256(bytes))}: the CAS was altered`, { blob_hash: hash, expected: hash, actual: bytesToHash(sha256(bytes)), ...(path === undefined ? {} : { path }) });
+  return new JournalError(
+    "journal.blob_hash_mismatch",
+    `blob ${hash} holds bytes that hash to ${bytesToHash(sha256(bytes))}: the CAS was altered`,
+    { blob_hash: hash, expected: hash, actual: bytesToHash(sha256(bytes)), ...(path === undefined ? {} : { path }) },
+  );
 }
 
 /** A world's journal in one SQLite file. */
@@ -114,7 +136,12 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  private constructor(path: string, db: Database.Database, lock: Database.Database | undefined, opts: SqliteJournalOptions) {
+  private constructor(
+    path: string,
+    db: Database.Database,
+    lock: Database.Database | undefined,
+    opts: SqliteJournalOptions,
+  ) {
     this.path = path;
     this.db = db;
     this.lock = lock;
@@ -122,15 +149,19 @@ export class SqliteJournalStore implements JournalStore {
     this.every = opts.checkpointEvery;
     this.signer = opts.worldKey;
     this.state = opts.stateProvider ?? (() => this.journalState());
-    if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0)) throw new RangeError("checkpointEvery must be a positive integer");
-    if (this.every !== undefined && this.signer === undefined) throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
+    if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0))
+      throw new RangeError("checkpointEvery must be a positive integer");
+    if (this.every !== undefined && this.signer === undefined)
+      throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", { path });
     this.stmt = prepareStatements(db, storageVersion(db));
     this.nodes = nodeTable(db, storageVersion(db));
     this.reader = nodeReader(this.stmt, this.nodes, path);
     this.sink = nodeSink(this.nodes);
     const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     this.headHash = head?.hash ?? ZERO_HASH;
-    this.tree = this.readonly ? new MerkleFrontier() : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
+    this.tree = this.readonly
+      ? new MerkleFrontier()
+      : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
     this.txAppend = db.transaction((items: readonly AppendInput[]) => this.writeEntries(items));
     if (this.signer !== undefined && head !== undefined) this.checkSigner(this.genesisKey());
   }
@@ -149,7 +180,11 @@ export class SqliteJournalStore implements JournalStore {
   /** A key that is not the genesis world key would write checkpoints that fail verification. */
   private checkSigner(worldKey: Uint8Array): void {
     if (this.signer !== undefined && !bytesEqual(this.signer.publicKey, worldKey)) {
-      throw new JournalError("journal.wrong_key", "the signing key is not this world's key (genesis world_public_key)", { path: this.path, expected: Buffer.from(worldKey).toString("hex"), actual: this.signer.publicKeyHex });
+      throw new JournalError(
+        "journal.wrong_key",
+        "the signing key is not this world's key (genesis world_public_key)",
+        { path: this.path, expected: Buffer.from(worldKey).toString("hex"), actual: this.signer.publicKeyHex },
+      );
     }
   }
 
@@ -190,7 +225,8 @@ export class SqliteJournalStore implements JournalStore {
     const before = this.tree.size;
     for (const it of items) out.push(this.writeOne(it.kind, it.body));
     const every = this.every;
-    if (every !== undefined && Math.floor(before / every) !== Math.floor(this.tree.size / every)) this.writeAutoCheckpoint();
+    if (every !== undefined && Math.floor(before / every) !== Math.floor(this.tree.size / every))
+      this.writeAutoCheckpoint();
     return out;
   }
 
@@ -198,7 +234,11 @@ export class SqliteJournalStore implements JournalStore {
   private recordReceipt(intentId: string, seq: number): void {
     const prior = this.stmt.receiptOf.get(intentId) as number | undefined;
     if (prior !== undefined) {
-      throw new JournalError("journal.duplicate_receipt", `intent ${intentId} already has its receipt at seq ${prior}`, { seq, path: this.path });
+      throw new JournalError(
+        "journal.duplicate_receipt",
+        `intent ${intentId} already has its receipt at seq ${prior}`,
+        { seq, path: this.path },
+      );
     }
     this.stmt.insertReceipt.run(intentId, seq);
   }
@@ -206,7 +246,12 @@ export class SqliteJournalStore implements JournalStore {
   /** An ingress event under an idempotency key: the store refuses a second event under the same key. */
   private recordIngressKey(key: { key: string; requestHash: string }, seq: number): void {
     const prior = this.stmt.ingressKeyOf.get(key.key) as { seq: number } | undefined;
-    if (prior !== undefined) throw new JournalError("journal.duplicate_ingress", `idempotency key ${JSON.stringify(key.key)} already names the event at seq ${prior.seq}`, { seq, path: this.path });
+    if (prior !== undefined)
+      throw new JournalError(
+        "journal.duplicate_ingress",
+        `idempotency key ${JSON.stringify(key.key)} already names the event at seq ${prior.seq}`,
+        { seq, path: this.path },
+      );
     this.stmt.insertIngressKey.run(key.key, seq, key.requestHash);
   }
 
@@ -230,11 +275,18 @@ export class SqliteJournalStore implements JournalStore {
   private writeOne(kind: EntryKind, value: CborValue): Appended {
     const seq = this.tree.size;
     if ((seq === 0) !== (kind === "genesis")) {
-      throw new JournalError("journal.bad_sequence", seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry", { seq, kind });
+      throw new JournalError(
+        "journal.bad_sequence",
+        seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry",
+        { seq, kind },
+      );
     }
     if (kind === "checkpoint") this.checkCheckpoint(value as CheckpointBody, seq);
     if (kind === "keys" && !verifyKeysSignature(value as KeysBody, this.genesisWorldId(), seq, this.genesisKey())) {
-      throw new JournalError("journal.bad_body", "keys entry: signature does not verify with the world key", { seq, kind });
+      throw new JournalError("journal.bad_body", "keys entry: signature does not verify with the world key", {
+        seq,
+        kind,
+      });
     }
     if (kind === "genesis") this.checkSigner((value as GenesisBody).world_public_key);
     const body = encodeStored(value);
@@ -246,7 +298,11 @@ export class SqliteJournalStore implements JournalStore {
     this.tree.append(entryLeafHash(hash), this.sink);
     this.headHash = hash;
     if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;
-    if (kind === "snapshot") this.lastState = { state_root: (value as SnapshotBody).state_root as HashText, manifest_hash: (value as SnapshotBody).manifest_hash as HashText };
+    if (kind === "snapshot")
+      this.lastState = {
+        state_root: (value as SnapshotBody).state_root as HashText,
+        manifest_hash: (value as SnapshotBody).manifest_hash as HashText,
+      };
     return { seq, kind, hash };
   }
 
@@ -262,7 +318,10 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   private writeAutoCheckpoint(): void {
-    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...this.state() }, this.signer!);
+    const body = signCheckpoint(
+      { tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...this.state() },
+      this.signer!,
+    );
     parseEntryBody("checkpoint", body, this.tree.size);
     this.writeOne("checkpoint", body);
   }
@@ -270,9 +329,14 @@ export class SqliteJournalStore implements JournalStore {
   /** Signs and appends a checkpoint now over every entry so far (key and state default to the store's). */
   checkpointSync(key: KeyPair | undefined = this.signer, state: StateProvider = this.state): Appended {
     this.writable();
-    if (key === undefined) throw new JournalError("journal.no_signing_key", "a checkpoint needs the world key", { path: this.path });
-    if (this.tree.size === 0) throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
-    const body = signCheckpoint({ tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...state() }, key);
+    if (key === undefined)
+      throw new JournalError("journal.no_signing_key", "a checkpoint needs the world key", { path: this.path });
+    if (this.tree.size === 0)
+      throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
+    const body = signCheckpoint(
+      { tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...state() },
+      key,
+    );
     return this.appendSync("checkpoint", body);
   }
 
@@ -329,8 +393,10 @@ export class SqliteJournalStore implements JournalStore {
   /** The most recent entry of a kind at or before `atOrBefore` (rare kinds from an index; others scan backwards from the head). */
   latestOfKind(kind: EntryKind, atOrBefore = Number.MAX_SAFE_INTEGER): JournalEntry | null {
     this.open();
-    if ((RARE_KINDS as readonly string[]).includes(kind)) return (this.stmt.latestRare.get(kind, atOrBefore) as JournalEntry | undefined) ?? null;
-    if (atOrBefore !== Number.MAX_SAFE_INTEGER) throw new RangeError(`latestOfKind(${kind}) takes no bound: ${kind} is not indexed`);
+    if ((RARE_KINDS as readonly string[]).includes(kind))
+      return (this.stmt.latestRare.get(kind, atOrBefore) as JournalEntry | undefined) ?? null;
+    if (atOrBefore !== Number.MAX_SAFE_INTEGER)
+      throw new RangeError(`latestOfKind(${kind}) takes no bound: ${kind} is not indexed`);
     return (this.stmt.latestOfKind.get(kind) as JournalEntry | undefined) ?? null;
   }
 
@@ -364,7 +430,8 @@ export class SqliteJournalStore implements JournalStore {
 
   private checkSize(size: number, what: string): void {
     const n = this.countSync();
-    if (!Number.isSafeInteger(size) || size < 0 || size > n) throw new JournalError("journal.out_of_range", `${what} ${size} is outside 0..${n}`, { path: this.path });
+    if (!Number.isSafeInteger(size) || size < 0 || size > n)
+      throw new JournalError("journal.out_of_range", `${what} ${size} is outside 0..${n}`, { path: this.path });
   }
 
   /** Merkle root over the first `size` entries. */
@@ -376,14 +443,18 @@ export class SqliteJournalStore implements JournalStore {
   /** Inclusion proof of entry `index` in the tree of `size`. */
   inclusionProofSync(index: number, size = this.countSync()): Uint8Array[] {
     this.checkSize(size, "tree size");
-    if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new JournalError("journal.out_of_range", `leaf ${index} is outside a tree of ${size}`, { path: this.path });
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+      throw new JournalError("journal.out_of_range", `leaf ${index} is outside a tree of ${size}`, { path: this.path });
     return inclusionPath(this.reader, index, size);
   }
 
   /** Consistency proof between two tree sizes. */
   consistencyProofSync(oldSize: number, newSize = this.countSync()): Uint8Array[] {
     this.checkSize(newSize, "tree size");
-    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new JournalError("journal.out_of_range", `old size ${oldSize} is outside 0..${newSize}`, { path: this.path });
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize)
+      throw new JournalError("journal.out_of_range", `old size ${oldSize} is outside 0..${newSize}`, {
+        path: this.path,
+      });
     return consistencyPath(this.reader, oldSize, newSize);
   }
 
@@ -424,13 +495,15 @@ export class SqliteJournalStore implements JournalStore {
   /** Every stored blob with the name it is stored under (bytes unchecked: the caller checks them). */
   *iterateBlobsSync(): IterableIterator<{ hash: HashText; bytes: Uint8Array }> {
     this.open();
-    for (const r of this.stmt.blobs.iterate() as IterableIterator<{ hash: Buffer; bytes: Buffer }>) yield { hash: bytesToHash(r.hash), bytes: r.bytes };
+    for (const r of this.stmt.blobs.iterate() as IterableIterator<{ hash: Buffer; bytes: Buffer }>)
+      yield { hash: bytesToHash(r.hash), bytes: r.bytes };
   }
 
   /** The store's erasure index (blob → erasure seq), which `getBlob` answers from. */
   *iterateErasuresSync(): IterableIterator<{ hash: HashText; seq: number }> {
     this.open();
-    for (const r of this.stmt.erasureIndex.iterate() as IterableIterator<{ hash: Buffer; seq: number }>) yield { hash: bytesToHash(r.hash), seq: r.seq };
+    for (const r of this.stmt.erasureIndex.iterate() as IterableIterator<{ hash: Buffer; seq: number }>)
+      yield { hash: bytesToHash(r.hash), seq: r.seq };
   }
 
   /** The store's receipt index (intent → receipt seq), which refuses a second receipt. */
@@ -446,7 +519,11 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   /** Deletes a blob's bytes (pages zeroed, WAL truncated) and journals the erasure, atomically. */
-  eraseSync(hash: HashText, reason: string, extra: { derived_from?: HashText; notify?: [string, null | string | Uint8Array][] } = {}): Appended {
+  eraseSync(
+    hash: HashText,
+    reason: string,
+    extra: { derived_from?: HashText; notify?: [string, null | string | Uint8Array][] } = {},
+  ): Appended {
     this.writable();
     const key = hashToBytes(hash);
     const body = { blob_hash: hash, reason, ...extra };

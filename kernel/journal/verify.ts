@@ -104,7 +104,8 @@ interface FrontierStore extends JournalStore {
   frontierSync(size: number): MerkleFrontier;
 }
 
-const hasFrontier = (s: JournalStore): s is FrontierStore => typeof (s as Partial<FrontierStore>).frontierSync === "function";
+const hasFrontier = (s: JournalStore): s is FrontierStore =>
+  typeof (s as Partial<FrontierStore>).frontierSync === "function";
 
 /** Verifies a journal file (opened read-only) or an open store. */
 export async function verifyJournal(target: string | JournalStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -113,8 +114,10 @@ export async function verifyJournal(target: string | JournalStore, opts: VerifyO
     try {
       store = SqliteJournalStore.open(target, { readonly: true });
     } catch (e) {
-      if (isJournalError(e, "journal.not_a_journal")) return { ok: false, entries: 0, checkpoints: 0, fault: "not_a_journal", message: e.message };
-      if (isJournalError(e, "journal.corrupt")) return { ok: false, entries: 0, checkpoints: 0, fault: "corrupt", message: e.message };
+      if (isJournalError(e, "journal.not_a_journal"))
+        return { ok: false, entries: 0, checkpoints: 0, fault: "not_a_journal", message: e.message };
+      if (isJournalError(e, "journal.corrupt"))
+        return { ok: false, entries: 0, checkpoints: 0, fault: "corrupt", message: e.message };
       throw e;
     }
   } else store = target;
@@ -131,12 +134,17 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
   const checks = (opts.checks ?? []).map(asChecker);
   const anchor = opts.anchor;
   if (anchor !== undefined && !verifyAnchorSignature(anchor, opts.pureSignatures)) {
-    throw new JournalError("journal.bad_anchor", "the anchor's signature does not verify under the public key it names");
+    throw new JournalError(
+      "journal.bad_anchor",
+      "the anchor's signature does not verify under the public key it names",
+    );
   }
   const total = await store.count();
   const from = opts.from ?? 0;
-  if (!Number.isSafeInteger(from) || from < 0 || from > total) throw new JournalError("journal.out_of_range", `verify start ${from} is outside 0..${total}`);
-  if (from > 0 && !hasFrontier(store)) throw new JournalError("journal.out_of_range", "this store cannot verify from a seq part-way");
+  if (!Number.isSafeInteger(from) || from < 0 || from > total)
+    throw new JournalError("journal.out_of_range", `verify start ${from} is outside 0..${total}`);
+  if (from > 0 && !hasFrontier(store))
+    throw new JournalError("journal.out_of_range", "this store cannot verify from a seq part-way");
   const tree = from === 0 ? new MerkleFrontier() : (store as FrontierStore).frontierSync(from);
   let prev = from === 0 ? ZERO_HASH : (await store.get(from - 1))!.hash;
   let checkpoints = 0;
@@ -146,7 +154,15 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
   let genesisUnproven: Uint8Array | undefined;
   if (from > 0) {
     const g = await store.get(0);
-    if (g === null) return { ok: false, entries: 0, checkpoints: 0, first_bad_seq: 0, fault: "seq_gap", message: "the journal has no entry 0" };
+    if (g === null)
+      return {
+        ok: false,
+        entries: 0,
+        checkpoints: 0,
+        first_bad_seq: 0,
+        fault: "seq_gap",
+        message: "the journal has no entry 0",
+      };
     const r = decodeGenesis(g);
     if (!r.ok) return { ok: false, entries: 0, checkpoints: 0, first_bad_seq: 0, fault: r.fault, message: r.message };
     genesis = r.genesis;
@@ -162,7 +178,11 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
     if (stored === undefined) return; // a level this store does not keep
     if (stored === null || !bytesEqual(stored, hash)) {
       const last = (index + 1) * 2 ** level - 1;
-      throw new VerifyFailure("tree_mismatch", last, `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`);
+      throw new VerifyFailure(
+        "tree_mismatch",
+        last,
+        `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`,
+      );
     }
   };
   const finding = (f: CheckFinding, seq: number | undefined) => {
@@ -172,9 +192,15 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
     for await (const e of store.iterate(from)) {
       const seq = tree.size;
       if (e.seq !== seq) throw new VerifyFailure("seq_gap", seq, `expected seq ${seq}, found ${e.seq}`);
-      if (!bytesEqual(e.prev_hash, prev)) throw new VerifyFailure("bad_prev_hash", seq, `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`);
+      if (!bytesEqual(e.prev_hash, prev))
+        throw new VerifyFailure(
+          "bad_prev_hash",
+          seq,
+          `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`,
+        );
       const h = entryHash(prev, seq, e.kind, e.body);
-      if (!bytesEqual(h, e.hash)) throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
+      if (!bytesEqual(h, e.hash))
+        throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
       let value: CborValue;
       try {
         value = decodeStored(e.body);
@@ -183,11 +209,24 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       }
       const issue = checkEntryBody(e.kind, value);
       if (issue !== null) throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
-      if ((seq === 0) !== (e.kind === "genesis")) throw new VerifyFailure("bad_body", seq, seq === 0 ? `the first entry is ${e.kind}, not genesis` : "a second genesis entry");
+      if ((seq === 0) !== (e.kind === "genesis"))
+        throw new VerifyFailure(
+          "bad_body",
+          seq,
+          seq === 0 ? `the first entry is ${e.kind}, not genesis` : "a second genesis entry",
+        );
       if (e.kind === "genesis") genesis = value as GenesisBody;
       const g = genesis!;
-      if (seq === 0 && anchor !== undefined && (anchor.world_id !== g.world_id || anchor.world_public_key !== toHex(g.world_public_key))) {
-        throw new VerifyFailure("anchor_mismatch", 0, `the anchor names world ${anchor.world_id} with key ${anchor.world_public_key}; this journal's genesis says ${g.world_id} with key ${toHex(g.world_public_key)}`);
+      if (
+        seq === 0 &&
+        anchor !== undefined &&
+        (anchor.world_id !== g.world_id || anchor.world_public_key !== toHex(g.world_public_key))
+      ) {
+        throw new VerifyFailure(
+          "anchor_mismatch",
+          0,
+          `the anchor names world ${anchor.world_id} with key ${anchor.world_public_key}; this journal's genesis says ${g.world_id} with key ${toHex(g.world_public_key)}`,
+        );
       }
       // The anchor is a copy of the checkpoint entry at its seq: every signed field must agree.
       if (anchor !== undefined && seq === anchor.seq) checkAnchorEntry(anchor, e.kind, value);
@@ -196,7 +235,11 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
         if (genesisUnproven !== undefined) {
           const proof = await store.inclusionProof(0, seq);
           if (!verifyEntryInclusion(genesisUnproven, 0, seq, proof, (value as CheckpointBody).root)) {
-            throw new VerifyFailure("hash_mismatch", 0, `genesis is not the entry 0 that the checkpoint at seq ${seq} signed`);
+            throw new VerifyFailure(
+              "hash_mismatch",
+              0,
+              `genesis is not the entry 0 that the checkpoint at seq ${seq} signed`,
+            );
           }
           genesisUnproven = undefined;
         }
@@ -221,10 +264,19 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       if (tree.size % 4096 === 0) opts.onProgress?.(tree.size, total);
     }
     opts.onProgress?.(tree.size, total);
-    if (genesisUnproven !== undefined) throw new VerifyFailure("uncovered_tail", from, `no signed checkpoint at or after seq ${from} attests the entries before it`);
+    if (genesisUnproven !== undefined)
+      throw new VerifyFailure(
+        "uncovered_tail",
+        from,
+        `no signed checkpoint at or after seq ${from} attests the entries before it`,
+      );
     if (tree.size === 0) throw new VerifyFailure("bad_body", 0, "the journal is empty: it has no genesis");
     if (anchor !== undefined && tree.size < anchor.tree_size) {
-      throw new VerifyFailure("anchor_mismatch", tree.size, `the anchor covers ${anchor.tree_size} entries; the journal has only ${tree.size}`);
+      throw new VerifyFailure(
+        "anchor_mismatch",
+        tree.size,
+        `the anchor covers ${anchor.tree_size} entries; the journal has only ${tree.size}`,
+      );
     }
     await checkStoredTree(store, tree);
     for (const c of checks) if (c.finish) finding(await c.finish({ genesis: genesis! }), undefined);
@@ -237,16 +289,43 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       );
     }
   } catch (err) {
-    if (err instanceof VerifyFailure) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: err.seq ?? tree.size, fault: err.fault, message: err.message };
-    if (isJournalError(err, "journal.corrupt")) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: tree.size, fault: "corrupt", message: err.message };
-    if (isJournalError(err, "journal.blob_hash_mismatch")) return { ok: false, entries: tree.size, checkpoints, first_bad_seq: tree.size, fault: "blob_hash_mismatch", message: err.message };
+    if (err instanceof VerifyFailure)
+      return {
+        ok: false,
+        entries: tree.size,
+        checkpoints,
+        first_bad_seq: err.seq ?? tree.size,
+        fault: err.fault,
+        message: err.message,
+      };
+    if (isJournalError(err, "journal.corrupt"))
+      return {
+        ok: false,
+        entries: tree.size,
+        checkpoints,
+        first_bad_seq: tree.size,
+        fault: "corrupt",
+        message: err.message,
+      };
+    if (isJournalError(err, "journal.blob_hash_mismatch"))
+      return {
+        ok: false,
+        entries: tree.size,
+        checkpoints,
+        first_bad_seq: tree.size,
+        fault: "blob_hash_mismatch",
+        message: err.message,
+      };
     throw err;
   }
   return { ok: true, entries: tree.size, checkpoints };
 }
 
-function decodeGenesis(g: JournalEntry): { ok: true; genesis: GenesisBody } | { ok: false; fault: VerifyFault; message: string } {
-  if (g.kind !== "genesis") return { ok: false, fault: "bad_body", message: `the first entry is ${g.kind}, not genesis` };
+function decodeGenesis(
+  g: JournalEntry,
+): { ok: true; genesis: GenesisBody } | { ok: false; fault: VerifyFault; message: string } {
+  if (g.kind !== "genesis")
+    return { ok: false, fault: "bad_body", message: `the first entry is ${g.kind}, not genesis` };
   let value: CborValue;
   try {
     value = decodeStored(g.body);
@@ -254,34 +333,85 @@ function decodeGenesis(g: JournalEntry): { ok: true; genesis: GenesisBody } | { 
     return { ok: false, fault: "bad_body", message: `genesis is not stored canonical CBOR: ${(err as Error).message}` };
   }
   const issue = checkEntryBody("genesis", value);
-  if (issue !== null) return { ok: false, fault: "bad_body", message: `genesis body: ${issue.message} at ${issue.path}` };
+  if (issue !== null)
+    return { ok: false, fault: "bad_body", message: `genesis body: ${issue.message} at ${issue.path}` };
   return { ok: true, genesis: value as GenesisBody };
 }
 
-function checkCheckpoint(cp: CheckpointBody, seq: number, tree: MerkleFrontier, prev: Uint8Array, g: GenesisBody, pure: boolean): void {
-  if (cp.tree_size !== seq) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint tree_size ${cp.tree_size} at seq ${seq}: a checkpoint covers exactly the entries before it`);
-  if (!bytesEqual(cp.head_hash, prev)) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint head_hash ${toHex(cp.head_hash)} is not the hash of seq ${seq - 1}`);
+function checkCheckpoint(
+  cp: CheckpointBody,
+  seq: number,
+  tree: MerkleFrontier,
+  prev: Uint8Array,
+  g: GenesisBody,
+  pure: boolean,
+): void {
+  if (cp.tree_size !== seq)
+    throw new VerifyFailure(
+      "checkpoint_mismatch",
+      seq,
+      `checkpoint tree_size ${cp.tree_size} at seq ${seq}: a checkpoint covers exactly the entries before it`,
+    );
+  if (!bytesEqual(cp.head_hash, prev))
+    throw new VerifyFailure(
+      "checkpoint_mismatch",
+      seq,
+      `checkpoint head_hash ${toHex(cp.head_hash)} is not the hash of seq ${seq - 1}`,
+    );
   const root = tree.root();
-  if (!bytesEqual(cp.root, root)) throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
-  if (!verifyCheckpointSignature(cp, g.world_public_key, pure)) throw new VerifyFailure("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
+  if (!bytesEqual(cp.root, root))
+    throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
+  if (!verifyCheckpointSignature(cp, g.world_public_key, pure))
+    throw new VerifyFailure("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
 }
 
 function checkAnchorEntry(a: Anchor, kind: string, value: CborValue): void {
-  if (kind !== "checkpoint") throw new VerifyFailure("anchor_mismatch", a.seq, `the anchor names the checkpoint at seq ${a.seq}; the journal has a ${kind} there`);
+  if (kind !== "checkpoint")
+    throw new VerifyFailure(
+      "anchor_mismatch",
+      a.seq,
+      `the anchor names the checkpoint at seq ${a.seq}; the journal has a ${kind} there`,
+    );
   const cp = value as CheckpointBody;
-  const same = cp.tree_size === a.tree_size && toHex(cp.root) === a.root && toHex(cp.head_hash) === a.head_hash && cp.state_root === a.state_root && cp.manifest_hash === a.manifest_hash && toHex(cp.signature) === a.signature;
-  if (!same) throw new VerifyFailure("anchor_mismatch", a.seq, `the checkpoint at seq ${a.seq} is not the one the anchor holds (state root ${cp.state_root}, anchor ${a.state_root})`);
+  const same =
+    cp.tree_size === a.tree_size &&
+    toHex(cp.root) === a.root &&
+    toHex(cp.head_hash) === a.head_hash &&
+    cp.state_root === a.state_root &&
+    cp.manifest_hash === a.manifest_hash &&
+    toHex(cp.signature) === a.signature;
+  if (!same)
+    throw new VerifyFailure(
+      "anchor_mismatch",
+      a.seq,
+      `the checkpoint at seq ${a.seq} is not the one the anchor holds (state root ${cp.state_root}, anchor ${a.state_root})`,
+    );
 }
 
 function checkAnchor(a: Anchor, tree: MerkleFrontier, head: Uint8Array): void {
   const root = toHex(tree.root());
   // The log no longer matches what was exported: the rewrite lies somewhere in 0..tree_size-1.
-  if (root !== a.root) throw new VerifyFailure("anchor_mismatch", a.tree_size - 1, `the first ${a.tree_size} entries have root ${root}; the anchor says ${a.root}`);
-  if (toHex(head) !== a.head_hash) throw new VerifyFailure("anchor_mismatch", a.tree_size - 1, `head hash at seq ${a.tree_size - 1} is ${toHex(head)}; the anchor says ${a.head_hash}`);
+  if (root !== a.root)
+    throw new VerifyFailure(
+      "anchor_mismatch",
+      a.tree_size - 1,
+      `the first ${a.tree_size} entries have root ${root}; the anchor says ${a.root}`,
+    );
+  if (toHex(head) !== a.head_hash)
+    throw new VerifyFailure(
+      "anchor_mismatch",
+      a.tree_size - 1,
+      `head hash at seq ${a.tree_size - 1} is ${toHex(head)}; the anchor says ${a.head_hash}`,
+    );
 }
 
 /** The store's own Merkle index must agree with the recomputed tree (proofs are served from it). */
 async function checkStoredTree(store: JournalStore, tree: MerkleFrontier): Promise<void> {
   const stored = await store.root(tree.size);
-  if (!bytesEqual(stored, tree.root())) throw new VerifyFailure("tree_mismatch", tree.size - 1, `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(tree.root())}`);
+  if (!bytesEqual(stored, tree.root()))
+    throw new VerifyFailure(
+      "tree_mismatch",
+      tree.size - 1,
+      `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(tree.root())}`,
+    );
 }

@@ -21,9 +21,15 @@ export function stateFromJournal(store: SqliteJournalStore): StateRefs {
   const snap = store.latestOfKind("snapshot");
   if (snap !== null) {
     const s = parseEntryBody("snapshot", decodeStored(snap.body), snap.seq);
-    return { state_root: s.state_root as StateRefs["state_root"], manifest_hash: s.manifest_hash as StateRefs["manifest_hash"] };
+    return {
+      state_root: s.state_root as StateRefs["state_root"],
+      manifest_hash: s.manifest_hash as StateRefs["manifest_hash"],
+    };
   }
   const g = store.getSync(0);
   if (g === null) throw new JournalError("journal.bad_sequence", "journal has no genesis", { path: store.path });
-  return { state_root: ZERO_STATE_ROOT, manifest_hash: parseEntryBody("genesis", decodeStored(g.body), 0).manifest_hash as StateRefs["manifest_hash"] };
+  return {
+    state_root: ZERO_STATE_ROOT,
+    manifest_hash: parseEntryBody("genesis", decodeStored(g.body), 0).manifest_hash as StateRefs["manifest_hash"],
+  };
 }

@@ -43,7 +43,12 @@ export function reinstantiationFailed(name: string, e: unknown): CallResult {
 }
 
 /** Runs a granted host function; a throw is recorded as the call's fault (naming the host call) and rethrown. */
-export function runHostFunction(name: string, fn: (input: Uint8Array) => Uint8Array, input: Uint8Array, record: (f: Fault) => void): Uint8Array {
+export function runHostFunction(
+  name: string,
+  fn: (input: Uint8Array) => Uint8Array,
+  input: Uint8Array,
+  record: (f: Fault) => void,
+): Uint8Array {
   try {
     return fn(input);
   } catch (e) {
@@ -66,9 +71,20 @@ export interface TrapEvidence {
  * The typed failure of a trapped call, the same in every runtime, checked in a fixed
  * order: stack budget, memory ceiling, fuel, a recorded host-side fault, else a plain trap.
  */
-export function classifyTrap(name: string, limits: { memoryPages: number; fuelPerStep: number }, t: TrapEvidence, fuelUsed: number): CallResult {
-  if (t.oomFlags.includes(STACK_FLAG)) return faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, fuelUsed);
-  if (t.oomFlags.includes(1)) return faultResult("module.out_of_memory", `${name}: memory.grow beyond the ceiling of ${limits.memoryPages} pages`, fuelUsed);
+export function classifyTrap(
+  name: string,
+  limits: { memoryPages: number; fuelPerStep: number },
+  t: TrapEvidence,
+  fuelUsed: number,
+): CallResult {
+  if (t.oomFlags.includes(STACK_FLAG))
+    return faultResult("module.trap", `${name}: call depth exceeds the deterministic stack budget`, fuelUsed);
+  if (t.oomFlags.includes(1))
+    return faultResult(
+      "module.out_of_memory",
+      `${name}: memory.grow beyond the ceiling of ${limits.memoryPages} pages`,
+      fuelUsed,
+    );
   if (t.outOfFuel) return faultResult("module.out_of_fuel", `${name}: exhausted ${limits.fuelPerStep} fuel`, fuelUsed);
   if (t.fault) return faultResult(t.fault.code, `${name}: ${t.fault.message}`, fuelUsed);
   return faultResult("module.trap", `${name}: ${messageOf(t.error)}`, fuelUsed);

@@ -5,8 +5,23 @@
  * arm its fuel, read it back and restore fresh state before every call. Fuel of a call
  * is the sum over the component's core instances plus the host-call charges.
  */
-import { classifyTrap, faultResult, firstInstance, HOST_CALL_FUEL, reinstantiationFailed, runHostFunction, runSerialized, type Fault } from "./call-support.js";
-import { HOST_INTERFACE, checkComponentImports, jsName, transpileComponent, type Transpiled } from "./component-transpile.js";
+import {
+  classifyTrap,
+  faultResult,
+  firstInstance,
+  HOST_CALL_FUEL,
+  reinstantiationFailed,
+  runHostFunction,
+  runSerialized,
+  type Fault,
+} from "./call-support.js";
+import {
+  HOST_INTERFACE,
+  checkComponentImports,
+  jsName,
+  transpileComponent,
+  type Transpiled,
+} from "./component-transpile.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { ModuleLoadError } from "./errors.js";
 import { prepareCore, type PreparedCore } from "./prepare.js";
@@ -88,16 +103,28 @@ class ComponentModule implements LoadedModule {
       } finally {
         this.inCall = false;
       }
-      if (total() > budget) return this.fail(faultResult("module.out_of_fuel", `${this.spec.name}: exhausted ${budget} fuel`, report()));
+      if (total() > budget)
+        return this.fail(faultResult("module.out_of_fuel", `${this.spec.name}: exhausted ${budget} fuel`, report()));
       if (output.length > this.spec.limits.maxOutputBytes) {
-        return faultResult("module.output_too_large", `${this.spec.name}: output of ${output.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`, report());
+        return faultResult(
+          "module.output_too_large",
+          `${this.spec.name}: output of ${output.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`,
+          report(),
+        );
       }
       return { ok: true, output, fuelUsed: report() };
     } catch (e) {
       const outOfFuel = total() > budget || live.cores.some((c) => c.fuel() < 0n);
       // Read through a cast: the assignment above narrowed the field, host calls may have set it since.
       const fault = this.fault as Fault | undefined;
-      return this.fail(classifyTrap(this.spec.name, this.spec.limits, { oomFlags: live.cores.map((c) => c.oom()), outOfFuel, fault, error: e }, report()));
+      return this.fail(
+        classifyTrap(
+          this.spec.name,
+          this.spec.limits,
+          { oomFlags: live.cores.map((c) => c.oom()), outOfFuel, fault, error: e },
+          report(),
+        ),
+      );
     }
   }
 
@@ -139,10 +166,18 @@ export const componentRuntime: ModuleRuntime = {
   async load(spec: LoadSpec): Promise<LoadedModule> {
     const t = await transpileComponent(spec.name, spec.wasmHash, spec.wasm);
     const prepared = new Map<string, PreparedCore>();
-    for (const [file, bytes] of t.cores) prepared.set(file, prepareCore(`${spec.name} (${file})`, hashBytes(bytes), bytes, spec.limits));
-    checkComponentImports(spec.name, t, [...prepared.values()].map((p) => p.module), spec.hostFunctions);
+    for (const [file, bytes] of t.cores)
+      prepared.set(file, prepareCore(`${spec.name} (${file})`, hashBytes(bytes), bytes, spec.limits));
+    checkComponentImports(
+      spec.name,
+      t,
+      [...prepared.values()].map((p) => p.module),
+      spec.hostFunctions,
+    );
     if (!t.exports.includes(spec.entry)) {
-      throw new ModuleLoadError("module.missing_export", spec.name, `does not export function "${spec.entry}"`, { export_name: spec.entry });
+      throw new ModuleLoadError("module.missing_export", spec.name, `does not export function "${spec.entry}"`, {
+        export_name: spec.entry,
+      });
     }
     const m = new ComponentModule(spec, t, prepared);
     await m.start();

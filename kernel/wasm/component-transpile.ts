@@ -44,7 +44,13 @@ export interface Transpiled {
 const cache = new Map<string, Promise<Transpiled>>();
 
 /** Every jco option that shapes the output; part of the transpiler identity. */
-const JCO_OPTIONS = { name: "component", instantiation: "async", noTypescript: true, quiet: true, wasiShim: false } as const;
+const JCO_OPTIONS = {
+  name: "component",
+  instantiation: "async",
+  noTypescript: true,
+  quiet: true,
+  wasiShim: false,
+} as const;
 
 let identity: { value: string | undefined } | undefined;
 
@@ -59,7 +65,10 @@ export function transpilerIdentity(): string | undefined {
   if (!identity) {
     const jco = installedPackage("@bytecodealliance/jco", createRequire(import.meta.url));
     const inner = jco && installedPackage("@bytecodealliance/jco-transpile", createRequire(jco.file));
-    identity = { value: jco && inner ? `jco@${jco.version} jco-transpile@${inner.version} ${JSON.stringify(JCO_OPTIONS)}` : undefined };
+    identity = {
+      value:
+        jco && inner ? `jco@${jco.version} jco-transpile@${inner.version} ${JSON.stringify(JCO_OPTIONS)}` : undefined,
+    };
   }
   return identity.value;
 }
@@ -69,7 +78,13 @@ export function transpilerIdentity(): string | undefined {
  * transpiler's identity is unknown. `versions` defaults to this build's; tests pass
  * others to plant entries another rewriter or transpiler would have written.
  */
-export function transpileCacheKey(wasmHash: string, versions: { rewriter: string; transpiler: string | undefined } = { rewriter: FUEL_REWRITER_VERSION, transpiler: transpilerIdentity() }): CacheKey | undefined {
+export function transpileCacheKey(
+  wasmHash: string,
+  versions: { rewriter: string; transpiler: string | undefined } = {
+    rewriter: FUEL_REWRITER_VERSION,
+    transpiler: transpilerIdentity(),
+  },
+): CacheKey | undefined {
   if (versions.transpiler === undefined) return undefined;
   return cacheKey({ kind: "component", wasm: wasmHash, rewriter: versions.rewriter, transpiler: versions.transpiler });
 }
@@ -98,7 +113,8 @@ interface Meta {
 
 async function doTranspile(name: string, wasmHash: string, wasm: Uint8Array): Promise<Transpiled> {
   const actual = hashBytes(wasm);
-  if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
+  if (actual !== wasmHash)
+    throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
   const key = transpileCacheKey(wasmHash);
   const cached = key && cacheGet(key);
   if (cached) {
@@ -117,7 +133,9 @@ async function doTranspile(name: string, wasmHash: string, wasm: Uint8Array): Pr
 const META = "meta.json";
 
 /** The transpile output in a verified cache entry, or undefined if the entry is not what we write. */
-function fromCache(entry: Map<string, Uint8Array>): (Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> }) | undefined {
+function fromCache(
+  entry: Map<string, Uint8Array>,
+): (Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> }) | undefined {
   try {
     const m = JSON.parse(new TextDecoder().decode(entry.get(META))) as Meta;
     const files: Record<string, Uint8Array> = {};
@@ -135,7 +153,12 @@ function fromCache(entry: Map<string, Uint8Array>): (Pick<Meta, "imports" | "exp
 
 async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnType<typeof transpile>>> {
   const absent = missingPeers(["@bytecodealliance/jco"]);
-  if (absent) throw new ModuleLoadError("module.toolchain_missing", name, `running a WebAssembly component needs @bytecodealliance/jco (an optional peer of worldkernel); run: ${absent.install}`);
+  if (absent)
+    throw new ModuleLoadError(
+      "module.toolchain_missing",
+      name,
+      `running a WebAssembly component needs @bytecodealliance/jco (an optional peer of worldkernel); run: ${absent.install}`,
+    );
   let out: Awaited<ReturnType<typeof transpile>>;
   try {
     // Imported on first use: jco takes ~0.3 s to load, which core-module users never need.
@@ -147,7 +170,10 @@ async function runJco(name: string, wasm: Uint8Array): Promise<Awaited<ReturnTyp
   return out;
 }
 
-async function finish(wasmHash: string, out: Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> }): Promise<Transpiled> {
+async function finish(
+  wasmHash: string,
+  out: Pick<Meta, "imports" | "exports"> & { files: Record<string, Uint8Array> },
+): Promise<Transpiled> {
   const cores = new Map<string, Uint8Array>();
   let js = "";
   for (const [file, bytes] of Object.entries(out.files)) {
@@ -165,23 +191,39 @@ async function finish(wasmHash: string, out: Pick<Meta, "imports" | "exports"> &
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { instantiate: glue.instantiate, cores, imports: out.imports, exports: out.exports.filter(([, k]) => k === "function").map(([n]) => n) };
+  return {
+    instantiate: glue.instantiate,
+    cores,
+    imports: out.imports,
+    exports: out.exports.filter(([, k]) => k === "function").map(([n]) => n),
+  };
 }
 
 /** Throws `ModuleLinkError` unless every import of the component and its `cores` is a granted host call. */
-export function checkComponentImports(name: string, t: Transpiled, cores: readonly WebAssembly.Module[], granted: readonly HostFunction[]): void {
+export function checkComponentImports(
+  name: string,
+  t: Transpiled,
+  cores: readonly WebAssembly.Module[],
+  granted: readonly HostFunction[],
+): void {
   for (const iface of t.imports) {
     if (iface.replace(/@.*$/, "") !== HOST_INTERFACE) {
-      throw new ModuleLinkError(name, iface, "none", iface.startsWith("wasi:")
-        ? "worldkernel offers no WASI (clocks, randomness, files, network, environment): build the component with every WASI feature disabled"
-        : undefined);
+      throw new ModuleLinkError(
+        name,
+        iface,
+        "none",
+        iface.startsWith("wasi:")
+          ? "worldkernel offers no WASI (clocks, randomness, files, network, environment): build the component with every WASI feature disabled"
+          : undefined,
+      );
     }
   }
   const grantedNames = new Set(granted.map((h) => h.name.replaceAll("_", "-")));
   for (const core of cores) {
     for (const imp of WebAssembly.Module.imports(core)) {
       if (!imp.module.startsWith(`${HOST_INTERFACE}@`) && imp.module !== HOST_INTERFACE) continue;
-      if (!grantedNames.has(imp.name)) throw new ModuleLinkError(name, `${imp.module}#${imp.name}`, capabilityFor(imp.name));
+      if (!grantedNames.has(imp.name))
+        throw new ModuleLinkError(name, `${imp.module}#${imp.name}`, capabilityFor(imp.name));
     }
   }
 }

@@ -33,7 +33,16 @@ export function coreHandles(instance: WebAssembly.Instance, prepared: PreparedCo
   const ex = instance.exports;
   const memory = ex[MEMORY_EXPORT] as WebAssembly.Memory | undefined;
   const globals = prepared.metered.globalExports.map((n) => ex[n] as WebAssembly.Global);
-  if (like) return { ...like, arm: ex[ARM_EXPORT] as CoreHandles["arm"], refuel: ex[REFUEL_EXPORT] as CoreHandles["refuel"], fuel: ex[FUEL_EXPORT] as CoreHandles["fuel"], oom: ex[OOM_EXPORT] as CoreHandles["oom"], memory, globals };
+  if (like)
+    return {
+      ...like,
+      arm: ex[ARM_EXPORT] as CoreHandles["arm"],
+      refuel: ex[REFUEL_EXPORT] as CoreHandles["refuel"],
+      fuel: ex[FUEL_EXPORT] as CoreHandles["fuel"],
+      oom: ex[OOM_EXPORT] as CoreHandles["oom"],
+      memory,
+      globals,
+    };
   return {
     arm: ex[ARM_EXPORT] as (fuel: bigint) => void,
     refuel: ex[REFUEL_EXPORT] as (fuel: bigint) => void,

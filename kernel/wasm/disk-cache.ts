@@ -105,7 +105,13 @@ interface Header {
 }
 
 function encodeEntry(key: CacheKey, files: ReadonlyMap<string, Uint8Array | string>): Buffer {
-  const blobs = [...files].map(([name, v]) => [name, typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.buffer, v.byteOffset, v.byteLength)] as const);
+  const blobs = [...files].map(
+    ([name, v]) =>
+      [
+        name,
+        typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.buffer, v.byteOffset, v.byteLength),
+      ] as const,
+  );
   const header: Header = {
     format: CACHE_FORMAT_VERSION,
     key: { ...key.fields },
@@ -146,7 +152,14 @@ function decodeEntry(raw: Buffer, key: CacheKey): Map<string, Uint8Array> | unde
 function isHeader(h: unknown): h is Header {
   if (typeof h !== "object" || h === null) return false;
   const { format, key, files } = h as Record<string, unknown>;
-  if (typeof format !== "number" || typeof key !== "object" || key === null || Array.isArray(key) || !Array.isArray(files)) return false;
+  if (
+    typeof format !== "number" ||
+    typeof key !== "object" ||
+    key === null ||
+    Array.isArray(key) ||
+    !Array.isArray(files)
+  )
+    return false;
   if (!Object.values(key).every((v) => typeof v === "string" || typeof v === "number")) return false;
   return files.every((f: unknown) => {
     if (typeof f !== "object" || f === null) return false;
@@ -156,7 +169,11 @@ function isHeader(h: unknown): h is Header {
 }
 
 function canonicalFields(fields: Readonly<Record<string, string | number>>): string {
-  return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
+  return JSON.stringify(
+    Object.keys(fields)
+      .sort()
+      .map((k) => [k, fields[k]]),
+  );
 }
 
 function sha256(bytes: Uint8Array): string {

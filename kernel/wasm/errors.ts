@@ -6,7 +6,12 @@
 import { WorldkernelError } from "../../air/errors.js";
 
 /** Codes a module can fail to load with. */
-export type ModuleLoadErrorCode = "module.invalid_wasm" | "module.missing_export" | "module.limits_exceeded" | "module.unsupported_feature" | "module.toolchain_missing";
+export type ModuleLoadErrorCode =
+  | "module.invalid_wasm"
+  | "module.missing_export"
+  | "module.limits_exceeded"
+  | "module.unsupported_feature"
+  | "module.toolchain_missing";
 
 /** The module imports something it is not granted (or that worldkernel never offers). */
 export class ModuleLinkError extends WorldkernelError<"module.link_error"> {
@@ -18,9 +23,10 @@ export class ModuleLinkError extends WorldkernelError<"module.link_error"> {
   readonly capability: string;
 
   constructor(module: string, importName: string, capability: string, detail?: string) {
-    const why = capability === "none"
-      ? "worldkernel offers no such host call (no WASI, clocks, randomness, files or network)"
-      : `it needs a granted "${capability}" capability`;
+    const why =
+      capability === "none"
+        ? "worldkernel offers no such host call (no WASI, clocks, randomness, files or network)"
+        : `it needs a granted "${capability}" capability`;
     super("module.link_error", `module ${module}: import "${importName}" cannot be linked: ${detail ?? why}`);
     this.name = "ModuleLinkError";
     this.module = module;
@@ -35,7 +41,12 @@ export class ModuleLoadError extends WorldkernelError<ModuleLoadErrorCode> {
   /** The missing export for `module.missing_export`, else undefined. */
   readonly export_name: string | undefined;
 
-  constructor(code: ModuleLoadErrorCode, module: string, message: string, opts: { export_name?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ModuleLoadErrorCode,
+    module: string,
+    message: string,
+    opts: { export_name?: string; cause?: unknown } = {},
+  ) {
     super(code, `module ${module}: ${message}`, { cause: opts.cause });
     this.name = "ModuleLoadError";
     this.module = module;

@@ -11,7 +11,17 @@ import { EXTISM_ENV, EXTISM_USER } from "./host-calls.js";
 import { checkExtismImports } from "./link.js";
 import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from "./core-instance.js";
 import { prepareCore, requireExport, type PreparedCore } from "./prepare.js";
-import { classifyTrap, faultResult, firstInstance, HOST_CALL_FUEL, ownBuffer, reinstantiationFailed, runHostFunction, runSerialized, type Fault } from "./call-support.js";
+import {
+  classifyTrap,
+  faultResult,
+  firstInstance,
+  HOST_CALL_FUEL,
+  ownBuffer,
+  reinstantiationFailed,
+  runHostFunction,
+  runSerialized,
+  type Fault,
+} from "./call-support.js";
 import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
 
 const SILENT = { info() {}, debug() {}, warn() {}, error() {}, log() {} } as unknown as Console;
@@ -34,7 +44,10 @@ class ExtismModule implements LoadedModule {
   private inCall = false;
   private fault: Fault | undefined;
 
-  constructor(private readonly spec: LoadSpec, private readonly prepared: PreparedCore) {}
+  constructor(
+    private readonly spec: LoadSpec,
+    private readonly prepared: PreparedCore,
+  ) {}
 
   /** First instantiation, at load: a start function that traps fails the load. */
   async start(): Promise<void> {
@@ -49,7 +62,10 @@ class ExtismModule implements LoadedModule {
     for (const hf of this.spec.hostFunctions) {
       functions[EXTISM_USER]![hf.name] = (ctx, addr) => this.hostCall(hf.name, hf.call, ctx, addr!);
     }
-    const plugin = await createPlugin({ wasm: [{ module: this.prepared.module }] }, { useWasi: false, functions, logger: SILENT });
+    const plugin = await createPlugin(
+      { wasm: [{ module: this.prepared.module }] },
+      { useWasi: false, functions, logger: SILENT },
+    );
     const core = coreHandles(await plugin.getInstance(), this.prepared, this.first);
     this.first ??= core;
     return { plugin, core, used: false };
@@ -82,10 +98,19 @@ class ExtismModule implements LoadedModule {
       await live.plugin.reset();
       // Regions after the last check may have overdrawn the budget without trapping.
       if (live.core.fuel() < 0n) return this.classify(live, new Error("out of fuel"), used());
-      if (out === null) return faultResult("module.no_output", `${this.spec.name}: ${this.spec.entry} returned without setting output`, used());
+      if (out === null)
+        return faultResult(
+          "module.no_output",
+          `${this.spec.name}: ${this.spec.entry} returned without setting output`,
+          used(),
+        );
       const bytes = out.bytes();
       if (bytes.length > this.spec.limits.maxOutputBytes) {
-        return faultResult("module.output_too_large", `${this.spec.name}: output of ${bytes.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`, used());
+        return faultResult(
+          "module.output_too_large",
+          `${this.spec.name}: output of ${bytes.length} bytes exceeds the limit of ${this.spec.limits.maxOutputBytes}`,
+          used(),
+        );
       }
       return { ok: true, output: bytes, fuelUsed: used() };
     } catch (e) {
@@ -97,7 +122,12 @@ class ExtismModule implements LoadedModule {
   }
 
   private classify(live: Live, e: unknown, fuelUsed: number): CallResult {
-    return classifyTrap(this.spec.name, this.spec.limits, { oomFlags: [live.core.oom()], outOfFuel: live.core.fuel() < 0n, fault: this.fault, error: e }, fuelUsed);
+    return classifyTrap(
+      this.spec.name,
+      this.spec.limits,
+      { oomFlags: [live.core.oom()], outOfFuel: live.core.fuel() < 0n, fault: this.fault, error: e },
+      fuelUsed,
+    );
   }
 
   /** A live instance in pristine state: restored, or new when restoring is not enough. */

@@ -12,8 +12,28 @@
  */
 import { rewriteBody, smallLeaves } from "./meter-body.js";
 export { STACK_BUDGET } from "./meter-body.js";
-import { Reader, WasmFormatError, concat, encodeName, encodeS64, encodeU32, readSections, writeSections, type Section } from "./wasm-bytes.js";
-import { appendVec, capMemory, checkExportNames, countImports, customName, mutableGlobals, readFuncTypes, readTypes, vecCount } from "./wasm-sections.js";
+import {
+  Reader,
+  WasmFormatError,
+  concat,
+  encodeName,
+  encodeS64,
+  encodeU32,
+  readSections,
+  writeSections,
+  type Section,
+} from "./wasm-bytes.js";
+import {
+  appendVec,
+  capMemory,
+  checkExportNames,
+  countImports,
+  customName,
+  mutableGlobals,
+  readFuncTypes,
+  readTypes,
+  vecCount,
+} from "./wasm-sections.js";
 
 /**
  * Identity of the metering rewrite (this file and `meter-body.ts`). Bump it with ANY
@@ -93,24 +113,41 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     sections.splice(at < 0 ? sections.length : at, 0, { id, content });
   };
 
-  const newTypes: number[][] = [[0x60, 0x01, 0x7e, 0x00], [0x60, 0x00, 0x01, 0x7e], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]];
-  put(3, appendVec(get(3), [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : []), armType].map((t) => encodeU32(t))));
+  const newTypes: number[][] = [
+    [0x60, 0x01, 0x7e, 0x00],
+    [0x60, 0x00, 0x01, 0x7e],
+    [0x60, 0x00, 0x01, 0x7f],
+    [0x60, 0x01, 0x7f, 0x01, 0x7f],
+  ];
+  put(
+    3,
+    appendVec(
+      get(3),
+      [armType, getI64Type, getI32Type, ...(hasMemory ? [guardType] : []), armType].map((t) => encodeU32(t)),
+    ),
+  );
   const mem = get(5);
   if (mem) put(5, capMemory(mem, opts.memoryPages));
-  put(6, appendVec(get(6), [
-    [0x7e, 0x01, 0x42, ...encodeS64(opts.initialFuel), 0x0b],
-    [0x7f, 0x01, 0x41, 0x00, 0x0b],
-    [0x7f, 0x01, 0x41, 0x00, 0x0b],
-  ]));
+  put(
+    6,
+    appendVec(get(6), [
+      [0x7e, 0x01, 0x42, ...encodeS64(opts.initialFuel), 0x0b],
+      [0x7f, 0x01, 0x41, 0x00, 0x0b],
+      [0x7f, 0x01, 0x41, 0x00, 0x0b],
+    ]),
+  );
   const globalExports = globals.indices.map((i) => `__wk_g${i}`);
-  put(7, appendVec(get(7), [
-    [...encodeName(ARM_EXPORT), 0x00, ...encodeU32(armFunc)],
-    [...encodeName(FUEL_EXPORT), 0x00, ...encodeU32(fuelFunc)],
-    [...encodeName(OOM_EXPORT), 0x00, ...encodeU32(oomFunc)],
-    [...encodeName(REFUEL_EXPORT), 0x00, ...encodeU32(refuelFunc)],
-    ...(hasMemory ? [[...encodeName(MEMORY_EXPORT), 0x02, 0x00]] : []),
-    ...globals.indices.map((i, k) => [...encodeName(globalExports[k]!), 0x03, ...encodeU32(i)]),
-  ]));
+  put(
+    7,
+    appendVec(get(7), [
+      [...encodeName(ARM_EXPORT), 0x00, ...encodeU32(armFunc)],
+      [...encodeName(FUEL_EXPORT), 0x00, ...encodeU32(fuelFunc)],
+      [...encodeName(OOM_EXPORT), 0x00, ...encodeU32(oomFunc)],
+      [...encodeName(REFUEL_EXPORT), 0x00, ...encodeU32(refuelFunc)],
+      ...(hasMemory ? [[...encodeName(MEMORY_EXPORT), 0x02, 0x00]] : []),
+      ...globals.indices.map((i, k) => [...encodeName(globalExports[k]!), 0x03, ...encodeU32(i)]),
+    ]),
+  );
 
   const code = get(10);
   let loops = 0;
@@ -141,8 +178,14 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
     for (let i = 0; i < raw.length; i++) {
       const type = types[funcTypes[i]!]!;
       const body = rewriteBody(raw[i]!, {
-        fuelGlobal, flagGlobal: oomGlobal, depthGlobal, guardFunc, leaves, self: imports.funcs + i,
-        resultBlockType: blockType(type.results, type.resultCount), params: type.params,
+        fuelGlobal,
+        flagGlobal: oomGlobal,
+        depthGlobal,
+        guardFunc,
+        leaves,
+        self: imports.funcs + i,
+        resultBlockType: blockType(type.results, type.resultCount),
+        params: type.params,
       });
       loops += body.loops;
       stateful ||= body.stateful;
@@ -161,18 +204,49 @@ export function meter(wasm: Uint8Array, opts: { memoryPages: number; initialFuel
   if (hasMemory) bodies.push(growGuardBody(oomGlobal));
   bodies.push(Uint8Array.from([0x00, 0x20, 0x00, 0x24, ...fg, 0x0b])); // refuel: fuel = p0
   {
-    put(10, concat([Uint8Array.from(encodeU32(bodies.length)), ...bodies.map((b) => concat([Uint8Array.from(encodeU32(b.length)), b]))]));
+    put(
+      10,
+      concat([
+        Uint8Array.from(encodeU32(bodies.length)),
+        ...bodies.map((b) => concat([Uint8Array.from(encodeU32(b.length)), b])),
+      ]),
+    );
   }
-  return { wasm: writeSections(sections), functions: bodies.length, loops, globalExports, hasMemory, needsFreshInstance: stateful };
+  return {
+    wasm: writeSections(sections),
+    functions: bodies.length,
+    loops,
+    globalExports,
+    hasMemory,
+    needsFreshInstance: stateful,
+  };
 }
 
 /** `(func (param i32) (result i32))` growing memory 0, flagging and trapping on failure. */
 function growGuardBody(oomGlobal: number): Uint8Array {
   return Uint8Array.from([
-    0x01, 0x01, 0x7f, // one i32 local
-    0x20, 0x00, 0x40, 0x00, 0x22, 0x01, // local.get 0; memory.grow 0; local.tee 1
-    0x41, 0x7f, 0x46, 0x04, 0x40, // i32.const -1; i32.eq; if
-    0x41, 0x01, 0x24, ...encodeU32(oomGlobal), 0x00, 0x0b, // oom = 1; unreachable; end
-    0x20, 0x01, 0x0b,
+    0x01,
+    0x01,
+    0x7f, // one i32 local
+    0x20,
+    0x00,
+    0x40,
+    0x00,
+    0x22,
+    0x01, // local.get 0; memory.grow 0; local.tee 1
+    0x41,
+    0x7f,
+    0x46,
+    0x04,
+    0x40, // i32.const -1; i32.eq; if
+    0x41,
+    0x01,
+    0x24,
+    ...encodeU32(oomGlobal),
+    0x00,
+    0x0b, // oom = 1; unreachable; end
+    0x20,
+    0x01,
+    0x0b,
   ]);
 }

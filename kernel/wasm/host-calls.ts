@@ -23,11 +23,24 @@ export const EXTISM_USER = "extism:host/user";
  * and cross-call variables would all be hidden inputs that replay cannot reproduce.
  */
 export const EXTISM_KERNEL_ALLOWED: ReadonlySet<string> = new Set([
-  "alloc", "free", "length", "length_unsafe",
-  "load_u8", "load_u64", "store_u8", "store_u64",
-  "input_offset", "input_length", "input_load_u8", "input_load_u64",
-  "output_set", "error_set",
-  "log_info", "log_debug", "log_warn", "log_error",
+  "alloc",
+  "free",
+  "length",
+  "length_unsafe",
+  "load_u8",
+  "load_u64",
+  "store_u8",
+  "store_u64",
+  "input_offset",
+  "input_length",
+  "input_load_u8",
+  "input_load_u64",
+  "output_set",
+  "error_set",
+  "log_info",
+  "log_debug",
+  "log_warn",
+  "log_error",
 ]);
 
 /** The capability type granting host call `name`, or `"none"` if worldkernel has no such call. */

@@ -4,7 +4,15 @@
  * typed load errors and the optional on-disk artifact cache. Named re-exports only.
  */
 export { loadModule, detectRuntimeKind } from "./runtime.js";
-export type { CallResult, HostFunction, LoadSpec, LoadedModule, ModuleFaultCode, ModuleLimits, ModuleRuntime } from "./runtime.js";
+export type {
+  CallResult,
+  HostFunction,
+  LoadSpec,
+  LoadedModule,
+  ModuleFaultCode,
+  ModuleLimits,
+  ModuleRuntime,
+} from "./runtime.js";
 export { extismRuntime } from "./extism-runtime.js";
 export { componentRuntime } from "./component-runtime.js";
 export { HOST_CALLS, capabilityFor } from "./host-calls.js";

@@ -14,11 +14,21 @@ export function checkExtismImports(name: string, module: WebAssembly.Module, gra
   for (const imp of WebAssembly.Module.imports(module)) {
     const full = `${imp.module}.${imp.name}`;
     if (imp.kind !== "function") {
-      throw new ModuleLinkError(name, full, "none", `imported ${imp.kind}s are never provided: a module owns its memory, tables and globals`);
+      throw new ModuleLinkError(
+        name,
+        full,
+        "none",
+        `imported ${imp.kind}s are never provided: a module owns its memory, tables and globals`,
+      );
     }
     if (imp.module === EXTISM_ENV) {
       if (!EXTISM_KERNEL_ALLOWED.has(imp.name)) {
-        throw new ModuleLinkError(name, full, "none", "this Extism kernel function is disabled in worldkernel (no network, config or cross-call variables)");
+        throw new ModuleLinkError(
+          name,
+          full,
+          "none",
+          "this Extism kernel function is disabled in worldkernel (no network, config or cross-call variables)",
+        );
       }
       continue;
     }

@@ -51,7 +51,11 @@ function skipRefType(r: Reader): void {
 }
 
 /** Initial pages of the memories one core module defines and imports (null: it has none). */
-function coreMemory(bytes: Uint8Array, start: number, end: number): { pages: number; source: "memory" | "import" } | null {
+function coreMemory(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): { pages: number; source: "memory" | "import" } | null {
   const r = new Reader(bytes, start + 8, end);
   let best: { pages: number; source: "memory" | "import" } | null = null;
   const see = (pages: number, source: "memory" | "import") => {
@@ -102,13 +106,16 @@ export function initialMemoryPages(bytes: Uint8Array): InitialMemory | null {
   const found: { best: { pages: number; coreModule: number; source: "memory" | "import" } | null } = { best: null };
   const visit = (start: number, end: number): "core" | "component" => {
     if (end - start < 8) throw new WasmFormatError("truncated WASM header", start);
-    for (let i = 0; i < 4; i++) if (bytes[start + i] !== MAGIC[i]) throw new WasmFormatError("not a WASM binary (bad magic)", start + i);
+    for (let i = 0; i < 4; i++)
+      if (bytes[start + i] !== MAGIC[i]) throw new WasmFormatError("not a WASM binary (bad magic)", start + i);
     const layer = bytes[start + 6]! | (bytes[start + 7]! << 8);
     if (layer === 0) {
-      if (bytes[start + 4] !== 0x01 || bytes[start + 5] !== 0x00) throw new WasmFormatError("unknown core WASM version", start + 4);
+      if (bytes[start + 4] !== 0x01 || bytes[start + 5] !== 0x00)
+        throw new WasmFormatError("unknown core WASM version", start + 4);
       const index = coreModules++;
       const m = coreMemory(bytes, start, end);
-      if (m !== null && (found.best === null || m.pages > found.best.pages)) found.best = { pages: m.pages, coreModule: index, source: m.source };
+      if (m !== null && (found.best === null || m.pages > found.best.pages))
+        found.best = { pages: m.pages, coreModule: index, source: m.source };
       return "core";
     }
     if (layer !== 1) throw new WasmFormatError(`unknown WASM layer ${layer}`, start + 6);
@@ -126,5 +133,7 @@ export function initialMemoryPages(bytes: Uint8Array): InitialMemory | null {
   };
   const binary = visit(0, bytes.length);
   const b = found.best;
-  return b === null ? null : { pages: b.pages, binary, coreModules, at: { coreModule: b.coreModule, source: b.source } };
+  return b === null
+    ? null
+    : { pages: b.pages, binary, coreModules, at: { coreModule: b.coreModule, source: b.source } };
 }

@@ -81,16 +81,50 @@ export function smallLeaves(bodies: Uint8Array[], importedFuncs: number, params:
 /** `fuel -= cost; if (fuel < 0) unreachable` */
 function fuelCheck(g: number, cost: number): number[] {
   const e = encodeU32(g);
-  return [0x23, ...e, 0x42, ...encodeS64(BigInt(cost)), 0x7d, 0x24, ...e, 0x23, ...e, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b];
+  return [
+    0x23,
+    ...e,
+    0x42,
+    ...encodeS64(BigInt(cost)),
+    0x7d,
+    0x24,
+    ...e,
+    0x23,
+    ...e,
+    0x42,
+    0x00,
+    0x53,
+    0x04,
+    0x40,
+    0x00,
+    0x0b,
+  ];
 }
 
 /** `depth += frame; if (depth > budget) { flag = 2; unreachable }` */
 function depthEnter(cx: BodyContext, frame: number): number[] {
   const d = encodeU32(cx.depthGlobal);
   return [
-    0x23, ...d, 0x41, ...encodeS64(BigInt(frame)), 0x6a, 0x24, ...d,
-    0x23, ...d, 0x41, ...encodeS64(BigInt(STACK_BUDGET)), 0x4b, 0x04, 0x40,
-    0x41, STACK_FLAG, 0x24, ...encodeU32(cx.flagGlobal), 0x00, 0x0b,
+    0x23,
+    ...d,
+    0x41,
+    ...encodeS64(BigInt(frame)),
+    0x6a,
+    0x24,
+    ...d,
+    0x23,
+    ...d,
+    0x41,
+    ...encodeS64(BigInt(STACK_BUDGET)),
+    0x4b,
+    0x04,
+    0x40,
+    0x41,
+    STACK_FLAG,
+    0x24,
+    ...encodeU32(cx.flagGlobal),
+    0x00,
+    0x0b,
   ];
 }
 
@@ -110,7 +144,9 @@ interface Edit {
 // next instruction starts a new region. if, else, end, delegate, catch, catch_all,
 // br_if, br_on_null, br_on_non_null (conditional); br, br_table, return, unreachable,
 // throw, rethrow, throw_ref, return_call* (what follows is reached only via a label).
-const REGION_END = new Set([0x04, 0x05, 0x0b, 0x18, 0x07, 0x19, 0x0d, 0xd5, 0xd6, 0x0c, 0x0e, 0x0f, 0x00, 0x08, 0x09, 0x0a, 0x12, 0x13, 0x15]);
+const REGION_END = new Set([
+  0x04, 0x05, 0x0b, 0x18, 0x07, 0x19, 0x0d, 0xd5, 0xd6, 0x0c, 0x0e, 0x0f, 0x00, 0x08, 0x09, 0x0a, 0x12, 0x13, 0x15,
+]);
 
 /** `acc += cost` (a local: registers, not memory) */
 function accCharge(acc: number, cost: number): number[] {
@@ -129,7 +165,31 @@ function flush(g: number, acc: number): number[] {
 function flushCheck(g: number, acc: number, cost: number): number[] {
   const e = encodeU32(g);
   const a = encodeU32(acc);
-  return [0x23, ...e, 0x20, ...a, 0x7d, 0x42, ...encodeS64(BigInt(cost)), 0x7d, 0x24, ...e, 0x42, 0x00, 0x21, ...a, 0x23, ...e, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b];
+  return [
+    0x23,
+    ...e,
+    0x20,
+    ...a,
+    0x7d,
+    0x42,
+    ...encodeS64(BigInt(cost)),
+    0x7d,
+    0x24,
+    ...e,
+    0x42,
+    0x00,
+    0x21,
+    ...a,
+    0x23,
+    ...e,
+    0x42,
+    0x00,
+    0x53,
+    0x04,
+    0x40,
+    0x00,
+    0x0b,
+  ];
 }
 
 // Calls that leave this frame's code: the callee (or host) must see up-to-date fuel.
@@ -151,7 +211,10 @@ const FLUSH_BEFORE = new Set([0x10, 0x11, 0x12, 0x13, 0x14, 0x15]);
  * `return` turned into a branch to that block so the exit always runs (a trap or an
  * exception skips it, which only ever over-counts, deterministically).
  */
-export function rewriteBody(body: Uint8Array, cx: BodyContext): { bytes: Uint8Array; loops: number; stateful: boolean } {
+export function rewriteBody(
+  body: Uint8Array,
+  cx: BodyContext,
+): { bytes: Uint8Array; loops: number; stateful: boolean } {
   const { r, locals, groups, groupsLen } = skipLocals(body);
   const checked = !cx.leaves.has(cx.self);
   const frame = 64 + 16 * (cx.params + locals);
@@ -161,9 +224,13 @@ export function rewriteBody(body: Uint8Array, cx: BodyContext): { bytes: Uint8Ar
   const costs = [0];
   const edits: Edit[] = checked
     ? [
-      { pos: 0, del: groupsLen, ins: () => encodeU32(groups + 1) },
-      { pos: r.pos, del: 0, ins: () => [0x01, 0x7e, ...fuelCheck(g, costs[0]!), ...depthEnter(cx, frame), 0x02, ...cx.resultBlockType] },
-    ]
+        { pos: 0, del: groupsLen, ins: () => encodeU32(groups + 1) },
+        {
+          pos: r.pos,
+          del: 0,
+          ins: () => [0x01, 0x7e, ...fuelCheck(g, costs[0]!), ...depthEnter(cx, frame), 0x02, ...cx.resultBlockType],
+        },
+      ]
     : [];
   let cur = 0;
   let depth = 0;
@@ -174,7 +241,11 @@ export function rewriteBody(body: Uint8Array, cx: BodyContext): { bytes: Uint8Ar
     cur = idx;
     // Small leaves carry no instrumentation at all: their callers paid for all of them.
     if (!checked) return;
-    edits.push({ pos, del: 0, ins: () => (check ? flushCheck(g, acc, costs[idx]!) : costs[idx]! > 0 ? accCharge(acc, costs[idx]!) : []) });
+    edits.push({
+      pos,
+      del: 0,
+      ins: () => (check ? flushCheck(g, acc, costs[idx]!) : costs[idx]! > 0 ? accCharge(acc, costs[idx]!) : []),
+    });
   };
   while (!r.done) {
     const at = r.pos;
@@ -185,7 +256,8 @@ export function rewriteBody(body: Uint8Array, cx: BodyContext): { bytes: Uint8Ar
     const leafCost = op === 0x10 ? cx.leaves.get(new Reader(body, at + 1).u32()) : undefined;
     costs[cur]! += leafCost ?? 0;
     // A small leaf never touches fuel, so calling it needs no flush.
-    if (checked && FLUSH_BEFORE.has(op) && leafCost === undefined) edits.push({ pos: at, del: 0, ins: () => flush(g, acc) });
+    if (checked && FLUSH_BEFORE.has(op) && leafCost === undefined)
+      edits.push({ pos: at, del: 0, ins: () => flush(g, acc) });
     if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f) depth++;
     if (op === 0x0b || op === 0x18) {
       if (depth === 0) {

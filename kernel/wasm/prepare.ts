@@ -23,18 +23,34 @@ const MAX_CACHED = 256;
  * fuel are written into the rewritten module). `versions` defaults to this build's
  * rewriter; tests pass another to plant entries a different rewriter would have written.
  */
-export function meteredCacheKey(wasmHash: string, limits: { memoryPages: number; fuelPerStep: number }, versions: { rewriter: string } = { rewriter: FUEL_REWRITER_VERSION }): CacheKey {
-  return cacheKey({ kind: "metered", wasm: wasmHash, rewriter: versions.rewriter, memoryPages: limits.memoryPages, initialFuel: String(limits.fuelPerStep) });
+export function meteredCacheKey(
+  wasmHash: string,
+  limits: { memoryPages: number; fuelPerStep: number },
+  versions: { rewriter: string } = { rewriter: FUEL_REWRITER_VERSION },
+): CacheKey {
+  return cacheKey({
+    kind: "metered",
+    wasm: wasmHash,
+    rewriter: versions.rewriter,
+    memoryPages: limits.memoryPages,
+    initialFuel: String(limits.fuelPerStep),
+  });
 }
 
 /** Validates, meters and compiles `wasm`; `wasmHash` (checked) keys the cache. */
-export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, limits: { memoryPages: number; fuelPerStep: number }): PreparedCore {
+export function prepareCore(
+  name: string,
+  wasmHash: string,
+  wasm: Uint8Array,
+  limits: { memoryPages: number; fuelPerStep: number },
+): PreparedCore {
   const memKey = `${wasmHash}|${limits.memoryPages}|${limits.fuelPerStep}`;
   const hit = cache.get(memKey);
   if (hit) return hit;
   // A wrong hash would poison the cache for the module that really has it.
   const actual = hashBytes(wasm);
-  if (actual !== wasmHash) throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
+  if (actual !== wasmHash)
+    throw new ModuleLoadError("module.invalid_wasm", name, `bytes hash to ${actual}, not the declared ${wasmHash}`);
   const diskKey = meteredCacheKey(wasmHash, limits);
   const fromDisk = loadCached(diskKey);
   if (fromDisk) {
@@ -56,7 +72,8 @@ export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, li
     metered = meter(wasm, { memoryPages: limits.memoryPages, initialFuel: BigInt(limits.fuelPerStep) });
   } catch (e) {
     if (e instanceof MeteringLimitError) throw new ModuleLoadError("module.limits_exceeded", name, e.message);
-    if (e instanceof WasmFormatError) throw new ModuleLoadError("module.unsupported_feature", name, `cannot meter: ${e.message}`, { cause: e });
+    if (e instanceof WasmFormatError)
+      throw new ModuleLoadError("module.unsupported_feature", name, `cannot meter: ${e.message}`, { cause: e });
     throw e;
   }
   let module: WebAssembly.Module;
@@ -64,11 +81,22 @@ export function prepareCore(name: string, wasmHash: string, wasm: Uint8Array, li
     module = new WebAssembly.Module(metered.wasm);
   } catch (e) {
     // The input validated, so this is a bug in the rewriter: say so instead of blaming the module.
-    throw new ModuleLoadError("module.unsupported_feature", name, `metering produced invalid code: ${(e as Error).message}`, { cause: e });
+    throw new ModuleLoadError(
+      "module.unsupported_feature",
+      name,
+      `metering produced invalid code: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const { wasm: meteredBytes, ...info } = metered;
   const prepared = { module, metered: info };
-  cachePut(diskKey, new Map<string, Uint8Array | string>([["module.wasm", meteredBytes], ["info.json", JSON.stringify(info)]]));
+  cachePut(
+    diskKey,
+    new Map<string, Uint8Array | string>([
+      ["module.wasm", meteredBytes],
+      ["info.json", JSON.stringify(info)],
+    ]),
+  );
   remember(memKey, prepared);
   return prepared;
 }
@@ -80,7 +108,10 @@ function loadCached(key: CacheKey): PreparedCore | undefined {
   const info = files?.get("info.json");
   if (!wasm || !info) return undefined;
   try {
-    return { module: new WebAssembly.Module(wasm), metered: JSON.parse(new TextDecoder().decode(info)) as PreparedCore["metered"] };
+    return {
+      module: new WebAssembly.Module(wasm),
+      metered: JSON.parse(new TextDecoder().decode(info)) as PreparedCore["metered"],
+    };
   } catch {
     return undefined;
   }
@@ -99,5 +130,8 @@ function remember(key: string, prepared: PreparedCore): void {
 /** Throws `module.missing_export` unless `module` exports function `entry`. */
 export function requireExport(name: string, module: WebAssembly.Module, entry: string): void {
   const found = WebAssembly.Module.exports(module).some((e) => e.name === entry && e.kind === "function");
-  if (!found) throw new ModuleLoadError("module.missing_export", name, `does not export function "${entry}"`, { export_name: entry });
+  if (!found)
+    throw new ModuleLoadError("module.missing_export", name, `does not export function "${entry}"`, {
+      export_name: entry,
+    });
 }

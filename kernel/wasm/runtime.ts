@@ -34,11 +34,7 @@ export interface LoadSpec {
 
 /** Why a call failed. */
 export type ModuleFaultCode =
-  | "module.trap"
-  | "module.out_of_fuel"
-  | "module.out_of_memory"
-  | "module.output_too_large"
-  | "module.no_output";
+  "module.trap" | "module.out_of_fuel" | "module.out_of_memory" | "module.output_too_large" | "module.no_output";
 
 /** Outcome of one call: never thrown, always returned. */
 export type CallResult =

@@ -20,7 +20,11 @@ export class WasmFormatError extends WorldkernelError<"module.unsupported_featur
 /** A cursor over a byte array. */
 export class Reader {
   pos: number;
-  constructor(readonly bytes: Uint8Array, start = 0, readonly end = bytes.length) {
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+  ) {
     this.pos = start;
   }
   get done(): boolean {
@@ -104,7 +108,8 @@ export interface Section {
 export function readSections(bytes: Uint8Array): Section[] {
   const r = new Reader(bytes);
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  for (const h of header) if (r.byte() !== h) throw new WasmFormatError("not a core WASM module (bad magic or version)", r.pos - 1);
+  for (const h of header)
+    if (r.byte() !== h) throw new WasmFormatError("not a core WASM module (bad magic or version)", r.pos - 1);
   const sections: Section[] = [];
   while (!r.done) {
     const id = r.byte();
@@ -193,21 +198,50 @@ export function skipImmediates(r: Reader, op: number): void {
   if (op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0a || op === 0x0f || op === 0x19) return;
   if (op >= 0x02 && op <= 0x04) return skipBlockType(r);
   switch (op) {
-    case 0x06: return skipBlockType(r); // try (legacy exceptions)
-    case 0x07: case 0x08: case 0x09: case 0x18: // catch, throw, rethrow, delegate
-    case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14: case 0x15:
-    case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
-    case 0x3f: case 0x40: case 0xd2: case 0xd5: case 0xd6:
+    case 0x06:
+      return skipBlockType(r); // try (legacy exceptions)
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x18: // catch, throw, rethrow, delegate
+    case 0x0c:
+    case 0x0d:
+    case 0x10:
+    case 0x12:
+    case 0x14:
+    case 0x15:
+    case 0x20:
+    case 0x21:
+    case 0x22:
+    case 0x23:
+    case 0x24:
+    case 0x25:
+    case 0x26:
+    case 0x3f:
+    case 0x40:
+    case 0xd2:
+    case 0xd5:
+    case 0xd6:
       r.u32();
       return;
-    case 0x0e: { // br_table
+    case 0x0e: {
+      // br_table
       const n = r.u32();
       for (let i = 0; i <= n; i++) r.u32();
       return;
     }
-    case 0x11: case 0x13: r.u32(); r.u32(); return; // call_indirect: type, table
-    case 0x1c: { const n = r.u32(); for (let i = 0; i < n; i++) skipValType(r); return; }
-    case 0x1f: { // try_table
+    case 0x11:
+    case 0x13:
+      r.u32();
+      r.u32();
+      return; // call_indirect: type, table
+    case 0x1c: {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) skipValType(r);
+      return;
+    }
+    case 0x1f: {
+      // try_table
       skipBlockType(r);
       const n = r.u32();
       for (let i = 0; i < n; i++) {
@@ -217,16 +251,27 @@ export function skipImmediates(r: Reader, op: number): void {
       }
       return;
     }
-    case 0x41: case 0x42: r.skipLeb(); return;
-    case 0x43: r.skip(4); return;
-    case 0x44: r.skip(8); return;
-    case 0xd0: { // ref.null heaptype
+    case 0x41:
+    case 0x42:
+      r.skipLeb();
+      return;
+    case 0x43:
+      r.skip(4);
+      return;
+    case 0x44:
+      r.skip(8);
+      return;
+    case 0xd0: {
+      // ref.null heaptype
       r.skipLeb();
       return;
     }
-    case 0xfc: return skipFC(r, r.u32());
-    case 0xfd: return skipFD(r, r.u32());
-    case 0xfe: return skipFE(r, r.u32());
+    case 0xfc:
+      return skipFC(r, r.u32());
+    case 0xfd:
+      return skipFD(r, r.u32());
+    case 0xfe:
+      return skipFE(r, r.u32());
   }
   if (op >= 0x28 && op <= 0x3e) return skipMemarg(r);
   if ((op >= 0x1a && op <= 0x1b) || (op >= 0x45 && op <= 0xc4) || op === 0xd1 || op === 0xd3 || op === 0xd4) return;

@@ -13,9 +13,17 @@ function payload(worldId: string, intentId: string, decision: string): Uint8Arra
 }
 
 /** The `policy_decision` body for an approver's decision. */
-export function approvalEntry(intentId: string, decision: "allow" | "deny", approver: KeyPair, worldId: string): CborObject {
+export function approvalEntry(
+  intentId: string,
+  decision: "allow" | "deny",
+  approver: KeyPair,
+  worldId: string,
+): CborObject {
   return {
-    intent_id: intentId, decision, stage: "approval", approver: approver.publicKeyHex,
+    intent_id: intentId,
+    decision,
+    stage: "approval",
+    approver: approver.publicKeyHex,
     signature: approver.sign("effect_approval", payload(worldId, intentId, decision)),
   };
 }
@@ -23,5 +31,10 @@ export function approvalEntry(intentId: string, decision: "allow" | "deny", appr
 /** True when an approval entry's signature holds. */
 export function approvalSignatureValid(body: CborObject, worldId: string): boolean {
   const pk = Uint8Array.from(Buffer.from(String(body.approver), "hex"));
-  return verify(pk, "effect_approval", payload(worldId, String(body.intent_id), String(body.decision)), body.signature as Uint8Array);
+  return verify(
+    pk,
+    "effect_approval",
+    payload(worldId, String(body.intent_id), String(body.decision)),
+    body.signature as Uint8Array,
+  );
 }

@@ -93,7 +93,10 @@ export function encodeArchive(a: AuditArchive): Uint8Array {
     format: AUDIT_FORMAT,
     world_id: a.world_id,
     world_public_key: a.world_public_key,
-    keys: a.keys.map((k) => ({ seq: k.seq, adapter_keys: k.adapter_keys.map((d) => ({ id: d.id, public_key: d.public_key })) })),
+    keys: a.keys.map((k) => ({
+      seq: k.seq,
+      adapter_keys: k.adapter_keys.map((d) => ({ id: d.id, public_key: d.public_key })),
+    })),
     entries: a.entries.map((e) => [e.seq, e.kind, e.body, e.prev_hash, e.hash]),
     blobs: blobs.map((b) => [b.hash, b.bytes]),
     erasures: erasures.map((e) => [e.hash, e.seq]),
@@ -106,15 +109,34 @@ export function encodeArchive(a: AuditArchive): Uint8Array {
 export function declaredKeysOf(entries: readonly { seq: number; kind: string; body: Uint8Array }[]): ArchiveKeys[] {
   const out: ArchiveKeys[] = [];
   for (const e of entries) {
-    if (e.kind === "genesis") out.push({ seq: e.seq, adapter_keys: genesisAdapterKeys(parseEntryBody("genesis", decodeStored(e.body), e.seq)).map((d) => ({ id: d.id, public_key: d.public_key })) });
-    else if (e.kind === "keys") out.push({ seq: e.seq, adapter_keys: parseEntryBody("keys", decodeStored(e.body), e.seq).adapter_keys.map((d) => ({ id: d.id, public_key: d.public_key })) });
+    if (e.kind === "genesis")
+      out.push({
+        seq: e.seq,
+        adapter_keys: genesisAdapterKeys(parseEntryBody("genesis", decodeStored(e.body), e.seq)).map((d) => ({
+          id: d.id,
+          public_key: d.public_key,
+        })),
+      });
+    else if (e.kind === "keys")
+      out.push({
+        seq: e.seq,
+        adapter_keys: parseEntryBody("keys", decodeStored(e.body), e.seq).adapter_keys.map((d) => ({
+          id: d.id,
+          public_key: d.public_key,
+        })),
+      });
   }
   return out;
 }
 
 /** The canonical bytes of a header `keys` list (to compare two lists exactly). */
 export function keysBytes(keys: readonly ArchiveKeys[]): Uint8Array {
-  return encodeCanonical(keys.map((k) => ({ seq: k.seq, adapter_keys: k.adapter_keys.map((d) => ({ id: d.id, public_key: d.public_key })) })));
+  return encodeCanonical(
+    keys.map((k) => ({
+      seq: k.seq,
+      adapter_keys: k.adapter_keys.map((d) => ({ id: d.id, public_key: d.public_key })),
+    })),
+  );
 }
 
 // ---- decoding -------------------------------------------------------------------------
@@ -136,21 +158,37 @@ export function decodeArchive(bytes: Uint8Array): AuditArchive {
   } catch (e) {
     const m = /^@(\d+)$/.exec(String((e as { path?: unknown }).path ?? ""));
     // The decoder counts from the item after the 3-byte prefix; name offsets in the file.
-    const at = m === null ? 0 : Number(m[1]) + (bytes.length >= 3 && (e as { code?: string }).code !== "cbor.missing_prefix" ? 3 : 0);
+    const at =
+      m === null
+        ? 0
+        : Number(m[1]) + (bytes.length >= 3 && (e as { code?: string }).code !== "cbor.missing_prefix" ? 3 : 0);
     const text = (e as Error).message;
     const msg = /at byte \d+/.test(text) ? text.replace(/at byte \d+/, `at byte ${at}`) : `${text} at byte ${at}`;
-    throw new ArchiveFault("malformed_archive", `the archive is not one canonical CBOR item: ${(e as { code?: string }).code ?? "cbor"}: ${msg}`, { byte_offset: at });
+    throw new ArchiveFault(
+      "malformed_archive",
+      `the archive is not one canonical CBOR item: ${(e as { code?: string }).code ?? "cbor"}: ${msg}`,
+      { byte_offset: at },
+    );
   }
   const bad = (p: Path, what: string): never => {
     // A field that is not there is named at the map that lacks it.
     let at: number | undefined;
     for (let n = p.length; at === undefined && n >= 0; n--) at = offsetAt(bytes, p.slice(0, n));
-    throw new ArchiveFault("malformed_archive", `${pathText(p)} ${what}${at === undefined ? "" : ` (at byte ${at})`}`, at === undefined ? {} : { byte_offset: at });
+    throw new ArchiveFault(
+      "malformed_archive",
+      `${pathText(p)} ${what}${at === undefined ? "" : ` (at byte ${at})`}`,
+      at === undefined ? {} : { byte_offset: at },
+    );
   };
   if (!isCborObject(root)) return bad([], "must be a map");
-  for (const k of Object.keys(root)) if (!(TOP_KEYS as readonly string[]).includes(k)) bad([k], "is not a field of an audit archive");
+  for (const k of Object.keys(root))
+    if (!(TOP_KEYS as readonly string[]).includes(k)) bad([k], "is not a field of an audit archive");
   for (const k of TOP_KEYS) if (!(k in root)) bad([], `has no field ${k}`);
-  if (root.format !== AUDIT_FORMAT) bad(["format"], `must be "${AUDIT_FORMAT}", got ${JSON.stringify(typeof root.format === "string" ? root.format : String(root.format))}`);
+  if (root.format !== AUDIT_FORMAT)
+    bad(
+      ["format"],
+      `must be "${AUDIT_FORMAT}", got ${JSON.stringify(typeof root.format === "string" ? root.format : String(root.format))}`,
+    );
   const worldId = root.world_id;
   if (typeof worldId !== "string" || worldId.length === 0) return bad(["world_id"], "must be non-empty text");
   const worldKey = bytesOf(root.world_public_key, 32) ?? bad(["world_public_key"], "must be 32 bytes");
@@ -163,8 +201,13 @@ export function decodeArchive(bytes: Uint8Array): AuditArchive {
     return {
       seq,
       adapter_keys: list.map((d, j) => {
-        if (!isCborObject(d) || Object.keys(d).length !== 2 || typeof d.id !== "string") return bad(["keys", i, "adapter_keys", j], "must be a map {id, public_key}");
-        return { id: d.id, public_key: bytesOf(d.public_key, 32) ?? bad(["keys", i, "adapter_keys", j, "public_key"], "must be 32 bytes") };
+        if (!isCborObject(d) || Object.keys(d).length !== 2 || typeof d.id !== "string")
+          return bad(["keys", i, "adapter_keys", j], "must be a map {id, public_key}");
+        return {
+          id: d.id,
+          public_key:
+            bytesOf(d.public_key, 32) ?? bad(["keys", i, "adapter_keys", j, "public_key"], "must be 32 bytes"),
+        };
       }),
     };
   });
@@ -176,9 +219,14 @@ export function decodeArchive(bytes: Uint8Array): AuditArchive {
     const seq = seqOf(row[0]) ?? bad(["entries", i, 0], "must be a seq");
     if (seq !== i) {
       const at = offsetAt(bytes, ["entries", i, 0]);
-      throw new ArchiveFault("seq_gap", `entry ${i} of the archive says seq ${seq}${at === undefined ? "" : ` (at byte ${at})`}`, { seq: i, ...(at === undefined ? {} : { byte_offset: at }) });
+      throw new ArchiveFault(
+        "seq_gap",
+        `entry ${i} of the archive says seq ${seq}${at === undefined ? "" : ` (at byte ${at})`}`,
+        { seq: i, ...(at === undefined ? {} : { byte_offset: at }) },
+      );
     }
-    if (typeof row[1] !== "string" || row[1].length === 0 || Buffer.byteLength(row[1]) > 255) return bad(["entries", i, 1], "must be an entry kind");
+    if (typeof row[1] !== "string" || row[1].length === 0 || Buffer.byteLength(row[1]) > 255)
+      return bad(["entries", i, 1], "must be an entry kind");
     return {
       seq,
       kind: row[1],
@@ -198,23 +246,32 @@ export function decodeArchive(bytes: Uint8Array): AuditArchive {
     if (compareBytes(actual, hash) !== 0) {
       const name = bytesToHash(hash);
       const at = offsetAt(bytes, ["blobs", i]);
-      throw new ArchiveFault("blob_hash_mismatch", `blob ${name} holds bytes that hash to ${bytesToHash(actual)}: the archive's copy was altered (blobs[${i}]${at === undefined ? "" : `, at byte ${at}`})`, { blob_hash: name, ...(at === undefined ? {} : { byte_offset: at }) });
+      throw new ArchiveFault(
+        "blob_hash_mismatch",
+        `blob ${name} holds bytes that hash to ${bytesToHash(actual)}: the archive's copy was altered (blobs[${i}]${at === undefined ? "" : `, at byte ${at}`})`,
+        { blob_hash: name, ...(at === undefined ? {} : { byte_offset: at }) },
+      );
     }
     return { hash, bytes: data };
   });
-  for (let i = 1; i < blobs.length; i++) if (compareBytes(blobs[i - 1]!.hash, blobs[i]!.hash) >= 0) bad(["blobs", i], "is not after the blob before it (blobs are sorted by digest, each once)");
+  for (let i = 1; i < blobs.length; i++)
+    if (compareBytes(blobs[i - 1]!.hash, blobs[i]!.hash) >= 0)
+      bad(["blobs", i], "is not after the blob before it (blobs are sorted by digest, each once)");
 
   const erasureRows = arrayOf(root.erasures) ?? bad(["erasures"], "must be an array");
   const seen = new Set<string>();
   const erasures = erasureRows.map((r, i): ArchiveErasure => {
     const row = arrayOf(r);
     if (row === undefined || row.length !== 2) return bad(["erasures", i], "must be [blob hash, seq]");
-    if (typeof row[0] !== "string" || !HASH_PATTERN.test(row[0])) return bad(["erasures", i, 0], "must be a sha256:<64 hex> blob hash");
+    if (typeof row[0] !== "string" || !HASH_PATTERN.test(row[0]))
+      return bad(["erasures", i, 0], "must be a sha256:<64 hex> blob hash");
     if (seen.has(row[0])) bad(["erasures", i, 0], `names blob ${row[0]} a second time`);
     seen.add(row[0]);
     return { hash: row[0] as HashText, seq: seqOf(row[1]) ?? bad(["erasures", i, 1], "must be a seq") };
   });
-  for (let i = 1; i < erasures.length; i++) if (erasures[i - 1]!.seq >= erasures[i]!.seq) bad(["erasures", i], "is not after the erasure before it (sorted by seq)");
+  for (let i = 1; i < erasures.length; i++)
+    if (erasures[i - 1]!.seq >= erasures[i]!.seq)
+      bad(["erasures", i], "is not after the erasure before it (sorted by seq)");
 
   const anchorRows = arrayOf(root.anchors) ?? bad(["anchors"], "must be an array");
   const anchors = anchorRows.map((x, i) => {
@@ -223,7 +280,11 @@ export function decodeArchive(bytes: Uint8Array): AuditArchive {
       if (!isCborObject(x)) throw new Error("an anchor must be a map");
       return parseAnchor(x);
     } catch (e) {
-      throw new ArchiveFault("bad_anchor", `archive anchor #${i}${at === undefined ? "" : ` (at byte ${at})`}: ${(e as Error).message}`, at === undefined ? {} : { byte_offset: at });
+      throw new ArchiveFault(
+        "bad_anchor",
+        `archive anchor #${i}${at === undefined ? "" : ` (at byte ${at})`}: ${(e as Error).message}`,
+        at === undefined ? {} : { byte_offset: at },
+      );
     }
   });
 

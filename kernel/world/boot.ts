@@ -21,29 +21,67 @@ export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["
   if (!g0) throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
   const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
   const bad = unsupportedFlags(genesis.kernel_flags);
-  if (bad.length) throw new KernelError("kernel.unsupported_flag", `this kernel does not implement flag(s) ${bad.join(", ")}`);
+  if (bad.length)
+    throw new KernelError("kernel.unsupported_flag", `this kernel does not implement flag(s) ${bad.join(", ")}`);
   if (!genesis.air_ref) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
   return { genesis, catalog: catalogFromBundle(store.getBlobSync(genesis.air_ref as HashText), genesis.manifest_hash) };
 }
 
 /** An empty kernel state for a world. */
 export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashText, behaviour: Behaviour): KernelState {
-  return { worldId, catalog, airRef, cells: new CellStore(), ledger: new BudgetLedger(), pending: new Map(), logicalNow: 0, behaviour };
+  return {
+    worldId,
+    catalog,
+    airRef,
+    cells: new CellStore(),
+    ledger: new BudgetLedger(),
+    pending: new Map(),
+    logicalNow: 0,
+    behaviour,
+  };
 }
 
 /** Which snapshot a boot starts from: none (genesis), the latest at or before `to`, or the first (a fork's base). */
 export type SnapshotChoice = "none" | "latest" | "first";
 
 /** The state to start from and the first seq to replay: the chosen snapshot, else genesis. */
-export function bootState(store: SqliteJournalStore, genesis: EntryBodies["genesis"], catalog: AirCatalog, opts: { snapshot: SnapshotChoice; to?: number }): { state: KernelState; from: number; snapshotSeq: number | null } {
+export function bootState(
+  store: SqliteJournalStore,
+  genesis: EntryBodies["genesis"],
+  catalog: AirCatalog,
+  opts: { snapshot: SnapshotChoice; to?: number },
+): { state: KernelState; from: number; snapshotSeq: number | null } {
   // A fork's state at any seq before its base snapshot is that snapshot's (the parent's at the fork point).
   const latest = opts.snapshot === "latest" ? latestSnapshotAtOrBefore(store, opts.to) : null;
-  const snap = opts.snapshot === "none" ? null : opts.snapshot === "first" || (latest === null && genesis.fork !== null) ? firstSnapshot(store) : latest;
+  const snap =
+    opts.snapshot === "none"
+      ? null
+      : opts.snapshot === "first" || (latest === null && genesis.fork !== null)
+        ? firstSnapshot(store)
+        : latest;
   const behaviour = behaviourOf(genesis.kernel_flags);
-  if (!snap) return { state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText, behaviour), from: 1, snapshotSeq: null };
+  if (!snap)
+    return {
+      state: emptyState(genesis.world_id, catalog, genesis.air_ref as HashText, behaviour),
+      from: 1,
+      snapshotSeq: null,
+    };
   const s = decodeStored(snap.body) as EntryBodies["snapshot"];
-  const blobs = { put: () => { throw new KernelError("kernel.internal", "restoring a snapshot writes nothing"); }, get: (h: HashText) => store.getBlobSync(h) };
-  const state = restoreSnapshot(genesis.world_id, catalog, s.cells_ref as HashText, s.state_root, blobs, behaviour, s.manifest_hash);
+  const blobs = {
+    put: () => {
+      throw new KernelError("kernel.internal", "restoring a snapshot writes nothing");
+    },
+    get: (h: HashText) => store.getBlobSync(h),
+  };
+  const state = restoreSnapshot(
+    genesis.world_id,
+    catalog,
+    s.cells_ref as HashText,
+    s.state_root,
+    blobs,
+    behaviour,
+    s.manifest_hash,
+  );
   // Snapshots written before governance existed carry no air_ref: the genesis bundle is in force.
   state.airRef ??= genesis.air_ref as HashText;
   return { state, from: snap.seq + 1, snapshotSeq: snap.seq };

@@ -34,7 +34,8 @@ export interface Boundary {
 /** The last batch boundary at or before `seq` (the head is always one). */
 export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boundary {
   const count = store.countSync();
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= count) throw new KernelError("kernel.seq_out_of_range", `seq ${seq} is outside the journal (0..${count - 1})`);
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= count)
+    throw new KernelError("kernel.seq_out_of_range", `seq ${seq} is outside the journal (0..${count - 1})`);
   const next = (s: number) => (s + 1 >= count ? null : store.getSync(s + 1)!);
   const isEnd = (s: number) => {
     const n = next(s);
@@ -49,12 +50,23 @@ export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boun
 }
 
 /** Resolves a requested stop point: moved to the boundary before it, or with `exact` refused naming the nearest boundaries. */
-export function resolveStop(store: SqliteJournalStore, seq: number, exact: boolean, what: "replay --to" | "fork --at" | "shadow --since"): Boundary {
+export function resolveStop(
+  store: SqliteJournalStore,
+  seq: number,
+  exact: boolean,
+  what: "replay --to" | "fork --at" | "shadow --since",
+): Boundary {
   const b = boundaryAtOrBefore(store, seq);
   if (b.inside && exact) {
-    throw new KernelError("kernel.not_a_boundary", `${what} ${seq} is inside the batch at seq ${b.inside.first}..${b.inside.last}; the nearest batch boundaries are ${b.seq} and ${b.inside.last}`, {
-      seq, before: b.seq, after: b.inside.last,
-    });
+    throw new KernelError(
+      "kernel.not_a_boundary",
+      `${what} ${seq} is inside the batch at seq ${b.inside.first}..${b.inside.last}; the nearest batch boundaries are ${b.seq} and ${b.inside.last}`,
+      {
+        seq,
+        before: b.seq,
+        after: b.inside.last,
+      },
+    );
   }
   return b;
 }

@@ -37,7 +37,8 @@ export interface CascadeReport {
   intents: CascadeIntent[];
 }
 
-const keyText = (k: unknown): string | null => (k === null || k === undefined ? null : typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex"));
+const keyText = (k: unknown): string | null =>
+  k === null || k === undefined ? null : typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex");
 
 /** The report of the entries `fromSeq`..`toSeq` (default the head: a send's batch and what its receipts caused). */
 export function cascadeReport(store: SqliteJournalStore, fromSeq: number, toSeq?: number): CascadeReport {
@@ -46,14 +47,29 @@ export function cascadeReport(store: SqliteJournalStore, fromSeq: number, toSeq?
   for (const e of store.iterateSync(fromSeq, toSeq)) {
     r.entries++;
     r.to = e.seq;
-    if (e.kind !== "step" && e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt") continue;
+    if (e.kind !== "step" && e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt")
+      continue;
     const b = decodeStored(e.body) as CborObject;
     if (e.kind === "step") {
       r.steps++;
       const err = b.error as { code: string; message: string } | null;
-      if (b.ok === false && err) r.failures.push({ seq: e.seq, module: b.module as string, key: keyText(b.key), cause_seq: Number(b.cause_seq), code: err.code, message: err.message });
+      if (b.ok === false && err)
+        r.failures.push({
+          seq: e.seq,
+          module: b.module as string,
+          key: keyText(b.key),
+          cause_seq: Number(b.cause_seq),
+          code: err.code,
+          message: err.message,
+        });
     } else if (e.kind === "effect_intent") {
-      intents.set(b.intent_id as string, { intent_id: b.intent_id as string, kind: b.kind as string, module: b.module as string, decision: null, receipt: null });
+      intents.set(b.intent_id as string, {
+        intent_id: b.intent_id as string,
+        kind: b.kind as string,
+        module: b.module as string,
+        decision: null,
+        receipt: null,
+      });
     } else {
       const i = intents.get(b.intent_id as string);
       if (!i) continue;

@@ -20,7 +20,10 @@ export const WorldConfigSchema = z.strictObject({
           provider: z.literal("openai").optional(),
           base_url: z.string().url(),
           /** The environment variable holding the API key (the key itself is never written here). */
-          api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+          api_key_env: z
+            .string()
+            .regex(/^[A-Z_][A-Z0-9_]*$/)
+            .optional(),
         })
         .optional(),
     })
@@ -30,7 +33,11 @@ export type WorldConfig = z.infer<typeof WorldConfigSchema>;
 
 /** Reads and validates config.json (missing file → kernel.bad_world). */
 export function readConfig(path: string): WorldConfig {
-  if (!existsSync(path)) throw new KernelError("kernel.bad_world", `${path} does not exist: not a world directory (create one with wk create)`);
+  if (!existsSync(path))
+    throw new KernelError(
+      "kernel.bad_world",
+      `${path} does not exist: not a world directory (create one with wk create)`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -38,7 +45,11 @@ export function readConfig(path: string): WorldConfig {
     throw new KernelError("kernel.bad_world", `${path} is not valid JSON: ${(e as Error).message}`);
   }
   const r = WorldConfigSchema.safeParse(raw);
-  if (!r.success) throw new KernelError("kernel.bad_world", `${path}: ${r.error.issues[0]!.message} at $.${r.error.issues[0]!.path.join(".")}`);
+  if (!r.success)
+    throw new KernelError(
+      "kernel.bad_world",
+      `${path}: ${r.error.issues[0]!.message} at $.${r.error.issues[0]!.path.join(".")}`,
+    );
   return r.data;
 }
 

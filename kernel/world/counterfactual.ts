@@ -56,28 +56,55 @@ export interface CounterfactualReport {
   superseded_applies: number[];
 }
 
-const keyText = (k: CellKey | null): string | null => (k === null ? null : typeof k === "string" ? k : Buffer.from(k).toString("hex"));
+const keyText = (k: CellKey | null): string | null =>
+  k === null ? null : typeof k === "string" ? k : Buffer.from(k).toString("hex");
 
-const stateJson = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? null : bytes.length === 0 ? "(erased)" : jsonView(decodeStored(bytes)));
+const stateJson = (bytes: Uint8Array | undefined): unknown =>
+  bytes === undefined ? null : bytes.length === 0 ? "(erased)" : jsonView(decodeStored(bytes));
 
 /** Re-executes the world's inputs after `since` under `next`; compares with the world's state now. */
-export async function counterfactualRun(world: World, next: AirCatalog, since: number, opts: { hooks?: GateHooks } = {}): Promise<CounterfactualReport> {
+export async function counterfactualRun(
+  world: World,
+  next: AirCatalog,
+  since: number,
+  opts: { hooks?: GateHooks } = {},
+): Promise<CounterfactualReport> {
   const store = world.store;
   const stop = resolveStop(store, since, false, "shadow --since");
   const { genesis, catalog } = readGenesis(store);
   const hooks = opts.hooks ?? world.hooks;
   const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest", to: stop.seq });
-  const processor = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const processor = new Processor(
+    state,
+    world.modules,
+    hooks,
+    unsignedDenySigner(genesis.world_id, genesis.world_public_key),
+  );
   if (from <= stop.seq) {
     const r = await replayRange(store, processor, from, stop.seq);
-    if (!r.ok) throw new KernelError("governance.shadow_diverged", `rebuilding the world at seq ${stop.seq} diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { seq: r.divergence!.seq });
+    if (!r.ok)
+      throw new KernelError(
+        "governance.shadow_diverged",
+        `rebuilding the world at seq ${stop.seq} diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`,
+        { seq: r.divergence!.seq },
+      );
   }
   // From here on the proposed definitions are in force; later inputs are replayed, not compared.
   state.catalog = next;
   const cf = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   const report: CounterfactualReport = {
-    since: stop.seq, ...(stop.inside ? { moved_from: since } : {}), events: 0, inputs_reused: 0, new_intents: [], dropped_intents: [],
-    cells: [], failures: [], decisions: {}, steps: 0, fuel: 0, superseded_applies: [],
+    since: stop.seq,
+    ...(stop.inside ? { moved_from: since } : {}),
+    events: 0,
+    inputs_reused: 0,
+    new_intents: [],
+    dropped_intents: [],
+    cells: [],
+    failures: [],
+    decisions: {},
+    steps: 0,
+    fuel: 0,
+    superseded_applies: [],
   };
   const realIntents = new Set<string>();
   const cfIntents = new Set<string>();
@@ -86,11 +113,23 @@ export async function counterfactualRun(world: World, next: AirCatalog, since: n
       const b = e.body as CborObject;
       if (e.kind === "step" && b.ok === false) {
         const err = b.error as { code: string; message: string };
-        report.failures.push({ module: b.module as string, key: keyText(b.key as CellKey | null), cause_seq: Number(b.cause_seq), code: err.code, message: err.message });
-      } else if (e.kind === "policy_decision") report.decisions[b.code as string] = (report.decisions[b.code as string] ?? 0) + 1;
+        report.failures.push({
+          module: b.module as string,
+          key: keyText(b.key as CellKey | null),
+          cause_seq: Number(b.cause_seq),
+          code: err.code,
+          message: err.message,
+        });
+      } else if (e.kind === "policy_decision")
+        report.decisions[b.code as string] = (report.decisions[b.code as string] ?? 0) + 1;
       else if (e.kind === "effect_intent") {
         cfIntents.add(b.intent_id as string);
-        report.new_intents.push({ intent_id: b.intent_id as string, kind: b.kind as string, module: b.module as string, cause_seq: Number(b.cause_seq) });
+        report.new_intents.push({
+          intent_id: b.intent_id as string,
+          kind: b.kind as string,
+          module: b.module as string,
+          cause_seq: Number(b.cause_seq),
+        });
       }
     }
   };
@@ -143,9 +182,19 @@ export async function counterfactualRun(world: World, next: AirCatalog, since: n
 
 /** Cells whose state differs between the world now and the counterfactual world. */
 function cellDiffs(now: KernelState, cf: KernelState): CellDiff[] {
-  const rows = new Map<string, { module: string; key: CellKey | null; before?: { hash: HashText; bytes: Uint8Array }; after?: { hash: HashText; bytes: Uint8Array } }>();
-  const id = (module: string, key: CellKey | null) => `${module}\u0000${key === null ? "" : typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("hex")}`}`;
-  for (const c of now.cells.list()) rows.set(id(c.module, c.key), { module: c.module, key: c.key, before: { hash: c.hash, bytes: c.bytes } });
+  const rows = new Map<
+    string,
+    {
+      module: string;
+      key: CellKey | null;
+      before?: { hash: HashText; bytes: Uint8Array };
+      after?: { hash: HashText; bytes: Uint8Array };
+    }
+  >();
+  const id = (module: string, key: CellKey | null) =>
+    `${module}\u0000${key === null ? "" : typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("hex")}`}`;
+  for (const c of now.cells.list())
+    rows.set(id(c.module, c.key), { module: c.module, key: c.key, before: { hash: c.hash, bytes: c.bytes } });
   for (const c of cf.cells.list()) {
     const k = id(c.module, c.key);
     const row = rows.get(k) ?? { module: c.module, key: c.key };
@@ -156,9 +205,15 @@ function cellDiffs(now: KernelState, cf: KernelState): CellDiff[] {
   for (const r of rows.values()) {
     if (r.before?.hash === r.after?.hash) continue;
     out.push({
-      module: r.module, key: keyText(r.key), before: r.before?.hash ?? null, after: r.after?.hash ?? null,
-      before_state: stateJson(r.before?.bytes), after_state: stateJson(r.after?.bytes),
+      module: r.module,
+      key: keyText(r.key),
+      before: r.before?.hash ?? null,
+      after: r.after?.hash ?? null,
+      before_state: stateJson(r.before?.bytes),
+      after_state: stateJson(r.after?.bytes),
     });
   }
-  return out.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : String(a.key) < String(b.key) ? -1 : 1));
+  return out.sort((a, b) =>
+    a.module < b.module ? -1 : a.module > b.module ? 1 : String(a.key) < String(b.key) ? -1 : 1,
+  );
 }

@@ -27,7 +27,8 @@ export function structuralBlobs(store: SqliteJournalStore): Map<string, string> 
   for (const e of [...store.rareEntriesSync()]) {
     const b = decodeStored(e.body) as CborObject;
     if (e.kind === "genesis") bundle(b.air_ref, b.manifest_hash, "of genesis");
-    if (e.kind === "proposal" || e.kind === "apply") bundle(b.bundle_ref, b.new_manifest_hash, `of the ${e.kind} at seq ${e.seq}`);
+    if (e.kind === "proposal" || e.kind === "apply")
+      bundle(b.bundle_ref, b.new_manifest_hash, `of the ${e.kind} at seq ${e.seq}`);
     if (e.kind === "proposal") note(b.patch_ref, `it is the patch of the proposal at seq ${e.seq}`);
     if (e.kind === "shadow_report") note(b.report_ref, `it is the shadow report at seq ${e.seq}`);
     if (e.kind === "snapshot") {
@@ -35,7 +36,11 @@ export function structuralBlobs(store: SqliteJournalStore): Map<string, string> 
       if (!store.hasBlobSync(b.cells_ref as HashText)) continue;
       const s = decodeStored(store.getBlobSync(b.cells_ref as HashText));
       if (!isCborObject(s) || !Array.isArray(s.cells)) continue;
-      for (const c of s.cells as CborValue[][]) note(c[2], `it is the state of cell ${String(c[0])} ${c[1] === null ? "" : String(c[1])} in the snapshot at seq ${e.seq}`);
+      for (const c of s.cells as CborValue[][])
+        note(
+          c[2],
+          `it is the state of cell ${String(c[0])} ${c[1] === null ? "" : String(c[1])} in the snapshot at seq ${e.seq}`,
+        );
     }
   }
   return out;
@@ -45,6 +50,10 @@ export function structuralBlobs(store: SqliteJournalStore): Map<string, string> 
 export function checkErasable(store: SqliteJournalStore, hash: HashText): void {
   const why = structuralBlobs(store).get(hash);
   if (why !== undefined) {
-    throw new KernelError("kernel.erase_refused", `blob ${hash} cannot be erased: ${why}, which the kernel needs to run, replay and verify the world. Erasure removes data (payloads, prompts, bodies), never structure.`, { blob_hash: hash });
+    throw new KernelError(
+      "kernel.erase_refused",
+      `blob ${hash} cannot be erased: ${why}, which the kernel needs to run, replay and verify the world. Erasure removes data (payloads, prompts, bodies), never structure.`,
+      { blob_hash: hash },
+    );
   }
 }

@@ -50,7 +50,8 @@ export function erasureReach(store: SqliteJournalStore, hash: HashText): Erasure
       }
     } else if (e.kind === "event") {
       const o = b.origin as CborObject;
-      if (o.kind === "module" && steps.has(`${cellId(o.module as string, o.key as CellKey)}|${String(o.cause_seq)}`)) events.add(e.seq);
+      if (o.kind === "module" && steps.has(`${cellId(o.module as string, o.key as CellKey)}|${String(o.cause_seq)}`))
+        events.add(e.seq);
       if (o.kind === "receipt" && intents.has(o.intent_id as string)) events.add(e.seq);
     } else if (e.kind === "effect_receipt" && intents.has(b.intent_id as string)) {
       for (const r of refsIn(b.payload ?? null)) {

@@ -31,10 +31,29 @@
  *   the cells that read the erased blob or derive from it (`notify`), and each of them gets a
  *   `sys/BlobErased@1` event right after it, so its module can redact its state.
  */
-export const SUPPORTED_FLAGS = ["abi-v1", "fuel-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1", "erasure-v1"] as const;
+export const SUPPORTED_FLAGS = [
+  "abi-v1",
+  "fuel-v1",
+  "fuel-exact-v1",
+  "gate-v1",
+  "order-v1",
+  "identity-v2",
+  "cascade-v1",
+  "validity-v1",
+  "erasure-v1",
+] as const;
 
 /** The flags a new world's genesis records. */
-export const KERNEL_FLAGS = ["abi-v1", "fuel-exact-v1", "gate-v1", "order-v1", "identity-v2", "cascade-v1", "validity-v1", "erasure-v1"] as const;
+export const KERNEL_FLAGS = [
+  "abi-v1",
+  "fuel-exact-v1",
+  "gate-v1",
+  "order-v1",
+  "identity-v2",
+  "cascade-v1",
+  "validity-v1",
+  "erasure-v1",
+] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
 export const ERASURE_EVENT_SCHEMA = "sys/BlobErased@1";

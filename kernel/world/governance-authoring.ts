@@ -30,29 +30,48 @@ function summary(d: PatchDiff): string {
     ...d.removed.map((k) => `remove ${k}`),
     ...d.blocks.map((b) => `set ${b}`),
   ];
-  const emptied = d.emptied.length ? ` (${d.emptied.join(", ")} left empty rather than absent, which no patch operation does: manifest ${d.manifestHash})` : "";
+  const emptied = d.emptied.length
+    ? ` (${d.emptied.join(", ")} left empty rather than absent, which no patch operation does: manifest ${d.manifestHash})`
+    : "";
   return parts.join(", ") + emptied;
 }
 
 function noChange(what: string, hash: string): never {
-  throw new KernelError("governance.no_change", `${what} has the world's current manifest ${hash}: nothing to propose`, { manifest_hash: hash });
+  throw new KernelError(
+    "governance.no_change",
+    `${what} has the world's current manifest ${hash}: nothing to propose`,
+    { manifest_hash: hash },
+  );
 }
 
 /** The patch from the world's current defs to those of AIR folder `dir` (`"wasm": path` sugar resolved). */
 export function patchFromAir(world: World, dir: string, opts: { description?: string } = {}): AuthoredPatch {
   const r = loadAirDir(dir);
-  if (!r.ok) throw new AirError(r.issues[0]!.code, `${dir}: ${r.issues[0]!.file ? r.issues[0]!.file + ": " : ""}${r.issues[0]!.message}`, r.issues[0]!.path, r.issues);
+  if (!r.ok)
+    throw new AirError(
+      r.issues[0]!.code,
+      `${dir}: ${r.issues[0]!.file ? r.issues[0]!.file + ": " : ""}${r.issues[0]!.message}`,
+      r.issues[0]!.path,
+      r.issues,
+    );
   const current = world.catalog;
   if (r.catalog.manifestHash === current.manifestHash) noChange(dir, current.manifestHash);
   const d = diffCatalogs(current, r.catalog);
   const description = opts.description ?? `from AIR folder ${dir}: ${summary(d)}`;
   const have = new Set([...current.modules.values()].map((m) => m.def.wasm_hash));
-  const wasm = [...r.catalog.modules.values()].filter((m) => !have.has(m.def.wasm_hash)).map((m) => r.wasm.get(m.def.wasm_hash as HashText)).filter((b): b is Uint8Array => b !== undefined);
+  const wasm = [...r.catalog.modules.values()]
+    .filter((m) => !have.has(m.def.wasm_hash))
+    .map((m) => r.wasm.get(m.def.wasm_hash as HashText))
+    .filter((b): b is Uint8Array => b !== undefined);
   return { ...d, doc: { ...d.doc, description }, wasm };
 }
 
 /** Proposes the patch from the world's current defs to those of AIR folder `dir`. */
-export async function proposeFromAir(world: World, dir: string, opts: ProposeOptions = {}): Promise<Proposed & { patch: PatchDocument }> {
+export async function proposeFromAir(
+  world: World,
+  dir: string,
+  opts: ProposeOptions = {},
+): Promise<Proposed & { patch: PatchDocument }> {
   const p = patchFromAir(world, dir, opts.description !== undefined ? { description: opts.description } : {});
   const r = await propose(world, p.doc, { ...opts, wasm: [...(opts.wasm ?? []), ...p.wasm] });
   return { ...r, patch: p.doc };
@@ -75,7 +94,13 @@ export function revertTarget(world: World, seq: number): RevertTarget {
   const store = world.store;
   const entry = Number.isSafeInteger(seq) && seq >= 0 && seq < store.countSync() ? store.getSync(seq) : null;
   if (!entry || entry.kind !== "apply") {
-    throw new KernelError("governance.not_an_apply", entry ? `seq ${seq} is a ${entry.kind} entry, not an apply: only an apply can be reverted` : `seq ${seq} is not in the journal (head ${store.countSync() - 1})`, { seq });
+    throw new KernelError(
+      "governance.not_an_apply",
+      entry
+        ? `seq ${seq} is a ${entry.kind} entry, not an apply: only an apply can be reverted`
+        : `seq ${seq} is not in the journal (head ${store.countSync() - 1})`,
+      { seq },
+    );
   }
   const apply = decodeStored(entry.body) as unknown as ApplyBody;
   // The manifest in force at each seq: genesis's bundle, then each apply's.
@@ -96,10 +121,20 @@ export function revertTarget(world: World, seq: number): RevertTarget {
   }
   if (!bundle) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
   if (base !== null && base !== bundle.hash) {
-    throw new KernelError("kernel.bad_world", `the apply at seq ${seq} was based on ${base}, but the manifest in force before it was ${bundle.hash}`, { seq });
+    throw new KernelError(
+      "kernel.bad_world",
+      `the apply at seq ${seq} was based on ${base}, but the manifest in force before it was ${bundle.hash}`,
+      { seq },
+    );
   }
   const before = catalogFromBundle(store.getBlobSync(bundle.ref as HashText), bundle.hash);
-  return { applySeq: seq, proposalId: apply.proposal_id, before, appliedManifestHash: apply.new_manifest_hash, laterApplies };
+  return {
+    applySeq: seq,
+    proposalId: apply.proposal_id,
+    before,
+    appliedManifestHash: apply.new_manifest_hash,
+    laterApplies,
+  };
 }
 
 /**
@@ -108,10 +143,15 @@ export function revertTarget(world: World, seq: number): RevertTarget {
  * (the defs before seq `seq`, diffed against the current manifest, so it undoes them too),
  * and the description says so.
  */
-export function revertPatch(world: World, seq: number, opts: { description?: string } = {}): AuthoredPatch & { target: RevertTarget } {
+export function revertPatch(
+  world: World,
+  seq: number,
+  opts: { description?: string } = {},
+): AuthoredPatch & { target: RevertTarget } {
   const t = revertTarget(world, seq);
   const current = world.catalog;
-  if (t.before.manifestHash === current.manifestHash) noChange(`the manifest before the apply at seq ${seq}`, current.manifestHash);
+  if (t.before.manifestHash === current.manifestHash)
+    noChange(`the manifest before the apply at seq ${seq}`, current.manifestHash);
   const d = diffCatalogs(current, t.before);
   const moved = current.manifestHash !== t.appliedManifestHash;
   const description =
@@ -125,7 +165,11 @@ export function revertPatch(world: World, seq: number, opts: { description?: str
 }
 
 /** Proposes the inverse of the apply at `seq` (see `revertPatch`); an ordinary proposal. */
-export async function proposeRevert(world: World, seq: number, opts: ProposeOptions = {}): Promise<Proposed & { patch: PatchDocument; target: RevertTarget }> {
+export async function proposeRevert(
+  world: World,
+  seq: number,
+  opts: ProposeOptions = {},
+): Promise<Proposed & { patch: PatchDocument; target: RevertTarget }> {
   const p = revertPatch(world, seq, opts.description !== undefined ? { description: opts.description } : {});
   const r = await propose(world, p.doc, opts);
   return { ...r, patch: p.doc, target: p.target };

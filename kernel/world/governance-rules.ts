@@ -29,14 +29,21 @@ export interface GovernancePolicy {
 export function governancePolicyOf(catalog: AirCatalog): GovernancePolicy {
   const name = catalog.manifest.defaults?.policy;
   const p = name ? catalog.policies.get(name)?.def : undefined;
-  return { policy: name ?? null, approvers: (p?.approvers ?? []).map((a) => a.public_key), threshold: p?.threshold ?? 1, allowUnsigned: p?.allow_unsigned_proposals === true };
+  return {
+    policy: name ?? null,
+    approvers: (p?.approvers ?? []).map((a) => a.public_key),
+    threshold: p?.threshold ?? 1,
+    allowUnsigned: p?.allow_unsigned_proposals === true,
+  };
 }
 
 /** The proposer's identity as the proposal id binds it (the signature is not part of it). */
 function proposerIdentity(p: Proposer): CborValue {
   if (p === null) return null;
   if (typeof p === "string") return p;
-  return p.kind === "key" ? { kind: "key", public_key: p.public_key } : { kind: "module", module: p.module, intent_id: p.intent_id };
+  return p.kind === "key"
+    ? { kind: "key", public_key: p.public_key }
+    : { kind: "module", module: p.module, intent_id: p.intent_id };
 }
 
 /** A proposal's id: its base, its patch and who proposed it. */
@@ -45,8 +52,17 @@ export function proposalIdOf(base: string, patchRef: string, proposer: Proposer)
 }
 
 /** The bytes a proposer signs: the world and everything the proposal commits to. */
-export function proposalPayload(worldId: string, p: Pick<ProposalBody, "base_manifest_hash" | "patch_ref" | "new_manifest_hash" | "bundle_ref">): Uint8Array {
-  return encodeStored({ world_id: worldId, base_manifest_hash: p.base_manifest_hash, patch_ref: p.patch_ref, new_manifest_hash: p.new_manifest_hash, bundle_ref: p.bundle_ref });
+export function proposalPayload(
+  worldId: string,
+  p: Pick<ProposalBody, "base_manifest_hash" | "patch_ref" | "new_manifest_hash" | "bundle_ref">,
+): Uint8Array {
+  return encodeStored({
+    world_id: worldId,
+    base_manifest_hash: p.base_manifest_hash,
+    patch_ref: p.patch_ref,
+    new_manifest_hash: p.new_manifest_hash,
+    bundle_ref: p.bundle_ref,
+  });
 }
 
 /**
@@ -54,19 +70,41 @@ export function proposalPayload(worldId: string, p: Pick<ProposalBody, "base_man
  * approval entry), and `accept_failures` only when the approver accepts a failing report — so
  * every approval signed before that field existed still verifies byte for byte.
  */
-export function approvalPayload(worldId: string, proposalId: string, patchRef: string, reportHash: string, acceptFailures = false): Uint8Array {
-  return encodeStored({ world_id: worldId, proposal_id: proposalId, patch_ref: patchRef, shadow_report_hash: reportHash, ...(acceptFailures ? { accept_failures: true } : {}) });
+export function approvalPayload(
+  worldId: string,
+  proposalId: string,
+  patchRef: string,
+  reportHash: string,
+  acceptFailures = false,
+): Uint8Array {
+  return encodeStored({
+    world_id: worldId,
+    proposal_id: proposalId,
+    patch_ref: patchRef,
+    shadow_report_hash: reportHash,
+    ...(acceptFailures ? { accept_failures: true } : {}),
+  });
 }
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
 
 /** Why a proposal entry is not one the kernel would have written; null when it is. */
-export function proposalFault(worldId: string, p: ProposalBody, policy: GovernancePolicy, formatVersion: number): string | null {
-  if (p.proposal_id !== proposalIdOf(p.base_manifest_hash, p.patch_ref, p.proposer)) return `proposal id ${p.proposal_id} does not bind its base, patch and proposer`;
+export function proposalFault(
+  worldId: string,
+  p: ProposalBody,
+  policy: GovernancePolicy,
+  formatVersion: number,
+): string | null {
+  if (p.proposal_id !== proposalIdOf(p.base_manifest_hash, p.patch_ref, p.proposer))
+    return `proposal id ${p.proposal_id} does not bind its base, patch and proposer`;
   const who = p.proposer;
   if (typeof who === "string") return formatVersion === 1 ? null : "an unsigned bare-key proposer is format 1 only";
-  if (who === null) return policy.allowUnsigned ? null : `nobody signed proposal ${p.proposal_id} and policy ${policy.policy ?? "(none)"} does not allow unsigned proposals`;
-  if (who.kind === "key" && !verify(fromHex(who.public_key), "proposal", proposalPayload(worldId, p), who.signature)) return `the proposer's signature on ${p.proposal_id} does not verify`;
+  if (who === null)
+    return policy.allowUnsigned
+      ? null
+      : `nobody signed proposal ${p.proposal_id} and policy ${policy.policy ?? "(none)"} does not allow unsigned proposals`;
+  if (who.kind === "key" && !verify(fromHex(who.public_key), "proposal", proposalPayload(worldId, p), who.signature))
+    return `the proposer's signature on ${p.proposal_id} does not verify`;
   return null;
 }
 
@@ -77,12 +115,30 @@ export function proposerKeys(p: Proposer): string[] {
 }
 
 /** Why an approval is not valid for this proposal under this policy; null when it is. */
-export function approvalFault(worldId: string, a: ApprovalBody, proposal: ProposalBody, reports: ReadonlySet<string>, policy: GovernancePolicy, selfKeys: ReadonlySet<string>): string | null {
-  if (a.patch_ref !== proposal.patch_ref) return `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`;
-  if (!reports.has(a.shadow_report_hash)) return `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`;
-  if (!policy.approvers.includes(a.approver)) return `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`;
+export function approvalFault(
+  worldId: string,
+  a: ApprovalBody,
+  proposal: ProposalBody,
+  reports: ReadonlySet<string>,
+  policy: GovernancePolicy,
+  selfKeys: ReadonlySet<string>,
+): string | null {
+  if (a.patch_ref !== proposal.patch_ref)
+    return `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`;
+  if (!reports.has(a.shadow_report_hash))
+    return `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`;
+  if (!policy.approvers.includes(a.approver))
+    return `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`;
   if (selfKeys.has(a.approver)) return `key ${a.approver.slice(0, 16)}… proposed this patch and cannot approve it`;
-  if (!verify(fromHex(a.approver), "approval", approvalPayload(worldId, a.proposal_id, a.patch_ref, a.shadow_report_hash, a.accept_failures === true), a.signature)) return "governance approval signature does not verify";
+  if (
+    !verify(
+      fromHex(a.approver),
+      "approval",
+      approvalPayload(worldId, a.proposal_id, a.patch_ref, a.shadow_report_hash, a.accept_failures === true),
+      a.signature,
+    )
+  )
+    return "governance approval signature does not verify";
   return null;
 }
 
@@ -107,12 +163,22 @@ export interface ProposalState {
 
 /** A fresh proposal's state: no report, no approval. */
 export function newProposalState(body: ProposalBody): ProposalState {
-  return { body, latestReport: null, latestReportRef: null, latestFailures: null, reports: new Set(), approvals: new Map(), acceptedFailures: new Map(), applied: false };
+  return {
+    body,
+    latestReport: null,
+    latestReportRef: null,
+    latestFailures: null,
+    reports: new Set(),
+    approvals: new Map(),
+    acceptedFailures: new Map(),
+    applied: false,
+  };
 }
 
 /** Notes a valid approval in the proposal's state. */
 export function noteApproval(s: ProposalState, a: ApprovalBody): void {
-  const add = (m: Map<string, Set<string>>) => m.set(a.approver, (m.get(a.approver) ?? new Set<string>()).add(a.shadow_report_hash));
+  const add = (m: Map<string, Set<string>>) =>
+    m.set(a.approver, (m.get(a.approver) ?? new Set<string>()).add(a.shadow_report_hash));
   add(s.approvals);
   if (a.accept_failures === true) add(s.acceptedFailures);
 }
@@ -120,7 +186,10 @@ export function noteApproval(s: ProposalState, a: ApprovalBody): void {
 /** The approvers whose valid approvals of the latest report count toward the threshold. */
 export function countingApprovers(s: ProposalState, policy: GovernancePolicy): string[] {
   if (s.latestReport === null) return [];
-  return [...s.approvals].filter(([k, rs]) => policy.approvers.includes(k) && rs.has(s.latestReport!)).map(([k]) => k).sort();
+  return [...s.approvals]
+    .filter(([k, rs]) => policy.approvers.includes(k) && rs.has(s.latestReport!))
+    .map(([k]) => k)
+    .sort();
 }
 
 /**
@@ -134,9 +203,12 @@ export function reportCountFault(report: CborValue, failures: number | undefined
   const listed = Array.isArray(r?.failures) ? r.failures.length : null;
   if (failures === undefined) {
     const v = r?.report_version;
-    return (typeof v === "number" || typeof v === "bigint") && Number(v) >= 2 ? "the entry does not record how many steps fail (failures), which a report of this shape needs" : null;
+    return (typeof v === "number" || typeof v === "bigint") && Number(v) >= 2
+      ? "the entry does not record how many steps fail (failures), which a report of this shape needs"
+      : null;
   }
-  if (listed !== failures) return `the entry says ${failures} step(s) fail, the report lists ${listed ?? "no failures field"}`;
+  if (listed !== failures)
+    return `the entry says ${failures} step(s) fail, the report lists ${listed ?? "no failures field"}`;
   return null;
 }
 
@@ -162,19 +234,29 @@ export function failedShadowFault(s: ProposalState, policy: GovernancePolicy): s
  * Why applying this proposal now is not authorized; null when it is. A latest shadow report with
  * failing steps needs the threshold of its counting approvals to have accepted the failures.
  */
-export function applyFault(s: ProposalState | undefined, currentManifest: string, policy: GovernancePolicy, apply?: ApplyBody): string | null {
+export function applyFault(
+  s: ProposalState | undefined,
+  currentManifest: string,
+  policy: GovernancePolicy,
+  apply?: ApplyBody,
+): string | null {
   if (s === undefined) return "no such proposal";
   if (s.applied) return `proposal ${s.body.proposal_id} is already applied`;
-  if (s.body.base_manifest_hash !== currentManifest) return `proposal ${s.body.proposal_id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`;
+  if (s.body.base_manifest_hash !== currentManifest)
+    return `proposal ${s.body.proposal_id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`;
   if (s.latestReport === null) return `proposal ${s.body.proposal_id} has no shadow report`;
   const valid = countingApprovers(s, policy);
-  if (policy.approvers.length === 0) return `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`;
+  if (policy.approvers.length === 0)
+    return `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`;
   const fault = failedShadowFault(s, policy);
   if (fault !== null) return fault;
-  if (valid.length < policy.threshold) return `proposal ${s.body.proposal_id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`;
+  if (valid.length < policy.threshold)
+    return `proposal ${s.body.proposal_id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`;
   if (apply !== undefined) {
-    if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref) return "the apply names another manifest than its proposal";
-    if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k))) return "the apply lists approvals that are not valid approvals of the latest shadow report";
+    if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref)
+      return "the apply names another manifest than its proposal";
+    if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k)))
+      return "the apply lists approvals that are not valid approvals of the latest shadow report";
   }
   return null;
 }

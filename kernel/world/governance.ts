@@ -22,7 +22,19 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
-import { applyFault, approvalFault, approvalPayload, countingApprovers, failedShadowFault, governancePolicyOf, proposalFault, proposalIdOf, proposalPayload, type ProposalState, type Proposer } from "./governance-rules.js";
+import {
+  applyFault,
+  approvalFault,
+  approvalPayload,
+  countingApprovers,
+  failedShadowFault,
+  governancePolicyOf,
+  proposalFault,
+  proposalIdOf,
+  proposalPayload,
+  type ProposalState,
+  type Proposer,
+} from "./governance-rules.js";
 import { JournalRules } from "./journal-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
@@ -64,7 +76,8 @@ function recordsOf(world: World, proposalId: string): { state: ProposalState; se
   const rules = new JournalRules(world.store, false);
   rules.seed([...world.store.ruleEntriesSync()]);
   const r = rules.governanceOf(proposalId);
-  if (!r) throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
+  if (!r)
+    throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
   return r;
 }
 
@@ -81,29 +94,70 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
   const patch = parsed.data;
   const current = world.catalog;
   if (patch.base_manifest_hash !== current.manifestHash) {
-    throw new KernelError("governance.stale_base", `patch is based on ${patch.base_manifest_hash}, the world is at ${current.manifestHash} (stale)`, { base: patch.base_manifest_hash });
+    throw new KernelError(
+      "governance.stale_base",
+      `patch is based on ${patch.base_manifest_hash}, the world is at ${current.manifestHash} (stale)`,
+      { base: patch.base_manifest_hash },
+    );
   }
   const compiled = compilePatch(current.sources, patch);
-  if (!compiled.ok) throw new AirError(compiled.issues[0]!.code, `patch: ${compiled.issues[0]!.message}`, compiled.issues[0]!.path, compiled.issues);
+  if (!compiled.ok)
+    throw new AirError(
+      compiled.issues[0]!.code,
+      `patch: ${compiled.issues[0]!.message}`,
+      compiled.issues[0]!.path,
+      compiled.issues,
+    );
   const built = buildCatalog([{ file: "<patch>", value: compiled.defs }]);
-  if (!built.ok) throw new AirError(built.issues[0]!.code, `patched AIR: ${built.issues[0]!.message}`, built.issues[0]!.path, built.issues);
+  if (!built.ok)
+    throw new AirError(
+      built.issues[0]!.code,
+      `patched AIR: ${built.issues[0]!.message}`,
+      built.issues[0]!.path,
+      built.issues,
+    );
   const next = built.catalog;
   checkStateSchemas(current, next);
   for (const w of opts.wasm ?? []) world.store.putBlobSync(w);
   for (const [name, m] of next.modules) {
-    if (!world.store.hasBlobSync(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (${m.def.wasm_hash}) in the CAS: pass it with the proposal`, { module: name });
+    if (!world.store.hasBlobSync(m.def.wasm_hash as HashText))
+      throw new KernelError(
+        "kernel.missing_blob",
+        `no binary for ${name} (${m.def.wasm_hash}) in the CAS: pass it with the proposal`,
+        { module: name },
+      );
   }
   const patchRef = world.store.putBlobSync(encodeStored(jsonToCbor(doc)));
   const bundleRef = world.store.putBlobSync(bundleOf(next));
-  const refs = { base_manifest_hash: current.manifestHash, patch_ref: patchRef, new_manifest_hash: next.manifestHash, bundle_ref: bundleRef };
+  const refs = {
+    base_manifest_hash: current.manifestHash,
+    patch_ref: patchRef,
+    new_manifest_hash: next.manifestHash,
+    bundle_ref: bundleRef,
+  };
   const as: ProposeAs | undefined = opts.proposer ? { key: opts.proposer } : opts.as;
   const proposer: Proposer =
-    as === undefined ? null
-    : "key" in as ? { kind: "key", public_key: as.key.publicKeyHex, signature: as.key.sign("proposal", proposalPayload(world.id, refs)) }
-    : { kind: "module", module: as.module, intent_id: as.intentId };
-  const body: ProposalBody = { proposal_id: proposalIdOf(current.manifestHash, patchRef, proposer), ...refs, proposer, description: opts.description ?? patch.description ?? null };
+    as === undefined
+      ? null
+      : "key" in as
+        ? {
+            kind: "key",
+            public_key: as.key.publicKeyHex,
+            signature: as.key.sign("proposal", proposalPayload(world.id, refs)),
+          }
+        : { kind: "module", module: as.module, intent_id: as.intentId };
+  const body: ProposalBody = {
+    proposal_id: proposalIdOf(current.manifestHash, patchRef, proposer),
+    ...refs,
+    proposer,
+    description: opts.description ?? patch.description ?? null,
+  };
   const why = proposalFault(world.id, body, governancePolicyOf(current), 2);
-  if (why !== null) throw new KernelError("governance.unsigned_proposal", `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`);
+  if (why !== null)
+    throw new KernelError(
+      "governance.unsigned_proposal",
+      `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`,
+    );
   const proposalId = body.proposal_id;
   const seq = world.appendRecord("proposal", body as unknown as CborObject);
   return { proposalId, seq, newManifestHash: next.manifestHash, warnings: patchGovernanceWarnings(next) };
@@ -118,7 +172,12 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
     if (!n || !before || !after) continue;
     const hb = current.schemas.get(before)!.schemaHash;
     const ha = next.schemas.get(after)!.schemaHash;
-    if (hb !== ha) throw new KernelError("governance.migration_required", `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`, { module: name });
+    if (hb !== ha)
+      throw new KernelError(
+        "governance.migration_required",
+        `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`,
+        { module: name },
+      );
   }
 }
 
@@ -126,14 +185,26 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
 async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
-  const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
+  const next = catalogFromBundle(
+    world.store.getBlobSync(state.body.bundle_ref as HashText),
+    state.body.new_manifest_hash,
+  );
   const recorded = await recentIngress(world, opts.window ?? 50);
   const events = recorded.map((r) => r.body);
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
-      ...world.state, catalog, cells: world.state.cells.clone(), ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()), pending: new Map(world.state.pending),
+      ...world.state,
+      catalog,
+      cells: world.state.cells.clone(),
+      ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()),
+      pending: new Map(world.state.pending),
     };
-    const processor = new Processor(state, world.modules, world.hooks, unsignedDenySigner(state.worldId, world.worldKey.publicKey));
+    const processor = new Processor(
+      state,
+      world.modules,
+      world.hooks,
+      unsignedDenySigner(state.worldId, world.worldKey.publicKey),
+    );
     const batch = new Batch(world.store.countSync());
     const origin: number[] = []; // batch index → the recorded seq of the ingress event it came from
     for (const r of recorded) {
@@ -148,7 +219,12 @@ async function shadowNow(world: World, proposalId: string, opts: { window?: numb
   const report = diff(proposalId, world.catalog, next, events.length, before, after);
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
-  const seq = world.appendRecord("shadow_report", { proposal_id: proposalId, report_ref: reportRef, report_hash: reportHash, failures: report.failures.length });
+  const seq = world.appendRecord("shadow_report", {
+    proposal_id: proposalId,
+    report_ref: reportRef,
+    report_hash: reportHash,
+    failures: report.failures.length,
+  });
   return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
 }
 
@@ -177,7 +253,8 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
   const ba = comparable(a.body);
   const bb = comparable(b.body);
   if (a.kind !== b.kind) return ["kind"];
-  const same = (x: CborValue | undefined, y: CborValue | undefined) => x !== undefined && y !== undefined ? Buffer.compare(encodeStored(x), encodeStored(y)) === 0 : x === y;
+  const same = (x: CborValue | undefined, y: CborValue | undefined) =>
+    x !== undefined && y !== undefined ? Buffer.compare(encodeStored(x), encodeStored(y)) === 0 : x === y;
   if (!isCborObject(ba) || !isCborObject(bb)) return same(ba, bb) ? [] : [a.kind];
   const fields = [...new Set([...Object.keys(ba), ...Object.keys(bb)])].sort();
   return fields.filter((f) => !same(ba[f], bb[f])).map((f) => `${a.kind}.${f}`);
@@ -185,12 +262,30 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
 
 type Run = { state: KernelState; batch: Batch; origin: number[]; stats: { fuel: number } };
 
-function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: number, before: Run, after: Run): ShadowReport {
+function diff(
+  proposalId: string,
+  base: AirCatalog,
+  next: AirCatalog,
+  events: number,
+  before: Run,
+  after: Run,
+): ShadowReport {
   const cells = new Map<string, ShadowReport["cells"][number]>();
-  for (const c of before.state.cells.list()) cells.set(`${c.module}|${String(c.key)}`, { module: c.module, key: typeof c.key === "string" ? c.key : null, before: c.hash, after: null });
+  for (const c of before.state.cells.list())
+    cells.set(`${c.module}|${String(c.key)}`, {
+      module: c.module,
+      key: typeof c.key === "string" ? c.key : null,
+      before: c.hash,
+      after: null,
+    });
   for (const c of after.state.cells.list()) {
     const k = `${c.module}|${String(c.key)}`;
-    const row = cells.get(k) ?? { module: c.module, key: typeof c.key === "string" ? c.key : null, before: null, after: null };
+    const row = cells.get(k) ?? {
+      module: c.module,
+      key: typeof c.key === "string" ? c.key : null,
+      before: null,
+      after: null,
+    };
     row.after = c.hash;
     cells.set(k, row);
   }
@@ -214,12 +309,27 @@ function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: nu
     if (e.kind === "policy_decision") decisions[b.code as string] = (decisions[b.code as string] ?? 0) + 1;
     if (e.kind === "step" && b.ok === false) {
       const err = b.error as { code: string; message: string };
-      failures.push({ module: b.module as string, key: typeof b.key === "string" ? b.key : null, event_seq: after.origin[i]!, code: err.code, message: err.message });
+      failures.push({
+        module: b.module as string,
+        key: typeof b.key === "string" ? b.key : null,
+        event_seq: after.origin[i]!,
+        code: err.code,
+        message: err.message,
+      });
     }
   });
   return {
-    report_version: 2, proposal_id: proposalId, base_manifest_hash: base.manifestHash, new_manifest_hash: next.manifestHash, events,
-    cells: [...cells.values()].filter((c) => c.before !== c.after), differing_entries: differing, differing_fields: fields, fuel_only: fuelOnly, decisions, failures,
+    report_version: 2,
+    proposal_id: proposalId,
+    base_manifest_hash: base.manifestHash,
+    new_manifest_hash: next.manifestHash,
+    events,
+    cells: [...cells.values()].filter((c) => c.before !== c.after),
+    differing_entries: differing,
+    differing_fields: fields,
+    fuel_only: fuelOnly,
+    decisions,
+    failures,
     fuel: { before: before.stats.fuel, after: after.stats.fuel },
   };
 }
@@ -227,22 +337,39 @@ function diff(proposalId: string, base: AirCatalog, next: AirCatalog, events: nu
 export { approvalPayload };
 
 /** One line per failing step of a report: module, key, the recorded event replayed, error code. */
-export function failureLines(failures: readonly { module: string; key?: string | null; event_seq?: number; code: string }[]): string[] {
-  return failures.map((f) => `${f.module} ${f.key ?? "-"}${f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`);
+export function failureLines(
+  failures: readonly { module: string; key?: string | null; event_seq?: number; code: string }[],
+): string[] {
+  return failures.map(
+    (f) => `${f.module} ${f.key ?? "-"}${f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`,
+  );
 }
 
 /** A proposal's latest shadow report as journaled (null when it has none; `report` null when its blob was erased). */
-export function latestShadowReport(world: World, proposalId: string): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
+export function latestShadowReport(
+  world: World,
+  proposalId: string,
+): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
   const { state } = recordsOf(world, proposalId);
   return latestOf(world, state);
 }
 
-function latestOf(world: World, state: ProposalState): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
+function latestOf(
+  world: World,
+  state: ProposalState,
+): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
   if (state.latestReport === null) return null;
   const ref = state.latestReportRef as HashText | null;
   // A report journaled before reports carried key and event seq of a failure lacks them: read what is there.
-  const report = ref !== null && world.store.hasBlobSync(ref) ? (toJson(decodeStored(world.store.getBlobSync(ref))) as ShadowReport) : null;
-  return { reportHash: state.latestReport as HashText, report, failures: state.latestFailures ?? report?.failures.length ?? 0 };
+  const report =
+    ref !== null && world.store.hasBlobSync(ref)
+      ? (toJson(decodeStored(world.store.getBlobSync(ref))) as ShadowReport)
+      : null;
+  return {
+    reportHash: state.latestReport as HashText,
+    report,
+    failures: state.latestFailures ?? report?.failures.length ?? 0,
+  };
 }
 
 /** A decoded report as plain JSON values (small integers as numbers). */
@@ -263,29 +390,56 @@ export interface ApproveOptions {
  * not have proposed the patch. A latest report with failing steps is refused
  * (`governance.failed_shadow`) unless the approver accepts the failures.
  */
-async function approveNow(world: World, proposalId: string, approver: KeyPair, opts: ApproveOptions = {}): Promise<number> {
+async function approveNow(
+  world: World,
+  proposalId: string,
+  approver: KeyPair,
+  opts: ApproveOptions = {},
+): Promise<number> {
   const { state, selfKeys } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   const latest = latestOf(world, state);
-  if (!latest) throw new KernelError("governance.no_shadow", `proposal ${proposalId} has no shadow report yet: run wk shadow first`, { proposal_id: proposalId });
+  if (!latest)
+    throw new KernelError(
+      "governance.no_shadow",
+      `proposal ${proposalId} has no shadow report yet: run wk shadow first`,
+      { proposal_id: proposalId },
+    );
   const report = latest.reportHash;
   const accept = opts.acceptFailures === true;
   const policy = governancePolicyOf(world.catalog);
-  if (policy.approvers.length === 0) throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be approved");
+  if (policy.approvers.length === 0)
+    throw new KernelError(
+      "kernel.bad_approval",
+      "the world's policy names no approvers, so no proposal can be approved",
+    );
   if (latest.failures > 0 && !accept) {
-    const named = latest.report ? `: ${failureLines(latest.report.failures.slice(0, 5)).join("; ")}${latest.report.failures.length > 5 ? "; …" : ""}` : "";
-    throw new KernelError("governance.failed_shadow", `the latest shadow report of ${proposalId} has ${latest.failures} failing step(s)${named}; approve with --accept-failures to accept them, or fix the patch`, { proposal_id: proposalId, failures: latest.failures });
+    const named = latest.report
+      ? `: ${failureLines(latest.report.failures.slice(0, 5)).join("; ")}${latest.report.failures.length > 5 ? "; …" : ""}`
+      : "";
+    throw new KernelError(
+      "governance.failed_shadow",
+      `the latest shadow report of ${proposalId} has ${latest.failures} failing step(s)${named}; approve with --accept-failures to accept them, or fix the patch`,
+      { proposal_id: proposalId, failures: latest.failures },
+    );
   }
   if (state.approvals.get(approver.publicKeyHex)?.has(report) === true) {
     throw new KernelError("kernel.bad_approval", "this approver already approved this shadow report");
   }
   const body: ApprovalBody = {
-    proposal_id: proposalId, approver: approver.publicKeyHex, patch_ref: state.body.patch_ref, shadow_report_hash: report,
+    proposal_id: proposalId,
+    approver: approver.publicKeyHex,
+    patch_ref: state.body.patch_ref,
+    shadow_report_hash: report,
     ...(accept ? { accept_failures: true as const } : {}),
     signature: approver.sign("approval", approvalPayload(world.id, proposalId, state.body.patch_ref, report, accept)),
   };
   const why = approvalFault(world.id, body, state.body, state.reports, policy, selfKeys);
-  if (why !== null) throw new KernelError("kernel.bad_approval", why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why);
+  if (why !== null)
+    throw new KernelError(
+      "kernel.bad_approval",
+      why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why,
+    );
   return world.appendRecord("approval", body as unknown as CborObject);
 }
 
@@ -295,16 +449,27 @@ async function applyNow(world: World, proposalId: string): Promise<{ seq: number
   const policy = governancePolicyOf(world.catalog);
   const why = applyFault(state, world.catalog.manifestHash, policy);
   if (why !== null) {
-    const code =
-      state.applied ? "governance.already_applied"
-      : state.body.base_manifest_hash !== world.catalog.manifestHash ? "governance.stale_base"
-      : state.latestReport === null ? "governance.no_shadow"
-      : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null ? "governance.failed_shadow"
-      : "governance.not_approved";
+    const code = state.applied
+      ? "governance.already_applied"
+      : state.body.base_manifest_hash !== world.catalog.manifestHash
+        ? "governance.stale_base"
+        : state.latestReport === null
+          ? "governance.no_shadow"
+          : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null
+            ? "governance.failed_shadow"
+            : "governance.not_approved";
     throw new KernelError(code, why, { proposal_id: proposalId });
   }
-  const next = catalogFromBundle(world.store.getBlobSync(state.body.bundle_ref as HashText), state.body.new_manifest_hash);
-  const seq = world.appendRecord("apply", { proposal_id: proposalId, new_manifest_hash: next.manifestHash, bundle_ref: state.body.bundle_ref, approvals: countingApprovers(state, policy) });
+  const next = catalogFromBundle(
+    world.store.getBlobSync(state.body.bundle_ref as HashText),
+    state.body.new_manifest_hash,
+  );
+  const seq = world.appendRecord("apply", {
+    proposal_id: proposalId,
+    new_manifest_hash: next.manifestHash,
+    bundle_ref: state.body.bundle_ref,
+    approvals: countingApprovers(state, policy),
+  });
   world.state.catalog = next;
   world.state.airRef = state.body.bundle_ref as HashText;
   return { seq, manifestHash: next.manifestHash };
@@ -348,7 +513,12 @@ export function shadow(world: World, proposalId: string, opts: { window?: number
 }
 
 /** Signs and journals an approval of a proposal's latest shadow report (one with failing steps only with `acceptFailures`). */
-export function approve(world: World, proposalId: string, approver: KeyPair, opts: ApproveOptions = {}): Promise<number> {
+export function approve(
+  world: World,
+  proposalId: string,
+  approver: KeyPair,
+  opts: ApproveOptions = {},
+): Promise<number> {
   return world.exclusive(() => approveNow(world, proposalId, approver, opts));
 }
 
@@ -370,13 +540,22 @@ export function governanceAdapter(world: World): EffectAdapter {
     async perform(req) {
       const started = req.nowNs();
       const p = req.params as CborObject;
-      const done = (status: "ok" | "error", payload: CborObject): EffectOutcome => ({ status, payload, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: req.nowNs() });
+      const done = (status: "ok" | "error", payload: CborObject): EffectOutcome => ({
+        status,
+        payload,
+        cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+        startedNs: started,
+        finishedNs: req.nowNs(),
+      });
       try {
         const ref = p.patch_ref instanceof Uint8Array ? bytesToHash(p.patch_ref) : (p.patch_ref as HashText);
         const doc = parseJsonLossless(req.blobs.get(ref), ref);
         const description = typeof p.description === "string" ? { description: p.description } : {};
         const intent = world.state.pending.get(req.intentId);
-        const r = await propose(world, doc, { ...description, as: { module: intent?.module ?? "unknown", intentId: req.intentId } });
+        const r = await propose(world, doc, {
+          ...description,
+          as: { module: intent?.module ?? "unknown", intentId: req.intentId },
+        });
         return done("ok", { proposal_id: r.proposalId });
       } catch (e) {
         const err = e as { code?: string; message: string };

@@ -21,10 +21,26 @@ export { verifyWorld, verifyWorldStore, checkTailOnOpen } from "./verify-world.j
 export type { VerifyWorldOptions } from "./verify-world.js";
 export { JournalRules } from "./journal-rules.js";
 export { governancePolicyOf, proposalIdOf, approvalPayload } from "./governance-rules.js";
-export { AuditError, archiveOfStore, auditArchive, auditFile, exportAuditArchive, readArchiveFile, rebuildWorld } from "./audit.js";
+export {
+  AuditError,
+  archiveOfStore,
+  auditArchive,
+  auditFile,
+  exportAuditArchive,
+  readArchiveFile,
+  rebuildWorld,
+} from "./audit.js";
 export type { AuditErrorCode, AuditOptions, AuditResult, ExportSummary } from "./audit.js";
 export { AUDIT_FORMAT, ArchiveFault, decodeArchive, encodeArchive, locateArchive } from "./audit-archive.js";
-export type { ArchiveBlob, ArchiveEntry, ArchiveErasure, ArchiveKeys, ArchiveLayout, AuditArchive, ByteRange } from "./audit-archive.js";
+export type {
+  ArchiveBlob,
+  ArchiveEntry,
+  ArchiveErasure,
+  ArchiveKeys,
+  ArchiveLayout,
+  AuditArchive,
+  ByteRange,
+} from "./audit-archive.js";
 export { cascadeReport } from "./cascade-report.js";
 export type { CascadeReport, CascadeIntent, StepFailure } from "./cascade-report.js";
 export { batchSummary } from "./world.js";

@@ -36,7 +36,15 @@ export interface WorldInfo {
     declarations: { seq: number; adapter_keys: { id: string; public_key: string }[] }[];
   };
   head: { seq: number; hash: string } | null;
-  checkpoint: { seq: number; tree_size: number; root: string; head_hash: string; state_root: string; manifest_hash: string; covers_head: boolean } | null;
+  checkpoint: {
+    seq: number;
+    tree_size: number;
+    root: string;
+    head_hash: string;
+    state_root: string;
+    manifest_hash: string;
+    covers_head: boolean;
+  } | null;
   snapshot: { seq: number; state_root: string; manifest_hash: string } | null;
   /** The manifest in force at the head: the latest apply's, else genesis's. */
   manifest: { hash: string; since_seq: number; genesis_hash: string };
@@ -63,7 +71,8 @@ export function worldInfo(dir: string): WorldInfo {
 /** The info of an open store. */
 export function infoOfStore(dir: string, store: SqliteJournalStore): WorldInfo {
   const g0 = store.getSync(0);
-  if (g0 === null || g0.kind !== "genesis") throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
+  if (g0 === null || g0.kind !== "genesis")
+    throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
   const genesis = parseEntryBody("genesis", decodeStored(g0.body), 0);
   const head = store.headSync();
   const declarations = [{ seq: 0, adapter_keys: keyList(genesisAdapterKeys(genesis)) }];
@@ -85,8 +94,19 @@ export function infoOfStore(dir: string, store: SqliteJournalStore): WorldInfo {
     world: dir,
     world_id: genesis.world_id,
     created_ns: String(genesis.created_ns),
-    fork: genesis.fork === null ? null : { parent_world_id: genesis.fork.parent_world_id, seq: genesis.fork.seq, head_hash: hex(genesis.fork.head_hash) },
-    journal: { format_version: genesis.format_version, storage_version: store.storageVersionSync(), entries: head === null ? 0 : head.seq + 1 },
+    fork:
+      genesis.fork === null
+        ? null
+        : {
+            parent_world_id: genesis.fork.parent_world_id,
+            seq: genesis.fork.seq,
+            head_hash: hex(genesis.fork.head_hash),
+          },
+    journal: {
+      format_version: genesis.format_version,
+      storage_version: store.storageVersionSync(),
+      entries: head === null ? 0 : head.seq + 1,
+    },
     keys: { world: hex(genesis.world_public_key), adapter: inForce, declarations },
     head: head === null ? null : { seq: head.seq, hash: hex(head.hash) },
     checkpoint: checkpointInfo(store.latestOfKind("checkpoint"), head?.seq ?? -1),
@@ -101,7 +121,15 @@ export function infoOfStore(dir: string, store: SqliteJournalStore): WorldInfo {
 function checkpointInfo(e: JournalEntry | null, headSeq: number): WorldInfo["checkpoint"] {
   if (e === null) return null;
   const c = parseEntryBody("checkpoint", decodeStored(e.body), e.seq);
-  return { seq: e.seq, tree_size: c.tree_size, root: hex(c.root), head_hash: hex(c.head_hash), state_root: c.state_root, manifest_hash: c.manifest_hash, covers_head: e.seq === headSeq };
+  return {
+    seq: e.seq,
+    tree_size: c.tree_size,
+    root: hex(c.root),
+    head_hash: hex(c.head_hash),
+    state_root: c.state_root,
+    manifest_hash: c.manifest_hash,
+    covers_head: e.seq === headSeq,
+  };
 }
 
 function snapshotInfo(e: JournalEntry | null): WorldInfo["snapshot"] {

@@ -13,14 +13,37 @@ import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/va
 import type { AirCatalog } from "../../air/loader.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
-  genesisAdapterKeys, ingressKeyOf, isJournalError, verifyKeysSignature,
-  type ApplyBody, type ApprovalBody, type CheckFinding, type DecodedEntry, type EntryChecker, type GenesisBody, type JournalEntry, type KeysBody, type ProposalBody, type ShadowReportBody, type SnapshotBody,
+  genesisAdapterKeys,
+  ingressKeyOf,
+  isJournalError,
+  verifyKeysSignature,
+  type ApplyBody,
+  type ApprovalBody,
+  type CheckFinding,
+  type DecodedEntry,
+  type EntryChecker,
+  type GenesisBody,
+  type JournalEntry,
+  type KeysBody,
+  type ProposalBody,
+  type ShadowReportBody,
+  type SnapshotBody,
 } from "../journal/index.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
 import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import { applyFault, approvalFault, governancePolicyOf, newProposalState, noteApproval, proposalFault, proposerKeys, reportCountFault, type ProposalState } from "./governance-rules.js";
+import {
+  applyFault,
+  approvalFault,
+  governancePolicyOf,
+  newProposalState,
+  noteApproval,
+  proposalFault,
+  proposerKeys,
+  reportCountFault,
+  type ProposalState,
+} from "./governance-rules.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
 export interface RulesBlobs {
@@ -34,7 +57,11 @@ export interface RulesBlobs {
 }
 
 type Finding = NonNullable<CheckFinding>;
-const fault = (f: string, message: string, seq?: number): Finding => ({ fault: f, message, ...(seq === undefined ? {} : { seq }) });
+const fault = (f: string, message: string, seq?: number): Finding => ({
+  fault: f,
+  message,
+  ...(seq === undefined ? {} : { seq }),
+});
 
 /** A stateful checker of the journal's rules, for one verification. */
 export class JournalRules implements EntryChecker {
@@ -77,7 +104,10 @@ export class JournalRules implements EntryChecker {
   governanceOf(proposalId: string): { state: ProposalState; selfKeys: ReadonlySet<string> } | undefined {
     const state = this.proposals.get(proposalId);
     if (state === undefined) return undefined;
-    return { state, selfKeys: this.proposersOfPatch.get(`${state.body.base_manifest_hash}|${state.body.patch_ref}`) ?? new Set() };
+    return {
+      state,
+      selfKeys: this.proposersOfPatch.get(`${state.body.base_manifest_hash}|${state.body.patch_ref}`) ?? new Set(),
+    };
   }
 
   /** The adapter keys declared now (hex → id). */
@@ -97,17 +127,29 @@ export class JournalRules implements EntryChecker {
 
   finish(): CheckFinding {
     for (const [hash, seq] of this.refs) {
-      if (!this.erasedAt.has(hash) && !this.blobs.hasBlobSync(hash as HashText)) return fault("missing_blob", `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`, seq);
+      if (!this.erasedAt.has(hash) && !this.blobs.hasBlobSync(hash as HashText))
+        return fault(
+          "missing_blob",
+          `blob ${hash}, which the entry at seq ${seq} relies on, is neither in the CAS nor erased`,
+          seq,
+        );
     }
     if (this.complete) {
-      const bad = indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ?? indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq])
-        ?? indexFault("ingress key", this.ingressKeyAt, this.blobs.iterateIngressKeysSync?.(), (r) => [r.key, r.seq]);
+      const bad =
+        indexFault("erasure", this.erasedAt, this.blobs.iterateErasuresSync?.(), (r) => [r.hash, r.seq]) ??
+        indexFault("receipt", this.receiptAt, this.blobs.iterateReceiptIndexSync?.(), (r) => [r.intent_id, r.seq]) ??
+        indexFault("ingress key", this.ingressKeyAt, this.blobs.iterateIngressKeysSync?.(), (r) => [r.key, r.seq]);
       if (bad) return bad;
     }
     if (this.complete && this.blobs.iterateBlobsSync) {
       for (const { hash, bytes } of this.blobs.iterateBlobsSync()) {
         const actual = hashBytes(bytes);
-        if (actual !== hash) return fault("blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`, this.refs.get(hash));
+        if (actual !== hash)
+          return fault(
+            "blob_hash_mismatch",
+            `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`,
+            this.refs.get(hash),
+          );
       }
     }
     return null;
@@ -120,7 +162,8 @@ export class JournalRules implements EntryChecker {
         return this.genesis(v as unknown as GenesisBody, e.seq);
       case "keys": {
         const k = v as unknown as KeysBody;
-        if (!this.trusted && !verifyKeysSignature(k, this.worldId, e.seq, this.worldKey)) return fault("bad_signature", "the keys rotation is not signed by the world key");
+        if (!this.trusted && !verifyKeysSignature(k, this.worldId, e.seq, this.worldKey))
+          return fault("bad_signature", "the keys rotation is not signed by the world key");
         this.declared = new Map(k.adapter_keys.map((d) => [toHex(d.public_key), d.id]));
         return null;
       }
@@ -131,7 +174,11 @@ export class JournalRules implements EntryChecker {
         const k = ingressKeyOf(v);
         if (k === null) return null;
         const prior = this.ingressKeyAt.get(k.key);
-        if (prior !== undefined) return fault("duplicate_ingress", `idempotency key ${JSON.stringify(k.key)} names the events at seq ${prior} and ${e.seq}`);
+        if (prior !== undefined)
+          return fault(
+            "duplicate_ingress",
+            `idempotency key ${JSON.stringify(k.key)} names the events at seq ${prior} and ${e.seq}`,
+          );
         this.ingressKeyAt.set(k.key, e.seq);
         return null;
       }
@@ -168,7 +215,8 @@ export class JournalRules implements EntryChecker {
 
   private loadCatalog(ref: string, manifestHash: string, seq: number): CheckFinding {
     this.rely(ref, seq);
-    if (!this.blobs.hasBlobSync(ref as HashText)) return fault("missing_blob", `the AIR bundle ${ref} is not in the CAS`);
+    if (!this.blobs.hasBlobSync(ref as HashText))
+      return fault("missing_blob", `the AIR bundle ${ref} is not in the CAS`);
     try {
       this.catalog = catalogFromBundle(this.blobs.getBlobSync(ref as HashText), manifestHash);
     } catch (err) {
@@ -189,21 +237,35 @@ export class JournalRules implements EntryChecker {
 
   private receipt(v: CborObject, seq: number): CheckFinding {
     const bad = checkEffectReceiptBody(v);
-    if (bad) return fault(bad.fault === "bad_entry_body" ? "bad_body" : "bad_signature", `effect_receipt: ${bad.message}`);
+    if (bad)
+      return fault(bad.fault === "bad_entry_body" ? "bad_body" : "bad_signature", `effect_receipt: ${bad.message}`);
     const env = v.receipt as CborObject;
     const signer = toHex(v.adapter_public_key as Uint8Array);
-    if (env.world_id !== this.worldId) return fault("bad_body", `receipt names world ${String(env.world_id)}, not ${this.worldId}`);
+    if (env.world_id !== this.worldId)
+      return fault("bad_body", `receipt names world ${String(env.world_id)}, not ${this.worldId}`);
     if (WORLD_SIGNED_ADAPTERS.has(env.adapter_id as string)) {
-      if (signer !== toHex(this.worldKey)) return fault("undeclared_signer", `a receipt the kernel issues (${String(env.adapter_id)}) must be signed by the world key`);
+      if (signer !== toHex(this.worldKey))
+        return fault(
+          "undeclared_signer",
+          `a receipt the kernel issues (${String(env.adapter_id)}) must be signed by the world key`,
+        );
     } else if (this.format === 1) {
       this.tofuKey ??= signer;
-      if (signer !== this.tofuKey) return fault("undeclared_signer", `format 1 journal: receipt signed by ${signer.slice(0, 16)}…, earlier receipts by ${this.tofuKey.slice(0, 16)}…`);
+      if (signer !== this.tofuKey)
+        return fault(
+          "undeclared_signer",
+          `format 1 journal: receipt signed by ${signer.slice(0, 16)}…, earlier receipts by ${this.tofuKey.slice(0, 16)}…`,
+        );
     } else if (!this.declared.has(signer)) {
-      return fault("undeclared_signer", `receipt for ${String(v.intent_id)} is signed by ${signer.slice(0, 16)}…, which the world did not declare for its adapters at seq ${seq}`);
+      return fault(
+        "undeclared_signer",
+        `receipt for ${String(v.intent_id)} is signed by ${signer.slice(0, 16)}…, which the world did not declare for its adapters at seq ${seq}`,
+      );
     }
     const intent = v.intent_id as string;
     if (this.complete) {
-      if (!this.intents.has(intent)) return fault("orphan_receipt", `receipt for intent ${intent}, which no effect_intent before it names`);
+      if (!this.intents.has(intent))
+        return fault("orphan_receipt", `receipt for intent ${intent}, which no effect_intent before it names`);
       if (this.receiptAt.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
     }
     this.receiptAt.set(intent, seq);
@@ -212,11 +274,20 @@ export class JournalRules implements EntryChecker {
   }
 
   private heldDecision(v: CborObject): CheckFinding {
-    if (!this.trusted && !approvalSignatureValid(v, this.worldId)) return fault("bad_signature", "approval signature does not verify");
-    if (this.complete && !this.intents.has(v.intent_id as string)) return fault("orphan_decision", `approval of intent ${String(v.intent_id)}, which no effect_intent before it names`);
+    if (!this.trusted && !approvalSignatureValid(v, this.worldId))
+      return fault("bad_signature", "approval signature does not verify");
+    if (this.complete && !this.intents.has(v.intent_id as string))
+      return fault(
+        "orphan_decision",
+        `approval of intent ${String(v.intent_id)}, which no effect_intent before it names`,
+      );
     const approvers = this.policy().approvers;
     // A policy that names no approvers lets no one decide a held intent (not everyone).
-    if (!approvers.includes(v.approver as string)) return fault("unauthorized_approval", `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force${approvers.length === 0 ? " (it names none)" : ""}`);
+    if (!approvers.includes(v.approver as string))
+      return fault(
+        "unauthorized_approval",
+        `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force${approvers.length === 0 ? " (it names none)" : ""}`,
+      );
     return null;
   }
 
@@ -231,8 +302,17 @@ export class JournalRules implements EntryChecker {
       const why = proposalFault(this.worldId, p, this.policy(), this.format);
       if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_proposal", why);
       const who = p.proposer;
-      if (this.complete && who !== null && typeof who !== "string" && who.kind === "module" && !this.intents.has(who.intent_id)) {
-        return fault("unauthorized_proposal", `proposal ${p.proposal_id} names intent ${who.intent_id} of ${who.module}, which the journal does not hold`);
+      if (
+        this.complete &&
+        who !== null &&
+        typeof who !== "string" &&
+        who.kind === "module" &&
+        !this.intents.has(who.intent_id)
+      ) {
+        return fault(
+          "unauthorized_proposal",
+          `proposal ${p.proposal_id} names intent ${who.intent_id} of ${who.module}, which the journal does not hold`,
+        );
       }
     }
     if (this.proposals.has(p.proposal_id)) return fault("bad_body", `proposal ${p.proposal_id} was already filed`);
@@ -250,7 +330,8 @@ export class JournalRules implements EntryChecker {
     const ref = v.report_ref as HashText;
     if (!this.trusted && this.blobs.hasBlobSync(ref)) {
       const bytes = this.blobs.getBlobSync(ref);
-      if (hashBytes(bytes) !== v.report_hash) return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${v.report_hash}`);
+      if (hashBytes(bytes) !== v.report_hash)
+        return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${v.report_hash}`);
       const why = reportCountFault(decodeStored(bytes), v.failures);
       if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why}`);
     }
@@ -288,7 +369,8 @@ export class JournalRules implements EntryChecker {
     this.rely(s.cells_ref, seq);
     if (this.trusted || !this.blobs.hasBlobSync(s.cells_ref as HashText)) return null;
     const blob = decodeStored(this.blobs.getBlobSync(s.cells_ref as HashText));
-    if (!isCborObject(blob) || !Array.isArray(blob.cells)) return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
+    if (!isCborObject(blob) || !Array.isArray(blob.cells))
+      return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
     for (const c of blob.cells as CborValue[][]) this.rely(String(c[2]), seq);
     if (typeof blob.air_ref === "string") this.rely(blob.air_ref, seq);
     return null;
@@ -296,14 +378,25 @@ export class JournalRules implements EntryChecker {
 }
 
 /** A store index row that its entries do not back, or an entry the index lacks. */
-function indexFault<R>(what: string, fromEntries: ReadonlyMap<string, number>, rows: Iterable<R> | undefined, key: (r: R) => [string, number]): Finding | null {
+function indexFault<R>(
+  what: string,
+  fromEntries: ReadonlyMap<string, number>,
+  rows: Iterable<R> | undefined,
+  key: (r: R) => [string, number],
+): Finding | null {
   if (rows === undefined) return null;
   const seen = new Set<string>();
   for (const r of rows) {
     const [k, seq] = key(r);
     seen.add(k);
-    if (fromEntries.get(k) !== seq) return fault("index_mismatch", `the store's ${what} index says ${k} at seq ${seq}; the journal's entries ${fromEntries.has(k) ? `say seq ${fromEntries.get(k)}` : "have none"}`, seq);
+    if (fromEntries.get(k) !== seq)
+      return fault(
+        "index_mismatch",
+        `the store's ${what} index says ${k} at seq ${seq}; the journal's entries ${fromEntries.has(k) ? `say seq ${fromEntries.get(k)}` : "have none"}`,
+        seq,
+      );
   }
-  for (const [k, seq] of fromEntries) if (!seen.has(k)) return fault("index_mismatch", `the store's ${what} index lacks ${k} (entry at seq ${seq})`, seq);
+  for (const [k, seq] of fromEntries)
+    if (!seen.has(k)) return fault("index_mismatch", `the store's ${what} index lacks ${k} (entry at seq ${seq})`, seq);
   return null;
 }

@@ -9,7 +9,13 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
-import { JOURNAL_FORMAT_VERSION, JournalError, SqliteJournalStore, worldPaths, type EntryBodies } from "../journal/index.js";
+import {
+  JOURNAL_FORMAT_VERSION,
+  JournalError,
+  SqliteJournalStore,
+  worldPaths,
+  type EntryBodies,
+} from "../journal/index.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
@@ -37,7 +43,12 @@ export function sourceFromAirDir(airDir: string): WorldSource {
   const r = loadAirDir(airDir);
   if (!r.ok) {
     const first = r.issues[0]!;
-    throw new AirError(first.code, `${r.issues.length} problem(s) in ${airDir}; first: ${first.file ?? ""} ${first.path}: ${first.message}`, first.path, r.issues);
+    throw new AirError(
+      first.code,
+      `${r.issues.length} problem(s) in ${airDir}; first: ${first.file ?? ""} ${first.path}: ${first.message}`,
+      first.path,
+      r.issues,
+    );
   }
   return { catalog: r.catalog, wasm: r.wasm };
 }
@@ -50,50 +61,105 @@ function prepareDir(dir: string): ReturnType<typeof worldPaths> {
 }
 
 /** A new world directory: fresh keys (0600), config, and a journal holding its genesis. */
-function initWorld(dir: string, catalog: AirCatalog, wasm: Iterable<Uint8Array>, opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] }, fork: EntryBodies["genesis"]["fork"]) {
+function initWorld(
+  dir: string,
+  catalog: AirCatalog,
+  wasm: Iterable<Uint8Array>,
+  opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] },
+  fork: EntryBodies["genesis"]["fork"],
+) {
   const paths = prepareDir(dir);
   const worldKey = generateKeyPair();
   const adapterKey = generateKeyPair();
   saveKeyPair(paths.worldKey, worldKey);
   saveKeyPair(paths.adapterKey, adapterKey);
   const worldId = randomUUID();
-  const config = { world_id: worldId, synchronous: opts.synchronous ?? "FULL", checkpoint_every: opts.checkpointEvery ?? 1000, ...(opts.adapterSettings ? { adapters: opts.adapterSettings } : {}) } as const;
+  const config = {
+    world_id: worldId,
+    synchronous: opts.synchronous ?? "FULL",
+    checkpoint_every: opts.checkpointEvery ?? 1000,
+    ...(opts.adapterSettings ? { adapters: opts.adapterSettings } : {}),
+  } as const;
   writeConfig(paths.config, config);
   const store = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
   for (const bytes of wasm) store.putBlobSync(bytes);
   const airRef = store.putBlobSync(bundleOf(catalog));
   store.appendSync("genesis", {
-    format_version: JOURNAL_FORMAT_VERSION, world_id: worldId, world_public_key: worldKey.publicKey, manifest_hash: catalog.manifestHash,
-    air_ref: airRef, created_ns: BigInt(Date.now()) * 1_000_000n, kernel_flags: [...KERNEL_FLAGS], fork,
-    adapter_keys: [{ id: ADAPTER_KEY_ID, public_key: adapterKey.publicKey }], checkpoint_every: config.checkpoint_every,
+    format_version: JOURNAL_FORMAT_VERSION,
+    world_id: worldId,
+    world_public_key: worldKey.publicKey,
+    manifest_hash: catalog.manifestHash,
+    air_ref: airRef,
+    created_ns: BigInt(Date.now()) * 1_000_000n,
+    kernel_flags: [...KERNEL_FLAGS],
+    fork,
+    adapter_keys: [{ id: ADAPTER_KEY_ID, public_key: adapterKey.publicKey }],
+    checkpoint_every: config.checkpoint_every,
   });
   return { store, worldKey, adapterKey, worldId, config, airRef };
 }
 
 /** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
-export async function createWorld(dir: string, source: WorldSource, opts: OpenOptions & { checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] } = {}): Promise<World> {
+export async function createWorld(
+  dir: string,
+  source: WorldSource,
+  opts: OpenOptions & { checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] } = {},
+): Promise<World> {
   // Operator settings of adapters (config.json `adapters`, e.g. an OpenAI-compatible LLM endpoint): refused before anything is written.
   if (opts.adapterSettings !== undefined) {
     const r = WorldConfigSchema.shape.adapters.safeParse(opts.adapterSettings);
-    if (!r.success) throw new KernelError("kernel.bad_world", `adapter settings: ${r.error.issues[0]!.message} at $.adapters.${r.error.issues[0]!.path.join(".")}`);
+    if (!r.success)
+      throw new KernelError(
+        "kernel.bad_world",
+        `adapter settings: ${r.error.issues[0]!.message} at $.adapters.${r.error.issues[0]!.path.join(".")}`,
+      );
   }
   for (const [name, m] of source.catalog.modules) {
-    if (!source.wasm.has(m.def.wasm_hash as HashText)) throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, { module: name });
+    if (!source.wasm.has(m.def.wasm_hash as HashText))
+      throw new KernelError("kernel.missing_blob", `no binary for ${name} (wasm_hash ${m.def.wasm_hash})`, {
+        module: name,
+      });
   }
-  const { store, worldKey, adapterKey, worldId, config, airRef } = initWorld(dir, source.catalog, source.wasm.values(), opts, null);
-  return World.attach(dir, store, emptyState(worldId, source.catalog, airRef, behaviourOf(KERNEL_FLAGS)), worldKey, adapterKey, config, opts);
+  const { store, worldKey, adapterKey, worldId, config, airRef } = initWorld(
+    dir,
+    source.catalog,
+    source.wasm.values(),
+    opts,
+    null,
+  );
+  return World.attach(
+    dir,
+    store,
+    emptyState(worldId, source.catalog, airRef, behaviourOf(KERNEL_FLAGS)),
+    worldKey,
+    adapterKey,
+    config,
+    opts,
+  );
 }
 
 /** A fresh kernel over a (read-only) journal, starting at genesis, at its latest snapshot ≤ `to`, or (a fork) at its base snapshot. */
-function freshKernel(store: SqliteJournalStore, dir: string, opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number }): { processor: Processor; modules: ModuleHost; from: number; snapshotSeq: number | null } {
+function freshKernel(
+  store: SqliteJournalStore,
+  dir: string,
+  opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number },
+): { processor: Processor; modules: ModuleHost; from: number; snapshotSeq: number | null } {
   const { genesis, catalog } = readGenesis(store);
   // A fork's history before its base snapshot lives in its parent: replay re-executes from that
   // base (the first snapshot), never from a later one, unless asked to start from the latest.
   const choice = opts.useSnapshot ? "latest" : genesis.fork !== null ? "first" : "none";
-  const { state, from, snapshotSeq } = bootState(store, genesis, catalog, { snapshot: choice, ...(opts.to !== undefined ? { to: opts.to } : {}) });
+  const { state, from, snapshotSeq } = bootState(store, genesis, catalog, {
+    snapshot: choice,
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+  });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   // Replay needs no secret: gate denials are checked against the world's public key.
-  const processor = new Processor(state, modules, opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) }, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const processor = new Processor(
+    state,
+    modules,
+    opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) },
+    unsignedDenySigner(genesis.world_id, genesis.world_public_key),
+  );
   return { processor, modules, from, snapshotSeq };
 }
 
@@ -104,15 +170,37 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
     // Replay never accepts what verify rejects: a forged receipt or apply would replay "fine".
     // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
     const v = opts.verified ? ({ ok: true } as const) : await verifyWorldStore(store, { requireSealedHead: false });
-    if (!v.ok) return { ok: false, entries: v.entries, state_root: "", steps: 0, divergence: { seq: v.first_bad_seq ?? v.entries, reason: `the journal fails verification: ${v.fault}: ${v.message}`, expected: null, got: null }, verify_fault: v.fault! };
+    if (!v.ok)
+      return {
+        ok: false,
+        entries: v.entries,
+        state_root: "",
+        steps: 0,
+        divergence: {
+          seq: v.first_bad_seq ?? v.entries,
+          reason: `the journal fails verification: ${v.fault}: ${v.message}`,
+          expected: null,
+          got: null,
+        },
+        verify_fault: v.fault!,
+      };
     // A stop inside a batch moves to the boundary before it (or, exact, is refused).
     const stop = opts.to === undefined ? undefined : resolveStop(store, opts.to, opts.exact === true, "replay --to");
     const to = stop?.seq;
-    const { processor, modules, from, snapshotSeq } = freshKernel(store, dir, { hooks: opts.hooks, useSnapshot: !!opts.fromSnapshot, ...(to !== undefined ? { to } : {}) });
+    const { processor, modules, from, snapshotSeq } = freshKernel(store, dir, {
+      hooks: opts.hooks,
+      useSnapshot: !!opts.fromSnapshot,
+      ...(to !== undefined ? { to } : {}),
+    });
     try {
-      const r = await replayRange(store, processor, from, to, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const r = await replayRange(store, processor, from, to, {
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
       return {
-        ...r, entries_checked: r.entries - from, start_seq: from, ...(snapshotSeq === null ? {} : { snapshot_seq: snapshotSeq }),
+        ...r,
+        entries_checked: r.entries - from,
+        start_seq: from,
+        ...(snapshotSeq === null ? {} : { snapshot_seq: snapshotSeq }),
         ...(stop?.inside ? { to: stop.seq, moved_from: opts.to!, batch: stop.inside } : to !== undefined ? { to } : {}),
       };
     } finally {
@@ -142,33 +230,69 @@ export interface ReplayOptions {
  * seq inside a batch moves to the boundary before it (the new genesis's `fork.seq` says
  * where); `exact` refuses it instead.
  */
-export async function forkWorld(srcDir: string, at: number, dstDir: string, opts: OpenOptions & { exact?: boolean } = {}): Promise<World> {
+export async function forkWorld(
+  srcDir: string,
+  at: number,
+  dstDir: string,
+  opts: OpenOptions & { exact?: boolean } = {},
+): Promise<World> {
   const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
   try {
     const v = await verifyWorldStore(src, { requireSealedHead: false });
     if (!v.ok) {
-      throw new JournalError("journal.verify_failed", `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`, {
-        ...(v.first_bad_seq === undefined ? {} : { seq: v.first_bad_seq }), ...(v.fault === undefined ? {} : { fault: v.fault }),
-      });
+      throw new JournalError(
+        "journal.verify_failed",
+        `the source journal fails verification, so it is not forked: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`,
+        {
+          ...(v.first_bad_seq === undefined ? {} : { seq: v.first_bad_seq }),
+          ...(v.fault === undefined ? {} : { fault: v.fault }),
+        },
+      );
     }
     const count = src.countSync();
-    if (!Number.isSafeInteger(at) || at < 0 || at >= count) throw new KernelError("kernel.seq_out_of_range", `fork point ${at} is outside the journal (0..${count - 1})`);
+    if (!Number.isSafeInteger(at) || at < 0 || at >= count)
+      throw new KernelError("kernel.seq_out_of_range", `fork point ${at} is outside the journal (0..${count - 1})`);
     at = resolveStop(src, at, opts.exact === true, "fork --at").seq;
     const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });
     const r = await replayRange(src, processor, from, at);
     await modules.close();
-    if (!r.ok) throw new KernelError("kernel.replay_divergence", `source diverges at seq ${r.divergence!.seq} before the fork point`, { divergence: r.divergence });
+    if (!r.ok)
+      throw new KernelError(
+        "kernel.replay_divergence",
+        `source diverges at seq ${r.divergence!.seq} before the fork point`,
+        { divergence: r.divergence },
+      );
     const state = processor.state;
     const head = src.getSync(at)!.hash;
     const wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
     state.pending.clear(); // in-flight intents of the parent are the parent's; a fork does not re-issue them
     const parentId = (decodeStored(src.getSync(0)!.body) as EntryBodies["genesis"]).world_id;
-    const { store: dst, worldKey, adapterKey, worldId, config, airRef } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
+    const {
+      store: dst,
+      worldKey,
+      adapterKey,
+      worldId,
+      config,
+      airRef,
+    } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
     const forked: KernelState = { ...state, worldId, airRef };
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);
-    dst.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: 1, manifest_hash: state.catalog.manifestHash });
-    const restored = restoreSnapshot(worldId, state.catalog, cellsRef, stateRoot, blobs, behaviourOf(KERNEL_FLAGS), state.catalog.manifestHash);
+    dst.appendSync("snapshot", {
+      state_root: stateRoot,
+      cells_ref: cellsRef,
+      height: 1,
+      manifest_hash: state.catalog.manifestHash,
+    });
+    const restored = restoreSnapshot(
+      worldId,
+      state.catalog,
+      cellsRef,
+      stateRoot,
+      blobs,
+      behaviourOf(KERNEL_FLAGS),
+      state.catalog.manifestHash,
+    );
     return World.attach(dstDir, dst, restored, worldKey, adapterKey, config, opts);
   } finally {
     src.closeSync();

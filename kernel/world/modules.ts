@@ -74,14 +74,26 @@ export class ModuleHost {
       try {
         wasm = this.getBlob(def.wasm_hash as HashText);
       } catch (e) {
-        throw new KernelError("kernel.missing_blob", `wasm ${def.wasm_hash} of ${name} is not in the CAS`, { module: name }, { cause: e });
+        throw new KernelError(
+          "kernel.missing_blob",
+          `wasm ${def.wasm_hash} of ${name} is not in the CAS`,
+          { module: name },
+          { cause: e },
+        );
       }
       const limits: ModuleLimits = {
         memoryPages: def.limits?.memory_pages ?? DEFAULT_LIMITS.memoryPages,
         fuelPerStep: def.limits?.fuel_per_step ?? DEFAULT_LIMITS.fuelPerStep,
         maxOutputBytes: def.limits?.max_output_bytes ?? DEFAULT_LIMITS.maxOutputBytes,
       };
-      m = loadModule({ name, wasm, wasmHash: def.wasm_hash, entry: def.module_kind === "pure" ? "run" : "step", hostFunctions, limits });
+      m = loadModule({
+        name,
+        wasm,
+        wasmHash: def.wasm_hash,
+        entry: def.module_kind === "pure" ? "run" : "step",
+        hostFunctions,
+        limits,
+      });
       // A failed load must not poison the cache: the next call retries (and reports) again.
       m.catch(() => this.loaded.delete(cacheKey));
       this.loaded.set(cacheKey, m);
@@ -92,16 +104,35 @@ export class ModuleHost {
   private hostFunctions(catalog: AirCatalog, name: string): HostFunction[] {
     const slots = catalog.modules.get(name)!.def.abi.workflow?.cap_slots ?? {};
     const bound = catalog.manifest.module_bindings?.[name]?.slots ?? {};
-    const types = new Set(Object.entries(slots).filter(([slot]) => bound[slot] !== undefined && catalog.grants.has(bound[slot]!)).map(([, t]) => t));
+    const types = new Set(
+      Object.entries(slots)
+        .filter(([slot]) => bound[slot] !== undefined && catalog.grants.has(bound[slot]!))
+        .map(([, t]) => t),
+    );
     const out: HostFunction[] = [];
-    if (types.has("blob")) out.push({ name: "blob_get", capability: "blob", call: (input) => this.readBlob(Buffer.from(input).toString("utf8") as HashText) });
+    if (types.has("blob"))
+      out.push({
+        name: "blob_get",
+        capability: "blob",
+        call: (input) => this.readBlob(Buffer.from(input).toString("utf8") as HashText),
+      });
     if (types.has("query")) {
-      out.push({ name: "manifest_get", capability: "query", call: () => encodeCanonical({ manifest_hash: this.current.manifestHash }) });
-      out.push({ name: "journal_head", capability: "query", call: () => encodeCanonical({ height: this.current.journalHeight, manifest_hash: this.current.manifestHash }) });
+      out.push({
+        name: "manifest_get",
+        capability: "query",
+        call: () => encodeCanonical({ manifest_hash: this.current.manifestHash }),
+      });
+      out.push({
+        name: "journal_head",
+        capability: "query",
+        call: () => encodeCanonical({ height: this.current.journalHeight, manifest_hash: this.current.manifestHash }),
+      });
     }
     if (types.has("log")) {
       out.push({
-        name: "log", capability: "log", call: (input) => {
+        name: "log",
+        capability: "log",
+        call: (input) => {
           if (this.logs.length < 1000) this.logs.push(Buffer.from(input).toString("utf8").slice(0, 1000));
           return new Uint8Array(0);
         },

@@ -79,20 +79,48 @@ export type DenySigner = (d: GateDecision, p: { kind: string; nowNs: bigint }) =
 export function unsignedDenySigner(worldId: string, worldPublicKey: Uint8Array): DenySigner {
   return (d, p) => {
     const input = {
-      worldId, intentId: d.intentId, effectKind: p.kind, params: d.params, idempotencyKey: d.intentId, status: "denied" as const,
-      payload: { code: d.code, reason: d.reason, stage: d.stage } as CborValue, adapter: GATE_ADAPTER, startedNs: p.nowNs, finishedNs: p.nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+      worldId,
+      intentId: d.intentId,
+      effectKind: p.kind,
+      params: d.params,
+      idempotencyKey: d.intentId,
+      status: "denied" as const,
+      payload: { code: d.code, reason: d.reason, stage: d.stage } as CborValue,
+      adapter: GATE_ADAPTER,
+      startedNs: p.nowNs,
+      finishedNs: p.nowNs,
+      cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
     };
-    return { intent_id: d.intentId, receipt: buildReceiptEnvelope(input), signature: new Uint8Array(64), adapter_public_key: worldPublicKey, payload: input.payload } as unknown as CborValue;
+    return {
+      intent_id: d.intentId,
+      receipt: buildReceiptEnvelope(input),
+      signature: new Uint8Array(64),
+      adapter_public_key: worldPublicKey,
+      payload: input.payload,
+    } as unknown as CborValue;
   };
 }
 
 /** The gate's signer: a `denied` receipt signed by the world key (ed25519 is deterministic, so replay reproduces it). */
 export function gateDenySigner(worldId: string, worldKey: KeyPair): DenySigner {
   return (d, p) =>
-    buildEffectReceiptBody({
-      worldId, intentId: d.intentId, effectKind: p.kind, params: d.params, idempotencyKey: d.intentId, status: "denied",
-      payload: { code: d.code, reason: d.reason, stage: d.stage }, adapter: GATE_ADAPTER, startedNs: p.nowNs, finishedNs: p.nowNs, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
-    }, worldKey, worldKey.publicKey) as unknown as CborValue;
+    buildEffectReceiptBody(
+      {
+        worldId,
+        intentId: d.intentId,
+        effectKind: p.kind,
+        params: d.params,
+        idempotencyKey: d.intentId,
+        status: "denied",
+        payload: { code: d.code, reason: d.reason, stage: d.stage },
+        adapter: GATE_ADAPTER,
+        startedNs: p.nowNs,
+        finishedNs: p.nowNs,
+        cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+      },
+      worldKey,
+      worldKey.publicKey,
+    ) as unknown as CborValue;
 }
 
 /** Counters a run reports. */
@@ -136,7 +164,12 @@ export class Processor {
   ) {}
 
   /** Processes an event entry at `seq` and everything it causes, pushing results to `batch`. */
-  async processEvent(seq: number, body: EventBody, batch: Batch, budget: CascadeBudget = this.newBudget()): Promise<void> {
+  async processEvent(
+    seq: number,
+    body: EventBody,
+    batch: Batch,
+    budget: CascadeBudget = this.newBudget(),
+  ): Promise<void> {
     const queue: { seq: number; body: EventBody }[] = [{ seq, body }];
     while (queue.length > 0 && !budget.exhausted) {
       const e = queue.shift()!;
@@ -157,26 +190,52 @@ export class Processor {
     return { steps: c?.steps ?? Infinity, events: c?.events ?? Infinity, exhausted: false };
   }
 
-  private async step(module: string, key: CellKey, causeSeq: number, ev: EventBody, batch: Batch, queue: { seq: number; body: EventBody }[], budget: CascadeBudget): Promise<void> {
+  private async step(
+    module: string,
+    key: CellKey,
+    causeSeq: number,
+    ev: EventBody,
+    batch: Batch,
+    queue: { seq: number; body: EventBody }[],
+    budget: CascadeBudget,
+  ): Promise<void> {
     const { catalog, cells } = this.state;
     const ctx = ev.ctx as unknown as StepContext;
     this.stats.steps++;
     const fail = (code: string, message: string, fuel: number) => {
       this.stats.failures++;
-      batch.push("step", { module, key, cause_seq: causeSeq, ok: false, state_hash: cells.get(module, key)?.hash ?? null, events: 0, intents: [], error: { code, message }, fuel });
+      batch.push("step", {
+        module,
+        key,
+        cause_seq: causeSeq,
+        ok: false,
+        state_hash: cells.get(module, key)?.hash ?? null,
+        events: 0,
+        intents: [],
+        error: { code, message },
+        fuel,
+      });
     };
     // cascade-v1: a runaway (two modules feeding each other) ends here, journaled, identically in replay.
     const limits = this.state.behaviour.cascade;
     if (budget.steps <= 0) {
       budget.exhausted = true;
-      return fail("kernel.cascade_limit", `the input at seq ${causeSeq}'s cascade reached ${limits!.steps} steps; the rest of it is dropped`, 0);
+      return fail(
+        "kernel.cascade_limit",
+        `the input at seq ${causeSeq}'s cascade reached ${limits!.steps} steps; the rest of it is dropped`,
+        0,
+      );
     }
     budget.steps--;
     const cell = cells.get(module, key);
     if (cell !== undefined && cell.bytes.length === 0) {
       // The cell's state is known by its hash only: its bytes were erased.
       if (this.adopt(module, key, causeSeq, batch, queue, budget, "state_erased")) return;
-      return fail("kernel.state_erased", `the state of ${module} ${String(key)} (${cell.hash}) was erased, so this step cannot run`, 0);
+      return fail(
+        "kernel.state_erased",
+        `the state of ${module} ${String(key)} (${cell.hash}) was erased, so this step cannot run`,
+        0,
+      );
     }
     let mod;
     try {
@@ -186,7 +245,9 @@ export class Processor {
       return fail(err.code ?? "module.load_failed", err.message, 0);
     }
     this.modules.current = { journalHeight: ctx.journal_height, manifestHash: ctx.manifest_hash };
-    const res = await mod.call(stepInput(cell?.bytes ?? null, { schema: ev.schema, value: ev.value, key }, ctx, module));
+    const res = await mod.call(
+      stepInput(cell?.bytes ?? null, { schema: ev.schema, value: ev.value, key }, ctx, module),
+    );
     const erased = this.modules.takeErasedReads();
     const reads = this.modules.takeReads();
     if (!res.ok && erased.length > 0 && this.adopt(module, key, causeSeq, batch, queue, budget, "input_erased")) return;
@@ -197,7 +258,11 @@ export class Processor {
     const out = parsed.output;
     if (out.events.length > budget.events) {
       budget.exhausted = true;
-      return fail("kernel.cascade_limit", `this step would emit ${out.events.length} event(s); the cascade may emit only ${budget.events} more (of ${limits!.events}); the rest of it is dropped`, res.fuelUsed);
+      return fail(
+        "kernel.cascade_limit",
+        `this step would emit ${out.events.length} event(s); the cascade may emit only ${budget.events} more (of ${limits!.events}); the rest of it is dropped`,
+        res.fuelUsed,
+      );
     }
     budget.events -= out.events.length;
 
@@ -207,13 +272,31 @@ export class Processor {
     // the budget the first one spent.
     const decisions: GateDecision[] = [];
     out.effects.forEach((effect, index) => {
-      const d = decide({ catalog, worldId: this.state.worldId, module, key, causeEventHash: causeHash, index, effect, nowNs, budgets: this.state.ledger, hooks: this.hooks });
+      const d = decide({
+        catalog,
+        worldId: this.state.worldId,
+        module,
+        key,
+        causeEventHash: causeHash,
+        index,
+        effect,
+        nowNs,
+        budgets: this.state.ledger,
+        hooks: this.hooks,
+      });
       if (d.decision === "allow") this.state.ledger.allow(d.intentId, d.grant!, d.estimate);
       decisions.push(d);
     });
     batch.push("step", {
-      module, key, cause_seq: causeSeq, ok: true, state_hash: out.stateHash, events: out.events.length,
-      intents: decisions.map((d) => d.intentId), error: null, fuel: res.fuelUsed,
+      module,
+      key,
+      cause_seq: causeSeq,
+      ok: true,
+      state_hash: out.stateHash,
+      events: out.events.length,
+      intents: decisions.map((d) => d.intentId),
+      error: null,
+      fuel: res.fuelUsed,
       // erasure-v1: which blobs this state and these outputs may derive from.
       ...(this.state.behaviour.erasure && reads.length > 0 ? { reads } : {}),
     });
@@ -223,7 +306,9 @@ export class Processor {
       const seq = batch.nextSeq;
       const entropy = deriveEntropy(ctx.entropy, module, i);
       const body: EventBody = {
-        schema: e.schema, value: e.value, key: e.key,
+        schema: e.schema,
+        value: e.value,
+        key: e.key,
         ctx: this.childCtx(ctx, seq, entropy, e.schema, e.value, e.key, i),
         origin: { kind: "module", module, key, cause_seq: causeSeq, index: i },
       };
@@ -235,8 +320,18 @@ export class Processor {
       const effect = out.effects[i]!;
       const validUntil = this.state.behaviour.validity ? validUntilOf(catalog, d.grant, nowNs) : undefined;
       batch.push("effect_intent", {
-        intent_id: d.intentId, idempotency_key: d.intentId, kind: effect.kind, params: d.params, params_hash: d.paramsHash,
-        cap_slot: effect.cap_slot, grant: d.grant, module, key, cause_seq: causeSeq, index: i, ...(validUntil === undefined ? {} : { valid_until_ns: validUntil }),
+        intent_id: d.intentId,
+        idempotency_key: d.intentId,
+        kind: effect.kind,
+        params: d.params,
+        params_hash: d.paramsHash,
+        cap_slot: effect.cap_slot,
+        grant: d.grant,
+        module,
+        key,
+        cause_seq: causeSeq,
+        index: i,
+        ...(validUntil === undefined ? {} : { valid_until_ns: validUntil }),
       });
       batch.push("policy_decision", decisionBody(d));
       if (d.decision === "deny") {
@@ -244,8 +339,19 @@ export class Processor {
         return;
       }
       this.state.pending.set(d.intentId, {
-        intentId: d.intentId, kind: effect.kind, params: d.params, paramsHash: d.paramsHash, capSlot: effect.cap_slot, grant: d.grant!, capType: d.capType!,
-        module, key, causeSeq, estimate: d.estimate, waiting: d.decision === "allow" ? "dispatch" : "approval", ...(validUntil === undefined ? {} : { validUntilNs: validUntil }),
+        intentId: d.intentId,
+        kind: effect.kind,
+        params: d.params,
+        paramsHash: d.paramsHash,
+        capSlot: effect.cap_slot,
+        grant: d.grant!,
+        capType: d.capType!,
+        module,
+        key,
+        causeSeq,
+        estimate: d.estimate,
+        waiting: d.decision === "allow" ? "dispatch" : "approval",
+        ...(validUntil === undefined ? {} : { validUntilNs: validUntil }),
       });
     });
   }
@@ -256,11 +362,27 @@ export class Processor {
    * for a step whose input was erased and so cannot be re-run. The cell's new state comes
    * from the CAS by its recorded hash when present, else stays known by hash alone.
    */
-  private adopt(module: string, key: CellKey, causeSeq: number, batch: Batch, queue: { seq: number; body: EventBody }[], budget: CascadeBudget, reason: AdoptedStep["reason"]): boolean {
+  private adopt(
+    module: string,
+    key: CellKey,
+    causeSeq: number,
+    batch: Batch,
+    queue: { seq: number; body: EventBody }[],
+    budget: CascadeBudget,
+    reason: AdoptedStep["reason"],
+  ): boolean {
     const o = this.oracle;
     const seq = batch.nextSeq;
     const rec = o?.entry(seq);
-    if (!o || !rec || rec.kind !== "step" || rec.body.module !== module || rec.body.cause_seq !== causeSeq || Buffer.compare(encodeCanonical(rec.body.key as CellKey), encodeCanonical(key)) !== 0) return false;
+    if (
+      !o ||
+      !rec ||
+      rec.kind !== "step" ||
+      rec.body.module !== module ||
+      rec.body.cause_seq !== causeSeq ||
+      Buffer.compare(encodeCanonical(rec.body.key as CellKey), encodeCanonical(key)) !== 0
+    )
+      return false;
     if (rec.body.ok !== true) {
       // The step failed when it ran: it changed nothing and produced nothing else.
       batch.push("step", rec.body);
@@ -274,7 +396,7 @@ export class Processor {
     };
     batch.push("step", rec.body);
     const h = rec.body.state_hash as HashText | null;
-    this.state.cells.set(module, key, h === null ? null : o.blob(h) ?? new Uint8Array(0), h ?? undefined);
+    this.state.cells.set(module, key, h === null ? null : (o.blob(h) ?? new Uint8Array(0)), h ?? undefined);
     const n = Number(rec.body.events);
     budget.events -= n;
     for (let i = 0; i < n; i++) {
@@ -303,11 +425,27 @@ export class Processor {
         queue.push({ seq: at, body: delivery as unknown as EventBody });
         continue;
       }
-      if (d.decision === "allow") this.state.ledger.allow(id, intent.grant as string, { tokens: Number(estimate.tokens), cents: Number(estimate.cents) });
+      if (d.decision === "allow")
+        this.state.ledger.allow(id, intent.grant as string, {
+          tokens: Number(estimate.tokens),
+          cents: Number(estimate.cents),
+        });
       this.state.pending.set(id, {
-        intentId: id as HashText, kind: intent.kind as string, params: intent.params as CborValue, paramsHash: intent.params_hash as HashText, capSlot: intent.cap_slot as string,
-        grant: intent.grant as string, capType: d.cap_type as string, module, key, causeSeq, estimate: { tokens: Number(estimate.tokens), cents: Number(estimate.cents) },
-        waiting: d.decision === "allow" ? "dispatch" : "approval", ...(intent.valid_until_ns === undefined ? {} : { validUntilNs: BigInt(intent.valid_until_ns as number | bigint) }),
+        intentId: id as HashText,
+        kind: intent.kind as string,
+        params: intent.params as CborValue,
+        paramsHash: intent.params_hash as HashText,
+        capSlot: intent.cap_slot as string,
+        grant: intent.grant as string,
+        capType: d.cap_type as string,
+        module,
+        key,
+        causeSeq,
+        estimate: { tokens: Number(estimate.tokens), cents: Number(estimate.cents) },
+        waiting: d.decision === "allow" ? "dispatch" : "approval",
+        ...(intent.valid_until_ns === undefined
+          ? {}
+          : { validUntilNs: BigInt(intent.valid_until_ns as number | bigint) }),
       });
     }
     this.adopted.push({ seq, module, key, reason });
@@ -315,7 +453,15 @@ export class Processor {
   }
 
   /** A gate denial becomes a signed `denied` receipt plus its delivery event, in the same batch. */
-  deliverDenied(d: GateDecision, effect: { kind: string; capSlot: string }, module: string, key: CellKey, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
+  deliverDenied(
+    d: GateDecision,
+    effect: { kind: string; capSlot: string },
+    module: string,
+    key: CellKey,
+    ctx: StepContext,
+    batch: Batch,
+    queue: { seq: number; body: EventBody }[],
+  ): void {
     const receipt = this.signDenied(d, { kind: effect.kind, nowNs: BigInt(ctx.now_ns) });
     const receiptSeq = batch.push("effect_receipt", receipt);
     this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: effect.capSlot }, ctx, batch, queue);
@@ -333,11 +479,28 @@ export class Processor {
     }
     this.state.pending.delete(intentId);
     const d: GateDecision = {
-      intentId: p.intentId, decision: "deny", stage: "policy", code: "approval.refused", reason: `refused by ${String(body.approver)}`, grant: p.grant, capType: p.capType,
-      policy: null, ruleIndex: null, params: p.params, paramsHash: p.paramsHash, estimate: p.estimate,
+      intentId: p.intentId,
+      decision: "deny",
+      stage: "policy",
+      code: "approval.refused",
+      reason: `refused by ${String(body.approver)}`,
+      grant: p.grant,
+      capType: p.capType,
+      policy: null,
+      ruleIndex: null,
+      params: p.params,
+      paramsHash: p.paramsHash,
+      estimate: p.estimate,
     };
     // A refusal carries no clock of its own: its receipt is stamped from the journal position alone.
-    const ctx: StepContext = { now_ns: 0n, logical_now: this.state.logicalNow, journal_height: seq, entropy: new Uint8Array(32), event_hash: eventHash("approval", intentId, null), manifest_hash: this.state.catalog.manifestHash };
+    const ctx: StepContext = {
+      now_ns: 0n,
+      logical_now: this.state.logicalNow,
+      journal_height: seq,
+      entropy: new Uint8Array(32),
+      event_hash: eventHash("approval", intentId, null),
+      manifest_hash: this.state.catalog.manifestHash,
+    };
     const queue: { seq: number; body: EventBody }[] = [];
     this.deliverDenied(d, { kind: p.kind, capSlot: p.capSlot }, p.module, p.key, ctx, batch, queue);
     const budget = this.newBudget();
@@ -357,10 +520,20 @@ export class Processor {
       if (this.state.cells.get(module, key) === undefined) continue;
       const at = batch.nextSeq;
       const ctx: StepContext = {
-        now_ns: 0n, logical_now: this.state.logicalNow, journal_height: at, entropy: deriveEntropy(new Uint8Array(32), "erasure", seq),
-        event_hash: hashValue({ schema: ERASURE_EVENT_SCHEMA, value, key, erasure_seq: seq }), manifest_hash: this.state.catalog.manifestHash,
+        now_ns: 0n,
+        logical_now: this.state.logicalNow,
+        journal_height: at,
+        entropy: deriveEntropy(new Uint8Array(32), "erasure", seq),
+        event_hash: hashValue({ schema: ERASURE_EVENT_SCHEMA, value, key, erasure_seq: seq }),
+        manifest_hash: this.state.catalog.manifestHash,
       };
-      const ev: EventBody = { schema: ERASURE_EVENT_SCHEMA, value, key, ctx: ctx as unknown as CborObject, origin: { kind: "erasure", erasure_seq: seq, module, key } };
+      const ev: EventBody = {
+        schema: ERASURE_EVENT_SCHEMA,
+        value,
+        key,
+        ctx: ctx as unknown as CborObject,
+        origin: { kind: "erasure", erasure_seq: seq, module, key },
+      };
       batch.push("event", ev as unknown as CborValue);
       await this.processEvent(at, ev, batch, budget);
     }
@@ -374,7 +547,10 @@ export class Processor {
     this.state.pending.delete(intentId);
     const env = receipt.receipt as CborObject;
     const cost = env.cost as CborObject;
-    this.state.ledger.settle(intentId, { tokens: Number(cost.tokens_in) + Number(cost.tokens_out), cents: Number(cost.cents) });
+    this.state.ledger.settle(intentId, {
+      tokens: Number(cost.tokens_in) + Number(cost.tokens_out),
+      cents: Number(cost.cents),
+    });
     const ctx: StepContext = {
       now_ns: BigInt(env.finished_ns as number | bigint),
       logical_now: ++this.state.logicalNow,
@@ -389,7 +565,14 @@ export class Processor {
     for (const q of queue) await this.processEvent(q.seq, q.body, batch, budget);
   }
 
-  private pushDelivery(receiptSeq: number, receipt: CborValue, to: { module: string; key: CellKey; capSlot: string }, ctx: StepContext, batch: Batch, queue: { seq: number; body: EventBody }[]): void {
+  private pushDelivery(
+    receiptSeq: number,
+    receipt: CborValue,
+    to: { module: string; key: CellKey; capSlot: string },
+    ctx: StepContext,
+    batch: Batch,
+    queue: { seq: number; body: EventBody }[],
+  ): void {
     const r = receipt as CborObject;
     const env = r.receipt as CborObject;
     const value: CborObject = {
@@ -403,21 +586,51 @@ export class Processor {
     };
     const seq = batch.nextSeq;
     const body: EventBody = {
-      schema: RECEIPT_EVENT_SCHEMA, value, key: to.key,
-      ctx: this.childCtx(ctx, seq, deriveEntropy(ctx.entropy, "delivery", receiptSeq), RECEIPT_EVENT_SCHEMA, value, to.key),
-      origin: { kind: "receipt", intent_id: env.intent_id as string, module: to.module, key: to.key, receipt_seq: receiptSeq },
+      schema: RECEIPT_EVENT_SCHEMA,
+      value,
+      key: to.key,
+      ctx: this.childCtx(
+        ctx,
+        seq,
+        deriveEntropy(ctx.entropy, "delivery", receiptSeq),
+        RECEIPT_EVENT_SCHEMA,
+        value,
+        to.key,
+      ),
+      origin: {
+        kind: "receipt",
+        intent_id: env.intent_id as string,
+        module: to.module,
+        key: to.key,
+        receipt_seq: receiptSeq,
+      },
     };
     batch.push("event", body as unknown as CborValue);
     queue.push({ seq, body });
   }
 
-  private childCtx(parent: StepContext, seq: number, entropy: Uint8Array, schema: string, value: CborValue, key: CellKey, index?: number): CborObject {
+  private childCtx(
+    parent: StepContext,
+    seq: number,
+    entropy: Uint8Array,
+    schema: string,
+    value: CborValue,
+    key: CellKey,
+    index?: number,
+  ): CborObject {
     // identity-v2: an emitted event's identity binds its cause and its index, so the same event
     // emitted twice (or by two identical requests) never yields the same intent ids.
-    const hash = index !== undefined && this.state.behaviour.identityV2 ? hashValue({ schema, value, key, cause: parent.event_hash, index }) : eventHash(schema, value, key);
+    const hash =
+      index !== undefined && this.state.behaviour.identityV2
+        ? hashValue({ schema, value, key, cause: parent.event_hash, index })
+        : eventHash(schema, value, key);
     return {
-      now_ns: parent.now_ns, logical_now: parent.logical_now, journal_height: seq, entropy,
-      event_hash: hash, manifest_hash: this.state.catalog.manifestHash,
+      now_ns: parent.now_ns,
+      logical_now: parent.logical_now,
+      journal_height: seq,
+      entropy,
+      event_hash: hash,
+      manifest_hash: this.state.catalog.manifestHash,
     } as CborObject;
   }
 }
@@ -443,8 +656,16 @@ export function eventHash(schema: string, value: CborValue, key: CellKey): HashT
 /** The journaled form of a gate decision. */
 export function decisionBody(d: GateDecision): CborObject {
   return {
-    intent_id: d.intentId, decision: d.decision, stage: d.stage, code: d.code, reason: d.reason, grant: d.grant, cap_type: d.capType,
-    policy: d.policy, rule_index: d.ruleIndex, estimate: { tokens: d.estimate.tokens, cents: d.estimate.cents },
+    intent_id: d.intentId,
+    decision: d.decision,
+    stage: d.stage,
+    code: d.code,
+    reason: d.reason,
+    grant: d.grant,
+    cap_type: d.capType,
+    policy: d.policy,
+    rule_index: d.ruleIndex,
+    estimate: { tokens: d.estimate.tokens, cents: d.estimate.cents },
   };
 }
 

@@ -13,7 +13,14 @@ import { catalogFromBundle } from "../../air/bundle.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
 import type { JournalEntry, JournalStore } from "../journal/index.js";
 import { Batch } from "./batch.js";
-import { GATE_ADAPTER, type AdoptedStep, type EventBody, type KernelState, type Processor, type ReplayOracle } from "./processor.js";
+import {
+  GATE_ADAPTER,
+  type AdoptedStep,
+  type EventBody,
+  type KernelState,
+  type Processor,
+  type ReplayOracle,
+} from "./processor.js";
 import { jsonView } from "./json-view.js";
 
 /** Where and how replay diverged. */
@@ -66,7 +73,11 @@ function sameExceptSignature(a: CborObject, b: CborObject): boolean {
 /** The recorded gate denial is signed by this world's key over its envelope. */
 function gateSignatureHolds(recorded: CborObject, worldPublicKey: Uint8Array): boolean {
   if (Buffer.compare(recorded.adapter_public_key as Uint8Array, worldPublicKey) !== 0) return false;
-  return verifyReceipt(recorded.receipt as unknown as ReceiptEnvelope, recorded.signature as Uint8Array, worldPublicKey);
+  return verifyReceipt(
+    recorded.receipt as unknown as ReceiptEnvelope,
+    recorded.signature as Uint8Array,
+    worldPublicKey,
+  );
 }
 
 /**
@@ -74,7 +85,13 @@ function gateSignatureHolds(recorded: CborObject, worldPublicKey: Uint8Array): b
  * `fromSeq`. Gate denials are compared field by field and their recorded signature checked
  * against the world key, so a replayer needs no secret key.
  */
-export async function replayRange(store: JournalStore, processor: Processor, fromSeq: number, toSeq: number | undefined, hooks: ReplayHooks = {}): Promise<ReplayResult> {
+export async function replayRange(
+  store: JournalStore,
+  processor: Processor,
+  fromSeq: number,
+  toSeq: number | undefined,
+  hooks: ReplayHooks = {},
+): Promise<ReplayResult> {
   const g0 = await store.get(0);
   const worldPublicKey = (decodeStored(g0!.body) as CborObject).world_public_key as Uint8Array;
   const state: KernelState = processor.state;
@@ -89,8 +106,12 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
   };
   processor.oracle ??= oracleOf(store);
   const result = (divergence?: Divergence): ReplayResult => ({
-    ok: divergence === undefined, entries: last + 1, state_root: state.cells.stateRoot(), steps: processor.stats.steps - processor.adopted.length,
-    ...(processor.adopted.length > 0 ? { adopted_steps: [...processor.adopted] } : {}), ...(divergence ? { divergence } : {}),
+    ok: divergence === undefined,
+    entries: last + 1,
+    state_root: state.cells.stateRoot(),
+    steps: processor.stats.steps - processor.adopted.length,
+    ...(processor.adopted.length > 0 ? { adopted_steps: [...processor.adopted] } : {}),
+    ...(divergence ? { divergence } : {}),
   });
 
   /** Compares a produced batch with the entries that follow in the journal. */
@@ -99,13 +120,25 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
       const got = batch.entries[i]!;
       const rec = await next();
       const seq = batch.baseSeq + i;
-      if (!rec) return { seq, reason: "the journal ends where the kernel produced more entries", expected: null, got: { kind: got.kind, body: jsonView(got.body) } };
+      if (!rec)
+        return {
+          seq,
+          reason: "the journal ends where the kernel produced more entries",
+          expected: null,
+          got: { kind: got.kind, body: jsonView(got.body) },
+        };
       if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
         const recorded = decodeStored(rec.body) as CborObject;
-        if (sameExceptSignature(recorded, got.body as CborObject) && gateSignatureHolds(recorded, worldPublicKey)) continue;
+        if (sameExceptSignature(recorded, got.body as CborObject) && gateSignatureHolds(recorded, worldPublicKey))
+          continue;
       }
       if (rec.kind !== got.kind || Buffer.compare(rec.body, batch.bytesAt(i)) !== 0) {
-        return { seq: rec.seq, reason: `entry ${rec.seq} differs from what the kernel produced`, expected: { kind: rec.kind, body: jsonView(decodeStored(rec.body)) }, got: { kind: got.kind, body: jsonView(got.body) } };
+        return {
+          seq: rec.seq,
+          reason: `entry ${rec.seq} differs from what the kernel produced`,
+          expected: { kind: rec.kind, body: jsonView(decodeStored(rec.body)) },
+          got: { kind: got.kind, body: jsonView(got.body) },
+        };
       }
     }
     return undefined;
@@ -117,7 +150,13 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
     switch (e.kind) {
       case "event": {
         const origin = body.origin as CborObject;
-        if (origin.kind !== "ingress") return result({ seq: e.seq, reason: `event from ${String(origin.kind)} appears outside the step that should have produced it`, expected: null, got: jsonView(body) });
+        if (origin.kind !== "ingress")
+          return result({
+            seq: e.seq,
+            reason: `event from ${String(origin.kind)} appears outside the step that should have produced it`,
+            expected: null,
+            got: jsonView(body),
+          });
         state.logicalNow = Number((body.ctx as CborObject).logical_now);
         batch = new Batch(e.seq + 1);
         await processor.processEvent(e.seq, body as unknown as EventBody, batch);
@@ -126,14 +165,25 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
       case "effect_receipt": {
         const env = body.receipt as CborObject;
         if (env.adapter_id === GATE_ADAPTER.id && env.status === "denied") {
-          return result({ seq: e.seq, reason: "a gate denial appears outside the step that should have produced it", expected: null, got: jsonView(body) });
+          return result({
+            seq: e.seq,
+            reason: "a gate denial appears outside the step that should have produced it",
+            expected: null,
+            got: jsonView(body),
+          });
         }
         batch = new Batch(e.seq + 1);
         await processor.processReceipt(e.seq, body, batch);
         break;
       }
       case "policy_decision":
-        if (body.stage !== "approval") return result({ seq: e.seq, reason: "a gate decision appears outside the step that should have produced it", expected: null, got: jsonView(body) });
+        if (body.stage !== "approval")
+          return result({
+            seq: e.seq,
+            reason: "a gate decision appears outside the step that should have produced it",
+            expected: null,
+            got: jsonView(body),
+          });
         batch = new Batch(e.seq + 1);
         await processor.processApproval(e.seq, body, batch);
         break;
@@ -149,7 +199,8 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
         const root = state.cells.stateRoot();
         const recorded = body.state_root as string;
         if (e.kind === "checkpoint" && recorded === ZERO_ROOT) break;
-        if (recorded !== root) return result({ seq: e.seq, reason: `${e.kind} state root differs`, expected: recorded, got: root });
+        if (recorded !== root)
+          return result({ seq: e.seq, reason: `${e.kind} state root differs`, expected: recorded, got: root });
         break;
       }
       case "apply": {
@@ -161,7 +212,12 @@ export async function replayRange(store: JournalStore, processor: Processor, fro
       }
       case "step":
       case "effect_intent":
-        return result({ seq: e.seq, reason: `${e.kind} appears outside the batch that should have produced it`, expected: null, got: jsonView(body) });
+        return result({
+          seq: e.seq,
+          reason: `${e.kind} appears outside the batch that should have produced it`,
+          expected: null,
+          got: jsonView(body),
+        });
       default:
         break; // genesis, erasure and governance records carry no step
     }
@@ -193,4 +249,3 @@ function oracleOf(store: JournalStore): ReplayOracle | undefined {
     },
   };
 }
-

@@ -53,11 +53,21 @@ export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef
  * genesis catalog; when governance changed the manifest since, the blob's `air_ref` names the
  * catalog in force at the snapshot.
  */
-export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: HashText, stateRoot: string, blobs: BlobIO, behaviour: Behaviour, manifestHash?: string): KernelState {
+export function restoreSnapshot(
+  worldId: string,
+  catalog: AirCatalog,
+  cellsRef: HashText,
+  stateRoot: string,
+  blobs: BlobIO,
+  behaviour: Behaviour,
+  manifestHash?: string,
+): KernelState {
   const blob = decodeStored(blobs.get(cellsRef));
-  if (!isCborObject(blob) || blob.version !== 1) throw new KernelError("kernel.bad_snapshot", `snapshot blob ${cellsRef} has an unknown format`);
+  if (!isCborObject(blob) || blob.version !== 1)
+    throw new KernelError("kernel.bad_snapshot", `snapshot blob ${cellsRef} has an unknown format`);
   const airRef = blob.air_ref as HashText;
-  if (manifestHash !== undefined && manifestHash !== catalog.manifestHash) catalog = catalogFromBundle(blobs.get(airRef), manifestHash);
+  if (manifestHash !== undefined && manifestHash !== catalog.manifestHash)
+    catalog = catalogFromBundle(blobs.get(airRef), manifestHash);
   const cells = new CellStore();
   for (const c of blob.cells as CborValue[][]) {
     const [module, key, hash] = c as [string, CellKey, HashText];
@@ -65,8 +75,22 @@ export function restoreSnapshot(worldId: string, catalog: AirCatalog, cellsRef: 
     cells.set(module, key, readOrErased(blobs, hash), hash);
   }
   const root = cells.stateRoot();
-  if (root !== stateRoot) throw new KernelError("kernel.state_root_mismatch", `snapshot ${cellsRef} restores state root ${root}, expected ${stateRoot}`, { expected: stateRoot, actual: root });
+  if (root !== stateRoot)
+    throw new KernelError(
+      "kernel.state_root_mismatch",
+      `snapshot ${cellsRef} restores state root ${root}, expected ${stateRoot}`,
+      { expected: stateRoot, actual: root },
+    );
   const pending = new Map<string, PendingIntent>();
   for (const p of blob.pending as CborObject[]) pending.set(p.intentId as string, p as unknown as PendingIntent);
-  return { worldId, catalog, airRef, cells, ledger: BudgetLedger.fromCbor(blob.ledger ?? null), pending, logicalNow: Number(blob.logical_now), behaviour };
+  return {
+    worldId,
+    catalog,
+    airRef,
+    cells,
+    ledger: BudgetLedger.fromCbor(blob.ledger ?? null),
+    pending,
+    logicalNow: Number(blob.logical_now),
+    behaviour,
+  };
 }

@@ -61,9 +61,13 @@ export function readSealedState(dir: string): StateView | undefined {
   const db = openReadonly(path);
   try {
     const head = db.prepare("SELECT seq, kind, body FROM entries ORDER BY seq DESC LIMIT 1").get() as Row | undefined;
-    const snap = db.prepare("SELECT seq, kind, body FROM entries WHERE kind = 'snapshot' ORDER BY seq DESC LIMIT 1").get() as Row | undefined;
+    const snap = db
+      .prepare("SELECT seq, kind, body FROM entries WHERE kind = 'snapshot' ORDER BY seq DESC LIMIT 1")
+      .get() as Row | undefined;
     if (head === undefined || snap === undefined || head.kind !== "checkpoint") return undefined;
-    const after = db.prepare("SELECT count(*) AS n FROM entries WHERE seq > ? AND kind != 'checkpoint'").get(snap.seq) as { n: number };
+    const after = db
+      .prepare("SELECT count(*) AS n FROM entries WHERE seq > ? AND kind != 'checkpoint'")
+      .get(snap.seq) as { n: number };
     if (after.n !== 0) return undefined;
 
     const blob = (hash: HashText): Uint8Array => {
@@ -71,14 +75,24 @@ export function readSealedState(dir: string): StateView | undefined {
       const r = db.prepare("SELECT bytes FROM blobs WHERE hash = ?").get(key) as { bytes: Buffer } | undefined;
       if (r === undefined) return new Uint8Array(0); // erased (or missing: the state root check below tells)
       const actual = bytesToHash(sha256(r.bytes));
-      if (actual !== hash) throw new JournalError("journal.blob_hash_mismatch", `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`, { path, blob_hash: hash, expected: hash, actual });
+      if (actual !== hash)
+        throw new JournalError(
+          "journal.blob_hash_mismatch",
+          `blob ${hash} holds bytes that hash to ${actual}: the CAS was altered`,
+          { path, blob_hash: hash, expected: hash, actual },
+        );
       return r.bytes;
     };
-    const genesis = decodeStored((db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body) as CborObject;
+    const genesis = decodeStored(
+      (db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body,
+    ) as CborObject;
     const snapshot = decodeStored(snap.body) as CborObject;
     const checkpoint = decodeStored(head.body) as CborObject;
     const state = decodeStored(blob(snapshot.cells_ref as HashText));
-    if (!isCborObject(state) || state.version !== 1) throw new KernelError("kernel.bad_snapshot", `snapshot at seq ${snap.seq} has an unknown format`, { seq: snap.seq });
+    if (!isCborObject(state) || state.version !== 1)
+      throw new KernelError("kernel.bad_snapshot", `snapshot at seq ${snap.seq} has an unknown format`, {
+        seq: snap.seq,
+      });
 
     const cells = new CellStore();
     const views: CellView[] = [];
@@ -90,17 +104,35 @@ export function readSealedState(dir: string): StateView | undefined {
     }
     const root = cells.stateRoot();
     if (root !== snapshot.state_root || root !== checkpoint.state_root) {
-      throw new KernelError("kernel.state_root_mismatch", `the snapshot at seq ${snap.seq} holds state root ${root}; its entry says ${String(snapshot.state_root)} and the checkpoint at seq ${head.seq} ${String(checkpoint.state_root)}`);
+      throw new KernelError(
+        "kernel.state_root_mismatch",
+        `the snapshot at seq ${snap.seq} holds state root ${root}; its entry says ${String(snapshot.state_root)} and the checkpoint at seq ${head.seq} ${String(checkpoint.state_root)}`,
+      );
     }
     // The head checkpoint's body comes from disk: a field it lacks is a bad body, not an encoding error.
     const signed = (field: string): CborValue => {
       const v = checkpoint[field];
-      if (v === undefined) throw new JournalError("journal.verify_failed", `the checkpoint at seq ${head.seq} has no ${field} (run wk verify --world ${dir})`, { seq: head.seq, body_path: `$.${field}`, fault: "bad_body" });
+      if (v === undefined)
+        throw new JournalError(
+          "journal.verify_failed",
+          `the checkpoint at seq ${head.seq} has no ${field} (run wk verify --world ${dir})`,
+          { seq: head.seq, body_path: `$.${field}`, fault: "bad_body" },
+        );
       return v;
     };
-    const payload = encodeCanonical({ tree_size: signed("tree_size"), root: signed("root"), head_hash: signed("head_hash"), state_root: signed("state_root"), manifest_hash: signed("manifest_hash") });
+    const payload = encodeCanonical({
+      tree_size: signed("tree_size"),
+      root: signed("root"),
+      head_hash: signed("head_hash"),
+      state_root: signed("state_root"),
+      manifest_hash: signed("manifest_hash"),
+    });
     if (!verify(genesis.world_public_key as Uint8Array, "checkpoint", payload, checkpoint.signature as Uint8Array)) {
-      throw new JournalError("journal.verify_failed", `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`, { seq: head.seq, fault: "bad_signature" });
+      throw new JournalError(
+        "journal.verify_failed",
+        `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`,
+        { seq: head.seq, fault: "bad_signature" },
+      );
     }
     const schemas = stateSchemas(decodeStored(blob(state.air_ref as HashText)));
     return {
@@ -121,7 +153,8 @@ export function readSealedState(dir: string): StateView | undefined {
 
 /** Module → its expanded state type (undefined for modules without workflow state), from an AIR bundle. */
 function stateSchemas(bundle: CborValue): Map<string, TypeExpr | undefined> {
-  if (!isCborObject(bundle) || !Array.isArray(bundle.defs)) throw new AirError("air.bad_bundle", "AIR bundle has an unknown format");
+  if (!isCborObject(bundle) || !Array.isArray(bundle.defs))
+    throw new AirError("air.bad_bundle", "AIR bundle has an unknown format");
   const types = new Map<string, TypeExpr>();
   const modules: CborObject[] = [];
   const defs = [...BUILTIN_SOURCES.flatMap((s) => s.value as CborValue[]), ...bundle.defs];

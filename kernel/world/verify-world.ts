@@ -18,7 +18,10 @@ export interface VerifyWorldOptions {
 }
 
 /** Verifies an open store (chain, tree, checkpoints, rules, CAS). */
-export async function verifyWorldStore(store: SqliteJournalStore, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
+export async function verifyWorldStore(
+  store: SqliteJournalStore,
+  opts: VerifyWorldOptions = {},
+): Promise<VerifyResult> {
   return verifyJournal(store, {
     checks: [new JournalRules(store)],
     requireSealedHead: opts.requireSealedHead ?? true,
@@ -63,8 +66,14 @@ export async function checkTailOnOpen(store: SqliteJournalStore, bootFrom: numbe
   if (from > 0) rules.seed([...store.ruleEntriesSync(0, from - 1)]);
   const r = await verifyJournal(store, { from, checks: [rules], requireSealedHead: false });
   if (!r.ok) {
-    throw new JournalError("journal.verify_failed", `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`, {
-      path: store.path, ...(r.first_bad_seq === undefined ? {} : { seq: r.first_bad_seq }), ...(r.fault === undefined ? {} : { fault: r.fault }),
-    });
+    throw new JournalError(
+      "journal.verify_failed",
+      `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`,
+      {
+        path: store.path,
+        ...(r.first_bad_seq === undefined ? {} : { seq: r.first_bad_seq }),
+        ...(r.fault === undefined ? {} : { fault: r.fault }),
+      },
+    );
   }
 }

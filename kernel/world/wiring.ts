@@ -25,7 +25,10 @@ export function defaultGateHooks(): GateHooks {
 }
 
 /** The built-in adapters, configured from operator settings. */
-export function defaultAdapters(settings: AdapterSettings = {}, extra: AdaptersConfig = {}): Map<string, EffectAdapter> {
+export function defaultAdapters(
+  settings: AdapterSettings = {},
+  extra: AdaptersConfig = {},
+): Map<string, EffectAdapter> {
   const cfg: AdaptersConfig = { ...extra };
   if (settings.llm) {
     const apiKey = settings.llm.api_key_env ? process.env[settings.llm.api_key_env] : undefined;

@@ -15,14 +15,29 @@ import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import { renameSync } from "node:fs";
 import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import { SqliteJournalStore, signKeysEntry, worldPaths, type Appended, type EntryBodies, type SqliteJournalOptions } from "../journal/index.js";
+import {
+  SqliteJournalStore,
+  signKeysEntry,
+  worldPaths,
+  type Appended,
+  type EntryBodies,
+  type SqliteJournalOptions,
+} from "../journal/index.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { CellStore, cellId, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
 import { ModuleHost } from "./modules.js";
-import { Processor, eventHash, gateDenySigner, ingressEventHash, type EventBody, type KernelState, type PendingIntent } from "./processor.js";
+import {
+  Processor,
+  eventHash,
+  gateDenySigner,
+  ingressEventHash,
+  type EventBody,
+  type KernelState,
+  type PendingIntent,
+} from "./processor.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
@@ -79,7 +94,11 @@ export function batchSummary(store: SqliteJournalStore, seq: number): SendResult
 const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
 
 /** Store options for a world: durability and automatic signed checkpoints from config. */
-export function storeOptions(config: WorldConfig, worldKey: KeyPair, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteJournalOptions {
+export function storeOptions(
+  config: WorldConfig,
+  worldKey: KeyPair,
+  opts: { synchronous?: "FULL" | "NORMAL" } = {},
+): SqliteJournalOptions {
   return {
     synchronous: opts.synchronous ?? config.synchronous,
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
@@ -96,16 +115,33 @@ export const ADAPTER_KEY_ID = "adapter";
  * Refuses a config.json or an adapter key file that contradicts genesis: behaviour is fixed
  * by the journal, and a replaced adapter key would sign receipts `wk verify` rejects.
  */
-function checkAgainstGenesis(genesis: EntryBodies["genesis"], config: WorldConfig, adapterKey: KeyPair, store: SqliteJournalStore): void {
-  if (config.world_id !== genesis.world_id) throw new KernelError("kernel.config_mismatch", `config.json names world ${config.world_id}; the journal's genesis says ${genesis.world_id}`, { path: "$.world_id" });
+function checkAgainstGenesis(
+  genesis: EntryBodies["genesis"],
+  config: WorldConfig,
+  adapterKey: KeyPair,
+  store: SqliteJournalStore,
+): void {
+  if (config.world_id !== genesis.world_id)
+    throw new KernelError(
+      "kernel.config_mismatch",
+      `config.json names world ${config.world_id}; the journal's genesis says ${genesis.world_id}`,
+      { path: "$.world_id" },
+    );
   if (genesis.format_version === 1) return;
   if (config.checkpoint_every !== genesis.checkpoint_every) {
-    throw new KernelError("kernel.config_mismatch", `config.json sets checkpoint_every ${config.checkpoint_every}; genesis fixed it at ${genesis.checkpoint_every}`, { path: "$.checkpoint_every" });
+    throw new KernelError(
+      "kernel.config_mismatch",
+      `config.json sets checkpoint_every ${config.checkpoint_every}; genesis fixed it at ${genesis.checkpoint_every}`,
+      { path: "$.checkpoint_every" },
+    );
   }
   const rotation = store.latestOfKind("keys");
   const declared = rotation ? (decodeStored(rotation.body) as EntryBodies["keys"]).adapter_keys : genesis.adapter_keys;
   if (!declared.some((k) => Buffer.compare(k.public_key, adapterKey.publicKey) === 0)) {
-    throw new KernelError("kernel.undeclared_key", `keys/adapter.key (${adapterKey.publicKeyHex.slice(0, 16)}…) is not an adapter key this world declared${rotation ? ` (latest rotation at seq ${rotation.seq})` : " in genesis"}: its receipts would not verify`);
+    throw new KernelError(
+      "kernel.undeclared_key",
+      `keys/adapter.key (${adapterKey.publicKeyHex.slice(0, 16)}…) is not an adapter key this world declared${rotation ? ` (latest rotation at seq ${rotation.seq})` : " in genesis"}: its receipts would not verify`,
+    );
   }
 }
 
@@ -155,7 +191,12 @@ export class World {
       const r = await world.replayTail(from);
       world.processor.oracle = undefined; // live steps never adopt: only replay may
       world.processor.adopted.length = 0;
-      if (!r.ok) throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`, { divergence: r.divergence });
+      if (!r.ok)
+        throw new KernelError(
+          "kernel.replay_divergence",
+          `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`,
+          { divergence: r.divergence },
+        );
       return world;
     } catch (e) {
       store.closeSync();
@@ -164,8 +205,25 @@ export class World {
   }
 
   /** Internal: constructs a World around an already-open store (used by create and fork). */
-  static async attach(dir: string, store: SqliteJournalStore, state: KernelState, worldKey: KeyPair, adapterKey: KeyPair, config: WorldConfig, opts: OpenOptions): Promise<World> {
-    return new World(dir, store, state, new ModuleHost((h) => store.getBlobSync(h)), worldKey, adapterKey, config, opts);
+  static async attach(
+    dir: string,
+    store: SqliteJournalStore,
+    state: KernelState,
+    worldKey: KeyPair,
+    adapterKey: KeyPair,
+    config: WorldConfig,
+    opts: OpenOptions,
+  ): Promise<World> {
+    return new World(
+      dir,
+      store,
+      state,
+      new ModuleHost((h) => store.getBlobSync(h)),
+      worldKey,
+      adapterKey,
+      config,
+      opts,
+    );
   }
 
   private async replayTail(from: number): Promise<ReplayResult> {
@@ -201,16 +259,32 @@ export class World {
   /** An ingress event's canonical value; validation errors name the JSON path. */
   ingressValue(schema: string, json: unknown): CborValue {
     const s = this.catalog.schemas.get(schema);
-    if (!s) throw new KernelError("kernel.unknown_schema", `schema ${schema} is not in the manifest (known: ${[...this.catalog.schemas.keys()].filter((n) => !n.startsWith("sys/")).join(", ")})`, { schema });
+    if (!s)
+      throw new KernelError(
+        "kernel.unknown_schema",
+        `schema ${schema} is not in the manifest (known: ${[...this.catalog.schemas.keys()].filter((n) => !n.startsWith("sys/")).join(", ")})`,
+        { schema },
+      );
     try {
       return canonicalizeJson(s.expanded, typeof json === "string" ? parseJsonLossless(json) : json);
     } catch (e) {
-      throw new KernelError("kernel.bad_event", `event does not match ${schema}: ${(e as Error).message}`, { schema, path: (e as { path?: string }).path }, { cause: e });
+      throw new KernelError(
+        "kernel.bad_event",
+        `event does not match ${schema}: ${(e as Error).message}`,
+        { schema, path: (e as { path?: string }).path },
+        { cause: e },
+      );
     }
   }
 
   /** Builds a stamped ingress event body (with its idempotency key, if any); validation errors name the JSON path. */
-  ingressBody(schema: string, json: unknown, seq: number, idempotency?: { key: string; requestHash: HashText }, canonical?: CborValue): EventBody {
+  ingressBody(
+    schema: string,
+    json: unknown,
+    seq: number,
+    idempotency?: { key: string; requestHash: HashText },
+    canonical?: CborValue,
+  ): EventBody {
     const value = canonical ?? this.ingressValue(schema, json);
     const ctx = {
       now_ns: this.now(),
@@ -218,10 +292,14 @@ export class World {
       journal_height: seq,
       entropy: this.entropy(),
       // identity-v2: the seq binds identity, so identical requests are independent.
-      event_hash: this.state.behaviour.identityV2 ? ingressEventHash(schema, value, seq) : eventHash(schema, value, null),
+      event_hash: this.state.behaviour.identityV2
+        ? ingressEventHash(schema, value, seq)
+        : eventHash(schema, value, null),
       manifest_hash: this.catalog.manifestHash,
     };
-    const origin = idempotency ? { kind: "ingress", idempotency_key: idempotency.key, request_hash: idempotency.requestHash } : { kind: "ingress" };
+    const origin = idempotency
+      ? { kind: "ingress", idempotency_key: idempotency.key, request_hash: idempotency.requestHash }
+      : { kind: "ingress" };
     return { schema, value, key: null, ctx: ctx as unknown as CborObject, origin };
   }
 
@@ -248,7 +326,11 @@ export class World {
         const priorHash = prior === null ? undefined : "requestHash" in prior ? prior.requestHash : prior.request_hash;
         if (prior !== null && priorHash !== requestHash) {
           const where = "seq" in prior ? `at seq ${prior.seq}` : `by event ${prior.index} of this batch`;
-          throw new KernelError("kernel.idempotency_conflict", `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used ${where} for another request`, { idempotency_key: e.idempotencyKey });
+          throw new KernelError(
+            "kernel.idempotency_conflict",
+            `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used ${where} for another request`,
+            { idempotency_key: e.idempotencyKey },
+          );
         }
         if (prior === null) seen.set(e.idempotencyKey, { index, requestHash });
         return { e, value, idempotency: { key: e.idempotencyKey, requestHash }, duplicateOf: prior };
@@ -257,16 +339,26 @@ export class World {
       const out: SendResult[] = [];
       for (const [i, p] of plan.entries()) {
         if (p.duplicateOf != null) {
-          const first = "index" in p.duplicateOf ? out[p.duplicateOf.index]! : batchSummary(this.store, p.duplicateOf.seq);
+          const first =
+            "index" in p.duplicateOf ? out[p.duplicateOf.index]! : batchSummary(this.store, p.duplicateOf.seq);
           out[i] = { ...first, duplicate: true };
           continue;
         }
-        const before = { n: batch.entries.length, steps: this.processor.stats.steps, failures: this.processor.stats.failures };
+        const before = {
+          n: batch.entries.length,
+          steps: this.processor.stats.steps,
+          failures: this.processor.stats.failures,
+        };
         const seq = batch.nextSeq;
         const body = this.ingressBody(p.e.schema, p.e.json, seq, p.idempotency, p.value);
         batch.push("event", body as unknown as CborValue);
         await this.processor.processEvent(seq, body, batch);
-        out[i] = { seq, entries: batch.entries.length - before.n, steps: this.processor.stats.steps - before.steps, failures: this.processor.stats.failures - before.failures };
+        out[i] = {
+          seq,
+          entries: batch.entries.length - before.n,
+          steps: this.processor.stats.steps - before.steps,
+          failures: this.processor.stats.failures - before.failures,
+        };
       }
       this.flush(batch);
       return out;
@@ -279,7 +371,12 @@ export class World {
   private flush(batch: Batch): Appended[] {
     if (batch.entries.length === 0) return [];
     const appended = this.store.appendManySync(batch.entries);
-    if (appended[0]!.seq !== batch.baseSeq) throw new KernelError("kernel.journal_moved", `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`, { expected: String(batch.baseSeq), actual: String(appended[0]!.seq) });
+    if (appended[0]!.seq !== batch.baseSeq)
+      throw new KernelError(
+        "kernel.journal_moved",
+        `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`,
+        { expected: String(batch.baseSeq), actual: String(appended[0]!.seq) },
+      );
     // An auto checkpoint may follow the batch in the same transaction.
     this.nextSeq = this.store.countSync();
     return appended;
@@ -297,7 +394,11 @@ export class World {
     let dispatched = 0;
     for (;;) {
       // Held intents past their deadline are settled too (with an expired receipt), so nothing waits forever.
-      const ready = [...this.state.pending.values()].filter((p) => !this.inflight.has(p.intentId) && ((p.waiting === "dispatch" && this.isDue(p)) || (p.waiting === "approval" && this.isExpired(p))));
+      const ready = [...this.state.pending.values()].filter(
+        (p) =>
+          !this.inflight.has(p.intentId) &&
+          ((p.waiting === "dispatch" && this.isDue(p)) || (p.waiting === "approval" && this.isExpired(p))),
+      );
       if (ready.length === 0) break;
       dispatched += ready.length;
       await Promise.all(ready.map((p) => this.dispatch(p.intentId)));
@@ -341,21 +442,44 @@ export class World {
     let outcome: EffectOutcome;
     let adapterId = { id: adapter?.id ?? "kernel.none", version: adapter?.version ?? "1" };
     if (!adapter) {
-      outcome = { status: "error", payload: { code: "no_adapter", message: `no adapter serves ${p.kind} in this kernel` }, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: started };
+      outcome = {
+        status: "error",
+        payload: { code: "no_adapter", message: `no adapter serves ${p.kind} in this kernel` },
+        cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+        startedNs: started,
+        finishedNs: started,
+      };
     } else {
       const grant = this.catalog.grants.get(p.grant);
       outcome = await adapter.perform({
-        intentId, idempotencyKey: intentId, kind: p.kind, params: p.params,
+        intentId,
+        idempotencyKey: intentId,
+        kind: p.kind,
+        params: p.params,
         grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
         blobs: { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) },
-        signal: AbortSignal.timeout(120_000), nowNs: () => this.now(),
+        signal: AbortSignal.timeout(120_000),
+        nowNs: () => this.now(),
       });
       adapterId = { id: adapter.id, version: adapter.version };
     }
-    return buildEffectReceiptBody({
-      worldId: this.id, intentId, effectKind: p.kind, params: p.params, idempotencyKey: intentId, status: outcome.status, payload: outcome.payload,
-      adapter: adapterId, startedNs: outcome.startedNs, finishedNs: outcome.finishedNs, cost: outcome.cost,
-    }, this.adapterKey, this.adapterKey.publicKey) as unknown as EntryBodies["effect_receipt"];
+    return buildEffectReceiptBody(
+      {
+        worldId: this.id,
+        intentId,
+        effectKind: p.kind,
+        params: p.params,
+        idempotencyKey: intentId,
+        status: outcome.status,
+        payload: outcome.payload,
+        adapter: adapterId,
+        startedNs: outcome.startedNs,
+        finishedNs: outcome.finishedNs,
+        cost: outcome.cost,
+      },
+      this.adapterKey,
+      this.adapterKey.publicKey,
+    ) as unknown as EntryBodies["effect_receipt"];
   }
 
   /**
@@ -364,11 +488,27 @@ export class World {
    */
   private expiredReceipt(p: PendingIntent): EntryBodies["effect_receipt"] {
     const now = this.now();
-    return buildEffectReceiptBody({
-      worldId: this.id, intentId: p.intentId, effectKind: p.kind, params: p.params, idempotencyKey: p.intentId, status: "expired",
-      payload: { code: "intent.expired", message: `the intent was valid until ${String(p.validUntilNs)} ns; it is now ${now} ns`, valid_until_ns: BigInt(p.validUntilNs!) },
-      adapter: EXPIRY_ADAPTER, startedNs: now, finishedNs: now, cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
-    }, this.worldKey, this.worldKey.publicKey) as unknown as EntryBodies["effect_receipt"];
+    return buildEffectReceiptBody(
+      {
+        worldId: this.id,
+        intentId: p.intentId,
+        effectKind: p.kind,
+        params: p.params,
+        idempotencyKey: p.intentId,
+        status: "expired",
+        payload: {
+          code: "intent.expired",
+          message: `the intent was valid until ${String(p.validUntilNs)} ns; it is now ${now} ns`,
+          valid_until_ns: BigInt(p.validUntilNs!),
+        },
+        adapter: EXPIRY_ADAPTER,
+        startedNs: now,
+        finishedNs: now,
+        cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+      },
+      this.worldKey,
+      this.worldKey.publicKey,
+    ) as unknown as EntryBodies["effect_receipt"];
   }
 
   /** Records a person's approval or refusal of a held intent (signed with their key). */
@@ -376,13 +516,20 @@ export class World {
     const seq = await this.exclusive(async () => {
       const p = this.state.pending.get(intentId);
       if (!p) throw new KernelError("kernel.unknown_intent", `no pending intent ${intentId}`, { intent_id: intentId });
-      if (p.waiting !== "approval") throw new KernelError("kernel.not_pending", `intent ${intentId} is not waiting for approval`, { intent_id: intentId });
+      if (p.waiting !== "approval")
+        throw new KernelError("kernel.not_pending", `intent ${intentId} is not waiting for approval`, {
+          intent_id: intentId,
+        });
       const policyName = this.catalog.manifest.defaults?.policy;
       const approvers = policyName ? this.catalog.policies.get(policyName)?.def.approvers : undefined;
       // No approvers named means no one may decide a held intent, not that anyone may.
       if (!approvers?.some((a) => a.public_key === approver.publicKeyHex)) {
-        const why = approvers?.length ? `is not an approver of ${policyName}` : `cannot decide it: ${policyName ?? "the world's policy"} names no approvers`;
-        throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… ${why}`, { intent_id: intentId });
+        const why = approvers?.length
+          ? `is not an approver of ${policyName}`
+          : `cannot decide it: ${policyName ?? "the world's policy"} names no approvers`;
+        throw new KernelError("kernel.bad_approval", `key ${approver.publicKeyHex.slice(0, 16)}… ${why}`, {
+          intent_id: intentId,
+        });
       }
       const batch = new Batch(this.nextSeq);
       const body = approvalEntry(intentId, decision, approver, this.id);
@@ -409,8 +556,16 @@ export class World {
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
   snapshot(): number {
-    const { cellsRef, stateRoot } = writeSnapshotBlob(this.state, { put: (b) => this.store.putBlobSync(b), get: (h) => this.store.getBlobSync(h) });
-    const a = this.store.appendSync("snapshot", { state_root: stateRoot, cells_ref: cellsRef, height: this.nextSeq, manifest_hash: this.catalog.manifestHash });
+    const { cellsRef, stateRoot } = writeSnapshotBlob(this.state, {
+      put: (b) => this.store.putBlobSync(b),
+      get: (h) => this.store.getBlobSync(h),
+    });
+    const a = this.store.appendSync("snapshot", {
+      state_root: stateRoot,
+      cells_ref: cellsRef,
+      height: this.nextSeq,
+      manifest_hash: this.catalog.manifestHash,
+    });
     this.nextSeq = this.store.countSync();
     return a.seq;
   }
@@ -425,7 +580,10 @@ export class World {
       const next = generateKeyPair();
       const seq = this.nextSeq;
       const paths = worldPaths(this.dir);
-      const a = this.store.appendSync("keys", signKeysEntry(this.id, seq, [{ id: ADAPTER_KEY_ID, public_key: next.publicKey }], this.worldKey));
+      const a = this.store.appendSync(
+        "keys",
+        signKeysEntry(this.id, seq, [{ id: ADAPTER_KEY_ID, public_key: next.publicKey }], this.worldKey),
+      );
       renameSync(paths.adapterKey, `${paths.adapterKey}.${a.seq}.old`);
       saveKeyPair(paths.adapterKey, next);
       this.adapterKey = next;
@@ -449,8 +607,12 @@ export class World {
   async eraseReport(hash: HashText, reason: string): Promise<EraseReport> {
     return this.exclusive(async () => {
       checkErasable(this.store, hash);
-      const reach = this.state.behaviour.erasure ? erasureReach(this.store, hash) : { cells: [], derived: [], snapshotStates: [] };
-      const notify = reach.cells.filter((c) => this.state.cells.get(c.module, c.key) !== undefined).map((c) => [c.module, c.key] as [string, CellKey]);
+      const reach = this.state.behaviour.erasure
+        ? erasureReach(this.store, hash)
+        : { cells: [], derived: [], snapshotStates: [] };
+      const notify = reach.cells
+        .filter((c) => this.state.cells.get(c.module, c.key) !== undefined)
+        .map((c) => [c.module, c.key] as [string, CellKey]);
       const before = new Map(notify.map(([m, k]) => [cellId(m, k), this.state.cells.get(m, k)!.hash]));
       const a = this.store.eraseSync(hash, reason, notify.length > 0 ? { notify } : {});
       this.nextSeq = this.store.countSync();
@@ -470,8 +632,15 @@ export class World {
       for (const d of reach.derived) eraseDerived(d, (h) => structural.has(h));
       for (const s of reach.snapshotStates) eraseDerived(s, (h) => live.has(h));
       this.nextSeq = this.store.countSync();
-      const stillHolding = notify.filter(([m, k]) => this.state.cells.get(m, k)?.hash === before.get(cellId(m, k))).map(([module, key]) => ({ module, key }));
-      return { seq: a.seq, notified: notify.map(([module, key]) => ({ module, key })), derived_erased: erased, still_holding: stillHolding };
+      const stillHolding = notify
+        .filter(([m, k]) => this.state.cells.get(m, k)?.hash === before.get(cellId(m, k)))
+        .map(([module, key]) => ({ module, key }));
+      return {
+        seq: a.seq,
+        notified: notify.map(([module, key]) => ({ module, key })),
+        derived_erased: erased,
+        still_holding: stillHolding,
+      };
     });
   }
 
@@ -525,7 +694,10 @@ export function snapshotStateRefs(store: SqliteJournalStore): { state_root: Hash
   const snap = store.latestOfKind("snapshot");
   const step = store.latestOfKind("step");
   if (step && (!snap || snap.seq < step.seq)) {
-    throw new KernelError("kernel.not_closed_cleanly", "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint");
+    throw new KernelError(
+      "kernel.not_closed_cleanly",
+      "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint",
+    );
   }
   if (!snap) {
     const g = decodeStored(store.getSync(0)!.body) as EntryBodies["genesis"];

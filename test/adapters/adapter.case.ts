@@ -27,7 +27,8 @@ export interface AdapterCase {
 function checkOutcome(o: EffectOutcome): void {
   expect(["ok", "error", "timeout"]).toContain(o.status);
   expect(() => encodeStored(o.payload)).not.toThrow();
-  for (const v of [o.cost.tokens_in, o.cost.tokens_out, o.cost.cents]) expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
+  for (const v of [o.cost.tokens_in, o.cost.tokens_out, o.cost.cents])
+    expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
   expect(typeof o.startedNs).toBe("bigint");
   expect(o.finishedNs >= o.startedNs).toBe(true);
 }
@@ -48,7 +49,10 @@ export function runAdapterSuite(c: AdapterCase): void {
       const req = v.prepare ? v.prepare(base) : base;
       if (c.schemas) req.params = conformCbor(c.schemas.params, req.params);
       const o = await c.create().perform(req);
-      expect(o.status, JSON.stringify(o.payload, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x))).toBe("ok");
+      expect(
+        o.status,
+        JSON.stringify(o.payload, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x)),
+      ).toBe("ok");
       checkOutcome(o);
       if (c.schemas) expect(() => conformCbor(c.schemas!.receipt, o.payload)).not.toThrow();
     });

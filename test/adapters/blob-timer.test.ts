@@ -3,7 +3,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { hashBytes, hashToBytes, type CborValue } from "../../air/index.js";
-import { GRANT_CHECKS, createBlobAdapter, createDefaultAdapters, createTimerAdapter } from "../../kernel/adapters/index.js";
+import {
+  GRANT_CHECKS,
+  createBlobAdapter,
+  createDefaultAdapters,
+  createTimerAdapter,
+} from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, request, wallNs } from "./harness.js";
 
 describe("blob.put / blob.get", () => {
@@ -16,14 +21,32 @@ describe("blob.put / blob.get", () => {
     const put = await adapter.perform(request("blob.put", { namespace: "notes", bytes }, grant, { blobs }));
     expect(put.status).toBe("ok");
     expect(put.payload).toEqual({ blob_ref: hashToBytes(hashBytes(bytes)), size: bytes.length });
-    const got = await adapter.perform(request("blob.get", { namespace: "notes", blob_ref: hashToBytes(hashBytes(bytes)) }, grant, { blobs }));
+    const got = await adapter.perform(
+      request("blob.get", { namespace: "notes", blob_ref: hashToBytes(hashBytes(bytes)) }, grant, { blobs }),
+    );
     expect(got.payload).toEqual({ blob_ref: hashToBytes(hashBytes(bytes)), size: bytes.length, bytes });
   });
 
   it("refuses a namespace outside the grant, a missing blob and an oversized blob", async () => {
-    expect(errorCode((await adapter.perform(request("blob.put", { namespace: "secrets", bytes: new Uint8Array(1) }, grant))).payload)).toBe("namespace_not_allowed");
-    expect(errorCode((await adapter.perform(request("blob.get", { namespace: "notes", blob_ref: `sha256:${"00".repeat(32)}` }, grant))).payload)).toBe("blob_not_found");
-    expect(errorCode((await adapter.perform(request("blob.put", { namespace: "notes", bytes: new Uint8Array(2048) }, null))).payload)).toBe("blob_too_large");
+    expect(
+      errorCode(
+        (await adapter.perform(request("blob.put", { namespace: "secrets", bytes: new Uint8Array(1) }, grant))).payload,
+      ),
+    ).toBe("namespace_not_allowed");
+    expect(
+      errorCode(
+        (
+          await adapter.perform(
+            request("blob.get", { namespace: "notes", blob_ref: `sha256:${"00".repeat(32)}` }, grant),
+          )
+        ).payload,
+      ),
+    ).toBe("blob_not_found");
+    expect(
+      errorCode(
+        (await adapter.perform(request("blob.put", { namespace: "notes", bytes: new Uint8Array(2048) }, null))).payload,
+      ),
+    ).toBe("blob_too_large");
   });
 });
 
@@ -42,7 +65,9 @@ describe("timer.set", () => {
   it("delivers at once when the time has passed, and honours the abort signal", async () => {
     expect((await timer.perform(request("timer.set", { deliver_at_ns: 1, key: null }))).status).toBe("ok");
     const ac = new AbortController();
-    const p = timer.perform(request("timer.set", { deliver_at_ns: wallNs() + 60_000_000_000n, key: "late" }, null, { signal: ac.signal }));
+    const p = timer.perform(
+      request("timer.set", { deliver_at_ns: wallNs() + 60_000_000_000n, key: "late" }, null, { signal: ac.signal }),
+    );
     ac.abort();
     const out = await p;
     expect(out.status).toBe("error");
@@ -60,16 +85,42 @@ describe("timer.set", () => {
 describe("registry", () => {
   it("maps every built-in kind to its adapter", () => {
     const m = createDefaultAdapters();
-    expect([...m.keys()].sort()).toEqual(["blob.get", "blob.put", "compile.module", "http.request", "llm.generate", "timer.set"]);
+    expect([...m.keys()].sort()).toEqual([
+      "blob.get",
+      "blob.put",
+      "compile.module",
+      "http.request",
+      "llm.generate",
+      "timer.set",
+    ]);
   });
 });
 
 describe("GRANT_CHECKS (what the gate injects)", () => {
   it("checks each built-in cap type without I/O", () => {
-    expect(GRANT_CHECKS["http.out"]!("http.request", { method: "GET", url: "https://x.example.com/", headers: {}, body_ref: null }, { hosts: ["api.example.com"] })?.code).toBe("host_not_allowed");
-    expect(GRANT_CHECKS["llm.basic"]!("llm.generate", { provider: "local", model: "m", messages_ref: new Uint8Array(32), max_tokens: 9, temperature: null }, { max_tokens: 8 })?.code).toBe("max_tokens_exceeded");
-    expect(GRANT_CHECKS.blob!("blob.get", { namespace: "a", blob_ref: new Uint8Array(32) }, { namespaces: ["b"] })?.code).toBe("namespace_not_allowed");
-    expect(GRANT_CHECKS.compile!("compile.module", { language: "c", source_ref: new Uint8Array(32) }, { languages: ["wat"] })?.code).toBe("language_not_allowed");
-    expect(GRANT_CHECKS.compile!("compile.module", { language: "wat", source_ref: new Uint8Array(32) }, null)).toBeNull();
+    expect(
+      GRANT_CHECKS["http.out"]!(
+        "http.request",
+        { method: "GET", url: "https://x.example.com/", headers: {}, body_ref: null },
+        { hosts: ["api.example.com"] },
+      )?.code,
+    ).toBe("host_not_allowed");
+    expect(
+      GRANT_CHECKS["llm.basic"]!(
+        "llm.generate",
+        { provider: "local", model: "m", messages_ref: new Uint8Array(32), max_tokens: 9, temperature: null },
+        { max_tokens: 8 },
+      )?.code,
+    ).toBe("max_tokens_exceeded");
+    expect(
+      GRANT_CHECKS.blob!("blob.get", { namespace: "a", blob_ref: new Uint8Array(32) }, { namespaces: ["b"] })?.code,
+    ).toBe("namespace_not_allowed");
+    expect(
+      GRANT_CHECKS.compile!("compile.module", { language: "c", source_ref: new Uint8Array(32) }, { languages: ["wat"] })
+        ?.code,
+    ).toBe("language_not_allowed");
+    expect(
+      GRANT_CHECKS.compile!("compile.module", { language: "wat", source_ref: new Uint8Array(32) }, null),
+    ).toBeNull();
   });
 });

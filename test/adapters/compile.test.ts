@@ -17,7 +17,10 @@ function compile(language: string, source: string, grant: CborValue = null) {
 
 describe("compile.module", () => {
   it("compiles WAT to a wasm blob and records compiler, version and hashes", async () => {
-    const { req, ref } = compile("wat", `(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))`);
+    const { req, ref } = compile(
+      "wat",
+      `(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))`,
+    );
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
@@ -50,7 +53,9 @@ describe("compile.module", () => {
 
   it("refuses unknown languages, languages outside the grant and missing sources", async () => {
     expect(errorCode((await adapter.perform(compile("cobol", "x").req)).payload)).toBe("unsupported_language");
-    expect(errorCode((await adapter.perform(compile("c", "int x;", { languages: ["wat"] }).req)).payload)).toBe("language_not_allowed");
+    expect(errorCode((await adapter.perform(compile("c", "int x;", { languages: ["wat"] }).req)).payload)).toBe(
+      "language_not_allowed",
+    );
     const missing = request("compile.module", { language: "wat", source_ref: `sha256:${"00".repeat(32)}` });
     expect(errorCode((await adapter.perform(missing)).payload)).toBe("blob_not_found");
   });

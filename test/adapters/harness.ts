@@ -26,7 +26,12 @@ export const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 let n = 0;
 
 /** An effect request with sensible defaults. */
-export function request(kind: string, params: CborValue, grantParams: CborValue = null, over: Partial<EffectRequest> = {}): EffectRequest {
+export function request(
+  kind: string,
+  params: CborValue,
+  grantParams: CborValue = null,
+  over: Partial<EffectRequest> = {},
+): EffectRequest {
   n++;
   return {
     intentId: `intent-${n}`,
@@ -48,5 +53,11 @@ export function ref(payload: CborValue, key: string): HashText {
 
 /** The `code` of an error payload (or undefined). */
 export function errorCode(payload: CborValue): string | undefined {
-  return payload !== null && typeof payload === "object" && !Array.isArray(payload) && !(payload instanceof Uint8Array) && "code" in payload ? String((payload as Record<string, CborValue>).code) : undefined;
+  return payload !== null &&
+    typeof payload === "object" &&
+    !Array.isArray(payload) &&
+    !(payload instanceof Uint8Array) &&
+    "code" in payload
+    ? String((payload as Record<string, CborValue>).code)
+    : undefined;
 }

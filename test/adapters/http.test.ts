@@ -19,7 +19,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      seen.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        url: req.url ?? "",
+        method: req.method ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       if (req.url === "/big") {
         res.writeHead(200);
         res.end(Buffer.alloc(64 * 1024, 1));
@@ -40,13 +45,23 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const loopbackGrant = () => ({ hosts: ["127.0.0.1", "localhost"], allow_private: ["127.0.0.1"] });
-const get = (url: string, extra: Record<string, CborValue> = {}): CborValue => ({ method: "GET", url, headers: {}, body_ref: null, ...extra });
+const get = (url: string, extra: Record<string, CborValue> = {}): CborValue => ({
+  method: "GET",
+  url,
+  headers: {},
+  body_ref: null,
+  ...extra,
+});
 
 describe("http.request", () => {
   const adapter = createHttpAdapter({ maxResponseBytes: 16 * 1024, timeoutMs: 300 });
 
   it("performs an allowed request, stores the body in the CAS and sends the Idempotency-Key", async () => {
-    const req = request("http.request", get(`http://127.0.0.1:${port}/hello?x=1`, { headers: { "X-Test": "yes" } }), loopbackGrant());
+    const req = request(
+      "http.request",
+      get(`http://127.0.0.1:${port}/hello?x=1`, { headers: { "X-Test": "yes" } }),
+      loopbackGrant(),
+    );
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
@@ -65,21 +80,40 @@ describe("http.request", () => {
   it("sends a request body from the CAS", async () => {
     const blobs = new MemoryBlobs();
     const bodyRef = hashToBytes(blobs.put(new TextEncoder().encode("payload!")));
-    const out = await adapter.perform(request("http.request", { method: "POST", url: `http://127.0.0.1:${port}/post`, headers: { "content-length": "999" }, body_ref: bodyRef }, loopbackGrant(), { blobs }));
+    const out = await adapter.perform(
+      request(
+        "http.request",
+        {
+          method: "POST",
+          url: `http://127.0.0.1:${port}/post`,
+          headers: { "content-length": "999" },
+          body_ref: bodyRef,
+        },
+        loopbackGrant(),
+        { blobs },
+      ),
+    );
     expect(out.status).toBe("ok");
     expect(seen.at(-1)).toMatchObject({ method: "POST", body: "payload!" });
   });
 
   it("refuses header names and values that could split the request", async () => {
     for (const headers of [{ "X-A": "ok\r\nInjected: 1" }, { "Bad Name": "v" }]) {
-      const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/`, { headers }), loopbackGrant()));
+      const out = await adapter.perform(
+        request("http.request", get(`http://127.0.0.1:${port}/`, { headers }), loopbackGrant()),
+      );
       expect(errorCode(out.payload)).toBe("invalid_params");
     }
   });
 
   it("denies a host outside the allowlist without connecting", async () => {
     const before = seen.length;
-    const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/`), { hosts: ["api.example.com"], allow_private: ["127.0.0.1"] }));
+    const out = await adapter.perform(
+      request("http.request", get(`http://127.0.0.1:${port}/`), {
+        hosts: ["api.example.com"],
+        allow_private: ["127.0.0.1"],
+      }),
+    );
     expect(out.status).toBe("error");
     expect(errorCode(out.payload)).toBe("host_not_allowed");
     expect(seen.length).toBe(before);
@@ -87,7 +121,20 @@ describe("http.request", () => {
 
   it("denies loopback and metadata addresses without an allow_private grant", async () => {
     const before = seen.length;
-    for (const url of [`http://127.0.0.1:${port}/`, "http://169.254.169.254/latest/meta-data", `http://[::1]:${port}/`, "http://[fd00:ec2::254]/", "http://10.0.0.1/", "http://0.0.0.0/", `http://2130706433:${port}/`, `http://0177.0.0.1:${port}/`, `http://127.1:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, "http://100.64.0.1/", "http://[fe80::1]/"]) {
+    for (const url of [
+      `http://127.0.0.1:${port}/`,
+      "http://169.254.169.254/latest/meta-data",
+      `http://[::1]:${port}/`,
+      "http://[fd00:ec2::254]/",
+      "http://10.0.0.1/",
+      "http://0.0.0.0/",
+      `http://2130706433:${port}/`,
+      `http://0177.0.0.1:${port}/`,
+      `http://127.1:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+      "http://100.64.0.1/",
+      "http://[fe80::1]/",
+    ]) {
       const out = await adapter.perform(request("http.request", get(url), null));
       expect(out.status, url).toBe("error");
       expect(errorCode(out.payload), url).toBe("private_address_denied");
@@ -96,18 +143,25 @@ describe("http.request", () => {
   });
 
   it("denies a host name that resolves to loopback (localhost), and allows it when allow_private names it", async () => {
-    const denied = await adapter.perform(request("http.request", get(`http://localhost:${port}/`), { hosts: ["localhost"] }));
+    const denied = await adapter.perform(
+      request("http.request", get(`http://localhost:${port}/`), { hosts: ["localhost"] }),
+    );
     expect(errorCode(denied.payload)).toBe("private_address_denied");
     expect((denied.payload as Record<string, CborValue>).address_class).toBe("loopback");
     for (const allow of [["localhost"], ["127.0.0.0/8", "::1"]]) {
-      const ok = await adapter.perform(request("http.request", get(`http://localhost:${port}/named`), { hosts: ["localhost"], allow_private: allow }));
+      const ok = await adapter.perform(
+        request("http.request", get(`http://localhost:${port}/named`), { hosts: ["localhost"], allow_private: allow }),
+      );
       expect(ok.status, allow.join()).toBe("ok");
       expect(seen.at(-1)!.headers.host).toBe(`localhost:${port}`);
     }
   });
 
   it("connects to the address it checked (not a second DNS answer) and keeps the Host header", async () => {
-    const answers: Record<string, string[]> = { "rebind.test": ["127.0.0.1"], "mixed.test": ["93.184.216.34", "127.0.0.1"] };
+    const answers: Record<string, string[]> = {
+      "rebind.test": ["127.0.0.1"],
+      "mixed.test": ["93.184.216.34", "127.0.0.1"],
+    };
     let calls = 0;
     const pinned = createHttpAdapter({
       timeoutMs: 1000,
@@ -117,7 +171,9 @@ describe("http.request", () => {
       },
     });
     // rebind.test exists in no real DNS: a connect that re-resolved would fail.
-    const ok = await pinned.perform(request("http.request", get(`http://rebind.test:${port}/pinned`), { allow_private: ["127.0.0.1"] }));
+    const ok = await pinned.perform(
+      request("http.request", get(`http://rebind.test:${port}/pinned`), { allow_private: ["127.0.0.1"] }),
+    );
     expect(ok.status).toBe("ok");
     expect(calls).toBe(1);
     expect(seen.at(-1)!.headers.host).toBe(`rebind.test:${port}`);
@@ -140,7 +196,9 @@ describe("http.request", () => {
   });
 
   it("does not follow redirects", async () => {
-    const out = await adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/redirect`), loopbackGrant()));
+    const out = await adapter.perform(
+      request("http.request", get(`http://127.0.0.1:${port}/redirect`), loopbackGrant()),
+    );
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
     expect(p.status).toBe(302);
@@ -159,7 +217,9 @@ describe("http.request", () => {
 
   it("reports the kernel's cancellation as aborted", async () => {
     const ac = new AbortController();
-    const p = adapter.perform(request("http.request", get(`http://127.0.0.1:${port}/slow`), loopbackGrant(), { signal: ac.signal }));
+    const p = adapter.perform(
+      request("http.request", get(`http://127.0.0.1:${port}/slow`), loopbackGrant(), { signal: ac.signal }),
+    );
     setTimeout(() => ac.abort(), 20);
     const out = await p;
     expect(out.status).toBe("error");
@@ -194,13 +254,32 @@ describe("checkHttpAllowed (pure)", () => {
 
 describe("classifyAddress / addressMatches (pure)", () => {
   it.each([
-    ["127.0.0.1", "loopback"], ["::1", "loopback"], ["::ffff:127.0.0.1", "loopback"], ["::ffff:7f00:1", "loopback"],
-    ["10.1.2.3", "private"], ["172.20.0.1", "private"], ["172.32.0.1", "public"], ["192.168.1.1", "private"], ["fc00::1", "private"], ["fd12::1", "private"],
-    ["169.254.1.1", "link_local"], ["fe80::1", "link_local"], ["fe80::1%eth0", "link_local"],
-    ["100.64.0.1", "cgnat"], ["100.128.0.1", "public"], ["0.0.0.0", "unspecified"], ["::", "unspecified"],
-    ["169.254.169.254", "metadata"], ["fd00:ec2::254", "metadata"], ["64:ff9b::a9fe:a9fe", "metadata"],
-    ["224.0.0.1", "multicast"], ["ff02::1", "multicast"], ["255.255.255.255", "reserved"],
-    ["8.8.8.8", "public"], ["2606:4700::1111", "public"], ["localhost", "invalid"],
+    ["127.0.0.1", "loopback"],
+    ["::1", "loopback"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["::ffff:7f00:1", "loopback"],
+    ["10.1.2.3", "private"],
+    ["172.20.0.1", "private"],
+    ["172.32.0.1", "public"],
+    ["192.168.1.1", "private"],
+    ["fc00::1", "private"],
+    ["fd12::1", "private"],
+    ["169.254.1.1", "link_local"],
+    ["fe80::1", "link_local"],
+    ["fe80::1%eth0", "link_local"],
+    ["100.64.0.1", "cgnat"],
+    ["100.128.0.1", "public"],
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+    ["169.254.169.254", "metadata"],
+    ["fd00:ec2::254", "metadata"],
+    ["64:ff9b::a9fe:a9fe", "metadata"],
+    ["224.0.0.1", "multicast"],
+    ["ff02::1", "multicast"],
+    ["255.255.255.255", "reserved"],
+    ["8.8.8.8", "public"],
+    ["2606:4700::1111", "public"],
+    ["localhost", "invalid"],
   ])("%s is %s", (ip, cls) => expect(classifyAddress(ip)).toBe(cls));
 
   it("matches IPs and CIDRs, including v4-mapped addresses against v4 ranges", () => {

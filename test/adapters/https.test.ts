@@ -29,22 +29,30 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const get = (url: string): CborValue => ({ method: "GET", url, headers: {}, body_ref: null });
-const resolve = async (h: string) => (h === "rebind.test" || h === "other.test" ? [{ address: "127.0.0.1", family: 4 }] : []);
+const resolve = async (h: string) =>
+  h === "rebind.test" || h === "other.test" ? [{ address: "127.0.0.1", family: 4 }] : [];
 
 describe("http.request over TLS", () => {
   it("verifies the certificate against the original host while connecting to the checked address", async () => {
     const adapter = createHttpAdapter({ ca: cert, resolve, timeoutMs: 2000 });
     const req = request("http.request", get(`https://rebind.test:${port}/`), { allow_private: ["127.0.0.1"] });
     const out = await adapter.perform(req);
-    expect(out.status, JSON.stringify(out.payload, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).toBe("ok");
+    expect(
+      out.status,
+      JSON.stringify(out.payload, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
+    ).toBe("ok");
     expect(new TextDecoder().decode(req.blobs.get(ref(out.payload, "body_ref")))).toBe(`tls rebind.test:${port}`);
     expect(sni.at(-1)).toBe("rebind.test");
   });
 
   it("fails when the certificate does not name the host, and without the test CA", async () => {
-    const wrongName = await createHttpAdapter({ ca: cert, resolve, timeoutMs: 2000 }).perform(request("http.request", get(`https://other.test:${port}/`), { allow_private: ["127.0.0.1"] }));
+    const wrongName = await createHttpAdapter({ ca: cert, resolve, timeoutMs: 2000 }).perform(
+      request("http.request", get(`https://other.test:${port}/`), { allow_private: ["127.0.0.1"] }),
+    );
     expect(errorCode(wrongName.payload)).toBe("connection_failed");
-    const untrusted = await createHttpAdapter({ resolve, timeoutMs: 2000 }).perform(request("http.request", get(`https://rebind.test:${port}/`), { allow_private: ["127.0.0.1"] }));
+    const untrusted = await createHttpAdapter({ resolve, timeoutMs: 2000 }).perform(
+      request("http.request", get(`https://rebind.test:${port}/`), { allow_private: ["127.0.0.1"] }),
+    );
     expect(errorCode(untrusted.payload)).toBe("connection_failed");
   });
 });

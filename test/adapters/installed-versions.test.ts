@@ -7,11 +7,22 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { installedVersion, kernelCacheDir } from "../../kernel/packages.js";
 
-const pinned = (name: string) => (JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), "utf8")) as { version: string }).version;
+const pinned = (name: string) =>
+  (
+    JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
+      version: string;
+    }
+  ).version;
 
 describe("installed versions", () => {
   it("resolve by package name, including a package whose exports hide package.json", () => {
-    for (const name of ["wabt", "assemblyscript", "esbuild", "@bytecodealliance/componentize-js", "@bytecodealliance/jco"]) {
+    for (const name of [
+      "wabt",
+      "assemblyscript",
+      "esbuild",
+      "@bytecodealliance/componentize-js",
+      "@bytecodealliance/jco",
+    ]) {
       expect(installedVersion(name), name).toBe(pinned(name));
     }
     expect(installedVersion("no-such-package-here")).toBe("not-installed");

@@ -4,7 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CborTag, DEC128_TAG, decodeStored, encodeDec128, encodeStored, type CborValue } from "../../air/index.js";
-import { createLlmAdapter, localComplete, startLocalLlmServer, type LocalLlmServer } from "../../kernel/adapters/index.js";
+import {
+  createLlmAdapter,
+  localComplete,
+  startLocalLlmServer,
+  type LocalLlmServer,
+} from "../../kernel/adapters/index.js";
 import { MemoryBlobs, errorCode, ref, request } from "./harness.js";
 
 const API_KEY = "sk-test-secret-1234567890";
@@ -16,13 +21,21 @@ afterAll(() => server.close());
 
 const messages = [
   { role: "system", content: "You summarize." },
-  { role: "user", content: "The kernel journals every effect. Receipts are signed by adapters. Replay calls no adapter at all." },
+  {
+    role: "user",
+    content: "The kernel journals every effect. Receipts are signed by adapters. Replay calls no adapter at all.",
+  },
 ];
 
 function llmRequest(params: Record<string, CborValue>, grant: CborValue = null, json = false) {
   const blobs = new MemoryBlobs();
   const ref = blobs.put(json ? new TextEncoder().encode(JSON.stringify(messages)) : encodeStored(messages));
-  return request("llm.generate", { provider: "local", model: "echo-1", messages_ref: ref, max_tokens: 12, temperature: null, ...params }, grant, { blobs });
+  return request(
+    "llm.generate",
+    { provider: "local", model: "echo-1", messages_ref: ref, max_tokens: 12, temperature: null, ...params },
+    grant,
+    { blobs },
+  );
 }
 
 describe("llm.generate / local provider", () => {
@@ -38,14 +51,18 @@ describe("llm.generate / local provider", () => {
   });
 
   it("records prompt and completion in the CAS and usage as cost; identical runs give identical payloads", async () => {
-    const adapter = createLlmAdapter({ prices: { "echo-1": { inputCentsPerMTok: 1_000_000, outputCentsPerMTok: 2_000_000 } } });
+    const adapter = createLlmAdapter({
+      prices: { "echo-1": { inputCentsPerMTok: 1_000_000, outputCentsPerMTok: 2_000_000 } },
+    });
     const r1 = llmRequest({});
     const o1 = await adapter.perform(r1);
     const o2 = await adapter.perform(llmRequest({}, null, true));
     expect(o1.status).toBe("ok");
     expect(o1.payload).toEqual(o2.payload);
     const p = o1.payload as Record<string, CborValue>;
-    expect(new TextDecoder().decode(r1.blobs.get(ref(p, "output_ref")))).toBe("echo-1: The kernel journals every effect. Receipts are signed by adapters.");
+    expect(new TextDecoder().decode(r1.blobs.get(ref(p, "output_ref")))).toBe(
+      "echo-1: The kernel journals every effect. Receipts are signed by adapters.",
+    );
     expect(decodeStored(r1.blobs.get(ref(p, "prompt_ref")))).toEqual(messages);
     expect(p.usage).toEqual({ prompt_tokens: 18, completion_tokens: 11 });
     expect(o1.cost).toEqual({ tokens_in: 18, tokens_out: 11, cents: 18 + 22 });
@@ -55,7 +72,9 @@ describe("llm.generate / local provider", () => {
     const adapter = createLlmAdapter();
     expect(errorCode((await adapter.perform(llmRequest({}, { models: ["other"] }))).payload)).toBe("model_not_allowed");
     expect(errorCode((await adapter.perform(llmRequest({}, { max_tokens: 5 }))).payload)).toBe("max_tokens_exceeded");
-    expect(errorCode((await adapter.perform(llmRequest({ messages_ref: `sha256:${"ab".repeat(32)}` }))).payload)).toBe("blob_not_found");
+    expect(errorCode((await adapter.perform(llmRequest({ messages_ref: `sha256:${"ab".repeat(32)}` }))).payload)).toBe(
+      "blob_not_found",
+    );
     expect(errorCode((await adapter.perform(llmRequest({ provider: "nope" }))).payload)).toBe("unknown_provider");
     expect(errorCode((await adapter.perform(llmRequest({ temperature: "warm" }))).payload)).toBe("invalid_params");
     expect((await adapter.perform(llmRequest({ temperature: "0.7" }))).status).toBe("ok");
@@ -69,7 +88,9 @@ describe("llm.generate / openai provider against the local OpenAI-compatible ser
     const out = await adapter.perform(req);
     expect(out.status).toBe("ok");
     const p = out.payload as Record<string, CborValue>;
-    expect(new TextDecoder().decode(req.blobs.get(ref(p, "output_ref")))).toBe(localComplete("echo-1", messages as never, 12).text);
+    expect(new TextDecoder().decode(req.blobs.get(ref(p, "output_ref")))).toBe(
+      localComplete("echo-1", messages as never, 12).text,
+    );
     expect(p.usage).toEqual({ prompt_tokens: 18, completion_tokens: 11 });
     expect(p.finish_reason).toBe("length");
     expect(out.cost).toMatchObject({ tokens_in: 18, tokens_out: 11 });
@@ -85,7 +106,9 @@ describe("llm.generate / openai provider against the local OpenAI-compatible ser
     expect(out.status).toBe("error");
     expect(errorCode(out.payload)).toBe("provider_error");
     expect((out.payload as Record<string, CborValue>).http_status).toBe(500);
-    const bad = await createLlmAdapter({ openai: { baseUrl: server.baseUrl, apiKey: "wrong" } }).perform(llmRequest({ provider: "openai" }));
+    const bad = await createLlmAdapter({ openai: { baseUrl: server.baseUrl, apiKey: "wrong" } }).perform(
+      llmRequest({ provider: "openai" }),
+    );
     expect((bad.payload as Record<string, CborValue>).http_status).toBe(401);
     expect(JSON.stringify(bad.payload)).not.toContain(API_KEY);
   });

@@ -19,10 +19,21 @@ describe("wk air", () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, manifest_hash: expect.stringMatching(/^sha256:/) });
     const dir = mkdtempSync(join(tmpdir(), "wk-cli-air-"));
-    writeFileSync(join(dir, "bad.air.json"), JSON.stringify([
-      { $kind: "defschema", name: "t/A@1", type: { record: { n: { natural: {} } } } },
-      { $kind: "manifest", air_version: "1", schemas: [{ name: "t/A@1" }, { name: "t/Ghost@1" }], modules: [], effects: [], caps: [], policies: [] },
-    ]));
+    writeFileSync(
+      join(dir, "bad.air.json"),
+      JSON.stringify([
+        { $kind: "defschema", name: "t/A@1", type: { record: { n: { natural: {} } } } },
+        {
+          $kind: "manifest",
+          air_version: "1",
+          schemas: [{ name: "t/A@1" }, { name: "t/Ghost@1" }],
+          modules: [],
+          effects: [],
+          caps: [],
+          policies: [],
+        },
+      ]),
+    );
     const bad = wk("air", "check", dir);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain("bad.air.json: $[0].type.record.n.natural: air.schema_violation");
@@ -34,8 +45,19 @@ describe("wk air", () => {
     writeFileSync(join(dir, "empty.json"), "{}");
     const h = wk("air", "hash", join(dir, "empty.json"));
     expect(h.stdout.trim()).toBe("sha256:75bd49cb964988d6fd2c058f51230c3dc2a254753751fbe0f313b4b1e0681b69");
-    writeFileSync(join(dir, "a.json"), JSON.stringify({ $kind: "defschema", name: "t/A@1", type: { record: { b: { text: {} }, a: { nat: {} } } }, $comment: "x" }));
-    writeFileSync(join(dir, "b.json"), JSON.stringify({ name: "t/A@1", type: { record: { a: { nat: {} }, b: { text: {} } } }, $kind: "defschema" }));
+    writeFileSync(
+      join(dir, "a.json"),
+      JSON.stringify({
+        $kind: "defschema",
+        name: "t/A@1",
+        type: { record: { b: { text: {} }, a: { nat: {} } } },
+        $comment: "x",
+      }),
+    );
+    writeFileSync(
+      join(dir, "b.json"),
+      JSON.stringify({ name: "t/A@1", type: { record: { a: { nat: {} }, b: { text: {} } } }, $kind: "defschema" }),
+    );
     const a = wk("air", "hash", join(dir, "a.json"), "--def").stdout.trim();
     expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(wk("air", "hash", join(dir, "b.json"), "--def").stdout.trim()).toBe(a);

@@ -6,8 +6,17 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  blockHash, buildCatalogOrThrow, compilePatch, diffCatalogs, diffDefs, hashDef, PatchDocumentSchema,
-  type AirCatalog, type AnyDef, type Manifest, type PatchDocument,
+  blockHash,
+  buildCatalogOrThrow,
+  compilePatch,
+  diffCatalogs,
+  diffDefs,
+  hashDef,
+  PatchDocumentSchema,
+  type AirCatalog,
+  type AnyDef,
+  type Manifest,
+  type PatchDocument,
 } from "../../air/index.js";
 import { loadAirDir } from "../../kernel/air-dir.js";
 
@@ -23,7 +32,8 @@ const H = (c: string) => `sha256:${c.repeat(64)}`;
 function edited(edit: (defs: AnyDef[], m: Manifest) => AnyDef[] | void): AirCatalog {
   const defs = structuredClone(base.sources);
   const m = defs.find((d) => d.$kind === "manifest") as Manifest;
-  for (const k of ["schemas", "modules", "effects", "caps", "policies"] as const) m[k] = m[k].map((r) => ({ name: r.name }));
+  for (const k of ["schemas", "modules", "effects", "caps", "policies"] as const)
+    m[k] = m[k].map((r) => ({ name: r.name }));
   const out = edit(defs, m) ?? defs;
   return buildCatalogOrThrow([{ file: "<edited>", value: out }]);
 }
@@ -59,8 +69,18 @@ const EDITS: Record<string, () => AirCatalog> = {
         { $kind: "defschema", name: "demo/SetAlarm@1", type: { record: { key: { text: {} }, at_ns: { nat: {} } } } },
         { $kind: "defschema", name: "demo/AlarmState@1", type: { record: { set: { nat: {} }, fired: { nat: {} } } } },
         {
-          $kind: "defmodule", name: "demo/Alarm@1", module_kind: "workflow", wasm_hash: H("a"),
-          abi: { workflow: { state: "demo/AlarmState@1", event: "demo/SetAlarm@1", effects_emitted: ["timer.set"], cap_slots: { clock: "timer" } } },
+          $kind: "defmodule",
+          name: "demo/Alarm@1",
+          module_kind: "workflow",
+          wasm_hash: H("a"),
+          abi: {
+            workflow: {
+              state: "demo/AlarmState@1",
+              event: "demo/SetAlarm@1",
+              effects_emitted: ["timer.set"],
+              cap_slots: { clock: "timer" },
+            },
+          },
         } as AnyDef,
       );
       m.schemas.push({ name: "demo/SetAlarm@1" }, { name: "demo/AlarmState@1" });
@@ -71,7 +91,9 @@ const EDITS: Record<string, () => AirCatalog> = {
       m.module_bindings = { "demo/Alarm@1": { slots: { clock: "clock" } } };
       m.routing!.subscriptions!.push({ event: "demo/SetAlarm@1", module: "demo/Alarm@1", key_field: "key" });
       const policy = defs.find((d) => d.$kind === "defpolicy")!;
-      Object.assign(policy, { rules: [{ when: { effect_kind: "timer.set", module: "demo/Alarm@1" }, decision: "allow" }] });
+      Object.assign(policy, {
+        rules: [{ when: { effect_kind: "timer.set", module: "demo/Alarm@1" }, decision: "allow" }],
+      });
     }),
   "a removed def": () =>
     edited((defs, m) => {
@@ -81,7 +103,13 @@ const EDITS: Record<string, () => AirCatalog> = {
   "a changed policy": () =>
     edited((defs) => {
       const policy = defs.find((d) => d.$kind === "defpolicy")!;
-      Object.assign(policy, { approvers: [{ id: "ops", public_key: "1".repeat(64) }, { id: "audit", public_key: "2".repeat(64) }], threshold: 2 });
+      Object.assign(policy, {
+        approvers: [
+          { id: "ops", public_key: "1".repeat(64) },
+          { id: "audit", public_key: "2".repeat(64) },
+        ],
+        threshold: 2,
+      });
     }),
   "a new default policy, the old one removed": () =>
     edited((defs, m) => {
@@ -107,18 +135,43 @@ describe("diffCatalogs: compilePatch(current, diff(current, next)) is next", () 
     const doc = roundTrip(base, EDITS["a replaced module"]!());
     expect(ops(doc)).toEqual(["replace_def"]);
     const mod = base.sources.find((d) => d.$kind === "defmodule")!;
-    expect(doc.patches[0]).toMatchObject({ replace_def: { kind: "defmodule", name: "demo/Counter@1", pre_hash: hashDef(mod) } });
+    expect(doc.patches[0]).toMatchObject({
+      replace_def: { kind: "defmodule", name: "demo/Counter@1", pre_hash: hashDef(mod) },
+    });
 
     const add = roundTrip(base, EDITS[ALARM]!());
-    expect(ops(add)).toEqual(["add_def", "add_def", "add_def", "replace_def", "set_manifest_refs", "set_defaults", "set_routing_events", "set_module_bindings"]);
-    expect(add.patches).toContainEqual({ set_module_bindings: { pre_hash: blockHash(null), bindings: { "demo/Alarm@1": { slots: { clock: "clock" } } } } });
-    expect(add.patches).toContainEqual({ set_defaults: { cap_grants: [{ name: "clock", cap: "sys/timer@1", params: {} }] } });
-    const refs = add.patches.find((p) => "set_manifest_refs" in p) as { set_manifest_refs: { add: { name: string }[] } };
+    expect(ops(add)).toEqual([
+      "add_def",
+      "add_def",
+      "add_def",
+      "replace_def",
+      "set_manifest_refs",
+      "set_defaults",
+      "set_routing_events",
+      "set_module_bindings",
+    ]);
+    expect(add.patches).toContainEqual({
+      set_module_bindings: { pre_hash: blockHash(null), bindings: { "demo/Alarm@1": { slots: { clock: "clock" } } } },
+    });
+    expect(add.patches).toContainEqual({
+      set_defaults: { cap_grants: [{ name: "clock", cap: "sys/timer@1", params: {} }] },
+    });
+    const refs = add.patches.find((p) => "set_manifest_refs" in p) as {
+      set_manifest_refs: { add: { name: string }[] };
+    };
     // The built-ins are listed, with the schemas they use (the canonical manifest lists those too).
-    expect(refs.set_manifest_refs.add.map((r) => r.name)).toEqual(["sys/EmptyCapParams@1", "sys/TimerSetParams@1", "sys/TimerSetReceipt@1", "sys/timer.set@1", "sys/timer@1"]);
+    expect(refs.set_manifest_refs.add.map((r) => r.name)).toEqual([
+      "sys/EmptyCapParams@1",
+      "sys/TimerSetParams@1",
+      "sys/TimerSetReceipt@1",
+      "sys/timer.set@1",
+      "sys/timer@1",
+    ]);
     const back = roundTrip(EDITS[ALARM]!(), base, ["defaults", "module_bindings"]);
     expect(back.patches).toContainEqual({ set_module_bindings: { pre_hash: expect.any(String), bindings: {} } });
-    expect(back.patches.find((p) => "set_manifest_refs" in p)).toMatchObject({ set_manifest_refs: { remove: expect.arrayContaining([{ kind: "defeffect", name: "sys/timer.set@1" }]) } });
+    expect(back.patches.find((p) => "set_manifest_refs" in p)).toMatchObject({
+      set_manifest_refs: { remove: expect.arrayContaining([{ kind: "defeffect", name: "sys/timer.set@1" }]) },
+    });
 
     const removed = roundTrip(base, EDITS["a removed def"]!());
     expect(ops(removed)).toEqual(["remove_def"]);
@@ -131,7 +184,10 @@ describe("diffCatalogs: compilePatch(current, diff(current, next)) is next", () 
     const next = edited((defs, m) => {
       const policy = defs.find((d) => d.$kind === "defpolicy")!;
       Object.assign(policy, { threshold: 1, approvers: [{ id: "x", public_key: "3".repeat(64) }] });
-      Object.assign(defs.find((d) => d.$kind === "defmodule")!, { wasm_hash: H("d") });
+      Object.assign(
+        defs.find((d) => d.$kind === "defmodule")!,
+        { wasm_hash: H("d") },
+      );
       m.schemas = m.schemas.filter((r) => r.name !== "demo/CounterMilestone@1");
       return defs.filter((d) => !(d.$kind === "defschema" && d.name === "demo/CounterMilestone@1"));
     });
@@ -155,7 +211,9 @@ describe("diffCatalogs: compilePatch(current, diff(current, next)) is next", () 
     const bound = edited((_defs, m) => {
       m.effect_bindings = [];
     });
-    expect(() => diffCatalogs(base, bound)).toThrow(expect.objectContaining({ code: "air.patch_inexpressible", message: expect.stringContaining("effect_bindings") }));
+    expect(() => diffCatalogs(base, bound)).toThrow(
+      expect.objectContaining({ code: "air.patch_inexpressible", message: expect.stringContaining("effect_bindings") }),
+    );
     const unrouted = edited((_defs, m) => {
       delete m.routing;
     });

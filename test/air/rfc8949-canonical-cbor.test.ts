@@ -9,11 +9,30 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
 import {
-  decodeCanonical, decodeStored, encodeCanonical, encodeStored, fromHex, hashBytes, hashCanonical, hashValue, jsonToCbor, parseJsonLossless, sha256, toHex, type CborValue,
+  decodeCanonical,
+  decodeStored,
+  encodeCanonical,
+  encodeStored,
+  fromHex,
+  hashBytes,
+  hashCanonical,
+  hashValue,
+  jsonToCbor,
+  parseJsonLossless,
+  sha256,
+  toHex,
+  type CborValue,
 } from "../../air/index.js";
 
-interface Vector { label: string; json: unknown; cbor_hex: string; hash: string }
-const vectors = parseJsonLossless(readFileSync(new URL("../vectors/canonical-cbor.json", import.meta.url), "utf8")) as Vector[];
+interface Vector {
+  label: string;
+  json: unknown;
+  cbor_hex: string;
+  hash: string;
+}
+const vectors = parseJsonLossless(
+  readFileSync(new URL("../vectors/canonical-cbor.json", import.meta.url), "utf8"),
+) as Vector[];
 
 describe("golden vectors", () => {
   it("has the DESIGN §3 empty-map vector", () => {
@@ -72,7 +91,9 @@ describe("strict decoder rejects non-canonical input", () => {
     expect(() => decodeStored(fromHex("a0"))).toThrow(expect.objectContaining({ code: "cbor.missing_prefix" }));
   });
   it("refuses to encode undefined, functions and unsafe integers", () => {
-    expect(() => encodeCanonical({ a: undefined } as unknown as CborValue)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
+    expect(() => encodeCanonical({ a: undefined } as unknown as CborValue)).toThrow(
+      expect.objectContaining({ code: "cbor.unsupported_value" }),
+    );
     expect(() => encodeCanonical(2 ** 60)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
     expect(() => encodeCanonical(2n ** 64n)).toThrow(expect.objectContaining({ code: "cbor.unsupported_value" }));
   });
@@ -88,40 +109,68 @@ const jsonValue: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => 
     fc.constant(null),
     fc.boolean(),
     fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }).filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)),
+    fc
+      .bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n })
+      .filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)),
     fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)),
     fc.string({ unit: "grapheme" }),
     fc.uint8Array({ maxLength: 40 }),
     fc.array(tie("v"), { maxLength: 5 }),
-    fc.dictionary(fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => k !== "__proto__"), tie("v"), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => k !== "__proto__"),
+      tie("v"),
+      { maxKeys: 5 },
+    ),
   ),
 })).v;
 
 describe("properties", () => {
   it("decode(encode(x)) = x", () => {
-    fc.assert(fc.property(jsonValue, (x) => {
-      expect(decodeCanonical(encodeCanonical(x))).toEqual(x);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(jsonValue, (x) => {
+        expect(decodeCanonical(encodeCanonical(x))).toEqual(x);
+      }),
+      { numRuns: 500 },
+    );
   });
   it("re-encoding canonical bytes is the identity", () => {
-    fc.assert(fc.property(jsonValue, (x) => {
-      const b = encodeStored(x);
-      expect(toHex(encodeStored(decodeStored(b)))).toBe(toHex(b));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(jsonValue, (x) => {
+        const b = encodeStored(x);
+        expect(toHex(encodeStored(decodeStored(b)))).toBe(toHex(b));
+      }),
+      { numRuns: 500 },
+    );
   });
   it("permuting object keys never changes the hash", () => {
-    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== "__proto__"), jsonValue, { maxKeys: 8 }), fc.integer(), (obj, seed) => {
-      const keys = Object.keys(obj);
-      const shuffled: Record<string, CborValue> = {};
-      const order = [...keys].sort((a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7) || (a < b ? 1 : -1));
-      for (const k of order) shuffled[k] = obj[k]!;
-      expect(hashValue(shuffled)).toBe(hashValue(obj));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ maxLength: 6 }).filter((k) => k !== "__proto__"),
+          jsonValue,
+          { maxKeys: 8 },
+        ),
+        fc.integer(),
+        (obj, seed) => {
+          const keys = Object.keys(obj);
+          const shuffled: Record<string, CborValue> = {};
+          const order = [...keys].sort(
+            (a, b) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7) || (a < b ? 1 : -1),
+          );
+          for (const k of order) shuffled[k] = obj[k]!;
+          expect(hashValue(shuffled)).toBe(hashValue(obj));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
   it("agrees with cborg's RFC 8949 encoder on random values", () => {
-    fc.assert(fc.property(jsonValue, (x) => {
-      expect(toHex(encodeCanonical(x))).toBe(toHex(cborgEncode(x, rfc8949EncodeOptions)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(jsonValue, (x) => {
+        expect(toHex(encodeCanonical(x))).toBe(toHex(cborgEncode(x, rfc8949EncodeOptions)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -129,7 +178,9 @@ describe("fast paths agree with the slow ones", () => {
   it("texts of every head size, ASCII or not, match cborg byte for byte", () => {
     for (const n of [0, 1, 23, 24, 25, 100, 254, 255, 256, 257, 1000, 70000]) {
       for (const s of ["a".repeat(n), "é".repeat(n), `${"x".repeat(Math.max(0, n - 1))}€`]) {
-        expect(toHex(encodeCanonical(s)), `${n} chars of ${s.slice(-1)}`).toBe(toHex(cborgEncode(s, rfc8949EncodeOptions)));
+        expect(toHex(encodeCanonical(s)), `${n} chars of ${s.slice(-1)}`).toBe(
+          toHex(cborgEncode(s, rfc8949EncodeOptions)),
+        );
       }
     }
   });
@@ -141,7 +192,8 @@ describe("fast paths agree with the slow ones", () => {
       return o;
     });
     for (let round = 0; round < 3; round++) {
-      for (const o of round === 1 ? [...shapes].reverse() : shapes) expect(toHex(encodeCanonical(o))).toBe(toHex(cborgEncode(o, rfc8949EncodeOptions)));
+      for (const o of round === 1 ? [...shapes].reverse() : shapes)
+        expect(toHex(encodeCanonical(o))).toBe(toHex(cborgEncode(o, rfc8949EncodeOptions)));
     }
   });
 
@@ -167,7 +219,9 @@ describe("fast paths agree with the slow ones", () => {
       const hex = createHash("sha256").update(b).digest("hex");
       expect(toHex(sha256(b)), `sha256 of ${n} bytes`).toBe(hex);
       expect(hashBytes(b)).toBe(`sha256:${hex}`);
-      expect(hashCanonical(b), `hashCanonical of ${n} bytes`).toBe(`sha256:${createHash("sha256").update(prefix).update(b).digest("hex")}`);
+      expect(hashCanonical(b), `hashCanonical of ${n} bytes`).toBe(
+        `sha256:${createHash("sha256").update(prefix).update(b).digest("hex")}`,
+      );
     }
   });
 });

@@ -50,7 +50,8 @@ async function wk(...args: string[]): Promise<Run> {
   }
 }
 
-const show = (args: string[], r: Run): string => `wk ${args.join(" ")}\nexit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const show = (args: string[], r: Run): string =>
+  `wk ${args.join(" ")}\nexit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 // ---------------------------------------------------------------------------------------------
 // The fixture.
@@ -116,7 +117,9 @@ beforeAll(async () => {
 
   const counter = path("counter");
   const c = await createWorld(counter, sourceFromAirDir(COUNTER), { synchronous: "NORMAL" });
-  await c.sendMany([1, 2, 3].map((by) => ({ schema: "demo/CounterEvent@1", json: { key: by === 2 ? "bob" : "alice", by } })));
+  await c.sendMany(
+    [1, 2, 3].map((by) => ({ schema: "demo/CounterEvent@1", json: { key: by === 2 ? "bob" : "alice", by } })),
+  );
   await c.close();
 
   const fetched = path("fetched");
@@ -126,27 +129,43 @@ beforeAll(async () => {
   await fw.close();
 
   const governed = path("governed");
-  const gw = await createWorld(governed, sourceFromAirDir(fetcherAir(mkdtempSync(path("air-")), "require_approval", approver.publicKeyHex)), opts);
+  const gw = await createWorld(
+    governed,
+    sourceFromAirDir(fetcherAir(mkdtempSync(path("air-")), "require_approval", approver.publicKeyHex)),
+    opts,
+  );
   await gw.send("demo/Fetch@1", { key: "h", url: `${url}/held` });
   const [held] = [...gw.state.pending.keys()];
   const manifest = gw.catalog.manifestHash;
   await gw.close();
 
   const patch = path("add-schema.patch.json");
-  writeFileSync(patch, JSON.stringify({
-    base_manifest_hash: manifest,
-    description: "add a schema",
-    patches: [{ add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } }],
-  }));
+  writeFileSync(
+    patch,
+    JSON.stringify({
+      base_manifest_hash: manifest,
+      description: "add a schema",
+      patches: [
+        { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } },
+      ],
+    }),
+  );
   const events = path("events.jsonl");
-  writeFileSync(events, ["x", "y", "x"].map((key) => JSON.stringify({ schema: "demo/CounterEvent@1", value: { key, by: 1 } })).join("\n") + "\n");
+  writeFileSync(
+    events,
+    ["x", "y", "x"].map((key) => JSON.stringify({ schema: "demo/CounterEvent@1", value: { key, by: 1 } })).join("\n") +
+      "\n",
+  );
   const archive = path("fetched.wka");
   writeFileSync(archive, exportAuditArchive(fetched).bytes);
   const plainFile = path("plain.txt");
   writeFileSync(plainFile, "not a directory\n");
 
   // The receipt's bundle and the page blob, through the CLI itself.
-  const [list, log] = await Promise.all([wk("receipt", "list", "--world", fetched, "--json"), wk("log", "--kind", "effect_receipt", "--world", fetched, "--json")]);
+  const [list, log] = await Promise.all([
+    wk("receipt", "list", "--world", fetched, "--json"),
+    wk("log", "--kind", "effect_receipt", "--world", fetched, "--json"),
+  ]);
   const rows = JSON.parse(list.stdout) as { intent_id: string; receipt: { status: string } | null }[];
   expect(rows.map((r) => r.receipt?.status)).toEqual(["ok"]);
   const pageRef = (JSON.parse(log.stdout) as { body: { payload: { body_ref: string } } }[])[0]!.body.payload.body_ref;
@@ -156,8 +175,20 @@ beforeAll(async () => {
   writeFileSync(bundle, exported.stdout);
 
   F = {
-    base, counter, fetched, intent: rows[0]!.intent_id, pageBlob: `sha256:${pageRef}`, governed, held: held!,
-    approverKey: path("approver.key"), developerKey: path("developer.key"), patch, bundle, archive, events, plainFile,
+    base,
+    counter,
+    fetched,
+    intent: rows[0]!.intent_id,
+    pageBlob: `sha256:${pageRef}`,
+    governed,
+    held: held!,
+    approverKey: path("approver.key"),
+    developerKey: path("developer.key"),
+    patch,
+    bundle,
+    archive,
+    events,
+    plainFile,
     fresh: (name) => path(`${++fresh}-${name}`),
     copy: (world) => {
       const to = path(`copy-${++fresh}`);
@@ -190,7 +221,8 @@ interface Case {
 }
 
 /** The governance chain on one copy of the governed world: propose → shadow → approve → apply. */
-let chain: Promise<{ world: string; id: string; runs: Record<"propose" | "shadow" | "approve" | "apply", Run> }> | undefined;
+let chain:
+  Promise<{ world: string; id: string; runs: Record<"propose" | "shadow" | "approve" | "apply", Run> }> | undefined;
 function governance(): NonNullable<typeof chain> {
   chain ??= (async () => {
     const world = F.copy(F.governed);
@@ -218,12 +250,26 @@ const isObject = (v: unknown): Record<string, unknown> => {
 const CASES: Record<string, Case> = {
   create: {
     usage: [() => [], () => [COUNTER, "--llm-key-env", "KEY"], () => [COUNTER, "--llm-base-url", "ftp://example.com"]],
-    ok: { args: (f) => [COUNTER, "--world", f.fresh("created")], expect: (o) => expect(o).toMatchObject({ world_id: expect.any(String), modules: ["demo/Counter@1"] }) },
-    errors: [(f) => [join(f.base, "no-such-air"), "--world", f.fresh("created")], (f) => [COUNTER, "--world", f.copy(f.counter)]],
+    ok: {
+      args: (f) => [COUNTER, "--world", f.fresh("created")],
+      expect: (o) => expect(o).toMatchObject({ world_id: expect.any(String), modules: ["demo/Counter@1"] }),
+    },
+    errors: [
+      (f) => [join(f.base, "no-such-air"), "--world", f.fresh("created")],
+      (f) => [COUNTER, "--world", f.copy(f.counter)],
+    ],
   },
   send: {
-    usage: [() => [], () => ["demo/CounterEvent@1"], (f) => ["--file", f.events, "demo/CounterEvent@1", "{}"], (f) => ["--file", f.events, "--batch", "0", "--world", f.counter]],
-    ok: { args: (f) => ["demo/CounterEvent@1", '{"key":"carol","by":4}', "--world", f.copy(f.counter)], expect: (o) => expect(o).toMatchObject({ seq: expect.any(Number), duplicate: false, failures: [] }) },
+    usage: [
+      () => [],
+      () => ["demo/CounterEvent@1"],
+      (f) => ["--file", f.events, "demo/CounterEvent@1", "{}"],
+      (f) => ["--file", f.events, "--batch", "0", "--world", f.counter],
+    ],
+    ok: {
+      args: (f) => ["demo/CounterEvent@1", '{"key":"carol","by":4}', "--world", f.copy(f.counter)],
+      expect: (o) => expect(o).toMatchObject({ seq: expect.any(Number), duplicate: false, failures: [] }),
+    },
     errors: [
       (f) => ["demo/CounterEvent@1", '{"key":"carol","by":4}', "--world", f.nowhere],
       (f) => ["demo/CounterEvent@1", '{"key":"carol","by":-4}', "--world", f.copy(f.counter)],
@@ -232,7 +278,11 @@ const CASES: Record<string, Case> = {
     ],
   },
   run: {
-    usage: [(f) => ["--wait", "soon", "--world", f.counter], (f) => ["--now-ns", "1.5", "--world", f.counter], (f) => ["--now-ns", "1", "--wait", "5", "--world", f.counter]],
+    usage: [
+      (f) => ["--wait", "soon", "--world", f.counter],
+      (f) => ["--now-ns", "1.5", "--world", f.counter],
+      (f) => ["--now-ns", "1", "--wait", "5", "--world", f.counter],
+    ],
     ok: { args: (f) => ["--world", f.copy(f.counter)], expect: (o) => expect(o).toMatchObject({ dispatched: 0 }) },
     errors: [(f) => ["--world", f.nowhere]],
   },
@@ -242,39 +292,71 @@ const CASES: Record<string, Case> = {
     errors: [(f) => ["--world", f.nowhere]],
   },
   fork: {
-    usage: [() => [], (f) => ["--at", "1", "--world", f.counter], (f) => ["--at", "one", "--to", f.fresh("fork"), "--world", f.counter]],
-    ok: { args: (f) => ["--at", "1", "--to", f.fresh("fork"), "--world", f.counter], expect: (o) => expect(o).toMatchObject({ at: expect.any(Number), world_id: expect.any(String) }) },
+    usage: [
+      () => [],
+      (f) => ["--at", "1", "--world", f.counter],
+      (f) => ["--at", "one", "--to", f.fresh("fork"), "--world", f.counter],
+    ],
+    ok: {
+      args: (f) => ["--at", "1", "--to", f.fresh("fork"), "--world", f.counter],
+      expect: (o) => expect(o).toMatchObject({ at: expect.any(Number), world_id: expect.any(String) }),
+    },
     errors: [(f) => ["--at", "1", "--to", f.fresh("fork"), "--world", f.nowhere]],
   },
   state: {
     usage: [(f) => ["demo/Counter@1", "alice", "extra", "--world", f.counter]],
-    ok: { args: (f) => ["--world", f.counter], expect: (o) => expect(o).toMatchObject({ state_root: expect.any(String), cells: expect.any(Array) }) },
-    errors: [(f) => ["demo/Counter@1", "nobody", "--world", f.counter], (f) => ["demo/NoSuch@1", "--world", f.counter], (f) => ["--world", f.nowhere]],
+    ok: {
+      args: (f) => ["--world", f.counter],
+      expect: (o) => expect(o).toMatchObject({ state_root: expect.any(String), cells: expect.any(Array) }),
+    },
+    errors: [
+      (f) => ["demo/Counter@1", "nobody", "--world", f.counter],
+      (f) => ["demo/NoSuch@1", "--world", f.counter],
+      (f) => ["--world", f.nowhere],
+    ],
   },
   info: {
     usage: [(f) => ["extra", "--world", f.counter]],
-    ok: { args: (f) => ["--world", f.counter], expect: (o) => expect(o).toMatchObject({ world_id: expect.any(String) }) },
+    ok: {
+      args: (f) => ["--world", f.counter],
+      expect: (o) => expect(o).toMatchObject({ world_id: expect.any(String) }),
+    },
     errors: [(f) => ["--world", f.nowhere]],
   },
   verify: {
     usage: [(f) => ["extra", "--world", f.counter]],
     ok: { args: (f) => ["--world", f.counter], expect: (o) => expect(o).toMatchObject({ ok: true }) },
-    errors: [(f) => ["--world", f.nowhere], (f) => ["--anchor", join(f.base, "no-such-anchor.json"), "--world", f.counter]],
+    errors: [
+      (f) => ["--world", f.nowhere],
+      (f) => ["--anchor", join(f.base, "no-such-anchor.json"), "--world", f.counter],
+    ],
   },
   checkpoint: {
     usage: [(f) => ["extra", "--world", f.counter]],
     ok: { args: (f) => ["--world", f.copy(f.counter)], expect: (o) => expect(o).toMatchObject({ kind: "checkpoint" }) },
-    errors: [(f) => ["--world", f.nowhere], (f) => ["--anchor-out", join(f.plainFile, "anchor.json"), "--world", f.copy(f.counter)]],
+    errors: [
+      (f) => ["--world", f.nowhere],
+      (f) => ["--anchor-out", join(f.plainFile, "anchor.json"), "--world", f.copy(f.counter)],
+    ],
   },
   anchor: {
     usage: [(f) => ["--seq", "last", "--world", f.counter]],
-    ok: { args: (f) => ["--world", f.counter], expect: (o) => expect(o).toMatchObject({ tree_size: expect.any(Number), world_id: expect.any(String) }) },
+    ok: {
+      args: (f) => ["--world", f.counter],
+      expect: (o) => expect(o).toMatchObject({ tree_size: expect.any(Number), world_id: expect.any(String) }),
+    },
     errors: [(f) => ["--world", f.nowhere], (f) => ["--out", join(f.plainFile, "anchor.json"), "--world", f.counter]],
   },
   erase: {
     usage: [(f) => ["not-a-hash", "--reason", "test", "--world", f.counter], (f) => [f.pageBlob, "--world", f.fetched]],
-    ok: { args: (f) => [f.pageBlob, "--reason", "test", "--world", f.copy(f.fetched)], expect: (o, f) => expect(o).toMatchObject({ erased: f.pageBlob, seq: expect.any(Number) }) },
-    errors: [(f) => [`sha256:${"ab".repeat(32)}`, "--reason", "test", "--world", f.copy(f.counter)], (f) => [f.pageBlob, "--reason", "test", "--world", f.nowhere]],
+    ok: {
+      args: (f) => [f.pageBlob, "--reason", "test", "--world", f.copy(f.fetched)],
+      expect: (o, f) => expect(o).toMatchObject({ erased: f.pageBlob, seq: expect.any(Number) }),
+    },
+    errors: [
+      (f) => [`sha256:${"ab".repeat(32)}`, "--reason", "test", "--world", f.copy(f.counter)],
+      (f) => [f.pageBlob, "--reason", "test", "--world", f.nowhere],
+    ],
   },
   log: {
     usage: [(f) => ["--kind", "no_such_kind", "--world", f.counter], (f) => ["--from", "start", "--world", f.counter]],
@@ -283,12 +365,18 @@ const CASES: Record<string, Case> = {
   },
   "keys rotate-adapter": {
     usage: [(f) => ["extra", "--world", f.counter]],
-    ok: { args: (f) => ["--world", f.copy(f.counter)], expect: (o) => expect(o).toMatchObject({ seq: expect.any(Number), adapter_public_key: expect.any(String) }) },
+    ok: {
+      args: (f) => ["--world", f.copy(f.counter)],
+      expect: (o) => expect(o).toMatchObject({ seq: expect.any(Number), adapter_public_key: expect.any(String) }),
+    },
     errors: [(f) => ["--world", f.nowhere]],
   },
   "keys new": {
     usage: [() => []],
-    ok: { args: (f) => [join(f.fresh("keys"), "k.key")], expect: (o) => expect(o).toMatchObject({ kind: "ed25519", public_key: expect.stringMatching(/^[0-9a-f]{64}$/) }) },
+    ok: {
+      args: (f) => [join(f.fresh("keys"), "k.key")],
+      expect: (o) => expect(o).toMatchObject({ kind: "ed25519", public_key: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    },
     errors: [(f) => [f.approverKey], (f) => [join(f.plainFile, "k.key")]],
   },
   "receipt verify": {
@@ -298,32 +386,52 @@ const CASES: Record<string, Case> = {
   },
   "receipt list": {
     usage: [(f) => ["extra", "--world", f.fetched]],
-    ok: { args: (f) => ["--world", f.fetched], expect: (o, f) => expect(o).toMatchObject([{ intent_id: f.intent, receipt: { status: "ok" } }]) },
+    ok: {
+      args: (f) => ["--world", f.fetched],
+      expect: (o, f) => expect(o).toMatchObject([{ intent_id: f.intent, receipt: { status: "ok" } }]),
+    },
     errors: [(f) => ["--world", f.nowhere]],
   },
   "receipt export": {
     usage: [(f) => ["--world", f.fetched]],
-    ok: { args: (f) => [f.intent, "--world", f.copy(f.fetched)], expect: (o) => expect(isObject(o).entry).toBeTypeOf("object") },
+    ok: {
+      args: (f) => [f.intent, "--world", f.copy(f.fetched)],
+      expect: (o) => expect(isObject(o).entry).toBeTypeOf("object"),
+    },
     errors: [(f) => [`sha256:${"cd".repeat(32)}`, "--world", f.fetched], (f) => [f.intent, "--world", f.nowhere]],
   },
   "approve-effect": {
     usage: [(f) => [f.held, "--world", f.governed]],
-    ok: { args: (f) => [f.held, "--key", f.approverKey, "--deny", "--world", f.copy(f.governed)], expect: (o, f) => expect(o).toMatchObject({ ok: true, intent_id: f.held, decision: "deny" }) },
-    errors: [(f) => [f.held, "--key", join(f.base, "no-such.key"), "--world", f.governed], (f) => [f.held, "--key", f.developerKey, "--world", f.copy(f.governed)]],
+    ok: {
+      args: (f) => [f.held, "--key", f.approverKey, "--deny", "--world", f.copy(f.governed)],
+      expect: (o, f) => expect(o).toMatchObject({ ok: true, intent_id: f.held, decision: "deny" }),
+    },
+    errors: [
+      (f) => [f.held, "--key", join(f.base, "no-such.key"), "--world", f.governed],
+      (f) => [f.held, "--key", f.developerKey, "--world", f.copy(f.governed)],
+    ],
   },
   propose: {
     usage: [(f) => ["--world", f.governed]],
     ok: chained("propose", (o) => expect(o).toMatchObject({ proposal_id: expect.stringMatching(/^sha256:/) })),
-    errors: [(f) => [join(f.base, "no-such.patch.json"), "--world", f.governed], (f) => [f.events, "--world", f.governed]],
+    errors: [
+      (f) => [join(f.base, "no-such.patch.json"), "--world", f.governed],
+      (f) => [f.events, "--world", f.governed],
+    ],
   },
   shadow: {
-    usage: [(f) => ["--world", f.governed], (f) => [`sha256:${"ef".repeat(32)}`, "--window", "all", "--world", f.governed]],
+    usage: [
+      (f) => ["--world", f.governed],
+      (f) => [`sha256:${"ef".repeat(32)}`, "--window", "all", "--world", f.governed],
+    ],
     ok: chained("shadow", (o) => expect(o).toMatchObject({ report_hash: expect.any(String) })),
     errors: [(f) => [`sha256:${"ef".repeat(32)}`, "--world", f.copy(f.governed)]],
   },
   approve: {
     usage: [(f) => [`sha256:${"ef".repeat(32)}`, "--world", f.governed]],
-    ok: chained("approve", (o) => expect(o).toMatchObject({ proposal_id: expect.any(String), approver: expect.any(String) })),
+    ok: chained("approve", (o) =>
+      expect(o).toMatchObject({ proposal_id: expect.any(String), approver: expect.any(String) }),
+    ),
     errors: [(f) => [`sha256:${"ef".repeat(32)}`, "--key", join(f.base, "no-such.key"), "--world", f.governed]],
   },
   apply: {
@@ -339,18 +447,28 @@ const CASES: Record<string, Case> = {
         const seq = (JSON.parse(g.runs.apply.stdout) as { seq: number }).seq;
         return wk("revert", String(seq), "--key", F.developerKey, "--world", g.world, "--json");
       },
-      expect: (o) => expect(o).toMatchObject({ proposal_id: expect.stringMatching(/^sha256:/), reverts: { apply_seq: expect.any(Number) } }),
+      expect: (o) =>
+        expect(o).toMatchObject({
+          proposal_id: expect.stringMatching(/^sha256:/),
+          reverts: { apply_seq: expect.any(Number) },
+        }),
     },
     errors: [(f) => ["0", "--world", f.governed], (f) => ["1", "--world", f.nowhere]],
   },
   "air check": {
     usage: [() => []],
-    ok: { args: () => [COUNTER], expect: (o) => expect(o).toMatchObject({ ok: true, manifest_hash: expect.any(String) }) },
+    ok: {
+      args: () => [COUNTER],
+      expect: (o) => expect(o).toMatchObject({ ok: true, manifest_hash: expect.any(String) }),
+    },
     errors: [(f) => [join(f.base, "no-such-air")]],
   },
   "air hash": {
     usage: [() => []],
-    ok: { args: () => [join(COUNTER, "counter.air.json"), "--def"], expect: (o) => expect(o).toMatchObject({ def: true, hash: expect.stringMatching(/^sha256:/) }) },
+    ok: {
+      args: () => [join(COUNTER, "counter.air.json"), "--def"],
+      expect: (o) => expect(o).toMatchObject({ def: true, hash: expect.stringMatching(/^sha256:/) }),
+    },
     errors: [(f) => [join(f.base, "no-such.json")], (f) => [f.events]],
   },
   "air schema": {
@@ -360,8 +478,15 @@ const CASES: Record<string, Case> = {
     why: "it reads nothing, so nothing it is given can fail",
   },
   "module build": {
-    usage: [(f) => [join(ROOT, "modules/wat/counter.wat")], (f) => [join(ROOT, "modules/wat/counter.wat"), "-o", f.fresh("out.wasm"), "--language", "cobol"], (f) => [join(f.base, "x.rs"), "-o", f.fresh("out.wasm")]],
-    ok: { args: (f) => [join(ROOT, "modules/wat/counter.wat"), "-o", f.fresh("counter.wasm")], expect: (o) => expect(o).toMatchObject({ ok: true, language: "wat", bytes: expect.any(Number) }) },
+    usage: [
+      (f) => [join(ROOT, "modules/wat/counter.wat")],
+      (f) => [join(ROOT, "modules/wat/counter.wat"), "-o", f.fresh("out.wasm"), "--language", "cobol"],
+      (f) => [join(f.base, "x.rs"), "-o", f.fresh("out.wasm")],
+    ],
+    ok: {
+      args: (f) => [join(ROOT, "modules/wat/counter.wat"), "-o", f.fresh("counter.wasm")],
+      expect: (o) => expect(o).toMatchObject({ ok: true, language: "wat", bytes: expect.any(Number) }),
+    },
     errors: [
       (f) => [join(f.base, "no-such.wat"), "-o", f.fresh("out.wasm")],
       (f) => {
@@ -374,12 +499,21 @@ const CASES: Record<string, Case> = {
   },
   export: {
     usage: [(f) => ["--world", f.counter]],
-    ok: { args: (f) => ["--audit", f.fresh("counter.wka"), "--world", f.counter], expect: (o) => expect(o).toMatchObject({ file: expect.any(String), entries: expect.any(Number) }) },
-    errors: [(f) => ["--audit", f.fresh("x.wka"), "--world", f.nowhere], (f) => ["--audit", join(f.plainFile, "x.wka"), "--world", f.counter]],
+    ok: {
+      args: (f) => ["--audit", f.fresh("counter.wka"), "--world", f.counter],
+      expect: (o) => expect(o).toMatchObject({ file: expect.any(String), entries: expect.any(Number) }),
+    },
+    errors: [
+      (f) => ["--audit", f.fresh("x.wka"), "--world", f.nowhere],
+      (f) => ["--audit", join(f.plainFile, "x.wka"), "--world", f.counter],
+    ],
   },
   audit: {
     usage: [() => []],
-    ok: { args: (f) => [f.archive], expect: (o) => expect(o).toMatchObject({ ok: true, state_root: expect.any(String) }) },
+    ok: {
+      args: (f) => [f.archive],
+      expect: (o) => expect(o).toMatchObject({ ok: true, state_root: expect.any(String) }),
+    },
     errors: [(f) => [join(f.base, "no-such.wka")], (f) => [f.archive, "--anchor", join(f.base, "no-such-anchor.json")]],
   },
   demo: {
@@ -417,7 +551,12 @@ function expectUsage(name: string, args: string[], r: Run, json: boolean): void 
   const hint = `see \`${name ? `wk ${name}` : "wk"} --help\``;
   if (json) {
     const rec = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(rec, msg).toMatchObject({ ok: false, code: expect.stringMatching(/^cli\.[a-z_]+$/), message: expect.any(String), hint });
+    expect(rec, msg).toMatchObject({
+      ok: false,
+      code: expect.stringMatching(/^cli\.[a-z_]+$/),
+      message: expect.any(String),
+      hint,
+    });
     expect(r.stderr, msg).not.toMatch(/^error:/m);
   } else {
     expect(r.stdout, msg).toBe("");
@@ -431,11 +570,15 @@ describe("every command has a case", () => {
     expect(LEAVES.length).toBeGreaterThan(20);
     const missing = LEAVES.filter((n) => !(n in CASES));
     expect(missing, `commands without a case in test/cli/every-command.test.ts: ${missing.join(", ")}`).toEqual([]);
-    expect(Object.keys(CASES).filter((n) => !LEAVES.includes(n)), "cases for commands that do not exist").toEqual([]);
+    expect(
+      Object.keys(CASES).filter((n) => !LEAVES.includes(n)),
+      "cases for commands that do not exist",
+    ).toEqual([]);
   });
 
   it("every case runs a success and an error unless it says why not", () => {
-    for (const [name, c] of Object.entries(CASES)) if (c.ok === null || c.errors.length === 0) expect(c.why, name).toBeTypeOf("string");
+    for (const [name, c] of Object.entries(CASES))
+      if (c.ok === null || c.errors.length === 0) expect(c.why, name).toBeTypeOf("string");
   });
 });
 
@@ -444,7 +587,9 @@ describe.concurrent("wk and its command groups", () => {
     const help = await wk("--help");
     expect(help.status).toBe(0);
     for (const name of program.commands.map((c) => c.name())) expect(help.stdout).toContain(`  ${name}`);
-    const runs = await Promise.all([[], ["--json"], ["no-such-command"], ["no-such-command", "--json"]].map(async (a) => ({ a, r: await wk(...a) })));
+    const runs = await Promise.all(
+      [[], ["--json"], ["no-such-command"], ["no-such-command", "--json"]].map(async (a) => ({ a, r: await wk(...a) })),
+    );
     for (const { a, r } of runs) expectUsage("", a, r, a.includes("--json"));
     expect(JSON.parse(runs[1]!.r.stdout)).toMatchObject({ code: "cli.unknown_option" });
     expect(runs[2]!.r.stderr).toContain("error: cli.unknown_command: unknown command 'no-such-command'");
@@ -480,16 +625,23 @@ for (const name of LEAVES) {
 
     it("bad arguments exit 2 with a cli.* error (on stderr; with --json as JSON on stdout)", async () => {
       // Commander names a missing mandatory option before an unknown one: give those a value.
-      const mandatory = command(name).options.filter((o) => o.mandatory).flatMap((o) => [o.long!, "x"]);
+      const mandatory = command(name)
+        .options.filter((o) => o.mandatory)
+        .flatMap((o) => [o.long!, "x"]);
       const bad: string[][] = [[...mandatory, "--bogus-option"], ...c.usage.map((u) => u(F))];
       const runs = await Promise.all(
-        bad.flatMap((b) => [false, true].map(async (json) => {
-          const args = [...words, ...b, ...(json ? ["--json"] : [])];
-          return { args, json, r: await wk(...args) };
-        })),
+        bad.flatMap((b) =>
+          [false, true].map(async (json) => {
+            const args = [...words, ...b, ...(json ? ["--json"] : [])];
+            return { args, json, r: await wk(...args) };
+          }),
+        ),
       );
       for (const { args, json, r } of runs) expectUsage(name, args, r, json);
-      expect(JSON.parse(runs[1]!.r.stdout)).toMatchObject({ code: "cli.unknown_option", message: "unknown option '--bogus-option'" });
+      expect(JSON.parse(runs[1]!.r.stdout)).toMatchObject({
+        code: "cli.unknown_option",
+        message: "unknown option '--bogus-option'",
+      });
     });
 
     if (c.ok !== null) {

@@ -284,7 +284,8 @@ describe("the docs' shell blocks, run as written", () => {
   // Blocks marked not run are illustrative: each must say why (no skipped test stands for them).
   const notRun = skipped.filter((b) => b.notRun !== undefined);
   it(`blocks not run, each with its reason: ${notRun.map((b) => `${where(b)} (${b.notRun})`).join("; ") || "none"}`, () => {
-    for (const b of notRun) expect(b.notRun!.trim().length, `${where(b)}: a not-run block must give its reason`).toBeGreaterThan(3);
+    for (const b of notRun)
+      expect(b.notRun!.trim().length, `${where(b)}: a not-run block must give its reason`).toBeGreaterThan(3);
   });
   // A block that needs a missing tool: skipped with its reason on a laptop, a failure in CI (.ci/run installs them).
   for (const b of skipped.filter((x) => x.notRun === undefined)) {

@@ -15,7 +15,9 @@ type Row = { seq: number; kind: string; body: Buffer; prev_hash: Buffer; hash: B
 /** Opens the raw file with the triggers gone. */
 export function rawOpen(path: string): Database.Database {
   const db = new Database(path);
-  db.exec("DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete; DROP TRIGGER IF EXISTS merkle_no_update; DROP TRIGGER IF EXISTS merkle_no_delete;");
+  db.exec(
+    "DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete; DROP TRIGGER IF EXISTS merkle_no_update; DROP TRIGGER IF EXISTS merkle_no_delete;",
+  );
   return db;
 }
 
@@ -40,7 +42,11 @@ export interface RechainContext {
  * Rewrites every entry from `fromSeq`: `edit` may return a new body value (or null to keep
  * it); hashes are recomputed down the chain and the Merkle table is rebuilt from scratch.
  */
-export function rechain(path: string, fromSeq: number, edit: (seq: number, kind: string, body: CborValue, ctx: RechainContext) => CborValue | null): void {
+export function rechain(
+  path: string,
+  fromSeq: number,
+  edit: (seq: number, kind: string, body: CborValue, ctx: RechainContext) => CborValue | null,
+): void {
   tamper(path, (db) => {
     const rows = db.prepare("SELECT seq, kind, body, prev_hash, hash FROM entries ORDER BY seq").all() as Row[];
     const tree = new MerkleFrontier();

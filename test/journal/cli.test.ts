@@ -62,7 +62,14 @@ function worldDir(events = 12): { dir: string; blob: HashText } {
   mkdirSync(paths.keysDir, { recursive: true });
   const key = generateKeyPair();
   saveKeyPair(paths.worldKey, key);
-  const genesis: GenesisBody = { ...genesisBody(key), format_version: 2, manifest_hash: COUNTER.catalog.manifestHash, air_ref: AIR_REF, adapter_keys: [], checkpoint_every: 5 };
+  const genesis: GenesisBody = {
+    ...genesisBody(key),
+    format_version: 2,
+    manifest_hash: COUNTER.catalog.manifestHash,
+    air_ref: AIR_REF,
+    adapter_keys: [],
+    checkpoint_every: 5,
+  };
   const { store } = makeJournal(paths.journal, events, { key, every: 5, genesis });
   store.putBlobSync(AIR);
   for (const w of COUNTER.wasm.values()) store.putBlobSync(w);
@@ -98,7 +105,9 @@ describe("wk journal commands", () => {
 
   it("verify: exit 1 naming the seq and fault; a missing world is an error too", async () => {
     const { dir } = worldDir();
-    rechain(worldPaths(dir).journal, 3, (seq, kind, body) => (seq === 3 ? { ...(body as object), value: { n: -1 } } : null));
+    rechain(worldPaths(dir).journal, 3, (seq, kind, body) =>
+      seq === 3 ? { ...(body as object), value: { n: -1 } } : null,
+    );
     const r = await wk("verify", "--world", dir, "--json");
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, first_bad_seq: 5, fault: "checkpoint_mismatch" });
@@ -119,8 +128,15 @@ describe("wk journal commands", () => {
     const anchorFile = join(base, "anchor.json");
     const cp = await wk("checkpoint", "--world", dir, "--anchor-out", anchorFile, "--json");
     expect(cp.code, cp.err).toBe(0);
-    const entry = JSON.parse(cp.out) as { seq: number; kind: string; body: { tree_size: number; state_root: string; manifest_hash: string; signature: string } };
-    expect(entry).toMatchObject({ kind: "checkpoint", body: { tree_size: entry.seq, state_root: root, manifest_hash: COUNTER.catalog.manifestHash } });
+    const entry = JSON.parse(cp.out) as {
+      seq: number;
+      kind: string;
+      body: { tree_size: number; state_root: string; manifest_hash: string; signature: string };
+    };
+    expect(entry).toMatchObject({
+      kind: "checkpoint",
+      body: { tree_size: entry.seq, state_root: root, manifest_hash: COUNTER.catalog.manifestHash },
+    });
     expect(entry.body.signature).toMatch(/^[0-9a-f]{128}$/);
     expect(JSON.parse(readFileSync(anchorFile, "utf8"))).toMatchObject({ seq: entry.seq, tree_size: entry.seq });
     expect((await wk("verify", "--world", dir, "--anchor", anchorFile)).code).toBe(0);
@@ -130,16 +146,26 @@ describe("wk journal commands", () => {
     const other = worldDir();
     const otherAnchor = join(base, "other.json");
     writeFileSync(otherAnchor, (await wk("anchor", "--world", other.dir)).out);
-    expect(JSON.parse((await wk("verify", "--world", dir, "--anchor", otherAnchor, "--json")).out)).toMatchObject({ ok: false, fault: "anchor_mismatch" });
+    expect(JSON.parse((await wk("verify", "--world", dir, "--anchor", otherAnchor, "--json")).out)).toMatchObject({
+      ok: false,
+      fault: "anchor_mismatch",
+    });
   });
 
   it("log prints decoded entries; --kind and --from filter; bytes come out as hex", async () => {
     const { dir } = worldDir();
-    const all = JSON.parse((await wk("log", "--world", dir, "--json")).out) as { seq: number; kind: string; hash: string; body: Record<string, unknown> }[];
+    const all = JSON.parse((await wk("log", "--world", dir, "--json")).out) as {
+      seq: number;
+      kind: string;
+      hash: string;
+      body: Record<string, unknown>;
+    }[];
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 18 }, (_, i) => i));
     expect(all[0]!.body.world_public_key).toMatch(/^[0-9a-f]{64}$/);
     expect(all[0]!.body.created_ns).toBe("1700000000000000000");
-    const cps = JSON.parse((await wk("log", "--world", dir, "--kind", "checkpoint", "--json")).out) as { seq: number }[];
+    const cps = JSON.parse((await wk("log", "--world", dir, "--kind", "checkpoint", "--json")).out) as {
+      seq: number;
+    }[];
     expect(cps.map((e) => e.seq)).toEqual([5, 10, 15, 17]);
     const tail = JSON.parse((await wk("log", "--world", dir, "--from", "15", "--json")).out) as { seq: number }[];
     expect(tail.map((e) => e.seq)).toEqual([15, 16, 17]);
@@ -166,7 +192,10 @@ describe("wk journal commands", () => {
       caught = e;
     }
     store.closeSync();
-    expect(isJournalError(caught, "journal.blob_erased") && (caught as unknown as { erasure_seq: number }).erasure_seq === seq).toBe(true);
+    expect(
+      isJournalError(caught, "journal.blob_erased") &&
+        (caught as unknown as { erasure_seq: number }).erasure_seq === seq,
+    ).toBe(true);
     expect((await wk("verify", "--world", dir)).code).toBe(0);
     expect((await wk("erase", "not-a-hash", "--reason", "x", "--world", dir)).code).toBe(2);
     const again = await wk("erase", blob, "--reason", "again", "--world", dir);

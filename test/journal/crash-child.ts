@@ -13,7 +13,8 @@ import { below, mulberry32 } from "../seeded.js";
 import { eventBody, fixedState, genesisBody } from "./helpers.js";
 
 const [path, secretHex, seedArg] = process.argv.slice(2) as [string, string, string | undefined];
-if (seedArg === undefined || !/^[0-9]+$/.test(seedArg)) throw new Error(`crash-child: no seed given (argv: <journal> <secret hex> <seed>), got ${JSON.stringify(seedArg)}`);
+if (seedArg === undefined || !/^[0-9]+$/.test(seedArg))
+  throw new Error(`crash-child: no seed given (argv: <journal> <secret hex> <seed>), got ${JSON.stringify(seedArg)}`);
 const random = mulberry32(Number(seedArg));
 const key = new KeyPair(Uint8Array.from(Buffer.from(secretHex, "hex")));
 const opts = { checkpointEvery: 16, worldKey: key, stateProvider: fixedState };
@@ -36,7 +37,9 @@ for (;;) {
     say(`entry ${a.seq} ${toHex(a.hash)}`);
   } else {
     const n = 1 + below(random, 20);
-    const out = store.appendManySync(Array.from({ length: n }, () => ({ kind: "event" as const, body: eventBody(i++) })));
+    const out = store.appendManySync(
+      Array.from({ length: n }, () => ({ kind: "event" as const, body: eventBody(i++) })),
+    );
     for (const a of out) say(`entry ${a.seq} ${toHex(a.hash)}`);
   }
 }

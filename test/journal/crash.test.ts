@@ -23,7 +23,12 @@ const childSource = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const ROUNDS_PER_WORLD = 25;
 const SEED = testSeed();
-const logSeedOnFailure = () => onTestFailed(() => console.error(`crash.test.ts ran with seed ${SEED}; reproduce with: ${reproduce(SEED, "test/journal/crash.test.ts")}`));
+const logSeedOnFailure = () =>
+  onTestFailed(() =>
+    console.error(
+      `crash.test.ts ran with seed ${SEED}; reproduce with: ${reproduce(SEED, "test/journal/crash.test.ts")}`,
+    ),
+  );
 let childArgs: string[] = ["--import", "tsx", childSource];
 
 /**
@@ -44,7 +49,12 @@ beforeAll(async () => {
       target: "node20",
       outfile: out,
       logLevel: "silent",
-      plugins: [{ name: "native-sqlite", setup: (b) => b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true })) }],
+      plugins: [
+        {
+          name: "native-sqlite",
+          setup: (b) => b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true })),
+        },
+      ],
     });
     childArgs = [out];
   } catch {
@@ -66,9 +76,17 @@ const plan = (random: () => number): Plan => {
 };
 
 /** Runs the writer, kills it as planned, returns what it reported as done. */
-function round(path: string, secretHex: string, p0: Plan, where: string): Promise<{ entries: Map<number, string>; blobs: string[]; ready: boolean }> {
+function round(
+  path: string,
+  secretHex: string,
+  p0: Plan,
+  where: string,
+): Promise<{ entries: Map<number, string>; blobs: string[]; ready: boolean }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...childArgs, path, secretHex, String(p0.childSeed)], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...childArgs, path, secretHex, String(p0.childSeed)], {
+      cwd: repo,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     let ready = false;
@@ -122,7 +140,8 @@ async function world(w: number): Promise<{ rounds: number; entries: number; kill
     }
     const store = SqliteJournalStore.open(path); // the writer lock must be free again
     try {
-      for (const [seq, hash] of promised) expect(toHex(store.getSync(seq)?.hash ?? new Uint8Array()), `${where}: seq ${seq}`).toBe(hash);
+      for (const [seq, hash] of promised)
+        expect(toHex(store.getSync(seq)?.hash ?? new Uint8Array()), `${where}: seq ${seq}`).toBe(hash);
       for (const h of blobs) expect(store.hasBlobSync(h as HashText), `${where}: blob ${h}`).toBe(true);
       if (store.countSync() > 0) expect(await verifyJournal(store), where).toMatchObject({ ok: true });
     } finally {
@@ -139,7 +158,11 @@ describe("crash safety under SIGKILL", () => {
     const { dir } = tempDir("wk-lock-");
     const path = join(dir, "journal.db");
     const key = new KeyPair(bytesFrom(random, 32));
-    const p = spawn(process.execPath, [...childArgs, path, toHex(key.secretKeyBytes()), String(below(random, 2 ** 32))], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(
+      process.execPath,
+      [...childArgs, path, toHex(key.secretKeyBytes()), String(below(random, 2 ** 32))],
+      { cwd: repo, stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => {
       let out = "";
       p.stdout.on("data", (d: Buffer) => {
@@ -168,6 +191,7 @@ describe("crash safety under SIGKILL", () => {
   it(`${2 * ROUNDS_PER_WORLD} rounds over two worlds: every returned append survives and the journal verifies`, async () => {
     logSeedOnFailure();
     const results = await Promise.all([world(0), world(1)]);
-    for (const [w, r] of results.entries()) expect(r.entries, `seed ${SEED}, world ${w}: no append ever returned`).toBeGreaterThan(0);
+    for (const [w, r] of results.entries())
+      expect(r.entries, `seed ${SEED}, world ${w}: no append ever returned`).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -27,21 +27,49 @@ export function tempDir(prefix = "wk-journal-"): { dir: string; cleanup: () => v
 
 /** A genesis body for a world keyed by `key`. */
 export function genesisBody(key: KeyPair, worldId = "world-1"): GenesisBody {
-  return { format_version: 1, world_id: worldId, world_public_key: key.publicKey, manifest_hash: MANIFEST, created_ns: 1_700_000_000_000_000_000n, kernel_flags: [], fork: null };
+  return {
+    format_version: 1,
+    world_id: worldId,
+    world_public_key: key.publicKey,
+    manifest_hash: MANIFEST,
+    created_ns: 1_700_000_000_000_000_000n,
+    kernel_flags: [],
+    fork: null,
+  };
 }
 
 /** A small event body. */
-export function eventBody(i: number): { schema: string; value: Record<string, number | string>; key: null; ctx: Record<string, number>; origin: Record<string, string> } {
-  return { schema: "demo/Tick@1", value: { n: i, note: `tick ${i}` }, key: null, ctx: { now_ns: 1_000 + i }, origin: { source: "test" } };
+export function eventBody(i: number): {
+  schema: string;
+  value: Record<string, number | string>;
+  key: null;
+  ctx: Record<string, number>;
+  origin: Record<string, string>;
+} {
+  return {
+    schema: "demo/Tick@1",
+    value: { n: i, note: `tick ${i}` },
+    key: null,
+    ctx: { now_ns: 1_000 + i },
+    origin: { source: "test" },
+  };
 }
 
 /** A state provider with fixed refs. */
 export const fixedState = () => ({ state_root: STATE, manifest_hash: MANIFEST });
 
 /** Creates a world journal with genesis and `events` events; checkpoints every `every` if given. */
-export function makeJournal(path: string, events: number, opts: { key?: KeyPair; every?: number; store?: SqliteJournalOptions; genesis?: GenesisBody } = {}): { store: SqliteJournalStore; key: KeyPair } {
+export function makeJournal(
+  path: string,
+  events: number,
+  opts: { key?: KeyPair; every?: number; store?: SqliteJournalOptions; genesis?: GenesisBody } = {},
+): { store: SqliteJournalStore; key: KeyPair } {
   const key = opts.key ?? generateKeyPair();
-  const store = SqliteJournalStore.open(path, { create: true, ...(opts.every === undefined ? {} : { checkpointEvery: opts.every, worldKey: key, stateProvider: fixedState }), ...opts.store });
+  const store = SqliteJournalStore.open(path, {
+    create: true,
+    ...(opts.every === undefined ? {} : { checkpointEvery: opts.every, worldKey: key, stateProvider: fixedState }),
+    ...opts.store,
+  });
   store.appendSync("genesis", opts.genesis ?? genesisBody(key));
   for (let i = 0; i < events; i++) store.appendSync("event", eventBody(i));
   return { store, key };

@@ -33,7 +33,9 @@ describe("journal entry vectors", () => {
       const seq = Buffer.alloc(8);
       seq.writeBigUInt64BE(BigInt(v.seq));
       const kind = Buffer.from(v.kind, "utf8");
-      const manual = createHash("sha256").update(Buffer.concat([h(v.prev_hash), seq, Buffer.of(kind.length), kind, h(v.body_hex)])).digest("hex");
+      const manual = createHash("sha256")
+        .update(Buffer.concat([h(v.prev_hash), seq, Buffer.of(kind.length), kind, h(v.body_hex)]))
+        .digest("hex");
       expect(manual).toBe(v.hash);
       expect(Buffer.from(entryHash(h(v.prev_hash), v.seq, v.kind, h(v.body_hex))).toString("hex")).toBe(v.hash);
       const value = decodeStored(h(v.body_hex));

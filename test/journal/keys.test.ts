@@ -10,7 +10,6 @@ import { generateKeyPair, loadKeyPair, loadPublicKey, saveKeyPair, savePublicKey
 import { verify } from "../../kernel/crypto/sign.js";
 import { codeOf, tempDir } from "./helpers.js";
 
-
 describe("ed25519 key files", () => {
   it("round-trips a key pair through a 0600 file and signs with it", () => {
     const { dir } = tempDir();
@@ -60,7 +59,15 @@ describe("ed25519 key files", () => {
     const a = generateKeyPair();
     const b = generateKeyPair();
     const mixed = join(dir, "mixed.key");
-    writeFileSync(mixed, JSON.stringify({ kind: "ed25519", public_key: b.publicKeyHex, secret_key: Buffer.from(a.secretKeyBytes()).toString("hex") }), { mode: 0o600 });
+    writeFileSync(
+      mixed,
+      JSON.stringify({
+        kind: "ed25519",
+        public_key: b.publicKeyHex,
+        secret_key: Buffer.from(a.secretKeyBytes()).toString("hex"),
+      }),
+      { mode: 0o600 },
+    );
     expect(codeOf(() => loadKeyPair(mixed))).toBe("crypto.bad_key_file");
   });
 

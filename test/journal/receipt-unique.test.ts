@@ -15,13 +15,24 @@ describe("receipts are unique per intent", () => {
     const path = join(mkdtempSync(join(tmpdir(), "wk-rcpt-uniq-")), "journal.db");
     const store = SqliteJournalStore.open(path, { create: true });
     const key = generateKeyPair();
-    store.appendSync("genesis", { format_version: 1, world_id: "w", world_public_key: key.publicKey, manifest_hash: `sha256:${"0".repeat(64)}`, created_ns: 1n, kernel_flags: [], fork: null });
+    store.appendSync("genesis", {
+      format_version: 1,
+      world_id: "w",
+      world_public_key: key.publicKey,
+      manifest_hash: `sha256:${"0".repeat(64)}`,
+      created_ns: 1n,
+      kernel_flags: [],
+      fork: null,
+    });
     store.appendSync("effect_receipt", { intent_id: "sha256:aa" });
     expect(store.receiptSeq("sha256:aa")).toBe(1);
     const before = store.countSync();
-    expect(() => store.appendManySync([{ kind: "effect_receipt", body: { intent_id: "sha256:bb" } }, { kind: "effect_receipt", body: { intent_id: "sha256:aa" } }])).toThrow(
-      expect.objectContaining({ code: "journal.duplicate_receipt" }),
-    );
+    expect(() =>
+      store.appendManySync([
+        { kind: "effect_receipt", body: { intent_id: "sha256:bb" } },
+        { kind: "effect_receipt", body: { intent_id: "sha256:aa" } },
+      ]),
+    ).toThrow(expect.objectContaining({ code: "journal.duplicate_receipt" }));
     expect(store.countSync()).toBe(before);
     expect(store.receiptSeq("sha256:bb")).toBeNull();
     store.appendSync("effect_receipt", { intent_id: "sha256:bb" });

@@ -7,8 +7,22 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EMPTY_ROOT, leafHash, rootFromInclusionProof, rootOfLeafHashes, verifyConsistency, verifyEntryInclusion, verifyInclusion } from "../../kernel/crypto/merkle-verify.js";
-import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "../../kernel/journal/merkle.js";
+import {
+  EMPTY_ROOT,
+  leafHash,
+  rootFromInclusionProof,
+  rootOfLeafHashes,
+  verifyConsistency,
+  verifyEntryInclusion,
+  verifyInclusion,
+} from "../../kernel/crypto/merkle-verify.js";
+import {
+  consistencyPath,
+  inclusionPath,
+  MerkleFrontier,
+  rootAt,
+  type NodeReader,
+} from "../../kernel/journal/merkle.js";
 
 interface Vectors {
   leaves_hex: string[];
@@ -74,7 +88,8 @@ describe("proofs for every tree size up to 1,000", () => {
   };
 
   it("the incremental root equals the RFC recursion at every size", () => {
-    for (let n = 0; n <= N; n += n < 130 ? 1 : 7) expect(hex(roots[n]!)).toBe(hex(rootOfLeafHashes(leaves.slice(0, n))));
+    for (let n = 0; n <= N; n += n < 130 ? 1 : 7)
+      expect(hex(roots[n]!)).toBe(hex(rootOfLeafHashes(leaves.slice(0, n))));
     for (let n = 0; n <= N; n++) expect(hex(rootAt(read, n))).toBe(hex(roots[n]!));
   });
 
@@ -88,7 +103,8 @@ describe("proofs for every tree size up to 1,000", () => {
         expect(verifyInclusion(flip(leaves[i]!), i, size, proof, root)).toBe(false);
         if (size > 1) expect(verifyInclusion(leaves[i]!, (i + 1) % size, size, proof, root)).toBe(false);
         if (size < N) expect(verifyInclusion(leaves[i]!, i, size + 1, proof, roots[size + 1]!)).toBe(false);
-        if (size > 1 && i < size - 1) expect(verifyInclusion(leaves[i]!, i, size - 1, proof, roots[size - 1]!)).toBe(false);
+        if (size > 1 && i < size - 1)
+          expect(verifyInclusion(leaves[i]!, i, size - 1, proof, roots[size - 1]!)).toBe(false);
         expect(verifyInclusion(leaves[i]!, i, size, proof, flip(root))).toBe(false);
         if (proof.length > 0) expect(verifyInclusion(leaves[i]!, i, size, proof.slice(1), root)).toBe(false);
       }
@@ -107,7 +123,15 @@ describe("proofs for every tree size up to 1,000", () => {
           expect(verifyConsistency(m, n, roots[m]!, flip(roots[n]!), proof)).toBe(false);
           if (n < N) expect(verifyConsistency(m, n + 1, roots[m]!, roots[n + 1]!, proof)).toBe(false);
           if (m > 1) expect(verifyConsistency(m - 1, n, roots[m - 1]!, roots[n]!, proof)).toBe(false);
-          expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.map((p, i) => (i === proof.length - 1 ? flip(p) : p)))).toBe(false);
+          expect(
+            verifyConsistency(
+              m,
+              n,
+              roots[m]!,
+              roots[n]!,
+              proof.map((p, i) => (i === proof.length - 1 ? flip(p) : p)),
+            ),
+          ).toBe(false);
         }
       }
     }
@@ -115,8 +139,10 @@ describe("proofs for every tree size up to 1,000", () => {
 
   it("every (old, new) pair up to 64 leaves", () => {
     for (let n = 1; n <= 64; n++) {
-      for (let m = 0; m <= n; m++) expect(verifyConsistency(m, n, roots[m]!, roots[n]!, consistencyPath(read, m, n))).toBe(true);
-      for (let i = 0; i < n; i++) expect(verifyInclusion(leaves[i]!, i, n, inclusionPath(read, i, n), roots[n]!)).toBe(true);
+      for (let m = 0; m <= n; m++)
+        expect(verifyConsistency(m, n, roots[m]!, roots[n]!, consistencyPath(read, m, n))).toBe(true);
+      for (let i = 0; i < n; i++)
+        expect(verifyInclusion(leaves[i]!, i, n, inclusionPath(read, i, n), roots[n]!)).toBe(true);
     }
   });
 
@@ -189,8 +215,24 @@ describe("input validation: hash sizes, sizes and the empty tree", () => {
     expect(verifyConsistency(m, n, long(roots[m]!), roots[n]!, proof)).toBe(false);
     expect(verifyConsistency(m, n, roots[m]!, long(roots[n]!), proof)).toBe(false);
     for (let i = 0; i < proof.length; i++) {
-      expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.map((p, k) => (k === i ? short(p) : p)))).toBe(false);
-      expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.map((p, k) => (k === i ? long(p) : p)))).toBe(false);
+      expect(
+        verifyConsistency(
+          m,
+          n,
+          roots[m]!,
+          roots[n]!,
+          proof.map((p, k) => (k === i ? short(p) : p)),
+        ),
+      ).toBe(false);
+      expect(
+        verifyConsistency(
+          m,
+          n,
+          roots[m]!,
+          roots[n]!,
+          proof.map((p, k) => (k === i ? long(p) : p)),
+        ),
+      ).toBe(false);
     }
     // A 64-byte "element" that is two real siblings concatenated is not a proof element.
     const joined = Uint8Array.from([...proof[0]!, ...proof[1]!]);
@@ -207,8 +249,24 @@ describe("input validation: hash sizes, sizes and the empty tree", () => {
     expect(verifyInclusion(leaves[i]!, i, size, proof, long(roots[size]!))).toBe(false);
     expect(verifyInclusion(leaves[i]!, i, size, proof, short(roots[size]!))).toBe(false);
     for (let k = 0; k < proof.length; k++) {
-      expect(verifyInclusion(leaves[i]!, i, size, proof.map((p, j) => (j === k ? short(p) : p)), roots[size]!)).toBe(false);
-      expect(verifyInclusion(leaves[i]!, i, size, proof.map((p, j) => (j === k ? long(p) : p)), roots[size]!)).toBe(false);
+      expect(
+        verifyInclusion(
+          leaves[i]!,
+          i,
+          size,
+          proof.map((p, j) => (j === k ? short(p) : p)),
+          roots[size]!,
+        ),
+      ).toBe(false);
+      expect(
+        verifyInclusion(
+          leaves[i]!,
+          i,
+          size,
+          proof.map((p, j) => (j === k ? long(p) : p)),
+          roots[size]!,
+        ),
+      ).toBe(false);
     }
     // Size-1 tree: the root is the leaf hash itself; a non-32-byte "leaf" equal to the "root" is not a proof.
     expect(verifyInclusion(leaves[0]!, 0, 1, [], roots[1]!)).toBe(true);

@@ -8,7 +8,18 @@ import { sign as rawNodeSign, verify as rawNodeVerify } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { privateKeyObject, publicKeyObject, publicKeyOf, sign, signingMessage, signPure, SIGNING_PURPOSES, verify, verifyPure, type SigningPurpose } from "../../kernel/crypto/sign.js";
+import {
+  privateKeyObject,
+  publicKeyObject,
+  publicKeyOf,
+  sign,
+  signingMessage,
+  signPure,
+  SIGNING_PURPOSES,
+  verify,
+  verifyPure,
+  type SigningPurpose,
+} from "../../kernel/crypto/sign.js";
 
 interface Vectors {
   rfc8032: { label: string; secret_key: string; public_key: string; message: string; signature: string }[];
@@ -35,7 +46,9 @@ describe("domain-separated signatures", () => {
   const pk = h(V.rfc8032[0]!.public_key);
 
   it("the signed message is the purpose prefix and the payload", () => {
-    expect(Buffer.from(signingMessage("checkpoint", Uint8Array.of(1, 2))).toString("latin1")).toBe("worldkernel/v1/checkpoint\0\x01\x02");
+    expect(Buffer.from(signingMessage("checkpoint", Uint8Array.of(1, 2))).toString("latin1")).toBe(
+      "worldkernel/v1/checkpoint\0\x01\x02",
+    );
   });
 
   it("pinned vectors under the RFC TEST 1 key, for every purpose", () => {
@@ -60,16 +73,22 @@ describe("domain-separated signatures", () => {
 
   it("property: node:crypto and noble sign byte-identically and cross-verify; a flipped bit fails both", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...SIGNING_PURPOSES), fc.nat(), (secret, payload, purpose, bit) => {
-        const pub = publicKeyOf(secret);
-        const a = sign(secret, purpose, payload);
-        const b = signPure(secret, purpose, payload);
-        if (hex(a) !== hex(b)) return false;
-        if (!verify(pub, purpose, payload, b) || !verifyPure(pub, purpose, payload, a)) return false;
-        const bad = Uint8Array.from(a);
-        bad[bit % 64]! ^= 1 << (bit % 8);
-        return !verify(pub, purpose, payload, bad) && !verifyPure(pub, purpose, payload, bad);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom(...SIGNING_PURPOSES),
+        fc.nat(),
+        (secret, payload, purpose, bit) => {
+          const pub = publicKeyOf(secret);
+          const a = sign(secret, purpose, payload);
+          const b = signPure(secret, purpose, payload);
+          if (hex(a) !== hex(b)) return false;
+          if (!verify(pub, purpose, payload, b) || !verifyPure(pub, purpose, payload, a)) return false;
+          const bad = Uint8Array.from(a);
+          bad[bit % 64]! ^= 1 << (bit % 8);
+          return !verify(pub, purpose, payload, bad) && !verifyPure(pub, purpose, payload, bad);
+        },
+      ),
       { numRuns: 200 },
     );
   });

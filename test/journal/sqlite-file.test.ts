@@ -39,7 +39,8 @@ describe("SQLite journal file", () => {
     const { dir } = tempDir();
     const full = SqliteJournalStore.open(join(dir, "a.db"), { create: true });
     const normal = SqliteJournalStore.open(join(dir, "b.db"), { create: true, synchronous: "NORMAL" });
-    const sync = (s: SqliteJournalStore) => (s as unknown as { db: Database.Database }).db.pragma("synchronous", { simple: true });
+    const sync = (s: SqliteJournalStore) =>
+      (s as unknown as { db: Database.Database }).db.pragma("synchronous", { simple: true });
     expect(sync(full)).toBe(2);
     expect(sync(normal)).toBe(1);
     full.closeSync();
@@ -157,7 +158,9 @@ describe("SQLite journal file", () => {
     const path = join(dir, "journal.db");
     const key = generateKeyPair();
     const other = generateKeyPair();
-    expect(codeOf(() => SqliteJournalStore.open(join(dir, "x.db"), { create: true, checkpointEvery: 5 }))).toBe("journal.no_signing_key");
+    expect(codeOf(() => SqliteJournalStore.open(join(dir, "x.db"), { create: true, checkpointEvery: 5 }))).toBe(
+      "journal.no_signing_key",
+    );
     const wrong = SqliteJournalStore.open(join(dir, "w.db"), { create: true, worldKey: other });
     expect(codeOf(() => wrong.appendSync("genesis", genesisBody(key)))).toBe("journal.wrong_key");
     wrong.closeSync();
@@ -208,7 +211,12 @@ describe("SQLite journal file", () => {
     const meta = (): Record<string, string> => {
       const db = new Database(path, { readonly: true });
       try {
-        return Object.fromEntries((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+        return Object.fromEntries(
+          (db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [
+            r.key,
+            r.value,
+          ]),
+        );
       } finally {
         db.close();
       }
@@ -218,9 +226,17 @@ describe("SQLite journal file", () => {
       return {
         root: Buffer.from(store.rootSync()).toString("hex"),
         roots: [16, 17, 64, 100].map((size) => Buffer.from(store.rootSync(size)).toString("hex")),
-        inclusion: [0, 15, 16, 77, n - 1].map((i) => store.inclusionProofSync(i).map((h) => Buffer.from(h).toString("hex"))),
-        consistency: [1, 16, 33, 100].map((m) => store.consistencyProofSync(m).map((h) => Buffer.from(h).toString("hex"))),
-        nodes: [[4, 0], [5, 3], [7, 0]].map(([l, i]) => Buffer.from(store.nodeAt(l!, i!)!).toString("hex")),
+        inclusion: [0, 15, 16, 77, n - 1].map((i) =>
+          store.inclusionProofSync(i).map((h) => Buffer.from(h).toString("hex")),
+        ),
+        consistency: [1, 16, 33, 100].map((m) =>
+          store.consistencyProofSync(m).map((h) => Buffer.from(h).toString("hex")),
+        ),
+        nodes: [
+          [4, 0],
+          [5, 3],
+          [7, 0],
+        ].map(([l, i]) => Buffer.from(store.nodeAt(l!, i!)!).toString("hex")),
       };
     };
     expect(meta().storage_version).toBe("1");

@@ -31,7 +31,10 @@ describe("receipt bundles: the signer must be a declared adapter key", () => {
   it("a declaration swapped for another world's genesis, or not proven under the checkpoint, is bad_declaration", async () => {
     const f = await makeBundleFixture();
     const other = await makeBundleFixture();
-    expect(verifyBundle({ ...f.bundle, declaration: other.bundle.declaration })).toMatchObject({ ok: false, fault: "bad_declaration" });
+    expect(verifyBundle({ ...f.bundle, declaration: other.bundle.declaration })).toMatchObject({
+      ok: false,
+      fault: "bad_declaration",
+    });
     const d = structuredClone(f.bundle.declaration!);
     d.inclusion.path[0] = "00".repeat(32);
     expect(verifyBundle({ ...f.bundle, declaration: d })).toMatchObject({ ok: false, fault: "bad_declaration" });

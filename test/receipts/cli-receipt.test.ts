@@ -18,7 +18,9 @@ writeFileSync(join(dir, "bad.json"), JSON.stringify(bad));
 
 async function wk(...args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const spy = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
   const program = new Command("wk").exitOverride();
   registerReceipt(program);
   try {

@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeStored, hashBytes, hashValue, type HashText } from "../../air/index.js";
 import { createLlmAdapter } from "../../kernel/adapters/index.js";
-import { buildEffectReceiptBody, exportBundle, generateKeyPair, type KeyPair, type ReceiptBundle } from "../../kernel/crypto/index.js";
+import {
+  buildEffectReceiptBody,
+  exportBundle,
+  generateKeyPair,
+  type KeyPair,
+  type ReceiptBundle,
+} from "../../kernel/crypto/index.js";
 import { appendCheckpoint, SqliteJournalStore, ZERO_STATE_ROOT } from "../../kernel/journal/index.js";
 
 /** What the fixture made. */
@@ -34,16 +40,39 @@ export async function makeBundleFixture(opts: { resign?: "world" | "fresh" } = {
   const store = SqliteJournalStore.open(join(dir, "journal.db"), { create: true, synchronous: "NORMAL" });
   const manifest = hashValue({ manifest: "test" }) as HashText;
   await store.append("genesis", {
-    format_version: 2, world_id: "world-test", world_public_key: worldKey.publicKey, adapter_keys: [{ id: "adapter", public_key: adapterKey.publicKey }],
-    manifest_hash: manifest, created_ns: 1n, kernel_flags: [], fork: null, checkpoint_every: 0,
+    format_version: 2,
+    world_id: "world-test",
+    world_public_key: worldKey.publicKey,
+    adapter_keys: [{ id: "adapter", public_key: adapterKey.publicKey }],
+    manifest_hash: manifest,
+    created_ns: 1n,
+    kernel_flags: [],
+    fork: null,
+    checkpoint_every: 0,
   });
   const ev = (i: number) => ({ schema: "demo/Note@1", value: { n: i }, key: null, ctx: {}, origin: {} });
   await store.append("event", ev(1));
-  const intentFields = { idempotency_key: `sha256:${"22".repeat(32)}`, cap_slot: "llm", grant: "llm", module: "demo/m@1", key: null, cause_seq: 1, index: 0 };
-  await store.append("effect_intent", { intent_id: "intent-1", kind: "llm.generate", params: { provider: "local" }, params_hash: hashValue({ provider: "local" }), ...intentFields });
+  const intentFields = {
+    idempotency_key: `sha256:${"22".repeat(32)}`,
+    cap_slot: "llm",
+    grant: "llm",
+    module: "demo/m@1",
+    key: null,
+    cause_seq: 1,
+    index: 0,
+  };
+  await store.append("effect_intent", {
+    intent_id: "intent-1",
+    kind: "llm.generate",
+    params: { provider: "local" },
+    params_hash: hashValue({ provider: "local" }),
+    ...intentFields,
+  });
 
   // A real effect: the local LLM provider through the adapter port; its blobs go to the journal's CAS afterwards.
-  const messagesRef = await store.putBlob(encodeStored([{ role: "user", content: "Receipts make effects auditable. Bundles make them portable." }]));
+  const messagesRef = await store.putBlob(
+    encodeStored([{ role: "user", content: "Receipts make effects auditable. Bundles make them portable." }]),
+  );
   const blobs = new Map<string, Uint8Array>([[messagesRef, await store.getBlob(messagesRef)]]);
   const cas = {
     put: (b: Uint8Array): HashText => (blobs.set(hashBytes(b), b), hashBytes(b)),
@@ -87,4 +116,3 @@ export async function makeBundleFixture(opts: { resign?: "world" | "fresh" } = {
   if (!r.ok) throw new Error(`export failed: ${r.message}`);
   return { dir, bundle: r.bundle, worldKey, adapterKey, receiptSeq };
 }
-

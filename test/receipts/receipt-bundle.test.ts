@@ -13,7 +13,17 @@ import { promisify } from "node:util";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeStored, encodeStored, type CborValue } from "../../air/index.js";
-import { bundleEntryHash, checkpointSigningPayload, findReceiptSeq, generateKeyPair, signReceipt, verifyBundle, verifyBundleFile, type BundleFault, type ReceiptBundle } from "../../kernel/crypto/index.js";
+import {
+  bundleEntryHash,
+  checkpointSigningPayload,
+  findReceiptSeq,
+  generateKeyPair,
+  signReceipt,
+  verifyBundle,
+  verifyBundleFile,
+  type BundleFault,
+  type ReceiptBundle,
+} from "../../kernel/crypto/index.js";
 import { checkpointPayload, entryHash } from "../../kernel/journal/index.js";
 import { makeBundleFixture, type BundleFixture } from "./fixture.js";
 
@@ -40,16 +50,38 @@ const flipChar = (s: string, i: number): string => {
 type Field = [string, (b: ReceiptBundle) => string, (b: ReceiptBundle, v: string) => void, BundleFault];
 function hexFields(b: ReceiptBundle): Field[] {
   const f: Field[] = [
-    ["world_public_key", (x) => x.world_public_key, (x, v) => void (x.world_public_key = v), "bad_checkpoint_signature"],
+    [
+      "world_public_key",
+      (x) => x.world_public_key,
+      (x, v) => void (x.world_public_key = v),
+      "bad_checkpoint_signature",
+    ],
     ["entry.body_cbor", (x) => x.entry.body_cbor, (x, v) => void (x.entry.body_cbor = v), "entry_hash_mismatch"],
     ["entry.prev_hash", (x) => x.entry.prev_hash, (x, v) => void (x.entry.prev_hash = v), "entry_hash_mismatch"],
     ["entry.hash", (x) => x.entry.hash, (x, v) => void (x.entry.hash = v), "entry_hash_mismatch"],
     ["payload_cbor", (x) => x.payload_cbor!, (x, v) => void (x.payload_cbor = v), "payload_mismatch"],
     ["checkpoint.root", (x) => x.checkpoint.root, (x, v) => void (x.checkpoint.root = v), "bad_inclusion_proof"],
-    ["checkpoint.head_hash", (x) => x.checkpoint.head_hash, (x, v) => void (x.checkpoint.head_hash = v), "bad_checkpoint_signature"],
-    ["checkpoint.signature", (x) => x.checkpoint.signature, (x, v) => void (x.checkpoint.signature = v), "bad_checkpoint_signature"],
+    [
+      "checkpoint.head_hash",
+      (x) => x.checkpoint.head_hash,
+      (x, v) => void (x.checkpoint.head_hash = v),
+      "bad_checkpoint_signature",
+    ],
+    [
+      "checkpoint.signature",
+      (x) => x.checkpoint.signature,
+      (x, v) => void (x.checkpoint.signature = v),
+      "bad_checkpoint_signature",
+    ],
   ];
-  b.inclusion.path.forEach((_, i) => f.push([`inclusion.path[${i}]`, (x) => x.inclusion.path[i]!, (x, v) => void (x.inclusion.path[i] = v), "bad_inclusion_proof"]));
+  b.inclusion.path.forEach((_, i) =>
+    f.push([
+      `inclusion.path[${i}]`,
+      (x) => x.inclusion.path[i]!,
+      (x, v) => void (x.inclusion.path[i] = v),
+      "bad_inclusion_proof",
+    ]),
+  );
   return f;
 }
 
@@ -59,12 +91,25 @@ describe("receipt bundle", () => {
     expect(b.entry.seq).toBe(fx.receiptSeq);
     expect(b.inclusion.path.length).toBeGreaterThan(0);
     const v = verifyBundle(b, { worldPublicKey: fx.worldKey.publicKey, adapterPublicKey: fx.adapterKey.publicKeyHex });
-    expect(v).toMatchObject({ ok: true, seq: fx.receiptSeq, world_id: "world-test", receipt: { effect_kind: "llm.generate", status: "ok", intent_id: "intent-1" } });
+    expect(v).toMatchObject({
+      ok: true,
+      seq: fx.receiptSeq,
+      world_id: "world-test",
+      receipt: { effect_kind: "llm.generate", status: "ok", intent_id: "intent-1" },
+    });
     expect(verifyBundle(JSON.stringify(b)).ok).toBe(true);
     const e = b.entry;
     const body = Buffer.from(e.body_cbor, "hex");
-    expect(Buffer.from(bundleEntryHash(Buffer.from(e.prev_hash, "hex"), e.seq, e.kind, body)).toString("hex")).toBe(Buffer.from(entryHash(Buffer.from(e.prev_hash, "hex"), e.seq, e.kind, body)).toString("hex"));
-    const cp = { tree_size: 9, root: new Uint8Array(32).fill(7), head_hash: new Uint8Array(32).fill(9), state_root: `sha256:${"ab".repeat(32)}`, manifest_hash: `sha256:${"cd".repeat(32)}` } as const;
+    expect(Buffer.from(bundleEntryHash(Buffer.from(e.prev_hash, "hex"), e.seq, e.kind, body)).toString("hex")).toBe(
+      Buffer.from(entryHash(Buffer.from(e.prev_hash, "hex"), e.seq, e.kind, body)).toString("hex"),
+    );
+    const cp = {
+      tree_size: 9,
+      root: new Uint8Array(32).fill(7),
+      head_hash: new Uint8Array(32).fill(9),
+      state_root: `sha256:${"ab".repeat(32)}`,
+      manifest_hash: `sha256:${"cd".repeat(32)}`,
+    } as const;
     expect(checkpointSigningPayload(cp)).toEqual(checkpointPayload(cp));
   });
 
@@ -73,7 +118,11 @@ describe("receipt bundle", () => {
     writeFileSync(join(dir, "bundle.json"), JSON.stringify(fx.bundle, null, 2));
     const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
     const main = join(root, "kernel", "crypto", "verify-bundle-main.ts");
-    const ok = await run(process.execPath, [tsx, main, "bundle.json", "--json", "--world-key", fx.worldKey.publicKeyHex], { cwd: dir });
+    const ok = await run(
+      process.execPath,
+      [tsx, main, "bundle.json", "--json", "--world-key", fx.worldKey.publicKeyHex],
+      { cwd: dir },
+    );
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, receipt: { intent_id: "intent-1" } });
     expect(verifyBundleFile(join(dir, "bundle.json")).output).toContain("VALID receipt for intent intent-1");
     const bad = clone(fx.bundle);
@@ -85,7 +134,10 @@ describe("receipt bundle", () => {
     );
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, fault: "bad_checkpoint_signature" });
-    expect(verifyBundle(fx.bundle, { worldPublicKey: generateKeyPair().publicKeyHex })).toMatchObject({ ok: false, fault: "world_key_mismatch" });
+    expect(verifyBundle(fx.bundle, { worldPublicKey: generateKeyPair().publicKeyHex })).toMatchObject({
+      ok: false,
+      fault: "world_key_mismatch",
+    });
   }, 30_000);
 
   it("fails with the guarding fault when any byte of any hex field is flipped", () => {
@@ -107,14 +159,19 @@ describe("receipt bundle", () => {
   it("fails for any single-bit flip in any hex field (property)", () => {
     const fields = hexFields(fx.bundle);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: fields.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (fi, pos, bit) => {
-        const [, get, set, fault] = fields[fi]!;
-        const t = clone(fx.bundle);
-        const hex = get(t);
-        set(t, flipHex(hex, pos % (hex.length / 2), 1 << bit));
-        const v = verifyBundle(t);
-        return !v.ok && v.fault === fault;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: fields.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        (fi, pos, bit) => {
+          const [, get, set, fault] = fields[fi]!;
+          const t = clone(fx.bundle);
+          const hex = get(t);
+          set(t, flipHex(hex, pos % (hex.length / 2), 1 << bit));
+          const v = verifyBundle(t);
+          return !v.ok && v.fault === fault;
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -124,9 +181,21 @@ describe("receipt bundle", () => {
       ["format", (b) => void (b.format = flipChar(b.format, 3) as never), "malformed_bundle"],
       ["world_id", (b) => void (b.world_id = flipChar(b.world_id, 0)), "world_id_mismatch"],
       ["entry.kind", (b) => void (b.entry.kind = flipChar(b.entry.kind, 0) as never), "malformed_bundle"],
-      ["checkpoint.state_root", (b) => void (b.checkpoint.state_root = flipChar(b.checkpoint.state_root, 20)), "bad_checkpoint_signature"],
-      ["checkpoint.manifest_hash", (b) => void (b.checkpoint.manifest_hash = flipChar(b.checkpoint.manifest_hash, 40)), "bad_checkpoint_signature"],
-      ["checkpoint.state_root (not a hash)", (b) => void (b.checkpoint.state_root = flipChar(b.checkpoint.state_root, 2)), "malformed_bundle"],
+      [
+        "checkpoint.state_root",
+        (b) => void (b.checkpoint.state_root = flipChar(b.checkpoint.state_root, 20)),
+        "bad_checkpoint_signature",
+      ],
+      [
+        "checkpoint.manifest_hash",
+        (b) => void (b.checkpoint.manifest_hash = flipChar(b.checkpoint.manifest_hash, 40)),
+        "bad_checkpoint_signature",
+      ],
+      [
+        "checkpoint.state_root (not a hash)",
+        (b) => void (b.checkpoint.state_root = flipChar(b.checkpoint.state_root, 2)),
+        "malformed_bundle",
+      ],
       ["entry.seq", (b) => void (b.entry.seq += 1), "entry_hash_mismatch"],
       ["inclusion.leaf_index", (b) => void (b.inclusion.leaf_index += 1), "bad_inclusion_proof"],
       ["inclusion.tree_size", (b) => void (b.inclusion.tree_size += 1), "bad_inclusion_proof"],
@@ -153,7 +222,9 @@ describe("receipt bundle", () => {
       f(body);
       const bytes = encodeStored(body);
       t.entry.body_cbor = Buffer.from(bytes).toString("hex");
-      t.entry.hash = Buffer.from(bundleEntryHash(Buffer.from(t.entry.prev_hash, "hex"), t.entry.seq, t.entry.kind, bytes)).toString("hex");
+      t.entry.hash = Buffer.from(
+        bundleEntryHash(Buffer.from(t.entry.prev_hash, "hex"), t.entry.seq, t.entry.kind, bytes),
+      ).toString("hex");
       delete t.payload_cbor;
       return t;
     };
@@ -166,7 +237,10 @@ describe("receipt bundle", () => {
       b.signature = signReceipt(b.receipt as never, mallory);
     });
     expect(verifyBundle(resigned)).toMatchObject({ ok: false, fault: "bad_inclusion_proof" });
-    expect(verifyBundle(fx.bundle, { adapterPublicKey: mallory.publicKey })).toMatchObject({ ok: false, fault: "adapter_key_mismatch" });
+    expect(verifyBundle(fx.bundle, { adapterPublicKey: mallory.publicKey })).toMatchObject({
+      ok: false,
+      fault: "adapter_key_mismatch",
+    });
     const noPayload = clone(fx.bundle);
     delete noPayload.payload_cbor;
     expect(verifyBundle(noPayload).ok).toBe(true);
@@ -181,16 +255,24 @@ describe("receipt bundle", () => {
       { numRuns: 200 },
     );
     // Structurally valid bundles with random field values.
-    const hexOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString("hex"));
+    const hexOf = (n: number) =>
+      fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString("hex"));
     fc.assert(
-      fc.property(fc.nat(), fc.nat({ max: 64 }), hexOf(32), fc.array(hexOf(32), { maxLength: 6 }), fc.uint8Array({ maxLength: 64 }), (seq, size, h, path, body) => {
-        const t = clone(fx.bundle);
-        t.entry.seq = seq;
-        t.inclusion = { leaf_index: seq, tree_size: size, path };
-        t.checkpoint.root = h;
-        t.entry.body_cbor = Buffer.from(body).toString("hex");
-        return verifyBundle(t).ok === false;
-      }),
+      fc.property(
+        fc.nat(),
+        fc.nat({ max: 64 }),
+        hexOf(32),
+        fc.array(hexOf(32), { maxLength: 6 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (seq, size, h, path, body) => {
+          const t = clone(fx.bundle);
+          t.entry.seq = seq;
+          t.inclusion = { leaf_index: seq, tree_size: size, path };
+          t.checkpoint.root = h;
+          t.entry.body_cbor = Buffer.from(body).toString("hex");
+          return verifyBundle(t).ok === false;
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -221,7 +303,14 @@ describe("receipt bundle", () => {
     };
     walk(join(root, "kernel/crypto/verify-bundle-main.ts"));
     const files = [...seen].map((f) => f.slice(root.length + 1));
-    expect(files.some((f) => f.startsWith("kernel/journal") || f.startsWith("kernel/wasm") || f.startsWith("kernel/adapters"))).toBe(false);
-    for (const x of externals) expect(["zod", "@noble/curves/ed25519.js", "@noble/hashes/sha2.js"].includes(x) || x.startsWith("node:"), x).toBe(true);
+    expect(
+      files.some(
+        (f) => f.startsWith("kernel/journal") || f.startsWith("kernel/wasm") || f.startsWith("kernel/adapters"),
+      ),
+    ).toBe(false);
+    for (const x of externals)
+      expect(["zod", "@noble/curves/ed25519.js", "@noble/hashes/sha2.js"].includes(x) || x.startsWith("node:"), x).toBe(
+        true,
+      );
   });
 });

@@ -58,7 +58,14 @@ describe("receipt envelope", () => {
   it("fails after a change to any field (property)", () => {
     const env = buildReceiptEnvelope(input);
     const sig = signReceipt(env, key);
-    const textFields = ["world_id", "intent_id", "effect_kind", "idempotency_key", "adapter_id", "adapter_version"] as const;
+    const textFields = [
+      "world_id",
+      "intent_id",
+      "effect_kind",
+      "idempotency_key",
+      "adapter_id",
+      "adapter_version",
+    ] as const;
     fc.assert(
       fc.property(fc.constantFrom(...textFields), fc.string({ minLength: 1, maxLength: 8 }), (field, s) => {
         fc.pre(s !== env[field]);
@@ -83,7 +90,9 @@ describe("receipt envelope", () => {
     expect(checkEffectReceiptBody(body)).toBeNull();
     expect(checkEffectReceiptBody(body, true)).toBeNull();
     expect(checkEffectReceiptBody({ ...body, payload: { status: 201, body_size: 5 } })?.fault).toBe("payload_mismatch");
-    expect(checkEffectReceiptBody({ ...body, adapter_public_key: generateKeyPair().publicKey })?.fault).toBe("bad_receipt_signature");
+    expect(checkEffectReceiptBody({ ...body, adapter_public_key: generateKeyPair().publicKey })?.fault).toBe(
+      "bad_receipt_signature",
+    );
     expect(checkEffectReceiptBody({ ...body, intent_id: "other" })?.fault).toBe("bad_entry_body");
     expect(checkEffectReceiptBody({ ...body, extra: 1 })?.fault).toBe("bad_entry_body");
     expect(() => buildReceiptEnvelope({ ...input, cost: { ...input.cost, cents: -1 } })).toThrow();

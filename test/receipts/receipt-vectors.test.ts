@@ -33,15 +33,25 @@ describe("test/vectors/receipt-bundle-v1.json", () => {
     expect(verifyBundle(text)).toMatchObject({ ok: false, fault: "undeclared_signer" });
   });
   it("still verifies offline with the adapter key pinned", () => {
-    expect(verifyBundle(text, { adapterPublicKey: adapterKeyOf(text) })).toMatchObject({ ok: true, world_id: "world-test", receipt: { effect_kind: "llm.generate" } });
+    expect(verifyBundle(text, { adapterPublicKey: adapterKeyOf(text) })).toMatchObject({
+      ok: true,
+      world_id: "world-test",
+      receipt: { effect_kind: "llm.generate" },
+    });
   });
 });
 
 describe("test/vectors/receipt-bundle-v2.json", () => {
   it("verifies offline with nothing but the bundle: the receipt's key is declared in the proven genesis", () => {
     const text = readFileSync(new URL("../vectors/receipt-bundle-v2.json", import.meta.url), "utf8");
-    expect(verifyBundle(text)).toMatchObject({ ok: true, world_id: "world-test", receipt: { effect_kind: "llm.generate" } });
-    expect(verifyBundle(text, { worldPublicKey: (JSON.parse(text) as { world_public_key: string }).world_public_key }).ok).toBe(true);
+    expect(verifyBundle(text)).toMatchObject({
+      ok: true,
+      world_id: "world-test",
+      receipt: { effect_kind: "llm.generate" },
+    });
+    expect(
+      verifyBundle(text, { worldPublicKey: (JSON.parse(text) as { world_public_key: string }).world_public_key }).ok,
+    ).toBe(true);
   });
 });
 

@@ -14,7 +14,9 @@ import type { HostFunction, LoadSpec } from "../../kernel/wasm/runtime.js";
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const ALL_HOST_CALLS: HostFunction[] = ["log", "blob_get", "manifest_get", "journal_head"].map((name) => ({
-  name, capability: "test", call: (input: Uint8Array) => Uint8Array.from([...input].reverse()),
+  name,
+  capability: "test",
+  call: (input: Uint8Array) => Uint8Array.from([...input].reverse()),
 }));
 
 let spec: LoadSpec;
@@ -29,8 +31,12 @@ beforeAll(async () => {
     disableFeatures: ["stdio", "random", "clocks", "http", "fetch-event"],
   });
   spec = {
-    name: "test/js-echo@1", wasm: component, wasmHash: hashBytes(component), entry: "step",
-    hostFunctions: ALL_HOST_CALLS, limits: { memoryPages: 1024, fuelPerStep: 2_000_000_000, maxOutputBytes: 65536 },
+    name: "test/js-echo@1",
+    wasm: component,
+    wasmHash: hashBytes(component),
+    entry: "step",
+    hostFunctions: ALL_HOST_CALLS,
+    limits: { memoryPages: 1024, fuelPerStep: 2_000_000_000, maxOutputBytes: 65536 },
   };
 }, 120_000);
 
@@ -57,7 +63,9 @@ describe("JavaScript component", () => {
   });
 
   it("needs every host call its core imports: componentize-js imports the whole host interface", async () => {
-    const e = await componentRuntime.load({ ...spec, hostFunctions: ALL_HOST_CALLS.filter((h) => h.name !== "blob_get") }).catch((x: unknown) => x);
+    const e = await componentRuntime
+      .load({ ...spec, hostFunctions: ALL_HOST_CALLS.filter((h) => h.name !== "blob_get") })
+      .catch((x: unknown) => x);
     expect(e).toMatchObject({ code: "module.link_error", capability: "blob" });
   });
 });

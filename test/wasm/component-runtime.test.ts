@@ -21,6 +21,10 @@ describe("component runtime specifics", () => {
 
   it("refuses a component importing a WASI clock, with capability none", async () => {
     const e = await componentRuntime.load(await componentSpec("clock")).catch((x: unknown) => x);
-    expect(e).toMatchObject({ code: "module.link_error", import_name: "wasi:clocks/monotonic-clock", capability: "none" });
+    expect(e).toMatchObject({
+      code: "module.link_error",
+      import_name: "wasi:clocks/monotonic-clock",
+      capability: "none",
+    });
   });
 });

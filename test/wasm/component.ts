@@ -27,12 +27,19 @@ package wasi:clocks@0.2.0 {
 export async function component(name: string): Promise<Uint8Array> {
   const core = wat(`cm-${name}`);
   const clocky = name === "clock";
-  const embedded = await componentEmbed({ binary: core, witSource: clocky ? CLOCKY : WIT, world: clocky ? "clocky" : "workflow" });
+  const embedded = await componentEmbed({
+    binary: core,
+    witSource: clocky ? CLOCKY : WIT,
+    world: clocky ? "clocky" : "workflow",
+  });
   return componentNew(embedded);
 }
 
 /** A `LoadSpec` for component `name`. */
-export async function componentSpec(name: string, opts: { hostFunctions?: HostFunction[]; limits?: Partial<ModuleLimits>; entry?: "step" | "run" } = {}): Promise<LoadSpec> {
+export async function componentSpec(
+  name: string,
+  opts: { hostFunctions?: HostFunction[]; limits?: Partial<ModuleLimits>; entry?: "step" | "run" } = {},
+): Promise<LoadSpec> {
   const wasm = await component(name);
   return {
     name: `test/component-${name}@1`,

@@ -11,7 +11,15 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { componentRuntime } from "../../kernel/wasm/component-runtime.js";
 import { clearTranspileCache, transpileCacheKey, transpilerIdentity } from "../../kernel/wasm/component-transpile.js";
-import { CACHE_FORMAT_VERSION, cacheEntryPath, cacheGet, cacheKey, cachePut, configureWasmCache, type CacheKey } from "../../kernel/wasm/disk-cache.js";
+import {
+  CACHE_FORMAT_VERSION,
+  cacheEntryPath,
+  cacheGet,
+  cacheKey,
+  cachePut,
+  configureWasmCache,
+  type CacheKey,
+} from "../../kernel/wasm/disk-cache.js";
 import { extismRuntime } from "../../kernel/wasm/extism-runtime.js";
 import { FUEL_REWRITER_VERSION } from "../../kernel/wasm/fuel.js";
 import { clearPreparedCache, meteredCacheKey } from "../../kernel/wasm/prepare.js";
@@ -84,7 +92,14 @@ describe("disk cache keys", () => {
   it("name every field that shapes the artifact, and differ when any of them does", () => {
     const limits = { memoryPages: 16, fuelPerStep: 1_000_000 };
     const k = meteredCacheKey("sha256:aa", limits);
-    expect(k.fields).toEqual({ kind: "metered", wasm: "sha256:aa", rewriter: FUEL_REWRITER_VERSION, memoryPages: 16, initialFuel: "1000000", format: CACHE_FORMAT_VERSION });
+    expect(k.fields).toEqual({
+      kind: "metered",
+      wasm: "sha256:aa",
+      rewriter: FUEL_REWRITER_VERSION,
+      memoryPages: 16,
+      initialFuel: "1000000",
+      format: CACHE_FORMAT_VERSION,
+    });
     expect(k.id).toMatch(/^[0-9a-f]{64}$/);
     const ids = [
       k,
@@ -96,17 +111,35 @@ describe("disk cache keys", () => {
     ].map((x) => x.id);
     expect(new Set(ids).size).toBe(ids.length);
     // Field order never matters, values always do.
-    expect(cacheKey({ rewriter: "r", wasm: "w", kind: "metered" }).id).toBe(cacheKey({ kind: "metered", wasm: "w", rewriter: "r" }).id);
-    expect(cacheKey({ kind: "metered", wasm: "w", rewriter: "r", n: 1 }).id).not.toBe(cacheKey({ kind: "metered", wasm: "w", rewriter: "r", n: "1" }).id);
+    expect(cacheKey({ rewriter: "r", wasm: "w", kind: "metered" }).id).toBe(
+      cacheKey({ kind: "metered", wasm: "w", rewriter: "r" }).id,
+    );
+    expect(cacheKey({ kind: "metered", wasm: "w", rewriter: "r", n: 1 }).id).not.toBe(
+      cacheKey({ kind: "metered", wasm: "w", rewriter: "r", n: "1" }).id,
+    );
   });
 
   it("name the installed jco and jco-transpile versions and the transpile options for components", () => {
-    const jco = JSON.parse(readFileSync(packagePath("node_modules/@bytecodealliance/jco/package.json"), "utf8")) as { version: string };
+    const jco = JSON.parse(readFileSync(packagePath("node_modules/@bytecodealliance/jco/package.json"), "utf8")) as {
+      version: string;
+    };
     const id = transpilerIdentity();
-    expect(id).toMatch(new RegExp(`^jco@${jco.version.replaceAll(".", "\\.")} jco-transpile@\\d+\\.\\d+\\.\\d+\\S* \\{.*"instantiation":"async".*\\}$`));
+    expect(id).toMatch(
+      new RegExp(
+        `^jco@${jco.version.replaceAll(".", "\\.")} jco-transpile@\\d+\\.\\d+\\.\\d+\\S* \\{.*"instantiation":"async".*\\}$`,
+      ),
+    );
     const k = transpileCacheKey("sha256:aa")!;
-    expect(k.fields).toEqual({ kind: "component", wasm: "sha256:aa", rewriter: FUEL_REWRITER_VERSION, transpiler: id, format: CACHE_FORMAT_VERSION });
-    expect(transpileCacheKey("sha256:aa", { rewriter: FUEL_REWRITER_VERSION, transpiler: "jco@0.0.1" })!.id).not.toBe(k.id);
+    expect(k.fields).toEqual({
+      kind: "component",
+      wasm: "sha256:aa",
+      rewriter: FUEL_REWRITER_VERSION,
+      transpiler: id,
+      format: CACHE_FORMAT_VERSION,
+    });
+    expect(transpileCacheKey("sha256:aa", { rewriter: FUEL_REWRITER_VERSION, transpiler: "jco@0.0.1" })!.id).not.toBe(
+      k.id,
+    );
     expect(transpileCacheKey("sha256:aa", { rewriter: "exact-instructions-1", transpiler: id })!.id).not.toBe(k.id);
     // An unknown transpiler caches nothing rather than sharing entries across versions.
     expect(transpileCacheKey("sha256:aa", { rewriter: FUEL_REWRITER_VERSION, transpiler: undefined })).toBeUndefined();
@@ -119,7 +152,13 @@ describe("disk cache keys", () => {
  * there, so only the recorded fields tell them apart); then the load must ignore both,
  * behave as `target`, and replace the file at its own path with a fresh entry.
  */
-async function expectForeignEntryIgnored(dir: string, target: LoadSpec, current: CacheKey, other: CacheKey, poison: Map<string, Uint8Array>): Promise<void> {
+async function expectForeignEntryIgnored(
+  dir: string,
+  target: LoadSpec,
+  current: CacheKey,
+  other: CacheKey,
+  poison: Map<string, Uint8Array>,
+): Promise<void> {
   const genuine = await callOnce(target);
   const fresh = cacheGet(current)!;
   expect(fresh).toBeDefined();
@@ -158,7 +197,13 @@ describe("a cache entry from another version is never used", () => {
     const poison = cacheGet(meteredCacheKey(trap.wasmHash, trap.limits))!;
     expect(poison.get("module.wasm")).toBeDefined();
     const echo = spec("echo");
-    await expectForeignEntryIgnored(dir, echo, meteredCacheKey(echo.wasmHash, echo.limits), meteredCacheKey(echo.wasmHash, echo.limits, { rewriter: "exact-instructions-1" }), poison);
+    await expectForeignEntryIgnored(
+      dir,
+      echo,
+      meteredCacheKey(echo.wasmHash, echo.limits),
+      meteredCacheKey(echo.wasmHash, echo.limits, { rewriter: "exact-instructions-1" }),
+      poison,
+    );
   });
 
   it("(a) the same for a component's transpile output under another rewriter version", async () => {
@@ -168,7 +213,13 @@ describe("a cache entry from another version is never used", () => {
     const poison = cacheGet(transpileCacheKey(trap.wasmHash)!)!;
     const echo = await componentSpec("echo");
     const transpiler = transpilerIdentity();
-    await expectForeignEntryIgnored(dir, echo, transpileCacheKey(echo.wasmHash)!, transpileCacheKey(echo.wasmHash, { rewriter: "exact-instructions-1", transpiler })!, poison);
+    await expectForeignEntryIgnored(
+      dir,
+      echo,
+      transpileCacheKey(echo.wasmHash)!,
+      transpileCacheKey(echo.wasmHash, { rewriter: "exact-instructions-1", transpiler })!,
+      poison,
+    );
   });
 
   it("(b) a component's transpile output written under another transpiler version is ignored and replaced", async () => {
@@ -179,7 +230,13 @@ describe("a cache entry from another version is never used", () => {
     expect([...poison.keys()]).toContain("component.js");
     const echo = await componentSpec("echo");
     const older = transpilerIdentity()!.replace(/^jco@\S+/, "jco@1.0.0");
-    await expectForeignEntryIgnored(dir, echo, transpileCacheKey(echo.wasmHash)!, transpileCacheKey(echo.wasmHash, { rewriter: FUEL_REWRITER_VERSION, transpiler: older })!, poison);
+    await expectForeignEntryIgnored(
+      dir,
+      echo,
+      transpileCacheKey(echo.wasmHash)!,
+      transpileCacheKey(echo.wasmHash, { rewriter: FUEL_REWRITER_VERSION, transpiler: older })!,
+      poison,
+    );
   });
 
   it("an entry of another cache format version is ignored", async () => {
@@ -191,7 +248,10 @@ describe("a cache entry from another version is never used", () => {
     // Rewrite the recorded format in the header (same length, valid JSON, hashes intact).
     const raw = readFileSync(file);
     const headLen = raw.readUInt32BE(0);
-    const head = raw.subarray(4, 4 + headLen).toString("utf8").replace(`"format":${CACHE_FORMAT_VERSION}`, `"format":${CACHE_FORMAT_VERSION + 1}`);
+    const head = raw
+      .subarray(4, 4 + headLen)
+      .toString("utf8")
+      .replace(`"format":${CACHE_FORMAT_VERSION}`, `"format":${CACHE_FORMAT_VERSION + 1}`);
     expect(Buffer.byteLength(head)).toBe(headLen);
     writeFileSync(file, Buffer.concat([raw.subarray(0, 4), Buffer.from(head), raw.subarray(4 + headLen)]));
     expect(cacheGet(current)).toBeUndefined();
@@ -208,9 +268,31 @@ describe("(c) a corrupted cache file is ignored and rebuilt, never trusted", () 
     ["missing its last byte", (raw) => raw.subarray(0, raw.length - 1)],
     ["with a byte appended", (raw) => Buffer.concat([raw, Buffer.of(0)])],
     ["garbage of the same length", (raw) => Buffer.from(raw.map((_, i) => (i * 131 + 7) & 0xff))],
-    ["with one payload byte flipped", (raw) => { const b = Buffer.from(raw); b[b.length - 10]! ^= 0x01; return b; }],
-    ["with a header length past the end", (raw) => { const b = Buffer.from(raw); b.writeUInt32BE(0xffffffff, 0); return b; }],
-    ["with a header that is not JSON", (raw) => { const b = Buffer.from(raw); b[4] = 0x7b; b[5] = 0x7b; return b; }],
+    [
+      "with one payload byte flipped",
+      (raw) => {
+        const b = Buffer.from(raw);
+        b[b.length - 10]! ^= 0x01;
+        return b;
+      },
+    ],
+    [
+      "with a header length past the end",
+      (raw) => {
+        const b = Buffer.from(raw);
+        b.writeUInt32BE(0xffffffff, 0);
+        return b;
+      },
+    ],
+    [
+      "with a header that is not JSON",
+      (raw) => {
+        const b = Buffer.from(raw);
+        b[4] = 0x7b;
+        b[5] = 0x7b;
+        return b;
+      },
+    ],
   ];
 
   it.each(corruptions)("metered module %s", async (_, corrupt) => {
@@ -299,12 +381,19 @@ describe("(d) fuel is the same with a cold and a warm cache", () => {
 
   it("for a component (transpiled and metered from the cache) making a host call", async () => {
     const dir = freshCache();
-    const reverse: HostFunction = { name: "blob_get", capability: "blob", call: (inp) => Uint8Array.from([...inp].reverse()) };
+    const reverse: HostFunction = {
+      name: "blob_get",
+      capability: "blob",
+      call: (inp) => Uint8Array.from([...inp].reverse()),
+    };
     const blob = await componentSpec("blob", { hostFunctions: [reverse] });
     const inputs = [new Uint8Array(0), INPUT, new Uint8Array(1000).fill(3)];
     const run = async (): Promise<CallResult[]> => Promise.all(inputs.map((i) => callOnce(blob, i)));
     const cold = await run();
-    const files = [...entryFiles(dir, "metered").map((f) => join(dir, "metered", f)), ...entryFiles(dir, "component").map((f) => join(dir, "component", f))];
+    const files = [
+      ...entryFiles(dir, "metered").map((f) => join(dir, "metered", f)),
+      ...entryFiles(dir, "component").map((f) => join(dir, "component", f)),
+    ];
     const before = files.map((f) => statSync(f).ino);
     newProcess();
     const warm = await run();

@@ -11,7 +11,10 @@ import { detectRuntimeKind, loadModule, type CallResult } from "../../kernel/was
 import { runModuleRuntimeSuite } from "./runtime.case.js";
 import { spec } from "./wat.js";
 
-runModuleRuntimeSuite("extism", { runtime: extismRuntime, spec: async (name, opts) => spec(name, { ...opts, entry: opts?.entry ?? (name === "leaky" ? "run" : "step") }) });
+runModuleRuntimeSuite("extism", {
+  runtime: extismRuntime,
+  spec: async (name, opts) => spec(name, { ...opts, entry: opts?.entry ?? (name === "leaky" ? "run" : "step") }),
+});
 
 const INPUT = new Uint8Array(64).map((_, i) => 255 - i);
 
@@ -21,7 +24,12 @@ function ok(r: CallResult): Uint8Array {
 }
 
 async function loadErr(p: Promise<unknown>): Promise<Record<string, unknown>> {
-  return p.then(() => { throw new Error("loaded"); }, (e: unknown) => e as Record<string, unknown>);
+  return p.then(
+    () => {
+      throw new Error("loaded");
+    },
+    (e: unknown) => e as Record<string, unknown>,
+  );
 }
 
 describe("Extism runtime specifics", () => {
@@ -42,8 +50,12 @@ describe("Extism runtime specifics", () => {
 
   it("reproduces an out-of-fuel failure exactly on a fresh load", async () => {
     const limits = { fuelPerStep: 300 };
-    const a = await (await extismRuntime.load(spec("echo", { entry: "loop_n" as "step", limits }))).call(Uint8Array.of(200));
-    const b = await (await extismRuntime.load(spec("echo", { entry: "loop_n" as "step", limits }))).call(Uint8Array.of(200));
+    const a = await (
+      await extismRuntime.load(spec("echo", { entry: "loop_n" as "step", limits }))
+    ).call(Uint8Array.of(200));
+    const b = await (
+      await extismRuntime.load(spec("echo", { entry: "loop_n" as "step", limits }))
+    ).call(Uint8Array.of(200));
     expect(a).toEqual(b);
     expect(a.ok ? "ok" : a.error.code).toBe("module.out_of_fuel");
   });
@@ -63,9 +75,15 @@ describe("Extism runtime specifics", () => {
   });
 
   it("rejects invalid bytes, a wrong hash, an oversized initial memory and reserved exports", async () => {
-    expect(await loadErr(extismRuntime.load(spec("x", { bytes: Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 99) })))).toMatchObject({ code: "module.invalid_wasm" });
-    expect(await loadErr(extismRuntime.load({ ...spec("echo"), wasmHash: `sha256:${"0".repeat(64)}` }))).toMatchObject({ code: "module.invalid_wasm" });
-    expect(await loadErr(extismRuntime.load(spec("echo", { limits: { memoryPages: 0 } })))).toMatchObject({ code: "module.limits_exceeded" });
+    expect(
+      await loadErr(extismRuntime.load(spec("x", { bytes: Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 99) }))),
+    ).toMatchObject({ code: "module.invalid_wasm" });
+    expect(await loadErr(extismRuntime.load({ ...spec("echo"), wasmHash: `sha256:${"0".repeat(64)}` }))).toMatchObject({
+      code: "module.invalid_wasm",
+    });
+    expect(await loadErr(extismRuntime.load(spec("echo", { limits: { memoryPages: 0 } })))).toMatchObject({
+      code: "module.limits_exceeded",
+    });
     expect(await loadErr(extismRuntime.load(spec("reserved")))).toMatchObject({ code: "module.unsupported_feature" });
   });
 });

@@ -30,7 +30,9 @@ function wasmFiles(dir: string): string[] {
   return out;
 }
 
-const FIXTURES = readdirSync(join(root, "test/fixtures/wasm")).filter((f) => f.endsWith(".wat") && f !== "reserved.wat").map((f) => f.slice(0, -4));
+const FIXTURES = readdirSync(join(root, "test/fixtures/wasm"))
+  .filter((f) => f.endsWith(".wat") && f !== "reserved.wat")
+  .map((f) => f.slice(0, -4));
 
 function sameSurface(a: Uint8Array, b: Uint8Array): void {
   const ma = new WebAssembly.Module(a);
@@ -55,9 +57,10 @@ describe("metering rewrite", () => {
     const files = wasmFiles(join(root, "modules"));
     for (const file of files) {
       const bytes = new Uint8Array(readFileSync(file));
-      const cores = detectRuntimeKind(bytes) === "component"
-        ? [...(await transpileComponent(file, hashBytes(bytes), bytes)).cores.values()]
-        : [bytes];
+      const cores =
+        detectRuntimeKind(bytes) === "component"
+          ? [...(await transpileComponent(file, hashBytes(bytes), bytes)).cores.values()]
+          : [bytes];
       for (const core of cores) {
         const m = meter(core, { memoryPages: 4096, initialFuel: 1_000_000n }).wasm;
         expect(WebAssembly.validate(m), file).toBe(true);
@@ -68,18 +71,26 @@ describe("metering rewrite", () => {
 
   it("counts exactly the instructions executed (7 + 8n for the count fixture)", () => {
     const ex = new WebAssembly.Instance(new WebAssembly.Module(meter(wat("count"), OPTS).wasm)).exports;
-    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000 }), (n) => {
-      (ex["__wk_arm"] as (f: bigint) => void)(1_000_000n);
-      expect((ex["f"] as (n: number) => number)(n)).toBe(7);
-      return 1_000_000n - (ex["__wk_fuel"] as () => bigint)() === BigInt(7 + 8 * n);
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), (n) => {
+        (ex["__wk_arm"] as (f: bigint) => void)(1_000_000n);
+        expect((ex["f"] as (n: number) => number)(n)).toBe(7);
+        return 1_000_000n - (ex["__wk_fuel"] as () => bigint)() === BigInt(7 + 8 * n);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it("charges fuel linearly in loop iterations (property)", () => {
     const bytes = wat("echo");
     const ex = new WebAssembly.Instance(new WebAssembly.Module(meter(bytes, OPTS).wasm), {
       "extism:host/env": {
-        input_length: () => 0n, input_load_u64: () => 0n, alloc: () => 1n, store_u64: () => {}, store_u8: () => {}, output_set: () => {},
+        input_length: () => 0n,
+        input_load_u64: () => 0n,
+        alloc: () => 1n,
+        store_u64: () => {},
+        store_u8: () => {},
+        output_set: () => {},
         input_load_u8: () => Number(n),
       },
     }).exports;
@@ -93,7 +104,10 @@ describe("metering rewrite", () => {
     const base = fuelFor(0);
     const perIteration = fuelFor(1) - base;
     expect(perIteration).toBeGreaterThan(0n);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), (k) => fuelFor(k) === base + BigInt(k) * perIteration), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), (k) => fuelFor(k) === base + BigInt(k) * perIteration),
+      { numRuns: 50 },
+    );
   });
 });
 
@@ -102,16 +116,28 @@ describe("metering refuses malformed bytes with WasmFormatError (meter is public
   const TYPES = [0x01, 0x04, 0x01, 0x60, 0x00, 0x00]; // one type: () -> ()
   const CODE = [0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]; // one body: no locals, end
   const refused = (bytes: number[], message: RegExp) => {
-    expect(() => meter(Uint8Array.from(bytes), OPTS)).toThrow(expect.objectContaining({ name: "WasmFormatError", code: "module.unsupported_feature", message: expect.stringMatching(message) }));
+    expect(() => meter(Uint8Array.from(bytes), OPTS)).toThrow(
+      expect.objectContaining({
+        name: "WasmFormatError",
+        code: "module.unsupported_feature",
+        message: expect.stringMatching(message),
+      }),
+    );
   };
 
   it("a function whose type index is past the type section", () => {
-    refused([...HEADER, ...TYPES, 0x03, 0x02, 0x01, 0x05, ...CODE], /function type index 5 is out of range \(1 types\)/);
+    refused(
+      [...HEADER, ...TYPES, 0x03, 0x02, 0x01, 0x05, ...CODE],
+      /function type index 5 is out of range \(1 types\)/,
+    );
     refused([...HEADER, 0x03, 0x02, 0x01, 0x00, ...CODE], /function type index 0 is out of range \(0 types\)/);
   });
 
   it("a function count larger than the function section", () => {
-    refused([...HEADER, ...TYPES, 0x03, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f], /declares 4294967295 functions in 0 bytes/);
+    refused(
+      [...HEADER, ...TYPES, 0x03, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f],
+      /declares 4294967295 functions in 0 bytes/,
+    );
   });
 
   it("a global whose type is cut off", () => {

@@ -11,7 +11,9 @@ import { spec } from "./wat.js";
 describe("host calls inside nested frames", () => {
   it("blob_get two frames below step, then deeper calls, succeeds twice in a row", async () => {
     const blob = new TextEncoder().encode("the blob");
-    const m = await extismRuntime.load(spec("nested-blob", { hostFunctions: [{ name: "blob_get", capability: "blob", call: () => blob }] }));
+    const m = await extismRuntime.load(
+      spec("nested-blob", { hostFunctions: [{ name: "blob_get", capability: "blob", call: () => blob }] }),
+    );
     for (let i = 0; i < 2; i++) {
       const r = await m.call(new TextEncoder().encode("sha256:00"));
       expect(r, JSON.stringify(r)).toMatchObject({ ok: true });

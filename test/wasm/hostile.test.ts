@@ -29,7 +29,9 @@ async function stillUsable(m: LoadedModule, code: string): Promise<void> {
   expect(r.ok && Array.from(r.output)).toEqual(Array.from(INPUT));
 }
 
-async function loadError(name: string): Promise<{ code: string; import_name?: string; capability?: string; export_name?: string }> {
+async function loadError(
+  name: string,
+): Promise<{ code: string; import_name?: string; capability?: string; export_name?: string }> {
   try {
     await extismRuntime.load(spec(name));
   } catch (e) {
@@ -69,11 +71,23 @@ describe("hostile Extism modules", () => {
   });
 
   it("WASI clock and random imports fail to link with capability none", async () => {
-    expect(await loadError("clock")).toMatchObject({ code: "module.link_error", import_name: "wasi_snapshot_preview1.clock_time_get", capability: "none" });
-    expect(await loadError("random")).toMatchObject({ code: "module.link_error", import_name: "wasi_snapshot_preview1.random_get", capability: "none" });
+    expect(await loadError("clock")).toMatchObject({
+      code: "module.link_error",
+      import_name: "wasi_snapshot_preview1.clock_time_get",
+      capability: "none",
+    });
+    expect(await loadError("random")).toMatchObject({
+      code: "module.link_error",
+      import_name: "wasi_snapshot_preview1.random_get",
+      capability: "none",
+    });
   });
 
   it("Extism's http_request is never linked", async () => {
-    expect(await loadError("http")).toMatchObject({ code: "module.link_error", import_name: "extism:host/env.http_request", capability: "none" });
+    expect(await loadError("http")).toMatchObject({
+      code: "module.link_error",
+      import_name: "extism:host/env.http_request",
+      capability: "none",
+    });
   });
 });

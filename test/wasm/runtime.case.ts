@@ -5,7 +5,14 @@
  * each failure typed and each followed by a good call on the same runtime.
  */
 import { describe, expect, it } from "vitest";
-import type { CallResult, HostFunction, LoadSpec, LoadedModule, ModuleLimits, ModuleRuntime } from "../../kernel/wasm/runtime.js";
+import type {
+  CallResult,
+  HostFunction,
+  LoadSpec,
+  LoadedModule,
+  ModuleLimits,
+  ModuleRuntime,
+} from "../../kernel/wasm/runtime.js";
 
 /** Fixture names every runtime provides (same behaviour, each in its own ABI). */
 export type FixtureName = "echo" | "spin" | "membomb" | "trap" | "bigout" | "blob" | "leaky";
@@ -13,11 +20,18 @@ export type FixtureName = "echo" | "spin" | "membomb" | "trap" | "bigout" | "blo
 /** How a runtime's test file plugs into the suite. */
 export interface RuntimeCase {
   runtime: ModuleRuntime;
-  spec(name: FixtureName, opts?: { hostFunctions?: HostFunction[]; limits?: Partial<ModuleLimits>; entry?: "step" | "run" }): Promise<LoadSpec>;
+  spec(
+    name: FixtureName,
+    opts?: { hostFunctions?: HostFunction[]; limits?: Partial<ModuleLimits>; entry?: "step" | "run" },
+  ): Promise<LoadSpec>;
 }
 
 const INPUT = new Uint8Array(64).map((_, i) => (i * 7) & 0xff);
-const reverse: HostFunction = { name: "blob_get", capability: "blob", call: (inp) => Uint8Array.from([...inp].reverse()) };
+const reverse: HostFunction = {
+  name: "blob_get",
+  capability: "blob",
+  call: (inp) => Uint8Array.from([...inp].reverse()),
+};
 
 function output(r: CallResult): number[] {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -29,12 +43,18 @@ function code(r: CallResult): string {
 }
 
 async function loadError(p: Promise<unknown>): Promise<Record<string, unknown>> {
-  return p.then(() => { throw new Error("loaded"); }, (e: unknown) => e as Record<string, unknown>);
+  return p.then(
+    () => {
+      throw new Error("loaded");
+    },
+    (e: unknown) => e as Record<string, unknown>,
+  );
 }
 
 /** Registers the suite for one runtime. */
 export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
-  const load = async (name: FixtureName, opts?: Parameters<RuntimeCase["spec"]>[1]): Promise<LoadedModule> => c.runtime.load(await c.spec(name, opts));
+  const load = async (name: FixtureName, opts?: Parameters<RuntimeCase["spec"]>[1]): Promise<LoadedModule> =>
+    c.runtime.load(await c.spec(name, opts));
 
   /** The failing module fails the same way again, and a good module still works. */
   async function stillUsable(m: LoadedModule, expected: string): Promise<void> {
@@ -75,7 +95,9 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
 
     it("moves exactly a view's bytes (an offset into a larger buffer), into the call and out of a host call", async () => {
       const backing = new Uint8Array(256).map((_, i) => i);
-      expect(output(await (await load("echo")).call(backing.subarray(10, 74)))).toEqual(Array.from(backing.subarray(10, 74)));
+      expect(output(await (await load("echo")).call(backing.subarray(10, 74)))).toEqual(
+        Array.from(backing.subarray(10, 74)),
+      );
       const viewing: HostFunction = {
         ...reverse,
         call: (inp) => {
@@ -84,11 +106,18 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
           return out;
         },
       };
-      expect(output(await (await load("blob", { hostFunctions: [viewing] })).call(backing.subarray(1, 4)))).toEqual([3, 2, 1]);
+      expect(output(await (await load("blob", { hostFunctions: [viewing] })).call(backing.subarray(1, 4)))).toEqual([
+        3, 2, 1,
+      ]);
     });
 
     it("a host call that throws fails the call as module.trap naming it", async () => {
-      const broken: HostFunction = { ...reverse, call: () => { throw new Error("no such blob"); } };
+      const broken: HostFunction = {
+        ...reverse,
+        call: () => {
+          throw new Error("no such blob");
+        },
+      };
       const r = await (await load("blob", { hostFunctions: [broken] })).call(Uint8Array.of(1));
       expect(r.ok ? "" : `${r.error.code} ${r.error.message}`).toMatch(/module\.trap.*blob_get.*no such blob/);
     });
@@ -100,7 +129,10 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
     });
 
     it("refuses a missing export at load (the trap fixture exports only step)", async () => {
-      expect(await loadError(load("trap", { entry: "run" }))).toMatchObject({ code: "module.missing_export", export_name: "run" });
+      expect(await loadError(load("trap", { entry: "run" }))).toMatchObject({
+        code: "module.missing_export",
+        export_name: "run",
+      });
     });
 
     it("ends an infinite loop as module.out_of_fuel, using exactly the budget", async () => {
@@ -124,7 +156,10 @@ export function runModuleRuntimeSuite(label: string, c: RuntimeCase): void {
     });
 
     it("rejects an output above maxOutputBytes as module.output_too_large", async () => {
-      await stillUsable(await load("bigout", { limits: { memoryPages: 32, maxOutputBytes: 65536 } }), "module.output_too_large");
+      await stillUsable(
+        await load("bigout", { limits: { memoryPages: 32, maxOutputBytes: 65536 } }),
+        "module.output_too_large",
+      );
     });
 
     it("serializes overlapping calls on one module", async () => {

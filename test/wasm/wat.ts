@@ -26,7 +26,15 @@ export function wat(name: string): Uint8Array {
 export const LIMITS: ModuleLimits = { memoryPages: 16, fuelPerStep: 1_000_000, maxOutputBytes: 65536 };
 
 /** A `LoadSpec` for fixture `name` (or for `bytes`). */
-export function spec(name: string, opts: { entry?: "step" | "run"; hostFunctions?: HostFunction[]; limits?: Partial<ModuleLimits>; bytes?: Uint8Array } = {}): LoadSpec {
+export function spec(
+  name: string,
+  opts: {
+    entry?: "step" | "run";
+    hostFunctions?: HostFunction[];
+    limits?: Partial<ModuleLimits>;
+    bytes?: Uint8Array;
+  } = {},
+): LoadSpec {
   const wasm = opts.bytes ?? wat(name);
   return {
     name: `test/${name}@1`,

@@ -72,7 +72,12 @@ export interface Row {
 export function rows(dir: string): Row[] {
   const db = new Database(journalOf(dir), { readonly: true });
   try {
-    const all = db.prepare("SELECT seq, kind, body, hash FROM entries ORDER BY seq").all() as { seq: number; kind: string; body: Buffer; hash: Buffer }[];
+    const all = db.prepare("SELECT seq, kind, body, hash FROM entries ORDER BY seq").all() as {
+      seq: number;
+      kind: string;
+      body: Buffer;
+      hash: Buffer;
+    }[];
     return all.map((r) => ({ seq: r.seq, kind: r.kind, body: decodeStored(r.body), hash: r.hash.toString("hex") }));
   } finally {
     db.close();
@@ -139,14 +144,20 @@ export function appendForged(dir: string, entries: { kind: string; body: CborVal
 /** Stores bytes in the CAS under their true name (what an attacker can always do). */
 export function putBlob(dir: string, bytes: Uint8Array): string {
   const hash = hashBytes(bytes);
-  tamper(journalOf(dir), (db) => db.prepare("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(Buffer.from(hash.slice(7), "hex"), bytes));
+  tamper(journalOf(dir), (db) =>
+    db.prepare("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(Buffer.from(hash.slice(7), "hex"), bytes),
+  );
   return hash;
 }
 
 /** Overwrites a blob's bytes, keeping its name. */
 export function overwriteBlob(dir: string, hash: string, bytes: Uint8Array): void {
   tamper(journalOf(dir), (db) => {
-    expect(db.prepare("UPDATE blobs SET bytes = ? WHERE hash = ?").run(bytes, Buffer.from(hash.replace(/^sha256:/, ""), "hex")).changes).toBe(1);
+    expect(
+      db
+        .prepare("UPDATE blobs SET bytes = ? WHERE hash = ?")
+        .run(bytes, Buffer.from(hash.replace(/^sha256:/, ""), "hex")).changes,
+    ).toBe(1);
   });
 }
 
@@ -154,7 +165,10 @@ export function overwriteBlob(dir: string, hash: string, bytes: Uint8Array): voi
 export function rawBlob(dir: string, hash: string): Buffer | undefined {
   const db = new Database(journalOf(dir), { readonly: true });
   try {
-    return db.prepare("SELECT bytes FROM blobs WHERE hash = ?").pluck().get(Buffer.from(hash.replace(/^sha256:/, ""), "hex")) as Buffer | undefined;
+    return db
+      .prepare("SELECT bytes FROM blobs WHERE hash = ?")
+      .pluck()
+      .get(Buffer.from(hash.replace(/^sha256:/, ""), "hex")) as Buffer | undefined;
   } finally {
     db.close();
   }
@@ -179,9 +193,16 @@ export function editConfig(dir: string, edit: (c: Record<string, unknown>) => vo
 
 /** The counter module's def as the catalog holds it (wasm by hash). */
 const counterModule = (limits = { fuel_per_step: 10_000_000, memory_pages: 64 }) => ({
-  $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } }, limits,
+  $kind: "defmodule",
+  name: "demo/Counter@1",
+  module_kind: "workflow",
+  abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
+  limits,
 });
-const counterDef = (limits?: { fuel_per_step: number; memory_pages: number }) => ({ ...counterModule(limits), wasm_hash: hashBytes(readFileSync(COUNTER_WASM)) });
+const counterDef = (limits?: { fuel_per_step: number; memory_pages: number }) => ({
+  ...counterModule(limits),
+  wasm_hash: hashBytes(readFileSync(COUNTER_WASM)),
+});
 
 /** An AIR folder of the counter world governed by policy demo/gov@1 naming `approvers`. */
 export function governedCounterAir(approvers: string[], allowUnsigned = false): string {
@@ -190,11 +211,21 @@ export function governedCounterAir(approvers: string[], allowUnsigned = false): 
   copyFileSync(COUNTER_WASM, join(dir, "counter.wasm"));
   writeFileSync(join(dir, "counter.air.json"), JSON.stringify({ ...counterModule(), wasm: "./counter.wasm" }));
   const manifest = JSON.parse(readFileSync(join(COUNTER, "manifest.air.json"), "utf8")) as Record<string, unknown>;
-  writeFileSync(join(dir, "manifest.air.json"), JSON.stringify({ ...manifest, policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" } }));
-  writeFileSync(join(dir, "policy.air.json"), JSON.stringify({
-    $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: approvers.map((public_key, i) => ({ id: `a${i}`, public_key })), threshold: 1,
-    ...(allowUnsigned ? { allow_unsigned_proposals: true } : {}),
-  }));
+  writeFileSync(
+    join(dir, "manifest.air.json"),
+    JSON.stringify({ ...manifest, policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" } }),
+  );
+  writeFileSync(
+    join(dir, "policy.air.json"),
+    JSON.stringify({
+      $kind: "defpolicy",
+      name: "demo/gov@1",
+      rules: [],
+      approvers: approvers.map((public_key, i) => ({ id: `a${i}`, public_key })),
+      threshold: 1,
+      ...(allowUnsigned ? { allow_unsigned_proposals: true } : {}),
+    }),
+  );
   return dir;
 }
 
@@ -204,9 +235,21 @@ export function governedCounterAir(approvers: string[], allowUnsigned = false): 
  */
 export function limitsPatch(baseManifestHash: string, fuelPerStep = 20_000_000): string {
   const file = join(scratch("wk-patch-"), "patch.json");
-  writeFileSync(file, JSON.stringify({
-    base_manifest_hash: baseManifestHash,
-    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: counterDef({ fuel_per_step: fuelPerStep, memory_pages: 64 }), pre_hash: hashDefJson(counterDef()) } }],
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      base_manifest_hash: baseManifestHash,
+      patches: [
+        {
+          replace_def: {
+            kind: "defmodule",
+            name: "demo/Counter@1",
+            new_node: counterDef({ fuel_per_step: fuelPerStep, memory_pages: 64 }),
+            pre_hash: hashDefJson(counterDef()),
+          },
+        },
+      ],
+    }),
+  );
   return file;
 }

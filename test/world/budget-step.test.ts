@@ -42,25 +42,70 @@ describe("budgets within one step", () => {
       const built = await buildModule({ language: "assemblyscript", source: new TextEncoder().encode(TWICE) });
       if (!built.ok) throw new Error(built.diagnostics.join("\n"));
       const h = hashBytes(built.wasm);
-      const catalog = buildCatalogOrThrow([{ file: "twice.air.json", value: [
-        { $kind: "defschema", name: "t/Go@1", type: { record: { key: { text: {} }, url: { text: {} } } } },
-        { $kind: "defschema", name: "t/S@1", type: { record: { receipts: { nat: {} } } } },
-        { $kind: "defmodule", name: "t/Twice@1", module_kind: "workflow", wasm_hash: h, abi: { workflow: { state: "t/S@1", event: "t/Go@1", effects_emitted: ["http.request"], cap_slots: { net: "http.out" } } } },
-        { $kind: "defpolicy", name: "t/p@1", rules: [{ when: { effect_kind: "http.request" }, decision: "allow" }] },
+      const catalog = buildCatalogOrThrow([
         {
-          $kind: "manifest", air_version: "1", schemas: [{ name: "t/Go@1" }, { name: "t/S@1" }], modules: [{ name: "t/Twice@1" }],
-          effects: [{ name: "sys/http.request@1" }], caps: [{ name: "sys/http.out@1" }], policies: [{ name: "t/p@1" }],
-          defaults: { policy: "t/p@1", cap_grants: [{ name: "one", cap: "sys/http.out@1", params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] }, budget: { count: 1 } }] },
-          module_bindings: { "t/Twice@1": { slots: { net: "one" } } },
-          routing: { subscriptions: [{ event: "t/Go@1", module: "t/Twice@1", key_field: "key" }] },
+          file: "twice.air.json",
+          value: [
+            { $kind: "defschema", name: "t/Go@1", type: { record: { key: { text: {} }, url: { text: {} } } } },
+            { $kind: "defschema", name: "t/S@1", type: { record: { receipts: { nat: {} } } } },
+            {
+              $kind: "defmodule",
+              name: "t/Twice@1",
+              module_kind: "workflow",
+              wasm_hash: h,
+              abi: {
+                workflow: {
+                  state: "t/S@1",
+                  event: "t/Go@1",
+                  effects_emitted: ["http.request"],
+                  cap_slots: { net: "http.out" },
+                },
+              },
+            },
+            {
+              $kind: "defpolicy",
+              name: "t/p@1",
+              rules: [{ when: { effect_kind: "http.request" }, decision: "allow" }],
+            },
+            {
+              $kind: "manifest",
+              air_version: "1",
+              schemas: [{ name: "t/Go@1" }, { name: "t/S@1" }],
+              modules: [{ name: "t/Twice@1" }],
+              effects: [{ name: "sys/http.request@1" }],
+              caps: [{ name: "sys/http.out@1" }],
+              policies: [{ name: "t/p@1" }],
+              defaults: {
+                policy: "t/p@1",
+                cap_grants: [
+                  {
+                    name: "one",
+                    cap: "sys/http.out@1",
+                    params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] },
+                    budget: { count: 1 },
+                  },
+                ],
+              },
+              module_bindings: { "t/Twice@1": { slots: { net: "one" } } },
+              routing: { subscriptions: [{ event: "t/Go@1", module: "t/Twice@1", key_field: "key" }] },
+            },
+          ],
         },
-      ] }]);
+      ]);
       const dir = join(mkdtempSync(join(tmpdir(), "wk-budget-")), "w");
-      const w = await createWorld(dir, { catalog, wasm: new Map([[h, built.wasm]]) }, { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+      const w = await createWorld(
+        dir,
+        { catalog, wasm: new Map([[h, built.wasm]]) },
+        { adapters: defaultAdapters(), hooks: defaultGateHooks() },
+      );
       await w.send("t/Go@1", { key: "k", url });
       const decisions: CborObject[] = [];
-      for await (const e of w.store.iterate(0)) if (e.kind === "policy_decision") decisions.push(decodeStored(e.body) as CborObject);
-      expect(decisions.map((d) => [d.decision, d.stage])).toEqual([["allow", "policy"], ["deny", "budget"]]);
+      for await (const e of w.store.iterate(0))
+        if (e.kind === "policy_decision") decisions.push(decodeStored(e.body) as CborObject);
+      expect(decisions.map((d) => [d.decision, d.stage])).toEqual([
+        ["allow", "policy"],
+        ["deny", "budget"],
+      ]);
       expect(hits).toBe(1);
       expect(w.cellState("t/Twice@1", "k")).toEqual({ receipts: 2 });
       const root = w.stateRefs().state_root;

@@ -18,9 +18,11 @@ const CLI = join(ROOT, "tools/cli/main.ts");
 const EVENT = "demo/CounterEvent@1";
 
 /** Runs `wk` with `input` on its standard input. */
-const wkIn = (input: string, ...args: string[]): Run => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", input });
+const wkIn = (input: string, ...args: string[]): Run =>
+  spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8", input });
 
-const line = (key: string, by: number, idem?: string): string => JSON.stringify({ schema: EVENT, value: { key, by }, ...(idem === undefined ? {} : { idempotency_key: idem }) });
+const line = (key: string, by: number, idem?: string): string =>
+  JSON.stringify({ schema: EVENT, value: { key, by }, ...(idem === undefined ? {} : { idempotency_key: idem }) });
 
 interface Summary {
   ok: boolean;
@@ -49,7 +51,8 @@ function newWorld(): { dir: string; base: string } {
   return { dir, base };
 }
 
-const entries = (w: string): number => json<{ journal: { entries: number } }>(wk("info", "--world", w, "--json")).journal.entries;
+const entries = (w: string): number =>
+  json<{ journal: { entries: number } }>(wk("info", "--world", w, "--json")).journal.entries;
 const count = (w: string, key: string): number | undefined => {
   const r = wk("state", "demo/Counter@1", key, "--world", w);
   return r.status === 0 ? (JSON.parse(r.stdout) as { count: number }).count : undefined;
@@ -62,13 +65,28 @@ describe("wk send --file", () => {
     writeFileSync(file, Array.from({ length: 20_000 }, (_, i) => line(`k${i % 50}`, 1)).join("\n") + "\n\n");
     const before = entries(dir);
     const s = json<Summary>(wk("send", "--file", file, "--world", dir, "--json"));
-    expect(s).toMatchObject({ ok: true, source: file, lines: 20_000, events: 20_000, duplicates: 0, steps: 20_000, failures: 0, failed_steps: [], batches: 20, batch_size: 1000, checked_first: true });
+    expect(s).toMatchObject({
+      ok: true,
+      source: file,
+      lines: 20_000,
+      events: 20_000,
+      duplicates: 0,
+      steps: 20_000,
+      failures: 0,
+      failed_steps: [],
+      batches: 20,
+      batch_size: 1000,
+      checked_first: true,
+    });
     expect(s.seq).toEqual({ first: before, last: before + s.entries - 1 });
     expect(s.entries).toBeGreaterThanOrEqual(40_000); // an event and a step each, plus automatic checkpoints
     expect(s.events_per_s).toBeGreaterThan(0);
     expect(count(dir, "k7")).toBe(400);
     expect(json<{ ok: boolean }>(wk("verify", "--world", dir, "--json")).ok).toBe(true);
-    expect(json<{ ok: boolean; state_root: string }>(wk("replay", "--world", dir, "--json"))).toMatchObject({ ok: true, state_root: s.state_root });
+    expect(json<{ ok: boolean; state_root: string }>(wk("replay", "--world", dir, "--json"))).toMatchObject({
+      ok: true,
+      state_root: s.state_root,
+    });
   }, 240_000);
 
   it("prints only the final report when stderr is not a terminal; --batch sets the group size", () => {
@@ -79,7 +97,9 @@ describe("wk send --file", () => {
     expect(r.status, r.stderr).toBe(0);
     // Nothing but Node's own warnings (WASI is experimental in Node 20): no progress bar off a terminal.
     expect(r.stderr.replace(/^\(node:\d+\) ExperimentalWarning.*\n(\(Use .*\n)?/gm, "")).toBe("");
-    expect(r.stdout).toMatch(/^appended 3 event\(s\) from .* \(\d+ events\/s, 2 commit\(s\)\)\n  3 step\(s\), 0 failed, \d+ entries at seq \d+\.\.\d+\n$/);
+    expect(r.stdout).toMatch(
+      /^appended 3 event\(s\) from .* \(\d+ events\/s, 2 commit\(s\)\)\n  3 step\(s\), 0 failed, \d+ entries at seq \d+\.\.\d+\n$/,
+    );
     expect(count(dir, "a")).toBe(4);
   }, 60_000);
 
@@ -89,10 +109,25 @@ describe("wk send --file", () => {
       ["{not json", "ingest.invalid_json", "line 3", undefined],
       ['["demo/CounterEvent@1", {}]', "ingest.bad_line", "line 3 at $", "$"],
       [JSON.stringify({ schema: EVENT }), "ingest.bad_line", "value is missing", "$.value"],
-      [JSON.stringify({ schema: EVENT, value: {}, idempotency: "x" }), "ingest.bad_line", "unknown field", "$.idempotency"],
-      [JSON.stringify({ schema: EVENT, value: { key: "a", by: -1 } }), "kernel.bad_event", "line 3 at $.value.by", "$.value.by"],
+      [
+        JSON.stringify({ schema: EVENT, value: {}, idempotency: "x" }),
+        "ingest.bad_line",
+        "unknown field",
+        "$.idempotency",
+      ],
+      [
+        JSON.stringify({ schema: EVENT, value: { key: "a", by: -1 } }),
+        "kernel.bad_event",
+        "line 3 at $.value.by",
+        "$.value.by",
+      ],
       [JSON.stringify({ schema: "demo/Nope@1", value: {} }), "kernel.unknown_schema", "line 3 at $.schema", "$.schema"],
-      [JSON.stringify({ schema: EVENT, value: { key: "a", by: 1 }, idempotency_key: 7 }), "ingest.bad_line", "idempotency_key", "$.idempotency_key"],
+      [
+        JSON.stringify({ schema: EVENT, value: { key: "a", by: 1 }, idempotency_key: 7 }),
+        "ingest.bad_line",
+        "idempotency_key",
+        "$.idempotency_key",
+      ],
     ];
     const before = entries(dir);
     for (const [bad, code, text, path] of cases) {
@@ -106,26 +141,57 @@ describe("wk send --file", () => {
       const j = wk("send", "--file", file, "--world", dir, "--json");
       expect(j.status).toBe(1);
       const s = JSON.parse(j.stdout) as Summary;
-      expect(s, bad).toMatchObject({ ok: false, events: 0, lines: 2, seq: null, checked_first: true, error: { code, line: 3 } });
+      expect(s, bad).toMatchObject({
+        ok: false,
+        events: 0,
+        lines: 2,
+        seq: null,
+        checked_first: true,
+        error: { code, line: 3 },
+      });
       expect(s.error!.path).toBe(path);
     }
     // Invalid UTF-8 is refused with its byte offset, never replaced.
     const file = join(base, "utf8.jsonl");
-    writeFileSync(file, Buffer.concat([Buffer.from(line("a", 1) + "\n" + '{"schema":"demo/CounterEvent@1","value":{"key":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","by":1}}\n')]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(line("a", 1) + "\n" + '{"schema":"demo/CounterEvent@1","value":{"key":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('","by":1}}\n'),
+      ]),
+    );
     const u = wk("send", "--file", file, "--world", dir, "--json");
     expect(u.status).toBe(1);
-    expect(JSON.parse(u.stdout)).toMatchObject({ error: { code: "ingest.invalid_unicode", line: 2, path: expect.stringMatching(/^@\d+$/) } });
+    expect(JSON.parse(u.stdout)).toMatchObject({
+      error: { code: "ingest.invalid_unicode", line: 2, path: expect.stringMatching(/^@\d+$/) },
+    });
     expect(entries(dir)).toBe(before);
     expect(count(dir, "a")).toBeUndefined();
   }, 240_000);
 
   it("stdin (--file -) commits the lines before a bad line and stops there", () => {
     const { dir } = newWorld();
-    const input = [line("a", 1), line("a", 2), line("b", 5), JSON.stringify({ schema: EVENT, value: { key: "a" } }), line("c", 1)].join("\n") + "\n";
+    const input =
+      [
+        line("a", 1),
+        line("a", 2),
+        line("b", 5),
+        JSON.stringify({ schema: EVENT, value: { key: "a" } }),
+        line("c", 1),
+      ].join("\n") + "\n";
     const r = wkIn(input, "send", "--file", "-", "--world", dir, "--json");
     expect(r.status).toBe(1);
     const s = JSON.parse(r.stdout) as Summary;
-    expect(s).toMatchObject({ ok: false, source: "-", events: 3, lines: 3, steps: 3, checked_first: false, error: { code: "kernel.bad_event", line: 4, path: "$.value.by" } });
+    expect(s).toMatchObject({
+      ok: false,
+      source: "-",
+      events: 3,
+      lines: 3,
+      steps: 3,
+      checked_first: false,
+      error: { code: "kernel.bad_event", line: 4, path: "$.value.by" },
+    });
     expect(s.seq).not.toBeNull();
     // With --json the error is the summary's (the CLI's one error format: stdout, not stderr).
     expect(s.error!.message).toBe('line 4 at $.value.by: event does not match demo/CounterEvent@1: missing field "by"');
@@ -136,7 +202,9 @@ describe("wk send --file", () => {
     const human = wkIn([line("d", 1), "{"].join("\n"), "send", "--file", "-", "--world", dir);
     expect(human.status).toBe(1);
     expect(human.stdout).toContain("appended 1 event(s) from standard input before line 2, where ingest stopped");
-    expect(human.stderr).toMatch(/^error: ingest\.invalid_json: line 2: not valid JSON: .*\nhint: the 1 event line\(s\) before line 2 were committed/m);
+    expect(human.stderr).toMatch(
+      /^error: ingest\.invalid_json: line 2: not valid JSON: .*\nhint: the 1 event line\(s\) before line 2 were committed/m,
+    );
     expect(json<{ ok: boolean }>(wk("verify", "--world", dir, "--json")).ok).toBe(true);
   }, 120_000);
 
@@ -149,7 +217,12 @@ describe("wk send --file", () => {
     writeFileSync(fifo, [line("p", 1), line("p", 2), "[]", line("p", 4)].join("\n") + "\n");
     const r = await run;
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, events: 2, checked_first: false, error: { code: "ingest.bad_line", line: 3 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      events: 2,
+      checked_first: false,
+      error: { code: "ingest.bad_line", line: 3 },
+    });
     expect(count(dir, "p")).toBe(3);
   }, 60_000);
 
@@ -166,11 +239,16 @@ describe("wk send --file", () => {
     writeFileSync(file, [line("b", 1, "k3"), line("a", 9, "k1")].join("\n"));
     const stored = wk("send", "--file", file, "--world", dir, "--json");
     expect(stored.status).toBe(1);
-    expect(JSON.parse(stored.stdout)).toMatchObject({ events: 0, error: { code: "kernel.idempotency_conflict", line: 2, path: "$.idempotency_key" } });
+    expect(JSON.parse(stored.stdout)).toMatchObject({
+      events: 0,
+      error: { code: "kernel.idempotency_conflict", line: 2, path: "$.idempotency_key" },
+    });
     writeFileSync(file, [line("b", 1, "k4"), line("b", 2, "k4")].join("\n"));
     const within = wk("send", "--file", file, "--world", dir);
     expect(within.status).toBe(1);
-    expect(within.stderr).toContain("kernel.idempotency_conflict: line 2 at $.idempotency_key: idempotency key \"k4\" was first used on line 1");
+    expect(within.stderr).toContain(
+      'kernel.idempotency_conflict: line 2 at $.idempotency_key: idempotency key "k4" was first used on line 1',
+    );
     expect(count(dir, "b")).toBeUndefined();
   }, 120_000);
 
@@ -191,7 +269,11 @@ describe("wk send --file", () => {
     expect(j.status).toBe(1);
     const s = JSON.parse(j.stdout) as Summary;
     expect(s).toMatchObject({ ok: true, events: 3, steps: 3, failures: 3 });
-    expect(s.failed_steps.map((f) => [f.module, f.key])).toEqual([["demo/Counter@1", "a"], ["demo/Counter@1", "b"], ["demo/Counter@1", "c"]]);
+    expect(s.failed_steps.map((f) => [f.module, f.key])).toEqual([
+      ["demo/Counter@1", "a"],
+      ["demo/Counter@1", "b"],
+      ["demo/Counter@1", "c"],
+    ]);
     expect(s.failed_steps[0]!.code).toMatch(/^(module|kernel)\./);
     const human = wk("send", "--file", file, "--world", dir);
     expect(human.status).toBe(1);
@@ -215,8 +297,12 @@ describe("wk send --file", () => {
 
   it("a slow producer's events are committed while it waits; a kill loses nothing committed", async () => {
     const { dir } = newWorld();
-    const p = spawn(process.execPath, ["--import", "tsx", CLI, "send", "--file", "-", "--world", dir, "--json"], { stdio: ["pipe", "pipe", "pipe"] });
-    const exited = new Promise<number | null>((res) => p.on("exit", (code, signal) => res(signal === null ? code : -1)));
+    const p = spawn(process.execPath, ["--import", "tsx", CLI, "send", "--file", "-", "--world", dir, "--json"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((res) =>
+      p.on("exit", (code, signal) => res(signal === null ? code : -1)),
+    );
     p.stdin.write([line("slow", 1), line("slow", 2), line("slow", 3)].join("\n") + "\n");
     // The batch is not full, but the input went idle: it is committed (poll the journal, read-only).
     const deadline = Date.now() + 60_000;

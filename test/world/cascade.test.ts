@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeCanonical } from "../../air/index.js";
-import { createWorld, MAX_STEPS_PER_INPUT, replayWorld, sourceFromAirDir, verifyWorld } from "../../kernel/world/index.js";
+import {
+  createWorld,
+  MAX_STEPS_PER_INPUT,
+  replayWorld,
+  sourceFromAirDir,
+  verifyWorld,
+} from "../../kernel/world/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { constOutputWasm } from "./wat-modules.js";
@@ -17,20 +23,42 @@ import { wkAsync } from "./cli-harness.js";
 
 /** A plugin whose every step outputs the same bytes: an h/Ping@1 event for the same key. */
 function echoForever(): Uint8Array {
-  return constOutputWasm(encodeCanonical({ state: { n: 1 }, events: [{ schema: "h/Ping@1", value: { key: "loop" }, key: "loop" }], effects: [], ann: null }));
+  return constOutputWasm(
+    encodeCanonical({
+      state: { n: 1 },
+      events: [{ schema: "h/Ping@1", value: { key: "loop" }, key: "loop" }],
+      effects: [],
+      ann: null,
+    }),
+  );
 }
 
 function loopAir(dir: string): void {
   writeFileSync(join(dir, "loop.wasm"), echoForever());
-  writeFileSync(join(dir, "world.air.json"), JSON.stringify([
-    { $kind: "defschema", name: "h/Ping@1", type: { record: { key: { text: {} } } } },
-    { $kind: "defschema", name: "h/S@1", type: { record: { n: { nat: {} } } } },
-    { $kind: "defmodule", name: "h/Loop@1", module_kind: "workflow", wasm: "./loop.wasm", abi: { workflow: { state: "h/S@1", event: "h/Ping@1" } } },
-    {
-      $kind: "manifest", air_version: "1", schemas: [{ name: "h/Ping@1" }, { name: "h/S@1" }], modules: [{ name: "h/Loop@1" }], effects: [], caps: [], policies: [],
-      routing: { subscriptions: [{ event: "h/Ping@1", module: "h/Loop@1", key_field: "key" }] },
-    },
-  ]));
+  writeFileSync(
+    join(dir, "world.air.json"),
+    JSON.stringify([
+      { $kind: "defschema", name: "h/Ping@1", type: { record: { key: { text: {} } } } },
+      { $kind: "defschema", name: "h/S@1", type: { record: { n: { nat: {} } } } },
+      {
+        $kind: "defmodule",
+        name: "h/Loop@1",
+        module_kind: "workflow",
+        wasm: "./loop.wasm",
+        abi: { workflow: { state: "h/S@1", event: "h/Ping@1" } },
+      },
+      {
+        $kind: "manifest",
+        air_version: "1",
+        schemas: [{ name: "h/Ping@1" }, { name: "h/S@1" }],
+        modules: [{ name: "h/Loop@1" }],
+        effects: [],
+        caps: [],
+        policies: [],
+        routing: { subscriptions: [{ event: "h/Ping@1", module: "h/Loop@1", key_field: "key" }] },
+      },
+    ]),
+  );
 }
 
 describe("a runaway cascade ends as a journaled failure", () => {

@@ -17,16 +17,28 @@ describe("wk world commands", () => {
     const created = json(wk("create", COUNTER, "--world", w, "--json"));
     expect(created).toMatchObject({ modules: ["demo/Counter@1"] });
 
-    for (const by of [60, 50]) expect(json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key: "alice", by }), "--world", w, "--json"))).toMatchObject({ steps: 1, failures: [] });
-    expect(json(wk("send", "demo/CounterEvent@1", '{"key":"bob","by":1}', "--world", w, "--json"))).toMatchObject({ steps: 1 });
+    for (const by of [60, 50])
+      expect(
+        json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key: "alice", by }), "--world", w, "--json")),
+      ).toMatchObject({ steps: 1, failures: [] });
+    expect(json(wk("send", "demo/CounterEvent@1", '{"key":"bob","by":1}', "--world", w, "--json"))).toMatchObject({
+      steps: 1,
+    });
 
     expect(json(wk("state", "demo/Counter@1", "alice", "--world", w))).toEqual({ count: 110, events: 2 });
     const all = json(wk("state", "--world", w)) as { state_root: string; cells: { key: string }[] };
     // Cells come in canonical order: keys sorted by their CBOR bytes, so shorter text first.
     expect(all.cells.map((c) => c.key)).toEqual(["bob", "alice"]);
 
-    const log = JSON.parse(wk("log", "--world", w, "--kind", "event", "--json").stdout) as { body: { schema: string } }[];
-    expect(log.map((e) => e.body.schema)).toEqual(["demo/CounterEvent@1", "demo/CounterEvent@1", "demo/CounterMilestone@1", "demo/CounterEvent@1"]);
+    const log = JSON.parse(wk("log", "--world", w, "--kind", "event", "--json").stdout) as {
+      body: { schema: string };
+    }[];
+    expect(log.map((e) => e.body.schema)).toEqual([
+      "demo/CounterEvent@1",
+      "demo/CounterEvent@1",
+      "demo/CounterMilestone@1",
+      "demo/CounterEvent@1",
+    ]);
 
     const replay = json(wk("replay", "--world", w, "--json"));
     expect(replay).toMatchObject({ ok: true, state_root: all.state_root });

@@ -11,7 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCatalogOrThrow, hashBytes, hashDef, parseJsonLossless, type AnyDef, type HashText } from "../../air/index.js";
+import {
+  buildCatalogOrThrow,
+  hashBytes,
+  hashDef,
+  parseJsonLossless,
+  type AnyDef,
+  type HashText,
+} from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { counterfactualRun } from "../../kernel/world/counterfactual.js";
@@ -23,7 +30,8 @@ const WAT = readFileSync(join(ROOT, "modules/wat/counter.wat"), "utf8");
 
 /** The WAT counter, with new cells starting at `start` instead of 0 (existing cells keep their state). */
 function counterStartingAt(start: number): Uint8Array {
-  const src = start === 0 ? WAT : WAT.replace("(global.set $count (i64.const 0))", `(global.set $count (i64.const ${start}))`);
+  const src =
+    start === 0 ? WAT : WAT.replace("(global.set $count (i64.const 0))", `(global.set $count (i64.const ${start}))`);
   expect(start === 0 || src !== WAT).toBe(true);
   return new Uint8Array(wabt.parseWat("counter.wat", src).toBinary({}).buffer);
 }
@@ -33,24 +41,61 @@ describe("counterfactual shadow runs", () => {
     const approver = generateKeyPair();
     const wasm = counterStartingAt(0);
     const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-    const mod = { $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm_hash: hashBytes(wasm), abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } } };
-    const policy = { $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: [{ id: "a", public_key: approver.publicKeyHex }], threshold: 1 };
+    const mod = {
+      $kind: "defmodule",
+      name: "demo/Counter@1",
+      module_kind: "workflow",
+      wasm_hash: hashBytes(wasm),
+      abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
+    };
+    const policy = {
+      $kind: "defpolicy",
+      name: "demo/gov@1",
+      rules: [],
+      approvers: [{ id: "a", public_key: approver.publicKeyHex }],
+      threshold: 1,
+    };
     const manifest = {
-      $kind: "manifest", air_version: "1", schemas: schemas.map((s) => ({ name: (s as { name: string }).name })), modules: [{ name: "demo/Counter@1" }],
-      effects: [], caps: [], policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" },
+      $kind: "manifest",
+      air_version: "1",
+      schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
+      modules: [{ name: "demo/Counter@1" }],
+      effects: [],
+      caps: [],
+      policies: [{ name: "demo/gov@1" }],
+      defaults: { policy: "demo/gov@1" },
       routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
     };
     const catalog = buildCatalogOrThrow([{ file: "cf", value: [...schemas, mod, policy, manifest] }]);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-")), "w");
-    const w = await createWorld(dir, { catalog, wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]) }, { hooks: defaultGateHooks() });
+    const w = await createWorld(
+      dir,
+      { catalog, wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]) },
+      { hooks: defaultGateHooks() },
+    );
     // Both cells are created by the first events; the 60 after them only add to existing cells.
-    await w.sendMany([{ schema: "demo/CounterEvent@1", json: { key: "a", by: 1 } }, { schema: "demo/CounterEvent@1", json: { key: "b", by: 1 } }]);
+    await w.sendMany([
+      { schema: "demo/CounterEvent@1", json: { key: "a", by: 1 } },
+      { schema: "demo/CounterEvent@1", json: { key: "b", by: 1 } },
+    ]);
     const created = w.store.countSync() - 1;
     for (let i = 0; i < 60; i++) await w.send("demo/CounterEvent@1", { key: i % 2 ? "a" : "b", by: 2 });
     const head = w.store.countSync();
 
     const fix = counterStartingAt(100);
-    const doc = { base_manifest_hash: w.catalog.manifestHash, patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...mod, wasm_hash: hashBytes(fix) }, pre_hash: hashDef(mod as AnyDef) } }] };
+    const doc = {
+      base_manifest_hash: w.catalog.manifestHash,
+      patches: [
+        {
+          replace_def: {
+            kind: "defmodule",
+            name: "demo/Counter@1",
+            new_node: { ...mod, wasm_hash: hashBytes(fix) },
+            pre_hash: hashDef(mod as AnyDef),
+          },
+        },
+      ],
+    };
     const { proposalId } = await propose(w, doc, { proposer: generateKeyPair(), wasm: [fix] });
     const headAfterPropose = w.store.countSync();
 
@@ -97,7 +142,9 @@ describe("counterfactual shadow runs", () => {
     const air = (decision: string) => {
       const dir = mkdtempSync(join(tmpdir(), "wk-cf-fetcher-"));
       copyFileSync(join(ROOT, "modules/assemblyscript/fetcher/fetcher.wasm"), join(dir, "fetcher.wasm"));
-      const defs = JSON.parse(readFileSync(join(ROOT, "test/fixtures/worlds/fetcher/world.air.json"), "utf8")) as Record<string, unknown>[];
+      const defs = JSON.parse(
+        readFileSync(join(ROOT, "test/fixtures/worlds/fetcher/world.air.json"), "utf8"),
+      ) as Record<string, unknown>[];
       for (const d of defs) {
         if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
         if (d.$kind === "defpolicy") (d.rules as { decision: string }[])[0]!.decision = decision;

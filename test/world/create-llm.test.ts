@@ -15,16 +15,32 @@ const COUNTER = join(ROOT, "worlds/counter");
 describe("wk create --llm-base-url --llm-key-env", () => {
   it("writes adapters.llm {provider, base_url, api_key_env} into config.json; the world opens with it", () => {
     const w = join(mkdtempSync(join(tmpdir(), "wk-llm-")), "w");
-    const out = json<{ adapters: unknown }>(wk("create", COUNTER, "--world", w, "--llm-base-url", "https://llm.example.com/v1", "--llm-key-env", "WK_TEST_LLM_KEY", "--json"));
+    const out = json<{ adapters: unknown }>(
+      wk(
+        "create",
+        COUNTER,
+        "--world",
+        w,
+        "--llm-base-url",
+        "https://llm.example.com/v1",
+        "--llm-key-env",
+        "WK_TEST_LLM_KEY",
+        "--json",
+      ),
+    );
     const llm = { provider: "openai", base_url: "https://llm.example.com/v1", api_key_env: "WK_TEST_LLM_KEY" };
     expect(out.adapters).toEqual({ llm });
     expect(JSON.parse(readFileSync(join(w, "config.json"), "utf8"))).toMatchObject({ adapters: { llm } });
     expect(readConfig(join(w, "config.json")).adapters).toEqual({ llm });
-    expect(json(wk("send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", w, "--json"))).toMatchObject({ steps: 1 });
+    expect(json(wk("send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", w, "--json"))).toMatchObject({
+      steps: 1,
+    });
     const human = wk("create", COUNTER, "--world", join(w, "..", "w2"), "--llm-base-url", "http://127.0.0.1:8080/v1");
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toContain("llm: openai provider at http://127.0.0.1:8080/v1, no API key");
-    expect(readConfig(join(w, "..", "w2", "config.json")).adapters).toEqual({ llm: { provider: "openai", base_url: "http://127.0.0.1:8080/v1" } });
+    expect(readConfig(join(w, "..", "w2", "config.json")).adapters).toEqual({
+      llm: { provider: "openai", base_url: "http://127.0.0.1:8080/v1" },
+    });
   }, 60_000);
 
   it("refuses what is not an http(s) URL, a URL with credentials, a bad variable name, a key without a URL (exit 2, nothing created)", () => {
@@ -33,7 +49,10 @@ describe("wk create --llm-base-url --llm-key-env", () => {
       [["--llm-base-url", "not a url"], "absolute URL"],
       [["--llm-base-url", "ftp://llm.example.com"], "http or https"],
       [["--llm-base-url", "https://user:sk-secret@llm.example.com/v1"], "must not carry credentials"],
-      [["--llm-base-url", "https://llm.example.com/v1", "--llm-key-env", "lower-case"], "--llm-key-env must name an environment variable"],
+      [
+        ["--llm-base-url", "https://llm.example.com/v1", "--llm-key-env", "lower-case"],
+        "--llm-key-env must name an environment variable",
+      ],
       [["--llm-key-env", "OPENAI_API_KEY"], "--llm-key-env needs --llm-base-url"],
     ];
     for (const [i, [args, text]] of cases.entries()) {

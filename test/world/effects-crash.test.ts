@@ -33,7 +33,10 @@ function mulberry32(a: number): () => number {
 const random = mulberry32(SEED);
 
 /** Every request the server received for one idempotency key, by round (`ROUNDS` = the final restart). */
-interface Seen { hits: number; rounds: number[] }
+interface Seen {
+  hits: number;
+  rounds: number[];
+}
 
 /** The intents in the journal, and those of them that have a receipt. */
 function journalIntents(dir: string): { intents: string[]; receipts: Map<string, number> } {
@@ -72,7 +75,8 @@ describe("effects survive SIGKILL between intent and receipt", () => {
       s.rounds.push(round);
       seen.set(key, s);
       // A dispatch of an intent whose receipt an earlier process had already journaled.
-      if (settled.has(key)) afterReceipt.push(`${key} in round ${round} (receipt journaled in round ${settled.get(key)})`);
+      if (settled.has(key))
+        afterReceipt.push(`${key} in round ${round} (receipt journaled in round ${settled.get(key)})`);
       const kill = () => victim?.kill("SIGKILL");
       if (mode === "before") {
         kill();
@@ -86,7 +90,10 @@ describe("effects survive SIGKILL between intent and receipt", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const w = await createWorld(dir, sourceFromAirDir(FETCHER), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    const w = await createWorld(dir, sourceFromAirDir(FETCHER), {
+      adapters: defaultAdapters(),
+      hooks: defaultGateHooks(),
+    });
     await w.close();
 
     // After each process: which intents it created and which receipts it left in the journal.
@@ -99,7 +106,9 @@ describe("effects survive SIGKILL between intent and receipt", () => {
     try {
       for (; round < ROUNDS; round++) {
         mode = round % 3 === 2 ? "none" : round % 2 === 0 ? "before" : "after";
-        const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, url, "3", `r${round}`], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, url, "3", `r${round}`], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         victim = child;
         let err = "";
         child.stderr!.on("data", (d) => (err += String(d)));
@@ -126,7 +135,10 @@ describe("effects survive SIGKILL between intent and receipt", () => {
       // ... nor more than once by any process that held it pending: the one that created it, and each restart until its receipt.
       for (const [key, s] of seen) {
         const holders = settled.get(key)! - created.get(key)! + 1;
-        expect(s.hits, `seed ${SEED}: requests for ${key} (rounds ${s.rounds.join(", ")}; created in round ${created.get(key)}, receipt in round ${settled.get(key)})`).toBeLessThanOrEqual(holders);
+        expect(
+          s.hits,
+          `seed ${SEED}: requests for ${key} (rounds ${s.rounds.join(", ")}; created in round ${created.get(key)}, receipt in round ${settled.get(key)})`,
+        ).toBeLessThanOrEqual(holders);
       }
       const retried = [...seen.values()].filter((s) => s.hits > 1).length;
       expect(retried, `seed ${SEED}`).toBeGreaterThan(0); // the kills really landed between request and receipt

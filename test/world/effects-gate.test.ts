@@ -12,7 +12,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCatalogOrThrow, decodeStored, encodeCanonical, hashBytes, type CborObject, type CborValue } from "../../air/index.js";
+import {
+  buildCatalogOrThrow,
+  decodeStored,
+  encodeCanonical,
+  hashBytes,
+  type CborObject,
+  type CborValue,
+} from "../../air/index.js";
 import { buildModule } from "../../kernel/adapters/compile/build.js";
 import { World, createWorld, replayWorld, type WorldSource } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
@@ -41,31 +48,50 @@ export function step(): i32 {
 }
 `;
 
-
 /** The test world's AIR: one module, slots bound to variant grants. */
 function airDefs(wasmHash: string): unknown[] {
   return [
-    { $kind: "defschema", name: "test/Emit@1", type: { record: { key: { text: {} }, kind: { text: {} }, slot: { text: {} }, params: { bytes: {} } } } },
+    {
+      $kind: "defschema",
+      name: "test/Emit@1",
+      type: { record: { key: { text: {} }, kind: { text: {} }, slot: { text: {} }, params: { bytes: {} } } },
+    },
     { $kind: "defschema", name: "test/EmitterState@1", type: { record: { receipts: { list: { text: {} } } } } },
     {
-      $kind: "defmodule", name: MODULE, module_kind: "workflow", wasm_hash: wasmHash,
+      $kind: "defmodule",
+      name: MODULE,
+      module_kind: "workflow",
+      wasm_hash: wasmHash,
       abi: {
         workflow: {
-          state: "test/EmitterState@1", event: "test/Emit@1",
+          state: "test/EmitterState@1",
+          event: "test/Emit@1",
           effects_emitted: ["http.request", "llm.generate", "blob.put"],
-          cap_slots: { net: "http.out", strict: "http.out", open: "http.out", once: "http.out", expired: "http.out", llm: "llm.basic", llm_tiny: "llm.basic", store: "blob", unbound: "http.out" },
+          cap_slots: {
+            net: "http.out",
+            strict: "http.out",
+            open: "http.out",
+            once: "http.out",
+            expired: "http.out",
+            llm: "llm.basic",
+            llm_tiny: "llm.basic",
+            store: "blob",
+            unbound: "http.out",
+          },
         },
       },
     },
     {
-      $kind: "defpolicy", name: "test/gate-policy@1",
+      $kind: "defpolicy",
+      name: "test/gate-policy@1",
       rules: [
         { when: { effect_kind: "http.request", module: MODULE }, decision: "allow" },
         { when: { effect_kind: "llm.generate", module: MODULE }, decision: "allow" },
       ],
     },
     {
-      $kind: "manifest", air_version: "1",
+      $kind: "manifest",
+      air_version: "1",
       schemas: [{ name: "test/Emit@1" }, { name: "test/EmitterState@1" }],
       modules: [{ name: MODULE }],
       effects: [{ name: "sys/http.request@1" }, { name: "sys/llm.generate@1" }, { name: "sys/blob.put@1" }],
@@ -74,24 +100,66 @@ function airDefs(wasmHash: string): unknown[] {
       defaults: {
         policy: "test/gate-policy@1",
         cap_grants: [
-          { name: "web", cap: "sys/http.out@1", params: { hosts: ["127.0.0.1"], schemes: ["http"], methods: ["GET"], allow_private: ["127.0.0.1"] } },
-          { name: "strict", cap: "sys/http.out@1", params: { hosts: ["127.0.0.1", "localhost"], schemes: ["http"], methods: ["GET"] } },
+          {
+            name: "web",
+            cap: "sys/http.out@1",
+            params: { hosts: ["127.0.0.1"], schemes: ["http"], methods: ["GET"], allow_private: ["127.0.0.1"] },
+          },
+          {
+            name: "strict",
+            cap: "sys/http.out@1",
+            params: { hosts: ["127.0.0.1", "localhost"], schemes: ["http"], methods: ["GET"] },
+          },
           { name: "open", cap: "sys/http.out@1", params: { schemes: ["http"] } },
-          { name: "once", cap: "sys/http.out@1", params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] }, budget: { count: 1 } },
-          { name: "expired", cap: "sys/http.out@1", params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] }, expiry_ns: 1 },
-          { name: "model", cap: "sys/llm.basic@1", params: { providers: ["local"], max_tokens: 256 }, budget: { tokens: 10000 } },
+          {
+            name: "once",
+            cap: "sys/http.out@1",
+            params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] },
+            budget: { count: 1 },
+          },
+          {
+            name: "expired",
+            cap: "sys/http.out@1",
+            params: { hosts: ["127.0.0.1"], allow_private: ["127.0.0.1"] },
+            expiry_ns: 1,
+          },
+          {
+            name: "model",
+            cap: "sys/llm.basic@1",
+            params: { providers: ["local"], max_tokens: 256 },
+            budget: { tokens: 10000 },
+          },
           { name: "tiny", cap: "sys/llm.basic@1", params: { providers: ["local"] }, budget: { tokens: 100 } },
           { name: "cas", cap: "sys/blob@1", params: { namespaces: ["src"] } },
         ],
       },
-      module_bindings: { [MODULE]: { slots: { net: "web", strict: "strict", open: "open", once: "once", expired: "expired", llm: "model", llm_tiny: "tiny", store: "cas" } } },
+      module_bindings: {
+        [MODULE]: {
+          slots: {
+            net: "web",
+            strict: "strict",
+            open: "open",
+            once: "once",
+            expired: "expired",
+            llm: "model",
+            llm_tiny: "tiny",
+            store: "cas",
+          },
+        },
+      },
       routing: { subscriptions: [{ event: "test/Emit@1", module: MODULE, key_field: "key" }] },
     },
   ];
 }
 
 const get = (url: string): CborValue => ({ method: "GET", url, headers: {}, body_ref: null });
-const llm = (maxTokens: number): CborValue => ({ provider: "local", model: "local-summary", messages_ref: new Uint8Array(32).fill(1), max_tokens: maxTokens, temperature: null });
+const llm = (maxTokens: number): CborValue => ({
+  provider: "local",
+  model: "local-summary",
+  messages_ref: new Uint8Array(32).fill(1),
+  max_tokens: maxTokens,
+  temperature: null,
+});
 
 interface Attempt {
   name: string;
@@ -105,28 +173,153 @@ interface Attempt {
 }
 
 const ATTEMPTS: Attempt[] = [
-  { name: "effect kind the manifest does not declare", kind: "timer.set", slot: "net", params: () => ({ deliver_at_ns: 1, key: null }), decision: { decision: "deny", stage: "catalog", code: "gate.unknown_effect" }, receipt: { status: "denied", code: "gate.unknown_effect" } },
-  { name: "cap slot the module does not have", kind: "http.request", slot: "admin", params: (b) => get(b), decision: { decision: "deny", stage: "slot", code: "gate.no_slot" }, receipt: { status: "denied", code: "gate.no_slot" } },
-  { name: "cap slot bound to no grant", kind: "http.request", slot: "unbound", params: (b) => get(b), decision: { decision: "deny", stage: "slot", code: "gate.unbound_slot" }, receipt: { status: "denied", code: "gate.unbound_slot" } },
-  { name: "slot of the wrong cap type", kind: "llm.generate", slot: "net", params: () => llm(10), decision: { decision: "deny", stage: "slot", code: "gate.slot_type" }, receipt: { status: "denied", code: "gate.slot_type" } },
-  { name: "params that do not match the schema", kind: "http.request", slot: "net", params: (b) => ({ method: "GET", url: b }), decision: { decision: "deny", stage: "params", code: "gate.bad_params" }, receipt: { status: "denied", code: "gate.bad_params" } },
-  { name: "host outside the allowlist", kind: "http.request", slot: "net", params: () => get("http://example.com/"), decision: { decision: "deny", stage: "grant", code: "host_not_allowed" }, receipt: { status: "denied", code: "host_not_allowed" } },
-  { name: "method outside the allowlist", kind: "http.request", slot: "net", params: (b) => ({ ...(get(b) as object), method: "DELETE" }), decision: { decision: "deny", stage: "grant", code: "method_not_allowed" }, receipt: { status: "denied", code: "method_not_allowed" } },
-  { name: "cloud metadata address (not in hosts)", kind: "http.request", slot: "net", params: () => get("http://169.254.169.254/latest/meta-data/"), decision: { decision: "deny", stage: "grant", code: "host_not_allowed" }, receipt: { status: "denied", code: "host_not_allowed" } },
-  { name: "cloud metadata address under a grant with no host list", kind: "http.request", slot: "open", params: () => get("http://169.254.169.254/latest/meta-data/"), decision: { decision: "deny", stage: "grant", code: "private_address_denied" }, receipt: { status: "denied", code: "private_address_denied" } },
-  { name: "127.0.0.1 without allow_private", kind: "http.request", slot: "strict", params: (b) => get(b), decision: { decision: "deny", stage: "grant", code: "private_address_denied" }, receipt: { status: "denied", code: "private_address_denied" } },
-  { name: "a host name resolving to loopback (localhost)", kind: "http.request", slot: "strict", params: (b) => get(b.replace("127.0.0.1", "localhost")), decision: { decision: "allow", stage: "policy", code: "policy.allow" }, receipt: { status: "error", code: "private_address_denied" } },
-  { name: "LLM call over the grant's max_tokens ceiling", kind: "llm.generate", slot: "llm", params: () => llm(1000), decision: { decision: "deny", stage: "grant", code: "max_tokens_exceeded" }, receipt: { status: "denied", code: "max_tokens_exceeded" } },
-  { name: "LLM call over the grant's token budget", kind: "llm.generate", slot: "llm_tiny", params: () => llm(200), decision: { decision: "deny", stage: "budget", code: "gate.budget_exhausted" }, receipt: { status: "denied", code: "gate.budget_exhausted" } },
-  { name: "LLM provider outside the allowlist", kind: "llm.generate", slot: "llm", params: () => ({ ...(llm(10) as object), provider: "openai" }), decision: { decision: "deny", stage: "grant", code: "provider_not_allowed" }, receipt: { status: "denied", code: "provider_not_allowed" } },
-  { name: "blob namespace outside the grant", kind: "blob.put", slot: "store", params: () => ({ namespace: "secrets", bytes: new Uint8Array([1]) }), decision: { decision: "deny", stage: "grant", code: "namespace_not_allowed" }, receipt: { status: "denied", code: "namespace_not_allowed" } },
-  { name: "effect no policy rule allows", kind: "blob.put", slot: "store", params: () => ({ namespace: "src", bytes: new Uint8Array([1]) }), decision: { decision: "deny", stage: "policy", code: "policy.deny" }, receipt: { status: "denied", code: "policy.deny" } },
-  { name: "expired grant", kind: "http.request", slot: "expired", params: (b) => get(b), decision: { decision: "deny", stage: "grant", code: "gate.grant_expired" }, receipt: { status: "denied", code: "gate.grant_expired" } },
+  {
+    name: "effect kind the manifest does not declare",
+    kind: "timer.set",
+    slot: "net",
+    params: () => ({ deliver_at_ns: 1, key: null }),
+    decision: { decision: "deny", stage: "catalog", code: "gate.unknown_effect" },
+    receipt: { status: "denied", code: "gate.unknown_effect" },
+  },
+  {
+    name: "cap slot the module does not have",
+    kind: "http.request",
+    slot: "admin",
+    params: (b) => get(b),
+    decision: { decision: "deny", stage: "slot", code: "gate.no_slot" },
+    receipt: { status: "denied", code: "gate.no_slot" },
+  },
+  {
+    name: "cap slot bound to no grant",
+    kind: "http.request",
+    slot: "unbound",
+    params: (b) => get(b),
+    decision: { decision: "deny", stage: "slot", code: "gate.unbound_slot" },
+    receipt: { status: "denied", code: "gate.unbound_slot" },
+  },
+  {
+    name: "slot of the wrong cap type",
+    kind: "llm.generate",
+    slot: "net",
+    params: () => llm(10),
+    decision: { decision: "deny", stage: "slot", code: "gate.slot_type" },
+    receipt: { status: "denied", code: "gate.slot_type" },
+  },
+  {
+    name: "params that do not match the schema",
+    kind: "http.request",
+    slot: "net",
+    params: (b) => ({ method: "GET", url: b }),
+    decision: { decision: "deny", stage: "params", code: "gate.bad_params" },
+    receipt: { status: "denied", code: "gate.bad_params" },
+  },
+  {
+    name: "host outside the allowlist",
+    kind: "http.request",
+    slot: "net",
+    params: () => get("http://example.com/"),
+    decision: { decision: "deny", stage: "grant", code: "host_not_allowed" },
+    receipt: { status: "denied", code: "host_not_allowed" },
+  },
+  {
+    name: "method outside the allowlist",
+    kind: "http.request",
+    slot: "net",
+    params: (b) => ({ ...(get(b) as object), method: "DELETE" }),
+    decision: { decision: "deny", stage: "grant", code: "method_not_allowed" },
+    receipt: { status: "denied", code: "method_not_allowed" },
+  },
+  {
+    name: "cloud metadata address (not in hosts)",
+    kind: "http.request",
+    slot: "net",
+    params: () => get("http://169.254.169.254/latest/meta-data/"),
+    decision: { decision: "deny", stage: "grant", code: "host_not_allowed" },
+    receipt: { status: "denied", code: "host_not_allowed" },
+  },
+  {
+    name: "cloud metadata address under a grant with no host list",
+    kind: "http.request",
+    slot: "open",
+    params: () => get("http://169.254.169.254/latest/meta-data/"),
+    decision: { decision: "deny", stage: "grant", code: "private_address_denied" },
+    receipt: { status: "denied", code: "private_address_denied" },
+  },
+  {
+    name: "127.0.0.1 without allow_private",
+    kind: "http.request",
+    slot: "strict",
+    params: (b) => get(b),
+    decision: { decision: "deny", stage: "grant", code: "private_address_denied" },
+    receipt: { status: "denied", code: "private_address_denied" },
+  },
+  {
+    name: "a host name resolving to loopback (localhost)",
+    kind: "http.request",
+    slot: "strict",
+    params: (b) => get(b.replace("127.0.0.1", "localhost")),
+    decision: { decision: "allow", stage: "policy", code: "policy.allow" },
+    receipt: { status: "error", code: "private_address_denied" },
+  },
+  {
+    name: "LLM call over the grant's max_tokens ceiling",
+    kind: "llm.generate",
+    slot: "llm",
+    params: () => llm(1000),
+    decision: { decision: "deny", stage: "grant", code: "max_tokens_exceeded" },
+    receipt: { status: "denied", code: "max_tokens_exceeded" },
+  },
+  {
+    name: "LLM call over the grant's token budget",
+    kind: "llm.generate",
+    slot: "llm_tiny",
+    params: () => llm(200),
+    decision: { decision: "deny", stage: "budget", code: "gate.budget_exhausted" },
+    receipt: { status: "denied", code: "gate.budget_exhausted" },
+  },
+  {
+    name: "LLM provider outside the allowlist",
+    kind: "llm.generate",
+    slot: "llm",
+    params: () => ({ ...(llm(10) as object), provider: "openai" }),
+    decision: { decision: "deny", stage: "grant", code: "provider_not_allowed" },
+    receipt: { status: "denied", code: "provider_not_allowed" },
+  },
+  {
+    name: "blob namespace outside the grant",
+    kind: "blob.put",
+    slot: "store",
+    params: () => ({ namespace: "secrets", bytes: new Uint8Array([1]) }),
+    decision: { decision: "deny", stage: "grant", code: "namespace_not_allowed" },
+    receipt: { status: "denied", code: "namespace_not_allowed" },
+  },
+  {
+    name: "effect no policy rule allows",
+    kind: "blob.put",
+    slot: "store",
+    params: () => ({ namespace: "src", bytes: new Uint8Array([1]) }),
+    decision: { decision: "deny", stage: "policy", code: "policy.deny" },
+    receipt: { status: "denied", code: "policy.deny" },
+  },
+  {
+    name: "expired grant",
+    kind: "http.request",
+    slot: "expired",
+    params: (b) => get(b),
+    decision: { decision: "deny", stage: "grant", code: "gate.grant_expired" },
+    receipt: { status: "denied", code: "gate.grant_expired" },
+  },
 ];
 
 /** The decision and receipt the journal holds for the intent caused by ingress event `seq`. */
-async function outcomeOf(world: World, causeSeq: number): Promise<{ decision: CborObject; receipt: CborObject; payload: CborObject; delivered: boolean; intent: CborObject }> {
-  let intent: CborObject | undefined, decision: CborObject | undefined, receipt: CborObject | undefined, payload: CborObject | undefined;
+async function outcomeOf(
+  world: World,
+  causeSeq: number,
+): Promise<{ decision: CborObject; receipt: CborObject; payload: CborObject; delivered: boolean; intent: CborObject }> {
+  let intent: CborObject | undefined,
+    decision: CborObject | undefined,
+    receipt: CborObject | undefined,
+    payload: CborObject | undefined;
   let delivered = false;
   for await (const e of world.store.iterate(causeSeq)) {
     const b = decodeStored(e.body) as CborObject;
@@ -137,9 +330,15 @@ async function outcomeOf(world: World, causeSeq: number): Promise<{ decision: Cb
       receipt = b.receipt as CborObject;
       payload = b.payload as CborObject;
     }
-    if (e.kind === "event" && (b.origin as CborObject).kind === "receipt" && (b.origin as CborObject).intent_id === intent.intent_id) delivered = true;
+    if (
+      e.kind === "event" &&
+      (b.origin as CborObject).kind === "receipt" &&
+      (b.origin as CborObject).intent_id === intent.intent_id
+    )
+      delivered = true;
   }
-  if (!intent || !decision || !receipt || !payload) throw new Error(`no complete intent/decision/receipt after seq ${causeSeq}`);
+  if (!intent || !decision || !receipt || !payload)
+    throw new Error(`no complete intent/decision/receipt after seq ${causeSeq}`);
   return { intent, decision, receipt, payload, delivered };
 }
 
@@ -161,7 +360,10 @@ describe("effect gate: injection attempts are blocked and journaled", () => {
     const built = await buildModule({ language: "assemblyscript", source: new TextEncoder().encode(EMITTER) });
     if (!built.ok) throw new Error(`emitter did not compile: ${built.diagnostics.join("\n")}`);
     const h = hashBytes(built.wasm);
-    const source: WorldSource = { catalog: buildCatalogOrThrow([{ file: "gate.air.json", value: airDefs(h) }]), wasm: new Map([[h, built.wasm]]) };
+    const source: WorldSource = {
+      catalog: buildCatalogOrThrow([{ file: "gate.air.json", value: airDefs(h) }]),
+      wasm: new Map([[h, built.wasm]]),
+    };
     dir = join(mkdtempSync(join(tmpdir(), "wk-gate-")), "w");
     world = await createWorld(dir, source, { adapters: defaultAdapters(), hooks });
   }, 60_000);
@@ -194,9 +396,16 @@ describe("effect gate: injection attempts are blocked and journaled", () => {
     expect(first.decision).toMatchObject({ decision: "allow", grant: "once" });
     expect(first.receipt.status).toBe("ok");
     const second = await outcomeOf(world, (await send("budget", "http.request", "once", get(`${base}?2`))).seq);
-    expect(second.decision).toMatchObject({ decision: "deny", stage: "budget", code: "gate.budget_exhausted", grant: "once" });
+    expect(second.decision).toMatchObject({
+      decision: "deny",
+      stage: "budget",
+      code: "gate.budget_exhausted",
+      grant: "once",
+    });
     expect(second.receipt.status).toBe("denied");
-    expect(world.cellState(MODULE, "budget")).toEqual({ receipts: ["http.request ok -", "http.request denied gate.budget_exhausted"] });
+    expect(world.cellState(MODULE, "budget")).toEqual({
+      receipts: ["http.request ok -", "http.request denied gate.budget_exhausted"],
+    });
     expect(hits).toBe(before + 1);
   });
 

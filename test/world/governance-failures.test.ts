@@ -11,12 +11,28 @@ import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildCatalogOrThrow, decodeStored, hashBytes, hashDef, parseJsonLossless, type AnyDef, type CborObject, type HashText } from "../../air/index.js";
+import {
+  buildCatalogOrThrow,
+  decodeStored,
+  hashBytes,
+  hashDef,
+  parseJsonLossless,
+  type AnyDef,
+  type CborObject,
+  type HashText,
+} from "../../air/index.js";
 import { generateKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { KernelError } from "../../kernel/core/errors.js";
 import { apply, approve, createWorld, propose, shadow, verifyWorld, type World } from "../../kernel/world/index.js";
 import { differingFields } from "../../kernel/world/governance.js";
-import { acceptingApprovers, applyFault, approvalPayload, newProposalState, noteApproval, reportCountFault } from "../../kernel/world/governance-rules.js";
+import {
+  acceptingApprovers,
+  applyFault,
+  approvalPayload,
+  newProposalState,
+  noteApproval,
+  reportCountFault,
+} from "../../kernel/world/governance-rules.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { repoWasm } from "./fixtures/counter-source.js";
@@ -29,23 +45,60 @@ const EVENT = "demo/CounterEvent@1";
 function governed(approvers: string[], threshold = 1) {
   const wasm = repoWasm("modules/assemblyscript/counter/counter.wasm");
   const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-  const mod = { $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm_hash: hashBytes(wasm), abi: { workflow: { state: "demo/CounterState@1", event: EVENT } } };
-  const policy = { $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })), threshold };
+  const mod = {
+    $kind: "defmodule",
+    name: "demo/Counter@1",
+    module_kind: "workflow",
+    wasm_hash: hashBytes(wasm),
+    abi: { workflow: { state: "demo/CounterState@1", event: EVENT } },
+  };
+  const policy = {
+    $kind: "defpolicy",
+    name: "demo/gov@1",
+    rules: [],
+    approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })),
+    threshold,
+  };
   const manifest = {
-    $kind: "manifest", air_version: "1", schemas: schemas.map((s) => ({ name: (s as { name: string }).name })), modules: [{ name: "demo/Counter@1" }],
-    effects: [], caps: [], policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" },
+    $kind: "manifest",
+    air_version: "1",
+    schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
+    modules: [{ name: "demo/Counter@1" }],
+    effects: [],
+    caps: [],
+    policies: [{ name: "demo/gov@1" }],
+    defaults: { policy: "demo/gov@1" },
     routing: { subscriptions: [{ event: EVENT, module: "demo/Counter@1", key_field: "key" }] },
   };
-  return { catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]), wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]), mod };
+  return {
+    catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]),
+    wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]),
+    mod,
+  };
 }
 
 /** A patch giving the counter `fuel` per step: 1 makes every step fail, a large one changes nothing but the manifest. */
 function fuelPatch(base: string, mod: object, fuel: number) {
-  return { base_manifest_hash: base, patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...mod, limits: { fuel_per_step: fuel, memory_pages: 64 } }, pre_hash: hashDef(mod as AnyDef) } }] };
+  return {
+    base_manifest_hash: base,
+    patches: [
+      {
+        replace_def: {
+          kind: "defmodule",
+          name: "demo/Counter@1",
+          new_node: { ...mod, limits: { fuel_per_step: fuel, memory_pages: 64 } },
+          pre_hash: hashDef(mod as AnyDef),
+        },
+      },
+    ],
+  };
 }
 
 async function worldWith(approvers: KeyPair[], threshold = 1) {
-  const src = governed(approvers.map((k) => k.publicKeyHex), threshold);
+  const src = governed(
+    approvers.map((k) => k.publicKeyHex),
+    threshold,
+  );
   const dir = join(mkdtempSync(join(tmpdir(), "wk-govfail-")), "w");
   const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
   await w.sendMany(Array.from({ length: 4 }, (_, i) => ({ schema: EVENT, json: { key: i % 2 ? "a" : "b", by: 3 } })));
@@ -59,19 +112,27 @@ async function expectVerifies(w: World, dir: string): Promise<void> {
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<KernelError> {
-  const e = await p.then(() => null, (x: unknown) => x);
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(KernelError);
   expect((e as KernelError).code).toBe(code);
   return e as KernelError;
 }
 
-const records = (w: World, kind: string) => [...w.store.ruleEntriesSync()].filter((e) => e.kind === kind).map((e) => ({ seq: e.seq, body: decodeStored(e.body) as CborObject }));
+const records = (w: World, kind: string) =>
+  [...w.store.ruleEntriesSync()]
+    .filter((e) => e.kind === kind)
+    .map((e) => ({ seq: e.seq, body: decodeStored(e.body) as CborObject }));
 
 describe("failing shadow reports block approval and apply", () => {
   it("approve before any shadow is governance.no_shadow; the journal verifies", async () => {
     const a = generateKeyPair();
     const { w, dir, src } = await worldWith([a]);
-    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), { proposer: generateKeyPair() });
+    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), {
+      proposer: generateKeyPair(),
+    });
     await rejectsWith(approve(w, proposalId, a), "governance.no_shadow");
     await rejectsWith(approve(w, proposalId, a, { acceptFailures: true }), "governance.no_shadow");
     await rejectsWith(apply(w, proposalId), "governance.no_shadow");
@@ -85,12 +146,18 @@ describe("failing shadow reports block approval and apply", () => {
     const events = new Set<number>();
     for await (const e of w.store.iterate(0)) if (e.kind === "event") events.add(e.seq);
     expect(events.size).toBe(4);
-    const { proposalId, newManifestHash } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), { proposer: generateKeyPair() });
+    const { proposalId, newManifestHash } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), {
+      proposer: generateKeyPair(),
+    });
     const { report, reportHash } = await shadow(w, proposalId);
     expect(report.report_version).toBe(2);
     expect(report.failures).toHaveLength(4);
     for (const f of report.failures) {
-      expect(f).toMatchObject({ module: "demo/Counter@1", key: expect.stringMatching(/^[ab]$/), code: expect.any(String) });
+      expect(f).toMatchObject({
+        module: "demo/Counter@1",
+        key: expect.stringMatching(/^[ab]$/),
+        code: expect.any(String),
+      });
       expect(events.has(f.event_seq), `event_seq ${f.event_seq} names a recorded event`).toBe(true);
     }
     expect(records(w, "shadow_report").at(-1)!.body).toMatchObject({ report_hash: reportHash, failures: 4 });
@@ -98,7 +165,9 @@ describe("failing shadow reports block approval and apply", () => {
     const refused = await rejectsWith(approve(w, proposalId, a), "governance.failed_shadow");
     expect(refused.message).toContain("demo/Counter@1");
     expect(refused.message).toContain("--accept-failures");
-    expect((await rejectsWith(apply(w, proposalId), "governance.failed_shadow")).message).toMatch(/4 failing step\(s\) and 0 of its approvals accepted them/);
+    expect((await rejectsWith(apply(w, proposalId), "governance.failed_shadow")).message).toMatch(
+      /4 failing step\(s\) and 0 of its approvals accepted them/,
+    );
     expect(records(w, "approval")).toHaveLength(0);
 
     await approve(w, proposalId, a, { acceptFailures: true });
@@ -113,12 +182,20 @@ describe("failing shadow reports block approval and apply", () => {
     const a = generateKeyPair();
     const b = generateKeyPair();
     const { w, dir, src } = await worldWith([a, b], 2);
-    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), { proposer: generateKeyPair() });
+    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 1), {
+      proposer: generateKeyPair(),
+    });
     const { reportHash } = await shadow(w, proposalId);
     await approve(w, proposalId, a, { acceptFailures: true });
     // b's signature of the report but not of its failures, as an approver's client that knows nothing of failures writes it.
     const patchRef = records(w, "proposal")[0]!.body.patch_ref as string;
-    w.appendRecord("approval", { proposal_id: proposalId, approver: b.publicKeyHex, patch_ref: patchRef, shadow_report_hash: reportHash, signature: b.sign("approval", approvalPayload(w.id, proposalId, patchRef, reportHash)) });
+    w.appendRecord("approval", {
+      proposal_id: proposalId,
+      approver: b.publicKeyHex,
+      patch_ref: patchRef,
+      shadow_report_hash: reportHash,
+      signature: b.sign("approval", approvalPayload(w.id, proposalId, patchRef, reportHash)),
+    });
     const e = await rejectsWith(apply(w, proposalId), "governance.failed_shadow");
     expect(e.message).toMatch(/4 failing step\(s\) and 1 of its approvals accepted them; the policy needs 2/);
     expect(records(w, "apply")).toHaveLength(0);
@@ -128,7 +205,9 @@ describe("failing shadow reports block approval and apply", () => {
   it("a report without failures needs no acceptance: a limits patch that changes nothing differs in no entry", async () => {
     const a = generateKeyPair();
     const { w, dir, src } = await worldWith([a]);
-    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 50_000_000), { proposer: generateKeyPair() });
+    const { proposalId } = await propose(w, fuelPatch(w.catalog.manifestHash, src.mod, 50_000_000), {
+      proposer: generateKeyPair(),
+    });
     const { report } = await shadow(w, proposalId);
     expect(report).toMatchObject({ failures: [], cells: [], differing_entries: 0, differing_fields: {}, fuel_only: 0 });
     expect(records(w, "shadow_report").at(-1)!.body.failures).toBe(0);
@@ -141,10 +220,25 @@ describe("failing shadow reports block approval and apply", () => {
 
 describe("the failure rules, as wk verify applies them", () => {
   const h = (c: string) => `sha256:${c.repeat(64)}`;
-  const body = { proposal_id: h("a"), patch_ref: h("b"), base_manifest_hash: h("c"), new_manifest_hash: h("d"), bundle_ref: h("e"), proposer: null, description: null };
+  const body = {
+    proposal_id: h("a"),
+    patch_ref: h("b"),
+    base_manifest_hash: h("c"),
+    new_manifest_hash: h("d"),
+    bundle_ref: h("e"),
+    proposer: null,
+    description: null,
+  };
   const key = generateKeyPair();
   const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false };
-  const approval = (accept: boolean) => ({ proposal_id: h("a"), approver: key.publicKeyHex, patch_ref: h("b"), shadow_report_hash: h("f"), ...(accept ? { accept_failures: true as const } : {}), signature: new Uint8Array(64) });
+  const approval = (accept: boolean) => ({
+    proposal_id: h("a"),
+    approver: key.publicKeyHex,
+    patch_ref: h("b"),
+    shadow_report_hash: h("f"),
+    ...(accept ? { accept_failures: true as const } : {}),
+    signature: new Uint8Array(64),
+  });
   const stateWith = (failures: number | null, accept: boolean) => {
     const s = newProposalState(body);
     s.reports.add(h("f"));
@@ -155,7 +249,9 @@ describe("the failure rules, as wk verify applies them", () => {
   };
 
   it("applyFault: a failing report needs accepting approvals; a report with no recorded count (an older journal) does not", () => {
-    expect(applyFault(stateWith(2, false), h("c"), policy)).toMatch(/2 failing step\(s\) and 0 of its approvals accepted them/);
+    expect(applyFault(stateWith(2, false), h("c"), policy)).toMatch(
+      /2 failing step\(s\) and 0 of its approvals accepted them/,
+    );
     expect(applyFault(stateWith(2, true), h("c"), policy)).toBeNull();
     expect(acceptingApprovers(stateWith(2, true), policy)).toEqual([key.publicKeyHex]);
     expect(applyFault(stateWith(0, false), h("c"), policy)).toBeNull();
@@ -164,16 +260,26 @@ describe("the failure rules, as wk verify applies them", () => {
 
   it("reportCountFault: the entry's count must match the report, and a version-2 report must carry it", () => {
     expect(reportCountFault({ report_version: 2, failures: [{}, {}] }, 2)).toBeNull();
-    expect(reportCountFault({ report_version: 2, failures: [{}, {}] }, 0)).toMatch(/says 0 step\(s\) fail, the report lists 2/);
-    expect(reportCountFault({ report_version: 2, failures: [] }, undefined)).toMatch(/does not record how many steps fail/);
+    expect(reportCountFault({ report_version: 2, failures: [{}, {}] }, 0)).toMatch(
+      /says 0 step\(s\) fail, the report lists 2/,
+    );
+    expect(reportCountFault({ report_version: 2, failures: [] }, undefined)).toMatch(
+      /does not record how many steps fail/,
+    );
     expect(reportCountFault({ failures: [{}] }, undefined)).toBeNull(); // a report journaled before the count
   });
 
   it("report entries are compared with ctx.manifest_hash set aside, field by field", () => {
-    const ev = (m: string, value = 1) => ({ kind: "event", body: { schema: "s", value, key: null, ctx: { now_ns: 0, manifest_hash: m }, origin: { kind: "module" } } });
+    const ev = (m: string, value = 1) => ({
+      kind: "event",
+      body: { schema: "s", value, key: null, ctx: { now_ns: 0, manifest_hash: m }, origin: { kind: "module" } },
+    });
     expect(differingFields(ev(h("1")), ev(h("2")))).toEqual([]);
     expect(differingFields(ev(h("1"), 1), ev(h("2"), 2))).toEqual(["event.value"]);
-    const step = (fuel: number, state: string) => ({ kind: "step", body: { module: "m", ok: true, fuel, state_hash: state } });
+    const step = (fuel: number, state: string) => ({
+      kind: "step",
+      body: { module: "m", ok: true, fuel, state_hash: state },
+    });
     expect(differingFields(step(1, h("3")), step(2, h("3")))).toEqual(["step.fuel"]);
     expect(differingFields(step(1, h("3")), step(2, h("4")))).toEqual(["step.fuel", "step.state_hash"]);
     expect(differingFields(step(1, h("3")), ev(h("1")))).toEqual(["kind"]);
@@ -196,7 +302,15 @@ describe("failures block, from the command line", () => {
     const patch = join(base, "patch.json");
     writeFileSync(patch, JSON.stringify(fuelPatch(w.catalog.manifestHash, src.mod, 1)));
     await w.close();
-    const id = ok<{ proposal_id: string }>("propose", patch, "--key", join(base, "p.key"), "--world", dir, "--json").proposal_id;
+    const id = ok<{ proposal_id: string }>(
+      "propose",
+      patch,
+      "--key",
+      join(base, "p.key"),
+      "--world",
+      dir,
+      "--json",
+    ).proposal_id;
 
     const noShadow = wk("approve", id, "--key", join(base, "a.key"), "--world", dir);
     expect(noShadow.status).toBe(1);
@@ -206,7 +320,9 @@ describe("failures block, from the command line", () => {
     expect(text.status, text.stderr).toBe(1);
     expect(text.stdout).toContain("4 failed step(s)");
     expect(text.stdout).toMatch(/^ {2}the entries differ in .*step\.ok ×4/m);
-    expect(text.stderr).toMatch(/^error: governance\.failed_shadow: 4 step\(s\) fail under the proposed manifest: demo\/Counter@1 [ab] \(event seq \d+\): \S+/m);
+    expect(text.stderr).toMatch(
+      /^error: governance\.failed_shadow: 4 step\(s\) fail under the proposed manifest: demo\/Counter@1 [ab] \(event seq \d+\): \S+/m,
+    );
     const json = wk("shadow", id, "--world", dir, "--json");
     expect(json.status).toBe(1);
     const report = JSON.parse(json.stdout) as { failures: unknown[]; report_hash: string; ok?: boolean };
@@ -216,13 +332,24 @@ describe("failures block, from the command line", () => {
     const refused = wk("approve", id, "--key", join(base, "a.key"), "--world", dir);
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain(`latest shadow report ${report.report_hash}:`);
-    expect(refused.stdout).toMatch(/4 event\(s\) replayed, 2 cell\(s\) end differently, \d+ entr\(ies\) differ, 4 failed step\(s\), fuel \d+ → \d+/);
+    expect(refused.stdout).toMatch(
+      /4 event\(s\) replayed, 2 cell\(s\) end differently, \d+ entr\(ies\) differ, 4 failed step\(s\), fuel \d+ → \d+/,
+    );
     expect(refused.stderr).toContain("error: governance.failed_shadow:");
     const notYet = wk("apply", id, "--world", dir, "--json");
     expect(notYet.status).toBe(1);
     expect(JSON.parse(notYet.stdout)).toMatchObject({ ok: false, code: "governance.failed_shadow" });
 
-    const approved = ok<{ accept_failures: boolean; report: { failures: number } }>("approve", id, "--key", join(base, "a.key"), "--world", dir, "--accept-failures", "--json");
+    const approved = ok<{ accept_failures: boolean; report: { failures: number } }>(
+      "approve",
+      id,
+      "--key",
+      join(base, "a.key"),
+      "--world",
+      dir,
+      "--accept-failures",
+      "--json",
+    );
     expect(approved).toMatchObject({ accept_failures: true, report: { failures: 4, report_hash: report.report_hash } });
     ok("apply", id, "--world", dir, "--json");
     expect(ok("verify", "--world", dir, "--json")).toMatchObject({ ok: true });

@@ -11,7 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { describe, expect, it } from "vitest";
-import { buildCatalogOrThrow, hashBytes, hashDef, parseJsonLossless, type AnyDef, type HashText } from "../../air/index.js";
+import {
+  buildCatalogOrThrow,
+  hashBytes,
+  hashDef,
+  parseJsonLossless,
+  type AnyDef,
+  type HashText,
+} from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { World, apply, approve, createWorld, propose, replayWorld, shadow } from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
@@ -22,7 +29,10 @@ const wabt = await wabtInit();
 
 function doubleCounter(): Uint8Array {
   const src = readFileSync(join(ROOT, "modules/wat/counter.wat"), "utf8");
-  const mutated = src.replace("(i64.add (global.get $events) (i64.const 1))", "(i64.add (global.get $events) (i64.const 2))");
+  const mutated = src.replace(
+    "(i64.add (global.get $events) (i64.const 1))",
+    "(i64.add (global.get $events) (i64.const 2))",
+  );
   expect(mutated).not.toBe(src);
   return new Uint8Array(wabt.parseWat("double.wat", mutated).toBinary({}).buffer);
 }
@@ -30,14 +40,36 @@ function doubleCounter(): Uint8Array {
 function world(approvers: string[]) {
   const wasm = repoWasm("modules/assemblyscript/counter/counter.wasm");
   const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-  const mod = { $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm_hash: hashBytes(wasm), abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } } };
-  const policy = { $kind: "defpolicy", name: "demo/gov@1", rules: [], approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })), threshold: 1 };
+  const mod = {
+    $kind: "defmodule",
+    name: "demo/Counter@1",
+    module_kind: "workflow",
+    wasm_hash: hashBytes(wasm),
+    abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
+  };
+  const policy = {
+    $kind: "defpolicy",
+    name: "demo/gov@1",
+    rules: [],
+    approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })),
+    threshold: 1,
+  };
   const manifest = {
-    $kind: "manifest", air_version: "1", schemas: schemas.map((s) => ({ name: (s as { name: string }).name })), modules: [{ name: "demo/Counter@1" }],
-    effects: [], caps: [], policies: [{ name: "demo/gov@1" }], defaults: { policy: "demo/gov@1" },
+    $kind: "manifest",
+    air_version: "1",
+    schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
+    modules: [{ name: "demo/Counter@1" }],
+    effects: [],
+    caps: [],
+    policies: [{ name: "demo/gov@1" }],
+    defaults: { policy: "demo/gov@1" },
     routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
   };
-  return { catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]), wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]), mod };
+  return {
+    catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]),
+    wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]),
+    mod,
+  };
 }
 
 describe("governance: propose → shadow → approve → apply", () => {
@@ -48,13 +80,27 @@ describe("governance: propose → shadow → approve → apply", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
     const opts = { hooks: defaultGateHooks() };
     const w = await createWorld(dir, src, opts);
-    await w.sendMany(Array.from({ length: 10 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: i % 2 ? "a" : "b", by: 3 } })));
+    await w.sendMany(
+      Array.from({ length: 10 }, (_, i) => ({
+        schema: "demo/CounterEvent@1",
+        json: { key: i % 2 ? "a" : "b", by: 3 },
+      })),
+    );
     const base = w.catalog.manifestHash;
 
     const dbl = doubleCounter();
     const doc = {
       base_manifest_hash: base,
-      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, wasm_hash: hashBytes(dbl) }, pre_hash: hashDef(src.mod as AnyDef) } }],
+      patches: [
+        {
+          replace_def: {
+            kind: "defmodule",
+            name: "demo/Counter@1",
+            new_node: { ...src.mod, wasm_hash: hashBytes(dbl) },
+            pre_hash: hashDef(src.mod as AnyDef),
+          },
+        },
+      ],
     };
     const { proposalId, newManifestHash } = await propose(w, doc, { proposer, wasm: [dbl] });
     expect(newManifestHash).not.toBe(base);
@@ -68,7 +114,10 @@ describe("governance: propose → shadow → approve → apply", () => {
     expect(report.differing_entries).toBeGreaterThan(0);
 
     await expect(apply(w, proposalId)).rejects.toMatchObject({ code: "governance.not_approved" });
-    await expect(approve(w, proposalId, proposer)).rejects.toMatchObject({ code: "kernel.bad_approval", message: expect.stringContaining("own proposal") });
+    await expect(approve(w, proposalId, proposer)).rejects.toMatchObject({
+      code: "kernel.bad_approval",
+      message: expect.stringContaining("own proposal"),
+    });
     await expect(approve(w, proposalId, generateKeyPair())).rejects.toMatchObject({ code: "kernel.bad_approval" });
     await approve(w, proposalId, approver);
     await apply(w, proposalId);
@@ -77,7 +126,10 @@ describe("governance: propose → shadow → approve → apply", () => {
 
     await w.send("demo/CounterEvent@1", { key: "a", by: 1 });
     expect(w.cellState("demo/Counter@1", "a")).toEqual({ count: 16, events: 7 }); // 5 events counted once, this one twice
-    await expect(propose(w, doc, { proposer })).rejects.toMatchObject({ code: "governance.stale_base", message: expect.stringContaining("stale") });
+    await expect(propose(w, doc, { proposer })).rejects.toMatchObject({
+      code: "governance.stale_base",
+      message: expect.stringContaining("stale"),
+    });
     const root = w.stateRefs().state_root;
     await w.close({ snapshot: false });
 
@@ -90,7 +142,10 @@ describe("governance: propose → shadow → approve → apply", () => {
     const again = await World.open(dir, opts);
     expect(again.stateRefs()).toEqual({ state_root: root2, manifest_hash: newManifestHash });
     await again.close({ snapshot: false });
-    expect(await replayWorld(dir, { hooks: defaultGateHooks(), fromSnapshot: true })).toMatchObject({ ok: true, state_root: root2 });
+    expect(await replayWorld(dir, { hooks: defaultGateHooks(), fromSnapshot: true })).toMatchObject({
+      ok: true,
+      state_root: root2,
+    });
   }, 120_000);
 
   it("refuses malformed patches, unknown refs and state schema changes, naming the place", async () => {
@@ -98,23 +153,72 @@ describe("governance: propose → shadow → approve → apply", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
     const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
     const base = w.catalog.manifestHash;
-    await expect(propose(w, { base_manifest_hash: base, patches: [] })).rejects.toMatchObject({ code: "air.schema_violation", path: "$.patches" });
-    await expect(propose(w, { base_manifest_hash: base, patches: [{ add_def: { kind: "defschema", node: { $kind: "defschema", name: "sys/Mine@1", type: { text: {} } } } }] })).rejects.toMatchObject({ code: "air.patch_conflict" });
-    await expect(propose(w, {
-      base_manifest_hash: base,
-      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, abi: { workflow: { state: "demo/Ghost@1", event: "demo/CounterEvent@1" } } }, pre_hash: hashDef(src.mod as AnyDef) } }],
-    })).rejects.toMatchObject({ code: "air.unknown_ref" });
-    await expect(propose(w, {
-      base_manifest_hash: base,
-      patches: [
-        { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/CounterState@2", type: { record: { count: { nat: {} } } } } } },
-        { replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, abi: { workflow: { state: "demo/CounterState@2", event: "demo/CounterEvent@1" } } }, pre_hash: hashDef(src.mod as AnyDef) } },
-      ],
-    })).rejects.toMatchObject({ code: "governance.migration_required", message: expect.stringContaining("migration") });
-    await expect(propose(w, {
-      base_manifest_hash: base,
-      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: src.mod, pre_hash: `sha256:${"0".repeat(64)}` } }],
-    })).rejects.toMatchObject({ code: "air.patch_conflict", path: "$.patches[0].replace_def.pre_hash" });
+    await expect(propose(w, { base_manifest_hash: base, patches: [] })).rejects.toMatchObject({
+      code: "air.schema_violation",
+      path: "$.patches",
+    });
+    await expect(
+      propose(w, {
+        base_manifest_hash: base,
+        patches: [
+          { add_def: { kind: "defschema", node: { $kind: "defschema", name: "sys/Mine@1", type: { text: {} } } } },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "air.patch_conflict" });
+    await expect(
+      propose(w, {
+        base_manifest_hash: base,
+        patches: [
+          {
+            replace_def: {
+              kind: "defmodule",
+              name: "demo/Counter@1",
+              new_node: { ...src.mod, abi: { workflow: { state: "demo/Ghost@1", event: "demo/CounterEvent@1" } } },
+              pre_hash: hashDef(src.mod as AnyDef),
+            },
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "air.unknown_ref" });
+    await expect(
+      propose(w, {
+        base_manifest_hash: base,
+        patches: [
+          {
+            add_def: {
+              kind: "defschema",
+              node: { $kind: "defschema", name: "demo/CounterState@2", type: { record: { count: { nat: {} } } } },
+            },
+          },
+          {
+            replace_def: {
+              kind: "defmodule",
+              name: "demo/Counter@1",
+              new_node: {
+                ...src.mod,
+                abi: { workflow: { state: "demo/CounterState@2", event: "demo/CounterEvent@1" } },
+              },
+              pre_hash: hashDef(src.mod as AnyDef),
+            },
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "governance.migration_required", message: expect.stringContaining("migration") });
+    await expect(
+      propose(w, {
+        base_manifest_hash: base,
+        patches: [
+          {
+            replace_def: {
+              kind: "defmodule",
+              name: "demo/Counter@1",
+              new_node: src.mod,
+              pre_hash: `sha256:${"0".repeat(64)}`,
+            },
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "air.patch_conflict", path: "$.patches[0].replace_def.pre_hash" });
     await w.close();
   });
 });
@@ -125,7 +229,8 @@ describe("governance from the command line", () => {
     const { writeFileSync } = await import("node:fs");
     const { saveKeyPair } = await import("../../kernel/crypto/keys.js");
     const CLI = join(ROOT, "tools/cli/main.ts");
-    const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
+    const wk = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
     const base = mkdtempSync(join(tmpdir(), "wk-gov-cli-"));
     const approver = generateKeyPair();
     saveKeyPair(join(base, "approver.key"), approver);
@@ -139,15 +244,45 @@ describe("governance from the command line", () => {
     await w.close();
     const dbl = doubleCounter();
     writeFileSync(join(base, "double.wasm"), dbl);
-    writeFileSync(join(base, "patch.json"), JSON.stringify({
-      base_manifest_hash: manifest,
-      patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: { ...src.mod, wasm_hash: hashBytes(dbl) }, pre_hash: hashDef(src.mod as AnyDef) } }],
-    }));
+    writeFileSync(
+      join(base, "patch.json"),
+      JSON.stringify({
+        base_manifest_hash: manifest,
+        patches: [
+          {
+            replace_def: {
+              kind: "defmodule",
+              name: "demo/Counter@1",
+              new_node: { ...src.mod, wasm_hash: hashBytes(dbl) },
+              pre_hash: hashDef(src.mod as AnyDef),
+            },
+          },
+        ],
+      }),
+    );
     // Unsigned proposals are refused unless the policy allows them.
-    const unsigned = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--json");
+    const unsigned = wk(
+      "propose",
+      join(base, "patch.json"),
+      "--world",
+      dir,
+      "--wasm",
+      join(base, "double.wasm"),
+      "--json",
+    );
     expect(unsigned.status).toBe(1);
     expect(JSON.parse(unsigned.stdout)).toMatchObject({ ok: false, code: "governance.unsigned_proposal" });
-    const p = wk("propose", join(base, "patch.json"), "--world", dir, "--wasm", join(base, "double.wasm"), "--key", join(base, "proposer.key"), "--json");
+    const p = wk(
+      "propose",
+      join(base, "patch.json"),
+      "--world",
+      dir,
+      "--wasm",
+      join(base, "double.wasm"),
+      "--key",
+      join(base, "proposer.key"),
+      "--json",
+    );
     expect(p.status, p.stderr).toBe(0);
     const id = (JSON.parse(p.stdout) as { proposal_id: string }).proposal_id;
     const s = wk("shadow", id, "--world", dir, "--json");
@@ -168,12 +303,46 @@ describe("governance approvals are checked by the journal rules", () => {
     const { approvalFault, approvalPayload } = await import("../../kernel/world/governance-rules.js");
     const key = generateKeyPair();
     const h = (c: string) => `sha256:${c.repeat(64)}`;
-    const proposal = { proposal_id: h("a"), patch_ref: h("b"), base_manifest_hash: h("c"), new_manifest_hash: h("d"), bundle_ref: h("e"), proposer: null, description: null };
-    const body = { proposal_id: h("a"), approver: key.publicKeyHex, patch_ref: h("b"), shadow_report_hash: h("f"), signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))) };
+    const proposal = {
+      proposal_id: h("a"),
+      patch_ref: h("b"),
+      base_manifest_hash: h("c"),
+      new_manifest_hash: h("d"),
+      bundle_ref: h("e"),
+      proposer: null,
+      description: null,
+    };
+    const body = {
+      proposal_id: h("a"),
+      approver: key.publicKeyHex,
+      patch_ref: h("b"),
+      shadow_report_hash: h("f"),
+      signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))),
+    };
     const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false };
     expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
-    expect(approvalFault("w-1", { ...body, shadow_report_hash: h("0") }, proposal, new Set([h("f"), h("0")]), policy, new Set())).toMatch(/signature/);
-    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), { ...policy, approvers: [generateKeyPair().publicKeyHex] }, new Set())).toMatch(/not an approver/);
-    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set([key.publicKeyHex]))).toMatch(/proposed this patch/);
+    expect(
+      approvalFault(
+        "w-1",
+        { ...body, shadow_report_hash: h("0") },
+        proposal,
+        new Set([h("f"), h("0")]),
+        policy,
+        new Set(),
+      ),
+    ).toMatch(/signature/);
+    expect(
+      approvalFault(
+        "w-1",
+        body,
+        proposal,
+        new Set([h("f")]),
+        { ...policy, approvers: [generateKeyPair().publicKeyHex] },
+        new Set(),
+      ),
+    ).toMatch(/not an approver/);
+    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set([key.publicKeyHex]))).toMatch(
+      /proposed this patch/,
+    );
   });
 });

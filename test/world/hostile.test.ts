@@ -35,25 +35,54 @@ function hostileAir(dir: string): void {
     { $kind: "defschema", name: "h/S@1", type: { record: { n: { nat: {} } } } },
   ];
   for (const [name, [fixture]] of Object.entries(HOSTILE)) {
-    const wasm = wabt.parseWat(`${fixture}.wat`, readFileSync(join(FIXTURES, `${fixture}.wat`), "utf8")).toBinary({}).buffer;
+    const wasm = wabt
+      .parseWat(`${fixture}.wat`, readFileSync(join(FIXTURES, `${fixture}.wat`), "utf8"))
+      .toBinary({}).buffer;
     writeFileSync(join(dir, `${fixture}.wasm`), wasm);
     defs.push({
-      $kind: "defmodule", name: `h/${name}@1`, module_kind: "workflow", wasm: `./${fixture}.wasm`,
-      abi: { workflow: { state: "h/S@1", event: "h/Poke@1" } }, limits: { fuel_per_step: 2_000_000, memory_pages: 16, max_output_bytes: 65536 },
+      $kind: "defmodule",
+      name: `h/${name}@1`,
+      module_kind: "workflow",
+      wasm: `./${fixture}.wasm`,
+      abi: { workflow: { state: "h/S@1", event: "h/Poke@1" } },
+      limits: { fuel_per_step: 2_000_000, memory_pages: 16, max_output_bytes: 65536 },
     });
   }
-  copyFileSync(new URL("../../modules/assemblyscript/counter/counter.wasm", import.meta.url), join(dir, "counter.wasm"));
-  const counter = JSON.parse(readFileSync(new URL("../../worlds/counter/schemas.air.json", import.meta.url), "utf8")) as unknown[];
+  copyFileSync(
+    new URL("../../modules/assemblyscript/counter/counter.wasm", import.meta.url),
+    join(dir, "counter.wasm"),
+  );
+  const counter = JSON.parse(
+    readFileSync(new URL("../../worlds/counter/schemas.air.json", import.meta.url), "utf8"),
+  ) as unknown[];
   defs.push(...counter, {
-    $kind: "defmodule", name: "demo/Counter@1", module_kind: "workflow", wasm: "./counter.wasm",
+    $kind: "defmodule",
+    name: "demo/Counter@1",
+    module_kind: "workflow",
+    wasm: "./counter.wasm",
     abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
   });
   const names = Object.keys(HOSTILE).map((n) => ({ name: `h/${n}@1` }));
   defs.push({
-    $kind: "manifest", air_version: "1",
-    schemas: [{ name: "h/Poke@1" }, { name: "h/S@1" }, { name: "demo/CounterEvent@1" }, { name: "demo/CounterState@1" }, { name: "demo/CounterMilestone@1" }],
-    modules: [...names, { name: "demo/Counter@1" }], effects: [], caps: [], policies: [],
-    routing: { subscriptions: [...names.map((m) => ({ event: "h/Poke@1", module: m.name, key_field: "key" })), { event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
+    $kind: "manifest",
+    air_version: "1",
+    schemas: [
+      { name: "h/Poke@1" },
+      { name: "h/S@1" },
+      { name: "demo/CounterEvent@1" },
+      { name: "demo/CounterState@1" },
+      { name: "demo/CounterMilestone@1" },
+    ],
+    modules: [...names, { name: "demo/Counter@1" }],
+    effects: [],
+    caps: [],
+    policies: [],
+    routing: {
+      subscriptions: [
+        ...names.map((m) => ({ event: "h/Poke@1", module: m.name, key_field: "key" })),
+        { event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" },
+      ],
+    },
   });
   writeFileSync(join(dir, "world.air.json"), JSON.stringify(defs));
 }
@@ -70,7 +99,11 @@ describe("hostile modules in a world", () => {
     const steps = new Map<string, { ok: boolean; error: { code: string; message: string } | null }>();
     for await (const e of world.store.iterate(r.seq)) {
       if (e.kind !== "step") continue;
-      const b = decodeStored(e.body) as { module: string; ok: boolean; error: { code: string; message: string } | null };
+      const b = decodeStored(e.body) as {
+        module: string;
+        ok: boolean;
+        error: { code: string; message: string } | null;
+      };
       steps.set(b.module, b);
     }
     for (const [name, [, code]] of Object.entries(HOSTILE)) {

@@ -16,12 +16,42 @@ import { signReceipt, type ReceiptEnvelope } from "../../kernel/crypto/receipt.j
 import { approvalPayload } from "../../kernel/world/governance-rules.js";
 import { rechain } from "../journal/attacker.js";
 import {
-  COUNTER, COUNTER_WASM, SUMMARIZER, appendForged, copyWorld, dropFrom, editConfig, expectIntact, flipBodyByte, governedCounterAir, journalOf, limitsPatch,
-  ok, overwriteBlob, putBlob, rawBlob, refused, replayRefused, rows, rowsOf, scratch, unseal, verifyFails, wk, wkAsync,
+  COUNTER,
+  COUNTER_WASM,
+  SUMMARIZER,
+  appendForged,
+  copyWorld,
+  dropFrom,
+  editConfig,
+  expectIntact,
+  flipBodyByte,
+  governedCounterAir,
+  journalOf,
+  limitsPatch,
+  ok,
+  overwriteBlob,
+  putBlob,
+  rawBlob,
+  refused,
+  replayRefused,
+  rows,
+  rowsOf,
+  scratch,
+  unseal,
+  verifyFails,
+  wk,
+  wkAsync,
 } from "./attack-helpers.js";
 
 const EVENT = "demo/CounterEvent@1";
-const send = (dir: string, key = "alice", by = 5) => ["send", EVENT, JSON.stringify({ key, by }), "--world", dir, "--json"];
+const send = (dir: string, key = "alice", by = 5) => [
+  "send",
+  EVENT,
+  JSON.stringify({ key, by }),
+  "--world",
+  dir,
+  "--json",
+];
 
 /** A counter world: create, then alice +5 and bob +7 (each send closes with snapshot + checkpoint). */
 function counterWorld(): string {
@@ -35,10 +65,26 @@ function counterWorld(): string {
 /** A governed counter world with one proposal (by `proposer`) filed and shadow-run. */
 function proposedWorld(approvers: KeyPair[], proposer: string | undefined, allowUnsigned = false) {
   const dir = join(scratch(), "w");
-  const created = ok<{ manifest_hash: string }>("create", governedCounterAir(approvers.map((k) => k.publicKeyHex), allowUnsigned), "--world", dir, "--json");
+  const created = ok<{ manifest_hash: string }>(
+    "create",
+    governedCounterAir(
+      approvers.map((k) => k.publicKeyHex),
+      allowUnsigned,
+    ),
+    "--world",
+    dir,
+    "--json",
+  );
   ok(...send(dir));
   const patch = limitsPatch(created.manifest_hash);
-  const p = ok<{ proposal_id: string }>("propose", patch, "--world", dir, ...(proposer ? ["--key", proposer] : []), "--json");
+  const p = ok<{ proposal_id: string }>(
+    "propose",
+    patch,
+    "--world",
+    dir,
+    ...(proposer ? ["--key", proposer] : []),
+    "--json",
+  );
   return { dir, patch, id: p.proposal_id };
 }
 
@@ -53,14 +99,27 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
   beforeAll(() => {
     counter = counterWorld();
     // 0 genesis, 1 checkpoint | 2 event, 3 step, 4 snapshot, 5 checkpoint | 6 event, 7 step, 8 snapshot, 9 checkpoint
-    expect(rows(counter).map((r) => r.kind)).toEqual(["genesis", "checkpoint", "event", "step", "snapshot", "checkpoint", "event", "step", "snapshot", "checkpoint"]);
+    expect(rows(counter).map((r) => r.kind)).toEqual([
+      "genesis",
+      "checkpoint",
+      "event",
+      "step",
+      "snapshot",
+      "checkpoint",
+      "event",
+      "step",
+      "snapshot",
+      "checkpoint",
+    ]);
   }, 120_000);
 
   it("1. a snapshot's cell-state blob swapped for another valid state → blob_hash_mismatch; state, send and checkpoint refuse", () => {
     const w = copyWorld(counter);
     expectIntact(copyWorld(counter));
     const snap = rowsOf(w, "snapshot").at(-1)!;
-    const cells = decodeStored(rawBlob(w, (snap.body as CborObject).cells_ref as string)!) as { cells: [string, string, string][] };
+    const cells = decodeStored(rawBlob(w, (snap.body as CborObject).cells_ref as string)!) as {
+      cells: [string, string, string][];
+    };
     const bob = cells.cells.find((c) => c[1] === "bob")!; // bob's state is in the last snapshot only
     const state = decodeStored(rawBlob(w, bob[2])!) as CborObject;
     expect(state).toEqual({ count: 7, events: 1 });
@@ -88,7 +147,15 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     const cellsRef = putBlob(w, encodeStored({ ...cells, air_ref: proposal.bundle_ref! }));
     const height = unseal(w) + 1; // the snapshot lands right after the apply; its height is its own seq
     const [seq] = appendForged(w, [
-      { kind: "apply", body: { proposal_id: id, new_manifest_hash: proposal.new_manifest_hash!, bundle_ref: proposal.bundle_ref!, approvals: [approver.publicKeyHex] } },
+      {
+        kind: "apply",
+        body: {
+          proposal_id: id,
+          new_manifest_hash: proposal.new_manifest_hash!,
+          bundle_ref: proposal.bundle_ref!,
+          approvals: [approver.publicKeyHex],
+        },
+      },
       { kind: "snapshot", body: { ...snap, cells_ref: cellsRef, height, manifest_hash: proposal.new_manifest_hash! } },
     ]);
     return { id, control, w, seq: seq! };
@@ -145,7 +212,10 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     const control = copyWorld(counter);
     ok(...send(control));
     expectIntact(control);
-    for (const edit of [(c: Record<string, unknown>) => (c.world_id = "someone-else"), (c: Record<string, unknown>) => (c.checkpoint_every = 0)]) {
+    for (const edit of [
+      (c: Record<string, unknown>) => (c.world_id = "someone-else"),
+      (c: Record<string, unknown>) => (c.checkpoint_every = 0),
+    ]) {
       const w = copyWorld(counter);
       editConfig(w, edit);
       const n = rows(w).length;
@@ -190,12 +260,22 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     // K forges its own approval row into the journal (it holds its key, not the world's).
     const w = copyWorld(dir);
     const worldId = (rows(w)[0]!.body as CborObject).world_id as string;
-    const patchRef = (rowsOf(w, "proposal").find((r) => (r.body as CborObject).proposal_id === refiled)!.body as CborObject).patch_ref as string;
+    const patchRef = (
+      rowsOf(w, "proposal").find((r) => (r.body as CborObject).proposal_id === refiled)!.body as CborObject
+    ).patch_ref as string;
     unseal(w);
-    const [seq] = appendForged(w, [{
-      kind: "approval",
-      body: { proposal_id: refiled, approver: k.publicKeyHex, patch_ref: patchRef, shadow_report_hash: shadow.report_hash, signature: k.sign("approval", approvalPayload(worldId, refiled, patchRef, shadow.report_hash)) },
-    }]);
+    const [seq] = appendForged(w, [
+      {
+        kind: "approval",
+        body: {
+          proposal_id: refiled,
+          approver: k.publicKeyHex,
+          patch_ref: patchRef,
+          shadow_report_hash: shadow.report_hash,
+          signature: k.sign("approval", approvalPayload(worldId, refiled, patchRef, shadow.report_hash)),
+        },
+      },
+    ]);
     expect(verifyFails(w)).toMatchObject({ fault: "unauthorized_approval", first_bad_seq: seq });
     refused(send(w), "journal.verify_failed", "unauthorized_approval");
     replayRefused(w, "unauthorized_approval");
@@ -206,10 +286,24 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     const keys = scratch("wk-keys-");
     const aFile = keyFile(keys, approver, "a.key");
     const dir = join(scratch(), "w");
-    const created = ok<{ manifest_hash: string }>("create", governedCounterAir([approver.publicKeyHex]), "--world", dir, "--json");
+    const created = ok<{ manifest_hash: string }>(
+      "create",
+      governedCounterAir([approver.publicKeyHex]),
+      "--world",
+      dir,
+      "--json",
+    );
     ok(...send(dir));
     // A fuel limit of 1 per step: every replayed step fails under the proposed manifest.
-    const id = ok<{ proposal_id: string }>("propose", limitsPatch(created.manifest_hash, 1), "--world", dir, "--key", keyFile(keys, generateKeyPair(), "p.key"), "--json").proposal_id;
+    const id = ok<{ proposal_id: string }>(
+      "propose",
+      limitsPatch(created.manifest_hash, 1),
+      "--world",
+      dir,
+      "--key",
+      keyFile(keys, generateKeyPair(), "p.key"),
+      "--json",
+    ).proposal_id;
     const shadow = wk("shadow", id, "--world", dir, "--json");
     expect(shadow.status, shadow.stderr).toBe(1); // journaled, and the command fails
     expect((JSON.parse(shadow.stdout) as { failures: unknown[] }).failures).toHaveLength(1);
@@ -225,7 +319,17 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     const w = copyWorld(dir);
     const proposal = rowsOf(w, "proposal")[0]!.body as CborObject;
     unseal(w);
-    const [seq] = appendForged(w, [{ kind: "apply", body: { proposal_id: id, new_manifest_hash: proposal.new_manifest_hash!, bundle_ref: proposal.bundle_ref!, approvals: [approver.publicKeyHex] } }]);
+    const [seq] = appendForged(w, [
+      {
+        kind: "apply",
+        body: {
+          proposal_id: id,
+          new_manifest_hash: proposal.new_manifest_hash!,
+          bundle_ref: proposal.bundle_ref!,
+          approvals: [approver.publicKeyHex],
+        },
+      },
+    ]);
     const v = verifyFails(w);
     expect(v).toMatchObject({ fault: "unauthorized_apply", first_bad_seq: seq });
     expect(v.message).toContain("1 failing step(s) and 0 of its approvals accepted them");
@@ -239,7 +343,12 @@ describe("journal attacks by an attacker with disk access and no keys", () => {
     const snap = rowsOf(w, "snapshot").at(-1)!.body as CborObject;
     const cells = decodeStored(rawBlob(w, snap.cells_ref as string)!) as { cells: [string, string, string][] };
     const before = rows(w);
-    for (const hash of [genesis.air_ref as string, hashBytes(readFileSync(COUNTER_WASM)), snap.cells_ref as string, cells.cells[0]![2]]) {
+    for (const hash of [
+      genesis.air_ref as string,
+      hashBytes(readFileSync(COUNTER_WASM)),
+      snap.cells_ref as string,
+      cells.cells[0]![2],
+    ]) {
       expect(rawBlob(w, hash), hash).toBeDefined();
       refused(["erase", hash, "--reason", "attack", "--world", w], "kernel.erase_refused");
     }
@@ -254,21 +363,33 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
   beforeAll(async () => {
     server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      res.end("Worldkernel runs deterministic WebAssembly workflows over a signed journal.\nEvery effect comes back as a receipt.\n");
+      res.end(
+        "Worldkernel runs deterministic WebAssembly workflows over a signed journal.\nEvery effect comes back as a receipt.\n",
+      );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/page`;
     summarizer = join(scratch(), "w");
     const c = await wkAsync("create", SUMMARIZER, "--world", summarizer, "--json");
     expect(c.status, c.stderr).toBe(0);
-    const s = await wkAsync("send", "demo/SummarizeRequest@1", JSON.stringify({ key: "k1", url, source: "export function add(a: i32, b: i32): i32 { return a + b; }\n" }), "--world", summarizer, "--json");
+    const s = await wkAsync(
+      "send",
+      "demo/SummarizeRequest@1",
+      JSON.stringify({ key: "k1", url, source: "export function add(a: i32, b: i32): i32 { return a + b; }\n" }),
+      "--world",
+      summarizer,
+      "--json",
+    );
     expect(s.status, s.stderr).toBe(0);
     expect(JSON.parse(s.stdout)).toMatchObject({ failures: [], pending_intents: 0 });
   }, 120_000);
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   /** The http.request receipt: its seq and body. */
-  const httpReceipt = (dir: string) => rowsOf(dir, "effect_receipt").find((r) => ((r.body as CborObject).receipt as CborObject).effect_kind === "http.request")!;
+  const httpReceipt = (dir: string) =>
+    rowsOf(dir, "effect_receipt").find(
+      (r) => ((r.body as CborObject).receipt as CborObject).effect_kind === "http.request",
+    )!;
 
   /** Substitutes the fetched page (a new blob, a new payload), re-signed by `signer` as the adapter. */
   function forgeReceipt(dir: string, signer: KeyPair): number {
@@ -281,7 +402,13 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
       const b = body as CborObject;
       const payload = { ...(b.payload as CborObject), body_ref: page, body_size: forged.length };
       const receipt = { ...(b.receipt as CborObject), payload_hash: hashValue(payload) } as unknown as ReceiptEnvelope;
-      return { ...b, payload, receipt: receipt as unknown as CborValue, signature: signReceipt(receipt, signer), adapter_public_key: signer.publicKey };
+      return {
+        ...b,
+        payload,
+        receipt: receipt as unknown as CborValue,
+        signature: signReceipt(receipt, signer),
+        adapter_public_key: signer.publicKey,
+      };
     });
     return target;
   }
@@ -305,7 +432,9 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
 
   it("7b. erasing an HTTP response body (an ordinary payload blob) works and the world still verifies", () => {
     const w = copyWorld(summarizer);
-    const log = JSON.parse(wk("log", "--kind", "effect_receipt", "--json", "--world", w).stdout) as { body: { receipt: { effect_kind: string }; payload: { body_ref: string } } }[];
+    const log = JSON.parse(wk("log", "--kind", "effect_receipt", "--json", "--world", w).stdout) as {
+      body: { receipt: { effect_kind: string }; payload: { body_ref: string } };
+    }[];
     const body = `sha256:${log.find((e) => e.body.receipt.effect_kind === "http.request")!.body.payload.body_ref}`;
     expect(rawBlob(w, body)).toBeDefined();
     ok("erase", body, "--reason", "personal data", "--world", w, "--json");
@@ -320,7 +449,12 @@ describe("attacks on effect receipts and payloads (worlds/summarizer)", () => {
     expect(ok("replay", "--world", w, "--from-snapshot", "--json")).toMatchObject({ ok: true });
     // Replay from genesis cannot re-run the step that read the erased page: it takes that
     // step's recorded outputs, says so, and reaches the same state root.
-    const full = ok<{ ok: boolean; state_root: string; adopted_steps: { seq: number; reason: string }[] }>("replay", "--world", w, "--json");
+    const full = ok<{ ok: boolean; state_root: string; adopted_steps: { seq: number; reason: string }[] }>(
+      "replay",
+      "--world",
+      w,
+      "--json",
+    );
     expect(full.ok).toBe(true);
     expect(full.adopted_steps.length).toBeGreaterThan(0);
     expect(full.adopted_steps.every((a) => a.reason === "input_erased" || a.reason === "state_erased")).toBe(true);

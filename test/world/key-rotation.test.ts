@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/cli/main.ts"), ...args], { encoding: "utf8" });
+const wk = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/cli/main.ts"), ...args], { encoding: "utf8" });
 
 describe("adapter key rotation", () => {
   it("rotates, verifies, and refuses the retired key file", () => {
@@ -20,7 +21,12 @@ describe("adapter key rotation", () => {
     expect(r.status, r.stderr).toBe(0);
     const { seq, adapter_public_key } = JSON.parse(r.stdout) as { seq: number; adapter_public_key: string };
     expect(statSync(join(w, "keys", "adapter.key")).mode & 0o777).toBe(0o600);
-    const entry = (JSON.parse(wk("log", "--world", w, "--kind", "keys", "--json").stdout) as { seq: number; body: { adapter_keys: { public_key: string }[] } }[])[0]!;
+    const entry = (
+      JSON.parse(wk("log", "--world", w, "--kind", "keys", "--json").stdout) as {
+        seq: number;
+        body: { adapter_keys: { public_key: string }[] };
+      }[]
+    )[0]!;
     expect(entry.seq).toBe(seq);
     expect(entry.body.adapter_keys.map((k) => k.public_key)).toEqual([adapter_public_key]);
     expect(wk("send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", w).status).toBe(0);

@@ -13,9 +13,15 @@ import { packagePath } from "../../kernel/adapters/compile/paths.js";
 import { createWorld, replayWorld } from "../../kernel/world/index.js";
 import { counterSource, repoWasm } from "./fixtures/counter-source.js";
 
-const EVENTS = Array.from({ length: 24 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: ["a", "b", "c"][i % 3]!, by: i * 7 } }));
+const EVENTS = Array.from({ length: 24 }, (_, i) => ({
+  schema: "demo/CounterEvent@1",
+  json: { key: ["a", "b", "c"][i % 3]!, by: i * 7 },
+}));
 
-async function run(wasm: Uint8Array, limits?: Record<string, number>): Promise<{ root: string; replayed: string; milestones: number }> {
+async function run(
+  wasm: Uint8Array,
+  limits?: Record<string, number>,
+): Promise<{ root: string; replayed: string; milestones: number }> {
   const dir = join(mkdtempSync(join(tmpdir(), "wk-lang-")), "w");
   const w = await createWorld(dir, counterSource(wasm, limits));
   const results = await w.sendMany(EVENTS);
@@ -31,7 +37,12 @@ async function run(wasm: Uint8Array, limits?: Record<string, number>): Promise<{
 describe("the counter in five languages, each in a world", () => {
   it("AssemblyScript, WAT, C and Zig plugins and the JavaScript component agree on the state root", async () => {
     const roots = new Map<string, string>();
-    for (const [lang, path] of [["assemblyscript", "modules/assemblyscript/counter/counter.wasm"], ["wat", "modules/wat/counter.wasm"], ["c", "modules/c/counter/counter.wasm"], ["zig", "modules/zig/counter/counter.wasm"]] as const) {
+    for (const [lang, path] of [
+      ["assemblyscript", "modules/assemblyscript/counter/counter.wasm"],
+      ["wat", "modules/wat/counter.wasm"],
+      ["c", "modules/c/counter/counter.wasm"],
+      ["zig", "modules/zig/counter/counter.wasm"],
+    ] as const) {
       const r = await run(repoWasm(path));
       expect(r.replayed, lang).toBe(r.root);
       expect(r.milestones, lang).toBeGreaterThan(0);

@@ -80,7 +80,8 @@ describe("receipt bundles from the CLI", () => {
     const bundle = JSON.parse(exp.stdout) as { entry: { body_cbor: string } };
     const hex = bundle.entry.body_cbor;
     const i = Math.floor(hex.length / 2) & ~1;
-    bundle.entry.body_cbor = hex.slice(0, i) + ((parseInt(hex.slice(i, i + 2), 16) ^ 1).toString(16).padStart(2, "0")) + hex.slice(i + 2);
+    bundle.entry.body_cbor =
+      hex.slice(0, i) + (parseInt(hex.slice(i, i + 2), 16) ^ 1).toString(16).padStart(2, "0") + hex.slice(i + 2);
     writeFileSync(file, JSON.stringify(bundle));
     const bad = wk("receipt", "verify", file, "--json");
     expect(bad.status).toBe(1);
@@ -121,10 +122,15 @@ describe("require_approval", () => {
     const approved = await wkAsync("approve-effect", held!, "--key", join(base, "approver.key"), "--world", dir);
     expect(approved.status, approved.stderr).toBe(0);
     expect(hits.length).toBe(before + 1);
-    expect((await wkAsync("approve-effect", refused!, "--key", join(base, "approver.key"), "--deny", "--world", dir)).status).toBe(0);
+    expect(
+      (await wkAsync("approve-effect", refused!, "--key", join(base, "approver.key"), "--deny", "--world", dir)).status,
+    ).toBe(0);
     expect(hits.length).toBe(before + 1);
 
-    const rows = JSON.parse(wk("receipt", "list", "--world", dir, "--json").stdout) as { intent_id: string; receipt: { status: string } | null }[];
+    const rows = JSON.parse(wk("receipt", "list", "--world", dir, "--json").stdout) as {
+      intent_id: string;
+      receipt: { status: string } | null;
+    }[];
     expect(rows.find((r) => r.intent_id === held)!.receipt!.status).toBe("ok");
     expect(rows.find((r) => r.intent_id === refused)!.receipt!.status).toBe("denied");
     const w2 = await World.open(dir, opts);
@@ -148,7 +154,10 @@ describe("require_approval", () => {
     const w = await createWorld(dir, sourceFromAirDir(air), opts);
     await w.send("demo/Fetch@1", { key: "a", url: `${url}/nobody` });
     const [held] = [...w.state.pending.keys()];
-    await expect(w.decideHeldIntent(held!, anyone, "allow")).rejects.toMatchObject({ code: "kernel.bad_approval", message: expect.stringContaining("names no approvers") });
+    await expect(w.decideHeldIntent(held!, anyone, "allow")).rejects.toMatchObject({
+      code: "kernel.bad_approval",
+      message: expect.stringContaining("names no approvers"),
+    });
     await w.close();
     const r = wk("approve-effect", held!, "--key", join(base, "anyone.key"), "--world", dir, "--json");
     expect(r.status).toBe(1);

@@ -20,7 +20,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeStored, hashBytes, type CborObject, type HashText } from "../../air/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
-import { World, createWorld, forkWorld, readGenesis, replayWorld, sourceFromAirDir, verifyWorld } from "../../kernel/world/index.js";
+import {
+  World,
+  createWorld,
+  forkWorld,
+  readGenesis,
+  replayWorld,
+  sourceFromAirDir,
+  verifyWorld,
+} from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
@@ -60,20 +68,52 @@ const idem = fc.constantFrom(...IDEMPOTENCY_KEYS);
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant("send" as const), body }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("sendDuplicate" as const), pick: fc.nat({ max: 1000 }) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant("sendWithKey" as const), idem, reuse: fc.constantFrom(true, true, false), body }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("sendMany" as const), events: fc.array(fc.record({ body, idem: fc.option(idem, { nil: undefined, freq: 3 }), reuse: fc.constantFrom(true, true, false) }), { minLength: 2, maxLength: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant("sendWithKey" as const),
+      idem,
+      reuse: fc.constantFrom(true, true, false),
+      body,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("sendMany" as const),
+      events: fc.array(
+        fc.record({
+          body,
+          idem: fc.option(idem, { nil: undefined, freq: 3 }),
+          reuse: fc.constantFrom(true, true, false),
+        }),
+        { minLength: 2, maxLength: 3 },
+      ),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
       t: fc.constant("erase" as const),
-      blob: fc.oneof({ weight: 3, arbitrary: fc.nat({ max: FIXED_BLOBS.length - 1 }) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 48 }) }),
+      blob: fc.oneof(
+        { weight: 3, arbitrary: fc.nat({ max: FIXED_BLOBS.length - 1 }) },
+        { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 48 }) },
+      ),
       put: fc.constantFrom(true, true, false),
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("eraseStructural" as const), which: fc.nat({ max: 2 }) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("restart" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("crash" as const) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("forkAt" as const), at: fc.nat({ max: 10_000 }), then: body, nested: fc.nat({ max: 10_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("forkAt" as const),
+      at: fc.nat({ max: 10_000 }),
+      then: body,
+      nested: fc.nat({ max: 10_000 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("replayTo" as const), at: fc.nat({ max: 10_000 }) }) },
 );
 const scenario = fc.record({
@@ -221,14 +261,23 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             const n = count();
             const before = root();
             const r = await world.send(EVENT, b, { idempotencyKey: c.idem });
-            expect(r, `${where}: retry result`).toEqual({ seq: prior.seq, entries: prior.entries, steps: 1, failures: 0, duplicate: true });
+            expect(r, `${where}: retry result`).toEqual({
+              seq: prior.seq,
+              entries: prior.entries,
+              steps: 1,
+              failures: 0,
+              duplicate: true,
+            });
             expect(count(), `${where}: a retry appends nothing`).toBe(n);
             expect(root(), `${where}: a retry changes nothing`).toBe(before);
           } else {
             hit("sendWithKey: conflict");
             const n = count();
             const before = root();
-            const err = await world.send(EVENT, b, { idempotencyKey: c.idem }).then(() => null, (e: unknown) => e);
+            const err = await world.send(EVENT, b, { idempotencyKey: c.idem }).then(
+              () => null,
+              (e: unknown) => e,
+            );
             expect(err, `${where}: key reused with another body`).toSatisfy(isCode("kernel.idempotency_conflict"));
             expect(count(), `${where}: a conflict appends nothing`).toBe(n);
             expect(root(), `${where}: a conflict changes nothing`).toBe(before);
@@ -251,10 +300,19 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           });
           const n = count();
           const before = root();
-          const call = world.sendMany(plan.map((e) => ({ schema: EVENT, json: e.body, ...(e.idem === undefined ? {} : { idempotencyKey: e.idem }) })));
+          const call = world.sendMany(
+            plan.map((e) => ({
+              schema: EVENT,
+              json: e.body,
+              ...(e.idem === undefined ? {} : { idempotencyKey: e.idem }),
+            })),
+          );
           if (conflict) {
             hit("sendMany: conflict");
-            const err = await call.then(() => null, (e: unknown) => e);
+            const err = await call.then(
+              () => null,
+              (e: unknown) => e,
+            );
             expect(err, `${where}: conflicting key in the list`).toSatisfy(isCode("kernel.idempotency_conflict"));
             expect(count(), `${where}: a refused list appends nothing`).toBe(n);
             expect(root(), `${where}: a refused list changes nothing`).toBe(before);
@@ -268,7 +326,11 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             if (p.dupOf !== undefined) {
               hit(p.dupOf.index >= 0 ? "sendMany: retry within the list" : "sendMany: retry of a stored key");
               const first = p.dupOf.index >= 0 ? rs[p.dupOf.index]! : m.keys.get(p.idem!)!;
-              expect(r, `${where}: event ${j} is a retry`).toMatchObject({ seq: first.seq, entries: first.entries, duplicate: true });
+              expect(r, `${where}: event ${j} is a retry`).toMatchObject({
+                seq: first.seq,
+                entries: first.entries,
+                duplicate: true,
+              });
               continue;
             }
             const milestone = m.apply(p.body);
@@ -291,12 +353,19 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             const seq = await world.erase(hash, "property test: forget this");
             expect(seq, `${where}: erasure seq`).toBe(n);
             expect(world.store.hasBlobSync(hash), `${where}: erased bytes are gone`).toBe(false);
-            expect(() => world.store.getBlobSync(hash), `${where}: reading an erased blob`).toThrow(expect.objectContaining({ code: "journal.blob_erased" }));
+            expect(() => world.store.getBlobSync(hash), `${where}: reading an erased blob`).toThrow(
+              expect.objectContaining({ code: "journal.blob_erased" }),
+            );
             m.erased.add(hash);
           } else {
             hit(m.erased.has(hash) ? "erase: already erased" : "erase: never stored");
-            const err = await world.erase(hash, "again").then(() => null, (e: unknown) => e);
-            expect(err, `${where}: erasing an absent blob`).toSatisfy(isCode(m.erased.has(hash) ? "journal.blob_erased" : "journal.blob_not_found"));
+            const err = await world.erase(hash, "again").then(
+              () => null,
+              (e: unknown) => e,
+            );
+            expect(err, `${where}: erasing an absent blob`).toSatisfy(
+              isCode(m.erased.has(hash) ? "journal.blob_erased" : "journal.blob_not_found"),
+            );
             expect(count(), `${where}: a refused erasure appends nothing`).toBe(n);
           }
           expect(root(), `${where}: erasure changes no state`).toBe(before);
@@ -310,7 +379,10 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           if (snap !== null) candidates.push((decodeStored(snap.body) as CborObject).cells_ref as HashText);
           const hash = candidates[c.which % candidates.length]!;
           const n = count();
-          const err = await world.erase(hash, "should be refused").then(() => null, (e: unknown) => e);
+          const err = await world.erase(hash, "should be refused").then(
+            () => null,
+            (e: unknown) => e,
+          );
           expect(err, `${where}: erasing ${hash}`).toSatisfy(isCode("kernel.erase_refused"));
           expect(count(), `${where}: a refused erasure appends nothing`).toBe(n);
           expect(world.store.hasBlobSync(hash), `${where}: the blob is kept`).toBe(true);
@@ -333,7 +405,8 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           const tail = await verifyWorld(journal, { requireSealedHead: false });
           expect(tail, `${where}: wk verify of a crashed world (tail allowed)`).toMatchObject({ ok: true });
           const sealed = await verifyWorld(journal);
-          if (!sealed.ok) expect(sealed.fault, `${where}: a crash leaves at most an unsealed tail`).toBe("uncovered_tail");
+          if (!sealed.ok)
+            expect(sealed.fault, `${where}: a crash leaves at most an unsealed tail`).toBe("uncovered_tail");
           if (!sealed.ok) hit("crash: unsealed tail");
           world = await World.open(dir, { hooks: hooks() });
           open = true;
@@ -352,19 +425,29 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           const exact = replayWorld(dir, { hooks: hooks(), to: n, exact: true });
           if (to < n) {
             hit("replayTo: moved to the boundary before");
-            await expect(exact, `${where}: replay --to ${n} --exact inside a batch`).rejects.toMatchObject({ code: "kernel.not_a_boundary" });
+            await expect(exact, `${where}: replay --to ${n} --exact inside a batch`).rejects.toMatchObject({
+              code: "kernel.not_a_boundary",
+            });
             expect(r.moved_from, `${where}: a moved stop says so`).toBe(n);
             expect(r.batch, `${where}: the batch around ${n}`).toEqual({ first: to + 1, last: expect.any(Number) });
             expect(r.batch!.last, `${where}: the batch holds ${n}`).toBeGreaterThanOrEqual(n);
           } else {
             expect(r.moved_from, `${where}: a boundary is not moved`).toBeUndefined();
-            expect(await exact, `${where}: replay --to ${n} --exact at a boundary`).toMatchObject({ ok: true, to: n, state_root: r.state_root });
+            expect(await exact, `${where}: replay --to ${n} --exact at a boundary`).toMatchObject({
+              ok: true,
+              to: n,
+              state_root: r.state_root,
+            });
           }
           const expected = m.at(to);
           hit(expected.root === undefined ? "replayTo: inside a sendMany" : "replayTo: root checked");
           if (expected.root !== undefined) expect(r.state_root, `${where}: state at ${to}`).toBe(expected.root);
           const s = await replayWorld(dir, { hooks: hooks(), to: n, fromSnapshot: true });
-          expect(s, `${where}: replay --to ${n} --from-snapshot`).toMatchObject({ ok: true, to, state_root: r.state_root });
+          expect(s, `${where}: replay --to ${n} --from-snapshot`).toMatchObject({
+            ok: true,
+            to,
+            state_root: r.state_root,
+          });
           break;
         }
         case "forkAt": {
@@ -380,7 +463,10 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             expect(fseq, `${where}: fork --at ${n} and replay --to ${n} stop at the same boundary`).toBe(p.to);
             expect(fseq, `${where}: fork --at ${n} passes no boundary`).toBeGreaterThanOrEqual(m.lastHeadAtOrBefore(n));
             expect(fork.stateRefs().state_root, `${where}: fork state = parent replayed to ${fseq}`).toBe(p.state_root);
-            expect(await replayWorld(dir, { hooks: hooks(), to: fseq }), `${where}: parent replay --to fork.seq ${fseq}`).toMatchObject({ ok: true, to: fseq, state_root: p.state_root });
+            expect(
+              await replayWorld(dir, { hooks: hooks(), to: fseq }),
+              `${where}: parent replay --to fork.seq ${fseq}`,
+            ).toMatchObject({ ok: true, to: fseq, state_root: p.state_root });
             const expected = m.at(fseq);
             if (expected.root !== undefined) expect(p.state_root, `${where}: state at ${fseq}`).toBe(expected.root);
             expect(cellsOf(fork), `${where}: fork cells vs model at ${fseq}`).toEqual(expected.cells);
@@ -390,16 +476,24 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             const parentRoot = root();
             const old = expected.cells[c.then.key] ?? { count: 0, events: 0 };
             const sent = await fork.send(EVENT, c.then);
-            expect(cellsOf(fork)[c.then.key], `${where}: fork counts its own send`).toEqual({ count: old.count + c.then.by, events: old.events + 1 });
+            expect(cellsOf(fork)[c.then.key], `${where}: fork counts its own send`).toEqual({
+              count: old.count + c.then.by,
+              events: old.events + 1,
+            });
             expect(root(), `${where}: the parent is untouched by its fork`).toBe(parentRoot);
             const forkRoot = fork.stateRefs().state_root;
             const fr2 = await replayWorld(fdir, { hooks: hooks() });
             expect(fr2, `${where}: fork replays after its send`).toMatchObject({ ok: true, state_root: forkRoot });
             await fork.close();
             forkOpen = false;
-            expect(await verifyWorld(worldPaths(fdir).journal), `${where}: wk verify of the fork`).toMatchObject({ ok: true });
+            expect(await verifyWorld(worldPaths(fdir).journal), `${where}: wk verify of the fork`).toMatchObject({
+              ok: true,
+            });
             const fr3 = await replayWorld(fdir, { hooks: hooks(), fromSnapshot: true });
-            expect(fr3, `${where}: closed fork replays from its snapshot`).toMatchObject({ ok: true, state_root: forkRoot });
+            expect(fr3, `${where}: closed fork replays from its snapshot`).toMatchObject({
+              ok: true,
+              state_root: forkRoot,
+            });
             // Every seq of the fork, from genesis and from a snapshot: before its own send the
             // fork's state is the parent's at the fork point (its base snapshot), after it its own.
             const forkCount = fr3.entries;
@@ -409,8 +503,15 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
               const b = await replayWorld(fdir, { hooks: hooks(), to: s, fromSnapshot: true });
               const want = a.to! < sent.seq ? p.state_root : forkRoot;
               expect(a, `${where}: fork replay --to ${s}`).toMatchObject({ ok: true, state_root: want });
-              const from = b.snapshot_seq === undefined ? "no snapshot at or before it: the fork's state there is still its base snapshot's, the parent's at the fork point" : `snapshot ${b.snapshot_seq}`;
-              expect(b, `${where}: fork replay --to ${s} --from-snapshot (${from})`).toMatchObject({ ok: true, to: a.to, state_root: want });
+              const from =
+                b.snapshot_seq === undefined
+                  ? "no snapshot at or before it: the fork's state there is still its base snapshot's, the parent's at the fork point"
+                  : `snapshot ${b.snapshot_seq}`;
+              expect(b, `${where}: fork replay --to ${s} --from-snapshot (${from})`).toMatchObject({
+                ok: true,
+                to: a.to,
+                state_root: want,
+              });
               rootAt.push(a.state_root);
             }
             // A fork of the fork, at a random seq of it.
@@ -419,14 +520,22 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             const ff = await forkWorld(fdir, nAt, ffdir, { hooks: hooks() });
             try {
               hit(nAt <= 1 ? "forkAt: nested fork before the fork's base snapshot" : "forkAt: nested fork");
-              expect(ff.stateRefs().state_root, `${where}: fork of the fork at ${nAt} = fork replayed to ${nAt}`).toBe(rootAt[nAt]);
-              expect(readGenesis(ff.store).genesis.fork!.seq, `${where}: fork of the fork stops where replay does`).toBeLessThanOrEqual(nAt);
+              expect(ff.stateRefs().state_root, `${where}: fork of the fork at ${nAt} = fork replayed to ${nAt}`).toBe(
+                rootAt[nAt],
+              );
+              expect(
+                readGenesis(ff.store).genesis.fork!.seq,
+                `${where}: fork of the fork stops where replay does`,
+              ).toBeLessThanOrEqual(nAt);
               const ffr = await replayWorld(ffdir, { hooks: hooks() });
               expect(ffr, `${where}: fork of the fork replays`).toMatchObject({ ok: true, state_root: rootAt[nAt] });
             } finally {
               await ff.close();
             }
-            expect(await verifyWorld(worldPaths(ffdir).journal), `${where}: wk verify of the fork of the fork`).toMatchObject({ ok: true });
+            expect(
+              await verifyWorld(worldPaths(ffdir).journal),
+              `${where}: wk verify of the fork of the fork`,
+            ).toMatchObject({ ok: true });
           } finally {
             if (forkOpen) await fork.close().catch(() => undefined);
           }
@@ -456,7 +565,10 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
     expect(await verifyWorld(journal), "end: wk verify after a second close").toMatchObject({ ok: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`[WK_SEED=${SEED}] checkpoint_every ${checkpointEvery}; commands run: ${trace.join(" → ")}\n${msg}`, { cause: e });
+    throw new Error(
+      `[WK_SEED=${SEED}] checkpoint_every ${checkpointEvery}; commands run: ${trace.join(" → ")}\n${msg}`,
+      { cause: e },
+    );
   } finally {
     if (open) await world.close().catch(() => undefined);
     rmSync(base, { recursive: true, force: true });
@@ -468,13 +580,23 @@ describe("replay ≡ live under random histories (issue 11)", () => {
     try {
       await fc.assert(
         fc.asyncProperty(scenario, async ({ checkpointEvery, commands }) => run(checkpointEvery, commands)),
-        { seed: SEED, numRuns: RUNS, verbose: VERBOSE, ...(PATH === undefined ? {} : { path: PATH }), interruptAfterTimeLimit: 240_000, markInterruptAsFailure: true },
+        {
+          seed: SEED,
+          numRuns: RUNS,
+          verbose: VERBOSE,
+          ...(PATH === undefined ? {} : { path: PATH }),
+          interruptAfterTimeLimit: 240_000,
+          markInterruptAsFailure: true,
+        },
       );
       if (process.env.WK_STATS) console.log(`WK_SEED=${SEED} coverage:`, Object.fromEntries([...STATS].sort()));
     } catch (e) {
       // fast-check's message carries { seed, path }; say how to re-run it.
       const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`replay property failed with WK_SEED=${SEED} (re-run: WK_SEED=${SEED} npx vitest run test/world/replay-property.test.ts; add WK_PATH=<path> from below to replay only the counterexample)\n${msg}`, { cause: e });
+      throw new Error(
+        `replay property failed with WK_SEED=${SEED} (re-run: WK_SEED=${SEED} npx vitest run test/world/replay-property.test.ts; add WK_PATH=<path> from below to replay only the counterexample)\n${msg}`,
+        { cause: e },
+      );
     }
   }, 300_000);
 });

@@ -21,12 +21,18 @@ const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
 const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), "wk-world-"));
 const events = (n: number, cells: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: `cell-${(i + offset) % cells}`, by: ((i + offset) % 13) + 1 } }));
+  Array.from({ length: n }, (_, i) => ({
+    schema: "demo/CounterEvent@1",
+    json: { key: `cell-${(i + offset) % cells}`, by: ((i + offset) % 13) + 1 },
+  }));
 
 describe("replay reproduces live execution", () => {
   it("10,000 events across 16 cells: full replay, cold start from snapshot and replay from snapshot agree", async () => {
     const dir = join(tmp(), "w");
-    const world = await createWorld(dir, sourceFromAirDir(COUNTER), { synchronous: "NORMAL", hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(COUNTER), {
+      synchronous: "NORMAL",
+      hooks: defaultGateHooks(),
+    });
     for (let b = 0; b < 10; b++) await world.sendMany(events(1000, 16, b * 1000));
     const live = world.stateRefs().state_root;
     const cell0 = world.cellState("demo/Counter@1", "cell-0") as { count: number; events: number };
@@ -59,7 +65,10 @@ describe("divergence", () => {
     // Replace the module's bytes in the CAS with a counter that counts events twice: same hash
     // key, different behaviour — exactly what only governance may do.
     const source = readFileSync(new URL("../../modules/wat/counter.wat", import.meta.url), "utf8");
-    const mutated = source.replace("(i64.add (global.get $events) (i64.const 1))", "(i64.add (global.get $events) (i64.const 2))");
+    const mutated = source.replace(
+      "(i64.add (global.get $events) (i64.const 1))",
+      "(i64.add (global.get $events) (i64.const 2))",
+    );
     expect(mutated).not.toBe(source);
     const wabt = await (await import("wabt")).default();
     const tampered = Buffer.from(wabt.parseWat("counter.wat", mutated).toBinary({}).buffer);
@@ -69,27 +78,39 @@ describe("divergence", () => {
     db.close();
 
     // A fresh process: this one caches compiled modules by hash and would run the original code.
-    const cli = spawnSync(process.execPath, ["--import", "tsx", CLI, "replay", "--world", dir, "--json"], { encoding: "utf8" });
+    const cli = spawnSync(process.execPath, ["--import", "tsx", CLI, "replay", "--world", dir, "--json"], {
+      encoding: "utf8",
+    });
     expect(cli.status, cli.stderr).toBe(1);
-    const r = JSON.parse(cli.stdout) as { ok: boolean; verify_fault?: string; divergence?: { seq: number; reason: string } };
+    const r = JSON.parse(cli.stdout) as {
+      ok: boolean;
+      verify_fault?: string;
+      divergence?: { seq: number; reason: string };
+    };
     expect(r.ok).toBe(false);
     // Replay verifies first: the CAS is content-checked, so the swap is named before any step runs,
     // at genesis, whose AIR bundle declares the module's wasm_hash.
     expect(r.verify_fault).toBe("blob_hash_mismatch");
     expect(r.divergence).toMatchObject({ seq: 0, reason: expect.stringContaining(wasmHash) });
     // Opening the world for writing refuses it as well.
-    const send = spawnSync(process.execPath, ["--import", "tsx", CLI, "send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", dir], { encoding: "utf8" });
+    const send = spawnSync(
+      process.execPath,
+      ["--import", "tsx", CLI, "send", "demo/CounterEvent@1", '{"key":"a","by":1}', "--world", dir],
+      { encoding: "utf8" },
+    );
     expect(send.status).toBe(1);
     expect(send.stderr).toContain("blob_hash_mismatch");
   });
-
 });
 
 describe("fork", () => {
   it("fork at seq N of a 1,000-event world: both verify, and the fork's new events stay out of the parent", async () => {
     const base = tmp();
     const dir = join(base, "parent");
-    const world = await createWorld(dir, sourceFromAirDir(COUNTER), { synchronous: "NORMAL", hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(COUNTER), {
+      synchronous: "NORMAL",
+      hooks: defaultGateHooks(),
+    });
     await world.sendMany(events(1000, 7));
     await world.close();
     const n = 777;

@@ -41,7 +41,11 @@ function setup(): Setup {
   writeFileSync(policy, readFileSync(policy, "utf8").replace("0".repeat(64), pub));
   const world = join(base, "world");
   const created = ok<{ manifest_hash: string }>("create", air, "--world", world, "--json");
-  for (const [key, by] of [["alice", 5], ["bob", 150]] as const) json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key, by }), "--world", world, "--json"));
+  for (const [key, by] of [
+    ["alice", 5],
+    ["bob", 150],
+  ] as const)
+    json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key, by }), "--world", world, "--json"));
   return { base, air, world, approver, developer, manifest: created.manifest_hash };
 }
 
@@ -50,14 +54,22 @@ function editedCopy(s: Setup): string {
   const dir = join(s.base, "worlds/gc-edited");
   cpSync(s.air, dir, { recursive: true });
   const mod = join(dir, "counter.air.json");
-  writeFileSync(mod, readFileSync(mod, "utf8").replace("../../modules/assemblyscript/counter/counter.wasm", "../../modules/c/counter/counter.wasm"));
+  writeFileSync(
+    mod,
+    readFileSync(mod, "utf8").replace(
+      "../../modules/assemblyscript/counter/counter.wasm",
+      "../../modules/c/counter/counter.wasm",
+    ),
+  );
   const schemas = JSON.parse(readFileSync(join(dir, "schemas.air.json"), "utf8")) as unknown[];
   schemas.push({ $kind: "defschema", name: "demo/Note@1", type: { record: { text: { text: {} } } } });
   writeFileSync(join(dir, "schemas.air.json"), JSON.stringify(schemas, null, 2));
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.air.json"), "utf8")) as { schemas: { name: string }[] };
   manifest.schemas.push({ name: "demo/Note@1" });
   writeFileSync(join(dir, "manifest.air.json"), JSON.stringify(manifest, null, 2));
-  const policy = JSON.parse(readFileSync(join(dir, "policy.air.json"), "utf8")) as { approvers: { id: string; public_key: string }[] };
+  const policy = JSON.parse(readFileSync(join(dir, "policy.air.json"), "utf8")) as {
+    approvers: { id: string; public_key: string }[];
+  };
   policy.approvers.push({ id: "audit", public_key: "ab".repeat(32) });
   writeFileSync(join(dir, "policy.air.json"), JSON.stringify(policy, null, 2));
   return dir;
@@ -71,7 +83,12 @@ function pushThrough(s: Setup, id: string): { seq: number; manifest_hash: string
   return ok<{ seq: number; manifest_hash: string }>("apply", id, "--world", s.world, "--json");
 }
 
-type Proposal = { proposal_id: string; new_manifest_hash: string; description: string; patch: { base_manifest_hash: string; patches: Record<string, unknown>[] } };
+type Proposal = {
+  proposal_id: string;
+  new_manifest_hash: string;
+  description: string;
+  patch: { base_manifest_hash: string; patches: Record<string, unknown>[] };
+};
 
 describe("wk propose --from-air, wk revert", () => {
   let s: Setup;
@@ -122,9 +139,19 @@ describe("wk propose --from-air, wk revert", () => {
   });
 
   it("reverts the apply → shadow → approve → apply: the manifest hash is the original; verify and replay pass", () => {
-    const printed = JSON.parse(wk("revert", String(applySeq), "--print", "--world", s.world).stdout) as Proposal["patch"];
+    const printed = JSON.parse(
+      wk("revert", String(applySeq), "--print", "--world", s.world).stdout,
+    ) as Proposal["patch"];
     expect(printed.patches.map((p) => Object.keys(p)[0])).toEqual(["remove_def", "replace_def", "replace_def"]);
-    const r = ok<Proposal & { reverts: { apply_seq: number; manifest_hash: string; later_applies: number[] } }>("revert", String(applySeq), "--key", s.developer, "--world", s.world, "--json");
+    const r = ok<Proposal & { reverts: { apply_seq: number; manifest_hash: string; later_applies: number[] } }>(
+      "revert",
+      String(applySeq),
+      "--key",
+      s.developer,
+      "--world",
+      s.world,
+      "--json",
+    );
     expect(r.new_manifest_hash).toBe(s.manifest);
     expect(r.reverts).toMatchObject({ apply_seq: applySeq, manifest_hash: s.manifest, later_applies: [] });
     expect(r.description).toContain(`revert the apply at seq ${applySeq}`);
@@ -157,8 +184,19 @@ describe("wk propose --from-air, wk revert", () => {
     cpSync(edited, later, { recursive: true });
     const policy = join(later, "policy.air.json");
     writeFileSync(policy, readFileSync(policy, "utf8").replace('"audit"', '"audit-2"'));
-    const laterSeq = pushThrough(s, ok<Proposal>("propose", "--from-air", later, "--key", s.developer, "--world", s.world, "--json").proposal_id).seq;
-    const r = ok<Proposal & { reverts: { later_applies: number[] } }>("revert", String(redone), "--key", s.developer, "--world", s.world, "--json");
+    const laterSeq = pushThrough(
+      s,
+      ok<Proposal>("propose", "--from-air", later, "--key", s.developer, "--world", s.world, "--json").proposal_id,
+    ).seq;
+    const r = ok<Proposal & { reverts: { later_applies: number[] } }>(
+      "revert",
+      String(redone),
+      "--key",
+      s.developer,
+      "--world",
+      s.world,
+      "--json",
+    );
     expect(r.reverts.later_applies).toEqual([laterSeq]);
     expect(r.new_manifest_hash).toBe(s.manifest);
     expect(r.description).toContain(`moved on since`);

@@ -31,7 +31,11 @@ describe("store indexes agree with the entries", () => {
 
   it("a forged erasure row, or a dropped one, is index_mismatch", async () => {
     const a = await world();
-    tamper(a.journal, (db) => db.prepare("INSERT INTO erasures (hash, seq) VALUES (?, ?)").run(Buffer.from(hashToBytes(COUNTER.catalog.manifestHash)), 3));
+    tamper(a.journal, (db) =>
+      db
+        .prepare("INSERT INTO erasures (hash, seq) VALUES (?, ?)")
+        .run(Buffer.from(hashToBytes(COUNTER.catalog.manifestHash)), 3),
+    );
     expect(await verifyWorld(a.journal)).toMatchObject({ ok: false, fault: "index_mismatch", first_bad_seq: 3 });
     const b = await world();
     tamper(b.journal, (db) => db.prepare("DELETE FROM erasures").run());

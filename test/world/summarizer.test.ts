@@ -27,21 +27,34 @@ const PAGE = [
 ].join("\n");
 const SOURCE = "export function add(a: i32, b: i32): i32 { return a + b; }\n";
 
-interface Receipt { kind: string; status: string; code: string | null; intentId: string }
+interface Receipt {
+  kind: string;
+  status: string;
+  code: string | null;
+  intentId: string;
+}
 
 /** The effect receipts and intents in journal order. */
-async function journal(world: World): Promise<{ receipts: Receipt[]; intents: Map<string, CborObject>; decisions: Map<string, CborObject> }> {
+async function journal(
+  world: World,
+): Promise<{ receipts: Receipt[]; intents: Map<string, CborObject>; decisions: Map<string, CborObject> }> {
   const receipts: Receipt[] = [];
   const intents = new Map<string, CborObject>();
   const decisions = new Map<string, CborObject>();
   for await (const e of world.store.iterate(0)) {
     const b = decodeStored(e.body) as CborObject;
     if (e.kind === "effect_intent") intents.set(b.intent_id as string, b);
-    if (e.kind === "policy_decision" && b.decision !== undefined && b.stage !== undefined) decisions.set(b.intent_id as string, b);
+    if (e.kind === "policy_decision" && b.decision !== undefined && b.stage !== undefined)
+      decisions.set(b.intent_id as string, b);
     if (e.kind === "effect_receipt") {
       const r = b.receipt as CborObject;
       const p = b.payload as CborObject | null;
-      receipts.push({ kind: r.effect_kind as string, status: r.status as string, code: p && typeof p.code === "string" ? p.code : null, intentId: b.intent_id as string });
+      receipts.push({
+        kind: r.effect_kind as string,
+        status: r.status as string,
+        code: p && typeof p.code === "string" ? p.code : null,
+        intentId: b.intent_id as string,
+      });
     }
   }
   return { receipts, intents, decisions };
@@ -75,11 +88,25 @@ describe("worlds/summarizer", () => {
       expect(world.state.pending.size).toBe(0);
 
       const s = world.cellState(MODULE, "k1") as CborObject;
-      expect(s.errors).toEqual([`http.request denied: host_not_allowed: host 169.254.169.254 is not in the grant's hosts (${METADATA})`]);
-      expect(s).toMatchObject({ phase: "done", url: pageUrl, page_status: "ok", src_status: "ok", prompt_status: "ok", compile_status: "ok", denied: [METADATA], fetched: [], fetch_queue: [], fetch_inflight: null });
+      expect(s.errors).toEqual([
+        `http.request denied: host_not_allowed: host 169.254.169.254 is not in the grant's hosts (${METADATA})`,
+      ]);
+      expect(s).toMatchObject({
+        phase: "done",
+        url: pageUrl,
+        page_status: "ok",
+        src_status: "ok",
+        prompt_status: "ok",
+        compile_status: "ok",
+        denied: [METADATA],
+        fetched: [],
+        fetch_queue: [],
+        fetch_inflight: null,
+      });
       // The local provider's extractive summary: the model name, then the page's leading sentences.
       expect(s.summary).toMatch(/^local-summary: Worldkernel runs deterministic WebAssembly workflows/);
-      for (const ref of ["page_ref", "src_ref", "messages_ref", "summary_ref", "wasm_ref"]) expect(s[ref], ref).toMatch(/^sha256:[0-9a-f]{64}$/);
+      for (const ref of ["page_ref", "src_ref", "messages_ref", "summary_ref", "wasm_ref"])
+        expect(s[ref], ref).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(new TextDecoder().decode(world.store.getBlobSync(s.src_ref as never))).toBe(SOURCE);
       const wasm = world.store.getBlobSync(s.wasm_ref as never);
       expect(WebAssembly.validate(wasm)).toBe(true);
@@ -99,7 +126,9 @@ describe("worlds/summarizer", () => {
 
       // The page server saw exactly one request, carrying the intent's idempotency key.
       expect(seen).toHaveLength(1);
-      const httpIntent = [...intents.values()].find((i) => i.kind === "http.request" && (i.params as CborObject).url === pageUrl)!;
+      const httpIntent = [...intents.values()].find(
+        (i) => i.kind === "http.request" && (i.params as CborObject).url === pageUrl,
+      )!;
       expect(seen[0]!.headers["idempotency-key"]).toBe(httpIntent.idempotency_key);
       root = world.stateRefs().state_root;
     } finally {
@@ -110,7 +139,14 @@ describe("worlds/summarizer", () => {
     expect(replay).toMatchObject({ ok: true, state_root: root });
 
     // Cold start re-runs the whole tail (no snapshot was written); an adapter call would throw.
-    const refuse: EffectAdapter = { id: "test.refuse", version: "1", kinds: [], perform: () => { throw new Error("an adapter was called during cold start"); } };
+    const refuse: EffectAdapter = {
+      id: "test.refuse",
+      version: "1",
+      kinds: [],
+      perform: () => {
+        throw new Error("an adapter was called during cold start");
+      },
+    };
     const adapters = new Map(["http.request", "llm.generate", "blob.put", "compile.module"].map((k) => [k, refuse]));
     const cold = await World.open(dir, { adapters, hooks });
     try {
@@ -124,7 +160,10 @@ describe("worlds/summarizer", () => {
 
   it("records error receipts instead of trapping, and follows an allowed FETCH: line", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-summarizer-")), "w");
-    const world = await createWorld(dir, sourceFromAirDir(AIR), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(AIR), {
+      adapters: defaultAdapters(),
+      hooks: defaultGateHooks(),
+    });
     let root: string;
     try {
       // A port nobody listens on (bound, then released) and a source that does not compile.
@@ -132,17 +171,33 @@ describe("worlds/summarizer", () => {
       await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
       const deadPort = (closed.address() as { port: number }).port;
       await new Promise<void>((r) => closed.close(() => r()));
-      const bad = await world.send("demo/SummarizeRequest@1", { key: "bad", url: `http://127.0.0.1:${deadPort}/`, source: "export function f(: i32 {" });
+      const bad = await world.send("demo/SummarizeRequest@1", {
+        key: "bad",
+        url: `http://127.0.0.1:${deadPort}/`,
+        source: "export function f(: i32 {",
+      });
       expect(bad.failures).toBe(0);
       const b = world.cellState(MODULE, "bad") as CborObject;
-      expect(b).toMatchObject({ phase: "failed", page_status: "error", src_status: "ok", prompt_status: "none", compile_status: "error", wasm_ref: null, summary: null });
+      expect(b).toMatchObject({
+        phase: "failed",
+        page_status: "error",
+        src_status: "ok",
+        prompt_status: "none",
+        compile_status: "error",
+        wasm_ref: null,
+        summary: null,
+      });
       const errors = b.errors as string[];
       expect(errors).toHaveLength(2);
       expect(errors.find((e) => e.startsWith("http.request error: connection_failed"))).toBeDefined();
       expect(errors.find((e) => e.startsWith("compile.module error: compile_failed"))).toBeDefined();
 
       const before = seen.length;
-      const follow = await world.send("demo/SummarizeRequest@1", { key: "follow", url: pageUrl.replace("/page", "/follow"), source: SOURCE });
+      const follow = await world.send("demo/SummarizeRequest@1", {
+        key: "follow",
+        url: pageUrl.replace("/page", "/follow"),
+        source: SOURCE,
+      });
       expect(follow.failures).toBe(0);
       const f = world.cellState(MODULE, "follow") as CborObject;
       expect(f).toMatchObject({ phase: "done", fetched: [pageUrl.replace("/page", "/other")], denied: [], errors: [] });

@@ -20,7 +20,10 @@ const DUE = 1_600_000_000_000_000_000n;
 const SECOND = 1_000_000_000n;
 
 const opts = () => ({ adapters: defaultAdapters(), hooks: defaultGateHooks() });
-const run = async (dir: string, now: bigint) => json<{ dispatched: number; waiting: number }>(await wkAsync("run", "--world", dir, "--json", "--now-ns", now.toString()));
+const run = async (dir: string, now: bigint) =>
+  json<{ dispatched: number; waiting: number }>(
+    await wkAsync("run", "--world", dir, "--json", "--now-ns", now.toString()),
+  );
 
 /** The envelopes and payloads of every effect receipt in the journal. */
 function receipts(dir: string): { receipt: CborObject; payload: CborObject }[] {
@@ -66,7 +69,11 @@ describe("timers", () => {
     const [r, ...more] = receipts(dir);
     expect(more).toEqual([]);
     expect(r!.receipt).toMatchObject({ effect_kind: "timer.set", status: "ok" });
-    expect([r!.receipt.started_ns, r!.receipt.finished_ns, r!.payload.delivered_at_ns].map((v) => BigInt(v as number | bigint))).toEqual([DUE, DUE, DUE]);
+    expect(
+      [r!.receipt.started_ns, r!.receipt.finished_ns, r!.payload.delivered_at_ns].map((v) =>
+        BigInt(v as number | bigint),
+      ),
+    ).toEqual([DUE, DUE, DUE]);
 
     // Later runs fire nothing again.
     expect(await run(dir, DUE + 3600n * SECOND)).toEqual({ dispatched: 0, waiting: 0 });
@@ -89,7 +96,9 @@ describe("timers", () => {
     for (const [i, r] of runs.entries()) {
       const what = i < bad.length ? `--now-ns=${JSON.stringify(bad[i])}` : "--now-ns with --wait";
       expect(r.status, `${what}: ${r.stderr}${r.stdout}`).toBe(2);
-      expect(r.stderr, what).toMatch(i < bad.length ? /--now-ns must be a non-negative integer/ : /--wait cannot be combined with --now-ns/);
+      expect(r.stderr, what).toMatch(
+        i < bad.length ? /--now-ns must be a non-negative integer/ : /--wait cannot be combined with --now-ns/,
+      );
     }
     // Nothing ran: the timer is still pending, and the largest allowed time fires it.
     expect(receipts(dir)).toEqual([]);

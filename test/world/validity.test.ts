@@ -32,7 +32,8 @@ function heldFetcherAir(approver: string): string {
       (d.rules as { decision: string }[])[0]!.decision = "require_approval";
       d.approvers = [{ id: "ops", public_key: approver }];
     }
-    if (d.$kind === "manifest") ((d.defaults as { cap_grants: Record<string, unknown>[] }).cap_grants[0]!).intent_ttl_ns = Number(TTL);
+    if (d.$kind === "manifest")
+      (d.defaults as { cap_grants: Record<string, unknown>[] }).cap_grants[0]!.intent_ttl_ns = Number(TTL);
   }
   writeFileSync(join(dir, "world.air.json"), JSON.stringify(defs));
   return dir;
@@ -72,7 +73,10 @@ describe("validity windows", () => {
     const root = w.stateRefs().state_root;
     const receipts = new Map<string, CborObject>();
     for (const e of w.store.iterateSync()) {
-      if (e.kind === "effect_receipt") { const b = decodeStored(e.body) as CborObject; receipts.set(b.intent_id as string, b.receipt as CborObject); }
+      if (e.kind === "effect_receipt") {
+        const b = decodeStored(e.body) as CborObject;
+        receipts.set(b.intent_id as string, b.receipt as CborObject);
+      }
     }
     expect(receipts.get(held[0]!.intentId)).toMatchObject({ status: "ok" });
     expect(receipts.get(held[1]!.intentId)).toMatchObject({ status: "expired", adapter_id: "kernel.expiry" });

@@ -42,14 +42,19 @@ const leb = (n: number): number[] => {
 };
 const section = (id: number, content: Uint8Array): number[] => [id, ...leb(content.length), ...content];
 /** A component binary: the preamble, then its sections (1: core module, 4: nested component, 0: custom). */
-const component = (...sections: number[][]): Uint8Array => Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, ...sections.flat());
+const component = (...sections: number[][]): Uint8Array =>
+  Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, ...sections.flat());
 
 const AS_COUNTER = join(ROOT, "modules/assemblyscript/counter/counter.wasm");
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
 
 /** The counter world's defs, with the module's limits and an optional policy replaced. */
-function counterDefs(opts: { limits?: Record<string, number>; policy?: Record<string, unknown>; wasmHash?: string }): unknown[] {
+function counterDefs(opts: {
+  limits?: Record<string, number>;
+  policy?: Record<string, unknown>;
+  wasmHash?: string;
+}): unknown[] {
   const read = (f: string) => parseJsonLossless(readFileSync(join(ROOT, "worlds/counter", f), "utf8"));
   const schemas = read("schemas.air.json") as unknown[];
   const manifest = read("manifest.air.json") as Record<string, unknown>;
@@ -71,8 +76,16 @@ const catalogOf = (defs: unknown[]) => buildCatalogOrThrow([{ file: "w.air.json"
 
 describe("initial memory of a WASM binary", () => {
   it("reads core modules: the memory section, memory imports, none", () => {
-    expect(initialMemoryPages(new Uint8Array(readFileSync(AS_COUNTER)))).toEqual({ pages: 4, binary: "core", coreModules: 1, at: { coreModule: 0, source: "memory" } });
-    expect(initialMemoryPages(wat(`(module (import "env" "memory" (memory 7 9)))`))).toMatchObject({ pages: 7, at: { source: "import" } });
+    expect(initialMemoryPages(new Uint8Array(readFileSync(AS_COUNTER)))).toEqual({
+      pages: 4,
+      binary: "core",
+      coreModules: 1,
+      at: { coreModule: 0, source: "memory" },
+    });
+    expect(initialMemoryPages(wat(`(module (import "env" "memory" (memory 7 9)))`))).toMatchObject({
+      pages: 7,
+      at: { source: "import" },
+    });
     expect(initialMemoryPages(wat(`(module (func))`))).toBeNull();
     // 64-bit memories carry their sizes as u64 LEB128.
     const mem64 = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x04, 0x90, 0x03);
@@ -84,7 +97,12 @@ describe("initial memory of a WASM binary", () => {
     const big = wat(`(module (import "a" "m" (memory 9)))`);
     const nested = component(section(1, big));
     const c = component(section(0, Uint8Array.of(1, 0x61)), section(1, small), section(4, nested));
-    expect(initialMemoryPages(c)).toEqual({ pages: 9, binary: "component", coreModules: 2, at: { coreModule: 1, source: "import" } });
+    expect(initialMemoryPages(c)).toEqual({
+      pages: 9,
+      binary: "component",
+      coreModules: 2,
+      at: { coreModule: 1, source: "import" },
+    });
     expect(initialMemoryPages(component(section(1, wat(`(module (func))`))))).toBeNull();
   });
 
@@ -103,7 +121,16 @@ describe("initial memory of a WASM binary", () => {
     expect(m).toMatchObject({ binary: "component" });
     expect(m!.pages).toBeGreaterThan(16);
     // The same binary under a ceiling below it is flagged.
-    const w = catalogWarnings(catalogOf(counterDefs({ limits: { memory_pages: 16 }, wasmHash: hashBytes(js.wasm), policy: { approvers: [{ id: "a", public_key: KEY_A }] } })), new Map([[hashBytes(js.wasm), js.wasm]]));
+    const w = catalogWarnings(
+      catalogOf(
+        counterDefs({
+          limits: { memory_pages: 16 },
+          wasmHash: hashBytes(js.wasm),
+          policy: { approvers: [{ id: "a", public_key: KEY_A }] },
+        }),
+      ),
+      new Map([[hashBytes(js.wasm), js.wasm]]),
+    );
     expect(w.map((x) => x.code)).toEqual(["air.memory_below_initial"]);
     expect(w[0]!.message).toContain("in the component");
   }, 240_000);
@@ -117,33 +144,79 @@ describe("catalog warnings", () => {
     const none = governanceWarnings(catalogOf(counterDefs({})));
     expect(none).toEqual([expect.objectContaining({ code: "air.no_approvers", path: "$.defaults.policy" })]);
     const empty = governanceWarnings(catalogOf(counterDefs({ policy: {} })));
-    expect(empty).toEqual([expect.objectContaining({ code: "air.no_approvers", file: "w.air.json", path: expect.stringMatching(/^\$\[\d+\]\.approvers$/) })]);
+    expect(empty).toEqual([
+      expect.objectContaining({
+        code: "air.no_approvers",
+        file: "w.air.json",
+        path: expect.stringMatching(/^\$\[\d+\]\.approvers$/),
+      }),
+    ]);
     expect(empty[0]!.message).toContain("demo/gov@1");
   });
 
   it("a threshold above the distinct approvers: air.threshold_unreachable; enough approvers: nothing", () => {
-    const t = governanceWarnings(catalogOf(counterDefs({ policy: { approvers: [{ id: "a", public_key: KEY_A }, { id: "a2", public_key: KEY_A }], threshold: 2 } })));
-    expect(t).toEqual([expect.objectContaining({ code: "air.threshold_unreachable", path: expect.stringMatching(/\.threshold$/) })]);
-    expect(governanceWarnings(catalogOf(counterDefs({ policy: { approvers: [{ id: "a", public_key: KEY_A }, { id: "b", public_key: KEY_B }], threshold: 2 } })))).toEqual([]);
+    const t = governanceWarnings(
+      catalogOf(
+        counterDefs({
+          policy: {
+            approvers: [
+              { id: "a", public_key: KEY_A },
+              { id: "a2", public_key: KEY_A },
+            ],
+            threshold: 2,
+          },
+        }),
+      ),
+    );
+    expect(t).toEqual([
+      expect.objectContaining({ code: "air.threshold_unreachable", path: expect.stringMatching(/\.threshold$/) }),
+    ]);
+    expect(
+      governanceWarnings(
+        catalogOf(
+          counterDefs({
+            policy: {
+              approvers: [
+                { id: "a", public_key: KEY_A },
+                { id: "b", public_key: KEY_B },
+              ],
+              threshold: 2,
+            },
+          }),
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it("memory_pages below the binary's initial memory, declared or by default", () => {
     const gov = { approvers: [{ id: "a", public_key: KEY_A }] };
     expect(catalogWarnings(catalogOf(counterDefs({ limits: { memory_pages: 4 }, policy: gov })), wasmMap)).toEqual([]);
     const low = catalogWarnings(catalogOf(counterDefs({ limits: { memory_pages: 3 }, policy: gov })), wasmMap);
-    expect(low).toEqual([expect.objectContaining({ code: "air.memory_below_initial", file: "w.air.json", path: expect.stringMatching(/\.limits\.memory_pages$/) })]);
+    expect(low).toEqual([
+      expect.objectContaining({
+        code: "air.memory_below_initial",
+        file: "w.air.json",
+        path: expect.stringMatching(/\.limits\.memory_pages$/),
+      }),
+    ]);
     expect(low[0]!.message).toMatch(/limits\.memory_pages is 3, but its binary starts with 4 pages/);
     // Without limits the kernel's default ceiling (256 pages) applies.
     const init = () => ({ pages: 300, where: "its memory section" });
     const byDefault = memoryWarnings(catalogOf(counterDefs({ policy: gov })), init, 256);
-    expect(byDefault).toEqual([expect.objectContaining({ code: "air.memory_below_initial", path: expect.stringMatching(/\.limits$/) })]);
+    expect(byDefault).toEqual([
+      expect.objectContaining({ code: "air.memory_below_initial", path: expect.stringMatching(/\.limits$/) }),
+    ]);
     expect(byDefault[0]!.message).toContain("default ceiling of 256 pages");
     // A binary that is missing or unreadable is not this check's business.
-    expect(catalogWarnings(catalogOf(counterDefs({ limits: { memory_pages: 1 }, policy: gov })), new Map())).toEqual([]);
+    expect(catalogWarnings(catalogOf(counterDefs({ limits: { memory_pages: 1 }, policy: gov })), new Map())).toEqual(
+      [],
+    );
   });
 
   it("renders as warning: <code>: <message>", () => {
-    expect(warningLine({ code: "air.no_approvers", message: "m", path: "$.x", file: "f.air.json" })).toBe("warning: air.no_approvers: m (at f.air.json $.x)");
+    expect(warningLine({ code: "air.no_approvers", message: "m", path: "$.x", file: "f.air.json" })).toBe(
+      "warning: air.no_approvers: m (at f.air.json $.x)",
+    );
   });
 });
 
@@ -176,7 +249,9 @@ describe("wk air check and wk create warn", () => {
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^ok: /);
     expect(human.stderr).toMatch(/^warning: air\.no_approvers: /m);
-    expect(human.stderr).toMatch(/^warning: air\.memory_below_initial: module demo\/Counter@1: limits\.memory_pages is 2, but its binary starts with 4 pages/m);
+    expect(human.stderr).toMatch(
+      /^warning: air\.memory_below_initial: module demo\/Counter@1: limits\.memory_pages is 2, but its binary starts with 4 pages/m,
+    );
 
     const j = wk("air", "check", dir, "--json");
     expect(j.status).toBe(0);
@@ -184,8 +259,12 @@ describe("wk air check and wk create warn", () => {
     expect(out.ok).toBe(true);
     expect(out.warnings.map((w) => w.code).sort()).toEqual(["air.memory_below_initial", "air.no_approvers"]);
     const mem = out.warnings.find((w) => w.code === "air.memory_below_initial")!;
-    expect(mem).toMatchObject({ file: "world.air.json", path: expect.stringMatching(/^\$\[\d+\]\.limits\.memory_pages$/) });
-    for (const w of out.warnings) expect(Object.keys(w).sort()).toEqual(expect.arrayContaining(["code", "message", "path"]));
+    expect(mem).toMatchObject({
+      file: "world.air.json",
+      path: expect.stringMatching(/^\$\[\d+\]\.limits\.memory_pages$/),
+    });
+    for (const w of out.warnings)
+      expect(Object.keys(w).sort()).toEqual(expect.arrayContaining(["code", "message", "path"]));
 
     const world = join(mkdtempSync(join(tmpdir(), "wk-warn-")), "w");
     const created = wk("create", dir, "--world", world, "--json");

@@ -33,4 +33,3 @@ export function constOutputWasm(bytes: Uint8Array): Uint8Array {
     mod.destroy();
   }
 }
-

@@ -15,7 +15,13 @@ const record: CborValue = {
   by: 5,
   tags: ["a", "b", "c"],
   meta: { source: "bench", attempt: 1, region: "eu-west", note: "a typical event body of about three hundred bytes" },
-  ctx: { now_ns: 1795435200123456789n, logical_now: 42, journal_height: 1000, entropy: new Uint8Array(32).fill(7), manifest_hash: "sha256:" + "ab".repeat(32) },
+  ctx: {
+    now_ns: 1795435200123456789n,
+    logical_now: 42,
+    journal_height: 1000,
+    entropy: new Uint8Array(32).fill(7),
+    manifest_hash: "sha256:" + "ab".repeat(32),
+  },
 };
 const cborx = new Encoder({ useRecords: false, mapsAsObjects: true });
 
@@ -24,7 +30,11 @@ export const benchmarks: Bench[] = [
     name: "canonical CBOR encode + sha256 (≈300-byte record)",
     async run() {
       const size = encodeStored(record).length;
-      const baseline = await measure("cbor-x encode + node:crypto sha256", () => createHash("sha256").update(cborx.encode(record)).digest(), { minMs: 1500 });
+      const baseline = await measure(
+        "cbor-x encode + node:crypto sha256",
+        () => createHash("sha256").update(cborx.encode(record)).digest(),
+        { minMs: 1500 },
+      );
       const figure = await measure("encodeStored + hashValue", () => hashValue(record), { minMs: 1500 });
       return { name: "canonical CBOR encode + sha256 (≈300-byte record)", figure, baseline, extra: { bytes: size } };
     },

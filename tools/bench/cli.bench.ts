@@ -34,17 +34,42 @@ export const benchmarks: Bench[] = [
       try {
         const dir = join(base, "w");
         const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/counter")));
-        for (let i = 0; i < 10_000; i += 500) await w.sendMany(Array.from({ length: 500 }, (_, j) => ({ schema: "demo/CounterEvent@1", json: { key: `k${(i + j) % 50}`, by: 1 } })));
+        for (let i = 0; i < 10_000; i += 500)
+          await w.sendMany(
+            Array.from({ length: 500 }, (_, j) => ({
+              schema: "demo/CounterEvent@1",
+              json: { key: `k${(i + j) % 50}`, by: 1 },
+            })),
+          );
         await w.close();
         const node = { label: "node -e 0", fn: run(["-e", "0"]) };
         const [version, node1] = compare({ label: "wk --version", fn: run([BIN, "--version"]) }, node, opts);
         const [help, node2] = compare({ label: "wk --help", fn: run([BIN, "--help"]) }, node, opts);
-        const [state, version2] = compare({ label: "wk state (10,000 events, 50 cells)", fn: run([BIN, "state", "--world", dir]) }, { label: "wk --version", fn: run([BIN, "--version"]) }, opts);
+        const [state, version2] = compare(
+          { label: "wk state (10,000 events, 50 cells)", fn: run([BIN, "state", "--world", dir]) },
+          { label: "wk --version", fn: run([BIN, "--version"]) },
+          opts,
+        );
         const ms = (r: { opsPerSec: number }) => `${(1000 / r.opsPerSec).toFixed(0)} ms`;
         return [
-          { name: "cli: wk --version vs node -e 0 (runs/s; target ≥ 0.5)", figure: version, baseline: node1, extra: { wk: ms(version), node: ms(node1) } },
-          { name: "cli: wk --help vs node -e 0 (runs/s; target ≥ 0.5)", figure: help, baseline: node2, extra: { wk: ms(help), node: ms(node2) } },
-          { name: "cli: wk state on 10,000 events vs wk --version (runs/s; target ≥ 0.5)", figure: state, baseline: version2, extra: { state: ms(state), version: ms(version2) } },
+          {
+            name: "cli: wk --version vs node -e 0 (runs/s; target ≥ 0.5)",
+            figure: version,
+            baseline: node1,
+            extra: { wk: ms(version), node: ms(node1) },
+          },
+          {
+            name: "cli: wk --help vs node -e 0 (runs/s; target ≥ 0.5)",
+            figure: help,
+            baseline: node2,
+            extra: { wk: ms(help), node: ms(node2) },
+          },
+          {
+            name: "cli: wk state on 10,000 events vs wk --version (runs/s; target ≥ 0.5)",
+            figure: state,
+            baseline: version2,
+            extra: { state: ms(state), version: ms(version2) },
+          },
         ];
       } finally {
         rmSync(base, { recursive: true, force: true });

@@ -24,7 +24,11 @@ export interface Bench {
 }
 
 /** Calls `fn` repeatedly (in batches of `batch` ops) for at least `minMs` and returns ops/s. */
-export async function measure(label: string, fn: () => unknown | Promise<unknown>, opts: { minMs?: number; batch?: number; warmup?: number } = {}): Promise<Rate> {
+export async function measure(
+  label: string,
+  fn: () => unknown | Promise<unknown>,
+  opts: { minMs?: number; batch?: number; warmup?: number } = {},
+): Promise<Rate> {
   const minMs = opts.minMs ?? 1000;
   const batch = opts.batch ?? 1;
   for (let i = 0; i < (opts.warmup ?? 50); i++) await fn();
@@ -54,7 +58,11 @@ export interface Side {
  * neighbours — falls on both alike instead of on whichever ran second. Each rate is its
  * total ops over its total time.
  */
-export function compare(figure: Side, baseline: Side, opts: { rounds?: number; sliceMs?: number; warmup?: number } = {}): [Rate, Rate] {
+export function compare(
+  figure: Side,
+  baseline: Side,
+  opts: { rounds?: number; sliceMs?: number; warmup?: number } = {},
+): [Rate, Rate] {
   const rounds = opts.rounds ?? 8;
   const sliceMs = opts.sliceMs ?? 250;
   const sides = [figure, baseline];
@@ -85,6 +93,11 @@ export function fmtRate(r: number): string {
 /** Prints one result line: figure, baseline and ratio. */
 export function report(r: BenchResult): string {
   const ratio = r.figure.opsPerSec / r.baseline.opsPerSec;
-  const extra = r.extra ? "  " + Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(" ") : "";
+  const extra = r.extra
+    ? "  " +
+      Object.entries(r.extra)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")
+    : "";
   return `${r.name}\n  ${r.figure.label}: ${fmtRate(r.figure.opsPerSec)}  |  baseline ${r.baseline.label}: ${fmtRate(r.baseline.opsPerSec)}  |  ratio ${ratio.toFixed(3)}${extra}`;
 }

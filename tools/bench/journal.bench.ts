@@ -20,8 +20,22 @@ import { verifyJournal } from "../../kernel/journal/verify.js";
 import { compare, measure, type Bench, type BenchResult } from "./harness.js";
 
 const MANIFEST = `sha256:${"ab".repeat(32)}` as const;
-const event = (i: number) => ({ schema: "demo/Order@1", value: { id: i, total: 1250, note: "a typical small event body" }, key: `order-${i % 97}`, ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i }, origin: { source: "bench" } });
-const genesis = (key: KeyPair) => ({ format_version: 1, world_id: "bench", world_public_key: key.publicKey, manifest_hash: MANIFEST, created_ns: 1n, kernel_flags: [], fork: null });
+const event = (i: number) => ({
+  schema: "demo/Order@1",
+  value: { id: i, total: 1250, note: "a typical small event body" },
+  key: `order-${i % 97}`,
+  ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i },
+  origin: { source: "bench" },
+});
+const genesis = (key: KeyPair) => ({
+  format_version: 1,
+  world_id: "bench",
+  world_public_key: key.publicKey,
+  manifest_hash: MANIFEST,
+  created_ns: 1n,
+  kernel_flags: [],
+  fork: null,
+});
 
 function scratch(): { dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "wk-bench-"));
@@ -33,7 +47,9 @@ function rawInserter(path: string, sync: "FULL" | "NORMAL", batch: number): () =
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${sync}`);
-  db.exec("CREATE TABLE entries (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)");
+  db.exec(
+    "CREATE TABLE entries (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
+  );
   const insert = db.prepare("INSERT INTO entries (seq, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)");
   const rows: [Uint8Array, Uint8Array, Uint8Array][] = [];
   let prev: Uint8Array = ZERO_HASH;
@@ -62,11 +78,17 @@ function appendBench(sync: "FULL" | "NORMAL", batch: number): Bench {
         const key = generateKeyPair();
         const store = SqliteJournalStore.open(join(s.dir, "journal.db"), { create: true, synchronous: sync });
         store.appendSync("genesis", genesis(key));
-        const items: AppendInput[][] = Array.from({ length: 64 }, (_, j) => Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: event(j * batch + i) })));
+        const items: AppendInput[][] = Array.from({ length: 64 }, (_, j) =>
+          Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: event(j * batch + i) })),
+        );
         let j = 0;
         const raw = rawInserter(join(s.dir, "raw.db"), sync, batch);
         const [figure, baseline] = compare(
-          { label: "append (validate, encode, chain, Merkle)", fn: () => store.appendManySync(items[j++ % items.length]!), batch },
+          {
+            label: "append (validate, encode, chain, Merkle)",
+            fn: () => store.appendManySync(items[j++ % items.length]!),
+            batch,
+          },
           { label: "raw INSERT of the same rows", fn: raw, batch },
           { rounds: sync === "FULL" && batch === 1 ? 8 : 6 },
         );
@@ -77,16 +99,32 @@ function appendBench(sync: "FULL" | "NORMAL", batch: number): Bench {
         let k = 0;
         const enc = await measure("encode", () => encodeStored(bodies[k++ % bodies.length]!), { minMs: 300 });
         const b = encodeStored(bodies[0]!);
-        const hashes = await measure("3 sha256", () => {
-          const h = entryHash(ZERO_HASH, 5, "event", b);
-          fastNodeHash(entryLeafHash(h), h);
-        }, { minMs: 300 });
+        const hashes = await measure(
+          "3 sha256",
+          () => {
+            const h = entryHash(ZERO_HASH, 5, "event", b);
+            fastNodeHash(entryLeafHash(h), h);
+          },
+          { minMs: 300 },
+        );
         const us = (r: { opsPerSec: number }) => 1e6 / r.opsPerSec;
         const f = (x: number) => x.toFixed(2);
         // The best ratio any store of this format could reach here: an append must at least
         // encode the body, hash three times (entry, leaf, amortised node) and insert the row.
         const floor = us(baseline) / (us(baseline) + us(enc) + us(hashes));
-        return { name: this.name, figure, baseline, extra: { entries, append_us: f(us(figure)), insert_us: f(us(baseline)), encode_us: f(us(enc)), sha256x3_us: f(us(hashes)), ceiling_ratio: floor.toFixed(3) } };
+        return {
+          name: this.name,
+          figure,
+          baseline,
+          extra: {
+            entries,
+            append_us: f(us(figure)),
+            insert_us: f(us(baseline)),
+            encode_us: f(us(enc)),
+            sha256x3_us: f(us(hashes)),
+            ceiling_ratio: floor.toFixed(3),
+          },
+        };
       } finally {
         s.done();
       }
@@ -101,33 +139,54 @@ const verifyBench: Bench = {
     try {
       const key = generateKeyPair();
       const path = join(s.dir, "journal.db");
-      const store = SqliteJournalStore.open(path, { create: true, synchronous: "NORMAL", checkpointEvery: 1000, worldKey: key, stateProvider: () => ({ state_root: MANIFEST, manifest_hash: MANIFEST }) });
+      const store = SqliteJournalStore.open(path, {
+        create: true,
+        synchronous: "NORMAL",
+        checkpointEvery: 1000,
+        worldKey: key,
+        stateProvider: () => ({ state_root: MANIFEST, manifest_hash: MANIFEST }),
+      });
       store.appendSync("genesis", genesis(key));
       const N = 50_000;
-      for (let i = 0; i < N; i += 500) store.appendManySync(Array.from({ length: 500 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
+      for (let i = 0; i < N; i += 500)
+        store.appendManySync(Array.from({ length: 500 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
       const entries = store.countSync();
       store.closeSync();
-      const figure = await measure("verifyJournal", async () => {
-        const r = await verifyJournal(path);
-        if (!r.ok) throw new Error(r.message);
-      }, { minMs: 2000, batch: entries, warmup: 1 });
+      const figure = await measure(
+        "verifyJournal",
+        async () => {
+          const r = await verifyJournal(path);
+          if (!r.ok) throw new Error(r.message);
+        },
+        { minMs: 2000, batch: entries, warmup: 1 },
+      );
       const db = new Database(path, { readonly: true });
       const scan = db.prepare("SELECT seq, kind, body, prev_hash, hash FROM entries ORDER BY seq");
       // The raw side hashes the way a careful reader would: one one-shot call per row
       // (createHash().update()… would cost it three times as much; see cbor.bench.ts).
-      const baseline = await measure("raw iterate + one-shot sha256 chain", () => {
-        let buf = Buffer.alloc(4096);
-        for (const r of scan.iterate() as Iterable<{ seq: number; kind: string; body: Buffer; hash: Buffer; prev_hash: Buffer }>) {
-          const n = 40 + 1 + r.kind.length + r.body.length;
-          if (n > buf.length) buf = Buffer.alloc(2 * n);
-          buf.set(r.prev_hash, 0);
-          buf.writeBigUInt64BE(BigInt(r.seq), 32);
-          buf[40] = r.kind.length;
-          buf.write(r.kind, 41, "latin1");
-          buf.set(r.body, 41 + r.kind.length);
-          oneShot("sha256", buf.subarray(0, n), "binary");
-        }
-      }, { minMs: 2000, batch: entries, warmup: 1 });
+      const baseline = await measure(
+        "raw iterate + one-shot sha256 chain",
+        () => {
+          let buf = Buffer.alloc(4096);
+          for (const r of scan.iterate() as Iterable<{
+            seq: number;
+            kind: string;
+            body: Buffer;
+            hash: Buffer;
+            prev_hash: Buffer;
+          }>) {
+            const n = 40 + 1 + r.kind.length + r.body.length;
+            if (n > buf.length) buf = Buffer.alloc(2 * n);
+            buf.set(r.prev_hash, 0);
+            buf.writeBigUInt64BE(BigInt(r.seq), 32);
+            buf[40] = r.kind.length;
+            buf.write(r.kind, 41, "latin1");
+            buf.set(r.body, 41 + r.kind.length);
+            oneShot("sha256", buf.subarray(0, n), "binary");
+          }
+        },
+        { minMs: 2000, batch: entries, warmup: 1 },
+      );
       db.close();
       return { name: this.name, figure, baseline, extra: { entries } };
     } finally {
@@ -144,7 +203,8 @@ const proofBench: Bench = {
       const key = generateKeyPair();
       const store = SqliteJournalStore.open(join(s.dir, "journal.db"), { create: true, synchronous: "NORMAL" });
       store.appendSync("genesis", genesis(key));
-      for (let i = 0; i < 100_000; i += 1000) store.appendManySync(Array.from({ length: 1000 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
+      for (let i = 0; i < 100_000; i += 1000)
+        store.appendManySync(Array.from({ length: 1000 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
       const size = store.countSync();
       const root = store.rootSync();
       const hashes = Array.from({ length: 1024 }, (_, i) => {
@@ -154,11 +214,16 @@ const proofBench: Bench = {
       let i = 0;
       const figure = await measure("inclusionProof + verifyEntryInclusion", () => {
         const h = hashes[i++ % hashes.length]!;
-        if (!verifyEntryInclusion(h.hash, h.seq, size, store.inclusionProofSync(h.seq, size), root)) throw new Error("proof failed");
+        if (!verifyEntryInclusion(h.hash, h.seq, size, store.inclusionProofSync(h.seq, size), root))
+          throw new Error("proof failed");
       });
       store.closeSync();
       const input = Buffer.alloc(65, 1);
-      const baseline = await measure("raw one-shot node:crypto sha256 of 65 bytes", () => oneShot("sha256", input, "binary"), { batch: 1 });
+      const baseline = await measure(
+        "raw one-shot node:crypto sha256 of 65 bytes",
+        () => oneShot("sha256", input, "binary"),
+        { batch: 1 },
+      );
       return { name: this.name, figure, baseline, extra: { tree_size: size, proof_len: 17 } };
     } finally {
       s.done();
@@ -175,9 +240,15 @@ const ed25519Bench: Bench = {
     const payload = encodeStored(event(1));
     const sig = key.sign("receipt", payload);
     const nodeSign = await measure("sign (node:crypto)", () => key.sign("receipt", payload));
-    const nobleSign = await measure("sign (noble)", () => signPure(secret, "receipt", payload), { minMs: 700, warmup: 5 });
+    const nobleSign = await measure("sign (noble)", () => signPure(secret, "receipt", payload), {
+      minMs: 700,
+      warmup: 5,
+    });
     const nodeVerify = await measure("verify (node:crypto)", () => verify(key.publicKey, "receipt", payload, sig));
-    const nobleVerify = await measure("verify (noble)", () => verifyPure(key.publicKey, "receipt", payload, sig), { minMs: 700, warmup: 5 });
+    const nobleVerify = await measure("verify (noble)", () => verifyPure(key.publicKey, "receipt", payload, sig), {
+      minMs: 700,
+      warmup: 5,
+    });
     return [
       { name: "ed25519 sign", figure: nodeSign, baseline: nobleSign },
       { name: "ed25519 verify", figure: nodeVerify, baseline: nobleVerify },
@@ -185,4 +256,12 @@ const ed25519Bench: Bench = {
   },
 };
 
-export const benchmarks: Bench[] = [ed25519Bench, appendBench("FULL", 1), appendBench("NORMAL", 1), appendBench("FULL", 100), appendBench("NORMAL", 100), verifyBench, proofBench];
+export const benchmarks: Bench[] = [
+  ed25519Bench,
+  appendBench("FULL", 1),
+  appendBench("NORMAL", 1),
+  appendBench("FULL", 100),
+  appendBench("NORMAL", 100),
+  verifyBench,
+  proofBench,
+];

@@ -21,7 +21,11 @@ import { measure, type Bench, type BenchResult, type Rate } from "./harness.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIG = Number(process.env.WK_BENCH_EVENTS ?? 200_000);
 
-const events = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: `cell-${(i + offset) % 64}`, by: ((i + offset) % 7) + 1 } }));
+const events = (n: number, offset = 0) =>
+  Array.from({ length: n }, (_, i) => ({
+    schema: "demo/CounterEvent@1",
+    json: { key: `cell-${(i + offset) % 64}`, by: ((i + offset) % 7) + 1 },
+  }));
 
 /** Builds a world with `n` events (batches of 1000, synchronous=NORMAL); returns its dir. */
 export async function buildWorld(wasmPath: string, n: number): Promise<string> {
@@ -36,14 +40,30 @@ export async function buildWorld(wasmPath: string, n: number): Promise<string> {
 async function rawExtism(wasmPath: string): Promise<Rate> {
   const plugin = await createPlugin({ wasm: [{ data: readFileSync(join(ROOT, wasmPath)) }] }, { useWasi: false });
   // A buffer of its own: Extism's store takes input.buffer whole (see ownBuffer).
-  const input = ownBuffer(stepInput(null, { schema: "demo/CounterEvent@1", value: { key: "cell-1", by: 3 }, key: "cell-1" }, {
-    now_ns: 1_795_435_200_000_000_000n, logical_now: 1, journal_height: 1, entropy: new Uint8Array(32), event_hash: `sha256:${"0".repeat(64)}`, manifest_hash: `sha256:${"0".repeat(64)}`,
-  }, "demo/Counter@1"));
-  return measure(`raw Extism call, same plugin and envelope (${input.length} B)`, async () => {
-    const out = await plugin.call("step", input);
-    out!.bytes();
-    await plugin.reset();
-  }, { minMs: 1500, warmup: 500 });
+  const input = ownBuffer(
+    stepInput(
+      null,
+      { schema: "demo/CounterEvent@1", value: { key: "cell-1", by: 3 }, key: "cell-1" },
+      {
+        now_ns: 1_795_435_200_000_000_000n,
+        logical_now: 1,
+        journal_height: 1,
+        entropy: new Uint8Array(32),
+        event_hash: `sha256:${"0".repeat(64)}`,
+        manifest_hash: `sha256:${"0".repeat(64)}`,
+      },
+      "demo/Counter@1",
+    ),
+  );
+  return measure(
+    `raw Extism call, same plugin and envelope (${input.length} B)`,
+    async () => {
+      const out = await plugin.call("step", input);
+      out!.bytes();
+      await plugin.reset();
+    },
+    { minMs: 1500, warmup: 500 },
+  );
 }
 
 /** Raw WebAssembly: copy 64 bytes in, run a copy loop, copy 64 bytes out (sync). */
@@ -60,11 +80,15 @@ async function rawWasmRate(): Promise<Rate> {
   const mem = new Uint8Array((inst.exports.memory as WebAssembly.Memory).buffer);
   const step = inst.exports.step as (n: number) => void;
   const input = new Uint8Array(64).fill(7);
-  return measure("raw WebAssembly call (64 B in, copy, 64 B out)", () => {
-    mem.set(input, 0);
-    step(64);
-    mem.slice(128, 192);
-  }, { minMs: 1000, batch: 1, warmup: 1000 });
+  return measure(
+    "raw WebAssembly call (64 B in, copy, 64 B out)",
+    () => {
+      mem.set(input, 0);
+      step(64);
+      mem.slice(128, 192);
+    },
+    { minMs: 1000, batch: 1, warmup: 1000 },
+  );
 }
 
 async function liveSteps(wasmPath: string, label: string): Promise<Rate> {
@@ -83,7 +107,11 @@ function replayRss(dir: string): { rssMiB: number; ok: boolean; seconds: number 
   const script = `import { replayWorld } from ${JSON.stringify(join(ROOT, "kernel/world/index.ts"))};
 const t = performance.now(); const r = await replayWorld(${JSON.stringify(dir)});
 console.log(JSON.stringify({ ok: r.ok, seconds: (performance.now() - t) / 1000, rss: process.resourceUsage().maxRSS / 1024 }));`;
-  const p = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 20 });
+  const p = spawnSync(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "--import", "tsx", "--input-type=module", "-e", script],
+    { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 20 },
+  );
   const j = JSON.parse(p.stdout.trim().split("\n").pop()!) as { ok: boolean; seconds: number; rss: number };
   return { rssMiB: j.rss, ok: j.ok, seconds: j.seconds };
 }
@@ -94,7 +122,11 @@ export const benchmarks: Bench[] = [
     async run(): Promise<BenchResult[]> {
       const out: BenchResult[] = [];
       const raw = await rawWasmRate();
-      for (const [path, lang] of [["modules/assemblyscript/counter/counter.wasm", "AssemblyScript"], ["modules/wat/counter.wasm", "WAT"], ["modules/c/counter/counter.wasm", "C"]] as const) {
+      for (const [path, lang] of [
+        ["modules/assemblyscript/counter/counter.wasm", "AssemblyScript"],
+        ["modules/wat/counter.wasm", "WAT"],
+        ["modules/c/counter/counter.wasm", "C"],
+      ] as const) {
         const extism = await rawExtism(path);
         const live = await liveSteps(path, `kernel steps, ${lang} counter`);
         out.push({ name: `kernel: live steps vs raw Extism (${lang} counter)`, figure: live, baseline: extism });
@@ -107,20 +139,34 @@ export const benchmarks: Bench[] = [
     name: "kernel: replay of a 100,000-event world",
     async run(): Promise<BenchResult[]> {
       const out: BenchResult[] = [];
-      for (const [path, lang] of [["modules/assemblyscript/counter/counter.wasm", "AssemblyScript"], ["modules/wat/counter.wasm", "WAT"]] as const) {
+      for (const [path, lang] of [
+        ["modules/assemblyscript/counter/counter.wasm", "AssemblyScript"],
+        ["modules/wat/counter.wasm", "WAT"],
+      ] as const) {
         const dir = await buildWorld(path, 100_000);
         const t = performance.now();
         const r = await replayWorld(dir);
         const secs = (performance.now() - t) / 1000;
         if (!r.ok) throw new Error(`replay diverged: ${JSON.stringify(r.divergence)}`);
-        const figure: Rate = { label: `wk replay events/s, ${lang} counter (full verify, then each step re-run and compared byte for byte)`, opsPerSec: r.steps / secs };
+        const figure: Rate = {
+          label: `wk replay events/s, ${lang} counter (full verify, then each step re-run and compared byte for byte)`,
+          opsPerSec: r.steps / secs,
+        };
         // Re-execution alone: what replay costs when the journal was verified already (audit does this).
         const t2 = performance.now();
         const r2 = await replayWorld(dir, { verified: true });
-        const rerun: Rate = { label: `re-execution alone events/s, ${lang} counter`, opsPerSec: r2.steps / ((performance.now() - t2) / 1000) };
+        const rerun: Rate = {
+          label: `re-execution alone events/s, ${lang} counter`,
+          opsPerSec: r2.steps / ((performance.now() - t2) / 1000),
+        };
         const baseline = await rawExtism(path);
         rmSync(dir, { recursive: true, force: true });
-        out.push({ name: `kernel: replay events/s vs raw Extism call (${lang} counter)`, figure, baseline, extra: { entries: r.entries } });
+        out.push({
+          name: `kernel: replay events/s vs raw Extism call (${lang} counter)`,
+          figure,
+          baseline,
+          extra: { entries: r.entries },
+        });
         out.push({ name: `kernel: re-execution alone vs raw Extism call (${lang} counter)`, figure: rerun, baseline });
       }
       return out;
@@ -140,7 +186,10 @@ export const benchmarks: Bench[] = [
       // Rates here are events replayed per MiB of peak RSS; the point is the extra field: RSS barely moves.
       return {
         name: `kernel: replay memory, ${BIG} vs ${BIG / 10} events`,
-        figure: { label: `${BIG} events: peak RSS ${b.rssMiB.toFixed(0)} MiB, ${(BIG / b.seconds).toFixed(0)} events/s`, opsPerSec: BIG / b.rssMiB },
+        figure: {
+          label: `${BIG} events: peak RSS ${b.rssMiB.toFixed(0)} MiB, ${(BIG / b.seconds).toFixed(0)} events/s`,
+          opsPerSec: BIG / b.rssMiB,
+        },
         baseline: { label: `${BIG / 10} events: peak RSS ${a.rssMiB.toFixed(0)} MiB`, opsPerSec: BIG / 10 / a.rssMiB },
         extra: { rss_ratio: (b.rssMiB / a.rssMiB).toFixed(2) },
       };

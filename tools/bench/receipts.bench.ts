@@ -5,7 +5,15 @@
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { buildReceiptEnvelope, generateKeyPair, receiptSigningPayload, signReceipt, signingMessage, verifyBundle, verifyReceipt } from "../../kernel/crypto/index.js";
+import {
+  buildReceiptEnvelope,
+  generateKeyPair,
+  receiptSigningPayload,
+  signReceipt,
+  signingMessage,
+  verifyBundle,
+  verifyReceipt,
+} from "../../kernel/crypto/index.js";
 import { makeBundleFixture } from "../../test/receipts/fixture.js";
 import { measure, type Bench } from "./harness.js";
 
@@ -13,7 +21,12 @@ const envelope = buildReceiptEnvelope({
   worldId: "world-bench",
   intentId: "intent-0001",
   effectKind: "http.request",
-  params: { method: "GET", url: "https://api.example.com/v1/items?page=2", headers: { accept: "application/json" }, body_ref: null },
+  params: {
+    method: "GET",
+    url: "https://api.example.com/v1/items?page=2",
+    headers: { accept: "application/json" },
+    body_ref: null,
+  },
   idempotencyKey: `sha256:${"42".repeat(32)}`,
   status: "ok",
   payload: { status: 200, body_ref: `sha256:${"17".repeat(32)}`, body_size: 1234 },
@@ -31,7 +44,11 @@ export const benchmarks: Bench[] = [
       const raw = generateKeyPairSync("ed25519");
       const msg = signingMessage("receipt", receiptSigningPayload(envelope));
       const figure = await measure("signReceipt", () => signReceipt(envelope, key), { minMs: 1000 });
-      const baseline = await measure(`raw node:crypto sign (${msg.length} B)`, () => nodeSign(null, msg, raw.privateKey), { minMs: 1000 });
+      const baseline = await measure(
+        `raw node:crypto sign (${msg.length} B)`,
+        () => nodeSign(null, msg, raw.privateKey),
+        { minMs: 1000 },
+      );
       return { name: this.name, figure, baseline, extra: { signed_bytes: msg.length } };
     },
   },
@@ -44,7 +61,9 @@ export const benchmarks: Bench[] = [
       const msg = signingMessage("receipt", receiptSigningPayload(envelope));
       const rawSig = nodeSign(null, msg, raw.privateKey);
       const figure = await measure("verifyReceipt", () => verifyReceipt(envelope, sig, key.publicKey), { minMs: 1000 });
-      const baseline = await measure("raw node:crypto verify", () => nodeVerify(null, msg, raw.publicKey, rawSig), { minMs: 1000 });
+      const baseline = await measure("raw node:crypto verify", () => nodeVerify(null, msg, raw.publicKey, rawSig), {
+        minMs: 1000,
+      });
       return { name: this.name, figure, baseline };
     },
   },
@@ -59,8 +78,20 @@ export const benchmarks: Bench[] = [
       const msg = signingMessage("receipt", receiptSigningPayload(envelope));
       const sig = ed25519.sign(msg, sk);
       const figure = await measure("verifyBundle (JSON text)", () => verifyBundle(text), { minMs: 1500, warmup: 5 });
-      const baseline = await measure("one raw @noble ed25519 verify", () => ed25519.verify(sig, msg, pk), { minMs: 1500, warmup: 5 });
-      return { name: this.name, figure, baseline, extra: { bundle_bytes: text.length, proof_nodes: fx.bundle.inclusion.path.length, expected_ratio: "≈0.5 (two verifies)" } };
+      const baseline = await measure("one raw @noble ed25519 verify", () => ed25519.verify(sig, msg, pk), {
+        minMs: 1500,
+        warmup: 5,
+      });
+      return {
+        name: this.name,
+        figure,
+        baseline,
+        extra: {
+          bundle_bytes: text.length,
+          proof_nodes: fx.bundle.inclusion.path.length,
+          expected_ratio: "≈0.5 (two verifies)",
+        },
+      };
     },
   },
 ];

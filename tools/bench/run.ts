@@ -14,7 +14,9 @@ const files = readdirSync(here)
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 
-console.log(`worldkernel benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
+console.log(
+  `worldkernel benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).cpus().length} cores`,
+);
 for (const f of files) {
   const mod = (await import(pathToFileURL(join(here, f)).href)) as { benchmarks: Bench[] };
   for (const b of mod.benchmarks) {

@@ -33,8 +33,15 @@ export const benchmarks: Bench[] = [
       }
       await w.close({ snapshot: false });
       if (cells !== 0) throw new Error(`an unchanged manifest should end every cell the same; ${cells} differ`);
-      const rate = (label: string, ms: number[]): Rate => ({ label, opsPerSec: (EVENTS * ms.length) / (ms.reduce((a, b) => a + b, 0) / 1000) });
-      return { name: "shadow: counterfactual events/s vs replay events/s (ratio ≥ 0.67 means ≤ 1.5× replay's time)", figure: rate("counterfactual run since genesis", shadowMs), baseline: rate("replay, verified beforehand", replayMs) };
+      const rate = (label: string, ms: number[]): Rate => ({
+        label,
+        opsPerSec: (EVENTS * ms.length) / (ms.reduce((a, b) => a + b, 0) / 1000),
+      });
+      return {
+        name: "shadow: counterfactual events/s vs replay events/s (ratio ≥ 0.67 means ≤ 1.5× replay's time)",
+        figure: rate("counterfactual run since genesis", shadowMs),
+        baseline: rate("replay, verified beforehand", replayMs),
+      };
     },
   },
 ];

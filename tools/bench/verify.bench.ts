@@ -22,8 +22,21 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { hashBytes, decodeStored, type HashText } from "../../air/index.js";
 import { loadKeyPair } from "../../kernel/crypto/keys.js";
-import { JOURNAL_FORMAT_VERSION, SqliteJournalStore, verifyJournal, worldPaths, type AppendInput, type EntryBodies } from "../../kernel/journal/index.js";
-import { checkTailOnOpen, createWorld, JournalRules, sourceFromAirDir, verifyWorldStore } from "../../kernel/world/index.js";
+import {
+  JOURNAL_FORMAT_VERSION,
+  SqliteJournalStore,
+  verifyJournal,
+  worldPaths,
+  type AppendInput,
+  type EntryBodies,
+} from "../../kernel/journal/index.js";
+import {
+  checkTailOnOpen,
+  createWorld,
+  JournalRules,
+  sourceFromAirDir,
+  verifyWorldStore,
+} from "../../kernel/world/index.js";
 import type { Bench, BenchResult, Rate } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,7 +45,11 @@ const EVERY = 1000;
 /** Bump when the cached journals' construction changes. */
 const CACHE_VERSION = 1;
 
-const counterEvents = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: `cell-${(i + offset) % 64}`, by: ((i + offset) % 7) + 1 } }));
+const counterEvents = (n: number, offset = 0) =>
+  Array.from({ length: n }, (_, i) => ({
+    schema: "demo/CounterEvent@1",
+    json: { key: `cell-${(i + offset) % 64}`, by: ((i + offset) % 7) + 1 },
+  }));
 
 /** One side of an async interleaved comparison; `batch` is ops per call. */
 interface AsyncSide {
@@ -46,7 +63,10 @@ interface AsyncSide {
  * shared machine falls on all alike; each rate is its total ops over its total time. A
  * slice runs at least one call.
  */
-async function interleave(sides: AsyncSide[], opts: { rounds?: number; sliceMs?: number; warmup?: number } = {}): Promise<Rate[]> {
+async function interleave(
+  sides: AsyncSide[],
+  opts: { rounds?: number; sliceMs?: number; warmup?: number } = {},
+): Promise<Rate[]> {
   const rounds = opts.rounds ?? 8;
   const sliceNs = (opts.sliceMs ?? 250) * 1e6;
   const ops = sides.map(() => 0);
@@ -95,7 +115,10 @@ function rawScan(db: Database.Database, from = 0): () => number {
 function kindCounts(path: string): Record<string, number> {
   const db = new Database(path, { readonly: true });
   try {
-    const rows = db.prepare("SELECT kind, count(*) AS n FROM entries GROUP BY kind").all() as { kind: string; n: number }[];
+    const rows = db.prepare("SELECT kind, count(*) AS n FROM entries GROUP BY kind").all() as {
+      kind: string;
+      n: number;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   } finally {
     db.close();
@@ -124,7 +147,10 @@ const verifyBench: Bench = {
       try {
         const entries = store.countSync();
         const first = await verifyWorldStore(store, { requireSealedHead: true });
-        if (!first.ok) throw new Error(`the bench world fails verification: ${first.fault} at ${first.first_bad_seq}: ${first.message}`);
+        if (!first.ok)
+          throw new Error(
+            `the bench world fails verification: ${first.fault} at ${first.first_bad_seq}: ${first.message}`,
+          );
         const raw = rawScan(db);
         if (raw() !== entries) throw new Error("raw scan saw a different number of entries");
         const [figure, baseline, chainOnly] = await interleave(
@@ -210,7 +236,12 @@ async function tailJournal(n: number): Promise<Built> {
   const manifest = (decodeStored(probe.getSync(0)!.body) as EntryBodies["genesis"]).manifest_hash as HashText;
   probe.closeSync();
   const refs = { state_root: sealed.state_root as HashText, manifest_hash: sealed.manifest_hash as HashText };
-  const store = SqliteJournalStore.open(path, { synchronous: "NORMAL", checkpointEvery: EVERY, worldKey, stateProvider: () => refs });
+  const store = SqliteJournalStore.open(path, {
+    synchronous: "NORMAL",
+    checkpointEvery: EVERY,
+    worldKey,
+    stateProvider: () => refs,
+  });
   const now0 = BigInt(Date.now()) * 1_000_000n;
   let i = 0;
   try {
@@ -226,8 +257,17 @@ async function tailJournal(n: number): Promise<Built> {
         return {
           kind: "event" as const,
           body: {
-            schema: "demo/CounterEvent@1", value, key: null,
-            ctx: { now_ns: now0 + BigInt(i + j) * 1000n, logical_now: i + j + 1, journal_height: size + j, entropy: entropy.subarray(32 * j, 32 * j + 32), event_hash: hashBytes(Buffer.from(`${value.key}:${value.by}:${i + j}`)), manifest_hash: manifest },
+            schema: "demo/CounterEvent@1",
+            value,
+            key: null,
+            ctx: {
+              now_ns: now0 + BigInt(i + j) * 1000n,
+              logical_now: i + j + 1,
+              journal_height: size + j,
+              entropy: entropy.subarray(32 * j, 32 * j + 32),
+              event_hash: hashBytes(Buffer.from(`${value.key}:${value.by}:${i + j}`)),
+              manifest_hash: manifest,
+            },
             origin: { kind: "ingress" },
           },
         };
@@ -257,8 +297,11 @@ const tailBench: Bench = {
   async run(): Promise<BenchResult[]> {
     const big = await tailJournal(999_999);
     const small = await tailJournal(9_999);
-    const buildNote = (b: Built) => (b.cached ? `cached (built in ${b.buildS.toFixed(1)} s)` : `built in ${b.buildS.toFixed(1)} s`);
-    console.log(`  [verify.bench] ${big.entries}-entry journal ${buildNote(big)}; ${small.entries}-entry journal ${buildNote(small)}`);
+    const buildNote = (b: Built) =>
+      b.cached ? `cached (built in ${b.buildS.toFixed(1)} s)` : `built in ${b.buildS.toFixed(1)} s`;
+    console.log(
+      `  [verify.bench] ${big.entries}-entry journal ${buildNote(big)}; ${small.entries}-entry journal ${buildNote(small)}`,
+    );
     const open = (p: string) => {
       const t = performance.now();
       const s = SqliteJournalStore.open(p, { synchronous: "NORMAL" });
@@ -279,32 +322,63 @@ const tailBench: Bench = {
         if (!r.ok) throw new Error(`${r.fault} at ${r.first_bad_seq}: ${r.message}`);
       };
       // The part of the check that reads history before the tail: every rare entry (genesis, snapshots, checkpoints…).
-      const seed = (s: SqliteJournalStore, from: number) => () => new JournalRules(s, false).seed([...s.rareEntriesSync(0, from - 1)]);
+      const seed = (s: SqliteJournalStore, from: number) => () =>
+        new JournalRules(s, false).seed([...s.rareEntriesSync(0, from - 1)]);
       const [checkBig, checkSmall, baseBig, baseSmall, raw, seedBig, seedSmall] = await interleave(
         [
-          { label: `checkTailOnOpen, ${big.entries} entries, from the last checkpoint (seq ${bootB}, ${big.entries - bootB} entries checked)`, fn: () => checkTailOnOpen(B.s, bootB) },
-          { label: `checkTailOnOpen, ${small.entries} entries, from the last checkpoint (seq ${bootS}, ${small.entries - bootS} entries checked)`, fn: () => checkTailOnOpen(S.s, bootS) },
-          { label: `verifyJournal of the last checkpoint_every (${EVERY}) entries, no rules, ${big.entries}-entry journal`, fn: verifyTail(B.s, fromB) },
-          { label: `verifyJournal of the last ${EVERY} entries, no rules, ${small.entries}-entry journal`, fn: verifyTail(S.s, fromS) },
+          {
+            label: `checkTailOnOpen, ${big.entries} entries, from the last checkpoint (seq ${bootB}, ${big.entries - bootB} entries checked)`,
+            fn: () => checkTailOnOpen(B.s, bootB),
+          },
+          {
+            label: `checkTailOnOpen, ${small.entries} entries, from the last checkpoint (seq ${bootS}, ${small.entries - bootS} entries checked)`,
+            fn: () => checkTailOnOpen(S.s, bootS),
+          },
+          {
+            label: `verifyJournal of the last checkpoint_every (${EVERY}) entries, no rules, ${big.entries}-entry journal`,
+            fn: verifyTail(B.s, fromB),
+          },
+          {
+            label: `verifyJournal of the last ${EVERY} entries, no rules, ${small.entries}-entry journal`,
+            fn: verifyTail(S.s, fromS),
+          },
           { label: `raw iterate + sha256 of the last ${EVERY} entries`, fn: rawTail },
           { label: "seed, 1M", fn: seed(B.s, bootB) },
           { label: "seed, 10k", fn: seed(S.s, bootS) },
         ],
         { rounds: 8, sliceMs: 300, warmup: 3 },
       );
-      const common = { check_1m_ms: ms(checkBig!), check_10k_ms: ms(checkSmall!), verify_1000_ms: ms(baseBig!), raw_1000_ms: ms(raw!), seed_1m_ms: ms(seedBig!), seed_10k_ms: ms(seedSmall!) };
+      const common = {
+        check_1m_ms: ms(checkBig!),
+        check_10k_ms: ms(checkSmall!),
+        verify_1000_ms: ms(baseBig!),
+        raw_1000_ms: ms(raw!),
+        seed_1m_ms: ms(seedBig!),
+        seed_10k_ms: ms(seedSmall!),
+      };
       return [
         {
           name: `open-for-writing check (checkTailOnOpen) on a ${big.entries.toLocaleString("en-US")}-entry world vs verifying checkpoint_every entries`,
           figure: checkBig!,
           baseline: baseBig!,
-          extra: { ...common, open_1m_ms: B.ms.toFixed(1), build_1m_s: big.buildS.toFixed(1), cached: String(big.cached) },
+          extra: {
+            ...common,
+            open_1m_ms: B.ms.toFixed(1),
+            build_1m_s: big.buildS.toFixed(1),
+            cached: String(big.cached),
+          },
         },
         {
           name: `open-for-writing check: ${big.entries.toLocaleString("en-US")} vs ${small.entries.toLocaleString("en-US")} entries (≈1 = bounded by checkpoint_every, not length)`,
           figure: checkBig!,
           baseline: checkSmall!,
-          extra: { check_1m_ms: common.check_1m_ms, check_10k_ms: common.check_10k_ms, seed_1m_ms: common.seed_1m_ms, seed_10k_ms: common.seed_10k_ms, open_10k_ms: S.ms.toFixed(1) },
+          extra: {
+            check_1m_ms: common.check_1m_ms,
+            check_10k_ms: common.check_10k_ms,
+            seed_1m_ms: common.seed_1m_ms,
+            seed_10k_ms: common.seed_10k_ms,
+            open_10k_ms: S.ms.toFixed(1),
+          },
         },
         {
           name: `open-for-writing check on a ${small.entries.toLocaleString("en-US")}-entry world vs verifying checkpoint_every entries`,

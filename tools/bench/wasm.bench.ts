@@ -22,7 +22,8 @@ import type { LoadSpec } from "../../kernel/wasm/runtime.js";
 import { measure, type Bench, type BenchResult, type Rate } from "./harness.js";
 
 const wabt = await wabtInit();
-const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`../../test/fixtures/wasm/${name}`, import.meta.url)), "utf8");
+const fixture = (name: string): string =>
+  readFileSync(fileURLToPath(new URL(`../../test/fixtures/wasm/${name}`, import.meta.url)), "utf8");
 const wat = (name: string, text = fixture(name)): Uint8Array => wabt.parseWat(name, text).toBinary({}).buffer;
 const INPUT = new Uint8Array(64).map((_, i) => i);
 const LIMITS = { memoryPages: 16, fuelPerStep: 1_000_000, maxOutputBytes: 65536 };
@@ -91,7 +92,10 @@ export const benchmarks: Bench[] = [
     async run(): Promise<BenchResult> {
       const plain = wat("echo.wat");
       const metered = meter(plain, { memoryPages: 16, initialFuel: 1_000_000n }).wasm;
-      const [figure, baseline] = await bestOf([["metered plugin", await barePlugin(metered, true)], ["unmetered plugin", await barePlugin(plain, false)]]);
+      const [figure, baseline] = await bestOf([
+        ["metered plugin", await barePlugin(metered, true)],
+        ["unmetered plugin", await barePlugin(plain, false)],
+      ]);
       return { name: this.name, figure: figure!, baseline: baseline! };
     },
   },
@@ -118,17 +122,31 @@ export const benchmarks: Bench[] = [
     name: "wasm: component runtime call (metered, fresh state) vs unmetered jco component",
     async run(): Promise<BenchResult> {
       const wasm = await echoComponent();
-      const spec: LoadSpec = { name: "bench/echo-component@1", wasm, wasmHash: hashBytes(wasm), entry: "step", hostFunctions: [], limits: LIMITS };
+      const spec: LoadSpec = {
+        name: "bench/echo-component@1",
+        wasm,
+        wasmHash: hashBytes(wasm),
+        entry: "step",
+        hostFunctions: [],
+        limits: LIMITS,
+      };
       const t = await transpileComponent(spec.name, spec.wasmHash, wasm);
       const cores = new Map([...t.cores].map(([f, b]) => [f, new WebAssembly.Module(b)]));
-      const root = await t.instantiate((f) => cores.get(f)!, {}, (mod, imp) => WebAssembly.instantiate(mod, imp ?? {}));
+      const root = await t.instantiate(
+        (f) => cores.get(f)!,
+        {},
+        (mod, imp) => WebAssembly.instantiate(mod, imp ?? {}),
+      );
       const step = root["step"] as (i: Uint8Array) => Uint8Array;
       const m = await componentRuntime.load(spec);
       const call = async () => {
         const r = await m.call(INPUT);
         if (!r.ok) throw new Error(r.error.message);
       };
-      const [figure, baseline] = await bestOf([["componentRuntime.call", call], ["unmetered jco component", () => step(INPUT)]]);
+      const [figure, baseline] = await bestOf([
+        ["componentRuntime.call", call],
+        ["unmetered jco component", () => step(INPUT)],
+      ]);
       return { name: this.name, figure: figure!, baseline: baseline! };
     },
   },
@@ -139,15 +157,37 @@ export const benchmarks: Bench[] = [
       if (!existsSync(file)) return [];
       const wasm = new Uint8Array(readFileSync(file));
       const input = encodeCanonical({
-        version: 1, state: null, event: { schema: "demo/CounterEvent@1", value: { key: "a", by: 5 }, key: "a" },
-        ctx: { now_ns: 1n, logical_now: 0, journal_height: 0, entropy: new Uint8Array(32), event_hash: `sha256:${"0".repeat(64)}`, manifest_hash: `sha256:${"0".repeat(64)}`, module: "demo/Counter@1", key: "a" },
+        version: 1,
+        state: null,
+        event: { schema: "demo/CounterEvent@1", value: { key: "a", by: 5 }, key: "a" },
+        ctx: {
+          now_ns: 1n,
+          logical_now: 0,
+          journal_height: 0,
+          entropy: new Uint8Array(32),
+          event_hash: `sha256:${"0".repeat(64)}`,
+          manifest_hash: `sha256:${"0".repeat(64)}`,
+          module: "demo/Counter@1",
+          key: "a",
+        },
       });
-      const spec: LoadSpec = { name: "demo/Counter@1", wasm, wasmHash: hashBytes(wasm), entry: "step", hostFunctions: [], limits: { memoryPages: 1024, fuelPerStep: 5_000_000_000, maxOutputBytes: 65536 } };
+      const spec: LoadSpec = {
+        name: "demo/Counter@1",
+        wasm,
+        wasmHash: hashBytes(wasm),
+        entry: "step",
+        hostFunctions: [],
+        limits: { memoryPages: 1024, fuelPerStep: 5_000_000_000, maxOutputBytes: 65536 },
+      };
       const t = await transpileComponent(spec.name, spec.wasmHash, wasm);
       const cores = new Map([...t.cores].map(([f, b]) => [f, new WebAssembly.Module(b)]));
       const id = (i: Uint8Array): Uint8Array => i;
       const host = { log: id, blobGet: id, manifestGet: id, journalHead: id };
-      const root = await t.instantiate((f) => cores.get(f)!, { "worldkernel:module/host": host }, (mod, imp) => WebAssembly.instantiate(mod, imp ?? {}));
+      const root = await t.instantiate(
+        (f) => cores.get(f)!,
+        { "worldkernel:module/host": host },
+        (mod, imp) => WebAssembly.instantiate(mod, imp ?? {}),
+      );
       const step = root["step"] as (i: Uint8Array) => Uint8Array;
       const m = await componentRuntime.load(spec);
       const call = async () => {
@@ -155,7 +195,10 @@ export const benchmarks: Bench[] = [
         if (!r.ok) throw new Error(r.error.message);
       };
       const fuel = (await m.call(input)).fuelUsed;
-      const [figure, baseline] = await bestOf([["componentRuntime.call", call], ["unmetered warm jco component", () => step(input)]]);
+      const [figure, baseline] = await bestOf([
+        ["componentRuntime.call", call],
+        ["unmetered warm jco component", () => step(input)],
+      ]);
       return [{ name: this.name, figure: figure!, baseline: baseline!, extra: { fuel_per_step: fuel } }];
     },
   },

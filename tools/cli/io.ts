@@ -35,7 +35,9 @@ export class CliExit extends WorldkernelError {
     super(info.code ?? (exitCode === EXIT.usage ? "cli.usage" : "cli.bad_input"), message);
     this.name = "CliExit";
     this.hint = info.hint;
-    if (info.fields) for (const [k, v] of Object.entries(info.fields)) if (!NOT_FIELDS.has(k)) Object.defineProperty(this, k, { value: v, enumerable: true });
+    if (info.fields)
+      for (const [k, v] of Object.entries(info.fields))
+        if (!NOT_FIELDS.has(k)) Object.defineProperty(this, k, { value: v, enumerable: true });
   }
 }
 
@@ -46,12 +48,20 @@ export class CliExit extends WorldkernelError {
  */
 export function exitWith(e: unknown, exitCode: number, fields: Record<string, unknown> = {}): CliExit {
   const { code, message, hint, ...rest } = errorRecord(e);
-  return new CliExit(exitCode, message, { code, ...(hint === undefined ? {} : { hint }), fields: { ...rest, ...fields } });
+  return new CliExit(exitCode, message, {
+    code,
+    ...(hint === undefined ? {} : { hint }),
+    fields: { ...rest, ...fields },
+  });
 }
 
 /** A Node system error (ENOENT, EACCES, EISDIR, …): it has an errno code and names its syscall. */
 function isSystemError(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === "string" && /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException).code));
+  return (
+    e instanceof Error &&
+    typeof (e as NodeJS.ErrnoException).syscall === "string" &&
+    /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException).code))
+  );
 }
 
 /**
@@ -63,7 +73,11 @@ export function onFile<T>(verb: "read" | "write", file: string, fn: () => T): T 
     return fn();
   } catch (e) {
     // "ENOENT: no such file or directory, open '…'" without the syscall and path: the message names the file given.
-    if (isSystemError(e)) throw new CliExit(EXIT.check_failed, `cannot ${verb} ${file}: ${e.message.replace(/, \w+ '.*'$/s, "")}`, { code: "cli.bad_file", fields: { path: file } });
+    if (isSystemError(e))
+      throw new CliExit(EXIT.check_failed, `cannot ${verb} ${file}: ${e.message.replace(/, \w+ '.*'$/s, "")}`, {
+        code: "cli.bad_file",
+        fields: { path: file },
+      });
     throw e;
   }
 }
@@ -98,14 +112,21 @@ const NOT_FIELDS = new Set(["stack", "message", "name", "cause", "code", "hint",
 
 /** Any thrown value as an ErrorRecord: its code, message, hint and typed fields (path, seq, …). */
 export function errorRecord(e: unknown): ErrorRecord {
-  if (!(e instanceof Error) && !(e && typeof e === "object")) return { code: "cli.internal", message: String(e), hint: hintFor("cli.internal")! };
+  if (!(e instanceof Error) && !(e && typeof e === "object"))
+    return { code: "cli.internal", message: String(e), hint: hintFor("cli.internal")! };
   const o = e as Record<string, unknown>;
   // A file-system failure nothing turned into a CliExit (onFile) is still about a file, not a bug.
   const fallback = isSystemError(e) ? "cli.io_error" : "cli.internal";
-  const code = typeof o.code === "string" && /^[a-z_]+\.[a-z0-9_.]+$/.test(o.code) ? o.code : e instanceof CliExit ? e.code : fallback;
+  const code =
+    typeof o.code === "string" && /^[a-z_]+\.[a-z0-9_.]+$/.test(o.code)
+      ? o.code
+      : e instanceof CliExit
+        ? e.code
+        : fallback;
   const message = typeof o.message === "string" ? o.message : String(e);
   const rec: ErrorRecord = { code, message };
-  for (const [k, v] of Object.entries(o)) if (!NOT_FIELDS.has(k) && v !== undefined && typeof v !== "function" && !isEmptyObject(v)) rec[k] = v;
+  for (const [k, v] of Object.entries(o))
+    if (!NOT_FIELDS.has(k) && v !== undefined && typeof v !== "function" && !isEmptyObject(v)) rec[k] = v;
   const hint = typeof o.hint === "string" ? o.hint : hintFor(code);
   if (hint !== undefined) rec.hint = hint;
   return rec;
@@ -113,7 +134,9 @@ export function errorRecord(e: unknown): ErrorRecord {
 
 /** `{}` (an error's empty `details`): not worth a field. */
 function isEmptyObject(v: unknown): boolean {
-  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
+  return (
+    typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0
+  );
 }
 
 /** Prints an error in the one CLI format (stderr text, or a JSON record on stdout). */
@@ -143,7 +166,8 @@ function hintFor(code: string): string | undefined {
     "journal.not_found": "check --world (default ./.wk/world); `wk create <air-dir> --world DIR` makes a world",
     "crypto.key_not_found": "check the key file's path; `wk keys new FILE` makes a key pair",
     "kernel.config_mismatch": "the world's config.json contradicts its genesis: restore config.json, or fork the world",
-    "kernel.undeclared_key": "the adapter key file is not one the journal declares: restore it, or rotate with `wk keys rotate-adapter`",
+    "kernel.undeclared_key":
+      "the adapter key file is not one the journal declares: restore it, or rotate with `wk keys rotate-adapter`",
     "kernel.not_a_boundary": "drop --exact to stop at the batch boundary before this seq",
     "kernel.idempotency_conflict": "this idempotency key was used for a different event: use a fresh key",
     "compile.toolchain_missing": "install the package named above (an optional peer of worldkernel)",

@@ -67,7 +67,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     } else if (e instanceof CliExit) {
       process.exitCode = e.exitCode;
       // A usage error names the command whose --help explains it.
-      const err = e.exitCode === EXIT.usage && e.hint === undefined && program ? new CliExit(e.exitCode, e.message, { code: e.code, hint: `see \`${commandPath(commandOf(program, argv))} --help\`` }) : e;
+      const err =
+        e.exitCode === EXIT.usage && e.hint === undefined && program
+          ? new CliExit(e.exitCode, e.message, {
+              code: e.code,
+              hint: `see \`${commandPath(commandOf(program, argv))} --help\``,
+            })
+          : e;
       if (e.message) reportError(err, json);
     } else {
       process.exitCode = EXIT.check_failed;

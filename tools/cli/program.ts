@@ -9,12 +9,14 @@ import { ownManifest } from "../../kernel/packages.js";
 import { COMMAND_GROUPS, groupOf } from "./commands/groups.js";
 
 function baseProgram(): Command {
-  return new Command("wk")
-    .description("worldkernel: event-sourced, replayable, signed agent worlds")
-    .version(ownManifest().version, "-V, --version", "print the worldkernel version")
-    .exitOverride()
-    // Usage errors are reported by main.ts in the one error format (code, message, hint), not by commander.
-    .configureOutput({ outputError: () => undefined });
+  return (
+    new Command("wk")
+      .description("worldkernel: event-sourced, replayable, signed agent worlds")
+      .version(ownManifest().version, "-V, --version", "print the worldkernel version")
+      .exitOverride()
+      // Usage errors are reported by main.ts in the one error format (code, message, hint), not by commander.
+      .configureOutput({ outputError: () => undefined })
+  );
 }
 
 /** The `wk` program with every command group registered (what the CLI reference documents). */
@@ -35,6 +37,7 @@ export async function programFor(argv: readonly string[]): Promise<Command> {
     return program;
   }
   // No known command: list them all (for --help, or commander's "unknown command" with a suggestion).
-  for (const g of COMMAND_GROUPS) for (const [cmd, summary] of Object.entries(g.commands)) program.command(cmd).description(summary);
+  for (const g of COMMAND_GROUPS)
+    for (const [cmd, summary] of Object.entries(g.commands)) program.command(cmd).description(summary);
   return program;
 }

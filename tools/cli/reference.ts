@@ -25,7 +25,7 @@ export async function cliReference(): Promise<string> {
     "",
     "Generated from the commands by `npm run docs:cli`; do not edit by hand. Exit codes: 0 ok, 1 a check",
     "failed or bad input, 2 usage. With `--json`, results and errors are JSON on stdout",
-    "(`{\"ok\": false, \"code\", \"message\", \"hint\"}` for an error); otherwise errors are",
+    '(`{"ok": false, "code", "message", "hint"}` for an error); otherwise errors are',
     "`error: <code>: <message>` and a `hint:` line on stderr.",
     "",
   ];

@@ -10,7 +10,18 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
-import { buildCatalogOrThrow, bytesToHash, decodeStored, hashBytes, hashDef, type AnyDef, type CborObject, type DefModule, type HashText, type Manifest } from "../../air/index.js";
+import {
+  buildCatalogOrThrow,
+  bytesToHash,
+  decodeStored,
+  hashBytes,
+  hashDef,
+  type AnyDef,
+  type CborObject,
+  type DefModule,
+  type HashText,
+  type Manifest,
+} from "../../air/index.js";
 import { KeyPair } from "../../kernel/crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
 import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
@@ -32,7 +43,12 @@ async function counter(): Promise<void> {
   const dir = join(OUT, `counter_${V}`);
   rmSync(dir, { recursive: true, force: true });
   const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/counter")), opts);
-  await w.sendMany(Array.from({ length: 60 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: ["alice", "bob", "carol", "dave"][i % 4]!, by: 5 + ((i * 7) % 23) } })));
+  await w.sendMany(
+    Array.from({ length: 60 }, (_, i) => ({
+      schema: "demo/CounterEvent@1",
+      json: { key: ["alice", "bob", "carol", "dave"][i % 4]!, by: 5 + ((i * 7) % 23) },
+    })),
+  );
   const root = w.stateRefs().state_root;
   await w.close();
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
@@ -61,22 +77,48 @@ async function governed(): Promise<void> {
   const developer = new KeyPair(new Uint8Array(32).fill(9));
   const src = sourceFromAirDir(join(ROOT, "worlds/counter"));
   const manifest = src.catalog.manifest;
-  const policy = { $kind: "defpolicy", name: "demo/governance@1", rules: [], approvers: [{ id: "ops", public_key: approver.publicKeyHex }], threshold: 1 } as AnyDef;
-  const withPolicy: Manifest = { ...manifest, policies: [{ name: "demo/governance@1" }], defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" } };
-  const catalog = buildCatalogOrThrow([{ file: "governed", value: [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, withPolicy] }]);
+  const policy = {
+    $kind: "defpolicy",
+    name: "demo/governance@1",
+    rules: [],
+    approvers: [{ id: "ops", public_key: approver.publicKeyHex }],
+    threshold: 1,
+  } as AnyDef;
+  const withPolicy: Manifest = {
+    ...manifest,
+    policies: [{ name: "demo/governance@1" }],
+    defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" },
+  };
+  const catalog = buildCatalogOrThrow([
+    { file: "governed", value: [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, withPolicy] },
+  ]);
   const w = await createWorld(dir, { catalog, wasm: src.wasm }, opts);
-  await w.sendMany(Array.from({ length: 12 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: ["alice", "bob"][i % 2]!, by: 9 + i } })));
+  await w.sendMany(
+    Array.from({ length: 12 }, (_, i) => ({
+      schema: "demo/CounterEvent@1",
+      json: { key: ["alice", "bob"][i % 2]!, by: 9 + i },
+    })),
+  );
   const c = new Uint8Array(readFileSync(join(ROOT, "modules/c/counter/counter.wasm")));
   const current = w.catalog.modules.get("demo/Counter@1")!.def;
   const next: DefModule = { ...current, wasm_hash: hashBytes(c) };
-  const { proposalId } = await propose(w, {
-    base_manifest_hash: w.catalog.manifestHash, description: "port demo/Counter@1 to C",
-    patches: [{ replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: next, pre_hash: hashDef(current) } }],
-  }, { wasm: [c], proposer: developer });
+  const { proposalId } = await propose(
+    w,
+    {
+      base_manifest_hash: w.catalog.manifestHash,
+      description: "port demo/Counter@1 to C",
+      patches: [
+        { replace_def: { kind: "defmodule", name: "demo/Counter@1", new_node: next, pre_hash: hashDef(current) } },
+      ],
+    },
+    { wasm: [c], proposer: developer },
+  );
   await shadow(w, proposalId);
   await approve(w, proposalId, approver);
   await apply(w, proposalId);
-  await w.sendMany(Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })));
+  await w.sendMany(
+    Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })),
+  );
   const root = w.stateRefs().state_root;
   await w.close();
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
@@ -93,7 +135,8 @@ async function erased(): Promise<void> {
   for (const e of w.store.iterateSync()) {
     if (e.kind !== "effect_receipt") continue;
     const b = decodeStored(e.body) as CborObject;
-    if ((b.receipt as CborObject).effect_kind === "http.request") page = bytesToHash((b.payload as CborObject).body_ref as Uint8Array);
+    if ((b.receipt as CborObject).effect_kind === "http.request")
+      page = bytesToHash((b.payload as CborObject).body_ref as Uint8Array);
   }
   await w.eraseReport(page as HashText, "golden erasure");
   const root = w.stateRefs().state_root;

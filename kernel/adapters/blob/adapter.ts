@@ -9,11 +9,19 @@ import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequ
 import { allowlist, bytes, hash, hashOut, record, text } from "../params.js";
 
 /** Checks the namespace against the grant's `namespaces`; null = allowed. */
-export function checkBlobAllowed(kind: string, params: CborValue, grantParams: CborValue): { code: string; message: string } | null {
+export function checkBlobAllowed(
+  kind: string,
+  params: CborValue,
+  grantParams: CborValue,
+): { code: string; message: string } | null {
   try {
     const ns = text(kind, record(kind, params), "namespace");
     const allowed = allowlist(kind, grantParams, "namespaces", "string");
-    if (allowed && !allowed.includes(ns)) return { code: "namespace_not_allowed", message: `namespace ${JSON.stringify(ns)} is not in the grant's namespaces` };
+    if (allowed && !allowed.includes(ns))
+      return {
+        code: "namespace_not_allowed",
+        message: `namespace ${JSON.stringify(ns)} is not in the grant's namespaces`,
+      };
     return null;
   } catch (e) {
     if (e instanceof AdapterError) return { code: "invalid_params", message: e.message };
@@ -40,7 +48,8 @@ function performBlob(req: EffectRequest, maxBytes: number): EffectOutcome {
     const p = record(req.kind, req.params);
     if (req.kind === "blob.put") {
       const b = bytes(req.kind, p, "bytes");
-      if (b.length > maxBytes) return failed(req, started, "blob_too_large", `blob is ${b.length} bytes; the limit is ${maxBytes}`);
+      if (b.length > maxBytes)
+        return failed(req, started, "blob_too_large", `blob is ${b.length} bytes; the limit is ${maxBytes}`);
       return finish(req, started, "ok", { blob_ref: hashOut(req.blobs.put(b)), size: b.length });
     }
     if (req.kind === "blob.get") {
@@ -50,13 +59,20 @@ function performBlob(req: EffectRequest, maxBytes: number): EffectOutcome {
         b = req.blobs.get(ref);
       } catch (e) {
         const code = (e as { code?: unknown }).code;
-        return failed(req, started, "blob_not_found", `${ref}: ${(e as Error).message}`, typeof code === "string" ? { cause: code } : {});
+        return failed(
+          req,
+          started,
+          "blob_not_found",
+          `${ref}: ${(e as Error).message}`,
+          typeof code === "string" ? { cause: code } : {},
+        );
       }
       return finish(req, started, "ok", { blob_ref: hashOut(ref), size: b.length, bytes: b });
     }
     throw new AdapterError("adapter.unknown_kind", req.kind, "the blob adapter performs blob.put and blob.get only");
   } catch (e) {
-    if (e instanceof AdapterError && e.code === "adapter.invalid_params") return failed(req, started, "invalid_params", e.message);
+    if (e instanceof AdapterError && e.code === "adapter.invalid_params")
+      return failed(req, started, "invalid_params", e.message);
     throw e;
   }
 }

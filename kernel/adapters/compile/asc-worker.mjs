@@ -22,7 +22,8 @@ parentPort.on("message", async (req) => {
     const path = rel(resolve(files.root, baseDir, filename));
     if (path === entry) return text;
     let abs;
-    if (files.realDir && path.startsWith(`${files.entryDir}/`)) abs = join(files.realDir, path.slice(files.entryDir.length + 1));
+    if (files.realDir && path.startsWith(`${files.entryDir}/`))
+      abs = join(files.realDir, path.slice(files.entryDir.length + 1));
     // @extism/as-pdk is wherever npm put it (beside worldkernel when it is a dependency).
     else if (path.startsWith(PDK)) abs = join(files.pdkDir, path.slice(PDK.length));
     else if (files.readable.some((p) => path.startsWith(p))) abs = join(files.root, path);

@@ -79,7 +79,19 @@ export async function buildAssemblyScript(source: Uint8Array | string, sourcePat
     pending.set(id, done);
     const w = ascWorker();
     w.ref();
-    w.postMessage({ id, argv, entry, text, files: { entryDir, realDir, readable: READABLE, root: PACKAGE_ROOT, pdkDir: dirname(installedPackage("@extism/as-pdk")!.file) } });
+    w.postMessage({
+      id,
+      argv,
+      entry,
+      text,
+      files: {
+        entryDir,
+        realDir,
+        readable: READABLE,
+        root: PACKAGE_ROOT,
+        pdkDir: dirname(installedPackage("@extism/as-pdk")!.file),
+      },
+    });
   });
   if (pending.size === 0) worker?.unref();
   if (reply.error !== undefined || reply.wasm === undefined) {

@@ -31,11 +31,20 @@ export async function buildModule(req: BuildRequest, opts: BuildOptions = {}): P
     case "js":
       return buildJs(req.source, req.sourcePath);
     default:
-      throw new CompileError("compile.unknown_language", `unknown language ${JSON.stringify(req.language)}`, { language: String(req.language) });
+      throw new CompileError("compile.unknown_language", `unknown language ${JSON.stringify(req.language)}`, {
+        language: String(req.language),
+      });
   }
 }
 
-const EXTENSIONS: Record<string, Language> = { ".ts": "assemblyscript", ".wat": "wat", ".c": "c", ".zig": "zig", ".js": "js", ".mjs": "js" };
+const EXTENSIONS: Record<string, Language> = {
+  ".ts": "assemblyscript",
+  ".wat": "wat",
+  ".c": "c",
+  ".zig": "zig",
+  ".js": "js",
+  ".mjs": "js",
+};
 
 /** The language a source file is written in, by its extension; undefined when unknown. */
 export function languageOf(path: string): Language | undefined {

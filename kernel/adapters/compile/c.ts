@@ -13,9 +13,19 @@ import type { BuildResult, CompilerId } from "./types.js";
 
 /** Flags every C module is built with; part of the build's identity. */
 export const CLANG_FLAGS = [
-  "--target=wasm32", "-nostdlib", "-ffreestanding", "-fno-builtin", "-mbulk-memory",
-  "-O2", "-g0", "-Wall", "-Wextra", "-fno-color-diagnostics",
-  "-Wl,--no-entry", "-Wl,--strip-all", "-Wl,-z,stack-size=65536",
+  "--target=wasm32",
+  "-nostdlib",
+  "-ffreestanding",
+  "-fno-builtin",
+  "-mbulk-memory",
+  "-O2",
+  "-g0",
+  "-Wall",
+  "-Wextra",
+  "-fno-color-diagnostics",
+  "-Wl,--no-entry",
+  "-Wl,--strip-all",
+  "-Wl,-z,stack-size=65536",
 ] as const;
 
 /**
@@ -49,6 +59,10 @@ export async function buildC(source: Uint8Array | string, sourcePath?: string): 
     sourcePath,
     sdk: ["wk.h", "wk.c"].map((f) => packagePath("modules/c/sdk", f)),
     compiler: await clangCompiler(),
-    invoke: (dir, name) => run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], { cwd: dir, env: clangEnv() }),
+    invoke: (dir, name) =>
+      run("clang", [...CLANG_FLAGS, ...extra, "-o", "out.wasm", `src/${name}`, "sdk/wk.c"], {
+        cwd: dir,
+        env: clangEnv(),
+      }),
   });
 }

@@ -14,7 +14,11 @@ export class CompileError extends WorldkernelError<CompileErrorCode> {
   /** The compiler or package that is missing or misbehaved. */
   readonly tool: string | undefined;
 
-  constructor(code: CompileErrorCode, message: string, fields: { language?: string; path?: string; tool?: string } = {}) {
+  constructor(
+    code: CompileErrorCode,
+    message: string,
+    fields: { language?: string; path?: string; tool?: string } = {},
+  ) {
     super(code, message, { path: fields.path });
     this.name = "CompileError";
     this.language = fields.language;
@@ -26,6 +30,10 @@ export class CompileError extends WorldkernelError<CompileErrorCode> {
 export function requireToolchain(language: string, peers: readonly string[]): void {
   const absent = missingPeers(peers);
   if (absent) {
-    throw new CompileError("compile.toolchain_missing", `compiling ${language} needs ${absent.missing.join(" and ")} (optional peers of worldkernel); run: ${absent.install}`, { language, tool: absent.missing.join(" ") });
+    throw new CompileError(
+      "compile.toolchain_missing",
+      `compiling ${language} needs ${absent.missing.join(" and ")} (optional peers of worldkernel); run: ${absent.install}`,
+      { language, tool: absent.missing.join(" ") },
+    );
   }
 }

@@ -26,9 +26,17 @@ export const WIT_PATH = packagePath("kernel/wasm/wit/worldkernel.wit");
 export function worldFor(code: string): "module" | "workflow" | "pure" {
   const names = new Set<string>();
   for (const m of code.matchAll(/export\s*\{([^}]*)\}/g)) {
-    for (const part of (m[1] ?? "").split(",")) names.add(part.trim().split(/\s+as\s+/).pop()?.trim() ?? "");
+    for (const part of (m[1] ?? "").split(","))
+      names.add(
+        part
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()
+          ?.trim() ?? "",
+      );
   }
-  for (const m of code.matchAll(/export\s+(?:async\s+)?(?:const|let|var|function)\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1] ?? "");
+  for (const m of code.matchAll(/export\s+(?:async\s+)?(?:const|let|var|function)\s+([A-Za-z_$][\w$]*)/g))
+    names.add(m[1] ?? "");
   const step = names.has("step");
   const run = names.has("run");
   return step && run ? "module" : run ? "pure" : "workflow";
@@ -49,20 +57,35 @@ interface EsbuildMessage {
 }
 
 /** Bundles the source into one ESM file; syntax and resolution errors become diagnostics. */
-async function bundle(text: string, sourcePath?: string): Promise<{ ok: true; code: string } | { ok: false; diagnostics: string[] }> {
+async function bundle(
+  text: string,
+  sourcePath?: string,
+): Promise<{ ok: true; code: string } | { ok: false; diagnostics: string[] }> {
   const esbuild = await import("esbuild");
   const resolveDir = sourcePath === undefined ? packagePath("modules/js/.source") : dirname(resolve(sourcePath));
   try {
     const r = await esbuild.build({
       stdin: { contents: text, resolveDir, sourcefile: sourcePath ?? "module.js", loader: "js" },
-      bundle: true, format: "esm", platform: "neutral", write: false, legalComments: "none", logLevel: "silent",
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      write: false,
+      legalComments: "none",
+      logLevel: "silent",
       external: ["worldkernel:*"],
     });
     return { ok: true, code: r.outputFiles[0]?.text ?? "" };
   } catch (e) {
     const errors = (e as { errors?: EsbuildMessage[] }).errors;
     if (!errors) return { ok: false, diagnostics: [String(e)] };
-    return { ok: false, diagnostics: errors.map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: error: ${m.text}` : `error: ${m.text}`)) };
+    return {
+      ok: false,
+      diagnostics: errors.map((m) =>
+        m.location
+          ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: error: ${m.text}`
+          : `error: ${m.text}`,
+      ),
+    };
   }
 }
 
@@ -72,7 +95,10 @@ export function usedHostFunctions(code: string): string[] {
   const re = /import\s*\{([^}]*)\}\s*from\s*["']worldkernel:module\/host(?:@[\w.]+)?["']/g;
   for (const m of code.matchAll(re)) {
     for (const part of (m[1] ?? "").split(",")) {
-      const name = part.trim().split(/\s+as\s+/)[0]?.trim();
+      const name = part
+        .trim()
+        .split(/\s+as\s+/)[0]
+        ?.trim();
       if (name) used.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
     }
   }
@@ -109,7 +135,9 @@ export async function buildJs(source: Uint8Array | string, sourcePath?: string):
   if (existsSync(cached)) return { ok: true, wasm: new Uint8Array(await readFile(cached)), compiler, diagnostics: [] };
 
   const { componentize } = await import("@bytecodealliance/componentize-js");
-  const { _setPreopens } = (await import("@bytecodealliance/preview2-shim/filesystem")) as unknown as { _setPreopens: (p: Record<string, string>) => void };
+  const { _setPreopens } = (await import("@bytecodealliance/preview2-shim/filesystem")) as unknown as {
+    _setPreopens: (p: Record<string, string>) => void;
+  };
   _setPreopens({ "/": "/" });
   const dir = await mkdtemp(join(tmpdir(), "wk-js-"));
   try {
@@ -119,11 +147,24 @@ export async function buildJs(source: Uint8Array | string, sourcePath?: string):
     await writeFile(witPath, wit);
     let component: Uint8Array;
     try {
-      ({ component } = await componentize({ sourcePath: entry, witPath, worldName: world, disableFeatures: [...DISABLED_FEATURES] }));
+      ({ component } = await componentize({
+        sourcePath: entry,
+        witPath,
+        worldName: world,
+        disableFeatures: [...DISABLED_FEATURES],
+      }));
     } catch (e) {
       // Initialization errors (a throw at module top level, a missing export) are the source's fault.
       const msg = e instanceof Error ? e.message : String(e);
-      return { ok: false, compiler, diagnostics: msg.split(dir + "/").join("").split("\n").filter((l) => l.trim() !== "") };
+      return {
+        ok: false,
+        compiler,
+        diagnostics: msg
+          .split(dir + "/")
+          .join("")
+          .split("\n")
+          .filter((l) => l.trim() !== ""),
+      };
     }
     await mkdir(CACHE_DIR, { recursive: true, mode: 0o700 }); // wasm that later runs as modules: private to the owner
     await writeFile(cached, component);

@@ -17,15 +17,25 @@ export interface ProcessResult {
 }
 
 /** Runs `cmd args` in `cwd`; rejects only when the binary cannot be started. */
-export function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<ProcessResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], timeout: opts.timeoutMs ?? 120_000 });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: opts.timeoutMs ?? 120_000,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") reject(new CompileError("compile.toolchain_missing", `${cmd} is not installed (${e.message})`, { tool: cmd }));
+      if (e.code === "ENOENT")
+        reject(new CompileError("compile.toolchain_missing", `${cmd} is not installed (${e.message})`, { tool: cmd }));
       else reject(e);
     });
     child.on("close", (code) => resolveRun({ code, stdout, stderr }));
@@ -36,7 +46,10 @@ export function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs?
 export function diagnosticLines(text: string, replace: [string, string][]): string[] {
   let t = text;
   for (const [from, to] of replace) t = t.split(from).join(to);
-  return t.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  return t
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "");
 }
 
 /** One source file for an outside toolchain, and the SDK files it builds against. */
@@ -66,7 +79,10 @@ export async function buildInScratch(b: ScratchBuild): Promise<BuildResult> {
     await writeFile(join(dir, "src", name), b.source);
     for (const f of b.sdk) await copyFile(f, join(dir, "sdk", basename(f)));
     const r = await b.invoke(dir, name);
-    const diagnostics = diagnosticLines(r.stderr, [[`src/${name}`, b.sourcePath ?? name], [dir + "/", ""]]);
+    const diagnostics = diagnosticLines(r.stderr, [
+      [`src/${name}`, b.sourcePath ?? name],
+      [dir + "/", ""],
+    ]);
     if (r.code !== 0) return { ok: false, compiler: b.compiler, diagnostics };
     return { ok: true, wasm: new Uint8Array(await readFile(join(dir, "out.wasm"))), compiler: b.compiler, diagnostics };
   } finally {

@@ -32,13 +32,28 @@ export interface HttpAdapterConfig {
 const systemResolve = (host: string) => dnsLookup(host, { all: true, verbatim: true });
 
 // Hop-by-hop and framing headers are ours to set: a module must not smuggle them.
-const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "proxy-connection", "idempotency-key"]);
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "proxy-connection",
+  "idempotency-key",
+]);
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Creates the `http.request` adapter. */
 export function createHttpAdapter(config: HttpAdapterConfig = {}): EffectAdapter {
-  const limits = { maxRequestBytes: config.maxRequestBytes ?? 10 << 20, maxResponseBytes: config.maxResponseBytes ?? 10 << 20, timeoutMs: config.timeoutMs ?? 30_000 };
+  const limits = {
+    maxRequestBytes: config.maxRequestBytes ?? 10 << 20,
+    maxResponseBytes: config.maxResponseBytes ?? 10 << 20,
+    timeoutMs: config.timeoutMs ?? 30_000,
+  };
   return {
     id: "worldkernel.http",
     version: "1.0.0",
@@ -49,7 +64,12 @@ export function createHttpAdapter(config: HttpAdapterConfig = {}): EffectAdapter
 
 type Limits = Required<Omit<HttpAdapterConfig, "ca" | "resolve">>;
 
-async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buffer | undefined, resolveHost: NonNullable<HttpAdapterConfig["resolve"]>): Promise<EffectOutcome> {
+async function performHttp(
+  req: EffectRequest,
+  limits: Limits,
+  ca: string | Buffer | undefined,
+  resolveHost: NonNullable<HttpAdapterConfig["resolve"]>,
+): Promise<EffectOutcome> {
   const started = req.nowNs();
   const denial = checkHttpAllowed(req.params, req.grant.params);
   if (denial) return failed(req, started, denial.code, denial.message);
@@ -66,9 +86,20 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
     try {
       body = req.blobs.get(bodyRef);
     } catch (e) {
-      return failed(req, started, "blob_not_found", `request body ${bodyRef} is not in the CAS: ${(e as Error).message}`);
+      return failed(
+        req,
+        started,
+        "blob_not_found",
+        `request body ${bodyRef} is not in the CAS: ${(e as Error).message}`,
+      );
     }
-    if (body.length > limits.maxRequestBytes) return failed(req, started, "request_too_large", `request body is ${body.length} bytes; the limit is ${limits.maxRequestBytes}`);
+    if (body.length > limits.maxRequestBytes)
+      return failed(
+        req,
+        started,
+        "request_too_large",
+        `request body is ${body.length} bytes; the limit is ${limits.maxRequestBytes}`,
+      );
   }
 
   const deadline = AbortSignal.any([req.signal, AbortSignal.timeout(limits.timeoutMs)]);
@@ -80,7 +111,8 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
     const allow = allowPrivateEntries(req.grant.params);
     for (const a of addrs) {
       const c = checkAddress(host, a.address, allow);
-      if (!c.ok) return failed(req, started, c.denial.code, c.denial.message, { address: a.address, address_class: c.cls });
+      if (!c.ok)
+        return failed(req, started, c.denial.code, c.denial.message, { address: a.address, address_class: c.cls });
     }
     addresses = addrs;
   } catch (e) {
@@ -91,7 +123,8 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
   const outHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     // Reject what would split or smuggle headers before anything reaches the socket.
-    if (!HEADER_NAME.test(k) || /[\r\n\0]/.test(v)) return failed(req, started, "invalid_params", `header ${JSON.stringify(k)} has an invalid name or value`);
+    if (!HEADER_NAME.test(k) || /[\r\n\0]/.test(v))
+      return failed(req, started, "invalid_params", `header ${JSON.stringify(k)} has an invalid name or value`);
     if (!RESERVED_HEADERS.has(k.toLowerCase())) outHeaders[k] = v;
   }
   outHeaders["Idempotency-Key"] = req.idempotencyKey;
@@ -107,7 +140,11 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   try {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const r = send(url, { method, headers: outHeaders, lookup: pinned, signal: deadline, agent: false, ...(ca ? { ca } : {}) }, resolve);
+      const r = send(
+        url,
+        { method, headers: outHeaders, lookup: pinned, signal: deadline, agent: false, ...(ca ? { ca } : {}) },
+        resolve,
+      );
       r.on("error", reject);
       r.end(body ?? undefined);
     });
@@ -117,7 +154,9 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
       size += chunk.length;
       if (size > limits.maxResponseBytes) {
         res.destroy();
-        return failed(req, started, "response_too_large", `response body exceeds ${limits.maxResponseBytes} bytes`, { status: res.statusCode ?? 0 });
+        return failed(req, started, "response_too_large", `response body exceeds ${limits.maxResponseBytes} bytes`, {
+          status: res.statusCode ?? 0,
+        });
       }
       chunks.push(chunk);
     }
@@ -131,7 +170,13 @@ async function performHttp(req: EffectRequest, limits: Limits, ca: string | Buff
       body_size: bytes.length,
       timings: { start_ns: started, end_ns: end },
     };
-    return { status: "ok", payload, cost: { tokens_in: 0, tokens_out: 0, cents: 0 }, startedNs: started, finishedNs: end };
+    return {
+      status: "ok",
+      payload,
+      cost: { tokens_in: 0, tokens_out: 0, cents: 0 },
+      startedNs: started,
+      finishedNs: end,
+    };
   } catch (e) {
     if (deadline.aborted) return abortedOutcome(req, started, limits.timeoutMs);
     return failed(req, started, "connection_failed", `${method} ${url.origin}: ${(e as Error).message}`);
@@ -151,7 +196,11 @@ function responseHeaders(res: IncomingMessage): Record<string, string> {
 /** An aborted request: `timeout` when our deadline fired, `error`/aborted when the kernel cancelled. */
 function abortedOutcome(req: EffectRequest, started: bigint, timeoutMs: number): EffectOutcome {
   if (req.signal.aborted) return failed(req, started, "aborted", "the kernel cancelled the request");
-  return finish(req, started, "timeout", { code: "timeout", message: `no complete response within ${timeoutMs} ms`, timeout_ms: timeoutMs });
+  return finish(req, started, "timeout", {
+    code: "timeout",
+    message: `no complete response within ${timeoutMs} ms`,
+    timeout_ms: timeoutMs,
+  });
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

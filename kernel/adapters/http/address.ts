@@ -65,25 +65,85 @@ const teredoClient = (b: readonly number[]): number[] => b.slice(12, 16).map((x)
  */
 export const IANA_IPV4_SPECIAL_PURPOSE: readonly SpecialPurposeRange[] = [
   { cidr: "0.0.0.0/8", name: '"This network"', rfc: "RFC 791 §3.2", globallyReachable: "False", cls: "unspecified" },
-  { cidr: "0.0.0.0/32", name: '"This host on this network"', rfc: "RFC 1122 §3.2.1.3", globallyReachable: "False", cls: "unspecified" },
+  {
+    cidr: "0.0.0.0/32",
+    name: '"This host on this network"',
+    rfc: "RFC 1122 §3.2.1.3",
+    globallyReachable: "False",
+    cls: "unspecified",
+  },
   { cidr: "10.0.0.0/8", name: "Private-Use", rfc: "RFC 1918", globallyReachable: "False", cls: "private" },
   { cidr: "100.64.0.0/10", name: "Shared Address Space", rfc: "RFC 6598", globallyReachable: "False", cls: "cgnat" },
   { cidr: "127.0.0.0/8", name: "Loopback", rfc: "RFC 1122 §3.2.1.3", globallyReachable: "False", cls: "loopback" },
   { cidr: "169.254.0.0/16", name: "Link Local", rfc: "RFC 3927", globallyReachable: "False", cls: "link_local" },
   { cidr: "172.16.0.0/12", name: "Private-Use", rfc: "RFC 1918", globallyReachable: "False", cls: "private" },
-  { cidr: "192.0.0.0/24", name: "IETF Protocol Assignments", rfc: "RFC 6890 §2.1", globallyReachable: "False", cls: "reserved" },
-  { cidr: "192.0.0.0/29", name: "IPv4 Service Continuity Prefix", rfc: "RFC 7335", globallyReachable: "False", cls: "reserved" },
+  {
+    cidr: "192.0.0.0/24",
+    name: "IETF Protocol Assignments",
+    rfc: "RFC 6890 §2.1",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "192.0.0.0/29",
+    name: "IPv4 Service Continuity Prefix",
+    rfc: "RFC 7335",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
   { cidr: "192.0.0.8/32", name: "IPv4 dummy address", rfc: "RFC 7600", globallyReachable: "False", cls: "reserved" },
-  { cidr: "192.0.0.170/32", name: "NAT64/DNS64 Discovery", rfc: "RFC 8880, RFC 7050 §2.2", globallyReachable: "False", cls: "reserved" },
-  { cidr: "192.0.0.171/32", name: "NAT64/DNS64 Discovery", rfc: "RFC 8880, RFC 7050 §2.2", globallyReachable: "False", cls: "reserved" },
-  { cidr: "192.0.2.0/24", name: "Documentation (TEST-NET-1)", rfc: "RFC 5737", globallyReachable: "False", cls: "reserved" },
-  { cidr: "192.88.99.0/24", name: "Deprecated (6to4 Relay Anycast)", rfc: "RFC 7526", globallyReachable: "N/A", cls: "reserved" },
+  {
+    cidr: "192.0.0.170/32",
+    name: "NAT64/DNS64 Discovery",
+    rfc: "RFC 8880, RFC 7050 §2.2",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "192.0.0.171/32",
+    name: "NAT64/DNS64 Discovery",
+    rfc: "RFC 8880, RFC 7050 §2.2",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "192.0.2.0/24",
+    name: "Documentation (TEST-NET-1)",
+    rfc: "RFC 5737",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "192.88.99.0/24",
+    name: "Deprecated (6to4 Relay Anycast)",
+    rfc: "RFC 7526",
+    globallyReachable: "N/A",
+    cls: "reserved",
+  },
   { cidr: "192.168.0.0/16", name: "Private-Use", rfc: "RFC 1918", globallyReachable: "False", cls: "private" },
   { cidr: "198.18.0.0/15", name: "Benchmarking", rfc: "RFC 2544", globallyReachable: "False", cls: "reserved" },
-  { cidr: "198.51.100.0/24", name: "Documentation (TEST-NET-2)", rfc: "RFC 5737", globallyReachable: "False", cls: "reserved" },
-  { cidr: "203.0.113.0/24", name: "Documentation (TEST-NET-3)", rfc: "RFC 5737", globallyReachable: "False", cls: "reserved" },
+  {
+    cidr: "198.51.100.0/24",
+    name: "Documentation (TEST-NET-2)",
+    rfc: "RFC 5737",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "203.0.113.0/24",
+    name: "Documentation (TEST-NET-3)",
+    rfc: "RFC 5737",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
   { cidr: "240.0.0.0/4", name: "Reserved", rfc: "RFC 1112 §4", globallyReachable: "False", cls: "reserved" },
-  { cidr: "255.255.255.255/32", name: "Limited Broadcast", rfc: "RFC 8190, RFC 919 §7", globallyReachable: "False", cls: "reserved" },
+  {
+    cidr: "255.255.255.255/32",
+    name: "Limited Broadcast",
+    rfc: "RFC 8190, RFC 919 §7",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
 ];
 
 /**
@@ -97,18 +157,69 @@ export const IANA_IPV4_SPECIAL_PURPOSE: readonly SpecialPurposeRange[] = [
 export const IANA_IPV6_SPECIAL_PURPOSE: readonly SpecialPurposeRange[] = [
   { cidr: "::1/128", name: "Loopback Address", rfc: "RFC 4291", globallyReachable: "False", cls: "loopback" },
   { cidr: "::/128", name: "Unspecified Address", rfc: "RFC 4291", globallyReachable: "False", cls: "unspecified" },
-  { cidr: "::ffff:0:0/96", name: "IPv4-mapped Address", rfc: "RFC 4291", globallyReachable: "False", cls: "reserved", embeds: { kind: "exact", v4: last4 } },
-  { cidr: "64:ff9b:1::/48", name: "IPv4-IPv6 Translat. (local-use)", rfc: "RFC 8215", globallyReachable: "False", cls: "reserved" },
-  { cidr: "100::/64", name: "Discard-Only Address Block", rfc: "RFC 6666", globallyReachable: "False", cls: "reserved" },
+  {
+    cidr: "::ffff:0:0/96",
+    name: "IPv4-mapped Address",
+    rfc: "RFC 4291",
+    globallyReachable: "False",
+    cls: "reserved",
+    embeds: { kind: "exact", v4: last4 },
+  },
+  {
+    cidr: "64:ff9b:1::/48",
+    name: "IPv4-IPv6 Translat. (local-use)",
+    rfc: "RFC 8215",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "100::/64",
+    name: "Discard-Only Address Block",
+    rfc: "RFC 6666",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
   { cidr: "100:0:0:1::/64", name: "Dummy IPv6 Prefix", rfc: "RFC 9780", globallyReachable: "False", cls: "reserved" },
-  { cidr: "2001::/23", name: "IETF Protocol Assignments", rfc: "RFC 2928", globallyReachable: "False", cls: "reserved" },
-  { cidr: "2001::/32", name: "TEREDO", rfc: "RFC 4380, RFC 8190", globallyReachable: "N/A", cls: "reserved", embeds: { kind: "tunnel", v4: teredoClient } },
+  {
+    cidr: "2001::/23",
+    name: "IETF Protocol Assignments",
+    rfc: "RFC 2928",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
+  {
+    cidr: "2001::/32",
+    name: "TEREDO",
+    rfc: "RFC 4380, RFC 8190",
+    globallyReachable: "N/A",
+    cls: "reserved",
+    embeds: { kind: "tunnel", v4: teredoClient },
+  },
   { cidr: "2001:2::/48", name: "Benchmarking", rfc: "RFC 5180", globallyReachable: "False", cls: "reserved" },
-  { cidr: "2001:10::/28", name: "Deprecated (previously ORCHID)", rfc: "RFC 4843", globallyReachable: "N/A", cls: "reserved" },
+  {
+    cidr: "2001:10::/28",
+    name: "Deprecated (previously ORCHID)",
+    rfc: "RFC 4843",
+    globallyReachable: "N/A",
+    cls: "reserved",
+  },
   { cidr: "2001:db8::/32", name: "Documentation", rfc: "RFC 3849", globallyReachable: "False", cls: "reserved" },
-  { cidr: "2002::/16", name: "6to4", rfc: "RFC 3056", globallyReachable: "N/A", cls: "reserved", embeds: { kind: "tunnel", v4: sixToFour } },
+  {
+    cidr: "2002::/16",
+    name: "6to4",
+    rfc: "RFC 3056",
+    globallyReachable: "N/A",
+    cls: "reserved",
+    embeds: { kind: "tunnel", v4: sixToFour },
+  },
   { cidr: "3fff::/20", name: "Documentation", rfc: "RFC 9637", globallyReachable: "False", cls: "reserved" },
-  { cidr: "5f00::/16", name: "Segment Routing (SRv6) SIDs", rfc: "RFC 9602", globallyReachable: "False", cls: "reserved" },
+  {
+    cidr: "5f00::/16",
+    name: "Segment Routing (SRv6) SIDs",
+    rfc: "RFC 9602",
+    globallyReachable: "False",
+    cls: "reserved",
+  },
   { cidr: "fc00::/7", name: "Unique-Local", rfc: "RFC 4193, RFC 8190", globallyReachable: "False", cls: "private" },
   { cidr: "fe80::/10", name: "Link-Local Unicast", rfc: "RFC 4291", globallyReachable: "False", cls: "link_local" },
 ];
@@ -122,16 +233,41 @@ export const IANA_IPV6_SPECIAL_PURPOSE: readonly SpecialPurposeRange[] = [
 export const OTHER_DENIED_RANGES: readonly SpecialPurposeRange[] = [
   { cidr: "224.0.0.0/4", name: "Multicast", rfc: "RFC 5771", globallyReachable: "-", cls: "multicast" },
   { cidr: "169.254.169.254/32", name: "Cloud instance metadata", rfc: "-", globallyReachable: "-", cls: "metadata" },
-  { cidr: "::/96", name: "IPv4-compatible (deprecated)", rfc: "RFC 4291 §2.5.5.1", globallyReachable: "-", cls: "reserved", embeds: { kind: "tunnel", v4: last4 } },
-  { cidr: "::ffff:0:0:0/96", name: "IPv4-translated (SIIT)", rfc: "RFC 2765 §2.1, RFC 6145", globallyReachable: "-", cls: "reserved", embeds: { kind: "tunnel", v4: last4 } },
+  {
+    cidr: "::/96",
+    name: "IPv4-compatible (deprecated)",
+    rfc: "RFC 4291 §2.5.5.1",
+    globallyReachable: "-",
+    cls: "reserved",
+    embeds: { kind: "tunnel", v4: last4 },
+  },
+  {
+    cidr: "::ffff:0:0:0/96",
+    name: "IPv4-translated (SIIT)",
+    rfc: "RFC 2765 §2.1, RFC 6145",
+    globallyReachable: "-",
+    cls: "reserved",
+    embeds: { kind: "tunnel", v4: last4 },
+  },
   { cidr: "fec0::/10", name: "Site-local (deprecated)", rfc: "RFC 3879", globallyReachable: "-", cls: "private" },
   { cidr: "ff00::/8", name: "Multicast", rfc: "RFC 4291 §2.7", globallyReachable: "-", cls: "multicast" },
-  { cidr: "fd00:ec2::254/128", name: "Cloud instance metadata (AWS IPv6)", rfc: "-", globallyReachable: "-", cls: "metadata" },
+  {
+    cidr: "fd00:ec2::254/128",
+    name: "Cloud instance metadata (AWS IPv6)",
+    rfc: "-",
+    globallyReachable: "-",
+    cls: "metadata",
+  },
 ];
 
 /** The NAT64 well-known prefix (RFC 6052, globally reachable): exactly the IPv4 address it carries. */
 const NAT64_WELL_KNOWN: SpecialPurposeRange = {
-  cidr: "64:ff9b::/96", name: "IPv4-IPv6 Translat.", rfc: "RFC 6052", globallyReachable: "-", cls: "reserved", embeds: { kind: "exact", v4: last4 },
+  cidr: "64:ff9b::/96",
+  name: "IPv4-IPv6 Translat.",
+  rfc: "RFC 6052",
+  globallyReachable: "-",
+  cls: "reserved",
+  embeds: { kind: "exact", v4: last4 },
 };
 
 /** IPv6 global unicast (IANA IPv6 Address Space registry); nothing outside it is public. */
@@ -139,7 +275,14 @@ const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
 
 /** ipaddr.js `range()` names that are globally reachable (registry: True); any other is denied. */
 const REACHABLE_V4_RANGES: ReadonlySet<string> = new Set(["unicast", "as112", "amt"]);
-const REACHABLE_V6_RANGES: ReadonlySet<string> = new Set(["unicast", "rfc6052", "as112v6", "amt", "orchid2", "droneRemoteIdProtocolEntityTags"]);
+const REACHABLE_V6_RANGES: ReadonlySet<string> = new Set([
+  "unicast",
+  "rfc6052",
+  "as112v6",
+  "amt",
+  "orchid2",
+  "droneRemoteIdProtocolEntityTags",
+]);
 
 interface CompiledRange {
   range: SpecialPurposeRange;
@@ -175,7 +318,10 @@ export function parseIp(ip: string): Uint8Array | null {
   let tail: number[] = [];
   const lastColon = s.lastIndexOf(":");
   if (s.slice(lastColon + 1).includes(".")) {
-    const v4 = s.slice(lastColon + 1).split(".").map(Number);
+    const v4 = s
+      .slice(lastColon + 1)
+      .split(".")
+      .map(Number);
     tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
     s = s.slice(0, lastColon + 1) + "0:0";
   }
@@ -241,6 +387,11 @@ export function addressMatches(ip: string, entry: string): boolean {
   const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
   if (!Number.isInteger(bits) || bits < 0 || bits > width) return false;
   // An IPv4-mapped address matches IPv4 entries: it is that IPv4 address on the wire.
-  const a = addr.kind() === net.kind() ? addr : addr.kind() === "ipv6" && net.kind() === "ipv4" && (addr as ipaddr.IPv6).isIPv4MappedAddress() ? (addr as ipaddr.IPv6).toIPv4Address() : null;
+  const a =
+    addr.kind() === net.kind()
+      ? addr
+      : addr.kind() === "ipv6" && net.kind() === "ipv4" && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+        ? (addr as ipaddr.IPv6).toIPv4Address()
+        : null;
   return a !== null && a.match(net, bits);
 }

@@ -12,7 +12,16 @@ const KIND = "http.request";
 
 /** Why a request is not allowed, with a stable code. */
 export interface HttpDenial {
-  code: "invalid_params" | "invalid_url" | "unsupported_scheme" | "scheme_not_allowed" | "host_not_allowed" | "method_not_allowed" | "port_not_allowed" | "path_not_allowed" | "private_address_denied";
+  code:
+    | "invalid_params"
+    | "invalid_url"
+    | "unsupported_scheme"
+    | "scheme_not_allowed"
+    | "host_not_allowed"
+    | "method_not_allowed"
+    | "port_not_allowed"
+    | "path_not_allowed"
+    | "private_address_denied";
   message: string;
 }
 
@@ -58,18 +67,25 @@ export function checkHttpAllowed(params: CborValue, grantParams: CborValue): Htt
   } catch {
     return { code: "invalid_url", message: `not an absolute URL: ${JSON.stringify(url)}` };
   }
-  if (!(u.protocol in DEFAULT_PORTS)) return { code: "unsupported_scheme", message: `scheme ${u.protocol} is not supported (http, https)` };
+  if (!(u.protocol in DEFAULT_PORTS))
+    return { code: "unsupported_scheme", message: `scheme ${u.protocol} is not supported (http, https)` };
   // Credentials in a URL would land in the journal in clear text: refuse them outright.
-  if (u.username || u.password) return { code: "invalid_url", message: "credentials in the URL are not allowed; send an Authorization header" };
+  if (u.username || u.password)
+    return { code: "invalid_url", message: "credentials in the URL are not allowed; send an Authorization header" };
   const scheme = u.protocol.slice(0, -1);
-  if (schemes && !schemes.some((s) => s.toLowerCase() === scheme)) return { code: "scheme_not_allowed", message: `scheme ${scheme} is not in the grant's schemes` };
+  if (schemes && !schemes.some((s) => s.toLowerCase() === scheme))
+    return { code: "scheme_not_allowed", message: `scheme ${scheme} is not in the grant's schemes` };
   const host = normalHost(u);
-  if (hosts && !hosts.some((h) => hostMatches(host, h))) return { code: "host_not_allowed", message: `host ${host} is not in the grant's hosts` };
+  if (hosts && !hosts.some((h) => hostMatches(host, h)))
+    return { code: "host_not_allowed", message: `host ${host} is not in the grant's hosts` };
   if (!/^[A-Za-z]+$/.test(method)) return { code: "invalid_params", message: `bad method ${JSON.stringify(method)}` };
-  if (methods && !methods.some((m) => m.toUpperCase() === method.toUpperCase())) return { code: "method_not_allowed", message: `method ${method.toUpperCase()} is not in the grant's methods` };
+  if (methods && !methods.some((m) => m.toUpperCase() === method.toUpperCase()))
+    return { code: "method_not_allowed", message: `method ${method.toUpperCase()} is not in the grant's methods` };
   const port = u.port === "" ? DEFAULT_PORTS[u.protocol]! : Number(u.port);
-  if (ports && !ports.includes(port)) return { code: "port_not_allowed", message: `port ${port} is not in the grant's ports` };
-  if (prefixes && !prefixes.some((pre) => u.pathname.startsWith(pre))) return { code: "path_not_allowed", message: `path ${u.pathname} is not under the grant's path_prefixes` };
+  if (ports && !ports.includes(port))
+    return { code: "port_not_allowed", message: `port ${port} is not in the grant's ports` };
+  if (prefixes && !prefixes.some((pre) => u.pathname.startsWith(pre)))
+    return { code: "path_not_allowed", message: `path ${u.pathname} is not under the grant's path_prefixes` };
   // A literal IP needs no DNS to classify, so the gate itself refuses private and loopback
   // literals (and journals the denial); host names are checked again after resolution.
   if (parseIp(host) !== null) {
@@ -95,10 +111,21 @@ export function allowPrivateEntries(grantParams: CborValue): string[] {
  * Decides whether connecting to `ip` (resolved for `host`) is allowed. Public addresses
  * always are; others only when allow_private names the host, the IP, or a CIDR holding it.
  */
-export function checkAddress(host: string, ip: string, allowPrivate: readonly string[]): { ok: true; cls: AddressClass } | { ok: false; cls: AddressClass; denial: HttpDenial } {
+export function checkAddress(
+  host: string,
+  ip: string,
+  allowPrivate: readonly string[],
+): { ok: true; cls: AddressClass } | { ok: false; cls: AddressClass; denial: HttpDenial } {
   const cls = classifyAddress(ip);
   if (cls === "public") return { ok: true, cls };
   const named = allowPrivate.some((e) => (parseIp(e.split("/")[0]!) ? addressMatches(ip, e) : hostMatches(host, e)));
   if (named && cls !== "invalid") return { ok: true, cls };
-  return { ok: false, cls, denial: { code: "private_address_denied", message: `${host} resolves to ${ip} (${cls}); the grant's allow_private does not name it` } };
+  return {
+    ok: false,
+    cls,
+    denial: {
+      code: "private_address_denied",
+      message: `${host} resolves to ${ip} (${cls}); the grant's allow_private does not name it`,
+    },
+  };
 }

@@ -35,7 +35,12 @@ export function priceCents(price: ModelPrice | undefined, tokensIn: number, toke
 
 /** Creates the `llm.generate` adapter. */
 export function createLlmAdapter(config: LlmAdapterConfig = {}): EffectAdapter {
-  return { id: "worldkernel.llm", version: "1.0.0", kinds: ["llm.generate"], perform: (req) => performLlm(req, config) };
+  return {
+    id: "worldkernel.llm",
+    version: "1.0.0",
+    kinds: ["llm.generate"],
+    perform: (req) => performLlm(req, config),
+  };
 }
 
 async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise<EffectOutcome> {
@@ -55,7 +60,12 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   try {
     blob = req.blobs.get(messagesRef);
   } catch (e) {
-    return failed(req, started, "blob_not_found", `messages ${messagesRef} are not in the CAS: ${(e as Error).message}`);
+    return failed(
+      req,
+      started,
+      "blob_not_found",
+      `messages ${messagesRef} are not in the CAS: ${(e as Error).message}`,
+    );
   }
   const parsed = parseMessages(blob);
   if (!parsed.ok) return failed(req, started, "invalid_messages", parsed.message);
@@ -64,8 +74,13 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   if (provider === "local") {
     completion = localComplete(model, parsed.messages, maxTokens);
   } else if (provider === "openai") {
-    if (!config.openai) return failed(req, started, "provider_not_configured", "no openai base URL is configured for this kernel");
-    const r = await openAiComplete(config.openai, { model, messages: parsed.messages, maxTokens, temperature, idempotencyKey: req.idempotencyKey }, req.signal);
+    if (!config.openai)
+      return failed(req, started, "provider_not_configured", "no openai base URL is configured for this kernel");
+    const r = await openAiComplete(
+      config.openai,
+      { model, messages: parsed.messages, maxTokens, temperature, idempotencyKey: req.idempotencyKey },
+      req.signal,
+    );
     if (!r.ok) {
       const details: Record<string, CborValue> = r.httpStatus === undefined ? {} : { http_status: r.httpStatus };
       return finish(req, started, r.status, { ...details, code: r.code, message: r.message, provider, model });
@@ -84,7 +99,11 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
     finish_reason: completion.finishReason,
     usage: { prompt_tokens: completion.promptTokens, completion_tokens: completion.completionTokens },
   };
-  const cost = { tokens_in: completion.promptTokens, tokens_out: completion.completionTokens, cents: priceCents(config.prices?.[model], completion.promptTokens, completion.completionTokens) };
+  const cost = {
+    tokens_in: completion.promptTokens,
+    tokens_out: completion.completionTokens,
+    cents: priceCents(config.prices?.[model], completion.promptTokens, completion.completionTokens),
+  };
   return finish(req, started, "ok", payload, cost);
 }
 
@@ -100,8 +119,16 @@ function readTemperature(v: CborValue | undefined): number | null {
     else if (v instanceof CborTag && v.tag === DEC128_TAG && v.value instanceof Uint8Array) t = decodeDec128(v.value);
     if (t !== null) parseDecimal(t);
   } catch (e) {
-    throw new AdapterError("adapter.invalid_params", "llm.generate", `temperature is not a decimal`, "$.temperature", { cause: e });
+    throw new AdapterError("adapter.invalid_params", "llm.generate", `temperature is not a decimal`, "$.temperature", {
+      cause: e,
+    });
   }
-  if (t === null) throw new AdapterError("adapter.invalid_params", "llm.generate", "temperature must be a dec128 (text or tag 2000)", "$.temperature");
+  if (t === null)
+    throw new AdapterError(
+      "adapter.invalid_params",
+      "llm.generate",
+      "temperature must be a dec128 (text or tag 2000)",
+      "$.temperature",
+    );
   return Number(t);
 }

@@ -24,11 +24,14 @@ export function checkLlmAllowed(params: CborValue, grantParams: CborValue): LlmD
     const maxTokens = nat(KIND, p, "max_tokens");
     const providers = allowlist(KIND, grantParams, "providers", "string");
     const models = allowlist(KIND, grantParams, "models", "string");
-    if (providers && !providers.includes(provider)) return { code: "provider_not_allowed", message: `provider ${provider} is not in the grant's providers` };
-    if (models && !models.includes(model)) return { code: "model_not_allowed", message: `model ${model} is not in the grant's models` };
+    if (providers && !providers.includes(provider))
+      return { code: "provider_not_allowed", message: `provider ${provider} is not in the grant's providers` };
+    if (models && !models.includes(model))
+      return { code: "model_not_allowed", message: `model ${model} is not in the grant's models` };
     const g = grantParams === null ? null : record(KIND, grantParams, "$grant");
     const ceiling = g && g.max_tokens !== undefined && g.max_tokens !== null ? nat(KIND, g, "max_tokens") : null;
-    if (ceiling !== null && maxTokens > ceiling) return { code: "max_tokens_exceeded", message: `max_tokens ${maxTokens} exceeds the grant's ceiling ${ceiling}` };
+    if (ceiling !== null && maxTokens > ceiling)
+      return { code: "max_tokens_exceeded", message: `max_tokens ${maxTokens} exceeds the grant's ceiling ${ceiling}` };
     return null;
   } catch (e) {
     if (e instanceof AdapterError) return { code: "invalid_params", message: e.message };

@@ -21,7 +21,10 @@ export function localComplete(model: string, messages: readonly ChatMessage[], m
   const promptTokens = messages.reduce((n, m) => n + wordCount(m.content), 0);
   const lastUser = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
   const prefix = `${model.replace(/\s+/g, "_")}:`;
-  const sentences = lastUser.trim().split(/(?<=[.!?])\s+/).filter((s) => s !== "");
+  const sentences = lastUser
+    .trim()
+    .split(/(?<=[.!?])\s+/)
+    .filter((s) => s !== "");
   const words: string[] = [prefix];
   let cut = false;
   for (const s of sentences) {

@@ -37,8 +37,10 @@ export async function startLocalLlmServer(opts: LocalLlmServerOptions = {}): Pro
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
       };
-      if (req.method !== "POST" || req.url !== "/v1/chat/completions") return send(404, { error: { message: "not found" } });
-      if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return send(401, { error: { message: "bad api key" } });
+      if (req.method !== "POST" || req.url !== "/v1/chat/completions")
+        return send(404, { error: { message: "not found" } });
+      if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`)
+        return send(401, { error: { message: "bad api key" } });
       let body: { model?: unknown; messages?: unknown; max_tokens?: unknown };
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof body;
@@ -46,7 +48,8 @@ export async function startLocalLlmServer(opts: LocalLlmServerOptions = {}): Pro
         return send(400, { error: { message: "body is not JSON" } });
       }
       const model = typeof body.model === "string" ? body.model : "";
-      if (opts.failModel !== undefined && model === opts.failModel) return send(500, { error: { message: "model is overloaded" } });
+      if (opts.failModel !== undefined && model === opts.failModel)
+        return send(500, { error: { message: "model is overloaded" } });
       if (!Array.isArray(body.messages)) return send(400, { error: { message: "messages must be a list" } });
       const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 256;
       const c = localComplete(model, body.messages as ChatMessage[], maxTokens);
@@ -55,7 +58,11 @@ export async function startLocalLlmServer(opts: LocalLlmServerOptions = {}): Pro
         object: "chat.completion",
         model,
         choices: [{ index: 0, message: { role: "assistant", content: c.text }, finish_reason: c.finishReason }],
-        usage: { prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, total_tokens: c.promptTokens + c.completionTokens },
+        usage: {
+          prompt_tokens: c.promptTokens,
+          completion_tokens: c.completionTokens,
+          total_tokens: c.promptTokens + c.completionTokens,
+        },
       });
     });
   });

@@ -15,9 +15,15 @@ export interface ChatMessage {
 const ROLES = new Set(["system", "user", "assistant", "tool"]);
 
 /** Parses a messages blob; returns an error text instead of throwing on bad input. */
-export function parseMessages(bytes: Uint8Array): { ok: true; messages: ChatMessage[] } | { ok: false; message: string } {
+export function parseMessages(
+  bytes: Uint8Array,
+): { ok: true; messages: ChatMessage[] } | { ok: false; message: string } {
   let v: unknown;
-  const attempts: (() => unknown)[] = [() => decodeStored(bytes), () => decodeCanonical(bytes), () => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes))];
+  const attempts: (() => unknown)[] = [
+    () => decodeStored(bytes),
+    () => decodeCanonical(bytes),
+    () => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)),
+  ];
   for (const a of attempts) {
     try {
       v = a();

@@ -23,7 +23,9 @@ export interface CompletionRequest {
 }
 
 /** Outcome of a provider call: a completion or a classified failure. */
-export type ProviderResult = { ok: true; completion: Completion } | { ok: false; status: "error" | "timeout"; code: string; message: string; httpStatus?: number };
+export type ProviderResult =
+  | { ok: true; completion: Completion }
+  | { ok: false; status: "error" | "timeout"; code: string; message: string; httpStatus?: number };
 
 const MAX_RESPONSE_BYTES = 8 << 20;
 
@@ -44,7 +46,11 @@ async function readCapped(res: Response, max: number): Promise<string | null> {
 }
 
 /** Calls the chat completions endpoint and maps its answer to a `Completion`. */
-export async function openAiComplete(cfg: OpenAiConfig, r: CompletionRequest, signal: AbortSignal): Promise<ProviderResult> {
+export async function openAiComplete(
+  cfg: OpenAiConfig,
+  r: CompletionRequest,
+  signal: AbortSignal,
+): Promise<ProviderResult> {
   const timeoutMs = cfg.timeoutMs ?? 60_000;
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   const scrub = (s: string) => (cfg.apiKey ? s.split(cfg.apiKey).join("[redacted]") : s).slice(0, 500);
@@ -53,15 +59,43 @@ export async function openAiComplete(cfg: OpenAiConfig, r: CompletionRequest, si
   const headers: Record<string, string> = { "content-type": "application/json", "idempotency-key": r.idempotencyKey };
   if (cfg.apiKey) headers.authorization = `Bearer ${cfg.apiKey}`;
   try {
-    const res = await fetch(`${cfg.baseUrl.replace(/\/+$/, "")}/chat/completions`, { method: "POST", headers, body: JSON.stringify(body), signal: deadline });
+    const res = await fetch(`${cfg.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal: deadline,
+    });
     const raw = await readCapped(res, MAX_RESPONSE_BYTES);
-    if (raw === null) return { ok: false, status: "error", code: "response_too_large", message: `provider response exceeds ${MAX_RESPONSE_BYTES} bytes` };
-    if (!res.ok) return { ok: false, status: "error", code: "provider_error", message: scrub(`HTTP ${res.status}: ${raw}`), httpStatus: res.status };
-    const j = JSON.parse(raw) as { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[]; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
+    if (raw === null)
+      return {
+        ok: false,
+        status: "error",
+        code: "response_too_large",
+        message: `provider response exceeds ${MAX_RESPONSE_BYTES} bytes`,
+      };
+    if (!res.ok)
+      return {
+        ok: false,
+        status: "error",
+        code: "provider_error",
+        message: scrub(`HTTP ${res.status}: ${raw}`),
+        httpStatus: res.status,
+      };
+    const j = JSON.parse(raw) as {
+      choices?: { message?: { content?: unknown }; finish_reason?: unknown }[];
+      usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+    };
     const choice = j.choices?.[0];
     const text = choice?.message?.content;
-    if (typeof text !== "string") return { ok: false, status: "error", code: "bad_provider_response", message: "no choices[0].message.content in the response" };
-    const nat = (v: unknown, fallback: number) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : fallback);
+    if (typeof text !== "string")
+      return {
+        ok: false,
+        status: "error",
+        code: "bad_provider_response",
+        message: "no choices[0].message.content in the response",
+      };
+    const nat = (v: unknown, fallback: number) =>
+      typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : fallback;
     const promptFallback = r.messages.reduce((n, m) => n + wordCount(m.content), 0);
     return {
       ok: true,
@@ -73,9 +107,16 @@ export async function openAiComplete(cfg: OpenAiConfig, r: CompletionRequest, si
       },
     };
   } catch (e) {
-    if (deadline.aborted && !signal.aborted) return { ok: false, status: "timeout", code: "timeout", message: `no response within ${timeoutMs} ms` };
-    if (signal.aborted) return { ok: false, status: "error", code: "aborted", message: "the kernel cancelled the request" };
+    if (deadline.aborted && !signal.aborted)
+      return { ok: false, status: "timeout", code: "timeout", message: `no response within ${timeoutMs} ms` };
+    if (signal.aborted)
+      return { ok: false, status: "error", code: "aborted", message: "the kernel cancelled the request" };
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    return { ok: false, status: "error", code: "connection_failed", message: scrub(`${(e as Error).message}${cause ? `: ${cause}` : ""}`) };
+    return {
+      ok: false,
+      status: "error",
+      code: "connection_failed",
+      message: scrub(`${(e as Error).message}${cause ? `: ${cause}` : ""}`),
+    };
   }
 }

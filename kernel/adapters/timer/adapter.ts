@@ -16,7 +16,10 @@ export function createTimerAdapter(): EffectAdapter {
 
 async function performTimer(req: EffectRequest): Promise<EffectOutcome> {
   const started = req.nowNs();
-  const read = readParams(req.kind, req.params, (p) => ({ at: bigNat(req.kind, p, "deliver_at_ns"), key: optText(req.kind, p, "key") }));
+  const read = readParams(req.kind, req.params, (p) => ({
+    at: bigNat(req.kind, p, "deliver_at_ns"),
+    key: optText(req.kind, p, "key"),
+  }));
   if (!read.ok) return failed(req, started, "invalid_params", read.message);
   const { at, key } = read.value;
   for (;;) {

@@ -26,7 +26,11 @@ export function registerAir(program: Command): void {
       const warnings = r.ok ? catalogWarnings(r.catalog, r.wasm) : [];
       for (const w of warnings) process.stderr.write(warningLine(w) + "\n");
       if (opts.json) {
-        printJson(r.ok ? { ok: true, manifest_hash: r.catalog.manifestHash, defs: r.catalog.sources.length, warnings } : { ok: false, issues: r.issues, warnings });
+        printJson(
+          r.ok
+            ? { ok: true, manifest_hash: r.catalog.manifestHash, defs: r.catalog.sources.length, warnings }
+            : { ok: false, issues: r.issues, warnings },
+        );
       } else if (r.ok) {
         process.stdout.write(`ok: ${r.catalog.sources.length} defs, manifest ${r.catalog.manifestHash}\n`);
       } else {

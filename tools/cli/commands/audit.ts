@@ -40,11 +40,16 @@ function report(r: AuditResult, json: boolean): void {
       `ok: audited world ${r.world_id}: ${r.entries} entries, ${r.checkpoints} checkpoints, ${r.blobs} blobs, ${r.erasures} erasures, ${r.anchors} archive anchor(s)`,
       `  re-executed state root ${r.state_root} = the one the checkpoint at seq ${r.attested_seq} signed`,
       `  world key ${r.world_public_key}`,
-      ...(r.declared_keys ?? []).map((k) => `  adapter keys from seq ${k.seq}: ${k.adapter_keys.map((d) => `${d.id} ${d.public_key}`).join(", ") || "(none)"}`),
+      ...(r.declared_keys ?? []).map(
+        (k) =>
+          `  adapter keys from seq ${k.seq}: ${k.adapter_keys.map((d) => `${d.id} ${d.public_key}`).join(", ") || "(none)"}`,
+      ),
     ];
     process.stdout.write(lines.join("\n") + "\n");
   } else {
-    process.stdout.write(`FAILED${where(r)}: ${r.fault}: ${r.message}\n(${r.entries} entries and ${r.checkpoints} checkpoints verified before it)\n`);
+    process.stdout.write(
+      `FAILED${where(r)}: ${r.fault}: ${r.message}\n(${r.entries} entries and ${r.checkpoints} checkpoints verified before it)\n`,
+    );
   }
   if (!r.ok) throw new CliExit(EXIT.check_failed, "");
 }
@@ -53,7 +58,9 @@ function report(r: AuditResult, json: boolean): void {
 export function registerAudit(program: Command): void {
   program
     .command("export")
-    .description("write the world as one audit archive (entries, blobs, erasures, keys, anchors) that `wk audit` re-executes")
+    .description(
+      "write the world as one audit archive (entries, blobs, erasures, keys, anchors) that `wk audit` re-executes",
+    )
     .requiredOption("--audit <file>", "the archive file to write")
     .option("--world <dir>", "world directory")
     .option("--anchor <files...>", "anchor JSON files (wk anchor) to include")
@@ -63,12 +70,17 @@ export function registerAudit(program: Command): void {
       const { bytes, summary } = exportAuditArchive(worldDir(opts.world), { anchors });
       onFile("write", opts.audit, () => writeAtomically(opts.audit, bytes));
       if (opts.json) printJson({ file: opts.audit, ...summary });
-      else process.stdout.write(`wrote ${opts.audit} (${summary.bytes} bytes): world ${summary.world_id}, ${summary.entries} entries, ${summary.blobs} blobs, ${summary.erasures} erasures, ${summary.anchors} anchor(s)\n`);
+      else
+        process.stdout.write(
+          `wrote ${opts.audit} (${summary.bytes} bytes): world ${summary.world_id}, ${summary.entries} entries, ${summary.blobs} blobs, ${summary.erasures} erasures, ${summary.anchors} anchor(s)\n`,
+        );
     });
 
   program
     .command("audit <file>")
-    .description("rebuild an audit archive in a fresh directory with no secret key, verify it, re-execute it and compare the state root the checkpoints signed")
+    .description(
+      "rebuild an audit archive in a fresh directory with no secret key, verify it, re-execute it and compare the state root the checkpoints signed",
+    )
     .option("--anchor <file>", "also hold the journal to an anchor kept outside the archive")
     .option("--json", "machine-readable result")
     .action(async (file: string, opts: { anchor?: string; json?: boolean }) => {
@@ -80,7 +92,12 @@ export function registerAudit(program: Command): void {
         // No archive to audit (missing, empty, a bad anchor): an error in the one format, whose
         // record keeps the fields of a failed audit's report (`fault`, the counts).
         if (!(e instanceof AuditError)) throw e;
-        throw exitWith(e, EXIT.check_failed, { fault: e.code.replace(/^audit\./, ""), entries: 0, checkpoints: 0, state_root: null });
+        throw exitWith(e, EXIT.check_failed, {
+          fault: e.code.replace(/^audit\./, ""),
+          entries: 0,
+          checkpoints: 0,
+          state_root: null,
+        });
       }
       report(r, opts.json === true);
     });

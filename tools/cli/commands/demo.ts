@@ -14,7 +14,9 @@ import { governanceTour } from "../demo/governance-tour.js";
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance")
+    .description(
+      "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance",
+    )
     .option("--world <dir>", "folder for the demo worlds (default: a new temp folder)")
     .action(async (opts: { world?: string }) => {
       const base = opts.world ? resolve(opts.world) : mkdtempSync(join(tmpdir(), "wk-demo-"));
@@ -24,6 +26,8 @@ export function registerDemo(program: Command): void {
       const counter = await counterTour(base);
       const summarizer = await summarizerTour(base, 7);
       await governanceTour(base, 10);
-      process.stdout.write(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`);
+      process.stdout.write(
+        `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`,
+      );
     });
 }

@@ -32,10 +32,24 @@ export async function listIntents(dir: string): Promise<IntentRow[]> {
       if (e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt") continue;
       const b = decodeStored(e.body) as CborObject;
       const id = b.intent_id as string;
-      if (e.kind === "effect_intent") rows.set(id, { intent_id: id, kind: b.kind as string, module: b.module as string, seq: e.seq, decision: null, reason: null, receipt: null });
+      if (e.kind === "effect_intent")
+        rows.set(id, {
+          intent_id: id,
+          kind: b.kind as string,
+          module: b.module as string,
+          seq: e.seq,
+          decision: null,
+          reason: null,
+          receipt: null,
+        });
       const row = rows.get(id);
       if (!row) continue;
-      if (e.kind === "policy_decision") [row.decision, row.reason] = [b.decision as string, (b.reason as string | undefined) ?? (b.stage === "approval" ? `approval by ${String(b.approver).slice(0, 16)}…` : null)];
+      if (e.kind === "policy_decision")
+        [row.decision, row.reason] = [
+          b.decision as string,
+          (b.reason as string | undefined) ??
+            (b.stage === "approval" ? `approval by ${String(b.approver).slice(0, 16)}…` : null),
+        ];
       if (e.kind === "effect_receipt") {
         const r = b.receipt as CborObject;
         row.receipt = { seq: e.seq, status: r.status as string, adapter: r.adapter_id as string };
@@ -58,15 +72,23 @@ export function registerEffects(program: Command, receipt: Command): void {
       const rows = await listIntents(worldDir(opts.world));
       if (opts.json) return printJson(rows);
       for (const r of rows) {
-        const status = r.receipt ? `${r.receipt.status} (seq ${r.receipt.seq}, ${r.receipt.adapter})` : r.decision === "require_approval" ? "waiting for approval" : "pending";
-        process.stdout.write(`${r.intent_id}  ${r.kind.padEnd(15)} ${r.decision ?? "-"}  ${status}${r.decision === "deny" && r.reason ? `  — ${r.reason}` : ""}\n`);
+        const status = r.receipt
+          ? `${r.receipt.status} (seq ${r.receipt.seq}, ${r.receipt.adapter})`
+          : r.decision === "require_approval"
+            ? "waiting for approval"
+            : "pending";
+        process.stdout.write(
+          `${r.intent_id}  ${r.kind.padEnd(15)} ${r.decision ?? "-"}  ${status}${r.decision === "deny" && r.reason ? `  — ${r.reason}` : ""}\n`,
+        );
       }
       if (rows.length === 0) process.stdout.write("no intents\n");
     });
 
   receipt
     .command("export <intent-id>")
-    .description("print a self-contained bundle (receipt, keys, Merkle proof, signed checkpoint) for offline verification")
+    .description(
+      "print a self-contained bundle (receipt, keys, Merkle proof, signed checkpoint) for offline verification",
+    )
     .option("--world <dir>", "world directory")
     .option("--payload", "include the receipt payload")
     .option("--json", "errors as JSON too (the bundle is always JSON)")
@@ -78,16 +100,24 @@ export function registerEffects(program: Command, receipt: Command): void {
       let r;
       try {
         seq = store.receiptSeq(intentId);
-        if (seq === null) throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId}`, { code: "cli.no_receipt", hint: "list the world's intents and receipts with: wk receipt list" });
+        if (seq === null)
+          throw new CliExit(EXIT.check_failed, `no receipt for intent ${intentId}`, {
+            code: "cli.no_receipt",
+            hint: "list the world's intents and receipts with: wk receipt list",
+          });
         r = await exportBundle(store, seq, { includePayload: !!opts.payload });
       } finally {
         store.closeSync();
       }
       if (!r.ok && r.code === "no_checkpoint") {
         // Sign a checkpoint that covers the receipt, then export under it.
-        await withWorld(dir, async (w) => {
-          w.checkpoint();
-        }, { snapshot: false });
+        await withWorld(
+          dir,
+          async (w) => {
+            w.checkpoint();
+          },
+          { snapshot: false },
+        );
         store = SqliteJournalStore.open(journal, { readonly: true });
         try {
           r = await exportBundle(store, seq, { includePayload: !!opts.payload });

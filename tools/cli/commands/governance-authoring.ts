@@ -23,18 +23,34 @@ export interface AuthoringOpts {
 }
 
 /** Prints the patch (`--print`), or proposes it and prints the proposal id (`--json`: the proposal and the patch). */
-async function proposeComputed(opts: AuthoringOpts, compute: (w: Parameters<Parameters<typeof withWorld>[1]>[0]) => AuthoredPatch, extra: (p: AuthoredPatch) => Record<string, unknown> = () => ({})): Promise<void> {
+async function proposeComputed(
+  opts: AuthoringOpts,
+  compute: (w: Parameters<Parameters<typeof withWorld>[1]>[0]) => AuthoredPatch,
+  extra: (p: AuthoredPatch) => Record<string, unknown> = () => ({}),
+): Promise<void> {
   const key = opts.key ? loadKeyPair(opts.key) : undefined;
   const extraWasm = (opts.wasm ?? []).map((f) => new Uint8Array(onFile("read", f, () => readFileSync(f))));
   await withWorld(
     worldDir(opts.world),
     async (w) => {
       const p = compute(w);
-      for (const b of p.emptied) process.stderr.write(`note: the patch leaves ${b} empty rather than absent (no patch operation removes a block): the manifest will be ${p.manifestHash}\n`);
+      for (const b of p.emptied)
+        process.stderr.write(
+          `note: the patch leaves ${b} empty rather than absent (no patch operation removes a block): the manifest will be ${p.manifestHash}\n`,
+        );
       if (opts.print) return printJson(p.doc);
       const r = await propose(w, p.doc, { ...(key ? { proposer: key } : {}), wasm: [...extraWasm, ...p.wasm] });
       for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
-      if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash, description: p.doc.description ?? null, ...extra(p), patch: p.doc, warnings: r.warnings });
+      if (opts.json)
+        printJson({
+          proposal_id: r.proposalId,
+          seq: r.seq,
+          new_manifest_hash: r.newManifestHash,
+          description: p.doc.description ?? null,
+          ...extra(p),
+          patch: p.doc,
+          warnings: r.warnings,
+        });
       else process.stdout.write(`${r.proposalId}\n`);
     },
     opts.print ? { snapshot: false } : {},
@@ -43,28 +59,43 @@ async function proposeComputed(opts: AuthoringOpts, compute: (w: Parameters<Para
 
 /** `wk propose --from-air DIR`: the diff from the world's current defs to the folder's, proposed. */
 export function proposeFromAirCommand(dir: string, opts: AuthoringOpts): Promise<void> {
-  return proposeComputed(opts, (w) => patchFromAir(w, dir, opts.description !== undefined ? { description: opts.description } : {}));
+  return proposeComputed(opts, (w) =>
+    patchFromAir(w, dir, opts.description !== undefined ? { description: opts.description } : {}),
+  );
 }
 
 /** Registers `wk revert`. */
 export function registerRevert(program: Command): void {
   program
     .command("revert <apply-seq>")
-    .description("propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)")
+    .description(
+      "propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)",
+    )
     .option("--world <dir>", "world directory")
     .option("--key <keyfile>", "the proposer's key (a proposer cannot approve its own proposal)")
-    .option("--description <text>", "the proposal's description (default: which apply it reverts, and whether the world moved on since)")
+    .option(
+      "--description <text>",
+      "the proposal's description (default: which apply it reverts, and whether the world moved on since)",
+    )
     .option("--print", "print the computed patch document instead of proposing it")
     .option("--json", "machine-readable output")
     .action(async (seqText: string, opts: AuthoringOpts) => {
       const seq = Number(seqText);
-      if (!/^\d+$/.test(seqText) || !Number.isSafeInteger(seq)) throw new CliExit(EXIT.usage, `<apply-seq> must be a non-negative integer, got "${seqText}"`);
+      if (!/^\d+$/.test(seqText) || !Number.isSafeInteger(seq))
+        throw new CliExit(EXIT.usage, `<apply-seq> must be a non-negative integer, got "${seqText}"`);
       await proposeComputed(
         opts,
         (w) => revertPatch(w, seq, opts.description !== undefined ? { description: opts.description } : {}),
         (p) => {
           const t = (p as ReturnType<typeof revertPatch>).target;
-          return { reverts: { apply_seq: t.applySeq, proposal_id: t.proposalId, manifest_hash: t.before.manifestHash, later_applies: t.laterApplies } };
+          return {
+            reverts: {
+              apply_seq: t.applySeq,
+              proposal_id: t.proposalId,
+              manifest_hash: t.before.manifestHash,
+              later_applies: t.laterApplies,
+            },
+          };
         },
       );
     });

@@ -11,7 +11,15 @@ import { hashBytes } from "../../../air/hash.js";
 import { resolveWasmSugar } from "../../../kernel/air-dir.js";
 import { warningLine } from "../../../kernel/air-warnings.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
-import { apply, approve, failureLines, latestShadowReport, propose, shadow, type ShadowReport } from "../../../kernel/world/index.js";
+import {
+  apply,
+  approve,
+  failureLines,
+  latestShadowReport,
+  propose,
+  shadow,
+  type ShadowReport,
+} from "../../../kernel/world/index.js";
 import { CliExit, EXIT, onFile, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
 import { proposeFromAirCommand, registerRevert } from "./governance-authoring.js";
@@ -32,7 +40,10 @@ function resolvePatchWasm(doc: unknown, file: string): { doc: unknown; wasm: Uin
   if (!Array.isArray(patches)) return { doc, wasm: [] };
   const wasm: Uint8Array[] = [];
   const resolved = patches.map((op: unknown, i) => {
-    for (const [name, field] of [["add_def", "node"], ["replace_def", "new_node"]] as const) {
+    for (const [name, field] of [
+      ["add_def", "node"],
+      ["replace_def", "new_node"],
+    ] as const) {
       const body = (op as Record<string, Record<string, unknown> | undefined> | null)?.[name];
       const node = body?.[field] as Record<string, unknown> | undefined;
       if (typeof node !== "object" || node === null || node.$kind !== "defmodule" || !("wasm" in node)) continue;
@@ -44,7 +55,8 @@ function resolvePatchWasm(doc: unknown, file: string): { doc: unknown; wasm: Uin
         throw new AirError(e.code, `${file}: ${e.issues[0]!.message}`, jsonPath(["patches", i, name, field, "wasm"]));
       }
       const bytes = new Uint8Array(readFileSync(resolve(dirname(file), node.wasm as string)));
-      if (hashBytes(bytes) !== out.wasm_hash) throw new CliExit(EXIT.check_failed, `${String(node.wasm)} changed while it was read`);
+      if (hashBytes(bytes) !== out.wasm_hash)
+        throw new CliExit(EXIT.check_failed, `${String(node.wasm)} changed while it was read`);
       wasm.push(bytes);
       return { ...(op as object), [name]: { ...body, [field]: out } };
     }
@@ -54,55 +66,100 @@ function resolvePatchWasm(doc: unknown, file: string): { doc: unknown; wasm: Uin
 }
 
 /** A line saying what the report's differing entries differ in (`  the entries differ only in fuel`); empty for none, or for a report that does not say. */
-function differsIn(rep: Pick<ShadowReport, "differing_entries"> & Partial<Pick<ShadowReport, "differing_fields" | "fuel_only">>): string {
+function differsIn(
+  rep: Pick<ShadowReport, "differing_entries"> & Partial<Pick<ShadowReport, "differing_fields" | "fuel_only">>,
+): string {
   if (rep.differing_entries === 0 || rep.differing_fields === undefined) return "";
   if (rep.fuel_only === rep.differing_entries) return "  the entries differ only in fuel\n";
-  return `  the entries differ in ${Object.entries(rep.differing_fields).map(([f, n]) => `${f} ×${n}`).join(", ")} (${rep.fuel_only ?? 0} only in fuel)\n`;
+  return `  the entries differ in ${Object.entries(rep.differing_fields)
+    .map(([f, n]) => `${f} ×${n}`)
+    .join(", ")} (${rep.fuel_only ?? 0} only in fuel)\n`;
 }
 
 /** A report's summary as `wk approve` shows it: events, differing cells and entries, failures, fuel. */
-function reportSummary(hash: string, rep: ShadowReport | null, failures: number): { text: string; json: Record<string, unknown> } {
-  if (rep === null) return { text: `latest shadow report ${hash} (its blob was erased): ${failures} failed step(s)\n`, json: { report_hash: hash, failures } };
+function reportSummary(
+  hash: string,
+  rep: ShadowReport | null,
+  failures: number,
+): { text: string; json: Record<string, unknown> } {
+  if (rep === null)
+    return {
+      text: `latest shadow report ${hash} (its blob was erased): ${failures} failed step(s)\n`,
+      json: { report_hash: hash, failures },
+    };
   const lines = [
     `latest shadow report ${hash}:`,
     `  ${rep.events} event(s) replayed, ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${failures} failed step(s), fuel ${rep.fuel.before} → ${rep.fuel.after}`,
     ...failureLines(rep.failures.slice(0, 20)).map((l) => `  FAIL ${l}`),
   ];
-  return { text: lines.join("\n") + "\n" + differsIn(rep), json: { report_hash: hash, events: rep.events, differing_cells: rep.cells.length, differing_entries: rep.differing_entries, failures, fuel: rep.fuel } };
+  return {
+    text: lines.join("\n") + "\n" + differsIn(rep),
+    json: {
+      report_hash: hash,
+      events: rep.events,
+      differing_cells: rep.cells.length,
+      differing_entries: rep.differing_entries,
+      failures,
+      fuel: rep.fuel,
+    },
+  };
 }
 
 /** Registers the governance commands. */
 export function registerGovernance(program: Command): void {
   program
     .command("propose [patch.json]")
-    .description("compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id")
+    .description(
+      "compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id",
+    )
     .option("--world <dir>", "world directory")
     .option("--key <keyfile>", "the proposer's key (a proposer cannot approve its own proposal)")
-    .option("--wasm <file...>", "module binaries the patch refers to by wasm_hash, stored in the CAS (a defmodule may instead say \"wasm\": \"<path>\", relative to the patch file)")
-    .option("--from-air <dir>", "instead of a patch file: compute the patch from the world's current defs to this AIR folder's (its \"wasm\" paths' binaries go with it)")
+    .option(
+      "--wasm <file...>",
+      'module binaries the patch refers to by wasm_hash, stored in the CAS (a defmodule may instead say "wasm": "<path>", relative to the patch file)',
+    )
+    .option(
+      "--from-air <dir>",
+      "instead of a patch file: compute the patch from the world's current defs to this AIR folder's (its \"wasm\" paths' binaries go with it)",
+    )
     .option("--print", "with --from-air: print the computed patch document instead of proposing it")
     .option("--json", "machine-readable output")
-    .action(async (file: string | undefined, opts: { world?: string; key?: string; wasm?: string[]; fromAir?: string; print?: boolean; json?: boolean }) => {
-      if ((file === undefined) === (opts.fromAir === undefined)) throw new CliExit(EXIT.usage, "give a patch file or --from-air <dir>, not both");
-      if (opts.print && opts.fromAir === undefined) throw new CliExit(EXIT.usage, "--print needs --from-air (a patch file is already the document)");
-      if (opts.fromAir !== undefined) return proposeFromAirCommand(opts.fromAir, opts);
-      if (file === undefined) return;
-      const { doc, wasm } = resolvePatchWasm(readJsonFile(file), file);
-      await withWorld(worldDir(opts.world), async (w) => {
-        const r = await propose(w, doc, {
-          ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
-          wasm: [...(opts.wasm ?? []).map((f) => new Uint8Array(onFile("read", f, () => readFileSync(f)))), ...wasm],
+    .action(
+      async (
+        file: string | undefined,
+        opts: { world?: string; key?: string; wasm?: string[]; fromAir?: string; print?: boolean; json?: boolean },
+      ) => {
+        if ((file === undefined) === (opts.fromAir === undefined))
+          throw new CliExit(EXIT.usage, "give a patch file or --from-air <dir>, not both");
+        if (opts.print && opts.fromAir === undefined)
+          throw new CliExit(EXIT.usage, "--print needs --from-air (a patch file is already the document)");
+        if (opts.fromAir !== undefined) return proposeFromAirCommand(opts.fromAir, opts);
+        if (file === undefined) return;
+        const { doc, wasm } = resolvePatchWasm(readJsonFile(file), file);
+        await withWorld(worldDir(opts.world), async (w) => {
+          const r = await propose(w, doc, {
+            ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
+            wasm: [...(opts.wasm ?? []).map((f) => new Uint8Array(onFile("read", f, () => readFileSync(f)))), ...wasm],
+          });
+          // A patch that leaves no one able to approve the next one is valid: warned about, exit code unchanged.
+          for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
+          if (opts.json)
+            printJson({
+              proposal_id: r.proposalId,
+              seq: r.seq,
+              new_manifest_hash: r.newManifestHash,
+              warnings: r.warnings,
+            });
+          else process.stdout.write(`${r.proposalId}\n`);
         });
-        // A patch that leaves no one able to approve the next one is valid: warned about, exit code unchanged.
-        for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
-        if (opts.json) printJson({ proposal_id: r.proposalId, seq: r.seq, new_manifest_hash: r.newManifestHash, warnings: r.warnings });
-        else process.stdout.write(`${r.proposalId}\n`);
-      });
-    });
+      },
+    );
 
   program
     .command("shadow <proposal-id>")
-    .description("replay recent events under the old and the proposed manifest (no adapter called) and report the differences")
+    .description(
+      "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
+    )
     .option("--world <dir>", "world directory")
     .option("--window <n>", "how many recent ingress events to replay", "50")
     .option("--json", "machine-readable output")
@@ -116,9 +173,13 @@ export function registerGovernance(program: Command): void {
         else {
           const rep = r.report;
           process.stdout.write(`shadow of ${id}: ${rep.events} event(s) replayed, report ${r.reportHash}\n`);
-          process.stdout.write(`  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`);
-          for (const c of rep.cells.slice(0, 20)) process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
-          for (const f of rep.failures.slice(0, 20)) process.stdout.write(`  FAIL ${failureLines([f])[0]!}: ${f.message}\n`);
+          process.stdout.write(
+            `  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
+          );
+          for (const c of rep.cells.slice(0, 20))
+            process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
+          for (const f of rep.failures.slice(0, 20))
+            process.stdout.write(`  FAIL ${failureLines([f])[0]!}: ${f.message}\n`);
         }
         return r.report.failures;
       });
@@ -126,7 +187,10 @@ export function registerGovernance(program: Command): void {
       if (failures.length > 0) {
         const lines = failureLines(failures);
         const message = `${failures.length} step(s) fail under the proposed manifest: ${lines.slice(0, 5).join("; ")}${lines.length > 5 ? "; …" : ""}`;
-        throw new CliExit(EXIT.check_failed, opts.json ? "" : message, { code: "governance.failed_shadow", hint: `fix the patch and propose again, or approve knowingly: wk approve ${id} --key KEY --accept-failures` });
+        throw new CliExit(EXIT.check_failed, opts.json ? "" : message, {
+          code: "governance.failed_shadow",
+          hint: `fix the patch and propose again, or approve knowingly: wk approve ${id} --key KEY --accept-failures`,
+        });
       }
     });
 
@@ -146,8 +210,18 @@ export function registerGovernance(program: Command): void {
         if (!opts.json && summary !== null) process.stdout.write(summary.text);
         const acceptFailures = opts.acceptFailures === true;
         const seq = await approve(w, id, key, { acceptFailures });
-        if (opts.json) printJson({ proposal_id: id, seq, approver: key.publicKeyHex, accept_failures: acceptFailures, report: summary?.json ?? null });
-        else process.stdout.write(`approved ${id} at seq ${seq}${acceptFailures ? ", accepting its failing steps" : ""}\n`);
+        if (opts.json)
+          printJson({
+            proposal_id: id,
+            seq,
+            approver: key.publicKeyHex,
+            accept_failures: acceptFailures,
+            report: summary?.json ?? null,
+          });
+        else
+          process.stdout.write(
+            `approved ${id} at seq ${seq}${acceptFailures ? ", accepting its failing steps" : ""}\n`,
+          );
       });
     });
 

@@ -20,7 +20,8 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       create: "create a world from an AIR folder (genesis, keys, module binaries)",
       send: "append one event (validated against its schema) and run until idle; exit 1 when any step of its cascade fails",
       run: "resume: re-dispatch pending intents (same idempotency keys) and fire due timers",
-      replay: "rebuild the world with a fresh kernel from its journal, calling no adapter; stop at the first divergence",
+      replay:
+        "rebuild the world with a fresh kernel from its journal, calling no adapter; stop at the first divergence",
       fork: "create a new world sharing history with this one up to --at, then diverging",
     },
     load: async (p) => (await import("./world.js")).registerWorld(p),
@@ -30,7 +31,9 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async (p) => (await import("./state.js")).registerState(p),
   },
   {
-    commands: { info: "what a world is: id, keys, head, last checkpoint, manifest, formats, kernel flags (from the journal; no replay, no module loaded)" },
+    commands: {
+      info: "what a world is: id, keys, head, last checkpoint, manifest, formats, kernel flags (from the journal; no replay, no module loaded)",
+    },
     load: async (p) => (await import("./info.js")).registerInfo(p),
   },
   {
@@ -43,7 +46,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       keys: "ed25519 key files; adapter key rotation",
     },
     load: async (p) => {
-      const [{ registerJournal }, { snapshotStateRefs }] = await Promise.all([import("./journal.js"), import("../../../kernel/world/world.js")]);
+      const [{ registerJournal }, { snapshotStateRefs }] = await Promise.all([
+        import("./journal.js"),
+        import("../../../kernel/world/world.js"),
+      ]);
       registerJournal(p, { stateProvider: (store) => snapshotStateRefs(store) });
     },
   },
@@ -53,31 +59,47 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       "approve-effect": "approve (or with --deny refuse) an intent held by a require_approval policy",
     },
     load: async (p) => {
-      const [{ registerEffects }, { registerReceipt }] = await Promise.all([import("./effects.js"), import("./receipt.js")]);
+      const [{ registerEffects }, { registerReceipt }] = await Promise.all([
+        import("./effects.js"),
+        import("./receipt.js"),
+      ]);
       registerEffects(p, registerReceipt(p));
     },
   },
   {
     commands: {
-      propose: "compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id",
-      shadow: "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
+      propose:
+        "compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id",
+      shadow:
+        "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
       approve: "sign an approval of a proposal's latest shadow report (approvers are named by the policy)",
       apply: "apply an approved proposal whose base is still the current manifest",
-      revert: "propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)",
+      revert:
+        "propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)",
     },
     load: async (p) => (await import("./governance.js")).registerGovernance(p),
   },
-  { commands: { air: "AIR definitions: check, hash, JSON Schema" }, load: async (p) => (await import("./air.js")).registerAir(p) },
-  { commands: { module: "WASM modules: build from source" }, load: async (p) => (await import("./module.js")).registerModule(p) },
+  {
+    commands: { air: "AIR definitions: check, hash, JSON Schema" },
+    load: async (p) => (await import("./air.js")).registerAir(p),
+  },
+  {
+    commands: { module: "WASM modules: build from source" },
+    load: async (p) => (await import("./module.js")).registerModule(p),
+  },
   {
     commands: {
-      export: "write the world as one audit archive (entries, blobs, erasures, keys, anchors) that `wk audit` re-executes",
-      audit: "rebuild an audit archive in a fresh directory with no secret key, verify it, re-execute it and compare the state root the checkpoints signed",
+      export:
+        "write the world as one audit archive (entries, blobs, erasures, keys, anchors) that `wk audit` re-executes",
+      audit:
+        "rebuild an audit archive in a fresh directory with no secret key, verify it, re-execute it and compare the state root the checkpoints signed",
     },
     load: async (p) => (await import("./audit.js")).registerAudit(p),
   },
   {
-    commands: { demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance" },
+    commands: {
+      demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance",
+    },
     load: async (p) => (await import("./demo.js")).registerDemo(p),
   },
 ];

@@ -41,12 +41,19 @@ export function cborToJson(v: CborValue): unknown {
   if (Array.isArray(v)) return v.map(cborToJson);
   if (v instanceof Map) return [...v.entries()].map(([k, x]) => [cborToJson(k), cborToJson(x)]);
   if (v instanceof CborTag) return { tag: v.tag, value: cborToJson(v.value) };
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cborToJson(x as CborValue)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cborToJson(x as CborValue)]));
   return v;
 }
 
 /** A journal entry as JSON: body decoded, bytes as hex, big integers as text. */
-export function entryToJson(e: { seq: number; kind: string; body: Uint8Array; prev_hash: Uint8Array; hash: Uint8Array }): Record<string, unknown> {
+export function entryToJson(e: {
+  seq: number;
+  kind: string;
+  body: Uint8Array;
+  prev_hash: Uint8Array;
+  hash: Uint8Array;
+}): Record<string, unknown> {
   let body: unknown;
   try {
     body = cborToJson(decodeStored(e.body));
@@ -58,16 +65,21 @@ export function entryToJson(e: { seq: number; kind: string; body: Uint8Array; pr
 
 function parseSeq(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `${name} must be a non-negative integer, got "${v}"`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new CliExit(EXIT.usage, `${name} must be a non-negative integer, got "${v}"`);
   return n;
 }
 
 function printVerify(r: VerifyResult, json: boolean, anchor: Anchor | undefined): void {
   if (json) return printJson(r);
   if (r.ok) {
-    process.stdout.write(`ok: ${r.entries} entries, ${r.checkpoints} checkpoints${anchor ? `, anchor at tree size ${anchor.tree_size} holds` : ""}\n`);
+    process.stdout.write(
+      `ok: ${r.entries} entries, ${r.checkpoints} checkpoints${anchor ? `, anchor at tree size ${anchor.tree_size} holds` : ""}\n`,
+    );
   } else {
-    process.stdout.write(`FAILED at seq ${r.first_bad_seq}: ${r.fault}: ${r.message}\n(${r.entries} entries verified before it, ${r.checkpoints} checkpoints)\n`);
+    process.stdout.write(
+      `FAILED at seq ${r.first_bad_seq}: ${r.fault}: ${r.message}\n(${r.entries} entries verified before it, ${r.checkpoints} checkpoints)\n`,
+    );
   }
 }
 
@@ -84,7 +96,13 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .action(async (opts: { world?: string; anchor?: string; json?: boolean }) => {
       const paths = worldPaths(worldDir(opts.world));
       const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
-      const bar = process.stdout.isTTY && !opts.json ? new cliProgress.SingleBar({ format: "verify [{bar}] {value}/{total} entries", clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      const bar =
+        process.stdout.isTTY && !opts.json
+          ? new cliProgress.SingleBar(
+              { format: "verify [{bar}] {value}/{total} entries", clearOnComplete: true },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
       let started = false;
       let r: VerifyResult;
       try {
@@ -117,16 +135,23 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .action(async (opts: { world?: string; anchorOut?: string; json?: boolean }) => {
       // Through the kernel: opening checks the tail and re-runs it, so the world key never
       // signs a state the journal does not support (a swapped blob, a forged apply).
-      await withWorld(worldDir(opts.world), async (w) => {
-        const seq = w.checkpoint();
-        const entry = entryToJson(w.store.getSync(seq)!);
-        if (opts.anchorOut !== undefined) {
-          const text = JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n";
-          onFile("write", opts.anchorOut, () => writeFileSync(opts.anchorOut!, text));
-        }
-        if (opts.json) printJson(entry);
-        else process.stdout.write(`checkpoint at seq ${seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`);
-      }, { snapshot: false });
+      await withWorld(
+        worldDir(opts.world),
+        async (w) => {
+          const seq = w.checkpoint();
+          const entry = entryToJson(w.store.getSync(seq)!);
+          if (opts.anchorOut !== undefined) {
+            const text = JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n";
+            onFile("write", opts.anchorOut, () => writeFileSync(opts.anchorOut!, text));
+          }
+          if (opts.json) printJson(entry);
+          else
+            process.stdout.write(
+              `checkpoint at seq ${seq}: ${JSON.stringify(entry.body)}\n${opts.anchorOut === undefined ? "" : `anchor written to ${opts.anchorOut}\n`}`,
+            );
+        },
+        { snapshot: false },
+      );
     });
 
   program
@@ -158,17 +183,34 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--world <dir>", "world directory")
     .option("--json", "machine-readable output")
     .action(async (hash: string, opts: { reason: string; world?: string; json?: boolean }) => {
-      if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new CliExit(EXIT.usage, `"${hash}" is not a sha256:<64 hex> blob hash`);
+      if (!/^sha256:[0-9a-f]{64}$/.test(hash))
+        throw new CliExit(EXIT.usage, `"${hash}" is not a sha256:<64 hex> blob hash`);
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await w.eraseReport(hash as `sha256:${string}`, opts.reason);
         const a = w.store.getSync(r.seq)!;
-        const cell = (c: { module: string; key: unknown }) => `${c.module}${c.key === null ? "" : ` [${String(c.key)}]`}`;
-        if (opts.json) printJson({ erased: hash, seq: r.seq, hash: toHex(a.hash), notified: r.notified, derived_erased: r.derived_erased, still_holding: r.still_holding });
+        const cell = (c: { module: string; key: unknown }) =>
+          `${c.module}${c.key === null ? "" : ` [${String(c.key)}]`}`;
+        if (opts.json)
+          printJson({
+            erased: hash,
+            seq: r.seq,
+            hash: toHex(a.hash),
+            notified: r.notified,
+            derived_erased: r.derived_erased,
+            still_holding: r.still_holding,
+          });
         else {
           process.stdout.write(`erased ${hash} (erasure entry at seq ${r.seq})\n`);
-          if (r.notified.length) process.stdout.write(`  told ${r.notified.length} cell(s) that read it or derive from it: ${r.notified.map(cell).join(", ")}\n`);
-          if (r.derived_erased.length) process.stdout.write(`  also erased ${r.derived_erased.length} derived blob(s) and older cell state(s)\n`);
-          for (const c of r.still_holding) process.stdout.write(`  WARNING ${cell(c)} did not change its state when told: it may still hold data derived from the erased blob\n`);
+          if (r.notified.length)
+            process.stdout.write(
+              `  told ${r.notified.length} cell(s) that read it or derive from it: ${r.notified.map(cell).join(", ")}\n`,
+            );
+          if (r.derived_erased.length)
+            process.stdout.write(`  also erased ${r.derived_erased.length} derived blob(s) and older cell state(s)\n`);
+          for (const c of r.still_holding)
+            process.stdout.write(
+              `  WARNING ${cell(c)} did not change its state when told: it may still hold data derived from the erased blob\n`,
+            );
         }
       });
     });
@@ -182,7 +224,8 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--kind <kind>", "only entries of this kind")
     .option("--json", "a JSON array")
     .action((opts: { world?: string; from: string; to?: string; kind?: string; json?: boolean }) => {
-      if (opts.kind !== undefined && !isEntryKind(opts.kind)) throw new CliExit(EXIT.usage, `unknown entry kind "${opts.kind}"`);
+      if (opts.kind !== undefined && !isEntryKind(opts.kind))
+        throw new CliExit(EXIT.usage, `unknown entry kind "${opts.kind}"`);
       const from = parseSeq(opts.from, "--from");
       const to = opts.to === undefined ? undefined : parseSeq(opts.to, "--to");
       const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
@@ -195,7 +238,9 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
           if (opts.json) {
             process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(j));
           } else {
-            process.stdout.write(`${String(e.seq).padStart(6)}  ${e.kind.padEnd(15)} ${toHex(e.hash).slice(0, 16)}  ${JSON.stringify(j.body)}\n`);
+            process.stdout.write(
+              `${String(e.seq).padStart(6)}  ${e.kind.padEnd(15)} ${toHex(e.hash).slice(0, 16)}  ${JSON.stringify(j.body)}\n`,
+            );
           }
           first = false;
         }
@@ -212,11 +257,15 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--world <dir>", "world directory")
     .option("--json", "machine-readable output")
     .action(async (opts: { world?: string; json?: boolean }) => {
-      await withWorld(worldDir(opts.world), async (w) => {
-        const r = await w.rotateAdapterKey();
-        if (opts.json) printJson({ seq: r.seq, adapter_public_key: r.publicKey });
-        else process.stdout.write(`adapter key rotated at seq ${r.seq}: ${r.publicKey}\n`);
-      }, { snapshot: false });
+      await withWorld(
+        worldDir(opts.world),
+        async (w) => {
+          const r = await w.rotateAdapterKey();
+          if (opts.json) printJson({ seq: r.seq, adapter_public_key: r.publicKey });
+          else process.stdout.write(`adapter key rotated at seq ${r.seq}: ${r.publicKey}\n`);
+        },
+        { snapshot: false },
+      );
     });
   keys
     .command("new <file>")
@@ -229,7 +278,8 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
         mkdirSync(dirname(file), { recursive: true });
         saveKeyPair(file, key);
       });
-      if (opts.publicOut !== undefined) onFile("write", opts.publicOut, () => savePublicKey(opts.publicOut!, key.publicKey));
+      if (opts.publicOut !== undefined)
+        onFile("write", opts.publicOut, () => savePublicKey(opts.publicOut!, key.publicKey));
       if (opts.json) printJson({ file, kind: "ed25519", public_key: key.publicKeyHex });
       else process.stdout.write(`${key.publicKeyHex}\n`);
     });

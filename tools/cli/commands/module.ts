@@ -30,20 +30,45 @@ export function registerModule(program: Command): void {
       const ms = Math.round(performance.now() - t0);
       if (!opts.json) for (const d of r.diagnostics) process.stderr.write(d + "\n");
       // A compile error: the one error format, with the compiler's diagnostics in the --json record.
-      if (!r.ok) throw new CliExit(EXIT.check_failed, `${source}: ${language} build failed`, { code: "cli.build_failed", ...(opts.json ? { fields: { language, compiler: r.compiler, diagnostics: r.diagnostics, ms } } : {}) });
+      if (!r.ok)
+        throw new CliExit(EXIT.check_failed, `${source}: ${language} build failed`, {
+          code: "cli.build_failed",
+          ...(opts.json ? { fields: { language, compiler: r.compiler, diagnostics: r.diagnostics, ms } } : {}),
+        });
       onFile("write", opts.out, () => writeFileSync(opts.out, r.wasm));
-      if (opts.json) printJson({ ok: true, language, out: opts.out, bytes: r.wasm.length, hash: hashBytes(r.wasm), compiler: r.compiler, diagnostics: r.diagnostics, ms });
-      else process.stdout.write(`${opts.out}: ${r.wasm.length} bytes, ${hashBytes(r.wasm)} (${r.compiler.name} ${r.compiler.version}, ${ms} ms)\n`);
+      if (opts.json)
+        printJson({
+          ok: true,
+          language,
+          out: opts.out,
+          bytes: r.wasm.length,
+          hash: hashBytes(r.wasm),
+          compiler: r.compiler,
+          diagnostics: r.diagnostics,
+          ms,
+        });
+      else
+        process.stdout.write(
+          `${opts.out}: ${r.wasm.length} bytes, ${hashBytes(r.wasm)} (${r.compiler.name} ${r.compiler.version}, ${ms} ms)\n`,
+        );
     });
 }
 
 function pickLanguage(source: string, override: string | undefined): Language {
   if (override !== undefined) {
     const p = LanguageSchema.safeParse(override);
-    if (!p.success) throw new CliExit(EXIT.usage, `unknown --language ${override}; expected one of ${LanguageSchema.options.join(", ")}`);
+    if (!p.success)
+      throw new CliExit(
+        EXIT.usage,
+        `unknown --language ${override}; expected one of ${LanguageSchema.options.join(", ")}`,
+      );
     return p.data;
   }
   const lang = languageOf(source);
-  if (lang === undefined) throw new CliExit(EXIT.usage, `cannot tell the language of ${source}: use .ts, .wat, .c, .zig or .js, or pass --language`);
+  if (lang === undefined)
+    throw new CliExit(
+      EXIT.usage,
+      `cannot tell the language of ${source}: use .ts, .wat, .c, .zig or .js, or pass --language`,
+    );
   return lang;
 }

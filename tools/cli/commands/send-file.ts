@@ -127,7 +127,10 @@ function isBlank(b: Uint8Array): boolean {
  * Splits a byte stream into lines. `onIdle` runs whenever the next chunk has not arrived
  * within `idleMs` (the caller commits what it holds).
  */
-async function* lines(input: Readable, opts: { idleMs: number; onIdle?: () => Promise<void>; onBytes?: (n: number) => void }): AsyncGenerator<RawLine> {
+async function* lines(
+  input: Readable,
+  opts: { idleMs: number; onIdle?: () => Promise<void>; onBytes?: (n: number) => void },
+): AsyncGenerator<RawLine> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let carry: Buffer[] = [];
   let carried = 0;
@@ -143,7 +146,10 @@ async function* lines(input: Readable, opts: { idleMs: number; onIdle?: () => Pr
       const pending = it.next();
       if (opts.onIdle) {
         let timer: NodeJS.Timeout | undefined;
-        next = await Promise.race([pending, new Promise<typeof IDLE>((res) => (timer = setTimeout(() => res(IDLE), opts.idleMs)))]);
+        next = await Promise.race([
+          pending,
+          new Promise<typeof IDLE>((res) => (timer = setTimeout(() => res(IDLE), opts.idleMs))),
+        ]);
         clearTimeout(timer);
         if (next === IDLE) {
           await opts.onIdle();
@@ -157,7 +163,8 @@ async function* lines(input: Readable, opts: { idleMs: number; onIdle?: () => Pr
       for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, from)) {
         const piece = chunk.subarray(from, i);
         from = i + 1;
-        if (carried + piece.length > MAX_LINE_BYTES) throw new IngestLineError("ingest.line_too_long", n + 1, `a line is limited to ${MAX_LINE_BYTES} bytes`);
+        if (carried + piece.length > MAX_LINE_BYTES)
+          throw new IngestLineError("ingest.line_too_long", n + 1, `a line is limited to ${MAX_LINE_BYTES} bytes`);
         const whole = carry.length === 0 ? piece : Buffer.concat([...carry, piece]);
         carry = [];
         carried = 0;
@@ -165,7 +172,8 @@ async function* lines(input: Readable, opts: { idleMs: number; onIdle?: () => Pr
       }
       if (from < chunk.length) {
         carried += chunk.length - from;
-        if (carried > MAX_LINE_BYTES) throw new IngestLineError("ingest.line_too_long", n + 1, `a line is limited to ${MAX_LINE_BYTES} bytes`);
+        if (carried > MAX_LINE_BYTES)
+          throw new IngestLineError("ingest.line_too_long", n + 1, `a line is limited to ${MAX_LINE_BYTES} bytes`);
         // Copy: the stream may reuse its buffer.
         carry.push(Buffer.from(chunk.subarray(from)));
       }
@@ -183,24 +191,51 @@ export function parseLine(raw: RawLine): IngestEvent {
   let v: unknown;
   try {
     // A UTF-8 BOM at the very start of the input is tolerated, as editors write one.
-    const bytes = raw.line === 1 && raw.bytes[0] === 0xef && raw.bytes[1] === 0xbb && raw.bytes[2] === 0xbf ? raw.bytes.subarray(3) : raw.bytes;
+    const bytes =
+      raw.line === 1 && raw.bytes[0] === 0xef && raw.bytes[1] === 0xbb && raw.bytes[2] === 0xbf
+        ? raw.bytes.subarray(3)
+        : raw.bytes;
     v = parseJsonLossless(bytes);
   } catch (e) {
     const err = e as { code?: string; path?: string; message: string };
-    if (err.code === "air.invalid_unicode") throw new IngestLineError("ingest.invalid_unicode", raw.line, `invalid UTF-8 at byte ${String(err.path ?? "").replace(/^@/, "")} of the line`, err.path);
+    if (err.code === "air.invalid_unicode")
+      throw new IngestLineError(
+        "ingest.invalid_unicode",
+        raw.line,
+        `invalid UTF-8 at byte ${String(err.path ?? "").replace(/^@/, "")} of the line`,
+        err.path,
+      );
     throw new IngestLineError("ingest.invalid_json", raw.line, `not valid JSON: ${err.message}`);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new IngestLineError("ingest.bad_line", raw.line, `expected an object {"schema": "…", "value": {…}}, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`, "$");
+    throw new IngestLineError(
+      "ingest.bad_line",
+      raw.line,
+      `expected an object {"schema": "…", "value": {…}}, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`,
+      "$",
+    );
   }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!ALLOWED_KEYS.has(k)) throw new IngestLineError("ingest.bad_line", raw.line, `unknown field ${JSON.stringify(k)} (a line holds schema, value and optionally idempotency_key)`, jsonPath([k]));
+    if (!ALLOWED_KEYS.has(k))
+      throw new IngestLineError(
+        "ingest.bad_line",
+        raw.line,
+        `unknown field ${JSON.stringify(k)} (a line holds schema, value and optionally idempotency_key)`,
+        jsonPath([k]),
+      );
   }
-  if (typeof o.schema !== "string" || o.schema.length === 0) throw new IngestLineError("ingest.bad_line", raw.line, "schema must be a non-empty string", "$.schema");
+  if (typeof o.schema !== "string" || o.schema.length === 0)
+    throw new IngestLineError("ingest.bad_line", raw.line, "schema must be a non-empty string", "$.schema");
   if (!("value" in o)) throw new IngestLineError("ingest.bad_line", raw.line, "value is missing", "$.value");
   const key = o.idempotency_key;
-  if (key !== undefined && (typeof key !== "string" || key.length === 0)) throw new IngestLineError("ingest.bad_line", raw.line, "idempotency_key must be a non-empty string", "$.idempotency_key");
+  if (key !== undefined && (typeof key !== "string" || key.length === 0))
+    throw new IngestLineError(
+      "ingest.bad_line",
+      raw.line,
+      "idempotency_key must be a non-empty string",
+      "$.idempotency_key",
+    );
   return { line: raw.line, schema: o.schema, json: o.value, ...(key === undefined ? {} : { idempotencyKey: key }) };
 }
 
@@ -215,8 +250,18 @@ function checkEvent(w: World, e: IngestEvent, seen: Map<string, { line: number; 
   } catch (err) {
     if (hasCode(err, "kernel.unknown_schema") || hasCode(err, "kernel.bad_event")) {
       const inner = (err as { path?: unknown }).path;
-      const path = err.code === "kernel.unknown_schema" ? "$.schema" : typeof inner === "string" && inner.startsWith("$") ? `$.value${inner.slice(1)}` : "$.value";
-      throw new IngestLineError(err.code as IngestLineCode, e.line, String(err.message).replace(/ \(at [^)]*\)$/, ""), path);
+      const path =
+        err.code === "kernel.unknown_schema"
+          ? "$.schema"
+          : typeof inner === "string" && inner.startsWith("$")
+            ? `$.value${inner.slice(1)}`
+            : "$.value";
+      throw new IngestLineError(
+        err.code as IngestLineCode,
+        e.line,
+        String(err.message).replace(/ \(at [^)]*\)$/, ""),
+        path,
+      );
     }
     throw err;
   }
@@ -224,19 +269,35 @@ function checkEvent(w: World, e: IngestEvent, seen: Map<string, { line: number; 
   const requestHash = hashValue({ schema: e.schema, value });
   const earlier = seen.get(e.idempotencyKey);
   if (earlier !== undefined) {
-    if (earlier.requestHash !== requestHash) throw new IngestLineError("kernel.idempotency_conflict", e.line, `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used on line ${earlier.line} for another request`, "$.idempotency_key");
+    if (earlier.requestHash !== requestHash)
+      throw new IngestLineError(
+        "kernel.idempotency_conflict",
+        e.line,
+        `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used on line ${earlier.line} for another request`,
+        "$.idempotency_key",
+      );
     return;
   }
   const stored = w.store.ingressKeySeq(e.idempotencyKey);
   if (stored !== null && stored.request_hash !== requestHash) {
-    throw new IngestLineError("kernel.idempotency_conflict", e.line, `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used at seq ${stored.seq} for another request`, "$.idempotency_key");
+    throw new IngestLineError(
+      "kernel.idempotency_conflict",
+      e.line,
+      `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used at seq ${stored.seq} for another request`,
+      "$.idempotency_key",
+    );
   }
   seen.set(e.idempotencyKey, { line: e.line, requestHash });
 }
 
 /** A bar on stderr, or nothing. */
 function bar(show: boolean, format: string): cliProgress.SingleBar | undefined {
-  return show ? new cliProgress.SingleBar({ format, stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  return show
+    ? new cliProgress.SingleBar(
+        { format, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
 }
 
 /**
@@ -269,13 +330,31 @@ export async function ingestNdjson(w: World, source: string, opts: IngestOptions
   return (await ingest(w, source, opts)).summary;
 }
 
-async function ingest(w: World, source: string, opts: IngestOptions): Promise<{ summary: IngestSummary; error?: IngestLineError }> {
+async function ingest(
+  w: World,
+  source: string,
+  opts: IngestOptions,
+): Promise<{ summary: IngestSummary; error?: IngestLineError }> {
   const started = performance.now();
   const stdin = opts.stream ?? source === "-";
   const firstSeq = w.store.countSync();
   const summary: IngestSummary = {
-    ok: true, source, lines: 0, events: 0, duplicates: 0, steps: 0, failures: 0, failed_steps: [], entries: 0, seq: null,
-    batches: 0, batch_size: opts.batchSize, duration_ms: 0, events_per_s: 0, state_root: "", checked_first: !stdin,
+    ok: true,
+    source,
+    lines: 0,
+    events: 0,
+    duplicates: 0,
+    steps: 0,
+    failures: 0,
+    failed_steps: [],
+    entries: 0,
+    seq: null,
+    batches: 0,
+    batch_size: opts.batchSize,
+    duration_ms: 0,
+    events_per_s: 0,
+    state_root: "",
+    checked_first: !stdin,
   };
   const finish = (): { summary: IngestSummary } => {
     const count = w.store.countSync();
@@ -290,10 +369,17 @@ async function ingest(w: World, source: string, opts: IngestOptions): Promise<{ 
     summary.ok = false;
     const committed = summary.events + summary.duplicates;
     // A file that changed between the check and the ingest can still stop part-way.
-    e.hint = stdin || committed > 0
-      ? `the ${committed} event line(s) before line ${e.line} were committed; fix it and send the rest from there`
-      : `nothing was appended (the file is checked whole first): fix line ${e.line} and send the file again`;
-    summary.error = { code: e.code, message: e.message, line: e.line, ...(e.path === undefined ? {} : { path: e.path }), hint: e.hint };
+    e.hint =
+      stdin || committed > 0
+        ? `the ${committed} event line(s) before line ${e.line} were committed; fix it and send the rest from there`
+        : `nothing was appended (the file is checked whole first): fix line ${e.line} and send the file again`;
+    summary.error = {
+      code: e.code,
+      message: e.message,
+      line: e.line,
+      ...(e.path === undefined ? {} : { path: e.path }),
+      hint: e.hint,
+    };
     return { ...finish(), error: e };
   };
 
@@ -310,7 +396,12 @@ async function ingest(w: World, source: string, opts: IngestOptions): Promise<{ 
     total = good;
   }
 
-  const b = bar(opts.progress === true, total === undefined ? "send {value} events committed ({rate}/s)" : "send [{bar}] {value}/{total} events committed ({rate}/s)");
+  const b = bar(
+    opts.progress === true,
+    total === undefined
+      ? "send {value} events committed ({rate}/s)"
+      : "send [{bar}] {value}/{total} events committed ({rate}/s)",
+  );
   b?.start(total ?? 0, 0, { rate: 0 });
   const seen = new Map<string, { line: number; requestHash: string }>();
   let batch: IngestEvent[] = [];
@@ -319,7 +410,13 @@ async function ingest(w: World, source: string, opts: IngestOptions): Promise<{ 
     const events = batch;
     batch = [];
     const from = w.store.countSync();
-    const results = await w.sendMany(events.map((e) => ({ schema: e.schema, json: e.json, ...(e.idempotencyKey === undefined ? {} : { idempotencyKey: e.idempotencyKey }) })));
+    const results = await w.sendMany(
+      events.map((e) => ({
+        schema: e.schema,
+        json: e.json,
+        ...(e.idempotencyKey === undefined ? {} : { idempotencyKey: e.idempotencyKey }),
+      })),
+    );
     // Committed: only now does anything count as acknowledged.
     summary.batches++;
     let failed = 0;
@@ -381,9 +478,21 @@ export function ingestText(s: IngestSummary): string {
     : s.checked_first && s.events + s.duplicates === 0
       ? `nothing appended: ${from} was checked before appending and line ${s.error!.line} is bad`
       : `appended ${s.events} event(s) from ${from} before line ${s.error!.line}, where ingest stopped (${s.batches} commit(s))`;
-  const detail = s.events + s.duplicates > 0 ? `\n  ${s.steps} step(s), ${s.failures} failed${s.duplicates ? `, ${s.duplicates} duplicate(s) appended nothing` : ""}, ${s.entries} entries${s.seq ? ` at seq ${s.seq.first}..${s.seq.last}` : ""}` : "";
-  const failures = s.failed_steps.slice(0, 10).map((f) => `\n  FAILED step at seq ${f.seq}: ${f.module}${f.key === null ? "" : ` [${f.key}]`}: ${f.code}: ${f.message}`).join("");
-  const more = s.failures > 10 ? `\n  … and ${s.failures - 10} more failed step(s) (--json lists the first ${MAX_LISTED_FAILURES})` : "";
+  const detail =
+    s.events + s.duplicates > 0
+      ? `\n  ${s.steps} step(s), ${s.failures} failed${s.duplicates ? `, ${s.duplicates} duplicate(s) appended nothing` : ""}, ${s.entries} entries${s.seq ? ` at seq ${s.seq.first}..${s.seq.last}` : ""}`
+      : "";
+  const failures = s.failed_steps
+    .slice(0, 10)
+    .map(
+      (f) =>
+        `\n  FAILED step at seq ${f.seq}: ${f.module}${f.key === null ? "" : ` [${f.key}]`}: ${f.code}: ${f.message}`,
+    )
+    .join("");
+  const more =
+    s.failures > 10
+      ? `\n  … and ${s.failures - 10} more failed step(s) (--json lists the first ${MAX_LISTED_FAILURES})`
+      : "";
   return `${head}${detail}${failures}${more}\n`;
 }
 
@@ -392,7 +501,11 @@ export function ingestText(s: IngestSummary): string {
  * caller to raise in the CLI's one error format) or whether a step failed; the report is
  * already printed.
  */
-export async function sendFileCommand(source: string, opts: { json?: boolean; batchSize: number }, open: () => Promise<World>): Promise<{ stepFailed: boolean; error?: IngestLineError }> {
+export async function sendFileCommand(
+  source: string,
+  opts: { json?: boolean; batchSize: number },
+  open: () => Promise<World>,
+): Promise<{ stepFailed: boolean; error?: IngestLineError }> {
   // A regular file is checked whole first; anything else (stdin, a named pipe, a device) is read once.
   let stream = source === "-";
   if (!stream) {
@@ -400,9 +513,17 @@ export async function sendFileCommand(source: string, opts: { json?: boolean; ba
     try {
       st = statSync(source);
     } catch (e) {
-      throw new CliExit(EXIT.check_failed, `cannot read ${source}: ${(e as Error).message}`, { code: "cli.bad_file", fields: { path: source } });
+      throw new CliExit(EXIT.check_failed, `cannot read ${source}: ${(e as Error).message}`, {
+        code: "cli.bad_file",
+        fields: { path: source },
+      });
     }
-    if (st.isDirectory()) throw new CliExit(EXIT.check_failed, `${source} is a directory, not an NDJSON file (--file - reads standard input)`, { code: "cli.bad_file", fields: { path: source } });
+    if (st.isDirectory())
+      throw new CliExit(
+        EXIT.check_failed,
+        `${source} is a directory, not an NDJSON file (--file - reads standard input)`,
+        { code: "cli.bad_file", fields: { path: source } },
+      );
     stream = !st.isFile();
   }
   const w = await open();

@@ -19,14 +19,20 @@ function keyText(k: CellKey | null): string | null {
 /** The view of an open world, for a head that is not sealed. */
 async function openedState(dir: string): Promise<StateView> {
   const { withWorld, stateJson } = await import("./world.js");
-  return withWorld(dir, async (w) => ({
-    stateRoot: w.state.cells.stateRoot(),
-    manifestHash: w.catalog.manifestHash,
-    checkpointSeq: -1,
-    cells: w.state.cells.list().map((c): CellView => ({ module: c.module, key: c.key, hash: c.hash, bytes: c.bytes })),
-    modules: [...w.catalog.modules.keys()],
-    json: (module, value) => stateJson(w, module, value),
-  }), { snapshot: false });
+  return withWorld(
+    dir,
+    async (w) => ({
+      stateRoot: w.state.cells.stateRoot(),
+      manifestHash: w.catalog.manifestHash,
+      checkpointSeq: -1,
+      cells: w.state.cells
+        .list()
+        .map((c): CellView => ({ module: c.module, key: c.key, hash: c.hash, bytes: c.bytes })),
+      modules: [...w.catalog.modules.keys()],
+      json: (module, value) => stateJson(w, module, value),
+    }),
+    { snapshot: false },
+  );
 }
 
 /** One cell's state as JSON (null when its bytes were erased). */
@@ -44,16 +50,30 @@ export function registerState(program: Command): void {
     .action(async (module: string | undefined, key: string | undefined, opts: { world?: string }) => {
       const dir = worldDir(opts.world);
       const view = readSealedState(dir) ?? (await openedState(dir));
-      if (module && !view.modules.includes(module)) throw new CliExit(EXIT.check_failed, `no module ${module} (modules: ${view.modules.join(", ")})`, { code: "cli.no_module" });
-      const cells = view.cells.filter((c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key));
+      if (module && !view.modules.includes(module))
+        throw new CliExit(EXIT.check_failed, `no module ${module} (modules: ${view.modules.join(", ")})`, {
+          code: "cli.no_module",
+        });
+      const cells = view.cells.filter(
+        (c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key),
+      );
       if (module && key !== undefined) {
-        if (cells.length === 0) throw new CliExit(EXIT.check_failed, `no cell ${module} / ${key}`, { code: "cli.no_cell", hint: `list the module's cells with: wk state ${module}` });
+        if (cells.length === 0)
+          throw new CliExit(EXIT.check_failed, `no cell ${module} / ${key}`, {
+            code: "cli.no_cell",
+            hint: `list the module's cells with: wk state ${module}`,
+          });
         printJson(cellJson(view, cells[0]!));
         return;
       }
       printJson({
         state_root: view.stateRoot,
-        cells: cells.map((c) => ({ module: c.module, key: keyText(c.key), state_hash: c.hash, state: cellJson(view, c) })),
+        cells: cells.map((c) => ({
+          module: c.module,
+          key: keyText(c.key),
+          state_hash: c.hash,
+          state: cellJson(view, c),
+        })),
       });
     });
 }

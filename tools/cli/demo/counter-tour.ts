@@ -12,19 +12,28 @@ import { defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { REPO_ROOT, say, step } from "./say.js";
 
 function counts(w: World, keys: string[]): string {
-  return keys.map((k) => `${k}=${(w.cellState("demo/Counter@1", k) as { count?: number } | undefined)?.count ?? "-"}`).join("  ");
+  return keys
+    .map((k) => `${k}=${(w.cellState("demo/Counter@1", k) as { count?: number } | undefined)?.count ?? "-"}`)
+    .join("  ");
 }
 
 /** Runs the counter tour in `base/counter`; returns the world dir. */
 export async function counterTour(base: string): Promise<string> {
   const dir = join(base, "counter");
   step("1. Create a world from AIR (worlds/counter) with the AssemblyScript counter module");
-  const world = await createWorld(dir, sourceFromAirDir(join(REPO_ROOT, "worlds/counter")), { hooks: defaultGateHooks() });
+  const world = await createWorld(dir, sourceFromAirDir(join(REPO_ROOT, "worlds/counter")), {
+    hooks: defaultGateHooks(),
+  });
   say(`world ${world.id}\n   manifest ${world.catalog.manifestHash}`);
 
-  step("2. Send 30 events to three cells (keyed by \"key\"); crossing a hundred emits a milestone event");
+  step('2. Send 30 events to three cells (keyed by "key"); crossing a hundred emits a milestone event');
   const keys = ["alice", "bob", "carol"];
-  await world.sendMany(Array.from({ length: 30 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: keys[i % 3]!, by: 10 + (i % 5) * 3 } })));
+  await world.sendMany(
+    Array.from({ length: 30 }, (_, i) => ({
+      schema: "demo/CounterEvent@1",
+      json: { key: keys[i % 3]!, by: 10 + (i % 5) * 3 },
+    })),
+  );
   const live = world.stateRefs().state_root;
   say(`state: ${counts(world, keys)}\n   state root ${live}`);
   const cp = world.checkpoint();
@@ -33,7 +42,9 @@ export async function counterTour(base: string): Promise<string> {
 
   step("3. Replay the journal with a fresh kernel (no adapter, modules re-run)");
   const r = await replayWorld(dir, { hooks: defaultGateHooks() });
-  say(`${r.ok ? "ok" : "DIVERGED"}: ${r.entries} entries, ${r.steps} steps, state root ${r.state_root}${r.state_root === live ? "  (= live)" : "  (≠ live!)"}`);
+  say(
+    `${r.ok ? "ok" : "DIVERGED"}: ${r.entries} entries, ${r.steps} steps, state root ${r.state_root}${r.state_root === live ? "  (= live)" : "  (≠ live!)"}`,
+  );
   if (!r.ok || r.state_root !== live) throw new Error("replay did not reproduce the live state");
 
   step("4. Fork at seq 20 and let the fork diverge");
@@ -52,14 +63,19 @@ export async function counterTour(base: string): Promise<string> {
   cpSync(dir, tampered, { recursive: true });
   const db = new Database(worldPaths(tampered).journal);
   db.exec("DROP TRIGGER IF EXISTS entries_no_update");
-  const victim = db.prepare("SELECT seq, body FROM entries WHERE kind = 'step' ORDER BY seq LIMIT 1 OFFSET 5").get() as { seq: number; body: Buffer };
+  const victim = db
+    .prepare("SELECT seq, body FROM entries WHERE kind = 'step' ORDER BY seq LIMIT 1 OFFSET 5")
+    .get() as { seq: number; body: Buffer };
   const body = Buffer.from(victim.body);
   body[body.length - 1]! ^= 0x01; // a step body is a non-empty CBOR map
-  for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]) db.exec(`DROP TRIGGER "${t.name}"`);
+  for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[])
+    db.exec(`DROP TRIGGER "${t.name}"`);
   db.prepare("UPDATE entries SET body = ? WHERE seq = ?").run(body, victim.seq);
   db.close();
   const bad = await verifyJournal(worldPaths(tampered).journal);
-  say(`${bad.ok ? "NOT CAUGHT" : "caught"}: first bad seq ${bad.first_bad_seq} (${bad.fault}); we flipped seq ${victim.seq}`);
+  say(
+    `${bad.ok ? "NOT CAUGHT" : "caught"}: first bad seq ${bad.first_bad_seq} (${bad.fault}); we flipped seq ${victim.seq}`,
+  );
   if (bad.ok || bad.first_bad_seq !== victim.seq) throw new Error("tampering was not caught at the right seq");
   return dir;
 }
