@@ -52,6 +52,8 @@ export interface CounterfactualReport {
   decisions: Record<string, number>;
   steps: number;
   fuel: number;
+  /** Fuel the recorded steps since `since` used (the world as it ran). */
+  recorded_fuel: number;
   /** Applies after `since` that the proposal supersedes in the counterfactual world. */
   superseded_applies: number[];
 }
@@ -104,6 +106,7 @@ export async function counterfactualRun(
     decisions: {},
     steps: 0,
     fuel: 0,
+    recorded_fuel: 0,
     superseded_applies: [],
   };
   const realIntents = new Set<string>();
@@ -146,6 +149,9 @@ export async function counterfactualRun(
       }
       case "effect_intent":
         realIntents.add(body.intent_id as string);
+        continue;
+      case "step":
+        report.recorded_fuel += Number(body.fuel);
         continue;
       case "effect_receipt": {
         const env = body.receipt as CborObject;

@@ -41,6 +41,7 @@ import { Batch } from "./batch.js";
 import { bundleOf, catalogFromBundle } from "../../air/bundle.js";
 import { Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
 import type { World } from "./world.js";
+import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
 
 /** What a shadow run found. */
 export interface ShadowReport {
@@ -66,6 +67,20 @@ export interface ShadowReport {
   /** Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay ran the step. */
   failures: { module: string; key: string | null; event_seq: number; code: string; message: string }[];
   fuel: { before: number; after: number };
+  /**
+   * Set for a counterfactual run (`since`): the world re-run under the proposal from that seq and
+   * compared with the world now (cells, intents, decisions; `differing_entries` is then 0). `fuel.before`
+   * is what the recorded steps since then used.
+   */
+  counterfactual?: {
+    since: number;
+    moved_from?: number;
+    inputs_reused: number;
+    new_intents: CounterfactualReport["new_intents"];
+    dropped_intents: string[];
+    superseded_applies: number[];
+    cell_states: { module: string; key: string | null; before: unknown; after: unknown }[];
+  };
 }
 
 /**
@@ -182,14 +197,81 @@ function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
 }
 
 /** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
-async function shadowNow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<Shadowed> {
+async function shadowNow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   const next = catalogFromBundle(
     world.store.getBlobSync(state.body.bundle_ref as HashText),
     state.body.new_manifest_hash,
   );
-  const recorded = await recentIngress(world, opts.window ?? 50);
+  const report =
+    opts.since === undefined
+      ? await windowReport(world, proposalId, next, opts.window ?? 50)
+      : await counterfactualReport(world, proposalId, next, opts.since);
+  const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
+  const reportHash = hashValue(jsonToCbor(report));
+  const seq = world.appendRecord("shadow_report", {
+    proposal_id: proposalId,
+    report_ref: reportRef,
+    report_hash: reportHash,
+    failures: report.failures.length,
+  });
+  return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
+}
+
+/** How to shadow-run: the last `window` ingress events on today's state, or re-run the world since seq `since`. */
+export interface ShadowOptions {
+  window?: number;
+  since?: number;
+}
+
+/** The counterfactual report: the world re-run under `next` since `since`, against the world now. */
+async function counterfactualReport(
+  world: World,
+  proposalId: string,
+  next: AirCatalog,
+  since: number,
+): Promise<ShadowReport> {
+  const cf = await counterfactualRun(world, next, since);
+  return {
+    report_version: 2,
+    proposal_id: proposalId,
+    base_manifest_hash: world.catalog.manifestHash,
+    new_manifest_hash: next.manifestHash,
+    events: cf.events,
+    cells: cf.cells.map(({ module, key, before, after }) => ({ module, key, before, after })),
+    differing_entries: 0,
+    differing_fields: {},
+    fuel_only: 0,
+    decisions: cf.decisions,
+    failures: cf.failures.map(({ module, key, cause_seq, code, message }) => ({
+      module,
+      key,
+      event_seq: cause_seq,
+      code,
+      message,
+    })),
+    fuel: { before: cf.recorded_fuel, after: cf.fuel },
+    counterfactual: {
+      since: cf.since,
+      ...(cf.moved_from === undefined ? {} : { moved_from: cf.moved_from }),
+      inputs_reused: cf.inputs_reused,
+      new_intents: cf.new_intents,
+      dropped_intents: cf.dropped_intents,
+      superseded_applies: cf.superseded_applies,
+      cell_states: cf.cells.map((c) => ({
+        module: c.module,
+        key: c.key,
+        before: c.before_state,
+        after: c.after_state,
+      })),
+    },
+  };
+}
+
+/** The windowed report: the last `window` ingress events replayed on today's state under both manifests. */
+async function windowReport(world: World, proposalId: string, next: AirCatalog, window: number): Promise<ShadowReport> {
+  const recorded = await recentIngress(world, window);
   const events = recorded.map((r) => r.body);
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
@@ -216,16 +298,7 @@ async function shadowNow(world: World, proposalId: string, opts: { window?: numb
   };
   const before = await run(world.catalog);
   const after = await run(next);
-  const report = diff(proposalId, world.catalog, next, events.length, before, after);
-  const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
-  const reportHash = hashValue(jsonToCbor(report));
-  const seq = world.appendRecord("shadow_report", {
-    proposal_id: proposalId,
-    report_ref: reportRef,
-    report_hash: reportHash,
-    failures: report.failures.length,
-  });
-  return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
+  return diff(proposalId, world.catalog, next, events.length, before, after);
 }
 
 async function recentIngress(world: World, n: number): Promise<{ seq: number; body: EventBody }[]> {
@@ -508,7 +581,7 @@ export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): 
 }
 
 /** Shadow-runs a proposal over recent ingress events and journals the report. */
-export function shadow(world: World, proposalId: string, opts: { window?: number } = {}): Promise<Shadowed> {
+export function shadow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }
 

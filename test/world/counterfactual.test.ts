@@ -23,6 +23,7 @@ import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { counterfactualRun } from "../../kernel/world/counterfactual.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { wk } from "./cli-harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -135,7 +136,20 @@ describe("counterfactual shadow runs", () => {
     // Nothing was written by the counterfactual runs (the windowed shadow journaled its report).
     expect(w.store.countSync()).toBe(headAfterPropose + 1);
     expect(head).toBeLessThan(headAfterPropose);
+
+    // As a shadow report: journaled, approvable, and what `wk shadow --since` prints.
+    const { report } = await shadow(w, proposalId, { since: 0 });
+    expect(report.counterfactual).toMatchObject({ since: 0, inputs_reused: 0, new_intents: [], dropped_intents: [] });
+    expect(report.cells.map((c) => c.key)).toEqual(["a", "b"]);
+    expect(report.fuel.before).toBeGreaterThan(0);
     await w.close();
+    const cli = wk("shadow", proposalId, "--since", String(created), "--world", dir, "--json");
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ cells: [], counterfactual: { since: created } });
+    const text = wk("shadow", proposalId, "--since", "0", "--world", dir);
+    expect(text.stdout).toContain("re-run under the proposal since seq 0");
+    expect(wk("shadow", proposalId, "--since", "-1", "--world", dir).status).toBe(2);
+    expect(wk("verify", "--world", dir).status).toBe(0);
   });
 
   it("effects: identical intents reuse their recorded receipts; a policy that now denies changes decisions and cells, and nothing is performed", async () => {

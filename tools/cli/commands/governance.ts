@@ -162,21 +162,40 @@ export function registerGovernance(program: Command): void {
     )
     .option("--world <dir>", "world directory")
     .option("--window <n>", "how many recent ingress events to replay", "50")
+    .option(
+      "--since <seq>",
+      "counterfactual: re-run the world under the proposal since this seq (0: genesis) and compare with the world now",
+    )
     .option("--json", "machine-readable output")
-    .action(async (id: string, opts: { world?: string; window: string; json?: boolean }) => {
+    .action(async (id: string, opts: { world?: string; window: string; since?: string; json?: boolean }) => {
       const n = Number(opts.window);
       if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
+      const since = opts.since === undefined ? undefined : Number(opts.since);
+      if (since !== undefined && (!/^[0-9]+$/.test(opts.since!) || !Number.isSafeInteger(since)))
+        throw new CliExit(EXIT.usage, `--since must be a non-negative integer seq, got "${opts.since}"`);
       const failures = await withWorld(worldDir(opts.world), async (w) => {
-        const r = await shadow(w, id, { window: n });
+        const r = await shadow(w, id, since === undefined ? { window: n } : { since });
         for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
         if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, warnings: r.warnings });
         else {
           const rep = r.report;
-          process.stdout.write(`shadow of ${id}: ${rep.events} event(s) replayed, report ${r.reportHash}\n`);
+          const cf = rep.counterfactual;
+          process.stdout.write(
+            `shadow of ${id}: ${rep.events} event(s) ${cf ? `re-run under the proposal since seq ${cf.since}${cf.moved_from === undefined ? "" : ` (${cf.moved_from} is inside a batch)`}` : "replayed"}, report ${r.reportHash}\n`,
+          );
+          if (cf) {
+            process.stdout.write(
+              `  compared with the world now: ${cf.inputs_reused} recorded receipt(s)/approval(s) reused, ${cf.new_intents.length} new intent(s) (not performed), ${cf.dropped_intents.length} intent(s) no longer issued${cf.superseded_applies.length ? `, superseding the applies at seq ${cf.superseded_applies.join(", ")}` : ""}\n`,
+            );
+            for (const c of cf.cell_states.slice(0, 20))
+              process.stdout.write(
+                `  ${c.module} ${c.key ?? "-"}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}\n`,
+              );
+          }
           process.stdout.write(
             `  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
           );
-          for (const c of rep.cells.slice(0, 20))
+          for (const c of cf ? [] : rep.cells.slice(0, 20))
             process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
           for (const f of rep.failures.slice(0, 20))
             process.stdout.write(`  FAIL ${failureLines([f])[0]!}: ${f.message}\n`);
