@@ -10,38 +10,12 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { CryptoError } from "./errors.js";
+import { SPKI_PREFIX, signingMessage, type SigningPurpose } from "./signing-message.js";
 
-/** Every purpose a worldkernel signature may carry. */
-export const SIGNING_PURPOSES = [
-  "checkpoint",
-  "receipt",
-  "approval",
-  "effect_approval",
-  "anchor",
-  "keys",
-  "proposal",
-] as const;
+export { SIGNING_PURPOSES, signingMessage, type SigningPurpose } from "./signing-message.js";
 
-/** One signing purpose; part of the signed bytes. */
-export type SigningPurpose = (typeof SIGNING_PURPOSES)[number];
-
-const PREFIX = "worldkernel/v1/";
-const utf8 = new TextEncoder();
-const prefixes = new Map<string, Uint8Array>(SIGNING_PURPOSES.map((p) => [p, utf8.encode(`${PREFIX}${p}\0`)]));
-
-/** The exact bytes an ed25519 signature for `purpose` covers. */
-export function signingMessage(purpose: SigningPurpose, payload: Uint8Array): Uint8Array {
-  const prefix = prefixes.get(purpose);
-  if (prefix === undefined) throw new CryptoError("crypto.bad_purpose", `unknown signing purpose "${String(purpose)}"`);
-  const out = new Uint8Array(prefix.length + payload.length);
-  out.set(prefix, 0);
-  out.set(payload, prefix.length);
-  return out;
-}
-
-// DER wrappers that let node:crypto take raw 32-byte ed25519 keys (RFC 8410).
+// DER wrapper that lets node:crypto take a raw 32-byte ed25519 secret (RFC 8410).
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 function checkLength(b: Uint8Array, what: string): void {
   if (!(b instanceof Uint8Array) || b.length !== 32)

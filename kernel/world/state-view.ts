@@ -21,7 +21,7 @@ import { expandType } from "../../air/values/types.js";
 import { BUILTIN_SOURCES } from "../../air/builtins/index.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import { verify } from "../crypto/sign.js";
+import { verifyAdmittedKey } from "../crypto/signing-message.js";
 import { JournalError } from "../journal/errors.js";
 import { openReadonly } from "../journal/sqlite-open.js";
 import { worldPaths } from "../journal/world-paths.js";
@@ -127,7 +127,16 @@ export function readSealedState(dir: string): StateView | undefined {
       state_root: signed("state_root"),
       manifest_hash: signed("manifest_hash"),
     });
-    if (!verify(genesis.world_public_key as Uint8Array, "checkpoint", payload, checkpoint.signature as Uint8Array)) {
+    // The world key as genesis holds it (its strict parse, at open and in verify, refuses weak keys;
+    // one who can rewrite genesis can as well write a whole journal under a key of their own).
+    if (
+      !verifyAdmittedKey(
+        genesis.world_public_key as Uint8Array,
+        "checkpoint",
+        payload,
+        checkpoint.signature as Uint8Array,
+      )
+    ) {
       throw new JournalError(
         "journal.verify_failed",
         `the checkpoint at seq ${head.seq} is not signed by the world key (run wk verify --world ${dir})`,
