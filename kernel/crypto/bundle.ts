@@ -9,9 +9,10 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
 // Leaf modules of air (not its index): the offline verifier must not load the AIR loader.
 import { decodeStored } from "../../air/cbor/decode.js";
-import { encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
+import { encodeStored } from "../../air/cbor/encode.js";
 import type { CborValue } from "../../air/cbor/value.js";
-import { HASH_PATTERN, type HashText } from "../../air/hash.js";
+import { HASH_PATTERN } from "../../air/hash.js";
+import type { SignedCheckpointFields } from "./checkpoint-payload.js";
 
 /** The format tag of bundles this kernel writes (2: with the adapter-key declaration). */
 export const BUNDLE_FORMAT = "worldkernel.receipt-bundle/2";
@@ -74,28 +75,7 @@ export function bundleEntryHash(prevHash: Uint8Array, seq: number, kind: string,
   return sha256(buf);
 }
 
-/** The checkpoint fields the world key signs. */
-export interface SignedCheckpointFields {
-  tree_size: number;
-  root: Uint8Array;
-  head_hash: Uint8Array;
-  state_root: HashText | string;
-  manifest_hash: HashText | string;
-}
-
-/**
- * The bytes a checkpoint signature covers: canonical CBOR (no 55799 prefix) of the five
- * fields — exactly kernel/journal/checkpoint.ts `checkpointPayload`, pinned by a test.
- */
-export function checkpointSigningPayload(f: SignedCheckpointFields): Uint8Array {
-  return encodeCanonical({
-    tree_size: f.tree_size,
-    root: f.root,
-    head_hash: f.head_hash,
-    state_root: f.state_root,
-    manifest_hash: f.manifest_hash,
-  });
-}
+export { checkpointSigningPayload, type SignedCheckpointFields } from "./checkpoint-payload.js";
 
 /** What an exporter gathers from the journal to make a bundle (bytes, not hex). */
 export interface BundleInput {

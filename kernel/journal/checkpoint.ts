@@ -5,9 +5,9 @@
  * of those five fields (purpose `checkpoint`). The state comes from a provider the
  * kernel supplies, so the journal never needs to know how state roots are computed.
  */
-import { encodeCanonical } from "../../air/cbor/encode.js";
 import type { HashText } from "../../air/hash.js";
 import type { KeyPair } from "../crypto/keys.js";
+import { checkpointSigningPayload } from "../crypto/checkpoint-payload.js";
 import { verify, verifyPure } from "../crypto/sign.js";
 import type { CheckpointBody } from "./entries.js";
 import { JournalError } from "./errors.js";
@@ -30,13 +30,7 @@ export type CheckpointFields = Omit<CheckpointBody, "signature">;
 
 /** The bytes the world key signs: canonical CBOR of the five checkpoint fields. */
 export function checkpointPayload(f: CheckpointFields): Uint8Array {
-  return encodeCanonical({
-    tree_size: f.tree_size,
-    root: f.root,
-    head_hash: f.head_hash,
-    state_root: f.state_root,
-    manifest_hash: f.manifest_hash,
-  });
+  return checkpointSigningPayload(f);
 }
 
 /** Builds and signs a checkpoint body. */

@@ -12,7 +12,6 @@
  */
 import { decodeStored } from "../../air/cbor/decode.js";
 import { AirError } from "../../air/errors.js";
-import { encodeCanonical } from "../../air/cbor/encode.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
 import type { TypeExpr } from "../../air/schemas/common.js";
@@ -21,6 +20,7 @@ import { expandType } from "../../air/values/types.js";
 import { BUILTIN_SOURCES } from "../../air/builtins/index.js";
 import { CellStore, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
+import { checkpointSigningPayload } from "../crypto/checkpoint-payload.js";
 import { verifyAdmittedKey } from "../crypto/signing-message.js";
 import { JournalError } from "../journal/errors.js";
 import { openReadonly } from "../journal/sqlite-open.js";
@@ -120,12 +120,12 @@ export function readSealedState(dir: string): StateView | undefined {
         );
       return v;
     };
-    const payload = encodeCanonical({
-      tree_size: signed("tree_size"),
-      root: signed("root"),
-      head_hash: signed("head_hash"),
-      state_root: signed("state_root"),
-      manifest_hash: signed("manifest_hash"),
+    const payload = checkpointSigningPayload({
+      tree_size: signed("tree_size") as number,
+      root: signed("root") as Uint8Array,
+      head_hash: signed("head_hash") as Uint8Array,
+      state_root: signed("state_root") as string,
+      manifest_hash: signed("manifest_hash") as string,
     });
     // The world key as genesis holds it (its strict parse, at open and in verify, refuses weak keys;
     // one who can rewrite genesis can as well write a whole journal under a key of their own).

@@ -5,50 +5,22 @@
  * the proposal — the journaled patch holds the hash, not the path. Real world, real files:
  * a project folder holding the governed counter world and the committed module binaries.
  */
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeStored, hashBytes, type CborObject, type HashText } from "../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../kernel/journal/index.js";
 import { ROOT, json, ok, wk } from "./cli-harness.js";
-
-const C_WASM = "modules/c/counter/counter.wasm";
-const AS_WASM = "modules/assemblyscript/counter/counter.wasm";
+import { C_WASM, governedProject, type GovernedProject } from "./governed-project.js";
 
 /** A project folder (package.json) with the governed counter world naming a fresh approver, and a world made from it. */
-function setup(): {
-  base: string;
-  world: string;
-  approver: string;
-  developer: string;
-  manifest: string;
-  moduleDef: Record<string, unknown>;
-} {
-  const base = mkdtempSync(join(tmpdir(), "wk-propose-wasm-"));
-  writeFileSync(join(base, "package.json"), '{ "name": "scratch", "private": true }\n');
-  for (const f of [C_WASM, AS_WASM]) {
-    mkdirSync(join(base, f, ".."), { recursive: true });
-    copyFileSync(join(ROOT, f), join(base, f));
-  }
-  const air = join(base, "worlds/gc");
-  cpSync(join(ROOT, "worlds/governed-counter"), air, { recursive: true });
-  const approver = join(base, "keys/approver.key");
-  const developer = join(base, "keys/developer.key");
-  const pub = ok<{ public_key: string }>("keys", "new", approver, "--json").public_key;
-  ok("keys", "new", developer, "--json");
-  const policy = join(air, "policy.air.json");
-  writeFileSync(policy, readFileSync(policy, "utf8").replace("0".repeat(64), pub));
-  const world = join(base, "world");
-  const created = ok<{ manifest_hash: string }>("create", air, "--world", world, "--json");
-  for (const [key, by] of [
-    ["alice", 5],
-    ["bob", 150],
-  ] as const)
-    json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key, by }), "--world", world, "--json"));
+function setup(): GovernedProject & { moduleDef: Record<string, unknown> } {
+  const p = governedProject("wk-propose-wasm-");
+  const { air } = p;
   const moduleDef = JSON.parse(readFileSync(join(air, "counter.air.json"), "utf8")) as Record<string, unknown>;
   delete moduleDef.$comment;
-  return { base, world, approver, developer, manifest: created.manifest_hash, moduleDef };
+  return { ...p, moduleDef };
 }
 
 /** Writes a patch replacing demo/Counter@1 with `node` (pre_hash from `wk air hash --def`). */

@@ -5,49 +5,16 @@
  * same four steps and brings the manifest hash back to the original, and the journal verifies
  * and replays. The refusals have their typed codes.
  */
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, json, ok, wk } from "./cli-harness.js";
+import { json, ok, wk } from "./cli-harness.js";
+import { governedProject, type GovernedProject } from "./governed-project.js";
 
-const C_WASM = "modules/c/counter/counter.wasm";
-const AS_WASM = "modules/assemblyscript/counter/counter.wasm";
-
-interface Setup {
-  base: string;
-  air: string;
-  world: string;
-  approver: string;
-  developer: string;
-  manifest: string;
-}
+type Setup = GovernedProject;
 
 /** A project folder with the governed counter naming a fresh approver, a world made from it, two events. */
-function setup(): Setup {
-  const base = mkdtempSync(join(tmpdir(), "wk-revert-"));
-  writeFileSync(join(base, "package.json"), '{ "name": "scratch", "private": true }\n');
-  for (const f of [C_WASM, AS_WASM]) {
-    mkdirSync(join(base, f, ".."), { recursive: true });
-    copyFileSync(join(ROOT, f), join(base, f));
-  }
-  const air = join(base, "worlds/gc");
-  cpSync(join(ROOT, "worlds/governed-counter"), air, { recursive: true });
-  const approver = join(base, "keys/approver.key");
-  const developer = join(base, "keys/developer.key");
-  const pub = ok<{ public_key: string }>("keys", "new", approver, "--json").public_key;
-  ok("keys", "new", developer, "--json");
-  const policy = join(air, "policy.air.json");
-  writeFileSync(policy, readFileSync(policy, "utf8").replace("0".repeat(64), pub));
-  const world = join(base, "world");
-  const created = ok<{ manifest_hash: string }>("create", air, "--world", world, "--json");
-  for (const [key, by] of [
-    ["alice", 5],
-    ["bob", 150],
-  ] as const)
-    json(wk("send", "demo/CounterEvent@1", JSON.stringify({ key, by }), "--world", world, "--json"));
-  return { base, air, world, approver, developer, manifest: created.manifest_hash };
-}
+const setup = (): Setup => governedProject("wk-revert-");
 
 /** An edited copy of the folder: the C counter, a new (unused) schema, the policy with a second approver. */
 function editedCopy(s: Setup): string {
