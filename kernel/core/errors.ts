@@ -43,6 +43,8 @@ export type KernelErrorCode =
   /** The proposal's latest shadow report has failing steps and not enough approvers accepted them. */
   | "governance.failed_shadow"
   | "governance.already_applied"
+  /** A shadow run was asked for more than one of given events, a window and a counterfactual. */
+  | "governance.conflicting_options"
   /** `wk revert <seq>`: the entry at that seq is not an apply. */
   | "governance.not_an_apply"
   /** A computed patch (`--from-air`, `wk revert`) would change nothing: the world already has those defs. */

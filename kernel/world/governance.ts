@@ -7,7 +7,9 @@
  * approvals and that the base is still current, then swaps the manifest — and replay swaps
  * it at the same seq.
  */
+import { createHash } from "node:crypto";
 import { AirError } from "../../air/errors.js";
+import { canonicalizeJson } from "../../air/values/canonicalize.js";
 import { PatchDocumentSchema } from "../../air/schemas/patch.js";
 import { buildCatalog, type AirCatalog } from "../../air/loader.js";
 import { bytesToHash, hashValue, type HashText } from "../../air/hash.js";
@@ -39,7 +41,14 @@ import { JournalRules } from "./journal-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
 import { bundleOf, catalogFromBundle } from "../../air/bundle.js";
-import { Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
+import {
+  Processor,
+  eventHash,
+  ingressEventHash,
+  unsignedDenySigner,
+  type EventBody,
+  type KernelState,
+} from "./processor.js";
 import type { World } from "./world.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
 
@@ -64,9 +73,16 @@ export interface ShadowReport {
   fuel_only: number;
   /** Gate decisions under the new manifest, counted by code. */
   decisions: Record<string, number>;
-  /** Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay ran the step. */
-  failures: { module: string; key: string | null; event_seq: number; code: string; message: string }[];
+  /**
+   * Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay
+   * ran the step (for given events: the seq the event would have had, and `line` its line in the file).
+   */
+  failures: { module: string; key: string | null; event_seq: number; line?: number; code: string; message: string }[];
   fuel: { before: number; after: number };
+  /** Set for a run of given events (`events`, `wk shadow --events FILE`) instead of the recorded window. */
+  source?: "events";
+  /** With `source: "events"`: the sha256 of the events file (of the events as given, through the library). */
+  events_sha256?: string;
   /**
    * Set for a counterfactual run (`since`): the world re-run under the proposal from that seq and
    * compared with the world now (cells, intents, decisions; `differing_entries` is then 0). `fuel.before`
@@ -204,10 +220,17 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
     world.store.getBlobSync(state.body.bundle_ref as HashText),
     state.body.new_manifest_hash,
   );
+  if (opts.events !== undefined && (opts.since !== undefined || opts.window !== undefined))
+    throw new KernelError(
+      "governance.conflicting_options",
+      "shadow runs either given events, the recorded window or a counterfactual since a seq: give one",
+    );
   const report =
-    opts.since === undefined
-      ? await windowReport(world, proposalId, next, opts.window ?? 50)
-      : await counterfactualReport(world, proposalId, next, opts.since);
+    opts.events !== undefined
+      ? await eventsReport(world, proposalId, next, opts.events, opts.eventsSha256)
+      : opts.since === undefined
+        ? await windowReport(world, proposalId, next, opts.window ?? 50)
+        : await counterfactualReport(world, proposalId, next, opts.since);
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
   const seq = world.appendRecord("shadow_report", {
@@ -219,10 +242,87 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
   return { report, reportHash, seq, warnings: patchGovernanceWarnings(next) };
 }
 
-/** How to shadow-run: the last `window` ingress events on today's state, or re-run the world since seq `since`. */
+/**
+ * How to shadow-run: the last `window` ingress events on today's state, re-run the world since seq
+ * `since`, or run the given `events` on today's state (one of the three).
+ */
 export interface ShadowOptions {
   window?: number;
   since?: number;
+  /** Events to run instead of the recorded window, validated against their schemas under the proposed manifest. */
+  events?: readonly ShadowEvent[];
+  /** The sha256 of the file the events came from (`wk shadow --events`); default: the hash of the events as given. */
+  eventsSha256?: string;
+}
+
+/** An event of a given-events shadow run, as a line of `wk send --file` holds it; `line` (1-based) names it in errors and failures. */
+export interface ShadowEvent {
+  schema: string;
+  value: unknown;
+  line?: number;
+}
+
+/** A given event's canonical value under `catalog`; an unknown schema or a bad value names the line and the JSON path in it. */
+function shadowEventValue(catalog: AirCatalog, e: ShadowEvent, line: number): CborValue {
+  const s = catalog.schemas.get(e.schema);
+  if (!s)
+    throw new KernelError(
+      "kernel.unknown_schema",
+      `line ${line} at $.schema: schema ${e.schema} is not in the proposed manifest`,
+      { path: "$.schema", line, schema: e.schema },
+    );
+  try {
+    return canonicalizeJson(s.expanded, e.value);
+  } catch (err) {
+    const inner = (err as { path?: unknown }).path;
+    const path = typeof inner === "string" && inner.startsWith("$") ? `$.value${inner.slice(1)}` : "$.value";
+    throw new KernelError(
+      "kernel.bad_event",
+      `line ${line} at ${path}: event does not match ${e.schema} under the proposed manifest: ${String((err as Error).message).replace(/ \(at [^)]*\)$/, "")}`,
+      { path, line, schema: e.schema },
+      { cause: err },
+    );
+  }
+}
+
+/** The given-events report: `events` run on today's state under both manifests, as the windowed run does. */
+async function eventsReport(
+  world: World,
+  proposalId: string,
+  next: AirCatalog,
+  events: readonly ShadowEvent[],
+  sha256: string | undefined,
+): Promise<ShadowReport> {
+  const lines = events.map((e, i) => e.line ?? i + 1);
+  const values = events.map((e, i) => shadowEventValue(next, e, lines[i]!)); // all checked before anything runs
+  const digest =
+    sha256 ?? hashValue(values.map((value, i) => ({ schema: events[i]!.schema, value }) as CborObject) as CborValue);
+  const base = world.store.countSync();
+  const nowNs = world.nowNs(); // the world's clock (injectable), as ingress would stamp it
+  const inputs = values.map((value, i) => {
+    const schema = events[i]!.schema;
+    const seq = base + i;
+    const body: EventBody = {
+      schema,
+      value,
+      key: null,
+      ctx: {
+        now_ns: nowNs,
+        logical_now: world.state.logicalNow + i + 1,
+        journal_height: seq,
+        // Deterministic: both runs see the same bytes, and so does a rerun of the same file.
+        entropy: createHash("sha256").update(`${digest}|${lines[i]!}`).digest(),
+        event_hash: world.state.behaviour.identityV2
+          ? ingressEventHash(schema, value, seq)
+          : eventHash(schema, value, null),
+        manifest_hash: world.catalog.manifestHash,
+      } as unknown as CborObject,
+      origin: { kind: "ingress" },
+    };
+    return { seq, line: lines[i]!, body };
+  });
+  const report = await runReport(world, proposalId, next, inputs);
+  return { ...report, source: "events", events_sha256: digest };
 }
 
 /** The counterfactual report: the world re-run under `next` since `since`, against the world now. */
@@ -271,7 +371,16 @@ async function counterfactualReport(
 
 /** The windowed report: the last `window` ingress events replayed on today's state under both manifests. */
 async function windowReport(world: World, proposalId: string, next: AirCatalog, window: number): Promise<ShadowReport> {
-  const recorded = await recentIngress(world, window);
+  return runReport(world, proposalId, next, await recentIngress(world, window));
+}
+
+/** Runs ingress events on today's state under the old and the new manifest and compares the runs; `line` marks a given event. */
+async function runReport(
+  world: World,
+  proposalId: string,
+  next: AirCatalog,
+  recorded: readonly { seq: number; line?: number; body: EventBody }[],
+): Promise<ShadowReport> {
   const events = recorded.map((r) => r.body);
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
@@ -288,11 +397,12 @@ async function windowReport(world: World, proposalId: string, next: AirCatalog, 
       unsignedDenySigner(state.worldId, world.worldKey.publicKey),
     );
     const batch = new Batch(world.store.countSync());
-    const origin: number[] = []; // batch index → the recorded seq of the ingress event it came from
+    const origin: { seq: number; line?: number }[] = []; // batch index → the ingress event it came from
     for (const r of recorded) {
       const seq = batch.push("event", r.body as unknown as CborObject);
       await processor.processEvent(seq, r.body, batch);
-      while (origin.length < batch.entries.length) origin.push(r.seq);
+      while (origin.length < batch.entries.length)
+        origin.push(r.line === undefined ? { seq: r.seq } : { seq: r.seq, line: r.line });
     }
     return { state, batch, origin, stats: processor.stats };
   };
@@ -333,7 +443,7 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
   return fields.filter((f) => !same(ba[f], bb[f])).map((f) => `${a.kind}.${f}`);
 }
 
-type Run = { state: KernelState; batch: Batch; origin: number[]; stats: { fuel: number } };
+type Run = { state: KernelState; batch: Batch; origin: { seq: number; line?: number }[]; stats: { fuel: number } };
 
 function diff(
   proposalId: string,
@@ -382,10 +492,12 @@ function diff(
     if (e.kind === "policy_decision") decisions[b.code as string] = (decisions[b.code as string] ?? 0) + 1;
     if (e.kind === "step" && b.ok === false) {
       const err = b.error as { code: string; message: string };
+      const from = after.origin[i]!;
       failures.push({
         module: b.module as string,
         key: typeof b.key === "string" ? b.key : null,
-        event_seq: after.origin[i]!,
+        event_seq: from.seq,
+        ...(from.line === undefined ? {} : { line: from.line }),
         code: err.code,
         message: err.message,
       });
@@ -411,10 +523,11 @@ export { approvalPayload };
 
 /** One line per failing step of a report: module, key, the recorded event replayed, error code. */
 export function failureLines(
-  failures: readonly { module: string; key?: string | null; event_seq?: number; code: string }[],
+  failures: readonly { module: string; key?: string | null; event_seq?: number; line?: number; code: string }[],
 ): string[] {
   return failures.map(
-    (f) => `${f.module} ${f.key ?? "-"}${f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`,
+    (f) =>
+      `${f.module} ${f.key ?? "-"}${f.line !== undefined ? ` (line ${f.line})` : f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`,
   );
 }
 

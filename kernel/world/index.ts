@@ -14,7 +14,7 @@ export type { Behaviour, KernelFlag } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export { propose, shadow, approve, apply, latestShadowReport, failureLines } from "./governance.js";
 export type { ProposeOptions, ProposeAs, Proposed, Shadowed, ApproveOptions } from "./governance.js";
-export type { ShadowReport } from "./governance.js";
+export type { ShadowReport, ShadowOptions, ShadowEvent } from "./governance.js";
 export { patchFromAir, proposeFromAir, proposeRevert, revertPatch, revertTarget } from "./governance-authoring.js";
 export type { AuthoredPatch, RevertTarget } from "./governance-authoring.js";
 export { verifyWorld, verifyWorldStore, checkTailOnOpen } from "./verify-world.js";

@@ -350,6 +350,12 @@ export class JournalRules implements EntryChecker {
     if (!this.trusted) {
       const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
       if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
+      // The kernel refuses a second approval of the same report by the same key: one in the journal was replayed.
+      if (s.approvals.get(a.approver)?.has(a.shadow_report_hash) === true)
+        return fault(
+          "duplicate_approval",
+          `a second approval of shadow report ${a.shadow_report_hash} of proposal ${a.proposal_id} by key ${a.approver.slice(0, 16)}…`,
+        );
     }
     noteApproval(s, a);
     return null;

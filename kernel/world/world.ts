@@ -252,6 +252,11 @@ export class World {
     return this.entropyPool.slice(this.entropyAt - 32, this.entropyAt);
   }
 
+  /** The world's clock in ns: the injected one, else the wall clock (the shell stamps it at ingress). */
+  nowNs(): bigint {
+    return this.now();
+  }
+
   private now(): bigint {
     return this.opts.clock ? this.opts.clock() : BigInt(Date.now()) * 1_000_000n;
   }

@@ -64,7 +64,9 @@ describe("wk state's sealed-head reader", () => {
     body[body.length - 1]! ^= 1; // the signature is the body's last field
     db.prepare("UPDATE entries SET body = ? WHERE seq = ?").run(body, head.seq);
     db.close();
-    expect(() => readSealedState(copy)).toThrow(expect.objectContaining({ code: "journal.verify_failed", fault: "bad_signature" }));
+    expect(() => readSealedState(copy)).toThrow(
+      expect.objectContaining({ code: "journal.verify_failed", fault: "bad_signature" }),
+    );
     const r = wk("state", "--world", copy, "--json");
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: "journal.verify_failed" });

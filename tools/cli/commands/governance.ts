@@ -18,8 +18,10 @@ import {
   latestShadowReport,
   propose,
   shadow,
+  type ShadowEvent,
   type ShadowReport,
 } from "../../../kernel/world/index.js";
+import { readNdjsonEvents } from "./send-file.js";
 import { CliExit, EXIT, onFile, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
 import { proposeFromAirCommand, registerRevert } from "./governance-authoring.js";
@@ -63,6 +65,18 @@ function resolvePatchWasm(doc: unknown, file: string): { doc: unknown; wasm: Uin
     return op;
   });
   return { doc: { ...(doc as object), patches: resolved }, wasm };
+}
+
+/**
+ * The events of `wk shadow --events FILE`, parsed as `wk send --file` parses its lines (a bad line
+ * is an `IngestLineError` naming it), with the file's sha256 for the report. Idempotency keys are
+ * read and ignored: nothing is appended.
+ */
+async function readEventsFile(file: string): Promise<{ events: ShadowEvent[]; sha256: string }> {
+  const bytes = onFile("read", file, () => readFileSync(file));
+  const sha256 = hashBytes(new Uint8Array(bytes));
+  const parsed = await readNdjsonEvents(bytes); // the bytes hashed are the bytes run
+  return { events: parsed.map((e) => ({ schema: e.schema, value: e.json, line: e.line })), sha256 };
 }
 
 /** A line saying what the report's differing entries differ in (`  the entries differ only in fuel`); empty for none, or for a report that does not say. */
@@ -166,52 +180,76 @@ export function registerGovernance(program: Command): void {
       "--since <seq>",
       "counterfactual: re-run the world under the proposal since this seq (0: genesis) and compare with the world now",
     )
+    .option(
+      "--events <file>",
+      'run these NDJSON events (one {"schema", "value"} a line, as wk send --file) on today\'s state instead of the recorded window',
+    )
     .option("--json", "machine-readable output")
-    .action(async (id: string, opts: { world?: string; window: string; since?: string; json?: boolean }) => {
-      const n = Number(opts.window);
-      if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
-      const since = opts.since === undefined ? undefined : Number(opts.since);
-      if (since !== undefined && (!/^[0-9]+$/.test(opts.since!) || !Number.isSafeInteger(since)))
-        throw new CliExit(EXIT.usage, `--since must be a non-negative integer seq, got "${opts.since}"`);
-      const failures = await withWorld(worldDir(opts.world), async (w) => {
-        const r = await shadow(w, id, since === undefined ? { window: n } : { since });
-        for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
-        if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, warnings: r.warnings });
-        else {
-          const rep = r.report;
-          const cf = rep.counterfactual;
-          process.stdout.write(
-            `shadow of ${id}: ${rep.events} event(s) ${cf ? `re-run under the proposal since seq ${cf.since}${cf.moved_from === undefined ? "" : ` (${cf.moved_from} is inside a batch)`}` : "replayed"}, report ${r.reportHash}\n`,
+    .action(
+      async (
+        id: string,
+        opts: { world?: string; window: string; since?: string; events?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const n = Number(opts.window);
+        if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
+        const since = opts.since === undefined ? undefined : Number(opts.since);
+        if (since !== undefined && (!/^[0-9]+$/.test(opts.since!) || !Number.isSafeInteger(since)))
+          throw new CliExit(EXIT.usage, `--since must be a non-negative integer seq, got "${opts.since}"`);
+        if (opts.events !== undefined && (since !== undefined || cmd.getOptionValueSource("window") === "cli"))
+          throw new CliExit(
+            EXIT.usage,
+            "--events runs the given events instead of a window or a counterfactual: give one",
           );
-          if (cf) {
+        const given = opts.events === undefined ? undefined : await readEventsFile(opts.events);
+        const failures = await withWorld(worldDir(opts.world), async (w) => {
+          const r = await shadow(
+            w,
+            id,
+            given !== undefined
+              ? { events: given.events, eventsSha256: given.sha256 }
+              : since === undefined
+                ? { window: n }
+                : { since },
+          );
+          for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
+          if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, warnings: r.warnings });
+          else {
+            const rep = r.report;
+            const cf = rep.counterfactual;
             process.stdout.write(
-              `  compared with the world now: ${cf.inputs_reused} recorded receipt(s)/approval(s) reused, ${cf.new_intents.length} new intent(s) (not performed), ${cf.dropped_intents.length} intent(s) no longer issued${cf.superseded_applies.length ? `, superseding the applies at seq ${cf.superseded_applies.join(", ")}` : ""}\n`,
+              `shadow of ${id}: ${rep.events} event(s) ${cf ? `re-run under the proposal since seq ${cf.since}${cf.moved_from === undefined ? "" : ` (${cf.moved_from} is inside a batch)`}` : rep.source === "events" ? `from ${opts.events!} (${rep.events_sha256!}) run` : "replayed"}, report ${r.reportHash}\n`,
             );
-            for (const c of cf.cell_states.slice(0, 20))
+            if (cf) {
               process.stdout.write(
-                `  ${c.module} ${c.key ?? "-"}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}\n`,
+                `  compared with the world now: ${cf.inputs_reused} recorded receipt(s)/approval(s) reused, ${cf.new_intents.length} new intent(s) (not performed), ${cf.dropped_intents.length} intent(s) no longer issued${cf.superseded_applies.length ? `, superseding the applies at seq ${cf.superseded_applies.join(", ")}` : ""}\n`,
               );
+              for (const c of cf.cell_states.slice(0, 20))
+                process.stdout.write(
+                  `  ${c.module} ${c.key ?? "-"}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}\n`,
+                );
+            }
+            process.stdout.write(
+              `  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
+            );
+            for (const c of cf ? [] : rep.cells.slice(0, 20))
+              process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
+            for (const f of rep.failures.slice(0, 20))
+              process.stdout.write(`  FAIL ${failureLines([f])[0]!}: ${f.message}\n`);
           }
-          process.stdout.write(
-            `  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
-          );
-          for (const c of cf ? [] : rep.cells.slice(0, 20))
-            process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
-          for (const f of rep.failures.slice(0, 20))
-            process.stdout.write(`  FAIL ${failureLines([f])[0]!}: ${f.message}\n`);
-        }
-        return r.report.failures;
-      });
-      // The report is journaled either way; failing steps fail the command (--json: the report above is the output).
-      if (failures.length > 0) {
-        const lines = failureLines(failures);
-        const message = `${failures.length} step(s) fail under the proposed manifest: ${lines.slice(0, 5).join("; ")}${lines.length > 5 ? "; …" : ""}`;
-        throw new CliExit(EXIT.check_failed, opts.json ? "" : message, {
-          code: "governance.failed_shadow",
-          hint: `fix the patch and propose again, or approve knowingly: wk approve ${id} --key KEY --accept-failures`,
+          return r.report.failures;
         });
-      }
-    });
+        // The report is journaled either way; failing steps fail the command (--json: the report above is the output).
+        if (failures.length > 0) {
+          const lines = failureLines(failures);
+          const message = `${failures.length} step(s) fail under the proposed manifest: ${lines.slice(0, 5).join("; ")}${lines.length > 5 ? "; …" : ""}`;
+          throw new CliExit(EXIT.check_failed, opts.json ? "" : message, {
+            code: "governance.failed_shadow",
+            hint: `fix the patch and propose again, or approve knowingly: wk approve ${id} --key KEY --accept-failures`,
+          });
+        }
+      },
+    );
 
   program
     .command("approve <proposal-id>")

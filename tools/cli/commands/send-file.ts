@@ -22,7 +22,7 @@
  *   it and the command exits 1, as `wk send` does.
  */
 import { createReadStream, statSync } from "node:fs";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import cliProgress from "cli-progress";
 import { WorldkernelError, hasCode, jsonPath } from "../../../air/errors.js";
 import { hashValue } from "../../../air/hash.js";
@@ -237,6 +237,21 @@ export function parseLine(raw: RawLine): IngestEvent {
       "$.idempotency_key",
     );
   return { line: raw.line, schema: o.schema, json: o.value, ...(key === undefined ? {} : { idempotencyKey: key }) };
+}
+
+/**
+ * Reads a regular NDJSON file (or its bytes) of events as `wk send --file` reads it (blank lines skipped, each
+ * line parsed by `parseLine`) without checking the events against a world: `wk shadow --events`
+ * checks them under the proposed manifest. Throws the first bad line (`IngestLineError`).
+ */
+export async function readNdjsonEvents(source: string | Uint8Array): Promise<IngestEvent[]> {
+  const out: IngestEvent[] = [];
+  const input = typeof source === "string" ? createReadStream(source) : Readable.from([Buffer.from(source)]);
+  for await (const raw of lines(input, { idleMs: 0 })) {
+    if (isBlank(raw.bytes)) continue;
+    out.push(parseLine(raw));
+  }
+  return out;
 }
 
 /**
