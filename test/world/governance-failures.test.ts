@@ -7,23 +7,14 @@
  * signs. The report sets `ctx.manifest_hash` aside when comparing entries and says what they
  * differ in.
  */
-import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  buildCatalogOrThrow,
-  decodeStored,
-  hashBytes,
-  hashDef,
-  parseJsonLossless,
-  type AnyDef,
-  type CborObject,
-  type HashText,
-} from "../../air/index.js";
-import { generateKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
+import { decodeStored, type CborObject } from "../../air/index.js";
+import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { KernelError } from "../../kernel/core/errors.js";
-import { apply, approve, createWorld, propose, shadow, verifyWorld, type World } from "../../kernel/world/index.js";
+import { apply, approve, propose, shadow, type World } from "../../kernel/world/index.js";
 import { differingFields } from "../../kernel/world/governance.js";
 import {
   acceptingApprovers,
@@ -33,83 +24,8 @@ import {
   noteApproval,
   reportCountFault,
 } from "../../kernel/world/governance-rules.js";
-import { worldPaths } from "../../kernel/journal/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
-import { repoWasm } from "./fixtures/counter-source.js";
 import { ok, wk } from "./cli-harness.js";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-const EVENT = "demo/CounterEvent@1";
-
-/** The counter world governed by demo/gov@1 naming `approvers` with `threshold`. */
-function governed(approvers: string[], threshold = 1) {
-  const wasm = repoWasm("modules/assemblyscript/counter/counter.wasm");
-  const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-  const mod = {
-    $kind: "defmodule",
-    name: "demo/Counter@1",
-    module_kind: "workflow",
-    wasm_hash: hashBytes(wasm),
-    abi: { workflow: { state: "demo/CounterState@1", event: EVENT } },
-  };
-  const policy = {
-    $kind: "defpolicy",
-    name: "demo/gov@1",
-    rules: [],
-    approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })),
-    threshold,
-  };
-  const manifest = {
-    $kind: "manifest",
-    air_version: "1",
-    schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
-    modules: [{ name: "demo/Counter@1" }],
-    effects: [],
-    caps: [],
-    policies: [{ name: "demo/gov@1" }],
-    defaults: { policy: "demo/gov@1" },
-    routing: { subscriptions: [{ event: EVENT, module: "demo/Counter@1", key_field: "key" }] },
-  };
-  return {
-    catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]),
-    wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]),
-    mod,
-  };
-}
-
-/** A patch giving the counter `fuel` per step: 1 makes every step fail, a large one changes nothing but the manifest. */
-function fuelPatch(base: string, mod: object, fuel: number) {
-  return {
-    base_manifest_hash: base,
-    patches: [
-      {
-        replace_def: {
-          kind: "defmodule",
-          name: "demo/Counter@1",
-          new_node: { ...mod, limits: { fuel_per_step: fuel, memory_pages: 64 } },
-          pre_hash: hashDef(mod as AnyDef),
-        },
-      },
-    ],
-  };
-}
-
-async function worldWith(approvers: KeyPair[], threshold = 1) {
-  const src = governed(
-    approvers.map((k) => k.publicKeyHex),
-    threshold,
-  );
-  const dir = join(mkdtempSync(join(tmpdir(), "wk-govfail-")), "w");
-  const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
-  await w.sendMany(Array.from({ length: 4 }, (_, i) => ({ schema: EVENT, json: { key: i % 2 ? "a" : "b", by: 3 } })));
-  return { w, dir, src };
-}
-
-async function expectVerifies(w: World, dir: string): Promise<void> {
-  await w.close({ snapshot: false });
-  const v = await verifyWorld(worldPaths(dir).journal);
-  expect(v, JSON.stringify(v)).toMatchObject({ ok: true });
-}
+import { expectVerifies, fuelPatch, worldWith } from "./fixtures/governed-counter.js";
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<KernelError> {
   const e = await p.then(

@@ -11,18 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { describe, expect, it } from "vitest";
-import {
-  buildCatalogOrThrow,
-  hashBytes,
-  hashDef,
-  parseJsonLossless,
-  type AnyDef,
-  type HashText,
-} from "../../air/index.js";
+import { hashBytes, hashDef, type AnyDef } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { World, apply, approve, createWorld, propose, replayWorld, shadow } from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
-import { repoWasm } from "./fixtures/counter-source.js";
+import { governed } from "./fixtures/governed-counter.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -37,40 +30,7 @@ function doubleCounter(): Uint8Array {
   return new Uint8Array(wabt.parseWat("double.wat", mutated).toBinary({}).buffer);
 }
 
-function world(approvers: string[]) {
-  const wasm = repoWasm("modules/assemblyscript/counter/counter.wasm");
-  const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-  const mod = {
-    $kind: "defmodule",
-    name: "demo/Counter@1",
-    module_kind: "workflow",
-    wasm_hash: hashBytes(wasm),
-    abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
-  };
-  const policy = {
-    $kind: "defpolicy",
-    name: "demo/gov@1",
-    rules: [],
-    approvers: approvers.map((pk, i) => ({ id: `a${i}`, public_key: pk })),
-    threshold: 1,
-  };
-  const manifest = {
-    $kind: "manifest",
-    air_version: "1",
-    schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
-    modules: [{ name: "demo/Counter@1" }],
-    effects: [],
-    caps: [],
-    policies: [{ name: "demo/gov@1" }],
-    defaults: { policy: "demo/gov@1" },
-    routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
-  };
-  return {
-    catalog: buildCatalogOrThrow([{ file: "gov", value: [...schemas, mod, policy, manifest] }]),
-    wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]),
-    mod,
-  };
-}
+const world = (approvers: string[]) => governed(approvers);
 
 describe("governance: propose → shadow → approve → apply", () => {
   it("swaps a module only after shadow and approval; replay and cold start cross the apply", async () => {
