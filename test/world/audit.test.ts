@@ -228,7 +228,7 @@ describe("audit by re-execution: counter world", () => {
   }, 60_000);
 
   it("a single flipped bit anywhere in the archive is always a fault (seeded sample)", async () => {
-    const seed = Number(process.env.WK_AUDIT_SEED ?? 20261201);
+    const seed = Number(process.env.WK_TEST_SEED ?? 20261201);
     const rand = prng(seed);
     const layout = locateArchive(archive);
     const pick = (r: { start: number; end: number }) => r.start + Math.floor(rand() * (r.end - r.start));
@@ -253,7 +253,7 @@ describe("audit by re-execution: counter world", () => {
     for (const { at, bit, where, r } of results) {
       expect(
         r.ok,
-        `seed ${seed} (rerun with WK_AUDIT_SEED=${seed}): flipping bit ${bit} of byte ${at} (${where}) gave ${JSON.stringify(r)}`,
+        `seed ${seed} (rerun with WK_TEST_SEED=${seed}): flipping bit ${bit} of byte ${at} (${where}) gave ${JSON.stringify(r)}`,
       ).toBe(false);
       expect(typeof r.fault, `seed ${seed}: byte ${at} bit ${bit}`).toBe("string");
       expect(r.message, `seed ${seed}: byte ${at} bit ${bit}`).toBeTruthy();

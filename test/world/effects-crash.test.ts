@@ -20,8 +20,8 @@ import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js"
 const FETCHER = new URL("../fixtures/worlds/fetcher", import.meta.url).pathname;
 const CHILD = new URL("./fixtures/effect-child.ts", import.meta.url).pathname;
 const ROUNDS = 24;
-// Kill timings come from a seeded generator (WK_SEED to reproduce); the seed is in the test name.
-const SEED = Number(process.env.WK_SEED ?? 20261201);
+// Kill timings come from a seeded generator (WK_TEST_SEED to reproduce); the seed is in the test name.
+const SEED = Number(process.env.WK_TEST_SEED ?? 20261201);
 function mulberry32(a: number): () => number {
   return () => {
     a = (a + 0x6d2b79f5) | 0;

@@ -8,7 +8,7 @@
  * replay or fork at seq N lands on the batch boundary at or before N with the state the
  * model recorded there. Each close is followed by `wk verify` (verifyWorld) on the journal.
  *
- * Seeded: `WK_SEED=<n>` (default below) picks the run; `WK_PATH=<path>` replays one
+ * Seeded: `WK_TEST_SEED=<n>` (default below) picks the run; `WK_PATH=<path>` replays one
  * counterexample fast-check printed; `WK_RUNS=<n>` changes the number of runs (default 30,
  * about 10 s); `WK_VERBOSE=1` lists every failure met while shrinking; `WK_STATS=1` prints how
  * often each branch ran. The seed is in the test name and in every failure message.
@@ -41,7 +41,7 @@ const IDEMPOTENCY_KEYS = ["k1", "k2"] as const;
 /** A few fixed blobs, so the same blob is erased twice, or put again after its erasure. */
 const FIXED_BLOBS = [new Uint8Array([1, 2, 3]), new TextEncoder().encode("a prompt to forget")];
 
-const SEED = Number(process.env.WK_SEED ?? 1_100_011);
+const SEED = Number(process.env.WK_TEST_SEED ?? 1_100_011);
 const RUNS = Number(process.env.WK_RUNS ?? 30);
 const VERBOSE = Number(process.env.WK_VERBOSE ?? 0) as fc.VerbosityLevel;
 const PATH = process.env.WK_PATH;
@@ -566,7 +566,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new Error(
-      `[WK_SEED=${SEED}] checkpoint_every ${checkpointEvery}; commands run: ${trace.join(" → ")}\n${msg}`,
+      `[WK_TEST_SEED=${SEED}] checkpoint_every ${checkpointEvery}; commands run: ${trace.join(" → ")}\n${msg}`,
       { cause: e },
     );
   } finally {
@@ -576,7 +576,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
 }
 
 describe("replay ≡ live under random histories (issue 11)", () => {
-  it(`sends, duplicates, idempotency keys, erasures, restarts, forks and --to (WK_SEED=${SEED})`, async () => {
+  it(`sends, duplicates, idempotency keys, erasures, restarts, forks and --to (WK_TEST_SEED=${SEED})`, async () => {
     try {
       await fc.assert(
         fc.asyncProperty(scenario, async ({ checkpointEvery, commands }) => run(checkpointEvery, commands)),
@@ -589,12 +589,12 @@ describe("replay ≡ live under random histories (issue 11)", () => {
           markInterruptAsFailure: true,
         },
       );
-      if (process.env.WK_STATS) console.log(`WK_SEED=${SEED} coverage:`, Object.fromEntries([...STATS].sort()));
+      if (process.env.WK_STATS) console.log(`WK_TEST_SEED=${SEED} coverage:`, Object.fromEntries([...STATS].sort()));
     } catch (e) {
       // fast-check's message carries { seed, path }; say how to re-run it.
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(
-        `replay property failed with WK_SEED=${SEED} (re-run: WK_SEED=${SEED} npx vitest run test/world/replay-property.test.ts; add WK_PATH=<path> from below to replay only the counterexample)\n${msg}`,
+        `replay property failed with WK_TEST_SEED=${SEED} (re-run: WK_TEST_SEED=${SEED} npx vitest run test/world/replay-property.test.ts; add WK_PATH=<path> from below to replay only the counterexample)\n${msg}`,
         { cause: e },
       );
     }
