@@ -70,9 +70,9 @@ export function readSealedState(dir: string): StateView | undefined {
       .get(snap.seq) as { n: number };
     if (after.n !== 0) return undefined;
 
+    const getBlob = db.prepare("SELECT bytes FROM blobs WHERE hash = ?"); // once: it runs for every cell
     const blob = (hash: HashText): Uint8Array => {
-      const key = hashToBytes(hash);
-      const r = db.prepare("SELECT bytes FROM blobs WHERE hash = ?").get(key) as { bytes: Buffer } | undefined;
+      const r = getBlob.get(hashToBytes(hash)) as { bytes: Buffer } | undefined;
       if (r === undefined) return new Uint8Array(0); // erased (or missing: the state root check below tells)
       const actual = bytesToHash(sha256(r.bytes));
       if (actual !== hash)
