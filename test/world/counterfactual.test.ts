@@ -11,19 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildCatalogOrThrow,
-  hashBytes,
-  hashDef,
-  parseJsonLossless,
-  type AnyDef,
-  type HashText,
-} from "../../air/index.js";
+import { hashBytes, hashDef, type AnyDef, type HashText } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { counterfactualRun } from "../../kernel/world/counterfactual.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { wk } from "./cli-harness.js";
+import { governed } from "./fixtures/governed-counter.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -41,33 +35,7 @@ describe("counterfactual shadow runs", () => {
   it("a change to how new cells start: no diff over the window, a real one since genesis", async () => {
     const approver = generateKeyPair();
     const wasm = counterStartingAt(0);
-    const schemas = parseJsonLossless(readFileSync(join(ROOT, "worlds/counter/schemas.air.json"), "utf8")) as AnyDef[];
-    const mod = {
-      $kind: "defmodule",
-      name: "demo/Counter@1",
-      module_kind: "workflow",
-      wasm_hash: hashBytes(wasm),
-      abi: { workflow: { state: "demo/CounterState@1", event: "demo/CounterEvent@1" } },
-    };
-    const policy = {
-      $kind: "defpolicy",
-      name: "demo/gov@1",
-      rules: [],
-      approvers: [{ id: "a", public_key: approver.publicKeyHex }],
-      threshold: 1,
-    };
-    const manifest = {
-      $kind: "manifest",
-      air_version: "1",
-      schemas: schemas.map((s) => ({ name: (s as { name: string }).name })),
-      modules: [{ name: "demo/Counter@1" }],
-      effects: [],
-      caps: [],
-      policies: [{ name: "demo/gov@1" }],
-      defaults: { policy: "demo/gov@1" },
-      routing: { subscriptions: [{ event: "demo/CounterEvent@1", module: "demo/Counter@1", key_field: "key" }] },
-    };
-    const catalog = buildCatalogOrThrow([{ file: "cf", value: [...schemas, mod, policy, manifest] }]);
+    const { catalog, mod } = governed([approver.publicKeyHex], 1, wasm);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-")), "w");
     const w = await createWorld(
       dir,
@@ -104,8 +72,7 @@ describe("counterfactual shadow runs", () => {
     const { report: windowed } = await shadow(w, proposalId);
     expect(windowed.cells).toEqual([]);
 
-    const fixed = { ...mod, wasm_hash: hashBytes(fix) };
-    const next = buildCatalogOrThrow([{ file: "cf-next", value: [...schemas, fixed, policy, manifest] }]);
+    const next = governed([approver.publicKeyHex], 1, fix).catalog; // the same defs, with the fix's binary
 
     // Re-run under the fix since genesis: both cells would have started at 100.
     const since0 = await counterfactualRun(w, next, 0);
