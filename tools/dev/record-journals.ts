@@ -11,21 +11,19 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import {
-  buildCatalogOrThrow,
   bytesToHash,
   decodeStored,
   hashBytes,
   hashDef,
-  type AnyDef,
   type CborObject,
   type DefModule,
   type HashText,
-  type Manifest,
 } from "../../air/index.js";
 import { KeyPair } from "../../kernel/crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
 import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { governedCounterSource } from "../cli/demo/governance-tour.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "test/fixtures/journals");
@@ -75,24 +73,8 @@ async function governed(): Promise<void> {
   // Fixed keys, so the recording's signatures are reproducible; no secret is kept in the fixture.
   const approver = new KeyPair(new Uint8Array(32).fill(7));
   const developer = new KeyPair(new Uint8Array(32).fill(9));
-  const src = sourceFromAirDir(join(ROOT, "worlds/counter"));
-  const manifest = src.catalog.manifest;
-  const policy = {
-    $kind: "defpolicy",
-    name: "demo/governance@1",
-    rules: [],
-    approvers: [{ id: "ops", public_key: approver.publicKeyHex }],
-    threshold: 1,
-  } as AnyDef;
-  const withPolicy: Manifest = {
-    ...manifest,
-    policies: [{ name: "demo/governance@1" }],
-    defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" },
-  };
-  const catalog = buildCatalogOrThrow([
-    { file: "governed", value: [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, withPolicy] },
-  ]);
-  const w = await createWorld(dir, { catalog, wasm: src.wasm }, opts);
+  const { catalog, wasm } = governedCounterSource(approver.publicKeyHex);
+  const w = await createWorld(dir, { catalog, wasm }, opts);
   await w.sendMany(
     Array.from({ length: 12 }, (_, i) => ({
       schema: "demo/CounterEvent@1",

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildCatalogOrThrow } from "../../../air/loader.js";
+import { buildCatalogOrThrow, type AirCatalog } from "../../../air/loader.js";
 import { hashBytes } from "../../../air/hash.js";
 import { hashDef } from "../../../air/defs.js";
 import type { AnyDef, DefModule, Manifest } from "../../../air/schemas/defs.js";
@@ -19,9 +19,30 @@ import {
   replayWorld,
   shadow,
   sourceFromAirDir,
+  type WorldSource,
 } from "../../../kernel/world/index.js";
 import { defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { REPO_ROOT, say, step } from "./say.js";
+
+/** The counter world (worlds/counter) plus a default policy naming one approver, `approverHex`. */
+export function governedCounterSource(approverHex: string): { catalog: AirCatalog; wasm: WorldSource["wasm"] } {
+  const src = sourceFromAirDir(join(REPO_ROOT, "worlds/counter"));
+  const manifest = src.catalog.manifest;
+  const policy = {
+    $kind: "defpolicy",
+    name: "demo/governance@1",
+    rules: [],
+    approvers: [{ id: "ops", public_key: approverHex }],
+    threshold: 1,
+  } as AnyDef;
+  const governed: Manifest = {
+    ...manifest,
+    policies: [{ name: "demo/governance@1" }],
+    defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" },
+  };
+  const defs = [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, governed];
+  return { catalog: buildCatalogOrThrow([{ file: "governed", value: defs }]), wasm: src.wasm };
+}
 
 /** Runs the governance tour in `base/governed`. */
 export async function governanceTour(base: string, first: number): Promise<void> {
@@ -31,25 +52,9 @@ export async function governanceTour(base: string, first: number): Promise<void>
   // The developer who ports the module signs the proposal; the policy's approver is someone else.
   const developer = generateKeyPair();
   saveKeyPair(join(base, "developer.key"), developer);
-  // The counter world, plus a policy that names one approver.
-  const src = sourceFromAirDir(join(REPO_ROOT, "worlds/counter"));
-  const manifest = src.catalog.manifest;
-  const policy = {
-    $kind: "defpolicy",
-    name: "demo/governance@1",
-    rules: [],
-    approvers: [{ id: "ops", public_key: approver.publicKeyHex }],
-    threshold: 1,
-  } as AnyDef;
-  const governed: Manifest = {
-    ...manifest,
-    policies: [{ name: "demo/governance@1" }],
-    defaults: { ...(manifest.defaults ?? {}), policy: "demo/governance@1" },
-  };
-  const defs = [...src.catalog.sources.filter((d) => d.$kind !== "manifest"), policy, governed];
-  const catalog = buildCatalogOrThrow([{ file: "governed", value: defs }]);
+  const { catalog, wasm } = governedCounterSource(approver.publicKeyHex);
   const dir = join(base, "governed");
-  const world = await createWorld(dir, { catalog, wasm: src.wasm }, { hooks: defaultGateHooks() });
+  const world = await createWorld(dir, { catalog, wasm }, { hooks: defaultGateHooks() });
   await world.sendMany(
     Array.from({ length: 40 }, (_, i) => ({
       schema: "demo/CounterEvent@1",
