@@ -7,7 +7,7 @@
  * signs. The report sets `ctx.manifest_hash` aside when comparing entries and says what they
  * differ in.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,7 +25,7 @@ import {
   reportCountFault,
 } from "../../kernel/world/governance-rules.js";
 import { ok, wk } from "./cli-harness.js";
-import { expectVerifies, fuelPatch, worldWith } from "./fixtures/governed-counter.js";
+import { expectVerifies, fuelPatch, proposedFuelPatchViaCli, worldWith } from "./fixtures/governed-counter.js";
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<KernelError> {
   const e = await p.then(
@@ -213,20 +213,7 @@ describe("failures block, from the command line", () => {
     const base = mkdtempSync(join(tmpdir(), "wk-govfail-cli-"));
     const a = generateKeyPair();
     saveKeyPair(join(base, "a.key"), a);
-    saveKeyPair(join(base, "p.key"), generateKeyPair());
-    const { w, dir, src } = await worldWith([a]);
-    const patch = join(base, "patch.json");
-    writeFileSync(patch, JSON.stringify(fuelPatch(w.catalog.manifestHash, src.mod, 1)));
-    await w.close();
-    const id = ok<{ proposal_id: string }>(
-      "propose",
-      patch,
-      "--key",
-      join(base, "p.key"),
-      "--world",
-      dir,
-      "--json",
-    ).proposal_id;
+    const { dir, id } = await proposedFuelPatchViaCli(base, [a], 1);
 
     const noShadow = wk("approve", id, "--key", join(base, "a.key"), "--world", dir);
     expect(noShadow.status).toBe(1);

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeStored, hashBytes, type CborObject } from "../../air/index.js";
-import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
+import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { approve, apply, propose, shadow, type World } from "../../kernel/world/index.js";
 import { ok, wk } from "./cli-harness.js";
-import { EVENT, expectVerifies, fuelPatch, worldWith } from "./fixtures/governed-counter.js";
+import { EVENT, expectVerifies, fuelPatch, proposedFuelPatchViaCli, worldWith } from "./fixtures/governed-counter.js";
 
 const reports = (w: World) =>
   [...w.store.ruleEntriesSync()]
@@ -84,20 +84,7 @@ describe("shadow over given events", () => {
 describe("wk shadow --events", () => {
   it("reports the file's events with its sha256; a bad line fails naming it; --since/--window with it is a usage error", async () => {
     const base = mkdtempSync(join(tmpdir(), "wk-shadow-events-"));
-    saveKeyPair(join(base, "p.key"), generateKeyPair());
-    const { w, dir, src } = await worldWith([generateKeyPair()]);
-    const patch = join(base, "patch.json");
-    writeFileSync(patch, JSON.stringify(fuelPatch(w.catalog.manifestHash, src.mod, 50_000_000)));
-    await w.close();
-    const id = ok<{ proposal_id: string }>(
-      "propose",
-      patch,
-      "--key",
-      join(base, "p.key"),
-      "--world",
-      dir,
-      "--json",
-    ).proposal_id;
+    const { dir, id } = await proposedFuelPatchViaCli(base, [generateKeyPair()], 50_000_000);
 
     const file = join(base, "events.ndjson");
     writeFileSync(
