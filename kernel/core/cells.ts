@@ -4,11 +4,16 @@
  * in which cells were touched and identical in live execution, replay and cold start.
  */
 import { compareBytes, encodeCanonical } from "../../air/cbor/encode.js";
-import { hashBytes, hashValue, sha256, type HashText } from "../../air/hash.js";
+import { hashBytes, hashValue, sha256, toHex, type HashText } from "../../air/hash.js";
 import type { CborValue } from "../../air/cbor/value.js";
 
 /** A cell key: unkeyed workflows use null; keys are text or bytes. */
 export type CellKey = null | string | Uint8Array;
+
+/** A cell key as text, as reports and the CLI show it: the string, hex for bytes, null for a singleton. */
+export function cellKeyText(k: CellKey | undefined): string | null {
+  return k === null || k === undefined ? null : typeof k === "string" ? k : toHex(k);
+}
 
 /**
  * One cell's current state as stored bytes (`d9d9f7` + canonical item) and its hash. Empty

@@ -7,6 +7,7 @@
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { CborObject } from "../../air/cbor/value.js";
 import type { SqliteJournalStore } from "../journal/index.js";
+import { cellKeyText, type CellKey } from "../core/cells.js";
 
 /** One failed step. */
 export interface StepFailure {
@@ -37,9 +38,6 @@ export interface CascadeReport {
   intents: CascadeIntent[];
 }
 
-const keyText = (k: unknown): string | null =>
-  k === null || k === undefined ? null : typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex");
-
 /** The report of the entries `fromSeq`..`toSeq` (default the head: a send's batch and what its receipts caused). */
 export function cascadeReport(store: SqliteJournalStore, fromSeq: number, toSeq?: number): CascadeReport {
   const r: CascadeReport = { from: fromSeq, to: fromSeq - 1, entries: 0, steps: 0, failures: [], intents: [] };
@@ -57,7 +55,7 @@ export function cascadeReport(store: SqliteJournalStore, fromSeq: number, toSeq?
         r.failures.push({
           seq: e.seq,
           module: b.module as string,
-          key: keyText(b.key),
+          key: cellKeyText(b.key as CellKey | undefined),
           cause_seq: Number(b.cause_seq),
           code: err.code,
           message: err.message,

@@ -12,7 +12,7 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import type { CborObject } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
-import type { CellKey } from "../core/cells.js";
+import { cellKeyText, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
@@ -57,9 +57,6 @@ export interface CounterfactualReport {
   /** Applies after `since` that the proposal supersedes in the counterfactual world. */
   superseded_applies: number[];
 }
-
-const keyText = (k: CellKey | null): string | null =>
-  k === null ? null : typeof k === "string" ? k : Buffer.from(k).toString("hex");
 
 const stateJson = (bytes: Uint8Array | undefined): unknown =>
   bytes === undefined ? null : bytes.length === 0 ? "(erased)" : jsonView(decodeStored(bytes));
@@ -118,7 +115,7 @@ export async function counterfactualRun(
         const err = b.error as { code: string; message: string };
         report.failures.push({
           module: b.module as string,
-          key: keyText(b.key as CellKey | null),
+          key: cellKeyText(b.key as CellKey | null),
           cause_seq: Number(b.cause_seq),
           code: err.code,
           message: err.message,
@@ -212,7 +209,7 @@ function cellDiffs(now: KernelState, cf: KernelState): CellDiff[] {
     if (r.before?.hash === r.after?.hash) continue;
     out.push({
       module: r.module,
-      key: keyText(r.key),
+      key: cellKeyText(r.key),
       before: r.before?.hash ?? null,
       after: r.after?.hash ?? null,
       before_state: stateJson(r.before?.bytes),

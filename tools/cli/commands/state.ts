@@ -6,15 +6,9 @@
  */
 import type { Command } from "commander";
 import { decodeStored } from "../../../air/cbor/decode.js";
-import type { CellKey } from "../../../kernel/core/cells.js";
+import { cellKeyText } from "../../../kernel/core/cells.js";
 import { readSealedState, type CellView, type StateView } from "../../../kernel/world/state-view.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
-
-/** A cell key as text: the key string, hex for bytes, null for a singleton. */
-function keyText(k: CellKey | null): string | null {
-  if (k === null) return null;
-  return typeof k === "string" ? k : Buffer.from(k as Uint8Array).toString("hex");
-}
 
 /** The view of an open world, for a head that is not sealed. */
 async function openedState(dir: string): Promise<StateView> {
@@ -55,7 +49,7 @@ export function registerState(program: Command): void {
           code: "cli.no_module",
         });
       const cells = view.cells.filter(
-        (c) => (!module || c.module === module) && (key === undefined || keyText(c.key) === key),
+        (c) => (!module || c.module === module) && (key === undefined || cellKeyText(c.key) === key),
       );
       if (module && key !== undefined) {
         if (cells.length === 0)
@@ -70,7 +64,7 @@ export function registerState(program: Command): void {
         state_root: view.stateRoot,
         cells: cells.map((c) => ({
           module: c.module,
-          key: keyText(c.key),
+          key: cellKeyText(c.key),
           state_hash: c.hash,
           state: cellJson(view, c),
         })),
