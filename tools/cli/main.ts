@@ -5,7 +5,7 @@
  * one error format (io.ts), commander's own usage errors included.
  */
 import { CommanderError, type Command } from "commander";
-import { programFor } from "./program.js";
+import { commandPath, programFor } from "./program.js";
 import { CliExit, EXIT, reportError } from "./io.js";
 
 // A reader that stops early (`wk log --json | head`) closes the pipe: that is not an error.
@@ -29,12 +29,6 @@ function commandOf(program: Command, argv: readonly string[]): Command {
     c = sub;
   }
   return c;
-}
-
-function commandPath(c: Command): string {
-  const names: string[] = [];
-  for (let x: Command | null = c; x; x = x.parent) names.unshift(x.name());
-  return names.join(" ");
 }
 
 /** A commander usage error (exit code ≠ 0) as a CliExit in the one format. */

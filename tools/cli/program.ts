@@ -41,3 +41,10 @@ export async function programFor(argv: readonly string[]): Promise<Command> {
     for (const [cmd, summary] of Object.entries(g.commands)) program.command(cmd).description(summary);
   return program;
 }
+
+/** A command's full name as typed (`wk air check`). */
+export function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x; x = x.parent) names.unshift(x.name());
+  return names.join(" ");
+}

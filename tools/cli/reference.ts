@@ -4,13 +4,7 @@
  * `npm run docs:cli` rewrites the file; a test fails when it is stale.
  */
 import type { Command } from "commander";
-import { fullProgram } from "./program.js";
-
-function commandPath(c: Command): string {
-  const names: string[] = [];
-  for (let x: Command | null = c; x; x = x.parent) names.unshift(x.name());
-  return names.join(" ");
-}
+import { commandPath, fullProgram } from "./program.js";
 
 function* walk(c: Command): Generator<Command> {
   yield c;
