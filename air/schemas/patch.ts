@@ -59,13 +59,23 @@ export const PatchOpSchema = z.union([
   }),
 ]);
 
+/**
+ * A state migration: the workflow whose cells it rewrites when the patch changes that workflow's
+ * state schema, and the pure module (in the patched manifest, `abi.pure` from the old state schema
+ * to the new one) that turns each old state into the new one.
+ */
+export const MigrationSchema = z.strictObject({ module: NameSchema, migration: NameSchema });
+
 /** A patch document against a base manifest hash. */
 export const PatchDocumentSchema = z.strictObject({
   version: z.literal("1").default("1"),
   base_manifest_hash: HashTextSchema,
   patches: z.array(PatchOpSchema).min(1),
+  /** State migrations run over every cell of their workflow at apply (and in the shadow run first). */
+  migrations: z.array(MigrationSchema).optional(),
   description: z.string().optional(),
 });
 
 export type PatchOp = z.infer<typeof PatchOpSchema>;
 export type PatchDocument = z.infer<typeof PatchDocumentSchema>;
+export type Migration = z.infer<typeof MigrationSchema>;

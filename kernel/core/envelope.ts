@@ -153,3 +153,30 @@ export function parseStepOutput(bytes: Uint8Array, catalog: AirCatalog, module: 
     return { ok: false, code: "module.bad_output", message: (e as Error).message };
   }
 }
+
+/** Builds the canonical input envelope of a pure module's `run`: `{version, input, ctx}`. */
+export function pureInput(input: CborValue, ctx: StepContext & { module: string; key: CellKey }): Uint8Array {
+  return encodeCanonical({ version: ABI_VERSION, input, ctx: ctx as unknown as CborObject });
+}
+
+/** A pure module's validated output: its stored bytes and hash. */
+export type ParsedPureOutput =
+  { ok: true; bytes: Uint8Array; hash: HashText } | { ok: false; code: string; message: string };
+
+/** Strictly decodes a pure module's output, exactly `{output}`, and conforms `output` to the schema `outputSchema` names. */
+export function parsePureOutput(bytes: Uint8Array, catalog: AirCatalog, outputSchema: string): ParsedPureOutput {
+  let raw: CborValue;
+  try {
+    raw = decodeCanonical(bytes);
+  } catch (e) {
+    return { ok: false, code: "module.bad_output", message: `output is not canonical CBOR: ${(e as Error).message}` };
+  }
+  if (!isCborObject(raw) || Object.keys(raw).length !== 1 || !("output" in raw))
+    return { ok: false, code: "module.bad_output", message: "output must be exactly {output}" };
+  try {
+    const stored = encodeStored(conformCbor(catalog.schemas.get(outputSchema)!.expanded, raw.output!, ["output"]));
+    return { ok: true, bytes: stored, hash: hashBytes(stored) };
+  } catch (e) {
+    return { ok: false, code: "module.bad_output", message: (e as Error).message };
+  }
+}

@@ -38,6 +38,9 @@ export type KernelErrorCode =
   | "governance.shadow_diverged"
   | "governance.unsigned_proposal"
   | "governance.migration_required"
+  | "governance.bad_migration"
+  | "governance.migration_failed"
+  | "governance.schema_in_place"
   | "governance.no_shadow"
   | "governance.not_approved"
   /** The proposal's latest shadow report has failing steps and not enough approvers accepted them. */

@@ -216,6 +216,19 @@ export const ApplyBody = z.strictObject({
   new_manifest_hash: hashText,
   bundle_ref: hashText,
   approvals: z.array(hex64),
+  /** The state migrations the apply ran (its patch's `migrations`), with the cells each rewrote and its fuel; absent when none. */
+  migrations: z
+    .array(
+      z.strictObject({
+        module: z.string(),
+        migration: z.string(),
+        cells: seqNum,
+        fuel: seqNum,
+      }),
+    )
+    .exactOptional(),
+  /** With `migrations`: the state root after them, which replay must reproduce. */
+  state_root: hashText.exactOptional(),
 });
 
 /** The schema of each kind's body. */

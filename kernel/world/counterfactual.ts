@@ -21,6 +21,8 @@ import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";
 import { GATE_ADAPTER, Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
 import { replayRange } from "./replay.js";
+import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
+import type { Migration } from "../../air/schemas/patch.js";
 import type { World } from "./world.js";
 
 /** One cell that ends differently: its state now (`before`) and in the counterfactual world (`after`); null = absent. */
@@ -56,6 +58,8 @@ export interface CounterfactualReport {
   recorded_fuel: number;
   /** Applies after `since` that the proposal supersedes in the counterfactual world. */
   superseded_applies: number[];
+  /** The proposal's state migrations, run over the cells at `since` (absent when it names none). */
+  migrated?: MigrationOutcome;
 }
 
 const stateJson = (bytes: Uint8Array | undefined): unknown =>
@@ -66,7 +70,7 @@ export async function counterfactualRun(
   world: World,
   next: AirCatalog,
   since: number,
-  opts: { hooks?: GateHooks } = {},
+  opts: { hooks?: GateHooks; migrations?: readonly Migration[]; proposalId?: string } = {},
 ): Promise<CounterfactualReport> {
   const store = world.store;
   const stop = resolveStop(store, since, false, "shadow --since");
@@ -88,7 +92,13 @@ export async function counterfactualRun(
         { seq: r.divergence!.seq },
       );
   }
-  // From here on the proposed definitions are in force; later inputs are replayed, not compared.
+  // From here on the proposed definitions are in force (their migrations run first); later inputs are replayed, not compared.
+  const migrations = opts.migrations ?? [];
+  const migrated =
+    migrations.length > 0
+      ? await runMigrations(state.cells, world.modules, state.catalog, next, migrations, opts.proposalId ?? "")
+      : undefined;
+  if (migrated) commitMigrations(state.cells, migrated);
   state.catalog = next;
   const cf = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   const report: CounterfactualReport = {
@@ -105,6 +115,7 @@ export async function counterfactualRun(
     fuel: 0,
     recorded_fuel: 0,
     superseded_applies: [],
+    ...(migrated ? { migrated } : {}),
   };
   const realIntents = new Set<string>();
   const cfIntents = new Set<string>();

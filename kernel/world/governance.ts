@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { AirError } from "../../air/errors.js";
 import { canonicalizeJson } from "../../air/values/canonicalize.js";
-import { PatchDocumentSchema } from "../../air/schemas/patch.js";
+import { PatchDocumentSchema, type Migration } from "../../air/schemas/patch.js";
 import { buildCatalog, type AirCatalog } from "../../air/loader.js";
 import { bytesToHash, hashValue, type HashText } from "../../air/hash.js";
 import { compilePatch } from "../../air/patch.js";
@@ -51,6 +51,16 @@ import {
 } from "./processor.js";
 import type { World } from "./world.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
+import {
+  checkMigrations,
+  checkSchemasInPlace,
+  commitMigrations,
+  migrationsInPatch,
+  runMigrations,
+  runsBody,
+  type MigrationFailure,
+  type MigrationRun,
+} from "./migration.js";
 
 /** What a shadow run found. */
 export interface ShadowReport {
@@ -77,8 +87,19 @@ export interface ShadowReport {
    * Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay
    * ran the step (for given events: the seq the event would have had, and `line` its line in the file).
    */
-  failures: { module: string; key: string | null; event_seq: number; line?: number; code: string; message: string }[];
+  failures: {
+    module: string;
+    key: string | null;
+    event_seq: number;
+    line?: number;
+    /** Set for a cell the patch's state migration failed on (the migration module's name); `event_seq` is then the seq the apply would have. */
+    migration?: string;
+    code: string;
+    message: string;
+  }[];
   fuel: { before: number; after: number };
+  /** The state migrations the apply would run, with the cells each rewrote, its fuel and its failing cells; absent when the patch names none. */
+  migrations?: (MigrationRun & { failures: number })[];
   /** Set for a run of given events (`events`, `wk shadow --events FILE`) instead of the recorded window. */
   source?: "events";
   /** With `source: "events"`: the sha256 of the events file (of the events as given, through the library). */
@@ -139,6 +160,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
       compiled.issues[0]!.path,
       compiled.issues,
     );
+  checkSchemasInPlace(current, compiled.defs, patch);
   const built = buildCatalog([{ file: "<patch>", value: compiled.defs }]);
   if (!built.ok)
     throw new AirError(
@@ -148,7 +170,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
       built.issues,
     );
   const next = built.catalog;
-  checkStateSchemas(current, next);
+  checkMigrations(current, next, patch.migrations ?? []);
   for (const w of opts.wasm ?? []) world.store.putBlobSync(w);
   for (const [name, m] of next.modules) {
     if (!world.store.hasBlobSync(m.def.wasm_hash as HashText))
@@ -194,24 +216,6 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
   return { proposalId, seq, newManifestHash: next.manifestHash, warnings: patchGovernanceWarnings(next) };
 }
 
-/** A workflow's state schema may not change under its cells: v1 has no migrations. */
-function checkStateSchemas(current: AirCatalog, next: AirCatalog): void {
-  for (const [name, m] of current.modules) {
-    const n = next.modules.get(name);
-    const before = m.def.abi.workflow?.state;
-    const after = n?.def.abi.workflow?.state;
-    if (!n || !before || !after) continue;
-    const hb = current.schemas.get(before)!.schemaHash;
-    const ha = next.schemas.get(after)!.schemaHash;
-    if (hb !== ha)
-      throw new KernelError(
-        "governance.migration_required",
-        `${name}: its state schema changes (${before} → ${after}); a state migration is required and v1 has none`,
-        { module: name },
-      );
-  }
-}
-
 /** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
 async function shadowNow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
@@ -225,12 +229,13 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
       "governance.conflicting_options",
       "shadow runs either given events, the recorded window or a counterfactual since a seq: give one",
     );
+  const migrations = migrationsOf(world, state.body.patch_ref);
   const report =
     opts.events !== undefined
-      ? await eventsReport(world, proposalId, next, opts.events, opts.eventsSha256)
+      ? await eventsReport(world, proposalId, next, migrations, opts.events, opts.eventsSha256)
       : opts.since === undefined
-        ? await windowReport(world, proposalId, next, opts.window ?? 50)
-        : await counterfactualReport(world, proposalId, next, opts.since);
+        ? await windowReport(world, proposalId, next, migrations, opts.window ?? 50)
+        : await counterfactualReport(world, proposalId, next, migrations, opts.since);
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
   const seq = world.appendRecord("shadow_report", {
@@ -290,6 +295,7 @@ async function eventsReport(
   world: World,
   proposalId: string,
   next: AirCatalog,
+  migrations: readonly Migration[],
   events: readonly ShadowEvent[],
   sha256: string | undefined,
 ): Promise<ShadowReport> {
@@ -321,7 +327,7 @@ async function eventsReport(
     };
     return { seq, line: lines[i]!, body };
   });
-  const report = await runReport(world, proposalId, next, inputs);
+  const report = await runReport(world, proposalId, next, migrations, inputs);
   return { ...report, source: "events", events_sha256: digest };
 }
 
@@ -330,9 +336,15 @@ async function counterfactualReport(
   world: World,
   proposalId: string,
   next: AirCatalog,
+  migrations: readonly Migration[],
   since: number,
 ): Promise<ShadowReport> {
-  const cf = await counterfactualRun(world, next, since);
+  const cf = await counterfactualRun(world, next, since, { migrations, proposalId });
+  return withMigrations(cfReport(world, proposalId, next, cf), cf.migrated, cf.since);
+}
+
+/** The shadow report of a counterfactual run (without its migrations). */
+function cfReport(world: World, proposalId: string, next: AirCatalog, cf: CounterfactualReport): ShadowReport {
   return {
     report_version: 2,
     proposal_id: proposalId,
@@ -370,8 +382,14 @@ async function counterfactualReport(
 }
 
 /** The windowed report: the last `window` ingress events replayed on today's state under both manifests. */
-async function windowReport(world: World, proposalId: string, next: AirCatalog, window: number): Promise<ShadowReport> {
-  return runReport(world, proposalId, next, await recentIngress(world, window));
+async function windowReport(
+  world: World,
+  proposalId: string,
+  next: AirCatalog,
+  migrations: readonly Migration[],
+  window: number,
+): Promise<ShadowReport> {
+  return runReport(world, proposalId, next, migrations, await recentIngress(world, window));
 }
 
 /** Runs ingress events on today's state under the old and the new manifest and compares the runs; `line` marks a given event. */
@@ -379,9 +397,11 @@ async function runReport(
   world: World,
   proposalId: string,
   next: AirCatalog,
+  migrations: readonly Migration[],
   recorded: readonly { seq: number; line?: number; body: EventBody }[],
 ): Promise<ShadowReport> {
   const events = recorded.map((r) => r.body);
+  const head = world.store.countSync();
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
       ...world.state,
@@ -396,7 +416,13 @@ async function runReport(
       world.hooks,
       unsignedDenySigner(state.worldId, world.worldKey.publicKey),
     );
-    const batch = new Batch(world.store.countSync());
+    // Under the proposal, the apply migrates today's cells first; the events then run on the migrated states.
+    const migrated =
+      catalog === next && migrations.length > 0
+        ? await runMigrations(state.cells, world.modules, world.catalog, next, migrations, proposalId)
+        : undefined;
+    if (migrated) commitMigrations(state.cells, migrated);
+    const batch = new Batch(head);
     const origin: { seq: number; line?: number }[] = []; // batch index → the ingress event it came from
     for (const r of recorded) {
       const seq = batch.push("event", r.body as unknown as CborObject);
@@ -404,11 +430,34 @@ async function runReport(
       while (origin.length < batch.entries.length)
         origin.push(r.line === undefined ? { seq: r.seq } : { seq: r.seq, line: r.line });
     }
-    return { state, batch, origin, stats: processor.stats };
+    return { state, batch, origin, stats: processor.stats, migrated };
   };
   const before = await run(world.catalog);
   const after = await run(next);
-  return diff(proposalId, world.catalog, next, events.length, before, after);
+  return withMigrations(diff(proposalId, world.catalog, next, events.length, before, after), after.migrated, head);
+}
+
+/** The report with the migrations the apply would run: their runs, and each failing cell as a failure (at the head seq). */
+function withMigrations(
+  report: ShadowReport,
+  m: { runs: MigrationRun[]; failures: MigrationFailure[] } | undefined,
+  atSeq: number,
+): ShadowReport {
+  if (m === undefined) return report;
+  const failures = m.failures.map((f) => ({
+    module: f.module,
+    key: f.key,
+    event_seq: atSeq,
+    migration: f.migration,
+    code: f.code,
+    message: f.message,
+  }));
+  return {
+    ...report,
+    migrations: m.runs.map((r) => ({ ...r, failures: m.failures.filter((f) => f.module === r.module).length })),
+    failures: [...failures, ...report.failures],
+    fuel: { ...report.fuel, after: report.fuel.after + m.runs.reduce((n, r) => n + r.fuel, 0) },
+  };
 }
 
 async function recentIngress(world: World, n: number): Promise<{ seq: number; body: EventBody }[]> {
@@ -444,6 +493,16 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
 }
 
 type Run = { state: KernelState; batch: Batch; origin: { seq: number; line?: number }[]; stats: { fuel: number } };
+
+/** The state migrations a proposal's patch names (read from its patch document in the CAS). */
+function migrationsOf(world: World, patchRef: string): Migration[] {
+  const named = migrationsInPatch(decodeStored(world.store.getBlobSync(patchRef as HashText)));
+  if (named === null)
+    throw new KernelError("governance.bad_migration", `the patch ${patchRef} names malformed migrations`, {
+      path: "$.migrations",
+    });
+  return named;
+}
 
 function diff(
   proposalId: string,
@@ -523,12 +582,24 @@ export { approvalPayload };
 
 /** One line per failing step of a report: module, key, the recorded event replayed, error code. */
 export function failureLines(
-  failures: readonly { module: string; key?: string | null; event_seq?: number; line?: number; code: string }[],
+  failures: readonly {
+    module: string;
+    key?: string | null;
+    event_seq?: number;
+    line?: number;
+    migration?: string;
+    code: string;
+  }[],
 ): string[] {
-  return failures.map(
-    (f) =>
-      `${f.module} ${f.key ?? "-"}${f.line !== undefined ? ` (line ${f.line})` : f.event_seq === undefined ? "" : ` (event seq ${f.event_seq})`}: ${f.code}`,
-  );
+  const where = (f: (typeof failures)[number]) =>
+    f.migration !== undefined
+      ? ` (migration ${f.migration})`
+      : f.line !== undefined
+        ? ` (line ${f.line})`
+        : f.event_seq === undefined
+          ? ""
+          : ` (event seq ${f.event_seq})`;
+  return failures.map((f) => `${f.module} ${f.key ?? "-"}${where(f)}: ${f.code}`);
 }
 
 /** A proposal's latest shadow report as journaled (null when it has none; `report` null when its blob was erased). */
@@ -630,7 +701,7 @@ async function approveNow(
 }
 
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
-async function applyNow(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
+async function applyNow(world: World, proposalId: string): Promise<Applied> {
   const { state } = recordsOf(world, proposalId);
   const policy = governancePolicyOf(world.catalog);
   const why = applyFault(state, world.catalog.manifestHash, policy);
@@ -650,15 +721,47 @@ async function applyNow(world: World, proposalId: string): Promise<{ seq: number
     world.store.getBlobSync(state.body.bundle_ref as HashText),
     state.body.new_manifest_hash,
   );
+  // Every migrated state is computed before anything is written: one failing cell refuses the apply whole.
+  const migrations = migrationsOf(world, state.body.patch_ref);
+  const migrated =
+    migrations.length > 0
+      ? await runMigrations(world.state.cells, world.modules, world.catalog, next, migrations, proposalId)
+      : undefined;
+  if (migrated && migrated.failures.length > 0) {
+    const f = migrated.failures;
+    throw new KernelError(
+      "governance.migration_failed",
+      `the state migration fails on ${f.length} cell(s), so nothing was applied: ${f
+        .slice(0, 3)
+        .map((x) => `${x.module} ${x.key ?? "-"}: ${x.code}: ${x.message}`)
+        .join("; ")}${f.length > 3 ? "; …" : ""}`,
+      { proposal_id: proposalId, failures: f.length },
+    );
+  }
+  let stateRoot: HashText | undefined;
+  if (migrated) {
+    const after = world.state.cells.clone();
+    commitMigrations(after, migrated);
+    stateRoot = after.stateRoot();
+  }
   const seq = world.appendRecord("apply", {
     proposal_id: proposalId,
     new_manifest_hash: next.manifestHash,
     bundle_ref: state.body.bundle_ref,
     approvals: countingApprovers(state, policy),
+    ...(migrated ? { migrations: runsBody(migrated.runs), state_root: stateRoot! } : {}),
   });
+  if (migrated) commitMigrations(world.state.cells, migrated);
   world.state.catalog = next;
   world.state.airRef = state.body.bundle_ref as HashText;
-  return { seq, manifestHash: next.manifestHash };
+  return { seq, manifestHash: next.manifestHash, ...(migrated ? { migrations: migrated.runs } : {}) };
+}
+
+/** A journaled apply: its seq, the manifest now in force, and the state migrations it ran (absent when none). */
+export interface Applied {
+  seq: number;
+  manifestHash: HashText;
+  migrations?: MigrationRun[];
 }
 
 /**
@@ -709,7 +812,7 @@ export function approve(
 }
 
 /** Applies an approved, still-current proposal: the manifest swaps at this seq. */
-export function apply(world: World, proposalId: string): Promise<{ seq: number; manifestHash: HashText }> {
+export function apply(world: World, proposalId: string): Promise<Applied> {
   return world.exclusive(() => applyNow(world, proposalId));
 }
 

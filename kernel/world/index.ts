@@ -13,7 +13,8 @@ export { KERNEL_FLAGS, SUPPORTED_FLAGS, MAX_STEPS_PER_INPUT, MAX_EVENTS_PER_INPU
 export type { Behaviour, KernelFlag } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export { propose, shadow, approve, apply, latestShadowReport, failureLines } from "./governance.js";
-export type { ProposeOptions, ProposeAs, Proposed, Shadowed, ApproveOptions } from "./governance.js";
+export type { ProposeOptions, ProposeAs, Proposed, Shadowed, ApproveOptions, Applied } from "./governance.js";
+export type { MigrationRun, MigrationFailure } from "./migration.js";
 export type { ShadowReport, ShadowOptions, ShadowEvent } from "./governance.js";
 export { patchFromAir, proposeFromAir, proposeRevert, revertPatch, revertTarget } from "./governance-authoring.js";
 export type { AuthoredPatch, RevertTarget } from "./governance-authoring.js";

@@ -33,6 +33,7 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
 import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
+import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
 import {
   applyFault,
   approvalFault,
@@ -364,11 +365,22 @@ export class JournalRules implements EntryChecker {
   private apply(a: ApplyBody, seq: number): CheckFinding {
     const s = this.proposals.get(a.proposal_id);
     if (!this.trusted) {
-      const why = applyFault(s, this.catalog!.manifestHash, this.policy(), a);
+      const why = applyFault(s, this.catalog!.manifestHash, this.policy(), a) ?? this.migrationsFault(s!, a);
       if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
     }
     if (s) s.applied = true;
     return this.loadCatalog(a.bundle_ref, a.new_manifest_hash, seq);
+  }
+
+  /** Why the apply's migrations are not its patch's (checked while the patch is in the CAS); null when they are. */
+  private migrationsFault(s: ProposalState, a: ApplyBody): string | null {
+    const ref = s.body.patch_ref as HashText;
+    if (!this.blobs.hasBlobSync(ref)) return null; // an erased patch: what the apply ran stands on its proposal's signature
+    const named = migrationsInPatch(decodeStored(this.blobs.getBlobSync(ref)));
+    if (named === null) return `its patch ${ref} names malformed migrations`;
+    if ((a.migrations === undefined) !== (a.state_root === undefined))
+      return "an apply records migrations and the state root after them together";
+    return appliedMigrationsFault(named, a.migrations);
   }
 
   private snapshot(s: SnapshotBody, seq: number): CheckFinding {

@@ -158,7 +158,7 @@ export class Processor {
 
   constructor(
     readonly state: KernelState,
-    private readonly modules: ModuleHost,
+    readonly modules: ModuleHost,
     private readonly hooks: GateHooks,
     private readonly signDenied: DenySigner,
   ) {}

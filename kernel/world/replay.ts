@@ -22,6 +22,8 @@ import {
   type ReplayOracle,
 } from "./processor.js";
 import { jsonView } from "./json-view.js";
+import type { AirCatalog } from "../../air/loader.js";
+import { commitMigrations, runMigrations, runsBody, type MigrationRun } from "./migration.js";
 
 /** Where and how replay diverged. */
 export interface Divergence {
@@ -206,8 +208,13 @@ export async function replayRange(
       case "apply": {
         // Governance swapped the manifest here: the rest of history runs under the new catalog.
         const bundle = await store.getBlob(body.bundle_ref as HashText);
+        const from = state.catalog;
         state.catalog = catalogFromBundle(bundle, body.new_manifest_hash as string);
         state.airRef = body.bundle_ref as HashText;
+        if (body.migrations !== undefined) {
+          const d = await replayMigrations(processor, from, body, e.seq);
+          if (d) return result(d);
+        }
         break;
       }
       case "step":
@@ -230,6 +237,37 @@ export async function replayRange(
 }
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
+
+/** Re-runs the state migrations an apply recorded; they must rewrite as many cells, with as much fuel, to the recorded root. */
+async function replayMigrations(
+  processor: Processor,
+  from: AirCatalog,
+  body: CborObject,
+  seq: number,
+): Promise<Divergence | undefined> {
+  const state = processor.state;
+  const recorded = body.migrations as unknown as MigrationRun[];
+  const plans = recorded.map((r) => ({ module: r.module, migration: r.migration }));
+  const out = await runMigrations(state.cells, processor.modules, from, state.catalog, plans, String(body.proposal_id));
+  const got = runsBody(out.runs);
+  if (out.failures.length > 0 || Buffer.compare(encodeStored(got), encodeStored(body.migrations!)) !== 0)
+    return {
+      seq,
+      reason: `the state migrations of apply ${seq} ran differently`,
+      expected: jsonView(body.migrations!),
+      got: { runs: jsonView(got), failures: out.failures },
+    };
+  commitMigrations(state.cells, out);
+  const root = state.cells.stateRoot();
+  if (root !== body.state_root)
+    return {
+      seq,
+      reason: `the state root after the migrations of apply ${seq} differs`,
+      expected: body.state_root,
+      got: root,
+    };
+  return undefined;
+}
 
 /** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
 function oracleOf(store: JournalStore): ReplayOracle | undefined {

@@ -9,6 +9,7 @@ import { warningLine } from "../../../kernel/air-warnings.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { patchFromAir, propose, revertPatch, type AuthoredPatch } from "../../../kernel/world/index.js";
 import { CliExit, EXIT, onFile, printJson, worldDir } from "../io.js";
+import type { Migration } from "../../../air/schemas/patch.js";
 import { withWorld } from "./world.js";
 
 /** Options shared by `propose --from-air` and `revert`. */
@@ -20,6 +21,29 @@ export interface AuthoringOpts {
   description?: string;
   /** Binaries named by `wasm_hash` (not `"wasm"` paths) in the folder, as `wk propose --wasm`. */
   wasm?: string[];
+  /** `wk propose --migrate WORKFLOW=MIGRATION…`: state migrations added to the patch's `migrations`. */
+  migrate?: string[];
+}
+
+/** The `--migrate WORKFLOW=MIGRATION` values as patch migrations; a malformed one is a usage error. */
+export function migrateOption(values: readonly string[] | undefined): Migration[] {
+  return (values ?? []).map((v) => {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(v);
+    if (!m)
+      throw new CliExit(
+        EXIT.usage,
+        `--migrate takes WORKFLOW=MIGRATION (e.g. demo/Counter@1=demo/MigrateCounter@1), got "${v}"`,
+      );
+    return { module: m[1]!, migration: m[2]! };
+  });
+}
+
+/** `doc` with `extra` appended to its `migrations` (unchanged when there are none). */
+export function withMigrations<D extends { migrations?: Migration[] | undefined }>(
+  doc: D,
+  extra: readonly Migration[],
+): D {
+  return extra.length === 0 ? doc : { ...doc, migrations: [...(doc.migrations ?? []), ...extra] };
 }
 
 /** Prints the patch (`--print`), or proposes it and prints the proposal id (`--json`: the proposal and the patch). */
@@ -29,11 +53,13 @@ async function proposeComputed(
   extra: (p: AuthoredPatch) => Record<string, unknown> = () => ({}),
 ): Promise<void> {
   const key = opts.key ? loadKeyPair(opts.key) : undefined;
+  const migrations = migrateOption(opts.migrate);
   const extraWasm = (opts.wasm ?? []).map((f) => new Uint8Array(onFile("read", f, () => readFileSync(f))));
   await withWorld(
     worldDir(opts.world),
     async (w) => {
-      const p = compute(w);
+      const computed = compute(w);
+      const p = { ...computed, doc: withMigrations(computed.doc, migrations) };
       for (const b of p.emptied)
         process.stderr.write(
           `note: the patch leaves ${b} empty rather than absent (no patch operation removes a block): the manifest will be ${p.manifestHash}\n`,

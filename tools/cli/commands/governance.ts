@@ -24,7 +24,8 @@ import {
 import { readNdjsonEvents } from "./send-file.js";
 import { CliExit, EXIT, onFile, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
-import { proposeFromAirCommand, registerRevert } from "./governance-authoring.js";
+import { migrateOption, proposeFromAirCommand, registerRevert, withMigrations } from "./governance-authoring.js";
+import type { Migration } from "../../../air/schemas/patch.js";
 
 function readJsonFile(file: string): unknown {
   const text = onFile("read", file, () => readFileSync(file, "utf8"));
@@ -90,6 +91,16 @@ function differsIn(
     .join(", ")} (${rep.fuel_only ?? 0} only in fuel)\n`;
 }
 
+/** One line per state migration the report ran (`  migration M of W: N cell(s) rewritten, F failed, fuel X`); empty for none. */
+function migrationLines(rep: Pick<ShadowReport, "migrations">): string {
+  return (rep.migrations ?? [])
+    .map(
+      (m) =>
+        `  migration ${m.migration} of ${m.module}: ${m.cells} cell(s) rewritten, ${m.failures} failed, fuel ${m.fuel}\n`,
+    )
+    .join("");
+}
+
 /** A report's summary as `wk approve` shows it: events, differing cells and entries, failures, fuel. */
 function reportSummary(
   hash: string,
@@ -107,7 +118,7 @@ function reportSummary(
     ...failureLines(rep.failures.slice(0, 20)).map((l) => `  FAIL ${l}`),
   ];
   return {
-    text: lines.join("\n") + "\n" + differsIn(rep),
+    text: lines.join("\n") + "\n" + migrationLines(rep) + differsIn(rep),
     json: {
       report_hash: hash,
       events: rep.events,
@@ -115,6 +126,7 @@ function reportSummary(
       differing_entries: rep.differing_entries,
       failures,
       fuel: rep.fuel,
+      ...(rep.migrations ? { migrations: rep.migrations } : {}),
     },
   };
 }
@@ -137,11 +149,23 @@ export function registerGovernance(program: Command): void {
       "instead of a patch file: compute the patch from the world's current defs to this AIR folder's (its \"wasm\" paths' binaries go with it)",
     )
     .option("--print", "with --from-air: print the computed patch document instead of proposing it")
+    .option(
+      "--migrate <workflow=migration...>",
+      "a state migration to add to the patch's migrations: the workflow whose state schema changes and the pure module that rewrites its cells",
+    )
     .option("--json", "machine-readable output")
     .action(
       async (
         file: string | undefined,
-        opts: { world?: string; key?: string; wasm?: string[]; fromAir?: string; print?: boolean; json?: boolean },
+        opts: {
+          world?: string;
+          key?: string;
+          wasm?: string[];
+          fromAir?: string;
+          print?: boolean;
+          migrate?: string[];
+          json?: boolean;
+        },
       ) => {
         if ((file === undefined) === (opts.fromAir === undefined))
           throw new CliExit(EXIT.usage, "give a patch file or --from-air <dir>, not both");
@@ -149,7 +173,10 @@ export function registerGovernance(program: Command): void {
           throw new CliExit(EXIT.usage, "--print needs --from-air (a patch file is already the document)");
         if (opts.fromAir !== undefined) return proposeFromAirCommand(opts.fromAir, opts);
         if (file === undefined) return;
-        const { doc, wasm } = resolvePatchWasm(readJsonFile(file), file);
+        const migrations = migrateOption(opts.migrate);
+        const resolved = resolvePatchWasm(readJsonFile(file), file);
+        const wasm = resolved.wasm;
+        const doc = withMigrations(resolved.doc as { migrations?: Migration[] | undefined }, migrations);
         await withWorld(worldDir(opts.world), async (w) => {
           const r = await propose(w, doc, {
             ...(opts.key ? { proposer: loadKeyPair(opts.key) } : {}),
@@ -230,7 +257,7 @@ export function registerGovernance(program: Command): void {
                 );
             }
             process.stdout.write(
-              `  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
+              `${migrationLines(rep)}  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
             );
             for (const c of cf ? [] : rep.cells.slice(0, 20))
               process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
@@ -290,8 +317,17 @@ export function registerGovernance(program: Command): void {
     .action(async (id: string, opts: { world?: string; json?: boolean }) => {
       await withWorld(worldDir(opts.world), async (w) => {
         const r = await apply(w, id);
-        if (opts.json) printJson({ seq: r.seq, manifest_hash: r.manifestHash });
-        else process.stdout.write(`applied ${id} at seq ${r.seq}: manifest ${r.manifestHash}\n`);
+        if (opts.json)
+          printJson({
+            seq: r.seq,
+            manifest_hash: r.manifestHash,
+            ...(r.migrations ? { migrations: r.migrations } : {}),
+          });
+        else {
+          process.stdout.write(`applied ${id} at seq ${r.seq}: manifest ${r.manifestHash}\n`);
+          for (const m of r.migrations ?? [])
+            process.stdout.write(`  migrated ${m.cells} cell(s) of ${m.module} with ${m.migration} (fuel ${m.fuel})\n`);
+        }
       });
     });
   registerRevert(program);
