@@ -51,6 +51,7 @@ import {
 } from "./processor.js";
 import type { World } from "./world.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
+import { upgradePatch, upgradeRequestOf } from "./governance-upgrade.js";
 import {
   checkMigrations,
   checkSchemasInPlace,
@@ -817,15 +818,17 @@ export function apply(world: World, proposalId: string): Promise<Applied> {
 }
 
 /**
- * The kernel-internal adapter behind `governance.propose`: an agent (a module holding a
- * `governance` grant) proposes a patch it stored in the CAS; the proposal goes through the
- * same compile/validate path as `wk propose` and still needs shadow, approval and apply.
+ * The kernel-internal adapter behind `governance.propose` and `governance.upgrade`: an agent (a
+ * module holding a `governance` grant) proposes a patch it stored in the CAS, or asks for its
+ * binary swap and the kernel writes the patch (governance-upgrade.ts); either way the proposal
+ * goes through the same compile/validate path as `wk propose` and still needs shadow, approval
+ * and apply.
  */
 export function governanceAdapter(world: World): EffectAdapter {
   return {
     id: "kernel.governance",
     version: "1",
-    kinds: ["governance.propose"],
+    kinds: ["governance.propose", "governance.upgrade"],
     async perform(req) {
       const started = req.nowNs();
       const p = req.params as CborObject;
@@ -837,14 +840,17 @@ export function governanceAdapter(world: World): EffectAdapter {
         finishedNs: req.nowNs(),
       });
       try {
+        const intent = world.state.pending.get(req.intentId);
+        const as = { module: intent?.module ?? "unknown", intentId: req.intentId };
+        if (req.kind === "governance.upgrade") {
+          const doc = upgradePatch(world.catalog, upgradeRequestOf(p));
+          const r = await propose(world, doc, { as });
+          return done("ok", { proposal_id: r.proposalId, new_manifest_hash: r.newManifestHash });
+        }
         const ref = p.patch_ref instanceof Uint8Array ? bytesToHash(p.patch_ref) : (p.patch_ref as HashText);
         const doc = parseJsonLossless(req.blobs.get(ref), ref);
         const description = typeof p.description === "string" ? { description: p.description } : {};
-        const intent = world.state.pending.get(req.intentId);
-        const r = await propose(world, doc, {
-          ...description,
-          as: { module: intent?.module ?? "unknown", intentId: req.intentId },
-        });
+        const r = await propose(world, doc, { ...description, as });
         return done("ok", { proposal_id: r.proposalId });
       } catch (e) {
         const err = e as { code?: string; message: string };

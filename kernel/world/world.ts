@@ -167,7 +167,8 @@ export class World {
   ) {
     this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, gateDenySigner(state.worldId, worldKey));
     this.nextSeq = store.countSync();
-    this.internalAdapters = new Map([["governance.propose", governanceAdapter(this)]]);
+    const governance = governanceAdapter(this);
+    this.internalAdapters = new Map(governance.kinds.map((k) => [k, governance]));
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
   }

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { counterTour } from "../demo/counter-tour.js";
 import { summarizerTour } from "../demo/summarizer-tour.js";
 import { governanceTour } from "../demo/governance-tour.js";
+import { selfUpgradeTour } from "../demo/self-upgrade-tour.js";
 
 /** Registers `wk demo`. */
 export function registerDemo(program: Command): void {
@@ -26,6 +27,7 @@ export function registerDemo(program: Command): void {
       const counter = await counterTour(base);
       const summarizer = await summarizerTour(base, 7);
       await governanceTour(base, 10);
+      await selfUpgradeTour(base, 11);
       process.stdout.write(
         `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`,
       );
