@@ -52,6 +52,8 @@ export interface CounterfactualReport {
   failures: { module: string; key: string | null; cause_seq: number; code: string; message: string }[];
   /** Gate decisions taken in the counterfactual run, by code. */
   decisions: Record<string, number>;
+  /** Gate decisions the journal recorded since `since` (the world as it ran), by code. */
+  recorded_decisions: Record<string, number>;
   steps: number;
   fuel: number;
   /** Fuel the recorded steps since `since` used (the world as it ran). */
@@ -111,6 +113,7 @@ export async function counterfactualRun(
     cells: [],
     failures: [],
     decisions: {},
+    recorded_decisions: {},
     steps: 0,
     fuel: 0,
     recorded_fuel: 0,
@@ -170,7 +173,12 @@ export async function counterfactualRun(
         break;
       }
       case "policy_decision":
-        if (body.stage !== "approval" || !state.pending.has(body.intent_id as string)) continue;
+        if (body.stage !== "approval") {
+          const code = body.code as string;
+          report.recorded_decisions[code] = (report.recorded_decisions[code] ?? 0) + 1;
+          continue;
+        }
+        if (!state.pending.has(body.intent_id as string)) continue;
         report.inputs_reused++;
         await cf.processApproval(e.seq, body, batch);
         break;

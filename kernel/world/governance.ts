@@ -85,6 +85,12 @@ export interface ShadowReport {
   /** Gate decisions under the new manifest, counted by code. */
   decisions: Record<string, number>;
   /**
+   * The gate and policy decisions that change, by code: how many the world takes without the
+   * proposal (`before`: the old manifest's run, or for a counterfactual run what the journal
+   * recorded since then) and with it (`after`); only codes whose counts differ.
+   */
+  decision_changes: Record<string, { before: number; after: number }>;
+  /**
    * Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay
    * ran the step (for given events: the seq the event would have had, and `line` its line in the file).
    */
@@ -357,6 +363,7 @@ function cfReport(world: World, proposalId: string, next: AirCatalog, cf: Counte
     differing_fields: {},
     fuel_only: 0,
     decisions: cf.decisions,
+    decision_changes: decisionChanges(cf.recorded_decisions, cf.decisions),
     failures: cf.failures.map(({ module, key, cause_seq, code, message }) => ({
       module,
       key,
@@ -495,6 +502,28 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
 
 type Run = { state: KernelState; batch: Batch; origin: { seq: number; line?: number }[]; stats: { fuel: number } };
 
+/** Gate decisions among `entries`, counted by code. */
+function decisionCounts(entries: readonly { kind: string; body: CborValue }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries)
+    if (e.kind === "policy_decision") {
+      const code = (e.body as CborObject).code as string;
+      out[code] = (out[code] ?? 0) + 1;
+    }
+  return out;
+}
+
+/** The codes whose counts differ between two runs, with both counts. */
+export function decisionChanges(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, { before: number; after: number }> {
+  const out: Record<string, { before: number; after: number }> = {};
+  for (const code of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort())
+    if ((before[code] ?? 0) !== (after[code] ?? 0)) out[code] = { before: before[code] ?? 0, after: after[code] ?? 0 };
+  return out;
+}
+
 /** The state migrations a proposal's patch names (read from its patch document in the CAS). */
 function migrationsOf(world: World, patchRef: string): Migration[] {
   const named = migrationsInPatch(decodeStored(world.store.getBlobSync(patchRef as HashText)));
@@ -545,11 +574,10 @@ function diff(
     if (d.length === 1 && d[0]!.endsWith(".fuel")) fuelOnly++;
     for (const f of d) fields[f] = (fields[f] ?? 0) + 1;
   }
-  const decisions: Record<string, number> = {};
+  const decisions = decisionCounts(after.batch.entries);
   const failures: ShadowReport["failures"] = [];
   after.batch.entries.forEach((e, i) => {
     const b = e.body as CborObject;
-    if (e.kind === "policy_decision") decisions[b.code as string] = (decisions[b.code as string] ?? 0) + 1;
     if (e.kind === "step" && b.ok === false) {
       const err = b.error as { code: string; message: string };
       const from = after.origin[i]!;
@@ -574,6 +602,7 @@ function diff(
     differing_fields: fields,
     fuel_only: fuelOnly,
     decisions,
+    decision_changes: decisionChanges(decisionCounts(before.batch.entries), decisions),
     failures,
     fuel: { before: before.stats.fuel, after: after.stats.fuel },
   };

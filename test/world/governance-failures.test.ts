@@ -15,7 +15,7 @@ import { decodeStored, type CborObject } from "../../air/index.js";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { KernelError } from "../../kernel/core/errors.js";
 import { apply, approve, propose, shadow, type World } from "../../kernel/world/index.js";
-import { differingFields } from "../../kernel/world/governance.js";
+import { decisionChanges, differingFields } from "../../kernel/world/governance.js";
 import {
   acceptingApprovers,
   applyFault,
@@ -183,6 +183,14 @@ describe("the failure rules, as wk verify applies them", () => {
       /does not record how many steps fail/,
     );
     expect(reportCountFault({ failures: [{}] }, undefined)).toBeNull(); // a report journaled before the count
+  });
+
+  it("decision changes list only the codes whose counts differ, with both counts", () => {
+    expect(decisionChanges({ "policy.allow": 2, x: 1 }, { "policy.allow": 1, x: 1, "gate.denied": 1 })).toEqual({
+      "gate.denied": { before: 0, after: 1 },
+      "policy.allow": { before: 2, after: 1 },
+    });
+    expect(decisionChanges({ a: 1 }, { a: 1 })).toEqual({});
   });
 
   it("report entries are compared with ctx.manifest_hash set aside, field by field", () => {

@@ -91,6 +91,14 @@ function differsIn(
     .join(", ")} (${rep.fuel_only ?? 0} only in fuel)\n`;
 }
 
+/** The line naming the gate decisions that change (`  gate decisions change: allow 4 → 0, …`); empty when none do or the report predates them. */
+function decisionLine(rep: Partial<Pick<ShadowReport, "decision_changes">>): string {
+  const c = Object.entries(rep.decision_changes ?? {});
+  return c.length === 0
+    ? ""
+    : `  gate decisions change: ${c.map(([code, n]) => `${code} ${n.before} → ${n.after}`).join(", ")}\n`;
+}
+
 /** One line per state migration the report ran (`  migration M of W: N cell(s) rewritten, F failed, fuel X`); empty for none. */
 function migrationLines(rep: Pick<ShadowReport, "migrations">): string {
   return (rep.migrations ?? [])
@@ -118,7 +126,7 @@ function reportSummary(
     ...failureLines(rep.failures.slice(0, 20)).map((l) => `  FAIL ${l}`),
   ];
   return {
-    text: lines.join("\n") + "\n" + migrationLines(rep) + differsIn(rep),
+    text: lines.join("\n") + "\n" + migrationLines(rep) + differsIn(rep) + decisionLine(rep),
     json: {
       report_hash: hash,
       events: rep.events,
@@ -257,7 +265,7 @@ export function registerGovernance(program: Command): void {
                 );
             }
             process.stdout.write(
-              `${migrationLines(rep)}  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}`,
+              `${migrationLines(rep)}  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}${decisionLine(rep)}`,
             );
             for (const c of cf ? [] : rep.cells.slice(0, 20))
               process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
