@@ -111,6 +111,12 @@ export const DefPolicySchema = z.strictObject({
   threshold: z.number().int().min(1).optional(),
   /** Governance: accept proposals nobody signed (default false: a proposal is signed by its proposer's key or comes from a module's `governance.propose` effect). */
   allow_unsigned_proposals: z.boolean().optional(),
+  /**
+   * Governance: what a shadow run of a proposal must not show, each broken one a failure that
+   * blocks approval and apply like a failing step: `cells_unchanged` (no cell ends differently),
+   * `no_new_intents` (no intent the world did not issue), `no_decision_changes` (no gate decision changes).
+   */
+  shadow_invariants: z.array(z.enum(["cells_unchanged", "no_new_intents", "no_decision_changes"])).optional(),
   ...comment,
 });
 

@@ -41,6 +41,7 @@ export type KernelErrorCode =
   | "governance.bad_migration"
   | "governance.migration_failed"
   | "governance.schema_in_place"
+  | "governance.invariant_broken"
   | "governance.no_shadow"
   | "governance.not_approved"
   /** The proposal's latest shadow report has failing steps and not enough approvers accepted them. */

@@ -10,6 +10,7 @@
 import { encodeStored } from "../../air/cbor/encode.js";
 import { hashValue, type HashText } from "../../air/hash.js";
 import type { AirCatalog } from "../../air/loader.js";
+import type { DefPolicy } from "../../air/schemas/defs.js";
 import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { verify } from "../crypto/sign.js";
 import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js";
@@ -23,7 +24,12 @@ export interface GovernancePolicy {
   approvers: string[];
   threshold: number;
   allowUnsigned: boolean;
+  /** What a shadow run must not show (`shadow_invariants`). */
+  invariants: ShadowInvariant[];
 }
+
+/** An invariant a policy holds shadow runs to. */
+export type ShadowInvariant = NonNullable<DefPolicy["shadow_invariants"]>[number];
 
 /** The governance part of the catalog's default policy. */
 export function governancePolicyOf(catalog: AirCatalog): GovernancePolicy {
@@ -34,6 +40,7 @@ export function governancePolicyOf(catalog: AirCatalog): GovernancePolicy {
     approvers: (p?.approvers ?? []).map((a) => a.public_key),
     threshold: p?.threshold ?? 1,
     allowUnsigned: p?.allow_unsigned_proposals === true,
+    invariants: p?.shadow_invariants ?? [],
   };
 }
 

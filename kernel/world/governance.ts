@@ -34,6 +34,7 @@ import {
   proposalFault,
   proposalIdOf,
   proposalPayload,
+  type GovernancePolicy,
   type ProposalState,
   type Proposer,
 } from "./governance-rules.js";
@@ -90,6 +91,8 @@ export interface ShadowReport {
    * recorded since then) and with it (`after`); only codes whose counts differ.
    */
   decision_changes: Record<string, { before: number; after: number }>;
+  /** Intents the proposal issues that the world without it does not (for a counterfactual run: `counterfactual.new_intents`). */
+  new_intents: number;
   /**
    * Steps that failed under the new manifest; `event_seq`: the journal seq of the recorded ingress event whose replay
    * ran the step (for given events: the seq the event would have had, and `line` its line in the file).
@@ -101,6 +104,8 @@ export interface ShadowReport {
     line?: number;
     /** Set for a cell the patch's state migration failed on (the migration module's name); `event_seq` is then the seq the apply would have. */
     migration?: string;
+    /** Set for an invariant of the policy (`shadow_invariants`) the run broke; `module` is then the policy's name. */
+    invariant?: string;
     code: string;
     message: string;
   }[];
@@ -237,12 +242,13 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
       "shadow runs either given events, the recorded window or a counterfactual since a seq: give one",
     );
   const migrations = migrationsOf(world, state.body.patch_ref);
-  const report =
+  const run =
     opts.events !== undefined
       ? await eventsReport(world, proposalId, next, migrations, opts.events, opts.eventsSha256)
       : opts.since === undefined
         ? await windowReport(world, proposalId, next, migrations, opts.window ?? 50)
         : await counterfactualReport(world, proposalId, next, migrations, opts.since);
+  const report = withInvariants(run, governancePolicyOf(world.catalog), world.store.countSync());
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
   const seq = world.appendRecord("shadow_report", {
@@ -364,6 +370,7 @@ function cfReport(world: World, proposalId: string, next: AirCatalog, cf: Counte
     fuel_only: 0,
     decisions: cf.decisions,
     decision_changes: decisionChanges(cf.recorded_decisions, cf.decisions),
+    new_intents: cf.new_intents.length,
     failures: cf.failures.map(({ module, key, cause_seq, code, message }) => ({
       module,
       key,
@@ -502,6 +509,53 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
 
 type Run = { state: KernelState; batch: Batch; origin: { seq: number; line?: number }[]; stats: { fuel: number } };
 
+/** How many intents `after` issues that `before` does not (by intent id). */
+function newIntents(
+  before: readonly { kind: string; body: CborValue }[],
+  after: readonly { kind: string; body: CborValue }[],
+): number {
+  const ids = (l: typeof before) =>
+    l.filter((e) => e.kind === "effect_intent").map((e) => (e.body as CborObject).intent_id as string);
+  const had = new Set(ids(before));
+  return ids(after).filter((id) => !had.has(id)).length;
+}
+
+/**
+ * The report with a failure for every invariant of the policy in force it breaks (`shadow_invariants`),
+ * so a broken invariant blocks approval and apply exactly as a failing step does.
+ */
+function withInvariants(report: ShadowReport, policy: GovernancePolicy, atSeq: number): ShadowReport {
+  const broken: { invariant: string; message: string }[] = [];
+  for (const inv of policy.invariants) {
+    if (inv === "cells_unchanged" && report.cells.length > 0)
+      broken.push({ invariant: inv, message: `${report.cells.length} cell(s) end differently` });
+    if (inv === "no_new_intents" && report.new_intents > 0)
+      broken.push({ invariant: inv, message: `the proposal issues ${report.new_intents} new intent(s)` });
+    const changes = Object.entries(report.decision_changes);
+    if (inv === "no_decision_changes" && changes.length > 0)
+      broken.push({
+        invariant: inv,
+        message: `gate decisions change: ${changes.map(([c, n]) => `${c} ${n.before} → ${n.after}`).join(", ")}`,
+      });
+  }
+  if (broken.length === 0) return report;
+  const who = policy.policy ?? "(policy)";
+  return {
+    ...report,
+    failures: [
+      ...report.failures,
+      ...broken.map((b) => ({
+        module: who,
+        key: null,
+        event_seq: atSeq,
+        invariant: b.invariant,
+        code: "governance.invariant_broken",
+        message: `${b.invariant}: ${b.message}`,
+      })),
+    ],
+  };
+}
+
 /** Gate decisions among `entries`, counted by code. */
 function decisionCounts(entries: readonly { kind: string; body: CborValue }[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -603,6 +657,7 @@ function diff(
     fuel_only: fuelOnly,
     decisions,
     decision_changes: decisionChanges(decisionCounts(before.batch.entries), decisions),
+    new_intents: newIntents(before.batch.entries, after.batch.entries),
     failures,
     fuel: { before: before.stats.fuel, after: after.stats.fuel },
   };
@@ -618,17 +673,20 @@ export function failureLines(
     event_seq?: number;
     line?: number;
     migration?: string;
+    invariant?: string;
     code: string;
   }[],
 ): string[] {
   const where = (f: (typeof failures)[number]) =>
-    f.migration !== undefined
-      ? ` (migration ${f.migration})`
-      : f.line !== undefined
-        ? ` (line ${f.line})`
-        : f.event_seq === undefined
-          ? ""
-          : ` (event seq ${f.event_seq})`;
+    f.invariant !== undefined
+      ? ` (invariant ${f.invariant})`
+      : f.migration !== undefined
+        ? ` (migration ${f.migration})`
+        : f.line !== undefined
+          ? ` (line ${f.line})`
+          : f.event_seq === undefined
+            ? ""
+            : ` (event seq ${f.event_seq})`;
   return failures.map((f) => `${f.module} ${f.key ?? "-"}${where(f)}: ${f.code}`);
 }
 

@@ -146,7 +146,7 @@ describe("the failure rules, as wk verify applies them", () => {
     description: null,
   };
   const key = generateKeyPair();
-  const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false };
+  const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false, invariants: [] };
   const approval = (accept: boolean) => ({
     proposal_id: h("a"),
     approver: key.publicKeyHex,

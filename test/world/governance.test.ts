@@ -279,7 +279,7 @@ describe("governance approvals are checked by the journal rules", () => {
       shadow_report_hash: h("f"),
       signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))),
     };
-    const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false };
+    const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false, invariants: [] };
     expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
     expect(
       approvalFault(

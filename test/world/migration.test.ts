@@ -263,6 +263,35 @@ describe("state migrations", () => {
     await expectVerifies(w, dir);
   }, 60_000);
 
+  it("a policy's shadow invariant the run breaks is a failure: wk shadow's report names it and approval needs --accept-failures", async () => {
+    const a = generateKeyPair();
+    const { w, dir, src } = await worldWith([a], 1, { shadow_invariants: ["cells_unchanged", "no_decision_changes"] });
+    const { proposalId } = await propose(
+      w,
+      migrationPatch(w.catalog.manifestHash, src.mod, { counter: counterV2, migrate: migrateOk }),
+      { proposer: generateKeyPair(), wasm: [counterV2, migrateOk] },
+    );
+    const { report } = await shadow(w, proposalId);
+    expect(report.decision_changes).toEqual({}); // the counter has no effects: that invariant holds
+    expect(report.failures).toEqual([
+      {
+        module: "demo/gov@1",
+        key: null,
+        event_seq: expect.any(Number),
+        invariant: "cells_unchanged",
+        code: "governance.invariant_broken",
+        message: "cells_unchanged: 2 cell(s) end differently",
+      },
+    ]);
+    await expect(approve(w, proposalId, a)).rejects.toMatchObject({
+      code: "governance.failed_shadow",
+      message: expect.stringContaining("(invariant cells_unchanged)"),
+    });
+    await approve(w, proposalId, a, { acceptFailures: true });
+    expect((await apply(w, proposalId)).migrations).toMatchObject([{ cells: 2 }]);
+    await expectVerifies(w, dir);
+  }, 60_000);
+
   it("verify holds an apply's recorded migrations to its patch's", () => {
     const named = [{ module: "demo/Counter@1", migration: "demo/MigrateCounter@1" }];
     expect(appliedMigrationsFault(named, [{ ...named[0]!, cells: 3, fuel: 9 }] as never)).toBeNull();

@@ -238,6 +238,7 @@ export function registerGovernance(program: Command): void {
           );
         const given = opts.events === undefined ? undefined : await readEventsFile(opts.events);
         const failures = await withWorld(worldDir(opts.world), async (w) => {
+          const started = performance.now(); // the run's time is shown, never journaled: the report stays deterministic
           const r = await shadow(
             w,
             id,
@@ -248,12 +249,14 @@ export function registerGovernance(program: Command): void {
                 : { since },
           );
           for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
-          if (opts.json) printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, warnings: r.warnings });
+          const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
+          if (opts.json)
+            printJson({ ...r.report, report_hash: r.reportHash, seq: r.seq, seconds, warnings: r.warnings });
           else {
             const rep = r.report;
             const cf = rep.counterfactual;
             process.stdout.write(
-              `shadow of ${id}: ${rep.events} event(s) ${cf ? `re-run under the proposal since seq ${cf.since}${cf.moved_from === undefined ? "" : ` (${cf.moved_from} is inside a batch)`}` : rep.source === "events" ? `from ${opts.events!} (${rep.events_sha256!}) run` : "replayed"}, report ${r.reportHash}\n`,
+              `shadow of ${id}: ${rep.events} event(s) ${cf ? `re-run under the proposal since seq ${cf.since}${cf.moved_from === undefined ? "" : ` (${cf.moved_from} is inside a batch)`}` : rep.source === "events" ? `from ${opts.events!} (${rep.events_sha256!}) run` : "replayed"} in ${seconds} s, report ${r.reportHash}\n`,
             );
             if (cf) {
               process.stdout.write(
