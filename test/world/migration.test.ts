@@ -7,14 +7,19 @@
  * the committed modules/assemblyscript/counter-v2 and counter-migrate.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeStored, hashBytes, hashDef, type AnyDef, type CborObject } from "../../air/index.js";
+import { decodeStored, hashDef, type AnyDef, type CborObject } from "../../air/index.js";
 import { buildModule } from "../../kernel/adapters/compile/build.js";
 import { generateKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { apply, approve, propose, replayWorld, shadow, type World } from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { appliedMigrationsFault } from "../../kernel/world/migration.js";
 import { EVENT, expectVerifies, worldWith } from "./fixtures/governed-counter.js";
-import { repoWasm } from "./fixtures/counter-source.js";
+import {
+  COUNTER_V2 as counterV2,
+  MIGRATE_COUNTER as migrateOk,
+  STATE_V2,
+  migrationPatch,
+} from "./fixtures/counter-migration.js";
 
 /** modules/assemblyscript/counter-migrate with a trap on the cell keyed `trapOn`: a migration that fails on one cell. */
 const TRAPPING_MIGRATION = `
@@ -38,56 +43,6 @@ async function asModule(source: string): Promise<Uint8Array> {
   return built.wasm;
 }
 
-const STATE_V2 = {
-  $kind: "defschema",
-  name: "demo/CounterState@2",
-  type: { record: { count: { nat: {} }, events: { nat: {} }, level: { nat: {} } } },
-};
-
-/** The patch moving demo/Counter@1 to demo/CounterState@2 with `migrate` as its migration (`migrations: false`: none named). */
-function migrationPatch(
-  base: string,
-  mod: object,
-  wasm: { counter: Uint8Array; migrate: Uint8Array },
-  opts: { migrations?: boolean; output?: string } = {},
-) {
-  return {
-    base_manifest_hash: base,
-    patches: [
-      { add_def: { kind: "defschema", node: STATE_V2 } },
-      {
-        add_def: {
-          kind: "defmodule",
-          node: {
-            $kind: "defmodule",
-            name: "demo/MigrateCounter@1",
-            module_kind: "pure",
-            wasm_hash: hashBytes(wasm.migrate),
-            abi: { pure: { input: "demo/CounterState@1", output: opts.output ?? "demo/CounterState@2" } },
-          },
-        },
-      },
-      {
-        replace_def: {
-          kind: "defmodule",
-          name: "demo/Counter@1",
-          new_node: {
-            ...mod,
-            wasm_hash: hashBytes(wasm.counter),
-            abi: { workflow: { state: "demo/CounterState@2", event: EVENT } },
-          },
-          pre_hash: hashDef(mod as AnyDef),
-        },
-      },
-    ],
-    ...(opts.migrations === false
-      ? {}
-      : { migrations: [{ module: "demo/Counter@1", migration: "demo/MigrateCounter@1" }] }),
-  };
-}
-
-const counterV2 = repoWasm("modules/assemblyscript/counter-v2/counter-v2.wasm");
-const migrateOk = repoWasm("modules/assemblyscript/counter-migrate/counter-migrate.wasm");
 let migrateTrapsOnA: Uint8Array;
 beforeAll(async () => {
   migrateTrapsOnA = await asModule(TRAPPING_MIGRATION);

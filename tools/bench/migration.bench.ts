@@ -8,10 +8,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCatalogOrThrow, compilePatch, hashBytes, hashDef, type AnyDef } from "../../air/index.js";
+import { buildCatalogOrThrow, compilePatch } from "../../air/index.js";
+import { PatchDocumentSchema } from "../../air/schemas/patch.js";
 import { World, createWorld, replayWorld } from "../../kernel/world/index.js";
 import { runMigrations } from "../../kernel/world/migration.js";
 import { counterSource, repoWasm } from "../../test/world/fixtures/counter-source.js";
+import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
 import type { Bench, Rate } from "./harness.js";
 
 const CELLS = 10_000;
@@ -34,50 +36,10 @@ export const benchmarks: Bench[] = [
       await created.close({ snapshot: false });
 
       const w = await World.open(dir);
-      const migrate = repoWasm("modules/assemblyscript/counter-migrate/counter-migrate.wasm");
-      const counter = repoWasm("modules/assemblyscript/counter-v2/counter-v2.wasm");
-      for (const b of [migrate, counter]) w.store.putBlobSync(b);
+      for (const b of [MIGRATE_COUNTER, COUNTER_V2]) w.store.putBlobSync(b);
       const mod = w.catalog.modules.get("demo/Counter@1")!.def;
-      const patched = compilePatch(w.catalog.sources, {
-        version: "1",
-        base_manifest_hash: w.catalog.manifestHash,
-        patches: [
-          {
-            add_def: {
-              kind: "defschema",
-              node: {
-                $kind: "defschema",
-                name: "demo/CounterState@2",
-                type: { record: { count: { nat: {} }, events: { nat: {} }, level: { nat: {} } } },
-              },
-            },
-          },
-          {
-            add_def: {
-              kind: "defmodule",
-              node: {
-                $kind: "defmodule",
-                name: "demo/MigrateCounter@1",
-                module_kind: "pure",
-                wasm_hash: hashBytes(migrate),
-                abi: { pure: { input: "demo/CounterState@1", output: "demo/CounterState@2" } },
-              },
-            },
-          },
-          {
-            replace_def: {
-              kind: "defmodule",
-              name: "demo/Counter@1",
-              new_node: {
-                ...mod,
-                wasm_hash: hashBytes(counter),
-                abi: { workflow: { state: "demo/CounterState@2", event: "demo/CounterEvent@1" } },
-              },
-              pre_hash: hashDef(mod as AnyDef),
-            },
-          },
-        ],
-      });
+      const doc = migrationPatch(w.catalog.manifestHash, mod, { counter: COUNTER_V2, migrate: MIGRATE_COUNTER });
+      const patched = compilePatch(w.catalog.sources, PatchDocumentSchema.parse(doc));
       if (!patched.ok) throw new Error(patched.issues[0]!.message);
       const next = buildCatalogOrThrow([{ file: "<patch>", value: patched.defs }]);
       const plans = [{ module: "demo/Counter@1", migration: "demo/MigrateCounter@1" }];
