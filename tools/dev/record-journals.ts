@@ -3,7 +3,7 @@
  * worlds (counter; summarizer with HTTP, LLM, compile and a denied injection) whose replay
  * every later kernel must reproduce byte for byte. Re-record only with a new kernel flag or
  * journal format, into a new version folder: older recordings stay and must keep replaying.
- * Run: npx tsx tools/dev/record-journals.ts
+ * Run: npx tsx tools/dev/record-journals.ts [scenario…] (default: all of them)
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -24,6 +24,7 @@ import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
 import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { governedCounterSource } from "../cli/demo/governance-tour.js";
+import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "test/fixtures/journals");
@@ -106,6 +107,37 @@ async function governed(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
+/** State migration: the governed counter moved to demo/CounterState@2 by counter-migrate at apply; replay re-runs it. */
+async function migrated(): Promise<void> {
+  const dir = join(OUT, `migrated_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const approver = new KeyPair(new Uint8Array(32).fill(7));
+  const developer = new KeyPair(new Uint8Array(32).fill(9));
+  const { catalog, wasm } = governedCounterSource(approver.publicKeyHex);
+  const w = await createWorld(dir, { catalog, wasm }, opts);
+  await w.sendMany(
+    Array.from({ length: 12 }, (_, i) => ({
+      schema: "demo/CounterEvent@1",
+      json: { key: ["alice", "bob", "carol"][i % 3]!, by: 30 + i },
+    })),
+  );
+  const current = w.catalog.modules.get("demo/Counter@1")!.def;
+  const { proposalId } = await propose(
+    w,
+    migrationPatch(w.catalog.manifestHash, current, { counter: COUNTER_V2, migrate: MIGRATE_COUNTER }),
+    { wasm: [COUNTER_V2, MIGRATE_COUNTER], proposer: developer },
+  );
+  await shadow(w, proposalId);
+  await approve(w, proposalId, approver);
+  await apply(w, proposalId);
+  await w.sendMany(
+    Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })),
+  );
+  const root = w.stateRefs().state_root;
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
 /** Erasure: the summarizer's page body is erased; the cell is told, derived blobs go, replay adopts what read it. */
 async function erased(): Promise<void> {
   const dir = join(OUT, `erased_${V}`);
@@ -127,12 +159,15 @@ async function erased(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
-await counter();
-await summarizer();
-await governed();
-await erased();
+// `record-journals.ts migrated` records only the scenarios named: the others stay as recorded.
+const SCENARIOS: Record<string, () => Promise<void>> = { counter, summarizer, governed, erased, migrated };
+const only = process.argv.slice(2);
+for (const name of only)
+  if (!(name in SCENARIOS)) throw new Error(`no scenario ${name}: ${Object.keys(SCENARIOS).join(", ")}`);
+const chosen = only.length > 0 ? only : Object.keys(SCENARIOS);
+for (const name of chosen) await SCENARIOS[name]!();
 // Replay needs no secret, so the fixtures keep none.
-for (const s of [`counter_${V}`, `summarizer_${V}`, `governed_${V}`, `erased_${V}`]) {
+for (const s of chosen.map((n) => `${n}_${V}`)) {
   rmSync(join(OUT, s, "keys"), { recursive: true, force: true });
   rmSync(join(OUT, s, "journal.db.lock"), { force: true });
 }
