@@ -103,22 +103,34 @@ export const ApproverSchema = z.strictObject({
 });
 
 /** `defpolicy`: ordered rules (first match wins, none denies), optional approvers and threshold. */
-export const DefPolicySchema = z.strictObject({
-  $kind: z.literal("defpolicy"),
-  name: NameSchema,
-  rules: z.array(PolicyRuleSchema),
-  approvers: z.array(ApproverSchema).optional(),
-  threshold: z.number().int().min(1).optional(),
-  /** Governance: accept proposals nobody signed (default false: a proposal is signed by its proposer's key or comes from a module's `governance.propose` effect). */
-  allow_unsigned_proposals: z.boolean().optional(),
-  /**
-   * Governance: what a shadow run of a proposal must not show, each broken one a failure that
-   * blocks approval and apply like a failing step: `cells_unchanged` (no cell ends differently),
-   * `no_new_intents` (no intent the world did not issue), `no_decision_changes` (no gate decision changes).
-   */
-  shadow_invariants: z.array(z.enum(["cells_unchanged", "no_new_intents", "no_decision_changes"])).optional(),
-  ...comment,
-});
+export const DefPolicySchema = z
+  .strictObject({
+    $kind: z.literal("defpolicy"),
+    name: NameSchema,
+    rules: z.array(PolicyRuleSchema),
+    approvers: z.array(ApproverSchema).optional(),
+    threshold: z.number().int().min(1).optional(),
+    /** Governance: accept proposals nobody signed (default false: a proposal is signed by its proposer's key or comes from a module's `governance.propose` effect). */
+    allow_unsigned_proposals: z.boolean().optional(),
+    /**
+     * Governance: what a shadow run of a proposal must not show, each broken one a failure that
+     * blocks approval and apply like a failing step: `cells_unchanged` (no cell ends differently),
+     * `no_new_intents` (no intent the world did not issue), `no_decision_changes` (no gate decision changes).
+     */
+    shadow_invariants: z.array(z.enum(["cells_unchanged", "no_new_intents", "no_decision_changes"])).optional(),
+    /**
+     * Governance: what `wk shadow` runs when it is given nothing else — the last `shadow_window`
+     * ingress events on today's state, or the world re-run since seq `shadow_since` (one of the two;
+     * neither: since genesis, the whole history).
+     */
+    shadow_window: z.number().int().min(1).optional(),
+    shadow_since: z.number().int().min(0).optional(),
+    ...comment,
+  })
+  .superRefine((p, ctx) => {
+    if (p.shadow_window !== undefined && p.shadow_since !== undefined)
+      ctx.addIssue({ code: "custom", message: "give shadow_window or shadow_since, not both", path: ["shadow_since"] });
+  });
 
 /** `defsecret`: a secret named by a binding id; the value never enters AIR or the journal. */
 export const DefSecretSchema = z.strictObject({

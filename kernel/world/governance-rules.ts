@@ -26,6 +26,8 @@ export interface GovernancePolicy {
   allowUnsigned: boolean;
   /** What a shadow run must not show (`shadow_invariants`). */
   invariants: ShadowInvariant[];
+  /** What a shadow run given no options runs: the policy's `shadow_window` or `shadow_since`, else the whole history. */
+  shadowDefault: { window: number } | { since: number };
 }
 
 /** An invariant a policy holds shadow runs to. */
@@ -41,6 +43,7 @@ export function governancePolicyOf(catalog: AirCatalog): GovernancePolicy {
     threshold: p?.threshold ?? 1,
     allowUnsigned: p?.allow_unsigned_proposals === true,
     invariants: p?.shadow_invariants ?? [],
+    shadowDefault: p?.shadow_window !== undefined ? { window: p.shadow_window } : { since: p?.shadow_since ?? 0 },
   };
 }
 

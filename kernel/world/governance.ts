@@ -242,13 +242,17 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
       "shadow runs either given events, the recorded window or a counterfactual since a seq: give one",
     );
   const migrations = migrationsOf(world, state.body.patch_ref);
+  const policy = governancePolicyOf(world.catalog);
+  // Given nothing, run what the policy in force says (default: the whole history, counterfactually).
+  if (opts.events === undefined && opts.since === undefined && opts.window === undefined)
+    opts = { ...opts, ...policy.shadowDefault };
   const run =
     opts.events !== undefined
       ? await eventsReport(world, proposalId, next, migrations, opts.events, opts.eventsSha256)
       : opts.since === undefined
-        ? await windowReport(world, proposalId, next, migrations, opts.window ?? 50)
+        ? await windowReport(world, proposalId, next, migrations, opts.window!)
         : await counterfactualReport(world, proposalId, next, migrations, opts.since);
-  const report = withInvariants(run, governancePolicyOf(world.catalog), world.store.countSync());
+  const report = withInvariants(run, policy, world.store.countSync());
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
   const seq = world.appendRecord("shadow_report", {
@@ -262,7 +266,8 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
 
 /**
  * How to shadow-run: the last `window` ingress events on today's state, re-run the world since seq
- * `since`, or run the given `events` on today's state (one of the three).
+ * `since`, or run the given `events` on today's state (one of the three). Given none, the default
+ * policy's `shadow_window` or `shadow_since`, else the world re-run since genesis.
  */
 export interface ShadowOptions {
   window?: number;
@@ -353,7 +358,16 @@ async function counterfactualReport(
   since: number,
 ): Promise<ShadowReport> {
   const cf = await counterfactualRun(world, next, since, { migrations, proposalId });
-  return withMigrations(cfReport(world, proposalId, next, cf), cf.migrated, cf.since);
+  if (cf.migrated === undefined) return cfReport(world, proposalId, next, cf);
+  // The apply will migrate today's cells, not those at `since` (none at genesis): run that too, and
+  // report its runs, with the failures of both (a cell failing alike in both is listed once).
+  const today = await runMigrations(world.state.cells, world.modules, world.catalog, next, migrations, proposalId);
+  const seen = new Set(today.failures.map((f) => `${f.module}|${f.key}|${f.code}`));
+  const failures = [
+    ...today.failures,
+    ...cf.migrated.failures.filter((f) => !seen.has(`${f.module}|${f.key}|${f.code}`)),
+  ];
+  return withMigrations(cfReport(world, proposalId, next, cf), { runs: today.runs, failures }, world.store.countSync());
 }
 
 /** The shadow report of a counterfactual run (without its migrations). */
@@ -884,7 +898,7 @@ export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): 
   return world.exclusive(() => proposeNow(world, doc, opts));
 }
 
-/** Shadow-runs a proposal over recent ingress events and journals the report. */
+/** Shadow-runs a proposal (as `opts` or the policy says; default: its whole history, counterfactually) and journals the report. */
 export function shadow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }

@@ -69,7 +69,7 @@ describe("counterfactual shadow runs", () => {
     const headAfterPropose = w.store.countSync();
 
     // The windowed shadow replays the last 50 events on today's state: every cell already exists.
-    const { report: windowed } = await shadow(w, proposalId);
+    const { report: windowed } = await shadow(w, proposalId, { window: 50 });
     expect(windowed.cells).toEqual([]);
 
     const next = governed([approver.publicKeyHex], 1, fix).catalog; // the same defs, with the fix's binary

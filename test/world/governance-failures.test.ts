@@ -146,7 +146,14 @@ describe("the failure rules, as wk verify applies them", () => {
     description: null,
   };
   const key = generateKeyPair();
-  const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false, invariants: [] };
+  const policy = {
+    policy: "p",
+    approvers: [key.publicKeyHex],
+    threshold: 1,
+    allowUnsigned: false,
+    invariants: [],
+    shadowDefault: { since: 0 },
+  };
   const approval = (accept: boolean) => ({
     proposal_id: h("a"),
     approver: key.publicKeyHex,
@@ -227,14 +234,14 @@ describe("failures block, from the command line", () => {
     expect(noShadow.status).toBe(1);
     expect(noShadow.stderr).toContain("error: governance.no_shadow:");
 
-    const text = wk("shadow", id, "--world", dir);
+    const text = wk("shadow", id, "--window", "50", "--world", dir); // the window run compares entries field by field
     expect(text.status, text.stderr).toBe(1);
     expect(text.stdout).toContain("4 failed step(s)");
     expect(text.stdout).toMatch(/^ {2}the entries differ in .*step\.ok ×4/m);
     expect(text.stderr).toMatch(
       /^error: governance\.failed_shadow: 4 step\(s\) fail under the proposed manifest: demo\/Counter@1 [ab] \(event seq \d+\): \S+/m,
     );
-    const json = wk("shadow", id, "--world", dir, "--json");
+    const json = wk("shadow", id, "--window", "50", "--world", dir, "--json");
     expect(json.status).toBe(1);
     const report = JSON.parse(json.stdout) as { failures: unknown[]; report_hash: string; ok?: boolean };
     expect(report.failures).toHaveLength(4);

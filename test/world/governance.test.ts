@@ -67,7 +67,7 @@ describe("governance: propose → shadow → approve → apply", () => {
     expect(w.catalog.manifestHash).toBe(base); // nothing changes on proposal
     await expect(approve(w, proposalId, approver)).rejects.toMatchObject({ code: "governance.no_shadow" });
 
-    const { report } = await shadow(w, proposalId);
+    const { report } = await shadow(w, proposalId, { window: 50 });
     expect(report.events).toBe(10);
     expect(report.failures).toEqual([]);
     expect(report.cells.map((c) => c.key).sort()).toEqual(["a", "b"]);
@@ -279,7 +279,14 @@ describe("governance approvals are checked by the journal rules", () => {
       shadow_report_hash: h("f"),
       signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))),
     };
-    const policy = { policy: "p", approvers: [key.publicKeyHex], threshold: 1, allowUnsigned: false, invariants: [] };
+    const policy = {
+      policy: "p",
+      approvers: [key.publicKeyHex],
+      threshold: 1,
+      allowUnsigned: false,
+      invariants: [],
+      shadowDefault: { since: 0 },
+    };
     expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
     expect(
       approvalFault(

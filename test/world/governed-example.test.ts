@@ -130,8 +130,8 @@ describe("worlds/governed-counter: the README walk-through", () => {
     at(9);
     const id = vars.ID!;
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(at(10).out).toContain(`shadow of ${id}: 2 event(s) replayed`);
-    expect(at(10).out).toMatch(/ 0 cell\(s\) end differently, [1-9]\d* entr\(ies\) differ, 0 failed step\(s\)/);
+    expect(at(10).out).toContain(`shadow of ${id}: 2 event(s) re-run under the proposal since seq 0`);
+    expect(at(10).out).toMatch(/ 0 cell\(s\) end differently, 0 entr\(ies\) differ, 0 failed step\(s\)/);
     expect(at(11, 1).err).toContain("kernel.bad_approval"); // the developer is no approver
     expect(at(12).out).toContain(`approved ${id}`);
     const applied = /applied .* manifest (sha256:[0-9a-f]{64})/.exec(at(13).out)![1]!;

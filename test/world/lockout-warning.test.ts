@@ -109,7 +109,7 @@ describe("wk propose / wk shadow warn about a patch that locks the world", () =>
     // Shadow says it again (text: stderr; --json: `warnings`), and its report is unchanged by it.
     const shadow = wk("shadow", id, "--world", world);
     expect(shadow.status, shadow.stderr).toBe(0);
-    expect(shadow.stdout).toContain(`shadow of ${id}: 1 event(s) replayed`);
+    expect(shadow.stdout).toContain(`shadow of ${id}: 1 event(s) re-run under the proposal since seq 0`);
     expect(warningLines(shadow)).toEqual(lines);
     const sj = json<{ warnings: Warning[]; proposal_id: string; cells: unknown[] }>(
       wk("shadow", id, "--world", world, "--json"),

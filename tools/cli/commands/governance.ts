@@ -207,10 +207,13 @@ export function registerGovernance(program: Command): void {
   program
     .command("shadow <proposal-id>")
     .description(
-      "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
+      "run the proposal over the world's history (or a window, or given events) with no adapter called, and report what differs from the world without it",
     )
     .option("--world <dir>", "world directory")
-    .option("--window <n>", "how many recent ingress events to replay", "50")
+    .option(
+      "--window <n>",
+      "replay the last n ingress events on today's state under the old and the proposed manifest (default: the policy's shadow_window or shadow_since, else --since 0)",
+    )
     .option(
       "--since <seq>",
       "counterfactual: re-run the world under the proposal since this seq (0: genesis) and compare with the world now",
@@ -223,15 +226,17 @@ export function registerGovernance(program: Command): void {
     .action(
       async (
         id: string,
-        opts: { world?: string; window: string; since?: string; events?: string; json?: boolean },
-        cmd: Command,
+        opts: { world?: string; window?: string; since?: string; events?: string; json?: boolean },
       ) => {
-        const n = Number(opts.window);
-        if (!Number.isSafeInteger(n) || n < 0) throw new CliExit(EXIT.usage, `--window must be a non-negative integer`);
+        const n = opts.window === undefined ? undefined : Number(opts.window);
+        if (n !== undefined && (!/^[0-9]+$/.test(opts.window!) || !Number.isSafeInteger(n)))
+          throw new CliExit(EXIT.usage, `--window must be a non-negative integer, got "${opts.window}"`);
         const since = opts.since === undefined ? undefined : Number(opts.since);
         if (since !== undefined && (!/^[0-9]+$/.test(opts.since!) || !Number.isSafeInteger(since)))
           throw new CliExit(EXIT.usage, `--since must be a non-negative integer seq, got "${opts.since}"`);
-        if (opts.events !== undefined && (since !== undefined || cmd.getOptionValueSource("window") === "cli"))
+        if (since !== undefined && n !== undefined)
+          throw new CliExit(EXIT.usage, "--window replays recent events, --since re-runs history: give one");
+        if (opts.events !== undefined && (since !== undefined || n !== undefined))
           throw new CliExit(
             EXIT.usage,
             "--events runs the given events instead of a window or a counterfactual: give one",
@@ -244,9 +249,11 @@ export function registerGovernance(program: Command): void {
             id,
             given !== undefined
               ? { events: given.events, eventsSha256: given.sha256 }
-              : since === undefined
-                ? { window: n }
-                : { since },
+              : since !== undefined
+                ? { since }
+                : n !== undefined
+                  ? { window: n }
+                  : {},
           );
           for (const x of r.warnings) process.stderr.write(warningLine(x) + "\n");
           const seconds = Number(((performance.now() - started) / 1000).toFixed(3));

@@ -71,7 +71,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       propose:
         "compile and validate a patch (or, with --from-air, the diff to an edited AIR folder) against the current manifest; prints the proposal id",
       shadow:
-        "replay recent events under the old and the proposed manifest (no adapter called) and report the differences",
+        "run the proposal over the world's history (or a window, or given events) with no adapter called, and report what differs from the world without it",
       approve: "sign an approval of a proposal's latest shadow report (approvers are named by the policy)",
       apply: "apply an approved proposal whose base is still the current manifest",
       revert:
