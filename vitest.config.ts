@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
+    // The second starts a private PostgreSQL cluster for the PostgreSQL suites (test/pg/cluster.ts).
+    globalSetup: ["test/global-setup.ts", "test/pg/global-setup.ts"],
     // The kernel's build caches (JS components, Zig) go inside the repository, never to ~/.cache.
     env: { WK_CACHE_DIR: fileURLToPath(new URL("./.vitest-cache/worldkernel", import.meta.url)) },
     testTimeout: 60_000,

@@ -1,10 +1,13 @@
 /**
- * @module Public surface of the journal: the store port and its SQLite implementation,
+ * @module Public surface of the journal: the store port and its SQLite and PostgreSQL implementations,
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
+export { PgJournalStore, openPgJournalStore } from "./pg-store.js";
+export type { PgJournalOptions } from "./pg-store.js";
+export { PG_SCHEMA, PG_SCHEMA_VERSION } from "./pg-schema.js";
 export { importVerbatim } from "./sqlite-import.js";
 export type { VerbatimRows } from "./sqlite-import.js";
 export {

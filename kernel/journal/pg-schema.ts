@@ -1,0 +1,143 @@
+/**
+ * @module The PostgreSQL journal's schema and its migrations. Every world of a database
+ * shares one set of tables in the `worldkernel` schema, keyed by `world_id`; the store
+ * creates and migrates them on open, under a transaction-scoped advisory lock so that many
+ * nodes opening at once migrate exactly once. `schema_version` records each step applied.
+ * Append-only is enforced by the database: triggers refuse UPDATE, DELETE and TRUNCATE.
+ */
+import { RARE_KINDS } from "./sqlite-open.js";
+
+/** The PostgreSQL schema (namespace) that holds every table of the journal. */
+export const PG_SCHEMA = "worldkernel";
+
+/** The schema version this kernel writes (the highest migration below). */
+export const PG_SCHEMA_VERSION = 1;
+
+/** SQLSTATE the append function raises when the world's head is not where the writer thinks. */
+export const HEAD_MOVED_SQLSTATE = "WK001";
+/** SQLSTATE erase_blob raises when the world holds no such blob (the client tells erased from absent). */
+export const NO_BLOB_SQLSTATE = "WK003";
+/** SQLSTATE the append-only triggers raise. */
+export const APPEND_ONLY_SQLSTATE = "WK002";
+
+/** Key of the advisory lock that serialises migrations (any constant shared by all kernels). */
+export const MIGRATION_LOCK_KEY = "7308184635937101824";
+
+const S = PG_SCHEMA;
+const rareKinds = RARE_KINDS.map((k) => `'${k}'`).join(", ");
+
+function appendOnly(table: string): string {
+  return `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${S}.${table}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${S}.refuse_change();`;
+}
+
+/**
+ * Version 1. `worlds` names each world (a `leases` table keyed by world_id joins it later:
+ * issue 13, part 2). The tables mirror the SQLite file's, with world_id leading every key.
+ * `append_entries` is the only write path of entries: it checks that the batch extends the
+ * world's head (a stale or second writer gets HEAD_MOVED_SQLSTATE), derives seq and
+ * prev_hash from that head (so the chain is linked by construction), and writes entries,
+ * Merkle nodes, receipts and ingress keys in the one statement the client sends.
+ */
+const V1 = `
+CREATE TABLE ${S}.worlds (
+  world_id text PRIMARY KEY,
+  format text NOT NULL DEFAULT 'worldkernel-journal'
+);
+CREATE FUNCTION ${S}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'worldkernel journal table %: % refused (append-only)', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = '${APPEND_ONLY_SQLSTATE}';
+END $$;
+-- No foreign key to worlds: a check per row would lock the world row on every append.
+CREATE TABLE ${S}.entries (
+  world_id text NOT NULL,
+  seq bigint NOT NULL CHECK (seq >= 0),
+  kind text NOT NULL,
+  body bytea NOT NULL,
+  prev_hash bytea NOT NULL CHECK (octet_length(prev_hash) = 32),
+  hash bytea NOT NULL CHECK (octet_length(hash) = 32),
+  PRIMARY KEY (world_id, seq)
+);
+CREATE INDEX entries_rare ON ${S}.entries (world_id, kind, seq) WHERE kind IN (${rareKinds});
+${appendOnly("entries")}
+CREATE TABLE ${S}.merkle (world_id text NOT NULL, node bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (world_id, node));
+${appendOnly("merkle")}
+CREATE TABLE ${S}.receipts (world_id text NOT NULL, intent_id text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (world_id, intent_id));
+${appendOnly("receipts")}
+CREATE TABLE ${S}.ingress_keys (
+  world_id text NOT NULL, key text NOT NULL, seq bigint NOT NULL, request_hash text NOT NULL,
+  PRIMARY KEY (world_id, key)
+);
+${appendOnly("ingress_keys")}
+-- The CAS: rows are deleted only by an erasure (which journals itself).
+CREATE TABLE ${S}.blobs (world_id text NOT NULL, hash bytea NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (world_id, hash));
+CREATE TABLE ${S}.erasures (world_id text NOT NULL, hash bytea NOT NULL, seq bigint NOT NULL, PRIMARY KEY (world_id, hash));
+
+CREATE FUNCTION ${S}.append_entries(
+  p_world text, p_first bigint, p_prev bytea,
+  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
+  p_nodes bigint[], p_node_hashes bytea[],
+  p_receipts text[], p_receipt_seqs bigint[],
+  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  head_seq bigint;
+  head_hash bytea;
+BEGIN
+  -- Fencing goes here (issue 13, part 2): refuse unless the caller's lease token is current.
+  SELECT e.seq, e.hash INTO head_seq, head_hash FROM ${S}.entries e
+    WHERE e.world_id = p_world ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(head_seq + 1, 0) <> p_first OR coalesce(head_hash, '\\x${"00".repeat(32)}'::bytea) <> p_prev THEN
+    RAISE EXCEPTION 'world % head is at seq %, not %: another writer appended', p_world, coalesce(head_seq, -1), p_first - 1
+      USING ERRCODE = '${HEAD_MOVED_SQLSTATE}';
+  END IF;
+  INSERT INTO ${S}.entries (world_id, seq, kind, body, prev_hash, hash)
+    SELECT p_world, p_first + t.o - 1, t.k, t.b, CASE WHEN t.o = 1 THEN p_prev ELSE p_hashes[t.o - 1] END, t.h
+    FROM unnest(p_kinds, p_bodies, p_hashes) WITH ORDINALITY AS t(k, b, h, o);
+  IF cardinality(p_nodes) > 0 THEN
+    INSERT INTO ${S}.merkle (world_id, node, hash) SELECT p_world, n, h FROM unnest(p_nodes, p_node_hashes) AS t(n, h);
+  END IF;
+  IF cardinality(p_receipts) > 0 THEN
+    INSERT INTO ${S}.receipts (world_id, intent_id, seq) SELECT p_world, i, s FROM unnest(p_receipts, p_receipt_seqs) AS t(i, s);
+  END IF;
+  IF cardinality(p_ingress) > 0 THEN
+    INSERT INTO ${S}.ingress_keys (world_id, key, seq, request_hash)
+      SELECT p_world, k, s, r FROM unnest(p_ingress, p_ingress_seqs, p_ingress_requests) AS t(k, s, r);
+  END IF;
+END $$;
+
+-- An erasure as one statement: delete the blob's row, append the erasure entry (the batch's
+-- first), index it. A blob stored again after an erasure and erased again points at the latest.
+CREATE FUNCTION ${S}.erase_blob(
+  p_world text, p_blob bytea, p_first bigint, p_prev bytea,
+  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
+  p_nodes bigint[], p_node_hashes bytea[],
+  p_receipts text[], p_receipt_seqs bigint[],
+  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM ${S}.blobs WHERE world_id = p_world AND hash = p_blob;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'world % holds no blob %', p_world, p_blob USING ERRCODE = '${NO_BLOB_SQLSTATE}';
+  END IF;
+  PERFORM ${S}.append_entries(p_world, p_first, p_prev, p_kinds, p_bodies, p_hashes, p_nodes, p_node_hashes,
+    p_receipts, p_receipt_seqs, p_ingress, p_ingress_seqs, p_ingress_requests);
+  INSERT INTO ${S}.erasures (world_id, hash, seq) VALUES (p_world, p_blob, p_first)
+    ON CONFLICT (world_id, hash) DO UPDATE SET seq = EXCLUDED.seq;
+END $$;
+`;
+
+/** The migrations, in order: index i brings the schema to version i + 1. */
+export const PG_MIGRATIONS: readonly { description: string; sql: string }[] = [
+  { description: "worlds, entries, merkle, receipts, ingress_keys, blobs, erasures; append-only triggers", sql: V1 },
+];
+
+/** Creates the schema and its version table if absent (run under the migration lock). */
+export const BOOTSTRAP_SQL = `
+CREATE SCHEMA IF NOT EXISTS ${S};
+CREATE TABLE IF NOT EXISTS ${S}.schema_version (
+  version integer PRIMARY KEY,
+  description text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);`;
