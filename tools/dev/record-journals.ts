@@ -67,9 +67,9 @@ async function summarizer(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
-/** Governance: a signed proposal ports the counter to C; shadow, approval and apply, then more events under the C module. */
-async function governed(): Promise<void> {
-  const dir = join(OUT, `governed_${V}`);
+/** A fresh governed counter world for scenario `name` with 12 events over `keys` (by = from, from + 1, …). */
+async function governedWorld(name: string, keys: string[], from: number) {
+  const dir = join(OUT, `${name}_${V}`);
   rmSync(dir, { recursive: true, force: true });
   // Fixed keys, so the recording's signatures are reproducible; no secret is kept in the fixture.
   const approver = new KeyPair(new Uint8Array(32).fill(7));
@@ -79,9 +79,15 @@ async function governed(): Promise<void> {
   await w.sendMany(
     Array.from({ length: 12 }, (_, i) => ({
       schema: "demo/CounterEvent@1",
-      json: { key: ["alice", "bob"][i % 2]!, by: 9 + i },
+      json: { key: keys[i % keys.length]!, by: from + i },
     })),
   );
+  return { dir, w, approver, developer };
+}
+
+/** Governance: a signed proposal ports the counter to C; shadow, approval and apply, then more events under the C module. */
+async function governed(): Promise<void> {
+  const { dir, w, approver, developer } = await governedWorld("governed", ["alice", "bob"], 9);
   const c = new Uint8Array(readFileSync(join(ROOT, "modules/c/counter/counter.wasm")));
   const current = w.catalog.modules.get("demo/Counter@1")!.def;
   const next: DefModule = { ...current, wasm_hash: hashBytes(c) };
@@ -109,18 +115,7 @@ async function governed(): Promise<void> {
 
 /** State migration: the governed counter moved to demo/CounterState@2 by counter-migrate at apply; replay re-runs it. */
 async function migrated(): Promise<void> {
-  const dir = join(OUT, `migrated_${V}`);
-  rmSync(dir, { recursive: true, force: true });
-  const approver = new KeyPair(new Uint8Array(32).fill(7));
-  const developer = new KeyPair(new Uint8Array(32).fill(9));
-  const { catalog, wasm } = governedCounterSource(approver.publicKeyHex);
-  const w = await createWorld(dir, { catalog, wasm }, opts);
-  await w.sendMany(
-    Array.from({ length: 12 }, (_, i) => ({
-      schema: "demo/CounterEvent@1",
-      json: { key: ["alice", "bob", "carol"][i % 3]!, by: 30 + i },
-    })),
-  );
+  const { dir, w, approver, developer } = await governedWorld("migrated", ["alice", "bob", "carol"], 30);
   const current = w.catalog.modules.get("demo/Counter@1")!.def;
   const { proposalId } = await propose(
     w,
