@@ -27,7 +27,9 @@ export type JournalErrorCode =
   | "journal.duplicate_ingress"
   | "journal.blob_hash_mismatch"
   | "journal.verify_failed"
-  | "journal.erase_refused";
+  | "journal.erase_refused"
+  | "journal.lease_held"
+  | "journal.lease_lost";
 
 /** Structured fields an error may carry: the base ones (`path` is the journal file) and the journal's own. */
 export interface JournalErrorFields extends ErrorFields {

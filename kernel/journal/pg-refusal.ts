@@ -1,5 +1,6 @@
 /**
- * @module What a refused PostgreSQL append means, as the SQLite store's typed errors: a moved
+ * @module What a refused PostgreSQL append means, as the SQLite store's typed errors (and
+ * `journal.lease_lost` for an append under a fencing token that is no longer current): a moved
  * head (a second or stale writer) is `journal.locked`; the primary keys of `receipts` and
  * `ingress_keys` are `journal.duplicate_receipt` and `journal.duplicate_ingress`, with the
  * seq of the entry that already holds the intent or key (looked up after the refusal, so the
@@ -9,9 +10,16 @@ import { JournalError } from "./errors.js";
 import { isHeadMoved, pgErrorOf, type PgClient } from "./pg-open.js";
 import type { Batch } from "./pg-plan.js";
 import { SQL } from "./pg-statements.js";
+import { LEASE_LOST_SQLSTATE } from "./pg-schema.js";
 
 /** Maps a failed append to a typed error (run outside any aborted transaction). */
 export async function refusal(c: PgClient, worldId: string, where: string, e: unknown, b: Batch): Promise<unknown> {
+  if (pgErrorOf(e)?.code === LEASE_LOST_SQLSTATE)
+    return new JournalError(
+      "journal.lease_lost",
+      `this writer no longer holds the world's lease: ${(e as Error).message}; it stops writing this world`,
+      { path: where, seq: b.first, cause: e },
+    );
   if (isHeadMoved(e))
     return new JournalError("journal.locked", "another writer appended to this world (its head moved)", {
       path: where,

@@ -21,12 +21,24 @@ export const SQL = {
   /** The whole append: one round trip, one implicit transaction (see pg-schema.ts, append_entries). */
   append: q(
     "append",
-    `SELECT ${S}.append_entries($1, $2, $3, $4::text[], $5::bytea[], $6::bytea[], $7::bigint[], $8::bytea[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[])`,
+    `SELECT ${S}.append_entries($1, $2::bigint, $3, $4, $5::text[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::text[])`,
   ),
   /** An erasure: the blob's row, the erasure entry and its index row in one statement (pg-schema.ts, erase_blob). */
   erase: q(
     "erase",
-    `SELECT ${S}.erase_blob($1, $2, $3, $4, $5::text[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::text[])`,
+    `SELECT ${S}.erase_blob($1, $2::bigint, $3, $4, $5, $6::text[], $7::bytea[], $8::bytea[], $9::bigint[], $10::bytea[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[])`,
+  ),
+  /** Takes a world's lease when free or expired (pg-schema.ts, acquire_lease). */
+  acquireLease: q("acquire_lease", `SELECT * FROM ${S}.acquire_lease($1, $2, $3, $4)`),
+  /** Extends the lease while this holder's token is still the world's. */
+  renewLease: q(
+    "renew_lease",
+    `UPDATE ${S}.leases SET expires_at_ms = $4::bigint + $5::bigint WHERE world_id = $1 AND holder = $2 AND token = $3`,
+  ),
+  /** Gives the lease up (expired at once; the token stays, so the next holder's is greater). */
+  releaseLease: q(
+    "release_lease",
+    `UPDATE ${S}.leases SET expires_at_ms = 0 WHERE world_id = $1 AND holder = $2 AND token = $3`,
   ),
   head: q("head", `SELECT seq, hash FROM ${S}.entries WHERE world_id = $1 ORDER BY seq DESC LIMIT 1`),
   get: q("get", `SELECT ${cols} FROM ${S}.entries WHERE world_id = $1 AND seq = $2`),

@@ -48,6 +48,28 @@ export interface PgJournalOptions {
   worldKey?: KeyPair;
   /** The state refs checkpoints attest (default: the latest snapshot's, else genesis's manifest with the zero state root). */
   stateProvider?: StateProvider;
+  /**
+   * Write under a lease instead of the session lock: open takes the world's lease for `holder`
+   * (refused with `journal.lease_held` while another holder's is unexpired at `now()`), and every
+   * append carries its fencing token; once another node has taken the lease, an append is
+   * `journal.lease_lost` and the store writes no more. The holder renews with `renewLease()`.
+   */
+  lease?: PgLeaseOptions;
+}
+
+/** A writer's lease: who holds it, for how long, and the clock its expiry is read in (injectable). */
+export interface PgLeaseOptions {
+  holder: string;
+  ttlMs: number;
+  /** Milliseconds of the nodes' shared clock (default `Date.now`); only liveness depends on it, fencing does not. */
+  now?: () => number;
+}
+
+/** The lease a store writes under. */
+export interface PgLease {
+  holder: string;
+  token: number;
+  expiresAtMs: number;
 }
 
 type EntryRow = JournalEntry;
@@ -69,6 +91,23 @@ function rowsOf(b: Batch): unknown[] {
     b.ingressSeqs,
     b.ingressRequests,
   ];
+}
+
+/** Takes the world's lease for `o.holder`, or refuses with `journal.lease_held` naming who holds it until when. */
+async function takeLease(c: PgClient, worldId: string, o: PgLeaseOptions, where: string): Promise<PgLease> {
+  const now = (o.now ?? Date.now)();
+  const r = await c.query<{ acquired: boolean; token: number; holder: string; expires_at_ms: number }>({
+    ...SQL.acquireLease,
+    values: [worldId, o.holder, now, o.ttlMs],
+  });
+  const row = r.rows[0]!;
+  if (!row.acquired)
+    throw new JournalError(
+      "journal.lease_held",
+      `${row.holder} holds the world's lease (token ${row.token}) until ${row.expires_at_ms}, ${row.expires_at_ms - now} ms from now`,
+      { path: where },
+    );
+  return { holder: row.holder, token: row.token, expiresAtMs: row.expires_at_ms };
 }
 
 /** Opens (or with `create`, creates) world `worldId` in the database at `url`. */
@@ -100,6 +139,9 @@ export class PgJournalStore implements JournalStore {
     if (every !== undefined && !(Number.isSafeInteger(every) && every > 0))
       throw new RangeError("checkpointEvery must be a positive integer");
     if (opts.readonly && opts.create) throw new RangeError("a world cannot be created read-only");
+    if (opts.readonly && opts.lease) throw new RangeError("a read-only store takes no lease");
+    if (opts.lease && !(Number.isSafeInteger(opts.lease.ttlMs) && opts.lease.ttlMs > 0))
+      throw new RangeError("lease.ttlMs must be a positive integer");
     const where = locationOf(url, worldId);
     if (every !== undefined && opts.worldKey === undefined)
       throw new JournalError("journal.no_signing_key", "checkpointEvery needs the world key (worldKey)", {
@@ -108,20 +150,30 @@ export class PgJournalStore implements JournalStore {
     const c = await connect(url, where);
     try {
       await (opts.readonly ? checkVersion(c, where) : migrate(c, where));
-      if (!opts.readonly) await takeWorldLock(c, worldId, where);
+      // A leased writer is fenced by its token, not a session lock: a paused holder keeps its session.
+      if (!opts.readonly && !opts.lease) await takeWorldLock(c, worldId, where);
       await openWorld(c, worldId, opts.create === true, where);
+      const lease = opts.lease ? await takeLease(c, worldId, opts.lease, where) : undefined;
       if (opts.synchronous === "NORMAL") await c.query("SET synchronous_commit = off");
       const tip = await loadTip(c, worldId, where, opts.readonly === true);
       const genesis = tip.genesis;
       if (genesis !== undefined) checkSigner(opts.worldKey, genesis.world_public_key, where);
-      return new PgJournalStore(c, worldId, where, tip, opts);
+      const store = new PgJournalStore(c, worldId, where, tip, opts);
+      store.leaseHeld = lease;
+      return store;
     } catch (e) {
       await c.end().catch(() => undefined);
       throw e;
     }
   }
 
+  /** The lease written under, its options, and whether another node has taken it since. */
+  private leaseHeld: PgLease | undefined;
+  private readonly leaseOpts: PgLeaseOptions | undefined;
+  private leaseLost = false;
+
   private constructor(c: PgClient, worldId: string, where: string, tip: Tip, opts: PgJournalOptions) {
+    this.leaseOpts = opts.lease;
     this.c = c;
     this.worldId = worldId;
     this.path = where;
@@ -151,6 +203,32 @@ export class PgJournalStore implements JournalStore {
   private writable(): void {
     this.open();
     if (this.readonly) throw new JournalError("journal.readonly", "journal is open read-only", { path: this.path });
+    if (this.leaseLost)
+      throw new JournalError("journal.lease_lost", "this writer lost the world's lease and writes no more", {
+        path: this.path,
+      });
+  }
+
+  /** The lease this store writes under (undefined without one). */
+  get lease(): PgLease | undefined {
+    return this.leaseHeld;
+  }
+
+  /** Extends the lease by its TTL from now; false (and the store writes no more) when another node has taken it. */
+  renewLease(): Promise<boolean> {
+    return this.serial(async () => {
+      const l = this.leaseHeld;
+      if (l === undefined || this.leaseOpts === undefined) throw new RangeError("this store holds no lease");
+      if (this.leaseLost) return false;
+      const now = (this.leaseOpts.now ?? Date.now)();
+      const r = await this.c.query({
+        ...SQL.renewLease,
+        values: [this.worldId, l.holder, l.token, now, this.leaseOpts.ttlMs],
+      });
+      if (r.rowCount === 0) this.leaseLost = true;
+      else this.leaseHeld = { ...l, expiresAtMs: now + this.leaseOpts.ttlMs };
+      return !this.leaseLost;
+    });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -203,10 +281,16 @@ export class PgJournalStore implements JournalStore {
   /** The one statement of an append; database refusals become the SQLite store's typed errors. */
   private async send(b: Batch): Promise<void> {
     try {
-      await this.c.query({ ...SQL.append, values: [this.worldId, ...rowsOf(b)] });
+      await this.c.query({ ...SQL.append, values: [this.worldId, this.leaseHeld?.token ?? null, ...rowsOf(b)] });
     } catch (e) {
-      throw await refusal(this.c, this.worldId, this.path, e, b);
+      throw this.noteRefusal(await refusal(this.c, this.worldId, this.path, e, b));
     }
+  }
+
+  /** A lost lease stops every later write (the refusal is returned to throw). */
+  private noteRefusal(e: unknown): unknown {
+    if ((e as { code?: string }).code === "journal.lease_lost") this.leaseLost = true;
+    return e;
   }
 
   /** The seq of the receipt for `intentId`, or null when it has none. */
@@ -368,9 +452,13 @@ export class PgJournalStore implements JournalStore {
       parseEntryBody("erasure", body, this.tip.tree.size);
       const b = this.plan([{ kind: "erasure", body }]);
       try {
-        await this.c.query({ ...SQL.erase, values: [this.worldId, key, ...rowsOf(b)] });
+        await this.c.query({
+          ...SQL.erase,
+          values: [this.worldId, this.leaseHeld?.token ?? null, key, ...rowsOf(b)],
+        });
       } catch (e) {
-        if (pgErrorOf(e)?.code !== NO_BLOB_SQLSTATE) throw await refusal(this.c, this.worldId, this.path, e, b);
+        if (pgErrorOf(e)?.code !== NO_BLOB_SQLSTATE)
+          throw this.noteRefusal(await refusal(this.c, this.worldId, this.path, e, b));
         await this.getBlob(hash); // throws erased or not found
         throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
       }
@@ -387,6 +475,10 @@ export class PgJournalStore implements JournalStore {
     this.closing = true;
     await this.queue;
     this.closed = true;
+    // A clean close gives the lease up, so another node takes the world at once, not after the TTL.
+    const l = this.leaseHeld;
+    if (l !== undefined && !this.leaseLost)
+      await this.c.query({ ...SQL.releaseLease, values: [this.worldId, l.holder, l.token] }).catch(() => undefined);
     await this.c.end();
   }
 }

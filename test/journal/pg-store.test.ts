@@ -253,9 +253,9 @@ describe.skipIf(url === null)(`PostgreSQL journal store${url === null ? ` (skipp
     const id = world();
     const s = await create(id);
     await s.append("genesis", genesisBody(key));
-    // Simulate a second node that took over the world (leases will fence this; the head check already refuses it).
+    // A second writer that appended without a lease (leased writers are fenced; see below): the head check refuses the stale one.
     await raw.query(
-      `SELECT worldkernel.append_entries($1, 1, $2, ARRAY['event'], ARRAY['\\x00'::bytea], ARRAY[$3::bytea],
+      `SELECT worldkernel.append_entries($1, NULL, 1, $2, ARRAY['event'], ARRAY['\\x00'::bytea], ARRAY[$3::bytea],
          '{}', '{}', '{}', '{}', '{}', '{}', '{}')`,
       [id, (await s.head())!.hash, Buffer.alloc(32, 7)],
     );
@@ -263,7 +263,7 @@ describe.skipIf(url === null)(`PostgreSQL journal store${url === null ? ` (skipp
     expect(
       await raw
         .query(
-          `SELECT worldkernel.append_entries($1, 5, $2, ARRAY['event'], ARRAY['\\x00'::bytea], ARRAY[$2::bytea],
+          `SELECT worldkernel.append_entries($1, NULL, 5, $2, ARRAY['event'], ARRAY['\\x00'::bytea], ARRAY[$2::bytea],
              '{}', '{}', '{}', '{}', '{}', '{}', '{}')`,
           [id, Buffer.alloc(32, 7)],
         )
@@ -273,5 +273,76 @@ describe.skipIf(url === null)(`PostgreSQL journal store${url === null ? ` (skipp
         ),
     ).toBe("WK001");
     await s.close();
+  });
+
+  describe("leases with fencing tokens", () => {
+    const TTL = 10_000;
+    /** A node's view of the clock (injected: no test waits for wall time). */
+    const clock = (start: number) => {
+      const c = { ms: start, now: () => c.ms };
+      return c;
+    };
+    const leased = (id: string, holder: string, now: () => number, create = false) =>
+      openPgJournalStore(url!, id, { create, lease: { holder, ttlMs: TTL, now } });
+    const fences = async (id: string) =>
+      (
+        await raw.query<{ fence: string | null }>(
+          "SELECT fence FROM worldkernel.entries WHERE world_id = $1 ORDER BY seq",
+          [id],
+        )
+      ).rows.map((r) => (r.fence === null ? null : Number(r.fence)));
+
+    it("a paused former holder cannot append after another node took the lease; tokens grow in the journal", async () => {
+      const id = world();
+      const t = clock(1_000_000);
+      const a = await leased(id, "node-a", t.now, true);
+      expect(a.lease).toEqual({ holder: "node-a", token: 1, expiresAtMs: 1_000_000 + TTL });
+      await a.append("genesis", genesisBody(key));
+      await a.appendMany(Array.from({ length: 3 }, (_, i) => ({ kind: "event" as const, body: eventBody(i) })));
+
+      // While a's lease runs, nobody else gets the world.
+      const early = await codeOf(leased(id, "node-b", t.now));
+      expect(early).toBe("journal.lease_held");
+      await expect(leased(id, "node-b", t.now)).rejects.toThrow(/node-a holds the world's lease \(token 1\)/);
+
+      // a is paused past its TTL (it does not renew); b takes over with a greater token.
+      t.ms += TTL;
+      const b = await leased(id, "node-b", t.now);
+      expect(b.lease).toMatchObject({ holder: "node-b", token: 2 });
+      await b.append("event", eventBody(10));
+
+      // a wakes up: its append is fenced off, and it writes no more, renewal included.
+      expect(await codeOf(a.append("event", eventBody(99)))).toBe("journal.lease_lost");
+      expect(await codeOf(a.append("event", eventBody(98)))).toBe("journal.lease_lost");
+      expect(await a.renewLease()).toBe(false);
+      await b.append("event", eventBody(11));
+      expect(await fences(id)).toEqual([1, 1, 1, 1, 2, 2]);
+      expect(await verifyJournal(b)).toMatchObject({ ok: true, entries: 6 });
+      await a.close();
+      await b.close();
+    });
+
+    it("renewal keeps the lease; a clean close gives it up at once; a writer without a lease is fenced off", async () => {
+      const id = world();
+      const t = clock(5_000_000);
+      const a = await leased(id, "node-a", t.now, true);
+      await a.append("genesis", genesisBody(key));
+      t.ms += TTL - 1;
+      expect(await a.renewLease()).toBe(true);
+      t.ms += TTL - 1; // past the first expiry, within the renewed one
+      expect(await codeOf(leased(id, "node-b", t.now))).toBe("journal.lease_held");
+
+      // A plain writer (session lock, no token) may not append to a leased world.
+      const plain = await openPgJournalStore(url!, id);
+      expect(await codeOf(plain.append("event", eventBody(1)))).toBe("journal.lease_lost");
+      await plain.close();
+
+      await a.close(); // releases the lease: b need not wait for the TTL
+      const b = await leased(id, "node-b", t.now);
+      expect(b.lease).toMatchObject({ token: 2 });
+      await b.append("event", eventBody(2));
+      expect(await fences(id)).toEqual([1, 2]);
+      await b.close();
+    });
   });
 });
