@@ -49,6 +49,7 @@ import { erasureReach } from "./erasure-taint.js";
 import { startsUnit } from "./boundaries.js";
 import { cascadeReport } from "./cascade-report.js";
 import { governanceAdapter } from "./governance.js";
+import { introspectAdapter } from "./introspect-adapter.js";
 
 /** How to open a world. */
 export interface OpenOptions {
@@ -167,8 +168,9 @@ export class World {
   ) {
     this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, gateDenySigner(state.worldId, worldKey));
     this.nextSeq = store.countSync();
-    const governance = governanceAdapter(this);
-    this.internalAdapters = new Map(governance.kinds.map((k) => [k, governance]));
+    this.internalAdapters = new Map(
+      [governanceAdapter(this), introspectAdapter(this)].flatMap((a) => a.kinds.map((k) => [k, a] as const)),
+    );
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
   }
