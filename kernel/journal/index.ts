@@ -6,6 +6,7 @@ export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } f
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
 export { PgJournalStore, openPgJournalStore } from "./pg-store.js";
+export { moveIntoPg, moveOutOfPg, rowsOfPg, rowsOfSqlite } from "./pg-move.js";
 export type { PgJournalOptions, PgLease, PgLeaseOptions } from "./pg-store.js";
 export { PG_SCHEMA, PG_SCHEMA_VERSION } from "./pg-schema.js";
 export { importVerbatim } from "./sqlite-import.js";

@@ -40,6 +40,12 @@ export const SQL = {
     "release_lease",
     `UPDATE ${S}.leases SET expires_at_ms = 0 WHERE world_id = $1 AND holder = $2 AND token = $3`,
   ),
+  /** Every blob of a world (for moving it out). */
+  blobs: q("blobs", `SELECT hash, bytes FROM ${S}.blobs WHERE world_id = $1 ORDER BY hash`),
+  /** Every erasure record of a world. */
+  erasures: q("erasures", `SELECT hash, seq FROM ${S}.erasures WHERE world_id = $1 ORDER BY seq`),
+  /** An erasure record moved in with its entry (the blob's bytes were never moved). */
+  importErasure: q("import_erasure", `INSERT INTO ${S}.erasures (world_id, hash, seq) VALUES ($1, $2, $3)`),
   head: q("head", `SELECT seq, hash FROM ${S}.entries WHERE world_id = $1 ORDER BY seq DESC LIMIT 1`),
   get: q("get", `SELECT ${cols} FROM ${S}.entries WHERE world_id = $1 AND seq = $2`),
   page: q(

@@ -411,6 +411,26 @@ export class PgJournalStore implements JournalStore {
     return bytesToHash(digest);
   }
 
+  /** Every blob the world holds (present bytes; erased ones are gone). */
+  async blobs(): Promise<{ hash: HashText; bytes: Uint8Array }[]> {
+    this.open();
+    const r = await this.c.query<{ hash: Buffer; bytes: Buffer }>({ ...SQL.blobs, values: [this.worldId] });
+    return r.rows.map((x) => ({ hash: bytesToHash(new Uint8Array(x.hash)), bytes: new Uint8Array(x.bytes) }));
+  }
+
+  /** Every erasure record: the blob and the seq of the erasure entry. */
+  async erasures(): Promise<{ hash: HashText; seq: number }[]> {
+    this.open();
+    const r = await this.c.query<{ hash: Buffer; seq: number }>({ ...SQL.erasures, values: [this.worldId] });
+    return r.rows.map((x) => ({ hash: bytesToHash(new Uint8Array(x.hash)), seq: x.seq }));
+  }
+
+  /** Records an erasure moved in with its entry (pg-move.ts): the erased bytes never arrive. */
+  async importErasure(hash: HashText, seq: number): Promise<void> {
+    this.writable();
+    await this.c.query({ ...SQL.importErasure, values: [this.worldId, hashToBytes(hash), seq] });
+  }
+
   /** The bytes, checked against their name (`journal.blob_hash_mismatch`); ErasedError after an erasure. */
   async getBlob(hash: HashText): Promise<Uint8Array> {
     this.open();
