@@ -85,6 +85,51 @@ export function compare(
   return [0, 1].map((k) => ({ label: sides[k]!.label, opsPerSec: (ops[k]! / ns[k]!) * 1e9 })) as [Rate, Rate];
 }
 
+/** One side of an interleaved comparison of async work. */
+export interface AsyncSide {
+  label: string;
+  fn: () => Promise<unknown>;
+  batch: number;
+}
+
+/** `compare` for async work (each call awaited): alternating slices, order flipped each round, total ops over total time. */
+export async function compareAsync(
+  figure: AsyncSide,
+  baseline: AsyncSide,
+  opts: { rounds?: number; sliceMs?: number; warmup?: number } = {},
+): Promise<[Rate, Rate]> {
+  const sides = [figure, baseline];
+  const ops = [0, 0];
+  const ns = [0, 0];
+  for (const s of sides) for (let i = 0; i < (opts.warmup ?? 20); i++) await s.fn();
+  for (let r = 0; r < (opts.rounds ?? 6); r++) {
+    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const s = sides[k]!;
+      const start = process.hrtime.bigint();
+      let elapsed = 0;
+      while (elapsed < (opts.sliceMs ?? 300) * 1e6) {
+        await s.fn();
+        ops[k]! += s.batch;
+        elapsed = Number(process.hrtime.bigint() - start);
+      }
+      ns[k]! += elapsed;
+    }
+  }
+  return [0, 1].map((k) => ({ label: sides[k]!.label, opsPerSec: (ops[k]! / ns[k]!) * 1e9 })) as [Rate, Rate];
+}
+
+/** The manifest hash the journal benches' genesis names. */
+export const BENCH_MANIFEST = `sha256:${"ab".repeat(32)}` as const;
+
+/** The journal benches' event body number `i`: a typical small event. */
+export const benchEvent = (i: number) => ({
+  schema: "demo/Order@1",
+  value: { id: i, total: 1250, note: "a typical small event body" },
+  key: `order-${i % 97}`,
+  ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i },
+  origin: { source: "bench" },
+});
+
 /** Formats a rate as `123,456/s`. */
 export function fmtRate(r: number): string {
   return `${Math.round(r).toLocaleString("en-US")}/s`;

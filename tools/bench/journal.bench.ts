@@ -17,21 +17,13 @@ import { entryHash, entryLeafHash, fastNodeHash, ZERO_HASH } from "../../kernel/
 import type { AppendInput } from "../../kernel/journal/store.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
-import { compare, measure, type Bench, type BenchResult } from "./harness.js";
+import { BENCH_MANIFEST, benchEvent, compare, measure, type Bench, type BenchResult } from "./harness.js";
 
-const MANIFEST = `sha256:${"ab".repeat(32)}` as const;
-const event = (i: number) => ({
-  schema: "demo/Order@1",
-  value: { id: i, total: 1250, note: "a typical small event body" },
-  key: `order-${i % 97}`,
-  ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i },
-  origin: { source: "bench" },
-});
 const genesis = (key: KeyPair) => ({
   format_version: 1,
   world_id: "bench",
   world_public_key: key.publicKey,
-  manifest_hash: MANIFEST,
+  manifest_hash: BENCH_MANIFEST,
   created_ns: 1n,
   kernel_flags: [],
   fork: null,
@@ -54,7 +46,7 @@ function rawInserter(path: string, sync: "FULL" | "NORMAL", batch: number): () =
   const rows: [Uint8Array, Uint8Array, Uint8Array][] = [];
   let prev: Uint8Array = ZERO_HASH;
   for (let i = 0; i < 4096; i++) {
-    const body = encodeStored(event(i));
+    const body = encodeStored(benchEvent(i));
     const hash = entryHash(prev, i, "event", body);
     rows.push([body, prev, hash]);
     prev = hash;
@@ -79,7 +71,7 @@ function appendBench(sync: "FULL" | "NORMAL", batch: number): Bench {
         const store = SqliteJournalStore.open(join(s.dir, "journal.db"), { create: true, synchronous: sync });
         store.appendSync("genesis", genesis(key));
         const items: AppendInput[][] = Array.from({ length: 64 }, (_, j) =>
-          Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: event(j * batch + i) })),
+          Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: benchEvent(j * batch + i) })),
         );
         let j = 0;
         const raw = rawInserter(join(s.dir, "raw.db"), sync, batch);
@@ -144,12 +136,14 @@ const verifyBench: Bench = {
         synchronous: "NORMAL",
         checkpointEvery: 1000,
         worldKey: key,
-        stateProvider: () => ({ state_root: MANIFEST, manifest_hash: MANIFEST }),
+        stateProvider: () => ({ state_root: BENCH_MANIFEST, manifest_hash: BENCH_MANIFEST }),
       });
       store.appendSync("genesis", genesis(key));
       const N = 50_000;
       for (let i = 0; i < N; i += 500)
-        store.appendManySync(Array.from({ length: 500 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
+        store.appendManySync(
+          Array.from({ length: 500 }, (_, k) => ({ kind: "event" as const, body: benchEvent(i + k) })),
+        );
       const entries = store.countSync();
       store.closeSync();
       const figure = await measure(
@@ -204,7 +198,9 @@ const proofBench: Bench = {
       const store = SqliteJournalStore.open(join(s.dir, "journal.db"), { create: true, synchronous: "NORMAL" });
       store.appendSync("genesis", genesis(key));
       for (let i = 0; i < 100_000; i += 1000)
-        store.appendManySync(Array.from({ length: 1000 }, (_, k) => ({ kind: "event" as const, body: event(i + k) })));
+        store.appendManySync(
+          Array.from({ length: 1000 }, (_, k) => ({ kind: "event" as const, body: benchEvent(i + k) })),
+        );
       const size = store.countSync();
       const root = store.rootSync();
       const hashes = Array.from({ length: 1024 }, (_, i) => {
@@ -237,7 +233,7 @@ const ed25519Bench: Bench = {
   async run(): Promise<BenchResult[]> {
     const key = generateKeyPair();
     const secret = key.secretKeyBytes();
-    const payload = encodeStored(event(1));
+    const payload = encodeStored(benchEvent(1));
     const sig = key.sign("receipt", payload);
     const nodeSign = await measure("sign (node:crypto)", () => key.sign("receipt", payload));
     const nobleSign = await measure("sign (noble)", () => signPure(secret, "receipt", payload), {

@@ -12,44 +12,7 @@ import { entryHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
 import { openPgJournalStore } from "../../kernel/journal/pg-store.js";
 import type { AppendInput } from "../../kernel/journal/store.js";
 import { clusterUnavailable, startCluster } from "../../test/pg/cluster.js";
-import type { Bench, BenchResult, Rate } from "./harness.js";
-
-const MANIFEST = `sha256:${"ab".repeat(32)}` as const;
-const event = (i: number) => ({
-  schema: "demo/Order@1",
-  value: { id: i, total: 1250, note: "a typical small event body" },
-  key: `order-${i % 97}`,
-  ctx: { now_ns: 1_767_225_600_000_000_000n + BigInt(i), logical_now: i },
-  origin: { source: "bench" },
-});
-
-interface AsyncSide {
-  label: string;
-  fn: () => Promise<unknown>;
-  batch: number;
-}
-
-/** harness.compare for async work: alternating slices (order flipped each round), total ops over total time. */
-async function compareAsync(figure: AsyncSide, baseline: AsyncSide, rounds = 6, sliceMs = 300): Promise<[Rate, Rate]> {
-  const sides = [figure, baseline];
-  const ops = [0, 0];
-  const ns = [0, 0];
-  for (const s of sides) for (let i = 0; i < 20; i++) await s.fn();
-  for (let r = 0; r < rounds; r++) {
-    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
-      const s = sides[k]!;
-      const start = process.hrtime.bigint();
-      let elapsed = 0;
-      while (elapsed < sliceMs * 1e6) {
-        await s.fn();
-        ops[k]! += s.batch;
-        elapsed = Number(process.hrtime.bigint() - start);
-      }
-      ns[k]! += elapsed;
-    }
-  }
-  return [0, 1].map((k) => ({ label: sides[k]!.label, opsPerSec: (ops[k]! / ns[k]!) * 1e9 })) as [Rate, Rate];
-}
+import { BENCH_MANIFEST, benchEvent, compareAsync, type Bench, type BenchResult, type Rate } from "./harness.js";
 
 const RAW_TABLE = `CREATE TABLE raw_entries (world_id text NOT NULL, seq bigint NOT NULL, kind text NOT NULL,
   body bytea NOT NULL, prev_hash bytea NOT NULL, hash bytea NOT NULL, PRIMARY KEY (world_id, seq))`;
@@ -66,7 +29,7 @@ async function rawInserter(
   const rows: { body: Uint8Array; prev: Uint8Array; hash: Uint8Array }[] = [];
   let prev: Uint8Array = ZERO_HASH;
   for (let i = 0; i < 4096; i++) {
-    const body = encodeStored(event(i));
+    const body = encodeStored(benchEvent(i));
     const hash = entryHash(prev, i, "event", body);
     rows.push({ body, prev, hash });
     prev = hash;
@@ -114,13 +77,13 @@ const pgAppendBench: Bench = {
           format_version: 1,
           world_id: world,
           world_public_key: key.publicKey,
-          manifest_hash: MANIFEST,
+          manifest_hash: BENCH_MANIFEST,
           created_ns: 1n,
           kernel_flags: [],
           fork: null,
         });
         const items: AppendInput[][] = Array.from({ length: 64 }, (_, j) =>
-          Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: event(j * batch + i) })),
+          Array.from({ length: batch }, (_, i) => ({ kind: "event" as const, body: benchEvent(j * batch + i) })),
         );
         let j = 0;
         const raw = await rawInserter(cluster.url, world, batch);
