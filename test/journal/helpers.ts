@@ -84,3 +84,13 @@ export const codeOf = (fn: () => unknown): string => {
   }
   return "no error";
 };
+
+/** The error code a promise rejects with, the message when it has none, or "no error". */
+export async function codeOfAsync(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return "no error";
+}

@@ -17,21 +17,12 @@ import { appendCheckpoint, signCheckpoint } from "../../kernel/journal/checkpoin
 import { entryHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
 import type { JournalStore } from "../../kernel/journal/store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
-import { eventBody, fixedState, genesisBody } from "./helpers.js";
+import { codeOfAsync, eventBody, fixedState, genesisBody } from "./helpers.js";
 
 /** How the suite gets stores: `create` returns a fresh, empty one; `reopen` closes one and opens it again. */
 export interface JournalSuiteOptions {
   create: () => JournalStore | Promise<JournalStore>;
   reopen?: (store: JournalStore) => JournalStore | Promise<JournalStore>;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return "no error";
 }
 
 /** Registers the conformance tests for one JournalStore implementation. */
@@ -60,9 +51,9 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
     it(
       "requires genesis first and only first",
       withStore(async (s) => {
-        expect(await codeOf(s.append("event", eventBody(0)))).toBe("journal.bad_sequence");
+        expect(await codeOfAsync(s.append("event", eventBody(0)))).toBe("journal.bad_sequence");
         await s.append("genesis", genesisBody(key));
-        expect(await codeOf(s.append("genesis", genesisBody(key)))).toBe("journal.bad_sequence");
+        expect(await codeOfAsync(s.append("genesis", genesisBody(key)))).toBe("journal.bad_sequence");
       }),
     );
 
@@ -101,7 +92,7 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
       withStore(async (s) => {
         await s.append("genesis", genesisBody(key));
         expect(
-          await codeOf(
+          await codeOfAsync(
             s.appendMany([
               { kind: "event", body: eventBody(1) },
               { kind: "event", body: { nope: 1 } },
@@ -109,7 +100,7 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
           ),
         ).toBe("journal.bad_body");
         expect(
-          await codeOf(
+          await codeOfAsync(
             s.appendMany([
               { kind: "event", body: eventBody(1) },
               { kind: "genesis", body: genesisBody(key) },
@@ -150,7 +141,7 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
         expect(Buffer.from(await s.getBlob(h)).toString()).toBe("hello blob");
         const missing = hashBytes(new Uint8Array([1]));
         expect(await s.hasBlob(missing)).toBe(false);
-        expect(await codeOf(s.getBlob(missing))).toBe("journal.blob_not_found");
+        expect(await codeOfAsync(s.getBlob(missing))).toBe("journal.blob_not_found");
       }),
     );
 
@@ -171,8 +162,10 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
         );
         expect(err).toMatchObject({ code: "journal.blob_erased", erasure_seq: er.seq });
         expect(err.message).toContain(`seq ${er.seq}`);
-        expect(await codeOf(s.erase(h, "again"))).toBe("journal.blob_erased");
-        expect(await codeOf(s.erase(hashBytes(new Uint8Array([9])), "never stored"))).toBe("journal.blob_not_found");
+        expect(await codeOfAsync(s.erase(h, "again"))).toBe("journal.blob_erased");
+        expect(await codeOfAsync(s.erase(hashBytes(new Uint8Array([9])), "never stored"))).toBe(
+          "journal.blob_not_found",
+        );
         await appendCheckpoint(s, key, fixedState);
         expect(await verifyJournal(s)).toMatchObject({ ok: true, checkpoints: 2 });
       }),
@@ -193,8 +186,8 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
           const m = Math.max(1, Math.floor(size / 3));
           expect(verifyConsistency(m, size, await s.root(m), root, await s.consistencyProof(m, size))).toBe(true);
         }
-        expect(await codeOf(s.root(leaves.length + 1))).toBe("journal.out_of_range");
-        expect(await codeOf(s.inclusionProof(5, 5))).toBe("journal.out_of_range");
+        expect(await codeOfAsync(s.root(leaves.length + 1))).toBe("journal.out_of_range");
+        expect(await codeOfAsync(s.inclusionProof(5, 5))).toBe("journal.out_of_range");
       }),
     );
 
@@ -240,12 +233,12 @@ export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
           { tree_size: 3, root: await s.root(3), head_hash: head.hash, ...fixedState() },
           generateKeyPair(),
         );
-        expect(await codeOf(s.append("checkpoint", forged))).toBe("journal.bad_body");
+        expect(await codeOfAsync(s.append("checkpoint", forged))).toBe("journal.bad_body");
         const stale = signCheckpoint(
           { tree_size: 2, root: await s.root(2), head_hash: head.hash, ...fixedState() },
           key,
         );
-        expect(await codeOf(s.append("checkpoint", stale))).toBe("journal.bad_body");
+        expect(await codeOfAsync(s.append("checkpoint", stale))).toBe("journal.bad_body");
         expect(await verifyJournal(s)).toMatchObject({ ok: true, entries: 3, checkpoints: 1 });
       }),
     );
