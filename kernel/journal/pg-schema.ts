@@ -33,6 +33,46 @@ function appendOnly(table: string): string {
   FOR EACH STATEMENT EXECUTE FUNCTION ${S}.refuse_change();`;
 }
 
+// The pieces both versions of the append and erase functions share (a migration re-creates them).
+/** The parallel arrays of one append's rows, as parameters. */
+const ROW_PARAMS = `  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
+  p_nodes bigint[], p_node_hashes bytea[],
+  p_receipts text[], p_receipt_seqs bigint[],
+  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]`;
+/** The same, passed on. */
+const ROW_ARGS = `p_kinds, p_bodies, p_hashes, p_nodes, p_node_hashes,
+    p_receipts, p_receipt_seqs, p_ingress, p_ingress_seqs, p_ingress_requests`;
+/** Refuses a batch that does not extend the world's head (declares head_seq and head_hash). */
+const HEAD_CHECK = `  SELECT e.seq, e.hash INTO head_seq, head_hash FROM ${S}.entries e
+    WHERE e.world_id = p_world ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(head_seq + 1, 0) <> p_first OR coalesce(head_hash, '\\x${"00".repeat(32)}'::bytea) <> p_prev THEN
+    RAISE EXCEPTION 'world % head is at seq %, not %: another writer appended', p_world, coalesce(head_seq, -1), p_first - 1
+      USING ERRCODE = '${HEAD_MOVED_SQLSTATE}';
+  END IF;
+`;
+/** The index rows the batch derives: Merkle nodes, receipts, ingress keys. */
+const INDEX_ROWS = `  IF cardinality(p_nodes) > 0 THEN
+    INSERT INTO ${S}.merkle (world_id, node, hash) SELECT p_world, n, h FROM unnest(p_nodes, p_node_hashes) AS t(n, h);
+  END IF;
+  IF cardinality(p_receipts) > 0 THEN
+    INSERT INTO ${S}.receipts (world_id, intent_id, seq) SELECT p_world, i, s FROM unnest(p_receipts, p_receipt_seqs) AS t(i, s);
+  END IF;
+  IF cardinality(p_ingress) > 0 THEN
+    INSERT INTO ${S}.ingress_keys (world_id, key, seq, request_hash)
+      SELECT p_world, k, s, r FROM unnest(p_ingress, p_ingress_seqs, p_ingress_requests) AS t(k, s, r);
+  END IF;
+`;
+/** An erasure's delete of the blob row (NO_BLOB_SQLSTATE when there is none). */
+const DELETE_BLOB = `  DELETE FROM ${S}.blobs WHERE world_id = p_world AND hash = p_blob;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'world % holds no blob %', p_world, p_blob USING ERRCODE = '${NO_BLOB_SQLSTATE}';
+  END IF;
+`;
+/** An erasure's index row (a blob stored again and erased again points at the latest). */
+const ERASURE_ROW = `  INSERT INTO ${S}.erasures (world_id, hash, seq) VALUES (p_world, p_blob, p_first)
+    ON CONFLICT (world_id, hash) DO UPDATE SET seq = EXCLUDED.seq;
+`;
+
 /**
  * Version 1. `worlds` names each world (version 2 adds `leases`, keyed by world_id). The tables mirror the SQLite file's, with world_id leading every key.
  * `append_entries` is the only write path of entries: it checks that the batch extends the
@@ -77,55 +117,26 @@ CREATE TABLE ${S}.erasures (world_id text NOT NULL, hash bytea NOT NULL, seq big
 
 CREATE FUNCTION ${S}.append_entries(
   p_world text, p_first bigint, p_prev bytea,
-  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
-  p_nodes bigint[], p_node_hashes bytea[],
-  p_receipts text[], p_receipt_seqs bigint[],
-  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+${ROW_PARAMS}
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   head_seq bigint;
   head_hash bytea;
 BEGIN
-  SELECT e.seq, e.hash INTO head_seq, head_hash FROM ${S}.entries e
-    WHERE e.world_id = p_world ORDER BY e.seq DESC LIMIT 1;
-  IF coalesce(head_seq + 1, 0) <> p_first OR coalesce(head_hash, '\\x${"00".repeat(32)}'::bytea) <> p_prev THEN
-    RAISE EXCEPTION 'world % head is at seq %, not %: another writer appended', p_world, coalesce(head_seq, -1), p_first - 1
-      USING ERRCODE = '${HEAD_MOVED_SQLSTATE}';
-  END IF;
-  INSERT INTO ${S}.entries (world_id, seq, kind, body, prev_hash, hash)
+${HEAD_CHECK}  INSERT INTO ${S}.entries (world_id, seq, kind, body, prev_hash, hash)
     SELECT p_world, p_first + t.o - 1, t.k, t.b, CASE WHEN t.o = 1 THEN p_prev ELSE p_hashes[t.o - 1] END, t.h
     FROM unnest(p_kinds, p_bodies, p_hashes) WITH ORDINALITY AS t(k, b, h, o);
-  IF cardinality(p_nodes) > 0 THEN
-    INSERT INTO ${S}.merkle (world_id, node, hash) SELECT p_world, n, h FROM unnest(p_nodes, p_node_hashes) AS t(n, h);
-  END IF;
-  IF cardinality(p_receipts) > 0 THEN
-    INSERT INTO ${S}.receipts (world_id, intent_id, seq) SELECT p_world, i, s FROM unnest(p_receipts, p_receipt_seqs) AS t(i, s);
-  END IF;
-  IF cardinality(p_ingress) > 0 THEN
-    INSERT INTO ${S}.ingress_keys (world_id, key, seq, request_hash)
-      SELECT p_world, k, s, r FROM unnest(p_ingress, p_ingress_seqs, p_ingress_requests) AS t(k, s, r);
-  END IF;
-END $$;
+${INDEX_ROWS}END $$;
 
 -- An erasure as one statement: delete the blob's row, append the erasure entry (the batch's
 -- first), index it. A blob stored again after an erasure and erased again points at the latest.
 CREATE FUNCTION ${S}.erase_blob(
   p_world text, p_blob bytea, p_first bigint, p_prev bytea,
-  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
-  p_nodes bigint[], p_node_hashes bytea[],
-  p_receipts text[], p_receipt_seqs bigint[],
-  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+${ROW_PARAMS}
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM ${S}.blobs WHERE world_id = p_world AND hash = p_blob;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'world % holds no blob %', p_world, p_blob USING ERRCODE = '${NO_BLOB_SQLSTATE}';
-  END IF;
-  PERFORM ${S}.append_entries(p_world, p_first, p_prev, p_kinds, p_bodies, p_hashes, p_nodes, p_node_hashes,
-    p_receipts, p_receipt_seqs, p_ingress, p_ingress_seqs, p_ingress_requests);
-  INSERT INTO ${S}.erasures (world_id, hash, seq) VALUES (p_world, p_blob, p_first)
-    ON CONFLICT (world_id, hash) DO UPDATE SET seq = EXCLUDED.seq;
-END $$;
+${DELETE_BLOB}  PERFORM ${S}.append_entries(p_world, p_first, p_prev, ${ROW_ARGS});
+${ERASURE_ROW}END $$;
 `;
 
 const ARGS = `text[], bytea[], bytea[], bigint[], bytea[], text[], bigint[], text[], bigint[], text[]`;
@@ -154,10 +165,7 @@ DROP FUNCTION ${S}.append_entries(text, bigint, bytea, ${ARGS});
 
 CREATE FUNCTION ${S}.append_entries(
   p_world text, p_fence bigint, p_first bigint, p_prev bytea,
-  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
-  p_nodes bigint[], p_node_hashes bytea[],
-  p_receipts text[], p_receipt_seqs bigint[],
-  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+${ROW_PARAMS}
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   head_seq bigint;
@@ -170,44 +178,18 @@ BEGIN
       coalesce(current_token::text, 'none'), coalesce(p_fence::text, 'none')
       USING ERRCODE = '${LEASE_LOST_SQLSTATE}';
   END IF;
-  SELECT e.seq, e.hash INTO head_seq, head_hash FROM ${S}.entries e
-    WHERE e.world_id = p_world ORDER BY e.seq DESC LIMIT 1;
-  IF coalesce(head_seq + 1, 0) <> p_first OR coalesce(head_hash, '\\x${"00".repeat(32)}'::bytea) <> p_prev THEN
-    RAISE EXCEPTION 'world % head is at seq %, not %: another writer appended', p_world, coalesce(head_seq, -1), p_first - 1
-      USING ERRCODE = '${HEAD_MOVED_SQLSTATE}';
-  END IF;
-  INSERT INTO ${S}.entries (world_id, seq, kind, body, prev_hash, hash, fence)
+${HEAD_CHECK}  INSERT INTO ${S}.entries (world_id, seq, kind, body, prev_hash, hash, fence)
     SELECT p_world, p_first + t.o - 1, t.k, t.b, CASE WHEN t.o = 1 THEN p_prev ELSE p_hashes[t.o - 1] END, t.h, p_fence
     FROM unnest(p_kinds, p_bodies, p_hashes) WITH ORDINALITY AS t(k, b, h, o);
-  IF cardinality(p_nodes) > 0 THEN
-    INSERT INTO ${S}.merkle (world_id, node, hash) SELECT p_world, n, h FROM unnest(p_nodes, p_node_hashes) AS t(n, h);
-  END IF;
-  IF cardinality(p_receipts) > 0 THEN
-    INSERT INTO ${S}.receipts (world_id, intent_id, seq) SELECT p_world, i, s FROM unnest(p_receipts, p_receipt_seqs) AS t(i, s);
-  END IF;
-  IF cardinality(p_ingress) > 0 THEN
-    INSERT INTO ${S}.ingress_keys (world_id, key, seq, request_hash)
-      SELECT p_world, k, s, r FROM unnest(p_ingress, p_ingress_seqs, p_ingress_requests) AS t(k, s, r);
-  END IF;
-END $$;
+${INDEX_ROWS}END $$;
 
 CREATE FUNCTION ${S}.erase_blob(
   p_world text, p_fence bigint, p_blob bytea, p_first bigint, p_prev bytea,
-  p_kinds text[], p_bodies bytea[], p_hashes bytea[],
-  p_nodes bigint[], p_node_hashes bytea[],
-  p_receipts text[], p_receipt_seqs bigint[],
-  p_ingress text[], p_ingress_seqs bigint[], p_ingress_requests text[]
+${ROW_PARAMS}
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM ${S}.blobs WHERE world_id = p_world AND hash = p_blob;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'world % holds no blob %', p_world, p_blob USING ERRCODE = '${NO_BLOB_SQLSTATE}';
-  END IF;
-  PERFORM ${S}.append_entries(p_world, p_fence, p_first, p_prev, p_kinds, p_bodies, p_hashes, p_nodes, p_node_hashes,
-    p_receipts, p_receipt_seqs, p_ingress, p_ingress_seqs, p_ingress_requests);
-  INSERT INTO ${S}.erasures (world_id, hash, seq) VALUES (p_world, p_blob, p_first)
-    ON CONFLICT (world_id, hash) DO UPDATE SET seq = EXCLUDED.seq;
-END $$;
+${DELETE_BLOB}  PERFORM ${S}.append_entries(p_world, p_fence, p_first, p_prev, ${ROW_ARGS});
+${ERASURE_ROW}END $$;
 
 -- Takes the lease when it is free or expired at p_now_ms (the token grows by one), else leaves
 -- it; either way returns the lease as it now stands and whether this call took it.
