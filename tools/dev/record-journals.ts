@@ -21,7 +21,15 @@ import {
 } from "../../air/index.js";
 import { KeyPair } from "../../kernel/crypto/keys.js";
 import { JOURNAL_FORMAT_VERSION } from "../../kernel/journal/index.js";
-import { apply, approve, createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
+import {
+  apply,
+  approve,
+  createWorld,
+  propose,
+  shadow,
+  sourceFromAirDir,
+  type World,
+} from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { governedCounterSource } from "../cli/demo/governance-tour.js";
 import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
@@ -85,6 +93,19 @@ async function governedWorld(name: string, keys: string[], from: number) {
   return { dir, w, approver, developer };
 }
 
+/** Shadows, approves and applies `proposalId`, sends six more events, closes and records the state root. */
+async function applyAndClose(dir: string, w: World, proposalId: string, approver: KeyPair): Promise<void> {
+  await shadow(w, proposalId);
+  await approve(w, proposalId, approver);
+  await apply(w, proposalId);
+  await w.sendMany(
+    Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })),
+  );
+  const root = w.stateRefs().state_root;
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
 /** Governance: a signed proposal ports the counter to C; shadow, approval and apply, then more events under the C module. */
 async function governed(): Promise<void> {
   const { dir, w, approver, developer } = await governedWorld("governed", ["alice", "bob"], 9);
@@ -102,15 +123,7 @@ async function governed(): Promise<void> {
     },
     { wasm: [c], proposer: developer },
   );
-  await shadow(w, proposalId);
-  await approve(w, proposalId, approver);
-  await apply(w, proposalId);
-  await w.sendMany(
-    Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })),
-  );
-  const root = w.stateRefs().state_root;
-  await w.close();
-  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+  await applyAndClose(dir, w, proposalId, approver);
 }
 
 /** State migration: the governed counter moved to demo/CounterState@2 by counter-migrate at apply; replay re-runs it. */
@@ -122,15 +135,7 @@ async function migrated(): Promise<void> {
     migrationPatch(w.catalog.manifestHash, current, { counter: COUNTER_V2, migrate: MIGRATE_COUNTER }),
     { wasm: [COUNTER_V2, MIGRATE_COUNTER], proposer: developer },
   );
-  await shadow(w, proposalId);
-  await approve(w, proposalId, approver);
-  await apply(w, proposalId);
-  await w.sendMany(
-    Array.from({ length: 6 }, (_, i) => ({ schema: "demo/CounterEvent@1", json: { key: "alice", by: 40 + i } })),
-  );
-  const root = w.stateRefs().state_root;
-  await w.close();
-  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+  await applyAndClose(dir, w, proposalId, approver);
 }
 
 /** Erasure: the summarizer's page body is erased; the cell is told, derived blobs go, replay adopts what read it. */
