@@ -25,7 +25,13 @@ import {
   reportCountFault,
 } from "../../kernel/world/governance-rules.js";
 import { ok, wk } from "./cli-harness.js";
-import { expectVerifies, fuelPatch, proposedFuelPatchViaCli, worldWith } from "./fixtures/governed-counter.js";
+import {
+  expectVerifies,
+  fuelPatch,
+  policyNaming,
+  proposedFuelPatchViaCli,
+  worldWith,
+} from "./fixtures/governed-counter.js";
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<KernelError> {
   const e = await p.then(
@@ -146,14 +152,7 @@ describe("the failure rules, as wk verify applies them", () => {
     description: null,
   };
   const key = generateKeyPair();
-  const policy = {
-    policy: "p",
-    approvers: [key.publicKeyHex],
-    threshold: 1,
-    allowUnsigned: false,
-    invariants: [],
-    shadowDefault: { since: 0 },
-  };
+  const policy = policyNaming(key);
   const approval = (accept: boolean) => ({
     proposal_id: h("a"),
     approver: key.publicKeyHex,

@@ -15,7 +15,7 @@ import { hashBytes, hashDef, type AnyDef } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { World, apply, approve, createWorld, propose, replayWorld, shadow } from "../../kernel/world/index.js";
 import { defaultGateHooks } from "../../kernel/world/wiring.js";
-import { governed } from "./fixtures/governed-counter.js";
+import { governed, policyNaming } from "./fixtures/governed-counter.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -279,14 +279,7 @@ describe("governance approvals are checked by the journal rules", () => {
       shadow_report_hash: h("f"),
       signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))),
     };
-    const policy = {
-      policy: "p",
-      approvers: [key.publicKeyHex],
-      threshold: 1,
-      allowUnsigned: false,
-      invariants: [],
-      shadowDefault: { since: 0 },
-    };
+    const policy = policyNaming(key);
     expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
     expect(
       approvalFault(
