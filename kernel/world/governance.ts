@@ -42,7 +42,7 @@ import { upgradePatch, upgradeRequestOf } from "./governance-upgrade.js";
 import {
   checkMigrations,
   checkSchemasInPlace,
-  commitMigrations,
+  migratedCells,
   migrationsInPatch,
   runMigrations,
   runsBody,
@@ -327,20 +327,16 @@ async function applyNow(world: World, proposalId: string): Promise<Applied> {
       { proposal_id: proposalId, failures: f.length },
     );
   }
-  let stateRoot: HashText | undefined;
-  if (migrated) {
-    const after = world.state.cells.clone();
-    commitMigrations(after, migrated);
-    stateRoot = after.stateRoot();
-  }
+  // The migrated cells, held aside until the apply entry (which records their root) is durable.
+  const after = migrated ? migratedCells(world.state.cells, migrated) : undefined;
   const seq = world.appendRecord("apply", {
     proposal_id: proposalId,
     new_manifest_hash: next.manifestHash,
     bundle_ref: state.body.bundle_ref,
     approvals: countingApprovers(state, policy),
-    ...(migrated ? { migrations: runsBody(migrated.runs), state_root: stateRoot! } : {}),
+    ...(migrated && after ? { migrations: runsBody(migrated.runs), state_root: after.stateRoot() } : {}),
   });
-  if (migrated) commitMigrations(world.state.cells, migrated);
+  if (after) world.state.cells = after;
   world.state.catalog = next;
   world.state.airRef = state.body.bundle_ref as HashText;
   return { seq, manifestHash: next.manifestHash, ...(migrated ? { migrations: migrated.runs } : {}) };

@@ -208,6 +208,13 @@ export async function runMigrations(
   return out;
 }
 
+/** A copy of `cells` with every migrated state of `outcome` set (the original is left as it was). */
+export function migratedCells(cells: CellStore, outcome: MigrationOutcome): CellStore {
+  const out = cells.clone();
+  commitMigrations(out, outcome);
+  return out;
+}
+
 /** Sets every migrated state computed by `runMigrations`. */
 export function commitMigrations(cells: CellStore, outcome: MigrationOutcome): void {
   for (const u of outcome.updates) cells.set(u.module, u.key, u.bytes, u.hash);
