@@ -9,7 +9,7 @@
 import { JournalError } from "./errors.js";
 import { isHeadMoved, pgErrorOf, type PgClient } from "./pg-open.js";
 import type { Batch } from "./pg-plan.js";
-import { SQL } from "./pg-statements.js";
+import { SQL, type Named } from "./pg-statements.js";
 import { LEASE_LOST_SQLSTATE } from "./pg-schema.js";
 
 /** Maps a failed append to a typed error (run outside any aborted transaction). */
@@ -28,32 +28,38 @@ export async function refusal(c: PgClient, worldId: string, where: string, e: un
     });
   const p = pgErrorOf(e);
   if (p?.code === "23505" && p.constraint === "receipts_pkey") {
-    const r = await c.query<{ intent_id: string; seq: number }>({
-      ...SQL.receiptsOf,
-      values: [worldId, b.receipts],
+    const d = await firstDuplicate(c, SQL.receiptsOf, worldId, b.receipts, b.receiptSeqs);
+    return new JournalError("journal.duplicate_receipt", `intent ${d.key} already has its receipt at seq ${d.prior}`, {
+      seq: d.seq,
+      path: where,
+      cause: e,
     });
-    const prior = new Map(r.rows.map((x) => [x.intent_id, x.seq]));
-    const i = b.receipts.findIndex((id) => prior.has(id));
-    const id = b.receipts[i] ?? "?";
-    return new JournalError(
-      "journal.duplicate_receipt",
-      `intent ${id} already has its receipt at seq ${prior.get(id) ?? "?"}`,
-      { seq: b.receiptSeqs[i], path: where, cause: e },
-    );
   }
   if (p?.code === "23505" && p.constraint === "ingress_keys_pkey") {
-    const r = await c.query<{ key: string; seq: number }>({
-      ...SQL.ingressKeysOf,
-      values: [worldId, b.ingress],
-    });
-    const prior = new Map(r.rows.map((x) => [x.key, x.seq]));
-    const i = b.ingress.findIndex((k) => prior.has(k));
-    const k = b.ingress[i] ?? "?";
+    const d = await firstDuplicate(c, SQL.ingressKeysOf, worldId, b.ingress, b.ingressSeqs);
     return new JournalError(
       "journal.duplicate_ingress",
-      `idempotency key ${JSON.stringify(k)} already names the event at seq ${prior.get(k) ?? "?"}`,
-      { seq: b.ingressSeqs[i], path: where, cause: e },
+      `idempotency key ${JSON.stringify(d.key)} already names the event at seq ${d.prior}`,
+      { seq: d.seq, path: where, cause: e },
     );
   }
   return e;
+}
+
+/**
+ * The batch's first key (receipt intent id or ingress key) that the world already holds, the
+ * seq that holds it ("?" when the lookup finds none) and the batch seq that repeated it.
+ */
+async function firstDuplicate(
+  c: PgClient,
+  lookup: Named,
+  worldId: string,
+  keys: readonly string[],
+  seqs: readonly number[],
+): Promise<{ key: string; prior: number | "?"; seq: number | undefined }> {
+  const r = await c.query<{ key: string; seq: number }>({ ...lookup, values: [worldId, keys] });
+  const prior = new Map(r.rows.map((x) => [x.key, x.seq]));
+  const i = keys.findIndex((k) => prior.has(k));
+  const key = keys[i] ?? "?";
+  return { key, prior: prior.get(key) ?? "?", seq: seqs[i] };
 }

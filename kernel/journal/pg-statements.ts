@@ -71,7 +71,7 @@ export const SQL = {
   receiptOf: q("receipt_of", `SELECT seq FROM ${S}.receipts WHERE world_id = $1 AND intent_id = $2`),
   receiptsOf: q(
     "receipts_of",
-    `SELECT intent_id, seq FROM ${S}.receipts WHERE world_id = $1 AND intent_id = ANY($2::text[])`,
+    `SELECT intent_id AS key, seq FROM ${S}.receipts WHERE world_id = $1 AND intent_id = ANY($2::text[])`,
   ),
   ingressKeyOf: q("ingress_key_of", `SELECT seq, request_hash FROM ${S}.ingress_keys WHERE world_id = $1 AND key = $2`),
   ingressKeysOf: q(
