@@ -3,6 +3,9 @@
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
+export type { WorldJournal, BlobStore, ErasureExtra } from "./world-journal.js";
+export { PgWorldJournal } from "./pg-world-journal.js";
+export type { PgWorldJournalOptions } from "./pg-world-journal.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
 export { PgJournalStore, openPgJournalStore } from "./pg-store.js";

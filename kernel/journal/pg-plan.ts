@@ -51,6 +51,8 @@ export interface Batch {
   ingressSeqs: number[];
   ingressRequests: string[];
   appended: Appended[];
+  /** The entries as values, the automatic checkpoint included (what a mirror appends after the commit). */
+  items: AppendInput[];
   /** The tip after the batch commits. */
   next: Tip;
 }
@@ -80,6 +82,7 @@ export function planAppend(tip: Tip, items: readonly AppendInput[], auto: AutoCh
     ingressSeqs: [],
     ingressRequests: [],
     appended: [],
+    items: [],
     next,
   };
   const before = next.tree.size;
@@ -173,6 +176,7 @@ function writeOne(b: Batch, kind: EntryKind, value: CborValue, where: string, si
       manifest_hash: (value as SnapshotBody).manifest_hash as HashText,
     };
   b.appended.push({ seq, kind, hash });
+  b.items.push({ kind, body: value });
 }
 
 /** A checkpoint must attest exactly the entries before it and carry the world key's signature. */

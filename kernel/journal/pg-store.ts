@@ -33,6 +33,7 @@ import { checkSigner, planAppend, type Batch, type Tip } from "./pg-plan.js";
 import { SQL } from "./pg-statements.js";
 import { blobMismatch } from "./sqlite-store.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
+import type { ErasureExtra } from "./world-journal.js";
 
 /** Options for opening or creating a world in PostgreSQL (the SQLite store's, where they apply). */
 export interface PgJournalOptions {
@@ -55,6 +56,8 @@ export interface PgJournalOptions {
    * `journal.lease_lost` and the store writes no more. The holder renews with `renewLease()`.
    */
   lease?: PgLeaseOptions;
+  /** Called after each append commits (automatic checkpoints included), before the append resolves: a mirror follows. */
+  onCommit?: (items: readonly AppendInput[], appended: readonly Appended[]) => void;
 }
 
 /** A writer's lease: who holds it, for how long, and the clock its expiry is read in (injectable). */
@@ -170,10 +173,12 @@ export class PgJournalStore implements JournalStore {
   /** The lease written under, its options, and whether another node has taken it since. */
   private leaseHeld: PgLease | undefined;
   private readonly leaseOpts: PgLeaseOptions | undefined;
-  private leaseLost = false;
+  private lost = false;
+  private readonly onCommit: PgJournalOptions["onCommit"];
 
   private constructor(c: PgClient, worldId: string, where: string, tip: Tip, opts: PgJournalOptions) {
     this.leaseOpts = opts.lease;
+    this.onCommit = opts.onCommit;
     this.c = c;
     this.worldId = worldId;
     this.path = where;
@@ -203,10 +208,15 @@ export class PgJournalStore implements JournalStore {
   private writable(): void {
     this.open();
     if (this.readonly) throw new JournalError("journal.readonly", "journal is open read-only", { path: this.path });
-    if (this.leaseLost)
+    if (this.lost)
       throw new JournalError("journal.lease_lost", "this writer lost the world's lease and writes no more", {
         path: this.path,
       });
+  }
+
+  /** True once another node took the lease: this store writes no more. */
+  get leaseLost(): boolean {
+    return this.lost;
   }
 
   /** The lease this store writes under (undefined without one). */
@@ -219,15 +229,15 @@ export class PgJournalStore implements JournalStore {
     return this.serial(async () => {
       const l = this.leaseHeld;
       if (l === undefined || this.leaseOpts === undefined) throw new RangeError("this store holds no lease");
-      if (this.leaseLost) return false;
+      if (this.lost) return false;
       const now = (this.leaseOpts.now ?? Date.now)();
       const r = await this.c.query({
         ...SQL.renewLease,
         values: [this.worldId, l.holder, l.token, now, this.leaseOpts.ttlMs],
       });
-      if (r.rowCount === 0) this.leaseLost = true;
+      if (r.rowCount === 0) this.lost = true;
       else this.leaseHeld = { ...l, expiresAtMs: now + this.leaseOpts.ttlMs };
-      return !this.leaseLost;
+      return !this.lost;
     });
   }
 
@@ -253,6 +263,7 @@ export class PgJournalStore implements JournalStore {
       const b = this.plan(items);
       await this.send(b);
       this.tip = b.next;
+      this.onCommit?.(b.items, b.appended);
       return b.appended;
     });
   }
@@ -270,6 +281,7 @@ export class PgJournalStore implements JournalStore {
       const b = this.plan([{ kind: "checkpoint", body }]);
       await this.send(b);
       this.tip = b.next;
+      this.onCommit?.(b.items, b.appended);
       return b.appended[0]!;
     });
   }
@@ -289,7 +301,7 @@ export class PgJournalStore implements JournalStore {
 
   /** A lost lease stops every later write (the refusal is returned to throw). */
   private noteRefusal(e: unknown): unknown {
-    if ((e as { code?: string }).code === "journal.lease_lost") this.leaseLost = true;
+    if ((e as { code?: string }).code === "journal.lease_lost") this.lost = true;
     return e;
   }
 
@@ -460,11 +472,7 @@ export class PgJournalStore implements JournalStore {
    * Deletes a blob's row and journals the erasure in one statement (one transaction). PostgreSQL keeps the
    * dead row's bytes on disk until VACUUM reuses the space (and in WAL until it recycles).
    */
-  erase(
-    hash: HashText,
-    reason: string,
-    extra: { derived_from?: HashText; notify?: [string, null | string | Uint8Array][] } = {},
-  ): Promise<Appended> {
+  erase(hash: HashText, reason: string, extra: ErasureExtra = {}): Promise<Appended> {
     return this.serial(async () => {
       this.writable();
       const key = hashToBytes(hash);
@@ -497,7 +505,7 @@ export class PgJournalStore implements JournalStore {
     this.closed = true;
     // A clean close gives the lease up, so another node takes the world at once, not after the TTL.
     const l = this.leaseHeld;
-    if (l !== undefined && !this.leaseLost)
+    if (l !== undefined && !this.lost)
       await this.c.query({ ...SQL.releaseLease, values: [this.worldId, l.holder, l.token] }).catch(() => undefined);
     await this.c.end();
   }

@@ -37,7 +37,8 @@ import {
   storageVersion,
   takeWriterLock,
 } from "./sqlite-open.js";
-import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
+import type { AppendInput, Appended, JournalEntry, JournalHead } from "./store.js";
+import type { ErasureExtra, WorldJournal } from "./world-journal.js";
 
 /** Options for opening or creating a SQLite journal. */
 export interface SqliteJournalOptions {
@@ -101,7 +102,7 @@ export function blobMismatch(hash: HashText, bytes: Uint8Array, path?: string): 
 }
 
 /** A world's journal in one SQLite file. */
-export class SqliteJournalStore implements JournalStore {
+export class SqliteJournalStore implements WorldJournal {
   readonly path: string;
   readonly readonly: boolean;
   private readonly db: Database.Database;
@@ -519,11 +520,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   /** Deletes a blob's bytes (pages zeroed, WAL truncated) and journals the erasure, atomically. */
-  eraseSync(
-    hash: HashText,
-    reason: string,
-    extra: { derived_from?: HashText; notify?: [string, null | string | Uint8Array][] } = {},
-  ): Appended {
+  eraseSync(hash: HashText, reason: string, extra: ErasureExtra = {}): Appended {
     this.writable();
     const key = hashToBytes(hash);
     const body = { blob_hash: hash, reason, ...extra };
@@ -603,8 +600,11 @@ export class SqliteJournalStore implements JournalStore {
   async hasBlob(hash: HashText): Promise<boolean> {
     return this.hasBlobSync(hash);
   }
-  async erase(hash: HashText, reason: string): Promise<Appended> {
-    return this.eraseSync(hash, reason);
+  async erase(hash: HashText, reason: string, extra?: ErasureExtra): Promise<Appended> {
+    return this.eraseSync(hash, reason, extra);
+  }
+  async checkpoint(key?: KeyPair, state?: StateProvider): Promise<Appended> {
+    return this.checkpointSync(key, state);
   }
   async root(size?: number): Promise<Uint8Array> {
     return this.rootSync(size);

@@ -23,7 +23,6 @@ import { hashToBytes, toHex, type HashText } from "../../air/hash.js";
 import { WorldkernelError } from "../../air/errors.js";
 import type { CborObject } from "../../air/cbor/value.js";
 import {
-  SqliteJournalStore,
   ZERO_STATE_ROOT,
   importVerbatim,
   isJournalError,
@@ -46,6 +45,8 @@ import {
   type ArchiveErasure,
   type AuditArchive,
 } from "./audit-archive.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { openWorldJournalReadonly } from "./journal-open.js";
 import { writeConfig } from "./config.js";
 import { replayWorld } from "./lifecycle.js";
 import { verifyWorld } from "./verify-world.js";
@@ -108,11 +109,11 @@ export interface ExportSummary {
 // ---- export ---------------------------------------------------------------------------
 
 /** Builds the audit archive of the world at `dir` (journal opened read-only); anchors must be this world's. */
-export function exportAuditArchive(
+export async function exportAuditArchive(
   dir: string,
   opts: { anchors?: readonly Anchor[] } = {},
-): { bytes: Uint8Array; summary: ExportSummary } {
-  const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+): Promise<{ bytes: Uint8Array; summary: ExportSummary }> {
+  const store = await openWorldJournalReadonly(dir);
   try {
     const archive = archiveOfStore(store, opts.anchors ?? []);
     const bytes = encodeArchive(archive);
@@ -128,12 +129,12 @@ export function exportAuditArchive(
       },
     };
   } finally {
-    store.closeSync();
+    await store.close();
   }
 }
 
 /** The archive of an open store: every row, every blob the CAS holds, the erasure records, the keys, the anchors. */
-export function archiveOfStore(store: SqliteJournalStore, anchors: readonly Anchor[]): AuditArchive {
+export function archiveOfStore(store: WorldJournal, anchors: readonly Anchor[]): AuditArchive {
   // Materialized: a connection runs one statement at a time, and the cursor holds it.
   const entries: ArchiveEntry[] = [];
   for (const e of store.iterateSync())

@@ -3,11 +3,12 @@
  * catalog) and, optionally, restore the latest snapshot at or before a seq. Shared by cold
  * start, replay and fork, so all three start from the same state by construction.
  */
+import type { WorldJournal } from "../journal/world-journal.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/hash.js";
-import type { EntryBodies, SqliteJournalStore } from "../journal/index.js";
+import type { EntryBodies } from "../journal/index.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
@@ -16,7 +17,7 @@ import type { KernelState } from "./processor.js";
 import { restoreSnapshot } from "./snapshot.js";
 
 /** The genesis body and the catalog it names, after checking this kernel can replay it. */
-export function readGenesis(store: SqliteJournalStore): { genesis: EntryBodies["genesis"]; catalog: AirCatalog } {
+export function readGenesis(store: WorldJournal): { genesis: EntryBodies["genesis"]; catalog: AirCatalog } {
   const g0 = store.getSync(0);
   if (!g0) throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
   const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
@@ -46,7 +47,7 @@ export type SnapshotChoice = "none" | "latest" | "first";
 
 /** The state to start from and the first seq to replay: the chosen snapshot, else genesis. */
 export function bootState(
-  store: SqliteJournalStore,
+  store: WorldJournal,
   genesis: EntryBodies["genesis"],
   catalog: AirCatalog,
   opts: { snapshot: SnapshotChoice; to?: number },
@@ -87,11 +88,11 @@ export function bootState(
   return { state, from: snap.seq + 1, snapshotSeq: snap.seq };
 }
 
-function firstSnapshot(store: SqliteJournalStore) {
+function firstSnapshot(store: WorldJournal) {
   for (const e of store.rareEntriesSync()) if (e.kind === "snapshot") return e;
   return null;
 }
 
-function latestSnapshotAtOrBefore(store: SqliteJournalStore, to: number | undefined) {
+function latestSnapshotAtOrBefore(store: WorldJournal, to: number | undefined) {
   return store.latestOfKind("snapshot", to);
 }

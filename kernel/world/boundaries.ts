@@ -5,9 +5,10 @@
  * alone. Replay and fork can stop only where a batch ends: stopping inside one would cut a
  * step from the events and intents it produced. `boundaryAtOrBefore` finds where to stop.
  */
+import type { WorldJournal } from "../journal/world-journal.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { isCborObject, type CborObject } from "../../air/cbor/value.js";
-import type { JournalEntry, SqliteJournalStore } from "../journal/index.js";
+import type { JournalEntry } from "../journal/index.js";
 import { KernelError } from "../core/errors.js";
 import { GATE_ADAPTER } from "./processor.js";
 
@@ -32,7 +33,7 @@ export interface Boundary {
 }
 
 /** The last batch boundary at or before `seq` (the head is always one). */
-export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boundary {
+export function boundaryAtOrBefore(store: WorldJournal, seq: number): Boundary {
   const count = store.countSync();
   if (!Number.isSafeInteger(seq) || seq < 0 || seq >= count)
     throw new KernelError("kernel.seq_out_of_range", `seq ${seq} is outside the journal (0..${count - 1})`);
@@ -51,7 +52,7 @@ export function boundaryAtOrBefore(store: SqliteJournalStore, seq: number): Boun
 
 /** Resolves a requested stop point: moved to the boundary before it, or with `exact` refused naming the nearest boundaries. */
 export function resolveStop(
-  store: SqliteJournalStore,
+  store: WorldJournal,
   seq: number,
   exact: boolean,
   what: "replay --to" | "fork --at" | "shadow --since",

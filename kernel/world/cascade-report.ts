@@ -4,9 +4,10 @@
  * returned), the failures with module, key, code and message, and each intent with its
  * gate decision and receipt status. `wk send` prints it; nothing fails silently.
  */
+import type { WorldJournal } from "../journal/world-journal.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { CborObject } from "../../air/cbor/value.js";
-import type { SqliteJournalStore } from "../journal/index.js";
+import type {} from "../journal/index.js";
 import { cellKeyText, type CellKey } from "../core/cells.js";
 
 /** One failed step. */
@@ -39,7 +40,7 @@ export interface CascadeReport {
 }
 
 /** The report of the entries `fromSeq`..`toSeq` (default the head: a send's batch and what its receipts caused). */
-export function cascadeReport(store: SqliteJournalStore, fromSeq: number, toSeq?: number): CascadeReport {
+export function cascadeReport(store: WorldJournal, fromSeq: number, toSeq?: number): CascadeReport {
   const r: CascadeReport = { from: fromSeq, to: fromSeq - 1, entries: 0, steps: 0, failures: [], intents: [] };
   const intents = new Map<string, CascadeIntent>();
   for (const e of store.iterateSync(fromSeq, toSeq)) {

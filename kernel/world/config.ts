@@ -11,6 +11,17 @@ export const WorldConfigSchema = z.strictObject({
   world_id: z.string().min(1),
   synchronous: z.enum(["FULL", "NORMAL"]).default("FULL"),
   checkpoint_every: z.number().int().min(0).default(1000),
+  /**
+   * Where the journal lives when not in journal.db beside this file: a PostgreSQL URL
+   * (`postgres://user@host:port/db`). Never a password: PGPASSWORD or ~/.pgpass supply it.
+   */
+  store: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "store must be a postgres:// URL")
+    .refine((u) => URL.canParse(u) && new URL(u).password === "", {
+      message: "store must be a valid URL without a password (set PGPASSWORD or use ~/.pgpass)",
+    })
+    .optional(),
   /** Operator settings of adapters, e.g. an OpenAI-compatible endpoint; secrets are named by env var, never stored. */
   adapters: z
     .strictObject({

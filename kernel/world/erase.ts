@@ -5,15 +5,16 @@
  * and verify, so erasing one is refused with the reason. Found from the indexed rare
  * entries and the bundles and snapshots they name, not by scanning the log.
  */
+import type { WorldJournal } from "../journal/world-journal.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
-import type { SqliteJournalStore } from "../journal/index.js";
+import type {} from "../journal/index.js";
 import { KernelError } from "../core/errors.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 
 /** Blobs the kernel needs, each with why. */
-export function structuralBlobs(store: SqliteJournalStore): Map<string, string> {
+export function structuralBlobs(store: WorldJournal): Map<string, string> {
   const out = new Map<string, string>();
   const note = (h: unknown, why: string) => {
     if (typeof h === "string" && !out.has(h)) out.set(h, why);
@@ -47,7 +48,7 @@ export function structuralBlobs(store: SqliteJournalStore): Map<string, string> 
 }
 
 /** Throws `kernel.erase_refused` when `hash` is a blob the kernel needs. */
-export function checkErasable(store: SqliteJournalStore, hash: HashText): void {
+export function checkErasable(store: WorldJournal, hash: HashText): void {
   const why = structuralBlobs(store).get(hash);
   if (why !== undefined) {
     throw new KernelError(

@@ -7,10 +7,11 @@
  * older states of a reached cell kept in snapshots. Entries are never touched: the chain
  * covers them. This is what `World.erase` notifies and erases besides the blob itself.
  */
+import type { WorldJournal } from "../journal/world-journal.js";
 import { bytesToHash, type HashText } from "../../air/hash.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
-import type { SqliteJournalStore } from "../journal/index.js";
+import type {} from "../journal/index.js";
 import { cellId, type CellKey } from "../core/cells.js";
 
 /** The cells and blobs an erasure reaches. */
@@ -24,7 +25,7 @@ export interface ErasureReach {
 }
 
 /** Walks the journal and returns what erasing `hash` reaches. */
-export function erasureReach(store: SqliteJournalStore, hash: HashText): ErasureReach {
+export function erasureReach(store: WorldJournal, hash: HashText): ErasureReach {
   const tainted = new Set<string>([hash]);
   const cells = new Map<string, { module: string; key: CellKey }>();
   const steps = new Set<string>(); // module|cellId|cause_seq of reached steps

@@ -145,7 +145,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
       `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`,
     );
   const proposalId = body.proposal_id;
-  const seq = world.appendRecord("proposal", body as unknown as CborObject);
+  const seq = await world.appendRecord("proposal", body as unknown as CborObject);
   return { proposalId, seq, newManifestHash: next.manifestHash, warnings: patchGovernanceWarnings(next) };
 }
 
@@ -170,7 +170,7 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
   const report = await shadowRun(world, proposalId, next, migrations, policy, opts);
   const reportRef = world.store.putBlobSync(encodeStored(jsonToCbor(report)));
   const reportHash = hashValue(jsonToCbor(report));
-  const seq = world.appendRecord("shadow_report", {
+  const seq = await world.appendRecord("shadow_report", {
     proposal_id: proposalId,
     report_ref: reportRef,
     report_hash: reportHash,
@@ -329,7 +329,7 @@ async function applyNow(world: World, proposalId: string): Promise<Applied> {
   }
   // The migrated cells, held aside until the apply entry (which records their root) is durable.
   const after = migrated ? migratedCells(world.state.cells, migrated) : undefined;
-  const seq = world.appendRecord("apply", {
+  const seq = await world.appendRecord("apply", {
     proposal_id: proposalId,
     new_manifest_hash: next.manifestHash,
     bundle_ref: state.body.bundle_ref,

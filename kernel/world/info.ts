@@ -7,9 +7,9 @@
  */
 import { decodeStored } from "../../air/cbor/decode.js";
 import { parseEntryBody, genesisAdapterKeys, type DeclaredKey } from "../journal/entries.js";
-import { SqliteJournalStore } from "../journal/sqlite-store.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { openWorldJournalReadonly } from "./journal-open.js";
 import type { JournalEntry } from "../journal/store.js";
-import { worldPaths } from "../journal/world-dir.js";
 import { KernelError } from "../core/errors.js";
 import { unsupportedFlags } from "./flags.js";
 
@@ -59,17 +59,17 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const keyList = (keys: readonly DeclaredKey[]) => keys.map((k) => ({ id: k.id, public_key: hex(k.public_key) }));
 
 /** Reads what `wk info` shows from the world at `dir` (read-only; throws `journal.not_found` when there is no journal). */
-export function worldInfo(dir: string): WorldInfo {
-  const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+export async function worldInfo(dir: string): Promise<WorldInfo> {
+  const store = await openWorldJournalReadonly(dir);
   try {
     return infoOfStore(dir, store);
   } finally {
-    store.closeSync();
+    await store.close();
   }
 }
 
 /** The info of an open store. */
-export function infoOfStore(dir: string, store: SqliteJournalStore): WorldInfo {
+export function infoOfStore(dir: string, store: WorldJournal): WorldInfo {
   const g0 = store.getSync(0);
   if (g0 === null || g0.kind !== "genesis")
     throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);

@@ -9,13 +9,9 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
-import {
-  JOURNAL_FORMAT_VERSION,
-  JournalError,
-  SqliteJournalStore,
-  worldPaths,
-  type EntryBodies,
-} from "../journal/index.js";
+import { JOURNAL_FORMAT_VERSION, JournalError, worldPaths, type EntryBodies } from "../journal/index.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { openWorldJournal, openWorldJournalReadonly } from "./journal-open.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import type { GateHooks } from "../core/gate.js";
@@ -55,17 +51,18 @@ export function sourceFromAirDir(airDir: string): WorldSource {
 
 function prepareDir(dir: string): ReturnType<typeof worldPaths> {
   const paths = worldPaths(dir);
-  if (existsSync(paths.journal)) throw new KernelError("kernel.world_exists", `${dir} already holds a world`, { dir });
+  if (existsSync(paths.journal) || existsSync(paths.config))
+    throw new KernelError("kernel.world_exists", `${dir} already holds a world`, { dir });
   mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
   return paths;
 }
 
 /** A new world directory: fresh keys (0600), config, and a journal holding its genesis. */
-function initWorld(
+async function initWorld(
   dir: string,
   catalog: AirCatalog,
   wasm: Iterable<Uint8Array>,
-  opts: { synchronous?: "FULL" | "NORMAL"; checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] },
+  opts: CreateOptions,
   fork: EntryBodies["genesis"]["fork"],
 ) {
   const paths = prepareDir(dir);
@@ -79,12 +76,19 @@ function initWorld(
     synchronous: opts.synchronous ?? "FULL",
     checkpoint_every: opts.checkpointEvery ?? 1000,
     ...(opts.adapterSettings ? { adapters: opts.adapterSettings } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
   } as const;
+  const checked = WorldConfigSchema.safeParse(config);
+  if (!checked.success)
+    throw new KernelError(
+      "kernel.bad_world",
+      `world config: ${checked.error.issues[0]!.message} at $.${checked.error.issues[0]!.path.join(".")}`,
+    );
   writeConfig(paths.config, config);
-  const store = SqliteJournalStore.open(paths.journal, { create: true, ...storeOptions(config, worldKey) });
+  const store = await openWorldJournal(dir, config, { create: true, ...storeOptions(config, worldKey, opts) });
   for (const bytes of wasm) store.putBlobSync(bytes);
   const airRef = store.putBlobSync(bundleOf(catalog));
-  store.appendSync("genesis", {
+  await store.append("genesis", {
     format_version: JOURNAL_FORMAT_VERSION,
     world_id: worldId,
     world_public_key: worldKey.publicKey,
@@ -99,12 +103,16 @@ function initWorld(
   return { store, worldKey, adapterKey, worldId, config, airRef };
 }
 
+/** How to create a world (and a fork): its cadence, adapter settings and where its journal lives. */
+export interface CreateOptions extends OpenOptions {
+  checkpointEvery?: number;
+  adapterSettings?: WorldConfig["adapters"];
+  /** A PostgreSQL URL (no password) to keep the journal in, instead of journal.db in the directory. */
+  store?: string;
+}
+
 /** Creates a world directory: keys (0600), journal with genesis, AIR bundle and wasm in the CAS. */
-export async function createWorld(
-  dir: string,
-  source: WorldSource,
-  opts: OpenOptions & { checkpointEvery?: number; adapterSettings?: WorldConfig["adapters"] } = {},
-): Promise<World> {
+export async function createWorld(dir: string, source: WorldSource, opts: CreateOptions = {}): Promise<World> {
   // Operator settings of adapters (config.json `adapters`, e.g. an OpenAI-compatible LLM endpoint): refused before anything is written.
   if (opts.adapterSettings !== undefined) {
     const r = WorldConfigSchema.shape.adapters.safeParse(opts.adapterSettings);
@@ -120,7 +128,7 @@ export async function createWorld(
         module: name,
       });
   }
-  const { store, worldKey, adapterKey, worldId, config, airRef } = initWorld(
+  const { store, worldKey, adapterKey, worldId, config, airRef } = await initWorld(
     dir,
     source.catalog,
     source.wasm.values(),
@@ -140,7 +148,7 @@ export async function createWorld(
 
 /** A fresh kernel over a (read-only) journal, starting at genesis, at its latest snapshot ≤ `to`, or (a fork) at its base snapshot. */
 function freshKernel(
-  store: SqliteJournalStore,
+  store: WorldJournal,
   dir: string,
   opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number },
 ): { processor: Processor; modules: ModuleHost; from: number; snapshotSeq: number | null } {
@@ -165,7 +173,7 @@ function freshKernel(
 
 /** Replays a world directory with a fresh kernel, calling no adapter; `fromSnapshot` starts at the latest snapshot ≤ `to`. */
 export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
-  const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+  const store = await openWorldJournalReadonly(dir);
   try {
     // Replay never accepts what verify rejects: a forged receipt or apply would replay "fine".
     // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
@@ -207,7 +215,7 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
       await modules.close();
     }
   } finally {
-    store.closeSync();
+    await store.close();
   }
 }
 
@@ -234,9 +242,9 @@ export async function forkWorld(
   srcDir: string,
   at: number,
   dstDir: string,
-  opts: OpenOptions & { exact?: boolean } = {},
+  opts: CreateOptions & { exact?: boolean } = {},
 ): Promise<World> {
-  const src = SqliteJournalStore.open(worldPaths(srcDir).journal, { readonly: true });
+  const src = await openWorldJournalReadonly(srcDir);
   try {
     const v = await verifyWorldStore(src, { requireSealedHead: false });
     if (!v.ok) {
@@ -274,11 +282,11 @@ export async function forkWorld(
       worldId,
       config,
       airRef,
-    } = initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
+    } = await initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
     const forked: KernelState = { ...state, worldId, airRef };
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);
-    dst.appendSync("snapshot", {
+    await dst.append("snapshot", {
       state_root: stateRoot,
       cells_ref: cellsRef,
       height: 1,
@@ -295,6 +303,6 @@ export async function forkWorld(
     );
     return World.attach(dstDir, dst, restored, worldKey, adapterKey, config, opts);
   } finally {
-    src.closeSync();
+    await src.close();
   }
 }

@@ -10,6 +10,7 @@
  * the head is not sealed (a crash left steps after the snapshot), it answers `undefined` and
  * the caller opens the world, which replays the tail.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { AirError } from "../../air/errors.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
@@ -49,6 +50,16 @@ export interface StateView {
   json(module: string, value: CborValue): unknown;
 }
 
+/** True when a config.json names a store (its schema, in config.ts, allows only PostgreSQL URLs). */
+function inPostgres(configPath: string): boolean {
+  try {
+    const c = JSON.parse(readFileSync(configPath, "utf8")) as { store?: unknown };
+    return typeof c.store === "string";
+  } catch {
+    return false; // the kernel reports a broken config when it opens the world
+  }
+}
+
 interface Row {
   seq: number;
   kind: string;
@@ -57,7 +68,10 @@ interface Row {
 
 /** The world's state at its sealed head, or undefined when the head is not a sealed snapshot. */
 export function readSealedState(dir: string): StateView | undefined {
-  const path = worldPaths(dir).journal;
+  const paths = worldPaths(dir);
+  // A world in PostgreSQL keeps no journal.db here: the caller serves it through the kernel.
+  if (!existsSync(paths.journal) && existsSync(paths.config) && inPostgres(paths.config)) return undefined;
+  const path = paths.journal;
   const db = openReadonly(path);
   try {
     const head = db.prepare("SELECT seq, kind, body FROM entries ORDER BY seq DESC LIMIT 1").get() as Row | undefined;

@@ -5,7 +5,18 @@
  * writer runs before it appends: from the last signed checkpoint (or the snapshot it boots
  * from, if older) to the head, so its cost follows `checkpoint_every`, not the journal's length.
  */
-import { JournalError, SqliteJournalStore, verifyJournal, type Anchor, type VerifyResult } from "../journal/index.js";
+import { existsSync } from "node:fs";
+import {
+  JournalError,
+  SqliteJournalStore,
+  verifyJournal,
+  worldPaths,
+  type Anchor,
+  type VerifyResult,
+} from "../journal/index.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { readConfig } from "./config.js";
+import { openWorldJournal } from "./journal-open.js";
 import { JournalRules } from "./journal-rules.js";
 
 /** Options of a world verification. */
@@ -18,10 +29,7 @@ export interface VerifyWorldOptions {
 }
 
 /** Verifies an open store (chain, tree, checkpoints, rules, CAS). */
-export async function verifyWorldStore(
-  store: SqliteJournalStore,
-  opts: VerifyWorldOptions = {},
-): Promise<VerifyResult> {
+export async function verifyWorldStore(store: WorldJournal, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
   return verifyJournal(store, {
     checks: [new JournalRules(store)],
     requireSealedHead: opts.requireSealedHead ?? true,
@@ -47,8 +55,21 @@ export async function verifyWorld(journalPath: string, opts: VerifyWorldOptions 
   }
 }
 
+/** Verifies the world at `dir`, wherever its config.json says its journal lives. */
+export async function verifyWorldDir(dir: string, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
+  const paths = worldPaths(dir);
+  const config = existsSync(paths.config) ? readConfig(paths.config) : undefined;
+  if (config?.store === undefined) return verifyWorld(paths.journal, opts);
+  const store = await openWorldJournal(dir, config, { readonly: true });
+  try {
+    return await verifyWorldStore(store, opts);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Where the open check starts: the last checkpoint, or the boot snapshot when that is older. */
-export function tailStart(store: SqliteJournalStore, bootFrom: number): number {
+export function tailStart(store: WorldJournal, bootFrom: number): number {
   const cp = store.latestOfKind("checkpoint");
   return cp === null ? 0 : Math.max(0, Math.min(cp.seq, bootFrom));
 }
@@ -59,7 +80,7 @@ export function tailStart(store: SqliteJournalStore, bootFrom: number): number {
  * fault and seq. What a signed checkpoint covers is trusted here as far as its signature
  * attests it (root, head and genesis are re-proven); a full `wk verify` checks the rest.
  */
-export async function checkTailOnOpen(store: SqliteJournalStore, bootFrom: number): Promise<void> {
+export async function checkTailOnOpen(store: WorldJournal, bootFrom: number): Promise<void> {
   const from = tailStart(store, bootFrom);
   const rules = new JournalRules(store, from === 0);
   // Materialized: the rules read blobs while seeding, and a connection runs one statement at a time.

@@ -15,14 +15,10 @@ import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import { renameSync } from "node:fs";
 import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import {
-  SqliteJournalStore,
-  signKeysEntry,
-  worldPaths,
-  type Appended,
-  type EntryBodies,
-  type SqliteJournalOptions,
-} from "../journal/index.js";
+import { signKeysEntry, worldPaths, type Appended, type EntryBodies } from "../journal/index.js";
+import type { PgLeaseOptions } from "../journal/pg-store.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { openWorldJournal, type WorldJournalOptions } from "./journal-open.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { CellStore, cellId, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
@@ -60,6 +56,8 @@ export interface OpenOptions {
   clock?: () => bigint;
   /** Dispatch timers due within this many ms (default 0: only timers already due). */
   timerWaitMs?: number;
+  /** A world in PostgreSQL: write under this lease (fenced by its token) instead of the session lock. */
+  lease?: PgLeaseOptions;
 }
 
 /** What `World.eraseReport` did. */
@@ -84,7 +82,7 @@ export interface SendResult {
 }
 
 /** What the batch of the input at `seq` held: its entries, steps and failed steps. */
-export function batchSummary(store: SqliteJournalStore, seq: number): SendResult {
+export function batchSummary(store: WorldJournal, seq: number): SendResult {
   const count = store.countSync();
   let last = seq;
   while (last + 1 < count && !startsUnit(store.getSync(last + 1)!)) last++;
@@ -98,10 +96,11 @@ const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0
 export function storeOptions(
   config: WorldConfig,
   worldKey: KeyPair,
-  opts: { synchronous?: "FULL" | "NORMAL" } = {},
-): SqliteJournalOptions {
+  opts: { synchronous?: "FULL" | "NORMAL"; lease?: PgLeaseOptions } = {},
+): WorldJournalOptions {
   return {
     synchronous: opts.synchronous ?? config.synchronous,
+    ...(opts.lease ? { lease: opts.lease } : {}),
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
   };
 }
@@ -120,7 +119,7 @@ function checkAgainstGenesis(
   genesis: EntryBodies["genesis"],
   config: WorldConfig,
   adapterKey: KeyPair,
-  store: SqliteJournalStore,
+  store: WorldJournal,
 ): void {
   if (config.world_id !== genesis.world_id)
     throw new KernelError(
@@ -157,7 +156,7 @@ export class World {
 
   private constructor(
     readonly dir: string,
-    readonly store: SqliteJournalStore,
+    readonly store: WorldJournal,
     readonly state: KernelState,
     readonly modules: ModuleHost,
     readonly worldKey: KeyPair,
@@ -181,7 +180,7 @@ export class World {
     const config = readConfig(paths.config);
     const worldKey = loadKeyPair(paths.worldKey);
     const adapterKey = loadKeyPair(paths.adapterKey);
-    const store = SqliteJournalStore.open(paths.journal, storeOptions(config, worldKey, opts));
+    const store = await openWorldJournal(dir, config, storeOptions(config, worldKey, opts));
     try {
       const { genesis, catalog } = readGenesis(store);
       checkAgainstGenesis(genesis, config, adapterKey, store);
@@ -202,7 +201,7 @@ export class World {
         );
       return world;
     } catch (e) {
-      store.closeSync();
+      await store.close();
       throw e;
     }
   }
@@ -210,7 +209,7 @@ export class World {
   /** Internal: constructs a World around an already-open store (used by create and fork). */
   static async attach(
     dir: string,
-    store: SqliteJournalStore,
+    store: WorldJournal,
     state: KernelState,
     worldKey: KeyPair,
     adapterKey: KeyPair,
@@ -368,7 +367,7 @@ export class World {
           failures: this.processor.stats.failures - before.failures,
         };
       }
-      this.flush(batch);
+      await this.flush(batch);
       return out;
     });
     await this.runUntilIdle();
@@ -376,9 +375,9 @@ export class World {
   }
 
   /** Appends a batch in one transaction and advances the seq counter. */
-  private flush(batch: Batch): Appended[] {
+  private async flush(batch: Batch): Promise<Appended[]> {
     if (batch.entries.length === 0) return [];
-    const appended = this.store.appendManySync(batch.entries);
+    const appended = await this.store.appendMany(batch.entries);
     if (appended[0]!.seq !== batch.baseSeq)
       throw new KernelError(
         "kernel.journal_moved",
@@ -435,7 +434,7 @@ export class World {
         const batch = new Batch(this.nextSeq);
         const seq = batch.push("effect_receipt", body as unknown as CborValue);
         await this.processor.processReceipt(seq, body as unknown as CborObject, batch);
-        this.flush(batch);
+        await this.flush(batch);
       });
     } finally {
       this.inflight.delete(intentId);
@@ -543,7 +542,7 @@ export class World {
       const body = approvalEntry(intentId, decision, approver, this.id);
       const seq = batch.push("policy_decision", body);
       await this.processor.processApproval(seq, body, batch);
-      this.flush(batch);
+      await this.flush(batch);
       return seq;
     });
     await this.runUntilIdle();
@@ -551,8 +550,8 @@ export class World {
   }
 
   /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
-  appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): number {
-    const a = this.store.appendSync(kind, body);
+  async appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number> {
+    const a = await this.store.append(kind, body);
     this.nextSeq = this.store.countSync();
     return a.seq;
   }
@@ -563,12 +562,12 @@ export class World {
   }
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
-  snapshot(): number {
+  async snapshot(): Promise<number> {
     const { cellsRef, stateRoot } = writeSnapshotBlob(this.state, {
       put: (b) => this.store.putBlobSync(b),
       get: (h) => this.store.getBlobSync(h),
     });
-    const a = this.store.appendSync("snapshot", {
+    const a = await this.store.append("snapshot", {
       state_root: stateRoot,
       cells_ref: cellsRef,
       height: this.nextSeq,
@@ -588,7 +587,7 @@ export class World {
       const next = generateKeyPair();
       const seq = this.nextSeq;
       const paths = worldPaths(this.dir);
-      const a = this.store.appendSync(
+      const a = await this.store.append(
         "keys",
         signKeysEntry(this.id, seq, [{ id: ADAPTER_KEY_ID, public_key: next.publicKey }], this.worldKey),
       );
@@ -622,23 +621,23 @@ export class World {
         .filter((c) => this.state.cells.get(c.module, c.key) !== undefined)
         .map((c) => [c.module, c.key] as [string, CellKey]);
       const before = new Map(notify.map(([m, k]) => [cellId(m, k), this.state.cells.get(m, k)!.hash]));
-      const a = this.store.eraseSync(hash, reason, notify.length > 0 ? { notify } : {});
+      const a = await this.store.erase(hash, reason, notify.length > 0 ? { notify } : {});
       this.nextSeq = this.store.countSync();
       if (notify.length > 0) {
         const batch = new Batch(this.nextSeq);
         await this.processor.processErasure(a.seq, { blob_hash: hash, reason, notify } as unknown as CborObject, batch);
-        this.flush(batch);
+        await this.flush(batch);
       }
       const structural = structuralBlobs(this.store);
       const live = new Set(this.state.cells.list().map((c) => c.hash as string));
       const erased: HashText[] = [];
-      const eraseDerived = (h: HashText, skip: (h: string) => boolean) => {
+      const eraseDerived = async (h: HashText, skip: (h: string) => boolean) => {
         if (skip(h) || !this.store.hasBlobSync(h)) return;
-        this.store.eraseSync(h, `derived from ${hash}: ${reason}`, { derived_from: hash });
+        await this.store.erase(h, `derived from ${hash}: ${reason}`, { derived_from: hash });
         erased.push(h);
       };
-      for (const d of reach.derived) eraseDerived(d, (h) => structural.has(h));
-      for (const s of reach.snapshotStates) eraseDerived(s, (h) => live.has(h));
+      for (const d of reach.derived) await eraseDerived(d, (h) => structural.has(h));
+      for (const s of reach.snapshotStates) await eraseDerived(s, (h) => live.has(h));
       this.nextSeq = this.store.countSync();
       const stillHolding = notify
         .filter(([m, k]) => this.state.cells.get(m, k)?.hash === before.get(cellId(m, k)))
@@ -653,8 +652,8 @@ export class World {
   }
 
   /** Signs a checkpoint now over the current state root. */
-  checkpoint(): number {
-    const a = this.store.checkpointSync(this.worldKey, () => this.stateRefs());
+  async checkpoint(): Promise<number> {
+    const a = await this.store.checkpoint(this.worldKey, () => this.stateRefs());
     this.nextSeq = this.store.countSync();
     return a.seq;
   }
@@ -681,13 +680,23 @@ export class World {
       if (opts.snapshot !== false) {
         const last = this.store.latestOfKind("snapshot");
         const lastStep = this.store.latestOfKind("step");
-        if (lastStep && (!last || last.seq < lastStep.seq)) this.snapshot();
+        if (lastStep && (!last || last.seq < lastStep.seq)) await this.snapshot();
       }
       const head = this.store.headSync();
-      if (head !== null && this.store.getSync(head.seq)!.kind !== "checkpoint") this.checkpoint();
+      if (head !== null && this.store.getSync(head.seq)!.kind !== "checkpoint") await this.checkpoint();
     }
     await this.modules.close();
-    this.store.closeSync();
+    await this.store.close();
+  }
+
+  /**
+   * Closes the world without writing (no snapshot, no checkpoint): what a node does with a
+   * world whose lease it lost, or whose last append failed and left the kernel ahead of its journal.
+   */
+  async abandon(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await this.modules.close();
+    await this.store.close();
   }
 }
 
@@ -698,7 +707,7 @@ export { readConfig };
  * which a cleanly closed world keeps at its head. If steps follow the snapshot (a crash
  * before close), refuse rather than sign a stale state root.
  */
-export function snapshotStateRefs(store: SqliteJournalStore): { state_root: HashText; manifest_hash: HashText } {
+export function snapshotStateRefs(store: WorldJournal): { state_root: HashText; manifest_hash: HashText } {
   const snap = store.latestOfKind("snapshot");
   const step = store.latestOfKind("step");
   if (step && (!snap || snap.seq < step.seq)) {

@@ -157,7 +157,7 @@ beforeAll(async () => {
       "\n",
   );
   const archive = path("fetched.wka");
-  writeFileSync(archive, exportAuditArchive(fetched).bytes);
+  writeFileSync(archive, (await exportAuditArchive(fetched)).bytes);
   const plainFile = path("plain.txt");
   writeFileSync(plainFile, "not a directory\n");
 

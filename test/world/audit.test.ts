@@ -214,7 +214,7 @@ describe("audit by re-execution: counter world", () => {
     await world.send("demo/CounterEvent@1", { key: "alice", by: 5 });
     const honest = world.stateRefs().state_root;
     await world.close();
-    expect(await auditArchive(exportAuditArchive(dir).bytes)).toMatchObject({ ok: true, state_root: honest });
+    expect(await auditArchive((await exportAuditArchive(dir)).bytes)).toMatchObject({ ok: true, state_root: honest });
     // An insider holding the world key seals the head with a lie about the state.
     const store = SqliteJournalStore.open(worldPaths(dir).journal, { worldKey: loadKeyPair(worldPaths(dir).worldKey) });
     const lie = store.checkpointSync(undefined, () => ({
@@ -222,7 +222,7 @@ describe("audit by re-execution: counter world", () => {
       manifest_hash: store.genesis().manifest_hash as HashText,
     }));
     store.closeSync();
-    const r = await auditArchive(exportAuditArchive(dir).bytes);
+    const r = await auditArchive((await exportAuditArchive(dir)).bytes);
     expect(r).toMatchObject({ ok: false, first_bad_seq: lie.seq });
     expect(r.message).toContain("state root");
   }, 60_000);

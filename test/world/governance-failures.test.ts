@@ -111,7 +111,7 @@ describe("failing shadow reports block approval and apply", () => {
     await approve(w, proposalId, a, { acceptFailures: true });
     // b's signature of the report but not of its failures, as an approver's client that knows nothing of failures writes it.
     const patchRef = records(w, "proposal")[0]!.body.patch_ref as string;
-    w.appendRecord("approval", {
+    await w.appendRecord("approval", {
       proposal_id: proposalId,
       approver: b.publicKeyHex,
       patch_ref: patchRef,

@@ -77,7 +77,7 @@ describe("governance refusals (issue 15)", () => {
     expect(records(w, "approval")).toHaveLength(1);
     // The same signed entry appended again, as a replay by someone with write access to the journal would.
     const first = records(w, "approval").find((r) => r.seq === seq)!.body;
-    const replayed = w.appendRecord("approval", first);
+    const replayed = await w.appendRecord("approval", first);
     const v = await verifyOf(w, dir);
     expect(v, JSON.stringify(v)).toMatchObject({ ok: false, fault: "duplicate_approval", first_bad_seq: replayed });
     const cli = wk("verify", "--world", dir);
@@ -102,7 +102,7 @@ describe("governance refusals (issue 15)", () => {
     const stranger = generateKeyPair();
     await rejectsWith(approve(w, proposalId, stranger), "kernel.bad_approval");
     const patchRef = records(w, "proposal")[0]!.body.patch_ref as string;
-    const seq = w.appendRecord("approval", {
+    const seq = await w.appendRecord("approval", {
       proposal_id: proposalId,
       approver: stranger.publicKeyHex,
       patch_ref: patchRef,
@@ -123,7 +123,7 @@ describe("governance refusals (issue 15)", () => {
     const patchRef = records(w, "proposal")[0]!.body.patch_ref as string;
     const signature = b.sign("approval", approvalPayload(w.id, proposalId, patchRef, reportHash));
     signature[7] = signature[7]! ^ 0x01;
-    const seq = w.appendRecord("approval", {
+    const seq = await w.appendRecord("approval", {
       proposal_id: proposalId,
       approver: b.publicKeyHex,
       patch_ref: patchRef,

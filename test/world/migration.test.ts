@@ -65,7 +65,7 @@ describe("state migrations", () => {
     const { w, dir, src } = await worldWith([a]);
     const n = 10_000;
     await w.sendMany(Array.from({ length: n }, (_, i) => ({ schema: EVENT, json: { key: `k${i}`, by: i % 250 } })));
-    const snapshotSeq = w.snapshot(); // before the apply: replay from it must run the migration again
+    const snapshotSeq = await w.snapshot(); // before the apply: replay from it must run the migration again
     const cells = n + 2; // plus a and b from worldWith
 
     const { proposalId } = await propose(

@@ -399,8 +399,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
         case "crash": {
           // The process dies after its last commit: no snapshot, no sealing checkpoint.
           const before = root();
-          await world.modules.close();
-          world.store.closeSync();
+          await world.abandon();
           open = false;
           const tail = await verifyWorld(journal, { requireSealedHead: false });
           expect(tail, `${where}: wk verify of a crashed world (tail allowed)`).toMatchObject({ ok: true });

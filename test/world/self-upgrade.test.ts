@@ -111,7 +111,7 @@ describe("worlds/self-upgrade: an agent upgrades itself through governance", () 
     expect((agentState(w).errors as string[]).at(-1)).toContain("already greets with Howdy");
 
     const root = w.stateRefs().state_root;
-    w.checkpoint();
+    await w.checkpoint();
     await w.close();
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
     expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });

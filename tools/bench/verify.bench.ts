@@ -136,7 +136,7 @@ const verifyBench: Bench = {
       const EVENTS = 10_000;
       for (let i = 0; i < EVENTS; i += 1000) {
         await w.sendMany(counterEvents(1000, i));
-        if ((i + 1000) % 2000 === 0 && i + 1000 < EVENTS) w.snapshot();
+        if ((i + 1000) % 2000 === 0 && i + 1000 < EVENTS) await w.snapshot();
       }
       await w.close(); // snapshots the last stretch and seals the head with a checkpoint
       const buildS = (performance.now() - t0) / 1000;

@@ -69,7 +69,7 @@ async function summarizer(): Promise<void> {
   const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/summarizer")), opts);
   await w.send("demo/SummarizeRequest@1", { key: "golden", url, source: "export function one(): i32 { return 1; }\n" });
   const root = w.stateRefs().state_root;
-  w.checkpoint();
+  await w.checkpoint();
   await w.close();
   server.close();
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");

@@ -67,7 +67,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (opts: { audit: string; world?: string; anchor?: string[]; json?: boolean }) => {
       const anchors = (opts.anchor ?? []).map((f) => readAnchorFile(f));
-      const { bytes, summary } = exportAuditArchive(worldDir(opts.world), { anchors });
+      const { bytes, summary } = await exportAuditArchive(worldDir(opts.world), { anchors });
       onFile("write", opts.audit, () => writeAtomically(opts.audit, bytes));
       if (opts.json) printJson({ file: opts.audit, ...summary });
       else

@@ -8,7 +8,7 @@ import { decodeStored } from "../../../air/cbor/decode.js";
 import type { CborObject } from "../../../air/cbor/value.js";
 import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
-import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
+import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
 
@@ -25,7 +25,7 @@ interface IntentRow {
 
 /** Every intent in the journal with its decision and receipt (streams the journal). */
 export async function listIntents(dir: string): Promise<IntentRow[]> {
-  const store = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+  const store = await openWorldJournalReadonly(dir);
   const rows = new Map<string, IntentRow>();
   try {
     for await (const e of store.iterate(0)) {
@@ -56,7 +56,7 @@ export async function listIntents(dir: string): Promise<IntentRow[]> {
       }
     }
   } finally {
-    store.closeSync();
+    await store.close();
   }
   return [...rows.values()];
 }
@@ -94,8 +94,7 @@ export function registerEffects(program: Command, receipt: Command): void {
     .option("--json", "errors as JSON too (the bundle is always JSON)")
     .action(async (intentId: string, opts: { world?: string; payload?: boolean }) => {
       const dir = worldDir(opts.world);
-      const journal = worldPaths(dir).journal;
-      let store = SqliteJournalStore.open(journal, { readonly: true });
+      let store = await openWorldJournalReadonly(dir);
       let seq: number | null;
       let r;
       try {
@@ -107,22 +106,22 @@ export function registerEffects(program: Command, receipt: Command): void {
           });
         r = await exportBundle(store, seq, { includePayload: !!opts.payload });
       } finally {
-        store.closeSync();
+        await store.close();
       }
       if (!r.ok && r.code === "no_checkpoint") {
         // Sign a checkpoint that covers the receipt, then export under it.
         await withWorld(
           dir,
           async (w) => {
-            w.checkpoint();
+            await w.checkpoint();
           },
           { snapshot: false },
         );
-        store = SqliteJournalStore.open(journal, { readonly: true });
+        store = await openWorldJournalReadonly(dir);
         try {
           r = await exportBundle(store, seq, { includePayload: !!opts.payload });
         } finally {
-          store.closeSync();
+          await store.close();
         }
       }
       if (!r.ok) throw new CliExit(EXIT.check_failed, r.message, { code: `bundle.${r.code}` });

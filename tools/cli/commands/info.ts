@@ -82,8 +82,8 @@ export function registerInfo(program: Command): void {
     )
     .option("--world <dir>", "world directory")
     .option("--json", "machine-readable output")
-    .action((opts: { world?: string; json?: boolean }) => {
-      const info = worldInfo(worldDir(opts.world));
+    .action(async (opts: { world?: string; json?: boolean }) => {
+      const info = await worldInfo(worldDir(opts.world));
       if (opts.json) printJson(info);
       else process.stdout.write(infoText(info));
     });

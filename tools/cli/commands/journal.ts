@@ -14,16 +14,16 @@ import { generateKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/cry
 import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
 import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
-import { SqliteJournalStore } from "../../../kernel/journal/sqlite-store.js";
+import type { WorldJournal } from "../../../kernel/journal/world-journal.js";
 import type { VerifyResult } from "../../../kernel/journal/verify.js";
 import { isJournalError } from "../../../kernel/journal/errors.js";
-import { verifyWorld } from "../../../kernel/world/verify-world.js";
+import { verifyWorldDir } from "../../../kernel/world/verify-world.js";
+import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { withWorld } from "./world.js";
-import { worldPaths } from "../../../kernel/journal/world-dir.js";
 import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
 
 /** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
-export type CliStateProvider = (store: SqliteJournalStore, dir: string) => StateRefs;
+export type CliStateProvider = (store: WorldJournal, dir: string) => StateRefs;
 
 /** Options the lead can pass when wiring the group. */
 export interface JournalCliOptions {
@@ -94,7 +94,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--anchor <file>", "also hold the journal to an exported anchor")
     .option("--json", "machine-readable result")
     .action(async (opts: { world?: string; anchor?: string; json?: boolean }) => {
-      const paths = worldPaths(worldDir(opts.world));
+      const dir = worldDir(opts.world);
       const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
       const bar =
         process.stdout.isTTY && !opts.json
@@ -106,7 +106,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       let started = false;
       let r: VerifyResult;
       try {
-        r = await verifyWorld(paths.journal, {
+        r = await verifyWorldDir(dir, {
           ...(anchor === undefined ? {} : { anchor }),
           onProgress: (done, total) => {
             if (bar === undefined) return;
@@ -138,7 +138,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
       await withWorld(
         worldDir(opts.world),
         async (w) => {
-          const seq = w.checkpoint();
+          const seq = await w.checkpoint();
           const entry = entryToJson(w.store.getSync(seq)!);
           if (opts.anchorOut !== undefined) {
             const text = JSON.stringify(await exportAnchor(w.store, seq), null, 2) + "\n";
@@ -162,7 +162,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("-o, --out <file>", "write to a file instead of stdout")
     .option("--json", "with --out, print {file, seq} as JSON (the anchor itself is always JSON)")
     .action(async (opts: { world?: string; seq?: string; out?: string; json?: boolean }) => {
-      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
+      const store = await openWorldJournalReadonly(worldDir(opts.world));
       try {
         const anchor = await exportAnchor(store, opts.seq === undefined ? undefined : parseSeq(opts.seq, "--seq"));
         const text = JSON.stringify(anchor, null, 2) + "\n";
@@ -172,7 +172,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
           if (opts.json) printJson({ ok: true, file: opts.out, seq: anchor.seq });
         }
       } finally {
-        store.closeSync();
+        await store.close();
       }
     });
 
@@ -223,12 +223,12 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .option("--to <n>", "last seq (inclusive)")
     .option("--kind <kind>", "only entries of this kind")
     .option("--json", "a JSON array")
-    .action((opts: { world?: string; from: string; to?: string; kind?: string; json?: boolean }) => {
+    .action(async (opts: { world?: string; from: string; to?: string; kind?: string; json?: boolean }) => {
       if (opts.kind !== undefined && !isEntryKind(opts.kind))
         throw new CliExit(EXIT.usage, `unknown entry kind "${opts.kind}"`);
       const from = parseSeq(opts.from, "--from");
       const to = opts.to === undefined ? undefined : parseSeq(opts.to, "--to");
-      const store = SqliteJournalStore.open(worldPaths(worldDir(opts.world)).journal, { readonly: true });
+      const store = await openWorldJournalReadonly(worldDir(opts.world));
       try {
         let first = true;
         if (opts.json) process.stdout.write("[");
@@ -246,7 +246,7 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
         }
         if (opts.json) process.stdout.write(first ? "]\n" : "\n]\n");
       } finally {
-        store.closeSync();
+        await store.close();
       }
     });
 

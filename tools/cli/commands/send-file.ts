@@ -549,8 +549,7 @@ export async function sendFileCommand(
     // Not a bad line: the journal or the input failed under us. What was committed is durable;
     // the kernel may hold work of a batch that never committed, so nothing is sealed from it
     // (no snapshot, no checkpoint over its state): reopening the world re-runs and seals the tail.
-    await w.modules.close().catch(() => undefined);
-    w.store.closeSync();
+    await w.abandon().catch(() => undefined);
     throw e;
   }
   await w.close();

@@ -7,7 +7,8 @@ import cliProgress from "cli-progress";
 import { parseJsonLossless } from "../../../air/json.js";
 import { toSugarJson } from "../../../air/values/conform.js";
 import type { CborValue } from "../../../air/cbor/value.js";
-import { SqliteJournalStore, worldPaths } from "../../../kernel/journal/index.js";
+import { worldPaths } from "../../../kernel/journal/index.js";
+import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import {
   World,
   cascadeReport,
@@ -308,7 +309,7 @@ export function registerWorld(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (opts: { world?: string; to?: string; fromSnapshot?: boolean; exact?: boolean; json?: boolean }) => {
       const dir = worldDir(opts.world);
-      const total = countEntries(dir);
+      const total = await countEntries(dir);
       const bar =
         !opts.json && process.stdout.isTTY && total > 5000
           ? new cliProgress.SingleBar(
@@ -365,11 +366,11 @@ export function registerWorld(program: Command): void {
     });
 }
 
-function countEntries(dir: string): number {
-  const s = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
+async function countEntries(dir: string): Promise<number> {
+  const s = await openWorldJournalReadonly(dir);
   try {
     return s.countSync();
   } finally {
-    s.closeSync();
+    await s.close();
   }
 }

@@ -36,7 +36,7 @@ export async function counterTour(base: string): Promise<string> {
   );
   const live = world.stateRefs().state_root;
   say(`state: ${counts(world, keys)}\n   state root ${live}`);
-  const cp = world.checkpoint();
+  const cp = await world.checkpoint();
   say(`signed checkpoint at seq ${cp} (Merkle root over every entry + state root, world key)`);
   await world.close();
 

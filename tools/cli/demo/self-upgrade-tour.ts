@@ -101,7 +101,7 @@ export async function selfUpgradeTour(base: string, first: number): Promise<void
   await world.send("demo/Work@1", { key: "agent", name: "grace" });
   say(`work, after: ${String(agentState(world).last)}`);
   const root = world.stateRefs().state_root;
-  world.checkpoint();
+  await world.checkpoint();
   await world.close();
   const v = await verifyWorld(worldPaths(dir).journal);
   const r = await replayWorld(dir, { hooks: defaultGateHooks() });

@@ -74,7 +74,7 @@ export async function summarizerTour(base: string, first: number): Promise<strin
         `compile step skipped: this install has no AssemblyScript compiler (optional peers), so the compile receipt is an error (toolchain_missing); \`${absent.install}\` enables it`,
       );
     const root = world.stateRefs().state_root;
-    world.checkpoint();
+    await world.checkpoint();
     await world.close();
 
     step(`${first + 1}. Export the LLM receipt and verify it offline, in a fresh process, with nothing but the bundle`);
