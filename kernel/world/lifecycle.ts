@@ -65,6 +65,9 @@ async function initWorld(
   opts: CreateOptions,
   fork: EntryBodies["genesis"]["fork"],
 ) {
+  const storeOk = opts.store === undefined ? undefined : WorldConfigSchema.shape.store.safeParse(opts.store);
+  if (storeOk !== undefined && !storeOk.success)
+    throw new KernelError("kernel.bad_world", `--store: ${storeOk.error.issues[0]!.message}`, { path: "$.store" });
   const paths = prepareDir(dir);
   const worldKey = generateKeyPair();
   const adapterKey = generateKeyPair();
@@ -78,12 +81,6 @@ async function initWorld(
     ...(opts.adapterSettings ? { adapters: opts.adapterSettings } : {}),
     ...(opts.store ? { store: opts.store } : {}),
   } as const;
-  const checked = WorldConfigSchema.safeParse(config);
-  if (!checked.success)
-    throw new KernelError(
-      "kernel.bad_world",
-      `world config: ${checked.error.issues[0]!.message} at $.${checked.error.issues[0]!.path.join(".")}`,
-    );
   writeConfig(paths.config, config);
   const store = await openWorldJournal(dir, config, { create: true, ...storeOptions(config, worldKey, opts) });
   for (const bytes of wasm) store.putBlobSync(bytes);
