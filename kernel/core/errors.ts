@@ -23,6 +23,8 @@ export type KernelErrorCode =
   | "kernel.not_closed_cleanly"
   | "kernel.internal"
   | "kernel.world_exists"
+  | "kernel.same_store"
+  | "kernel.migrate_failed"
   | "kernel.unknown_intent"
   /** An intent is not waiting for approval. */
   | "kernel.not_pending"

@@ -11,7 +11,7 @@ import { RARE_KINDS } from "./sqlite-open.js";
 export const PG_SCHEMA = "worldkernel";
 
 /** The schema version this kernel writes (the highest migration below). */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** SQLSTATE the append function raises when the world's head is not where the writer thinks. */
 export const HEAD_MOVED_SQLSTATE = "WK001";
@@ -208,10 +208,39 @@ BEGIN
 END $$;
 `;
 
+/**
+ * Version 3: a durable inbox per world, for nodes that own worlds by lease (`wk worker`). A
+ * client's event is acknowledged when its row commits; the world's lease holder takes rows in
+ * order, journals them under their idempotency keys (so a takeover that re-takes a row the
+ * old holder already journaled appends nothing twice) and then deletes them. A row the kernel
+ * refuses (a bad event) keeps its typed error and is never retried. Unlike entries, inbox rows
+ * are work, not history: they are deleted once journaled. `nodes` holds each live node's
+ * heartbeat, which is liveness for balancing only: fencing never depends on it.
+ */
+const V3 = `
+CREATE TABLE ${S}.inbox (
+  id bigserial PRIMARY KEY,
+  world_id text NOT NULL,
+  idempotency_key text NOT NULL,
+  schema_name text NOT NULL,
+  value_json text NOT NULL,
+  error_code text,
+  error_message text,
+  UNIQUE (world_id, idempotency_key)
+);
+CREATE INDEX inbox_pending ON ${S}.inbox (world_id, id) WHERE error_code IS NULL;
+-- Nodes that take leases announce themselves here, so each can compute its fair share.
+CREATE TABLE ${S}.nodes (
+  holder text PRIMARY KEY,
+  expires_at_ms bigint NOT NULL
+);
+`;
+
 /** The migrations, in order: index i brings the schema to version i + 1. */
 export const PG_MIGRATIONS: readonly { description: string; sql: string }[] = [
   { description: "worlds, entries, merkle, receipts, ingress_keys, blobs, erasures; append-only triggers", sql: V1 },
   { description: "leases with fencing tokens; appends name their token (entries.fence)", sql: V2 },
+  { description: "a durable inbox per world (events for its lease holder); node heartbeats", sql: V3 },
 ];
 
 /** Creates the schema and its version table if absent (run under the migration lock). */

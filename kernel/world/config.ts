@@ -2,7 +2,7 @@
  * @module A world's `config.json`: durability and checkpoint cadence. No secrets live
  * here (keys are 0600 files under keys/), and nothing in it affects replay.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { KernelError } from "../core/errors.js";
 
@@ -67,4 +67,11 @@ export function readConfig(path: string): WorldConfig {
 /** Writes config.json. */
 export function writeConfig(path: string, c: WorldConfig): void {
   writeFileSync(path, JSON.stringify(c, null, 2) + "\n", { flag: "wx" });
+}
+
+/** Replaces config.json atomically (a new file renamed over the old), for a world that changes store. */
+export function replaceConfig(path: string, c: WorldConfig): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(c, null, 2) + "\n", { flag: "w" });
+  renameSync(tmp, path);
 }

@@ -56,8 +56,10 @@ export interface OpenOptions {
   clock?: () => bigint;
   /** Dispatch timers due within this many ms (default 0: only timers already due). */
   timerWaitMs?: number;
-  /** A world in PostgreSQL: write under this lease (fenced by its token) instead of the session lock. */
+  /** A world in PostgreSQL: write under this lease (fenced by its token; default: this process's, renewed while open). */
   lease?: PgLeaseOptions;
+  /** A world in PostgreSQL: where its local read mirror lives while open (default: the OS temp directory). */
+  mirrorDir?: string;
 }
 
 /** What `World.eraseReport` did. */
@@ -96,11 +98,12 @@ const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0
 export function storeOptions(
   config: WorldConfig,
   worldKey: KeyPair,
-  opts: { synchronous?: "FULL" | "NORMAL"; lease?: PgLeaseOptions } = {},
+  opts: { synchronous?: "FULL" | "NORMAL"; lease?: PgLeaseOptions; mirrorDir?: string } = {},
 ): WorldJournalOptions {
   return {
     synchronous: opts.synchronous ?? config.synchronous,
     ...(opts.lease ? { lease: opts.lease } : {}),
+    ...(opts.mirrorDir ? { mirrorDir: opts.mirrorDir } : {}),
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
   };
 }

@@ -98,6 +98,16 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
+      worker:
+        "own worlds of a PostgreSQL store by lease with other nodes: journal their inbox, fire timers, take over dead nodes' worlds",
+      enqueue: "hand events to the node that holds a PostgreSQL world (its durable inbox); acknowledged when committed",
+      "migrate-store":
+        "move a world's journal between its SQLite file and PostgreSQL, keeping hashes, signatures and state root",
+    },
+    load: async (p) => (await import("./cluster.js")).registerCluster(p),
+  },
+  {
+    commands: {
       demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance",
     },
     load: async (p) => (await import("./demo.js")).registerDemo(p),

@@ -139,6 +139,7 @@ export function registerWorld(program: Command): void {
     .description("create a world from an AIR folder (genesis, keys, module binaries)")
     .option("--world <dir>", "world directory", undefined)
     .option("--normal", "synchronous=NORMAL (faster; may lose the last commits on power loss)")
+    .option("--store <url>", "keep the journal in PostgreSQL (postgres://user@host:port/db; password from PGPASSWORD)")
     .option(
       "--llm-base-url <url>",
       "configure the llm.generate adapter's openai provider: an OpenAI-compatible endpoint (POST <url>/chat/completions)",
@@ -151,7 +152,14 @@ export function registerWorld(program: Command): void {
     .action(
       async (
         airDir: string,
-        opts: { world?: string; normal?: boolean; llmBaseUrl?: string; llmKeyEnv?: string; json?: boolean },
+        opts: {
+          world?: string;
+          normal?: boolean;
+          store?: string;
+          llmBaseUrl?: string;
+          llmKeyEnv?: string;
+          json?: boolean;
+        },
       ) => {
         const dir = worldDir(opts.world);
         const adapterSettings = llmSettings(opts.llmBaseUrl, opts.llmKeyEnv);
@@ -161,6 +169,7 @@ export function registerWorld(program: Command): void {
         const w = await createWorld(dir, source, {
           ...(opts.normal ? { synchronous: "NORMAL" as const } : {}),
           ...(adapterSettings ? { adapterSettings } : {}),
+          ...(opts.store ? { store: opts.store } : {}),
         });
         const out = {
           world: dir,
@@ -336,34 +345,38 @@ export function registerWorld(program: Command): void {
     .requiredOption("--at <seq>", "the last shared seq (inside a batch: moved to the boundary before it)")
     .option("--exact", "refuse an --at inside a batch instead of moving it")
     .requiredOption("--to <dir>", "directory of the new world")
+    .option("--store <url>", "keep the new world's journal in PostgreSQL (default: journal.db in --to)")
     .option("--json", "machine-readable output")
-    .action(async (opts: { world?: string; at: string; to: string; exact?: boolean; json?: boolean }) => {
-      const requested = parseSeq(opts.at, "--at");
-      const f = await forkWorld(worldDir(opts.world), requested, worldDir(opts.to), {
-        hooks: defaultGateHooks(),
-        ...(opts.exact ? { exact: true } : {}),
-      });
-      const at = readGenesis(f.store).genesis.fork!.seq;
-      const out = {
-        world: worldDir(opts.to),
-        world_id: f.id,
-        parent: worldDir(opts.world),
-        at,
-        ...(at !== requested ? { moved_from: requested } : {}),
-        state_root: f.state.cells.stateRoot(),
-      };
-      await f.close();
-      if (opts.json) printJson(out);
-      else {
-        if (at !== requested)
+    .action(
+      async (opts: { world?: string; at: string; to: string; exact?: boolean; store?: string; json?: boolean }) => {
+        const requested = parseSeq(opts.at, "--at");
+        const f = await forkWorld(worldDir(opts.world), requested, worldDir(opts.to), {
+          hooks: defaultGateHooks(),
+          ...(opts.store ? { store: opts.store } : {}),
+          ...(opts.exact ? { exact: true } : {}),
+        });
+        const at = readGenesis(f.store).genesis.fork!.seq;
+        const out = {
+          world: worldDir(opts.to),
+          world_id: f.id,
+          parent: worldDir(opts.world),
+          at,
+          ...(at !== requested ? { moved_from: requested } : {}),
+          state_root: f.state.cells.stateRoot(),
+        };
+        await f.close();
+        if (opts.json) printJson(out);
+        else {
+          if (at !== requested)
+            process.stdout.write(
+              `seq ${requested} is inside a batch, so the fork shares history up to the boundary before it, seq ${at}\n`,
+            );
           process.stdout.write(
-            `seq ${requested} is inside a batch, so the fork shares history up to the boundary before it, seq ${at}\n`,
+            `forked at seq ${out.at} into ${out.world} (world ${out.world_id}), state root ${out.state_root}\n`,
           );
-        process.stdout.write(
-          `forked at seq ${out.at} into ${out.world} (world ${out.world_id}), state root ${out.state_root}\n`,
-        );
-      }
-    });
+        }
+      },
+    );
 }
 
 async function countEntries(dir: string): Promise<number> {
