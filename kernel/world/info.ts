@@ -26,7 +26,8 @@ export interface WorldInfo {
   world_id: string;
   created_ns: string;
   fork: { parent_world_id: string; seq: number; head_hash: string } | null;
-  journal: { format_version: number; storage_version: number; entries: number };
+  /** `at`: where the journal lives (its file, or `pg:host:port/db#world` for PostgreSQL). */
+  journal: { format_version: number; storage_version: number; entries: number; at: string };
   keys: {
     /** The world key (genesis): signs checkpoints, keys entries and gate denials. */
     world: string;
@@ -106,6 +107,7 @@ export function infoOfStore(dir: string, store: WorldJournal): WorldInfo {
       format_version: genesis.format_version,
       storage_version: store.storageVersionSync(),
       entries: head === null ? 0 : head.seq + 1,
+      at: store.path,
     },
     keys: { world: hex(genesis.world_public_key), adapter: inForce, declarations },
     head: head === null ? null : { seq: head.seq, hash: hex(head.hash) },

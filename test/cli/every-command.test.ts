@@ -19,7 +19,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { exportAuditArchive } from "../../kernel/world/audit.js";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
@@ -28,6 +28,8 @@ import { fullProgram } from "../../tools/cli/program.js";
 import { ROOT, wkAsync, type Run } from "../world/cli-harness.js";
 
 const COUNTER = join(ROOT, "worlds/counter");
+/** The test database (test/pg/global-setup.ts), or null where no PostgreSQL server can start (never in CI). */
+const PG = inject("wkPgUrl");
 const FETCHER = join(ROOT, "test/fixtures/worlds/fetcher/world.air.json");
 const FETCHER_WASM = join(ROOT, "modules/assemblyscript/fetcher/fetcher.wasm");
 const CODE = /^[a-z_]+\.[a-z0-9_.]+$/;
@@ -515,6 +517,61 @@ const CASES: Record<string, Case> = {
       expect: (o) => expect(o).toMatchObject({ ok: true, state_root: expect.any(String) }),
     },
     errors: [(f) => [join(f.base, "no-such.wka")], (f) => [f.archive, "--anchor", join(f.base, "no-such-anchor.json")]],
+  },
+  worker: {
+    usage: [
+      (f) => ["--worlds", f.base],
+      (f) => ["--store", PG ?? "postgres://127.0.0.1:1/none", "--worlds", f.base, "--ttl", "0"],
+    ],
+    ok: null,
+    errors: [(f) => ["--store", PG ?? "postgres://127.0.0.1:1/none", "--worlds", f.nowhere]],
+    why: "a node runs until it is signalled and reports JSON lines as it goes (test/cluster/failover.test.ts runs three)",
+  },
+  enqueue: {
+    usage: [(f) => ["--world", f.counter], (f) => ["demo/CounterEvent@1", '{"key":"a","by":1}', "--world", f.counter]],
+    ok:
+      PG === null
+        ? null
+        : {
+            args: async (f) => {
+              // A world of its own: a copy would share the counter's world id, which a database holds once.
+              const world = f.fresh("enqueued");
+              await wk("create", COUNTER, "--world", world, "--store", PG);
+              return wk(
+                "enqueue",
+                "demo/CounterEvent@1",
+                '{"key":"a","by":1}',
+                "--idempotency-key",
+                "k1",
+                "--world",
+                world,
+                "--json",
+              );
+            },
+            expect: (o) => expect(o).toMatchObject({ ok: true, enqueued: 1, duplicates: 0 }),
+          },
+    errors: [(f) => ["demo/CounterEvent@1", '{"key":"a","by":1}', "--idempotency-key", "k", "--world", f.counter]],
+    ...(PG === null ? { why: "no PostgreSQL server here (never so in CI)" } : {}),
+  },
+  "migrate-store": {
+    usage: [(f) => ["--world", f.counter]],
+    ok:
+      PG === null
+        ? null
+        : {
+            args: async (f) => {
+              const world = f.fresh("moved");
+              await wk("create", COUNTER, "--world", world);
+              return wk("migrate-store", "--to", PG, "--world", world, "--json");
+            },
+            expect: (o) =>
+              expect(o).toMatchObject({ ok: true, from: "sqlite", to: PG, state_root: expect.any(String) }),
+          },
+    errors: [
+      (f) => ["--to", "sqlite", "--world", f.counter],
+      (f) => ["--to", "mysql://x", "--world", f.copy(f.counter)],
+    ],
+    ...(PG === null ? { why: "no PostgreSQL server here (never so in CI)" } : {}),
   },
   demo: {
     usage: [],

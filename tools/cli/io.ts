@@ -170,6 +170,10 @@ function hintFor(code: string): string | undefined {
       "the adapter key file is not one the journal declares: restore it, or rotate with `wk keys rotate-adapter`",
     "kernel.not_a_boundary": "drop --exact to stop at the batch boundary before this seq",
     "kernel.idempotency_conflict": "this idempotency key was used for a different event: use a fresh key",
+    "journal.lease_held":
+      "another process or `wk worker` node writes this world: hand it events with `wk enqueue`, or wait for its lease to expire",
+    "journal.lease_lost": "another node took this world's lease; nothing was written after that",
+    "kernel.same_store": "the world is already there; `wk info` shows where its journal lives",
     "compile.toolchain_missing": "install the package named above (an optional peer of worldkernel)",
     "module.toolchain_missing": "install the package named above (an optional peer of worldkernel)",
   };

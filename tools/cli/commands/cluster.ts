@@ -38,6 +38,7 @@ export function registerCluster(program: Command): void {
     .option("--poll <ms>", "sleep between idle ticks", "50")
     .option("--batch <n>", "inbox events per group commit", "100")
     .option("--mirror-dir <dir>", "where held worlds' local read mirrors live (default: the OS temp directory)")
+    .option("--json", "errors as JSON records too (what the node does is always JSON lines)")
     .action(
       async (opts: {
         store: string;
@@ -87,14 +88,14 @@ export function registerCluster(program: Command): void {
         json: string | undefined,
         opts: { world?: string; idempotencyKey?: string; file?: string; json?: boolean },
       ) => {
+        const events: InboxEvent[] = opts.file
+          ? eventsOfFile(opts.file)
+          : [oneEvent(schema, json, opts.idempotencyKey)];
         const config = readConfig(worldPaths(worldDir(opts.world)).config);
         if (config.store === undefined)
           throw new CliExit(EXIT.check_failed, "this world's journal is in SQLite: send to it with wk send", {
             code: "cli.not_in_postgres",
           });
-        const events: InboxEvent[] = opts.file
-          ? eventsOfFile(opts.file)
-          : [oneEvent(schema, json, opts.idempotencyKey)];
         const inbox = await PgInbox.open(config.store);
         try {
           const r = await inbox.enqueue(config.world_id, events);

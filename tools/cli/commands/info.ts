@@ -23,7 +23,7 @@ export function infoText(i: WorldInfo): string {
     ),
     row(
       "journal",
-      `format ${i.journal.format_version}, storage v${i.journal.storage_version}, ${i.journal.entries} entries`,
+      `format ${i.journal.format_version}, storage v${i.journal.storage_version}, ${i.journal.entries} entries, in ${i.journal.at}`,
     ),
     row("head", i.head ? `seq ${i.head.seq}, hash ${i.head.hash}` : "(empty)"),
     row(
