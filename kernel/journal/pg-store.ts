@@ -56,8 +56,11 @@ export interface PgJournalOptions {
    * `journal.lease_lost` and the store writes no more. The holder renews with `renewLease()`.
    */
   lease?: PgLeaseOptions;
-  /** Called after each append commits (automatic checkpoints included), before the append resolves: a mirror follows. */
-  onCommit?: (items: readonly AppendInput[], appended: readonly Appended[]) => void;
+  /**
+   * Called after each write commits, before it resolves, with every entry it wrote (automatic
+   * checkpoints included) and, for an erasure (the first item), the blob it deleted: a mirror follows.
+   */
+  onCommit?: (items: readonly AppendInput[], appended: readonly Appended[], erased?: HashText) => void;
 }
 
 /** A writer's lease: who holds it, for how long, and the clock its expiry is read in (injectable). */
@@ -264,7 +267,8 @@ export class PgJournalStore implements JournalStore {
       await this.send(b);
       this.tip = b.next;
       this.onCommit?.(b.items, b.appended);
-      return b.appended;
+      // As the SQLite store: the appended items (an automatic checkpoint after them is not one).
+      return b.appended.slice(0, items.length);
     });
   }
 
@@ -491,6 +495,7 @@ export class PgJournalStore implements JournalStore {
         throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
       }
       this.tip = b.next;
+      this.onCommit?.(b.items, b.appended, hash);
       return b.appended[0]!;
     });
   }

@@ -22,6 +22,7 @@ import type { EntryKind, GenesisBody } from "./entries.js";
 import { JournalError } from "./errors.js";
 import type { MerkleFrontier } from "./merkle.js";
 import { rowsOfPg } from "./pg-move.js";
+import { PG_SCHEMA_VERSION } from "./pg-schema.js";
 import { PgJournalStore, type PgJournalOptions, type PgLease } from "./pg-store.js";
 import { importVerbatim } from "./sqlite-import.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
@@ -68,9 +69,15 @@ export class PgWorldJournal implements WorldJournal {
     const follower: { mirror?: SqliteJournalStore; where: string } = { where: url };
     const pg = await PgJournalStore.open(url, worldId, {
       ...pgOpts,
-      onCommit: (items, appended) => {
+      onCommit: (items, appended, erased) => {
         const m = follower.mirror!;
-        checkFollowed(follower.where, m.appendManySync(items), appended);
+        if (erased === undefined) return checkFollowed(follower.where, m.appendManySync(items), appended);
+        // An erasure, then the automatic checkpoint when it crossed the cadence.
+        const { reason, derived_from, notify } = items[0]!.body as unknown as { reason: string } & ErasureExtra;
+        const extra = { ...(derived_from ? { derived_from } : {}), ...(notify ? { notify } : {}) };
+        const first = m.eraseSync(erased, reason, extra);
+        const rest = items.length > 1 ? m.appendManySync(items.slice(1)) : [];
+        checkFollowed(follower.where, [first, ...rest], appended);
       },
     });
     follower.where = pg.path;
@@ -159,15 +166,13 @@ export class PgWorldJournal implements WorldJournal {
   async erase(hash: HashText, reason: string, extra: ErasureExtra = {}): Promise<Appended> {
     this.writable();
     await this.flushBlobs();
-    const a = await this.db.erase(hash, reason, extra);
-    checkFollowed(this.path, [this.mirror.eraseSync(hash, reason, extra)], [a]);
-    return a;
+    return this.db.erase(hash, reason, extra);
   }
 
   putBlobSync(bytes: Uint8Array): HashText {
     this.writable();
     const h = this.mirror.putBlobSync(bytes);
-    this.pending.set(h, bytes);
+    this.pending.set(h, bytes.slice()); // the caller may reuse its buffer before the flush
     return h;
   }
 
@@ -217,8 +222,9 @@ export class PgWorldJournal implements WorldJournal {
   genesis(): GenesisBody {
     return this.mirror.genesis();
   }
+  /** The database's schema version (open migrated it to this one, or found it so when read-only). */
   storageVersionSync(): number {
-    return this.mirror.storageVersionSync();
+    return PG_SCHEMA_VERSION;
   }
   ingressKeySeq(key: string): { seq: number; request_hash: string } | null {
     return this.mirror.ingressKeySeq(key);
@@ -244,8 +250,9 @@ export class PgWorldJournal implements WorldJournal {
   consistencyProofSync(oldSize: number, newSize?: number): Uint8Array[] {
     return this.mirror.consistencyProofSync(oldSize, newSize);
   }
-  nodeAt(level: number, index: number): Uint8Array | null | undefined {
-    return this.mirror.nodeAt(level, index);
+  /** The database's stored node, so verify audits the rows proofs are served from (the mirror's are rebuilt). */
+  nodeAt(level: number, index: number): Promise<Uint8Array | null | undefined> {
+    return this.db.nodeAt(level, index);
   }
   getBlobSync(hash: HashText): Uint8Array {
     return this.mirror.getBlobSync(hash);

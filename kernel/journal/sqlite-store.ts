@@ -270,6 +270,7 @@ export class SqliteJournalStore implements WorldJournal {
 
   /** The seq of the receipt for `intentId`, or null when it has none. */
   receiptSeq(intentId: string): number | null {
+    this.open();
     return (this.stmt.receiptOf.get(intentId) as number | undefined) ?? null;
   }
 

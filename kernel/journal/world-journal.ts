@@ -64,7 +64,8 @@ export interface WorldJournal extends BlobStore, JournalStore {
   rootSync(size?: number): Uint8Array;
   inclusionProofSync(index: number, size?: number): Uint8Array[];
   consistencyProofSync(oldSize: number, newSize?: number): Uint8Array[];
-  nodeAt(level: number, index: number): Uint8Array | null | undefined;
+  /** A stored perfect Merkle node (see `JournalStore.nodeAt`): what verify audits. */
+  nodeAt(level: number, index: number): Uint8Array | null | undefined | Promise<Uint8Array | null | undefined>;
   // ---- writes
   /** Replaces the provider of the state that checkpoints (automatic ones included) attest. */
   setStateProvider(provider: StateProvider): void;
