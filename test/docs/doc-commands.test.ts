@@ -16,7 +16,8 @@
  *   (stdout and stderr, whitespace collapsed), `…` standing for anything; other comments are prose;
  * - `<!-- not run: REASON -->` right before a block keeps it out of the run (one test lists every such block with its reason);
  * - `<!-- needs: CMD, … -->` runs the block only when those commands are installed (under CI=true
- *   a missing one fails instead: .ci/run installs them);
+ *   a missing one fails instead: .ci/run installs them); `postgres` is the test database, whose
+ *   URL the blocks read as `$WK_STORE`;
  * - `<!-- save as: PATH -->` before a block of any language writes its text to PATH in the scratch
  *   project, at that point of the file's run (a patch the next block proposes).
  */
@@ -35,7 +36,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../world/cli-harness.js";
 
 /** The Markdown files whose blocks run, in the order they run. */
@@ -244,7 +245,10 @@ async function freePort(): Promise<number> {
 }
 
 const ALL = FILES.flatMap(blocksOf);
-const missing = (b: Block) => b.needs.filter((c) => !onPath(c));
+/** The test database (test/pg/global-setup.ts): `<!-- needs: postgres -->` blocks read its URL as $WK_STORE. */
+const PG = inject("wkPgUrl");
+const available = (c: string) => (c === "postgres" ? PG !== null : onPath(c));
+const missing = (b: Block) => b.needs.filter((c) => !available(c));
 const skipped = ALL.filter((b) => showsWk(b) && (b.notRun !== undefined || missing(b).length > 0));
 const runs = (b: Block) => (showsWk(b) && !skipped.includes(b)) || b.saveAs !== undefined;
 
@@ -278,7 +282,7 @@ describe("the docs' shell blocks, run as written", () => {
       `#!/bin/sh\nif [ "$1" = wk ]; then shift; exec ${wk} "$@"; fi\nexec ${JSON.stringify(npx)} "$@"\n`,
     );
     for (const f of ["wk", "npx"]) chmodSync(join(bin, f), 0o755);
-    env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` };
+    env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, ...(PG === null ? {} : { WK_STORE: PG }) };
   });
 
   // Blocks marked not run are illustrative: each must say why (no skipped test stands for them).
