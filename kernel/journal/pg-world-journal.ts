@@ -8,9 +8,11 @@
  * nothing: the mirror is a cache, rebuilt on the next open. Blobs are put in the mirror at
  * once and flushed to the database before the next journal write, so an entry never commits
  * ahead of a blob it names. The asynchronous `JournalStore` reads (entries, proofs, nodes)
- * ask the database itself, so `verifyJournal` on this store audits the rows of record.
+ * ask the database itself, so `verifyJournal` on this store audits the rows of record. A mirror
+ * lives in `wk-mirror-<pid>-…` and is deleted on close; one whose process died is swept away by
+ * the next open in the same directory.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CborValue } from "../../air/cbor/value.js";
@@ -54,6 +56,30 @@ function checkFollowed(where: string, got: readonly Appended[], want: readonly A
   });
 }
 
+/** True when process `pid` is alive (signal 0 checks without signalling; EPERM means it exists). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the mirrors of processes that died without closing (a SIGKILL leaves its mirror behind). */
+function sweepDeadMirrors(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return; // mkdtemp reports a missing or unwritable directory
+  }
+  for (const name of names) {
+    const m = /^wk-mirror-(\d+)-/.exec(name);
+    if (m !== null && !alive(Number(m[1]))) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /** One world's journal in PostgreSQL, with a local mirror for the kernel's synchronous reads. */
 export class PgWorldJournal implements WorldJournal {
   readonly path: string;
@@ -81,7 +107,9 @@ export class PgWorldJournal implements WorldJournal {
       },
     });
     follower.where = pg.path;
-    const dir = mkdtempSync(join(mirrorDir ?? tmpdir(), "wk-mirror-"));
+    const parent = mirrorDir ?? tmpdir();
+    sweepDeadMirrors(parent);
+    const dir = mkdtempSync(join(parent, `wk-mirror-${process.pid}-`));
     try {
       const file = join(dir, "journal.db");
       importVerbatim(file, await rowsOfPg(pg));

@@ -8,7 +8,7 @@
  * receipt, and every world verifies and replays. Real processes, real PostgreSQL, real WASM.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -17,6 +17,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { decodeStored } from "../../air/index.js";
 import { PgInbox } from "../../kernel/journal/pg-inbox.js";
 import { PgJournalStore } from "../../kernel/journal/pg-store.js";
+import { PgWorldJournal } from "../../kernel/journal/pg-world-journal.js";
 import { createWorld, replayWorld, verifyWorldDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { below, mulberry32, reproduce, testSeed } from "../seeded.js";
@@ -221,6 +222,9 @@ describe.skipIf(url === null)(
         expect(await replayWorld(dir, { hooks }), `${id}: replay, ${why}`).toMatchObject({ ok: true });
       }
       await db.end();
+      // Mirrors of killed nodes are swept by the next open in their directory; closed ones are gone.
+      await (await PgWorldJournal.open(url!, ids[0]!, { readonly: true, mirrorDir: mirrors })).close();
+      expect(readdirSync(mirrors), why).toEqual([]);
       // The chaos moved worlds between writers: each move is a new token in some world's journal.
       expect(takeovers, why).toBeGreaterThan(0);
       process.stdout.write(
