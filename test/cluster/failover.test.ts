@@ -174,6 +174,14 @@ describe.skipIf(url === null)(
           }
         }
         await until("every inbox to drain", async () => (await inbox.pending()).size === 0, 120_000);
+        // Settled: every world held by a running node (a world last held by a killed node waits out its TTL).
+        await until("every world to be held by a running node", async () => {
+          const live = new Set(running().map((n) => n.name));
+          const leases = await inbox.leases();
+          return ids.every((id) =>
+            leases.some((l) => l.world_id === id && live.has(l.holder) && l.expires_at_ms > Date.now()),
+          );
+        });
         for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill("SIGTERM");
         for (const n of nodes) await n.exited;
         for (const n of nodes.filter((x) => x.child.signalCode !== "SIGKILL"))
@@ -218,7 +226,8 @@ describe.skipIf(url === null)(
           [...intents.values()].filter((n) => n !== 1),
           `${id}: one receipt per intent, ${why}`,
         ).toEqual([]);
-        expect(await verifyWorldDir(dir), `${id}: verify, ${why}`).toMatchObject({ ok: true });
+        const v = await verifyWorldDir(dir);
+        expect(v, `${id}: verify ${JSON.stringify(v)}, ${why}`).toMatchObject({ ok: true });
         expect(await replayWorld(dir, { hooks }), `${id}: replay, ${why}`).toMatchObject({ ok: true });
       }
       await db.end();
