@@ -145,6 +145,17 @@ export class PgInbox {
     return r.rows.map((x) => x.holder);
   }
 
+  /** One world's lease row, or null when it was never leased. */
+  async leaseOf(worldId: string): Promise<LeaseRow | null> {
+    const r = await this.c.query<LeaseRow>({
+      name: "wk_lease_of",
+      text: `SELECT world_id, holder, token, expires_at_ms FROM ${S}.leases WHERE world_id = $1`,
+      values: [worldId],
+    });
+    const x = r.rows[0];
+    return x === undefined ? null : { ...x, token: Number(x.token), expires_at_ms: Number(x.expires_at_ms) };
+  }
+
   /** Closes the connection. */
   async close(): Promise<void> {
     await this.c.end();

@@ -156,6 +156,10 @@ export class Worker {
       if (this.held.size >= share || this.stopping) break;
       const l = leases.get(id);
       if (this.held.has(id) || (l !== undefined && l.expires_at_ms > now)) continue;
+      // Read the row again just before opening: another node may have taken it since the list was read,
+      // and an open that is refused costs a connection and the schema check.
+      const fresh = await this.inbox.leaseOf(id);
+      if (fresh !== null && fresh.expires_at_ms > this.now()) continue;
       await this.acquire(id);
     }
   }
@@ -207,10 +211,12 @@ export class Worker {
   /** One pass over the held worlds: inbox batches, then due timers and pending intents. True when anything was journaled. */
   private async work(): Promise<boolean> {
     let worked = false;
+    // One query says which held worlds have events waiting; the others cost nothing this tick.
+    const pending = await this.inbox.pending();
     for (const [id, h] of [...this.held]) {
       if (this.stopping) break;
       try {
-        const rows = await this.inbox.take(id, this.opts.batch ?? 100);
+        const rows = pending.has(id) ? await this.inbox.take(id, this.opts.batch ?? 100) : [];
         if (rows.length > 0) {
           await this.journal(id, h.world, rows);
           worked = true;
