@@ -50,10 +50,16 @@ afterAll(() => {
 });
 
 /** Polls `cond` every 25 ms until it holds; fails naming `what` after `capMs` (a safety net, not a timing check). */
-async function until(what: string, cond: () => Promise<boolean>, capMs = 60_000): Promise<void> {
+async function until(
+  what: string,
+  cond: () => Promise<boolean>,
+  capMs = 60_000,
+  state: () => Promise<string> = async () => "",
+): Promise<void> {
   const deadline = Date.now() + capMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`seed ${SEED}: gave up waiting for ${what} (${reproduce(SEED, HERE)})`);
+    if (Date.now() > deadline)
+      throw new Error(`seed ${SEED}: gave up waiting for ${what} (${reproduce(SEED, HERE)})${await state()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -173,7 +179,19 @@ describe.skipIf(url === null)(
             }
           }
         }
-        await until("every inbox to drain", async () => (await inbox.pending()).size === 0, 120_000);
+        // On a loaded CI machine the drain can take minutes; if it never ends, say what is stuck where.
+        await until(
+          "every inbox to drain",
+          async () => (await inbox.pending()).size === 0,
+          200_000,
+          async () => {
+            const pending = [...(await inbox.pending())];
+            const leases = await inbox.leases();
+            const live = running().map((n) => n.name);
+            const last = nodes.map((n) => `${n.name}: ${JSON.stringify(n.lines.slice(-3))}`);
+            return `\npending ${JSON.stringify(pending)}\nleases ${JSON.stringify(leases.filter((l) => pending.some(([w]) => w === l.world_id)))}\nrunning ${live.join(", ")}\n${last.join("\n")}`;
+          },
+        );
         // Settled: every world held by a running node (a world last held by a killed node waits out its TTL).
         await until("every world to be held by a running node", async () => {
           const live = new Set(running().map((n) => n.name));
@@ -239,6 +257,6 @@ describe.skipIf(url === null)(
       process.stdout.write(
         `failover: ${why}; ${paused} world(s) taken from paused nodes; ${takeovers} writer change(s) in the journals\n`,
       );
-    }, 300_000);
+    }, 400_000);
   },
 );
