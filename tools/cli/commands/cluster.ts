@@ -33,7 +33,7 @@ export function registerCluster(program: Command): void {
     )
     .requiredOption("--store <url>", "the shared database (postgres://user@host:port/db)")
     .requiredOption("--worlds <parent>", "directory whose subdirectories are the worlds (keys and config.json)")
-    .option("--holder <name>", "this node's name in the lease table", `${hostname()}:${process.pid}`)
+    .option("--holder <name>", "this node's name in the lease table (default: host:pid)")
     .option("--ttl <ms>", "lease TTL: a dead node's worlds are taken over within about this long", "5000")
     .option("--poll <ms>", "sleep between idle ticks", "50")
     .option("--batch <n>", "inbox events per group commit", "100")
@@ -43,17 +43,19 @@ export function registerCluster(program: Command): void {
       async (opts: {
         store: string;
         worlds: string;
-        holder: string;
+        holder?: string;
         ttl: string;
         poll: string;
         batch: string;
         mirrorDir?: string;
       }) => {
         const worlds = worldDirsIn(worldDir(opts.worlds));
+        // Not a commander default: the help (and docs/cli.md, generated from it) must not vary by host and pid.
+        const holder = opts.holder ?? `${hostname()}:${process.pid}`;
         const worker = await Worker.start({
           store: opts.store,
           worlds,
-          holder: opts.holder,
+          holder,
           ttlMs: positive(opts.ttl, "--ttl"),
           pollMs: positive(opts.poll, "--poll"),
           batch: positive(opts.batch, "--batch"),
@@ -61,15 +63,15 @@ export function registerCluster(program: Command): void {
           adapters: (dir) => defaultAdapters(readConfig(worldPaths(dir).config).adapters ?? {}),
           ...(opts.mirrorDir ? { mirrorDir: opts.mirrorDir } : {}),
           // One JSON line per lease change and batch: what the node did, for people and scripts.
-          onEvent: (e) => process.stdout.write(JSON.stringify({ holder: opts.holder, ...e }) + "\n"),
+          onEvent: (e) => process.stdout.write(JSON.stringify({ holder, ...e }) + "\n"),
         });
-        process.stdout.write(JSON.stringify({ holder: opts.holder, event: "started", worlds: worlds.length }) + "\n");
+        process.stdout.write(JSON.stringify({ holder, event: "started", worlds: worlds.length }) + "\n");
         // SIGTERM and SIGINT drain: the tick in hand finishes, every world is sealed and its lease released.
         const stop = () => void worker.stop();
         process.once("SIGTERM", stop);
         process.once("SIGINT", stop);
         await worker.run();
-        process.stdout.write(JSON.stringify({ holder: opts.holder, event: "stopped" }) + "\n");
+        process.stdout.write(JSON.stringify({ holder, event: "stopped" }) + "\n");
       },
     );
 
