@@ -510,8 +510,13 @@ export class PgJournalStore implements JournalStore {
     this.closed = true;
     // A clean close gives the lease up, so another node takes the world at once, not after the TTL.
     const l = this.leaseHeld;
-    if (l !== undefined && !this.lost)
-      await this.c.query({ ...SQL.releaseLease, values: [this.worldId, l.holder, l.token] }).catch(() => undefined);
+    if (l !== undefined && !this.lost) {
+      const r = await this.c
+        .query({ ...SQL.releaseLease, values: [this.worldId, l.holder, l.token] })
+        .catch(() => undefined);
+      // No row under our token: another node took the world while we held nothing to write.
+      if (r?.rowCount === 0) this.lost = true;
+    }
     await this.c.end();
   }
 }

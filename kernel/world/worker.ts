@@ -192,7 +192,10 @@ export class Worker {
     this.held.delete(id);
     try {
       await h.world.close();
-      this.emit({ event: "released", world: id });
+      // A close with nothing to write finds a taken lease only when it gives it up.
+      if ((h.world.store as PgWorldJournal).leaseLost)
+        this.emit({ event: "lost", world: id, code: "journal.lease_lost", message: "lease taken" });
+      else this.emit({ event: "released", world: id });
     } catch (e) {
       await h.world.abandon().catch(() => undefined);
       this.emit({ event: "lost", world: id, code: codeOf(e), message: (e as Error).message });

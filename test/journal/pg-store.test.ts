@@ -343,6 +343,21 @@ describe.skipIf(url === null)(
         expect(await fences(id)).toEqual([1, 2]);
         await b.close();
       });
+
+      it("a former holder that closes without writing learns it lost the lease, and leaves the new holder's alone", async () => {
+        const id = world();
+        const t = clock(9_000_000);
+        const a = await leased(id, "node-a", t.now, true);
+        await a.append("genesis", genesisBody(key));
+        t.ms += TTL;
+        const b = await leased(id, "node-b", t.now);
+        expect(a.leaseLost).toBe(false); // a has not tried to write or renew since
+        await a.close();
+        expect(a.leaseLost).toBe(true);
+        // b's lease still runs: nobody else gets the world.
+        expect(await codeOfAsync(leased(id, "node-c", t.now))).toBe("journal.lease_held");
+        await b.close();
+      });
     });
   },
 );
