@@ -12,7 +12,8 @@ export type CryptoErrorCode =
   | "crypto.key_permissions"
   | "crypto.no_secret_key"
   | "crypto.bad_key"
-  | "crypto.bad_purpose";
+  | "crypto.bad_purpose"
+  | "crypto.bad_signature";
 
 /** An error with a stable code and, when it concerns a file, its path. */
 export class CryptoError extends WorldkernelError<CryptoErrorCode> {

@@ -5,7 +5,8 @@
  */
 import { encodeStored } from "../../air/cbor/encode.js";
 import type { CborObject } from "../../air/cbor/value.js";
-import type { KeyPair } from "../crypto/keys.js";
+import type { Signer } from "../crypto/signer.js";
+import { signingMessage } from "../crypto/signing-message.js";
 import { verify } from "../crypto/sign.js";
 
 function payload(worldId: string, intentId: string, decision: string): Uint8Array {
@@ -16,7 +17,7 @@ function payload(worldId: string, intentId: string, decision: string): Uint8Arra
 export function approvalEntry(
   intentId: string,
   decision: "allow" | "deny",
-  approver: KeyPair,
+  approver: Signer,
   worldId: string,
 ): CborObject {
   return {
@@ -37,4 +38,9 @@ export function approvalSignatureValid(body: CborObject, worldId: string): boole
     payload(worldId, String(body.intent_id), String(body.decision)),
     body.signature as Uint8Array,
   );
+}
+
+/** The exact bytes an approver's ed25519 key signs to decide a held intent (for signing elsewhere). */
+export function heldIntentMessage(worldId: string, intentId: string, decision: "allow" | "deny"): Uint8Array {
+  return signingMessage("effect_approval", payload(worldId, intentId, decision));
 }

@@ -20,6 +20,8 @@ import { zodIssues } from "../../air/defs.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import type { KeyPair } from "../crypto/keys.js";
+import type { Signer } from "../crypto/signer.js";
+import { signingMessage } from "../crypto/signing-message.js";
 import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
 import {
@@ -64,6 +66,54 @@ function recordsOf(world: World, proposalId: string): { state: ProposalState; se
   if (!r)
     throw new KernelError("governance.unknown_proposal", `no proposal ${proposalId}`, { proposal_id: proposalId });
   return r;
+}
+
+/** One proposal as the console and `GET /v1/worlds/:id/proposals` show it. */
+export interface ProposalSummary {
+  proposal_id: string;
+  base_manifest_hash: string;
+  patch_ref: string;
+  status: "filed" | "shadowed" | "approved" | "applied";
+  /** Public keys (hex) that approved the latest shadow report. */
+  approvers: string[];
+  /** How many approvals the policy needs. */
+  threshold: number;
+  latest_report_hash: string | null;
+  /** The latest shadow report (null before one, or when its blob was erased). */
+  report: ShadowReport | null;
+  failures: number;
+}
+
+/** Every proposal of the world with its status and latest shadow report, in filing order. */
+export function listProposals(world: World): ProposalSummary[] {
+  const rules = new JournalRules(world.store, false);
+  rules.seed([...world.store.ruleEntriesSync()]);
+  const policy = governancePolicyOf(world.catalog);
+  return rules.proposalIds().map((id) => {
+    const { state } = rules.governanceOf(id)!;
+    const latest = latestOf(world, state);
+    const approvers = [...state.approvals]
+      .filter(([, reports]) => latest !== null && reports.has(latest.reportHash))
+      .map(([k]) => k);
+    const status = state.applied
+      ? "applied"
+      : latest === null
+        ? "filed"
+        : approvers.length >= Math.max(1, policy.threshold)
+          ? "approved"
+          : "shadowed";
+    return {
+      proposal_id: id,
+      base_manifest_hash: state.body.base_manifest_hash,
+      patch_ref: state.body.patch_ref,
+      status,
+      approvers,
+      threshold: policy.threshold,
+      latest_report_hash: latest?.reportHash ?? null,
+      report: latest?.report ?? null,
+      failures: latest?.failures ?? 0,
+    };
+  });
 }
 
 /** Who proposes: a person's key (signed), a module's effect, or nobody. */
@@ -239,7 +289,7 @@ export interface ApproveOptions {
 async function approveNow(
   world: World,
   proposalId: string,
-  approver: KeyPair,
+  approver: Signer,
   opts: ApproveOptions = {},
 ): Promise<number> {
   const { state, selfKeys } = recordsOf(world, proposalId);
@@ -386,11 +436,36 @@ export function shadow(world: World, proposalId: string, opts: ShadowOptions = {
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }
 
+/**
+ * The exact bytes an approver signs to approve a proposal's latest shadow report (for a
+ * signature made elsewhere, e.g. in the console): `governance.no_shadow` before any report.
+ */
+export function approvalMessage(world: World, proposalId: string, opts: ApproveOptions = {}): Uint8Array {
+  const { state } = recordsOf(world, proposalId);
+  const latest = latestOf(world, state);
+  if (!latest)
+    throw new KernelError(
+      "governance.no_shadow",
+      `proposal ${proposalId} has no shadow report yet: run wk shadow first`,
+      {
+        proposal_id: proposalId,
+      },
+    );
+  const payload = approvalPayload(
+    world.id,
+    proposalId,
+    state.body.patch_ref,
+    latest.reportHash,
+    opts.acceptFailures === true,
+  );
+  return signingMessage("approval", payload);
+}
+
 /** Signs and journals an approval of a proposal's latest shadow report (one with failing steps only with `acceptFailures`). */
 export function approve(
   world: World,
   proposalId: string,
-  approver: KeyPair,
+  approver: Signer,
   opts: ApproveOptions = {},
 ): Promise<number> {
   return world.exclusive(() => approveNow(world, proposalId, approver, opts));

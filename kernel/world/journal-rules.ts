@@ -111,6 +111,11 @@ export class JournalRules implements EntryChecker {
     };
   }
 
+  /** Every proposal filed so far, in filing order. */
+  proposalIds(): string[] {
+    return [...this.proposals.keys()];
+  }
+
   /** The adapter keys declared now (hex → id). */
   declaredKeys(): ReadonlyMap<string, string> {
     return this.declared;

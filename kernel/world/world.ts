@@ -14,6 +14,7 @@ import type { AirCatalog } from "../../air/loader.js";
 import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import { renameSync } from "node:fs";
 import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
+import type { Signer } from "../crypto/signer.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import { signKeysEntry, worldPaths, type Appended, type EntryBodies } from "../journal/index.js";
 import type { PgLeaseOptions } from "../journal/pg-store.js";
@@ -60,6 +61,13 @@ export interface OpenOptions {
   lease?: PgLeaseOptions;
   /** A world in PostgreSQL: where its local read mirror lives while open (default: the OS temp directory). */
   mirrorDir?: string;
+  /**
+   * `send`, `sendMany` and `decideHeldIntent` run pending intents before they return (default
+   * true); false lets a server answer once the input is durable and dispatch on its own.
+   */
+  dispatchAfterWrite?: boolean;
+  /** Runs each adapter call (a bounded pool, e.g. `wk serve`'s per world and overall); default: at once. */
+  limit?: <T>(perform: () => Promise<T>) => Promise<T>;
 }
 
 /** What `World.eraseReport` did. */
@@ -373,7 +381,7 @@ export class World {
       await this.flush(batch);
       return out;
     });
-    await this.runUntilIdle();
+    if (this.opts.dispatchAfterWrite !== false) await this.runUntilIdle();
     return results;
   }
 
@@ -431,7 +439,8 @@ export class World {
     const p = this.state.pending.get(intentId)!;
     this.inflight.add(intentId);
     try {
-      const body = this.isExpired(p) ? this.expiredReceipt(p) : await this.perform(p);
+      const perform = () => this.perform(p);
+      const body = this.isExpired(p) ? this.expiredReceipt(p) : await (this.opts.limit?.(perform) ?? perform());
       await this.exclusive(async () => {
         if (!this.state.pending.has(intentId)) return; // settled meanwhile (e.g. denied)
         const batch = new Batch(this.nextSeq);
@@ -522,7 +531,7 @@ export class World {
   }
 
   /** Records a person's approval or refusal of a held intent (signed with their key). */
-  async decideHeldIntent(intentId: string, approver: KeyPair, decision: "allow" | "deny"): Promise<number> {
+  async decideHeldIntent(intentId: string, approver: Signer, decision: "allow" | "deny"): Promise<number> {
     const seq = await this.exclusive(async () => {
       const p = this.state.pending.get(intentId);
       if (!p) throw new KernelError("kernel.unknown_intent", `no pending intent ${intentId}`, { intent_id: intentId });
@@ -548,7 +557,7 @@ export class World {
       await this.flush(batch);
       return seq;
     });
-    await this.runUntilIdle();
+    if (this.opts.dispatchAfterWrite !== false) await this.runUntilIdle();
     return seq;
   }
 

@@ -4,61 +4,21 @@
  * refusal) of intents a policy holds for `require_approval`.
  */
 import type { Command } from "commander";
-import { decodeStored } from "../../../air/cbor/decode.js";
-import type { CborObject } from "../../../air/cbor/value.js";
 import { exportBundle } from "../../../kernel/crypto/bundle.js";
 import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
+import { intentRows, type IntentRow } from "../../../kernel/world/intent-rows.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 import { withWorld } from "./world.js";
-
-/** One intent as `receipt list` reports it. */
-interface IntentRow {
-  intent_id: string;
-  kind: string;
-  module: string;
-  seq: number;
-  decision: string | null;
-  reason: string | null;
-  receipt: { seq: number; status: string; adapter: string } | null;
-}
 
 /** Every intent in the journal with its decision and receipt (streams the journal). */
 export async function listIntents(dir: string): Promise<IntentRow[]> {
   const store = await openWorldJournalReadonly(dir);
-  const rows = new Map<string, IntentRow>();
   try {
-    for await (const e of store.iterate(0)) {
-      if (e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt") continue;
-      const b = decodeStored(e.body) as CborObject;
-      const id = b.intent_id as string;
-      if (e.kind === "effect_intent")
-        rows.set(id, {
-          intent_id: id,
-          kind: b.kind as string,
-          module: b.module as string,
-          seq: e.seq,
-          decision: null,
-          reason: null,
-          receipt: null,
-        });
-      const row = rows.get(id);
-      if (!row) continue;
-      if (e.kind === "policy_decision")
-        [row.decision, row.reason] = [
-          b.decision as string,
-          (b.reason as string | undefined) ??
-            (b.stage === "approval" ? `approval by ${String(b.approver).slice(0, 16)}…` : null),
-        ];
-      if (e.kind === "effect_receipt") {
-        const r = b.receipt as CborObject;
-        row.receipt = { seq: e.seq, status: r.status as string, adapter: r.adapter_id as string };
-      }
-    }
+    return await intentRows(store.iterate(0));
   } finally {
     await store.close();
   }
-  return [...rows.values()];
 }
 
 /** Registers `receipt list`, `receipt export` (on the receipt group) and `approve-effect`. */

@@ -108,6 +108,12 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
+      serve: "host worlds as a service: HTTP API, timers on time, approval console, Prometheus metrics",
+    },
+    load: async (p) => (await import("./serve.js")).registerServe(p),
+  },
+  {
+    commands: {
       demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance",
     },
     load: async (p) => (await import("./demo.js")).registerDemo(p),

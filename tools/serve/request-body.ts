@@ -1,0 +1,72 @@
+/**
+ * @module Request bodies, checked before anything is journaled: size, UTF-8, JSON, shape.
+ * Every refusal is `http.bad_body` (or the JSON layer's `air.invalid_json` /
+ * `air.invalid_unicode`) naming the place: `$.value.by`, or `line 3: $.schema` in NDJSON.
+ */
+import { z } from "zod";
+import { parseJsonLossless } from "../../air/json.js";
+import { HttpError } from "./errors.js";
+
+/** The largest body accepted (bytes). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** One event as a client sends it. */
+export const EventRequestSchema = z.strictObject({
+  schema: z.string().min(1),
+  value: z.unknown(),
+  idempotency_key: z.string().min(1).max(512).optional(),
+});
+export type EventRequest = z.infer<typeof EventRequestSchema>;
+
+const pathOf = (path: readonly PropertyKey[]): string =>
+  ["$", ...path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))].join("");
+
+/** Parses `bytes` as one JSON value checked by `schema`; `where` prefixes the place (an NDJSON line). */
+export function parseBody<T>(bytes: Uint8Array, schema: z.ZodType<T>, where = ""): T {
+  let json: unknown;
+  try {
+    json = parseJsonLossless(bytes);
+  } catch (e) {
+    const err = e as { code: string; message: string; path?: string };
+    throw new HttpError(400, err.code, `${where}${err.message}`, { path: `${where}${err.path ?? "$"}` });
+  }
+  const r = schema.safeParse(json);
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  throw new HttpError(400, "http.bad_body", `${where}${i.message} at ${pathOf(i.path)}`, {
+    path: `${where}${pathOf(i.path)}`,
+  });
+}
+
+/** Splits an NDJSON body into its non-blank lines with their 1-based numbers. */
+export function ndjsonLines(bytes: Uint8Array): { line: number; bytes: Uint8Array }[] {
+  const out: { line: number; bytes: Uint8Array }[] = [];
+  let start = 0;
+  let line = 1;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    const piece = bytes.subarray(start, i > start && bytes[i - 1] === 0x0d ? i - 1 : i);
+    if (piece.some((b) => b !== 0x20 && b !== 0x09)) out.push({ line, bytes: piece });
+    start = i + 1;
+    line++;
+  }
+  return out;
+}
+
+/** Reads a request body, refusing one larger than the limit (413) before it is all in memory. */
+export async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (req.body === null) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+const tooLarge = () =>
+  new HttpError(413, "http.body_too_large", `the body is larger than ${MAX_BODY_BYTES} bytes; split it into requests`);

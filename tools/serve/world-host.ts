@@ -1,0 +1,204 @@
+/**
+ * @module One world hosted by `wk serve`: the open `World` (the only writer), the entries it
+ * has announced to stream subscribers, and the loop that dispatches allowed intents and fires
+ * timers at their time. Requests are answered once their entries are durable; dispatch runs
+ * after, in the background, through the per-world and overall pools, and its receipts are
+ * announced like any entry.
+ */
+import { decodeStored } from "../../air/cbor/decode.js";
+import type { CborObject } from "../../air/cbor/value.js";
+import type { JournalEntry } from "../../kernel/journal/index.js";
+import { World, type SendResult } from "../../kernel/world/world.js";
+import { readConfig } from "../../kernel/world/config.js";
+import { worldPaths } from "../../kernel/journal/world-paths.js";
+import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import type { Limiter } from "./limiter.js";
+import type { WorldGauges } from "./metrics.js";
+
+/** What a host needs from the server. */
+export interface HostOptions {
+  /** The kernel's wall clock in ns (injected by tests; default Date.now). */
+  clock?: () => bigint;
+  /** Adapter calls in flight at once for this world, and the server-wide pool they also pass. */
+  perWorld: Limiter;
+  overall: Limiter;
+  /** Called with every batch of newly journaled entries, in seq order. */
+  onEntries: (host: WorldHost, entries: readonly JournalEntry[]) => void;
+  /** A background failure (dispatch, timers): logged, never thrown at a request. */
+  onError: (host: WorldHost, e: unknown) => void;
+}
+
+/** An entry announced on the stream. */
+export type EntryListener = (entries: readonly JournalEntry[]) => void;
+
+/** Longest sleep before re-reading the next timer (the clock may be moved by a test or NTP). */
+const MAX_TIMER_SLEEP_MS = 60_000;
+
+/** A world open in the server. */
+export class WorldHost {
+  private announced: number;
+  private readonly listeners = new Set<EntryListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closing = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly world: World,
+    private readonly opts: HostOptions,
+  ) {
+    this.announced = world.store.countSync();
+  }
+
+  /** Opens the world in `dir` with its configured adapters and resumes what it left pending. */
+  static async open(dir: string, opts: HostOptions): Promise<WorldHost> {
+    const config = readConfig(worldPaths(dir).config);
+    const world = await World.open(dir, {
+      adapters: defaultAdapters(config.adapters ?? {}),
+      hooks: defaultGateHooks(),
+      dispatchAfterWrite: false,
+      limit: (perform) => opts.perWorld.run(() => opts.overall.run(perform)),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    const host = new WorldHost(dir, world, opts);
+    host.kick();
+    return host;
+  }
+
+  /** The world's id (the `:id` of its URLs). */
+  get id(): string {
+    return this.world.id;
+  }
+
+  /** Entries journaled so far (the next seq). */
+  get height(): number {
+    return this.world.store.countSync();
+  }
+
+  /** Journals events in one group commit; resolves once they are durable (dispatch follows). */
+  async send(events: readonly { schema: string; json: unknown; idempotencyKey?: string }[]): Promise<SendResult[]> {
+    const out = await this.world.sendMany(events);
+    this.announce();
+    this.kick();
+    return out;
+  }
+
+  /** Runs `fn` as the world's writer (serialized with steps and receipts), then announces what it wrote. */
+  async write<T>(fn: (w: World) => Promise<T>): Promise<T> {
+    try {
+      return await this.world.exclusive(() => fn(this.world));
+    } finally {
+      this.announce();
+      this.kick();
+    }
+  }
+
+  /**
+   * Calls `listener` with every entry from `from` on: those already announced now, later ones
+   * as they are journaled. Returns the unsubscribe function.
+   */
+  subscribe(from: number, listener: EntryListener): () => void {
+    const past: JournalEntry[] = [];
+    for (const e of this.world.store.iterateSync(from, this.announced - 1)) past.push(e);
+    if (past.length > 0) listener(past);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** What `/metrics` reads at scrape time. */
+  gauges(): WorldGauges {
+    const pending = [...this.world.state.pending.values()];
+    const store = this.world.store as { leaseLost?: boolean; lease?: unknown };
+    return {
+      id: this.id,
+      pendingIntents: pending.length,
+      pendingApprovals: pending.filter((p) => p.waiting === "approval").length,
+      lease: store.lease === undefined ? undefined : store.leaseLost === true ? 0 : 1,
+    };
+  }
+
+  /** Held intents waiting for an approver. */
+  heldIntents(): { intent_id: string; kind: string; module: string; seq: number; valid_until_ns: string | null }[] {
+    return [...this.world.state.pending.values()]
+      .filter((p) => p.waiting === "approval")
+      .map((p) => ({
+        intent_id: p.intentId,
+        kind: p.kind,
+        module: p.module,
+        seq: p.causeSeq,
+        valid_until_ns: p.validUntilNs === undefined ? null : p.validUntilNs.toString(),
+      }));
+  }
+
+  /** Stops dispatching, waits for the work in hand, then closes the world (snapshot and sealing checkpoint). */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.world.close();
+    this.listeners.clear();
+  }
+
+  /** Tells subscribers of every entry journaled since the last announcement. */
+  private announce(): void {
+    const height = this.world.store.countSync();
+    if (height <= this.announced) return;
+    const fresh: JournalEntry[] = [];
+    for (const e of this.world.store.iterateSync(this.announced, height - 1)) fresh.push(e);
+    this.announced = height;
+    this.opts.onEntries(this, fresh);
+    for (const l of this.listeners) l(fresh);
+  }
+
+  /** Starts (or re-arms) the background dispatch loop. */
+  private kick(): void {
+    if (this.closing) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.world.runUntilIdle();
+          this.announce();
+        } while (this.again && !this.closing);
+      } catch (e) {
+        this.announce();
+        this.opts.onError(this, e);
+      } finally {
+        this.running = undefined;
+        this.armTimer();
+      }
+    })();
+  }
+
+  /** Sleeps until the next timer is due (or a held intent expires), then dispatches. */
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    if (this.closing) return;
+    let next: bigint | undefined;
+    for (const p of this.world.state.pending.values()) {
+      const at =
+        p.waiting === "dispatch" && p.kind === "timer.set"
+          ? BigInt((p.params as CborObject).deliver_at_ns as number | bigint)
+          : p.waiting === "approval" && p.validUntilNs !== undefined
+            ? p.validUntilNs + 1n
+            : undefined;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    if (next === undefined) return;
+    const ms = Number((next - this.world.nowNs()) / 1_000_000n);
+    this.timer = setTimeout(() => this.kick(), Math.min(MAX_TIMER_SLEEP_MS, Math.max(0, ms)));
+  }
+}
+
+/** A held intent or proposal, as the stream announces it (null for other entries). */
+export function awaitingApproval(e: JournalEntry): { kind: "intent" | "proposal"; id: string } | null {
+  if (e.kind !== "policy_decision" && e.kind !== "shadow_report") return null;
+  const b = decodeStored(e.body) as CborObject;
+  if (e.kind === "shadow_report") return { kind: "proposal", id: String(b.proposal_id) };
+  return b.decision === "require_approval" ? { kind: "intent", id: String(b.intent_id) } : null;
+}
