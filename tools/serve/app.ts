@@ -26,6 +26,7 @@ import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
+import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
 /** What the routes serve. */
@@ -39,6 +40,8 @@ export interface AppContext {
   consoleDir: string | null;
   /** Keep-alive comment interval of event streams (ms). */
   keepAliveMs?: number;
+  /** OpenTelemetry spans, or null when tracing is off. */
+  tracing?: Tracing | null;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -139,7 +142,13 @@ export function createApp(ctx: AppContext): Hono {
       return { schema: r.schema, json: r.value, ...(k === undefined ? {} : { idempotencyKey: k }) };
     });
     const started = process.hrtime.bigint();
-    const results = await h.send(events);
+    const results = ctx.tracing
+      ? await ctx.tracing.ingress(
+          h.id,
+          (seq) => h.world.store.getSync(seq),
+          () => h.send(events),
+        )
+      : await h.send(events);
     ctx.metrics.append.observe({ world: h.id }, Number(process.hrtime.bigint() - started) / 1e9);
     if (!ndjson) return c.json(results[0]!, results[0]!.duplicate === true ? 200 : 201);
     return c.json({ results }, results.every((r) => r.duplicate === true) ? 200 : 201);

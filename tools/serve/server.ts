@@ -18,6 +18,7 @@ import { Limiter } from "./limiter.js";
 import { ServerMetrics } from "./metrics.js";
 import { Tokens } from "./tokens.js";
 import { WorldHost } from "./world-host.js";
+import { startTracing } from "./tracing.js";
 
 /** How to serve. */
 export interface ServeOptions {
@@ -40,6 +41,8 @@ export interface ServeOptions {
   log?: (record: Record<string, unknown>) => void;
   /** Event-stream keep-alive interval in ms (default 15 s). */
   keepAliveMs?: number;
+  /** Export OpenTelemetry spans to this OTLP/HTTP endpoint (off when absent). */
+  otlpEndpoint?: string;
 }
 
 /** A running server. */
@@ -81,11 +84,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const overall = new Limiter(opts.overall ?? 32);
   const hosts = new Map<string, WorldHost>();
   let metrics: ServerMetrics | undefined;
+  const tracing = await startTracing(opts.otlpEndpoint);
   const hostOptions = {
     ...(opts.clock ? { clock: opts.clock } : {}),
     overall,
-    onEntries: (h: WorldHost, entries: readonly import("../../kernel/journal/index.js").JournalEntry[]) =>
-      metrics?.observe(h.id, entries),
+    onEntries: (h: WorldHost, entries: readonly import("../../kernel/journal/index.js").JournalEntry[]) => {
+      metrics?.observe(h.id, entries);
+      tracing?.receipts(h.id, entries);
+    },
     onError: (h: WorldHost, e: unknown) =>
       log({
         event: "error",
@@ -121,6 +127,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     tokens,
     metrics,
     draining: () => draining,
+    tracing,
     consoleDir: defaultConsoleDir(),
     ...(opts.keepAliveMs !== undefined ? { keepAliveMs: opts.keepAliveMs } : {}),
   });
@@ -157,6 +164,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       server.closeAllConnections();
       for (const h of hosts.values())
         await h.close().catch((e: unknown) => log({ event: "error", world: h.id, message: (e as Error).message }));
+      await tracing
+        ?.shutdown()
+        .catch((e: unknown) => log({ event: "error", code: "serve.tracing", message: (e as Error).message }));
       log({ event: "stopped" });
     })());
   return { url, hosts, tokensFile, createdTokens, close };

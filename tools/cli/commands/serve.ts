@@ -40,6 +40,10 @@ export function registerServe(program: Command): void {
     )
     .option("--per-world <n>", "effect calls in flight per world", "8")
     .option("--overall <n>", "effect calls in flight in all", "32")
+    .option(
+      "--otlp-endpoint <url>",
+      "export OpenTelemetry spans over OTLP/HTTP to this base URL (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)",
+    )
     .option("--json", "errors as JSON too (what the server does is always JSON lines)")
     .action(
       async (opts: {
@@ -51,12 +55,14 @@ export function registerServe(program: Command): void {
         tokens?: string;
         perWorld: string;
         overall: string;
+        otlpEndpoint?: string;
       }) => {
         const dirs = [
           ...opts.world.map((d) => worldDir(d)),
           ...(opts.worlds ? worldDirsIn(worldDir(opts.worlds)) : []),
         ];
         if (dirs.length === 0 && !opts.worlds) dirs.push(worldDir(undefined));
+        const otlp = opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
         const print = (r: Record<string, unknown>) => process.stdout.write(JSON.stringify(r) + "\n");
         const server = await startServer({
           worlds: [...new Set(dirs)],
@@ -67,6 +73,7 @@ export function registerServe(program: Command): void {
           perWorld: positive(opts.perWorld, "--per-world"),
           overall: positive(opts.overall, "--overall"),
           log: print,
+          ...(otlp ? { otlpEndpoint: otlp } : {}),
         });
         if (server.createdTokens)
           process.stderr.write(`wk serve: wrote a new admin token to ${server.tokensFile} (mode 0600)\n`);
