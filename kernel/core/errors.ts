@@ -28,7 +28,7 @@ export type KernelErrorCode =
   | "kernel.unknown_intent"
   /** An intent is not waiting for approval. */
   | "kernel.not_pending"
-  /** An approval (of an intent or a proposal) is refused: not an approver, the proposer itself, a repeat. */
+  /** An approval or denial (of an intent or a proposal) is refused: not an approver, the proposer itself approving, a repeat. */
   | "kernel.bad_approval"
   | "kernel.config_mismatch"
   | "kernel.undeclared_key"
@@ -49,6 +49,10 @@ export type KernelErrorCode =
   /** The proposal's latest shadow report has failing steps and not enough approvers accepted them. */
   | "governance.failed_shadow"
   | "governance.already_applied"
+  /** An approver denied the proposal (the error names its seq): it can no longer be shadowed, approved, applied or denied again. */
+  | "governance.denied"
+  /** A denial's reason is empty, blank or longer than 2000 characters. */
+  | "governance.bad_reason"
   /** A shadow run was asked for more than one of given events, a window and a counterfactual. */
   | "governance.conflicting_options"
   /** `wk revert <seq>`: the entry at that seq is not an apply. */

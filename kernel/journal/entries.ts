@@ -206,9 +206,14 @@ export const ApprovalBody = z.strictObject({
   proposal_id: hashText,
   approver: hex64,
   patch_ref: hashText,
-  shadow_report_hash: hashText,
+  /** The report approved: required on an approval, absent on a denial (which refuses the proposal whatever its reports; the journal rules hold both). */
+  shadow_report_hash: hashText.exactOptional(),
   /** The approver approves a report with failing steps knowingly (signed; absent, never false, otherwise). */
   accept_failures: z.literal(true).exactOptional(),
+  /** A denial of the proposal (signed with `reason`); absent on every approval, so those read as they always did. */
+  decision: z.literal("deny").exactOptional(),
+  /** Why the approver denies (a denial only). */
+  reason: z.string().min(1).max(2000).exactOptional(),
   signature: sig,
 });
 export const ApplyBody = z.strictObject({

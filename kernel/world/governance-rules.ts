@@ -5,7 +5,7 @@
  * proposer; a proposer's signature covers the whole proposal; approvers are the ones the
  * policy in force names, never a key that proposed the same patch; an apply needs the
  * policy's threshold of valid approvals of the proposal's latest shadow report — approvals that
- * accepted its failures when that report has failing steps.
+ * accepted its failures when that report has failing steps — and no approver's denial of it.
  */
 import { encodeStored } from "../../air/cbor/encode.js";
 import { hashValue, type HashText } from "../../air/hash.js";
@@ -96,6 +96,51 @@ export function approvalPayload(
   });
 }
 
+/** A denial, as the `approval` entry records it: `decision: "deny"`, its reason, and no shadow report. */
+export type DenialBody = ApprovalBody & { decision: "deny"; reason: string };
+
+/** True when an `approval` entry is a denial. */
+export function isDenial(a: ApprovalBody): a is DenialBody {
+  return a.decision === "deny";
+}
+
+/**
+ * The bytes an approver signs to deny a proposal: world, proposal and patch, `decision: "deny"`
+ * and the reason. No shadow report: a denial refuses the proposal whatever its reports say. It
+ * is signed under the `approval` purpose (a new purpose would change the RFC 8032 vectors and the
+ * console's signing flow for nothing): the `decision` key, which no approval payload holds, keeps
+ * the two payloads' canonical bytes apart, so an approval's signature never verifies as a
+ * denial's, nor the reverse.
+ */
+export function denialPayload(worldId: string, proposalId: string, patchRef: string, reason: string): Uint8Array {
+  return encodeStored({
+    world_id: worldId,
+    proposal_id: proposalId,
+    patch_ref: patchRef,
+    decision: "deny",
+    reason,
+  });
+}
+
+/**
+ * Why an `approval` entry is neither an approval nor a denial; null when it is one. An approval
+ * names the report it approves and carries no reason; a denial carries a reason and names no
+ * report nor accepted failures.
+ */
+export function approvalShapeFault(a: ApprovalBody): string | null {
+  if (isDenial(a)) {
+    if (a.reason === undefined) return `a denial of proposal ${a.proposal_id} must say why (reason)`;
+    if (a.shadow_report_hash !== undefined)
+      return `a denial of proposal ${a.proposal_id} names no shadow report (it denies the proposal, not one report)`;
+    if (a.accept_failures !== undefined) return `a denial of proposal ${a.proposal_id} accepts no failures`;
+    return null;
+  }
+  if (a.reason !== undefined) return `an approval of proposal ${a.proposal_id} carries no reason (only a denial does)`;
+  if (a.shadow_report_hash === undefined)
+    return `an approval of proposal ${a.proposal_id} must name the shadow report it approves`;
+  return null;
+}
+
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
 
 /** Why a proposal entry is not one the kernel would have written; null when it is. */
@@ -133,6 +178,9 @@ export function approvalFault(
   policy: GovernancePolicy,
   selfKeys: ReadonlySet<string>,
 ): string | null {
+  const shape = approvalShapeFault(a);
+  if (shape !== null || isDenial(a) || a.shadow_report_hash === undefined)
+    return shape ?? `the entry denies proposal ${a.proposal_id}: it is no approval`;
   if (a.patch_ref !== proposal.patch_ref)
     return `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`;
   if (!reports.has(a.shadow_report_hash))
@@ -149,6 +197,46 @@ export function approvalFault(
     )
   )
     return "governance approval signature does not verify";
+  return null;
+}
+
+/** Why a denial is not one the kernel would have journaled, as the `wk verify` fault it is. */
+export interface DenialFault {
+  fault: "bad_body" | "bad_signature" | "unauthorized_denial" | "duplicate_denial";
+  message: string;
+}
+
+/**
+ * Why a denial is not valid for this proposal under this policy; null when it is. Only an
+ * approver the policy in force names may deny, as only one may approve; unlike an approval, an
+ * approver that proposed the patch may deny it — withdrawing one's own proposal gives nobody
+ * power they lacked. A proposal is denied once, and never after it was applied.
+ */
+export function denialFault(
+  worldId: string,
+  d: ApprovalBody,
+  s: ProposalState,
+  policy: GovernancePolicy,
+): DenialFault | null {
+  const shape = approvalShapeFault(d);
+  if (shape !== null || !isDenial(d))
+    return { fault: "bad_body", message: shape ?? `the entry approves proposal ${d.proposal_id}: it is no denial` };
+  const id = d.proposal_id;
+  if (d.patch_ref !== s.body.patch_ref)
+    return {
+      fault: "unauthorized_denial",
+      message: `denial names patch ${d.patch_ref}, the proposal's is ${s.body.patch_ref}`,
+    };
+  if (s.applied) return { fault: "unauthorized_denial", message: `proposal ${id} is already applied` };
+  if (s.denied !== null)
+    return { fault: "duplicate_denial", message: `proposal ${id} was already denied at seq ${s.denied.seq}` };
+  if (!policy.approvers.includes(d.approver))
+    return {
+      fault: "unauthorized_denial",
+      message: `key ${d.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}, so it cannot deny`,
+    };
+  if (!verify(fromHex(d.approver), "approval", denialPayload(worldId, id, d.patch_ref, d.reason), d.signature))
+    return { fault: "bad_signature", message: "governance denial signature does not verify" };
   return null;
 }
 
@@ -169,6 +257,8 @@ export interface ProposalState {
   /** Of those, the ones signed with `accept_failures`: approver key → report hashes. */
   acceptedFailures: Map<string, Set<string>>;
   applied: boolean;
+  /** The approver's denial, when one denied the proposal: it then can no longer be approved or applied. */
+  denied: { seq: number; approver: string; reason: string } | null;
 }
 
 /** A fresh proposal's state: no report, no approval. */
@@ -182,15 +272,22 @@ export function newProposalState(body: ProposalBody): ProposalState {
     approvals: new Map(),
     acceptedFailures: new Map(),
     applied: false,
+    denied: null,
   };
 }
 
 /** Notes a valid approval in the proposal's state. */
 export function noteApproval(s: ProposalState, a: ApprovalBody): void {
-  const add = (m: Map<string, Set<string>>) =>
-    m.set(a.approver, (m.get(a.approver) ?? new Set<string>()).add(a.shadow_report_hash));
+  const report = a.shadow_report_hash;
+  if (report === undefined) return; // malformed (verify names it bad_body): it approves nothing
+  const add = (m: Map<string, Set<string>>) => m.set(a.approver, (m.get(a.approver) ?? new Set<string>()).add(report));
   add(s.approvals);
   if (a.accept_failures === true) add(s.acceptedFailures);
+}
+
+/** Notes a valid denial (journaled at `seq`) in the proposal's state. */
+export function noteDenial(s: ProposalState, d: DenialBody, seq: number): void {
+  s.denied = { seq, approver: d.approver, reason: d.reason };
 }
 
 /** The approvers whose valid approvals of the latest report count toward the threshold. */
@@ -252,6 +349,9 @@ export function applyFault(
 ): string | null {
   if (s === undefined) return "no such proposal";
   if (s.applied) return `proposal ${s.body.proposal_id} is already applied`;
+  // A denial is a veto: however many approvals it has, a denied proposal is never applied.
+  if (s.denied !== null)
+    return `proposal ${s.body.proposal_id} was denied at seq ${s.denied.seq} by key ${s.denied.approver.slice(0, 16)}…: ${s.denied.reason}`;
   if (s.body.base_manifest_hash !== currentManifest)
     return `proposal ${s.body.proposal_id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`;
   if (s.latestReport === null) return `proposal ${s.body.proposal_id} has no shadow report`;

@@ -3,9 +3,9 @@
  * propose → shadow-run → approve → apply. A proposal is a compiled, fully validated patch
  * against the current manifest (a changed state schema names its migration); a shadow run
  * (shadow.ts) reports what the proposal would change, and is journaled here; approvers named
- * by the policy sign {proposal, patch, shadow report}; apply checks the approvals and that the
- * base is still current, migrates state, then swaps the manifest — and replay does both at the
- * same seq.
+ * by the policy sign {proposal, patch, shadow report}, or deny the proposal with a reason (a
+ * veto: it is then never approved or applied); apply checks the approvals and that the base is
+ * still current, migrates state, then swaps the manifest — and replay does both at the same seq.
  */
 import { AirError } from "../../air/errors.js";
 import { PatchDocumentSchema, type Migration } from "../../air/schemas/patch.js";
@@ -29,6 +29,8 @@ import {
   approvalFault,
   approvalPayload,
   countingApprovers,
+  denialFault,
+  denialPayload,
   failedShadowFault,
   governancePolicyOf,
   proposalFault,
@@ -73,7 +75,7 @@ export interface ProposalSummary {
   proposal_id: string;
   base_manifest_hash: string;
   patch_ref: string;
-  status: "filed" | "shadowed" | "approved" | "applied";
+  status: "filed" | "shadowed" | "approved" | "applied" | "denied";
   /** Public keys (hex) that approved the latest shadow report. */
   approvers: string[];
   /** How many approvals the policy needs. */
@@ -82,6 +84,8 @@ export interface ProposalSummary {
   /** The latest shadow report (null before one, or when its blob was erased). */
   report: ShadowReport | null;
   failures: number;
+  /** The approver's denial, when one denied the proposal (status `denied`). */
+  denied: { seq: number; approver: string; reason: string } | null;
 }
 
 /** Every proposal of the world with its status and latest shadow report, in filing order. */
@@ -97,11 +101,13 @@ export function listProposals(world: World): ProposalSummary[] {
       .map(([k]) => k);
     const status = state.applied
       ? "applied"
-      : latest === null
-        ? "filed"
-        : approvers.length >= Math.max(1, policy.threshold)
-          ? "approved"
-          : "shadowed";
+      : state.denied !== null
+        ? "denied"
+        : latest === null
+          ? "filed"
+          : approvers.length >= Math.max(1, policy.threshold)
+            ? "approved"
+            : "shadowed";
     return {
       proposal_id: id,
       base_manifest_hash: state.body.base_manifest_hash,
@@ -112,6 +118,7 @@ export function listProposals(world: World): ProposalSummary[] {
       latest_report_hash: latest?.reportHash ?? null,
       report: latest?.report ?? null,
       failures: latest?.failures ?? 0,
+      denied: state.denied === null ? null : { ...state.denied },
     };
   });
 }
@@ -203,6 +210,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
 async function shadowNow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
+  refuseDenied(state);
   const next = catalogFromBundle(
     world.store.getBlobSync(state.body.bundle_ref as HashText),
     state.body.new_manifest_hash,
@@ -239,7 +247,7 @@ function migrationsOf(world: World, patchRef: string): Migration[] {
   return named;
 }
 
-export { approvalPayload };
+export { approvalPayload, denialPayload };
 
 /** A proposal's latest shadow report as journaled (null when it has none; `report` null when its blob was erased). */
 export function latestShadowReport(
@@ -294,6 +302,7 @@ async function approveNow(
 ): Promise<number> {
   const { state, selfKeys } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
+  refuseDenied(state);
   const latest = latestOf(world, state);
   if (!latest)
     throw new KernelError(
@@ -339,6 +348,58 @@ async function approveNow(
   return world.appendRecord("approval", body as unknown as CborObject);
 }
 
+/** `governance.denied`, naming the denial's seq, when an approver denied the proposal. */
+function refuseDenied(state: ProposalState): void {
+  const d = state.denied;
+  if (d === null) return;
+  throw new KernelError(
+    "governance.denied",
+    `proposal ${state.body.proposal_id} was denied at seq ${d.seq} by key ${d.approver.slice(0, 16)}…: ${d.reason}`,
+    { proposal_id: state.body.proposal_id, seq: d.seq, approver: d.approver },
+  );
+}
+
+/** The longest reason a denial may give (the entry schema's bound). */
+const MAX_REASON = 2000;
+
+/**
+ * What refuses a denial before anything is signed: a blank or overlong reason, an applied or
+ * already denied proposal, a policy naming no approvers. Whether the key is an approver is
+ * checked with the signature (denialFault), as verify checks it.
+ */
+function refuseDenial(state: ProposalState, reason: string, world: World): void {
+  const id = state.body.proposal_id;
+  // The schema admits any non-empty text; a reason of blanks says nothing, so the kernel asks for one.
+  if (typeof reason !== "string" || reason.trim() === "" || reason.length > MAX_REASON)
+    throw new KernelError(
+      "governance.bad_reason",
+      `a denial of ${id} must say why: a reason of 1 to ${MAX_REASON} characters, not blank`,
+      { proposal_id: id, path: "$.reason" },
+    );
+  if (state.applied) throw new KernelError("governance.already_applied", `proposal ${id} is already applied`);
+  refuseDenied(state);
+  if (governancePolicyOf(world.catalog).approvers.length === 0)
+    throw new KernelError("kernel.bad_approval", "the world's policy names no approvers, so no proposal can be denied");
+}
+
+/** Signs a denial of a proposal and journals it as an `approval` entry with `decision: "deny"`. */
+async function denyNow(world: World, proposalId: string, denier: Signer, reason: string): Promise<number> {
+  const { state } = recordsOf(world, proposalId);
+  refuseDenial(state, reason, world);
+  const body: ApprovalBody = {
+    proposal_id: proposalId,
+    approver: denier.publicKeyHex,
+    patch_ref: state.body.patch_ref,
+    decision: "deny",
+    reason,
+    signature: denier.sign("approval", denialPayload(world.id, proposalId, state.body.patch_ref, reason)),
+  };
+  // The rule verify applies, so the journal never holds a denial verify would refuse.
+  const why = denialFault(world.id, body, state, governancePolicyOf(world.catalog));
+  if (why !== null) throw new KernelError("kernel.bad_approval", why.message, { proposal_id: proposalId });
+  return world.appendRecord("approval", body as unknown as CborObject);
+}
+
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
 async function applyNow(world: World, proposalId: string): Promise<Applied> {
   const { state } = recordsOf(world, proposalId);
@@ -347,14 +408,19 @@ async function applyNow(world: World, proposalId: string): Promise<Applied> {
   if (why !== null) {
     const code = state.applied
       ? "governance.already_applied"
-      : state.body.base_manifest_hash !== world.catalog.manifestHash
-        ? "governance.stale_base"
-        : state.latestReport === null
-          ? "governance.no_shadow"
-          : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null
-            ? "governance.failed_shadow"
-            : "governance.not_approved";
-    throw new KernelError(code, why, { proposal_id: proposalId });
+      : state.denied !== null
+        ? "governance.denied"
+        : state.body.base_manifest_hash !== world.catalog.manifestHash
+          ? "governance.stale_base"
+          : state.latestReport === null
+            ? "governance.no_shadow"
+            : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null
+              ? "governance.failed_shadow"
+              : "governance.not_approved";
+    throw new KernelError(code, why, {
+      proposal_id: proposalId,
+      ...(state.denied !== null && !state.applied ? { seq: state.denied.seq } : {}),
+    });
   }
   const next = catalogFromBundle(
     world.store.getBlobSync(state.body.bundle_ref as HashText),
@@ -442,6 +508,7 @@ export function shadow(world: World, proposalId: string, opts: ShadowOptions = {
  */
 export function approvalMessage(world: World, proposalId: string, opts: ApproveOptions = {}): Uint8Array {
   const { state } = recordsOf(world, proposalId);
+  refuseDenied(state);
   const latest = latestOf(world, state);
   if (!latest)
     throw new KernelError(
@@ -469,6 +536,21 @@ export function approve(
   opts: ApproveOptions = {},
 ): Promise<number> {
   return world.exclusive(() => approveNow(world, proposalId, approver, opts));
+}
+
+/**
+ * The exact bytes an approver signs to deny a proposal (for signing elsewhere, e.g. in the
+ * console): refused as `denyProposal` would refuse (a blank reason, an applied or denied proposal).
+ */
+export function denialMessage(world: World, proposalId: string, reason: string): Uint8Array {
+  const { state } = recordsOf(world, proposalId);
+  refuseDenial(state, reason, world);
+  return signingMessage("approval", denialPayload(world.id, proposalId, state.body.patch_ref, reason));
+}
+
+/** Signs (or checks a presigned signature) and journals a denial of a proposal. Resolves to the entry's seq. */
+export function denyProposal(world: World, proposalId: string, denier: Signer, reason: string): Promise<number> {
+  return world.exclusive(() => denyNow(world, proposalId, denier, reason));
 }
 
 /** Applies an approved, still-current proposal: the manifest swaps at this seq. */

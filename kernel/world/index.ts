@@ -14,7 +14,16 @@ export { jsonView } from "./json-view.js";
 export { KERNEL_FLAGS, SUPPORTED_FLAGS, MAX_STEPS_PER_INPUT, MAX_EVENTS_PER_INPUT, behaviourOf } from "./flags.js";
 export type { Behaviour, KernelFlag } from "./flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
-export { propose, shadow, approve, apply, latestShadowReport, failureLines } from "./governance.js";
+export {
+  propose,
+  shadow,
+  approve,
+  denyProposal,
+  denialMessage,
+  apply,
+  latestShadowReport,
+  failureLines,
+} from "./governance.js";
 export type { ProposeOptions, ProposeAs, Proposed, Shadowed, ApproveOptions, Applied } from "./governance.js";
 export type { MigrationRun, MigrationFailure } from "./migration.js";
 export type { ShadowReport, ShadowOptions, ShadowEvent } from "./governance.js";

@@ -1,9 +1,9 @@
 /**
  * @module The journal's rules, checked without running a module: every receipt is signed
  * by a key the world declared for that adapter at that seq (gate denials by the world
- * key), every `keys` rotation by the world key, every approval by an approver the policy
- * in force names, every proposal by its proposer (or allowed unsigned by the policy), and
- * every `apply` is backed by its proposal, a shadow report and enough approvals. Blobs the
+ * key), every `keys` rotation by the world key, every approval and denial by an approver the
+ * policy in force names, every proposal by its proposer (or allowed unsigned by the policy), and
+ * every `apply` is backed by its proposal, a shadow report and enough approvals, and no denial. Blobs the
  * journal relies on hash to their names or were erased. A streaming checker for
  * `verifyJournal`; `seed` primes it from the indexed rare entries so a writer can check
  * just the tail on open.
@@ -37,9 +37,13 @@ import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
 import {
   applyFault,
   approvalFault,
+  approvalShapeFault,
+  denialFault,
   governancePolicyOf,
+  isDenial,
   newProposalState,
   noteApproval,
+  noteDenial,
   proposalFault,
   proposerKeys,
   reportCountFault,
@@ -197,7 +201,7 @@ export class JournalRules implements EntryChecker {
       case "shadow_report":
         return this.shadowReport(v as unknown as ShadowReportBody, e.seq);
       case "approval":
-        return this.approval(v as unknown as ApprovalBody);
+        return this.approval(v as unknown as ApprovalBody, e.seq);
       case "apply":
         return this.apply(v as unknown as ApplyBody, e.seq);
       case "snapshot":
@@ -349,15 +353,32 @@ export class JournalRules implements EntryChecker {
     return null;
   }
 
-  private approval(a: ApprovalBody): CheckFinding {
+  private approval(a: ApprovalBody, seq: number): CheckFinding {
     const s = this.proposals.get(a.proposal_id);
-    if (!s) return fault("unknown_proposal", `approval of proposal ${a.proposal_id}, which was never filed`);
+    const what = isDenial(a) ? "denial" : "approval";
+    if (!s) return fault("unknown_proposal", `${what} of proposal ${a.proposal_id}, which was never filed`);
+    if (isDenial(a)) {
+      if (!this.trusted) {
+        const why = denialFault(this.worldId, a, s, this.policy());
+        if (why !== null) return fault(why.fault, why.message);
+      }
+      noteDenial(s, a, seq);
+      return null;
+    }
     const self = this.proposersOfPatch.get(`${s.body.base_manifest_hash}|${s.body.patch_ref}`) ?? new Set<string>();
     if (!this.trusted) {
+      const shape = approvalShapeFault(a);
+      if (shape !== null) return fault("bad_body", shape);
+      // The kernel refuses to approve a denied proposal: an approval after the denial was written around it.
+      if (s.denied !== null)
+        return fault(
+          "unauthorized_approval",
+          `approval of proposal ${a.proposal_id}, which was denied at seq ${s.denied.seq}`,
+        );
       const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
       if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
       // The kernel refuses a second approval of the same report by the same key: one in the journal was replayed.
-      if (s.approvals.get(a.approver)?.has(a.shadow_report_hash) === true)
+      if (s.approvals.get(a.approver)?.has(a.shadow_report_hash!) === true)
         return fault(
           "duplicate_approval",
           `a second approval of shadow report ${a.shadow_report_hash} of proposal ${a.proposal_id} by key ${a.approver.slice(0, 16)}…`,

@@ -1,5 +1,5 @@
 /**
- * @module `wk propose | shadow | approve | apply`: changing a world's definitions through
+ * @module `wk propose | shadow | approve | deny | apply`: changing a world's definitions through
  * governance (DESIGN §8). Every step is journaled; apply swaps the manifest atomically.
  */
 import { readFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import {
   apply,
   approve,
+  denyProposal,
   failureLines,
   latestShadowReport,
   propose,
@@ -324,6 +325,26 @@ export function registerGovernance(program: Command): void {
           process.stdout.write(
             `approved ${id} at seq ${seq}${acceptFailures ? ", accepting its failing steps" : ""}\n`,
           );
+      });
+    });
+
+  program
+    .command("deny <proposal-id>")
+    .description(
+      "sign a denial of a proposal, with a reason: it can no longer be approved or applied (approvers are named by the policy)",
+    )
+    .requiredOption("--key <keyfile>", "the approver's ed25519 key file")
+    .requiredOption("--reason <text>", "why the proposal is denied (journaled and signed; 1 to 2000 characters)")
+    .option("--world <dir>", "world directory")
+    .option("--json", "machine-readable output")
+    .action(async (id: string, opts: { key: string; reason: string; world?: string; json?: boolean }) => {
+      // A blank reason is a usage error, caught before the key or the world is opened.
+      if (opts.reason.trim() === "") throw new CliExit(EXIT.usage, "--reason must say why the proposal is denied");
+      const key = loadKeyPair(opts.key);
+      await withWorld(worldDir(opts.world), async (w) => {
+        const seq = await denyProposal(w, id, key, opts.reason);
+        if (opts.json) printJson({ proposal_id: id, seq });
+        else process.stdout.write(`denied ${id} at seq ${seq}\n`);
       });
     });
 

@@ -73,6 +73,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       shadow:
         "run the proposal over the world's history (or a window, or given events) with no adapter called, and report what differs from the world without it",
       approve: "sign an approval of a proposal's latest shadow report (approvers are named by the policy)",
+      deny: "sign a denial of a proposal, with a reason: it can no longer be approved or applied (approvers are named by the policy)",
       apply: "apply an approved proposal whose base is still the current manifest",
       revert:
         "propose the inverse of the apply at that seq: a patch back to the defs in force before it (still shadowed, approved and applied)",
