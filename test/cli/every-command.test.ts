@@ -436,6 +436,34 @@ const CASES: Record<string, Case> = {
     ),
     errors: [(f) => [`sha256:${"ef".repeat(32)}`, "--key", join(f.base, "no-such.key"), "--world", f.governed]],
   },
+  deny: {
+    usage: [
+      (f) => [`sha256:${"ef".repeat(32)}`, "--key", f.approverKey, "--world", f.governed],
+      (f) => [`sha256:${"ef".repeat(32)}`, "--reason", "no", "--world", f.governed],
+    ],
+    ok: {
+      // Its own copy with a fresh proposal (the chain's is applied): denied before any shadow.
+      args: async (f) => {
+        const world = f.copy(f.governed);
+        const filed = await wk("propose", f.patch, "--key", f.developerKey, "--world", world, "--json");
+        const id = filed.status === 0 ? (JSON.parse(filed.stdout) as { proposal_id: string }).proposal_id : "none";
+        return wk("deny", id, "--key", f.approverKey, "--reason", "not now", "--world", world, "--json");
+      },
+      expect: (o) => expect(o).toMatchObject({ proposal_id: expect.any(String), seq: expect.any(Number) }),
+    },
+    errors: [
+      (f) => [
+        `sha256:${"ef".repeat(32)}`,
+        "--key",
+        join(f.base, "no-such.key"),
+        "--reason",
+        "no",
+        "--world",
+        f.governed,
+      ],
+      (f) => [`sha256:${"ef".repeat(32)}`, "--key", f.approverKey, "--reason", "no", "--world", f.copy(f.governed)],
+    ],
+  },
   apply: {
     usage: [(f) => ["--world", f.governed]],
     ok: chained("apply", (o) => expect(o).toMatchObject({ manifest_hash: expect.stringMatching(/^sha256:/) })),
@@ -517,6 +545,17 @@ const CASES: Record<string, Case> = {
       expect: (o) => expect(o).toMatchObject({ ok: true, state_root: expect.any(String) }),
     },
     errors: [(f) => [join(f.base, "no-such.wka")], (f) => [f.archive, "--anchor", join(f.base, "no-such-anchor.json")]],
+  },
+  serve: {
+    usage: [(f) => ["--world", f.counter, "--port", "http"], (f) => ["--world", f.counter, "--per-world", "0"]],
+    ok: null,
+    errors: [
+      (f) => ["--world", f.nowhere],
+      // A tokens file others can read is refused before any world is opened.
+      (f) => ["--world", f.counter, "--tokens", f.plainFile],
+      (f) => ["--world", f.counter, "--tokens", join(f.base, "no-such-tokens.json")],
+    ],
+    why: "a server runs until it is signalled and reports JSON lines as it goes (test/serve/api.test.ts starts and stops real ones)",
   },
   worker: {
     usage: [

@@ -14,7 +14,14 @@ import { entryToJson } from "../../kernel/journal/entry-json.js";
 import { isEntryKind } from "../../kernel/journal/entries.js";
 import type { JournalEntry } from "../../kernel/journal/index.js";
 import { heldIntentMessage } from "../../kernel/world/approvals.js";
-import { approvalMessage, approve, apply, listProposals } from "../../kernel/world/governance.js";
+import {
+  approvalMessage,
+  approve,
+  apply,
+  denialMessage,
+  denyProposal,
+  listProposals,
+} from "../../kernel/world/governance.js";
 import { infoOfStore } from "../../kernel/world/info.js";
 import { intentRows } from "../../kernel/world/intent-rows.js";
 import { openWorldJournalReadonly } from "../../kernel/world/journal-open.js";
@@ -56,6 +63,19 @@ const ApprovalSchema = z.strictObject({
   signature: z.string(),
   accept_failures: z.boolean().optional(),
 });
+
+const DenialSchema = z.strictObject({
+  public_key: z.string(),
+  signature: z.string(),
+  reason: z.string().min(1),
+});
+
+/** The `reason` query parameter of a denial (400 when absent). */
+function reasonParam(v: string | undefined): string {
+  if (v === undefined || v.trim() === "")
+    throw new HttpError(400, "http.bad_query", "a denial needs a reason: ?reason=…", { path: "?reason" });
+  return v;
+}
 
 /** A non-negative integer query parameter (400 naming it otherwise). */
 function seqParam(c: Context, name: string, fallback: number): number {
@@ -118,6 +138,12 @@ export function createApp(ctx: AppContext): Hono {
     writable();
     const h = host(c);
     const key = c.req.header("idempotency-key");
+    // Held to the body field's bounds: an empty header would otherwise be one key shared by
+    // every request sending it, so a second, different event under it would be swallowed.
+    if (key !== undefined && (key.length === 0 || key.length > 512))
+      throw new HttpError(400, "http.bad_header", "Idempotency-Key must be 1 to 512 characters", {
+        path: "Idempotency-Key",
+      });
     const bytes = await readBody(c.req.raw);
     const ndjson = /^application\/(x-)?ndjson\b/.test(c.req.header("content-type") ?? "");
     const requests: { where: string; r: EventRequest }[] = ndjson
@@ -345,6 +371,22 @@ export function createApp(ctx: AppContext): Hono {
     const signer = presignedSigner(body.public_key, body.signature);
     const opts = body.accept_failures === true ? { acceptFailures: true } : {};
     const seq = await h.write((w) => approve(w, c.req.param("pid"), signer, opts));
+    return c.json({ proposal_id: c.req.param("pid"), seq }, 201);
+  });
+
+  app.get("/v1/worlds/:id/proposals/:pid/denial-message", (c) => {
+    auth(c, "approve");
+    const msg = denialMessage(host(c).world, c.req.param("pid"), reasonParam(c.req.query("reason")));
+    return c.json({ purpose: "approval", message_hex: hex(msg) });
+  });
+
+  app.post("/v1/worlds/:id/proposals/:pid/denials", async (c) => {
+    auth(c, "approve");
+    writable();
+    const h = host(c);
+    const body = parseBody(await readBody(c.req.raw), DenialSchema);
+    const signer = presignedSigner(body.public_key, body.signature);
+    const seq = await h.write((w) => denyProposal(w, c.req.param("pid"), signer, body.reason));
     return c.json({ proposal_id: c.req.param("pid"), seq }, 201);
   });
 

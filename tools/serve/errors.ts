@@ -29,6 +29,8 @@ const BY_CODE: Record<string, number> = {
   "governance.failed_shadow": 409,
   "governance.not_approved": 409,
   "governance.stale_base": 409,
+  "governance.denied": 409,
+  "governance.bad_reason": 400,
   "journal.lease_lost": 503,
   "journal.lease_held": 503,
 };

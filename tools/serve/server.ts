@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
@@ -41,6 +41,11 @@ export interface ServeOptions {
   log?: (record: Record<string, unknown>) => void;
   /** Event-stream keep-alive interval in ms (default 15 s). */
   keepAliveMs?: number;
+  /**
+   * The built console's directory (null: none). Default: env `WK_CONSOLE_DIR` (for tests and
+   * console development), else `defaultConsoleDir()`.
+   */
+  consoleDir?: string | null;
   /** Export OpenTelemetry spans to this OTLP/HTTP endpoint (off when absent). */
   otlpEndpoint?: string;
 }
@@ -62,6 +67,13 @@ export function defaultConsoleDir(): string | null {
   for (const dir of [join(here, "../../console"), join(here, "../../dist/console")])
     if (existsSync(join(dir, "index.html"))) return dir;
   return null;
+}
+
+/** Where the console is served from: the option, else `WK_CONSOLE_DIR`, else beside the build. */
+function consoleDirOf(opts: ServeOptions): string | null {
+  const dir = opts.consoleDir !== undefined ? opts.consoleDir : process.env.WK_CONSOLE_DIR || defaultConsoleDir();
+  // Absolute and normalized: the file route confines requests to paths under it.
+  return dir === null ? null : resolve(dir);
 }
 
 /** Opens every world and starts serving them. */
@@ -101,18 +113,32 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }),
   };
   try {
+    // A world that cannot be served (a copy of another, so the same id; a journal that will not
+    // open) is skipped and said so; the others are served. None at all is an error.
+    const skipped: string[] = [];
+    const skip = (dir: string, code: string, message: string) => {
+      skipped.push(`${dir}: ${code}: ${message}`);
+      log({ event: "skipped", dir, code, message });
+    };
     for (const dir of dirs) {
-      const h = await WorldHost.open(dir, { ...hostOptions, perWorld: new Limiter(perWorld) });
-      if (hosts.has(h.id)) {
-        await h.close();
-        throw new HttpError(
-          500,
+      const id = readConfig(worldPaths(dir).config).world_id;
+      const other = hosts.get(id);
+      if (other !== undefined) {
+        skip(
+          dir,
           "serve.duplicate_world",
-          `two directories hold world ${h.id}: ${hosts.get(h.id)!.dir} and ${dir}`,
+          `world ${id} is already served from ${other.dir} (a copied world keeps its id)`,
         );
+        continue;
       }
-      hosts.set(h.id, h);
+      try {
+        hosts.set(id, await WorldHost.open(dir, { ...hostOptions, perWorld: new Limiter(perWorld) }));
+      } catch (e) {
+        skip(dir, (e as { code?: string }).code ?? "kernel.internal", (e as Error).message);
+      }
     }
+    if (hosts.size === 0)
+      throw new HttpError(500, "serve.no_worlds", `no world could be served: ${skipped.join("; ")}`);
   } catch (e) {
     for (const h of hosts.values()) await h.close().catch(() => undefined);
     throw e;
@@ -128,7 +154,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     metrics,
     draining: () => draining,
     tracing,
-    consoleDir: defaultConsoleDir(),
+    consoleDir: consoleDirOf(opts),
     ...(opts.keepAliveMs !== undefined ? { keepAliveMs: opts.keepAliveMs } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {

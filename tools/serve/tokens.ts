@@ -45,6 +45,12 @@ export class Tokens {
 
   /** Reads a tokens file, refusing one that group or others can read. */
   static load(path: string): Tokens {
+    if (!existsSync(path))
+      throw new TokensFileError(
+        "serve.no_tokens_file",
+        "no tokens file there (leave --tokens out to have one created)",
+        path,
+      );
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0)
       throw new TokensFileError(

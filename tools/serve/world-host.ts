@@ -84,10 +84,15 @@ export class WorldHost {
     return out;
   }
 
-  /** Runs `fn` as the world's writer (serialized with steps and receipts), then announces what it wrote. */
+  /**
+   * Runs a write of `fn` (one that takes the world's writer lock itself: approve, apply,
+   * decideHeldIntent, or `w.exclusive(...)`), then announces what it wrote. It does not take
+   * the lock around `fn`: `World.exclusive` is not reentrant, so a write nested in it would
+   * wait for the lock its caller holds — forever, and every later write of the world with it.
+   */
   async write<T>(fn: (w: World) => Promise<T>): Promise<T> {
     try {
-      return await this.world.exclusive(() => fn(this.world));
+      return await fn(this.world);
     } finally {
       this.announce();
       this.kick();
@@ -102,8 +107,13 @@ export class WorldHost {
     const past: JournalEntry[] = [];
     for (const e of this.world.store.iterateSync(from, this.announced - 1)) past.push(e);
     if (past.length > 0) listener(past);
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    // A `from` beyond what is announced yet: later batches start below it, so cut them there.
+    const own: EntryListener = (es) => {
+      const fresh = es[0] !== undefined && es[0].seq >= from ? es : es.filter((e) => e.seq >= from);
+      if (fresh.length > 0) listener(fresh);
+    };
+    this.listeners.add(own);
+    return () => this.listeners.delete(own);
   }
 
   /** What `/metrics` reads at scrape time. */

@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
       await governanceTour(base, 10);
       await selfUpgradeTour(base, 11);
       process.stdout.write(
-        `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\n`,
+        `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect with:\n  npx wk log --world ${counter} --kind step\n  npx wk state --world ${counter}\n  npx wk verify --world ${join(base, "counter-tampered")}\n  npx wk receipt list --world ${summarizer}\n  npx wk receipt verify ${join(base, "llm-receipt.bundle.json")}\nServe them (HTTP API, approval console at /console/, /metrics; docs/serve.md):\n  npx wk serve --worlds ${base}\n`,
       );
     });
 }
