@@ -110,8 +110,10 @@ export function createApp(ctx: AppContext): Hono {
   });
   app.onError((e, c) => {
     const status = statusOf(e);
-    if (status >= 500 && statusOf(e) === 500) process.stderr.write(`wk serve: ${(e as Error).stack ?? String(e)}\n`);
-    return c.json(errorBody(e), status as 400);
+    if (status === 500) process.stderr.write(`wk serve: ${(e as Error).stack ?? String(e)}\n`);
+    // A body refused as too large is left unread on the socket: close the connection, or a
+    // keep-alive client sends its next request into the rest of that body (RFC 9110 §15.5.14).
+    return c.json(errorBody(e), status as 400, status === 413 ? { connection: "close" } : {});
   });
   app.notFound((c) =>
     c.json({ error: { code: "http.not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404),
@@ -250,10 +252,14 @@ export function createApp(ctx: AppContext): Hono {
             if (waiting) await stream.writeSSE({ event: "approval", data: JSON.stringify({ ...waiting, seq: e.seq }) });
           }
           if (ctx.draining()) break;
+          // The keep-alive timer is cleared when an entry or the abort wakes the loop: left
+          // pending, each one held the process open that long after a drain closed the stream.
+          let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, ctx.keepAliveMs ?? 15_000);
+            timer = setTimeout(resolve, ctx.keepAliveMs ?? 15_000);
           });
+          clearTimeout(timer);
           wake = undefined;
           if (queue.length === 0 && !stream.aborted) await stream.write(": keep-alive\n\n");
         }

@@ -4,7 +4,7 @@
  * stopped) and drains on SIGTERM or SIGINT.
  */
 import type { Command } from "commander";
-import { startServer } from "../../serve/server.js";
+import { startServer, type RunningServer } from "../../serve/server.js";
 import { worldDirsIn } from "../../../kernel/world/worker.js";
 import { CliExit, EXIT, worldDir } from "../io.js";
 
@@ -64,7 +64,19 @@ export function registerServe(program: Command): void {
         if (dirs.length === 0 && !opts.worlds) dirs.push(worldDir(undefined));
         const otlp = opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
         const print = (r: Record<string, unknown>) => process.stdout.write(JSON.stringify(r) + "\n");
-        const server = await startServer({
+        // The signal handlers go in before the server starts: a SIGTERM that arrives as soon as
+        // it listens (or while worlds open) still drains instead of killing the process.
+        let stopped: () => void = () => undefined;
+        const done = new Promise<void>((resolve) => (stopped = resolve));
+        let server: RunningServer | undefined;
+        let stopping = false;
+        const stop = () => {
+          stopping = true;
+          if (server) void server.close().then(stopped);
+        };
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+        server = await startServer({
           worlds: [...new Set(dirs)],
           ...(opts.store ? { store: opts.store } : {}),
           hostname: opts.host,
@@ -77,11 +89,8 @@ export function registerServe(program: Command): void {
         });
         if (server.createdTokens)
           process.stderr.write(`wk serve: wrote a new admin token to ${server.tokensFile} (mode 0600)\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => void server.close().then(resolve);
-          process.once("SIGTERM", stop);
-          process.once("SIGINT", stop);
-        });
+        if (stopping) void server.close().then(stopped);
+        await done;
       },
     );
 }
