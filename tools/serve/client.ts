@@ -210,7 +210,7 @@ export class WorldkernelClient {
     return this.request("GET", this.w(id, `/state${q.size ? `?${q}` : ""}`));
   }
 
-  /** A page of the journal from `from` (at most `limit` entries scanned; `next` continues). */
+  /** A page of the journal from `from`: at most `limit` entries (of `kind`, if given); `next` continues. */
   journal(
     id: string,
     opts: { from?: number; limit?: number; kind?: string } = {},
@@ -296,6 +296,23 @@ export class WorldkernelClient {
     a: { public_key: string; signature: string; accept_failures?: boolean },
   ): Promise<{ proposal_id: string; seq: number }> {
     return this.request("POST", this.w(id, `/proposals/${encodeURIComponent(proposalId)}/approvals`), { json: a });
+  }
+
+  /** The bytes to sign to deny a proposal, giving `reason` (journaled with the denial). */
+  denialMessage(id: string, proposalId: string, reason: string): Promise<SigningRequest> {
+    return this.request(
+      "GET",
+      this.w(id, `/proposals/${encodeURIComponent(proposalId)}/denial-message?reason=${encodeURIComponent(reason)}`),
+    );
+  }
+
+  /** Records a denial of a proposal signed by the approver (hex signature over `denialMessage`). */
+  deny(
+    id: string,
+    proposalId: string,
+    d: { public_key: string; signature: string; reason: string },
+  ): Promise<{ proposal_id: string; seq: number }> {
+    return this.request("POST", this.w(id, `/proposals/${encodeURIComponent(proposalId)}/denials`), { json: d });
   }
 
   /** Applies an approved proposal (admin). */

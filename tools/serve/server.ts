@@ -46,9 +46,13 @@ export interface ServeOptions {
    * console development), else `defaultConsoleDir()`.
    */
   consoleDir?: string | null;
+  /** How long a drain waits for requests in hand before it closes their connections (default 30 s). */
+  drainMs?: number;
   /** Export OpenTelemetry spans to this OTLP/HTTP endpoint (off when absent). */
   otlpEndpoint?: string;
 }
+
+const DRAIN_MS = 30_000;
 
 /** A running server. */
 export interface RunningServer {
@@ -186,7 +190,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     (closed ??= (async () => {
       draining = true;
       server.close();
-      if (inflight > 0) await new Promise<void>((r) => (idle = r));
+      // Requests in hand finish; one that hangs (a client that never sends the rest of its body)
+      // is cut off after DRAIN_MS, and its writes, if any, were never acknowledged.
+      if (inflight > 0)
+        await new Promise<void>((r) => {
+          idle = r;
+          setTimeout(r, opts.drainMs ?? DRAIN_MS).unref();
+        });
       server.closeAllConnections();
       for (const h of hosts.values())
         await h.close().catch((e: unknown) => log({ event: "error", world: h.id, message: (e as Error).message }));
