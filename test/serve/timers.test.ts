@@ -4,45 +4,16 @@
  * before (its receipt's finish is at or after the due time); a timer due in an hour stays
  * pending, across a drain and a restart. Nothing here measures how late a timer fires.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWorld } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
-import { ROOT } from "../world/cli-harness.js";
 import { emitEvent, emitterSource, TIMER_SPEC } from "../world/fixtures/emitter.js";
+import { killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
-const TOKEN = "timer-test-token-0123456789";
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-});
-
-/** Starts `wk serve` on `dir`; resolves with its URL and world id once it listens. */
-async function serve(dir: string, tokens: string): Promise<{ child: ChildProcess; url: string; id: string }> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin/wk.js"), "serve", "--world", dir, "--port", "0", "--tokens", tokens],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  children.push(child);
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const r = JSON.parse(line) as { event: string; url: string; worlds: string[] };
-    if (r.event === "listening") return { child, url: r.url, id: r.worlds[0]! };
-  }
-  throw new Error("wk serve exited before it listened");
-}
-
-const stop = async (child: ChildProcess) => {
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  child.kill("SIGTERM");
-  expect(await exited).toBe(0);
-};
+afterAll(killLeftovers);
 
 describe("wk serve fires timers at their time", () => {
   it("dispatches a due timer by itself, never early; a later one waits across a restart", async () => {
@@ -54,11 +25,11 @@ describe("wk serve fires timers at their time", () => {
         hooks: defaultGateHooks(),
       })
     ).close();
-    const tokens = join(base, "tokens.json");
-    writeFileSync(tokens, JSON.stringify({ tokens: [{ token: TOKEN, roles: ["admin"] }] }), { mode: 0o600 });
-    const auth = { authorization: `Bearer ${TOKEN}` };
+    const { file: tokens, tokens: roles } = writeTokens(base);
+    const auth = { authorization: `Bearer ${roles.admin}` };
 
-    let { child, url, id } = await serve(dir, tokens);
+    let server = await startServe([dir], tokens);
+    let [url, id] = [server.url, server.worlds[0]!];
     const get = async <T>(path: string): Promise<T> =>
       (await (await fetch(`${url}/v1/worlds/${id}${path}`, { headers: auth })).json()) as T;
     const dueAt = BigInt(Date.now() + 300) * 1_000_000n;
@@ -90,10 +61,11 @@ describe("wk serve fires timers at their time", () => {
     expect(BigInt(receipt.body.receipt.finished_ns) >= dueAt, "a timer never fires before its time").toBe(true);
     expect((await get<{ pending: { pendingIntents: number } }>("")).pending.pendingIntents).toBe(1);
 
-    await stop(child);
-    ({ child, url, id } = await serve(dir, tokens));
+    expect((await server.stop()).code).toBe(0);
+    server = await startServe([dir], tokens);
+    [url, id] = [server.url, server.worlds[0]!];
     expect((await get<{ pending: { pendingIntents: number } }>("")).pending.pendingIntents).toBe(1);
     expect((await get<Rows>("/receipts")).intents[1]!.receipt).toBeNull();
-    await stop(child);
+    expect((await server.stop()).code).toBe(0);
   }, 120_000);
 });

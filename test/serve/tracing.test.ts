@@ -4,16 +4,15 @@
  * yields the spans ingress → step → intent → receipt in one trace, the receipt a child of its
  * intent and both naming the intent id; the receipt span is timed by the receipt itself.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { ROOT } from "../world/cli-harness.js";
+import { killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
 interface OtlpSpan {
   traceId: string;
@@ -42,14 +41,13 @@ const receiver = createServer((req, res) => {
   });
 });
 const page = createServer((_req, res) => res.end("hello"));
-let child: ChildProcess | undefined;
 let otlp = "";
 let site = "";
 beforeAll(async () => {
   [otlp, site] = await Promise.all([listen(receiver), listen(page)]);
 });
 afterAll(() => {
-  if (child?.exitCode === null) child.kill("SIGKILL");
+  killLeftovers();
   receiver.close();
   page.close();
 });
@@ -76,20 +74,11 @@ describe("wk serve --otlp-endpoint", () => {
     await (
       await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() })
     ).close();
-    const tokens = join(base, "tokens.json");
-    writeFileSync(tokens, JSON.stringify({ tokens: [{ token: "t".repeat(32), roles: ["admin"] }] }), { mode: 0o600 });
-
-    child = spawn(
-      process.execPath,
-      [join(ROOT, "bin/wk.js"), "serve", "--world", dir, "--port", "0", "--tokens", tokens, "--otlp-endpoint", otlp],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const listening = JSON.parse(String((await lines.next()).value)) as { url: string; worlds: string[] };
-    const auth = { authorization: `Bearer ${"t".repeat(32)}` };
-    const id = listening.worlds[0]!;
+    const { file: tokens, tokens: roles } = writeTokens(base);
+    const server = await startServe([dir], tokens, ["--otlp-endpoint", otlp]);
+    const auth = { authorization: `Bearer ${roles.admin}` };
+    const id = server.worlds[0]!;
+    const listening = { url: server.url };
     const sent = await fetch(`${listening.url}/v1/worlds/${id}/events`, {
       method: "POST",
       headers: auth,
@@ -104,9 +93,7 @@ describe("wk serve --otlp-endpoint", () => {
       if (r.intents[0]?.receipt) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
-    child.kill("SIGTERM"); // the drain flushes the spans
-    expect(await exited).toBe(0);
+    expect((await server.stop()).code, "the drain flushes the spans and exits 0").toBe(0);
 
     const byName = (n: string) => spans.filter((s) => s.name === n);
     const [ingress, step, intent, receipt] = ["ingress", "step", "intent", "receipt"].map((n) => {
