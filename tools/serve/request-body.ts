@@ -56,16 +56,40 @@ export function ndjsonLines(bytes: Uint8Array): { line: number; bytes: Uint8Arra
 /** Reads a request body, refusing one larger than the limit (413) before it is all in memory. */
 export async function readBody(req: Request): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_BODY_BYTES) return discardThenRefuse(req);
+  // A declared length within the limit: @hono/node-server reads it without building a web
+  // stream (measured: the stream costs a few tenths of a ms per request). Node's HTTP parser
+  // holds the body to the declared length, so it cannot grow past the limit.
+  if (req.headers.has("content-length")) return new Uint8Array(await req.arrayBuffer());
   if (req.body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
+    // Past the limit: keep reading (and dropping) a while, as discardThenRefuse does.
+    if (size > DISCARD_BYTES) break;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw tooLarge();
   return Buffer.concat(chunks);
+}
+
+/** How much of a refused body is read and dropped before the 413, so the client, still sending, gets to read it. */
+const DISCARD_BYTES = 4 * MAX_BODY_BYTES;
+
+/**
+ * Reads the rest of a too-large body and drops it (up to DISCARD_BYTES), then refuses it: a
+ * client still uploading when the server answers and closes would see the connection reset,
+ * not the 413 (the lingering close of RFC 9112 §9.6).
+ */
+async function discardThenRefuse(req: Request): Promise<never> {
+  let size = 0;
+  if (req.body !== null)
+    for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > DISCARD_BYTES) break;
+    }
+  throw tooLarge();
 }
 
 const tooLarge = () =>
