@@ -1,0 +1,68 @@
+/**
+ * @module The worlds the console's browser test serves, made with the library before the
+ * server starts: the fetcher world whose policy holds every `http.request` for an approver
+ * (one event sent, so one intent waits), and the governed counter world with two shadow-run
+ * proposals (one whose steps all fail, one that changes nothing but the manifest). Both name
+ * the same approver, whose key file the test loads into the browser.
+ */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
+import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
+import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { fuelPatch, worldWith } from "../world/fixtures/governed-counter.js";
+
+const FETCHER = new URL("../fixtures/worlds/fetcher/world.air.json", import.meta.url).pathname;
+const WASM = new URL("../../modules/assemblyscript/fetcher/fetcher.wasm", import.meta.url).pathname;
+
+/** The approver of both worlds, saved as a key file (the one the approver picks in the browser). */
+export function approverKey(base: string): { key: KeyPair; file: string } {
+  const key = generateKeyPair();
+  const file = join(base, "approver.key");
+  saveKeyPair(file, key);
+  return { key, file };
+}
+
+/** The fetcher world under `base/fetcher`, holding intents for `approver`, with one held intent for `url`. */
+export async function fetcherWorld(
+  base: string,
+  approver: KeyPair,
+  url: string,
+): Promise<{ dir: string; held: string }> {
+  const air = join(base, "fetcher-air");
+  mkdirSync(air);
+  copyFileSync(WASM, join(air, "fetcher.wasm"));
+  const defs = JSON.parse(readFileSync(FETCHER, "utf8")) as Record<string, unknown>[];
+  for (const d of defs) {
+    if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
+    if (d.$kind === "defpolicy") {
+      (d.rules as { decision: string }[])[0]!.decision = "require_approval";
+      d.approvers = [{ id: "ops", public_key: approver.publicKeyHex }];
+      d.threshold = 1;
+    }
+  }
+  writeFileSync(join(air, "world.air.json"), JSON.stringify(defs));
+  const dir = join(base, "fetcher");
+  const w = await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+  await w.send("demo/Fetch@1", { key: "a", url });
+  const held = [...w.state.pending.values()].filter((p) => p.waiting === "approval").map((p) => p.intentId);
+  await w.close();
+  if (held.length !== 1) throw new Error(`expected one held intent, got ${held.length}`);
+  return { dir, held: held[0]! };
+}
+
+/**
+ * The governed counter world naming `approver`, with two proposals by another key, both
+ * shadow-run: `failing` (fuel 1: every step fails) and `clean` (ample fuel: only the manifest changes).
+ */
+export async function governedWorld(approver: KeyPair): Promise<{ dir: string; failing: string; clean: string }> {
+  const proposer = generateKeyPair();
+  const { w, dir, src } = await worldWith([approver]);
+  const base = w.catalog.manifestHash;
+  const failing = (await propose(w, fuelPatch(base, src.mod, 1), { proposer })).proposalId;
+  await shadow(w, failing, { window: 50 });
+  const clean = (await propose(w, fuelPatch(base, src.mod, 50_000_000), { proposer })).proposalId;
+  await shadow(w, clean, { window: 50 });
+  await w.close();
+  return { dir, failing, clean };
+}
