@@ -6,12 +6,13 @@
  * the local HTTP server gets exactly one hit and the receipt's bundle verifies offline, or
  * denied), and proposals of the governed counter (approved, then applied by an admin).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { holdForApproval, writeFetcherAir } from "../world/fixtures/fetcher.js";
 import { generateKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
@@ -19,7 +20,6 @@ import type { WorldkernelClient } from "../../tools/serve/client.js";
 import type { Role } from "../../tools/serve/tokens.js";
 import { fuelPatch, worldWith } from "../world/fixtures/governed-counter.js";
 import {
-  REPO,
   clients,
   killLeftovers,
   openStream,
@@ -31,9 +31,6 @@ import {
   type RoleTokens,
   type Served,
 } from "./server-fixture.js";
-
-const FETCHER = join(REPO, "test/fixtures/worlds/fetcher/world.air.json");
-const WASM = join(REPO, "modules/assemblyscript/fetcher/fetcher.wasm");
 
 /** A signature as an approver's browser makes it: ed25519 over the exact bytes the server asked for. */
 const browserSign = (messageHex: string, key: KeyPair): string =>
@@ -74,19 +71,7 @@ describe("held intents through the API", () => {
     await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
     const base = mkdtempSync(join(tmpdir(), "wk-serve-held-"));
-    const air = join(base, "air");
-    mkdirSync(air);
-    copyFileSync(WASM, join(air, "fetcher.wasm"));
-    const defs = JSON.parse(readFileSync(FETCHER, "utf8")) as Record<string, unknown>[];
-    for (const d of defs) {
-      if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
-      if (d.$kind === "defpolicy") {
-        (d.rules as { decision: string }[])[0]!.decision = "require_approval";
-        d.approvers = [{ id: "ops", public_key: approver.publicKeyHex }];
-        d.threshold = 1;
-      }
-    }
-    writeFileSync(join(air, "world.air.json"), JSON.stringify(defs));
+    const air = writeFetcherAir(join(base, "air"), holdForApproval(approver.publicKeyHex));
     dir = join(base, "w");
     const world = await createWorld(dir, sourceFromAirDir(air), {
       adapters: defaultAdapters(),

@@ -5,15 +5,13 @@
  * proposals (one whose steps all fail, one that changes nothing but the manifest). Both name
  * the same approver, whose key file the test loads into the browser.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { fuelPatch, worldWith } from "../world/fixtures/governed-counter.js";
 
-const FETCHER = new URL("../fixtures/worlds/fetcher/world.air.json", import.meta.url).pathname;
-const WASM = new URL("../../modules/assemblyscript/fetcher/fetcher.wasm", import.meta.url).pathname;
+import { holdForApproval, writeFetcherAir } from "../world/fixtures/fetcher.js";
 
 /** The approver of both worlds, saved as a key file (the one the approver picks in the browser). */
 export function approverKey(base: string): { key: KeyPair; file: string } {
@@ -29,19 +27,7 @@ export async function fetcherWorld(
   approver: KeyPair,
   url: string,
 ): Promise<{ dir: string; held: string }> {
-  const air = join(base, "fetcher-air");
-  mkdirSync(air);
-  copyFileSync(WASM, join(air, "fetcher.wasm"));
-  const defs = JSON.parse(readFileSync(FETCHER, "utf8")) as Record<string, unknown>[];
-  for (const d of defs) {
-    if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
-    if (d.$kind === "defpolicy") {
-      (d.rules as { decision: string }[])[0]!.decision = "require_approval";
-      d.approvers = [{ id: "ops", public_key: approver.publicKeyHex }];
-      d.threshold = 1;
-    }
-  }
-  writeFileSync(join(air, "world.air.json"), JSON.stringify(defs));
+  const air = writeFetcherAir(join(base, "fetcher-air"), holdForApproval(approver.publicKeyHex));
   const dir = join(base, "fetcher");
   const w = await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
   await w.send("demo/Fetch@1", { key: "a", url });

@@ -9,13 +9,14 @@
  * absence fails the suite instead of skipping it).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, haveChromium, launchChromium } from "./chromium.js";
 import { ENTRY_KINDS } from "../../kernel/journal/entries.js";
 import { buildConsole } from "../../tools/build/console.mjs";
 import { WorldkernelClient } from "../../tools/serve/client.js";
@@ -24,9 +25,8 @@ import { approverKey, fetcherWorld, governedWorld } from "./console-fixture.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = join(ROOT, "tools/cli/main.ts");
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts/console");
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const HAVE_CHROMIUM = haveChromium();
 const IN_CI = process.env.CI === "true";
 /** Safety nets only: every wait ends as soon as the page shows what it waits for. */
 const WAIT = 30_000;
@@ -118,20 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       fetcher = { id: idOf(f.dir), dir: f.dir, held: f.held };
       governed = { id: idOf(g.dir), dir: g.dir, failing: g.failing, clean: g.clean };
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
       page = await context.newPage();
       page.setDefaultTimeout(WAIT);

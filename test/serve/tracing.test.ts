@@ -4,14 +4,14 @@
  * yields the spans ingress → step → intent → receipt in one trace, the receipt a child of its
  * intent and both naming the intent id; the receipt span is timed by the receipt itself.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFetcherAir } from "../world/fixtures/fetcher.js";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
-import { ROOT } from "../world/cli-harness.js";
 import { killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
 interface OtlpSpan {
@@ -60,17 +60,8 @@ const attr = (s: OtlpSpan, key: string) => {
 describe("wk serve --otlp-endpoint", () => {
   it("exports ingress → step → intent → receipt spans in one trace, linked by intent id", async () => {
     const base = mkdtempSync(join(tmpdir(), "wk-otel-"));
-    const air = join(base, "air");
+    const air = writeFetcherAir(join(base, "air"));
     const dir = join(base, "w");
-
-    const defs = JSON.parse(readFileSync(join(ROOT, "test/fixtures/worlds/fetcher/world.air.json"), "utf8")) as Record<
-      string,
-      unknown
-    >[];
-    for (const d of defs) if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
-    mkdirSync(air);
-    copyFileSync(join(ROOT, "modules/assemblyscript/fetcher/fetcher.wasm"), join(air, "fetcher.wasm"));
-    writeFileSync(join(air, "world.air.json"), JSON.stringify(defs));
     await (
       await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() })
     ).close();

@@ -5,7 +5,7 @@
  * for approval keeps it waiting across a restart until `wk approve-effect` (or `--deny`).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { World, createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { writeFetcherAir } from "./fixtures/fetcher.js";
 
 const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
-const FETCHER = new URL("../fixtures/worlds/fetcher/world.air.json", import.meta.url).pathname;
-const WASM = new URL("../../modules/assemblyscript/fetcher/fetcher.wasm", import.meta.url).pathname;
 const wk = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { encoding: "utf8" });
 /** Like `wk`, but leaves this process's event loop free (the test's HTTP server must answer). */
 function wkAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -44,17 +43,8 @@ beforeAll(async () => {
 afterAll(() => void server.close());
 
 /** The fetcher world's AIR in a temp folder, with `mutate` applied to its policy. */
-function fetcherAir(mutatePolicy?: (p: Record<string, unknown>) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), "wk-fetcher-air-"));
-  copyFileSync(WASM, join(dir, "fetcher.wasm"));
-  const defs = JSON.parse(readFileSync(FETCHER, "utf8")) as Record<string, unknown>[];
-  for (const d of defs) {
-    if (d.$kind === "defmodule") d.wasm = "./fetcher.wasm";
-    if (d.$kind === "defpolicy") mutatePolicy?.(d);
-  }
-  writeFileSync(join(dir, "world.air.json"), JSON.stringify(defs));
-  return dir;
-}
+const fetcherAir = (mutatePolicy?: (p: Record<string, unknown>) => void): string =>
+  writeFetcherAir(mkdtempSync(join(tmpdir(), "wk-fetcher-air-")), mutatePolicy);
 
 describe("receipt bundles from the CLI", () => {
   it("list, export and verify offline; a flipped byte fails verification", async () => {

@@ -29,12 +29,12 @@ import { createWorld, sourceFromAirDir, World } from "../../kernel/world/index.j
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
 import { WorldkernelClient } from "../serve/client.js";
 import { compareAsync, type Bench, type BenchResult, type Rate } from "./harness.js";
+import { CHROMIUM, launchChromium } from "../../test/serve/chromium.js";
 
 const ROOT = packageRoot();
 const SCHEMA = "demo/CounterEvent@1";
 const CLIENTS = 4;
 const TOKEN = "bench-serve-token-0123456789abcdef";
-const CHROMIUM = "/usr/bin/chromium";
 const CONSOLE_INDEX = join(ROOT, "dist/console/index.html");
 const CONSOLE_LOADS = 7;
 /** A safety net against a server that never starts, never a timing check. */
@@ -175,20 +175,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Console first load in headless Chromium against a 404 JSON route of the same server, alternating. */
 async function consoleLoad(url: string): Promise<BenchResult> {
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const load = async (path: string): Promise<number> => {
       // A fresh context: no cache, no storage, as a first visit.
