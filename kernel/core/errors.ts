@@ -75,3 +75,12 @@ export class KernelError extends WorldkernelError<KernelErrorCode> {
     this.details = details;
   }
 }
+
+/**
+ * True for a refusal of an ingress event itself (bad value, unknown schema, an idempotency key
+ * used for another request): `World.sendMany` raises these before it steps or journals anything.
+ */
+export function isEventRefusal(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "kernel.bad_event" || code === "kernel.unknown_schema" || code === "kernel.idempotency_conflict";
+}

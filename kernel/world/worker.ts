@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { PgInbox, type InboxRow } from "../journal/pg-inbox.js";
 import type { PgWorldJournal } from "../journal/pg-world-journal.js";
 import { isJournalError } from "../journal/errors.js";
+import { isEventRefusal } from "../core/errors.js";
 import type { EffectAdapter } from "../adapters/adapter.js";
 import type { GateHooks } from "../core/gate.js";
 import { readConfig } from "./config.js";
@@ -250,14 +251,14 @@ export class Worker {
         last_seq: world.store.countSync() - 1,
       });
     } catch (e) {
-      if (!isRefusal(e)) throw e;
+      if (!isEventRefusal(e)) throw e;
       // sendMany validates every event before it journals any: find the refused ones one by one.
       for (const r of rows) {
         try {
           await world.send(r.schema, r.json, { idempotencyKey: r.idempotencyKey });
           await this.inbox.done(id, [r.id]);
         } catch (x) {
-          if (!isRefusal(x)) throw x;
+          if (!isEventRefusal(x)) throw x;
           await this.inbox.fail(id, r.id, codeOf(x), (x as Error).message);
           this.emit({
             event: "refused",
@@ -270,12 +271,6 @@ export class Worker {
       }
     }
   }
-}
-
-/** Refusals of an event itself (nothing was journaled): the row is bad, not the world. */
-function isRefusal(e: unknown): boolean {
-  const c = codeOf(e);
-  return c === "kernel.bad_event" || c === "kernel.unknown_schema" || c === "kernel.idempotency_conflict";
 }
 
 /** A small stable hash of a name (FNV-1a), to spread nodes' starting points. */

@@ -341,6 +341,28 @@ describe("wk serve over the counter world", () => {
     expect(await height()).toBe(before);
   });
 
+  it("requests in flight together commit together, each answered alone: a key two of them use for different bodies fails only one", async () => {
+    const h = await height();
+    // 20 requests at once; two of them share key k-race with different bodies.
+    const sends = Array.from({ length: 20 }, (_, i) =>
+      c.ingest.send(id, ev(`race${i % 4}`, i + 1), { idempotencyKey: i < 2 ? "k-race" : `k-race-${i}` }).then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e }),
+      ),
+    );
+    const out = await Promise.all(sends);
+    const refused = out.filter((o) => !o.ok);
+    expect(refused, JSON.stringify(refused)).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ e: { status: 409, code: "kernel.idempotency_conflict" } });
+    const seqs = out.flatMap((o) => (o.ok ? [o.r.seq] : []));
+    expect(new Set(seqs).size, "every acknowledged request has its own event").toBe(19);
+    // 19 events journaled, wherever the groups fell (and whatever checkpoints they crossed).
+    expect(
+      (await c.read.journal(id, { from: h, kind: "event", limit: 1000 })).entries.map((e) => e.seq).sort(),
+    ).toEqual([...seqs].sort());
+    expect(await c.read.verify(id)).toMatchObject({ ok: true });
+  });
+
   it("idempotent retries: same key → same seq, duplicate, nothing appended; another body → 409", async () => {
     const first = await c.ingest.send(id, ev("idem", 2), { idempotencyKey: "k-single" });
     const h = await height();

@@ -12,6 +12,7 @@ import { World, type SendResult } from "../../kernel/world/world.js";
 import { readConfig } from "../../kernel/world/config.js";
 import { worldPaths } from "../../kernel/journal/world-paths.js";
 import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { isEventRefusal } from "../../kernel/core/errors.js";
 import type { Limiter } from "./limiter.js";
 import type { WorldGauges } from "./metrics.js";
 
@@ -28,6 +29,19 @@ export interface HostOptions {
   onError: (host: WorldHost, e: unknown) => void;
 }
 
+/** One event of a request. */
+export type IngressEvent = { schema: string; json: unknown; idempotencyKey?: string };
+
+/** A request waiting for the next group commit. */
+interface Waiting {
+  events: readonly IngressEvent[];
+  resolve: (r: SendResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Events per group commit at most (a single request may be larger: it goes alone). */
+const MAX_GROUP_EVENTS = 1000;
+
 /** An entry announced on the stream. */
 export type EntryListener = (entries: readonly JournalEntry[]) => void;
 
@@ -42,6 +56,8 @@ export class WorldHost {
   private running: Promise<void> | undefined;
   private again = false;
   private closing = false;
+  private readonly waiting: Waiting[] = [];
+  private committing = false;
 
   private constructor(
     readonly dir: string,
@@ -76,12 +92,57 @@ export class WorldHost {
     return this.world.store.countSync();
   }
 
-  /** Journals events in one group commit; resolves once they are durable (dispatch follows). */
-  async send(events: readonly { schema: string; json: unknown; idempotencyKey?: string }[]): Promise<SendResult[]> {
-    const out = await this.world.sendMany(events);
-    this.announce();
-    this.kick();
-    return out;
+  /**
+   * Journals a request's events; resolves once they are durable (dispatch follows). Requests
+   * that arrive while a commit is in flight wait and go together in the next one (group
+   * commit: one transaction, one fsync for all of them), each answered with its own results.
+   */
+  send(events: readonly IngressEvent[]): Promise<SendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      if (!this.committing) void this.commitWaiting();
+    });
+  }
+
+  /** Commits waiting requests in groups until none is left. */
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group: Waiting[] = [];
+        for (
+          let n = 0;
+          this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0]!.events.length <= MAX_GROUP_EVENTS);
+        ) {
+          const w = this.waiting.shift()!;
+          n += w.events.length;
+          group.push(w);
+        }
+        try {
+          const out = await this.world.sendMany(group.flatMap((g) => g.events));
+          let at = 0;
+          for (const g of group) g.resolve(out.slice(at, (at += g.events.length)));
+        } catch (e) {
+          // One request's refusal (an idempotency key another request of the group used for
+          // another body) must not fail the others: commit them one by one.
+          // Only a refusal is retried so: sendMany checks every event before it steps any, so a
+          // refusal left the kernel untouched; any other failure (the journal's) fails them all.
+          if (group.length === 1 || !isEventRefusal(e)) for (const g of group) g.reject(e);
+          else
+            for (const g of group) {
+              try {
+                g.resolve(await this.world.sendMany(g.events));
+              } catch (x) {
+                g.reject(x);
+              }
+            }
+        }
+        this.announce();
+        this.kick();
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
   /**
