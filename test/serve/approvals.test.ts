@@ -428,6 +428,73 @@ describe("proposals through the API", () => {
     expect(await c.read.verify(id)).toMatchObject({ ok: true });
   });
 
+  it("a denial signed in the browser vetoes the failing proposal; a bad one writes nothing", async () => {
+    const before = await height();
+    const reason = "fails every step of the counter";
+    expect(await refusal(c.approve.denialMessage(id, failing, " "))).toMatchObject({
+      status: 400,
+      code: "http.bad_query",
+    });
+    expect(await refusal(c.read.denialMessage(id, failing, reason))).toMatchObject({
+      status: 403,
+      code: "auth.forbidden",
+    });
+    const msg = await c.approve.denialMessage(id, failing, reason);
+    // Signed over another reason, by a stranger, or with the read role: refused, nothing written.
+    const other = await c.approve.denialMessage(id, failing, "another reason");
+    expect(
+      await refusal(
+        c.approve.deny(id, failing, {
+          public_key: approver.publicKeyHex,
+          signature: browserSign(other.message_hex, approver),
+          reason,
+        }),
+      ),
+    ).toMatchObject({ status: 400, code: "crypto.bad_signature" });
+    expect(
+      await refusal(
+        c.approve.deny(id, failing, {
+          public_key: stranger.publicKeyHex,
+          signature: browserSign(msg.message_hex, stranger),
+          reason,
+        }),
+      ),
+    ).toMatchObject({ status: 403, code: "kernel.bad_approval" });
+    expect(
+      await refusal(
+        c.read.deny(id, failing, {
+          public_key: approver.publicKeyHex,
+          signature: browserSign(msg.message_hex, approver),
+          reason,
+        }),
+      ),
+    ).toMatchObject({ status: 403, code: "auth.forbidden" });
+    expect(await height()).toBe(before);
+
+    const denied = await c.approve.deny(id, failing, {
+      public_key: approver.publicKeyHex,
+      signature: browserSign(msg.message_hex, approver),
+      reason,
+    });
+    expect(denied.seq).toBe(before);
+    expect(await c.read.proposal(id, failing)).toMatchObject({ status: "denied" });
+    // A veto: no approval, apply or second denial after it.
+    const fmsg = await refusal(c.approve.approvalMessage(id, failing, { acceptFailures: true }));
+    expect(fmsg).toMatchObject({ status: 409, code: "governance.denied" });
+    expect(
+      await refusal(
+        c.approve.deny(id, failing, {
+          public_key: approver.publicKeyHex,
+          signature: browserSign(msg.message_hex, approver),
+          reason,
+        }),
+      ),
+    ).toMatchObject({ status: 409 });
+    expect(await refusal(c.admin.apply(id, failing))).toMatchObject({ status: 409 });
+    expect(await height()).toBe(before + 1);
+    expect(await c.read.verify(id)).toMatchObject({ ok: true });
+  });
+
   it("drains on SIGTERM; the journal verifies across the apply", async () => {
     const state = await c.read.state(id);
     expect((await s.stop()).code, s.stderr()).toBe(0);
