@@ -52,7 +52,7 @@ export function loadApproverKey(text: string, file: string): ApproverKey {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`${file} is not JSON: pick an approver key file (wk keygen writes one)`);
+    throw new Error(`${file} is not JSON: pick an approver key file (wk keys new writes one)`);
   }
   const k = json as { kind?: unknown; public_key?: unknown; secret_key?: unknown };
   if (k.kind !== "ed25519" || typeof k.secret_key !== "string" || !HEX64.test(k.secret_key))
