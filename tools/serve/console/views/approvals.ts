@@ -9,6 +9,7 @@ import type { HeldIntent, ProposalSummary } from "../../client.js";
 import { reloadOnChange, type Ctx } from "../context.js";
 import { badge, h, replace, short, table } from "../dom.js";
 import { approverKey, forgetApproverKey, loadApproverKey, signHex, type ApproverKey } from "../session.js";
+import { checkSigningMessage } from "../signing-check.js";
 
 /** Draws the approver key, the held intents and the proposals of a world. */
 export async function approvalsView(ctx: Ctx): Promise<void> {
@@ -114,6 +115,12 @@ function heldRow(ctx: Ctx, i: HeldIntent): HTMLTableRowElement {
   const decide = (decision: "allow" | "deny") => () =>
     signed(ctx, [approve, deny], async (key) => {
       const msg = await ctx.client.heldIntentMessage(ctx.worldId, i.intent_id, decision);
+      checkSigningMessage(msg.message_hex, {
+        kind: "held_intent",
+        world_id: ctx.worldId,
+        intent_id: i.intent_id,
+        decision,
+      });
       const r = await ctx.client.decide(ctx.worldId, i.intent_id, {
         decision,
         public_key: key.publicKeyHex,
@@ -319,6 +326,14 @@ function proposalActions(ctx: Ctx, p: ProposalSummary): HTMLElement {
         signed(ctx, [approve, deny], async (key) => {
           const acceptFailures = accept.checked;
           const msg = await ctx.client.approvalMessage(ctx.worldId, p.proposal_id, { acceptFailures });
+          checkSigningMessage(msg.message_hex, {
+            kind: "approve_proposal",
+            world_id: ctx.worldId,
+            proposal_id: p.proposal_id,
+            patch_ref: p.patch_ref,
+            shadow_report_hash: p.latest_report_hash ?? "",
+            accept_failures: acceptFailures,
+          });
           await ctx.client.approve(ctx.worldId, p.proposal_id, {
             public_key: key.publicKeyHex,
             signature: signHex(key, msg.message_hex),
@@ -340,6 +355,13 @@ function proposalActions(ctx: Ctx, p: ProposalSummary): HTMLElement {
           const why = reason.value.trim();
           if (why === "") throw new Error("a denial must say why: write a reason first");
           const msg = await ctx.client.denialMessage(ctx.worldId, p.proposal_id, why);
+          checkSigningMessage(msg.message_hex, {
+            kind: "deny_proposal",
+            world_id: ctx.worldId,
+            proposal_id: p.proposal_id,
+            patch_ref: p.patch_ref,
+            reason: why,
+          });
           await ctx.client.deny(ctx.worldId, p.proposal_id, {
             public_key: key.publicKeyHex,
             signature: signHex(key, msg.message_hex),
