@@ -76,7 +76,7 @@ export interface ProposalSummary {
   base_manifest_hash: string;
   patch_ref: string;
   status: "filed" | "shadowed" | "approved" | "applied" | "denied";
-  /** Public keys (hex) that approved the latest shadow report. */
+  /** Public keys (hex) of the policy's approvers that approved the latest shadow report. */
   approvers: string[];
   /** How many approvals the policy needs. */
   threshold: number;
@@ -96,9 +96,7 @@ export function listProposals(world: World): ProposalSummary[] {
   return rules.proposalIds().map((id) => {
     const { state } = rules.governanceOf(id)!;
     const latest = latestOf(world, state);
-    const approvers = [...state.approvals]
-      .filter(([, reports]) => latest !== null && reports.has(latest.reportHash))
-      .map(([k]) => k);
+    const approvers = countingApprovers(state, policy);
     const status = state.applied
       ? "applied"
       : state.denied !== null
@@ -303,13 +301,7 @@ async function approveNow(
   const { state, selfKeys } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   refuseDenied(state);
-  const latest = latestOf(world, state);
-  if (!latest)
-    throw new KernelError(
-      "governance.no_shadow",
-      `proposal ${proposalId} has no shadow report yet: run wk shadow first`,
-      { proposal_id: proposalId },
-    );
+  const latest = latestOrRefuse(world, state);
   const report = latest.reportHash;
   const accept = opts.acceptFailures === true;
   const policy = governancePolicyOf(world.catalog);
@@ -346,6 +338,16 @@ async function approveNow(
       why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why,
     );
   return world.appendRecord("approval", body as unknown as CborObject);
+}
+
+/** The proposal's latest shadow report; `governance.no_shadow` before it has one. */
+function latestOrRefuse(world: World, state: ProposalState): NonNullable<ReturnType<typeof latestOf>> {
+  const latest = latestOf(world, state);
+  if (latest) return latest;
+  const id = state.body.proposal_id;
+  throw new KernelError("governance.no_shadow", `proposal ${id} has no shadow report yet: run wk shadow first`, {
+    proposal_id: id,
+  });
 }
 
 /** `governance.denied`, naming the denial's seq, when an approver denied the proposal. */
@@ -509,15 +511,7 @@ export function shadow(world: World, proposalId: string, opts: ShadowOptions = {
 export function approvalMessage(world: World, proposalId: string, opts: ApproveOptions = {}): Uint8Array {
   const { state } = recordsOf(world, proposalId);
   refuseDenied(state);
-  const latest = latestOf(world, state);
-  if (!latest)
-    throw new KernelError(
-      "governance.no_shadow",
-      `proposal ${proposalId} has no shadow report yet: run wk shadow first`,
-      {
-        proposal_id: proposalId,
-      },
-    );
+  const latest = latestOrRefuse(world, state);
   const payload = approvalPayload(
     world.id,
     proposalId,
