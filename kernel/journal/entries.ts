@@ -11,24 +11,8 @@ import { jsonPath } from "../../air/errors.js";
 import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
 
-/** Every entry kind, in no particular order. */
-export const ENTRY_KINDS = [
-  "genesis",
-  "event",
-  "step",
-  "effect_intent",
-  "effect_receipt",
-  "policy_decision",
-  "proposal",
-  "shadow_report",
-  "approval",
-  "apply",
-  "snapshot",
-  "checkpoint",
-  "erasure",
-  "keys",
-] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+export { ENTRY_KINDS, type EntryKind } from "./entry-kinds.js";
+import { ENTRY_KINDS, type EntryKind } from "./entry-kinds.js";
 
 /**
  * Journal format version recorded in genesis; bump it with any change to hashing, layout or

@@ -17,10 +17,8 @@ import { createInterface } from "node:readline";
 import { type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, haveChromium, launchChromium } from "./chromium.js";
-import { ENTRY_KINDS } from "../../kernel/journal/entries.js";
 import { buildConsole } from "../../tools/build/console.mjs";
 import { WorldkernelClient } from "../../tools/serve/client.js";
-import { ENTRY_KINDS as CONSOLE_KINDS } from "../../tools/serve/console/kinds.js";
 import { approverKey, fetcherWorld, governedWorld } from "./console-fixture.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -39,10 +37,6 @@ describe("the console's sources", () => {
       encoding: "utf8",
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-  });
-
-  it("offer the journal's entry kinds in the filter", () => {
-    expect([...CONSOLE_KINDS].sort()).toEqual([...ENTRY_KINDS].sort());
   });
 });
 

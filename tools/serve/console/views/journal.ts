@@ -6,7 +6,7 @@
 import type { EntryJson } from "../../client.js";
 import { follow, type Ctx } from "../context.js";
 import { h, jsonBlock, replace, short, table } from "../dom.js";
-import { ENTRY_KINDS } from "../kinds.js";
+import { ENTRY_KINDS } from "../../../../kernel/journal/entry-kinds.js";
 import { worldHref } from "../routes.js";
 
 const PAGE_SIZES = [25, 50, 100, 250];
