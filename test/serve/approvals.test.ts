@@ -440,56 +440,29 @@ describe("proposals through the API", () => {
       code: "auth.forbidden",
     });
     const msg = await c.approve.denialMessage(id, failing, reason);
+    /** A denial of the failing proposal: `messageHex` signed by `key`, sent with `as`'s token. */
+    const deny = (key: KeyPair, messageHex: string, as: WorldkernelClient = c.approve) =>
+      as.deny(id, failing, { public_key: key.publicKeyHex, signature: browserSign(messageHex, key), reason });
     // Signed over another reason, by a stranger, or with the read role: refused, nothing written.
     const other = await c.approve.denialMessage(id, failing, "another reason");
-    expect(
-      await refusal(
-        c.approve.deny(id, failing, {
-          public_key: approver.publicKeyHex,
-          signature: browserSign(other.message_hex, approver),
-          reason,
-        }),
-      ),
-    ).toMatchObject({ status: 400, code: "crypto.bad_signature" });
-    expect(
-      await refusal(
-        c.approve.deny(id, failing, {
-          public_key: stranger.publicKeyHex,
-          signature: browserSign(msg.message_hex, stranger),
-          reason,
-        }),
-      ),
-    ).toMatchObject({ status: 403, code: "kernel.bad_approval" });
-    expect(
-      await refusal(
-        c.read.deny(id, failing, {
-          public_key: approver.publicKeyHex,
-          signature: browserSign(msg.message_hex, approver),
-          reason,
-        }),
-      ),
-    ).toMatchObject({ status: 403, code: "auth.forbidden" });
+    expect(await refusal(deny(approver, other.message_hex))).toMatchObject({
+      status: 400,
+      code: "crypto.bad_signature",
+    });
+    expect(await refusal(deny(stranger, msg.message_hex))).toMatchObject({ status: 403, code: "kernel.bad_approval" });
+    expect(await refusal(deny(approver, msg.message_hex, c.read))).toMatchObject({
+      status: 403,
+      code: "auth.forbidden",
+    });
     expect(await height()).toBe(before);
 
-    const denied = await c.approve.deny(id, failing, {
-      public_key: approver.publicKeyHex,
-      signature: browserSign(msg.message_hex, approver),
-      reason,
-    });
+    const denied = await deny(approver, msg.message_hex);
     expect(denied.seq).toBe(before);
     expect(await c.read.proposal(id, failing)).toMatchObject({ status: "denied" });
     // A veto: no approval, apply or second denial after it.
     const fmsg = await refusal(c.approve.approvalMessage(id, failing, { acceptFailures: true }));
     expect(fmsg).toMatchObject({ status: 409, code: "governance.denied" });
-    expect(
-      await refusal(
-        c.approve.deny(id, failing, {
-          public_key: approver.publicKeyHex,
-          signature: browserSign(msg.message_hex, approver),
-          reason,
-        }),
-      ),
-    ).toMatchObject({ status: 409 });
+    expect(await refusal(deny(approver, msg.message_hex))).toMatchObject({ status: 409 });
     expect(await refusal(c.admin.apply(id, failing))).toMatchObject({ status: 409 });
     expect(await height()).toBe(before + 1);
     expect(await c.read.verify(id)).toMatchObject({ ok: true });
