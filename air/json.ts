@@ -1,9 +1,10 @@
 /**
  * @module JSON in and out without losing integers beyond 2^53: a lossless parse (big
- * integer literals become bigint) and the generic JSON → CBOR mapping that `wk air hash`
- * and def identities use (objects → maps, arrays, integers, floats, strings, booleans, null).
+ * integer literals become bigint, and a literal no double holds exactly stays its text as
+ * a `LosslessNumber`) and the generic JSON → CBOR mapping that `wk air hash` and def
+ * identities use (objects → maps, arrays, integers, floats, strings, booleans, null).
  */
-import { parse, isSafeNumber } from "lossless-json";
+import { parse, isSafeNumber, isLosslessNumber, LosslessNumber } from "lossless-json";
 import { AirError, jsonPath } from "./errors.js";
 import { CborTag, type CborValue, type CborObject } from "./cbor/value.js";
 import { invalidUnicode, invalidUtf8At, isWellFormedText } from "./unicode.js";
@@ -11,7 +12,13 @@ import { invalidUnicode, invalidUtf8At, isWellFormedText } from "./unicode.js";
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Parses JSON text; integers beyond 2^53 become bigint. Errors name the file and position.
+ * Parses JSON text; integers beyond 2^53 become bigint. Any other number literal becomes a
+ * number when the double's shortest rendering has exactly the literal's value (`0.5`, `1e2`,
+ * `1.50`, `-0.0`), else a `LosslessNumber` holding the literal's text: one that overflows
+ * (`1e400`), underflows (`1e-400`), has digits a double drops (`1.0000000000000001`) or is
+ * an integer beyond 2^53 written with a fraction or an exponent (`1e19`). The typed layer
+ * (`canonicalizeJson`) reads those exactly, so `1e-400` is never the nat 0; `jsonToCbor`
+ * maps them to the double they always gave. Errors name the file and position.
  * Given bytes (a file as read, without an encoding), they must be valid UTF-8: invalid
  * bytes are `air.invalid_unicode` naming the byte offset, never silently U+FFFD.
  */
@@ -35,12 +42,60 @@ export function parseJsonLossless(source: string | Uint8Array, file?: string): u
   try {
     return parse(text, null, (s: string) => {
       if (/^-?\d+$/.test(s)) return isSafeNumber(s) ? Number(s) : BigInt(s);
-      return Number(s);
+      return exactAsDouble(s) ? Number(s) : new LosslessNumber(s);
     });
   } catch (e) {
     const where = file ? `${file}: ` : "";
     throw new AirError("air.invalid_json", `${where}${(e as Error).message}`, "$", undefined, { cause: e });
   }
+}
+
+/**
+ * A number literal's exact value, ±digits × 10^exponent: digits without leading or trailing
+ * zeros, "" for zero (never negative, so `-0` and `0.0e5` are zero). The exponent is a
+ * number, exact within 2^53; beyond that (`1e99999999999999999999`) only its sign and size
+ * mean anything. Never goes through a double; undefined if `text` is not a number literal.
+ */
+export interface ExactDecimal {
+  negative: boolean;
+  digits: string;
+  exponent: number;
+}
+
+const NUMBER_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** The exact value of a JSON number literal (or of a double's `String()`, which may write `e+21`). */
+export function exactDecimal(text: string): ExactDecimal | undefined {
+  const m = NUMBER_LITERAL.exec(text);
+  if (!m) return undefined;
+  const frac = m[3] ?? "";
+  const all = m[2]! + frac;
+  let start = 0;
+  while (start < all.length && all.charCodeAt(start) === 0x30) start++;
+  if (start === all.length) return { negative: false, digits: "", exponent: 0 };
+  // A loop, not /0+$/: that regex is quadratic on a long run of zeros followed by another digit.
+  let end = all.length;
+  while (all.charCodeAt(end - 1) === 0x30) end--;
+  return {
+    negative: m[1] === "-",
+    digits: all.slice(start, end),
+    exponent: Number(m[4] ?? "0") - frac.length + (all.length - end),
+  };
+}
+
+/** Whether the double nearest a non-integer literal renders back to exactly its value (and is not an integer beyond 2^53). */
+function exactAsDouble(s: string): boolean {
+  const n = Number(s);
+  if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) return false;
+  const a = exactDecimal(s);
+  const b = exactDecimal(String(n));
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.negative === b.negative &&
+    a.digits === b.digits &&
+    a.exponent === b.exponent
+  );
 }
 
 /**
@@ -53,6 +108,8 @@ export function jsonToCbor(v: unknown, path: (string | number)[] = []): CborValu
     return v;
   }
   if (v === null || typeof v === "boolean" || typeof v === "bigint") return v;
+  // A literal no double holds exactly (see parseJsonLossless): the double it always gave, so hashes stay.
+  if (isLosslessNumber(v)) v = Number((v as LosslessNumber).value);
   if (typeof v === "number") {
     if (!Number.isFinite(v))
       throw new AirError("cbor.unsupported_value", `${v} is not representable in JSON`, jsonPath(path));

@@ -4,7 +4,9 @@
  * `{"variant": {"tag": "Ok", "value": ...}}`). Both produce the same CBOR value, so the
  * same bytes and the same hash. Types must be expanded (no `ref`) — see `expandType`.
  */
+import { isLosslessNumber, type LosslessNumber } from "lossless-json";
 import { AirError, jsonPath } from "../errors.js";
+import { exactDecimal } from "../json.js";
 import { encodeCanonical, compareBytes } from "../cbor/encode.js";
 import { CborTag, DEC128_TAG, type CborValue, type CborObject } from "../cbor/value.js";
 import { encodeDec128 } from "../cbor/dec128.js";
@@ -40,11 +42,22 @@ const TAG_WORDS: Record<string, readonly string[]> = {
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !isLosslessNumber(v);
+}
+
+/** A number literal `parseJsonLossless` kept as text: no double holds it exactly (`1e-400`, `1e400`, `1e19`). */
+function literalText(v: unknown): string | undefined {
+  return isLosslessNumber(v) ? (v as LosslessNumber).value : undefined;
 }
 
 function mismatch(expected: string, got: unknown, path: Path): AirError {
-  const shown = typeof got === "bigint" ? `${got}` : (JSON.stringify(got)?.slice(0, 60) ?? String(got));
+  const literal = literalText(got);
+  const shown =
+    literal !== undefined
+      ? literal.slice(0, 60)
+      : typeof got === "bigint" || typeof got === "number"
+        ? `${got}`
+        : (JSON.stringify(got)?.slice(0, 60) ?? String(got));
   return new AirError("air.type_mismatch", `expected ${expected}, got ${shown}`, jsonPath(path));
 }
 
@@ -63,7 +76,23 @@ function unwrapTagged(tt: string, t: TypeExpr, v: unknown): { word: string; body
   return { word, body: v[word] };
 }
 
-function toBigInt(v: unknown, what: string, path: Path): bigint {
+/**
+ * The integer a JSON value denotes: a bigint, a safe-integer number, a decimal string, or a
+ * number literal kept as text, read exactly (`1e2` is 100, `1e19` is 10^19, `1.0` is 1;
+ * `1e-400` and `1.0000000000000001` are not integers). Undefined for a literal with more
+ * than 20 digits before the point (`1e400`): out of every integer type's range.
+ */
+function toBigInt(v: unknown, what: string, path: Path): bigint | undefined {
+  const literal = literalText(v);
+  if (literal !== undefined) {
+    const d = exactDecimal(literal);
+    if (d === undefined) throw mismatch(what, v, path);
+    if (d.digits === "") return 0n;
+    if (!(d.exponent >= 0)) throw mismatch(what, v, path);
+    if (d.digits.length + d.exponent > 20) return undefined;
+    const n = BigInt(d.digits) * 10n ** BigInt(d.exponent);
+    return d.negative ? -n : n;
+  }
   if (typeof v === "bigint") return v;
   if (typeof v === "number" && Number.isInteger(v)) {
     if (!Number.isSafeInteger(v))
@@ -82,10 +111,33 @@ function intValue(n: bigint): number | bigint {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
-function checkRange(n: bigint, min: bigint, max: bigint, what: string, path: Path): number | bigint {
-  if (n < min || n > max)
-    throw new AirError("air.out_of_range", `${what} ${n} is out of range ${min}..${max}`, jsonPath(path));
+/** An integer-typed scalar (`what`, named `name` in range errors) within min..max. */
+function integer(v: unknown, what: string, name: string, min: bigint, max: bigint, path: Path): number | bigint {
+  const n = toBigInt(v, what, path);
+  if (n === undefined || n < min || n > max)
+    throw new AirError(
+      "air.out_of_range",
+      `${name} ${n ?? literalText(v)?.slice(0, 60)} is out of range ${min}..${max}`,
+      jsonPath(path),
+    );
   return intValue(n);
+}
+
+/**
+ * A dec128 from a number literal no double holds exactly: accepted only when its exact value
+ * is the decimal its double gives (`1e21`), so it has the bytes it always had; refused rather
+ * than rounded otherwise (`1e-400` is not 0, `0.10000000000000000001` is not 0.1).
+ */
+function dec128Literal(text: string, path: Path): CborTag {
+  const exact = encodeDec128(text, jsonPath(path));
+  const d = Number(text);
+  if (Number.isFinite(d) && compareBytes(encodeDec128(String(d), jsonPath(path)), exact) === 0)
+    return new CborTag(DEC128_TAG, exact);
+  throw new AirError(
+    "air.out_of_range",
+    `dec128 ${text.slice(0, 60)} would be rounded to ${d} as a JSON number: write it as a decimal string`,
+    jsonPath(path),
+  );
 }
 
 /**
@@ -148,15 +200,18 @@ function scalar(tt: string, v: unknown, path: Path): CborValue {
       if (typeof v !== "boolean") throw mismatch("bool", v, path);
       return v;
     case "int":
-      return checkRange(toBigInt(v, "int", path), I64_MIN, I64_MAX, "int", path);
+      return integer(v, "int", "int", I64_MIN, I64_MAX, path);
     case "nat":
-      return checkRange(toBigInt(v, "nat", path), 0n, U64_MAX, "nat", path);
-    case "dec128":
+      return integer(v, "nat", "nat", 0n, U64_MAX, path);
+    case "dec128": {
+      const literal = literalText(v);
+      if (literal !== undefined) return dec128Literal(literal, path);
       if (typeof v === "number" && Number.isFinite(v))
         return new CborTag(DEC128_TAG, encodeDec128(String(v), jsonPath(path)));
       if (typeof v === "bigint") return new CborTag(DEC128_TAG, encodeDec128(v.toString(), jsonPath(path)));
       if (typeof v !== "string") throw mismatch("dec128 (decimal string)", v, path);
       return new CborTag(DEC128_TAG, encodeDec128(v, jsonPath(path)));
+    }
     case "bytes":
       if (v instanceof Uint8Array) return v;
       if (typeof v !== "string") throw mismatch("bytes (base64 string)", v, path);
@@ -166,9 +221,9 @@ function scalar(tt: string, v: unknown, path: Path): CborValue {
       return v;
     case "time":
       if (typeof v === "string" && !/^-?\d+$/.test(v)) return intValue(parseRfc3339(v, path));
-      return checkRange(toBigInt(v, "time (ns)", path), I64_MIN, I64_MAX, "time", path);
+      return integer(v, "time (ns)", "time", I64_MIN, I64_MAX, path);
     case "duration":
-      return checkRange(toBigInt(v, "duration (ns)", path), I64_MIN, I64_MAX, "duration", path);
+      return integer(v, "duration (ns)", "duration", I64_MIN, I64_MAX, path);
     case "hash":
       if (typeof v !== "string") throw mismatch("hash (sha256:<hex>)", v, path);
       return hashToBytes(v, jsonPath(path));

@@ -225,6 +225,20 @@ describe("wk serve over the counter world", () => {
         path: "$.value.by",
       },
       {
+        name: "by 1e-400 (not the nat 0: never rounded through a double)",
+        body: `{"schema":"${EVENT}","value":{"key":"a","by":1e-400}}`,
+        status: 400,
+        code: "kernel.bad_event",
+        path: "$.value.by",
+      },
+      {
+        name: "by 1e400 (not Infinity)",
+        body: `{"schema":"${EVENT}","value":{"key":"a","by":1e400}}`,
+        status: 400,
+        code: "kernel.bad_event",
+        path: "$.value.by",
+      },
+      {
         name: "value null",
         body: line({ schema: EVENT, value: null }),
         status: 400,

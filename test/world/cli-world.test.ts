@@ -68,6 +68,18 @@ describe("wk world commands", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("kernel.bad_event");
     expect(bad.stderr).toContain("$.by");
+    // A literal that is not exactly an integer is refused, never rounded through a double
+    // (1e-400 is not the nat 0, 1e400 not Infinity), and nothing is appended.
+    const height = () => (JSON.parse(wk("log", "--world", w, "--json").stdout) as unknown[]).length;
+    const before = height();
+    for (const by of ["1e-400", "1e400"]) {
+      const r = wk("send", "demo/CounterEvent@1", `{"key":"a","by":${by}}`, "--world", w);
+      expect(r.status, by).toBe(1);
+      expect(r.stderr, by).toContain("kernel.bad_event");
+      expect(r.stderr, by).toContain("$.by");
+      expect(r.stderr, by).toContain(by);
+    }
+    expect(height()).toBe(before);
     const unknown = wk("send", "demo/Nope@1", "{}", "--world", w);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain("kernel.unknown_schema");
