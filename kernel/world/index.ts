@@ -27,6 +27,8 @@ export {
 export type { ProposeOptions, ProposeAs, Proposed, Shadowed, ApproveOptions, Applied } from "./governance.js";
 export type { MigrationRun, MigrationFailure } from "./migration.js";
 export type { ShadowReport, ShadowOptions, ShadowEvent } from "./governance.js";
+export { authorityChanges, authorityLine, wideningCount } from "./authority-diff.js";
+export type { AuthorityFinding, AuthorityKind, AuthoritySide } from "./authority-diff.js";
 export { patchFromAir, proposeFromAir, proposeRevert, revertPatch, revertTarget } from "./governance-authoring.js";
 export type { AuthoredPatch, RevertTarget } from "./governance-authoring.js";
 export { verifyWorld, verifyWorldDir, verifyWorldStore, checkTailOnOpen } from "./verify-world.js";

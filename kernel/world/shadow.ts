@@ -4,7 +4,8 @@
  * (counterfactual.ts), the recent ingress events on today's state under both manifests, or
  * given events — with the patch's state migrations run first, and the report: cells that end
  * differently, entries and fields that differ, decisions and intents that change, failing steps
- * and migrated cells, and the policy's broken invariants as failures. governance.ts journals it.
+ * and migrated cells, the policy's broken invariants as failures, and every change of authority
+ * the patch makes (authority-diff.ts) whether or not an event exercises it. governance.ts journals it.
  */
 import { createHash } from "node:crypto";
 import { canonicalizeJson } from "../../air/values/canonicalize.js";
@@ -29,6 +30,7 @@ import {
 import type { World } from "./world.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
 import { commitMigrations, runMigrations, type MigrationFailure, type MigrationRun } from "./migration.js";
+import { authorityChanges, type AuthorityFinding } from "./authority-diff.js";
 
 /** What a shadow run found. */
 export interface ShadowReport {
@@ -96,6 +98,13 @@ export interface ShadowReport {
     superseded_applies: number[];
     cell_states: { module: string; key: string | null; before: unknown; after: unknown }[];
   };
+  /**
+   * Every change of authority from the manifest in force to the proposed one — caps, grants,
+   * budgets, policies, effects, modules and their limits, bindings, routing (authority-diff.ts) —
+   * whether or not any event exercises it, in canonical order; `widens` flags what may let the
+   * world do more. Absent from reports made before it existed (they say nothing either way).
+   */
+  authority_changes?: AuthorityFinding[];
 }
 
 /**
@@ -526,7 +535,10 @@ export function failureLines(
   return failures.map((f) => `${f.module} ${f.key ?? "-"}${where(f)}: ${f.code}`);
 }
 
-/** Runs the proposal as `opts` says (`opts` is complete here: governance.ts applied the policy's default) and checks the policy's invariants. */
+/**
+ * Runs the proposal as `opts` says (`opts` is complete here: governance.ts applied the policy's
+ * default), checks the policy's invariants and lists the authority changes from the manifest in force.
+ */
 export async function shadowRun(
   world: World,
   proposalId: string,
@@ -541,5 +553,8 @@ export async function shadowRun(
       : opts.since === undefined
         ? await windowReport(world, proposalId, next, migrations, opts.window!)
         : await counterfactualReport(world, proposalId, next, migrations, opts.since);
-  return withInvariants(run, policy, world.store.countSync());
+  return {
+    ...withInvariants(run, policy, world.store.countSync()),
+    authority_changes: authorityChanges(world.catalog, next),
+  };
 }
