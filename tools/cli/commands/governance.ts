@@ -14,12 +14,14 @@ import { loadKeyPair } from "../../../kernel/crypto/keys.js";
 import {
   apply,
   approve,
+  authorityLine,
   denyProposal,
   failureLines,
   latestShadowReport,
   propose,
   shadow,
   type ShadowEvent,
+  wideningCount,
   type ShadowReport,
 } from "../../../kernel/world/index.js";
 import { readNdjsonEvents } from "./send-file.js";
@@ -110,6 +112,22 @@ function migrationLines(rep: Pick<ShadowReport, "migrations">): string {
     .join("");
 }
 
+/** The summary's count of authority changes (`, 2 authority change(s) (1 widening)`); empty for a report made before they were listed. */
+function authorityCount(rep: Pick<ShadowReport, "authority_changes">): string {
+  const a = rep.authority_changes;
+  if (a === undefined) return "";
+  const w = wideningCount(a);
+  return `, ${a.length} authority change(s)${w > 0 ? ` (${w} widening)` : ""}`;
+}
+
+/**
+ * One line per authority change of the report, marked `WIDENS` when it may let the world do more
+ * and `REVIEW` when that depends on what it means (`  WIDENS grant web $.params.hosts: … → …`).
+ */
+function authorityLines(rep: Pick<ShadowReport, "authority_changes">): string {
+  return (rep.authority_changes ?? []).map((f) => `  ${authorityLine(f)}\n`).join("");
+}
+
 /** A report's summary as `wk approve` shows it: events, differing cells and entries, failures, fuel. */
 function reportSummary(
   hash: string,
@@ -123,11 +141,11 @@ function reportSummary(
     };
   const lines = [
     `latest shadow report ${hash}:`,
-    `  ${rep.events} event(s) replayed, ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${failures} failed step(s), fuel ${rep.fuel.before} → ${rep.fuel.after}`,
+    `  ${rep.events} event(s) replayed, ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${failures} failed step(s), fuel ${rep.fuel.before} → ${rep.fuel.after}${authorityCount(rep)}`,
     ...failureLines(rep.failures.slice(0, 20)).map((l) => `  FAIL ${l}`),
   ];
   return {
-    text: lines.join("\n") + "\n" + migrationLines(rep) + differsIn(rep) + decisionLine(rep),
+    text: lines.join("\n") + "\n" + migrationLines(rep) + differsIn(rep) + decisionLine(rep) + authorityLines(rep),
     json: {
       report_hash: hash,
       events: rep.events,
@@ -136,6 +154,7 @@ function reportSummary(
       failures,
       fuel: rep.fuel,
       ...(rep.migrations ? { migrations: rep.migrations } : {}),
+      ...(rep.authority_changes ? { authority_changes: rep.authority_changes } : {}),
     },
   };
 }
@@ -276,7 +295,7 @@ export function registerGovernance(program: Command): void {
                 );
             }
             process.stdout.write(
-              `${migrationLines(rep)}  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)\n${differsIn(rep)}${decisionLine(rep)}`,
+              `${migrationLines(rep)}  ${rep.cells.length} cell(s) end differently, ${rep.differing_entries} entr(ies) differ, ${rep.failures.length} failed step(s)${authorityCount(rep)}\n${differsIn(rep)}${decisionLine(rep)}${authorityLines(rep)}`,
             );
             for (const c of cf ? [] : rep.cells.slice(0, 20))
               process.stdout.write(`  ${c.module} ${c.key ?? "-"}: ${c.before ?? "absent"} → ${c.after ?? "absent"}\n`);
