@@ -38,10 +38,13 @@ export async function fetcherWorld(
 }
 
 /**
- * The governed counter world naming `approver`, with two proposals by another key, both
- * shadow-run: `failing` (fuel 1: every step fails) and `clean` (ample fuel: only the manifest changes).
+ * The governed counter world naming `approver`, with three proposals by another key, all
+ * shadow-run: `failing` (fuel 1: every step fails), `clean` (ample fuel: only the manifest changes)
+ * and `widening` (twice the default fuel: a limit raised, which its report flags as widening).
  */
-export async function governedWorld(approver: KeyPair): Promise<{ dir: string; failing: string; clean: string }> {
+export async function governedWorld(
+  approver: KeyPair,
+): Promise<{ dir: string; failing: string; clean: string; widening: string }> {
   const proposer = generateKeyPair();
   const { w, dir, src } = await worldWith([approver]);
   const base = w.catalog.manifestHash;
@@ -49,6 +52,8 @@ export async function governedWorld(approver: KeyPair): Promise<{ dir: string; f
   await shadow(w, failing, { window: 50 });
   const clean = (await propose(w, fuelPatch(base, src.mod, 50_000_000), { proposer })).proposalId;
   await shadow(w, clean, { window: 50 });
+  const widening = (await propose(w, fuelPatch(base, src.mod, 100_000_000), { proposer })).proposalId;
+  await shadow(w, widening, { window: 50 });
   await w.close();
-  return { dir, failing, clean };
+  return { dir, failing, clean, widening };
 }

@@ -4,9 +4,10 @@
  * journal (expand, filter, follow live over the event stream), cell states, approving and
  * denying held intents with an approver key file signed in the browser (the effect then runs
  * against a local HTTP server, once), receipts and a downloaded bundle that verifies offline,
- * and a proposal's shadow report approved and another denied. Each page is screenshotted into
- * test-artifacts/console/. Needs Debian's chromium (.ci/run installs it; under CI=true its
- * absence fails the suite instead of skipping it).
+ * proposals' shadow reports with their authority changes (a widening one highlighted), one
+ * approved and another denied. Each page is screenshotted into test-artifacts/console/. Needs
+ * Debian's chromium (.ci/run installs it; under CI=true its absence fails the suite instead of
+ * skipping it).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -68,7 +69,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
     let keyFile = "";
     let secretHex = "";
     let fetcher = { id: "", dir: "", held: "" };
-    let governed = { id: "", dir: "", failing: "", clean: "" };
+    let governed = { id: "", dir: "", failing: "", clean: "", widening: "" };
     const pageErrors: string[] = [];
     const sentBodies: string[] = [];
 
@@ -110,7 +111,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       const worlds = await api.worlds();
       const idOf = (dir: string) => worlds.find((w) => w.dir === dir)!.id;
       fetcher = { id: idOf(f.dir), dir: f.dir, held: f.held };
-      governed = { id: idOf(g.dir), dir: g.dir, failing: g.failing, clean: g.clean };
+      governed = { id: idOf(g.dir), dir: g.dir, failing: g.failing, clean: g.clean, widening: g.widening };
 
       browser = await launchChromium();
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
@@ -288,6 +289,14 @@ describe.skipIf(!HAVE_CHROMIUM)(
         await see(failing.locator("ul.failures li"));
         await see(failing.locator("table.cells-diff td.after"));
         await see(clean.locator(".summary-line .good", { hasText: "0 failing step(s)" }));
+        // Every change of authority is listed; one that widens it is highlighted.
+        const widening = page.locator(`section.proposal[data-proposal-id="${governed.widening}"]`);
+        await see(clean.locator(".summary-line .authority-count", { hasText: "2 authority change(s)" }));
+        await see(clean.locator("table.authority-diff td", { hasText: "$.limits.fuel_per_step" }));
+        expect(await clean.locator("table.authority-diff tr.widens").count()).toBe(0);
+        await see(widening.locator(".summary-line .authority-count.bad", { hasText: "1 widening" }));
+        await see(widening.locator("table.authority-diff tr.widens .badge", { hasText: "widens" }));
+        await see(widening.locator("table.authority-diff tr.widens td", { hasText: "$.limits.fuel_per_step" }));
         await see(page.locator("#key-loaded")); // still in this tab's memory
         await shot("09-proposals");
 
@@ -303,7 +312,11 @@ describe.skipIf(!HAVE_CHROMIUM)(
         const statuses = Object.fromEntries(
           (await api.proposals(governed.id)).map((p) => [p.proposal_id, p.status as string]),
         );
-        expect(statuses).toEqual({ [governed.failing]: "denied", [governed.clean]: "approved" });
+        expect(statuses).toEqual({
+          [governed.failing]: "denied",
+          [governed.clean]: "approved",
+          [governed.widening]: "shadowed",
+        });
       },
       STEP,
     );

@@ -3,7 +3,8 @@
  * The key file is read in the browser and kept in memory; for each decision the console asks
  * the server for the exact bytes to sign, signs them here, and sends only the public key and
  * the signature, so the server never sees a secret key. A proposal shows its latest shadow
- * report as a diff: cells before → after, differing entries, changed decisions, failures.
+ * report as a diff: cells before → after, differing entries, changed decisions, failures, and
+ * every change of authority the patch makes, those that widen it highlighted.
  */
 import type { HeldIntent, ProposalSummary } from "../../client.js";
 import { reloadOnChange, type Ctx } from "../context.js";
@@ -172,6 +173,19 @@ interface Report {
     migration?: string;
     invariant?: string;
   }[];
+  /** Absent from reports made before authority changes were listed. */
+  authority_changes?: AuthorityChange[];
+}
+
+/** A change of authority as the report lists it (kernel/world/authority-diff.ts). */
+interface AuthorityChange {
+  kind: string;
+  name: string;
+  change: "added" | "removed" | "changed";
+  path: string;
+  before: unknown;
+  after: unknown;
+  widens: boolean | null;
 }
 
 /** A denial as the server lists it (servers before proposal denials send none). */
@@ -226,6 +240,8 @@ function reportDiff(r: Report): HTMLElement {
   const changes = Object.entries(r.decision_changes ?? {});
   const failures = r.failures ?? [];
   const fields = Object.entries(r.differing_fields ?? {});
+  const authority = r.authority_changes;
+  const widening = (authority ?? []).filter((a) => a.widens === true).length;
   return h(
     "div",
     { class: "diff" },
@@ -241,11 +257,23 @@ function reportDiff(r: Report): HTMLElement {
       r.fuel_only ? ` (${r.fuel_only} in fuel only)` : "",
       `, ${r.new_intents ?? 0} new intent(s), `,
       h("strong", { class: failures.length > 0 ? "bad" : "good" }, `${failures.length} failing step(s)`),
+      authority === undefined
+        ? ""
+        : [
+            ", ",
+            h(
+              "strong",
+              { class: widening > 0 ? "bad authority-count" : "authority-count" },
+              `${authority.length} authority change(s)${widening > 0 ? `, ${widening} widening` : ""}`,
+            ),
+          ],
       ".",
     ),
     fields.length > 0
       ? h("p", { class: "muted" }, "Differing fields: ", fields.map(([k, n]) => `${k} ×${n}`).join(", "))
       : null,
+    h("h4", {}, "Authority"),
+    authorityDiff(authority),
     h("h4", {}, "Cells"),
     cells.length === 0
       ? h("p", { class: "muted" }, "No cell ends differently.")
@@ -301,6 +329,48 @@ function reportDiff(r: Report): HTMLElement {
             ),
           failures.length > 50 ? h("li", { class: "muted" }, `… and ${failures.length - 50} more`) : null,
         ),
+  );
+}
+
+/** The report's authority changes, one row each, those that widen authority highlighted. */
+function authorityDiff(changes: AuthorityChange[] | undefined): HTMLElement {
+  if (changes === undefined)
+    return h(
+      "p",
+      { class: "muted" },
+      "This report predates authority changes: it does not list what the patch grants.",
+    );
+  if (changes.length === 0)
+    return h(
+      "p",
+      { class: "muted" },
+      "The patch changes no cap, grant, budget, policy, effect, limit, binding or route.",
+    );
+  const value = (v: unknown) => (v === null ? h("em", {}, "absent") : h("code", {}, JSON.stringify(v)));
+  return table(
+    ["", "Kind", "Name", "Path", "Before", "", "After"],
+    changes.map((c) =>
+      h(
+        "tr",
+        { class: c.widens === true ? "widens" : c.widens === null ? "review" : null },
+        h(
+          "td",
+          {},
+          c.widens === true
+            ? badge("widens", "fault")
+            : c.widens === null
+              ? badge("review", "warn")
+              : badge(c.change, "info"),
+        ),
+        h("td", {}, c.kind),
+        h("td", {}, h("code", {}, c.name)),
+        h("td", {}, h("code", {}, c.path)),
+        h("td", { class: "before" }, c.change === "added" ? h("em", {}, "absent") : value(c.before)),
+        h("td", { class: "arrow" }, "→"),
+        h("td", { class: "after" }, c.change === "removed" ? h("em", {}, "absent") : value(c.after)),
+      ),
+    ),
+    { class: "grid authority-diff" },
   );
 }
 
