@@ -9,7 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { expect } from "vitest";
-import { encodeStored, decodeStored, hashBytes, hashDefJson, type CborValue } from "../../air/index.js";
+import {
+  encodeStored,
+  decodeStored,
+  hashBytes,
+  hashDefJson,
+  type CborObject,
+  type CborValue,
+  type HashText,
+} from "../../air/index.js";
+import { CellStore, type CellKey } from "../../kernel/core/cells.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
 import { MerkleFrontier } from "../../kernel/journal/merkle.js";
 import { nodeKey, STORED_NODE_LEVEL } from "../../kernel/journal/sqlite-merkle.js";
@@ -252,4 +261,56 @@ export function limitsPatch(baseManifestHash: string, fuelPerStep = 20_000_000):
     }),
   );
   return file;
+}
+
+/** A snapshot blob as the kernel writes it (kernel/world/snapshot.ts `writeSnapshotBlob`). */
+export interface SnapshotBlob {
+  version: number;
+  /** [module, key, state hash] per cell. */
+  cells: [string, CellKey, string][];
+  ledger: CborValue;
+  /** The kernel's PendingIntent records (intentId, kind, params, …, waiting). */
+  pending: CborObject[];
+  logical_now: CborValue;
+  air_ref: string;
+}
+
+/** The latest snapshot entry: its seq, its body and its decoded blob. */
+export function latestSnapshot(dir: string): { seq: number; body: CborObject; blob: SnapshotBlob } {
+  const snap = rowsOf(dir, "snapshot").at(-1);
+  expect(snap, `${dir} has no snapshot`).toBeDefined();
+  const body = snap!.body as CborObject;
+  const bytes = rawBlob(dir, body.cells_ref as string);
+  expect(bytes, `snapshot blob ${String(body.cells_ref)}`).toBeDefined();
+  return { seq: snap!.seq, body, blob: decodeStored(bytes!) as unknown as SnapshotBlob };
+}
+
+/** The state root of a snapshot's cells, computed exactly as the kernel does (CellStore.stateRoot). */
+export function stateRootOf(cells: SnapshotBlob["cells"]): string {
+  const store = new CellStore();
+  for (const [module, key, hash] of cells) store.set(module, key, new Uint8Array(0), hash as HashText);
+  return store.stateRoot();
+}
+
+/**
+ * Appends a snapshot entry after the head naming `blob` (put in the CAS), with the state root
+ * recomputed from its cells and its height its own seq, as the kernel writes one; the
+ * manifest hash is the latest snapshot's unless given. Returns its seq.
+ */
+export function appendForgedSnapshot(dir: string, blob: SnapshotBlob, manifestHash?: string): number {
+  const cellsRef = putBlob(dir, encodeStored(blob as unknown as CborValue));
+  const height = rows(dir).length;
+  const [seq] = appendForged(dir, [
+    {
+      kind: "snapshot",
+      body: {
+        state_root: stateRootOf(blob.cells),
+        cells_ref: cellsRef,
+        height,
+        manifest_hash: manifestHash ?? (latestSnapshot(dir).body.manifest_hash as string),
+      },
+    },
+  ]);
+  expect(seq).toBe(height);
+  return seq!;
 }
