@@ -2,7 +2,10 @@
  * @module Pure RFC 6962 / RFC 9162 Merkle tree hashing and proof verification: leaf =
  * sha256(0x00 ‖ data), node = sha256(0x01 ‖ left ‖ right). No SQLite, no node:crypto:
  * the offline verifier checks receipts' inclusion and checkpoints' consistency with this
- * file and @noble/hashes alone. In the journal a leaf's data is the entry hash.
+ * file and @noble/hashes alone. In the journal a leaf's data is the entry hash. The two
+ * verifiers are RFC 9162 §2.1.3.2 and §2.1.4.2 step by step (the step numbers are in
+ * the comments), behind input checks that turn any malformed argument into `false`, never
+ * into a throw.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 
@@ -39,11 +42,35 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-const isOdd = (x: number): boolean => x % 2 === 1;
-const half = (x: number): number => Math.floor(x / 2);
+// Sizes go up to 2^53 - 1, past what JavaScript's 32-bit `>>` and `&` can shift, so the
+// RFC's LSB and right shift are spelled with % and Math.floor.
+const lsb = (x: number): boolean => x % 2 === 1;
+const shr = (x: number): number => Math.floor(x / 2);
 const validSize = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
 const isHash = (h: unknown): h is Uint8Array => h instanceof Uint8Array && h.length === HASH_SIZE;
-const allHashes = (hs: unknown): hs is readonly Uint8Array[] => Array.isArray(hs) && hs.every(isHash);
+
+/** An exact power of two (1, 2, 4, …); RFC 9162 §2.1.4.2 step 2 asks this of `first`. */
+function isPow2(x: number): boolean {
+  let v = x;
+  while (v > 1) {
+    if (lsb(v)) return false;
+    v = shr(v);
+  }
+  return v === 1;
+}
+
+/**
+ * A copy of `proof` when it is an array of 32-byte hashes, else null. Copied first, then
+ * checked, then used: `every` skips the holes of a sparse array (which then reached the
+ * hashing as undefined and threw), and a getter could answer the check and the use
+ * differently.
+ */
+function hashList(proof: unknown): Uint8Array[] | null {
+  if (!Array.isArray(proof)) return null;
+  const copy = Array.from(proof as unknown[]);
+  for (const h of copy) if (!isHash(h)) return null;
+  return copy as Uint8Array[];
+}
 
 /** MTH over leaf hashes, straight from the RFC's recursion (reference for tests and small trees). */
 export function rootOfLeafHashes(leaves: readonly Uint8Array[]): Uint8Array {
@@ -64,27 +91,40 @@ export function rootFromInclusionProof(
   size: number,
   proof: readonly Uint8Array[],
 ): Uint8Array | null {
-  if (!validSize(index) || !validSize(size) || index >= size) return null;
-  if (!isHash(leaf) || !allHashes(proof)) return null;
+  const path = hashList(proof);
+  if (!validSize(index) || !validSize(size) || !isHash(leaf) || path === null) return null;
+  // 1. leaf_index >= tree_size fails.
+  if (index >= size) return null;
+  // 2.
   let fn = index;
   let sn = size - 1;
+  // 3.
   let r = leaf;
-  for (const p of proof) {
+  // 4.
+  for (const p of path) {
+    // 4a. The path is longer than the tree is high.
     if (sn === 0) return null;
-    if (isOdd(fn) || fn === sn) {
+    // 4b. p is a left sibling when fn is a right child, or when fn is the last node of
+    // its level and so has no right sibling at this level (a non-full right edge).
+    if (lsb(fn) || fn === sn) {
+      // 4b-i.
       r = nodeHash(p, r);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
+      // 4b-ii. On that right edge, climb past the levels where the node has no sibling.
+      if (!lsb(fn)) {
+        while (!lsb(fn) && fn !== 0) {
+          fn = shr(fn);
+          sn = shr(sn);
         }
       }
     } else {
+      // 4b, otherwise: p is the right sibling.
       r = nodeHash(r, p);
     }
-    fn = half(fn);
-    sn = half(sn);
+    // 4c.
+    fn = shr(fn);
+    sn = shr(sn);
   }
+  // 5. sn == 0 means the path reached the root: not shorter than the tree is high.
   return sn === 0 ? r : null;
 }
 
@@ -100,6 +140,7 @@ export function verifyInclusion(
   root: Uint8Array,
 ): boolean {
   if (!isHash(root)) return false;
+  // 5. (continued) r must equal root_hash.
   const r = rootFromInclusionProof(leaf, index, size, proof);
   return r !== null && bytesEqual(r, root);
 }
@@ -124,12 +165,17 @@ export function verifyEntryInclusion(
  * `newSize` with `newRoot` (RFC 9162 §2.1.4.2). Sizes must be safe non-negative integers
  * with `oldSize <= newSize`; both roots and every proof element must be 32 bytes.
  *
- * - Equal sizes need an empty proof and equal roots; for size 0 both roots must be the
- *   empty-tree root MTH({}) = SHA-256() (RFC 6962 §2.1), not merely equal to each other.
- * - From size 0 (RFC 9162 §2.1.4 leaves the proof undefined): the only proof accepted is
- *   the empty one, and only when `oldRoot` is the empty-tree root. The empty tree is a
- *   prefix of every tree, so this says nothing about `newRoot` beyond its being a 32-byte
- *   hash: a caller must establish `newRoot` (e.g. from a signed checkpoint) by other means.
+ * RFC 9162 verifies only 0 < first < second. The two other cases this accepts:
+ * - Equal sizes need an empty proof and equal roots: §2.1.4.1's SUBPROOF(m, D[m], true) =
+ *   {} is the proof of a tree against itself. (The §2.1.4.2 steps, run outside their
+ *   domain, would refuse that empty proof in step 1 yet accept some non-empty ones, e.g.
+ *   [leaf 4, MTH(D[0:4])] for 5 → 5; those are refused here.) For size 0 both roots must be
+ *   the empty-tree root MTH({}) = SHA-256() (RFC 6962 §2.1), not merely equal to each other.
+ * - From size 0 (RFC 9162 defines no proof: for m = 0, SUBPROOF's recursion ends in a
+ *   one-leaf tree, which has no split point k): the only proof accepted is the empty one,
+ *   and only when `oldRoot` is the empty-tree root. The empty tree is a prefix of every
+ *   tree, so this says nothing about `newRoot` beyond its being a 32-byte hash: a caller
+ *   must establish `newRoot` (e.g. from a signed checkpoint) by other means.
  */
 export function verifyConsistency(
   oldSize: number,
@@ -138,48 +184,53 @@ export function verifyConsistency(
   newRoot: Uint8Array,
   proof: readonly Uint8Array[],
 ): boolean {
+  const given = hashList(proof);
   if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
-  if (!isHash(oldRoot) || !isHash(newRoot) || !allHashes(proof)) return false;
+  if (!isHash(oldRoot) || !isHash(newRoot) || given === null) return false;
   if (oldSize === 0)
-    return proof.length === 0 && bytesEqual(oldRoot, EMPTY) && (newSize > 0 || bytesEqual(newRoot, EMPTY));
-  if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
-  if (proof.length === 0) return false;
-  // A power-of-two old tree is itself a node of the new tree, so its root seeds the path.
-  const path = isPow2(oldSize) ? [oldRoot, ...proof] : [...proof];
+    return given.length === 0 && bytesEqual(oldRoot, EMPTY) && (newSize > 0 || bytesEqual(newRoot, EMPTY));
+  if (oldSize === newSize) return given.length === 0 && bytesEqual(oldRoot, newRoot);
+  // From here 0 < first < second, the RFC's domain. 1.
+  if (given.length === 0) return false;
+  // 2. A power-of-two old tree is itself a node of the new tree: the proof leaves its root
+  // out, since the verifier holds it.
+  const path = isPow2(oldSize) ? [oldRoot, ...given] : given;
+  // 3.
   let fn = oldSize - 1;
   let sn = newSize - 1;
-  while (isOdd(fn)) {
-    fn = half(fn);
-    sn = half(sn);
+  // 4. Climb to the root of the largest perfect subtree that ends the old tree.
+  while (lsb(fn)) {
+    fn = shr(fn);
+    sn = shr(sn);
   }
+  // 5. That subtree's root seeds both the old root (fr) and the new root (sr).
   let fr = path[0]!;
   let sr = path[0]!;
+  // 6.
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
+    // 6a. The proof is longer than the new tree is high.
     if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+    // 6b. c is a left sibling: part of both trees.
+    if (lsb(fn) || fn === sn) {
+      // 6b-i.
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
+      // 6b-ii. On the new tree's right edge, climb past the levels without a sibling.
+      if (!lsb(fn)) {
+        while (!lsb(fn) && fn !== 0) {
+          fn = shr(fn);
+          sn = shr(sn);
         }
       }
     } else {
+      // 6b, otherwise: c is a right sibling, appended after the old tree: new root only.
       sr = nodeHash(sr, c);
     }
-    fn = half(fn);
-    sn = half(sn);
+    // 6c.
+    fn = shr(fn);
+    sn = shr(sn);
   }
+  // 7.
   return sn === 0 && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
-}
-
-function isPow2(x: number): boolean {
-  let v = x;
-  while (v > 1) {
-    if (isOdd(v)) return false;
-    v = half(v);
-  }
-  return v === 1;
 }
