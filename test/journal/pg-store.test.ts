@@ -3,7 +3,8 @@
  * test/pg/global-setup.ts): the conformance suite, then what only the database can show —
  * it refuses UPDATE, DELETE and TRUNCATE of entries itself, one receipt per intent is a
  * constraint, worlds sharing a database stay apart, a refused batch leaves no row, and a
- * second writer of a world is refused.
+ * second writer of a world is refused. Its roots and proofs match the RFC 9162 reference
+ * (rfc9162-reference.ts) byte for byte.
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
@@ -12,6 +13,7 @@ import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { openPgJournalStore, PgJournalStore } from "../../kernel/journal/pg-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { runJournalSuite } from "./journal.case.js";
+import { expectStoreMatchesReference } from "./rfc9162-reference.js";
 import { codeOfAsync, eventBody, genesisBody } from "./helpers.js";
 
 const url = inject("wkPgUrl");
@@ -61,6 +63,27 @@ describe.skipIf(url === null)(
         expect(await refused("DELETE FROM worldkernel.ingress_keys")).toBe("WK002");
         expect(await s.count()).toBe(22);
         expect(await verifyJournal(s)).toMatchObject({ ok: true, entries: 22 });
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("serves roots and proofs byte-identical to the RFC 9162 reference for every m <= n <= 40", async () => {
+      const s = await create();
+      try {
+        // Two batches, so the later sizes read nodes written by an earlier transaction.
+        await s.append("genesis", genesisBody(key));
+        await s.appendMany(Array.from({ length: 20 }, (_, i) => ({ kind: "event" as const, body: eventBody(i) })));
+        await s.appendMany(Array.from({ length: 19 }, (_, i) => ({ kind: "event" as const, body: eventBody(20 + i) })));
+        const hashes: Uint8Array[] = [];
+        for await (const e of s.iterate()) hashes.push(e.hash);
+        const source = {
+          root: (n: number) => s.root(n),
+          inclusion: (i: number, n: number) => s.inclusionProof(i, n),
+          consistency: (m: number, n: number) => s.consistencyProof(m, n),
+        };
+        const sizes = Array.from({ length: hashes.length + 1 }, (_, n) => n);
+        expect(await expectStoreMatchesReference(source, hashes, sizes, "PostgreSQL")).toBe(41 * 41);
       } finally {
         await s.close();
       }
