@@ -65,8 +65,7 @@ export class CellStore {
 
   /** The state root: sha256 over the canonical list of [module, key, state hash] triples. */
   stateRoot(): HashText {
-    const triples: CborValue[] = this.list().map((c) => [c.module, c.key, hashToRaw(c.hash)]);
-    return hashValue(triples);
+    return rootOfSorted(this.list().map((c) => [c.module, c.key, c.hash]));
   }
 
   /** A deep copy (for shadow runs and forks). */
@@ -81,9 +80,26 @@ function hashToRaw(h: HashText): Uint8Array {
   return Uint8Array.from(Buffer.from(h.slice(7), "hex"));
 }
 
-function compareCells(a: CellState, b: CellState): number {
+function compareCells(a: { module: string; key: CellKey }, b: { module: string; key: CellKey }): number {
   if (a.module !== b.module) return a.module < b.module ? -1 : 1;
   return compareBytes(encodeCanonical(a.key), encodeCanonical(b.key));
+}
+
+/** A cell as snapshots and state roots name it: module, key, state hash. */
+export type CellTriple = readonly [module: string, key: CellKey, hash: HashText];
+
+/** Triples in state-root order (module, then canonical key bytes). */
+export function sortTriples(triples: readonly CellTriple[]): CellTriple[] {
+  return [...triples].sort((a, b) => compareCells({ module: a[0], key: a[1] }, { module: b[0], key: b[1] }));
+}
+
+/** The state root of a set of cells known by hash: sha256 over the canonical sorted list of [module, key, raw hash]. */
+export function stateRootOf(triples: readonly CellTriple[]): HashText {
+  return rootOfSorted(sortTriples(triples));
+}
+
+function rootOfSorted(sorted: readonly CellTriple[]): HashText {
+  return hashValue(sorted.map(([m, k, h]): CborValue => [m, k, hashToRaw(h)]));
 }
 
 /** A deterministic sub-entropy: sha256 of the parent entropy with a label. */

@@ -50,7 +50,6 @@ import { openWorldJournalReadonly } from "./journal-open.js";
 import { writeConfig } from "./config.js";
 import { replayWorld } from "./lifecycle.js";
 import { verifyWorld } from "./verify-world.js";
-import { defaultGateHooks } from "./wiring.js";
 
 /** Codes of the errors audit export and file reading throw (audit faults are results, not errors). */
 export type AuditErrorCode =
@@ -361,8 +360,7 @@ async function checkWorld(
     synchronous: "FULL",
     checkpoint_every: genesis.format_version === 2 ? genesis.checkpoint_every : 1000,
   });
-  const hooks = defaultGateHooks();
-  const replayed = await replayWorld(dir, { hooks, verified: true });
+  const replayed = await replayWorld(dir, { verified: true });
   if (!replayed.ok) {
     const d = replayed.divergence!;
     return fail(
@@ -392,7 +390,7 @@ async function checkWorld(
     );
   let root = replayed.state_root;
   if (attesting.seq !== archive.entries.length - 1) {
-    const upTo = await replayWorld(dir, { hooks, to: attesting.seq, verified: true });
+    const upTo = await replayWorld(dir, { to: attesting.seq, verified: true });
     if (!upTo.ok)
       return fail(counts, "replay_divergence", upTo.divergence!.reason, { seq: upTo.divergence!.seq }, more);
     root = upTo.state_root;

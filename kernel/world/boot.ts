@@ -42,7 +42,11 @@ export function emptyState(worldId: string, catalog: AirCatalog, airRef: HashTex
   };
 }
 
-/** Which snapshot a boot starts from: none (genesis), the latest at or before `to`, or the first (a fork's base). */
+/**
+ * Which snapshot a boot starts from: none (genesis), the latest at or before `to` that a signed
+ * checkpoint covers, or the first (a fork's base). A snapshot no checkpoint covers is never
+ * booted from: it is re-derived and compared.
+ */
 export type SnapshotChoice = "none" | "latest" | "first";
 
 /** The state to start from and the first seq to replay: the chosen snapshot, else genesis. */
@@ -53,7 +57,7 @@ export function bootState(
   opts: { snapshot: SnapshotChoice; to?: number },
 ): { state: KernelState; from: number; snapshotSeq: number | null } {
   // A fork's state at any seq before its base snapshot is that snapshot's (the parent's at the fork point).
-  const latest = opts.snapshot === "latest" ? latestSnapshotAtOrBefore(store, opts.to) : null;
+  const latest = opts.snapshot === "latest" ? latestCoveredSnapshot(store, opts.to) : null;
   const snap =
     opts.snapshot === "none"
       ? null
@@ -93,6 +97,9 @@ function firstSnapshot(store: WorldJournal) {
   return null;
 }
 
-function latestSnapshotAtOrBefore(store: WorldJournal, to: number | undefined) {
-  return store.latestOfKind("snapshot", to);
+/** The latest snapshot at or before `to` with a checkpoint after it (so a signature covers it). */
+function latestCoveredSnapshot(store: WorldJournal, to: number | undefined) {
+  const cp = store.latestOfKind("checkpoint");
+  if (cp === null || cp.seq === 0) return null;
+  return store.latestOfKind("snapshot", to === undefined ? cp.seq - 1 : Math.min(to, cp.seq - 1));
 }

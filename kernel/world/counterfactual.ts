@@ -14,7 +14,6 @@ import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { cellKeyText, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
 import { bootState, readGenesis } from "./boot.js";
 import { resolveStop } from "./boundaries.js";
@@ -72,19 +71,13 @@ export async function counterfactualRun(
   world: World,
   next: AirCatalog,
   since: number,
-  opts: { hooks?: GateHooks; migrations?: readonly Migration[]; proposalId?: string } = {},
+  opts: { migrations?: readonly Migration[]; proposalId?: string } = {},
 ): Promise<CounterfactualReport> {
   const store = world.store;
   const stop = resolveStop(store, since, false, "shadow --since");
   const { genesis, catalog } = readGenesis(store);
-  const hooks = opts.hooks ?? world.hooks;
   const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest", to: stop.seq });
-  const processor = new Processor(
-    state,
-    world.modules,
-    hooks,
-    unsignedDenySigner(genesis.world_id, genesis.world_public_key),
-  );
+  const processor = new Processor(state, world.modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   if (from <= stop.seq) {
     const r = await replayRange(store, processor, from, stop.seq);
     if (!r.ok)
@@ -102,7 +95,7 @@ export async function counterfactualRun(
       : undefined;
   if (migrated) commitMigrations(state.cells, migrated);
   state.catalog = next;
-  const cf = new Processor(state, world.modules, hooks, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const cf = new Processor(state, world.modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   const report: CounterfactualReport = {
     since: stop.seq,
     ...(stop.inside ? { moved_from: since } : {}),

@@ -30,6 +30,14 @@
  * - erasure-v1: a step that read blobs (`blob_get`) lists them in `reads`; an erasure names
  *   the cells that read the erased blob or derive from it (`notify`), and each of them gets a
  *   `sys/BlobErased@1` event right after it, so its module can redact its state.
+ * - world-rules-v1: the gate's allowlist checks (hosts, methods, private and loopback
+ *   addresses, models, token ceilings) and its cost estimate are the kernel's built-in ones
+ *   for the world's cap types (kernel/world/gate-rules.ts), whoever opens the world: an open
+ *   option can no longer drop them. Journals without the flag were written by `wk` with the
+ *   same checks, and replay them; a library caller who opened a world without `hooks` before
+ *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
+ *   (that is the hole this closes). The flag makes an older kernel, which would replay a
+ *   library-opened world without the checks, refuse a newer journal instead.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -41,6 +49,7 @@ export const SUPPORTED_FLAGS = [
   "cascade-v1",
   "validity-v1",
   "erasure-v1",
+  "world-rules-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -53,6 +62,7 @@ export const KERNEL_FLAGS = [
   "cascade-v1",
   "validity-v1",
   "erasure-v1",
+  "world-rules-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */

@@ -20,6 +20,7 @@ import {
   type ApplyBody,
   type ApprovalBody,
   type CheckFinding,
+  type CheckpointBody,
   type DecodedEntry,
   type EntryChecker,
   type GenesisBody,
@@ -31,6 +32,8 @@ import {
 } from "../journal/index.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
+import { DerivedBook, readSnapshotBlob } from "./derived-book.js";
+import { snapshotMismatch } from "./snapshot.js";
 import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
@@ -85,11 +88,21 @@ export class JournalRules implements EntryChecker {
   private readonly ingressKeyAt = new Map<string, number>();
   private readonly checked = new Set<string>();
   private trusted = false;
+  /** What the entries imply (cells, pending intents, ledger, clock, manifest); null until genesis or the boot snapshot. */
+  private book: DerivedBook | null = null;
+  private genesisAirRef = "" as HashText;
+  /** A fork's first snapshot is its base (the parent's state), adopted rather than derived. */
+  private awaitingForkBase = false;
 
-  /** `complete`: the walk starts at genesis, so every intent and receipt is seen (a tail check sees only some). */
+  /**
+   * `complete`: the walk starts at genesis, so every intent and receipt is seen (a tail check
+   * sees only some). `bootSnapshotSeq`: a tail check starts at this snapshot, which a verified
+   * checkpoint covers: the derived state starts from it.
+   */
   constructor(
     private readonly blobs: RulesBlobs,
     private readonly complete = true,
+    private readonly bootSnapshotSeq: number | null = null,
   ) {}
 
   /** Primes the state from entries before a tail check's start (they are covered by a signed checkpoint, so not re-judged). */
@@ -179,8 +192,10 @@ export class JournalRules implements EntryChecker {
       }
       case "effect_intent":
         this.intents.add(v.intent_id as string);
+        this.book?.observe("effect_intent", v);
         return null;
       case "event": {
+        this.book?.observe("event", v);
         const k = ingressKeyOf(v);
         if (k === null) return null;
         const prior = this.ingressKeyAt.get(k.key);
@@ -193,9 +208,9 @@ export class JournalRules implements EntryChecker {
         return null;
       }
       case "effect_receipt":
-        return this.receipt(v, e.seq);
+        return this.receipt(v, e.seq) ?? this.derive("effect_receipt", v);
       case "policy_decision":
-        return v.stage === "approval" ? this.heldDecision(v) : null;
+        return (v.stage === "approval" ? this.heldDecision(v) : null) ?? this.derive("policy_decision", v);
       case "proposal":
         return this.proposal(v as unknown as ProposalBody, e.seq);
       case "shadow_report":
@@ -206,6 +221,11 @@ export class JournalRules implements EntryChecker {
         return this.apply(v as unknown as ApplyBody, e.seq);
       case "snapshot":
         return this.snapshot(v as unknown as SnapshotBody, e.seq);
+      case "checkpoint":
+        return this.checkpoint(v as unknown as CheckpointBody);
+      case "step":
+        this.book?.observe("step", v);
+        return null;
       case "erasure":
         this.erasedAt.set(v.blob_hash as string, e.seq);
         return null;
@@ -220,6 +240,9 @@ export class JournalRules implements EntryChecker {
     this.format = g.format_version;
     this.declared = new Map(genesisAdapterKeys(g).map((d) => [toHex(d.public_key), d.id]));
     if (g.air_ref === undefined) return fault("bad_body", "genesis names no AIR bundle (air_ref)");
+    this.genesisAirRef = g.air_ref as HashText;
+    this.awaitingForkBase = g.fork !== null;
+    if (!this.trusted) this.book = new DerivedBook(g.air_ref as HashText, g.manifest_hash as HashText);
     return this.loadCatalog(g.air_ref, g.manifest_hash, seq);
   }
 
@@ -395,6 +418,7 @@ export class JournalRules implements EntryChecker {
       if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
     }
     if (s) s.applied = true;
+    this.book?.observe("apply", a as unknown as CborObject);
     return this.loadCatalog(a.bundle_ref, a.new_manifest_hash, seq);
   }
 
@@ -412,14 +436,64 @@ export class JournalRules implements EntryChecker {
   private snapshot(s: SnapshotBody, seq: number): CheckFinding {
     this.rely(s.cells_ref, seq);
     if (this.trusted || !this.blobs.hasBlobSync(s.cells_ref as HashText)) return null;
-    const blob = decodeStored(this.blobs.getBlobSync(s.cells_ref as HashText));
-    if (!isCborObject(blob) || !Array.isArray(blob.cells))
+    const bytes = this.blobs.getBlobSync(s.cells_ref as HashText);
+    const raw = decodeStored(bytes);
+    if (!isCborObject(raw) || !Array.isArray(raw.cells))
       return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
-    for (const c of blob.cells as CborValue[][]) this.rely(String(c[2]), seq);
-    if (typeof blob.air_ref === "string") this.rely(blob.air_ref, seq);
+    for (const c of raw.cells as CborValue[][]) this.rely(String(c[2]), seq);
+    if (typeof raw.air_ref === "string") this.rely(raw.air_ref, seq);
+    const blob = readSnapshotBlob(bytes);
+    if (seq === this.bootSnapshotSeq || (this.awaitingForkBase && this.book !== null)) {
+      // The state a tail check boots from (a verified checkpoint covers it), or a fork's base.
+      this.awaitingForkBase = false;
+      if (blob === null) return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
+      this.book = DerivedBook.fromSnapshot(blob, this.genesisAirRef, s.manifest_hash as HashText);
+      return null;
+    }
+    const book = this.book;
+    if (book === null) return null;
+    const why = snapshotMismatch(s, blob, {
+      cells: book.cellsExact ? [...book.cells.values()] : null,
+      ledger: book.ledger,
+      pending: book.pending.values(),
+      logicalNow: book.logicalNow,
+      airRef: book.airRef,
+      manifestHash: book.manifestHash,
+      genesisAirRef: this.genesisAirRef,
+    });
+    if (why !== null)
+      return fault("snapshot_mismatch", `the snapshot at seq ${seq} is not the state the journal implies: ${why}`);
+    if (!book.cellsExact) book.adoptCells(blob!);
     return null;
   }
+
+  /** A checkpoint attests the manifest in force and (when the entries determine it) the cells' state root. */
+  private checkpoint(c: CheckpointBody): CheckFinding {
+    const book = this.book;
+    if (this.trusted || book === null) return null;
+    if (c.manifest_hash !== book.manifestHash)
+      return fault(
+        "checkpoint_mismatch",
+        `the checkpoint names manifest ${c.manifest_hash}; the manifest in force is ${book.manifestHash}`,
+      );
+    if (book.cellsExact && c.state_root !== ZERO_ROOT && c.state_root !== book.stateRoot())
+      return fault(
+        "checkpoint_mismatch",
+        `the checkpoint attests state root ${c.state_root}; the journal's steps imply ${book.stateRoot()}`,
+      );
+    return null;
+  }
+
+  /** Feeds an entry to the derived book; a receipt for an intent never released is a fault. */
+  private derive(kind: "effect_receipt" | "policy_decision", v: CborObject): CheckFinding {
+    if (this.trusted || this.book === null) return null;
+    const f = this.book.observe(kind, v);
+    return f === null ? null : fault(f.fault, f.message);
+  }
 }
+
+/** The state root a checkpoint records when it attests no state (a journal-level checkpoint). */
+const ZERO_ROOT = "sha256:" + "0".repeat(64);
 
 /** A store index row that its entries do not back, or an entry the index lacks. */
 function indexFault<R>(

@@ -14,7 +14,6 @@ import type { WorldJournal } from "../journal/world-journal.js";
 import { openWorldJournal, openWorldJournalReadonly } from "./journal-open.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
-import type { GateHooks } from "../core/gate.js";
 import { AirError } from "../../air/errors.js";
 import { WorldConfigSchema, writeConfig, type WorldConfig } from "./config.js";
 import { KERNEL_FLAGS, behaviourOf } from "./flags.js";
@@ -147,7 +146,7 @@ export async function createWorld(dir: string, source: WorldSource, opts: Create
 function freshKernel(
   store: WorldJournal,
   dir: string,
-  opts: { hooks?: GateHooks | undefined; useSnapshot: boolean; to?: number },
+  opts: { useSnapshot: boolean; to?: number },
 ): { processor: Processor; modules: ModuleHost; from: number; snapshotSeq: number | null } {
   const { genesis, catalog } = readGenesis(store);
   // A fork's history before its base snapshot lives in its parent: replay re-executes from that
@@ -159,12 +158,7 @@ function freshKernel(
   });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   // Replay needs no secret: gate denials are checked against the world's public key.
-  const processor = new Processor(
-    state,
-    modules,
-    opts.hooks ?? { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) },
-    unsignedDenySigner(genesis.world_id, genesis.world_public_key),
-  );
+  const processor = new Processor(state, modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
   return { processor, modules, from, snapshotSeq };
 }
 
@@ -193,7 +187,6 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
     const stop = opts.to === undefined ? undefined : resolveStop(store, opts.to, opts.exact === true, "replay --to");
     const to = stop?.seq;
     const { processor, modules, from, snapshotSeq } = freshKernel(store, dir, {
-      hooks: opts.hooks,
       useSnapshot: !!opts.fromSnapshot,
       ...(to !== undefined ? { to } : {}),
     });
@@ -224,7 +217,6 @@ export interface ReplayOptions {
   exact?: boolean;
   /** Start from the latest snapshot ≤ `to` instead of genesis (a fork's base snapshot). */
   fromSnapshot?: boolean;
-  hooks?: GateHooks;
   onProgress?: (seq: number) => void;
   /** The caller already ran verifyWorld on this journal. */
   verified?: boolean;
@@ -258,7 +250,7 @@ export async function forkWorld(
     if (!Number.isSafeInteger(at) || at < 0 || at >= count)
       throw new KernelError("kernel.seq_out_of_range", `fork point ${at} is outside the journal (0..${count - 1})`);
     at = resolveStop(src, at, opts.exact === true, "fork --at").seq;
-    const { processor, modules, from } = freshKernel(src, srcDir, { hooks: opts.hooks, useSnapshot: false });
+    const { processor, modules, from } = freshKernel(src, srcDir, { useSnapshot: false });
     const r = await replayRange(src, processor, from, at);
     await modules.close();
     if (!r.ok)

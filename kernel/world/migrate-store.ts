@@ -10,7 +10,6 @@
 import { existsSync, renameSync } from "node:fs";
 import { toHex } from "../../air/hash.js";
 import { KernelError } from "../core/errors.js";
-import type { GateHooks } from "../core/gate.js";
 import { worldPaths } from "../journal/world-paths.js";
 import { moveIntoPg, moveOutOfPg, rowsOfSqlite } from "../journal/pg-move.js";
 import { PgJournalStore } from "../journal/pg-store.js";
@@ -35,14 +34,14 @@ export interface StoreMove {
 const placeOf = (c: WorldConfig): string => c.store ?? "sqlite";
 
 /** The head, root and state root of the world at `dir`, verified and replayed; refuses a world that fails either. */
-async function fingerprint(dir: string, hooks: GateHooks | undefined, side: string) {
+async function fingerprint(dir: string, side: string) {
   const v = await verifyWorldDir(dir, { requireSealedHead: false });
   if (!v.ok)
     throw new KernelError(
       "kernel.migrate_failed",
       `the ${side} journal fails verification: ${v.fault} at seq ${v.first_bad_seq}: ${v.message}`,
     );
-  const r = await replayWorld(dir, { verified: true, ...(hooks ? { hooks } : {}) });
+  const r = await replayWorld(dir, { verified: true });
   if (!r.ok)
     throw new KernelError(
       "kernel.migrate_failed",
@@ -52,7 +51,7 @@ async function fingerprint(dir: string, hooks: GateHooks | undefined, side: stri
 }
 
 /** Moves the world at `dir` to `to` (a postgres:// URL, or "sqlite" for journal.db beside its config). */
-export async function migrateStore(dir: string, to: string, opts: { hooks?: GateHooks } = {}): Promise<StoreMove> {
+export async function migrateStore(dir: string, to: string): Promise<StoreMove> {
   const paths = worldPaths(dir);
   const config = readConfig(paths.config);
   const target = to === "sqlite" ? undefined : to;
@@ -66,7 +65,7 @@ export async function migrateStore(dir: string, to: string, opts: { hooks?: Gate
     throw new KernelError("kernel.same_store", "a world moves between PostgreSQL databases through sqlite");
   if (target === undefined && existsSync(paths.journal))
     throw new KernelError("kernel.world_exists", `${paths.journal} already exists: move it away first`);
-  const before = await fingerprint(dir, opts.hooks, "source");
+  const before = await fingerprint(dir, "source");
   let head: { hash: Uint8Array; root: Uint8Array };
   if (config.store === undefined) {
     // The writer lock holds every other writer off while the rows move.
@@ -98,7 +97,7 @@ export async function migrateStore(dir: string, to: string, opts: { hooks?: Gate
   if (config.store === undefined) renameSync(paths.journal, `${paths.journal}.moved`);
   replaceConfig(paths.config, next);
   try {
-    const after = await fingerprint(dir, opts.hooks, "moved");
+    const after = await fingerprint(dir, "moved");
     if (after.state_root !== before.state_root || after.entries !== before.entries)
       throw new KernelError(
         "kernel.migrate_failed",

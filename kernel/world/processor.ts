@@ -23,11 +23,14 @@ import type { KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
 import { DEFAULT_INTENT_TTL_NS, ERASURE_EVENT_SCHEMA, type Behaviour } from "./flags.js";
+import { worldGateHooks } from "./gate-rules.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
 export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
 /** Adapter id on receipts the gate itself issues for denied intents. */
 export const GATE_ADAPTER = { id: "kernel.gate", version: "1" } as const;
+/** Adapter id of the receipts the kernel issues for expired intents (signed by the world key). */
+export const EXPIRY_ADAPTER = { id: "kernel.expiry", version: "1" } as const;
 
 /** An intent the gate let through (or holds for approval), awaiting its receipt. */
 export interface PendingIntent {
@@ -156,12 +159,16 @@ export class Processor {
   /** Steps adopted from the journal instead of re-run (replay only). */
   readonly adopted: AdoptedStep[] = [];
 
+  /** The world's gate rules (from its genesis flags), never a caller's. */
+  private readonly hooks: GateHooks;
+
   constructor(
     readonly state: KernelState,
     readonly modules: ModuleHost,
-    private readonly hooks: GateHooks,
     private readonly signDenied: DenySigner,
-  ) {}
+  ) {
+    this.hooks = worldGateHooks(state.behaviour);
+  }
 
   /** Processes an event entry at `seq` and everything it causes, pushing results to `batch`. */
   async processEvent(
@@ -413,7 +420,6 @@ export class Processor {
       const d = take("policy_decision");
       if (d === null) return true;
       batch.push("policy_decision", d);
-      const estimate = d.estimate as { tokens: number; cents: number };
       if (d.decision === "deny") {
         const receipt = take("effect_receipt");
         if (receipt === null) return true;
@@ -425,28 +431,9 @@ export class Processor {
         queue.push({ seq: at, body: delivery as unknown as EventBody });
         continue;
       }
-      if (d.decision === "allow")
-        this.state.ledger.allow(id, intent.grant as string, {
-          tokens: Number(estimate.tokens),
-          cents: Number(estimate.cents),
-        });
-      this.state.pending.set(id, {
-        intentId: id as HashText,
-        kind: intent.kind as string,
-        params: intent.params as CborValue,
-        paramsHash: intent.params_hash as HashText,
-        capSlot: intent.cap_slot as string,
-        grant: intent.grant as string,
-        capType: d.cap_type as string,
-        module,
-        key,
-        causeSeq,
-        estimate: { tokens: Number(estimate.tokens), cents: Number(estimate.cents) },
-        waiting: d.decision === "allow" ? "dispatch" : "approval",
-        ...(intent.valid_until_ns === undefined
-          ? {}
-          : { validUntilNs: BigInt(intent.valid_until_ns as number | bigint) }),
-      });
+      const p = pendingFromEntries(intent, d);
+      if (p.waiting === "dispatch") this.state.ledger.allow(id, p.grant, p.estimate);
+      this.state.pending.set(id, p);
     }
     this.adopted.push({ seq, module, key, reason });
     return true;
@@ -641,6 +628,30 @@ export function validUntilOf(catalog: AirCatalog, grant: string | null, nowNs: b
   const ttl = g?.intent_ttl_ns === undefined ? DEFAULT_INTENT_TTL_NS : BigInt(g.intent_ttl_ns);
   const until = nowNs + ttl;
   return g?.expiry_ns === undefined ? until : until < BigInt(g.expiry_ns) ? until : BigInt(g.expiry_ns);
+}
+
+/**
+ * The pending intent an `effect_intent` entry and its (allow or require_approval) gate decision
+ * imply: what the processor keeps after the step, rebuilt from the journal (adopted steps,
+ * the journal rules' derived book).
+ */
+export function pendingFromEntries(intent: CborObject, d: CborObject): PendingIntent {
+  const estimate = d.estimate as CborObject;
+  return {
+    intentId: intent.intent_id as HashText,
+    kind: intent.kind as string,
+    params: intent.params as CborValue,
+    paramsHash: intent.params_hash as HashText,
+    capSlot: intent.cap_slot as string,
+    grant: intent.grant as string,
+    capType: d.cap_type as string,
+    module: intent.module as string,
+    key: intent.key as CellKey,
+    causeSeq: Number(intent.cause_seq),
+    estimate: { tokens: Number(estimate.tokens), cents: Number(estimate.cents) },
+    waiting: d.decision === "allow" ? "dispatch" : "approval",
+    ...(intent.valid_until_ns === undefined ? {} : { validUntilNs: BigInt(intent.valid_until_ns as number | bigint) }),
+  };
 }
 
 /** The identity of an ingress event under identity-v2: its schema, value and the seq it was journaled at. */

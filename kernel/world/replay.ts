@@ -3,7 +3,8 @@
  * recorded inputs (ingress events, receipts, approvals) and calling no adapter. After each
  * input, what the kernel produces must equal, byte for byte, the entries the journal holds
  * next; the first difference stops replay with a divergence report (seq, expected, got).
- * Snapshots and checkpoints must match the recomputed state root. It streams the journal.
+ * Snapshots and checkpoints are caches of the derived state: each must match it in every
+ * field (cells, pending intents, ledger, clock, manifest and bundle). It streams the journal.
  */
 import { decodeStored } from "../../air/cbor/decode.js";
 import { encodeStored } from "../../air/cbor/encode.js";
@@ -11,7 +12,7 @@ import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
-import type { JournalEntry, JournalStore } from "../journal/index.js";
+import type { JournalEntry, JournalStore, SnapshotBody } from "../journal/index.js";
 import { Batch } from "./batch.js";
 import {
   GATE_ADAPTER,
@@ -22,6 +23,8 @@ import {
   type ReplayOracle,
 } from "./processor.js";
 import { jsonView } from "./json-view.js";
+import { readSnapshotBlob } from "./derived-book.js";
+import { snapshotMismatch } from "./snapshot.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { commitMigrations, runMigrations, runsBody, type MigrationRun } from "./migration.js";
 
@@ -31,6 +34,8 @@ export interface Divergence {
   reason: string;
   expected: unknown;
   got: unknown;
+  /** The verify fault this divergence is, when a recorded cache (snapshot, checkpoint) disagrees with the derived state. */
+  fault?: "snapshot_mismatch" | "checkpoint_mismatch";
 }
 
 /** Outcome of a replay. */
@@ -95,7 +100,9 @@ export async function replayRange(
   hooks: ReplayHooks = {},
 ): Promise<ReplayResult> {
   const g0 = await store.get(0);
-  const worldPublicKey = (decodeStored(g0!.body) as CborObject).world_public_key as Uint8Array;
+  const genesis = decodeStored(g0!.body) as CborObject;
+  const worldPublicKey = genesis.world_public_key as Uint8Array;
+  const genesisAirRef = genesis.air_ref as HashText;
   const state: KernelState = processor.state;
   const it = store.iterate(fromSeq, toSeq)[Symbol.asyncIterator]();
   let last = fromSeq - 1;
@@ -196,13 +203,48 @@ export async function replayRange(
           await processor.processErasure(e.seq, body, batch);
         }
         break;
-      case "snapshot":
+      case "snapshot": {
+        // Derive before trust: a snapshot is a cache of the state replay has just derived; every field must agree.
+        const blob = readSnapshotBlob(await store.getBlob(body.cells_ref as HashText));
+        const why = snapshotMismatch(body as unknown as SnapshotBody, blob, {
+          cells: state.cells.list().map((c) => [c.module, c.key, c.hash] as const),
+          ledger: state.ledger,
+          pending: state.pending.values(),
+          logicalNow: state.logicalNow,
+          airRef: state.airRef,
+          manifestHash: state.catalog.manifestHash,
+          genesisAirRef,
+        });
+        if (why !== null)
+          return result({
+            seq: e.seq,
+            reason: `the snapshot is not the state replay derived: ${why}`,
+            expected: jsonView(body),
+            got: { state_root: state.cells.stateRoot(), manifest_hash: state.catalog.manifestHash },
+            fault: "snapshot_mismatch",
+          });
+        break;
+      }
       case "checkpoint": {
         const root = state.cells.stateRoot();
         const recorded = body.state_root as string;
-        if (e.kind === "checkpoint" && recorded === ZERO_ROOT) break;
+        if (body.manifest_hash !== state.catalog.manifestHash)
+          return result({
+            seq: e.seq,
+            reason: "checkpoint manifest differs from the manifest in force",
+            expected: body.manifest_hash,
+            got: state.catalog.manifestHash,
+            fault: "checkpoint_mismatch",
+          });
+        if (recorded === ZERO_ROOT) break;
         if (recorded !== root)
-          return result({ seq: e.seq, reason: `${e.kind} state root differs`, expected: recorded, got: root });
+          return result({
+            seq: e.seq,
+            reason: "checkpoint state root differs",
+            expected: recorded,
+            got: root,
+            fault: "checkpoint_mismatch",
+          });
         break;
       }
       case "apply": {

@@ -282,12 +282,7 @@ async function runReport(
       ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()),
       pending: new Map(world.state.pending),
     };
-    const processor = new Processor(
-      state,
-      world.modules,
-      world.hooks,
-      unsignedDenySigner(state.worldId, world.worldKey.publicKey),
-    );
+    const processor = new Processor(state, world.modules, unsignedDenySigner(state.worldId, world.worldKey.publicKey));
     // Under the proposal, the apply migrates today's cells first; the events then run on the migrated states.
     const migrated =
       catalog === next && migrations.length > 0

@@ -9,7 +9,7 @@ import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/va
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
-import { CellStore, type CellKey } from "../core/cells.js";
+import { CellStore, sortTriples, stateRootOf, type CellKey, type CellTriple } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent } from "./processor.js";
 import { catalogFromBundle } from "../../air/bundle.js";
@@ -30,22 +30,96 @@ function readOrErased(blobs: BlobIO, hash: HashText): Uint8Array {
   }
 }
 
-/** Writes every cell state and the kernel state blob; returns the blob hash and state root. */
-export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef: HashText; stateRoot: HashText } {
-  const cells = state.cells.list().map((c) => {
-    if (c.bytes.length > 0) blobs.put(c.bytes); // a state known by hash only keeps its hash
-    return [c.module, c.key, c.hash] as CborValue;
-  });
-  const pending = [...state.pending.values()].map((p) => ({ ...p, key: p.key }) as unknown as CborObject);
-  const blob: CborObject = {
+/** A snapshot blob's parts, as stored (`air_ref` is absent in snapshots written before governance). */
+export interface SnapshotBlob {
+  cells: CellTriple[];
+  ledger: CborValue;
+  pending: PendingIntent[];
+  logical_now: number;
+  air_ref?: HashText;
+}
+
+/** The snapshot blob a state implies (cells by hash, sorted; pending intents by id). */
+export function snapshotBlobOf(state: {
+  cells: readonly CellTriple[];
+  ledger: BudgetLedger;
+  pending: Iterable<PendingIntent>;
+  logicalNow: number;
+  airRef: HashText;
+}): CborObject {
+  return {
     version: 1,
-    cells,
+    cells: sortTriples(state.cells) as unknown as CborValue[],
     ledger: state.ledger.toCbor(),
-    pending,
+    // In the order the kernel admitted them (comparisons treat them as a set).
+    pending: [...state.pending] as unknown as CborObject[],
     logical_now: state.logicalNow,
     air_ref: state.airRef,
   };
+}
+
+/** Writes every cell state and the kernel state blob; returns the blob hash and state root. */
+export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef: HashText; stateRoot: HashText } {
+  const cells = state.cells.list().map((c): CellTriple => {
+    if (c.bytes.length > 0) blobs.put(c.bytes); // a state known by hash only keeps its hash
+    return [c.module, c.key, c.hash];
+  });
+  const blob = snapshotBlobOf({ ...state, cells, pending: state.pending.values() });
   return { cellsRef: blobs.put(encodeStored(blob)), stateRoot: state.cells.stateRoot() };
+}
+
+/** What a recorded snapshot is compared with: the state derived by re-execution or from the journal's entries. */
+export interface DerivedSnapshot {
+  cells: readonly CellTriple[] | null;
+  ledger: BudgetLedger;
+  pending: Iterable<PendingIntent>;
+  logicalNow: number;
+  airRef: HashText;
+  manifestHash: HashText;
+  /** The genesis bundle: a snapshot written before governance names none, and means this one. */
+  genesisAirRef: HashText;
+}
+
+/**
+ * Why a recorded snapshot is not the one the derived state implies, field by field, or null
+ * when it is. `cells: null` checks the cells only against the snapshot's own state root (after
+ * a migration, whose per-cell results live only in the CAS). Pending intents compare as a set.
+ */
+export function snapshotMismatch(
+  body: { state_root: string; manifest_hash: string },
+  recorded: SnapshotBlob | null,
+  derived: DerivedSnapshot,
+): string | null {
+  if (recorded === null) return "its blob is not a snapshot";
+  if (body.manifest_hash !== derived.manifestHash)
+    return `it names manifest ${body.manifest_hash}; the manifest in force is ${derived.manifestHash}`;
+  const airRef = recorded.air_ref ?? derived.genesisAirRef;
+  if (airRef !== derived.airRef) return `it names AIR bundle ${airRef}; the bundle in force is ${derived.airRef}`;
+  const root = stateRootOf(recorded.cells);
+  if (root !== body.state_root) return `its cells hash to state root ${root}, not the ${body.state_root} it records`;
+  if (derived.cells !== null) {
+    const want = stateRootOf(derived.cells);
+    if (want !== root) return `its cells (state root ${root}) are not the ones the journal implies (${want})`;
+  }
+  const same = (a: unknown, b: unknown) =>
+    Buffer.compare(encodeStored(a as CborValue), encodeStored(b as CborValue)) === 0;
+  const byId = (ps: Iterable<PendingIntent>) =>
+    [...ps].sort((a, b) => (a.intentId < b.intentId ? -1 : a.intentId > b.intentId ? 1 : 0));
+  const got = byId(recorded.pending);
+  const want = byId(derived.pending);
+  for (let i = 0; i < Math.max(got.length, want.length); i++) {
+    const g = got[i];
+    const w = want[i];
+    if (g === undefined || w === undefined || g.intentId !== w.intentId)
+      return `its pending intents (${got.map((p) => p.intentId).join(", ") || "none"}) are not the ones the journal implies (${want.map((p) => p.intentId).join(", ") || "none"})`;
+    if (!same(g, w))
+      return `its pending intent ${g.intentId} (waiting ${String(g.waiting)}) differs from the one the journal implies (waiting ${w.waiting})`;
+  }
+  if (!same(recorded.ledger ?? null, derived.ledger.toCbor()))
+    return "its budget ledger is not the one the journal implies";
+  if (recorded.logical_now !== derived.logicalNow)
+    return `its logical clock ${recorded.logical_now} is not the journal's ${derived.logicalNow}`;
+  return null;
 }
 
 /**

@@ -68,33 +68,36 @@ export async function verifyWorldDir(dir: string, opts: VerifyWorldOptions = {})
   }
 }
 
-/** Where the open check starts: the last checkpoint, or the boot snapshot when that is older. */
-export function tailStart(store: WorldJournal, bootFrom: number): number {
-  const cp = store.latestOfKind("checkpoint");
-  return cp === null ? 0 : Math.max(0, Math.min(cp.seq, bootFrom));
-}
-
 /**
- * Checks the tail a writer is about to extend (everything after the last signed checkpoint,
- * or after the boot snapshot if that is older); throws `journal.verify_failed` naming the
- * fault and seq. What a signed checkpoint covers is trusted here as far as its signature
- * attests it (root, head and genesis are re-proven); a full `wk verify` checks the rest.
+ * Checks the tail a writer is about to extend — everything after the snapshot it boots from
+ * (`bootSnapshotSeq`, covered by a signed checkpoint), or the whole journal when it boots from
+ * genesis — and throws `journal.verify_failed` naming the fault and seq. The rules derive the
+ * state the tail implies from that snapshot on, so a snapshot, checkpoint or receipt in the
+ * tail that disagrees with it is refused here. What a signed checkpoint covers is trusted as far
+ * as its signature attests it (root, head and genesis are re-proven); a full `wk verify`
+ * checks the rest.
  */
-export async function checkTailOnOpen(store: WorldJournal, bootFrom: number): Promise<void> {
-  const from = tailStart(store, bootFrom);
-  const rules = new JournalRules(store, from === 0);
+export async function checkTailOnOpen(store: WorldJournal, bootSnapshotSeq: number | null): Promise<void> {
+  const from = bootSnapshotSeq ?? 0;
+  const rules = new JournalRules(store, from === 0, bootSnapshotSeq);
   // Materialized: the rules read blobs while seeding, and a connection runs one statement at a time.
   if (from > 0) rules.seed([...store.ruleEntriesSync(0, from - 1)]);
   const r = await verifyJournal(store, { from, checks: [rules], requireSealedHead: false });
-  if (!r.ok) {
-    throw new JournalError(
-      "journal.verify_failed",
-      `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`,
-      {
-        path: store.path,
-        ...(r.first_bad_seq === undefined ? {} : { seq: r.first_bad_seq }),
-        ...(r.fault === undefined ? {} : { fault: r.fault }),
-      },
-    );
-  }
+  if (!r.ok) throw tailRefusal(store, r);
+}
+
+/** The typed refusal of a journal a writer will not extend. */
+export function tailRefusal(
+  store: { path: string },
+  r: { fault?: string; first_bad_seq?: number; message?: string },
+): JournalError {
+  return new JournalError(
+    "journal.verify_failed",
+    `the journal fails verification, so it is not opened for writing: ${r.fault} at seq ${r.first_bad_seq}: ${r.message} (run wk verify)`,
+    {
+      path: store.path,
+      ...(r.first_bad_seq === undefined ? {} : { seq: r.first_bad_seq }),
+      ...(r.fault === undefined ? {} : { fault: r.fault }),
+    },
+  );
 }

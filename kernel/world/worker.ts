@@ -169,7 +169,6 @@ export class Worker {
     const dir = this.dirs.get(id)!;
     try {
       const world = await World.open(dir, {
-        ...(this.opts.hooks ? { hooks: this.opts.hooks } : {}),
         ...(this.opts.adapters ? { adapters: this.opts.adapters(dir) } : {}),
         lease: { holder: this.opts.holder, ttlMs: this.opts.ttlMs, ...(this.opts.now ? { now: this.opts.now } : {}) },
         ...(this.opts.mirrorDir ? { mirrorDir: this.opts.mirrorDir } : {}),

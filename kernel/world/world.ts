@@ -23,10 +23,10 @@ import { openWorldJournal, type WorldJournalOptions } from "./journal-open.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { CellStore, cellId, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import type { GateHooks } from "../core/gate.js";
 import { Batch } from "./batch.js";
 import { ModuleHost } from "./modules.js";
 import {
+  EXPIRY_ADAPTER,
   Processor,
   eventHash,
   gateDenySigner,
@@ -40,7 +40,7 @@ import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { approvalEntry } from "./approvals.js";
-import { checkTailOnOpen } from "./verify-world.js";
+import { checkTailOnOpen, tailRefusal } from "./verify-world.js";
 import { checkErasable, structuralBlobs } from "./erase.js";
 import { erasureReach } from "./erasure-taint.js";
 import { startsUnit } from "./boundaries.js";
@@ -51,7 +51,6 @@ import { introspectAdapter } from "./introspect-adapter.js";
 /** How to open a world. */
 export interface OpenOptions {
   adapters?: Map<string, EffectAdapter>;
-  hooks?: GateHooks;
   synchronous?: "FULL" | "NORMAL";
   /** Wall clock in ns (injectable for tests); the default reads Date.now(). */
   clock?: () => bigint;
@@ -100,8 +99,6 @@ export function batchSummary(store: WorldJournal, seq: number): SendResult {
   return { seq, entries: c.entries, steps: c.steps, failures: c.failures.length };
 }
 
-const NO_HOOKS: GateHooks = { checks: {}, estimate: () => ({ tokens: 0, cents: 0 }) };
-
 /** Store options for a world: durability and automatic signed checkpoints from config. */
 export function storeOptions(
   config: WorldConfig,
@@ -115,9 +112,6 @@ export function storeOptions(
     ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
   };
 }
-
-/** Adapter id of the receipts the kernel issues for expired intents (signed by the world key). */
-export const EXPIRY_ADAPTER = { id: "kernel.expiry", version: "1" } as const;
 
 /** The id under which genesis declares the world's adapter key. */
 export const ADAPTER_KEY_ID = "adapter";
@@ -176,7 +170,7 @@ export class World {
     readonly config: WorldConfig,
     private readonly opts: OpenOptions,
   ) {
-    this.processor = new Processor(state, modules, opts.hooks ?? NO_HOOKS, gateDenySigner(state.worldId, worldKey));
+    this.processor = new Processor(state, modules, gateDenySigner(state.worldId, worldKey));
     this.nextSeq = store.countSync();
     this.internalAdapters = new Map(
       [governanceAdapter(this), introspectAdapter(this)].flatMap((a) => a.kinds.map((k) => [k, a] as const)),
@@ -195,21 +189,25 @@ export class World {
     try {
       const { genesis, catalog } = readGenesis(store);
       checkAgainstGenesis(genesis, config, adapterKey, store);
-      const snap = store.latestOfKind("snapshot");
-      // Never extend a journal verify rejects: check what follows the last signed checkpoint.
-      await checkTailOnOpen(store, snap === null ? 0 : snap.seq);
+      // Derive before trust: boot only from a snapshot a signed checkpoint covers; the rules check
+      // everything after it against the state it implies, and re-execution derives that state again.
+      const { state, from, snapshotSeq } = bootState(store, genesis, catalog, { snapshot: "latest" });
+      await checkTailOnOpen(store, snapshotSeq);
       const modules = new ModuleHost((h) => store.getBlobSync(h));
-      const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest" });
       const world = new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
       const r = await world.replayTail(from);
       world.processor.oracle = undefined; // live steps never adopt: only replay may
       world.processor.adopted.length = 0;
-      if (!r.ok)
-        throw new KernelError(
-          "kernel.replay_divergence",
-          `cold start diverged at seq ${r.divergence!.seq}: ${r.divergence!.reason}`,
-          { divergence: r.divergence },
-        );
+      if (!r.ok) {
+        await modules.close();
+        const d = r.divergence!;
+        // A recorded cache that disagrees with the derived state is the fault verify names.
+        if (d.fault !== undefined)
+          throw tailRefusal(store, { fault: d.fault, first_bad_seq: d.seq, message: d.reason });
+        throw new KernelError("kernel.replay_divergence", `cold start diverged at seq ${d.seq}: ${d.reason}`, {
+          divergence: d,
+        });
+      }
       return world;
     } catch (e) {
       await store.close();
@@ -568,11 +566,6 @@ export class World {
     return a.seq;
   }
 
-  /** The gate hooks this world decides with. */
-  get hooks(): GateHooks {
-    return this.opts.hooks ?? NO_HOOKS;
-  }
-
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
   async snapshot(): Promise<number> {
     const { cellsRef, stateRoot } = writeSnapshotBlob(this.state, {
@@ -712,7 +705,7 @@ export class World {
   }
 }
 
-export { readConfig };
+export { readConfig, EXPIRY_ADAPTER };
 
 /**
  * The state a `wk checkpoint` may sign without running the kernel: the latest snapshot's,

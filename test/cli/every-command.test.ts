@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { exportAuditArchive } from "../../kernel/world/audit.js";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { fullProgram } from "../../tools/cli/program.js";
 import { ROOT, wkAsync, type Run } from "../world/cli-harness.js";
 
@@ -115,7 +115,7 @@ beforeAll(async () => {
   const approver = generateKeyPair();
   saveKeyPair(path("approver.key"), approver);
   saveKeyPair(path("developer.key"), generateKeyPair());
-  const opts = { adapters: defaultAdapters(), hooks: defaultGateHooks() };
+  const opts = { adapters: defaultAdapters() };
 
   const counter = path("counter");
   const c = await createWorld(counter, sourceFromAirDir(COUNTER), { synchronous: "NORMAL" });

@@ -19,7 +19,7 @@ import { PgInbox } from "../../kernel/journal/pg-inbox.js";
 import { PgJournalStore } from "../../kernel/journal/pg-store.js";
 import { PgWorldJournal } from "../../kernel/journal/pg-world-journal.js";
 import { createWorld, replayWorld, verifyWorldDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { below, mulberry32, reproduce, testSeed } from "../seeded.js";
 import { emitEvent, emitterSource, TIMER_SPEC } from "../world/fixtures/emitter.js";
 
@@ -74,13 +74,11 @@ describe.skipIf(url === null)(
       const mirrors = join(base, "mirrors");
       mkdirSync(parent);
       mkdirSync(mirrors);
-      const hooks = defaultGateHooks();
       const source = await emitterSource(TIMER_SPEC);
       const ids: string[] = [];
       for (let i = 0; i < WORLDS; i++) {
         const w = await createWorld(join(parent, `w${String(i).padStart(2, "0")}`), source, {
           store: url!,
-          hooks,
           adapters: defaultAdapters(),
           checkpointEvery: 50,
         });
@@ -248,7 +246,7 @@ describe.skipIf(url === null)(
         ).toEqual([]);
         const v = await verifyWorldDir(dir);
         expect(v, `${id}: verify ${JSON.stringify(v)}, ${why}`).toMatchObject({ ok: true });
-        expect(await replayWorld(dir, { hooks }), `${id}: replay, ${why}`).toMatchObject({ ok: true });
+        expect(await replayWorld(dir), `${id}: replay, ${why}`).toMatchObject({ ok: true });
       }
       await db.end();
       // Mirrors of killed nodes are swept by the next open in their directory; closed ones are gone.

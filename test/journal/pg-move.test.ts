@@ -14,7 +14,6 @@ import { moveIntoPg, moveOutOfPg, rowsOfSqlite } from "../../kernel/journal/pg-m
 import { openPgJournalStore } from "../../kernel/journal/pg-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { replayWorld, verifyWorld } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const url = inject("wkPgUrl");
 const skip = inject("wkPgSkip");
@@ -51,7 +50,7 @@ describe.skipIf(url === null)(
         await pg.close();
         const expected = JSON.parse(readFileSync(join(src, "expected.json"), "utf8")) as { state_root: string };
         expect(await verifyWorld(worldPaths(back).journal)).toMatchObject({ ok: true });
-        expect(await replayWorld(back, { hooks: defaultGateHooks() })).toMatchObject({
+        expect(await replayWorld(back)).toMatchObject({
           ok: true,
           state_root: expected.state_root,
         });

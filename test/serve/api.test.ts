@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { ApiError, type WorldkernelClient } from "../../tools/serve/client.js";
 import type { Role } from "../../tools/serve/tokens.js";
 import {
@@ -36,7 +35,7 @@ const ROLES: Role[] = ["ingest", "read", "approve", "admin"];
 async function counterWorld(): Promise<{ base: string; dir: string }> {
   const base = mkdtempSync(join(tmpdir(), "wk-serve-api-"));
   const dir = join(base, "w");
-  const w = await createWorld(dir, sourceFromAirDir(join(REPO, "worlds/counter")), { hooks: defaultGateHooks() });
+  const w = await createWorld(dir, sourceFromAirDir(join(REPO, "worlds/counter")));
   await w.close();
   return { base, dir };
 }

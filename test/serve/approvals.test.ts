@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { holdForApproval, writeFetcherAir } from "../world/fixtures/fetcher.js";
 import { generateKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import type { WorldkernelClient } from "../../tools/serve/client.js";
 import type { Role } from "../../tools/serve/tokens.js";
 import { fuelPatch, worldWith } from "../world/fixtures/governed-counter.js";
@@ -75,7 +75,6 @@ describe("held intents through the API", () => {
     dir = join(base, "w");
     const world = await createWorld(dir, sourceFromAirDir(air), {
       adapters: defaultAdapters(),
-      hooks: defaultGateHooks(),
     });
     await world.close();
     const t = writeTokens(base);

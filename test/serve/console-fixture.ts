@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { generateKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { fuelPatch, worldWith } from "../world/fixtures/governed-counter.js";
 
 import { holdForApproval, writeFetcherAir } from "../world/fixtures/fetcher.js";
@@ -29,7 +29,7 @@ export async function fetcherWorld(
 ): Promise<{ dir: string; held: string }> {
   const air = writeFetcherAir(join(base, "fetcher-air"), holdForApproval(approver.publicKeyHex));
   const dir = join(base, "fetcher");
-  const w = await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+  const w = await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters() });
   await w.send("demo/Fetch@1", { key: "a", url });
   const held = [...w.state.pending.values()].filter((p) => p.waiting === "approval").map((p) => p.intentId);
   await w.close();

@@ -44,7 +44,7 @@ import {
   verifyWorldDir,
 } from "../../kernel/world/index.js";
 import { readSealedState } from "../../kernel/world/state-view.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { ApiError, WorldkernelClient, type SendResult } from "../../tools/serve/client.js";
 import { below, mulberry32, reproduce, testSeed } from "../seeded.js";
 
@@ -143,10 +143,8 @@ describe(`wk serve: 16 clients × 2,000 events while SIGKILLed and restarted thr
     const dir = join(base, "world");
     const tokens = join(base, "tokens.json");
     writeFileSync(tokens, JSON.stringify({ tokens: [{ token: TOKEN, roles: ["admin"] }] }), { mode: 0o600 });
-    const hooks = defaultGateHooks();
     const created = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/counter")), {
       adapters: defaultAdapters(),
-      hooks,
     });
     const id = created.id;
     await created.close();
@@ -365,7 +363,7 @@ describe(`wk serve: 16 clients × 2,000 events while SIGKILLed and restarted thr
     phase("journal read");
     const v = await verifyWorldDir(dir);
     expect(v, `${why}: verify ${JSON.stringify(v)}`).toMatchObject({ ok: true });
-    const replay = await replayWorld(dir, { hooks });
+    const replay = await replayWorld(dir);
     expect(replay, `${why}: replay`).toMatchObject({ ok: true });
     // The state `wk state` reads (the sealed head after the SIGTERM close): each client's cell sums its events.
     const state = readSealedState(dir);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createWorld, sourceFromAirDir, verifyWorldDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { ROOT } from "../world/cli-harness.js";
 import { clients, killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
@@ -28,15 +28,12 @@ describe.skipIf(url === null)(
       const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "worlds/counter")), {
         store: url!,
         adapters: defaultAdapters(),
-        hooks: defaultGateHooks(),
       });
       const id = w.id;
       await w.close();
       const { file, tokens } = writeTokens(base);
       const other = join(mkdtempSync(join(tmpdir(), "wk-serve-pg-sqlite-")), "w");
-      await (
-        await createWorld(other, sourceFromAirDir(join(ROOT, "worlds/counter")), { hooks: defaultGateHooks() })
-      ).close();
+      await (await createWorld(other, sourceFromAirDir(join(ROOT, "worlds/counter")))).close();
       // --store hosts only the worlds in that database: the SQLite one beside it is left alone.
       const server = await startServe([dir, other], file, ["--store", url!]);
       expect(server.worlds).toEqual([id]);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWorld } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { emitEvent, emitterSource, TIMER_SPEC } from "../world/fixtures/emitter.js";
 import { killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
@@ -22,7 +22,6 @@ describe("wk serve fires timers at their time", () => {
     await (
       await createWorld(dir, await emitterSource(TIMER_SPEC), {
         adapters: defaultAdapters(),
-        hooks: defaultGateHooks(),
       })
     ).close();
     const { file: tokens, tokens: roles } = writeTokens(base);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFetcherAir } from "../world/fixtures/fetcher.js";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { killLeftovers, startServe, writeTokens } from "./server-fixture.js";
 
 interface OtlpSpan {
@@ -62,9 +62,7 @@ describe("wk serve --otlp-endpoint", () => {
     const base = mkdtempSync(join(tmpdir(), "wk-otel-"));
     const air = writeFetcherAir(join(base, "air"));
     const dir = join(base, "w");
-    await (
-      await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters(), hooks: defaultGateHooks() })
-    ).close();
+    await (await createWorld(dir, sourceFromAirDir(air), { adapters: defaultAdapters() })).close();
     const { file: tokens, tokens: roles } = writeTokens(base);
     const server = await startServe([dir], tokens, ["--otlp-endpoint", otlp]);
     const auth = { authorization: `Bearer ${roles.admin}` };

@@ -26,7 +26,7 @@ import {
   sourceFromAirDir,
   type AuditResult,
 } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = join(ROOT, "tools/cli/main.ts");
@@ -210,7 +210,7 @@ describe("audit by re-execution: counter world", () => {
 
   it("a checkpoint the world key signed over a state root re-execution does not reach fails the audit", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-audit-insider-")), "w");
-    const world = await createWorld(dir, sourceFromAirDir(COUNTER), { hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(COUNTER));
     await world.send("demo/CounterEvent@1", { key: "alice", by: 5 });
     const honest = world.stateRefs().state_root;
     await world.close();
@@ -290,7 +290,6 @@ describe("audit by re-execution: summarizer world with effects", () => {
     const w = join(base, "w");
     const world = await createWorld(w, sourceFromAirDir(SUMMARIZER), {
       adapters: defaultAdapters(),
-      hooks: defaultGateHooks(),
     });
     let promptRef: string;
     try {

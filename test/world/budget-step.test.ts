@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { buildCatalogOrThrow, decodeStored, hashBytes, type CborObject } from "../../air/index.js";
 import { buildModule } from "../../kernel/adapters/compile/build.js";
 import { createWorld, replayWorld } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 
 const TWICE = `
 import { Cbor, Ctx, Effect, Event, StepResult, runStep } from "../sdk/index";
@@ -93,11 +93,7 @@ describe("budgets within one step", () => {
         },
       ]);
       const dir = join(mkdtempSync(join(tmpdir(), "wk-budget-")), "w");
-      const w = await createWorld(
-        dir,
-        { catalog, wasm: new Map([[h, built.wasm]]) },
-        { adapters: defaultAdapters(), hooks: defaultGateHooks() },
-      );
+      const w = await createWorld(dir, { catalog, wasm: new Map([[h, built.wasm]]) }, { adapters: defaultAdapters() });
       await w.send("t/Go@1", { key: "k", url });
       const decisions: CborObject[] = [];
       for await (const e of w.store.iterate(0))
@@ -110,7 +106,7 @@ describe("budgets within one step", () => {
       expect(w.cellState("t/Twice@1", "k")).toEqual({ receipts: 2 });
       const root = w.stateRefs().state_root;
       await w.close();
-      expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+      expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
     } finally {
       server.close();
     }

@@ -17,7 +17,6 @@ import {
   verifyWorld,
 } from "../../kernel/world/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { constOutputWasm } from "./wat-modules.js";
 import { wkAsync } from "./cli-harness.js";
 
@@ -66,7 +65,7 @@ describe("a runaway cascade ends as a journaled failure", () => {
     const base = mkdtempSync(join(tmpdir(), "wk-cascade-"));
     loopAir(base);
     const dir = join(base, "w");
-    const w = await createWorld(dir, sourceFromAirDir(base), { hooks: defaultGateHooks(), synchronous: "NORMAL" });
+    const w = await createWorld(dir, sourceFromAirDir(base), { synchronous: "NORMAL" });
     const r = await w.send("h/Ping@1", { key: "loop" });
     expect(r.steps).toBe(MAX_STEPS_PER_INPUT + 1);
     expect(r.failures).toBe(1);
@@ -78,7 +77,7 @@ describe("a runaway cascade ends as a journaled failure", () => {
     const root = w.stateRefs().state_root;
     await w.close();
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
-    const replay = await replayWorld(dir, { hooks: defaultGateHooks() });
+    const replay = await replayWorld(dir);
     expect(replay).toMatchObject({ ok: true, state_root: root, steps: 2 * (MAX_STEPS_PER_INPUT + 1) });
     // As a user meets it: wk send names the failure and exits 1; the world keeps serving.
     const cli = await wkAsync("send", "h/Ping@1", '{"key":"loop"}', "--world", dir);

@@ -15,7 +15,7 @@ import { hashBytes, hashDef, type AnyDef, type HashText } from "../../air/index.
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { createWorld, propose, shadow, sourceFromAirDir } from "../../kernel/world/index.js";
 import { counterfactualRun } from "../../kernel/world/counterfactual.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { wk } from "./cli-harness.js";
 import { governed } from "./fixtures/governed-counter.js";
 
@@ -37,11 +37,7 @@ describe("counterfactual shadow runs", () => {
     const wasm = counterStartingAt(0);
     const { catalog, mod } = governed([approver.publicKeyHex], 1, wasm);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-")), "w");
-    const w = await createWorld(
-      dir,
-      { catalog, wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]) },
-      { hooks: defaultGateHooks() },
-    );
+    const w = await createWorld(dir, { catalog, wasm: new Map<HashText, Uint8Array>([[hashBytes(wasm), wasm]]) }, {});
     // Both cells are created by the first events; the 60 after them only add to existing cells.
     await w.sendMany([
       { schema: "demo/CounterEvent@1", json: { key: "a", by: 1 } },
@@ -134,7 +130,7 @@ describe("counterfactual shadow runs", () => {
       return sourceFromAirDir(dir);
     };
     const dir = join(mkdtempSync(join(tmpdir(), "wk-cf-fx-")), "w");
-    const w = await createWorld(dir, air("allow"), { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    const w = await createWorld(dir, air("allow"), { adapters: defaultAdapters() });
     for (const k of ["a", "b", "c"]) await w.send("demo/Fetch@1", { key: k, url: `${url}/${k}` });
     await w.runUntilIdle();
     expect(hits.length).toBe(3);

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { decodeStored, type CborObject } from "../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../kernel/journal/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 
 const FETCHER = new URL("../fixtures/worlds/fetcher", import.meta.url).pathname;
 const CHILD = new URL("./fixtures/effect-child.ts", import.meta.url).pathname;
@@ -92,7 +92,6 @@ describe("effects survive SIGKILL between intent and receipt", () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const w = await createWorld(dir, sourceFromAirDir(FETCHER), {
       adapters: defaultAdapters(),
-      hooks: defaultGateHooks(),
     });
     await w.close();
 
@@ -117,7 +116,7 @@ describe("effects survive SIGKILL between intent and receipt", () => {
         takeStock();
       }
       // The last restart: resume whatever the final kill left pending.
-      const final = await World.open(dir, { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+      const final = await World.open(dir, { adapters: defaultAdapters() });
       await final.runUntilIdle();
       expect(final.state.pending.size).toBe(0);
       const root = final.stateRefs().state_root;
@@ -143,7 +142,7 @@ describe("effects survive SIGKILL between intent and receipt", () => {
       const retried = [...seen.values()].filter((s) => s.hits > 1).length;
       expect(retried, `seed ${SEED}`).toBeGreaterThan(0); // the kills really landed between request and receipt
 
-      const replay = await replayWorld(dir, { hooks: defaultGateHooks() });
+      const replay = await replayWorld(dir);
       expect(replay).toMatchObject({ ok: true, state_root: root });
     } finally {
       server.close();

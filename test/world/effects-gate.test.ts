@@ -22,7 +22,7 @@ import {
 } from "../../air/index.js";
 import { buildModule } from "../../kernel/adapters/compile/build.js";
 import { World, createWorld, replayWorld, type WorldSource } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 
 const MODULE = "test/Emitter@1";
 const EMITTER = `
@@ -348,7 +348,6 @@ describe("effect gate: injection attempts are blocked and journaled", () => {
   let hits = 0;
   let world: World;
   let dir = "";
-  const hooks = defaultGateHooks();
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
@@ -365,7 +364,7 @@ describe("effect gate: injection attempts are blocked and journaled", () => {
       wasm: new Map([[h, built.wasm]]),
     };
     dir = join(mkdtempSync(join(tmpdir(), "wk-gate-")), "w");
-    world = await createWorld(dir, source, { adapters: defaultAdapters(), hooks });
+    world = await createWorld(dir, source, { adapters: defaultAdapters() });
   }, 60_000);
   afterAll(async () => {
     await world?.close({ snapshot: false });
@@ -411,6 +410,6 @@ describe("effect gate: injection attempts are blocked and journaled", () => {
 
   it("replay reproduces every decision and receipt without calling an adapter", async () => {
     const root = world.stateRefs().state_root;
-    expect(await replayWorld(dir, { hooks })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   });
 });

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { replayWorld, verifyWorld } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const FIXTURES = new URL("../fixtures/journals/", import.meta.url).pathname;
 
@@ -26,7 +25,7 @@ describe("golden journals replay to their recorded state roots", () => {
       const v = await verifyWorld(worldPaths(dir).journal, { requireSealedHead: !scenario.endsWith("_v1") });
       expect(v, JSON.stringify(v)).toMatchObject({ ok: true });
       expect(v.checkpoints).toBeGreaterThan(0);
-      const r = await replayWorld(dir, { hooks: defaultGateHooks() });
+      const r = await replayWorld(dir);
       expect(r.divergence ?? null).toBeNull();
       expect(r).toMatchObject({ ok: true, state_root: expected.state_root });
     });

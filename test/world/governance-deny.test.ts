@@ -28,7 +28,6 @@ import {
 import { approvalMessage, listProposals } from "../../kernel/world/governance.js";
 import { approvalPayload, denialPayload } from "../../kernel/world/governance-rules.js";
 import { worldPaths } from "../../kernel/journal/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { wk } from "./cli-harness.js";
 import { expectVerifies, fuelPatch, proposedFuelPatchViaCli, worldWith } from "./fixtures/governed-counter.js";
 
@@ -108,7 +107,7 @@ describe("denying a proposal", () => {
     ]);
     const root = w.stateRefs().state_root;
     await expectVerifies(w, dir);
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   }, 60_000);
 
   it("a proposal with no shadow report yet can be denied; an approval still carries no decision or reason", async () => {

@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { decodeStored, hashToBytes, type CborObject } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { apply, approve, replayWorld, shadow } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { emitEvent, emitterWorld, receiptsOf } from "./fixtures/emitter.js";
 
 describe("governance.propose as an effect", () => {
@@ -48,6 +47,6 @@ describe("governance.propose as an effect", () => {
     expect(w.catalog.schemas.has("t/Extra@1")).toBe(true);
     const root = w.stateRefs().state_root;
     await w.close();
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   }, 60_000);
 });

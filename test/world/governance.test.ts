@@ -14,7 +14,6 @@ import { describe, expect, it } from "vitest";
 import { hashBytes, hashDef, type AnyDef } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { World, apply, approve, createWorld, propose, replayWorld, shadow } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { governed, policyNaming } from "./fixtures/governed-counter.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -38,7 +37,7 @@ describe("governance: propose → shadow → approve → apply", () => {
     const proposer = generateKeyPair();
     const src = world([approver.publicKeyHex, proposer.publicKeyHex]);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
-    const opts = { hooks: defaultGateHooks() };
+    const opts = {};
     const w = await createWorld(dir, src, opts);
     await w.sendMany(
       Array.from({ length: 10 }, (_, i) => ({
@@ -93,7 +92,7 @@ describe("governance: propose → shadow → approve → apply", () => {
     const root = w.stateRefs().state_root;
     await w.close({ snapshot: false });
 
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
     const cold = await World.open(dir, opts);
     expect(cold.stateRefs()).toEqual({ state_root: root, manifest_hash: newManifestHash });
     await cold.send("demo/CounterEvent@1", { key: "b", by: 1 });
@@ -102,7 +101,7 @@ describe("governance: propose → shadow → approve → apply", () => {
     const again = await World.open(dir, opts);
     expect(again.stateRefs()).toEqual({ state_root: root2, manifest_hash: newManifestHash });
     await again.close({ snapshot: false });
-    expect(await replayWorld(dir, { hooks: defaultGateHooks(), fromSnapshot: true })).toMatchObject({
+    expect(await replayWorld(dir, { fromSnapshot: true })).toMatchObject({
       ok: true,
       state_root: root2,
     });
@@ -111,7 +110,7 @@ describe("governance: propose → shadow → approve → apply", () => {
   it("refuses malformed patches, unknown refs and state schema changes, naming the place", async () => {
     const src = world([generateKeyPair().publicKeyHex]);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-gov-")), "w");
-    const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
+    const w = await createWorld(dir, src);
     const base = w.catalog.manifestHash;
     await expect(propose(w, { base_manifest_hash: base, patches: [] })).rejects.toMatchObject({
       code: "air.schema_violation",
@@ -198,7 +197,7 @@ describe("governance from the command line", () => {
     saveKeyPair(join(base, "proposer.key"), proposer);
     const src = world([approver.publicKeyHex]);
     const dir = join(base, "w");
-    const w = await createWorld(dir, src, { hooks: defaultGateHooks() });
+    const w = await createWorld(dir, src);
     await w.send("demo/CounterEvent@1", { key: "a", by: 2 });
     const manifest = w.catalog.manifestHash;
     await w.close();

@@ -12,7 +12,6 @@ import { describe, expect, it } from "vitest";
 import { decodeStored } from "../../air/index.js";
 import { verifyJournal, worldPaths } from "../../kernel/journal/index.js";
 import { createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const FIXTURES = new URL("../fixtures/wasm/", import.meta.url).pathname;
 const wabt = await wabtInit();
@@ -92,7 +91,7 @@ describe("hostile modules in a world", () => {
     const air = mkdtempSync(join(tmpdir(), "wk-hostile-air-"));
     hostileAir(air);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-hostile-")), "w");
-    const world = await createWorld(dir, sourceFromAirDir(air), { hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(air));
 
     const r = await world.send("h/Poke@1", { key: "x" });
     expect(r).toMatchObject({ steps: Object.keys(HOSTILE).length, failures: Object.keys(HOSTILE).length });
@@ -121,7 +120,7 @@ describe("hostile modules in a world", () => {
     const root = world.stateRefs().state_root;
     await world.close();
 
-    const replay = await replayWorld(dir, { hooks: defaultGateHooks() });
+    const replay = await replayWorld(dir);
     expect(replay).toMatchObject({ ok: true, state_root: root });
     expect((await verifyJournal(worldPaths(dir).journal)).ok).toBe(true);
   });

@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { bytesToHash, decodeStored, type CborObject } from "../../air/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { replayWorld, verifyWorld } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { emitEvent, emitterWorld, receiptsOf } from "./fixtures/emitter.js";
 
 describe("introspect.manifest", () => {
@@ -31,6 +30,6 @@ describe("introspect.manifest", () => {
     const root = w.stateRefs().state_root;
     await w.close();
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   }, 60_000);
 });

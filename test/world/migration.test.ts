@@ -11,7 +11,6 @@ import { decodeStored, hashDef, type AnyDef, type CborObject } from "../../air/i
 import { buildModule } from "../../kernel/adapters/compile/build.js";
 import { generateKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { apply, approve, propose, replayWorld, shadow, type World } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { appliedMigrationsFault } from "../../kernel/world/migration.js";
 import { EVENT, expectVerifies, worldWith } from "./fixtures/governed-counter.js";
 import {
@@ -94,8 +93,8 @@ describe("state migrations", () => {
 
     const root = w.stateRefs().state_root;
     await expectVerifies(w, dir);
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
-    const fromSnapshot = await replayWorld(dir, { hooks: defaultGateHooks(), fromSnapshot: true });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
+    const fromSnapshot = await replayWorld(dir, { fromSnapshot: true });
     expect(fromSnapshot).toMatchObject({ ok: true, state_root: root, snapshot_seq: snapshotSeq });
     expect(fromSnapshot.snapshot_seq!).toBeLessThan(seq);
   }, 300_000);

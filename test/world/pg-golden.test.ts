@@ -13,7 +13,6 @@ import { SqliteJournalStore, worldPaths } from "../../kernel/journal/index.js";
 import { moveIntoPg, rowsOfSqlite } from "../../kernel/journal/pg-move.js";
 import { PgJournalStore } from "../../kernel/journal/pg-store.js";
 import { replayWorld, verifyWorldDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { tempDir } from "../journal/helpers.js";
 
 const url = inject("wkPgUrl");
@@ -57,7 +56,7 @@ describe.skipIf(url === null)(
         const expected = JSON.parse(readFileSync(join(src, "expected.json"), "utf8")) as { state_root: string };
 
         expect(await verifyWorldDir(dir)).toMatchObject({ ok: true, entries: rows.entries.length });
-        expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({
+        expect(await replayWorld(dir)).toMatchObject({
           ok: true,
           state_root: expected.state_root,
         });

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { createWorld, forkWorld, replayWorld, verifyWorldDir, World } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { codeOfAsync } from "../journal/helpers.js";
 import { counterSource, repoWasm } from "./fixtures/counter-source.js";
 
@@ -24,8 +23,7 @@ describe.skipIf(url === null)(
     it("creates, writes, reopens, verifies, replays and forks into SQLite", async () => {
       const base = mkdtempSync(join(tmpdir(), "wk-pgworld-"));
       const dir = join(base, "w");
-      const hooks = defaultGateHooks();
-      const w = await createWorld(dir, counterSource(repoWasm(COUNTER)), { store: url!, hooks, checkpointEvery: 7 });
+      const w = await createWorld(dir, counterSource(repoWasm(COUNTER)), { store: url!, checkpointEvery: 7 });
       expect(existsSync(join(dir, "journal.db"))).toBe(false);
       expect(JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))).toMatchObject({ store: url });
       for (let i = 0; i < 20; i++) await w.send("demo/CounterEvent@1", { key: `k${i % 3}`, by: i });
@@ -37,17 +35,17 @@ describe.skipIf(url === null)(
       const count = w.store.countSync();
       await w.close();
 
-      const again = await World.open(dir, { hooks });
+      const again = await World.open(dir);
       expect(again.state.cells.stateRoot()).toBe(root);
       expect(again.store.countSync()).toBeGreaterThanOrEqual(count);
       expect(again.store.ingressKeySeq("once")?.seq).toBe(dup.seq);
       // One writer per world: a second open is refused while this one holds the lease.
-      expect(await codeOfAsync(World.open(dir, { hooks }))).toBe("journal.lease_held");
+      expect(await codeOfAsync(World.open(dir))).toBe("journal.lease_held");
       await again.close();
 
       expect(await verifyWorldDir(dir)).toMatchObject({ ok: true });
-      expect(await replayWorld(dir, { hooks })).toMatchObject({ ok: true, state_root: root });
-      const f = await forkWorld(dir, 10, join(base, "fork"), { hooks });
+      expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
+      const f = await forkWorld(dir, 10, join(base, "fork"));
       expect(existsSync(join(base, "fork", "journal.db"))).toBe(true);
       await f.close();
       expect(await verifyWorldDir(join(base, "fork"))).toMatchObject({ ok: true });

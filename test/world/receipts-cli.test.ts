@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import { World, createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { writeFetcherAir } from "./fixtures/fetcher.js";
 
 const CLI = new URL("../../tools/cli/main.ts", import.meta.url).pathname;
@@ -28,7 +28,7 @@ function wkAsync(...args: string[]): Promise<{ status: number | null; stdout: st
     p.on("exit", (status) => resolve({ status, stdout, stderr }));
   });
 }
-const opts = { adapters: defaultAdapters(), hooks: defaultGateHooks() };
+const opts = { adapters: defaultAdapters() };
 
 let url = "";
 const hits: string[] = [];

@@ -29,7 +29,6 @@ import {
   sourceFromAirDir,
   verifyWorld,
 } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const COUNTER = new URL("../../worlds/counter", import.meta.url).pathname;
 const SOURCE = sourceFromAirDir(COUNTER);
@@ -45,7 +44,6 @@ const SEED = Number(process.env.WK_TEST_SEED ?? 1_100_011);
 const RUNS = Number(process.env.WK_RUNS ?? 30);
 const VERBOSE = Number(process.env.WK_VERBOSE ?? 0) as fc.VerbosityLevel;
 const PATH = process.env.WK_PATH;
-const hooks = () => defaultGateHooks();
 /** With WK_STATS=1, how often each branch of the model ran (to see what the seed covers). */
 const STATS = new Map<string, number>();
 const hit = (what: string) => STATS.set(what, (STATS.get(what) ?? 0) + 1);
@@ -192,7 +190,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
   const journal = worldPaths(dir).journal;
   const m = new Model();
   const trace: string[] = [];
-  let world = await createWorld(dir, SOURCE, { hooks: hooks(), synchronous: "NORMAL", checkpointEvery });
+  let world = await createWorld(dir, SOURCE, { synchronous: "NORMAL", checkpointEvery });
   let open = true;
   const count = () => world.store.countSync();
   const root = () => world.stateRefs().state_root;
@@ -202,9 +200,9 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
   const checkLive = async (where: string) => {
     const live = root();
     expect(cellsOf(world), `${where}: cells vs model`).toEqual(m.cells);
-    const g = await replayWorld(dir, { hooks: hooks() });
+    const g = await replayWorld(dir);
     expect(g, `${where}: replay from genesis`).toMatchObject({ ok: true, state_root: live, entries: count() });
-    const s = await replayWorld(dir, { hooks: hooks(), fromSnapshot: true });
+    const s = await replayWorld(dir, { fromSnapshot: true });
     expect(s, `${where}: replay from snapshot`).toMatchObject({ ok: true, state_root: live, entries: count() });
     const snap = world.store.latestOfKind("snapshot");
     if (snap !== null) expect(s.snapshot_seq, `${where}: replay from the latest snapshot`).toBe(snap.seq);
@@ -218,7 +216,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
     open = false;
     const v = await verifyWorld(journal);
     expect(v, `${where}: wk verify after close`).toMatchObject({ ok: true });
-    const s = await replayWorld(dir, { hooks: hooks(), fromSnapshot: true });
+    const s = await replayWorld(dir, { fromSnapshot: true });
     expect(s, `${where}: replay from snapshot after close`).toMatchObject({ ok: true, state_root: expected });
     return expected;
   };
@@ -390,7 +388,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
         }
         case "restart": {
           const before = await closeAndVerify(where);
-          world = await World.open(dir, { hooks: hooks() });
+          world = await World.open(dir);
           open = true;
           expect(root(), `${where}: cold start reaches the state before close`).toBe(before);
           m.record(count() - 1, root());
@@ -407,7 +405,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           if (!sealed.ok)
             expect(sealed.fault, `${where}: a crash leaves at most an unsealed tail`).toBe("uncovered_tail");
           if (!sealed.ok) hit("crash: unsealed tail");
-          world = await World.open(dir, { hooks: hooks() });
+          world = await World.open(dir);
           open = true;
           expect(root(), `${where}: cold start after a crash reaches the last committed state`).toBe(before);
           m.record(count() - 1, root());
@@ -415,13 +413,13 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
         }
         case "replayTo": {
           const n = c.at % count();
-          const r = await replayWorld(dir, { hooks: hooks(), to: n });
+          const r = await replayWorld(dir, { to: n });
           expect(r.ok, `${where}: replay --to ${n}: ${JSON.stringify(r.divergence)}`).toBe(true);
           const to = r.to!;
           expect(to, `${where}: replay --to ${n} stops at or before it`).toBeLessThanOrEqual(n);
           expect(to, `${where}: replay --to ${n} passes no boundary`).toBeGreaterThanOrEqual(m.lastHeadAtOrBefore(n));
           expect(r.entries, `${where}: replay --to ${n} reads through ${to}`).toBe(to + 1);
-          const exact = replayWorld(dir, { hooks: hooks(), to: n, exact: true });
+          const exact = replayWorld(dir, { to: n, exact: true });
           if (to < n) {
             hit("replayTo: moved to the boundary before");
             await expect(exact, `${where}: replay --to ${n} --exact inside a batch`).rejects.toMatchObject({
@@ -441,7 +439,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
           const expected = m.at(to);
           hit(expected.root === undefined ? "replayTo: inside a sendMany" : "replayTo: root checked");
           if (expected.root !== undefined) expect(r.state_root, `${where}: state at ${to}`).toBe(expected.root);
-          const s = await replayWorld(dir, { hooks: hooks(), to: n, fromSnapshot: true });
+          const s = await replayWorld(dir, { to: n, fromSnapshot: true });
           expect(s, `${where}: replay --to ${n} --from-snapshot`).toMatchObject({
             ok: true,
             to,
@@ -452,24 +450,23 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
         case "forkAt": {
           const n = c.at % count();
           const fdir = join(base, `fork-${i}`);
-          const fork = await forkWorld(dir, n, fdir, { hooks: hooks() });
+          const fork = await forkWorld(dir, n, fdir);
           let forkOpen = true;
           try {
             const fseq = readGenesis(fork.store).genesis.fork!.seq;
             hit(fseq < n ? "forkAt: moved to the boundary before" : "forkAt: at a boundary");
-            const p = await replayWorld(dir, { hooks: hooks(), to: n });
+            const p = await replayWorld(dir, { to: n });
             expect(p.ok, `${where}: parent replay --to ${n}`).toBe(true);
             expect(fseq, `${where}: fork --at ${n} and replay --to ${n} stop at the same boundary`).toBe(p.to);
             expect(fseq, `${where}: fork --at ${n} passes no boundary`).toBeGreaterThanOrEqual(m.lastHeadAtOrBefore(n));
             expect(fork.stateRefs().state_root, `${where}: fork state = parent replayed to ${fseq}`).toBe(p.state_root);
-            expect(
-              await replayWorld(dir, { hooks: hooks(), to: fseq }),
-              `${where}: parent replay --to fork.seq ${fseq}`,
-            ).toMatchObject({ ok: true, to: fseq, state_root: p.state_root });
+            expect(await replayWorld(dir, { to: fseq }), `${where}: parent replay --to fork.seq ${fseq}`).toMatchObject(
+              { ok: true, to: fseq, state_root: p.state_root },
+            );
             const expected = m.at(fseq);
             if (expected.root !== undefined) expect(p.state_root, `${where}: state at ${fseq}`).toBe(expected.root);
             expect(cellsOf(fork), `${where}: fork cells vs model at ${fseq}`).toEqual(expected.cells);
-            const fr = await replayWorld(fdir, { hooks: hooks() });
+            const fr = await replayWorld(fdir);
             expect(fr, `${where}: fork replays`).toMatchObject({ ok: true, state_root: p.state_root });
             // The fork goes its own way; the parent does not move.
             const parentRoot = root();
@@ -481,14 +478,14 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             });
             expect(root(), `${where}: the parent is untouched by its fork`).toBe(parentRoot);
             const forkRoot = fork.stateRefs().state_root;
-            const fr2 = await replayWorld(fdir, { hooks: hooks() });
+            const fr2 = await replayWorld(fdir);
             expect(fr2, `${where}: fork replays after its send`).toMatchObject({ ok: true, state_root: forkRoot });
             await fork.close();
             forkOpen = false;
             expect(await verifyWorld(worldPaths(fdir).journal), `${where}: wk verify of the fork`).toMatchObject({
               ok: true,
             });
-            const fr3 = await replayWorld(fdir, { hooks: hooks(), fromSnapshot: true });
+            const fr3 = await replayWorld(fdir, { fromSnapshot: true });
             expect(fr3, `${where}: closed fork replays from its snapshot`).toMatchObject({
               ok: true,
               state_root: forkRoot,
@@ -498,8 +495,8 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             const forkCount = fr3.entries;
             const rootAt: string[] = [];
             for (let s = 0; s < forkCount; s++) {
-              const a = await replayWorld(fdir, { hooks: hooks(), to: s });
-              const b = await replayWorld(fdir, { hooks: hooks(), to: s, fromSnapshot: true });
+              const a = await replayWorld(fdir, { to: s });
+              const b = await replayWorld(fdir, { to: s, fromSnapshot: true });
               const want = a.to! < sent.seq ? p.state_root : forkRoot;
               expect(a, `${where}: fork replay --to ${s}`).toMatchObject({ ok: true, state_root: want });
               const from =
@@ -516,7 +513,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
             // A fork of the fork, at a random seq of it.
             const nAt = c.nested % forkCount;
             const ffdir = join(base, `fork-${i}-fork`);
-            const ff = await forkWorld(fdir, nAt, ffdir, { hooks: hooks() });
+            const ff = await forkWorld(fdir, nAt, ffdir);
             try {
               hit(nAt <= 1 ? "forkAt: nested fork before the fork's base snapshot" : "forkAt: nested fork");
               expect(ff.stateRefs().state_root, `${where}: fork of the fork at ${nAt} = fork replayed to ${nAt}`).toBe(
@@ -526,7 +523,7 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
                 readGenesis(ff.store).genesis.fork!.seq,
                 `${where}: fork of the fork stops where replay does`,
               ).toBeLessThanOrEqual(nAt);
-              const ffr = await replayWorld(ffdir, { hooks: hooks() });
+              const ffr = await replayWorld(ffdir);
               expect(ffr, `${where}: fork of the fork replays`).toMatchObject({ ok: true, state_root: rootAt[nAt] });
             } finally {
               await ff.close();
@@ -553,9 +550,9 @@ async function run(checkpointEvery: number, commands: Command[]): Promise<void> 
     expect(milestones, "milestone events in the journal").toBe(m.milestones);
     if (m.erased.size > 0) hit("run: with erasures");
     const final = await closeAndVerify("end");
-    const g = await replayWorld(dir, { hooks: hooks() });
+    const g = await replayWorld(dir);
     expect(g, "end: replay from genesis after close").toMatchObject({ ok: true, state_root: final });
-    world = await World.open(dir, { hooks: hooks() });
+    world = await World.open(dir);
     open = true;
     expect(root(), "end: cold start").toBe(final);
     expect(cellsOf(world), "end: cells after cold start").toEqual(m.cells);

@@ -12,7 +12,6 @@ import { describe, expect, it } from "vitest";
 import { decodeStored, hashBytes, hashToBytes } from "../../air/index.js";
 import { SqliteJournalStore, verifyJournal, worldPaths } from "../../kernel/journal/index.js";
 import { World, createWorld, forkWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
@@ -31,7 +30,6 @@ describe("replay reproduces live execution", () => {
     const dir = join(tmp(), "w");
     const world = await createWorld(dir, sourceFromAirDir(COUNTER), {
       synchronous: "NORMAL",
-      hooks: defaultGateHooks(),
     });
     for (let b = 0; b < 10; b++) await world.sendMany(events(1000, 16, b * 1000));
     const live = world.stateRefs().state_root;
@@ -39,16 +37,16 @@ describe("replay reproduces live execution", () => {
     expect(cell0.events).toBe(625);
     await world.close(); // writes a snapshot
 
-    const full = await replayWorld(dir, { hooks: defaultGateHooks() });
+    const full = await replayWorld(dir);
     expect(full).toMatchObject({ ok: true, state_root: live, steps: 10_000 });
 
-    const reopened = await World.open(dir, { hooks: defaultGateHooks() });
+    const reopened = await World.open(dir);
     expect(reopened.stateRefs().state_root).toBe(live);
     await reopened.send("demo/CounterEvent@1", { key: "cell-0", by: 1 });
     const after = reopened.stateRefs().state_root;
     await reopened.close();
 
-    const fromSnap = await replayWorld(dir, { fromSnapshot: true, hooks: defaultGateHooks() });
+    const fromSnap = await replayWorld(dir, { fromSnapshot: true });
     expect(fromSnap).toMatchObject({ ok: true, state_root: after });
     expect(fromSnap.steps).toBeLessThan(10); // only the tail after the snapshot ran
   });
@@ -57,7 +55,7 @@ describe("replay reproduces live execution", () => {
 describe("divergence", () => {
   it("a module swapped behind the kernel's back stops replay at the first differing step", async () => {
     const dir = join(tmp(), "w");
-    const world = await createWorld(dir, sourceFromAirDir(COUNTER), { hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(COUNTER));
     await world.sendMany(events(20, 3));
     const wasmHash = world.catalog.modules.get("demo/Counter@1")!.def.wasm_hash;
     await world.close({ snapshot: false });
@@ -109,14 +107,13 @@ describe("fork", () => {
     const dir = join(base, "parent");
     const world = await createWorld(dir, sourceFromAirDir(COUNTER), {
       synchronous: "NORMAL",
-      hooks: defaultGateHooks(),
     });
     await world.sendMany(events(1000, 7));
     await world.close();
     const n = 777;
-    const fork = await forkWorld(dir, n, join(base, "fork"), { hooks: defaultGateHooks() });
+    const fork = await forkWorld(dir, n, join(base, "fork"));
     const forkRoot0 = fork.stateRefs().state_root;
-    const atN = await replayWorld(dir, { to: n, hooks: defaultGateHooks() });
+    const atN = await replayWorld(dir, { to: n });
     expect(atN.state_root).toBe(forkRoot0);
     await fork.sendMany(events(10, 7));
     await fork.close();
@@ -135,6 +132,6 @@ describe("fork", () => {
     const ps = SqliteJournalStore.open(worldPaths(dir).journal, { readonly: true });
     expect(ps.countSync()).toBe(before);
     ps.closeSync();
-    expect((await replayWorld(join(base, "fork"), { hooks: defaultGateHooks() })).ok).toBe(true);
+    expect((await replayWorld(join(base, "fork"))).ok).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { apply, approve, createWorld, propose, replayWorld, shadow, verifyWorld } from "../../kernel/world/index.js";
 import { governanceAdapter } from "../../kernel/world/governance.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { AGENT, agentState, selfUpgradeSource } from "../../tools/cli/demo/self-upgrade-tour.js";
 import { ROOT, wk } from "./cli-harness.js";
 
@@ -38,7 +38,6 @@ describe("worlds/self-upgrade: an agent upgrades itself through governance", () 
     const dir = join(mkdtempSync(join(tmpdir(), "wk-self-upgrade-")), "w");
     const w = await createWorld(dir, selfUpgradeSource([ops, audit, security].map((k) => k.publicKeyHex)), {
       adapters: defaultAdapters(),
-      hooks: defaultGateHooks(),
     });
     await w.send("demo/Work@1", { key: "agent", name: "ada" });
     expect(agentState(w)).toMatchObject({ last: "Hello, ada!", greeted: 1, phase: "idle" });
@@ -114,7 +113,7 @@ describe("worlds/self-upgrade: an agent upgrades itself through governance", () 
     await w.checkpoint();
     await w.close();
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
 
     const archive = join(dir, "..", "world.audit");
     const exported = wk("export", "--audit", archive, "--world", dir);
@@ -127,9 +126,7 @@ describe("worlds/self-upgrade: an agent upgrades itself through governance", () 
   it("answers a stale base, an unknown module and an unchanged binary with an error receipt", async () => {
     const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()];
     const dir = join(mkdtempSync(join(tmpdir(), "wk-self-upgrade-refused-")), "w");
-    const w = await createWorld(dir, selfUpgradeSource(keys.map((k) => k.publicKeyHex)), {
-      hooks: defaultGateHooks(),
-    });
+    const w = await createWorld(dir, selfUpgradeSource(keys.map((k) => k.publicKeyHex)), {});
     const current = w.catalog.modules.get(AGENT)!.def.wasm_hash as HashText;
     const adapter = governanceAdapter(w);
     expect(adapter.kinds).toContain("governance.upgrade");

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeStored, type CborObject } from "../../air/index.js";
 import type { EffectAdapter } from "../../kernel/adapters/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 
 const AIR = new URL("../../worlds/summarizer", import.meta.url).pathname;
 const MODULE = "demo/Summarizer@1";
@@ -79,8 +79,7 @@ describe("worlds/summarizer", () => {
 
   it("summarizes the page, compiles the source, denies the injected metadata fetch; replay and cold start agree", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-summarizer-")), "w");
-    const hooks = defaultGateHooks();
-    const world = await createWorld(dir, sourceFromAirDir(AIR), { adapters: defaultAdapters(), hooks });
+    const world = await createWorld(dir, sourceFromAirDir(AIR), { adapters: defaultAdapters() });
     let root: string;
     try {
       const sent = await world.send("demo/SummarizeRequest@1", { key: "k1", url: pageUrl, source: SOURCE });
@@ -135,7 +134,7 @@ describe("worlds/summarizer", () => {
       await world.close({ snapshot: false });
     }
 
-    const replay = await replayWorld(dir, { hooks });
+    const replay = await replayWorld(dir);
     expect(replay).toMatchObject({ ok: true, state_root: root });
 
     // Cold start re-runs the whole tail (no snapshot was written); an adapter call would throw.
@@ -148,7 +147,7 @@ describe("worlds/summarizer", () => {
       },
     };
     const adapters = new Map(["http.request", "llm.generate", "blob.put", "compile.module"].map((k) => [k, refuse]));
-    const cold = await World.open(dir, { adapters, hooks });
+    const cold = await World.open(dir, { adapters });
     try {
       expect(cold.stateRefs().state_root).toBe(root);
       expect(await cold.runUntilIdle()).toEqual({ dispatched: 0, waiting: 0 });
@@ -162,7 +161,6 @@ describe("worlds/summarizer", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "wk-summarizer-")), "w");
     const world = await createWorld(dir, sourceFromAirDir(AIR), {
       adapters: defaultAdapters(),
-      hooks: defaultGateHooks(),
     });
     let root: string;
     try {
@@ -207,6 +205,6 @@ describe("worlds/summarizer", () => {
     } finally {
       await world.close({ snapshot: false });
     }
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   }, 60_000);
 });

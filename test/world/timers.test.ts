@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { decodeStored, type CborObject } from "../../air/index.js";
 import { SqliteJournalStore, worldPaths } from "../../kernel/journal/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { json, wkAsync } from "./cli-harness.js";
 
 const ALARM = new URL("../fixtures/worlds/alarm", import.meta.url).pathname;
@@ -19,7 +19,7 @@ const ALARM = new URL("../fixtures/worlds/alarm", import.meta.url).pathname;
 const DUE = 1_600_000_000_000_000_000n;
 const SECOND = 1_000_000_000n;
 
-const opts = () => ({ adapters: defaultAdapters(), hooks: defaultGateHooks() });
+const opts = () => ({ adapters: defaultAdapters() });
 const run = async (dir: string, now: bigint) =>
   json<{ dispatched: number; waiting: number }>(
     await wkAsync("run", "--world", dir, "--json", "--now-ns", now.toString()),
@@ -83,7 +83,7 @@ describe("timers", () => {
     expect(after.cellState("demo/Alarm@1", "wake")).toEqual({ set: 1, fired: 1 });
     const root = after.stateRefs().state_root;
     await after.close();
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
   });
 
   it("wk run --now-ns takes only a non-negative integer below 2^64, and not with --wait (usage error, exit 2)", async () => {

@@ -15,7 +15,6 @@ import { ROOT, json, wk } from "./cli-harness.js";
 import { CborRaw, decodeStored, encodeCanonical, fromHex, type CborValue } from "../../air/index.js";
 import { verifyJournal, worldPaths } from "../../kernel/journal/index.js";
 import { createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 
 const COUNTER = join(ROOT, "worlds/counter");
 const entries = (w: string) => (JSON.parse(wk("log", "--world", w, "--json").stdout) as unknown[]).length;
@@ -158,7 +157,7 @@ describe("module output that is not valid UTF-8", () => {
     const air = mkdtempSync(join(tmpdir(), "wk-unicode-air-"));
     unicodeAir(air);
     const dir = join(mkdtempSync(join(tmpdir(), "wk-unicode-")), "w");
-    const world = await createWorld(dir, sourceFromAirDir(air), { hooks: defaultGateHooks() });
+    const world = await createWorld(dir, sourceFromAirDir(air));
     const failing = Object.values(MODULES).filter(([, code]) => code !== null).length;
 
     const r = await world.send("u/Poke@1", { key: "x" });
@@ -196,7 +195,7 @@ describe("module output that is not valid UTF-8", () => {
     const root = world.stateRefs().state_root;
     await world.close();
 
-    const replay = await replayWorld(dir, { hooks: defaultGateHooks() });
+    const replay = await replayWorld(dir);
     expect(replay).toMatchObject({ ok: true, state_root: root });
     expect((await verifyJournal(worldPaths(dir).journal)).ok).toBe(true);
   });

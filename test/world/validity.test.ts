@@ -12,7 +12,7 @@ import { decodeStored, type CborObject } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir, verifyWorld } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { startPageServer, type PageServer } from "./page-server.js";
 
 const FETCHER = new URL("../fixtures/worlds/fetcher/world.air.json", import.meta.url).pathname;
@@ -53,7 +53,7 @@ describe("validity windows", () => {
     const approver = generateKeyPair();
     const dir = join(mkdtempSync(join(tmpdir(), "wk-validity-")), "w");
     let now = T0;
-    const opts = { adapters: defaultAdapters(), hooks: defaultGateHooks(), clock: () => now };
+    const opts = { adapters: defaultAdapters(), clock: () => now };
     const w = await createWorld(dir, sourceFromAirDir(heldFetcherAir(approver.publicKeyHex)), opts);
     await w.send("demo/Fetch@1", { key: "a", url: `${url}/a` });
     await w.send("demo/Fetch@1", { key: "b", url: `${url}/b` });
@@ -83,7 +83,7 @@ describe("validity windows", () => {
     expect(receipts.get(held[2]!.intentId)).toMatchObject({ status: "expired", adapter_id: "kernel.expiry" });
     await w.close();
     expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
-    expect(await replayWorld(dir, { hooks: defaultGateHooks() })).toMatchObject({ ok: true, state_root: root });
+    expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
     // Reopened later, nothing is left to do.
     const again = await World.open(dir, { ...opts });
     expect(again.state.pending.size).toBe(0);

@@ -39,7 +39,6 @@ import pg from "pg";
 import { PgInbox, type InboxEvent } from "../../kernel/journal/pg-inbox.js";
 import { packageRoot } from "../../kernel/packages.js";
 import { createWorld, World } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
 import {
   clusterUnavailable,
   databaseUrl,
@@ -338,11 +337,10 @@ async function inProcess(
   ids: readonly string[],
   round: string,
 ): Promise<{ openMs: number; sendMs: number; closeMs: number }> {
-  const hooks = defaultGateHooks();
   let [openMs, sendMs, closeMs] = [0, 0, 0];
   for (let i = 0; i < ids.length; i++) {
     const t0 = performance.now();
-    const w = await World.open(join(parent, dirName(i)), { hooks, mirrorDir: mirrors });
+    const w = await World.open(join(parent, dirName(i)), { mirrorDir: mirrors });
     const t1 = performance.now();
     await w.sendMany(eventsOf(round, i));
     const t2 = performance.now();
@@ -361,10 +359,9 @@ const dirName = (i: number) => `w${String(i).padStart(3, "0")}`;
 async function createWorlds(url: string, parent: string, n: number): Promise<string[]> {
   mkdirSync(parent, { recursive: true });
   const source = counterSource(repoWasm("modules/assemblyscript/counter/counter.wasm"));
-  const hooks = defaultGateHooks();
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const w = await createWorld(join(parent, dirName(i)), source, { store: url, hooks, checkpointEvery: 1000 });
+    const w = await createWorld(join(parent, dirName(i)), source, { store: url, checkpointEvery: 1000 });
     ids.push(w.id);
     await w.close();
   }

@@ -9,7 +9,8 @@ import { encodeCanonical } from "../../air/index.js";
 import { BudgetLedger } from "../../kernel/core/budget.js";
 import { decide } from "../../kernel/core/gate.js";
 import { sourceFromAirDir } from "../../kernel/world/index.js";
-import { defaultGateHooks } from "../../kernel/world/wiring.js";
+import { worldGateHooks } from "../../kernel/world/gate-rules.js";
+import { KERNEL_FLAGS, behaviourOf } from "../../kernel/world/flags.js";
 import { measure, type Bench } from "./harness.js";
 
 export const benchmarks: Bench[] = [
@@ -20,7 +21,7 @@ export const benchmarks: Bench[] = [
         fileURLToPath(new URL("../../test/fixtures/worlds/fetcher", import.meta.url)),
       );
       const params = { method: "GET", url: "http://127.0.0.1:8080/page/1", headers: {}, body_ref: null };
-      const hooks = defaultGateHooks();
+      const hooks = worldGateHooks(behaviourOf(KERNEL_FLAGS));
       const budgets = new BudgetLedger();
       const input = {
         catalog,

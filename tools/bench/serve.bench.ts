@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { packageRoot } from "../../kernel/packages.js";
 import { createWorld, sourceFromAirDir, World } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { WorldkernelClient } from "../serve/client.js";
 import { compareAsync, type Bench, type BenchResult, type Rate } from "./harness.js";
 import { CHROMIUM, launchChromium } from "../../test/serve/chromium.js";
@@ -225,7 +225,7 @@ async function setup(names: string[]): Promise<{ base: string; tokens: string; i
   const source = sourceFromAirDir(join(ROOT, "worlds/counter"));
   const ids: string[] = [];
   for (const name of names) {
-    const w = await createWorld(join(base, name), source, { adapters: defaultAdapters(), hooks: defaultGateHooks() });
+    const w = await createWorld(join(base, name), source, { adapters: defaultAdapters() });
     ids.push(w.id);
     await w.close();
   }
@@ -255,7 +255,6 @@ const ingestBench: Bench = {
       // With the server's own options: it answers once durable and dispatches afterwards.
       local = await World.open(join(s.base, "local"), {
         adapters: defaultAdapters(),
-        hooks: defaultGateHooks(),
         dispatchAfterWrite: false,
       });
       const client = new WorldkernelClient({ baseUrl: server.url, token: TOKEN });

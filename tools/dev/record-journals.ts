@@ -30,14 +30,14 @@ import {
   sourceFromAirDir,
   type World,
 } from "../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { governedCounterSource } from "../cli/demo/governance-tour.js";
 import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "test/fixtures/journals");
 const V = `v${JOURNAL_FORMAT_VERSION}`;
-const opts = { adapters: defaultAdapters(), hooks: defaultGateHooks(), checkpointEvery: 50 };
+const opts = { adapters: defaultAdapters(), checkpointEvery: 50 };
 
 /** A page server on 127.0.0.1 serving `page` at /page. */
 async function pageServer(page: string): Promise<{ url: string; server: Server }> {

@@ -11,7 +11,7 @@ import type { JournalEntry } from "../../kernel/journal/index.js";
 import { World, type SendResult } from "../../kernel/world/world.js";
 import { readConfig } from "../../kernel/world/config.js";
 import { worldPaths } from "../../kernel/journal/world-paths.js";
-import { defaultAdapters, defaultGateHooks } from "../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { isEventRefusal } from "../../kernel/core/errors.js";
 import type { Limiter } from "./limiter.js";
 import type { WorldGauges } from "./metrics.js";
@@ -72,7 +72,6 @@ export class WorldHost {
     const config = readConfig(worldPaths(dir).config);
     const world = await World.open(dir, {
       adapters: defaultAdapters(config.adapters ?? {}),
-      hooks: defaultGateHooks(),
       dispatchAfterWrite: false,
       limit: (perform) => opts.perWorld.run(() => opts.overall.run(perform)),
       ...(opts.clock ? { clock: opts.clock } : {}),

@@ -14,7 +14,7 @@ import { worldPaths } from "../../../kernel/journal/world-paths.js";
 import { readConfig } from "../../../kernel/world/config.js";
 import { migrateStore } from "../../../kernel/world/migrate-store.js";
 import { Worker, worldDirsIn } from "../../../kernel/world/worker.js";
-import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 function positive(v: string, name: string): number {
@@ -59,7 +59,6 @@ export function registerCluster(program: Command): void {
           ttlMs: positive(opts.ttl, "--ttl"),
           pollMs: positive(opts.poll, "--poll"),
           batch: positive(opts.batch, "--batch"),
-          hooks: defaultGateHooks(),
           adapters: (dir) => defaultAdapters(readConfig(worldPaths(dir).config).adapters ?? {}),
           ...(opts.mirrorDir ? { mirrorDir: opts.mirrorDir } : {}),
           // One JSON line per lease change and batch: what the node did, for people and scripts.
@@ -122,7 +121,7 @@ export function registerCluster(program: Command): void {
     .requiredOption("--to <store>", "a postgres:// URL, or sqlite (journal.db beside config.json)")
     .option("--json", "machine-readable output")
     .action(async (opts: { world?: string; to: string; json?: boolean }) => {
-      const r = await migrateStore(worldDir(opts.world), opts.to, { hooks: defaultGateHooks() });
+      const r = await migrateStore(worldDir(opts.world), opts.to);
       if (opts.json) printJson({ ok: true, ...r });
       else
         process.stdout.write(

@@ -22,7 +22,7 @@ import {
 } from "../../../kernel/world/index.js";
 import { readConfig, type WorldConfig } from "../../../kernel/world/config.js";
 import { catalogWarnings, warningLine } from "../../../kernel/air-warnings.js";
-import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../../kernel/world/wiring.js";
 import { CliExit, EXIT, printJson, worldDir } from "../io.js";
 
 /** Opens a world with the built-in adapters (as its config sets them up) and gate hooks. */
@@ -31,7 +31,7 @@ export async function openWorld(
   opts: { timerWaitMs?: number; clock?: () => bigint } = {},
 ): Promise<World> {
   const config = readConfig(worldPaths(dir).config);
-  return World.open(dir, { adapters: defaultAdapters(config.adapters ?? {}), hooks: defaultGateHooks(), ...opts });
+  return World.open(dir, { adapters: defaultAdapters(config.adapters ?? {}), ...opts });
 }
 
 /** Runs `fn` on the opened world and always closes it (snapshotting unless `snapshot: false`). */
@@ -328,7 +328,6 @@ export function registerWorld(program: Command): void {
           : undefined;
       bar?.start(total, 0);
       const r = await replayWorld(dir, {
-        hooks: defaultGateHooks(),
         ...(opts.to !== undefined ? { to: parseSeq(opts.to, "--to") } : {}),
         ...(opts.fromSnapshot ? { fromSnapshot: true } : {}),
         ...(opts.exact ? { exact: true } : {}),
@@ -351,7 +350,6 @@ export function registerWorld(program: Command): void {
       async (opts: { world?: string; at: string; to: string; exact?: boolean; store?: string; json?: boolean }) => {
         const requested = parseSeq(opts.at, "--at");
         const f = await forkWorld(worldDir(opts.world), requested, worldDir(opts.to), {
-          hooks: defaultGateHooks(),
           ...(opts.store ? { store: opts.store } : {}),
           ...(opts.exact ? { exact: true } : {}),
         });

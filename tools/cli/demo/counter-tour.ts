@@ -8,7 +8,6 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { verifyJournal, worldPaths } from "../../../kernel/journal/index.js";
 import { createWorld, forkWorld, replayWorld, sourceFromAirDir, type World } from "../../../kernel/world/index.js";
-import { defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { REPO_ROOT, say, step } from "./say.js";
 
 function counts(w: World, keys: string[]): string {
@@ -21,9 +20,7 @@ function counts(w: World, keys: string[]): string {
 export async function counterTour(base: string): Promise<string> {
   const dir = join(base, "counter");
   step("1. Create a world from AIR (worlds/counter) with the AssemblyScript counter module");
-  const world = await createWorld(dir, sourceFromAirDir(join(REPO_ROOT, "worlds/counter")), {
-    hooks: defaultGateHooks(),
-  });
+  const world = await createWorld(dir, sourceFromAirDir(join(REPO_ROOT, "worlds/counter")), {});
   say(`world ${world.id}\n   manifest ${world.catalog.manifestHash}`);
 
   step('2. Send 30 events to three cells (keyed by "key"); crossing a hundred emits a milestone event');
@@ -41,14 +38,14 @@ export async function counterTour(base: string): Promise<string> {
   await world.close();
 
   step("3. Replay the journal with a fresh kernel (no adapter, modules re-run)");
-  const r = await replayWorld(dir, { hooks: defaultGateHooks() });
+  const r = await replayWorld(dir);
   say(
     `${r.ok ? "ok" : "DIVERGED"}: ${r.entries} entries, ${r.steps} steps, state root ${r.state_root}${r.state_root === live ? "  (= live)" : "  (≠ live!)"}`,
   );
   if (!r.ok || r.state_root !== live) throw new Error("replay did not reproduce the live state");
 
   step("4. Fork at seq 20 and let the fork diverge");
-  const fork = await forkWorld(dir, 20, join(base, "counter-fork"), { hooks: defaultGateHooks() });
+  const fork = await forkWorld(dir, 20, join(base, "counter-fork"));
   say(`fork starts at: ${counts(fork, keys)}`);
   await fork.send("demo/CounterEvent@1", { key: "alice", by: 1000 });
   say(`fork after +1000 for alice: ${counts(fork, keys)}  (the parent is untouched)`);

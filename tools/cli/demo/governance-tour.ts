@@ -21,7 +21,6 @@ import {
   sourceFromAirDir,
   type WorldSource,
 } from "../../../kernel/world/index.js";
-import { defaultGateHooks } from "../../../kernel/world/wiring.js";
 import { REPO_ROOT, say, step } from "./say.js";
 
 /** The counter world (worlds/counter) plus a default policy naming one approver, `approverHex`. */
@@ -54,7 +53,7 @@ export async function governanceTour(base: string, first: number): Promise<void>
   saveKeyPair(join(base, "developer.key"), developer);
   const { catalog, wasm } = governedCounterSource(approver.publicKeyHex);
   const dir = join(base, "governed");
-  const world = await createWorld(dir, { catalog, wasm }, { hooks: defaultGateHooks() });
+  const world = await createWorld(dir, { catalog, wasm });
   await world.sendMany(
     Array.from({ length: 40 }, (_, i) => ({
       schema: "demo/CounterEvent@1",
@@ -106,7 +105,7 @@ export async function governanceTour(base: string, first: number): Promise<void>
   );
   const root = world.stateRefs().state_root;
   await world.close();
-  const r = await replayWorld(dir, { hooks: defaultGateHooks() });
+  const r = await replayWorld(dir);
   say(
     `replay across the apply: ${r.ok ? "ok" : "DIVERGED"}, state root ${r.state_root === root ? "= live" : "≠ live!"}`,
   );

@@ -23,7 +23,7 @@ import {
   type World,
   type WorldSource,
 } from "../../../kernel/world/index.js";
-import { defaultAdapters, defaultGateHooks } from "../../../kernel/world/wiring.js";
+import { defaultAdapters } from "../../../kernel/world/wiring.js";
 import { REPO_ROOT, say, step } from "./say.js";
 
 /** The agent module's name in worlds/self-upgrade. */
@@ -62,7 +62,6 @@ export async function selfUpgradeTour(base: string, first: number): Promise<void
   const dir = join(base, "self-upgrade");
   const world = await createWorld(dir, selfUpgradeSource(keys.map((k) => k.publicKeyHex)), {
     adapters: defaultAdapters(),
-    hooks: defaultGateHooks(),
   });
   await world.send("demo/Work@1", { key: "agent", name: "ada" });
   say(`work, before: ${String(agentState(world).last)}`);
@@ -104,7 +103,7 @@ export async function selfUpgradeTour(base: string, first: number): Promise<void
   await world.checkpoint();
   await world.close();
   const v = await verifyWorld(worldPaths(dir).journal);
-  const r = await replayWorld(dir, { hooks: defaultGateHooks() });
+  const r = await replayWorld(dir);
   say(
     `verify: ${v.ok ? "ok" : `FAILED (${v.message ?? ""})`}; replay from genesis: ${r.ok ? "ok" : "DIVERGED"}, state root ${r.state_root === root ? "= live" : "≠ live!"}`,
   );

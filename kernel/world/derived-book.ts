@@ -1,0 +1,177 @@
+/**
+ * @module What the journal's entries imply, kept without running a module: the state hash of
+ * every cell (from `step` entries), the budget ledger, the pending intents and whether each
+ * waits for dispatch or approval, the logical clock, and the manifest and AIR bundle in force.
+ * It mirrors the processor's bookkeeping entry by entry, so a snapshot or checkpoint — caches
+ * of exactly these — can be held to what the journal implies (derive before trust), and a
+ * receipt for an intent that was never released can be named (`unapproved_dispatch`).
+ */
+import { decodeStored } from "../../air/cbor/decode.js";
+import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import type { HashText } from "../../air/hash.js";
+import { BudgetLedger } from "../core/budget.js";
+import { cellId, stateRootOf, type CellKey, type CellTriple } from "../core/cells.js";
+import type { SnapshotBlob } from "./snapshot.js";
+import { EXPIRY_ADAPTER, GATE_ADAPTER, pendingFromEntries, type PendingIntent } from "./processor.js";
+
+/** A fault the book finds: a stable fault name and a message. */
+export interface BookFault {
+  fault: "unapproved_dispatch" | "orphan_receipt";
+  message: string;
+}
+
+/** The derived state, entry by entry. */
+export class DerivedBook {
+  airRef: HashText;
+  manifestHash: HashText;
+  logicalNow = 0;
+  ledger = new BudgetLedger();
+  /** Cell id → [module, key, state hash]; exact unless a migration rewrote cells the journal does not list. */
+  readonly cells = new Map<string, CellTriple>();
+  /** False after an apply that migrated cells: their new hashes are only in the CAS, not in entries. */
+  cellsExact = true;
+  readonly pending = new Map<string, PendingIntent>();
+  /** Intents the gate or an approver refused: only the kernel's denial may settle them. */
+  private readonly refused = new Set<string>();
+  private readonly intents = new Map<string, CborObject>();
+
+  constructor(airRef: HashText, manifestHash: HashText) {
+    this.airRef = airRef;
+    this.manifestHash = manifestHash;
+  }
+
+  /** A book that starts at a snapshot the caller trusts (covered by a verified checkpoint, or a fork's base). */
+  static fromSnapshot(blob: SnapshotBlob, airRef: HashText, manifestHash: HashText): DerivedBook {
+    const b = new DerivedBook(blob.air_ref ?? airRef, manifestHash);
+    for (const t of blob.cells) b.cells.set(cellId(t[0], t[1]), t);
+    b.ledger = BudgetLedger.fromCbor(blob.ledger ?? null);
+    for (const p of blob.pending) b.pending.set(p.intentId, p);
+    b.logicalNow = Number(blob.logical_now);
+    return b;
+  }
+
+  /** The state root the cells imply. */
+  stateRoot(): HashText {
+    return stateRootOf([...this.cells.values()]);
+  }
+
+  /** Takes in one entry (decoded body); returns a fault when it settles an intent that was never released. */
+  observe(kind: string, v: CborObject): BookFault | null {
+    switch (kind) {
+      case "event": {
+        const origin = v.origin as CborObject;
+        if (origin.kind === "ingress") this.logicalNow = Number((v.ctx as CborObject).logical_now);
+        return null;
+      }
+      case "step": {
+        if (v.ok !== true) return null;
+        const module = v.module as string;
+        const key = v.key as CellKey;
+        const id = cellId(module, key);
+        if (v.state_hash === null) this.cells.delete(id);
+        else this.cells.set(id, [module, key, v.state_hash as HashText]);
+        return null;
+      }
+      case "effect_intent":
+        this.intents.set(v.intent_id as string, v);
+        return null;
+      case "policy_decision":
+        return v.stage === "approval" ? this.held(v) : this.decided(v);
+      case "effect_receipt":
+        return this.receipt(v);
+      case "apply":
+        this.airRef = v.bundle_ref as HashText;
+        this.manifestHash = v.new_manifest_hash as HashText;
+        if (v.migrations !== undefined) this.cellsExact = false;
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  /** A snapshot whose cells could not be derived (after a migration) re-synchronises the cells from it. */
+  adoptCells(blob: SnapshotBlob): void {
+    this.cells.clear();
+    for (const t of blob.cells) this.cells.set(cellId(t[0], t[1]), t);
+    this.cellsExact = true;
+  }
+
+  private decided(d: CborObject): null {
+    const id = d.intent_id as string;
+    const intent = this.intents.get(id);
+    this.intents.delete(id);
+    if (d.decision === "deny" || intent === undefined) {
+      this.refused.add(id);
+      return null;
+    }
+    const p = pendingFromEntries(intent, d);
+    if (p.waiting === "dispatch") this.ledger.allow(id, p.grant, p.estimate);
+    this.pending.set(id, p);
+    return null;
+  }
+
+  private held(v: CborObject): null {
+    const id = v.intent_id as string;
+    const p = this.pending.get(id);
+    if (p === undefined || p.waiting !== "approval") return null;
+    if (v.decision === "allow") {
+      this.ledger.allow(id, p.grant, p.estimate);
+      p.waiting = "dispatch";
+    } else {
+      this.pending.delete(id);
+      this.refused.add(id);
+    }
+    return null;
+  }
+
+  private receipt(v: CborObject): BookFault | null {
+    const id = v.intent_id as string;
+    const env = isCborObject(v.receipt) ? v.receipt : {};
+    const adapter = env.adapter_id;
+    const p = this.pending.get(id);
+    if (p === undefined) {
+      if (!this.refused.has(id))
+        return {
+          fault: "orphan_receipt",
+          message: `a receipt for intent ${id}, which is not pending (never issued, or already settled)`,
+        };
+      if (adapter !== GATE_ADAPTER.id)
+        return unapproved(
+          `a receipt from ${String(adapter)} for intent ${id}, which was refused: only the gate's denial settles it`,
+        );
+      this.refused.delete(id);
+      return null; // the gate's denial of a refused intent
+    }
+    // validity-v1: a held intent past its deadline is settled by the kernel's expiry receipt, never performed.
+    if (p.waiting === "approval" && !(adapter === EXPIRY_ADAPTER.id && env.status === "expired"))
+      return unapproved(
+        `a receipt from ${String(adapter)} for intent ${id}, which was held for approval and never approved`,
+      );
+    this.pending.delete(id);
+    const cost = (env.cost ?? {}) as CborObject;
+    this.ledger.settle(id, {
+      tokens: Number(cost.tokens_in ?? 0) + Number(cost.tokens_out ?? 0),
+      cents: Number(cost.cents ?? 0),
+    });
+    this.logicalNow++;
+    return null;
+  }
+}
+
+function unapproved(message: string): BookFault {
+  return { fault: "unapproved_dispatch", message };
+}
+
+/** Decodes a stored snapshot blob into its parts (null when it is not one). */
+export function readSnapshotBlob(bytes: Uint8Array): SnapshotBlob | null {
+  const blob = decodeStored(bytes);
+  if (!isCborObject(blob) || blob.version !== 1 || !Array.isArray(blob.cells) || !Array.isArray(blob.pending))
+    return null;
+  return {
+    cells: blob.cells as unknown as CellTriple[],
+    ledger: (blob.ledger ?? null) as CborValue,
+    pending: blob.pending as unknown as PendingIntent[],
+    logical_now: Number(blob.logical_now),
+    ...(typeof blob.air_ref === "string" ? { air_ref: blob.air_ref as HashText } : {}),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * @module The gate's rules for a world: the allowlist checks of the built-in cap types (hosts,
+ * methods, private and loopback addresses, models, token ceilings, …) and the cost estimate the
+ * budget reserves. They belong to the world, never to whoever opens it: the kernel flags in its
+ * genesis select them (`gate-v1`, `world-rules-v1`), so live execution, cold start, replay,
+ * shadow and audit decide alike however a library caller opened the world.
+ */
+import { isCborObject } from "../../air/cbor/value.js";
+import { GRANT_CHECKS } from "../adapters/grant-checks.js";
+import type { GateHooks } from "../core/gate.js";
+import type { Behaviour } from "./flags.js";
+
+const BUILT_IN: GateHooks = {
+  checks: GRANT_CHECKS,
+  estimate: (kind, params) => {
+    if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
+    return { tokens: 0, cents: 0 };
+  },
+};
+
+/**
+ * The gate hooks a world decides with. Every journal — with `world-rules-v1` or, before it,
+ * the ones `wk` wrote — is decided by the built-in checks; the behaviour argument is where a
+ * later flag would select another set.
+ */
+export function worldGateHooks(_behaviour: Behaviour): GateHooks {
+  return BUILT_IN;
+}
