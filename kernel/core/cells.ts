@@ -51,7 +51,11 @@ export class CellStore {
 
   /** Every cell, sorted by module then key. */
   list(): CellState[] {
-    return [...this.cells.values()].sort(compareCells);
+    return sortByCell(
+      [...this.cells.values()],
+      (c) => c.module,
+      (c) => c.key,
+    );
   }
 
   /** Cells of one module, sorted by key. */
@@ -80,9 +84,15 @@ function hashToRaw(h: HashText): Uint8Array {
   return Uint8Array.from(Buffer.from(h.slice(7), "hex"));
 }
 
-function compareCells(a: { module: string; key: CellKey }, b: { module: string; key: CellKey }): number {
-  if (a.module !== b.module) return a.module < b.module ? -1 : 1;
-  return compareBytes(encodeCanonical(a.key), encodeCanonical(b.key));
+/**
+ * Sorts cells by module (string order), then by their key's canonical CBOR bytes. Each key is
+ * encoded once (decorate, sort, undecorate) rather than once per comparison: state roots are
+ * computed at every checkpoint and snapshot, over every cell.
+ */
+function sortByCell<T>(items: readonly T[], module: (t: T) => string, key: (t: T) => CellKey): T[] {
+  const decorated = items.map((t) => ({ t, m: module(t), k: encodeCanonical(key(t)) }));
+  decorated.sort((a, b) => (a.m !== b.m ? (a.m < b.m ? -1 : 1) : compareBytes(a.k, b.k)));
+  return decorated.map((d) => d.t);
 }
 
 /** A cell as snapshots and state roots name it: module, key, state hash. */
@@ -90,7 +100,11 @@ export type CellTriple = readonly [module: string, key: CellKey, hash: HashText]
 
 /** Triples in state-root order (module, then canonical key bytes). */
 export function sortTriples(triples: readonly CellTriple[]): CellTriple[] {
-  return [...triples].sort((a, b) => compareCells({ module: a[0], key: a[1] }, { module: b[0], key: b[1] }));
+  return sortByCell(
+    triples,
+    (t) => t[0],
+    (t) => t[1],
+  );
 }
 
 /** The state root of a set of cells known by hash: sha256 over the canonical sorted list of [module, key, raw hash]. */
