@@ -15,7 +15,6 @@ import type Database from "better-sqlite3";
 import { entryLeafHash, fastNodeHash } from "./entry-hash.js";
 import { JournalError } from "./errors.js";
 import type { NodeReader, NodeSink } from "./merkle.js";
-import type { Statements } from "./sqlite-statements.js";
 
 /** The lowest level of perfect nodes kept in the table. */
 export const STORED_NODE_LEVEL = 4;
@@ -62,8 +61,17 @@ export function nodeSink(nodes: NodeTable): NodeSink {
   };
 }
 
+/**
+ * The one prepared statement `nodeReader` runs (entry hashes of a seq range, plucked): declared
+ * here, not taken from `sqlite-statements.ts`, which sits above this file (it imports
+ * `sqlite-open.ts`, which imports `NODE_KEY_SQL` from here).
+ */
+export interface HashRangeStatement {
+  readonly hashRange: Pick<Database.Statement<unknown[], unknown>, "all">;
+}
+
 /** Reads any perfect node: from the table, or rebuilt from entry hashes below the stored levels. */
-export function nodeReader(stmt: Statements, nodes: NodeTable, path: string): NodeReader {
+export function nodeReader(stmt: HashRangeStatement, nodes: NodeTable, path: string): NodeReader {
   return (level, index) => {
     if (level < STORED_NODE_LEVEL) {
       const width = 2 ** level;

@@ -6,18 +6,28 @@
  */
 import { decodeStored } from "../../air/cbor/decode.js";
 import { ZERO_STATE_ROOT, type StateRefs } from "./checkpoint.js";
-import { parseEntryBody } from "./entries.js";
+import { parseEntryBody, type EntryKind } from "./entries.js";
 import { JournalError } from "./errors.js";
-import type { SqliteJournalStore } from "./sqlite-store.js";
+import type { JournalEntry } from "./store.js";
 
 export { worldPaths, type WorldPaths } from "./world-paths.js";
+
+/**
+ * The three members of the SQLite store `stateFromJournal` reads (a port, so this file does
+ * not import `sqlite-store.ts`, which imports it).
+ */
+export interface JournalTail {
+  readonly path: string;
+  latestOfKind(kind: EntryKind): JournalEntry | null;
+  getSync(seq: number): JournalEntry | null;
+}
 
 /**
  * State refs from the journal alone: the latest snapshot's state root and manifest hash,
  * else the genesis manifest hash with the all-zero state root. The kernel replaces this
  * with its live state provider.
  */
-export function stateFromJournal(store: SqliteJournalStore): StateRefs {
+export function stateFromJournal(store: JournalTail): StateRefs {
   const snap = store.latestOfKind("snapshot");
   if (snap !== null) {
     const s = parseEntryBody("snapshot", decodeStored(snap.body), snap.seq);

@@ -7,7 +7,7 @@
  */
 import { ModuleLoadError } from "./errors.js";
 import { STACK_FLAG } from "./meter-body.js";
-import type { CallResult, ModuleFaultCode } from "./runtime.js";
+import type { CallResult, ModuleFaultCode } from "./module-runtime.js";
 
 /** Fuel charged per host call on top of one unit per byte in and out. */
 export const HOST_CALL_FUEL = 1000;

@@ -26,7 +26,7 @@ import { armCore, coreHandles, fuelUsed, restoreCore, type CoreHandles } from ".
 import { ModuleLoadError } from "./errors.js";
 import { prepareCore, type PreparedCore } from "./prepare.js";
 import { hashBytes } from "../../air/hash.js";
-import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
+import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./module-runtime.js";
 
 type Entry = (input: Uint8Array) => Uint8Array;
 

@@ -18,7 +18,7 @@ import { ModuleLinkError, ModuleLoadError } from "./errors.js";
 import { FUEL_REWRITER_VERSION } from "./fuel.js";
 import { messageOf } from "./call-support.js";
 import { capabilityFor } from "./host-calls.js";
-import type { HostFunction } from "./runtime.js";
+import type { HostFunction } from "./module-runtime.js";
 
 /** The interface (without version) a component imports host calls from. */
 export const HOST_INTERFACE = "worldkernel:module/host";

@@ -22,7 +22,7 @@ import {
   runSerialized,
   type Fault,
 } from "./call-support.js";
-import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./runtime.js";
+import type { CallResult, LoadSpec, LoadedModule, ModuleRuntime } from "./module-runtime.js";
 
 const SILENT = { info() {}, debug() {}, warn() {}, error() {}, log() {} } as unknown as Console;
 

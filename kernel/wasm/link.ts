@@ -6,7 +6,7 @@
  */
 import { ModuleLinkError } from "./errors.js";
 import { EXTISM_ENV, EXTISM_KERNEL_ALLOWED, EXTISM_USER, capabilityFor } from "./host-calls.js";
-import type { HostFunction } from "./runtime.js";
+import type { HostFunction } from "./module-runtime.js";
 
 /** Throws `ModuleLinkError` for the first import of `module` that cannot be linked. */
 export function checkExtismImports(name: string, module: WebAssembly.Module, granted: readonly HostFunction[]): void {

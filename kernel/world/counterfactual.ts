@@ -22,7 +22,7 @@ import { GATE_ADAPTER, Processor, unsignedDenySigner, type EventBody, type Kerne
 import { replayRange } from "./replay.js";
 import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
 import type { Migration } from "../../air/schemas/patch.js";
-import type { World } from "./world.js";
+import type { CounterfactualWorld } from "./world-port.js";
 
 /** One cell that ends differently: its state now (`before`) and in the counterfactual world (`after`); null = absent. */
 export interface CellDiff {
@@ -68,7 +68,7 @@ const stateJson = (bytes: Uint8Array | undefined): unknown =>
 
 /** Re-executes the world's inputs after `since` under `next`; compares with the world's state now. */
 export async function counterfactualRun(
-  world: World,
+  world: CounterfactualWorld,
   next: AirCatalog,
   since: number,
   opts: { migrations?: readonly Migration[]; proposalId?: string } = {},

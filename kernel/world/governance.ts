@@ -41,7 +41,7 @@ import {
 } from "./governance-rules.js";
 import { JournalRules } from "./journal-rules.js";
 import { bundleOf, catalogFromBundle } from "../../air/bundle.js";
-import type { World } from "./world.js";
+import type { GovernedWorld } from "./world-port.js";
 import { upgradePatch, upgradeRequestOf } from "./governance-upgrade.js";
 import {
   checkMigrations,
@@ -61,7 +61,7 @@ export type { ShadowEvent, ShadowOptions, ShadowReport } from "./shadow.js";
  * A proposal's records, read the way `wk verify` reads them: the journal rules primed from
  * the indexed governance entries, so the kernel decides on exactly the state verify checks.
  */
-function recordsOf(world: World, proposalId: string): { state: ProposalState; selfKeys: ReadonlySet<string> } {
+function recordsOf(world: GovernedWorld, proposalId: string): { state: ProposalState; selfKeys: ReadonlySet<string> } {
   const rules = new JournalRules(world.store, false);
   rules.seed([...world.store.ruleEntriesSync()]);
   const r = rules.governanceOf(proposalId);
@@ -89,7 +89,7 @@ export interface ProposalSummary {
 }
 
 /** Every proposal of the world with its status and latest shadow report, in filing order. */
-export function listProposals(world: World): ProposalSummary[] {
+export function listProposals(world: GovernedWorld): ProposalSummary[] {
   const rules = new JournalRules(world.store, false);
   rules.seed([...world.store.ruleEntriesSync()]);
   const policy = governancePolicyOf(world.catalog);
@@ -125,7 +125,7 @@ export function listProposals(world: World): ProposalSummary[] {
 export type ProposeAs = { key: KeyPair } | { module: string; intentId: string };
 
 /** Compiles and validates a patch document against the current manifest and journals the proposal. */
-async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
+async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   const parsed = PatchDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);
@@ -205,7 +205,7 @@ async function proposeNow(world: World, doc: unknown, opts: ProposeOptions = {})
 }
 
 /** Replays recent ingress events under the old and the new manifest from the current state, and journals the report. */
-async function shadowNow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
+async function shadowNow(world: GovernedWorld, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   const { state } = recordsOf(world, proposalId);
   if (state.applied) throw new KernelError("governance.already_applied", `proposal ${proposalId} is already applied`);
   refuseDenied(state);
@@ -236,7 +236,7 @@ async function shadowNow(world: World, proposalId: string, opts: ShadowOptions =
 }
 
 /** The state migrations a proposal's patch names (read from its patch document in the CAS). */
-function migrationsOf(world: World, patchRef: string): Migration[] {
+function migrationsOf(world: GovernedWorld, patchRef: string): Migration[] {
   const named = migrationsInPatch(decodeStored(world.store.getBlobSync(patchRef as HashText)));
   if (named === null)
     throw new KernelError("governance.bad_migration", `the patch ${patchRef} names malformed migrations`, {
@@ -249,7 +249,7 @@ export { approvalPayload, denialPayload };
 
 /** A proposal's latest shadow report as journaled (null when it has none; `report` null when its blob was erased). */
 export function latestShadowReport(
-  world: World,
+  world: GovernedWorld,
   proposalId: string,
 ): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
   const { state } = recordsOf(world, proposalId);
@@ -257,7 +257,7 @@ export function latestShadowReport(
 }
 
 function latestOf(
-  world: World,
+  world: GovernedWorld,
   state: ProposalState,
 ): { reportHash: HashText; report: ShadowReport | null; failures: number } | null {
   if (state.latestReport === null) return null;
@@ -293,7 +293,7 @@ export interface ApproveOptions {
  * (`governance.failed_shadow`) unless the approver accepts the failures.
  */
 async function approveNow(
-  world: World,
+  world: GovernedWorld,
   proposalId: string,
   approver: Signer,
   opts: ApproveOptions = {},
@@ -341,7 +341,7 @@ async function approveNow(
 }
 
 /** The proposal's latest shadow report; `governance.no_shadow` before it has one. */
-function latestOrRefuse(world: World, state: ProposalState): NonNullable<ReturnType<typeof latestOf>> {
+function latestOrRefuse(world: GovernedWorld, state: ProposalState): NonNullable<ReturnType<typeof latestOf>> {
   const latest = latestOf(world, state);
   if (latest) return latest;
   const id = state.body.proposal_id;
@@ -369,7 +369,7 @@ const MAX_REASON = 2000;
  * already denied proposal, a policy naming no approvers. Whether the key is an approver is
  * checked with the signature (denialFault), as verify checks it.
  */
-function refuseDenial(state: ProposalState, reason: string, world: World): void {
+function refuseDenial(state: ProposalState, reason: string, world: GovernedWorld): void {
   const id = state.body.proposal_id;
   // The schema admits any non-empty text; a reason of blanks says nothing, so the kernel asks for one.
   if (typeof reason !== "string" || reason.trim() === "" || reason.length > MAX_REASON)
@@ -385,7 +385,7 @@ function refuseDenial(state: ProposalState, reason: string, world: World): void 
 }
 
 /** Signs a denial of a proposal and journals it as an `approval` entry with `decision: "deny"`. */
-async function denyNow(world: World, proposalId: string, denier: Signer, reason: string): Promise<number> {
+async function denyNow(world: GovernedWorld, proposalId: string, denier: Signer, reason: string): Promise<number> {
   const { state } = recordsOf(world, proposalId);
   refuseDenial(state, reason, world);
   const body: ApprovalBody = {
@@ -403,7 +403,7 @@ async function denyNow(world: World, proposalId: string, denier: Signer, reason:
 }
 
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
-async function applyNow(world: World, proposalId: string): Promise<Applied> {
+async function applyNow(world: GovernedWorld, proposalId: string): Promise<Applied> {
   const { state } = recordsOf(world, proposalId);
   const policy = governancePolicyOf(world.catalog);
   const why = applyFault(state, world.catalog.manifestHash, policy);
@@ -495,12 +495,12 @@ export interface ProposeOptions {
 }
 
 /** Compiles and validates a patch against the current manifest and journals the proposal. */
-export function propose(world: World, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
+export function propose(world: GovernedWorld, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   return world.exclusive(() => proposeNow(world, doc, opts));
 }
 
 /** Shadow-runs a proposal (as `opts` or the policy says; default: its whole history, counterfactually) and journals the report. */
-export function shadow(world: World, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
+export function shadow(world: GovernedWorld, proposalId: string, opts: ShadowOptions = {}): Promise<Shadowed> {
   return world.exclusive(() => shadowNow(world, proposalId, opts));
 }
 
@@ -508,7 +508,7 @@ export function shadow(world: World, proposalId: string, opts: ShadowOptions = {
  * The exact bytes an approver signs to approve a proposal's latest shadow report (for a
  * signature made elsewhere, e.g. in the console): `governance.no_shadow` before any report.
  */
-export function approvalMessage(world: World, proposalId: string, opts: ApproveOptions = {}): Uint8Array {
+export function approvalMessage(world: GovernedWorld, proposalId: string, opts: ApproveOptions = {}): Uint8Array {
   const { state } = recordsOf(world, proposalId);
   refuseDenied(state);
   const latest = latestOrRefuse(world, state);
@@ -524,7 +524,7 @@ export function approvalMessage(world: World, proposalId: string, opts: ApproveO
 
 /** Signs and journals an approval of a proposal's latest shadow report (one with failing steps only with `acceptFailures`). */
 export function approve(
-  world: World,
+  world: GovernedWorld,
   proposalId: string,
   approver: Signer,
   opts: ApproveOptions = {},
@@ -536,19 +536,24 @@ export function approve(
  * The exact bytes an approver signs to deny a proposal (for signing elsewhere, e.g. in the
  * console): refused as `denyProposal` would refuse (a blank reason, an applied or denied proposal).
  */
-export function denialMessage(world: World, proposalId: string, reason: string): Uint8Array {
+export function denialMessage(world: GovernedWorld, proposalId: string, reason: string): Uint8Array {
   const { state } = recordsOf(world, proposalId);
   refuseDenial(state, reason, world);
   return signingMessage("approval", denialPayload(world.id, proposalId, state.body.patch_ref, reason));
 }
 
 /** Signs (or checks a presigned signature) and journals a denial of a proposal. Resolves to the entry's seq. */
-export function denyProposal(world: World, proposalId: string, denier: Signer, reason: string): Promise<number> {
+export function denyProposal(
+  world: GovernedWorld,
+  proposalId: string,
+  denier: Signer,
+  reason: string,
+): Promise<number> {
   return world.exclusive(() => denyNow(world, proposalId, denier, reason));
 }
 
 /** Applies an approved, still-current proposal: the manifest swaps at this seq. */
-export function apply(world: World, proposalId: string): Promise<Applied> {
+export function apply(world: GovernedWorld, proposalId: string): Promise<Applied> {
   return world.exclusive(() => applyNow(world, proposalId));
 }
 
@@ -559,7 +564,7 @@ export function apply(world: World, proposalId: string): Promise<Applied> {
  * goes through the same compile/validate path as `wk propose` and still needs shadow, approval
  * and apply.
  */
-export function governanceAdapter(world: World): EffectAdapter {
+export function governanceAdapter(world: GovernedWorld): EffectAdapter {
   return {
     id: "kernel.governance",
     version: "1",

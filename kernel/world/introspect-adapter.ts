@@ -8,10 +8,10 @@
  */
 import { hashToBytes } from "../../air/hash.js";
 import type { EffectAdapter } from "../adapters/adapter.js";
-import type { World } from "./world.js";
+import type { IntrospectedWorld } from "./world-port.js";
 
 /** Serves `introspect.manifest` from the world: `{manifest_hash, journal_height}`. */
-export function introspectAdapter(world: World): EffectAdapter {
+export function introspectAdapter(world: IntrospectedWorld): EffectAdapter {
   return {
     id: "kernel.introspect",
     version: "1",

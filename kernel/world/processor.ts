@@ -9,12 +9,7 @@ import { encodeCanonical } from "../../air/cbor/encode.js";
 import { hashValue, type HashText } from "../../air/hash.js";
 import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
-import type { EntryBodies } from "../journal/entries.js";
-
-/** An `event` entry body. */
-export type EventBody = EntryBodies["event"];
-import { BudgetLedger } from "../core/budget.js";
-import { CellStore, deriveEntropy, type CellKey } from "../core/cells.js";
+import { deriveEntropy, type CellKey } from "../core/cells.js";
 import { parseStepOutput, stepInput, type StepContext } from "../core/envelope.js";
 import { decide, type GateDecision, type GateHooks } from "../core/gate.js";
 import { routeEvent } from "../core/routing.js";
@@ -22,8 +17,11 @@ import type { Batch } from "./batch.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
 import type { ModuleHost } from "./modules.js";
-import { DEFAULT_INTENT_TTL_NS, ERASURE_EVENT_SCHEMA, type Behaviour } from "./flags.js";
+import { DEFAULT_INTENT_TTL_NS, ERASURE_EVENT_SCHEMA } from "./flags.js";
 import { worldGateHooks } from "./gate-rules.js";
+import type { EventBody, KernelState, PendingIntent } from "./kernel-state.js";
+
+export type { EventBody, KernelState, PendingIntent } from "./kernel-state.js";
 
 /** Schema of the event that carries a receipt back to the module that asked. */
 export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
@@ -31,38 +29,6 @@ export const RECEIPT_EVENT_SCHEMA = "sys/EffectReceiptEnvelope@1";
 export const GATE_ADAPTER = { id: "kernel.gate", version: "1" } as const;
 /** Adapter id of the receipts the kernel issues for expired intents (signed by the world key). */
 export const EXPIRY_ADAPTER = { id: "kernel.expiry", version: "1" } as const;
-
-/** An intent the gate let through (or holds for approval), awaiting its receipt. */
-export interface PendingIntent {
-  intentId: HashText;
-  kind: string;
-  params: CborValue;
-  paramsHash: HashText;
-  capSlot: string;
-  grant: string;
-  capType: string;
-  module: string;
-  key: CellKey;
-  causeSeq: number;
-  estimate: { tokens: number; cents: number };
-  waiting: "dispatch" | "approval";
-  /** validity-v1: not performed after this time (ns). */
-  validUntilNs?: bigint;
-}
-
-/** Everything replay must rebuild: cells, budgets, pending intents, logical clock. */
-export interface KernelState {
-  worldId: string;
-  catalog: AirCatalog;
-  /** CAS blob of the catalog's defs (genesis air_ref, or the bundle of the last applied proposal). */
-  airRef: HashText;
-  cells: CellStore;
-  ledger: BudgetLedger;
-  pending: Map<string, PendingIntent>;
-  logicalNow: number;
-  /** What the genesis flags switch on (event identity, cascade bounds); fixed for the world's life. */
-  behaviour: Behaviour;
-}
 
 /** What one input may still cause (cascade-v1). */
 interface CascadeBudget {
