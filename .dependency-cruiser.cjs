@@ -7,7 +7,7 @@
  * A layer imports only layers to its left; journal, wasm and adapters are ports that never
  * import each other (kernel/world composes them). `kernel/*.ts` (packages.ts, air-dir.ts)
  * are shell helpers for the layers from journal up. Type-only imports count for the layer
- * rules (a type is still coupling) but not for cycles (they are erased before anything runs).
+ * rules and for cycles alike (a type is still coupling).
  */
 
 /** Paths as dependency-cruiser sees them (relative to the repository root). */
@@ -21,11 +21,12 @@ module.exports = {
       name: "no-circular",
       severity: "error",
       comment:
-        "A runtime import cycle: module evaluation order decides which side sees the other half-initialised. " +
-        "Move the shared piece into a module both import. Cycles that pass through an `import type` are allowed: " +
-        "TypeScript erases them, so nothing runs in a circle.",
+        "An import cycle, type-only imports included (issue 22): TypeScript erases an `import type`, but a type is " +
+        "still coupling, and modules in a cycle cannot be understood, tested or moved apart. Move the shared " +
+        "declarations into a leaf type module both import (kernel/world/kernel-state.ts), or depend on a narrow " +
+        "port the other side satisfies (kernel/world/world-port.ts).",
       from: {},
-      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+      to: { circular: true },
     },
 
     // ── air: the lowest layer ───────────────────────────────────────────────────────────
@@ -182,7 +183,7 @@ module.exports = {
   options: {
     doNotFollow: { path: "^node_modules/" },
     exclude: { path: "^(modules/[^/]+/toolchain|dist)/" },
-    // See type-only imports, so the layer rules cover them and cycles can tell them apart.
+    // See type-only imports, so the layer and cycle rules cover them.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {
