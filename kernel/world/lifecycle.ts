@@ -9,7 +9,13 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
-import { JOURNAL_FORMAT_VERSION, JournalError, worldPaths, type EntryBodies } from "../journal/index.js";
+import {
+  JOURNAL_FORMAT_VERSION,
+  JournalError,
+  worldPaths,
+  type EntryBodies,
+  type EntryChecker,
+} from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { openWorldJournal, openWorldJournalReadonly } from "./journal-open.js";
 import { loadAirDir } from "../air-dir.js";
@@ -21,7 +27,7 @@ import { bundleOf } from "../../air/bundle.js";
 import { bootState, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
-import { replayRange, type ReplayResult } from "./replay.js";
+import { Replayer, oracleOf, replayGenesis, replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
 import { verifyWorldStore } from "./verify-world.js";
@@ -162,52 +168,79 @@ function freshKernel(
   return { processor, modules, from, snapshotSeq };
 }
 
-/** Replays a world directory with a fresh kernel, calling no adapter; `fromSnapshot` starts at the latest snapshot ≤ `to`. */
+/**
+ * Replays a world directory with a fresh kernel, calling no adapter; `fromSnapshot` starts at
+ * the latest covered snapshot ≤ `to`. Unless the caller verified it already, the journal is
+ * verified in the same pass: each entry is read and decoded once, checked by the rules, then
+ * fed to the replayer, so replay never accepts what verify rejects (a fault at or before the
+ * point of divergence wins; a journal that fails anywhere is refused).
+ */
 export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const store = await openWorldJournalReadonly(dir);
+  let kernel: ReturnType<typeof freshKernel> | undefined;
   try {
-    // Replay never accepts what verify rejects: a forged receipt or apply would replay "fine".
-    // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
-    const v = opts.verified ? ({ ok: true } as const) : await verifyWorldStore(store, { requireSealedHead: false });
-    if (!v.ok)
-      return {
-        ok: false,
-        entries: v.entries,
-        state_root: "",
-        steps: 0,
-        divergence: {
-          seq: v.first_bad_seq ?? v.entries,
-          reason: `the journal fails verification: ${v.fault}: ${v.message}`,
-          expected: null,
-          got: null,
-        },
-        verify_fault: v.fault!,
-      };
     // A stop inside a batch moves to the boundary before it (or, exact, is refused).
     const stop = opts.to === undefined ? undefined : resolveStop(store, opts.to, opts.exact === true, "replay --to");
     const to = stop?.seq;
-    const { processor, modules, from, snapshotSeq } = freshKernel(store, dir, {
-      useSnapshot: !!opts.fromSnapshot,
-      ...(to !== undefined ? { to } : {}),
-    });
-    try {
-      const r = await replayRange(store, processor, from, to, {
+    const boot = () =>
+      freshKernel(store, dir, { useSnapshot: !!opts.fromSnapshot, ...(to !== undefined ? { to } : {}) });
+    let r: ReplayResult;
+    if (opts.verified) {
+      kernel = boot();
+      r = await replayRange(store, kernel.processor, kernel.from, to, {
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
-      return {
-        ...r,
-        entries_checked: r.entries - from,
-        start_seq: from,
-        ...(snapshotSeq === null ? {} : { snapshot_seq: snapshotSeq }),
-        ...(stop?.inside ? { to: stop.seq, moved_from: opts.to!, batch: stop.inside } : to !== undefined ? { to } : {}),
+    } else {
+      let replayer: Replayer | undefined;
+      const replay: EntryChecker = {
+        // The walk starts at genesis, after the rules passed it: boot there, feed from the boot point on.
+        check: async (e) => {
+          if (kernel === undefined) {
+            kernel = boot();
+            kernel.processor.oracle = oracleOf(store);
+            replayer = new Replayer(kernel.processor, replayGenesis(e.value), (h) => store.getBlob(h), kernel.from);
+          }
+          if (e.seq < kernel.from || (to !== undefined && e.seq > to)) return null;
+          opts.onProgress?.(e.seq);
+          const d = await replayer!.feed(e);
+          return d === undefined ? null : { fault: REPLAY_DIVERGED, message: d.reason, seq: d.seq };
+        },
       };
-    } finally {
-      await modules.close();
+      // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
+      const v = await verifyWorldStore(store, { requireSealedHead: false, alsoCheck: [replay] });
+      if (!v.ok && v.fault !== REPLAY_DIVERGED)
+        return {
+          ok: false,
+          entries: v.entries,
+          state_root: "",
+          steps: 0,
+          divergence: {
+            seq: v.first_bad_seq ?? v.entries,
+            reason: `the journal fails verification: ${v.fault}: ${v.message}`,
+            expected: null,
+            got: null,
+          },
+          verify_fault: v.fault!,
+        };
+      replayer!.end();
+      r = replayer!.result();
     }
+    const from = kernel!.from;
+    return {
+      ...r,
+      entries_checked: r.entries - from,
+      start_seq: from,
+      ...(kernel!.snapshotSeq === null ? {} : { snapshot_seq: kernel!.snapshotSeq }),
+      ...(stop?.inside ? { to: stop.seq, moved_from: opts.to!, batch: stop.inside } : to !== undefined ? { to } : {}),
+    };
   } finally {
+    await kernel?.modules.close();
     await store.close();
   }
 }
+
+/** The fault a replay divergence raises inside the verifying pass (never reported as a verify fault). */
+const REPLAY_DIVERGED = "replay_divergence";
 
 /** How to replay a world directory. */
 export interface ReplayOptions {

@@ -87,85 +87,114 @@ function gateSignatureHolds(recorded: CborObject, worldPublicKey: Uint8Array): b
   );
 }
 
+/** An entry as the replayer takes it: the stored row and its decoded body (decoded once, by whoever read it). */
+export interface ReplayEntry {
+  seq: number;
+  kind: string;
+  body: Uint8Array;
+  value: CborValue;
+}
+
 /**
- * Replays entries `fromSeq..toSeq` onto `processor.state`, which must hold the state before
- * `fromSeq`. Gate denials are compared field by field and their recorded signature checked
- * against the world key, so a replayer needs no secret key.
+ * Replay, one entry at a time: an input (ingress event, receipt, approval, erasure, apply) is
+ * re-run, and the entries it produces must be the ones the journal holds next, byte for byte.
+ * Push-based, so the same pass that verifies the journal can drive it (one read, one decode
+ * per entry: `replayWorld`), and a plain scan can too (`replayRange`). Gate denials are
+ * compared field by field and their recorded signature checked against the world key, so a
+ * replayer needs no secret key.
  */
-export async function replayRange(
-  store: JournalStore,
-  processor: Processor,
-  fromSeq: number,
-  toSeq: number | undefined,
-  hooks: ReplayHooks = {},
-): Promise<ReplayResult> {
-  const g0 = await store.get(0);
-  const genesis = decodeStored(g0!.body) as CborObject;
-  const worldPublicKey = genesis.world_public_key as Uint8Array;
-  const genesisAirRef = genesis.air_ref as HashText;
-  const state: KernelState = processor.state;
-  const it = store.iterate(fromSeq, toSeq)[Symbol.asyncIterator]();
-  let last = fromSeq - 1;
-  const next = async (): Promise<JournalEntry | undefined> => {
-    const r = await it.next();
-    if (r.done) return undefined;
-    last = r.value.seq;
-    hooks.onProgress?.(last);
-    return r.value;
-  };
-  processor.oracle ??= oracleOf(store);
-  const result = (divergence?: Divergence): ReplayResult => ({
-    ok: divergence === undefined,
-    entries: last + 1,
-    state_root: state.cells.stateRoot(),
-    steps: processor.stats.steps - processor.adopted.length,
-    ...(processor.adopted.length > 0 ? { adopted_steps: [...processor.adopted] } : {}),
-    ...(divergence ? { divergence } : {}),
-  });
+export class Replayer {
+  private readonly state: KernelState;
+  /** The batch the last input produced, and how much of it the journal has matched so far. */
+  private expected: { batch: Batch; at: number } | null = null;
+  private last: number;
+  private divergence: Divergence | undefined;
 
-  /** Compares a produced batch with the entries that follow in the journal. */
-  const compare = async (batch: Batch): Promise<Divergence | undefined> => {
-    for (let i = 0; i < batch.entries.length; i++) {
-      const got = batch.entries[i]!;
-      const rec = await next();
-      const seq = batch.baseSeq + i;
-      if (!rec)
-        return {
-          seq,
-          reason: "the journal ends where the kernel produced more entries",
-          expected: null,
-          got: { kind: got.kind, body: jsonView(got.body) },
-        };
-      if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
-        const recorded = decodeStored(rec.body) as CborObject;
-        if (sameExceptSignature(recorded, got.body as CborObject) && gateSignatureHolds(recorded, worldPublicKey))
-          continue;
-      }
-      if (rec.kind !== got.kind || Buffer.compare(rec.body, batch.bytesAt(i)) !== 0) {
-        return {
-          seq: rec.seq,
-          reason: `entry ${rec.seq} differs from what the kernel produced`,
-          expected: { kind: rec.kind, body: jsonView(decodeStored(rec.body)) },
-          got: { kind: got.kind, body: jsonView(got.body) },
-        };
-      }
+  constructor(
+    private readonly processor: Processor,
+    private readonly genesis: { worldPublicKey: Uint8Array; airRef: HashText },
+    private readonly getBlob: (hash: HashText) => Uint8Array | Promise<Uint8Array>,
+    fromSeq: number,
+  ) {
+    this.state = processor.state;
+    this.last = fromSeq - 1;
+  }
+
+  /** Takes the next entry; returns the divergence it reveals (then replay is over), else undefined. */
+  async feed(e: ReplayEntry): Promise<Divergence | undefined> {
+    if (this.divergence) return this.divergence;
+    this.last = e.seq;
+    this.divergence = this.expected ? this.match(e) : await this.input(e);
+    return this.divergence;
+  }
+
+  /** Ends the replay: a batch the journal stopped short of is a divergence. */
+  end(): Divergence | undefined {
+    if (this.divergence === undefined && this.expected !== null) {
+      const { batch, at } = this.expected;
+      const got = batch.entries[at]!;
+      this.divergence = {
+        seq: batch.baseSeq + at,
+        reason: "the journal ends where the kernel produced more entries",
+        expected: null,
+        got: { kind: got.kind, body: jsonView(got.body) },
+      };
     }
-    return undefined;
-  };
+    return this.divergence;
+  }
 
-  for (let e = await next(); e !== undefined; e = await next()) {
-    const body = decodeStored(e.body) as CborObject;
+  /** The outcome so far. */
+  result(): ReplayResult {
+    const p = this.processor;
+    return {
+      ok: this.divergence === undefined,
+      entries: this.last + 1,
+      state_root: this.state.cells.stateRoot(),
+      steps: p.stats.steps - p.adopted.length,
+      ...(p.adopted.length > 0 ? { adopted_steps: [...p.adopted] } : {}),
+      ...(this.divergence ? { divergence: this.divergence } : {}),
+    };
+  }
+
+  /** Compares a recorded entry with the next one the kernel produced. */
+  private match(rec: ReplayEntry): Divergence | undefined {
+    const x = this.expected!;
+    const i = x.at++;
+    if (x.at === x.batch.entries.length) this.expected = null;
+    const got = x.batch.entries[i]!;
+    if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
+      const recorded = rec.value as CborObject;
+      if (
+        sameExceptSignature(recorded, got.body as CborObject) &&
+        gateSignatureHolds(recorded, this.genesis.worldPublicKey)
+      )
+        return undefined;
+    }
+    if (rec.kind !== got.kind || Buffer.compare(rec.body, x.batch.bytesAt(i)) !== 0)
+      return {
+        seq: rec.seq,
+        reason: `entry ${rec.seq} differs from what the kernel produced`,
+        expected: { kind: rec.kind, body: jsonView(rec.value) },
+        got: { kind: got.kind, body: jsonView(got.body) },
+      };
+    return undefined;
+  }
+
+  /** Re-runs an input entry; what it produces is expected next. */
+  private async input(e: ReplayEntry): Promise<Divergence | undefined> {
+    const { state, processor } = this;
+    const body = e.value as CborObject;
+    const outside = (what: string): Divergence => ({
+      seq: e.seq,
+      reason: `${what} appears outside the step that should have produced it`,
+      expected: null,
+      got: jsonView(body),
+    });
     let batch: Batch | undefined;
     switch (e.kind) {
       case "event": {
         const origin = body.origin as CborObject;
-        if (origin.kind !== "ingress")
-          return result({
-            seq: e.seq,
-            reason: `event from ${String(origin.kind)} appears outside the step that should have produced it`,
-            expected: null,
-            got: jsonView(body),
-          });
+        if (origin.kind !== "ingress") return outside(`event from ${String(origin.kind)}`);
         state.logicalNow = Number((body.ctx as CborObject).logical_now);
         batch = new Batch(e.seq + 1);
         await processor.processEvent(e.seq, body as unknown as EventBody, batch);
@@ -173,26 +202,13 @@ export async function replayRange(
       }
       case "effect_receipt": {
         const env = body.receipt as CborObject;
-        if (env.adapter_id === GATE_ADAPTER.id && env.status === "denied") {
-          return result({
-            seq: e.seq,
-            reason: "a gate denial appears outside the step that should have produced it",
-            expected: null,
-            got: jsonView(body),
-          });
-        }
+        if (env.adapter_id === GATE_ADAPTER.id && env.status === "denied") return outside("a gate denial");
         batch = new Batch(e.seq + 1);
         await processor.processReceipt(e.seq, body, batch);
         break;
       }
       case "policy_decision":
-        if (body.stage !== "approval")
-          return result({
-            seq: e.seq,
-            reason: "a gate decision appears outside the step that should have produced it",
-            expected: null,
-            got: jsonView(body),
-          });
+        if (body.stage !== "approval") return outside("a gate decision");
         batch = new Batch(e.seq + 1);
         await processor.processApproval(e.seq, body, batch);
         break;
@@ -203,79 +219,119 @@ export async function replayRange(
           await processor.processErasure(e.seq, body, batch);
         }
         break;
-      case "snapshot": {
-        // Derive before trust: a snapshot is a cache of the state replay has just derived; every field must agree.
-        const blob = readSnapshotBlob(await store.getBlob(body.cells_ref as HashText));
-        const why = snapshotMismatch(body as unknown as SnapshotBody, blob, {
-          cells: state.cells.list().map((c) => [c.module, c.key, c.hash] as const),
-          ledger: state.ledger,
-          pending: state.pending.values(),
-          logicalNow: state.logicalNow,
-          airRef: state.airRef,
-          manifestHash: state.catalog.manifestHash,
-          genesisAirRef,
-        });
-        if (why !== null)
-          return result({
-            seq: e.seq,
-            reason: `the snapshot is not the state replay derived: ${why}`,
-            expected: jsonView(body),
-            got: { state_root: state.cells.stateRoot(), manifest_hash: state.catalog.manifestHash },
-            fault: "snapshot_mismatch",
-          });
-        break;
-      }
-      case "checkpoint": {
-        const root = state.cells.stateRoot();
-        const recorded = body.state_root as string;
-        if (body.manifest_hash !== state.catalog.manifestHash)
-          return result({
-            seq: e.seq,
-            reason: "checkpoint manifest differs from the manifest in force",
-            expected: body.manifest_hash,
-            got: state.catalog.manifestHash,
-            fault: "checkpoint_mismatch",
-          });
-        if (recorded === ZERO_ROOT) break;
-        if (recorded !== root)
-          return result({
-            seq: e.seq,
-            reason: "checkpoint state root differs",
-            expected: recorded,
-            got: root,
-            fault: "checkpoint_mismatch",
-          });
-        break;
-      }
+      case "snapshot":
+        return this.snapshot(e.seq, body);
+      case "checkpoint":
+        return this.checkpoint(e.seq, body);
       case "apply": {
         // Governance swapped the manifest here: the rest of history runs under the new catalog.
-        const bundle = await store.getBlob(body.bundle_ref as HashText);
+        const bundle = await this.getBlob(body.bundle_ref as HashText);
         const from = state.catalog;
         state.catalog = catalogFromBundle(bundle, body.new_manifest_hash as string);
         state.airRef = body.bundle_ref as HashText;
-        if (body.migrations !== undefined) {
-          const d = await replayMigrations(processor, from, body, e.seq);
-          if (d) return result(d);
-        }
+        if (body.migrations !== undefined) return replayMigrations(processor, from, body, e.seq);
         break;
       }
       case "step":
       case "effect_intent":
-        return result({
+        return {
           seq: e.seq,
           reason: `${e.kind} appears outside the batch that should have produced it`,
           expected: null,
           got: jsonView(body),
-        });
+        };
       default:
-        break; // genesis, erasure and governance records carry no step
+        break; // genesis and governance records carry no step
     }
-    if (batch) {
-      const d = await compare(batch);
-      if (d) return result(d);
-    }
+    if (batch && batch.entries.length > 0) this.expected = { batch, at: 0 };
+    return undefined;
   }
-  return result();
+
+  /** Derive before trust: a snapshot is a cache of the state replay has just derived; every field must agree. */
+  private async snapshot(seq: number, body: CborObject): Promise<Divergence | undefined> {
+    const { state } = this;
+    const blob = readSnapshotBlob(await this.getBlob(body.cells_ref as HashText));
+    const why = snapshotMismatch(body as unknown as SnapshotBody, blob, {
+      cells: state.cells.list().map((c) => [c.module, c.key, c.hash] as const),
+      ledger: state.ledger,
+      pending: state.pending.values(),
+      logicalNow: state.logicalNow,
+      airRef: state.airRef,
+      manifestHash: state.catalog.manifestHash,
+      genesisAirRef: this.genesis.airRef,
+    });
+    if (why === null) return undefined;
+    return {
+      seq,
+      reason: `the snapshot is not the state replay derived: ${why}`,
+      expected: jsonView(body),
+      got: { state_root: state.cells.stateRoot(), manifest_hash: state.catalog.manifestHash },
+      fault: "snapshot_mismatch",
+    };
+  }
+
+  /** A checkpoint attests the manifest in force and the derived state root. */
+  private checkpoint(seq: number, body: CborObject): Divergence | undefined {
+    const { state } = this;
+    if (body.manifest_hash !== state.catalog.manifestHash)
+      return {
+        seq,
+        reason: "checkpoint manifest differs from the manifest in force",
+        expected: body.manifest_hash,
+        got: state.catalog.manifestHash,
+        fault: "checkpoint_mismatch",
+      };
+    const recorded = body.state_root as string;
+    if (recorded === ZERO_ROOT) return undefined;
+    const root = state.cells.stateRoot();
+    if (recorded !== root)
+      return {
+        seq,
+        reason: "checkpoint state root differs",
+        expected: recorded,
+        got: root,
+        fault: "checkpoint_mismatch",
+      };
+    return undefined;
+  }
+}
+
+/** What a replayer needs from genesis: the world key (gate denials) and the genesis AIR bundle. */
+export function replayGenesis(genesisBody: CborValue): { worldPublicKey: Uint8Array; airRef: HashText } {
+  const g = genesisBody as CborObject;
+  return { worldPublicKey: g.world_public_key as Uint8Array, airRef: g.air_ref as HashText };
+}
+
+/**
+ * Replays entries `fromSeq..toSeq` onto `processor.state`, which must hold the state before
+ * `fromSeq`, scanning the store (cold start's tail, a fork's source, shadow's rebuild).
+ */
+export async function replayRange(
+  store: JournalStore,
+  processor: Processor,
+  fromSeq: number,
+  toSeq: number | undefined,
+  hooks: ReplayHooks = {},
+): Promise<ReplayResult> {
+  const g0 = await store.get(0);
+  processor.oracle ??= oracleOf(store);
+  const r = new Replayer(processor, replayGenesis(decodeStored(g0!.body)), (h) => store.getBlob(h), fromSeq);
+  for await (const e of store.iterate(fromSeq, toSeq)) {
+    hooks.onProgress?.(e.seq);
+    // Entries the kernel reproduces are compared as bytes: decode only when the replayer asks.
+    let value: CborValue | undefined;
+    const entry = {
+      seq: e.seq,
+      kind: e.kind,
+      body: e.body,
+      get value(): CborValue {
+        return (value ??= decodeStored(e.body));
+      },
+    };
+    if (await r.feed(entry)) return r.result();
+  }
+  r.end();
+  return r.result();
 }
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
@@ -312,7 +368,7 @@ async function replayMigrations(
 }
 
 /** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
-function oracleOf(store: JournalStore): ReplayOracle | undefined {
+export function oracleOf(store: JournalStore): ReplayOracle | undefined {
   const s = store as Partial<{ getSync(seq: number): JournalEntry | null; getBlobSync(h: HashText): Uint8Array }>;
   if (typeof s.getSync !== "function" || typeof s.getBlobSync !== "function") return undefined;
   return {

@@ -27,7 +27,7 @@ import {
   type EventBody,
   type KernelState,
 } from "./processor.js";
-import type { World } from "./world.js";
+import type { ShadowedWorld } from "./world-port.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
 import { commitMigrations, runMigrations, type MigrationFailure, type MigrationRun } from "./migration.js";
 import { authorityChanges, type AuthorityFinding } from "./authority-diff.js";
@@ -153,7 +153,7 @@ function shadowEventValue(catalog: AirCatalog, e: ShadowEvent, line: number): Cb
 
 /** The given-events report: `events` run on today's state under both manifests, as the windowed run does. */
 async function eventsReport(
-  world: World,
+  world: ShadowedWorld,
   proposalId: string,
   next: AirCatalog,
   migrations: readonly Migration[],
@@ -194,7 +194,7 @@ async function eventsReport(
 
 /** The counterfactual report: the world re-run under `next` since `since`, against the world now. */
 async function counterfactualReport(
-  world: World,
+  world: ShadowedWorld,
   proposalId: string,
   next: AirCatalog,
   migrations: readonly Migration[],
@@ -214,7 +214,7 @@ async function counterfactualReport(
 }
 
 /** The shadow report of a counterfactual run (without its migrations). */
-function cfReport(world: World, proposalId: string, next: AirCatalog, cf: CounterfactualReport): ShadowReport {
+function cfReport(world: ShadowedWorld, proposalId: string, next: AirCatalog, cf: CounterfactualReport): ShadowReport {
   return {
     report_version: 2,
     proposal_id: proposalId,
@@ -255,7 +255,7 @@ function cfReport(world: World, proposalId: string, next: AirCatalog, cf: Counte
 
 /** The windowed report: the last `window` ingress events replayed on today's state under both manifests. */
 async function windowReport(
-  world: World,
+  world: ShadowedWorld,
   proposalId: string,
   next: AirCatalog,
   migrations: readonly Migration[],
@@ -266,7 +266,7 @@ async function windowReport(
 
 /** Runs ingress events on today's state under the old and the new manifest and compares the runs; `line` marks a given event. */
 async function runReport(
-  world: World,
+  world: ShadowedWorld,
   proposalId: string,
   next: AirCatalog,
   migrations: readonly Migration[],
@@ -327,7 +327,7 @@ function withMigrations(
   };
 }
 
-async function recentIngress(world: World, n: number): Promise<{ seq: number; body: EventBody }[]> {
+async function recentIngress(world: ShadowedWorld, n: number): Promise<{ seq: number; body: EventBody }[]> {
   const out: { seq: number; body: EventBody }[] = [];
   for await (const e of world.store.iterate(0)) {
     if (e.kind !== "event") continue;
@@ -535,7 +535,7 @@ export function failureLines(
  * default), checks the policy's invariants and lists the authority changes from the manifest in force.
  */
 export async function shadowRun(
-  world: World,
+  world: ShadowedWorld,
   proposalId: string,
   next: AirCatalog,
   migrations: readonly Migration[],

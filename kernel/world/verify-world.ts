@@ -12,6 +12,7 @@ import {
   verifyJournal,
   worldPaths,
   type Anchor,
+  type EntryChecker,
   type VerifyResult,
 } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
@@ -26,12 +27,14 @@ export interface VerifyWorldOptions {
   /** Entries after the last checkpoint fail as `uncovered_tail` (default true: a clean close seals the head). */
   requireSealedHead?: boolean;
   pureSignatures?: boolean;
+  /** Checks to run after the rules, in the same pass (replay rides along this way: one read, one decode). */
+  alsoCheck?: readonly EntryChecker[];
 }
 
 /** Verifies an open store (chain, tree, checkpoints, rules, CAS). */
 export async function verifyWorldStore(store: WorldJournal, opts: VerifyWorldOptions = {}): Promise<VerifyResult> {
   return verifyJournal(store, {
-    checks: [new JournalRules(store)],
+    checks: [new JournalRules(store), ...(opts.alsoCheck ?? [])],
     requireSealedHead: opts.requireSealedHead ?? true,
     ...(opts.anchor ? { anchor: opts.anchor } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

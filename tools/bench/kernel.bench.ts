@@ -144,29 +144,37 @@ export const benchmarks: Bench[] = [
         ["modules/wat/counter.wasm", "WAT"],
       ] as const) {
         const dir = await buildWorld(path, 100_000);
-        const t = performance.now();
-        const r = await replayWorld(dir);
-        const secs = (performance.now() - t) / 1000;
-        if (!r.ok) throw new Error(`replay diverged: ${JSON.stringify(r.divergence)}`);
+        // Interleaved, best of three each: the two figures are compared with each other.
+        let replaySecs = Infinity;
+        let rerunSecs = Infinity;
+        let steps = 0;
+        let entries = 0;
+        for (let round = 0; round < 3; round++) {
+          const t = performance.now();
+          const r = await replayWorld(dir);
+          replaySecs = Math.min(replaySecs, (performance.now() - t) / 1000);
+          if (!r.ok) throw new Error(`replay diverged: ${JSON.stringify(r.divergence)}`);
+          steps = r.steps;
+          entries = r.entries;
+          // Re-execution alone: what replay costs when the journal was verified already (audit does this).
+          const t2 = performance.now();
+          await replayWorld(dir, { verified: true });
+          rerunSecs = Math.min(rerunSecs, (performance.now() - t2) / 1000);
+        }
         const figure: Rate = {
-          label: `wk replay events/s, ${lang} counter (full verify, then each step re-run and compared byte for byte)`,
-          opsPerSec: r.steps / secs,
+          label: `wk replay events/s, ${lang} counter (one pass: each entry verified, then its step re-run and compared byte for byte)`,
+          opsPerSec: steps / replaySecs,
         };
-        // Re-execution alone: what replay costs when the journal was verified already (audit does this).
-        const t2 = performance.now();
-        const r2 = await replayWorld(dir, { verified: true });
-        const rerun: Rate = {
-          label: `re-execution alone events/s, ${lang} counter`,
-          opsPerSec: r2.steps / ((performance.now() - t2) / 1000),
-        };
+        const rerun: Rate = { label: `re-execution alone events/s, ${lang} counter`, opsPerSec: steps / rerunSecs };
         const baseline = await rawExtism(path);
         rmSync(dir, { recursive: true, force: true });
         out.push({
           name: `kernel: replay events/s vs raw Extism call (${lang} counter)`,
           figure,
           baseline,
-          extra: { entries: r.entries },
+          extra: { entries },
         });
+        out.push({ name: `kernel: wk replay vs re-execution alone (${lang} counter)`, figure, baseline: rerun });
         out.push({ name: `kernel: re-execution alone vs raw Extism call (${lang} counter)`, figure: rerun, baseline });
       }
       return out;
