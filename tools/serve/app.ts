@@ -23,6 +23,7 @@ import {
   listProposals,
 } from "../../kernel/world/governance.js";
 import { infoOfStore } from "../../kernel/world/info.js";
+import { admit } from "../../kernel/world/ingress.js";
 import { intentRows } from "../../kernel/world/intent-rows.js";
 import { openWorldJournalReadonly } from "../../kernel/world/journal-open.js";
 import { verifyWorldDir } from "../../kernel/world/verify-world.js";
@@ -155,20 +156,18 @@ export function createApp(ctx: AppContext): Hono {
         }))
       : [{ where: "", r: parseBody(bytes, EventRequestSchema) }];
     if (requests.length === 0) throw new HttpError(400, "http.bad_body", "the body holds no event", { path: "$" });
-    // Check every event against its schema first, naming the line and the place inside it.
-    for (const { where, r } of requests) {
-      try {
-        h.world.ingressValue(r.schema, r.value);
-      } catch (e) {
-        const err = e as { code: string; message: string; path?: string };
-        const inner = err.path?.startsWith("$") ? `$.value${err.path.slice(1)}` : "$.schema";
-        throw new HttpError(400, err.code, `${where}${err.message}`, { path: `${where}${inner}` });
-      }
-    }
     const events = requests.map(({ r }, i) => {
       const k = r.idempotency_key ?? (key === undefined ? undefined : ndjson ? `${key}#${i}` : key);
       return { schema: r.schema, json: r.value, ...(k === undefined ? {} : { idempotencyKey: k }) };
     });
+    // Admit every event first, naming the line and the place inside it; idempotency keys are
+    // left to the group commit, which checks them against the journal under the writer lock.
+    const admitted = admit(h.world.catalog, events);
+    const bad = admitted.ok ? undefined : admitted.issues.find((i) => i.code !== "kernel.idempotency_conflict");
+    if (bad !== undefined) {
+      const where = requests[bad.index]!.where;
+      throw new HttpError(400, bad.code, `${where}${bad.message}`, { path: `${where}${bad.path}` });
+    }
     const started = process.hrtime.bigint();
     const results = ctx.tracing
       ? await ctx.tracing.ingress(

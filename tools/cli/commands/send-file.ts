@@ -24,10 +24,10 @@
 import { createReadStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import cliProgress from "cli-progress";
-import { WorldkernelError, hasCode, jsonPath } from "../../../air/errors.js";
-import { hashValue } from "../../../air/hash.js";
+import { WorldkernelError, jsonPath } from "../../../air/errors.js";
 import { parseJsonLossless } from "../../../air/json.js";
 import { cascadeReport, type StepFailure } from "../../../kernel/world/cascade-report.js";
+import { admit, journalKeys } from "../../../kernel/world/ingress.js";
 import type { World } from "../../../kernel/world/world.js";
 import { CliExit, EXIT, printJson } from "../io.js";
 
@@ -254,55 +254,30 @@ export async function readNdjsonEvents(source: string | Uint8Array): Promise<Ing
   return out;
 }
 
+/** Idempotency keys this input used so far: the line each was first used on and its request hash. */
+type SeenKeys = Map<string, { line: number; requestHash: string }>;
+
 /**
- * Checks an event against the world: its schema and value, and its idempotency key against
- * earlier lines (`seen`) and the journal. Throws `IngestLineError`.
+ * Admits one event against the world (ingress.ts): its schema and value, and its idempotency
+ * key against earlier lines (`seen`) and the journal. Throws `IngestLineError`.
  */
-function checkEvent(w: World, e: IngestEvent, seen: Map<string, { line: number; requestHash: string }>): void {
-  let value;
-  try {
-    value = w.ingressValue(e.schema, e.json);
-  } catch (err) {
-    if (hasCode(err, "kernel.unknown_schema") || hasCode(err, "kernel.bad_event")) {
-      const inner = (err as { path?: unknown }).path;
-      const path =
-        err.code === "kernel.unknown_schema"
-          ? "$.schema"
-          : typeof inner === "string" && inner.startsWith("$")
-            ? `$.value${inner.slice(1)}`
-            : "$.value";
-      throw new IngestLineError(
-        err.code as IngestLineCode,
-        e.line,
-        String(err.message).replace(/ \(at [^)]*\)$/, ""),
-        path,
-      );
-    }
-    throw err;
+function checkEvent(w: World, e: IngestEvent, seen: SeenKeys): void {
+  const journal = journalKeys(w.store);
+  const r = admit<{ seq: number } | { line: number }>(w.catalog, [e], (key) => {
+    const earlier = seen.get(key);
+    return earlier === undefined ? journal(key) : { requestHash: earlier.requestHash, first: { line: earlier.line } };
+  });
+  if (!r.ok) {
+    const issue = r.issues[0]!;
+    // The path names the place, so the message drops the value check's ` (at $.x)`.
+    const detail =
+      issue.code === "kernel.bad_event" ? `event does not match ${issue.schema}: ${issue.detail}` : issue.message;
+    throw new IngestLineError(issue.code, e.line, detail, issue.path);
   }
-  if (e.idempotencyKey === undefined) return;
-  const requestHash = hashValue({ schema: e.schema, value });
-  const earlier = seen.get(e.idempotencyKey);
-  if (earlier !== undefined) {
-    if (earlier.requestHash !== requestHash)
-      throw new IngestLineError(
-        "kernel.idempotency_conflict",
-        e.line,
-        `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used on line ${earlier.line} for another request`,
-        "$.idempotency_key",
-      );
-    return;
-  }
-  const stored = w.store.ingressKeySeq(e.idempotencyKey);
-  if (stored !== null && stored.request_hash !== requestHash) {
-    throw new IngestLineError(
-      "kernel.idempotency_conflict",
-      e.line,
-      `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used at seq ${stored.seq} for another request`,
-      "$.idempotency_key",
-    );
-  }
-  seen.set(e.idempotencyKey, { line: e.line, requestHash });
+  const a = r.events[0]!;
+  // A key first seen in this input (or repeating the journal's request) is named by its line from here on.
+  if (a.idempotency !== undefined && (a.duplicateOf === undefined || "seq" in a.duplicateOf))
+    seen.set(a.idempotency.key, { line: e.line, requestHash: a.idempotency.requestHash });
 }
 
 /** A bar on stderr, or nothing. */
@@ -324,7 +299,7 @@ async function checkFile(w: World, path: string, opts: IngestOptions, onGood: ()
   const b = bar(opts.progress === true && size > 1 << 20, "check [{bar}] {percentage}% of the file");
   b?.start(size, 0);
   let read = 0;
-  const seen = new Map<string, { line: number; requestHash: string }>();
+  const seen: SeenKeys = new Map();
   try {
     for await (const raw of lines(createReadStream(path), { idleMs: 0, onBytes: (n) => b?.update((read += n)) })) {
       if (isBlank(raw.bytes)) continue;
@@ -418,7 +393,7 @@ async function ingest(
       : "send [{bar}] {value}/{total} events committed ({rate}/s)",
   );
   b?.start(total ?? 0, 0, { rate: 0 });
-  const seen = new Map<string, { line: number; requestHash: string }>();
+  const seen: SeenKeys = new Map();
   let batch: IngestEvent[] = [];
   const commit = async (): Promise<void> => {
     if (batch.length === 0) return;
