@@ -8,7 +8,6 @@
  * the patch makes (authority-diff.ts) whether or not an event exercises it. governance.ts journals it.
  */
 import { createHash } from "node:crypto";
-import { canonicalizeJson } from "../../air/values/canonicalize.js";
 import type { Migration } from "../../air/schemas/patch.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { hashValue } from "../../air/hash.js";
@@ -19,6 +18,7 @@ import { KernelError } from "../core/errors.js";
 import type { GovernancePolicy } from "./governance-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
+import { admit } from "./ingress.js";
 import {
   Processor,
   eventHash,
@@ -128,27 +128,31 @@ export interface ShadowEvent {
   line?: number;
 }
 
-/** A given event's canonical value under `catalog`; an unknown schema or a bad value names the line and the JSON path in it. */
-function shadowEventValue(catalog: AirCatalog, e: ShadowEvent, line: number): CborValue {
-  const s = catalog.schemas.get(e.schema);
-  if (!s)
+/**
+ * The given events' canonical values under `catalog` (ingress.ts admits them all); the first
+ * unknown schema or bad value names its line and the JSON path in it.
+ */
+function shadowEventValues(catalog: AirCatalog, events: readonly ShadowEvent[], lines: readonly number[]): CborValue[] {
+  // The value is the event's JSON itself, never text to parse (as `wk send --file` reads its lines).
+  const given = events.map((e) => ({ schema: e.schema, json: e.value }));
+  const admitted = admit(catalog, given, undefined, { textIsJson: false });
+  if (admitted.ok) return admitted.events.map((a) => a.value);
+  const issue = admitted.issues[0]!;
+  const line = lines[issue.index]!;
+  if (issue.code === "kernel.unknown_schema")
     throw new KernelError(
       "kernel.unknown_schema",
-      `line ${line} at $.schema: schema ${e.schema} is not in the proposed manifest`,
-      { path: "$.schema", line, schema: e.schema },
+      `line ${line} at $.schema: schema ${issue.schema} is not in the proposed manifest`,
+      { path: "$.schema", line, schema: issue.schema },
     );
-  try {
-    return canonicalizeJson(s.expanded, e.value);
-  } catch (err) {
-    const inner = (err as { path?: unknown }).path;
-    const path = typeof inner === "string" && inner.startsWith("$") ? `$.value${inner.slice(1)}` : "$.value";
+  if (issue.code === "kernel.bad_event")
     throw new KernelError(
       "kernel.bad_event",
-      `line ${line} at ${path}: event does not match ${e.schema} under the proposed manifest: ${String((err as Error).message).replace(/ \(at [^)]*\)$/, "")}`,
-      { path, line, schema: e.schema },
-      { cause: err },
+      `line ${line} at ${issue.path}: event does not match ${issue.schema} under the proposed manifest: ${issue.detail}`,
+      { path: issue.path, line, schema: issue.schema },
+      { cause: issue.cause },
     );
-  }
+  throw new KernelError("kernel.internal", `line ${line}: ${issue.message}`); // no keys given: no conflicts
 }
 
 /** The given-events report: `events` run on today's state under both manifests, as the windowed run does. */
@@ -161,7 +165,7 @@ async function eventsReport(
   sha256: string | undefined,
 ): Promise<ShadowReport> {
   const lines = events.map((e, i) => e.line ?? i + 1);
-  const values = events.map((e, i) => shadowEventValue(next, e, lines[i]!)); // all checked before anything runs
+  const values = shadowEventValues(next, events, lines); // all checked before anything runs
   const digest =
     sha256 ?? hashValue(values.map((value, i) => ({ schema: events[i]!.schema, value }) as CborObject) as CborValue);
   const base = world.store.countSync();
