@@ -9,9 +9,9 @@ import { z } from "zod";
 import { HASH_PATTERN, toHex, fromHex, type HashText } from "../../air/hash.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { verifyCheckpointSignature } from "./checkpoint.js";
-import { parseEntryBody, type CheckpointBody } from "./entries.js";
+import { parseEntryBody, type CheckpointBody, type GenesisBody } from "./entries.js";
 import { JournalError } from "./errors.js";
-import type { JournalStore } from "./store.js";
+import type { JournalEntry, JournalStore } from "./store.js";
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`), `${n} lowercase hex digits`);
 const hashText = z.string().regex(HASH_PATTERN) as unknown as z.ZodType<HashText>;
@@ -97,6 +97,11 @@ export async function exportAnchor(store: JournalStore, seq?: number): Promise<A
       seq === undefined ? "journal has no checkpoint" : "no checkpoint entry at this seq",
       seq === undefined ? {} : { seq },
     );
+  return anchorOfEntry(genesis, entry);
+}
+
+/** The anchor of a checkpoint entry of the world whose genesis is `genesis` (no store needed). */
+export function anchorOfEntry(genesis: GenesisBody, entry: JournalEntry): Anchor {
   const cp = parseEntryBody("checkpoint", decodeStored(entry.body), entry.seq);
   return {
     world_id: genesis.world_id,

@@ -53,6 +53,7 @@ export type { StateRefs, StateProvider, CheckpointFields } from "./checkpoint.js
 export {
   AnchorSchema,
   anchorCheckpoint,
+  anchorOfEntry,
   exportAnchor,
   parseAnchor,
   readAnchorFile,

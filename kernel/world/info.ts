@@ -12,6 +12,7 @@ import { openWorldJournalReadonly } from "./journal-open.js";
 import type { JournalEntry } from "../journal/store.js";
 import { KernelError } from "../core/errors.js";
 import { unsupportedFlags } from "./flags.js";
+import { anchorLogInfo, type AnchorLogInfo } from "./anchor-log.js";
 
 /** One declared adapter key, with the seq of the entry that declared it (0: genesis). */
 export interface InfoKey {
@@ -53,6 +54,8 @@ export interface WorldInfo {
   kernel_flags: string[];
   /** Flags this kernel does not implement (it refuses to open or replay such a world). */
   unsupported_flags: string[];
+  /** This machine's anchor log of the world (`wk info` reads it; `wk verify` checks it). */
+  anchor_log?: AnchorLogInfo;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -63,7 +66,8 @@ const keyList = (keys: readonly DeclaredKey[]) => keys.map((k) => ({ id: k.id, p
 export async function worldInfo(dir: string): Promise<WorldInfo> {
   const store = await openWorldJournalReadonly(dir);
   try {
-    return infoOfStore(dir, store);
+    const info = infoOfStore(dir, store);
+    return { ...info, anchor_log: anchorLogInfo(info.world_id) };
   } finally {
     await store.close();
   }

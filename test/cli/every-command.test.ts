@@ -41,11 +41,25 @@ const MAX_RUNNING = 4;
 let running = 0;
 const queue: (() => void)[] = [];
 
+/**
+ * Each copy of a fixture world is a world of its own, run as if on a machine of its own: its
+ * own state directory, so the anchor log of one copy's seals never makes another copy of the
+ * same world look rolled back (copies of one world on one machine share a log).
+ */
+const machines = new Map<string, string>();
+
 async function wk(...args: string[]): Promise<Run> {
   if (running >= MAX_RUNNING) await new Promise<void>((r) => queue.push(r));
   running++;
   try {
-    return await wkAsync(...args);
+    const world = args.indexOf("--world");
+    const machine = world < 0 ? undefined : machines.get(args[world + 1]!);
+    if (machine === undefined) return await wkAsync(...args);
+    const state = process.env.WK_STATE_DIR;
+    process.env.WK_STATE_DIR = machine; // wkAsync spawns at once, with the environment as it is now
+    const run = wkAsync(...args);
+    process.env.WK_STATE_DIR = state;
+    return await run;
   } finally {
     running--;
     queue.shift()?.();
@@ -195,6 +209,7 @@ beforeAll(async () => {
     copy: (world) => {
       const to = path(`copy-${++fresh}`);
       cpSync(world, to, { recursive: true });
+      machines.set(to, mkdtempSync(join(process.env.WK_STATE_DIR!, "machine-")));
       return to;
     },
     nowhere: path("no-such-world"),

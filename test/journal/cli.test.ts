@@ -100,7 +100,18 @@ describe("wk journal commands", () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^ok: 18 entries, 4 checkpoints/);
     const json = await wk("verify", "--world", dir, "--json");
-    expect(JSON.parse(json.out)).toEqual({ ok: true, entries: 18, checkpoints: 4 });
+    expect(JSON.parse(json.out)).toEqual({
+      ok: true,
+      entries: 18,
+      checkpoints: 4,
+      // This machine never saw the world (it was written without a kernel): no anchor log yet.
+      anchor_log: {
+        path: expect.stringMatching(/anchors\/world-1\.jsonl$/),
+        status: "none",
+        lines: 0,
+        tree_size: null,
+      },
+    });
   });
 
   it("verify: exit 1 naming the seq and fault; a missing world is an error too", async () => {

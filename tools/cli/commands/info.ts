@@ -6,11 +6,19 @@
  */
 import type { Command } from "commander";
 import { worldInfo, type WorldInfo } from "../../../kernel/world/info.js";
+import type { AnchorLogInfo } from "../../../kernel/world/anchor-log.js";
 import { printJson, worldDir } from "../io.js";
 
 const short = (h: string): string => (h.length > 20 ? `${h.slice(0, 16)}…` : h);
 
 const row = (label: string, value: string): string => `${label.padEnd(13)}${value}`;
+
+/** Where the anchor log is and what it last anchored. */
+function anchorLogText(l: AnchorLogInfo): string {
+  if (l.problem !== undefined) return `${l.path} (unreadable: ${l.problem}; run wk verify)`;
+  if (l.tree_size === null) return `${l.path} (none on this machine yet: one starts at the next seal)`;
+  return `${l.path} (${l.lines} anchor(s), last anchored tree size ${l.tree_size})`;
+}
 
 /** The human rendering of `wk info`. */
 export function infoText(i: WorldInfo): string {
@@ -33,6 +41,7 @@ export function infoText(i: WorldInfo): string {
         : "none",
     ),
     ...(c ? [row("", `state root ${c.state_root}`)] : []),
+    ...(i.anchor_log ? [row("anchor log", anchorLogText(i.anchor_log))] : []),
     row("snapshot", i.snapshot ? `seq ${i.snapshot.seq}, state root ${i.snapshot.state_root}` : "none"),
     row(
       "manifest",

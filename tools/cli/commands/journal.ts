@@ -14,9 +14,8 @@ import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
 import { entryToJson } from "../../../kernel/journal/entry-json.js";
 import type { WorldJournal } from "../../../kernel/journal/world-journal.js";
-import type { VerifyResult } from "../../../kernel/journal/verify.js";
 import { isJournalError } from "../../../kernel/journal/errors.js";
-import { verifyWorldDir } from "../../../kernel/world/verify-world.js";
+import { verifyWorldAnchored, type AnchoredVerifyResult } from "../../../kernel/world/anchor-log-verify.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { withWorld } from "./world.js";
 import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
@@ -36,15 +35,28 @@ function parseSeq(v: string, name: string): number {
   return n;
 }
 
-function printVerify(r: VerifyResult, json: boolean, anchor: Anchor | undefined): void {
+/** The line `wk verify` prints about the anchor log (anchor-log.ts). */
+function anchorLogLine(r: AnchoredVerifyResult): string {
+  const log = r.anchor_log;
+  if (log === undefined) return "";
+  if (log.status === "disabled") return "anchor log: not checked\n";
+  if (log.status === "none")
+    return `no anchor log for this world on this machine (${log.path}): one starts at its next seal\n`;
+  if (log.status === "ok")
+    return `anchor log ${log.path}: ${log.lines} anchor(s), last anchored tree size ${log.tree_size} holds\n`;
+  return "";
+}
+
+function printVerify(r: AnchoredVerifyResult, json: boolean, anchor: Anchor | undefined): void {
   if (json) return printJson(r);
   if (r.ok) {
     process.stdout.write(
-      `ok: ${r.entries} entries, ${r.checkpoints} checkpoints${anchor ? `, anchor at tree size ${anchor.tree_size} holds` : ""}\n`,
+      `ok: ${r.entries} entries, ${r.checkpoints} checkpoints${anchor ? `, anchor at tree size ${anchor.tree_size} holds` : ""}\n${anchorLogLine(r)}`,
     );
   } else {
+    const where = r.first_bad_seq === undefined ? "" : ` at seq ${r.first_bad_seq}`;
     process.stdout.write(
-      `FAILED at seq ${r.first_bad_seq}: ${r.fault}: ${r.message}\n(${r.entries} entries verified before it, ${r.checkpoints} checkpoints)\n`,
+      `FAILED${where}: ${r.fault}: ${r.message}\n(${r.entries} entries verified before it, ${r.checkpoints} checkpoints)\n`,
     );
   }
 }
@@ -58,8 +70,13 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
     .description("recompute the hash chain, Merkle tree and every signature; name the first bad seq")
     .option("--world <dir>", "world directory", undefined)
     .option("--anchor <file>", "also hold the journal to an exported anchor")
+    .option(
+      "--anchor-log <file>",
+      "hold the journal to this anchor log (default: this machine's log of the world, in the state directory)",
+    )
+    .option("--no-anchor-log", "do not hold the journal to an anchor log")
     .option("--json", "machine-readable result")
-    .action(async (opts: { world?: string; anchor?: string; json?: boolean }) => {
+    .action(async (opts: { world?: string; anchor?: string; anchorLog?: string | boolean; json?: boolean }) => {
       const dir = worldDir(opts.world);
       const anchor = opts.anchor === undefined ? undefined : readAnchorFile(opts.anchor);
       const bar =
@@ -70,10 +87,11 @@ export function registerJournal(program: Command, options: JournalCliOptions = {
             )
           : undefined;
       let started = false;
-      let r: VerifyResult;
+      let r: AnchoredVerifyResult;
       try {
-        r = await verifyWorldDir(dir, {
+        r = await verifyWorldAnchored(dir, {
           ...(anchor === undefined ? {} : { anchor }),
+          ...(opts.anchorLog === undefined || opts.anchorLog === true ? {} : { anchorLog: opts.anchorLog }),
           onProgress: (done, total) => {
             if (bar === undefined) return;
             if (!started) bar.start(total, 0);
