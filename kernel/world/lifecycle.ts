@@ -31,6 +31,7 @@ import { Replayer, oracleOf, replayGenesis, replayRange, type ReplayResult } fro
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
 import { verifyWorldStore } from "./verify-world.js";
+import { holdResultToAnchorLog } from "./anchor-log.js";
 import { resolveStop } from "./boundaries.js";
 
 /** What a new world is made of. */
@@ -207,7 +208,12 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
         },
       };
       // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
-      const v = await verifyWorldStore(store, { requireSealedHead: false, alsoCheck: [replay] });
+      // Nor a journal cut back behind this machine's anchor log (anchor-log.ts): rolled_back.
+      const v = holdResultToAnchorLog(
+        store,
+        await verifyWorldStore(store, { requireSealedHead: false, alsoCheck: [replay] }),
+        opts.anchorLog,
+      );
       if (!v.ok && v.fault !== REPLAY_DIVERGED)
         return {
           ok: false,
@@ -253,6 +259,8 @@ export interface ReplayOptions {
   onProgress?: (seq: number) => void;
   /** The caller already ran verifyWorld on this journal. */
   verified?: boolean;
+  /** The anchor log to hold the journal to: a file, false for none, default this machine's log of the world. */
+  anchorLog?: string | false;
 }
 
 /**

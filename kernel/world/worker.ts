@@ -15,6 +15,7 @@ import { PgInbox, type InboxRow } from "../journal/pg-inbox.js";
 import type { PgWorldJournal } from "../journal/pg-world-journal.js";
 import { isJournalError } from "../journal/errors.js";
 import { isEventRefusal } from "../core/errors.js";
+import { admissionIssues } from "./ingress.js";
 import type { EffectAdapter } from "../adapters/adapter.js";
 import type { GateHooks } from "../core/gate.js";
 import { readConfig } from "./config.js";
@@ -232,7 +233,7 @@ export class Worker {
     return worked;
   }
 
-  /** Journals inbox rows in one group commit; when the kernel refuses the batch, row by row, keeping each refusal. */
+  /** Journals inbox rows in one group commit; when the kernel refuses some, the others in one commit and each refused row kept with its refusal. */
   private async journal(id: string, world: World, rows: readonly InboxRow[]): Promise<void> {
     const events = rows.map((r) => ({ schema: r.schema, json: r.json, idempotencyKey: r.idempotencyKey }));
     try {
@@ -250,9 +251,21 @@ export class Worker {
         last_seq: world.store.countSync() - 1,
       });
     } catch (e) {
-      if (!isEventRefusal(e)) throw e;
-      // sendMany validates every event before it journals any: find the refused ones one by one.
-      for (const r of rows) {
+      const issues = admissionIssues(e);
+      if (issues === undefined) throw e;
+      // sendMany admits every event before it journals any, and names the refused ones: the
+      // others go in one commit; each refused row is sent alone, so it is refused as it would
+      // have been on its own (a key an earlier row used is then the journal's), and kept.
+      const refused = new Set(issues.map((i) => i.index));
+      const clean = rows.filter((_, i) => !refused.has(i));
+      if (clean.length > 0) {
+        await world.sendMany(events.filter((_, i) => !refused.has(i)));
+        await this.inbox.done(
+          id,
+          clean.map((r) => r.id),
+        );
+      }
+      for (const r of rows.filter((_, i) => refused.has(i))) {
         try {
           await world.send(r.schema, r.json, { idempotencyKey: r.idempotencyKey });
           await this.inbox.done(id, [r.id]);

@@ -6,10 +6,8 @@
  * snapshot and re-runs (and so re-verifies) the tail.
  */
 import { randomBytes } from "node:crypto";
-import { canonicalizeJson } from "../../air/values/canonicalize.js";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { hashValue, type HashText } from "../../air/hash.js";
-import { parseJsonLossless } from "../../air/json.js";
+import type { HashText } from "../../air/hash.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import { renameSync } from "node:fs";
@@ -24,6 +22,7 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { CellStore, cellId, type CellKey } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import { Batch } from "./batch.js";
+import { AdmissionError, admit, journalKeys, type IngressEvent } from "./ingress.js";
 import { ModuleHost } from "./modules.js";
 import {
   EXPIRY_ADAPTER,
@@ -47,6 +46,7 @@ import { startsUnit } from "./boundaries.js";
 import { cascadeReport } from "./cascade-report.js";
 import { governanceAdapter } from "./governance.js";
 import { introspectAdapter } from "./introspect-adapter.js";
+import { withAnchorLog } from "./anchor-log.js";
 
 /** How to open a world. */
 export interface OpenOptions {
@@ -67,6 +67,8 @@ export interface OpenOptions {
   dispatchAfterWrite?: boolean;
   /** Runs each adapter call (a bounded pool, e.g. `wk serve`'s per world and overall); default: at once. */
   limit?: <T>(perform: () => Promise<T>) => Promise<T>;
+  /** Anchor log (anchor-log.ts): a file, false for none (a throwaway world), default `<state dir>/anchors/<world_id>.jsonl`. */
+  anchorLog?: string | false;
 }
 
 /** What `World.eraseReport` did. */
@@ -177,6 +179,8 @@ export class World {
     );
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
+    // Holds the journal to its anchor log (rolled_back: refused) and anchors every seal from here on.
+    this.store = withAnchorLog(store, opts.anchorLog);
   }
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
@@ -272,36 +276,13 @@ export class World {
     return this.opts.clock ? this.opts.clock() : BigInt(Date.now()) * 1_000_000n;
   }
 
-  /** An ingress event's canonical value; validation errors name the JSON path. */
-  ingressValue(schema: string, json: unknown): CborValue {
-    const s = this.catalog.schemas.get(schema);
-    if (!s)
-      throw new KernelError(
-        "kernel.unknown_schema",
-        `schema ${schema} is not in the manifest (known: ${[...this.catalog.schemas.keys()].filter((n) => !n.startsWith("sys/")).join(", ")})`,
-        { schema },
-      );
-    try {
-      return canonicalizeJson(s.expanded, typeof json === "string" ? parseJsonLossless(json) : json);
-    } catch (e) {
-      throw new KernelError(
-        "kernel.bad_event",
-        `event does not match ${schema}: ${(e as Error).message}`,
-        { schema, path: (e as { path?: string }).path },
-        { cause: e },
-      );
-    }
-  }
-
-  /** Builds a stamped ingress event body (with its idempotency key, if any); validation errors name the JSON path. */
-  ingressBody(
+  /** Builds a stamped ingress event body from an admitted value (with its idempotency key, if any). */
+  private ingressBody(
     schema: string,
-    json: unknown,
+    value: CborValue,
     seq: number,
     idempotency?: { key: string; requestHash: HashText },
-    canonical?: CborValue,
   ): EventBody {
-    const value = canonical ?? this.ingressValue(schema, json);
     const ctx = {
       now_ns: this.now(),
       logical_now: ++this.state.logicalNow,
@@ -328,33 +309,22 @@ export class World {
     return (await this.sendMany([{ schema, json, ...opts }]))[0]!;
   }
 
-  /** Appends several events with one commit for all their steps (group commit), then runs until idle. */
-  async sendMany(events: readonly { schema: string; json: unknown; idempotencyKey?: string }[]): Promise<SendResult[]> {
+  /**
+   * Appends several events with one commit for all their steps (group commit), then runs until
+   * idle. A refused batch appends nothing: an `AdmissionError` with the first refused event's
+   * code and message and every issue by index (ingress.ts).
+   */
+  async sendMany(events: readonly IngressEvent[]): Promise<SendResult[]> {
     const results = await this.exclusive(async () => {
-      // Validate every event and idempotency key first: a bad event later in the list must not
+      // Admit every event and idempotency key first: a bad event later in the list must not
       // leave the kernel holding steps of earlier ones that were never journaled.
-      const seen = new Map<string, { index: number; requestHash: HashText }>();
-      const plan = events.map((e, index) => {
-        const value = this.ingressValue(e.schema, e.json);
-        if (e.idempotencyKey === undefined) return { e, value, idempotency: undefined, duplicateOf: undefined };
-        const requestHash = hashValue({ schema: e.schema, value });
-        const prior = seen.get(e.idempotencyKey) ?? this.store.ingressKeySeq(e.idempotencyKey);
-        const priorHash = prior === null ? undefined : "requestHash" in prior ? prior.requestHash : prior.request_hash;
-        if (prior !== null && priorHash !== requestHash) {
-          const where = "seq" in prior ? `at seq ${prior.seq}` : `by event ${prior.index} of this batch`;
-          throw new KernelError(
-            "kernel.idempotency_conflict",
-            `idempotency key ${JSON.stringify(e.idempotencyKey)} was first used ${where} for another request`,
-            { idempotency_key: e.idempotencyKey },
-          );
-        }
-        if (prior === null) seen.set(e.idempotencyKey, { index, requestHash });
-        return { e, value, idempotency: { key: e.idempotencyKey, requestHash }, duplicateOf: prior };
-      });
+      const admitted = admit(this.catalog, events, journalKeys(this.store));
+      if (!admitted.ok) throw new AdmissionError(admitted.issues);
       const batch = new Batch(this.nextSeq);
       const out: SendResult[] = [];
-      for (const [i, p] of plan.entries()) {
-        if (p.duplicateOf != null) {
+      for (const p of admitted.events) {
+        const i = p.index;
+        if (p.duplicateOf !== undefined) {
           const first =
             "index" in p.duplicateOf ? out[p.duplicateOf.index]! : batchSummary(this.store, p.duplicateOf.seq);
           out[i] = { ...first, duplicate: true };
@@ -366,7 +336,7 @@ export class World {
           failures: this.processor.stats.failures,
         };
         const seq = batch.nextSeq;
-        const body = this.ingressBody(p.e.schema, p.e.json, seq, p.idempotency, p.value);
+        const body = this.ingressBody(p.schema, p.value, seq, p.idempotency);
         batch.push("event", body as unknown as CborValue);
         await this.processor.processEvent(seq, body, batch);
         out[i] = {

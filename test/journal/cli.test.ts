@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { HashText } from "../../air/index.js";
 import { generateKeyPair, saveKeyPair } from "../../kernel/crypto/keys.js";
 import type { GenesisBody } from "../../kernel/journal/entries.js";
+import { CellStore } from "../../kernel/core/cells.js";
 import { isJournalError } from "../../kernel/journal/errors.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { worldPaths } from "../../kernel/journal/world-dir.js";
@@ -70,7 +71,9 @@ function worldDir(events = 12): { dir: string; blob: HashText } {
     adapter_keys: [],
     checkpoint_every: 5,
   };
-  const { store } = makeJournal(paths.journal, events, { key, every: 5, genesis });
+  // Checkpoints attest what the journal implies (the rules derive it): the genesis manifest, no cells.
+  const state = () => ({ state_root: new CellStore().stateRoot(), manifest_hash: COUNTER.catalog.manifestHash });
+  const { store } = makeJournal(paths.journal, events, { key, every: 5, genesis, store: { stateProvider: state } });
   store.putBlobSync(AIR);
   for (const w of COUNTER.wasm.values()) store.putBlobSync(w);
   const blob = store.putBlobSync(new TextEncoder().encode("a prompt with a name in it"));

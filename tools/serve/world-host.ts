@@ -12,7 +12,7 @@ import { World, type SendResult } from "../../kernel/world/world.js";
 import { readConfig } from "../../kernel/world/config.js";
 import { worldPaths } from "../../kernel/journal/world-paths.js";
 import { defaultAdapters } from "../../kernel/world/wiring.js";
-import { isEventRefusal } from "../../kernel/core/errors.js";
+import { admissionIssues, type IngressEvent } from "../../kernel/world/ingress.js";
 import type { Limiter } from "./limiter.js";
 import type { WorldGauges } from "./metrics.js";
 
@@ -28,9 +28,6 @@ export interface HostOptions {
   /** A background failure (dispatch, timers): logged, never thrown at a request. */
   onError: (host: WorldHost, e: unknown) => void;
 }
-
-/** One event of a request. */
-export type IngressEvent = { schema: string; json: unknown; idempotencyKey?: string };
 
 /** A request waiting for the next group commit. */
 interface Waiting {
@@ -122,25 +119,48 @@ export class WorldHost {
           let at = 0;
           for (const g of group) g.resolve(out.slice(at, (at += g.events.length)));
         } catch (e) {
-          // One request's refusal (an idempotency key another request of the group used for
-          // another body) must not fail the others: commit them one by one.
-          // Only a refusal is retried so: sendMany checks every event before it steps any, so a
-          // refusal left the kernel untouched; any other failure (the journal's) fails them all.
-          if (group.length === 1 || !isEventRefusal(e)) for (const g of group) g.reject(e);
-          else
-            for (const g of group) {
-              try {
-                g.resolve(await this.world.sendMany(g.events));
-              } catch (x) {
-                g.reject(x);
-              }
-            }
+          // A refusal names its events by index, and left the kernel untouched (sendMany admits
+          // every event before it steps any): the requests none of whose events was refused go
+          // together in one commit; each refused one is sent alone, so it gets the answer it
+          // would have had on its own (a key another request of the group used is then the
+          // journal's). Any other failure (the journal's) fails them all.
+          const issues = admissionIssues(e);
+          if (group.length === 1 || issues === undefined) for (const g of group) g.reject(e);
+          else await this.commitAround(group, new Set(issues.map((i) => i.index)));
         }
         this.announce();
         this.kick();
       }
     } finally {
       this.committing = false;
+    }
+  }
+
+  /** After a refused group commit: commits the requests without a refused event (`refused`: indexes into the group's events) together, then sends each refused request alone. */
+  private async commitAround(group: readonly Waiting[], refused: ReadonlySet<number>): Promise<void> {
+    const clean: Waiting[] = [];
+    const alone: Waiting[] = [];
+    let at = 0;
+    for (const g of group) {
+      const from = at;
+      at += g.events.length;
+      (g.events.some((_, i) => refused.has(from + i)) ? alone : clean).push(g);
+    }
+    if (clean.length > 0) {
+      try {
+        const out = await this.world.sendMany(clean.flatMap((g) => g.events));
+        let from = 0;
+        for (const g of clean) g.resolve(out.slice(from, (from += g.events.length)));
+      } catch (x) {
+        for (const g of clean) g.reject(x);
+      }
+    }
+    for (const g of alone) {
+      try {
+        g.resolve(await this.world.sendMany(g.events));
+      } catch (x) {
+        g.reject(x);
+      }
     }
   }
 
