@@ -9,6 +9,20 @@
 import { EMPTY_ROOT } from "../crypto/merkle-verify.js";
 import { fastNodeHash } from "./entry-hash.js";
 
+/**
+ * The lowest level of perfect nodes a store keeps (subtrees of 16+ entries); nodes below it
+ * are rebuilt from at most 8 entry hashes when a proof or a root needs them.
+ */
+export const STORED_NODE_LEVEL = 4;
+
+/**
+ * The row key of perfect node (level, index): (seq of its last leaf)·64 + level. Nodes
+ * complete in that order, so a store's inserts land at the end of its index.
+ */
+export function nodeKey(level: number, index: number): number {
+  return ((index + 1) * 2 ** level - 1) * 64 + level;
+}
+
 /** Reads a perfect aligned subtree: level 0 is a leaf hash, level l covers 2^l leaves from index·2^l. */
 export type NodeReader = (level: number, index: number) => Uint8Array;
 

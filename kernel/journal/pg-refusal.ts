@@ -8,12 +8,18 @@
  */
 import { JournalError } from "./errors.js";
 import { isHeadMoved, pgErrorOf, type PgClient } from "./pg-open.js";
-import type { Batch } from "./pg-plan.js";
+import type { AppendPlan } from "./append-plan.js";
 import { SQL, type Named } from "./pg-statements.js";
 import { LEASE_LOST_SQLSTATE } from "./pg-schema.js";
 
 /** Maps a failed append to a typed error (run outside any aborted transaction). */
-export async function refusal(c: PgClient, worldId: string, where: string, e: unknown, b: Batch): Promise<unknown> {
+export async function refusal(
+  c: PgClient,
+  worldId: string,
+  where: string,
+  e: unknown,
+  b: AppendPlan,
+): Promise<unknown> {
   if (pgErrorOf(e)?.code === LEASE_LOST_SQLSTATE)
     return new JournalError(
       "journal.lease_lost",

@@ -3,16 +3,17 @@
  * Worlds share one set of tables keyed by `world_id` rather than a schema each: migrations
  * run once per database, every world uses the same named statements on any connection,
  * thousands of worlds add rows, not catalogs, and the per-world leases of issue 13 join on
- * the same key. Chaining, Merkle nodes and checks happen in the client exactly as in the
- * SQLite store (pg-plan.ts); each append is one round trip to one database function that
+ * the same key. Chaining, Merkle nodes and checks happen in the client: the store executes
+ * the append plan the SQLite store executes (append-plan.ts), each append one round trip to
+ * one database function that
  * checks the head and writes every row in one transaction (pg-schema.ts).
  */
 import type { CborValue } from "../../air/cbor/value.js";
 import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
-import { signCheckpoint, ZERO_STATE_ROOT, type StateProvider, type StateRefs } from "./checkpoint.js";
-import { parseEntryBody, type EntryKind } from "./entries.js";
+import type { StateProvider } from "./checkpoint.js";
+import type { EntryKind } from "./entries.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt } from "./merkle.js";
 import { storedNodeAt, withNodes } from "./pg-merkle.js";
@@ -29,7 +30,7 @@ import {
   takeWorldLock,
   type PgClient,
 } from "./pg-open.js";
-import { checkSigner, planAppend, type Batch, type Tip } from "./pg-plan.js";
+import { checkSigner, planAppend, tipCheckpoint, tipState, type AppendPlan, type Tip } from "./append-plan.js";
 import { SQL } from "./pg-statements.js";
 import { blobMismatch } from "./sqlite-store.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
@@ -82,7 +83,7 @@ type EntryRow = JournalEntry;
 const PAGE = 256;
 
 /** A batch's rows as the append function's parameters after p_world. */
-function rowsOf(b: Batch): unknown[] {
+function rowsOf(b: AppendPlan): unknown[] {
   return [
     b.first,
     b.prev,
@@ -131,7 +132,8 @@ export class PgJournalStore implements JournalStore {
   private tip: Tip;
   private readonly every: number | undefined;
   private readonly signer: KeyPair | undefined;
-  private state: StateProvider;
+  /** The kernel's state provider; undefined: the tip's (latest snapshot, else genesis's manifest). */
+  private state: StateProvider | undefined;
   private closed = false;
   /** Set when close() starts: writes queued before it finish, later ones are refused. */
   private closing = false;
@@ -189,14 +191,7 @@ export class PgJournalStore implements JournalStore {
     this.tip = tip;
     this.every = opts.checkpointEvery;
     this.signer = opts.worldKey;
-    this.state = opts.stateProvider ?? (() => this.journalState());
-  }
-
-  private journalState(): StateRefs {
-    if (this.tip.state !== undefined) return this.tip.state;
-    if (this.tip.genesis === undefined)
-      throw new JournalError("journal.bad_sequence", "journal has no genesis", { path: this.path });
-    return { state_root: ZERO_STATE_ROOT, manifest_hash: this.tip.genesis.manifest_hash as HashText };
+    this.state = opts.stateProvider;
   }
 
   /** Replaces the provider of the state that checkpoints attest (the kernel's live state). */
@@ -273,15 +268,14 @@ export class PgJournalStore implements JournalStore {
   }
 
   /** Signs and appends a checkpoint over every entry so far (key and state default to the store's). */
-  checkpoint(key: KeyPair | undefined = this.signer, state: StateProvider = this.state): Promise<Appended> {
+  checkpoint(key: KeyPair | undefined = this.signer, state: StateProvider | undefined = this.state): Promise<Appended> {
     return this.serial(async () => {
       this.writable();
       if (key === undefined)
         throw new JournalError("journal.no_signing_key", "a checkpoint needs the world key", { path: this.path });
       if (this.tip.tree.size === 0)
         throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
-      const t = this.tip;
-      const body = signCheckpoint({ tree_size: t.tree.size, root: t.tree.root(), head_hash: t.head, ...state() }, key);
+      const body = tipCheckpoint(this.tip, key, state?.() ?? tipState(this.tip, this.path));
       const b = this.plan([{ kind: "checkpoint", body }]);
       await this.send(b);
       this.tip = b.next;
@@ -290,12 +284,12 @@ export class PgJournalStore implements JournalStore {
     });
   }
 
-  private plan(items: readonly AppendInput[]): Batch {
+  private plan(items: readonly AppendInput[]): AppendPlan {
     return planAppend(this.tip, items, { every: this.every, signer: this.signer, state: this.state }, this.path);
   }
 
   /** The one statement of an append; database refusals become the SQLite store's typed errors. */
-  private async send(b: Batch): Promise<void> {
+  private async send(b: AppendPlan): Promise<void> {
     try {
       await this.c.query({ ...SQL.append, values: [this.worldId, this.leaseHeld?.token ?? null, ...rowsOf(b)] });
     } catch (e) {
@@ -481,7 +475,6 @@ export class PgJournalStore implements JournalStore {
       this.writable();
       const key = hashToBytes(hash);
       const body = { blob_hash: hash, reason, ...extra };
-      parseEntryBody("erasure", body, this.tip.tree.size);
       const b = this.plan([{ kind: "erasure", body }]);
       try {
         await this.c.query({

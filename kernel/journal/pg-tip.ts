@@ -10,7 +10,7 @@ import { ZERO_HASH } from "./entry-hash.js";
 import { MerkleFrontier } from "./merkle.js";
 import { withNodes } from "./pg-merkle.js";
 import type { PgClient } from "./pg-open.js";
-import type { Tip } from "./pg-plan.js";
+import type { Tip } from "./append-plan.js";
 import { SQL } from "./pg-statements.js";
 import type { JournalEntry } from "./store.js";
 

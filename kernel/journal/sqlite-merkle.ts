@@ -14,23 +14,19 @@
 import type Database from "better-sqlite3";
 import { entryLeafHash, fastNodeHash } from "./entry-hash.js";
 import { JournalError } from "./errors.js";
-import type { NodeReader, NodeSink } from "./merkle.js";
+import { nodeKey, STORED_NODE_LEVEL, type NodeReader } from "./merkle.js";
 
-/** The lowest level of perfect nodes kept in the table. */
-export const STORED_NODE_LEVEL = 4;
-
-/** The row key of perfect node (level, index) in storage v2: (seq of its last leaf)·64 + level. */
-export function nodeKey(level: number, index: number): number {
-  return ((index + 1) * 2 ** level - 1) * 64 + level;
-}
+// The stored levels and node keys are the store-neutral append rules' (merkle.ts), which the
+// PostgreSQL store shares; re-exported for the SQLite-side callers that name them here.
+export { nodeKey, STORED_NODE_LEVEL } from "./merkle.js";
 
 /** nodeKey in SQL over v1's (level, idx) columns, for the v1 → v2 upgrade. */
 export const NODE_KEY_SQL = "(((idx + 1) << level) - 1) * 64 + level";
 
-/** Reads and writes node rows of one storage version. */
+/** Reads and writes node rows of one storage version (writes by node key, as an append plan lists them). */
 export interface NodeTable {
   get(level: number, index: number): Uint8Array | undefined;
-  put(level: number, index: number, hash: Uint8Array): void;
+  put(node: number, hash: Uint8Array): void;
 }
 
 /** The node table of an open journal; writes exist only on a writable (hence v2) connection. */
@@ -48,16 +44,9 @@ export function nodeTable(db: Database.Database, version: number): NodeTable {
   const put = db.readonly ? undefined : db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
   return {
     get: (level, index) => get.get(nodeKey(level, index)) as Buffer | undefined,
-    put: (level, index, hash) => {
-      put!.run(nodeKey(level, index), hash);
+    put: (node, hash) => {
+      put!.run(node, hash);
     },
-  };
-}
-
-/** Persists completed nodes at the stored levels (runs inside the append transaction). */
-export function nodeSink(nodes: NodeTable): NodeSink {
-  return (level, index, hash) => {
-    if (level >= STORED_NODE_LEVEL) nodes.put(level, index, hash);
   };
 }
 

@@ -8,26 +8,17 @@
 import type Database from "better-sqlite3";
 import { bytesToHash, hashToBytes, sha256, type HashText } from "../../air/hash.js";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { encodeStored } from "../../air/cbor/encode.js";
 import type { CborValue } from "../../air/cbor/value.js";
 import { bytesEqual } from "../crypto/merkle-verify.js";
 import type { KeyPair } from "../crypto/keys.js";
-import { signCheckpoint, verifyCheckpointSignature, type StateProvider, type StateRefs } from "./checkpoint.js";
-import {
-  parseEntryBody,
-  type CheckpointBody,
-  type EntryKind,
-  type GenesisBody,
-  type KeysBody,
-  type SnapshotBody,
-} from "./entries.js";
-import { verifyKeysSignature } from "./keys-entry.js";
-import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
+import type { StateProvider } from "./checkpoint.js";
+import { checkSigner, planAppend, tipCheckpoint, tipState, type AppendPlan, type Tip } from "./append-plan.js";
+import { parseEntryBody, type EntryKind, type GenesisBody } from "./entries.js";
+import { ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
-import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader, type NodeSink } from "./merkle.js";
-import { nodeReader, nodeSink, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
+import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
+import { nodeReader, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
 import { prepareStatements, type Statements } from "./sqlite-statements.js";
-import { stateFromJournal } from "./world-dir.js";
 import {
   createFile,
   openReadonly,
@@ -62,35 +53,9 @@ export interface SqliteJournalOptions {
 
 const PAGE = 256;
 
-type CborObjectLike = { origin?: unknown };
-
-/**
- * The rows an entry adds to the store's derived indexes: the intent of a receipt (one
- * receipt per intent), the idempotency key of an ingress event. The store writes them on
- * append; a rebuild from rows (audit) derives them the same way.
- */
-export function indexRowsOf(
-  kind: string,
-  value: unknown,
-): { receipt?: string; ingressKey?: { key: string; requestHash: string } } {
-  if (value === null || typeof value !== "object") return {};
-  if (kind === "effect_receipt") {
-    const id = (value as { intent_id?: unknown }).intent_id;
-    return typeof id === "string" ? { receipt: id } : {};
-  }
-  if (kind === "event") {
-    const k = ingressKeyOf(value as CborObjectLike);
-    return k === null ? {} : { ingressKey: k };
-  }
-  return {};
-}
-
-/** The idempotency key an ingress event body carries (`origin.idempotency_key`), with its request hash. */
-export function ingressKeyOf(body: CborObjectLike): { key: string; requestHash: string } | null {
-  const o = body.origin as { kind?: unknown; idempotency_key?: unknown; request_hash?: unknown } | undefined;
-  if (o === undefined || o === null || o.kind !== "ingress" || typeof o.idempotency_key !== "string") return null;
-  return { key: o.idempotency_key, requestHash: String(o.request_hash) };
-}
+// The index rows an entry adds are the append rules' (append-plan.ts); re-exported for the
+// callers that name them here (the journal's public surface, the audit rebuild).
+export { indexRowsOf, ingressKeyOf } from "./append-plan.js";
 
 /** The typed error for bytes stored under a name they do not hash to. */
 export function blobMismatch(hash: HashText, bytes: Uint8Array, path?: string): JournalError {
@@ -109,16 +74,14 @@ export class SqliteJournalStore implements WorldJournal {
   private lock: Database.Database | undefined;
   private readonly stmt: Statements;
   private readonly nodes: NodeTable;
-  private readonly sink: NodeSink;
-  private tree: MerkleFrontier;
-  private headHash: Uint8Array;
-  private worldKey: Uint8Array | undefined;
+  /** The writer's tip (a reader's is empty: it asks the file); replaced by an append's plan on commit. */
+  private tip: Tip;
   private closed = false;
   private readonly every: number | undefined;
   private readonly signer: KeyPair | undefined;
-  private state: StateProvider;
-  private lastState: StateRefs | undefined;
-  private readonly txAppend: (items: readonly AppendInput[]) => Appended[];
+  /** The kernel's state provider; undefined: the tip's (latest snapshot, else genesis's manifest). */
+  private state: StateProvider | undefined;
+  private readonly txExecute: (plan: AppendPlan) => void;
 
   /** Opens (or with `create`, creates) the journal at `path`. */
   static open(path: string, opts: SqliteJournalOptions = {}): SqliteJournalStore {
@@ -149,7 +112,7 @@ export class SqliteJournalStore implements WorldJournal {
     this.readonly = lock === undefined;
     this.every = opts.checkpointEvery;
     this.signer = opts.worldKey;
-    this.state = opts.stateProvider ?? (() => this.journalState());
+    this.state = opts.stateProvider;
     if (this.every !== undefined && !(Number.isSafeInteger(this.every) && this.every > 0))
       throw new RangeError("checkpointEvery must be a positive integer");
     if (this.every !== undefined && this.signer === undefined)
@@ -157,36 +120,34 @@ export class SqliteJournalStore implements WorldJournal {
     this.stmt = prepareStatements(db, storageVersion(db));
     this.nodes = nodeTable(db, storageVersion(db));
     this.reader = nodeReader(this.stmt, this.nodes, path);
-    this.sink = nodeSink(this.nodes);
-    const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
-    this.headHash = head?.hash ?? ZERO_HASH;
-    this.tree = this.readonly
-      ? new MerkleFrontier()
-      : MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
-    this.txAppend = db.transaction((items: readonly AppendInput[]) => this.writeEntries(items));
-    if (this.signer !== undefined && head !== undefined) this.checkSigner(this.genesisKey());
+    this.tip = this.readonly
+      ? { tree: new MerkleFrontier(), head: ZERO_HASH, genesis: undefined, state: undefined }
+      : this.loadTip();
+    this.txExecute = db.transaction((plan: AppendPlan) => this.execute(plan));
+    if (this.tip.genesis !== undefined) checkSigner(this.signer, this.tip.genesis.world_public_key, path);
   }
 
-  /** The default state refs, from the latest snapshot (looked up once, then tracked on append). */
-  private journalState(): StateRefs {
-    this.lastState ??= stateFromJournal(this);
-    return this.lastState;
+  /** A writer's tip as stored: head, Merkle frontier, genesis, and the latest snapshot's refs (from the index). */
+  private loadTip(): Tip {
+    const head = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
+    const tree = MerkleFrontier.load(head === undefined ? 0 : head.seq + 1, this.reader);
+    if (head === undefined) return { tree, head: ZERO_HASH, genesis: undefined, state: undefined };
+    const snap = this.latestOfKind("snapshot");
+    const s = snap === null ? undefined : parseEntryBody("snapshot", decodeStored(snap.body), snap.seq);
+    return {
+      tree,
+      head: head.hash,
+      genesis: this.genesis(),
+      state:
+        s === undefined
+          ? undefined
+          : { state_root: s.state_root as HashText, manifest_hash: s.manifest_hash as HashText },
+    };
   }
 
   /** Replaces the provider of the state that checkpoints attest (the kernel's live state). */
   setStateProvider(provider: StateProvider): void {
     this.state = provider;
-  }
-
-  /** A key that is not the genesis world key would write checkpoints that fail verification. */
-  private checkSigner(worldKey: Uint8Array): void {
-    if (this.signer !== undefined && !bytesEqual(this.signer.publicKey, worldKey)) {
-      throw new JournalError(
-        "journal.wrong_key",
-        "the signing key is not this world's key (genesis world_public_key)",
-        { path: this.path, expected: Buffer.from(worldKey).toString("hex"), actual: this.signer.publicKeyHex },
-      );
-    }
   }
 
   // ---- appends ----------------------------------------------------------------------
@@ -196,64 +157,54 @@ export class SqliteJournalStore implements WorldJournal {
     return this.appendManySync([{ kind, body }])[0]!;
   }
 
-  /** Appends entries in one transaction (one fsync); validates every body first. */
+  /** Appends entries in one transaction (one fsync); validates every body first; all or none. */
   appendManySync(items: readonly AppendInput[]): Appended[] {
     this.writable();
-    items.forEach((it, i) => parseEntryBody(it.kind, it.body, this.tree.size + i));
-    const saved = this.memory();
-    try {
-      return this.txAppend(items);
-    } catch (e) {
-      this.restore(saved);
-      throw e;
+    const plan = this.plan(items);
+    this.txExecute(plan);
+    this.tip = plan.next;
+    // The appended items (an automatic checkpoint after them is not one).
+    return plan.appended.length === items.length ? plan.appended : plan.appended.slice(0, items.length);
+  }
+
+  private plan(items: readonly AppendInput[]): AppendPlan {
+    return planAppend(this.tip, items, { every: this.every, signer: this.signer, state: this.state }, this.path);
+  }
+
+  /**
+   * Runs inside the transaction: the plan's receipt and ingress-key rows, each refused when an
+   * earlier append already holds its intent or key (the plan checks only its own batch), then
+   * its entries and Merkle nodes.
+   */
+  private execute(p: AppendPlan): void {
+    const s = this.stmt;
+    for (let i = 0; i < p.receipts.length; i++) {
+      const prior = s.receiptOf.get(p.receipts[i]) as number | undefined;
+      if (prior !== undefined)
+        throw new JournalError(
+          "journal.duplicate_receipt",
+          `intent ${p.receipts[i]} already has its receipt at seq ${prior}`,
+          { seq: p.receiptSeqs[i], path: this.path },
+        );
+      s.insertReceipt.run(p.receipts[i], p.receiptSeqs[i]);
     }
-  }
-
-  /** In-memory state an append changes; restored when its transaction rolls back. */
-  private memory(): { tree: MerkleFrontier; head: Uint8Array; state: StateRefs | undefined } {
-    return { tree: this.tree.clone(), head: this.headHash, state: this.lastState };
-  }
-
-  private restore(m: { tree: MerkleFrontier; head: Uint8Array; state: StateRefs | undefined }): void {
-    this.tree = m.tree;
-    this.headHash = m.head;
-    this.lastState = m.state;
-  }
-
-  /** Runs inside the transaction: chain, insert, grow the tree, maybe checkpoint. */
-  private writeEntries(items: readonly AppendInput[]): Appended[] {
-    const out: Appended[] = [];
-    const before = this.tree.size;
-    for (const it of items) out.push(this.writeOne(it.kind, it.body));
-    const every = this.every;
-    if (every !== undefined && Math.floor(before / every) !== Math.floor(this.tree.size / every))
-      this.writeAutoCheckpoint();
-    return out;
-  }
-
-  /** At most one receipt per intent: the store refuses a second one (the whole append rolls back). */
-  private recordReceipt(intentId: string, seq: number): void {
-    const prior = this.stmt.receiptOf.get(intentId) as number | undefined;
-    if (prior !== undefined) {
-      throw new JournalError(
-        "journal.duplicate_receipt",
-        `intent ${intentId} already has its receipt at seq ${prior}`,
-        { seq, path: this.path },
-      );
+    for (let i = 0; i < p.ingress.length; i++) {
+      const prior = s.ingressKeyOf.get(p.ingress[i]) as { seq: number } | undefined;
+      if (prior !== undefined)
+        throw new JournalError(
+          "journal.duplicate_ingress",
+          `idempotency key ${JSON.stringify(p.ingress[i])} already names the event at seq ${prior.seq}`,
+          { seq: p.ingressSeqs[i], path: this.path },
+        );
+      s.insertIngressKey.run(p.ingress[i], p.ingressSeqs[i], p.ingressRequests[i]);
     }
-    this.stmt.insertReceipt.run(intentId, seq);
-  }
-
-  /** An ingress event under an idempotency key: the store refuses a second event under the same key. */
-  private recordIngressKey(key: { key: string; requestHash: string }, seq: number): void {
-    const prior = this.stmt.ingressKeyOf.get(key.key) as { seq: number } | undefined;
-    if (prior !== undefined)
-      throw new JournalError(
-        "journal.duplicate_ingress",
-        `idempotency key ${JSON.stringify(key.key)} already names the event at seq ${prior.seq}`,
-        { seq, path: this.path },
-      );
-    this.stmt.insertIngressKey.run(key.key, seq, key.requestHash);
+    let prev = p.prev;
+    for (let i = 0; i < p.kinds.length; i++) {
+      const hash = p.hashes[i]!;
+      s.insert.run(p.first + i, p.kinds[i], p.bodies[i], prev, hash);
+      prev = hash;
+    }
+    for (let i = 0; i < p.nodes.length; i++) this.nodes.put(p.nodes[i]!, p.nodeHashes[i]!);
   }
 
   /** The event first appended under an idempotency key, with the hash of its request, or null. */
@@ -274,81 +225,14 @@ export class SqliteJournalStore implements WorldJournal {
     return (this.stmt.receiptOf.get(intentId) as number | undefined) ?? null;
   }
 
-  private writeOne(kind: EntryKind, value: CborValue): Appended {
-    const seq = this.tree.size;
-    if ((seq === 0) !== (kind === "genesis")) {
-      throw new JournalError(
-        "journal.bad_sequence",
-        seq === 0 ? `the first entry must be genesis, not ${kind}` : "genesis may only be the first entry",
-        { seq, kind },
-      );
-    }
-    if (kind === "checkpoint") this.checkCheckpoint(value as CheckpointBody, seq);
-    if (kind === "keys" && !verifyKeysSignature(value as KeysBody, this.genesisWorldId(), seq, this.genesisKey())) {
-      throw new JournalError("journal.bad_body", "keys entry: signature does not verify with the world key", {
-        seq,
-        kind,
-      });
-    }
-    if (kind === "genesis") this.checkSigner((value as GenesisBody).world_public_key);
-    const body = encodeStored(value);
-    const hash = entryHash(this.headHash, seq, kind, body);
-    this.stmt.insert.run(seq, kind, body, this.headHash, hash);
-    const rows = indexRowsOf(kind, value);
-    if (rows.receipt !== undefined) this.recordReceipt(rows.receipt, seq);
-    if (rows.ingressKey !== undefined) this.recordIngressKey(rows.ingressKey, seq);
-    this.tree.append(entryLeafHash(hash), this.sink);
-    this.headHash = hash;
-    if (kind === "genesis") this.worldKey = (value as GenesisBody).world_public_key;
-    if (kind === "snapshot")
-      this.lastState = {
-        state_root: (value as SnapshotBody).state_root as HashText,
-        manifest_hash: (value as SnapshotBody).manifest_hash as HashText,
-      };
-    return { seq, kind, hash };
-  }
-
-  /** A checkpoint must attest exactly the entries before it and carry the world key's signature. */
-  private checkCheckpoint(body: CheckpointBody, seq: number): void {
-    const fail = (what: string): never => {
-      throw new JournalError("journal.bad_body", `checkpoint ${what}`, { seq, kind: "checkpoint" });
-    };
-    if (body.tree_size !== seq) fail(`tree_size ${body.tree_size} must equal its seq ${seq}`);
-    if (!bytesEqual(body.head_hash, this.headHash)) fail("head_hash is not the hash of the previous entry");
-    if (!bytesEqual(body.root, this.tree.root())) fail("root is not the Merkle root of the entries before it");
-    if (!verifyCheckpointSignature(body, this.genesisKey())) fail("signature does not verify with the world key");
-  }
-
-  private writeAutoCheckpoint(): void {
-    const body = signCheckpoint(
-      { tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...this.state() },
-      this.signer!,
-    );
-    parseEntryBody("checkpoint", body, this.tree.size);
-    this.writeOne("checkpoint", body);
-  }
-
   /** Signs and appends a checkpoint now over every entry so far (key and state default to the store's). */
-  checkpointSync(key: KeyPair | undefined = this.signer, state: StateProvider = this.state): Appended {
+  checkpointSync(key: KeyPair | undefined = this.signer, state: StateProvider | undefined = this.state): Appended {
     this.writable();
     if (key === undefined)
       throw new JournalError("journal.no_signing_key", "a checkpoint needs the world key", { path: this.path });
-    if (this.tree.size === 0)
+    if (this.tip.tree.size === 0)
       throw new JournalError("journal.bad_sequence", "cannot checkpoint an empty journal", { path: this.path });
-    const body = signCheckpoint(
-      { tree_size: this.tree.size, root: this.tree.root(), head_hash: this.headHash, ...state() },
-      key,
-    );
-    return this.appendSync("checkpoint", body);
-  }
-
-  private genesisKey(): Uint8Array {
-    if (this.worldKey === undefined) this.worldKey = this.genesis().world_public_key;
-    return this.worldKey;
-  }
-
-  private genesisWorldId(): string {
-    return this.genesis().world_id;
+    return this.appendSync("checkpoint", tipCheckpoint(this.tip, key, state?.() ?? tipState(this.tip, this.path)));
   }
 
   /** The genesis body (decoded, schema-checked). */
@@ -363,7 +247,7 @@ export class SqliteJournalStore implements WorldJournal {
   /** The latest entry, or null when empty. */
   headSync(): JournalHead | null {
     this.open();
-    if (!this.readonly) return this.tree.size === 0 ? null : { seq: this.tree.size - 1, hash: this.headHash };
+    if (!this.readonly) return this.tip.tree.size === 0 ? null : { seq: this.tip.tree.size - 1, hash: this.tip.head };
     const h = this.stmt.head.get() as { seq: number; hash: Buffer } | undefined;
     return h === undefined ? null : { seq: h.seq, hash: h.hash };
   }
@@ -439,7 +323,7 @@ export class SqliteJournalStore implements WorldJournal {
   /** Merkle root over the first `size` entries. */
   rootSync(size = this.countSync()): Uint8Array {
     this.checkSize(size, "tree size");
-    return !this.readonly && size === this.tree.size ? this.tree.root() : rootAt(this.reader, size);
+    return !this.readonly && size === this.tip.tree.size ? this.tip.tree.root() : rootAt(this.reader, size);
   }
 
   /** Inclusion proof of entry `index` in the tree of `size`. */
@@ -524,24 +408,16 @@ export class SqliteJournalStore implements WorldJournal {
   eraseSync(hash: HashText, reason: string, extra: ErasureExtra = {}): Appended {
     this.writable();
     const key = hashToBytes(hash);
-    const body = { blob_hash: hash, reason, ...extra };
-    parseEntryBody("erasure", body, this.tree.size);
-    const saved = this.memory();
-    let appended: Appended;
-    try {
-      appended = this.db.transaction(() => {
-        if (this.stmt.deleteBlob.run(key).changes === 0) this.getBlobSync(hash); // throws erased / not found
-        const [a] = this.writeEntries([{ kind: "erasure", body }]);
-        this.stmt.putErasure.run(key, a!.seq);
-        return a!;
-      })();
-    } catch (e) {
-      this.restore(saved);
-      throw e;
-    }
+    const plan = this.plan([{ kind: "erasure", body: { blob_hash: hash, reason, ...extra } }]);
+    this.db.transaction(() => {
+      if (this.stmt.deleteBlob.run(key).changes === 0) this.getBlobSync(hash); // throws erased / not found
+      this.execute(plan);
+      this.stmt.putErasure.run(key, plan.first);
+    })();
+    this.tip = plan.next;
     // Old page images of the blob may still sit in the WAL; fold it back and truncate it.
     this.db.pragma("wal_checkpoint(TRUNCATE)");
-    return appended;
+    return plan.appended[0]!;
   }
 
   // ---- lifecycle --------------------------------------------------------------------
