@@ -18,7 +18,8 @@ import { Batch } from "./batch.js";
 import { bootState, readGenesis } from "./boot.js";
 import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";
-import { GATE_ADAPTER, Processor, unsignedDenySigner, type EventBody, type KernelState } from "./processor.js";
+import { GATE_ADAPTER, type EventBody, type KernelState } from "./processor.js";
+import { newProcessor } from "./processor-factory.js";
 import { replayRange } from "./replay.js";
 import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
 import type { Migration } from "../../air/schemas/patch.js";
@@ -77,7 +78,7 @@ export async function counterfactualRun(
   const stop = resolveStop(store, since, false, "shadow --since");
   const { genesis, catalog } = readGenesis(store);
   const { state, from } = bootState(store, genesis, catalog, { snapshot: "latest", to: stop.seq });
-  const processor = new Processor(state, world.modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const processor = newProcessor(state, world.modules, { publicKey: genesis.world_public_key });
   if (from <= stop.seq) {
     const r = await replayRange(store, processor, from, stop.seq);
     if (!r.ok)
@@ -95,7 +96,7 @@ export async function counterfactualRun(
       : undefined;
   if (migrated) commitMigrations(state.cells, migrated);
   state.catalog = next;
-  const cf = new Processor(state, world.modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const cf = newProcessor(state, world.modules, { publicKey: genesis.world_public_key });
   const report: CounterfactualReport = {
     since: stop.seq,
     ...(stop.inside ? { moved_from: since } : {}),

@@ -26,7 +26,8 @@ import { KERNEL_FLAGS, behaviourOf } from "./flags.js";
 import { bundleOf } from "../../air/bundle.js";
 import { bootState, emptyState, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
-import { Processor, unsignedDenySigner, type KernelState } from "./processor.js";
+import type { Processor, KernelState } from "./processor.js";
+import { newProcessor } from "./processor-factory.js";
 import { Replayer, oracleOf, replayGenesis, replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
@@ -165,7 +166,7 @@ function freshKernel(
   });
   const modules = new ModuleHost((h) => store.getBlobSync(h));
   // Replay needs no secret: gate denials are checked against the world's public key.
-  const processor = new Processor(state, modules, unsignedDenySigner(genesis.world_id, genesis.world_public_key));
+  const processor = newProcessor(state, modules, { publicKey: genesis.world_public_key });
   return { processor, modules, from, snapshotSeq };
 }
 

@@ -19,14 +19,8 @@ import type { GovernancePolicy } from "./governance-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
 import { admit } from "./ingress.js";
-import {
-  Processor,
-  eventHash,
-  ingressEventHash,
-  unsignedDenySigner,
-  type EventBody,
-  type KernelState,
-} from "./processor.js";
+import { eventHash, ingressEventHash, type EventBody, type KernelState } from "./processor.js";
+import { newProcessor } from "./processor-factory.js";
 import type { ShadowedWorld } from "./world-port.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
 import { commitMigrations, runMigrations, type MigrationFailure, type MigrationRun } from "./migration.js";
@@ -286,7 +280,7 @@ async function runReport(
       ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()),
       pending: new Map(world.state.pending),
     };
-    const processor = new Processor(state, world.modules, unsignedDenySigner(state.worldId, world.worldKey.publicKey));
+    const processor = newProcessor(state, world.modules, { publicKey: world.worldKey.publicKey });
     // Under the proposal, the apply migrates today's cells first; the events then run on the migrated states.
     const migrated =
       catalog === next && migrations.length > 0

@@ -26,14 +26,14 @@ import { AdmissionError, admit, journalKeys, type IngressEvent } from "./ingress
 import { ModuleHost } from "./modules.js";
 import {
   EXPIRY_ADAPTER,
-  Processor,
   eventHash,
-  gateDenySigner,
   ingressEventHash,
   type EventBody,
   type KernelState,
   type PendingIntent,
+  type Processor,
 } from "./processor.js";
+import { newProcessor } from "./processor-factory.js";
 import { replayRange, type ReplayResult } from "./replay.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import { bootState, readGenesis } from "./boot.js";
@@ -172,7 +172,7 @@ export class World {
     readonly config: WorldConfig,
     private readonly opts: OpenOptions,
   ) {
-    this.processor = new Processor(state, modules, gateDenySigner(state.worldId, worldKey));
+    this.processor = newProcessor(state, modules, { signWith: worldKey });
     this.nextSeq = store.countSync();
     this.internalAdapters = new Map(
       [governanceAdapter(this), introspectAdapter(this)].flatMap((a) => a.kinds.map((k) => [k, a] as const)),
