@@ -57,4 +57,4 @@ export type {
 } from "./audit-archive.js";
 export { cascadeReport } from "./cascade-report.js";
 export type { CascadeReport, CascadeIntent, StepFailure } from "./cascade-report.js";
-export { batchSummary } from "./world.js";
+export { batchSummary } from "./intake.js";

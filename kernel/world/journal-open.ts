@@ -61,3 +61,17 @@ export async function openWorldJournalReadonly(dir: string): Promise<WorldJourna
   if (!existsSync(paths.config)) return SqliteJournalStore.open(paths.journal, { readonly: true });
   return openWorldJournal(dir, readConfig(paths.config), { readonly: true });
 }
+
+/** Store options for a world: durability and automatic signed checkpoints from config. */
+export function storeOptions(
+  config: WorldConfig,
+  worldKey: KeyPair,
+  opts: { synchronous?: "FULL" | "NORMAL"; lease?: PgLeaseOptions; mirrorDir?: string } = {},
+): WorldJournalOptions {
+  return {
+    synchronous: opts.synchronous ?? config.synchronous,
+    ...(opts.lease ? { lease: opts.lease } : {}),
+    ...(opts.mirrorDir ? { mirrorDir: opts.mirrorDir } : {}),
+    ...(config.checkpoint_every > 0 ? { checkpointEvery: config.checkpoint_every, worldKey } : {}),
+  };
+}

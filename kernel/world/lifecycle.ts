@@ -17,7 +17,7 @@ import {
   type EntryChecker,
 } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
-import { openWorldJournal, openWorldJournalReadonly } from "./journal-open.js";
+import { openWorldJournal, openWorldJournalReadonly, storeOptions } from "./journal-open.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import { AirError } from "../../air/errors.js";
@@ -30,7 +30,8 @@ import type { Processor, KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
 import { Replayer, oracleOf, replayGenesis, replayRange, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
-import { ADAPTER_KEY_ID, World, storeOptions, type OpenOptions } from "./world.js";
+import { World, type OpenOptions } from "./world.js";
+import { ADAPTER_KEY_ID } from "./keys.js";
 import { verifyWorldStore } from "./verify-world.js";
 import { holdResultToAnchorLog } from "./anchor-log.js";
 import { resolveStop } from "./boundaries.js";

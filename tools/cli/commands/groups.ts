@@ -48,7 +48,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async (p) => {
       const [{ registerJournal }, { snapshotStateRefs }] = await Promise.all([
         import("./journal.js"),
-        import("../../../kernel/world/world.js"),
+        import("../../../kernel/world/seal.js"),
       ]);
       registerJournal(p, { stateProvider: (store) => snapshotStateRefs(store) });
     },

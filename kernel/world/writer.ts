@@ -1,0 +1,70 @@
+/**
+ * @module The world's single writer: serializes everything that appends (steps, receipt
+ * deliveries, approvals, erasures, governance records), appends a batch in one transaction,
+ * and keeps the seq the next batch starts at in step with the journal.
+ */
+import type { CborObject } from "../../air/cbor/value.js";
+import type { Appended } from "../journal/index.js";
+import type { WorldJournal } from "../journal/world-journal.js";
+import { KernelError } from "../core/errors.js";
+import { Batch } from "./batch.js";
+
+/** One writer at a time over a world's journal. */
+export class Writer {
+  /** The seq the next appended entry gets. */
+  private nextSeq: number;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: WorldJournal) {
+    this.nextSeq = store.countSync();
+  }
+
+  /** The seq the next appended entry gets (what a snapshot records as its height). */
+  get height(): number {
+    return this.nextSeq;
+  }
+
+  /** Settles once every writer queued so far has run (never rejects). */
+  get idle(): Promise<unknown> {
+    return this.chain;
+  }
+
+  /** Serializes writers: steps, receipt deliveries and governance records never interleave. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** An empty batch starting at the next seq. */
+  batch(): Batch {
+    return new Batch(this.nextSeq);
+  }
+
+  /** Appends a batch in one transaction and advances the seq counter. */
+  async flush(batch: Batch): Promise<Appended[]> {
+    if (batch.entries.length === 0) return [];
+    const appended = await this.store.appendMany(batch.entries);
+    if (appended[0]!.seq !== batch.baseSeq)
+      throw new KernelError(
+        "kernel.journal_moved",
+        `journal moved under the kernel: expected seq ${batch.baseSeq}, got ${appended[0]!.seq}`,
+        { expected: String(batch.baseSeq), actual: String(appended[0]!.seq) },
+      );
+    // An auto checkpoint may follow the batch in the same transaction.
+    this.nextSeq = this.store.countSync();
+    return appended;
+  }
+
+  /** Re-reads the seq counter after an append made straight on the journal. */
+  synced(): void {
+    this.nextSeq = this.store.countSync();
+  }
+
+  /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
+  async appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number> {
+    const a = await this.store.append(kind, body);
+    this.synced();
+    return a.seq;
+  }
+}
