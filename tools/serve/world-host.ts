@@ -269,16 +269,7 @@ export class WorldHost {
   private armTimer(): void {
     clearTimeout(this.timer);
     if (this.closing) return;
-    let next: bigint | undefined;
-    for (const p of this.world.state.pending.values()) {
-      const at =
-        p.waiting === "dispatch" && p.kind === "timer.set"
-          ? BigInt((p.params as CborObject).deliver_at_ns as number | bigint)
-          : p.waiting === "approval" && p.validUntilNs !== undefined
-            ? p.validUntilNs + 1n
-            : undefined;
-      if (at !== undefined && (next === undefined || at < next)) next = at;
-    }
+    const next = this.world.nextWakeNs();
     if (next === undefined) return;
     const ms = Number((next - this.world.nowNs()) / 1_000_000n);
     this.timer = setTimeout(() => this.kick(), Math.min(MAX_TIMER_SLEEP_MS, Math.max(0, ms)));
