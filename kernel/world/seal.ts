@@ -1,15 +1,11 @@
 /**
  * @module Sealing a world's history: snapshot entries (state blobs in the CAS), signed
- * checkpoints over the live state root, the seal a clean close leaves at the head, and the
- * state a `wk checkpoint` may sign without running the kernel.
+ * checkpoints over the live state root (never a state the process did not derive), and the
+ * seal a clean close leaves at the head.
  */
-import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/hash.js";
 import type { KeyPair } from "../crypto/keys.js";
-import type { EntryBodies } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
-import { CellStore } from "../core/cells.js";
-import { KernelError } from "../core/errors.js";
 import type { KernelState } from "./kernel-state.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import type { Writer } from "./writer.js";
@@ -63,26 +59,4 @@ export async function sealOnClose(w: SealParts, opts: { snapshot?: boolean }): P
   }
   const head = w.store.headSync();
   if (head !== null && w.store.getSync(head.seq)!.kind !== "checkpoint") await appendCheckpoint(w);
-}
-
-/**
- * The state a `wk checkpoint` may sign without running the kernel: the latest snapshot's,
- * which a cleanly closed world keeps at its head. If steps follow the snapshot (a crash
- * before close), refuse rather than sign a stale state root.
- */
-export function snapshotStateRefs(store: WorldJournal): { state_root: HashText; manifest_hash: HashText } {
-  const snap = store.latestOfKind("snapshot");
-  const step = store.latestOfKind("step");
-  if (step && (!snap || snap.seq < step.seq)) {
-    throw new KernelError(
-      "kernel.not_closed_cleanly",
-      "steps follow the latest snapshot (the world was not closed cleanly): run `wk run` first, then checkpoint",
-    );
-  }
-  if (!snap) {
-    const g = decodeStored(store.getSync(0)!.body) as EntryBodies["genesis"];
-    return { state_root: new CellStore().stateRoot(), manifest_hash: g.manifest_hash as HashText };
-  }
-  const s = decodeStored(snap.body) as EntryBodies["snapshot"];
-  return { state_root: s.state_root as HashText, manifest_hash: s.manifest_hash as HashText };
 }

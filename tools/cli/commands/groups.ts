@@ -46,11 +46,8 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       keys: "ed25519 key files; adapter key rotation",
     },
     load: async (p) => {
-      const [{ registerJournal }, { snapshotStateRefs }] = await Promise.all([
-        import("./journal.js"),
-        import("../../../kernel/world/seal.js"),
-      ]);
-      registerJournal(p, { stateProvider: (store) => snapshotStateRefs(store) });
+      const { registerJournal } = await import("./journal.js");
+      registerJournal(p);
     },
   },
   {

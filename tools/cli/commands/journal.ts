@@ -1,7 +1,7 @@
 /**
  * @module `wk verify | checkpoint | anchor | erase | log | keys new`: the journal's
- * command group. A world is a directory (journal.db, keys/, config.json); the state root a
- * checkpoint attests comes from a provider the kernel can swap in via `registerJournal`.
+ * command group. A world is a directory (journal.db, keys/, config.json); `wk checkpoint` signs
+ * through the kernel (it opens the world, derives its state, then signs that).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -10,23 +10,13 @@ import cliProgress from "cli-progress";
 import { toHex } from "../../../air/hash.js";
 import { generateKeyPair, saveKeyPair, savePublicKey } from "../../../kernel/crypto/keys.js";
 import { exportAnchor, readAnchorFile, type Anchor } from "../../../kernel/journal/anchor.js";
-import type { StateRefs } from "../../../kernel/journal/checkpoint.js";
 import { isEntryKind } from "../../../kernel/journal/entries.js";
 import { entryToJson } from "../../../kernel/journal/entry-json.js";
-import type { WorldJournal } from "../../../kernel/journal/world-journal.js";
 import { isJournalError } from "../../../kernel/journal/errors.js";
 import { verifyWorldAnchored, type AnchoredVerifyResult } from "../../../kernel/world/anchor-log-verify.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { withWorld } from "./world.js";
 import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
-
-/** Gives the state a checkpoint attests; the kernel passes its own, the default reads the journal. */
-export type CliStateProvider = (store: WorldJournal, dir: string) => StateRefs;
-
-/** Options the lead can pass when wiring the group. */
-export interface JournalCliOptions {
-  stateProvider?: CliStateProvider;
-}
 
 function parseSeq(v: string, name: string): number {
   const n = Number(v);
@@ -62,9 +52,7 @@ function printVerify(r: AnchoredVerifyResult, json: boolean, anchor: Anchor | un
 }
 
 /** Registers the journal commands on `program`. */
-export function registerJournal(program: Command, options: JournalCliOptions = {}): void {
-  void options; // the kernel now supplies checkpoint state itself (wk checkpoint runs through the world)
-
+export function registerJournal(program: Command): void {
   program
     .command("verify")
     .description("recompute the hash chain, Merkle tree and every signature; name the first bad seq")
