@@ -28,17 +28,11 @@ import {
   scratch,
   verifyFails,
   wk,
+  COUNTER_EVENT,
+  send,
 } from "./attack-helpers.js";
 
-const EVENT = "demo/CounterEvent@1";
-const send = (dir: string, key = "alice", by = 5) => [
-  "send",
-  EVENT,
-  JSON.stringify({ key, by }),
-  "--world",
-  dir,
-  "--json",
-];
+const EVENT = COUNTER_EVENT;
 
 /** This test file's state directory (test/state-dir.ts); each test makes a machine under it. */
 const FILE_STATE = process.env.WK_STATE_DIR!;

@@ -60,6 +60,28 @@ export function replayRefused(dir: string, fault: string): void {
 /** A fresh temp directory. */
 export const scratch = (prefix = "wk-attack-"): string => mkdtempSync(join(tmpdir(), prefix));
 
+/** The counter world's event schema. */
+export const COUNTER_EVENT = "demo/CounterEvent@1";
+
+/** The `wk` arguments that send one counter event to `dir` (JSON output). */
+export const send = (dir: string, key = "alice", by = 5): string[] => [
+  "send",
+  COUNTER_EVENT,
+  JSON.stringify({ key, by }),
+  "--world",
+  dir,
+  "--json",
+];
+
+/** A fresh counter world with two sends (alice 5, bob 7): 0 genesis, 1 checkpoint | 2 event, 3 step, 4 snapshot, 5 checkpoint | 6–9 the same. */
+export function counterWorld(): string {
+  const dir = join(scratch(), "w");
+  ok("create", COUNTER, "--world", dir, "--json");
+  ok(...send(dir, "alice", 5));
+  ok(...send(dir, "bob", 7));
+  return dir;
+}
+
 /** A copy of a (closed) world directory. */
 export function copyWorld(src: string): string {
   const dst = join(scratch(), "w");

@@ -20,7 +20,6 @@ import { SqliteJournalStore } from "../../kernel/journal/index.js";
 import { World, createWorld, replayWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { defaultAdapters } from "../../kernel/world/wiring.js";
 import {
-  COUNTER,
   appendForgedSnapshot,
   copyWorld,
   dropFrom,
@@ -39,12 +38,13 @@ import {
   wk,
   wkAsync,
   type SnapshotBlob,
+  COUNTER_EVENT,
+  counterWorld,
 } from "./attack-helpers.js";
 import { okAsync } from "./cli-harness.js";
 import { holdForApproval, writeFetcherAir } from "./fixtures/fetcher.js";
 import { startPageServer, type PageServer } from "./page-server.js";
 
-const COUNTER_EVENT = "demo/CounterEvent@1";
 const FETCH = "demo/Fetch@1";
 const METADATA = "http://169.254.169.254/latest/meta-data/";
 
@@ -218,10 +218,7 @@ describe("derive before trust: forged snapshots after the seal (issue 21)", () =
   let heldIntent: string;
 
   beforeAll(async () => {
-    counter = join(scratch(), "w");
-    ok("create", COUNTER, "--world", counter, "--json");
-    ok("send", COUNTER_EVENT, JSON.stringify({ key: "alice", by: 5 }), "--world", counter, "--json");
-    ok("send", COUNTER_EVENT, JSON.stringify({ key: "bob", by: 7 }), "--world", counter, "--json");
+    counter = counterWorld();
     expect(rows(counter).map((r) => r.kind)).toEqual([
       "genesis",
       "checkpoint",

@@ -16,7 +16,6 @@ import { signReceipt, type ReceiptEnvelope } from "../../kernel/crypto/receipt.j
 import { approvalPayload } from "../../kernel/world/governance-rules.js";
 import { rechain } from "../journal/attacker.js";
 import {
-  COUNTER,
   COUNTER_WASM,
   SUMMARIZER,
   appendForged,
@@ -41,26 +40,11 @@ import {
   verifyFails,
   wk,
   wkAsync,
+  counterWorld,
+  send,
 } from "./attack-helpers.js";
 
-const EVENT = "demo/CounterEvent@1";
-const send = (dir: string, key = "alice", by = 5) => [
-  "send",
-  EVENT,
-  JSON.stringify({ key, by }),
-  "--world",
-  dir,
-  "--json",
-];
-
 /** A counter world: create, then alice +5 and bob +7 (each send closes with snapshot + checkpoint). */
-function counterWorld(): string {
-  const dir = join(scratch(), "w");
-  ok("create", COUNTER, "--world", dir, "--json");
-  ok(...send(dir, "alice", 5));
-  ok(...send(dir, "bob", 7));
-  return dir;
-}
 
 /** A governed counter world with one proposal (by `proposer`) filed and shadow-run. */
 function proposedWorld(approvers: KeyPair[], proposer: string | undefined, allowUnsigned = false) {
