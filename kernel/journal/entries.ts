@@ -249,6 +249,10 @@ export type ProposalBody = EntryBodies["proposal"];
 export type ShadowReportBody = EntryBodies["shadow_report"];
 export type ApprovalBody = EntryBodies["approval"];
 export type ApplyBody = EntryBodies["apply"];
+/** An approver's signed decision on a held intent (a `policy_decision` entry at stage `approval`). */
+export type HeldDecisionBody = z.infer<typeof HeldIntentDecision>;
+/** The gate's decision on an intent (a `policy_decision` entry at any other stage). */
+export type GateDecisionBody = z.infer<typeof GateDecision>;
 export type DeclaredKey = z.infer<typeof DeclaredKey>;
 
 /** The adapter keys a genesis declares (format 1 declared none). */

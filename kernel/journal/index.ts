@@ -36,6 +36,8 @@ export type {
   ShadowReportBody,
   ApprovalBody,
   ApplyBody,
+  HeldDecisionBody,
+  GateDecisionBody,
   DeclaredKey,
   BodyIssue,
 } from "./entries.js";

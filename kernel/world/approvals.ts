@@ -8,6 +8,7 @@ import type { CborObject } from "../../air/cbor/value.js";
 import type { Signer } from "../crypto/signer.js";
 import { signingMessage } from "../crypto/signing-message.js";
 import { verify } from "../crypto/sign.js";
+import type { HeldDecisionBody } from "../journal/index.js";
 
 function payload(worldId: string, intentId: string, decision: string): Uint8Array {
   return encodeStored({ world_id: worldId, intent_id: intentId, decision });
@@ -19,7 +20,7 @@ export function approvalEntry(
   decision: "allow" | "deny",
   approver: Signer,
   worldId: string,
-): CborObject {
+): HeldDecisionBody {
   return {
     intent_id: intentId,
     decision,

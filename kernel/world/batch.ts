@@ -6,16 +6,17 @@
  */
 import { encodeStored } from "../../air/cbor/encode.js";
 import type { CborValue } from "../../air/cbor/value.js";
-import type { AppendInput, EntryKind } from "../journal/index.js";
+import type { AppendInput, EntryBodies, EntryKind } from "../journal/index.js";
 
 /** Entries to append, with the seq each will get. */
 export class Batch {
   readonly entries: AppendInput[] = [];
   constructor(readonly baseSeq: number) {}
 
-  /** Adds an entry; returns the seq it will have. */
-  push(kind: EntryKind, body: CborValue): number {
-    this.entries.push({ kind, body });
+  /** Adds an entry of `kind` with a body of that kind's type; returns the seq it will have. */
+  push<K extends EntryKind>(kind: K, body: EntryBodies[K]): number {
+    // Every entry body is a CBOR value; the journal's zod schemas describe it in TypeScript terms.
+    this.entries.push({ kind, body: body as CborValue });
     return this.baseSeq + this.entries.length - 1;
   }
 

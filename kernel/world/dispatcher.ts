@@ -105,7 +105,7 @@ export class Dispatcher {
       await this.w.writer.exclusive(async () => {
         if (!this.w.state.pending.has(intentId)) return; // settled meanwhile (e.g. denied)
         const batch = this.w.writer.batch();
-        const seq = batch.push("effect_receipt", body as unknown as CborValue);
+        const seq = batch.push("effect_receipt", body);
         await this.w.processor.processReceipt(seq, body as unknown as CborObject, batch);
         await this.w.writer.flush(batch);
       });

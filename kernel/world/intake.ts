@@ -104,7 +104,7 @@ export class Intake {
       const before = { n: batch.entries.length, steps: processor.stats.steps, failures: processor.stats.failures };
       const seq = batch.nextSeq;
       const body = this.ingressBody(p.schema, p.value, seq, p.idempotency);
-      batch.push("event", body as unknown as CborValue);
+      batch.push("event", body);
       await processor.processEvent(seq, body, batch);
       out[i] = {
         seq,

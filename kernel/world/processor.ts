@@ -20,6 +20,7 @@ import type { ModuleHost } from "./modules.js";
 import { DEFAULT_INTENT_TTL_NS, ERASURE_EVENT_SCHEMA } from "./flags.js";
 import { worldGateHooks } from "./gate-rules.js";
 import type { EventBody, KernelState, PendingIntent } from "./kernel-state.js";
+import type { EntryBodies } from "../journal/index.js";
 
 export type { EventBody, KernelState, PendingIntent } from "./kernel-state.js";
 
@@ -285,7 +286,7 @@ export class Processor {
         ctx: this.childCtx(ctx, seq, entropy, e.schema, e.value, e.key, i),
         origin: { kind: "module", module, key, cause_seq: causeSeq, index: i },
       };
-      batch.push("event", body as unknown as CborValue);
+      batch.push("event", body);
       queue.push({ seq, body });
     });
 
@@ -306,7 +307,7 @@ export class Processor {
         index: i,
         ...(validUntil === undefined ? {} : { valid_until_ns: validUntil }),
       });
-      batch.push("policy_decision", decisionBody(d));
+      batch.push("policy_decision", decisionBody(d) as unknown as EntryBodies["policy_decision"]);
       if (d.decision === "deny") {
         this.deliverDenied(d, { kind: effect.kind, capSlot: effect.cap_slot }, module, key, ctx, batch, queue);
         return;
@@ -358,7 +359,7 @@ export class Processor {
       return false;
     if (rec.body.ok !== true) {
       // The step failed when it ran: it changed nothing and produced nothing else.
-      batch.push("step", rec.body);
+      batch.push("step", rec.body as unknown as EntryBodies["step"]);
       this.stats.failures++;
       this.adopted.push({ seq, module, key, reason });
       return true;
@@ -367,7 +368,7 @@ export class Processor {
       const e = o.entry(batch.nextSeq);
       return e !== null && e.kind === kind ? e.body : null;
     };
-    batch.push("step", rec.body);
+    batch.push("step", rec.body as unknown as EntryBodies["step"]);
     const h = rec.body.state_hash as HashText | null;
     this.state.cells.set(module, key, h === null ? null : (o.blob(h) ?? new Uint8Array(0)), h ?? undefined);
     const n = Number(rec.body.events);
@@ -376,24 +377,24 @@ export class Processor {
       const at = batch.nextSeq;
       const ev = take("event");
       if (ev === null) return true; // the comparison with the journal reports the gap
-      batch.push("event", ev);
+      batch.push("event", ev as unknown as EntryBodies["event"]);
       queue.push({ seq: at, body: ev as unknown as EventBody });
     }
     for (const id of rec.body.intents as string[]) {
       const intent = take("effect_intent");
       if (intent === null || intent.intent_id !== id) return true;
-      batch.push("effect_intent", intent);
+      batch.push("effect_intent", intent as unknown as EntryBodies["effect_intent"]);
       const d = take("policy_decision");
       if (d === null) return true;
-      batch.push("policy_decision", d);
+      batch.push("policy_decision", d as unknown as EntryBodies["policy_decision"]);
       if (d.decision === "deny") {
         const receipt = take("effect_receipt");
         if (receipt === null) return true;
-        batch.push("effect_receipt", receipt);
+        batch.push("effect_receipt", receipt as unknown as EntryBodies["effect_receipt"]);
         const at = batch.nextSeq;
         const delivery = take("event");
         if (delivery === null) return true;
-        batch.push("event", delivery);
+        batch.push("event", delivery as unknown as EntryBodies["event"]);
         queue.push({ seq: at, body: delivery as unknown as EventBody });
         continue;
       }
@@ -416,7 +417,7 @@ export class Processor {
     queue: { seq: number; body: EventBody }[],
   ): void {
     const receipt = this.signDenied(d, { kind: effect.kind, nowNs: BigInt(ctx.now_ns) });
-    const receiptSeq = batch.push("effect_receipt", receipt);
+    const receiptSeq = batch.push("effect_receipt", receipt as unknown as EntryBodies["effect_receipt"]);
     this.pushDelivery(receiptSeq, receipt, { module, key, capSlot: effect.capSlot }, ctx, batch, queue);
   }
 
@@ -487,7 +488,7 @@ export class Processor {
         ctx: ctx as unknown as CborObject,
         origin: { kind: "erasure", erasure_seq: seq, module, key },
       };
-      batch.push("event", ev as unknown as CborValue);
+      batch.push("event", ev as unknown as EntryBodies["event"]);
       await this.processEvent(at, ev, batch, budget);
     }
   }
@@ -558,7 +559,7 @@ export class Processor {
         receipt_seq: receiptSeq,
       },
     };
-    batch.push("event", body as unknown as CborValue);
+    batch.push("event", body as unknown as EntryBodies["event"]);
     queue.push({ seq, body });
   }
 

@@ -290,7 +290,7 @@ async function runReport(
     const batch = new Batch(head);
     const origin: { seq: number; line?: number }[] = []; // batch index → the ingress event it came from
     for (const r of recorded) {
-      const seq = batch.push("event", r.body as unknown as CborObject);
+      const seq = batch.push("event", r.body);
       await processor.processEvent(seq, r.body, batch);
       while (origin.length < batch.entries.length)
         origin.push(r.line === undefined ? { seq: r.seq } : { seq: r.seq, line: r.line });
