@@ -20,6 +20,7 @@ import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";
 import { GATE_ADAPTER, type EventBody, type KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
+import type { EntryBodies } from "../journal/entries.js";
 import { replayRange } from "./replay.js";
 import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
 import type { Migration } from "../../air/schemas/patch.js";
@@ -163,7 +164,7 @@ export async function counterfactualRun(
         // The gate's own denials are re-decided by the counterfactual run; other receipts reach it only for its own intents.
         if (env.adapter_id === GATE_ADAPTER.id || !state.pending.has(body.intent_id as string)) continue;
         report.inputs_reused++;
-        await cf.processReceipt(e.seq, body, batch);
+        await cf.processReceipt(e.seq, body as EntryBodies["effect_receipt"], batch);
         break;
       }
       case "policy_decision":
@@ -174,11 +175,11 @@ export async function counterfactualRun(
         }
         if (!state.pending.has(body.intent_id as string)) continue;
         report.inputs_reused++;
-        await cf.processApproval(e.seq, body, batch);
+        await cf.processApproval(e.seq, body as EntryBodies["policy_decision"], batch);
         break;
       case "erasure":
         if (!Array.isArray(body.notify)) continue;
-        await cf.processErasure(e.seq, body, batch);
+        await cf.processErasure(e.seq, body as EntryBodies["erasure"], batch);
         break;
       case "apply":
         report.superseded_applies.push(e.seq);

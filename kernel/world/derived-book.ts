@@ -13,6 +13,7 @@ import { BudgetLedger } from "../core/budget.js";
 import { cellId, stateRootOf, type CellKey, type CellTriple } from "../core/cells.js";
 import type { SnapshotBlob } from "./snapshot.js";
 import { EXPIRY_ADAPTER, GATE_ADAPTER, pendingFromEntries, type PendingIntent } from "./processor.js";
+import type { EntryBodies } from "../journal/entries.js";
 
 /** A fault the book finds: a stable fault name and a message. */
 export interface BookFault {
@@ -104,7 +105,7 @@ export class DerivedBook {
       this.refused.add(id);
       return null;
     }
-    const p = pendingFromEntries(intent, d);
+    const p = pendingFromEntries(intent as EntryBodies["effect_intent"], d as EntryBodies["policy_decision"]);
     if (p.waiting === "dispatch") this.ledger.allow(id, p.grant, p.estimate);
     this.pending.set(id, p);
     return null;

@@ -106,7 +106,7 @@ export class Dispatcher {
         if (!this.w.state.pending.has(intentId)) return; // settled meanwhile (e.g. denied)
         const batch = this.w.writer.batch();
         const seq = batch.push("effect_receipt", body);
-        await this.w.processor.processReceipt(seq, body as unknown as CborObject, batch);
+        await this.w.processor.processReceipt(seq, body, batch);
         await this.w.writer.flush(batch);
       });
     } finally {

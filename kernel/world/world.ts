@@ -7,7 +7,7 @@
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/hash.js";
 import type { AirCatalog } from "../../air/loader.js";
-import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { Signer } from "../crypto/signer.js";
 import type { WorldJournal } from "../journal/world-journal.js";
@@ -22,7 +22,9 @@ import { introspectAdapter } from "./introspect-adapter.js";
 import { withAnchorLog } from "./anchor-log.js";
 import { coldStart, type Booted } from "./cold-start.js";
 import type { OpenOptions } from "./open-options.js";
-import { Writer } from "./writer.js";
+import { Writer, appendApply, type RecordKind } from "./writer.js";
+import type { EntryBodies } from "../journal/index.js";
+import type { MigrationOutcome } from "../transition/migrate.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Intake, type SendResult } from "./intake.js";
 import { eraseReport, type EraseReport } from "./erasure.js";
@@ -143,8 +145,13 @@ export class World {
   }
 
   /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
-  async appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number> {
+  appendRecord<K extends RecordKind>(kind: K, body: EntryBodies[K]): Promise<number> {
     return this.parts.writer.appendRecord(kind, body);
+  }
+
+  /** Journals an apply and runs it through the transition (writer.ts `appendApply`). */
+  applyRecord(body: EntryBodies["apply"], next: AirCatalog, planned?: MigrationOutcome): Promise<number> {
+    return appendApply(this.parts, body, next, planned);
   }
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */
