@@ -200,8 +200,13 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
         check: async (e) => {
           if (kernel === undefined) {
             kernel = boot();
-            kernel.processor.oracle = oracleOf(store);
-            replayer = new Replayer(kernel.processor, replayGenesis(e.value), (h) => store.getBlob(h), kernel.from);
+            replayer = new Replayer(
+              kernel.processor,
+              replayGenesis(e.value),
+              (h) => store.getBlob(h),
+              kernel.from,
+              oracleOf(store),
+            );
           }
           if (e.seq < kernel.from || (to !== undefined && e.seq > to)) return null;
           opts.onProgress?.(e.seq);

@@ -104,8 +104,6 @@ export function gateDenySigner(worldId: string, worldKey: KeyPair): DenySigner {
  */
 export class Processor {
   readonly stats: StepStats = { steps: 0, failures: 0, fuel: 0 };
-  /** Replay only: the journal to adopt steps from whose input was erased. */
-  oracle: ReplayOracle | undefined;
   /** Steps adopted from the journal instead of re-run (replay only). */
   readonly adopted: AdoptedStep[] = [];
 
@@ -120,15 +118,18 @@ export class Processor {
     this.hooks = worldGateHooks(state.behaviour);
   }
 
-  /** Runs one input through the transition, pushing what it causes to `batch`; a fault only from an apply's migrations. */
-  run(input: TransitionInput, batch: Batch): Promise<TransitionFault | undefined> {
+  /**
+   * Runs one input through the transition, pushing what it causes to `batch`; a fault only from
+   * an apply's migrations. Replay passes the journal as `oracle`, to adopt steps whose input was erased.
+   */
+  run(input: TransitionInput, batch: Batch, oracle?: ReplayOracle): Promise<TransitionFault | undefined> {
     return this.drive(
       transition(this.state, input, {
         batch,
         hooks: this.hooks,
         stats: this.stats,
         adopted: this.adopted,
-        ...(this.oracle ? { oracle: this.oracle } : {}),
+        ...(oracle ? { oracle } : {}),
       }),
     );
   }

@@ -103,6 +103,8 @@ export class Replayer {
     private readonly genesis: { worldPublicKey: Uint8Array; airRef: HashText },
     private readonly getBlob: (hash: HashText) => Uint8Array | Promise<Uint8Array>,
     fromSeq: number,
+    /** The journal, to adopt steps whose input was erased (absent: such a step fails as it would live). */
+    private readonly oracle?: ReplayOracle,
   ) {
     this.state = processor.state;
     this.last = fromSeq - 1;
@@ -183,20 +185,20 @@ export class Replayer {
       case "event": {
         const origin = rec.body.origin as CborObject;
         if (origin.kind !== "ingress") return outside(`event from ${String(origin.kind)}`);
-        await processor.run({ kind: "event", seq: e.seq, body: rec.body }, batch);
+        await processor.run({ kind: "event", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       }
       case "effect_receipt":
         if (isGateDenial(rec.body)) return outside("a gate denial");
-        await processor.run({ kind: "receipt", seq: e.seq, body: rec.body }, batch);
+        await processor.run({ kind: "receipt", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       case "policy_decision":
         if (!isHeldDecision(rec.body)) return outside("a gate decision");
-        await processor.run({ kind: "approval", seq: e.seq, body: rec.body }, batch);
+        await processor.run({ kind: "approval", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       case "erasure":
         // erasure-v1: the cells it names were told, in the entries that follow it.
-        await processor.run({ kind: "erasure", seq: e.seq, body: rec.body }, batch);
+        await processor.run({ kind: "erasure", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       case "snapshot":
         return this.snapshot(e.seq, rec.body);
@@ -205,7 +207,7 @@ export class Replayer {
       case "apply": {
         // Governance swapped the manifest here: the rest of history runs under the new catalog.
         const next = catalogFromBundle(await this.getBlob(rec.body.bundle_ref as HashText), rec.body.new_manifest_hash);
-        const fault = await processor.run({ kind: "apply", seq: e.seq, body: rec.body, next }, batch);
+        const fault = await processor.run({ kind: "apply", seq: e.seq, body: rec.body, next }, batch, this.oracle);
         if (fault) return { seq: fault.seq, reason: fault.message, expected: jsonView(fault.expected), got: jsonView(fault.got) };
         break;
       }
@@ -299,8 +301,13 @@ export async function replayRange(
   hooks: ReplayHooks = {},
 ): Promise<ReplayResult> {
   const g0 = await store.get(0);
-  processor.oracle ??= oracleOf(store);
-  const r = new Replayer(processor, replayGenesis(decodeStored(g0!.body)), (h) => store.getBlob(h), fromSeq);
+  const r = new Replayer(
+    processor,
+    replayGenesis(decodeStored(g0!.body)),
+    (h) => store.getBlob(h),
+    fromSeq,
+    oracleOf(store),
+  );
   for await (const e of store.iterate(fromSeq, toSeq)) {
     hooks.onProgress?.(e.seq);
     // Entries the kernel reproduces are compared as bytes: decode only when the replayer asks.
