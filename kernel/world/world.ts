@@ -70,24 +70,16 @@ export class World {
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
   static async open(dir: string, opts: OpenOptions = {}): Promise<World> {
-    const build = (b: Booted) => new World(dir, b.store, b.state, b.modules, b.worldKey, b.adapterKey, b.config, opts);
-    return coldStart(dir, opts, build);
+    return coldStart(dir, opts, (b) => World.attach(dir, b, opts, b.modules));
   }
 
-  /** Internal: constructs a World around an already-open store (used by create and fork). */
-  static async attach(
-    dir: string,
-    store: WorldJournal,
-    state: KernelState,
-    worldKey: KeyPair,
-    adapterKey: KeyPair,
-    config: WorldConfig,
-    opts: OpenOptions,
-  ): Promise<World> {
-    const modules = new ModuleHost((h) => store.getBlobSync(h));
-    return new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
+  /** Internal: constructs a World around an already-open store (open, create and fork). */
+  static attach(dir: string, b: Omit<Booted, "modules">, opts: OpenOptions, modules?: ModuleHost): World {
+    const m = modules ?? new ModuleHost((h) => b.store.getBlobSync(h));
+    return new World(dir, b.store, b.state, m, b.worldKey, b.adapterKey, b.config, opts);
   }
 
+  /** The manifest in force. */
   get catalog(): AirCatalog {
     return this.state.catalog;
   }
