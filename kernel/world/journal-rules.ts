@@ -42,19 +42,20 @@ import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
 import {
-  applyFault,
-  approvalFault,
-  approvalShapeFault,
+  checkApply,
+  checkApproval,
+  checkApprovalShape,
+  checkProposal,
+  checkReportCount,
   denialFault,
   governancePolicyOf,
   isDenial,
   newProposalState,
   noteApproval,
   noteDenial,
-  proposalFault,
   proposerKeys,
-  reportCountFault,
   type ProposalState,
+  type RuleFault,
 } from "./governance-rules.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
@@ -340,8 +341,8 @@ export class JournalRules implements EntryChecker {
     this.rely(p.patch_ref, seq);
     this.rely(p.bundle_ref, seq);
     if (!this.trusted) {
-      const why = proposalFault(this.worldId, p, this.policy(), this.format);
-      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_proposal", why);
+      const why = checkProposal(this.worldId, p, this.policy(), this.format);
+      if (why !== null) return fault(signatureOr(why, "unauthorized_proposal"), why.message);
       const who = p.proposer;
       if (
         this.complete &&
@@ -373,8 +374,8 @@ export class JournalRules implements EntryChecker {
       const bytes = this.blobs.getBlobSync(ref);
       if (hashBytes(bytes) !== v.report_hash)
         return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${v.report_hash}`);
-      const why = reportCountFault(decodeStored(bytes), v.failures);
-      if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why}`);
+      const why = checkReportCount(decodeStored(bytes), v.failures);
+      if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why.message}`);
     }
     this.rely(ref, seq);
     s.reports.add(v.report_hash);
@@ -398,16 +399,16 @@ export class JournalRules implements EntryChecker {
     }
     const self = this.proposersOfPatch.get(`${s.body.base_manifest_hash}|${s.body.patch_ref}`) ?? new Set<string>();
     if (!this.trusted) {
-      const shape = approvalShapeFault(a);
-      if (shape !== null) return fault("bad_body", shape);
+      const shape = checkApprovalShape(a);
+      if (shape !== null) return fault("bad_body", shape.message);
       // The kernel refuses to approve a denied proposal: an approval after the denial was written around it.
       if (s.denied !== null)
         return fault(
           "unauthorized_approval",
           `approval of proposal ${a.proposal_id}, which was denied at seq ${s.denied.seq}`,
         );
-      const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
-      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
+      const why = checkApproval(this.worldId, a, s.body, s.reports, this.policy(), self);
+      if (why !== null) return fault(signatureOr(why, "unauthorized_approval"), why.message);
       // The kernel refuses a second approval of the same report by the same key: one in the journal was replayed.
       if (s.approvals.get(a.approver)?.has(a.shadow_report_hash!) === true)
         return fault(
@@ -422,7 +423,7 @@ export class JournalRules implements EntryChecker {
   private apply(a: ApplyBody, seq: number): CheckFinding {
     const s = this.proposals.get(a.proposal_id);
     if (!this.trusted) {
-      const why = applyFault(s, this.catalog!.manifestHash, this.policy(), a) ?? this.migrationsFault(s!, a);
+      const why = checkApply(s, this.catalog!.manifestHash, this.policy(), a)?.message ?? this.migrationsFault(s!, a);
       if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
     }
     if (s) s.applied = true;
@@ -498,6 +499,11 @@ export class JournalRules implements EntryChecker {
     const f = this.book.observe(e);
     return f === null ? null : fault(f.fault, f.message);
   }
+}
+
+/** verify's fault for a governance rule's fault: `bad_signature` for a signature that does not verify, else `otherwise`. */
+function signatureOr(f: RuleFault, otherwise: string): string {
+  return f.code === "governance.bad_signature" ? "bad_signature" : otherwise;
 }
 
 /** The state root a checkpoint records when it attests no state (a journal-level checkpoint). */
