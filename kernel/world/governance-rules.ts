@@ -21,8 +21,8 @@ import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js"
  * not the record at hand (the denial that vetoes an apply). Callers pick the code from here
  * instead of re-running the checks; `wk verify` maps it to its fault names (journal-rules.ts).
  */
-export interface RuleFault {
-  code: RuleCode;
+export interface RuleFault<C extends RuleCode = RuleCode> {
+  code: C;
   message: string;
   seq?: number;
 }
@@ -48,7 +48,17 @@ export type RuleCode =
   | "governance.bad_apply"
   | "governance.bad_report";
 
-const rule = (code: RuleCode, message: string, seq?: number): RuleFault => ({
+/** Why the kernel refuses to apply a proposal now: each is a `KernelErrorCode` it throws as is. */
+export type ApplyRefusalCode =
+  | "governance.unknown_proposal"
+  | "governance.already_applied"
+  | "governance.denied"
+  | "governance.stale_base"
+  | "governance.no_shadow"
+  | "governance.failed_shadow"
+  | "governance.not_approved";
+
+const rule = <C extends RuleCode>(code: C, message: string, seq?: number): RuleFault<C> => ({
   code,
   message,
   ...(seq === undefined ? {} : { seq }),
@@ -440,7 +450,10 @@ export function latestReportFails(s: ProposalState): boolean {
  * Why the latest report's failing steps block an apply (`governance.failed_shadow`: fewer than the
  * threshold of counting approvals accepted them); null when they do not.
  */
-export function checkFailedShadow(s: ProposalState, policy: GovernancePolicy): RuleFault | null {
+export function checkFailedShadow(
+  s: ProposalState,
+  policy: GovernancePolicy,
+): RuleFault<"governance.failed_shadow"> | null {
   if (!latestReportFails(s)) return null;
   const accepting = acceptingApprovers(s, policy).length;
   if (accepting >= policy.threshold) return null;
@@ -464,8 +477,7 @@ export function checkApply(
   s: ProposalState | undefined,
   currentManifest: string,
   policy: GovernancePolicy,
-  apply?: ApplyBody,
-): RuleFault | null {
+): RuleFault<ApplyRefusalCode> | null {
   if (s === undefined) return rule("governance.unknown_proposal", "no such proposal");
   const id = s.body.proposal_id;
   if (s.applied) return rule("governance.already_applied", `proposal ${id} is already applied`);
@@ -495,24 +507,34 @@ export function checkApply(
       "governance.not_approved",
       `proposal ${id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`,
     );
-  if (apply !== undefined) {
-    if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref)
-      return rule("governance.bad_apply", "the apply names another manifest than its proposal");
-    if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k)))
-      return rule(
-        "governance.bad_apply",
-        "the apply lists approvals that are not valid approvals of the latest shadow report",
-      );
-  }
   return null;
 }
 
-/** `checkApply`'s message. */
+/** Why a journaled apply of an authorized proposal is not the one the kernel would have written (`governance.bad_apply`); null when it is. */
+export function checkApplyBody(
+  s: ProposalState,
+  policy: GovernancePolicy,
+  apply: ApplyBody,
+): RuleFault<"governance.bad_apply"> | null {
+  if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref)
+    return rule("governance.bad_apply", "the apply names another manifest than its proposal");
+  const valid = countingApprovers(s, policy);
+  if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k)))
+    return rule(
+      "governance.bad_apply",
+      "the apply lists approvals that are not valid approvals of the latest shadow report",
+    );
+  return null;
+}
+
+/** `checkApply`'s message, then (given the journaled `apply`) `checkApplyBody`'s. */
 export function applyFault(
   s: ProposalState | undefined,
   currentManifest: string,
   policy: GovernancePolicy,
   apply?: ApplyBody,
 ): string | null {
-  return messageOf(checkApply(s, currentManifest, policy, apply));
+  const refusal = checkApply(s, currentManifest, policy);
+  if (refusal !== null || s === undefined || apply === undefined) return messageOf(refusal);
+  return messageOf(checkApplyBody(s, policy, apply));
 }

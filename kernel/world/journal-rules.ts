@@ -42,7 +42,7 @@ import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
 import {
-  checkApply,
+  applyFault,
   checkApproval,
   checkApprovalShape,
   checkProposal,
@@ -423,7 +423,7 @@ export class JournalRules implements EntryChecker {
   private apply(a: ApplyBody, seq: number): CheckFinding {
     const s = this.proposals.get(a.proposal_id);
     if (!this.trusted) {
-      const why = checkApply(s, this.catalog!.manifestHash, this.policy(), a)?.message ?? this.migrationsFault(s!, a);
+      const why = applyFault(s, this.catalog!.manifestHash, this.policy(), a) ?? this.migrationsFault(s!, a);
       if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
     }
     if (s) s.applied = true;
