@@ -3,7 +3,6 @@
  * modules can redact), then, under erasure-v1, the blobs derived from it and the older cell
  * states snapshots kept. Reports what it did and which cells may still hold derived data.
  */
-import type { CborObject } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { cellId, type CellKey } from "../core/cells.js";
@@ -47,7 +46,7 @@ export async function eraseReport(w: ErasureParts, hash: HashText, reason: strin
   w.writer.synced();
   if (notify.length > 0) {
     const batch = w.writer.batch();
-    await w.processor.processErasure(a.seq, { blob_hash: hash, reason, notify } as unknown as CborObject, batch);
+    await w.processor.processErasure(a.seq, { blob_hash: hash, reason, notify }, batch);
     await w.writer.flush(batch);
   }
   const structural = structuralBlobs(w.store);
