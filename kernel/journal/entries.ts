@@ -7,7 +7,9 @@
 import { z } from "zod";
 import { HASH_PATTERN } from "../../air/hash.js";
 import { isCborObject, type CborMap, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { decodeStored } from "../../air/cbor/decode.js";
 import { jsonPath } from "../../air/errors.js";
+import type { EffectReceiptBody as StrictReceiptBody } from "../crypto/receipt.js";
 import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
 
@@ -137,7 +139,9 @@ export const EffectIntentBody = z.strictObject({
   /** validity-v1: past this time (ns) the intent is not performed; it gets an `expired` receipt. */
   valid_until_ns: nat.exactOptional(),
 });
-// Receipts are checked in full (envelope, signature, payload hash) by kernel/crypto/receipt.ts.
+// Receipts are checked in full (envelope, signature, payload hash) by kernel/crypto/receipt.ts
+// (`checkEffectReceiptBody`, run by the journal rules on every verify); on append only the
+// intent id is checked here, and loosening or tightening that would change what is accepted.
 export const EffectReceiptBody = z.looseObject({ intent_id: intentId });
 const GateDecision = z.strictObject({
   intent_id: intentId,
@@ -238,8 +242,25 @@ export const ENTRY_BODY_SCHEMAS = {
   keys: KeysBody,
 } as const satisfies Record<EntryKind, z.ZodType>;
 
-/** The typed body of each kind. */
-export type EntryBodies = { [K in EntryKind]: z.infer<(typeof ENTRY_BODY_SCHEMAS)[K]> };
+/** What each kind's schema checks on append and on read: `parseEntryBody` returns these. */
+export type WireBodies = { [K in EntryKind]: z.infer<(typeof ENTRY_BODY_SCHEMAS)[K]> };
+
+/**
+ * The body of an `effect_receipt` entry: the adapter's signed envelope, the signature, the
+ * adapter's public key and the payload. Its wire schema above checks only `intent_id`; the
+ * kernel writes receipts through kernel/crypto/receipt.ts's strict schema and the journal
+ * rules hold every receipt to it on verify, so a verified journal's receipts have this type.
+ */
+export type ReceiptBody = StrictReceiptBody;
+
+/** The typed body of each kind, as the kernel writes it and a verified journal holds it (`WireBodies` with receipts in full). */
+export type EntryBodies = Omit<WireBodies, "effect_receipt"> & { effect_receipt: ReceiptBody };
+
+/** An entry with its body typed by its kind: `switch (e.kind)` narrows `e.body`. */
+export type TypedEntry = { [K in EntryKind]: { seq: number; kind: K; body: EntryBodies[K] } }[EntryKind];
+
+/** A kind with its body typed by it (an entry not yet appended, or one whose seq is beside the point). */
+export type TypedBody = { [K in EntryKind]: { kind: K; body: EntryBodies[K] } }[EntryKind];
 export type GenesisBody = EntryBodies["genesis"];
 export type CheckpointBody = EntryBodies["checkpoint"];
 export type ErasureBody = EntryBodies["erasure"];
@@ -287,8 +308,8 @@ export function checkEntryBody(kind: string, value: unknown): BodyIssue | null {
   };
 }
 
-/** Validates a body for `kind` and returns it typed; throws `journal.bad_body` naming the path. */
-export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq?: number): EntryBodies[K] {
+/** Validates a body for `kind` and returns it typed by its schema; throws `journal.bad_body` naming the path. */
+export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq?: number): WireBodies[K] {
   const issue = checkEntryBody(kind, value);
   if (issue !== null) {
     if (!isEntryKind(kind))
@@ -299,5 +320,28 @@ export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq
       ...(seq === undefined ? {} : { seq }),
     });
   }
-  return value as EntryBodies[K];
+  return value as WireBodies[K];
+}
+
+/**
+ * The entry with its body decoded and typed by its kind: the one place the kernel reads an
+ * entry's body. It decodes and does not re-parse with zod: every body was schema-checked on
+ * append and is checked again, with the journal rules, by verify (run on open), so parsing
+ * here would cost the hot paths (replay, shadow, audit) a second check for nothing.
+ */
+export function decodeEntry(e: { seq: number; kind: EntryKind; body: Uint8Array }): TypedEntry {
+  return { seq: e.seq, kind: e.kind, body: decodeStored(e.body) } as TypedEntry;
+}
+
+/**
+ * A decoded body typed by its kind: for bodies already decoded and checked (verify's
+ * `DecodedEntry.value`) or built by the kernel itself (a `Batch`'s entries, pushed typed).
+ */
+export function typedBody(kind: EntryKind, body: CborValue): TypedBody {
+  return { kind, body } as TypedBody;
+}
+
+/** True for an approver's decision on a held intent (stage `approval`, which a gate decision never has). */
+export function isHeldDecision(d: EntryBodies["policy_decision"]): d is HeldDecisionBody {
+  return d.stage === "approval";
 }

@@ -22,11 +22,18 @@ export {
   isEntryKind,
   checkEntryBody,
   parseEntryBody,
+  decodeEntry,
+  typedBody,
+  isHeldDecision,
   genesisAdapterKeys,
 } from "./entries.js";
 export type {
   EntryKind,
   EntryBodies,
+  WireBodies,
+  TypedEntry,
+  TypedBody,
+  ReceiptBody,
   GenesisBody,
   CheckpointBody,
   ErasureBody,

@@ -1,15 +1,15 @@
 /**
  * @module The entry bodies the transition writes and reads, and the identities they carry:
  * event identity (before and after identity-v2), an intent's deadline (validity-v1), a gate
- * decision's journaled form, the pending intent an intent and its decision imply, and the
- * receipt fields a delivery reads. Pure functions of their arguments.
+ * decision's journaled form and the pending intent an intent and its decision imply. Pure
+ * functions of their arguments.
  */
 import { hashValue, type HashText } from "../../air/hash.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { CellKey } from "../core/cells.js";
 import type { GateDecision } from "../core/gate.js";
-import type { EntryBodies, GateDecisionBody, HeldDecisionBody } from "../journal/entries.js";
+import type { EntryBodies, GateDecisionBody } from "../journal/entries.js";
 import { DEFAULT_INTENT_TTL_NS } from "./flags.js";
 import type { PendingIntent } from "./state.js";
 
@@ -20,40 +20,10 @@ export const GATE_ADAPTER = { id: "kernel.gate", version: "1" } as const;
 /** Adapter id of the receipts the kernel issues for expired intents (signed by the world key). */
 export const EXPIRY_ADAPTER = { id: "kernel.expiry", version: "1" } as const;
 
-/** The fields of a receipt body the transition reads (the envelope kernel/crypto/receipt.ts verifies in full). */
-export interface ReceiptFields {
-  intent_id: string;
-  receipt: {
-    intent_id: string;
-    effect_kind: string;
-    status: string;
-    payload_hash: string;
-    finished_ns: number | bigint;
-    cost: { tokens_in: number | bigint; tokens_out: number | bigint; cents: number | bigint };
-    adapter_id?: string;
-  };
-  signature: Uint8Array;
-  payload?: CborValue;
-}
-
-/**
- * A receipt body's fields. The journal's schema checks a receipt body's shape only loosely;
- * its envelope, signature and payload hash were verified in full before it entered the journal
- * (live: kernel/crypto/receipt.ts on the adapter's answer; replay and open: the verify walk).
- */
-export function receiptFields(body: EntryBodies["effect_receipt"]): ReceiptFields {
-  return body as unknown as ReceiptFields;
-}
-
 /** True for a receipt the gate issued for a denied intent. */
-export function isGateDenial(body: CborValue | EntryBodies["effect_receipt"]): boolean {
-  const env = isCborObject(body as CborValue) ? (body as { receipt?: unknown }).receipt : undefined;
-  return isCborObject(env as CborValue) && (env as CborObject).adapter_id === GATE_ADAPTER.id && (env as CborObject).status === "denied";
-}
-
-/** True for a `policy_decision` body an approver signed (stage `approval`), not the gate's own. */
-export function isHeldDecision(body: EntryBodies["policy_decision"]): body is HeldDecisionBody {
-  return body.stage === "approval";
+export function isGateDenial(body: CborValue): boolean {
+  const env = isCborObject(body) ? body.receipt : undefined;
+  return isCborObject(env) && env.adapter_id === GATE_ADAPTER.id && env.status === "denied";
 }
 
 /** validity-v1: an intent's deadline — its step's time plus the grant's TTL, never past the grant's expiry. */

@@ -30,4 +30,3 @@ export type TransitionReply = CallResult | EntryBodies["effect_receipt"];
 
 /** A generator of the transition's requests that ends with `T`. */
 export type Transition<T> = Generator<TransitionRequest, T, TransitionReply>;
-

@@ -24,17 +24,16 @@ import { deriveEntropy, type CellKey } from "../core/cells.js";
 import { parseStepOutput, stepInput, type StepContext } from "../core/envelope.js";
 import { decide, type GateDecision, type GateHooks } from "../core/gate.js";
 import { routeEvent } from "../core/routing.js";
-import type { EntryBodies, EntryKind, ErasureBody, HeldDecisionBody } from "../journal/entries.js";
+import type {
+  EntryBodies,
+  EntryKind,
+  ErasureBody,
+  HeldDecisionBody,
+  ReceiptBody,
+  TypedBody,
+} from "../journal/entries.js";
 import type { Batch } from "./batch.js";
-import {
-  RECEIPT_EVENT_SCHEMA,
-  decisionBody,
-  eventHash,
-  pendingFromEntries,
-  receiptFields,
-  validUntilOf,
-  type ReceiptFields,
-} from "./bodies.js";
+import { RECEIPT_EVENT_SCHEMA, decisionBody, eventHash, pendingFromEntries, validUntilOf } from "./bodies.js";
 import { ERASURE_EVENT_SCHEMA } from "./flags.js";
 import { commitMigrations, migrate, runsBody, type MigrationOutcome } from "./migrate.js";
 import type { CallResult, Transition, TransitionRequest } from "./requests.js";
@@ -73,16 +72,13 @@ export interface AdoptedStep {
   reason: "input_erased" | "state_erased";
 }
 
-/** A journal entry as the transition reads it back. */
-export type RecordedEntry = { [K in EntryKind]: { kind: K; body: EntryBodies[K] } }[EntryKind];
-
 /**
  * What replay knows that live execution does not: the journal's recorded entries and the
  * CAS. A step whose input was erased (a blob it read, or a cell state known only by hash)
  * cannot be re-run; replay adopts the step's recorded outputs instead, and reports it.
  */
 export interface ReplayOracle {
-  entry(seq: number): RecordedEntry | null;
+  entry(seq: number): TypedBody | null;
   blob(hash: HashText): Uint8Array | null;
 }
 
@@ -428,7 +424,7 @@ function* deliverDenied(
     nowNs: BigInt(ctx.now_ns),
   }) as EntryBodies["effect_receipt"];
   const receiptSeq = env.batch.push("effect_receipt", receipt);
-  pushDelivery(state, env.batch, receiptSeq, receiptFields(receipt), { module, key, capSlot: effect.capSlot }, ctx, queue);
+  pushDelivery(state, env.batch, receiptSeq, receipt, { module, key, capSlot: effect.capSlot }, ctx, queue);
 }
 
 /** An approver's decision on a held intent: allow → ready to dispatch; deny → a denied receipt, delivered. */
@@ -509,7 +505,7 @@ function* receipt(
   seq: number,
   body: EntryBodies["effect_receipt"],
 ): Transition<void> {
-  const r = receiptFields(body);
+  const r = body;
   const p = state.pending.get(r.intent_id);
   if (!p) return; // a duplicate receipt for a settled intent changes nothing
   state.pending.delete(r.intent_id);
@@ -573,7 +569,7 @@ function pushDelivery(
   state: KernelState,
   batch: Batch,
   receiptSeq: number,
-  r: ReceiptFields,
+  r: ReceiptBody,
   to: { module: string; key: CellKey; capSlot: string },
   ctx: StepContext,
   queue: Queue,

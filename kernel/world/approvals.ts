@@ -4,7 +4,6 @@
  * `effect_approval` signing purpose, so it cannot be replayed into another world.
  */
 import { encodeStored } from "../../air/cbor/encode.js";
-import type { CborObject } from "../../air/cbor/value.js";
 import type { Signer } from "../crypto/signer.js";
 import { signingMessage } from "../crypto/signing-message.js";
 import { verify } from "../crypto/sign.js";
@@ -31,14 +30,9 @@ export function approvalEntry(
 }
 
 /** True when an approval entry's signature holds. */
-export function approvalSignatureValid(body: CborObject, worldId: string): boolean {
-  const pk = Uint8Array.from(Buffer.from(String(body.approver), "hex"));
-  return verify(
-    pk,
-    "effect_approval",
-    payload(worldId, String(body.intent_id), String(body.decision)),
-    body.signature as Uint8Array,
-  );
+export function approvalSignatureValid(body: HeldDecisionBody, worldId: string): boolean {
+  const pk = Uint8Array.from(Buffer.from(body.approver, "hex"));
+  return verify(pk, "effect_approval", payload(worldId, body.intent_id, body.decision), body.signature);
 }
 
 /** The exact bytes an approver's ed25519 key signs to decide a held intent (for signing elsewhere). */

@@ -7,8 +7,8 @@
  */
 import type { WorldJournal } from "../journal/world-journal.js";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { isCborObject, type CborObject } from "../../air/cbor/value.js";
-import type { JournalEntry } from "../journal/index.js";
+import { isHeldDecision, typedBody, type JournalEntry } from "../journal/index.js";
+import { eventOrigin } from "./event-fields.js";
 import { KernelError } from "../core/errors.js";
 import { GATE_ADAPTER } from "./processor.js";
 
@@ -18,11 +18,11 @@ const CONTINUATION_KINDS = new Set(["step", "effect_intent"]);
 export function startsUnit(e: Pick<JournalEntry, "kind" | "body">): boolean {
   if (CONTINUATION_KINDS.has(e.kind)) return false;
   if (e.kind !== "event" && e.kind !== "effect_receipt" && e.kind !== "policy_decision") return true;
-  const b = decodeStored(e.body) as CborObject;
-  if (e.kind === "event") return isCborObject(b.origin) && b.origin.kind === "ingress";
-  if (e.kind === "policy_decision") return b.stage === "approval";
+  const t = typedBody(e.kind, decodeStored(e.body));
+  if (t.kind === "event") return eventOrigin(t.body).kind === "ingress";
+  if (t.kind === "policy_decision") return isHeldDecision(t.body);
   // A gate denial is written inside the step that emitted the intent; an adapter's receipt arrives on its own.
-  return !(isCborObject(b.receipt) && b.receipt.adapter_id === GATE_ADAPTER.id);
+  return !(t.kind === "effect_receipt" && t.body.receipt.adapter_id === GATE_ADAPTER.id);
 }
 
 /** Where replay or fork may stop at or before `seq`, and the span of the batch around `seq` when it is inside one. */

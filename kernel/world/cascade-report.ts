@@ -5,10 +5,8 @@
  * gate decision and receipt status. `wk send` prints it; nothing fails silently.
  */
 import type { WorldJournal } from "../journal/world-journal.js";
-import { decodeStored } from "../../air/cbor/decode.js";
-import type { CborObject } from "../../air/cbor/value.js";
-import type {} from "../journal/index.js";
-import { cellKeyText, type CellKey } from "../core/cells.js";
+import { decodeEntry } from "../journal/index.js";
+import { cellKeyText } from "../core/cells.js";
 
 /** One failed step. */
 export interface StepFailure {
@@ -43,37 +41,44 @@ export interface CascadeReport {
 export function cascadeReport(store: WorldJournal, fromSeq: number, toSeq?: number): CascadeReport {
   const r: CascadeReport = { from: fromSeq, to: fromSeq - 1, entries: 0, steps: 0, failures: [], intents: [] };
   const intents = new Map<string, CascadeIntent>();
-  for (const e of store.iterateSync(fromSeq, toSeq)) {
+  for (const raw of store.iterateSync(fromSeq, toSeq)) {
     r.entries++;
-    r.to = e.seq;
-    if (e.kind !== "step" && e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt")
+    r.to = raw.seq;
+    if (
+      raw.kind !== "step" &&
+      raw.kind !== "effect_intent" &&
+      raw.kind !== "policy_decision" &&
+      raw.kind !== "effect_receipt"
+    )
       continue;
-    const b = decodeStored(e.body) as CborObject;
+    const e = decodeEntry(raw);
     if (e.kind === "step") {
+      const b = e.body;
       r.steps++;
-      const err = b.error as { code: string; message: string } | null;
+      const err = b.error;
       if (b.ok === false && err)
         r.failures.push({
           seq: e.seq,
-          module: b.module as string,
-          key: cellKeyText(b.key as CellKey | undefined),
-          cause_seq: Number(b.cause_seq),
+          module: b.module,
+          key: cellKeyText(b.key),
+          cause_seq: b.cause_seq,
           code: err.code,
           message: err.message,
         });
     } else if (e.kind === "effect_intent") {
-      intents.set(b.intent_id as string, {
-        intent_id: b.intent_id as string,
-        kind: b.kind as string,
-        module: b.module as string,
+      const b = e.body;
+      intents.set(b.intent_id, {
+        intent_id: b.intent_id,
+        kind: b.kind,
+        module: b.module,
         decision: null,
         receipt: null,
       });
-    } else {
-      const i = intents.get(b.intent_id as string);
+    } else if (e.kind === "policy_decision" || e.kind === "effect_receipt") {
+      const i = intents.get(e.body.intent_id);
       if (!i) continue;
-      if (e.kind === "policy_decision") i.decision = b.decision as string;
-      else i.receipt = (b.receipt as CborObject).status as string;
+      if (e.kind === "policy_decision") i.decision = e.body.decision;
+      else i.receipt = e.body.receipt.status;
     }
   }
   r.intents = [...intents.values()];

@@ -9,18 +9,18 @@
  * superseded by the proposal and listed. Nothing is written.
  */
 import { decodeStored } from "../../air/cbor/decode.js";
-import type { CborObject } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { cellKeyText, type CellKey } from "../core/cells.js";
+import { decodeEntry, isHeldDecision, typedBody } from "../journal/index.js";
+import { eventCtx, eventOrigin } from "./event-fields.js";
 import { KernelError } from "../core/errors.js";
 import { Batch } from "./batch.js";
 import { bootState, readGenesis } from "./boot.js";
 import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";
-import { GATE_ADAPTER, type EventBody, type KernelState } from "./processor.js";
+import { GATE_ADAPTER, type KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
-import type { EntryBodies } from "../journal/entries.js";
 import { replayRange } from "./replay.js";
 import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
 import type { Migration } from "../../air/schemas/patch.js";
@@ -118,68 +118,66 @@ export async function counterfactualRun(
   const realIntents = new Set<string>();
   const cfIntents = new Set<string>();
   const collect = (batch: Batch) => {
-    for (const e of batch.entries) {
-      const b = e.body as CborObject;
-      if (e.kind === "step" && b.ok === false) {
-        const err = b.error as { code: string; message: string };
+    for (const entry of batch.entries) {
+      const e = typedBody(entry.kind, entry.body);
+      if (e.kind === "step" && !e.body.ok && e.body.error !== null) {
         report.failures.push({
-          module: b.module as string,
-          key: cellKeyText(b.key as CellKey | null),
-          cause_seq: Number(b.cause_seq),
-          code: err.code,
-          message: err.message,
+          module: e.body.module,
+          key: cellKeyText(e.body.key),
+          cause_seq: e.body.cause_seq,
+          code: e.body.error.code,
+          message: e.body.error.message,
         });
-      } else if (e.kind === "policy_decision")
-        report.decisions[b.code as string] = (report.decisions[b.code as string] ?? 0) + 1;
+      } else if (e.kind === "policy_decision" && !isHeldDecision(e.body))
+        report.decisions[e.body.code] = (report.decisions[e.body.code] ?? 0) + 1;
       else if (e.kind === "effect_intent") {
-        cfIntents.add(b.intent_id as string);
+        cfIntents.add(e.body.intent_id);
         report.new_intents.push({
-          intent_id: b.intent_id as string,
-          kind: b.kind as string,
-          module: b.module as string,
-          cause_seq: Number(b.cause_seq),
+          intent_id: e.body.intent_id,
+          kind: e.body.kind,
+          module: e.body.module,
+          cause_seq: e.body.cause_seq,
         });
       }
     }
   };
-  for await (const e of store.iterate(stop.seq + 1)) {
-    const body = decodeStored(e.body) as CborObject;
+  for await (const raw of store.iterate(stop.seq + 1)) {
+    const e = decodeEntry(raw);
     const batch = new Batch(e.seq + 1);
     switch (e.kind) {
       case "event": {
-        if ((body.origin as CborObject).kind !== "ingress") continue; // a step's output: the counterfactual steps make their own
-        state.logicalNow = Number((body.ctx as CborObject).logical_now);
+        if (eventOrigin(e.body).kind !== "ingress") continue; // a step's output: the counterfactual steps make their own
+        state.logicalNow = Number(eventCtx(e.body).logical_now);
         report.events++;
-        await cf.processEvent(e.seq, body as unknown as EventBody, batch);
+        await cf.processEvent(e.seq, e.body, batch);
         break;
       }
       case "effect_intent":
-        realIntents.add(body.intent_id as string);
+        realIntents.add(e.body.intent_id);
         continue;
       case "step":
-        report.recorded_fuel += Number(body.fuel);
+        report.recorded_fuel += Number(e.body.fuel);
         continue;
       case "effect_receipt": {
-        const env = body.receipt as CborObject;
         // The gate's own denials are re-decided by the counterfactual run; other receipts reach it only for its own intents.
-        if (env.adapter_id === GATE_ADAPTER.id || !state.pending.has(body.intent_id as string)) continue;
+        if (e.body.receipt.adapter_id === GATE_ADAPTER.id || !state.pending.has(e.body.intent_id)) continue;
         report.inputs_reused++;
-        await cf.processReceipt(e.seq, body as EntryBodies["effect_receipt"], batch);
+        await cf.processReceipt(e.seq, e.body, batch);
         break;
       }
       case "policy_decision":
-        if (body.stage !== "approval") {
-          const code = body.code as string;
+        if (!isHeldDecision(e.body)) {
+          const code = e.body.code;
           report.recorded_decisions[code] = (report.recorded_decisions[code] ?? 0) + 1;
           continue;
         }
-        if (!state.pending.has(body.intent_id as string)) continue;
+        if (!state.pending.has(e.body.intent_id)) continue;
         report.inputs_reused++;
-        await cf.processApproval(e.seq, body as EntryBodies["policy_decision"], batch);
+        await cf.processApproval(e.seq, e.body, batch);
         break;
       case "erasure":
-        if (!Array.isArray(body.notify)) continue;
-        await cf.processErasure(e.seq, body as EntryBodies["erasure"], batch);
+        if (e.body.notify === undefined) continue;
+        await cf.processErasure(e.seq, e.body, batch);
         break;
       case "apply":
         report.superseded_applies.push(e.seq);

@@ -7,13 +7,21 @@
  * receipt for an intent that was never released can be named (`unapproved_dispatch`).
  */
 import { decodeStored } from "../../air/cbor/decode.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
-import { cellId, stateRootOf, type CellKey, type CellTriple } from "../core/cells.js";
+import { cellId, stateRootOf, type CellTriple } from "../core/cells.js";
+import {
+  isHeldDecision,
+  type EntryBodies,
+  type GateDecisionBody,
+  type HeldDecisionBody,
+  type ReceiptBody,
+  type TypedBody,
+} from "../journal/index.js";
+import { eventCtx, eventOrigin } from "./event-fields.js";
 import type { SnapshotBlob } from "./snapshot.js";
 import { EXPIRY_ADAPTER, GATE_ADAPTER, pendingFromEntries, type PendingIntent } from "./processor.js";
-import type { EntryBodies } from "../journal/entries.js";
 
 /** A fault the book finds: a stable fault name and a message. */
 export interface BookFault {
@@ -34,7 +42,7 @@ export class DerivedBook {
   readonly pending = new Map<string, PendingIntent>();
   /** Intents the gate or an approver refused: only the kernel's denial may settle them. */
   private readonly refused = new Set<string>();
-  private readonly intents = new Map<string, CborObject>();
+  private readonly intents = new Map<string, EntryBodies["effect_intent"]>();
 
   constructor(airRef: HashText, manifestHash: HashText) {
     this.airRef = airRef;
@@ -56,34 +64,32 @@ export class DerivedBook {
     return stateRootOf([...this.cells.values()]);
   }
 
-  /** Takes in one entry (decoded body); returns a fault when it settles an intent that was never released. */
-  observe(kind: string, v: CborObject): BookFault | null {
-    switch (kind) {
+  /** Takes in one entry (decoded, typed body); returns a fault when it settles an intent that was never released. */
+  observe(e: TypedBody): BookFault | null {
+    switch (e.kind) {
       case "event": {
-        const origin = v.origin as CborObject;
-        if (origin.kind === "ingress") this.logicalNow = Number((v.ctx as CborObject).logical_now);
+        if (eventOrigin(e.body).kind === "ingress") this.logicalNow = Number(eventCtx(e.body).logical_now);
         return null;
       }
       case "step": {
+        const v = e.body;
         if (v.ok !== true) return null;
-        const module = v.module as string;
-        const key = v.key as CellKey;
-        const id = cellId(module, key);
+        const id = cellId(v.module, v.key);
         if (v.state_hash === null) this.cells.delete(id);
-        else this.cells.set(id, [module, key, v.state_hash as HashText]);
+        else this.cells.set(id, [v.module, v.key, v.state_hash as HashText]);
         return null;
       }
       case "effect_intent":
-        this.intents.set(v.intent_id as string, v);
+        this.intents.set(e.body.intent_id, e.body);
         return null;
       case "policy_decision":
-        return v.stage === "approval" ? this.held(v) : this.decided(v);
+        return isHeldDecision(e.body) ? this.held(e.body) : this.decided(e.body);
       case "effect_receipt":
-        return this.receipt(v);
+        return this.receipt(e.body);
       case "apply":
-        this.airRef = v.bundle_ref as HashText;
-        this.manifestHash = v.new_manifest_hash as HashText;
-        if (v.migrations !== undefined) this.cellsExact = false;
+        this.airRef = e.body.bundle_ref as HashText;
+        this.manifestHash = e.body.new_manifest_hash as HashText;
+        if (e.body.migrations !== undefined) this.cellsExact = false;
         return null;
       default:
         return null;
@@ -97,22 +103,22 @@ export class DerivedBook {
     this.cellsExact = true;
   }
 
-  private decided(d: CborObject): null {
-    const id = d.intent_id as string;
+  private decided(d: GateDecisionBody): null {
+    const id = d.intent_id;
     const intent = this.intents.get(id);
     this.intents.delete(id);
     if (d.decision === "deny" || intent === undefined) {
       this.refused.add(id);
       return null;
     }
-    const p = pendingFromEntries(intent as EntryBodies["effect_intent"], d as EntryBodies["policy_decision"]);
+    const p = pendingFromEntries(intent, d);
     if (p.waiting === "dispatch") this.ledger.allow(id, p.grant, p.estimate);
     this.pending.set(id, p);
     return null;
   }
 
-  private held(v: CborObject): null {
-    const id = v.intent_id as string;
+  private held(v: HeldDecisionBody): null {
+    const id = v.intent_id;
     const p = this.pending.get(id);
     if (p === undefined || p.waiting !== "approval") return null;
     if (v.decision === "allow") {
@@ -125,9 +131,10 @@ export class DerivedBook {
     return null;
   }
 
-  private receipt(v: CborObject): BookFault | null {
-    const id = v.intent_id as string;
-    const env = isCborObject(v.receipt) ? v.receipt : {};
+  /** A receipt the journal rules already held to its full schema (kernel/crypto/receipt.ts). */
+  private receipt(v: ReceiptBody): BookFault | null {
+    const id = v.intent_id;
+    const env = v.receipt;
     const adapter = env.adapter_id;
     const p = this.pending.get(id);
     if (p === undefined) {
@@ -138,21 +145,19 @@ export class DerivedBook {
         };
       if (adapter !== GATE_ADAPTER.id)
         return unapproved(
-          `a receipt from ${String(adapter)} for intent ${id}, which was refused: only the gate's denial settles it`,
+          `a receipt from ${adapter} for intent ${id}, which was refused: only the gate's denial settles it`,
         );
       this.refused.delete(id);
       return null; // the gate's denial of a refused intent
     }
     // validity-v1: a held intent past its deadline is settled by the kernel's expiry receipt, never performed.
     if (p.waiting === "approval" && !(adapter === EXPIRY_ADAPTER.id && env.status === "expired"))
-      return unapproved(
-        `a receipt from ${String(adapter)} for intent ${id}, which was held for approval and never approved`,
-      );
+      return unapproved(`a receipt from ${adapter} for intent ${id}, which was held for approval and never approved`);
     this.pending.delete(id);
-    const cost = (env.cost ?? {}) as CborObject;
+    const cost = env.cost;
     this.ledger.settle(id, {
-      tokens: Number(cost.tokens_in ?? 0) + Number(cost.tokens_out ?? 0),
-      cents: Number(cost.cents ?? 0),
+      tokens: Number(cost.tokens_in) + Number(cost.tokens_out),
+      cents: Number(cost.cents),
     });
     this.logicalNow++;
     return null;

@@ -4,11 +4,11 @@
  * intents past their validity get an `expired` receipt signed with the world key instead.
  * Also records approvals of held intents, and says when the next timer or expiry is due.
  */
-import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { Signer } from "../crypto/signer.js";
 import { buildEffectReceiptBody } from "../crypto/receipt.js";
-import type { EntryBodies } from "../journal/index.js";
+import type { ReceiptBody } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { KernelError } from "../core/errors.js";
@@ -42,7 +42,11 @@ export interface DispatchOptions {
 
 /** When a `timer.set` intent asks to be delivered. */
 function deliverAtNs(p: { params: CborValue }): bigint {
-  return BigInt((p.params as CborObject).deliver_at_ns as number | bigint);
+  // timer.set params passed their schema when the intent was issued: deliver_at_ns is an integer.
+  const at = isCborObject(p.params) ? p.params.deliver_at_ns : undefined;
+  if (typeof at !== "number" && typeof at !== "bigint")
+    throw new KernelError("kernel.internal", "a pending timer.set intent names no integer deliver_at_ns");
+  return BigInt(at);
 }
 
 /** Dispatches a world's pending intents; one per world. */
@@ -115,7 +119,7 @@ export class Dispatcher {
   }
 
   /** Performs an intent through its adapter and wraps the outcome in a receipt signed by the adapter key. */
-  private async perform(p: PendingIntent): Promise<EntryBodies["effect_receipt"]> {
+  private async perform(p: PendingIntent): Promise<ReceiptBody> {
     const intentId = p.intentId;
     const adapter = this.w.adapter(p.kind);
     const started = this.w.now();
@@ -160,14 +164,14 @@ export class Dispatcher {
       },
       adapterKey,
       adapterKey.publicKey,
-    ) as unknown as EntryBodies["effect_receipt"];
+    );
   }
 
   /**
    * validity-v1: an intent past its `valid_until_ns` (held too long for approval, or found
    * after a crash) is never performed; the kernel signs an `expired` receipt with the world key.
    */
-  private expiredReceipt(p: PendingIntent): EntryBodies["effect_receipt"] {
+  private expiredReceipt(p: PendingIntent): ReceiptBody {
     const now = this.w.now();
     return buildEffectReceiptBody(
       {
@@ -189,7 +193,7 @@ export class Dispatcher {
       },
       this.w.worldKey,
       this.w.worldKey.publicKey,
-    ) as unknown as EntryBodies["effect_receipt"];
+    );
   }
 
   /** Records a person's approval or refusal of a held intent (signed with their key); run it under the writer. */

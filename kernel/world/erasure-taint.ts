@@ -10,8 +10,9 @@
 import type { WorldJournal } from "../journal/world-journal.js";
 import { bytesToHash, type HashText } from "../../air/hash.js";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
-import type {} from "../journal/index.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
+import { decodeEntry } from "../journal/index.js";
+import { eventOrigin } from "./event-fields.js";
 import { cellId, type CellKey } from "../core/cells.js";
 
 /** The cells and blobs an erasure reaches. */
@@ -33,29 +34,27 @@ export function erasureReach(store: WorldJournal, hash: HashText): ErasureReach 
   const intents = new Set<string>();
   const derived: HashText[] = [];
   const snapshots: string[] = [];
-  for (const e of store.iterateSync()) {
-    if (e.kind === "snapshot") {
-      snapshots.push((decodeStored(e.body) as CborObject).cells_ref as string);
-      continue;
-    }
-    if (e.kind !== "step" && e.kind !== "event" && e.kind !== "effect_intent" && e.kind !== "effect_receipt") continue;
-    const b = decodeStored(e.body) as CborObject;
-    if (e.kind === "step") {
-      const key = b.key as CellKey;
-      const id = cellId(b.module as string, key);
-      const read = Array.isArray(b.reads) && (b.reads as string[]).some((r) => tainted.has(r));
-      if (b.ok === true && (read || events.has(Number(b.cause_seq)) || cells.has(id))) {
-        if (!cells.has(id)) cells.set(id, { module: b.module as string, key });
-        steps.add(`${id}|${String(b.cause_seq)}`);
-        for (const i of b.intents as string[]) intents.add(i);
+  for (const raw of store.iterateSync()) {
+    const k = raw.kind;
+    if (k !== "snapshot" && k !== "step" && k !== "event" && k !== "effect_intent" && k !== "effect_receipt") continue;
+    const e = decodeEntry(raw);
+    if (e.kind === "snapshot") snapshots.push(e.body.cells_ref);
+    else if (e.kind === "step") {
+      const b = e.body;
+      const id = cellId(b.module, b.key);
+      const read = b.reads !== undefined && b.reads.some((r) => tainted.has(r));
+      if (b.ok && (read || events.has(b.cause_seq) || cells.has(id))) {
+        if (!cells.has(id)) cells.set(id, { module: b.module, key: b.key });
+        steps.add(`${id}|${b.cause_seq}`);
+        for (const i of b.intents) intents.add(i);
       }
     } else if (e.kind === "event") {
-      const o = b.origin as CborObject;
+      const o = eventOrigin(e.body);
       if (o.kind === "module" && steps.has(`${cellId(o.module as string, o.key as CellKey)}|${String(o.cause_seq)}`))
         events.add(e.seq);
       if (o.kind === "receipt" && intents.has(o.intent_id as string)) events.add(e.seq);
-    } else if (e.kind === "effect_receipt" && intents.has(b.intent_id as string)) {
-      for (const r of refsIn(b.payload ?? null)) {
+    } else if (e.kind === "effect_receipt" && intents.has(e.body.intent_id)) {
+      for (const r of refsIn(e.body.payload)) {
         if (!tainted.has(r)) {
           tainted.add(r);
           derived.push(r as HashText);
@@ -82,7 +81,7 @@ export function refsIn(v: CborValue, out: string[] = []): string[] {
     for (const [k, x] of Object.entries(v)) {
       if (k.endsWith("_ref") && typeof x === "string" && /^sha256:[0-9a-f]{64}$/.test(x)) out.push(x);
       else if (k.endsWith("_ref") && x instanceof Uint8Array && x.length === 32) out.push(bytesToHash(x));
-      else refsIn(x as CborValue, out);
+      else refsIn(x, out);
     }
   }
   return out;

@@ -7,13 +7,12 @@
 import { diffCatalogs, type PatchDiff } from "../../air/patch-diff.js";
 import { AirError } from "../../air/errors.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import { decodeStored } from "../../air/cbor/decode.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import type { PatchDocument } from "../../air/schemas/patch.js";
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
-import type { ApplyBody, GenesisBody, ProposalBody } from "../journal/index.js";
+import { decodeEntry } from "../journal/index.js";
 import { propose, type ProposeOptions, type Proposed } from "./governance.js";
 import type { World } from "./world.js";
 
@@ -93,7 +92,8 @@ export interface RevertTarget {
 export function revertTarget(world: World, seq: number): RevertTarget {
   const store = world.store;
   const entry = Number.isSafeInteger(seq) && seq >= 0 && seq < store.countSync() ? store.getSync(seq) : null;
-  if (!entry || entry.kind !== "apply") {
+  const typed = entry ? decodeEntry(entry) : null;
+  if (!typed || typed.kind !== "apply") {
     throw new KernelError(
       "governance.not_an_apply",
       entry
@@ -102,22 +102,19 @@ export function revertTarget(world: World, seq: number): RevertTarget {
       { seq },
     );
   }
-  const apply = decodeStored(entry.body) as unknown as ApplyBody;
+  const apply = typed.body;
   // The manifest in force at each seq: genesis's bundle, then each apply's.
   let bundle: { ref: string; hash: string } | null = null;
   const laterApplies: number[] = [];
   let base: string | null = null;
-  for (const e of store.ruleEntriesSync(0)) {
+  for (const raw of store.ruleEntriesSync(0)) {
+    const e = decodeEntry(raw);
     if (e.kind === "genesis" && e.seq === 0) {
-      const g = decodeStored(e.body) as unknown as GenesisBody;
-      if (g.air_ref) bundle = { ref: g.air_ref, hash: g.manifest_hash };
+      if (e.body.air_ref) bundle = { ref: e.body.air_ref, hash: e.body.manifest_hash };
     } else if (e.kind === "proposal" && e.seq < seq) {
-      const p = decodeStored(e.body) as unknown as ProposalBody;
-      if (p.proposal_id === apply.proposal_id) base = p.base_manifest_hash;
-    } else if (e.kind === "apply" && e.seq < seq) {
-      const a = decodeStored(e.body) as unknown as ApplyBody;
-      bundle = { ref: a.bundle_ref, hash: a.new_manifest_hash };
-    } else if (e.kind === "apply" && e.seq > seq) laterApplies.push(e.seq);
+      if (e.body.proposal_id === apply.proposal_id) base = e.body.base_manifest_hash;
+    } else if (e.kind === "apply" && e.seq < seq) bundle = { ref: e.body.bundle_ref, hash: e.body.new_manifest_hash };
+    else if (e.kind === "apply" && e.seq > seq) laterApplies.push(e.seq);
   }
   if (!bundle) throw new KernelError("kernel.bad_world", "genesis names no AIR bundle (air_ref)");
   if (base !== null && base !== bundle.hash) {

@@ -15,6 +15,58 @@ import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { verify } from "../crypto/sign.js";
 import type { ApprovalBody, ApplyBody, ProposalBody } from "../journal/index.js";
 
+/**
+ * Why a governance record is not one the kernel would have written (or may write now): a stable
+ * code the kernel throws as is, the reason, and the seq of the record it concerns when that is
+ * not the record at hand (the denial that vetoes an apply). Callers pick the code from here
+ * instead of re-running the checks; `wk verify` maps it to its fault names (journal-rules.ts).
+ */
+export interface RuleFault<C extends RuleCode = RuleCode> {
+  code: C;
+  message: string;
+  seq?: number;
+}
+
+/** The codes a governance rule returns. */
+export type RuleCode =
+  | "governance.unknown_proposal"
+  | "governance.bad_proposal_id"
+  | "governance.bare_key_proposer"
+  | "governance.unsigned_proposal"
+  | "governance.bad_signature"
+  | "governance.bad_body"
+  | "governance.wrong_patch"
+  | "governance.unknown_report"
+  | "governance.not_an_approver"
+  | "governance.self_approval"
+  | "governance.already_applied"
+  | "governance.denied"
+  | "governance.stale_base"
+  | "governance.no_shadow"
+  | "governance.failed_shadow"
+  | "governance.not_approved"
+  | "governance.bad_apply"
+  | "governance.bad_report";
+
+/** Why the kernel refuses to apply a proposal now: each is a `KernelErrorCode` it throws as is. */
+export type ApplyRefusalCode =
+  | "governance.unknown_proposal"
+  | "governance.already_applied"
+  | "governance.denied"
+  | "governance.stale_base"
+  | "governance.no_shadow"
+  | "governance.failed_shadow"
+  | "governance.not_approved";
+
+const rule = <C extends RuleCode>(code: C, message: string, seq?: number): RuleFault<C> => ({
+  code,
+  message,
+  ...(seq === undefined ? {} : { seq }),
+});
+
+/** The message of a fault, or null (the string-returning form of the rules). */
+const messageOf = (f: RuleFault | null): string | null => (f === null ? null : f.message);
+
 /** Who proposed, as the proposal entry records it. */
 export type Proposer = ProposalBody["proposer"];
 
@@ -123,44 +175,72 @@ export function denialPayload(worldId: string, proposalId: string, patchRef: str
 }
 
 /**
- * Why an `approval` entry is neither an approval nor a denial; null when it is one. An approval
- * names the report it approves and carries no reason; a denial carries a reason and names no
- * report nor accepted failures.
+ * Why an `approval` entry is neither an approval nor a denial (`governance.bad_body`); null when it
+ * is one. An approval names the report it approves and carries no reason; a denial carries a
+ * reason and names no report nor accepted failures.
  */
-export function approvalShapeFault(a: ApprovalBody): string | null {
+export function checkApprovalShape(a: ApprovalBody): RuleFault | null {
+  const bad = (message: string) => rule("governance.bad_body", message);
   if (isDenial(a)) {
-    if (a.reason === undefined) return `a denial of proposal ${a.proposal_id} must say why (reason)`;
+    if (a.reason === undefined) return bad(`a denial of proposal ${a.proposal_id} must say why (reason)`);
     if (a.shadow_report_hash !== undefined)
-      return `a denial of proposal ${a.proposal_id} names no shadow report (it denies the proposal, not one report)`;
-    if (a.accept_failures !== undefined) return `a denial of proposal ${a.proposal_id} accepts no failures`;
+      return bad(
+        `a denial of proposal ${a.proposal_id} names no shadow report (it denies the proposal, not one report)`,
+      );
+    if (a.accept_failures !== undefined) return bad(`a denial of proposal ${a.proposal_id} accepts no failures`);
     return null;
   }
-  if (a.reason !== undefined) return `an approval of proposal ${a.proposal_id} carries no reason (only a denial does)`;
+  if (a.reason !== undefined)
+    return bad(`an approval of proposal ${a.proposal_id} carries no reason (only a denial does)`);
   if (a.shadow_report_hash === undefined)
-    return `an approval of proposal ${a.proposal_id} must name the shadow report it approves`;
+    return bad(`an approval of proposal ${a.proposal_id} must name the shadow report it approves`);
   return null;
+}
+
+/** `checkApprovalShape`'s message. */
+export function approvalShapeFault(a: ApprovalBody): string | null {
+  return messageOf(checkApprovalShape(a));
 }
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, "hex"));
 
 /** Why a proposal entry is not one the kernel would have written; null when it is. */
+export function checkProposal(
+  worldId: string,
+  p: ProposalBody,
+  policy: GovernancePolicy,
+  formatVersion: number,
+): RuleFault | null {
+  if (p.proposal_id !== proposalIdOf(p.base_manifest_hash, p.patch_ref, p.proposer))
+    return rule(
+      "governance.bad_proposal_id",
+      `proposal id ${p.proposal_id} does not bind its base, patch and proposer`,
+    );
+  const who = p.proposer;
+  if (typeof who === "string")
+    return formatVersion === 1
+      ? null
+      : rule("governance.bare_key_proposer", "an unsigned bare-key proposer is format 1 only");
+  if (who === null)
+    return policy.allowUnsigned
+      ? null
+      : rule(
+          "governance.unsigned_proposal",
+          `nobody signed proposal ${p.proposal_id} and policy ${policy.policy ?? "(none)"} does not allow unsigned proposals`,
+        );
+  if (who.kind === "key" && !verify(fromHex(who.public_key), "proposal", proposalPayload(worldId, p), who.signature))
+    return rule("governance.bad_signature", `the proposer's signature on ${p.proposal_id} does not verify`);
+  return null;
+}
+
+/** `checkProposal`'s message. */
 export function proposalFault(
   worldId: string,
   p: ProposalBody,
   policy: GovernancePolicy,
   formatVersion: number,
 ): string | null {
-  if (p.proposal_id !== proposalIdOf(p.base_manifest_hash, p.patch_ref, p.proposer))
-    return `proposal id ${p.proposal_id} does not bind its base, patch and proposer`;
-  const who = p.proposer;
-  if (typeof who === "string") return formatVersion === 1 ? null : "an unsigned bare-key proposer is format 1 only";
-  if (who === null)
-    return policy.allowUnsigned
-      ? null
-      : `nobody signed proposal ${p.proposal_id} and policy ${policy.policy ?? "(none)"} does not allow unsigned proposals`;
-  if (who.kind === "key" && !verify(fromHex(who.public_key), "proposal", proposalPayload(worldId, p), who.signature))
-    return `the proposer's signature on ${p.proposal_id} does not verify`;
-  return null;
+  return messageOf(checkProposal(worldId, p, policy, formatVersion));
 }
 
 /** The keys that may not approve a proposal: every key that signed a proposal of the same base and patch. */
@@ -170,24 +250,37 @@ export function proposerKeys(p: Proposer): string[] {
 }
 
 /** Why an approval is not valid for this proposal under this policy; null when it is. */
-export function approvalFault(
+export function checkApproval(
   worldId: string,
   a: ApprovalBody,
   proposal: ProposalBody,
   reports: ReadonlySet<string>,
   policy: GovernancePolicy,
   selfKeys: ReadonlySet<string>,
-): string | null {
-  const shape = approvalShapeFault(a);
+): RuleFault | null {
+  const shape = checkApprovalShape(a);
   if (shape !== null || isDenial(a) || a.shadow_report_hash === undefined)
-    return shape ?? `the entry denies proposal ${a.proposal_id}: it is no approval`;
+    return shape ?? rule("governance.bad_body", `the entry denies proposal ${a.proposal_id}: it is no approval`);
   if (a.patch_ref !== proposal.patch_ref)
-    return `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`;
+    return rule(
+      "governance.wrong_patch",
+      `approval names patch ${a.patch_ref}, the proposal's is ${proposal.patch_ref}`,
+    );
   if (!reports.has(a.shadow_report_hash))
-    return `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`;
+    return rule(
+      "governance.unknown_report",
+      `approval covers shadow report ${a.shadow_report_hash}, which this proposal never had`,
+    );
   if (!policy.approvers.includes(a.approver))
-    return `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`;
-  if (selfKeys.has(a.approver)) return `key ${a.approver.slice(0, 16)}… proposed this patch and cannot approve it`;
+    return rule(
+      "governance.not_an_approver",
+      `key ${a.approver.slice(0, 16)}… is not an approver named by policy ${policy.policy ?? "(none)"}`,
+    );
+  if (selfKeys.has(a.approver))
+    return rule(
+      "governance.self_approval",
+      `key ${a.approver.slice(0, 16)}… proposed this patch and cannot approve it`,
+    );
   if (
     !verify(
       fromHex(a.approver),
@@ -196,8 +289,20 @@ export function approvalFault(
       a.signature,
     )
   )
-    return "governance approval signature does not verify";
+    return rule("governance.bad_signature", "governance approval signature does not verify");
   return null;
+}
+
+/** `checkApproval`'s message. */
+export function approvalFault(
+  worldId: string,
+  a: ApprovalBody,
+  proposal: ProposalBody,
+  reports: ReadonlySet<string>,
+  policy: GovernancePolicy,
+  selfKeys: ReadonlySet<string>,
+): string | null {
+  return messageOf(checkApproval(worldId, a, proposal, reports, policy, selfKeys));
 }
 
 /** Why a denial is not one the kernel would have journaled, as the `wk verify` fault it is. */
@@ -300,23 +405,35 @@ export function countingApprovers(s: ProposalState, policy: GovernancePolicy): s
 }
 
 /**
- * Why a shadow report blob and the failure count its entry records disagree; null when they
- * agree. The count must match the report's `failures`; a report of this kernel's shape
- * (`report_version` 2 or later) must carry it, so stripping the count from its entry does not
- * make a failed report look like one journaled before failures blocked an apply.
+ * Why a shadow report blob and the failure count its entry records disagree
+ * (`governance.bad_report`); null when they agree. The count must match the report's
+ * `failures`; a report of this kernel's shape (`report_version` 2 or later) must carry it, so
+ * stripping the count from its entry does not make a failed report look like one journaled
+ * before failures blocked an apply.
  */
-export function reportCountFault(report: CborValue, failures: number | undefined): string | null {
+export function checkReportCount(report: CborValue, failures: number | undefined): RuleFault | null {
   const r = isCborObject(report) ? report : null;
   const listed = Array.isArray(r?.failures) ? r.failures.length : null;
   if (failures === undefined) {
     const v = r?.report_version;
     return (typeof v === "number" || typeof v === "bigint") && Number(v) >= 2
-      ? "the entry does not record how many steps fail (failures), which a report of this shape needs"
+      ? rule(
+          "governance.bad_report",
+          "the entry does not record how many steps fail (failures), which a report of this shape needs",
+        )
       : null;
   }
   if (listed !== failures)
-    return `the entry says ${failures} step(s) fail, the report lists ${listed ?? "no failures field"}`;
+    return rule(
+      "governance.bad_report",
+      `the entry says ${failures} step(s) fail, the report lists ${listed ?? "no failures field"}`,
+    );
   return null;
+}
+
+/** `checkReportCount`'s message. */
+export function reportCountFault(report: CborValue, failures: number | undefined): string | null {
+  return messageOf(checkReportCount(report, failures));
 }
 
 /** The counting approvers (as `countingApprovers`) that accepted the latest report's failures. */
@@ -329,44 +446,95 @@ export function latestReportFails(s: ProposalState): boolean {
   return s.latestFailures !== null && s.latestFailures > 0;
 }
 
-/** Why the latest report's failing steps block an apply (fewer than the threshold of counting approvals accepted them); null when they do not. */
-export function failedShadowFault(s: ProposalState, policy: GovernancePolicy): string | null {
+/**
+ * Why the latest report's failing steps block an apply (`governance.failed_shadow`: fewer than the
+ * threshold of counting approvals accepted them); null when they do not.
+ */
+export function checkFailedShadow(
+  s: ProposalState,
+  policy: GovernancePolicy,
+): RuleFault<"governance.failed_shadow"> | null {
   if (!latestReportFails(s)) return null;
   const accepting = acceptingApprovers(s, policy).length;
   if (accepting >= policy.threshold) return null;
-  return `the latest shadow report of proposal ${s.body.proposal_id} has ${s.latestFailures} failing step(s) and ${accepting} of its approvals accepted them; the policy needs ${policy.threshold}`;
+  return rule(
+    "governance.failed_shadow",
+    `the latest shadow report of proposal ${s.body.proposal_id} has ${s.latestFailures} failing step(s) and ${accepting} of its approvals accepted them; the policy needs ${policy.threshold}`,
+  );
+}
+
+/** `checkFailedShadow`'s message. */
+export function failedShadowFault(s: ProposalState, policy: GovernancePolicy): string | null {
+  return messageOf(checkFailedShadow(s, policy));
 }
 
 /**
  * Why applying this proposal now is not authorized; null when it is. A latest shadow report with
- * failing steps needs the threshold of its counting approvals to have accepted the failures.
+ * failing steps needs the threshold of its counting approvals to have accepted the failures. The
+ * code is the one the kernel refuses the apply with; a denial's fault carries the denial's seq.
  */
+export function checkApply(
+  s: ProposalState | undefined,
+  currentManifest: string,
+  policy: GovernancePolicy,
+): RuleFault<ApplyRefusalCode> | null {
+  if (s === undefined) return rule("governance.unknown_proposal", "no such proposal");
+  const id = s.body.proposal_id;
+  if (s.applied) return rule("governance.already_applied", `proposal ${id} is already applied`);
+  // A denial is a veto: however many approvals it has, a denied proposal is never applied.
+  if (s.denied !== null)
+    return rule(
+      "governance.denied",
+      `proposal ${id} was denied at seq ${s.denied.seq} by key ${s.denied.approver.slice(0, 16)}…: ${s.denied.reason}`,
+      s.denied.seq,
+    );
+  if (s.body.base_manifest_hash !== currentManifest)
+    return rule(
+      "governance.stale_base",
+      `proposal ${id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`,
+    );
+  if (s.latestReport === null) return rule("governance.no_shadow", `proposal ${id} has no shadow report`);
+  const valid = countingApprovers(s, policy);
+  if (policy.approvers.length === 0)
+    return rule(
+      "governance.not_approved",
+      `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`,
+    );
+  const fault = checkFailedShadow(s, policy);
+  if (fault !== null) return fault;
+  if (valid.length < policy.threshold)
+    return rule(
+      "governance.not_approved",
+      `proposal ${id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`,
+    );
+  return null;
+}
+
+/** Why a journaled apply of an authorized proposal is not the one the kernel would have written (`governance.bad_apply`); null when it is. */
+export function checkApplyBody(
+  s: ProposalState,
+  policy: GovernancePolicy,
+  apply: ApplyBody,
+): RuleFault<"governance.bad_apply"> | null {
+  if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref)
+    return rule("governance.bad_apply", "the apply names another manifest than its proposal");
+  const valid = countingApprovers(s, policy);
+  if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k)))
+    return rule(
+      "governance.bad_apply",
+      "the apply lists approvals that are not valid approvals of the latest shadow report",
+    );
+  return null;
+}
+
+/** `checkApply`'s message, then (given the journaled `apply`) `checkApplyBody`'s. */
 export function applyFault(
   s: ProposalState | undefined,
   currentManifest: string,
   policy: GovernancePolicy,
   apply?: ApplyBody,
 ): string | null {
-  if (s === undefined) return "no such proposal";
-  if (s.applied) return `proposal ${s.body.proposal_id} is already applied`;
-  // A denial is a veto: however many approvals it has, a denied proposal is never applied.
-  if (s.denied !== null)
-    return `proposal ${s.body.proposal_id} was denied at seq ${s.denied.seq} by key ${s.denied.approver.slice(0, 16)}…: ${s.denied.reason}`;
-  if (s.body.base_manifest_hash !== currentManifest)
-    return `proposal ${s.body.proposal_id} is stale: it was based on ${s.body.base_manifest_hash}, the world is at ${currentManifest}`;
-  if (s.latestReport === null) return `proposal ${s.body.proposal_id} has no shadow report`;
-  const valid = countingApprovers(s, policy);
-  if (policy.approvers.length === 0)
-    return `policy ${policy.policy ?? "(none)"} names no approvers, so no proposal can be applied`;
-  const fault = failedShadowFault(s, policy);
-  if (fault !== null) return fault;
-  if (valid.length < policy.threshold)
-    return `proposal ${s.body.proposal_id} has ${valid.length} valid approval(s) of its latest shadow report; the policy needs ${policy.threshold}`;
-  if (apply !== undefined) {
-    if (apply.new_manifest_hash !== s.body.new_manifest_hash || apply.bundle_ref !== s.body.bundle_ref)
-      return "the apply names another manifest than its proposal";
-    if (apply.approvals.length < policy.threshold || apply.approvals.some((k) => !valid.includes(k)))
-      return "the apply lists approvals that are not valid approvals of the latest shadow report";
-  }
-  return null;
+  const refusal = checkApply(s, currentManifest, policy);
+  if (refusal !== null || s === undefined || apply === undefined) return messageOf(refusal);
+  return messageOf(checkApplyBody(s, policy, apply));
 }

@@ -57,11 +57,10 @@ export function upgradePatch(catalog: AirCatalog, r: UpgradeRequest): PatchDocum
   if (current.wasm_hash === r.wasmHash)
     throw new KernelError("governance.no_change", `${r.module} already runs ${r.wasmHash}`, { module: r.module });
   const next: DefModule = { ...current, wasm_hash: r.wasmHash };
-  const newNode = next as unknown as Record<string, unknown>;
   return {
     version: "1",
     base_manifest_hash: catalog.manifestHash,
     description: r.description ?? defaultDescription(r),
-    patches: [{ replace_def: { kind: "defmodule", name: r.module, new_node: newNode, pre_hash: hashDef(current) } }],
+    patches: [{ replace_def: { kind: "defmodule", name: r.module, new_node: next, pre_hash: hashDef(current) } }],
   };
 }

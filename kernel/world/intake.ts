@@ -4,7 +4,7 @@
  * commit. Idempotency keys already journaled return the first send's result.
  */
 import { randomBytes } from "node:crypto";
-import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { AdmissionError, admit, journalKeys, type IngressEvent } from "./ingress.js";
@@ -80,7 +80,7 @@ export class Intake {
     const origin = idempotency
       ? { kind: "ingress", idempotency_key: idempotency.key, request_hash: idempotency.requestHash }
       : { kind: "ingress" };
-    return { schema, value, key: null, ctx: ctx as unknown as CborObject, origin };
+    return { schema, value, key: null, ctx, origin };
   }
 
   /**

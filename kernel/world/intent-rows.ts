@@ -2,9 +2,7 @@
  * @module Every intent of a world with its gate decision and receipt, read from the journal:
  * what `wk receipt list` prints and `GET /v1/worlds/:id/receipts` answers.
  */
-import { decodeStored } from "../../air/cbor/decode.js";
-import type { CborObject } from "../../air/cbor/value.js";
-import type { JournalEntry } from "../journal/index.js";
+import { decodeEntry, isHeldDecision, type JournalEntry } from "../journal/index.js";
 
 /** One intent: where it was issued, how the gate decided, and its receipt once it has one. */
 export interface IntentRow {
@@ -20,31 +18,39 @@ export interface IntentRow {
 /** Folds journal entries (in seq order) into one row per intent, in the order they were issued. */
 export async function intentRows(entries: AsyncIterable<JournalEntry> | Iterable<JournalEntry>): Promise<IntentRow[]> {
   const rows = new Map<string, IntentRow>();
-  for await (const e of entries) {
-    if (e.kind !== "effect_intent" && e.kind !== "policy_decision" && e.kind !== "effect_receipt") continue;
-    const b = decodeStored(e.body) as CborObject;
-    const id = b.intent_id as string;
-    if (e.kind === "effect_intent")
-      rows.set(id, {
-        intent_id: id,
-        kind: b.kind as string,
-        module: b.module as string,
-        seq: e.seq,
-        decision: null,
-        reason: null,
-        receipt: null,
-      });
-    const row = rows.get(id);
-    if (!row) continue;
-    if (e.kind === "policy_decision")
-      [row.decision, row.reason] = [
-        b.decision as string,
-        (b.reason as string | undefined) ??
-          (b.stage === "approval" ? `approval by ${String(b.approver).slice(0, 16)}…` : null),
-      ];
-    if (e.kind === "effect_receipt") {
-      const r = b.receipt as CborObject;
-      row.receipt = { seq: e.seq, status: r.status as string, adapter: r.adapter_id as string };
+  for await (const raw of entries) {
+    if (raw.kind !== "effect_intent" && raw.kind !== "policy_decision" && raw.kind !== "effect_receipt") continue;
+    const e = decodeEntry(raw);
+    switch (e.kind) {
+      case "effect_intent":
+        rows.set(e.body.intent_id, {
+          intent_id: e.body.intent_id,
+          kind: e.body.kind,
+          module: e.body.module,
+          seq: e.seq,
+          decision: null,
+          reason: null,
+          receipt: null,
+        });
+        break;
+      case "policy_decision": {
+        const d = e.body;
+        const row = rows.get(d.intent_id);
+        if (row)
+          [row.decision, row.reason] = [
+            d.decision,
+            isHeldDecision(d) ? `approval by ${d.approver.slice(0, 16)}…` : d.reason,
+          ];
+        break;
+      }
+      case "effect_receipt": {
+        const row = rows.get(e.body.intent_id);
+        const r = e.body.receipt;
+        if (row) row.receipt = { seq: e.seq, status: r.status, adapter: r.adapter_id };
+        break;
+      }
+      default:
+        break;
     }
   }
   return [...rows.values()];

@@ -9,13 +9,15 @@
  * just the tail on open.
  */
 import { hashBytes, toHex, type HashText } from "../../air/hash.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
   genesisAdapterKeys,
   ingressKeyOf,
+  isHeldDecision,
   isJournalError,
+  typedBody,
   verifyKeysSignature,
   type ApplyBody,
   type ApprovalBody,
@@ -24,11 +26,13 @@ import {
   type DecodedEntry,
   type EntryChecker,
   type GenesisBody,
+  type HeldDecisionBody,
   type JournalEntry,
-  type KeysBody,
   type ProposalBody,
+  type ReceiptBody,
   type ShadowReportBody,
   type SnapshotBody,
+  type TypedBody,
 } from "../journal/index.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
@@ -39,18 +43,19 @@ import { catalogFromBundle } from "../../air/bundle.js";
 import { appliedMigrationsFault, migrationsInPatch } from "./migration.js";
 import {
   applyFault,
-  approvalFault,
-  approvalShapeFault,
+  checkApproval,
+  checkApprovalShape,
+  checkProposal,
+  checkReportCount,
   denialFault,
   governancePolicyOf,
   isDenial,
   newProposalState,
   noteApproval,
   noteDenial,
-  proposalFault,
   proposerKeys,
-  reportCountFault,
   type ProposalState,
+  type RuleFault,
 } from "./governance-rules.js";
 
 /** What the rules read besides entries: the CAS (content-checked reads). */
@@ -179,24 +184,24 @@ export class JournalRules implements EntryChecker {
   }
 
   private observe(e: DecodedEntry): CheckFinding {
-    const v = e.value as CborObject;
-    switch (e.kind) {
+    const t = typedBody(e.kind, e.value);
+    switch (t.kind) {
       case "genesis":
-        return this.genesis(v as unknown as GenesisBody, e.seq);
+        return this.genesis(t.body, e.seq);
       case "keys": {
-        const k = v as unknown as KeysBody;
+        const k = t.body;
         if (!this.trusted && !verifyKeysSignature(k, this.worldId, e.seq, this.worldKey))
           return fault("bad_signature", "the keys rotation is not signed by the world key");
         this.declared = new Map(k.adapter_keys.map((d) => [toHex(d.public_key), d.id]));
         return null;
       }
       case "effect_intent":
-        this.intents.add(v.intent_id as string);
-        this.book?.observe("effect_intent", v);
+        this.intents.add(t.body.intent_id);
+        this.book?.observe(t);
         return null;
       case "event": {
-        this.book?.observe("event", v);
-        const k = ingressKeyOf(v);
+        this.book?.observe(t);
+        const k = ingressKeyOf(t.body);
         if (k === null) return null;
         const prior = this.ingressKeyAt.get(k.key);
         if (prior !== undefined)
@@ -208,26 +213,26 @@ export class JournalRules implements EntryChecker {
         return null;
       }
       case "effect_receipt":
-        return this.receipt(v, e.seq) ?? this.derive("effect_receipt", v);
+        return this.receipt(t.body, e.seq) ?? this.derive(t);
       case "policy_decision":
-        return (v.stage === "approval" ? this.heldDecision(v) : null) ?? this.derive("policy_decision", v);
+        return (isHeldDecision(t.body) ? this.heldDecision(t.body) : null) ?? this.derive(t);
       case "proposal":
-        return this.proposal(v as unknown as ProposalBody, e.seq);
+        return this.proposal(t.body, e.seq);
       case "shadow_report":
-        return this.shadowReport(v as unknown as ShadowReportBody, e.seq);
+        return this.shadowReport(t.body, e.seq);
       case "approval":
-        return this.approval(v as unknown as ApprovalBody, e.seq);
+        return this.approval(t.body, e.seq);
       case "apply":
-        return this.apply(v as unknown as ApplyBody, e.seq);
+        return this.apply(t.body, e.seq);
       case "snapshot":
-        return this.snapshot(v as unknown as SnapshotBody, e.seq);
+        return this.snapshot(t.body, e.seq);
       case "checkpoint":
-        return this.checkpoint(v as unknown as CheckpointBody);
+        return this.checkpoint(t.body);
       case "step":
-        this.book?.observe("step", v);
+        this.book?.observe(t);
         return null;
       case "erasure":
-        this.erasedAt.set(v.blob_hash as string, e.seq);
+        this.erasedAt.set(t.body.blob_hash, e.seq);
         return null;
       default:
         return null;
@@ -268,15 +273,19 @@ export class JournalRules implements EntryChecker {
     this.checked.add(hash);
   }
 
-  private receipt(v: CborObject, seq: number): CheckFinding {
+  /**
+   * The entry schema checks only a receipt's intent id; `checkEffectReceiptBody` (first, before
+   * any other field is read) holds it to the full `ReceiptBody` its type promises.
+   */
+  private receipt(v: ReceiptBody, seq: number): CheckFinding {
     const bad = checkEffectReceiptBody(v);
     if (bad)
       return fault(bad.fault === "bad_entry_body" ? "bad_body" : "bad_signature", `effect_receipt: ${bad.message}`);
-    const env = v.receipt as CborObject;
-    const signer = toHex(v.adapter_public_key as Uint8Array);
+    const env = v.receipt;
+    const signer = toHex(v.adapter_public_key);
     if (env.world_id !== this.worldId)
       return fault("bad_body", `receipt names world ${String(env.world_id)}, not ${this.worldId}`);
-    if (WORLD_SIGNED_ADAPTERS.has(env.adapter_id as string)) {
+    if (WORLD_SIGNED_ADAPTERS.has(env.adapter_id)) {
       if (signer !== toHex(this.worldKey))
         return fault(
           "undeclared_signer",
@@ -295,28 +304,28 @@ export class JournalRules implements EntryChecker {
         `receipt for ${String(v.intent_id)} is signed by ${signer.slice(0, 16)}…, which the world did not declare for its adapters at seq ${seq}`,
       );
     }
-    const intent = v.intent_id as string;
+    const intent = v.intent_id;
     if (this.complete) {
       if (!this.intents.has(intent))
         return fault("orphan_receipt", `receipt for intent ${intent}, which no effect_intent before it names`);
       if (this.receiptAt.has(intent)) return fault("duplicate_receipt", `a second receipt for intent ${intent}`);
     }
     this.receiptAt.set(intent, seq);
-    for (const ref of refsIn(v.payload ?? null)) this.rely(ref, seq);
+    for (const ref of refsIn(v.payload)) this.rely(ref, seq);
     return null;
   }
 
-  private heldDecision(v: CborObject): CheckFinding {
+  private heldDecision(v: HeldDecisionBody): CheckFinding {
     if (!this.trusted && !approvalSignatureValid(v, this.worldId))
       return fault("bad_signature", "approval signature does not verify");
-    if (this.complete && !this.intents.has(v.intent_id as string))
+    if (this.complete && !this.intents.has(v.intent_id))
       return fault(
         "orphan_decision",
         `approval of intent ${String(v.intent_id)}, which no effect_intent before it names`,
       );
     const approvers = this.policy().approvers;
     // A policy that names no approvers lets no one decide a held intent (not everyone).
-    if (!approvers.includes(v.approver as string))
+    if (!approvers.includes(v.approver))
       return fault(
         "unauthorized_approval",
         `key ${String(v.approver).slice(0, 16)}… is not an approver named by the policy in force${approvers.length === 0 ? " (it names none)" : ""}`,
@@ -332,8 +341,8 @@ export class JournalRules implements EntryChecker {
     this.rely(p.patch_ref, seq);
     this.rely(p.bundle_ref, seq);
     if (!this.trusted) {
-      const why = proposalFault(this.worldId, p, this.policy(), this.format);
-      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_proposal", why);
+      const why = checkProposal(this.worldId, p, this.policy(), this.format);
+      if (why !== null) return fault(signatureOr(why, "unauthorized_proposal"), why.message);
       const who = p.proposer;
       if (
         this.complete &&
@@ -365,8 +374,8 @@ export class JournalRules implements EntryChecker {
       const bytes = this.blobs.getBlobSync(ref);
       if (hashBytes(bytes) !== v.report_hash)
         return fault("bad_body", `shadow report ${ref} does not hash to its report_hash ${v.report_hash}`);
-      const why = reportCountFault(decodeStored(bytes), v.failures);
-      if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why}`);
+      const why = checkReportCount(decodeStored(bytes), v.failures);
+      if (why !== null) return fault("bad_body", `shadow report ${ref}: ${why.message}`);
     }
     this.rely(ref, seq);
     s.reports.add(v.report_hash);
@@ -390,16 +399,16 @@ export class JournalRules implements EntryChecker {
     }
     const self = this.proposersOfPatch.get(`${s.body.base_manifest_hash}|${s.body.patch_ref}`) ?? new Set<string>();
     if (!this.trusted) {
-      const shape = approvalShapeFault(a);
-      if (shape !== null) return fault("bad_body", shape);
+      const shape = checkApprovalShape(a);
+      if (shape !== null) return fault("bad_body", shape.message);
       // The kernel refuses to approve a denied proposal: an approval after the denial was written around it.
       if (s.denied !== null)
         return fault(
           "unauthorized_approval",
           `approval of proposal ${a.proposal_id}, which was denied at seq ${s.denied.seq}`,
         );
-      const why = approvalFault(this.worldId, a, s.body, s.reports, this.policy(), self);
-      if (why !== null) return fault(why.includes("signature") ? "bad_signature" : "unauthorized_approval", why);
+      const why = checkApproval(this.worldId, a, s.body, s.reports, this.policy(), self);
+      if (why !== null) return fault(signatureOr(why, "unauthorized_approval"), why.message);
       // The kernel refuses a second approval of the same report by the same key: one in the journal was replayed.
       if (s.approvals.get(a.approver)?.has(a.shadow_report_hash!) === true)
         return fault(
@@ -418,7 +427,7 @@ export class JournalRules implements EntryChecker {
       if (why !== null) return fault("unauthorized_apply", `apply of proposal ${a.proposal_id}: ${why}`);
     }
     if (s) s.applied = true;
-    this.book?.observe("apply", a as unknown as CborObject);
+    this.book?.observe({ kind: "apply", body: a });
     return this.loadCatalog(a.bundle_ref, a.new_manifest_hash, seq);
   }
 
@@ -485,11 +494,16 @@ export class JournalRules implements EntryChecker {
   }
 
   /** Feeds an entry to the derived book; a receipt for an intent never released is a fault. */
-  private derive(kind: "effect_receipt" | "policy_decision", v: CborObject): CheckFinding {
+  private derive(e: TypedBody & { kind: "effect_receipt" | "policy_decision" }): CheckFinding {
     if (this.trusted || this.book === null) return null;
-    const f = this.book.observe(kind, v);
+    const f = this.book.observe(e);
     return f === null ? null : fault(f.fault, f.message);
   }
+}
+
+/** verify's fault for a governance rule's fault: `bad_signature` for a signature that does not verify, else `otherwise`. */
+function signatureOr(f: RuleFault, otherwise: string): string {
+  return f.code === "governance.bad_signature" ? "bad_signature" : otherwise;
 }
 
 /** The state root a checkpoint records when it attests no state (a journal-level checkpoint). */

@@ -190,7 +190,13 @@ export async function callModule(
     mod = await modules.get(r.catalog, r.module);
   } catch (e) {
     const err = e as { code?: string; message: string };
-    return { ok: false, error: { code: err.code ?? "module.load_failed", message: err.message }, fuelUsed: 0, reads: [], erasedReads: 0 };
+    return {
+      ok: false,
+      error: { code: err.code ?? "module.load_failed", message: err.message },
+      fuelUsed: 0,
+      reads: [],
+      erasedReads: 0,
+    };
   }
   if (r.host) modules.current = r.host;
   const res = await mod.call(r.input);
@@ -198,4 +204,3 @@ export async function callModule(
   const reads = modules.takeReads();
   return { ...res, reads, erasedReads };
 }
-

@@ -12,11 +12,18 @@ import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
-import type { CheckpointBody, JournalEntry, JournalStore, SnapshotBody } from "../journal/index.js";
+import {
+  isHeldDecision,
+  typedBody,
+  type CheckpointBody,
+  type EntryKind,
+  type JournalEntry,
+  type JournalStore,
+  type SnapshotBody,
+} from "../journal/index.js";
 import { Batch } from "./batch.js";
 import type { AdoptedStep, KernelState, Processor, ReplayOracle } from "./processor.js";
-import { isGateDenial, isHeldDecision } from "../transition/bodies.js";
-import type { RecordedEntry } from "../transition/transition.js";
+import { isGateDenial } from "../transition/bodies.js";
 import { jsonView } from "./json-view.js";
 import { readSnapshotBlob } from "./derived-book.js";
 import { snapshotMismatch } from "./snapshot.js";
@@ -173,7 +180,7 @@ export class Replayer {
   /** Re-runs an input entry; what it produces is expected next. */
   private async input(e: ReplayEntry): Promise<Divergence | undefined> {
     const { processor } = this;
-    const rec = recordedEntry(e);
+    const rec = typedBody(e.kind as EntryKind, e.value);
     const outside = (what: string): Divergence => ({
       seq: e.seq,
       reason: `${what} appears outside the step that should have produced it`,
@@ -208,7 +215,13 @@ export class Replayer {
         // Governance swapped the manifest here: the rest of history runs under the new catalog.
         const next = catalogFromBundle(await this.getBlob(rec.body.bundle_ref as HashText), rec.body.new_manifest_hash);
         const fault = await processor.run({ kind: "apply", seq: e.seq, body: rec.body, next }, batch, this.oracle);
-        if (fault) return { seq: fault.seq, reason: fault.message, expected: jsonView(fault.expected), got: jsonView(fault.got) };
+        if (fault)
+          return {
+            seq: fault.seq,
+            reason: fault.message,
+            expected: jsonView(fault.expected),
+            got: jsonView(fault.got),
+          };
         break;
       }
       case "step":
@@ -275,14 +288,6 @@ export class Replayer {
   }
 }
 
-/**
- * A stored entry as its kind's body type. Bodies were checked against their kind's schema on
- * append, and the verify walk replay runs in checks them again, so this does not re-parse.
- */
-export function recordedEntry(e: { kind: string; value: CborValue }): RecordedEntry {
-  return { kind: e.kind, body: e.value } as RecordedEntry;
-}
-
 /** What a replayer needs from genesis: the world key (gate denials) and the genesis AIR bundle. */
 export function replayGenesis(genesisBody: CborValue): { worldPublicKey: Uint8Array; airRef: HashText } {
   const g = genesisBody as CborObject;
@@ -335,7 +340,7 @@ export function oracleOf(store: JournalStore): ReplayOracle | undefined {
   return {
     entry: (seq) => {
       const e = s.getSync!(seq);
-      return e === null ? null : recordedEntry({ kind: e.kind, value: decodeStored(e.body) });
+      return e === null ? null : typedBody(e.kind, decodeStored(e.body));
     },
     blob: (h) => {
       try {

@@ -11,10 +11,11 @@ import { createHash } from "node:crypto";
 import type { Migration } from "../../air/schemas/patch.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { hashValue } from "../../air/hash.js";
-import { decodeStored } from "../../air/cbor/decode.js";
 import { encodeStored } from "../../air/cbor/encode.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { KernelError } from "../core/errors.js";
+import { decodeEntry, isHeldDecision, typedBody, type AppendInput } from "../journal/index.js";
+import { eventOrigin } from "./event-fields.js";
 import type { GovernancePolicy } from "./governance-rules.js";
 import { BudgetLedger } from "../core/budget.js";
 import { Batch } from "./batch.js";
@@ -160,8 +161,7 @@ async function eventsReport(
 ): Promise<ShadowReport> {
   const lines = events.map((e, i) => e.line ?? i + 1);
   const values = shadowEventValues(next, events, lines); // all checked before anything runs
-  const digest =
-    sha256 ?? hashValue(values.map((value, i) => ({ schema: events[i]!.schema, value }) as CborObject) as CborValue);
+  const digest = sha256 ?? hashValue(values.map((value, i) => ({ schema: events[i]!.schema, value })));
   const base = world.store.countSync();
   const nowNs = world.nowNs(); // the world's clock (injectable), as ingress would stamp it
   const inputs = values.map((value, i) => {
@@ -181,7 +181,7 @@ async function eventsReport(
           ? ingressEventHash(schema, value, seq)
           : eventHash(schema, value, null),
         manifest_hash: world.catalog.manifestHash,
-      } as unknown as CborObject,
+      },
       origin: { kind: "ingress" },
     };
     return { seq, line: lines[i]!, body };
@@ -327,11 +327,11 @@ function withMigrations(
 
 async function recentIngress(world: ShadowedWorld, n: number): Promise<{ seq: number; body: EventBody }[]> {
   const out: { seq: number; body: EventBody }[] = [];
-  for await (const e of world.store.iterate(0)) {
-    if (e.kind !== "event") continue;
-    const b = decodeStored(e.body) as unknown as EventBody;
-    if ((b.origin as CborObject).kind === "ingress") {
-      out.push({ seq: e.seq, body: b });
+  for await (const raw of world.store.iterate(0)) {
+    if (raw.kind !== "event") continue;
+    const e = decodeEntry(raw);
+    if (e.kind === "event" && eventOrigin(e.body).kind === "ingress") {
+      out.push({ seq: e.seq, body: e.body });
       if (out.length > n) out.shift();
     }
   }
@@ -360,12 +360,12 @@ export function differingFields(a: { kind: string; body: CborValue }, b: { kind:
 type Run = { state: KernelState; batch: Batch; origin: { seq: number; line?: number }[]; stats: { fuel: number } };
 
 /** How many intents `after` issues that `before` does not (by intent id). */
-function newIntents(
-  before: readonly { kind: string; body: CborValue }[],
-  after: readonly { kind: string; body: CborValue }[],
-): number {
+function newIntents(before: readonly AppendInput[], after: readonly AppendInput[]): number {
   const ids = (l: typeof before) =>
-    l.filter((e) => e.kind === "effect_intent").map((e) => (e.body as CborObject).intent_id as string);
+    l.flatMap((entry) => {
+      const e = typedBody(entry.kind, entry.body);
+      return e.kind === "effect_intent" ? [e.body.intent_id] : [];
+    });
   const had = new Set(ids(before));
   return ids(after).filter((id) => !had.has(id)).length;
 }
@@ -407,13 +407,13 @@ function withInvariants(report: ShadowReport, policy: GovernancePolicy, atSeq: n
 }
 
 /** Gate decisions among `entries`, counted by code. */
-function decisionCounts(entries: readonly { kind: string; body: CborValue }[]): Record<string, number> {
+function decisionCounts(entries: readonly AppendInput[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of entries)
-    if (e.kind === "policy_decision") {
-      const code = (e.body as CborObject).code as string;
-      out[code] = (out[code] ?? 0) + 1;
-    }
+  for (const entry of entries) {
+    // A run's batches hold the gate's decisions only (an approver's are inputs, never produced by a step).
+    const e = typedBody(entry.kind, entry.body);
+    if (e.kind === "policy_decision" && !isHeldDecision(e.body)) out[e.body.code] = (out[e.body.code] ?? 0) + 1;
+  }
   return out;
 }
 
@@ -470,13 +470,14 @@ function diff(
   }
   const decisions = decisionCounts(after.batch.entries);
   const failures: ShadowReport["failures"] = [];
-  after.batch.entries.forEach((e, i) => {
-    const b = e.body as CborObject;
-    if (e.kind === "step" && b.ok === false) {
-      const err = b.error as { code: string; message: string };
+  after.batch.entries.forEach((entry, i) => {
+    const e = typedBody(entry.kind, entry.body);
+    if (e.kind === "step" && !e.body.ok && e.body.error !== null) {
+      const b = e.body;
+      const err = e.body.error;
       const from = after.origin[i]!;
       failures.push({
-        module: b.module as string,
+        module: b.module,
         key: typeof b.key === "string" ? b.key : null,
         event_seq: from.seq,
         ...(from.line === undefined ? {} : { line: from.line }),

@@ -225,7 +225,10 @@ describe("wk verify holds denials to the rules", () => {
     const a = generateKeyPair();
     const { w, dir, proposalId } = await proposed([a]);
     const first = await denyProposal(w, proposalId, a, "no");
-    const seq = await w.appendRecord("approval", records(w, "approval").find((r) => r.seq === first)!.body as ApprovalBody);
+    const seq = await w.appendRecord(
+      "approval",
+      records(w, "approval").find((r) => r.seq === first)!.body as ApprovalBody,
+    );
     const v = await verifyOf(w, dir);
     expect(v, JSON.stringify(v)).toMatchObject({ ok: false, fault: "duplicate_denial", first_bad_seq: seq });
   }, 60_000);

@@ -20,6 +20,7 @@ import {
   acceptingApprovers,
   applyFault,
   approvalPayload,
+  checkApply,
   newProposalState,
   noteApproval,
   reportCountFault,
@@ -178,6 +179,25 @@ describe("the failure rules, as wk verify applies them", () => {
     expect(acceptingApprovers(stateWith(2, true), policy)).toEqual([key.publicKeyHex]);
     expect(applyFault(stateWith(0, false), h("c"), policy)).toBeNull();
     expect(applyFault(stateWith(null, false), h("c"), policy)).toBeNull();
+  });
+
+  it("checkApply: the fault carries the code the kernel refuses with (and a denial's seq), so callers need not re-run the checks", () => {
+    expect(checkApply(stateWith(2, false), h("c"), policy)?.code).toBe("governance.failed_shadow");
+    expect(checkApply(stateWith(2, false), h("9"), policy)?.code).toBe("governance.stale_base");
+    expect(checkApply(undefined, h("c"), policy)?.code).toBe("governance.unknown_proposal");
+    const noReport = newProposalState(body);
+    expect(checkApply(noReport, h("c"), policy)?.code).toBe("governance.no_shadow");
+    const denied = stateWith(null, false);
+    denied.denied = { seq: 7, approver: key.publicKeyHex, reason: "no" };
+    expect(checkApply(denied, h("c"), policy)).toEqual({
+      code: "governance.denied",
+      message: applyFault(denied, h("c"), policy),
+      seq: 7,
+    });
+    const applied = stateWith(null, false);
+    applied.applied = true;
+    expect(checkApply(applied, h("c"), policy)?.code).toBe("governance.already_applied");
+    expect(checkApply(stateWith(2, true), h("c"), policy)).toBeNull();
   });
 
   it("reportCountFault: the entry's count must match the report, and a version-2 report must carry it", () => {
