@@ -3,7 +3,8 @@
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
-export type { WorldJournal, BlobStore, ErasureExtra } from "./world-journal.js";
+export type { WorldJournal } from "./world-journal.js";
+export type { JournalReader, JournalWriter, BlobStore, Lease, LeaseState, ErasureExtra } from "./ports.js";
 export { PgWorldJournal } from "./pg-world-journal.js";
 export type { PgWorldJournalOptions } from "./pg-world-journal.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";

@@ -34,7 +34,7 @@ import { checkSigner, planAppend, tipCheckpoint, tipState, type AppendPlan, type
 import { SQL } from "./pg-statements.js";
 import { blobMismatch } from "./sqlite-store.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
-import type { ErasureExtra } from "./world-journal.js";
+import type { ErasureExtra, Lease, LeaseState } from "./ports.js";
 
 /** Options for opening or creating a world in PostgreSQL (the SQLite store's, where they apply). */
 export interface PgJournalOptions {
@@ -123,7 +123,7 @@ export function openPgJournalStore(url: string, worldId: string, opts: PgJournal
 }
 
 /** One world's journal in a PostgreSQL database. */
-export class PgJournalStore implements JournalStore {
+export class PgJournalStore implements JournalStore, Lease {
   readonly worldId: string;
   /** Where errors say they happened: `pg:host:port/database#world` (no credentials). */
   readonly path: string;
@@ -220,6 +220,12 @@ export class PgJournalStore implements JournalStore {
   /** The lease this store writes under (undefined without one). */
   get lease(): PgLease | undefined {
     return this.leaseHeld;
+  }
+
+  /** The lease port: the lease written under and whether it was lost (undefined without one; answers after close too). */
+  leaseState(): LeaseState | undefined {
+    const l = this.leaseHeld;
+    return l === undefined ? undefined : { ...l, lost: this.lost };
   }
 
   /** Extends the lease by its TTL from now; false (and the store writes no more) when another node has taken it. */

@@ -29,7 +29,8 @@ import { PgJournalStore, type PgJournalOptions, type PgLease } from "./pg-store.
 import { importVerbatim } from "./sqlite-import.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead } from "./store.js";
-import type { ErasureExtra, WorldJournal } from "./world-journal.js";
+import type { ErasureExtra, LeaseState } from "./ports.js";
+import type { WorldJournal } from "./world-journal.js";
 
 /** Options of a PostgreSQL world journal: the store's, and where the mirror file lives. */
 export interface PgWorldJournalOptions extends Omit<PgJournalOptions, "onCommit"> {
@@ -149,6 +150,11 @@ export class PgWorldJournal implements WorldJournal {
   /** True once another node took the lease: this journal writes no more. */
   get leaseLost(): boolean {
     return this.db.leaseLost;
+  }
+
+  /** The lease port: the database store's lease, and whether another node has taken it. */
+  leaseState(): LeaseState | undefined {
+    return this.db.leaseState();
   }
 
   /** Extends the lease; false once another node has taken it (this journal then writes no more). */
@@ -271,12 +277,6 @@ export class PgWorldJournal implements WorldJournal {
   }
   rootSync(size?: number): Uint8Array {
     return this.mirror.rootSync(size);
-  }
-  inclusionProofSync(index: number, size?: number): Uint8Array[] {
-    return this.mirror.inclusionProofSync(index, size);
-  }
-  consistencyProofSync(oldSize: number, newSize?: number): Uint8Array[] {
-    return this.mirror.consistencyProofSync(oldSize, newSize);
   }
   /** The database's stored node, so verify audits the rows proofs are served from (the mirror's are rebuilt). */
   nodeAt(level: number, index: number): Promise<Uint8Array | null | undefined> {

@@ -29,7 +29,8 @@ import {
   takeWriterLock,
 } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead } from "./store.js";
-import type { ErasureExtra, WorldJournal } from "./world-journal.js";
+import type { ErasureExtra } from "./ports.js";
+import type { WorldJournal } from "./world-journal.js";
 
 /** Options for opening or creating a SQLite journal. */
 export interface SqliteJournalOptions {
@@ -423,6 +424,11 @@ export class SqliteJournalStore implements WorldJournal {
   // ---- lifecycle --------------------------------------------------------------------
 
   /** Closes the file and releases the writer lock. */
+  /** The lease port: a SQLite file has one writer by its file lock, so there is no lease. */
+  leaseState(): undefined {
+    return undefined;
+  }
+
   closeSync(): void {
     if (this.closed) return;
     this.closed = true;
