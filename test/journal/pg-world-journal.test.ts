@@ -1,7 +1,8 @@
 /**
- * @module `PgWorldJournal` (PostgreSQL the record, a local SQLite mirror for the sync reads)
- * passes the same conformance suites as the SQLite store — `JournalStore` (journal.case.ts),
- * `WorldJournal` and `BlobStore` — on a real server (test/pg/global-setup.ts); and a blob put
+ * @module `PgWorldJournal` (PostgreSQL the record, its read replica for the sync reads) passes
+ * the same conformance suites as the SQLite store — `JournalStore` (journal.case.ts) and each
+ * port's (test/journal/ports/: reader, writer, blob store, lease) — on a real server
+ * (test/pg/global-setup.ts); and a blob put
  * before an append is in the database, as the database's own readers see it, once the append
  * resolves.
  */
@@ -12,29 +13,43 @@ import { PG_SCHEMA_VERSION } from "../../kernel/journal/pg-schema.js";
 import { PgJournalStore } from "../../kernel/journal/pg-store.js";
 import { PgWorldJournal } from "../../kernel/journal/pg-world-journal.js";
 import type { JournalStore } from "../../kernel/journal/store.js";
-import type { WorldJournal } from "../../kernel/journal/world-journal.js";
-import { runBlobStoreSuite } from "./blob-store.case.js";
 import { codeOfAsync, eventBody, genesisBody } from "./helpers.js";
 import { runJournalSuite } from "./journal.case.js";
-import { runWorldJournalSuite, type WorldJournalCreateOptions } from "./world-journal.case.js";
+import { runBlobStoreSuite } from "./ports/blob-store.case.js";
+import type { CreateOptions } from "./ports/fixtures.js";
+import { runLeaseSuite } from "./ports/lease.case.js";
+import { runJournalReaderSuite } from "./ports/reader.case.js";
+import { runJournalWriterSuite } from "./ports/writer.case.js";
 
 const url = inject("wkPgUrl");
 const skip = inject("wkPgSkip");
 if (url === null && process.env.CI === "true") throw new Error(`PostgreSQL suites cannot be skipped in CI: ${skip}`);
 
-const create = (opts: WorldJournalCreateOptions = {}, id = `test-${randomUUID()}`) =>
-  PgWorldJournal.open(url!, id, { create: true, ...opts });
-const reopen = async (j: JournalStore | WorldJournal) => {
+/** The world id of each journal the suites opened (the port does not name it: its genesis may say anything). */
+const ids = new WeakMap<JournalStore, string>();
+const open = async (id: string, opts: Parameters<typeof PgWorldJournal.open>[2]) => {
+  const j = await PgWorldJournal.open(url!, id, opts);
+  ids.set(j, id);
+  return j;
+};
+const create = (opts: CreateOptions = {}, id = `test-${randomUUID()}`) => open(id, { create: true, ...opts });
+const reopen = async (j: JournalStore) => {
   await j.close();
-  return PgWorldJournal.open(url!, (j as PgWorldJournal).db.worldId);
+  return open(ids.get(j)!, {});
 };
 
 describe.skipIf(url === null)(
   "PostgreSQL world journal (skipped when no PostgreSQL server can be started here, e.g. its binaries are not installed; never in CI)",
   () => {
     runJournalSuite({ create: () => create(), reopen });
-    runWorldJournalSuite({ create, reopen, storageVersion: PG_SCHEMA_VERSION });
+    runJournalReaderSuite({ create, reopen, storageVersion: PG_SCHEMA_VERSION });
+    runJournalWriterSuite({ create, openReadonly: (j) => open(ids.get(j)!, { readonly: true }) });
     runBlobStoreSuite({ create: () => create() });
+    runLeaseSuite({
+      create: () => create(),
+      // Renewal off: the suite moves the clock itself.
+      leased: (id, lease, create) => open(id, { lease, renewEveryMs: 0, ...(create ? { create } : {}) }),
+    });
 
     it("a blob put before an append is in the database once the append resolves", async () => {
       const id = `test-${randomUUID()}`;
