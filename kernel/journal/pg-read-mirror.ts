@@ -5,7 +5,7 @@
  * copy of its rows for those reads. PostgreSQL stays the source of truth: the mirror is loaded
  * verbatim from it on open (after the lock or lease is taken, so no other writer moves the world
  * meanwhile) and held to it (`verify`: the same count and head row as the database),
- * follows every commit before the write resolves with each hash checked against the database's,
+ * follows every commit before the write resolves by executing the plan the database executed,
  * and is thrown away on close; a crash loses nothing, the next open rebuilds it. Why a mirror and
  * not direct reads, with the measurements: kernel/journal/README.md, "PostgreSQL read mirror".
  * A mirror lives in `wk-mirror-<pid>-…`; one whose process died is swept by the next open there.
@@ -18,10 +18,10 @@ import { bytesEqual } from "../crypto/merkle-verify.js";
 import { JournalError } from "./errors.js";
 import { rowsOfPg } from "./pg-move.js";
 import type { PgJournalStore } from "./pg-store.js";
-import type { BlobStore, ErasureExtra, JournalReader } from "./ports.js";
+import type { AppendPlan } from "./append-plan.js";
+import type { BlobStore, JournalReader } from "./ports.js";
 import { importVerbatim } from "./sqlite-import.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
-import type { AppendInput, Appended } from "./store.js";
 
 /** The typed error of a mirror that does not agree with the database (a bug, or a database changed behind the writer). */
 function diverged(where: string, seq: number, what: string): JournalError {
@@ -103,24 +103,12 @@ export class PgReadMirror {
   }
 
   /**
-   * Applies a write the database just committed (its `onCommit`): the same items, or for an
-   * erasure (the first item) the same blob deletion, then checks every seq and hash it got
-   * against the database's.
+   * Applies a write the database just committed (its `onCommit`): the mirror executes the very
+   * plan the database executed (append-plan.ts), refused as `journal.corrupt` unless it extends
+   * the mirror's head, so every row (entries, nodes, receipt and ingress-key rows) is the database's.
    */
-  follow(items: readonly AppendInput[], appended: readonly Appended[], erased?: HashText): void {
-    let got: Appended[];
-    if (erased === undefined) got = this.file.appendManySync(items);
-    else {
-      // An erasure, then the automatic checkpoint when it crossed the cadence.
-      const { reason, derived_from, notify } = items[0]!.body as unknown as { reason: string } & ErasureExtra;
-      const extra = { ...(derived_from ? { derived_from } : {}), ...(notify ? { notify } : {}) };
-      const first = this.file.eraseSync(erased, reason, extra);
-      got = [first, ...(items.length > 1 ? this.file.appendManySync(items.slice(1)) : [])];
-    }
-    appended.forEach((w, i) => {
-      const g = got[i];
-      if (g === undefined || g.seq !== w.seq || !bytesEqual(g.hash, w.hash)) throw diverged(this.where, w.seq, "entry");
-    });
+  follow(plan: AppendPlan, erased?: HashText): void {
+    this.file.applyPlanSync(plan, erased);
   }
 
   /** Puts a blob in the mirror (the writer flushes it to the database before its next entry). */

@@ -58,10 +58,10 @@ export interface PgJournalOptions {
    */
   lease?: PgLeaseOptions;
   /**
-   * Called after each write commits, before it resolves, with every entry it wrote (automatic
-   * checkpoints included) and, for an erasure (the first item), the blob it deleted: a mirror follows.
+   * Called after each write commits, before it resolves, with the plan the database executed
+   * (automatic checkpoint included) and, for an erasure, the blob it deleted: a mirror follows.
    */
-  onCommit?: (items: readonly AppendInput[], appended: readonly Appended[], erased?: HashText) => void;
+  onCommit?: (plan: AppendPlan, erased?: HashText) => void;
 }
 
 /** A writer's lease: who holds it, for how long, and the clock its expiry is read in (injectable). */
@@ -267,7 +267,7 @@ export class PgJournalStore implements JournalStore, Lease {
       const b = this.plan(items);
       await this.send(b);
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended);
+      this.onCommit?.(b);
       // As the SQLite store: the appended items (an automatic checkpoint after them is not one).
       return b.appended.slice(0, items.length);
     });
@@ -285,7 +285,7 @@ export class PgJournalStore implements JournalStore, Lease {
       const b = this.plan([{ kind: "checkpoint", body }]);
       await this.send(b);
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended);
+      this.onCommit?.(b);
       return b.appended[0]!;
     });
   }
@@ -494,7 +494,7 @@ export class PgJournalStore implements JournalStore, Lease {
         throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
       }
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended, hash);
+      this.onCommit?.(b, hash);
       return b.appended[0]!;
     });
   }

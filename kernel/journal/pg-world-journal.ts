@@ -47,7 +47,7 @@ export class PgWorldJournal implements WorldJournal {
     const follower: { mirror?: PgReadMirror } = {};
     const db = await PgJournalStore.open(url, worldId, {
       ...pgOpts,
-      onCommit: (items, appended, erased) => follower.mirror!.follow(items, appended, erased),
+      onCommit: (plan, erased) => follower.mirror!.follow(plan, erased),
     });
     try {
       const mirror = (follower.mirror = await PgReadMirror.load(db, mirrorDir));
