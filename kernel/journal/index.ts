@@ -6,6 +6,7 @@ export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } f
 export type { WorldJournal } from "./world-journal.js";
 export type { JournalReader, JournalWriter, BlobStore, Lease, LeaseState, ErasureExtra } from "./ports.js";
 export { PgWorldJournal } from "./pg-world-journal.js";
+export { PgReadMirror } from "./pg-read-mirror.js";
 export type { PgWorldJournalOptions } from "./pg-world-journal.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";

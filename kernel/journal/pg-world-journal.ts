@@ -67,7 +67,7 @@ export class PgWorldJournal implements WorldJournal {
 
   private constructor(
     /** The database store: the record every write goes to first. */
-    readonly db: PgJournalStore,
+    private readonly db: PgJournalStore,
     /** The read mirror: a verified local cache of the database's rows. */
     private readonly cache: PgReadMirror,
   ) {
