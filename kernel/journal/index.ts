@@ -66,6 +66,7 @@ export {
 export type { Anchor } from "./anchor.js";
 export { verifyJournal, VerifyFailure } from "./verify.js";
 export type {
+  VerifiableStore,
   VerifyResult,
   VerifyFault,
   VerifyOptions,
