@@ -19,8 +19,9 @@ import {
   type ReceiptBody,
   type CheckpointBody,
   type EntryKind,
-  type JournalEntry,
   type JournalStore,
+  type JournalReader,
+  type BlobStore,
   type SnapshotBody,
 } from "../journal/index.js";
 import { Batch } from "./batch.js";
@@ -300,7 +301,7 @@ export function replayGenesis(genesisBody: CborValue): { worldPublicKey: Uint8Ar
  * `fromSeq`, scanning the store (cold start's tail, a fork's source, shadow's rebuild).
  */
 export async function replayRange(
-  store: JournalStore,
+  store: JournalStore & Pick<JournalReader, "getSync"> & Pick<BlobStore, "getBlobSync">,
   processor: Processor,
   fromSeq: number,
   toSeq: number | undefined,
@@ -334,18 +335,16 @@ export async function replayRange(
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
 
-/** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
-export function oracleOf(store: JournalStore): ReplayOracle | undefined {
-  const s = store as Partial<{ getSync(seq: number): JournalEntry | null; getBlobSync(h: HashText): Uint8Array }>;
-  if (typeof s.getSync !== "function" || typeof s.getBlobSync !== "function") return undefined;
+/** The journal as the transition's oracle: its recorded entries and blobs, read synchronously. */
+export function oracleOf(store: Pick<JournalReader, "getSync"> & Pick<BlobStore, "getBlobSync">): ReplayOracle {
   return {
     entry: (seq) => {
-      const e = s.getSync!(seq);
+      const e = store.getSync(seq);
       return e === null ? null : typedBody(e.kind, decodeStored(e.body));
     },
     blob: (h) => {
       try {
-        return s.getBlobSync!(h);
+        return store.getBlobSync(h);
       } catch {
         return null; // erased or absent: the cell stays known by its hash
       }
