@@ -1,7 +1,7 @@
 /**
  * @module The kernel's state as plain declarations: `KernelState` (what replay must rebuild),
- * `PendingIntent` and `EventBody`. A leaf: it imports types only, from air, core, journal and
- * `flags.ts`, so the processor, the World and the ports governance and shadow use share it.
+ * `PendingIntent` and `EventBody`. A leaf: it imports types only, from air, core, the journal's
+ * entry schemas and `flags.ts`, so the transition, its shell and the world's ports share it.
  */
 import type { HashText } from "../../air/hash.js";
 import type { CborValue } from "../../air/cbor/value.js";

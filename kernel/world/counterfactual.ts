@@ -15,7 +15,7 @@ import { cellKeyText, type CellKey } from "../core/cells.js";
 import { decodeEntry, isHeldDecision, typedBody } from "../journal/index.js";
 import { eventCtx, eventOrigin } from "./event-fields.js";
 import { KernelError } from "../core/errors.js";
-import { Batch } from "./batch.js";
+import { Batch } from "../transition/batch.js";
 import { bootState, readGenesis } from "./boot.js";
 import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";

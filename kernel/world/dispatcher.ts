@@ -14,7 +14,7 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { KernelError } from "../core/errors.js";
 import { approvalEntry } from "./approvals.js";
 import { EXPIRY_ADAPTER, type Processor } from "./processor.js";
-import type { KernelState, PendingIntent } from "./kernel-state.js";
+import type { KernelState, PendingIntent } from "../transition/state.js";
 import type { Writer } from "./writer.js";
 
 /** What the dispatcher works with: the world's state, journal, processor and writer, its keys and clock. */

@@ -8,7 +8,7 @@ import type { WorldJournal } from "../journal/world-journal.js";
 import { cellId, type CellKey } from "../core/cells.js";
 import { checkErasable, structuralBlobs } from "./erase.js";
 import { erasureReach } from "./erasure-taint.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import type { Processor } from "./processor.js";
 import type { Writer } from "./writer.js";
 

@@ -10,7 +10,7 @@ import { signKeysEntry, worldPaths, type EntryBodies } from "../journal/index.js
 import type { WorldJournal } from "../journal/world-journal.js";
 import { KernelError } from "../core/errors.js";
 import type { WorldConfig } from "./config.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import type { Writer } from "./writer.js";
 
 /** The id under which genesis declares the world's adapter key. */

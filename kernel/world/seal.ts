@@ -6,7 +6,7 @@
 import type { HashText } from "../../air/hash.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { WorldJournal } from "../journal/world-journal.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import type { Writer } from "./writer.js";
 

@@ -13,7 +13,7 @@ import { CellStore, sortTriples, stateRootOf, type CellKey, type CellTriple } fr
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent } from "./processor.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import type { Behaviour } from "./flags.js";
+import type { Behaviour } from "../transition/flags.js";
 
 /** Where blobs go and come from. */
 export interface BlobIO {

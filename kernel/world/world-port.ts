@@ -9,7 +9,7 @@ import type { KeyPair } from "../crypto/keys.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import type { EntryBodies } from "../journal/entries.js";
 import type { MigrationOutcome } from "../transition/migrate.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import type { ModuleHost } from "./modules.js";
 
 /** What `introspect.manifest` reads: the manifest in force and the journal height. */
