@@ -45,3 +45,22 @@ export interface KernelState {
   /** What the genesis flags switch on (event identity, cascade bounds); fixed for the world's life. */
   behaviour: Behaviour;
 }
+
+/** The cell store's read side. */
+export type CellReader = Pick<CellStore, "get" | "list" | "listModule" | "size" | "stateRoot" | "clone">;
+
+/**
+ * The kernel state as everything outside the transition sees it: read-only. Only the transition
+ * (kernel/transition/transition.ts, driven by its shell's processor) changes a `KernelState`;
+ * the World, governance, shadow, the server and the CLI read it through this view.
+ */
+export interface StateView {
+  readonly worldId: string;
+  readonly catalog: AirCatalog;
+  readonly airRef: HashText;
+  readonly cells: CellReader;
+  readonly ledger: Pick<BudgetLedger, "spend" | "wouldExceed" | "toCbor">;
+  readonly pending: ReadonlyMap<string, Readonly<PendingIntent>>;
+  readonly logicalNow: number;
+  readonly behaviour: Behaviour;
+}
