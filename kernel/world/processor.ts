@@ -9,7 +9,7 @@ import type { CborValue } from "../../air/cbor/value.js";
 import type { GateDecision, GateHooks } from "../core/gate.js";
 import type { KeyPair } from "../crypto/keys.js";
 import { buildEffectReceiptBody, buildReceiptEnvelope } from "../crypto/receipt.js";
-import type { EntryBodies } from "../journal/index.js";
+import { isHeldDecision, type EntryBodies } from "../journal/index.js";
 import type { Batch } from "../transition/batch.js";
 import { GATE_ADAPTER } from "../transition/bodies.js";
 import {
@@ -24,7 +24,6 @@ import {
   type TransitionReply,
   type TransitionRequest,
 } from "../transition/transition.js";
-import type { MigrationOutcome } from "../transition/migrate.js";
 import type { ModuleHost } from "./modules.js";
 import { worldGateHooks } from "./gate-rules.js";
 import type { EventBody, KernelState } from "../transition/state.js";
@@ -143,8 +142,7 @@ export class Processor {
 
   /** Applies an approver's decision on a held intent: allow → ready to dispatch; deny → denied receipt delivered. */
   async processApproval(seq: number, body: EntryBodies["policy_decision"], batch: Batch): Promise<void> {
-    if (body.stage !== "approval") return;
-    await this.run({ kind: "approval", seq, body: body as Extract<typeof body, { stage: "approval" }> }, batch);
+    if (isHeldDecision(body)) await this.run({ kind: "approval", seq, body }, batch);
   }
 
   /** erasure-v1: tells each cell an erasure entry names, through `sys/BlobErased@1` events. */
@@ -155,11 +153,6 @@ export class Processor {
   /** Processes a receipt entry at `seq` (an adapter's, or a denial after a withheld approval). */
   async processReceipt(seq: number, body: EntryBodies["effect_receipt"], batch: Batch): Promise<void> {
     await this.run({ kind: "receipt", seq, body }, batch);
-  }
-
-  /** Runs a migration generator (planning an apply, a shadow run) with this processor's modules. */
-  migrations(gen: Transition<MigrationOutcome>): Promise<MigrationOutcome> {
-    return this.drive(gen);
   }
 
   /** Answers the transition's requests until it returns. */
