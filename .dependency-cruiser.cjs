@@ -2,7 +2,11 @@
  * @module The architecture as rules (DESIGN §2, STYLE habits 1, 3 and 12), checked by
  * `npm run lint`. Layers, lowest first:
  *
- *   air  ←  kernel/core  ←  kernel/crypto  ←  kernel/{journal,wasm,adapters}  ←  kernel/world  ←  tools
+ *   air  ←  kernel/core  ←  kernel/crypto  ←  kernel/{journal,wasm,adapters}  ←  kernel/transition  ←  kernel/world  ←  tools
+ *
+ * kernel/transition is the one state transition (issue 22): pure like air and core, it sits above
+ * them because it speaks the journal's entry bodies (kernel/journal/entries.ts, its only import
+ * from the ports); module calls and signatures are requests it yields to kernel/world.
  *
  * A layer imports only layers to its left; journal, wasm and adapters are ports that never
  * import each other (kernel/world composes them). `kernel/*.ts` (packages.ts, air-dir.ts)
@@ -11,7 +15,7 @@
  */
 
 /** Paths as dependency-cruiser sees them (relative to the repository root). */
-const PURE = "^(air|kernel/core)/";
+const PURE = "^(air|kernel/core|kernel/transition)/";
 const PORTS = "^kernel/(journal|wasm|adapters)/";
 
 module.exports = {
@@ -66,6 +70,28 @@ module.exports = {
         "but node:crypto for hashing (its random functions are banned by ESLint). Time and entropy arrive as arguments.",
       from: { path: PURE },
       to: { dependencyTypes: ["core"], pathNot: "^(node:)?crypto$" },
+    },
+
+    // ── kernel/transition: the one transition ───────────────────────────────────────────
+    {
+      name: "transition-imports-air-core-and-entry-types",
+      severity: "error",
+      comment:
+        "kernel/transition imports air/, kernel/core, itself and the journal's entry schemas (kernel/journal/entries.ts, " +
+        "entry-kinds.ts, store.ts for AppendInput) only: no journal store, crypto, wasm, adapters or world. WASM calls " +
+        "and signatures are requests it yields; kernel/world answers them.",
+      from: { path: "^kernel/transition/" },
+      to: {
+        dependencyTypes: ["local"],
+        pathNot: "^(air/|kernel/core/|kernel/transition/|kernel/journal/(entries|entry-kinds|store)\\.ts$)",
+      },
+    },
+    {
+      name: "only-the-world-drives-the-transition",
+      severity: "error",
+      comment: "The transition sits below kernel/world: nothing beneath it (air, core, crypto, ports) imports it.",
+      from: { path: "^(air|kernel/(core|crypto|journal|wasm|adapters))/" },
+      to: { path: "^kernel/transition/" },
     },
 
     // ── kernel/crypto: the offline verifier's layer ─────────────────────────────────────

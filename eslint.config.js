@@ -1,6 +1,6 @@
 /**
  * @module ESLint, run by `npm run lint`: the determinism rules of the pure layers (`air/`,
- * `kernel/core/`: no clock, randomness, environment, timers, network or locale; STYLE habit 3)
+ * `kernel/core/`, `kernel/transition/`: no clock, randomness, environment, timers, network or locale; STYLE habit 3)
  * and a little type hygiene. No style rules (formatting is prettier's); the import layers are
  * dependency-cruiser's (`.dependency-cruiser.cjs`).
  */
@@ -8,7 +8,7 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 /** The pure, replayed layers: whatever they compute must be the same on every machine, every run. */
-const PURE = ["air/**/*.{ts,js,mjs}", "kernel/core/**/*.{ts,js,mjs}"];
+const PURE = ["air/**/*.{ts,js,mjs}", "kernel/core/**/*.{ts,js,mjs}", "kernel/transition/**/*.{ts,js,mjs}"];
 
 const WHY = {
   clock: "reads the clock: time arrives as an argument (ctx.now_ns / logical_now, stamped at ingress)",
@@ -35,6 +35,20 @@ const RANDOM_CRYPTO = [
   "generateKeySync",
   "generatePrime",
   "generatePrimeSync",
+];
+
+/** Syntax the pure layers never use. */
+const PURE_SYNTAX = [
+  {
+    selector: "NewExpression[callee.name='Date']",
+    message:
+      "new Date() reads the clock (or parses by the host's rules): time arrives as an argument; parse explicit input with Date.parse / Date.UTC",
+  },
+  { selector: "CallExpression[callee.name='Date']", message: `Date() ${WHY.clock}` },
+  {
+    selector: "ImportExpression",
+    message: "a dynamic import() loads code at run time: the pure layers import statically",
+  },
 ];
 
 const bannedGlobals = [
@@ -136,19 +150,7 @@ export default defineConfig([
     rules: {
       "no-restricted-globals": ["error", ...bannedGlobals],
       "no-restricted-properties": ["error", ...bannedProperties],
-      "no-restricted-syntax": [
-        "error",
-        {
-          selector: "NewExpression[callee.name='Date']",
-          message:
-            "new Date() reads the clock (or parses by the host's rules): time arrives as an argument; parse explicit input with Date.parse / Date.UTC",
-        },
-        { selector: "CallExpression[callee.name='Date']", message: `Date() ${WHY.clock}` },
-        {
-          selector: "ImportExpression",
-          message: "a dynamic import() loads code at run time: the pure layers import statically",
-        },
-      ],
+      "no-restricted-syntax": ["error", ...PURE_SYNTAX],
       "no-restricted-imports": [
         "error",
         {
@@ -163,6 +165,23 @@ export default defineConfig([
             ...ioBuiltins.flatMap((m) => [`node:${m}`, m]).map((name) => ({ name, message: WHY.io })),
           ],
         },
+      ],
+    },
+  },
+  {
+    // The transition runs to completion between the shell's answers: it never awaits, so nothing
+    // outside it (a timer, another request, I/O) can interleave with a state change.
+    files: ["kernel/transition/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...PURE_SYNTAX,
+        {
+          selector: ":function[async=true]",
+          message:
+            "the transition is synchronous: what needs waiting (a module call, a signature) is a request it yields",
+        },
+        { selector: "AwaitExpression", message: "the transition never awaits: yield a request to the shell instead" },
       ],
     },
   },

@@ -12,7 +12,6 @@ import { jsonPath } from "../../air/errors.js";
 import type { EffectReceiptBody as StrictReceiptBody } from "../crypto/receipt.js";
 import { isStrongPublicKey } from "../crypto/sign.js";
 import { JournalError } from "./errors.js";
-import type { JournalEntry } from "./store.js";
 
 export { ENTRY_KINDS, type EntryKind } from "./entry-kinds.js";
 import { ENTRY_KINDS, type EntryKind } from "./entry-kinds.js";
@@ -331,9 +330,11 @@ export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq
  * here would cost the hot paths (replay, shadow, audit) a second check for nothing. Given an
  * entry whose kind is known (`{ ...e, kind: "apply" }` after a check), the result is of that kind.
  */
-export function decodeEntry<K extends EntryKind>(
-  e: Pick<JournalEntry, "seq" | "body"> & { kind: K },
-): Extract<TypedEntry, { kind: K }> {
+export function decodeEntry<K extends EntryKind>(e: {
+  seq: number;
+  kind: K;
+  body: Uint8Array;
+}): Extract<TypedEntry, { kind: K }> {
   return { seq: e.seq, kind: e.kind, body: decodeStored(e.body) } as Extract<TypedEntry, { kind: K }>;
 }
 

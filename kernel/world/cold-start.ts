@@ -50,7 +50,6 @@ export async function coldStart<W extends { readonly store: WorldJournal; readon
     const modules = new ModuleHost((h) => store.getBlobSync(h));
     const world = build({ store, state, modules, worldKey, adapterKey, config });
     const r = await replayRange(world.store, world.processor, from, undefined);
-    world.processor.oracle = undefined; // live steps never adopt: only replay may
     world.processor.adopted.length = 0;
     if (!r.ok) {
       await modules.close();

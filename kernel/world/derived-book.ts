@@ -152,9 +152,7 @@ export class DerivedBook {
     }
     // validity-v1: a held intent past its deadline is settled by the kernel's expiry receipt, never performed.
     if (p.waiting === "approval" && !(adapter === EXPIRY_ADAPTER.id && env.status === "expired"))
-      return unapproved(
-        `a receipt from ${adapter} for intent ${id}, which was held for approval and never approved`,
-      );
+      return unapproved(`a receipt from ${adapter} for intent ${id}, which was held for approval and never approved`);
     this.pending.delete(id);
     const cost = env.cost;
     this.ledger.settle(id, {

@@ -200,7 +200,7 @@ async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptio
       `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`,
     );
   const proposalId = body.proposal_id;
-  const seq = await world.appendRecord("proposal", body as unknown as CborObject);
+  const seq = await world.appendRecord("proposal", body);
   return { proposalId, seq, newManifestHash: next.manifestHash, warnings: patchGovernanceWarnings(next) };
 }
 
@@ -337,7 +337,7 @@ async function approveNow(
       "kernel.bad_approval",
       why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why,
     );
-  return world.appendRecord("approval", body as unknown as CborObject);
+  return world.appendRecord("approval", body);
 }
 
 /** The proposal's latest shadow report; `governance.no_shadow` before it has one. */
@@ -399,7 +399,7 @@ async function denyNow(world: GovernedWorld, proposalId: string, denier: Signer,
   // The rule verify applies, so the journal never holds a denial verify would refuse.
   const why = denialFault(world.id, body, state, governancePolicyOf(world.catalog));
   if (why !== null) throw new KernelError("kernel.bad_approval", why.message, { proposal_id: proposalId });
-  return world.appendRecord("approval", body as unknown as CborObject);
+  return world.appendRecord("approval", body);
 }
 
 /** Applies an approved proposal: enough valid approvals of its latest shadow report, and a base that is still current. */
@@ -445,18 +445,16 @@ async function applyNow(world: GovernedWorld, proposalId: string): Promise<Appli
       { proposal_id: proposalId, failures: f.length },
     );
   }
-  // The migrated cells, held aside until the apply entry (which records their root) is durable.
-  const after = migrated ? migratedCells(world.state.cells, migrated) : undefined;
-  const seq = await world.appendRecord("apply", {
+  // The root the migrated cells will have, recorded in the apply; the transition sets them once it is durable.
+  const root = migrated ? migratedCells(world.state.cells, migrated).stateRoot() : undefined;
+  const body = {
     proposal_id: proposalId,
     new_manifest_hash: next.manifestHash,
     bundle_ref: state.body.bundle_ref,
     approvals: countingApprovers(state, policy),
-    ...(migrated && after ? { migrations: runsBody(migrated.runs), state_root: after.stateRoot() } : {}),
-  });
-  if (after) world.state.cells = after;
-  world.state.catalog = next;
-  world.state.airRef = state.body.bundle_ref as HashText;
+    ...(migrated && root ? { migrations: runsBody(migrated.runs), state_root: root } : {}),
+  };
+  const seq = await world.applyRecord(body, next, migrated);
   return { seq, manifestHash: next.manifestHash, ...(migrated ? { migrations: migrated.runs } : {}) };
 }
 

@@ -67,7 +67,8 @@ export class Intake {
   ): EventBody {
     const ctx = {
       now_ns: this.w.now(),
-      logical_now: ++this.w.state.logicalNow,
+      // The next tick; the transition moves the state's clock to it when it takes the event.
+      logical_now: this.w.state.logicalNow + 1,
       journal_height: seq,
       entropy: this.entropy(),
       // identity-v2: the seq binds identity, so identical requests are independent.

@@ -140,15 +140,8 @@ export async function createWorld(dir: string, source: WorldSource, opts: Create
     opts,
     null,
   );
-  return World.attach(
-    dir,
-    store,
-    emptyState(worldId, source.catalog, airRef, behaviourOf(KERNEL_FLAGS)),
-    worldKey,
-    adapterKey,
-    config,
-    opts,
-  );
+  const state = emptyState(worldId, source.catalog, airRef, behaviourOf(KERNEL_FLAGS));
+  return World.attach(dir, { store, state, worldKey, adapterKey, config }, opts);
 }
 
 /** A fresh kernel over a (read-only) journal, starting at genesis, at its latest snapshot ≤ `to`, or (a fork) at its base snapshot. */
@@ -200,8 +193,13 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
         check: async (e) => {
           if (kernel === undefined) {
             kernel = boot();
-            kernel.processor.oracle = oracleOf(store);
-            replayer = new Replayer(kernel.processor, replayGenesis(e.value), (h) => store.getBlob(h), kernel.from);
+            replayer = new Replayer(
+              kernel.processor,
+              replayGenesis(e.value),
+              (h) => store.getBlob(h),
+              kernel.from,
+              oracleOf(store),
+            );
           }
           if (e.seq < kernel.from || (to !== undefined && e.seq > to)) return null;
           opts.onProgress?.(e.seq);
@@ -333,7 +331,7 @@ export async function forkWorld(
       behaviourOf(KERNEL_FLAGS),
       state.catalog.manifestHash,
     );
-    return World.attach(dstDir, dst, restored, worldKey, adapterKey, config, opts);
+    return World.attach(dstDir, { store: dst, state: restored, worldKey, adapterKey, config }, opts);
   } finally {
     await src.close();
   }

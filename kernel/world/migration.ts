@@ -8,50 +8,20 @@
  * fuel-metered by the migration module's own limits. A run computes every new state before any
  * is set: an apply with one failing cell changes nothing.
  */
-import { CborRaw, isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
-import type { HashText } from "../../air/hash.js";
 import { z } from "zod";
 import { MigrationSchema, type Migration, type PatchDocument } from "../../air/schemas/patch.js";
 import { hashDef } from "../../air/defs.js";
 import type { AnyDef } from "../../air/schemas/defs.js";
-import { cellKeyText, type CellKey, type CellStore } from "../core/cells.js";
-import { parsePureOutput, pureInput } from "../core/envelope.js";
+import type { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
+import { commitMigrations, migrate, stateSchemaOf, type MigrationOutcome } from "../transition/migrate.js";
 import type { ModuleHost } from "./modules.js";
+import { callModule, drive } from "./processor.js";
 
-/** What one migration did: the workflow, the migration module, how many cells it rewrote and the fuel it used. */
-export interface MigrationRun {
-  module: string;
-  migration: string;
-  cells: number;
-  fuel: number;
-}
-
-/** A cell a migration could not rewrite. */
-export interface MigrationFailure {
-  module: string;
-  migration: string;
-  key: string | null;
-  code: string;
-  message: string;
-}
-
-/** The outcome of running a patch's migrations over a state: nothing is set until `commitMigrations`. */
-export interface MigrationOutcome {
-  runs: MigrationRun[];
-  failures: MigrationFailure[];
-  updates: { module: string; key: CellKey; bytes: Uint8Array; hash: HashText }[];
-}
-
-const ZERO32 = new Uint8Array(32);
-
-/** The state schema a workflow has under `catalog` (name and hash), or undefined for a module that is not a workflow there. */
-function stateSchemaOf(catalog: AirCatalog, module: string): { name: string; hash: string } | undefined {
-  const name = catalog.modules.get(module)?.def.abi.workflow?.state;
-  const s = name === undefined ? undefined : catalog.schemas.get(name);
-  return name === undefined || s === undefined ? undefined : { name, hash: s.schemaHash };
-}
+export type { MigrationFailure, MigrationOutcome, MigrationRun } from "../transition/migrate.js";
+export { commitMigrations, runsBody } from "../transition/migrate.js";
 
 /**
  * Why a patch's migrations do not fit the change from `current` to `next`; throws a typed error
@@ -132,7 +102,8 @@ export function checkSchemasInPlace(current: AirCatalog, defs: readonly AnyDef[]
 
 /**
  * Runs `migrations` over the cells of `cells` (held under `from`), under `next`, computing every
- * new state without setting any. `proposalId` is the migration's only context.
+ * new state without setting any: the transition's own migration run (kernel/transition/migrate.ts),
+ * answered by `modules`. `proposalId` is the migration's only context.
  */
 export async function runMigrations(
   cells: CellStore,
@@ -142,70 +113,10 @@ export async function runMigrations(
   migrations: readonly Migration[],
   proposalId: string,
 ): Promise<MigrationOutcome> {
-  const out: MigrationOutcome = { runs: [], failures: [], updates: [] };
-  for (const m of migrations) {
-    const run: MigrationRun = { module: m.module, migration: m.migration, cells: 0, fuel: 0 };
-    out.runs.push(run);
-    const fail = (key: CellKey, code: string, message: string) =>
-      out.failures.push({ module: m.module, migration: m.migration, key: cellKeyText(key), code, message });
-    const def = next.modules.get(m.migration)!.def;
-    const targets = cells.listModule(m.module);
-    // The cells must hold what the migration takes (a counterfactual run may fork under other definitions).
-    const held = stateSchemaOf(from, m.module);
-    const takes = next.schemas.get(def.abi.pure!.input)?.schemaHash;
-    if (held?.hash !== takes) {
-      for (const c of targets)
-        fail(
-          c.key,
-          "governance.bad_migration",
-          `the cell holds ${held?.name ?? "no state schema"}, the migration takes ${def.abi.pure!.input}`,
-        );
-      continue;
-    }
-    let loaded;
-    try {
-      loaded = await modules.get(next, m.migration);
-    } catch (e) {
-      const err = e as { code?: string; message: string };
-      for (const c of targets) fail(c.key, err.code ?? "module.load_failed", err.message);
-      continue;
-    }
-    for (const c of targets) {
-      if (c.bytes.length === 0) {
-        fail(
-          c.key,
-          "kernel.state_erased",
-          `the state of ${m.module} ${String(cellKeyText(c.key))} (${c.hash}) was erased, so it cannot be migrated`,
-        );
-        continue;
-      }
-      const res = await loaded.call(
-        pureInput(new CborRaw(c.bytes.subarray(3)), {
-          now_ns: 0,
-          logical_now: 0,
-          journal_height: 0,
-          entropy: ZERO32,
-          event_hash: proposalId as HashText,
-          manifest_hash: next.manifestHash,
-          module: m.module,
-          key: c.key,
-        }),
-      );
-      run.fuel += res.fuelUsed;
-      if (!res.ok) {
-        fail(c.key, res.error.code, res.error.message);
-        continue;
-      }
-      const parsed = parsePureOutput(res.output, next, def.abi.pure!.output);
-      if (!parsed.ok) {
-        fail(c.key, parsed.code, parsed.message);
-        continue;
-      }
-      run.cells++;
-      out.updates.push({ module: m.module, key: c.key, bytes: parsed.bytes, hash: parsed.hash });
-    }
-  }
-  return out;
+  return drive(migrate(cells, from, next, migrations, proposalId), (r) => {
+    if (r.kind === "call") return callModule(modules, r);
+    throw new KernelError("kernel.internal", "a state migration asked to sign a gate denial");
+  });
 }
 
 /** A copy of `cells` with every migrated state of `outcome` set (the original is left as it was). */
@@ -213,16 +124,6 @@ export function migratedCells(cells: CellStore, outcome: MigrationOutcome): Cell
   const out = cells.clone();
   commitMigrations(out, outcome);
   return out;
-}
-
-/** Sets every migrated state computed by `runMigrations`. */
-export function commitMigrations(cells: CellStore, outcome: MigrationOutcome): void {
-  for (const u of outcome.updates) cells.set(u.module, u.key, u.bytes, u.hash);
-}
-
-/** The migration runs as an apply entry records them (CBOR). */
-export function runsBody(runs: readonly MigrationRun[]): CborObject[] {
-  return runs.map((r) => ({ module: r.module, migration: r.migration, cells: r.cells, fuel: r.fuel }));
 }
 
 /** The migrations a stored patch document names ([] when none); null when its `migrations` field is malformed. */

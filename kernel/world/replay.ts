@@ -12,21 +12,21 @@ import type { CborObject, CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
-import type { JournalEntry, JournalStore, SnapshotBody } from "../journal/index.js";
-import { Batch } from "./batch.js";
 import {
-  GATE_ADAPTER,
-  type AdoptedStep,
-  type EventBody,
-  type KernelState,
-  type Processor,
-  type ReplayOracle,
-} from "./processor.js";
+  isHeldDecision,
+  typedBody,
+  type CheckpointBody,
+  type EntryKind,
+  type JournalEntry,
+  type JournalStore,
+  type SnapshotBody,
+} from "../journal/index.js";
+import { Batch } from "./batch.js";
+import type { AdoptedStep, KernelState, Processor, ReplayOracle } from "./processor.js";
+import { isGateDenial } from "../transition/bodies.js";
 import { jsonView } from "./json-view.js";
 import { readSnapshotBlob } from "./derived-book.js";
 import { snapshotMismatch } from "./snapshot.js";
-import type { AirCatalog } from "../../air/loader.js";
-import { commitMigrations, runMigrations, runsBody, type MigrationRun } from "./migration.js";
 
 /** Where and how replay diverged. */
 export interface Divergence {
@@ -64,11 +64,6 @@ export interface ReplayResult {
 /** Observers of a replay. */
 export interface ReplayHooks {
   onProgress?(seq: number): void;
-}
-
-function isGateDenial(body: CborValue): boolean {
-  const env = (body as CborObject).receipt as CborObject | undefined;
-  return env?.adapter_id === GATE_ADAPTER.id && env.status === "denied";
 }
 
 /** True when two receipt bodies differ at most in their signature. */
@@ -115,6 +110,8 @@ export class Replayer {
     private readonly genesis: { worldPublicKey: Uint8Array; airRef: HashText },
     private readonly getBlob: (hash: HashText) => Uint8Array | Promise<Uint8Array>,
     fromSeq: number,
+    /** The journal, to adopt steps whose input was erased (absent: such a step fails as it would live). */
+    private readonly oracle?: ReplayOracle,
   ) {
     this.state = processor.state;
     this.last = fromSeq - 1;
@@ -182,54 +179,49 @@ export class Replayer {
 
   /** Re-runs an input entry; what it produces is expected next. */
   private async input(e: ReplayEntry): Promise<Divergence | undefined> {
-    const { state, processor } = this;
-    const body = e.value as CborObject;
+    const { processor } = this;
+    const rec = typedBody(e.kind as EntryKind, e.value);
     const outside = (what: string): Divergence => ({
       seq: e.seq,
       reason: `${what} appears outside the step that should have produced it`,
       expected: null,
-      got: jsonView(body),
+      got: jsonView(e.value),
     });
-    let batch: Batch | undefined;
-    switch (e.kind) {
+    const batch = new Batch(e.seq + 1);
+    switch (rec.kind) {
       case "event": {
-        const origin = body.origin as CborObject;
+        const origin = rec.body.origin as CborObject;
         if (origin.kind !== "ingress") return outside(`event from ${String(origin.kind)}`);
-        state.logicalNow = Number((body.ctx as CborObject).logical_now);
-        batch = new Batch(e.seq + 1);
-        await processor.processEvent(e.seq, body as unknown as EventBody, batch);
+        await processor.run({ kind: "event", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       }
-      case "effect_receipt": {
-        const env = body.receipt as CborObject;
-        if (env.adapter_id === GATE_ADAPTER.id && env.status === "denied") return outside("a gate denial");
-        batch = new Batch(e.seq + 1);
-        await processor.processReceipt(e.seq, body, batch);
+      case "effect_receipt":
+        if (isGateDenial(rec.body)) return outside("a gate denial");
+        await processor.run({ kind: "receipt", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
-      }
       case "policy_decision":
-        if (body.stage !== "approval") return outside("a gate decision");
-        batch = new Batch(e.seq + 1);
-        await processor.processApproval(e.seq, body, batch);
+        if (!isHeldDecision(rec.body)) return outside("a gate decision");
+        await processor.run({ kind: "approval", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       case "erasure":
         // erasure-v1: the cells it names were told, in the entries that follow it.
-        if (Array.isArray(body.notify)) {
-          batch = new Batch(e.seq + 1);
-          await processor.processErasure(e.seq, body, batch);
-        }
+        await processor.run({ kind: "erasure", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
       case "snapshot":
-        return this.snapshot(e.seq, body);
+        return this.snapshot(e.seq, rec.body);
       case "checkpoint":
-        return this.checkpoint(e.seq, body);
+        return this.checkpoint(e.seq, rec.body);
       case "apply": {
         // Governance swapped the manifest here: the rest of history runs under the new catalog.
-        const bundle = await this.getBlob(body.bundle_ref as HashText);
-        const from = state.catalog;
-        state.catalog = catalogFromBundle(bundle, body.new_manifest_hash as string);
-        state.airRef = body.bundle_ref as HashText;
-        if (body.migrations !== undefined) return replayMigrations(processor, from, body, e.seq);
+        const next = catalogFromBundle(await this.getBlob(rec.body.bundle_ref as HashText), rec.body.new_manifest_hash);
+        const fault = await processor.run({ kind: "apply", seq: e.seq, body: rec.body, next }, batch, this.oracle);
+        if (fault)
+          return {
+            seq: fault.seq,
+            reason: fault.message,
+            expected: jsonView(fault.expected),
+            got: jsonView(fault.got),
+          };
         break;
       }
       case "step":
@@ -238,20 +230,20 @@ export class Replayer {
           seq: e.seq,
           reason: `${e.kind} appears outside the batch that should have produced it`,
           expected: null,
-          got: jsonView(body),
+          got: jsonView(e.value),
         };
       default:
         break; // genesis and governance records carry no step
     }
-    if (batch && batch.entries.length > 0) this.expected = { batch, at: 0 };
+    if (batch.entries.length > 0) this.expected = { batch, at: 0 };
     return undefined;
   }
 
   /** Derive before trust: a snapshot is a cache of the state replay has just derived; every field must agree. */
-  private async snapshot(seq: number, body: CborObject): Promise<Divergence | undefined> {
+  private async snapshot(seq: number, body: SnapshotBody): Promise<Divergence | undefined> {
     const { state } = this;
     const blob = readSnapshotBlob(await this.getBlob(body.cells_ref as HashText));
-    const why = snapshotMismatch(body as unknown as SnapshotBody, blob, {
+    const why = snapshotMismatch(body, blob, {
       cells: state.cells.list().map((c) => [c.module, c.key, c.hash] as const),
       ledger: state.ledger,
       pending: state.pending.values(),
@@ -271,7 +263,7 @@ export class Replayer {
   }
 
   /** A checkpoint attests the manifest in force and the derived state root. */
-  private checkpoint(seq: number, body: CborObject): Divergence | undefined {
+  private checkpoint(seq: number, body: CheckpointBody): Divergence | undefined {
     const { state } = this;
     if (body.manifest_hash !== state.catalog.manifestHash)
       return {
@@ -281,7 +273,7 @@ export class Replayer {
         got: state.catalog.manifestHash,
         fault: "checkpoint_mismatch",
       };
-    const recorded = body.state_root as string;
+    const recorded = body.state_root;
     if (recorded === ZERO_ROOT) return undefined;
     const root = state.cells.stateRoot();
     if (recorded !== root)
@@ -314,8 +306,13 @@ export async function replayRange(
   hooks: ReplayHooks = {},
 ): Promise<ReplayResult> {
   const g0 = await store.get(0);
-  processor.oracle ??= oracleOf(store);
-  const r = new Replayer(processor, replayGenesis(decodeStored(g0!.body)), (h) => store.getBlob(h), fromSeq);
+  const r = new Replayer(
+    processor,
+    replayGenesis(decodeStored(g0!.body)),
+    (h) => store.getBlob(h),
+    fromSeq,
+    oracleOf(store),
+  );
   for await (const e of store.iterate(fromSeq, toSeq)) {
     hooks.onProgress?.(e.seq);
     // Entries the kernel reproduces are compared as bytes: decode only when the replayer asks.
@@ -336,37 +333,6 @@ export async function replayRange(
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
 
-/** Re-runs the state migrations an apply recorded; they must rewrite as many cells, with as much fuel, to the recorded root. */
-async function replayMigrations(
-  processor: Processor,
-  from: AirCatalog,
-  body: CborObject,
-  seq: number,
-): Promise<Divergence | undefined> {
-  const state = processor.state;
-  const recorded = body.migrations as unknown as MigrationRun[];
-  const plans = recorded.map((r) => ({ module: r.module, migration: r.migration }));
-  const out = await runMigrations(state.cells, processor.modules, from, state.catalog, plans, String(body.proposal_id));
-  const got = runsBody(out.runs);
-  if (out.failures.length > 0 || Buffer.compare(encodeStored(got), encodeStored(body.migrations!)) !== 0)
-    return {
-      seq,
-      reason: `the state migrations of apply ${seq} ran differently`,
-      expected: jsonView(body.migrations!),
-      got: { runs: jsonView(got), failures: out.failures },
-    };
-  commitMigrations(state.cells, out);
-  const root = state.cells.stateRoot();
-  if (root !== body.state_root)
-    return {
-      seq,
-      reason: `the state root after the migrations of apply ${seq} differs`,
-      expected: body.state_root,
-      got: root,
-    };
-  return undefined;
-}
-
 /** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
 export function oracleOf(store: JournalStore): ReplayOracle | undefined {
   const s = store as Partial<{ getSync(seq: number): JournalEntry | null; getBlobSync(h: HashText): Uint8Array }>;
@@ -374,7 +340,7 @@ export function oracleOf(store: JournalStore): ReplayOracle | undefined {
   return {
     entry: (seq) => {
       const e = s.getSync!(seq);
-      return e === null ? null : { kind: e.kind, body: decodeStored(e.body) as CborObject };
+      return e === null ? null : typedBody(e.kind, decodeStored(e.body));
     },
     blob: (h) => {
       try {

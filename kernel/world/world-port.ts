@@ -4,10 +4,11 @@
  * above it), so those files do not import world.ts, which builds their adapters; `World`
  * satisfies every port structurally.
  */
-import type { CborObject } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { WorldJournal } from "../journal/world-journal.js";
+import type { EntryBodies } from "../journal/entries.js";
+import type { MigrationOutcome } from "../transition/migrate.js";
 import type { KernelState } from "./kernel-state.js";
 import type { ModuleHost } from "./modules.js";
 
@@ -33,13 +34,15 @@ export interface ShadowedWorld extends CounterfactualWorld {
 }
 
 /**
- * What governance uses besides: the world id, the writer's exclusivity and record appends. An
- * apply also swaps `state.catalog`, `state.airRef` and (after migrations) `state.cells`.
+ * What governance uses besides: the world id, the writer's exclusivity and record appends. It
+ * never writes the state: an apply changes it through the transition (`applyRecord`).
  */
 export interface GovernedWorld extends ShadowedWorld {
   readonly id: string;
   /** Serializes writers: governance records never interleave with steps or receipt deliveries. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Appends one record that steps nothing, keeping the world's seq counter in step. */
-  appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number>;
+  appendRecord<K extends "proposal" | "shadow_report" | "approval">(kind: K, body: EntryBodies[K]): Promise<number>;
+  /** Journals an apply and runs it through the transition: the only way governance changes the state. */
+  applyRecord(body: EntryBodies["apply"], next: AirCatalog, planned?: MigrationOutcome): Promise<number>;
 }

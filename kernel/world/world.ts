@@ -7,7 +7,7 @@
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/hash.js";
 import type { AirCatalog } from "../../air/loader.js";
-import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { Signer } from "../crypto/signer.js";
 import type { WorldJournal } from "../journal/world-journal.js";
@@ -22,7 +22,9 @@ import { introspectAdapter } from "./introspect-adapter.js";
 import { withAnchorLog } from "./anchor-log.js";
 import { coldStart, type Booted } from "./cold-start.js";
 import type { OpenOptions } from "./open-options.js";
-import { Writer } from "./writer.js";
+import { Writer, appendApply, type RecordKind } from "./writer.js";
+import type { EntryBodies } from "../journal/index.js";
+import type { MigrationOutcome } from "../transition/migrate.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Intake, type SendResult } from "./intake.js";
 import { eraseReport, type EraseReport } from "./erasure.js";
@@ -68,24 +70,16 @@ export class World {
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
   static async open(dir: string, opts: OpenOptions = {}): Promise<World> {
-    const build = (b: Booted) => new World(dir, b.store, b.state, b.modules, b.worldKey, b.adapterKey, b.config, opts);
-    return coldStart(dir, opts, build);
+    return coldStart(dir, opts, (b) => World.attach(dir, b, opts, b.modules));
   }
 
-  /** Internal: constructs a World around an already-open store (used by create and fork). */
-  static async attach(
-    dir: string,
-    store: WorldJournal,
-    state: KernelState,
-    worldKey: KeyPair,
-    adapterKey: KeyPair,
-    config: WorldConfig,
-    opts: OpenOptions,
-  ): Promise<World> {
-    const modules = new ModuleHost((h) => store.getBlobSync(h));
-    return new World(dir, store, state, modules, worldKey, adapterKey, config, opts);
+  /** Internal: constructs a World around an already-open store (open, create and fork). */
+  static attach(dir: string, b: Omit<Booted, "modules">, opts: OpenOptions, modules?: ModuleHost): World {
+    const m = modules ?? new ModuleHost((h) => b.store.getBlobSync(h));
+    return new World(dir, b.store, b.state, m, b.worldKey, b.adapterKey, b.config, opts);
   }
 
+  /** The manifest in force. */
   get catalog(): AirCatalog {
     return this.state.catalog;
   }
@@ -143,8 +137,13 @@ export class World {
   }
 
   /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
-  async appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number> {
+  appendRecord<K extends RecordKind>(kind: K, body: EntryBodies[K]): Promise<number> {
     return this.parts.writer.appendRecord(kind, body);
+  }
+
+  /** Journals an apply and runs it through the transition (writer.ts `appendApply`). */
+  applyRecord(body: EntryBodies["apply"], next: AirCatalog, planned?: MigrationOutcome): Promise<number> {
+    return appendApply(this.parts, body, next, planned);
   }
 
   /** Writes a snapshot entry (state blobs in the CAS) and returns its seq. */

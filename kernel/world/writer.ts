@@ -3,8 +3,11 @@
  * deliveries, approvals, erasures, governance records), appends a batch in one transaction,
  * and keeps the seq the next batch starts at in step with the journal.
  */
-import type { CborObject } from "../../air/cbor/value.js";
-import type { Appended } from "../journal/index.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import type { AirCatalog } from "../../air/loader.js";
+import type { Appended, EntryBodies } from "../journal/index.js";
+import type { MigrationOutcome } from "../transition/migrate.js";
+import type { Processor } from "./processor.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { KernelError } from "../core/errors.js";
 import { Batch } from "./batch.js";
@@ -62,9 +65,33 @@ export class Writer {
   }
 
   /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
-  async appendRecord(kind: "proposal" | "shadow_report" | "approval" | "apply", body: CborObject): Promise<number> {
-    const a = await this.store.append(kind, body);
+  async appendRecord<K extends RecordKind>(kind: K, body: EntryBodies[K]): Promise<number> {
+    const a = await this.store.append(kind, body as CborValue);
     this.synced();
     return a.seq;
   }
+}
+
+/** The governance records a writer appends (an apply goes through `appendApply`). */
+export type RecordKind = "proposal" | "shadow_report" | "approval" | "apply";
+
+/**
+ * Journals an apply, then runs it through the transition: the manifest, the AIR bundle and the
+ * migrated cells change there only, exactly as replay changes them at the same seq. `planned`
+ * holds the migrations governance ran to write `body`, so they are not run twice.
+ */
+export async function appendApply(
+  parts: { writer: Writer; processor: Processor },
+  body: EntryBodies["apply"],
+  next: AirCatalog,
+  planned?: MigrationOutcome,
+): Promise<number> {
+  const seq = await parts.writer.appendRecord("apply", body);
+  const fault = await parts.processor.run(
+    { kind: "apply", seq, body, next, ...(planned ? { planned } : {}) },
+    parts.writer.batch(),
+  );
+  // The body was written from `planned`, so they cannot disagree unless the kernel is wrong.
+  if (fault) throw new KernelError("kernel.internal", fault.message, { seq });
+  return seq;
 }

@@ -5,6 +5,7 @@
  * Real worlds and signatures: the presigned (console) path, forged and replayed denials named by
  * verify, and `wk deny` end to end. The world verifies and replays afterwards.
  */
+import type { ApprovalBody } from "../../kernel/journal/index.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -184,7 +185,7 @@ describe("wk verify holds denials to the rules", () => {
     const { w, dir, proposalId } = await proposed([a]);
     const approved = await approve(w, proposalId, a);
     const { shadow_report_hash: _report, ...rest } = records(w, "approval").find((r) => r.seq === approved)!.body;
-    const seq = await w.appendRecord("approval", { ...rest, decision: "deny", reason: "forged" });
+    const seq = await w.appendRecord("approval", { ...rest, decision: "deny", reason: "forged" } as ApprovalBody);
     const v = await verifyOf(w, dir);
     expect(v, JSON.stringify(v)).toMatchObject({ ok: false, fault: "bad_signature", first_bad_seq: seq });
     expect(String((v as { message?: string }).message)).toContain("denial signature");
@@ -224,7 +225,10 @@ describe("wk verify holds denials to the rules", () => {
     const a = generateKeyPair();
     const { w, dir, proposalId } = await proposed([a]);
     const first = await denyProposal(w, proposalId, a, "no");
-    const seq = await w.appendRecord("approval", records(w, "approval").find((r) => r.seq === first)!.body);
+    const seq = await w.appendRecord(
+      "approval",
+      records(w, "approval").find((r) => r.seq === first)!.body as ApprovalBody,
+    );
     const v = await verifyOf(w, dir);
     expect(v, JSON.stringify(v)).toMatchObject({ ok: false, fault: "duplicate_denial", first_bad_seq: seq });
   }, 60_000);

@@ -5,6 +5,7 @@
  * approvals (a key the policy does not name, a flipped signature byte: verify names the fault).
  * Every refusal is a typed error; the journal verifies afterwards, or verify names the forged entry.
  */
+import type { ApprovalBody } from "../../kernel/journal/index.js";
 import { describe, expect, it } from "vitest";
 import { AirError, decodeStored, hashDef, type AnyDef, type CborObject } from "../../air/index.js";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
@@ -77,7 +78,7 @@ describe("governance refusals (issue 15)", () => {
     expect(records(w, "approval")).toHaveLength(1);
     // The same signed entry appended again, as a replay by someone with write access to the journal would.
     const first = records(w, "approval").find((r) => r.seq === seq)!.body;
-    const replayed = await w.appendRecord("approval", first);
+    const replayed = await w.appendRecord("approval", first as ApprovalBody);
     const v = await verifyOf(w, dir);
     expect(v, JSON.stringify(v)).toMatchObject({ ok: false, fault: "duplicate_approval", first_bad_seq: replayed });
     const cli = wk("verify", "--world", dir);

@@ -1,0 +1,102 @@
+/**
+ * @module Kernel behaviour flags recorded in every genesis. Anything replay depends on
+ * (envelope shape, fuel costs, gate order, event identity, cascade bounds) is named here;
+ * a kernel refuses to replay a journal whose flags it does not implement, and replays each
+ * journal under the flags its genesis recorded, so golden journals replay forever.
+ */
+
+/**
+ * Every flag this kernel implements, with its rationale:
+ * - abi-v1: step envelope {version, state, event, ctx} / output {state, events, effects, ann}.
+ * - fuel-v1: the name journals before 2026-12 recorded for exact fuel. Fuel was first charged
+ *   per function entry and loop header; the rewrite was replaced (commit 4688072) by exact
+ *   executed-instruction counting before any golden journal was recorded, but the flag kept
+ *   its old name. It means exactly what fuel-exact-v1 means and is accepted for replay only.
+ * - fuel-exact-v1: fuel = executed instructions, counted by the bytecode rewrite in
+ *   kernel/wasm/fuel.ts (its version is FUEL_REWRITER_VERSION, part of every cache key).
+ * - gate-v1: catalog → slot → params → grant → budget → policy, first match wins, default deny.
+ * - order-v1: events are processed breadth-first; a step's entries are step, events, then per effect intent + decision (+ denial).
+ * - identity-v2: an ingress event's identity (ctx.event_hash) binds its seq, and an emitted
+ *   event's binds its cause's identity and its index, so identical requests — or identical
+ *   events emitted twice — are independent and never share intent ids. Without it (older
+ *   journals), identity was the hash of {schema, value, key} alone.
+ * - cascade-v1: one input causes at most `MAX_STEPS_PER_INPUT` steps and
+ *   `MAX_EVENTS_PER_INPUT` emitted events; the step that would exceed either fails with
+ *   `kernel.cascade_limit` (journaled) and the rest of the cascade is dropped.
+ * - validity-v1: every intent carries `valid_until_ns` = its step's time + the grant's
+ *   `intent_ttl_ns` (default DEFAULT_INTENT_TTL_NS), capped by the grant's `expiry_ns`; an
+ *   intent held for approval or re-dispatched past it is never performed: the kernel issues
+ *   an `expired` receipt (adapter `kernel.expiry`, signed by the world key).
+ * - erasure-v1: a step that read blobs (`blob_get`) lists them in `reads`; an erasure names
+ *   the cells that read the erased blob or derive from it (`notify`), and each of them gets a
+ *   `sys/BlobErased@1` event right after it, so its module can redact its state.
+ * - world-rules-v1: the gate's allowlist checks (hosts, methods, private and loopback
+ *   addresses, models, token ceilings) and its cost estimate are the kernel's built-in ones
+ *   for the world's cap types (kernel/world/gate-rules.ts), whoever opens the world: an open
+ *   option can no longer drop them. Journals without the flag were written by `wk` with the
+ *   same checks, and replay them; a library caller who opened a world without `hooks` before
+ *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
+ *   (that is the hole this closes). The flag makes an older kernel, which would replay a
+ *   library-opened world without the checks, refuse a newer journal instead.
+ */
+export const SUPPORTED_FLAGS = [
+  "abi-v1",
+  "fuel-v1",
+  "fuel-exact-v1",
+  "gate-v1",
+  "order-v1",
+  "identity-v2",
+  "cascade-v1",
+  "validity-v1",
+  "erasure-v1",
+  "world-rules-v1",
+] as const;
+
+/** The flags a new world's genesis records. */
+export const KERNEL_FLAGS = [
+  "abi-v1",
+  "fuel-exact-v1",
+  "gate-v1",
+  "order-v1",
+  "identity-v2",
+  "cascade-v1",
+  "validity-v1",
+  "erasure-v1",
+  "world-rules-v1",
+] as const;
+
+/** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
+export const ERASURE_EVENT_SCHEMA = "sys/BlobErased@1";
+
+/** How long an intent stays valid when its grant does not say (validity-v1): 24 hours. */
+export const DEFAULT_INTENT_TTL_NS = 86_400_000_000_000n;
+
+/** A kernel flag. */
+export type KernelFlag = (typeof SUPPORTED_FLAGS)[number];
+
+/** The cascade bounds of cascade-v1. */
+export const MAX_STEPS_PER_INPUT = 10_000;
+export const MAX_EVENTS_PER_INPUT = 10_000;
+
+/** The flags of a journal this kernel cannot replay, if any. */
+export function unsupportedFlags(flags: readonly string[]): string[] {
+  return flags.filter((f) => !(SUPPORTED_FLAGS as readonly string[]).includes(f));
+}
+
+/** The behaviour switches a processor reads, from a genesis's flags. */
+export interface Behaviour {
+  identityV2: boolean;
+  cascade: { steps: number; events: number } | null;
+  validity: boolean;
+  erasure: boolean;
+}
+
+/** What the flags of a genesis switch on. */
+export function behaviourOf(flags: readonly string[]): Behaviour {
+  return {
+    identityV2: flags.includes("identity-v2"),
+    cascade: flags.includes("cascade-v1") ? { steps: MAX_STEPS_PER_INPUT, events: MAX_EVENTS_PER_INPUT } : null,
+    validity: flags.includes("validity-v1"),
+    erasure: flags.includes("erasure-v1"),
+  };
+}
