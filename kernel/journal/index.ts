@@ -3,8 +3,10 @@
  * entry kinds, the Merkle tree, checkpoints, anchors, verification and the world layout.
  */
 export type { JournalStore, JournalEntry, JournalHead, Appended, AppendInput } from "./store.js";
-export type { WorldJournal, BlobStore, ErasureExtra } from "./world-journal.js";
+export type { WorldJournal } from "./world-journal.js";
+export type { JournalReader, JournalWriter, BlobStore, Lease, LeaseState, ErasureExtra } from "./ports.js";
 export { PgWorldJournal } from "./pg-world-journal.js";
+export { PgReadMirror } from "./pg-read-mirror.js";
 export type { PgWorldJournalOptions } from "./pg-world-journal.js";
 export { SqliteJournalStore, blobMismatch, indexRowsOf, ingressKeyOf } from "./sqlite-store.js";
 export type { SqliteJournalOptions } from "./sqlite-store.js";
@@ -71,6 +73,7 @@ export {
 export type { Anchor } from "./anchor.js";
 export { verifyJournal, VerifyFailure } from "./verify.js";
 export type {
+  VerifiableStore,
   VerifyResult,
   VerifyFault,
   VerifyOptions,

@@ -34,7 +34,7 @@ import { checkSigner, planAppend, tipCheckpoint, tipState, type AppendPlan, type
 import { SQL } from "./pg-statements.js";
 import { blobMismatch } from "./sqlite-store.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead, JournalStore } from "./store.js";
-import type { ErasureExtra } from "./world-journal.js";
+import type { ErasureExtra, Lease, LeaseState } from "./ports.js";
 
 /** Options for opening or creating a world in PostgreSQL (the SQLite store's, where they apply). */
 export interface PgJournalOptions {
@@ -58,10 +58,10 @@ export interface PgJournalOptions {
    */
   lease?: PgLeaseOptions;
   /**
-   * Called after each write commits, before it resolves, with every entry it wrote (automatic
-   * checkpoints included) and, for an erasure (the first item), the blob it deleted: a mirror follows.
+   * Called after each write commits, before it resolves, with the plan the database executed
+   * (automatic checkpoint included) and, for an erasure, the blob it deleted: a mirror follows.
    */
-  onCommit?: (items: readonly AppendInput[], appended: readonly Appended[], erased?: HashText) => void;
+  onCommit?: (plan: AppendPlan, erased?: HashText) => void;
 }
 
 /** A writer's lease: who holds it, for how long, and the clock its expiry is read in (injectable). */
@@ -123,7 +123,7 @@ export function openPgJournalStore(url: string, worldId: string, opts: PgJournal
 }
 
 /** One world's journal in a PostgreSQL database. */
-export class PgJournalStore implements JournalStore {
+export class PgJournalStore implements JournalStore, Lease {
   readonly worldId: string;
   /** Where errors say they happened: `pg:host:port/database#world` (no credentials). */
   readonly path: string;
@@ -222,6 +222,12 @@ export class PgJournalStore implements JournalStore {
     return this.leaseHeld;
   }
 
+  /** The lease port: the lease written under and whether it was lost (undefined without one; answers after close too). */
+  leaseState(): LeaseState | undefined {
+    const l = this.leaseHeld;
+    return l === undefined ? undefined : { ...l, lost: this.lost };
+  }
+
   /** Extends the lease by its TTL from now; false (and the store writes no more) when another node has taken it. */
   renewLease(): Promise<boolean> {
     return this.serial(async () => {
@@ -261,7 +267,7 @@ export class PgJournalStore implements JournalStore {
       const b = this.plan(items);
       await this.send(b);
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended);
+      this.onCommit?.(b);
       // As the SQLite store: the appended items (an automatic checkpoint after them is not one).
       return b.appended.slice(0, items.length);
     });
@@ -279,7 +285,7 @@ export class PgJournalStore implements JournalStore {
       const b = this.plan([{ kind: "checkpoint", body }]);
       await this.send(b);
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended);
+      this.onCommit?.(b);
       return b.appended[0]!;
     });
   }
@@ -488,7 +494,7 @@ export class PgJournalStore implements JournalStore {
         throw new JournalError("journal.blob_not_found", `no blob ${hash}`, { path: this.path, blob_hash: hash });
       }
       this.tip = b.next;
-      this.onCommit?.(b.items, b.appended, hash);
+      this.onCommit?.(b, hash);
       return b.appended[0]!;
     });
   }

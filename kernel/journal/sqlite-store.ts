@@ -29,7 +29,8 @@ import {
   takeWriterLock,
 } from "./sqlite-open.js";
 import type { AppendInput, Appended, JournalEntry, JournalHead } from "./store.js";
-import type { ErasureExtra, WorldJournal } from "./world-journal.js";
+import type { ErasureExtra } from "./ports.js";
+import type { WorldJournal } from "./world-journal.js";
 
 /** Options for opening or creating a SQLite journal. */
 export interface SqliteJournalOptions {
@@ -205,6 +206,31 @@ export class SqliteJournalStore implements WorldJournal {
       prev = hash;
     }
     for (let i = 0; i < p.nodes.length; i++) this.nodes.put(p.nodes[i]!, p.nodeHashes[i]!);
+  }
+
+  /**
+   * Executes a plan another store made and committed — PostgreSQL's read mirror follows its
+   * database so: one plan, executed by both stores — in one transaction (an erasure's blob
+   * deleted and indexed with it). `journal.corrupt` unless the plan extends this file's head.
+   */
+  applyPlanSync(plan: AppendPlan, erased?: HashText): void {
+    this.writable();
+    if (plan.first !== this.tip.tree.size || !bytesEqual(plan.prev, this.tip.head))
+      throw new JournalError(
+        "journal.corrupt",
+        `the plan extends ${plan.first} entries, not this journal's ${this.tip.tree.size} and head`,
+        { path: this.path, seq: plan.first },
+      );
+    this.db.transaction(() => {
+      if (erased !== undefined) {
+        this.stmt.deleteBlob.run(hashToBytes(erased));
+        this.stmt.putErasure.run(hashToBytes(erased), plan.first);
+      }
+      this.execute(plan);
+    })();
+    // The frontier is copied: the planning store keeps the same tip object.
+    this.tip = { ...plan.next, tree: plan.next.tree.clone() };
+    if (erased !== undefined) this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   /** The event first appended under an idempotency key, with the hash of its request, or null. */
@@ -421,6 +447,11 @@ export class SqliteJournalStore implements WorldJournal {
   }
 
   // ---- lifecycle --------------------------------------------------------------------
+
+  /** The lease port: a SQLite file has one writer by its file lock, so there is no lease. */
+  leaseState(): undefined {
+    return undefined;
+  }
 
   /** Closes the file and releases the writer lock. */
   closeSync(): void {

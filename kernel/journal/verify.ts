@@ -19,6 +19,7 @@ import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { isJournalError, JournalError } from "./errors.js";
 import { MerkleFrontier } from "./merkle.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
+import type { JournalReader } from "./ports.js";
 import type { JournalEntry, JournalStore } from "./store.js";
 
 /** What can be wrong; checkers may report their own fault names. */
@@ -99,17 +100,12 @@ export class VerifyFailure extends WorldkernelError<"journal.verify_failed"> {
   }
 }
 
-/** A store that can start a verification part-way: its stored Merkle frontier at a size. */
-interface FrontierStore extends JournalStore {
-  frontierSync(size: number): MerkleFrontier;
-}
-
-const hasFrontier = (s: JournalStore): s is FrontierStore =>
-  typeof (s as Partial<FrontierStore>).frontierSync === "function";
+/** What verify reads: the async port, and when the store is also a `JournalReader`, its Merkle frontier (to start part-way). */
+export type VerifiableStore = JournalStore & Partial<Pick<JournalReader, "frontierSync">>;
 
 /** Verifies a journal file (opened read-only) or an open store. */
-export async function verifyJournal(target: string | JournalStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  let store: JournalStore;
+export async function verifyJournal(target: string | VerifiableStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  let store: VerifiableStore;
   if (typeof target === "string") {
     try {
       store = SqliteJournalStore.open(target, { readonly: true });
@@ -130,7 +126,7 @@ export async function verifyJournal(target: string | JournalStore, opts: VerifyO
 
 const asChecker = (c: EntryChecker | EntryCheck): EntryChecker => (typeof c === "function" ? { check: c } : c);
 
-async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResult> {
+async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyResult> {
   const checks = (opts.checks ?? []).map(asChecker);
   const anchor = opts.anchor;
   if (anchor !== undefined && !verifyAnchorSignature(anchor, opts.pureSignatures)) {
@@ -143,9 +139,9 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
   const from = opts.from ?? 0;
   if (!Number.isSafeInteger(from) || from < 0 || from > total)
     throw new JournalError("journal.out_of_range", `verify start ${from} is outside 0..${total}`);
-  if (from > 0 && !hasFrontier(store))
+  if (from > 0 && store.frontierSync === undefined)
     throw new JournalError("journal.out_of_range", "this store cannot verify from a seq part-way");
-  const tree = from === 0 ? new MerkleFrontier() : (store as FrontierStore).frontierSync(from);
+  const tree = from > 0 && store.frontierSync !== undefined ? store.frontierSync(from) : new MerkleFrontier();
   let prev = from === 0 ? ZERO_HASH : (await store.get(from - 1))!.hash;
   let checkpoints = 0;
   let lastCheckpoint = -1;

@@ -565,6 +565,24 @@ function* apply(
   return undefined;
 }
 
+/**
+ * Puts a proposal's definitions in force on a rebuilt state the way its apply will, with no apply
+ * journaled: the shadow and counterfactual runs. Its migrations run from the state's catalog
+ * and every state they computed is set (a cell that fails keeps its state: the caller reports
+ * it), then `next` is in force. The bundle reference stays: a trial's bundle is not in the CAS.
+ */
+export function* trialApply(
+  state: KernelState,
+  next: AirCatalog,
+  migrations: readonly Migration[],
+  proposalId: string,
+): Transition<MigrationOutcome> {
+  const out = yield* migrate(state.cells, state.catalog, next, migrations, proposalId);
+  commitMigrations(state.cells, out);
+  state.catalog = next;
+  return out;
+}
+
 function pushDelivery(
   state: KernelState,
   batch: Batch,

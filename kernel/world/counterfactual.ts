@@ -22,7 +22,8 @@ import { jsonView } from "./json-view.js";
 import { GATE_ADAPTER, type KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
 import { replayRange } from "./replay.js";
-import { commitMigrations, runMigrations, type MigrationOutcome } from "./migration.js";
+import type { MigrationOutcome } from "./migration.js";
+import { trialApply } from "../transition/transition.js";
 import type { Migration } from "../../air/schemas/patch.js";
 import type { CounterfactualWorld } from "./world-port.js";
 
@@ -91,13 +92,9 @@ export async function counterfactualRun(
   }
   // From here on the proposed definitions are in force (their migrations run first); later inputs are replayed, not compared.
   const migrations = opts.migrations ?? [];
-  const migrated =
-    migrations.length > 0
-      ? await runMigrations(state.cells, world.modules, state.catalog, next, migrations, opts.proposalId ?? "")
-      : undefined;
-  if (migrated) commitMigrations(state.cells, migrated);
-  state.catalog = next;
   const cf = newProcessor(state, world.modules, { publicKey: genesis.world_public_key });
+  const trial = await cf.drive(trialApply(state, next, migrations, opts.proposalId ?? ""));
+  const migrated = migrations.length > 0 ? trial : undefined;
   const report: CounterfactualReport = {
     since: stop.seq,
     ...(stop.inside ? { moved_from: since } : {}),

@@ -52,7 +52,9 @@ export type DenySigner = (d: GateDecision, p: { kind: string; nowNs: bigint }) =
  * key instead of reproducing it (see replay.ts), so replay needs no secret.
  */
 export function unsignedDenySigner(worldId: string, worldPublicKey: Uint8Array): DenySigner {
+  const adapterPublicKey = new Uint8Array(worldPublicKey);
   return (d, p) => {
+    const payload: CborValue = { code: d.code, reason: d.reason, stage: d.stage };
     const input = {
       worldId,
       intentId: d.intentId,
@@ -60,7 +62,7 @@ export function unsignedDenySigner(worldId: string, worldPublicKey: Uint8Array):
       params: d.params,
       idempotencyKey: d.intentId,
       status: "denied" as const,
-      payload: { code: d.code, reason: d.reason, stage: d.stage } as CborValue,
+      payload,
       adapter: GATE_ADAPTER,
       startedNs: p.nowNs,
       finishedNs: p.nowNs,
@@ -70,9 +72,9 @@ export function unsignedDenySigner(worldId: string, worldPublicKey: Uint8Array):
       intent_id: d.intentId,
       receipt: buildReceiptEnvelope(input),
       signature: new Uint8Array(64),
-      adapter_public_key: worldPublicKey,
-      payload: input.payload,
-    } as unknown as EntryBodies["effect_receipt"];
+      adapter_public_key: adapterPublicKey,
+      payload,
+    };
   };
 }
 
@@ -95,7 +97,7 @@ export function gateDenySigner(worldId: string, worldKey: KeyPair): DenySigner {
       },
       worldKey,
       worldKey.publicKey,
-    ) as unknown as EntryBodies["effect_receipt"];
+    );
 }
 
 /**

@@ -8,22 +8,26 @@
  */
 import { decodeStored } from "../../air/cbor/decode.js";
 import { encodeStored } from "../../air/cbor/encode.js";
-import type { CborObject, CborValue } from "../../air/cbor/value.js";
+import type { CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import { verifyReceipt, type ReceiptEnvelope } from "../crypto/receipt.js";
+import { verifyReceipt } from "../crypto/receipt.js";
 import {
   isHeldDecision,
+  parseEntryBody,
   typedBody,
+  type ReceiptBody,
   type CheckpointBody,
   type EntryKind,
-  type JournalEntry,
   type JournalStore,
+  type JournalReader,
+  type BlobStore,
   type SnapshotBody,
 } from "../journal/index.js";
 import { Batch } from "./batch.js";
 import type { AdoptedStep, KernelState, Processor, ReplayOracle } from "./processor.js";
 import { isGateDenial } from "../transition/bodies.js";
+import { eventOrigin } from "./event-fields.js";
 import { jsonView } from "./json-view.js";
 import { readSnapshotBlob } from "./derived-book.js";
 import { snapshotMismatch } from "./snapshot.js";
@@ -67,19 +71,15 @@ export interface ReplayHooks {
 }
 
 /** True when two receipt bodies differ at most in their signature. */
-function sameExceptSignature(a: CborObject, b: CborObject): boolean {
-  const strip = (x: CborObject) => encodeStored({ ...x, signature: new Uint8Array(0) });
+function sameExceptSignature(a: ReceiptBody, b: ReceiptBody): boolean {
+  const strip = (x: ReceiptBody) => encodeStored({ ...x, signature: new Uint8Array(0) });
   return Buffer.compare(strip(a), strip(b)) === 0;
 }
 
 /** The recorded gate denial is signed by this world's key over its envelope. */
-function gateSignatureHolds(recorded: CborObject, worldPublicKey: Uint8Array): boolean {
-  if (Buffer.compare(recorded.adapter_public_key as Uint8Array, worldPublicKey) !== 0) return false;
-  return verifyReceipt(
-    recorded.receipt as unknown as ReceiptEnvelope,
-    recorded.signature as Uint8Array,
-    worldPublicKey,
-  );
+function gateSignatureHolds(recorded: ReceiptBody, worldPublicKey: Uint8Array): boolean {
+  if (Buffer.compare(recorded.adapter_public_key, worldPublicKey) !== 0) return false;
+  return verifyReceipt(recorded.receipt, recorded.signature, worldPublicKey);
 }
 
 /** An entry as the replayer takes it: the stored row and its decoded body (decoded once, by whoever read it). */
@@ -159,11 +159,12 @@ export class Replayer {
     const i = x.at++;
     if (x.at === x.batch.entries.length) this.expected = null;
     const got = x.batch.entries[i]!;
-    if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
-      const recorded = rec.value as CborObject;
+    const recorded = typedBody(rec.kind as EntryKind, rec.value);
+    const made = typedBody(got.kind, got.body);
+    if (recorded.kind === "effect_receipt" && made.kind === "effect_receipt" && isGateDenial(got.body)) {
       if (
-        sameExceptSignature(recorded, got.body as CborObject) &&
-        gateSignatureHolds(recorded, this.genesis.worldPublicKey)
+        sameExceptSignature(recorded.body, made.body) &&
+        gateSignatureHolds(recorded.body, this.genesis.worldPublicKey)
       )
         return undefined;
     }
@@ -190,7 +191,7 @@ export class Replayer {
     const batch = new Batch(e.seq + 1);
     switch (rec.kind) {
       case "event": {
-        const origin = rec.body.origin as CborObject;
+        const origin = eventOrigin(rec.body);
         if (origin.kind !== "ingress") return outside(`event from ${String(origin.kind)}`);
         await processor.run({ kind: "event", seq: e.seq, body: rec.body }, batch, this.oracle);
         break;
@@ -290,8 +291,9 @@ export class Replayer {
 
 /** What a replayer needs from genesis: the world key (gate denials) and the genesis AIR bundle. */
 export function replayGenesis(genesisBody: CborValue): { worldPublicKey: Uint8Array; airRef: HashText } {
-  const g = genesisBody as CborObject;
-  return { worldPublicKey: g.world_public_key as Uint8Array, airRef: g.air_ref as HashText };
+  // Once per replay: the schema check is what makes the fields typed.
+  const g = parseEntryBody("genesis", genesisBody, 0);
+  return { worldPublicKey: g.world_public_key, airRef: g.air_ref as HashText };
 }
 
 /**
@@ -299,7 +301,7 @@ export function replayGenesis(genesisBody: CborValue): { worldPublicKey: Uint8Ar
  * `fromSeq`, scanning the store (cold start's tail, a fork's source, shadow's rebuild).
  */
 export async function replayRange(
-  store: JournalStore,
+  store: JournalStore & Pick<JournalReader, "getSync"> & Pick<BlobStore, "getBlobSync">,
   processor: Processor,
   fromSeq: number,
   toSeq: number | undefined,
@@ -333,18 +335,16 @@ export async function replayRange(
 
 const ZERO_ROOT = "sha256:" + "0".repeat(64);
 
-/** The journal as the processor's oracle, when the store can answer synchronously (SQLite). */
-export function oracleOf(store: JournalStore): ReplayOracle | undefined {
-  const s = store as Partial<{ getSync(seq: number): JournalEntry | null; getBlobSync(h: HashText): Uint8Array }>;
-  if (typeof s.getSync !== "function" || typeof s.getBlobSync !== "function") return undefined;
+/** The journal as the transition's oracle: its recorded entries and blobs, read synchronously. */
+export function oracleOf(store: Pick<JournalReader, "getSync"> & Pick<BlobStore, "getBlobSync">): ReplayOracle {
   return {
     entry: (seq) => {
-      const e = s.getSync!(seq);
+      const e = store.getSync(seq);
       return e === null ? null : typedBody(e.kind, decodeStored(e.body));
     },
     blob: (h) => {
       try {
-        return s.getBlobSync!(h);
+        return store.getBlobSync(h);
       } catch {
         return null; // erased or absent: the cell stays known by its hash
       }

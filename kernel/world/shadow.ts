@@ -24,7 +24,8 @@ import { eventHash, ingressEventHash, type EventBody, type KernelState } from ".
 import { newProcessor } from "./processor-factory.js";
 import type { ShadowedWorld } from "./world-port.js";
 import { counterfactualRun, type CounterfactualReport } from "./counterfactual.js";
-import { commitMigrations, runMigrations, type MigrationFailure, type MigrationRun } from "./migration.js";
+import { runMigrations, type MigrationFailure, type MigrationRun } from "./migration.js";
+import { trialApply } from "../transition/transition.js";
 import { authorityChanges, type AuthorityFinding } from "./authority-diff.js";
 
 /** What a shadow run found. */
@@ -275,18 +276,14 @@ async function runReport(
   const run = async (catalog: AirCatalog) => {
     const state: KernelState = {
       ...world.state,
-      catalog,
       cells: world.state.cells.clone(),
       ledger: BudgetLedger.fromCbor(world.state.ledger.toCbor()),
       pending: new Map(world.state.pending),
     };
     const processor = newProcessor(state, world.modules, { publicKey: world.worldKey.publicKey });
     // Under the proposal, the apply migrates today's cells first; the events then run on the migrated states.
-    const migrated =
-      catalog === next && migrations.length > 0
-        ? await runMigrations(state.cells, world.modules, world.catalog, next, migrations, proposalId)
-        : undefined;
-    if (migrated) commitMigrations(state.cells, migrated);
+    const trial = catalog === next ? await processor.drive(trialApply(state, next, migrations, proposalId)) : undefined;
+    const migrated = migrations.length > 0 ? trial : undefined;
     const batch = new Batch(head);
     const origin: { seq: number; line?: number }[] = []; // batch index → the ingress event it came from
     for (const r of recorded) {

@@ -12,7 +12,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PgInbox, type InboxRow } from "../journal/pg-inbox.js";
-import type { PgWorldJournal } from "../journal/pg-world-journal.js";
 import { isJournalError } from "../journal/errors.js";
 import { isEventRefusal } from "../core/errors.js";
 import { admissionIssues } from "./ingress.js";
@@ -61,6 +60,9 @@ interface Held {
 }
 
 const codeOf = (e: unknown): string => (e as { code?: string }).code ?? "kernel.internal";
+
+/** True once another node took the world's lease (through the journal's Lease port). */
+const leaseLost = (w: World): boolean => w.store.leaseState()?.lost === true;
 
 /** A node's loop over the worlds it leases. */
 export class Worker {
@@ -145,7 +147,7 @@ export class Worker {
     const now = this.now();
     await this.inbox.heartbeat(this.opts.holder, now, this.opts.ttlMs);
     for (const [id, h] of this.held)
-      if ((h.world.store as PgWorldJournal).leaseLost) await this.abandon(id, "journal.lease_lost", "lease taken");
+      if (leaseLost(h.world)) await this.abandon(id, "journal.lease_lost", "lease taken");
     const nodes = new Set(await this.inbox.liveNodes(now)).add(this.opts.holder);
     const share = Math.ceil(this.dirs.size / nodes.size);
     for (const id of [...this.held.keys()].slice(share)) await this.release(id);
@@ -177,7 +179,7 @@ export class Worker {
       this.held.set(id, { dir, world });
       // Resume what the last holder left: pending intents re-dispatch under their idempotency keys.
       await world.runUntilIdle();
-      this.emit({ event: "acquired", world: id, token: (world.store as PgWorldJournal).lease?.token ?? 0 });
+      this.emit({ event: "acquired", world: id, token: world.store.leaseState()?.token ?? 0 });
     } catch (e) {
       // Another node took it first: not an error.
       if (isJournalError(e, "journal.lease_held")) return;
@@ -194,7 +196,7 @@ export class Worker {
     try {
       await h.world.close();
       // A close with nothing to write finds a taken lease only when it gives it up.
-      if ((h.world.store as PgWorldJournal).leaseLost)
+      if (leaseLost(h.world))
         this.emit({ event: "lost", world: id, code: "journal.lease_lost", message: "lease taken" });
       else this.emit({ event: "released", world: id });
     } catch (e) {

@@ -2,8 +2,11 @@
  * @module The append rules as a pure function (kernel/journal/append-plan.ts), without a
  * store: every refusal with its code and message, the rows a plan lists, the automatic
  * checkpoint at the cadence crossing, duplicates within one batch, and the tip untouched by
- * a refused plan (and by an accepted one: only the store adopts `next`, on commit).
+ * a refused plan (and by an accepted one: only the store adopts `next`, on commit); and one plan
+ * executed by a second store (`applyPlanSync`, how PostgreSQL's read mirror follows its database)
+ * leaves the same rows as the store that planned it, refused unless it extends that store's head.
  */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/index.js";
@@ -21,8 +24,10 @@ import type { CheckpointBody } from "../../kernel/journal/entries.js";
 import { entryHash, ZERO_HASH } from "../../kernel/journal/entry-hash.js";
 import { signKeysEntry } from "../../kernel/journal/keys-entry.js";
 import { MerkleFrontier, nodeKey } from "../../kernel/journal/merkle.js";
+import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import type { AppendInput } from "../../kernel/journal/store.js";
-import { eventBody, fixedState, genesisBody, MANIFEST, STATE } from "./helpers.js";
+import { verifyJournal } from "../../kernel/journal/verify.js";
+import { codeOf, eventBody, fixedState, genesisBody, MANIFEST, STATE, tempDir } from "./helpers.js";
 
 const key = generateKeyPair();
 const other = generateKeyPair();
@@ -235,5 +240,41 @@ describe("planAppend: the automatic checkpoint", () => {
     expect(body).toMatchObject({ tree_size: 5, state_root: h("6"), manifest_hash: MANIFEST });
     const q = planAppend(tipOf(1), ev(2, 3), { ...auto, state: undefined }, WHERE);
     expect(decodeStored(q.bodies.at(-1)!)).toMatchObject({ state_root: ZERO_STATE_ROOT });
+  });
+});
+
+describe("one plan, two stores", () => {
+  it("a store that executes another's plan (applyPlanSync) holds the same rows; a plan not extending its head is journal.corrupt", async () => {
+    const dir = tempDir().dir;
+    const planner = SqliteJournalStore.open(join(dir, "a.db"), { create: true });
+    const follower = SqliteJournalStore.open(join(dir, "b.db"), { create: true });
+    try {
+      const first: AppendInput[] = [
+        { kind: "genesis", body: genesisBody(key) },
+        ...ev(1, 20),
+        receipt("sha256:aa"),
+        { kind: "event", body: ingress(22, "order-1") },
+      ];
+      const p1 = planAppend(empty(), first, none, WHERE);
+      follower.applyPlanSync(p1);
+      planner.appendManySync(first);
+      const p2 = planAppend(p1.next, ev(23, 9), none, WHERE);
+      follower.applyPlanSync(p2);
+      planner.appendManySync(ev(23, 9));
+      const rows = (s: SqliteJournalStore) => ({
+        entries: [...s.iterateSync()].map((e) => Buffer.from(e.hash).toString("hex")),
+        root: Buffer.from(s.rootSync()).toString("hex"),
+        receipts: [...s.iterateReceiptIndexSync()],
+        ingress: [...s.iterateIngressKeysSync()],
+      });
+      expect(rows(follower)).toEqual(rows(planner));
+      expect(await verifyJournal(follower)).toMatchObject({ ok: true, entries: 32 });
+      expect(codeOf(() => follower.applyPlanSync(p2))).toBe("journal.corrupt");
+      expect(codeOf(() => follower.applyPlanSync(p1))).toBe("journal.corrupt");
+      expect(follower.countSync()).toBe(32);
+    } finally {
+      planner.closeSync();
+      follower.closeSync();
+    }
   });
 });

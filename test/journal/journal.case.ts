@@ -20,13 +20,13 @@ import { verifyJournal } from "../../kernel/journal/verify.js";
 import { codeOfAsync, eventBody, fixedState, genesisBody } from "./helpers.js";
 
 /** How the suite gets stores: `create` returns a fresh, empty one; `reopen` closes one and opens it again. */
-export interface JournalSuiteOptions {
-  create: () => JournalStore | Promise<JournalStore>;
-  reopen?: (store: JournalStore) => JournalStore | Promise<JournalStore>;
+export interface JournalSuiteOptions<S extends JournalStore = JournalStore> {
+  create: () => S | Promise<S>;
+  reopen?: (store: S) => S | Promise<S>;
 }
 
 /** Registers the conformance tests for one JournalStore implementation. */
-export function runJournalSuite({ create, reopen }: JournalSuiteOptions): void {
+export function runJournalSuite<S extends JournalStore>({ create, reopen }: JournalSuiteOptions<S>): void {
   const key = generateKeyPair();
   const withStore = (fn: (s: JournalStore) => Promise<void>) => async () => {
     const s = await create();

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
-import { openPgJournalStore, PgJournalStore } from "../../kernel/journal/pg-store.js";
+import { openPgJournalStore } from "../../kernel/journal/pg-store.js";
 import { verifyJournal } from "../../kernel/journal/verify.js";
 import { runJournalSuite } from "./journal.case.js";
 import { expectStoreMatchesReference } from "./rfc9162-reference.js";
@@ -28,7 +28,7 @@ describe.skipIf(url === null)(
   () => {
     runJournalSuite({
       create: () => create(),
-      reopen: async (s) => (await s.close(), openPgJournalStore(url!, (s as PgJournalStore).worldId)),
+      reopen: async (s) => (await s.close(), openPgJournalStore(url!, s.worldId)),
     });
 
     const key = generateKeyPair();

@@ -3,8 +3,7 @@ import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { runJournalSuite } from "./journal.case.js";
 import { tempDir } from "./helpers.js";
 
-const path = (s: unknown) => (s as SqliteJournalStore).path;
 runJournalSuite({
   create: () => SqliteJournalStore.open(join(tempDir().dir, "journal.db"), { create: true }),
-  reopen: async (s) => (await s.close(), SqliteJournalStore.open(path(s))),
+  reopen: async (s) => (await s.close(), SqliteJournalStore.open(s.path)),
 });

@@ -199,12 +199,12 @@ export class WorldHost {
   /** What `/metrics` reads at scrape time. */
   gauges(): WorldGauges {
     const pending = [...this.world.state.pending.values()];
-    const store = this.world.store as { leaseLost?: boolean; lease?: unknown };
+    const lease = this.world.store.leaseState();
     return {
       id: this.id,
       pendingIntents: pending.length,
       pendingApprovals: pending.filter((p) => p.waiting === "approval").length,
-      lease: store.lease === undefined ? undefined : store.leaseLost === true ? 0 : 1,
+      lease: lease === undefined ? undefined : lease.lost ? 0 : 1,
     };
   }
 

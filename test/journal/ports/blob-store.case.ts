@@ -4,23 +4,24 @@
  * `journal.blob_not_found`, an erased blob is `journal.blob_erased` naming its erasure seq (with
  * `erasureSeq` and the erasure index agreeing), a blob stored again after its erasure is back,
  * and the blob listing holds exactly what is present. `runBlobStoreSuite({ create })`, where
- * `create` returns a fresh, empty, writable `WorldJournal` (an erasure is a journal entry).
+ * `create` returns a fresh, empty, writable store (an erasure is a journal entry).
  */
 import { describe, expect, it } from "vitest";
-import { hashBytes, type HashText } from "../../air/index.js";
-import { generateKeyPair } from "../../kernel/crypto/keys.js";
-import type { WorldJournal } from "../../kernel/journal/world-journal.js";
-import { codeOf, codeOfAsync, eventBody, genesisBody } from "./helpers.js";
+import { hashBytes, type HashText } from "../../../air/index.js";
+import { generateKeyPair } from "../../../kernel/crypto/keys.js";
+import type { BlobStore } from "../../../kernel/journal/ports.js";
+import { codeOf, codeOfAsync, eventBody, genesisBody } from "../helpers.js";
+import type { Create, PortsUnderTest } from "./fixtures.js";
 
-/** How the suite gets stores: a fresh, empty, writable journal. */
+/** How the suite gets stores: a fresh, empty, writable journal (an erasure is a journal entry). */
 export interface BlobStoreSuiteOptions {
-  create: () => WorldJournal | Promise<WorldJournal>;
+  create: Create;
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
-const listing = (j: WorldJournal) =>
+const listing = (j: BlobStore) =>
   [...j.iterateBlobsSync()].map((b) => `${b.hash} ${Buffer.from(b.bytes).toString("hex")}`).sort();
-const erasures = (j: WorldJournal) => [...j.iterateErasuresSync()].map((e) => `${e.hash}@${e.seq}`).sort();
+const erasures = (j: BlobStore) => [...j.iterateErasuresSync()].map((e) => `${e.hash}@${e.seq}`).sort();
 const erasedSeqOf = (fn: () => unknown): { code: string; erasure_seq?: number } => {
   try {
     fn();
@@ -33,7 +34,7 @@ const erasedSeqOf = (fn: () => unknown): { code: string; erasure_seq?: number } 
 /** Registers the conformance tests for one BlobStore implementation. */
 export function runBlobStoreSuite({ create }: BlobStoreSuiteOptions): void {
   const key = generateKeyPair();
-  const withJournal = (fn: (j: WorldJournal) => Promise<void>) => async (): Promise<void> => {
+  const withJournal = (fn: (j: PortsUnderTest) => Promise<void>) => async (): Promise<void> => {
     const j = await create();
     try {
       await j.append("genesis", genesisBody(key));
