@@ -27,7 +27,7 @@ module.exports = {
       comment:
         "An import cycle, type-only imports included (issue 22): TypeScript erases an `import type`, but a type is " +
         "still coupling, and modules in a cycle cannot be understood, tested or moved apart. Move the shared " +
-        "declarations into a leaf type module both import (kernel/world/kernel-state.ts), or depend on a narrow " +
+        "declarations into a leaf type module both import (kernel/transition/state.ts), or depend on a narrow " +
         "port the other side satisfies (kernel/world/world-port.ts).",
       from: {},
       to: { circular: true },

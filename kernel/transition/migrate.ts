@@ -52,7 +52,7 @@ export function stateSchemaOf(catalog: AirCatalog, module: string): { name: stri
  * new state without setting any. `proposalId` is the migration's only context.
  */
 export function* migrate(
-  cells: CellStore,
+  cells: Pick<CellStore, "listModule">,
   from: AirCatalog,
   next: AirCatalog,
   migrations: readonly Migration[],

@@ -1,7 +1,7 @@
 /**
  * @module The kernel's state as plain declarations: `KernelState` (what replay must rebuild),
- * `PendingIntent` and `EventBody`. A leaf: it imports types only, from air, core, journal and
- * `flags.ts`, so the processor, the World and the ports governance and shadow use share it.
+ * `PendingIntent` and `EventBody`. A leaf: it imports types only, from air, core, the journal's
+ * entry schemas and `flags.ts`, so the transition, its shell and the world's ports share it.
  */
 import type { HashText } from "../../air/hash.js";
 import type { CborValue } from "../../air/cbor/value.js";
@@ -44,4 +44,23 @@ export interface KernelState {
   logicalNow: number;
   /** What the genesis flags switch on (event identity, cascade bounds); fixed for the world's life. */
   behaviour: Behaviour;
+}
+
+/** The cell store's read side. */
+export type CellReader = Pick<CellStore, "get" | "list" | "listModule" | "size" | "stateRoot" | "clone">;
+
+/**
+ * The kernel state as everything outside the transition sees it: read-only. Only the transition
+ * (kernel/transition/transition.ts, driven by its shell's processor) changes a `KernelState`;
+ * the World, governance, shadow, the server and the CLI read it through this view.
+ */
+export interface StateView {
+  readonly worldId: string;
+  readonly catalog: AirCatalog;
+  readonly airRef: HashText;
+  readonly cells: CellReader;
+  readonly ledger: Pick<BudgetLedger, "spend" | "wouldExceed" | "toCbor">;
+  readonly pending: ReadonlyMap<string, Readonly<PendingIntent>>;
+  readonly logicalNow: number;
+  readonly behaviour: Behaviour;
 }

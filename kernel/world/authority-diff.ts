@@ -23,7 +23,7 @@ import type {
   PolicyRule,
   Subscription,
 } from "../../air/schemas/defs.js";
-import { DEFAULT_INTENT_TTL_NS } from "./flags.js";
+import { DEFAULT_INTENT_TTL_NS } from "../transition/flags.js";
 import { DEFAULT_LIMITS } from "./modules.js";
 
 /** What a finding is about. */

@@ -11,7 +11,7 @@ import { decodeEntry, type EntryBodies } from "../journal/index.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import { behaviourOf, unsupportedFlags, type Behaviour } from "./flags.js";
+import { behaviourOf, unsupportedFlags, type Behaviour } from "../transition/flags.js";
 import type { KernelState } from "./processor.js";
 import { restoreSnapshot } from "./snapshot.js";
 

@@ -11,7 +11,7 @@ import { KernelError } from "../core/errors.js";
 import { bootState, readGenesis } from "./boot.js";
 import { readConfig, type WorldConfig } from "./config.js";
 import { openWorldJournal, storeOptions } from "./journal-open.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import { checkAgainstGenesis } from "./keys.js";
 import { ModuleHost } from "./modules.js";
 import type { OpenOptions } from "./open-options.js";

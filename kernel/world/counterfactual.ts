@@ -15,11 +15,12 @@ import { cellKeyText, type CellKey } from "../core/cells.js";
 import { decodeEntry, isHeldDecision, typedBody } from "../journal/index.js";
 import { eventCtx, eventOrigin } from "./event-fields.js";
 import { KernelError } from "../core/errors.js";
-import { Batch } from "./batch.js";
+import { Batch } from "../transition/batch.js";
 import { bootState, readGenesis } from "./boot.js";
 import { resolveStop } from "./boundaries.js";
 import { jsonView } from "./json-view.js";
-import { GATE_ADAPTER, type KernelState } from "./processor.js";
+import { GATE_ADAPTER } from "./processor.js";
+import type { StateView } from "../transition/state.js";
 import { newProcessor } from "./processor-factory.js";
 import { replayRange } from "./replay.js";
 import type { MigrationOutcome } from "./migration.js";
@@ -193,7 +194,7 @@ export async function counterfactualRun(
 }
 
 /** Cells whose state differs between the world now and the counterfactual world. */
-function cellDiffs(now: KernelState, cf: KernelState): CellDiff[] {
+function cellDiffs(now: StateView, cf: StateView): CellDiff[] {
   const rows = new Map<
     string,
     {

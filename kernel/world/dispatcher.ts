@@ -14,12 +14,12 @@ import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
 import { KernelError } from "../core/errors.js";
 import { approvalEntry } from "./approvals.js";
 import { EXPIRY_ADAPTER, type Processor } from "./processor.js";
-import type { KernelState, PendingIntent } from "./kernel-state.js";
+import type { StateView, PendingIntent } from "../transition/state.js";
 import type { Writer } from "./writer.js";
 
 /** What the dispatcher works with: the world's state, journal, processor and writer, its keys and clock. */
 export interface DispatchParts {
-  readonly state: KernelState;
+  readonly state: StateView;
   readonly store: WorldJournal;
   readonly processor: Processor;
   readonly writer: Writer;

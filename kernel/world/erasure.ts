@@ -8,7 +8,7 @@ import type { WorldJournal } from "../journal/world-journal.js";
 import { cellId, type CellKey } from "../core/cells.js";
 import { checkErasable, structuralBlobs } from "./erase.js";
 import { erasureReach } from "./erasure-taint.js";
-import type { KernelState } from "./kernel-state.js";
+import type { StateView } from "../transition/state.js";
 import type { Processor } from "./processor.js";
 import type { Writer } from "./writer.js";
 
@@ -26,7 +26,7 @@ export interface EraseReport {
 
 /** What an erasure works with. */
 export interface ErasureParts {
-  readonly state: KernelState;
+  readonly state: StateView;
   readonly store: WorldJournal;
   readonly processor: Processor;
   readonly writer: Writer;

@@ -8,7 +8,7 @@
 import { isCborObject } from "../../air/cbor/value.js";
 import { GRANT_CHECKS } from "../adapters/grant-checks.js";
 import type { GateHooks } from "../core/gate.js";
-import type { Behaviour } from "./flags.js";
+import type { Behaviour } from "../transition/flags.js";
 
 const BUILT_IN: GateHooks = {
   checks: GRANT_CHECKS,

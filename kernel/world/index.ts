@@ -11,8 +11,14 @@ export { openWorldJournal, openWorldJournalReadonly, isPgWorld, processLease } f
 export type { WorldJournalOptions } from "./journal-open.js";
 export type { ReplayResult, Divergence } from "./replay.js";
 export { jsonView } from "./json-view.js";
-export { KERNEL_FLAGS, SUPPORTED_FLAGS, MAX_STEPS_PER_INPUT, MAX_EVENTS_PER_INPUT, behaviourOf } from "./flags.js";
-export type { Behaviour, KernelFlag } from "./flags.js";
+export {
+  KERNEL_FLAGS,
+  SUPPORTED_FLAGS,
+  MAX_STEPS_PER_INPUT,
+  MAX_EVENTS_PER_INPUT,
+  behaviourOf,
+} from "../transition/flags.js";
+export type { Behaviour, KernelFlag } from "../transition/flags.js";
 export { RECEIPT_EVENT_SCHEMA, GATE_ADAPTER } from "./processor.js";
 export {
   propose,

@@ -11,7 +11,7 @@ import type { WorldJournal } from "../journal/world-journal.js";
 import { openWorldJournalReadonly } from "./journal-open.js";
 import type { JournalEntry } from "../journal/store.js";
 import { KernelError } from "../core/errors.js";
-import { unsupportedFlags } from "./flags.js";
+import { unsupportedFlags } from "../transition/flags.js";
 import { anchorLogInfo, type AnchorLogInfo } from "./anchor-log.js";
 
 /** One declared adapter key, with the seq of the entry that declared it (0: genesis). */

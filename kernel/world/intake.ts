@@ -11,7 +11,7 @@ import { AdmissionError, admit, journalKeys, type IngressEvent } from "./ingress
 import { startsUnit } from "./boundaries.js";
 import { cascadeReport } from "./cascade-report.js";
 import { eventHash, ingressEventHash, type Processor } from "./processor.js";
-import type { EventBody, KernelState } from "./kernel-state.js";
+import type { EventBody, StateView } from "../transition/state.js";
 import type { Writer } from "./writer.js";
 
 /** Result of sending one event (for a retry under an idempotency key: the first send's, with `duplicate`). */
@@ -34,7 +34,7 @@ export function batchSummary(store: WorldJournal, seq: number): SendResult {
 
 /** What ingress works with: the world's state, journal, processor, writer and clock. */
 export interface IntakeParts {
-  readonly state: KernelState;
+  readonly state: StateView;
   readonly store: WorldJournal;
   readonly processor: Processor;
   readonly writer: Writer;

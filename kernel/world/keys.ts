@@ -9,7 +9,7 @@ import { decodeEntry, signKeysEntry, worldPaths, type EntryBodies } from "../jou
 import type { WorldJournal } from "../journal/world-journal.js";
 import { KernelError } from "../core/errors.js";
 import type { WorldConfig } from "./config.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import type { Writer } from "./writer.js";
 
 /** The id under which genesis declares the world's adapter key. */

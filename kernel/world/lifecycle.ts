@@ -21,7 +21,7 @@ import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import { AirError } from "../../air/errors.js";
 import { WorldConfigSchema, writeConfig, type WorldConfig } from "./config.js";
-import { KERNEL_FLAGS, behaviourOf } from "./flags.js";
+import { KERNEL_FLAGS, behaviourOf } from "../transition/flags.js";
 import { bundleOf } from "../../air/bundle.js";
 import { bootState, emptyState, genesisOf, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";

@@ -106,7 +106,7 @@ export function checkSchemasInPlace(current: AirCatalog, defs: readonly AnyDef[]
  * answered by `modules`. `proposalId` is the migration's only context.
  */
 export async function runMigrations(
-  cells: CellStore,
+  cells: Pick<CellStore, "listModule">,
   modules: ModuleHost,
   from: AirCatalog,
   next: AirCatalog,
@@ -120,7 +120,7 @@ export async function runMigrations(
 }
 
 /** A copy of `cells` with every migrated state of `outcome` set (the original is left as it was). */
-export function migratedCells(cells: CellStore, outcome: MigrationOutcome): CellStore {
+export function migratedCells(cells: Pick<CellStore, "clone">, outcome: MigrationOutcome): CellStore {
   const out = cells.clone();
   commitMigrations(out, outcome);
   return out;

@@ -4,7 +4,7 @@
  * key and checks the recorded denials against it.
  */
 import type { KeyPair } from "../crypto/keys.js";
-import type { KernelState } from "./kernel-state.js";
+import type { KernelState } from "../transition/state.js";
 import type { ModuleHost } from "./modules.js";
 import { Processor, gateDenySigner, unsignedDenySigner } from "./processor.js";
 

@@ -29,7 +29,7 @@ import type { ModuleHost } from "./modules.js";
 import { worldGateHooks } from "./gate-rules.js";
 import type { EventBody, KernelState } from "../transition/state.js";
 
-export type { EventBody, KernelState, PendingIntent } from "../transition/state.js";
+export type { EventBody, KernelState, PendingIntent, StateView } from "../transition/state.js";
 export type { AdoptedStep, ReplayOracle, StepStats } from "../transition/transition.js";
 export {
   RECEIPT_EVENT_SCHEMA,

@@ -24,7 +24,7 @@ import {
   type BlobStore,
   type SnapshotBody,
 } from "../journal/index.js";
-import { Batch } from "./batch.js";
+import { Batch } from "../transition/batch.js";
 import type { AdoptedStep, KernelState, Processor, ReplayOracle } from "./processor.js";
 import { isGateDenial } from "../transition/bodies.js";
 import { eventOrigin } from "./event-fields.js";

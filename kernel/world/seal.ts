@@ -6,20 +6,20 @@
 import type { HashText } from "../../air/hash.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { WorldJournal } from "../journal/world-journal.js";
-import type { KernelState } from "./kernel-state.js";
+import type { StateView } from "../transition/state.js";
 import { writeSnapshotBlob } from "./snapshot.js";
 import type { Writer } from "./writer.js";
 
 /** What sealing works with. */
 export interface SealParts {
-  readonly state: KernelState;
+  readonly state: StateView;
   readonly store: WorldJournal;
   readonly writer: Writer;
   readonly worldKey: KeyPair;
 }
 
 /** The current state root and manifest hash (what checkpoints sign). */
-export function stateRefsOf(state: KernelState): { state_root: HashText; manifest_hash: HashText } {
+export function stateRefsOf(state: StateView): { state_root: HashText; manifest_hash: HashText } {
   return { state_root: state.cells.stateRoot(), manifest_hash: state.catalog.manifestHash };
 }
 

@@ -18,7 +18,7 @@ import { decodeEntry, isHeldDecision, typedBody, type AppendInput } from "../jou
 import { eventOrigin } from "./event-fields.js";
 import type { GovernancePolicy } from "./governance-rules.js";
 import { BudgetLedger } from "../core/budget.js";
-import { Batch } from "./batch.js";
+import { Batch } from "../transition/batch.js";
 import { admit } from "./ingress.js";
 import { eventHash, ingressEventHash, type EventBody, type KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";

@@ -7,7 +7,7 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import type { CellTriple } from "../core/cells.js";
-import type { PendingIntent } from "./kernel-state.js";
+import type { PendingIntent } from "../transition/state.js";
 
 /** A snapshot blob's parts, as stored (`air_ref` is absent in snapshots written before governance). */
 export interface SnapshotBlob {

@@ -11,9 +11,9 @@ import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore, sortTriples, stateRootOf, type CellTriple } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
-import type { KernelState, PendingIntent } from "./processor.js";
+import type { KernelState, PendingIntent, StateView } from "../transition/state.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import type { Behaviour } from "./flags.js";
+import type { Behaviour } from "../transition/flags.js";
 import { snapshotBlobFrom, type SnapshotBlob } from "./snapshot-blob.js";
 
 /** Where blobs go and come from. */
@@ -36,8 +36,8 @@ export type { SnapshotBlob } from "./snapshot-blob.js";
 /** The snapshot blob a state implies (cells by hash, sorted; pending intents by id). */
 export function snapshotBlobOf(state: {
   cells: readonly CellTriple[];
-  ledger: BudgetLedger;
-  pending: Iterable<PendingIntent>;
+  ledger: Pick<BudgetLedger, "toCbor">;
+  pending: Iterable<Readonly<PendingIntent>>;
   logicalNow: number;
   airRef: HashText;
 }): CborObject {
@@ -53,7 +53,7 @@ export function snapshotBlobOf(state: {
 }
 
 /** Writes every cell state and the kernel state blob; returns the blob hash and state root. */
-export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef: HashText; stateRoot: HashText } {
+export function writeSnapshotBlob(state: StateView, blobs: BlobIO): { cellsRef: HashText; stateRoot: HashText } {
   const cells = state.cells.list().map((c): CellTriple => {
     if (c.bytes.length > 0) blobs.put(c.bytes); // a state known by hash only keeps its hash
     return [c.module, c.key, c.hash];
@@ -65,8 +65,8 @@ export function writeSnapshotBlob(state: KernelState, blobs: BlobIO): { cellsRef
 /** What a recorded snapshot is compared with: the state derived by re-execution or from the journal's entries. */
 export interface DerivedSnapshot {
   cells: readonly CellTriple[] | null;
-  ledger: BudgetLedger;
-  pending: Iterable<PendingIntent>;
+  ledger: Pick<BudgetLedger, "toCbor">;
+  pending: Iterable<Readonly<PendingIntent>>;
   logicalNow: number;
   airRef: HashText;
   manifestHash: HashText;

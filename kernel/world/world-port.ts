@@ -9,7 +9,7 @@ import type { KeyPair } from "../crypto/keys.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import type { EntryBodies } from "../journal/entries.js";
 import type { MigrationOutcome } from "../transition/migrate.js";
-import type { KernelState } from "./kernel-state.js";
+import type { StateView } from "../transition/state.js";
 import type { ModuleHost } from "./modules.js";
 
 /** What `introspect.manifest` reads: the manifest in force and the journal height. */
@@ -22,7 +22,7 @@ export interface IntrospectedWorld {
 export interface CounterfactualWorld {
   readonly store: WorldJournal;
   readonly modules: ModuleHost;
-  readonly state: KernelState;
+  readonly state: StateView;
 }
 
 /** What a shadow run reads besides: the manifest in force, the world's public key (unsigned denials) and its clock. */

@@ -14,7 +14,7 @@ import type { WorldJournal } from "../journal/world-journal.js";
 import type { CellKey } from "../core/cells.js";
 import type { IngressEvent } from "./ingress.js";
 import { ModuleHost } from "./modules.js";
-import type { KernelState, Processor } from "./processor.js";
+import type { KernelState, Processor, StateView } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
 import type { WorldConfig } from "./config.js";
 import { governanceAdapter } from "./governance.js";
@@ -36,6 +36,8 @@ export type { EraseReport, OpenOptions, SendResult };
 /** A world open for writing: one writer at a time (the journal holds a lock). */
 export class World {
   readonly processor: Processor;
+  /** The world's state, read-only: only the transition changes it (kernel/transition). */
+  readonly state: StateView;
   /** What the parts share: state, journal (anchored), processor, writer, world key, clock. */
   private readonly parts: seal.SealParts & { readonly processor: Processor; now(): bigint };
   private readonly dispatcher: Dispatcher;
@@ -44,7 +46,7 @@ export class World {
   private constructor(
     readonly dir: string,
     readonly store: WorldJournal,
-    readonly state: KernelState,
+    state: KernelState,
     readonly modules: ModuleHost,
     readonly worldKey: KeyPair,
     /** The adapter key receipts are signed with (replaced by `rotateAdapterKey`). */
@@ -52,6 +54,7 @@ export class World {
     readonly config: WorldConfig,
     private readonly opts: OpenOptions,
   ) {
+    this.state = state;
     const processor = (this.processor = newProcessor(state, modules, { signWith: worldKey }));
     // Adapters the kernel itself provides (they act on this world, e.g. governance.propose).
     const internal = new Map(
@@ -95,18 +98,16 @@ export class World {
   }
 
   /**
-   * Appends one event and runs until idle (all steps done, allowed effects dispatched). With an
-   * idempotency key, a retry returns the first result and appends nothing; the same key with
-   * another request is `kernel.idempotency_conflict`.
+   * Appends one event and runs until idle (steps done, allowed effects dispatched). A retry under
+   * its idempotency key returns the first result; another request under it: `kernel.idempotency_conflict`.
    */
   async send(schema: string, json: unknown, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
     return (await this.sendMany([{ schema, json, ...opts }]))[0]!;
   }
 
   /**
-   * Appends several events with one commit for all their steps (group commit), then runs until
-   * idle. A refused batch appends nothing: an `AdmissionError` with the first refused event's
-   * code and message and every issue by index (ingress.ts).
+   * Appends several events with one commit for all their steps (group commit), then runs until idle. A refused
+   * batch appends nothing: an `AdmissionError` with the first refusal's code and message, every issue by index.
    */
   async sendMany(events: readonly IngressEvent[]): Promise<SendResult[]> {
     const results = await this.exclusive(() => this.intake.sendMany(events));

@@ -9,7 +9,7 @@ import type { MigrationOutcome } from "../transition/migrate.js";
 import type { Processor } from "./processor.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { KernelError } from "../core/errors.js";
-import { Batch } from "./batch.js";
+import { Batch } from "../transition/batch.js";
 
 /** One writer at a time over a world's journal. */
 export class Writer {

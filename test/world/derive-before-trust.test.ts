@@ -448,7 +448,8 @@ describe("unapproved_dispatch: a receipt for a held intent no approver released"
     const world = await World.open(dir, { adapters: defaultAdapters() });
     const before = hits.length;
     try {
-      world.state.pending.get(heldIntent)!.waiting = "dispatch";
+      // Only the transition's owner may change the state: the old kernel reaches past the read-only view.
+      world.processor.state.pending.get(heldIntent)!.waiting = "dispatch";
       await world.runUntilIdle();
     } finally {
       await (seal ? world.close() : world.abandon());

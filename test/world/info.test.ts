@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KERNEL_FLAGS } from "../../kernel/world/flags.js";
+import { KERNEL_FLAGS } from "../../kernel/transition/flags.js";
 import { World } from "../../kernel/world/world.js";
 import { ROOT, json, wk } from "./cli-harness.js";
 

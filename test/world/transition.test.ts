@@ -19,14 +19,14 @@ import {
   type TransitionReply,
   type TransitionRequest,
 } from "../../kernel/transition/transition.js";
-import type { EventBody, KernelState } from "../../kernel/transition/state.js";
+import type { EventBody, KernelState, StateView } from "../../kernel/transition/state.js";
 import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
 import { callModule } from "../../kernel/world/processor.js";
 import { worldGateHooks } from "../../kernel/world/gate-rules.js";
 import { COUNTER, COUNTER_EVENT } from "./attack-helpers.js";
 
 /** A copy of `s` that shares nothing mutable with it. */
-function fork(s: KernelState): KernelState {
+function fork(s: StateView): KernelState {
   return {
     ...s,
     cells: s.cells.clone(),

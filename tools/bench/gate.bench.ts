@@ -10,7 +10,7 @@ import { BudgetLedger } from "../../kernel/core/budget.js";
 import { decide } from "../../kernel/core/gate.js";
 import { sourceFromAirDir } from "../../kernel/world/index.js";
 import { worldGateHooks } from "../../kernel/world/gate-rules.js";
-import { KERNEL_FLAGS, behaviourOf } from "../../kernel/world/flags.js";
+import { KERNEL_FLAGS, behaviourOf } from "../../kernel/transition/flags.js";
 import { measure, type Bench } from "./harness.js";
 
 export const benchmarks: Bench[] = [

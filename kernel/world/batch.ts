@@ -1,2 +1,0 @@
-/** @module Moved to kernel/transition/batch.ts; re-exported while callers move. */
-export { Batch } from "../transition/batch.js";
