@@ -327,10 +327,15 @@ export function parseEntryBody<K extends EntryKind>(kind: K, value: unknown, seq
  * The entry with its body decoded and typed by its kind: the one place the kernel reads an
  * entry's body. It decodes and does not re-parse with zod: every body was schema-checked on
  * append and is checked again, with the journal rules, by verify (run on open), so parsing
- * here would cost the hot paths (replay, shadow, audit) a second check for nothing.
+ * here would cost the hot paths (replay, shadow, audit) a second check for nothing. Given an
+ * entry whose kind is known (`{ ...e, kind: "apply" }` after a check), the result is of that kind.
  */
-export function decodeEntry(e: { seq: number; kind: EntryKind; body: Uint8Array }): TypedEntry {
-  return { seq: e.seq, kind: e.kind, body: decodeStored(e.body) } as TypedEntry;
+export function decodeEntry<K extends EntryKind>(e: {
+  seq: number;
+  kind: K;
+  body: Uint8Array;
+}): Extract<TypedEntry, { kind: K }> {
+  return { seq: e.seq, kind: e.kind, body: decodeStored(e.body) } as Extract<TypedEntry, { kind: K }>;
 }
 
 /**

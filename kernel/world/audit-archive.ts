@@ -100,7 +100,7 @@ export function encodeArchive(a: AuditArchive): Uint8Array {
     entries: a.entries.map((e) => [e.seq, e.kind, e.body, e.prev_hash, e.hash]),
     blobs: blobs.map((b) => [b.hash, b.bytes]),
     erasures: erasures.map((e) => [e.hash, e.seq]),
-    anchors: a.anchors.map((x) => ({ ...x }) as unknown as CborObject),
+    anchors: a.anchors.map((x) => ({ ...x })),
   };
   return encodeStored(value);
 }

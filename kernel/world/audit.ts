@@ -21,9 +21,9 @@ import { join } from "node:path";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { hashToBytes, toHex, type HashText } from "../../air/hash.js";
 import { WorldkernelError } from "../../air/errors.js";
-import type { CborObject } from "../../air/cbor/value.js";
 import {
   ZERO_STATE_ROOT,
+  decodeEntry,
   importVerbatim,
   isJournalError,
   parseEntryBody,
@@ -158,9 +158,9 @@ export function archiveOfStore(store: WorldJournal, anchors: readonly Anchor[]):
   }
   const blobs = [...store.iterateBlobsSync()].map((b) => ({ hash: hashToBytes(b.hash), bytes: b.bytes }));
   const erased = new Map<HashText, number>();
-  for (const e of entries) {
-    if (e.kind !== "erasure") continue;
-    const hash = (decodeStored(e.body) as CborObject).blob_hash as HashText;
+  for (const raw of entries) {
+    if (raw.kind !== "erasure") continue; // only erasures are decoded
+    const hash = decodeEntry({ ...raw, kind: raw.kind }).body.blob_hash as HashText;
     const seq = store.erasureSeq(hash);
     if (seq !== null) erased.set(hash, seq);
   }

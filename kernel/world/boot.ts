@@ -6,9 +6,8 @@
 import type { WorldJournal } from "../journal/world-journal.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { catalogFromBundle } from "../../air/bundle.js";
-import { decodeStored } from "../../air/cbor/decode.js";
 import type { HashText } from "../../air/hash.js";
-import type { EntryBodies } from "../journal/index.js";
+import { decodeEntry, type EntryBodies } from "../journal/index.js";
 import { BudgetLedger } from "../core/budget.js";
 import { CellStore } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
@@ -16,11 +15,16 @@ import { behaviourOf, unsupportedFlags, type Behaviour } from "../transition/fla
 import type { KernelState } from "./processor.js";
 import { restoreSnapshot } from "./snapshot.js";
 
+/** The genesis body (the entry at seq 0); `kernel.bad_world` when the journal has none. */
+export function genesisOf(store: Pick<WorldJournal, "getSync" | "path">): EntryBodies["genesis"] {
+  const g0 = store.getSync(0);
+  if (!g0 || g0.kind !== "genesis") throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
+  return decodeEntry({ ...g0, kind: g0.kind }).body;
+}
+
 /** The genesis body and the catalog it names, after checking this kernel can replay it. */
 export function readGenesis(store: WorldJournal): { genesis: EntryBodies["genesis"]; catalog: AirCatalog } {
-  const g0 = store.getSync(0);
-  if (!g0) throw new KernelError("kernel.bad_world", `${store.path} has no genesis entry`);
-  const genesis = decodeStored(g0.body) as EntryBodies["genesis"];
+  const genesis = genesisOf(store);
   const bad = unsupportedFlags(genesis.kernel_flags);
   if (bad.length)
     throw new KernelError("kernel.unsupported_flag", `this kernel does not implement flag(s) ${bad.join(", ")}`);
@@ -71,7 +75,8 @@ export function bootState(
       from: 1,
       snapshotSeq: null,
     };
-  const s = decodeStored(snap.body) as EntryBodies["snapshot"];
+  if (snap.kind !== "snapshot") throw new KernelError("kernel.internal", `the entry at seq ${snap.seq} is no snapshot`);
+  const s = decodeEntry({ ...snap, kind: snap.kind }).body;
   const blobs = {
     put: () => {
       throw new KernelError("kernel.internal", "restoring a snapshot writes nothing");

@@ -6,8 +6,6 @@
  * of exactly these — can be held to what the journal implies (derive before trust), and a
  * receipt for an intent that was never released can be named (`unapproved_dispatch`).
  */
-import { decodeStored } from "../../air/cbor/decode.js";
-import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
 import { cellId, stateRootOf, type CellTriple } from "../core/cells.js";
@@ -20,7 +18,9 @@ import {
   type TypedBody,
 } from "../journal/index.js";
 import { eventCtx, eventOrigin } from "./event-fields.js";
-import type { SnapshotBlob } from "./snapshot.js";
+import type { SnapshotBlob } from "./snapshot-blob.js";
+// Where replay and the journal rules have always found it.
+export { readSnapshotBlob } from "./snapshot-blob.js";
 import { EXPIRY_ADAPTER, GATE_ADAPTER, pendingFromEntries, type PendingIntent } from "./processor.js";
 
 /** A fault the book finds: a stable fault name and a message. */
@@ -166,18 +166,4 @@ export class DerivedBook {
 
 function unapproved(message: string): BookFault {
   return { fault: "unapproved_dispatch", message };
-}
-
-/** Decodes a stored snapshot blob into its parts (null when it is not one). */
-export function readSnapshotBlob(bytes: Uint8Array): SnapshotBlob | null {
-  const blob = decodeStored(bytes);
-  if (!isCborObject(blob) || blob.version !== 1 || !Array.isArray(blob.cells) || !Array.isArray(blob.pending))
-    return null;
-  return {
-    cells: blob.cells as unknown as CellTriple[],
-    ledger: (blob.ledger ?? null) as CborValue,
-    pending: blob.pending as unknown as PendingIntent[],
-    logical_now: Number(blob.logical_now),
-    ...(typeof blob.air_ref === "string" ? { air_ref: blob.air_ref as HashText } : {}),
-  };
 }

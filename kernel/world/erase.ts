@@ -7,9 +7,9 @@
  */
 import type { WorldJournal } from "../journal/world-journal.js";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
-import type {} from "../journal/index.js";
+import { decodeEntry } from "../journal/index.js";
+import { snapshotCells } from "./snapshot-blob.js";
 import { KernelError } from "../core/errors.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 
@@ -25,22 +25,21 @@ export function structuralBlobs(store: WorldJournal): Map<string, string> {
     const catalog = catalogFromBundle(store.getBlobSync(ref as HashText), String(manifest));
     for (const [name, m] of catalog.modules) note(m.def.wasm_hash, `it is the binary of module ${name} (${where})`);
   };
-  for (const e of [...store.rareEntriesSync()]) {
-    const b = decodeStored(e.body) as CborObject;
-    if (e.kind === "genesis") bundle(b.air_ref, b.manifest_hash, "of genesis");
+  for (const raw of [...store.rareEntriesSync()]) {
+    const e = decodeEntry(raw);
+    if (e.kind === "genesis") bundle(e.body.air_ref, e.body.manifest_hash, "of genesis");
     if (e.kind === "proposal" || e.kind === "apply")
-      bundle(b.bundle_ref, b.new_manifest_hash, `of the ${e.kind} at seq ${e.seq}`);
-    if (e.kind === "proposal") note(b.patch_ref, `it is the patch of the proposal at seq ${e.seq}`);
-    if (e.kind === "shadow_report") note(b.report_ref, `it is the shadow report at seq ${e.seq}`);
+      bundle(e.body.bundle_ref, e.body.new_manifest_hash, `of the ${e.kind} at seq ${e.seq}`);
+    if (e.kind === "proposal") note(e.body.patch_ref, `it is the patch of the proposal at seq ${e.seq}`);
+    if (e.kind === "shadow_report") note(e.body.report_ref, `it is the shadow report at seq ${e.seq}`);
     if (e.kind === "snapshot") {
-      note(b.cells_ref, `it is the state of the snapshot at seq ${e.seq}`);
-      if (!store.hasBlobSync(b.cells_ref as HashText)) continue;
-      const s = decodeStored(store.getBlobSync(b.cells_ref as HashText));
-      if (!isCborObject(s) || !Array.isArray(s.cells)) continue;
-      for (const c of s.cells as CborValue[][])
+      const ref = e.body.cells_ref as HashText;
+      note(ref, `it is the state of the snapshot at seq ${e.seq}`);
+      if (!store.hasBlobSync(ref)) continue;
+      for (const [module, key, hash] of snapshotCells(decodeStored(store.getBlobSync(ref))) ?? [])
         note(
-          c[2],
-          `it is the state of cell ${String(c[0])} ${c[1] === null ? "" : String(c[1])} in the snapshot at seq ${e.seq}`,
+          hash,
+          `it is the state of cell ${String(module)} ${key === null ? "" : String(key)} in the snapshot at seq ${e.seq}`,
         );
     }
   }

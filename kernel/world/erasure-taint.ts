@@ -13,6 +13,7 @@ import { decodeStored } from "../../air/cbor/decode.js";
 import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import { decodeEntry } from "../journal/index.js";
 import { eventOrigin } from "./event-fields.js";
+import { snapshotCells } from "./snapshot-blob.js";
 import { cellId, type CellKey } from "../core/cells.js";
 
 /** The cells and blobs an erasure reaches. */
@@ -65,10 +66,8 @@ export function erasureReach(store: WorldJournal, hash: HashText): ErasureReach 
   const snapshotStates = new Set<HashText>();
   for (const ref of snapshots) {
     if (!store.hasBlobSync(ref as HashText)) continue;
-    const s = decodeStored(store.getBlobSync(ref as HashText));
-    if (!isCborObject(s) || !Array.isArray(s.cells)) continue;
-    for (const c of s.cells as CborValue[][]) {
-      if (cells.has(cellId(String(c[0]), c[1] as CellKey))) snapshotStates.add(c[2] as HashText);
+    for (const [module, key, hash] of snapshotCells(decodeStored(store.getBlobSync(ref as HashText))) ?? []) {
+      if (cells.has(cellId(String(module), key))) snapshotStates.add(hash);
     }
   }
   return { cells: [...cells.values()], derived, snapshotStates: [...snapshotStates] };

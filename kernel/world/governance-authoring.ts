@@ -92,8 +92,7 @@ export interface RevertTarget {
 export function revertTarget(world: World, seq: number): RevertTarget {
   const store = world.store;
   const entry = Number.isSafeInteger(seq) && seq >= 0 && seq < store.countSync() ? store.getSync(seq) : null;
-  const typed = entry ? decodeEntry(entry) : null;
-  if (!typed || typed.kind !== "apply") {
+  if (!entry || entry.kind !== "apply") {
     throw new KernelError(
       "governance.not_an_apply",
       entry
@@ -102,7 +101,7 @@ export function revertTarget(world: World, seq: number): RevertTarget {
       { seq },
     );
   }
-  const apply = typed.body;
+  const apply = decodeEntry({ ...entry, kind: entry.kind }).body;
   // The manifest in force at each seq: genesis's bundle, then each apply's.
   let bundle: { ref: string; hash: string } | null = null;
   const laterApplies: number[] = [];

@@ -9,7 +9,7 @@
  * just the tail on open.
  */
 import { hashBytes, toHex, type HashText } from "../../air/hash.js";
-import { isCborObject, type CborValue } from "../../air/cbor/value.js";
+import { isCborObject } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import { checkEffectReceiptBody, WORLD_SIGNED_ADAPTERS } from "../crypto/receipt.js";
 import {
@@ -36,7 +36,8 @@ import {
 } from "../journal/index.js";
 import { decodeStored } from "../../air/cbor/decode.js";
 import { approvalSignatureValid } from "./approvals.js";
-import { DerivedBook, readSnapshotBlob } from "./derived-book.js";
+import { DerivedBook } from "./derived-book.js";
+import { readSnapshotBlob, snapshotCells } from "./snapshot-blob.js";
 import { snapshotMismatch } from "./snapshot.js";
 import { refsIn } from "./erasure-taint.js";
 import { catalogFromBundle } from "../../air/bundle.js";
@@ -447,9 +448,10 @@ export class JournalRules implements EntryChecker {
     if (this.trusted || !this.blobs.hasBlobSync(s.cells_ref as HashText)) return null;
     const bytes = this.blobs.getBlobSync(s.cells_ref as HashText);
     const raw = decodeStored(bytes);
-    if (!isCborObject(raw) || !Array.isArray(raw.cells))
+    const cells = snapshotCells(raw);
+    if (!isCborObject(raw) || cells === null)
       return fault("bad_body", `snapshot blob ${s.cells_ref} has an unknown format`);
-    for (const c of raw.cells as CborValue[][]) this.rely(String(c[2]), seq);
+    for (const c of cells) this.rely(String(c[2]), seq);
     if (typeof raw.air_ref === "string") this.rely(raw.air_ref, seq);
     const blob = readSnapshotBlob(bytes);
     if (seq === this.bootSnapshotSeq || (this.awaitingForkBase && this.book !== null)) {

@@ -4,9 +4,8 @@
  * a fresh key file plus a `keys` entry signed by the world key.
  */
 import { renameSync } from "node:fs";
-import { decodeStored } from "../../air/cbor/decode.js";
 import { generateKeyPair, saveKeyPair, type KeyPair } from "../crypto/keys.js";
-import { signKeysEntry, worldPaths, type EntryBodies } from "../journal/index.js";
+import { decodeEntry, signKeysEntry, worldPaths, type EntryBodies } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import { KernelError } from "../core/errors.js";
 import type { WorldConfig } from "./config.js";
@@ -41,7 +40,10 @@ export function checkAgainstGenesis(
     );
   }
   const rotation = store.latestOfKind("keys");
-  const declared = rotation ? (decodeStored(rotation.body) as EntryBodies["keys"]).adapter_keys : genesis.adapter_keys;
+  const declared =
+    rotation?.kind === "keys"
+      ? decodeEntry({ ...rotation, kind: rotation.kind }).body.adapter_keys
+      : genesis.adapter_keys;
   if (!declared.some((k) => Buffer.compare(k.public_key, adapterKey.publicKey) === 0)) {
     throw new KernelError(
       "kernel.undeclared_key",

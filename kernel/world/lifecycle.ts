@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { decodeStored } from "../../air/cbor/decode.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { generateKeyPair, saveKeyPair } from "../crypto/keys.js";
@@ -24,7 +23,7 @@ import { AirError } from "../../air/errors.js";
 import { WorldConfigSchema, writeConfig, type WorldConfig } from "./config.js";
 import { KERNEL_FLAGS, behaviourOf } from "../transition/flags.js";
 import { bundleOf } from "../../air/bundle.js";
-import { bootState, emptyState, readGenesis } from "./boot.js";
+import { bootState, emptyState, genesisOf, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import type { Processor, KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
@@ -304,7 +303,7 @@ export async function forkWorld(
     const head = src.getSync(at)!.hash;
     const wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
     state.pending.clear(); // in-flight intents of the parent are the parent's; a fork does not re-issue them
-    const parentId = (decodeStored(src.getSync(0)!.body) as EntryBodies["genesis"]).world_id;
+    const parentId = genesisOf(src).world_id;
     const {
       store: dst,
       worldKey,

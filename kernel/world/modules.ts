@@ -21,7 +21,8 @@ export interface HostContext {
 
 /** Keeps loaded modules by name and wasm hash. */
 // Shared and frozen: callers only read what the take* methods return.
-const NONE = Object.freeze([]) as unknown as string[];
+const NONE: string[] = [];
+Object.freeze(NONE);
 
 export class ModuleHost {
   private readonly loaded = new Map<string, Promise<LoadedModule>>();

@@ -9,11 +9,12 @@ import { isCborObject, type CborObject, type CborValue } from "../../air/cbor/va
 import type { AirCatalog } from "../../air/loader.js";
 import type { HashText } from "../../air/hash.js";
 import { BudgetLedger } from "../core/budget.js";
-import { CellStore, sortTriples, stateRootOf, type CellKey, type CellTriple } from "../core/cells.js";
+import { CellStore, sortTriples, stateRootOf, type CellTriple } from "../core/cells.js";
 import { KernelError } from "../core/errors.js";
 import type { KernelState, PendingIntent, StateView } from "../transition/state.js";
 import { catalogFromBundle } from "../../air/bundle.js";
 import type { Behaviour } from "../transition/flags.js";
+import { snapshotBlobFrom, type SnapshotBlob } from "./snapshot-blob.js";
 
 /** Where blobs go and come from. */
 export interface BlobIO {
@@ -30,14 +31,7 @@ function readOrErased(blobs: BlobIO, hash: HashText): Uint8Array {
   }
 }
 
-/** A snapshot blob's parts, as stored (`air_ref` is absent in snapshots written before governance). */
-export interface SnapshotBlob {
-  cells: CellTriple[];
-  ledger: CborValue;
-  pending: PendingIntent[];
-  logical_now: number;
-  air_ref?: HashText;
-}
+export type { SnapshotBlob } from "./snapshot-blob.js";
 
 /** The snapshot blob a state implies (cells by hash, sorted; pending intents by id). */
 export function snapshotBlobOf(state: {
@@ -49,10 +43,10 @@ export function snapshotBlobOf(state: {
 }): CborObject {
   return {
     version: 1,
-    cells: sortTriples(state.cells) as unknown as CborValue[],
+    cells: sortTriples(state.cells).map((t) => [...t]), // the triples are readonly; the blob holds copies
     ledger: state.ledger.toCbor(),
     // In the order the kernel admitted them (comparisons treat them as a set).
-    pending: [...state.pending] as unknown as CborObject[],
+    pending: [...state.pending].map((p) => ({ ...p })),
     logical_now: state.logicalNow,
     air_ref: state.airRef,
   };
@@ -101,8 +95,7 @@ export function snapshotMismatch(
     const want = stateRootOf(derived.cells);
     if (want !== root) return `its cells (state root ${root}) are not the ones the journal implies (${want})`;
   }
-  const same = (a: unknown, b: unknown) =>
-    Buffer.compare(encodeStored(a as CborValue), encodeStored(b as CborValue)) === 0;
+  const same = (a: CborValue, b: CborValue) => Buffer.compare(encodeStored(a), encodeStored(b)) === 0;
   const byId = (ps: Iterable<PendingIntent>) =>
     [...ps].sort((a, b) => (a.intentId < b.intentId ? -1 : a.intentId > b.intentId ? 1 : 0));
   const got = byId(recorded.pending);
@@ -112,7 +105,7 @@ export function snapshotMismatch(
     const w = want[i];
     if (g === undefined || w === undefined || g.intentId !== w.intentId)
       return `its pending intents (${got.map((p) => p.intentId).join(", ") || "none"}) are not the ones the journal implies (${want.map((p) => p.intentId).join(", ") || "none"})`;
-    if (!same(g, w))
+    if (!same({ ...g }, { ...w }))
       return `its pending intent ${g.intentId} (waiting ${String(g.waiting)}) differs from the one the journal implies (waiting ${w.waiting})`;
   }
   if (!same(recorded.ledger ?? null, derived.ledger.toCbor()))
@@ -137,14 +130,14 @@ export function restoreSnapshot(
   manifestHash?: string,
 ): KernelState {
   const blob = decodeStored(blobs.get(cellsRef));
-  if (!isCborObject(blob) || blob.version !== 1)
+  const parts = snapshotBlobFrom(blob);
+  if (!isCborObject(blob) || parts === null)
     throw new KernelError("kernel.bad_snapshot", `snapshot blob ${cellsRef} has an unknown format`);
   const airRef = blob.air_ref as HashText;
   if (manifestHash !== undefined && manifestHash !== catalog.manifestHash)
     catalog = catalogFromBundle(blobs.get(airRef), manifestHash);
   const cells = new CellStore();
-  for (const c of blob.cells as CborValue[][]) {
-    const [module, key, hash] = c as [string, CellKey, HashText];
+  for (const [module, key, hash] of parts.cells) {
     // A state whose bytes were erased is known by its hash alone (replay adopts its steps).
     cells.set(module, key, readOrErased(blobs, hash), hash);
   }
@@ -156,7 +149,7 @@ export function restoreSnapshot(
       { expected: stateRoot, actual: root },
     );
   const pending = new Map<string, PendingIntent>();
-  for (const p of blob.pending as CborObject[]) pending.set(p.intentId as string, p as unknown as PendingIntent);
+  for (const p of parts.pending) pending.set(p.intentId, p);
   return {
     worldId,
     catalog,

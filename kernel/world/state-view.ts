@@ -27,6 +27,7 @@ import { JournalError } from "../journal/errors.js";
 import { openReadonly } from "../journal/sqlite-open.js";
 import { worldPaths } from "../journal/world-paths.js";
 import { jsonView } from "./json-view.js";
+import { snapshotCells } from "./snapshot-blob.js";
 
 /** One cell as the snapshot holds it. */
 export interface CellView {
@@ -97,21 +98,19 @@ export function readSealedState(dir: string): StateView | undefined {
         );
       return r.bytes;
     };
-    const genesis = decodeStored(
-      (db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body,
-    ) as CborObject;
-    const snapshot = decodeStored(snap.body) as CborObject;
-    const checkpoint = decodeStored(head.body) as CborObject;
+    const genesis = mapOf((db.prepare("SELECT seq, kind, body FROM entries WHERE seq = 0").get() as Row).body, 0, dir);
+    const snapshot = mapOf(snap.body, snap.seq, dir);
+    const checkpoint = mapOf(head.body, head.seq, dir);
     const state = decodeStored(blob(snapshot.cells_ref as HashText));
-    if (!isCborObject(state) || state.version !== 1)
+    const stateCells = snapshotCells(state);
+    if (!isCborObject(state) || state.version !== 1 || stateCells === null)
       throw new KernelError("kernel.bad_snapshot", `snapshot at seq ${snap.seq} has an unknown format`, {
         seq: snap.seq,
       });
 
     const cells = new CellStore();
     const views: CellView[] = [];
-    for (const c of state.cells as CborValue[][]) {
-      const [module, key, hash] = c as [string, CellKey, HashText];
+    for (const [module, key, hash] of stateCells) {
       const bytes = blob(hash);
       cells.set(module, key, bytes, hash);
       views.push({ module, key, hash, bytes });
@@ -174,13 +173,32 @@ export function readSealedState(dir: string): StateView | undefined {
   }
 }
 
+/**
+ * An entry body read from disk as a map: this file reads entries without their schemas (see the
+ * module comment), so a body that is not one is a bad body, as `wk verify` would say.
+ */
+function mapOf(body: Uint8Array, seq: number, dir: string): CborObject {
+  const v = decodeStored(body);
+  if (isCborObject(v)) return v;
+  throw new JournalError(
+    "journal.verify_failed",
+    `the entry at seq ${seq} is not a map (run wk verify --world ${dir})`,
+    {
+      seq,
+      body_path: "$",
+      fault: "bad_body",
+    },
+  );
+}
+
 /** Module → its expanded state type (undefined for modules without workflow state), from an AIR bundle. */
 function stateSchemas(bundle: CborValue): Map<string, TypeExpr | undefined> {
   if (!isCborObject(bundle) || !Array.isArray(bundle.defs))
     throw new AirError("air.bad_bundle", "AIR bundle has an unknown format");
   const types = new Map<string, TypeExpr>();
   const modules: CborObject[] = [];
-  const defs = [...BUILTIN_SOURCES.flatMap((s) => s.value as CborValue[]), ...bundle.defs];
+  const builtin = BUILTIN_SOURCES.flatMap((s): unknown[] => (Array.isArray(s.value) ? s.value : []));
+  const defs: unknown[] = [...builtin, ...bundle.defs];
   for (const d of defs) {
     if (!isCborObject(d)) continue;
     if (d.$kind === "defschema") types.set(d.name as string, d.type as unknown as TypeExpr);
@@ -188,8 +206,8 @@ function stateSchemas(bundle: CborValue): Map<string, TypeExpr | undefined> {
   }
   const out = new Map<string, TypeExpr | undefined>();
   for (const m of modules) {
-    const abi = m.abi as CborObject | undefined;
-    const name = (abi?.workflow as CborObject | undefined)?.state as string | undefined;
+    const workflow = isCborObject(m.abi) && isCborObject(m.abi.workflow) ? m.abi.workflow : undefined;
+    const name = typeof workflow?.state === "string" ? workflow.state : undefined;
     const t = name === undefined ? undefined : types.get(name);
     out.set(m.name as string, t === undefined ? undefined : expandType(t, (n) => types.get(n)));
   }

@@ -3,7 +3,6 @@
  * deliveries, approvals, erasures, governance records), appends a batch in one transaction,
  * and keeps the seq the next batch starts at in step with the journal.
  */
-import type { CborValue } from "../../air/cbor/value.js";
 import type { AirCatalog } from "../../air/loader.js";
 import type { Appended, EntryBodies } from "../journal/index.js";
 import type { MigrationOutcome } from "../transition/migrate.js";
@@ -66,7 +65,7 @@ export class Writer {
 
   /** Appends one record that steps nothing (governance), keeping the seq counter in step. */
   async appendRecord<K extends RecordKind>(kind: K, body: EntryBodies[K]): Promise<number> {
-    const a = await this.store.append(kind, body as CborValue);
+    const a = await this.store.append(kind, body);
     this.synced();
     return a.seq;
   }
