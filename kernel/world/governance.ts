@@ -25,13 +25,12 @@ import { signingMessage } from "../crypto/signing-message.js";
 import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
 import {
-  applyFault,
+  checkApply,
   approvalFault,
   approvalPayload,
   countingApprovers,
   denialFault,
   denialPayload,
-  failedShadowFault,
   governancePolicyOf,
   proposalFault,
   proposalIdOf,
@@ -406,24 +405,13 @@ async function denyNow(world: GovernedWorld, proposalId: string, denier: Signer,
 async function applyNow(world: GovernedWorld, proposalId: string): Promise<Applied> {
   const { state } = recordsOf(world, proposalId);
   const policy = governancePolicyOf(world.catalog);
-  const why = applyFault(state, world.catalog.manifestHash, policy);
-  if (why !== null) {
-    const code = state.applied
-      ? "governance.already_applied"
-      : state.denied !== null
-        ? "governance.denied"
-        : state.body.base_manifest_hash !== world.catalog.manifestHash
-          ? "governance.stale_base"
-          : state.latestReport === null
-            ? "governance.no_shadow"
-            : policy.approvers.length > 0 && failedShadowFault(state, policy) !== null
-              ? "governance.failed_shadow"
-              : "governance.not_approved";
-    throw new KernelError(code, why, {
+  // The rule names its own code: the kernel refuses with exactly what verify would find.
+  const f = checkApply(state, world.catalog.manifestHash, policy);
+  if (f !== null)
+    throw new KernelError(f.code, f.message, {
       proposal_id: proposalId,
-      ...(state.denied !== null && !state.applied ? { seq: state.denied.seq } : {}),
+      ...(f.seq === undefined ? {} : { seq: f.seq }),
     });
-  }
   const next = catalogFromBundle(
     world.store.getBlobSync(state.body.bundle_ref as HashText),
     state.body.new_manifest_hash,
