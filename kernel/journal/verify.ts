@@ -63,6 +63,15 @@ export type CheckFinding = null | { fault: VerifyFault; message: string; seq?: n
 export interface EntryChecker {
   check(entry: DecodedEntry, ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
   finish?(ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
+  /**
+   * A body this checker can vouch for byte for byte: the value a kernel produced for exactly
+   * this seq and kind whose canonical encoding equals `entry.body` (replay re-running the step
+   * that wrote it). Verify then takes that value instead of decoding the body and checking it
+   * against its kind's schema; undefined (the default) means decode and check as usual. Asked
+   * after the entry's hash, chain and seq have been checked, before any `check` sees it; the
+   * checker must still compare the entry when `check` gets it (it may remember the answer).
+   */
+  reproduced?(entry: JournalEntry): CborValue | undefined;
 }
 
 /** A stateless check as a plain function. */
@@ -132,6 +141,7 @@ const asChecker = (c: EntryChecker | EntryCheck): EntryChecker => (typeof c === 
 
 async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResult> {
   const checks = (opts.checks ?? []).map(asChecker);
+  const vouchers = checks.filter((c) => c.reproduced !== undefined);
   const anchor = opts.anchor;
   if (anchor !== undefined && !verifyAnchorSignature(anchor, opts.pureSignatures)) {
     throw new JournalError(
@@ -201,14 +211,23 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
       const h = entryHash(prev, seq, e.kind, e.body);
       if (!bytesEqual(h, e.hash))
         throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
-      let value: CborValue;
-      try {
-        value = decodeStored(e.body);
-      } catch (err) {
-        throw new VerifyFailure("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
+      // A body a checker reproduced byte for byte (replay's kernel wrote these very bytes) is
+      // canonical CBOR by construction, and its schema is the one the kernel's appends are held
+      // to (append-plan.ts parses every body it writes): decoding it and checking the schema
+      // again would only repeat what the comparison proved. Any other body, including one that
+      // differs from what the kernel produced, is decoded strictly and schema-checked here, so a
+      // tampered body still fails as bad_body before any rule or the replayer sees it.
+      let value = vouchers.length === 0 ? undefined : reproducedBy(vouchers, e);
+      if (value === undefined) {
+        try {
+          value = decodeStored(e.body);
+        } catch (err) {
+          throw new VerifyFailure("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
+        }
+        const issue = checkEntryBody(e.kind, value);
+        if (issue !== null)
+          throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
       }
-      const issue = checkEntryBody(e.kind, value);
-      if (issue !== null) throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
       if ((seq === 0) !== (e.kind === "genesis"))
         throw new VerifyFailure(
           "bad_body",
@@ -319,6 +338,15 @@ async function run(store: JournalStore, opts: VerifyOptions): Promise<VerifyResu
     throw err;
   }
   return { ok: true, entries: tree.size, checkpoints };
+}
+
+/** The first value a checker vouches for (see `EntryChecker.reproduced`), else undefined. */
+function reproducedBy(vouchers: readonly EntryChecker[], e: JournalEntry): CborValue | undefined {
+  for (const c of vouchers) {
+    const v = c.reproduced!(e);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 function decodeGenesis(

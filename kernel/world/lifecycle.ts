@@ -208,6 +208,8 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
           const d = await replayer!.feed(e);
           return d === undefined ? null : { fault: REPLAY_DIVERGED, message: d.reason, seq: d.seq };
         },
+        // A step the replayer re-ran to these very bytes needs no decode or schema check (verify.ts).
+        reproduced: (e) => replayer?.reproduces(e),
       };
       // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
       // Nor a journal cut back behind this machine's anchor log (anchor-log.ts): rolled_back.

@@ -109,6 +109,8 @@ export class Replayer {
   private expected: { batch: Batch; at: number } | null = null;
   private last: number;
   private divergence: Divergence | undefined;
+  /** The seq `reproduces` last found equal to what the kernel produced (`match` need not compare it again). */
+  private vouched = -1;
 
   constructor(
     private readonly processor: Processor,
@@ -156,11 +158,28 @@ export class Replayer {
     };
   }
 
+  /**
+   * The kernel's own value for the step entry it expects at `e.seq`, when `e.body` is byte for
+   * byte its encoding; else undefined. Verify takes it in place of decoding and schema-checking
+   * the stored body (verify.ts, `EntryChecker.reproduced`). Only steps: their readers (the
+   * journal rules) read plain fields whose JavaScript types are the same decoded or produced.
+   */
+  reproduces(e: { seq: number; kind: string; body: Uint8Array }): CborValue | undefined {
+    const x = this.expected;
+    if (x === null || this.divergence !== undefined || e.kind !== "step" || x.batch.baseSeq + x.at !== e.seq)
+      return undefined;
+    const got = x.batch.entries[x.at]!;
+    if (got.kind !== "step" || Buffer.compare(e.body, x.batch.bytesAt(x.at)) !== 0) return undefined;
+    this.vouched = e.seq;
+    return got.body;
+  }
+
   /** Compares a recorded entry with the next one the kernel produced. */
   private match(rec: ReplayEntry): Divergence | undefined {
     const x = this.expected!;
     const i = x.at++;
     if (x.at === x.batch.entries.length) this.expected = null;
+    if (rec.seq === this.vouched) return undefined; // compared byte for byte by `reproduces`
     const got = x.batch.entries[i]!;
     if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
       const recorded = rec.value as CborObject;
