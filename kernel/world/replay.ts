@@ -122,12 +122,15 @@ export class Replayer {
     this.last = fromSeq - 1;
   }
 
-  /** Takes the next entry; returns the divergence it reveals (then replay is over), else undefined. */
-  async feed(e: ReplayEntry): Promise<Divergence | undefined> {
+  /**
+   * Takes the next entry; returns the divergence it reveals (then replay is over), else undefined.
+   * An entry compared with what the kernel produced is answered synchronously (no promise per entry).
+   */
+  feed(e: ReplayEntry): Divergence | undefined | Promise<Divergence | undefined> {
     if (this.divergence) return this.divergence;
     this.last = e.seq;
-    this.divergence = this.expected ? this.match(e) : await this.input(e);
-    return this.divergence;
+    if (this.expected) return (this.divergence = this.match(e));
+    return this.input(e).then((d) => (this.divergence = d));
   }
 
   /** Ends the replay: a batch the journal stopped short of is a divergence. */
