@@ -27,6 +27,8 @@ export const NODE_KEY_SQL = "(((idx + 1) << level) - 1) * 64 + level";
 export interface NodeTable {
   get(level: number, index: number): Uint8Array | undefined;
   put(node: number, hash: Uint8Array): void;
+  /** The stored nodes whose keys lie in `fromKey..toKey`, in key order (storage v2 only). */
+  between?(fromKey: number, toKey: number): { node: number; hash: Uint8Array }[];
 }
 
 /** The node table of an open journal; writes exist only on a writable (hence v2) connection. */
@@ -42,11 +44,13 @@ export function nodeTable(db: Database.Database, version: number): NodeTable {
   }
   const get = db.prepare("SELECT hash FROM merkle WHERE node = ?").pluck();
   const put = db.readonly ? undefined : db.prepare("INSERT INTO merkle (node, hash) VALUES (?, ?)");
+  const between = db.prepare("SELECT node, hash FROM merkle WHERE node >= ? AND node <= ? ORDER BY node");
   return {
     get: (level, index) => get.get(nodeKey(level, index)) as Buffer | undefined,
     put: (node, hash) => {
       put!.run(node, hash);
     },
+    between: (fromKey, toKey) => between.all(fromKey, toKey) as { node: number; hash: Buffer }[],
   };
 }
 
@@ -80,6 +84,22 @@ export function nodeReader(stmt: HashRangeStatement, nodes: NodeTable, path: str
       throw new JournalError("journal.corrupt", `missing Merkle node level ${level} index ${index}`, { path });
     return hash;
   };
+}
+
+/**
+ * The stored nodes completed by entries `fromSeq..toSeq` (a node completes with its last leaf),
+ * by node key: one range read where `storedNode` would take one lookup per node. Undefined
+ * for a storage v1 table, whose rows are not in completion order.
+ */
+export function storedNodesCompleted(
+  nodes: NodeTable,
+  fromSeq: number,
+  toSeq: number,
+): Map<number, Uint8Array> | undefined {
+  if (nodes.between === undefined) return undefined;
+  const out = new Map<number, Uint8Array>();
+  for (const r of nodes.between(fromSeq * 64, toSeq * 64 + 63)) out.set(r.node, r.hash);
+  return out;
 }
 
 /** The stored node, null when it should be there and is not, undefined below the stored levels. */

@@ -17,7 +17,7 @@ import { parseEntryBody, type EntryKind, type GenesisBody } from "./entries.js";
 import { ZERO_HASH } from "./entry-hash.js";
 import { ErasedError, JournalError } from "./errors.js";
 import { consistencyPath, inclusionPath, MerkleFrontier, rootAt, type NodeReader } from "./merkle.js";
-import { nodeReader, nodeTable, storedNode, type NodeTable } from "./sqlite-merkle.js";
+import { nodeReader, nodeTable, storedNode, storedNodesCompleted, type NodeTable } from "./sqlite-merkle.js";
 import { prepareStatements, type Statements } from "./sqlite-statements.js";
 import {
   createFile,
@@ -338,6 +338,12 @@ export class SqliteJournalStore implements WorldJournal {
   nodeAt(level: number, index: number): Uint8Array | null | undefined {
     this.open();
     return storedNode(this.nodes, level, index);
+  }
+
+  /** The stored perfect nodes completed by entries fromSeq..toSeq, by node key (undefined: storage v1); verify audits with it. */
+  nodesCompletedSync(fromSeq: number, toSeq: number): Map<number, Uint8Array> | undefined {
+    this.open();
+    return storedNodesCompleted(this.nodes, fromSeq, toSeq);
   }
 
   private checkSize(size: number, what: string): void {

@@ -17,7 +17,7 @@ import { verifyCheckpointSignature } from "./checkpoint.js";
 import { checkEntryBody, type CheckpointBody, type GenesisBody } from "./entries.js";
 import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { isJournalError, JournalError } from "./errors.js";
-import { MerkleFrontier } from "./merkle.js";
+import { MerkleFrontier, nodeKey, STORED_NODE_LEVEL } from "./merkle.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
 import type { JournalReader } from "./ports.js";
 import type { JournalEntry, JournalStore } from "./store.js";
@@ -64,6 +64,15 @@ export type CheckFinding = null | { fault: VerifyFault; message: string; seq?: n
 export interface EntryChecker {
   check(entry: DecodedEntry, ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
   finish?(ctx: EntryCheckContext): CheckFinding | Promise<CheckFinding>;
+  /**
+   * A body this checker can vouch for byte for byte: the value a kernel produced for exactly
+   * this seq and kind whose canonical encoding equals `entry.body` (replay re-running the step
+   * that wrote it). Verify then takes that value instead of decoding the body and checking it
+   * against its kind's schema; undefined (the default) means decode and check as usual. Asked
+   * after the entry's hash, chain and seq have been checked, before any `check` sees it; the
+   * checker must still compare the entry when `check` gets it (it may remember the answer).
+   */
+  reproduced?(entry: JournalEntry): CborValue | undefined;
 }
 
 /** A stateless check as a plain function. */
@@ -103,6 +112,17 @@ export class VerifyFailure extends WorldkernelError<"journal.verify_failed"> {
 /** What verify reads: the async port, and when the store is also a `JournalReader`, its Merkle frontier (to start part-way). */
 export type VerifiableStore = JournalStore & Partial<Pick<JournalReader, "frontierSync">>;
 
+/** A store that reads its stored Merkle nodes by the entries that completed them (one range read). */
+interface NodeRangeStore extends JournalStore {
+  nodesCompletedSync(fromSeq: number, toSeq: number): Map<number, Uint8Array> | undefined;
+}
+
+const hasNodeRange = (s: JournalStore): s is NodeRangeStore =>
+  typeof (s as Partial<NodeRangeStore>).nodesCompletedSync === "function";
+
+/** Entries whose stored nodes the audit reads at once (≈ 4096 / 8 rows). */
+const NODE_WINDOW = 4096;
+
 /** Verifies a journal file (opened read-only) or an open store. */
 export async function verifyJournal(target: string | VerifiableStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
   let store: VerifiableStore;
@@ -128,6 +148,7 @@ const asChecker = (c: EntryChecker | EntryCheck): EntryChecker => (typeof c === 
 
 async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyResult> {
   const checks = (opts.checks ?? []).map(asChecker);
+  const vouchers = checks.filter((c) => c.reproduced !== undefined);
   const anchor = opts.anchor;
   if (anchor !== undefined && !verifyAnchorSignature(anchor, opts.pureSignatures)) {
     throw new JournalError(
@@ -164,23 +185,13 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
     genesis = r.genesis;
     genesisUnproven = entryHash(ZERO_HASH, 0, "genesis", g.body);
   }
-  // Audit the store's Merkle index node by node as the recomputed tree completes each one.
-  const nodeAt = store.nodeAt?.bind(store);
+  // Audit the store's Merkle index node by node as the recomputed tree completes each one
+  // (about one node per entry, most below the levels a store keeps): a synchronous store's
+  // answer is checked at once, and only a promised answer is awaited.
+  const nodeAt = auditedNodes(store);
   const completed: { level: number; index: number; hash: Uint8Array }[] = [];
   const collect = (level: number, index: number, hash: Uint8Array) => completed.push({ level, index, hash });
-  const checkNode = async (level: number, index: number, hash: Uint8Array) => {
-    const got = nodeAt!(level, index);
-    const stored = got instanceof Promise ? await got : got;
-    if (stored === undefined) return; // a level this store does not keep
-    if (stored === null || !bytesEqual(stored, hash)) {
-      const last = (index + 1) * 2 ** level - 1;
-      throw new VerifyFailure(
-        "tree_mismatch",
-        last,
-        `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`,
-      );
-    }
-  };
+  let ctx: EntryCheckContext | undefined;
   const finding = (f: CheckFinding, seq: number | undefined) => {
     if (f !== null) throw new VerifyFailure(f.fault, f.seq ?? seq, f.message);
   };
@@ -197,14 +208,23 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
       const h = entryHash(prev, seq, e.kind, e.body);
       if (!bytesEqual(h, e.hash))
         throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
-      let value: CborValue;
-      try {
-        value = decodeStored(e.body);
-      } catch (err) {
-        throw new VerifyFailure("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
+      // A body a checker reproduced byte for byte (replay's kernel wrote these very bytes) is
+      // canonical CBOR by construction, and its schema is the one the kernel's appends are held
+      // to (append-plan.ts parses every body it writes): decoding it and checking the schema
+      // again would only repeat what the comparison proved. Any other body, including one that
+      // differs from what the kernel produced, is decoded strictly and schema-checked here, so a
+      // tampered body still fails as bad_body before any rule or the replayer sees it.
+      let value = vouchers.length === 0 ? undefined : reproducedBy(vouchers, e);
+      if (value === undefined) {
+        try {
+          value = decodeStored(e.body);
+        } catch (err) {
+          throw new VerifyFailure("bad_body", seq, `body is not stored canonical CBOR: ${(err as Error).message}`);
+        }
+        const issue = checkEntryBody(e.kind, value);
+        if (issue !== null)
+          throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
       }
-      const issue = checkEntryBody(e.kind, value);
-      if (issue !== null) throw new VerifyFailure("bad_body", seq, `${e.kind} body: ${issue.message} at ${issue.path}`);
       if ((seq === 0) !== (e.kind === "genesis"))
         throw new VerifyFailure(
           "bad_body",
@@ -246,15 +266,20 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
         // The row is ours: decorate it instead of copying it, and await only what is a promise.
         const decoded = e as DecodedEntry;
         decoded.value = value;
-        const ctx = { genesis: g };
+        if (ctx === undefined || ctx.genesis !== g) ctx = { genesis: g };
         for (const c of checks) {
           const r = c.check(decoded, ctx);
           finding(r instanceof Promise ? await r : r, seq);
         }
       }
-      completed.length = 0;
       tree.append(entryLeafHash(e.hash), nodeAt === undefined ? undefined : collect);
-      for (const n of completed) await checkNode(n.level, n.index, n.hash);
+      if (completed.length > 0) {
+        for (const n of completed) {
+          const stored = nodeAt!(n.level, n.index);
+          checkNode(n.level, n.index, n.hash, stored instanceof Promise ? await stored : stored);
+        }
+        completed.length = 0;
+      }
       prev = e.hash;
       if (anchor !== undefined && tree.size === anchor.tree_size) checkAnchor(anchor, tree, prev);
       if (tree.size % 4096 === 0) opts.onProgress?.(tree.size, total);
@@ -315,6 +340,15 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
     throw err;
   }
   return { ok: true, entries: tree.size, checkpoints };
+}
+
+/** The first value a checker vouches for (see `EntryChecker.reproduced`), else undefined. */
+function reproducedBy(vouchers: readonly EntryChecker[], e: JournalEntry): CborValue | undefined {
+  for (const c of vouchers) {
+    const v = c.reproduced!(e);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 function decodeGenesis(
@@ -399,6 +433,46 @@ function checkAnchor(a: Anchor, tree: MerkleFrontier, head: Uint8Array): void {
       a.tree_size - 1,
       `head hash at seq ${a.tree_size - 1} is ${toHex(head)}; the anchor says ${a.head_hash}`,
     );
+}
+
+/**
+ * How the walk reads the store's stored nodes: `nodeAt`, or, where the store can, windows of
+ * `NODE_WINDOW` entries' nodes read in one range query (the levels kept are merkle.ts's
+ * `STORED_NODE_LEVEL` and up; a node absent from its window is missing).
+ */
+function auditedNodes(store: JournalStore): JournalStore["nodeAt"] {
+  const nodeAt = store.nodeAt?.bind(store);
+  if (nodeAt === undefined || !hasNodeRange(store)) return nodeAt;
+  let window: Map<number, Uint8Array> | undefined;
+  let windowEnd = -1;
+  let ranged = true;
+  return (level, index) => {
+    if (!ranged) return nodeAt(level, index);
+    if (level < STORED_NODE_LEVEL) return undefined;
+    const last = (index + 1) * 2 ** level - 1;
+    if (last > windowEnd) {
+      window = store.nodesCompletedSync(last, last + NODE_WINDOW - 1);
+      windowEnd = last + NODE_WINDOW - 1;
+      if (window === undefined) {
+        ranged = false; // storage v1: rows not in completion order
+        return nodeAt(level, index);
+      }
+    }
+    return window!.get(nodeKey(level, index)) ?? null;
+  };
+}
+
+/** A stored node must be the recomputed one (undefined: a level the store does not keep). */
+function checkNode(level: number, index: number, hash: Uint8Array, stored: Uint8Array | null | undefined): void {
+  if (stored === undefined) return;
+  if (stored === null || !bytesEqual(stored, hash)) {
+    const last = (index + 1) * 2 ** level - 1;
+    throw new VerifyFailure(
+      "tree_mismatch",
+      last,
+      `the store's Merkle node at level ${level} index ${index} (entries ${index * 2 ** level}..${last}) is ${stored === null ? "missing" : toHex(stored)}; the entries give ${toHex(hash)}`,
+    );
+  }
 }
 
 /** The store's own Merkle index must agree with the recomputed tree (proofs are served from it). */

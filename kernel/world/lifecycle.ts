@@ -13,6 +13,7 @@ import {
   JournalError,
   worldPaths,
   type EntryBodies,
+  type CheckFinding,
   type EntryChecker,
 } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
@@ -27,7 +28,7 @@ import { bootState, emptyState, genesisOf, readGenesis } from "./boot.js";
 import { ModuleHost } from "./modules.js";
 import type { Processor, KernelState } from "./processor.js";
 import { newProcessor } from "./processor-factory.js";
-import { Replayer, oracleOf, replayGenesis, replayRange, type ReplayResult } from "./replay.js";
+import { Replayer, oracleOf, replayGenesis, replayRange, type Divergence, type ReplayResult } from "./replay.js";
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { World, type OpenOptions } from "./world.js";
 import { ADAPTER_KEY_ID } from "./keys.js";
@@ -189,7 +190,7 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
       let replayer: Replayer | undefined;
       const replay: EntryChecker = {
         // The walk starts at genesis, after the rules passed it: boot there, feed from the boot point on.
-        check: async (e) => {
+        check: (e) => {
           if (kernel === undefined) {
             kernel = boot();
             replayer = new Replayer(
@@ -202,9 +203,11 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
           }
           if (e.seq < kernel.from || (to !== undefined && e.seq > to)) return null;
           opts.onProgress?.(e.seq);
-          const d = await replayer!.feed(e);
-          return d === undefined ? null : { fault: REPLAY_DIVERGED, message: d.reason, seq: d.seq };
+          const d = replayer!.feed(e);
+          return d instanceof Promise ? d.then(finding) : finding(d);
         },
+        // A step the replayer re-ran to these very bytes needs no decode or schema check (verify.ts).
+        reproduced: (e) => replayer?.reproduces(e),
       };
       // A tail after the last checkpoint is allowed here (a crash leaves one); verify reports it.
       // Nor a journal cut back behind this machine's anchor log (anchor-log.ts): rolled_back.
@@ -246,6 +249,10 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
 
 /** The fault a replay divergence raises inside the verifying pass (never reported as a verify fault). */
 const REPLAY_DIVERGED = "replay_divergence";
+
+/** A divergence as the verifying pass's finding. */
+const finding = (d: Divergence | undefined): CheckFinding =>
+  d === undefined ? null : { fault: REPLAY_DIVERGED, message: d.reason, seq: d.seq };
 
 /** How to replay a world directory. */
 export interface ReplayOptions {

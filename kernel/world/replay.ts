@@ -104,6 +104,8 @@ export class Replayer {
   private expected: { batch: Batch; at: number } | null = null;
   private last: number;
   private divergence: Divergence | undefined;
+  /** The seq `reproduces` last found equal to what the kernel produced (`match` need not compare it again). */
+  private vouched = -1;
 
   constructor(
     private readonly processor: Processor,
@@ -117,12 +119,15 @@ export class Replayer {
     this.last = fromSeq - 1;
   }
 
-  /** Takes the next entry; returns the divergence it reveals (then replay is over), else undefined. */
-  async feed(e: ReplayEntry): Promise<Divergence | undefined> {
+  /**
+   * Takes the next entry; returns the divergence it reveals (then replay is over), else undefined.
+   * An entry compared with what the kernel produced is answered synchronously (no promise per entry).
+   */
+  feed(e: ReplayEntry): Divergence | undefined | Promise<Divergence | undefined> {
     if (this.divergence) return this.divergence;
     this.last = e.seq;
-    this.divergence = this.expected ? this.match(e) : await this.input(e);
-    return this.divergence;
+    if (this.expected) return (this.divergence = this.match(e));
+    return this.input(e).then((d) => (this.divergence = d));
   }
 
   /** Ends the replay: a batch the journal stopped short of is a divergence. */
@@ -153,16 +158,36 @@ export class Replayer {
     };
   }
 
+  /**
+   * The kernel's own value for the step entry it expects at `e.seq`, when `e.body` is byte for
+   * byte its encoding; else undefined. Verify takes it in place of decoding and schema-checking
+   * the stored body (verify.ts, `EntryChecker.reproduced`). Only steps: their readers (the
+   * journal rules) read plain fields whose JavaScript types are the same decoded or produced.
+   */
+  reproduces(e: { seq: number; kind: string; body: Uint8Array }): CborValue | undefined {
+    const x = this.expected;
+    if (x === null || this.divergence !== undefined || e.kind !== "step" || x.batch.baseSeq + x.at !== e.seq)
+      return undefined;
+    const got = x.batch.entries[x.at]!;
+    if (got.kind !== "step" || Buffer.compare(e.body, x.batch.bytesAt(x.at)) !== 0) return undefined;
+    this.vouched = e.seq;
+    return got.body;
+  }
+
   /** Compares a recorded entry with the next one the kernel produced. */
   private match(rec: ReplayEntry): Divergence | undefined {
     const x = this.expected!;
     const i = x.at++;
     if (x.at === x.batch.entries.length) this.expected = null;
+    if (rec.seq === this.vouched) return undefined; // compared byte for byte by `reproduces`
     const got = x.batch.entries[i]!;
-    const recorded = typedBody(rec.kind as EntryKind, rec.value);
-    const made = typedBody(got.kind, got.body);
-    if (recorded.kind === "effect_receipt" && made.kind === "effect_receipt" && isGateDenial(got.body)) {
+    // Only a gate denial is compared field by field (its recorded value is decoded for it alone).
+    if (rec.kind === "effect_receipt" && got.kind === "effect_receipt" && isGateDenial(got.body)) {
+      const recorded = typedBody("effect_receipt", rec.value);
+      const made = typedBody("effect_receipt", got.body);
       if (
+        recorded.kind === "effect_receipt" &&
+        made.kind === "effect_receipt" &&
         sameExceptSignature(recorded.body, made.body) &&
         gateSignatureHolds(recorded.body, this.genesis.worldPublicKey)
       )
