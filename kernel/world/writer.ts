@@ -1,8 +1,9 @@
 /**
  * @module The world's single writer: serializes everything that appends (steps, receipt
- * deliveries, approvals, erasures, governance records), appends a batch in one transaction,
- * and keeps the seq the next batch starts at in step with the journal.
+ * deliveries, approvals, erasures, governance records), reentrantly, appends a batch in one
+ * transaction, and keeps the seq the next batch starts at in step with the journal.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { AirCatalog } from "../../air/loader.js";
 import type { Appended, EntryBodies } from "../journal/index.js";
 import type { MigrationOutcome } from "../transition/migrate.js";
@@ -16,6 +17,8 @@ export class Writer {
   /** The seq the next appended entry gets. */
   private nextSeq: number;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Which writer the current async context holds (reentrancy). */
+  private readonly holder = new AsyncLocalStorage<Writer>();
 
   constructor(private readonly store: WorldJournal) {
     this.nextSeq = store.countSync();
@@ -31,9 +34,17 @@ export class Writer {
     return this.chain;
   }
 
-  /** Serializes writers: steps, receipt deliveries and governance records never interleave. */
+  /**
+   * Serializes writers: steps, receipt deliveries and governance records never interleave.
+   * Reentrant: a write nested in one this writer is already running (an apply inside
+   * `w.exclusive(...)`, say) runs inside it, where waiting for the lock its own caller holds
+   * would wait forever. The holder is tracked per async context, so only work started by the
+   * section itself counts as nested.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    if (this.holder.getStore() === this) return fn();
+    const held = () => this.holder.run(this, fn);
+    const run = this.chain.then(held, held);
     this.chain = run.catch(() => undefined);
     return run;
   }

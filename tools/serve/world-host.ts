@@ -166,9 +166,8 @@ export class WorldHost {
 
   /**
    * Runs a write of `fn` (one that takes the world's writer lock itself: approve, apply,
-   * decideHeldIntent, or `w.exclusive(...)`), then announces what it wrote. It does not take
-   * the lock around `fn`: `World.exclusive` is not reentrant, so a write nested in it would
-   * wait for the lock its caller holds — forever, and every later write of the world with it.
+   * decideHeldIntent, or `w.exclusive(...)`), then announces what it wrote. `World.exclusive`
+   * is reentrant (writer.ts), so `fn` may also nest its writes inside one section.
    */
   async write<T>(fn: (w: World) => Promise<T>): Promise<T> {
     try {
