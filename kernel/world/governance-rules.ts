@@ -233,16 +233,6 @@ export function checkProposal(
   return null;
 }
 
-/** `checkProposal`'s message. */
-export function proposalFault(
-  worldId: string,
-  p: ProposalBody,
-  policy: GovernancePolicy,
-  formatVersion: number,
-): string | null {
-  return messageOf(checkProposal(worldId, p, policy, formatVersion));
-}
-
 /** The keys that may not approve a proposal: every key that signed a proposal of the same base and patch. */
 export function proposerKeys(p: Proposer): string[] {
   if (typeof p === "string") return [p];
@@ -291,18 +281,6 @@ export function checkApproval(
   )
     return rule("governance.bad_signature", "governance approval signature does not verify");
   return null;
-}
-
-/** `checkApproval`'s message. */
-export function approvalFault(
-  worldId: string,
-  a: ApprovalBody,
-  proposal: ProposalBody,
-  reports: ReadonlySet<string>,
-  policy: GovernancePolicy,
-  selfKeys: ReadonlySet<string>,
-): string | null {
-  return messageOf(checkApproval(worldId, a, proposal, reports, policy, selfKeys));
 }
 
 /** Why a denial is not one the kernel would have journaled, as the `wk verify` fault it is. */

@@ -26,13 +26,13 @@ import { KernelError } from "../core/errors.js";
 import type { ApprovalBody, ProposalBody } from "../journal/index.js";
 import {
   checkApply,
-  approvalFault,
+  checkApproval,
   approvalPayload,
   countingApprovers,
   denialFault,
   denialPayload,
   governancePolicyOf,
-  proposalFault,
+  checkProposal,
   proposalIdOf,
   proposalPayload,
   type ProposalState,
@@ -192,11 +192,11 @@ async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptio
     proposer,
     description: opts.description ?? patch.description ?? null,
   };
-  const why = proposalFault(world.id, body, governancePolicyOf(current), 2);
+  const why = checkProposal(world.id, body, governancePolicyOf(current), 2);
   if (why !== null)
     throw new KernelError(
       "governance.unsigned_proposal",
-      `${why}: propose with --key (or set allow_unsigned_proposals in the policy)`,
+      `${why.message}: propose with --key (or set allow_unsigned_proposals in the policy)`,
     );
   const proposalId = body.proposal_id;
   const seq = await world.appendRecord("proposal", body);
@@ -330,11 +330,13 @@ async function approveNow(
     ...(accept ? { accept_failures: true as const } : {}),
     signature: approver.sign("approval", approvalPayload(world.id, proposalId, state.body.patch_ref, report, accept)),
   };
-  const why = approvalFault(world.id, body, state.body, state.reports, policy, selfKeys);
+  const why = checkApproval(world.id, body, state.body, state.reports, policy, selfKeys);
   if (why !== null)
     throw new KernelError(
       "kernel.bad_approval",
-      why.includes("proposed this patch") ? `a proposer cannot approve its own proposal: ${why}` : why,
+      why.code === "governance.self_approval"
+        ? `a proposer cannot approve its own proposal: ${why.message}`
+        : why.message,
     );
   return world.appendRecord("approval", body);
 }

@@ -259,7 +259,7 @@ describe("governance from the command line", () => {
 
 describe("governance approvals are checked by the journal rules", () => {
   it("a real approval passes the shared rule; a changed report or a stranger's key fails it", async () => {
-    const { approvalFault, approvalPayload } = await import("../../kernel/world/governance-rules.js");
+    const { checkApproval, approvalPayload } = await import("../../kernel/world/governance-rules.js");
     const key = generateKeyPair();
     const h = (c: string) => `sha256:${c.repeat(64)}`;
     const proposal = {
@@ -279,9 +279,9 @@ describe("governance approvals are checked by the journal rules", () => {
       signature: key.sign("approval", approvalPayload("w-1", h("a"), h("b"), h("f"))),
     };
     const policy = policyNaming(key);
-    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
+    expect(checkApproval("w-1", body, proposal, new Set([h("f")]), policy, new Set())).toBeNull();
     expect(
-      approvalFault(
+      checkApproval(
         "w-1",
         { ...body, shadow_report_hash: h("0") },
         proposal,
@@ -289,9 +289,9 @@ describe("governance approvals are checked by the journal rules", () => {
         policy,
         new Set(),
       ),
-    ).toMatch(/signature/);
+    ).toMatchObject({ code: "governance.bad_signature", message: expect.stringMatching(/signature/) });
     expect(
-      approvalFault(
+      checkApproval(
         "w-1",
         body,
         proposal,
@@ -299,9 +299,10 @@ describe("governance approvals are checked by the journal rules", () => {
         { ...policy, approvers: [generateKeyPair().publicKeyHex] },
         new Set(),
       ),
-    ).toMatch(/not an approver/);
-    expect(approvalFault("w-1", body, proposal, new Set([h("f")]), policy, new Set([key.publicKeyHex]))).toMatch(
-      /proposed this patch/,
-    );
+    ).toMatchObject({ code: "governance.not_an_approver", message: expect.stringMatching(/not an approver/) });
+    expect(checkApproval("w-1", body, proposal, new Set([h("f")]), policy, new Set([key.publicKeyHex]))).toMatchObject({
+      code: "governance.self_approval",
+      message: expect.stringMatching(/proposed this patch/),
+    });
   });
 });
