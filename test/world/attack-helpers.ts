@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 import {
   encodeStored,
   decodeStored,
@@ -55,6 +55,21 @@ export function replayRefused(dir: string, fault: string): void {
   const r = wk("replay", "--world", dir, "--json");
   expect(r.status, r.stdout + r.stderr).toBe(1);
   expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, verify_fault: fault });
+}
+
+/**
+ * Gives each test of the calling `describe` a machine of its own: a fresh state dir, so its
+ * anchor log has seen none of the test's world copies (copies of one world written on one
+ * machine share a log, and the one behind is rolled_back: test/world/anchor-log.test.ts).
+ */
+export function ownMachinePerTest(): void {
+  const state = process.env.WK_STATE_DIR!;
+  beforeEach(() => {
+    process.env.WK_STATE_DIR = mkdtempSync(join(state, "machine-"));
+  });
+  afterEach(() => {
+    process.env.WK_STATE_DIR = state;
+  });
 }
 
 /** A fresh temp directory. */

@@ -7,9 +7,9 @@
  * recomputed hashes and Merkle table. Every test also checks an untouched copy verifies.
  */
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeStored, decodeStored, hashBytes, hashValue, type CborObject, type CborValue } from "../../air/index.js";
 import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from "../../kernel/crypto/keys.js";
 import { signReceipt, type ReceiptEnvelope } from "../../kernel/crypto/receipt.js";
@@ -42,6 +42,7 @@ import {
   wkAsync,
   counterWorld,
   send,
+  ownMachinePerTest,
 } from "./attack-helpers.js";
 
 /** A counter world: create, then alice +5 and bob +7 (each send closes with snapshot + checkpoint). */
@@ -80,16 +81,8 @@ const keyFile = (dir: string, k: KeyPair, name: string) => {
 
 describe("journal attacks by an attacker with disk access and no keys", () => {
   let counter: string;
-  // Each test's copies are worlds of their own: a machine of its own, whose anchor log has
-  // seen none of them (copies of one world written on one machine share a log, and the one
-  // behind is rolled_back: test/world/anchor-log.test.ts).
-  const state = process.env.WK_STATE_DIR!;
-  beforeEach(() => {
-    process.env.WK_STATE_DIR = mkdtempSync(join(state, "machine-"));
-  });
-  afterEach(() => {
-    process.env.WK_STATE_DIR = state;
-  });
+  // Each test's copies are worlds of their own.
+  ownMachinePerTest();
   beforeAll(() => {
     counter = counterWorld();
     // 0 genesis, 1 checkpoint | 2 event, 3 step, 4 snapshot, 5 checkpoint | 6 event, 7 step, 8 snapshot, 9 checkpoint

@@ -3,22 +3,14 @@
  * or schema-checking it again (verify.ts `EntryChecker.reproduced`): a forged step must still be
  * refused as before — a schema-valid one as a divergence at its seq, an invalid one as bad_body.
  */
-import { mkdtempSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { CborObject } from "../../air/index.js";
 import { replayWorld } from "../../kernel/world/index.js";
-import { appendForged, copyWorld, counterWorld, dropFrom, rows } from "./attack-helpers.js";
+import { appendForged, copyWorld, counterWorld, dropFrom, ownMachinePerTest, rows } from "./attack-helpers.js";
 
 describe("replay in one pass: reproduced steps", () => {
   let counter: string;
-  const state = process.env.WK_STATE_DIR!;
-  beforeEach(() => {
-    process.env.WK_STATE_DIR = mkdtempSync(join(state, "machine-"));
-  });
-  afterEach(() => {
-    process.env.WK_STATE_DIR = state;
-  });
+  ownMachinePerTest();
   beforeAll(() => {
     counter = counterWorld(); // … 6 event, 7 step, 8 snapshot, 9 checkpoint
   }, 120_000);
