@@ -37,9 +37,9 @@ import { RECEIPT_EVENT_SCHEMA, decisionBody, eventHash, pendingFromEntries, vali
 import { ERASURE_EVENT_SCHEMA } from "./flags.js";
 import { commitMigrations, migrate, runsBody, type MigrationOutcome } from "./migrate.js";
 import type { CallResult, Transition, TransitionRequest } from "./requests.js";
+import type { EventBody, KernelState } from "./state.js";
 
 export type { CallResult, Transition, TransitionReply, TransitionRequest } from "./requests.js";
-import type { EventBody, KernelState } from "./state.js";
 
 /** One journaled input, as the transition takes it. */
 export type TransitionInput =
