@@ -33,3 +33,17 @@ export { createBlobAdapter, checkBlobAllowed } from "./blob/adapter.js";
 export { createTimerAdapter } from "./timer/adapter.js";
 export { createCompileAdapter, checkCompileAllowed } from "./compile/adapter.js";
 export type { BuildFn } from "./compile/adapter.js";
+export { SecretError } from "./errors.js";
+export type { SecretErrorCode } from "./errors.js";
+export {
+  secretStore,
+  secretAccess,
+  NO_SECRETS,
+  headerSecretRefs,
+  disallowedRef,
+  expandRefs,
+  redactor,
+  secretEncodings,
+  secretFailure,
+} from "./secrets/index.js";
+export type { SecretStore, SecretStoreOptions, SecretAccess, ResolvedSecret, Redactor } from "./secrets/index.js";

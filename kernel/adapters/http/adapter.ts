@@ -14,6 +14,7 @@ import type { CborValue } from "../../../air/cbor/value.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { hashOut, optHash, readParams, text, textMap } from "../params.js";
 import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
+import { resolveHeaderSecrets } from "./secret-headers.js";
 
 /** Limits of the HTTP adapter. */
 export interface HttpAdapterConfig {
@@ -80,7 +81,12 @@ async function performHttp(
     bodyRef: optHash(req.kind, p, "body_ref"),
   }));
   if (!read.ok) return failed(req, started, "invalid_params", read.message);
-  const { method, url, headers, bodyRef } = read.value;
+  const { method, url, bodyRef } = read.value;
+  // Secret references are expanded here, at dispatch, and only where the grant allows them;
+  // from now on everything this adapter records passes through the redactor.
+  const expanded = resolveHeaderSecrets(req, started, read.value.headers);
+  if (!expanded.ok) return expanded.outcome;
+  const { headers, redact } = expanded;
   let body: Uint8Array | null = null;
   if (bodyRef) {
     try {
@@ -160,12 +166,13 @@ async function performHttp(
       }
       chunks.push(chunk);
     }
-    const bytes = new Uint8Array(Buffer.concat(chunks));
+    // An upstream may echo a secret back: it is redacted before the body reaches the CAS.
+    const bytes = redact.bytes(new Uint8Array(Buffer.concat(chunks)));
     const bodyHash = req.blobs.put(bytes);
     const end = req.nowNs();
     const payload: CborValue = {
       status: res.statusCode ?? 0,
-      headers: responseHeaders(res),
+      headers: redact.value(responseHeaders(res)),
       body_ref: hashOut(bodyHash),
       body_size: bytes.length,
       timings: { start_ns: started, end_ns: end },
@@ -179,7 +186,7 @@ async function performHttp(
     };
   } catch (e) {
     if (deadline.aborted) return abortedOutcome(req, started, limits.timeoutMs);
-    return failed(req, started, "connection_failed", `${method} ${url.origin}: ${(e as Error).message}`);
+    return failed(req, started, "connection_failed", redact.text(`${method} ${url.origin}: ${(e as Error).message}`));
   }
 }
 
