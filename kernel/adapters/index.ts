@@ -15,12 +15,13 @@ export type {
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
-export { GRANT_CHECKS } from "./grant-checks.js";
+export { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "./grant-checks.js";
 export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
 export {
   createHttpAdapter,
   checkHttpAllowed,
+  checkHttpSecrets,
   checkAddress,
   hostMatches,
   classifyAddress,

@@ -38,6 +38,11 @@
  *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
  *   (that is the hole this closes). The flag makes an older kernel, which would replay a
  *   library-opened world without the checks, refuse a newer journal instead.
+ * - secrets-v1: an `http.request` whose header values name a secret (`{secret:NAME}`) the
+ *   grant's `secrets.headers` does not list for that header, or that is made under a grant
+ *   naming no hosts, is denied at the gate (`secret_not_allowed`, stage `grant`). Before it,
+ *   such text was an ordinary header value (allowed and sent as written), so an older journal
+ *   replays without the check; the flag makes an older kernel refuse a newer journal.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -50,6 +55,7 @@ export const SUPPORTED_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "secrets-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -63,6 +69,7 @@ export const KERNEL_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "secrets-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -89,6 +96,8 @@ export interface Behaviour {
   cascade: { steps: number; events: number } | null;
   validity: boolean;
   erasure: boolean;
+  /** secrets-v1: the gate checks secret references against the grant. */
+  secrets: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -98,5 +107,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     cascade: flags.includes("cascade-v1") ? { steps: MAX_STEPS_PER_INPUT, events: MAX_EVENTS_PER_INPUT } : null,
     validity: flags.includes("validity-v1"),
     erasure: flags.includes("erasure-v1"),
+    secrets: flags.includes("secrets-v1"),
   };
 }

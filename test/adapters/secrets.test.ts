@@ -12,6 +12,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeCanonical, type CborValue } from "../../air/index.js";
 import {
+  GRANT_CHECKS,
+  GRANT_CHECKS_SECRETS,
+  checkHttpSecrets,
   createHttpAdapter,
   createLlmAdapter,
   redactor,
@@ -282,6 +285,40 @@ describe("http.request with secret headers", () => {
     const out = await adapter.perform(req);
     expect(out.payload).toMatchObject({ code: "secret_unavailable", reason: "secret.bad_value" });
     expect(JSON.stringify(out.payload)).not.toContain("Injected");
+  });
+});
+
+describe("the gate's check of secret references (secrets-v1)", () => {
+  const params = (headers: Record<string, string>) => ({
+    method: "GET",
+    url: "https://api.example/",
+    headers,
+    body_ref: null,
+  });
+  const grant = { name: "net", cap: "sys/http.out@1", params: {}, secrets: grantSecrets };
+  const hosts = { hosts: ["api.example"] };
+
+  it("allows listed references, refuses others by name, and needs the grant's hosts; reads no value", () => {
+    expect(checkHttpSecrets(params({ Authorization: "Bearer {secret:t/api@1}" }), hosts, grant)).toBeNull();
+    expect(checkHttpSecrets(params({ authorization: "{secret:t/api@1}" }), hosts, grant)).toBeNull();
+    expect(checkHttpSecrets(params({ "X-Other": "{secret:t/api@1}" }), hosts, grant)).toMatchObject({
+      code: "secret_not_allowed",
+    });
+    expect(checkHttpSecrets(params({ Authorization: "{secret:t/other@1}" }), hosts, grant)).toMatchObject({
+      code: "secret_not_allowed",
+    });
+    expect(checkHttpSecrets(params({ Authorization: "{secret:t/api@1}" }), {}, grant)).toMatchObject({
+      code: "secret_not_allowed",
+    });
+    expect(checkHttpSecrets(params({ Accept: "text/plain" }), {}, undefined)).toBeNull();
+  });
+
+  it("only the secrets-v1 checks deny: a journal written before the flag replays as it was decided", () => {
+    const p = params({ "X-Other": "{secret:t/api@1}" });
+    expect(GRANT_CHECKS["http.out"]!("http.request", p, hosts, grant)).toBeNull();
+    expect(GRANT_CHECKS_SECRETS["http.out"]!("http.request", p, hosts, grant)).toMatchObject({
+      code: "secret_not_allowed",
+    });
   });
 });
 

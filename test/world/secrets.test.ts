@@ -3,8 +3,9 @@
  * Authorization header; the grant allows it there; the value comes from the world's 0600
  * secrets.json at dispatch and reaches a real 127.0.0.1 server, which echoes it back in
  * several encodings. Afterwards no file of the world (journal, CAS, config) holds the value
- * in any form the server sent or the redactor knows. A header the grant does not allow, a
- * missing value and a group-readable secrets file each give a typed error receipt; the world
+ * in any form the server sent or the redactor knows. A header the grant does not allow is
+ * denied at the gate (secrets-v1); a missing value and a group-readable secrets file each give
+ * a typed error receipt; the world
  * carries on, and replay and verify pass with the secrets file gone.
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -89,9 +90,11 @@ describe("secrets by reference in a world", () => {
 
     expect(received).toEqual([`Bearer ${SECRET}`]);
     const rs = receiptsOf(w);
-    expect(rs.map((r) => r.status)).toEqual(["ok", "error", "error", "error"]);
+    // secrets-v1: the header the grant does not allow is refused at the gate, a journaled denial.
+    expect(rs.map((r) => r.status)).toEqual(["ok", "denied", "error", "error"]);
     const payload = (i: number) => decodeStored(Uint8Array.from([0xd9, 0xd9, 0xf7, ...rs[i]!.payload])) as CborObject;
-    expect(payload(1)).toMatchObject({ code: "secret_not_allowed", secret: "t/api@1" });
+    expect(payload(1)).toMatchObject({ code: "secret_not_allowed" });
+    expect(String(payload(1).reason)).toContain("secret t/api@1 is not allowed in header X-Leak");
     expect(payload(2)).toMatchObject({ code: "secret_unavailable", secret: "t/gone@1", reason: "secret.unavailable" });
     expect(payload(3)).toMatchObject({ code: "secret_unavailable", reason: "secret.file_permissions" });
     // The echo arrived and was redacted, not dropped.
