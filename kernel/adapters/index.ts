@@ -39,6 +39,7 @@ export type { SecretErrorCode } from "./errors.js";
 export {
   secretStore,
   secretAccess,
+  resolveSecret,
   NO_SECRETS,
   headerSecretRefs,
   disallowedRef,

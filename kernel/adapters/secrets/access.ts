@@ -29,25 +29,38 @@ export function secretAccess(
   return {
     resolve(name) {
       const def = defs.get(name)?.def;
-      if (!def) throw new SecretError("secret.unknown", name, "the manifest declares no such defsecret");
-      if (def.allowed_caps && !def.allowed_caps.includes(grantName))
+      if (def?.allowed_caps && !def.allowed_caps.includes(grantName))
         throw new SecretError("secret.not_allowed", name, `its allowed_caps do not name grant ${grantName}`);
-      let value: string;
-      try {
-        value = store.read(def.binding_id);
-      } catch (e) {
-        // Re-labelled with the defsecret's name; the store's message names only the binding.
-        if (e instanceof SecretError) throw new SecretError(e.code, name, e.message, e.path ? { path: e.path } : {});
-        throw e;
-      }
-      if (def.expected_digest !== undefined) {
-        const digest = `sha256:${createHash("sha256").update(value, "utf8").digest("hex")}`;
-        if (digest !== def.expected_digest)
-          throw new SecretError("secret.digest_mismatch", name, "the stored value does not match expected_digest");
-      }
-      return { name, value };
+      return resolveSecret(defs, name, store);
     },
   };
+}
+
+/**
+ * Resolves a defsecret of the manifest by name, with no grant in play (a webhook's HMAC key,
+ * which never leaves the process): declared, in the store, and matching its expected_digest.
+ */
+export function resolveSecret(
+  defs: ReadonlyMap<string, { def: DefSecret }>,
+  name: string,
+  store: SecretStore,
+): ResolvedSecret {
+  const def = defs.get(name)?.def;
+  if (!def) throw new SecretError("secret.unknown", name, "the manifest declares no such defsecret");
+  let value: string;
+  try {
+    value = store.read(def.binding_id);
+  } catch (e) {
+    // Re-labelled with the defsecret's name; the store's message names only the binding.
+    if (e instanceof SecretError) throw new SecretError(e.code, name, e.message, e.path ? { path: e.path } : {});
+    throw e;
+  }
+  if (def.expected_digest !== undefined) {
+    const digest = `sha256:${createHash("sha256").update(value, "utf8").digest("hex")}`;
+    if (digest !== def.expected_digest)
+      throw new SecretError("secret.digest_mismatch", name, "the stored value does not match expected_digest");
+  }
+  return { name, value };
 }
 
 /** An access that resolves nothing: for adapters called without a world (every secret is unavailable). */

@@ -4,7 +4,7 @@
  */
 export { secretStore, readSecretsFile } from "./store.js";
 export type { SecretStore, SecretStoreOptions } from "./store.js";
-export { secretAccess, NO_SECRETS } from "./access.js";
+export { secretAccess, resolveSecret, NO_SECRETS } from "./access.js";
 export type { SecretAccess, ResolvedSecret } from "./access.js";
 export { headerSecretRefs, disallowedRef, expandRefs } from "./headers.js";
 export type { HeaderSecretRef } from "./headers.js";
