@@ -5,20 +5,30 @@
  * several encodings. Afterwards no file of the world (journal, CAS, config) holds the value
  * in any form the server sent or the redactor knows. A header the grant does not allow is
  * denied at the gate (secrets-v1); a missing value and a group-readable secrets file each give
- * a typed error receipt; the world
- * carries on, and replay and verify pass with the secrets file gone.
+ * a typed error receipt; the world carries on, and replay and verify pass with the secrets
+ * file gone. An LLM grant's api_key secret reaches a real OpenAI-compatible server the same way.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeStored, type CborObject } from "../../air/index.js";
-import { secretEncodings } from "../../kernel/adapters/index.js";
+import { decodeStored, hashToBytes, type CborObject } from "../../air/index.js";
+import { secretEncodings, startLocalLlmServer } from "../../kernel/adapters/index.js";
 import { worldPaths } from "../../kernel/journal/index.js";
-import { replayWorld, verifyWorld, World } from "../../kernel/world/index.js";
+import { createWorld, replayWorld, verifyWorld, World, worldSecretStore } from "../../kernel/world/index.js";
 import { defaultAdapters } from "../../kernel/world/wiring.js";
-import { emitEvent, emitterWorld, receiptsOf } from "./fixtures/emitter.js";
+import { emitEvent, emitterSource, emitterWorld, receiptsOf } from "./fixtures/emitter.js";
 
 const SECRET = "wk-test-9f2c1e7a/Q+key=ü";
 let server: Server;
@@ -117,5 +127,49 @@ describe("secrets by reference in a world", () => {
     expect(again.stateRefs().state_root).toBe(root);
     await again.close();
     expect(existsSync(secretsFile)).toBe(false);
+  }, 120_000);
+
+  it("calls an OpenAI-compatible provider with the grant's api_key secret; without the value, a typed error receipt", async () => {
+    const llm = await startLocalLlmServer({ apiKey: SECRET });
+    try {
+      const dir = join(mkdtempSync(join(tmpdir(), "wk-secrets-llm-")), "w");
+      const source = await emitterSource({
+        kind: "llm.generate",
+        effect: "sys/llm.generate@1",
+        cap: "sys/llm.basic@1",
+        capType: "llm.basic",
+        grantParams: { providers: ["openai"] },
+        grantSecrets: { api_key: "t/llm@1" },
+        secrets: [{ name: "t/llm@1", binding_id: "env:WK_TEST_LLM_KEY", allowed_caps: ["ok"] }],
+      });
+      const env: Record<string, string | undefined> = { WK_TEST_LLM_KEY: SECRET };
+      const w = await createWorld(dir, source, {
+        adapters: defaultAdapters({ llm: { base_url: llm.baseUrl } }),
+        secrets: worldSecretStore(dir, env),
+      });
+      const messages = w.store.putBlobSync(
+        new TextEncoder().encode(JSON.stringify([{ role: "user", content: "Say hello. Then stop." }])),
+      );
+      const params = {
+        provider: "openai",
+        model: "m",
+        messages_ref: hashToBytes(messages),
+        max_tokens: 16,
+        temperature: null,
+      };
+      await w.send("t/Emit@1", emitEvent("llm.generate", "ok", params));
+      expect(llm.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`);
+      delete env.WK_TEST_LLM_KEY;
+      await w.send("t/Emit@1", emitEvent("llm.generate", "ok", params));
+      const rs = receiptsOf(w);
+      expect(rs.map((r) => r.status)).toEqual(["ok", "error"]);
+      const failed = decodeStored(Uint8Array.from([0xd9, 0xd9, 0xf7, ...rs[1]!.payload])) as CborObject;
+      expect(failed).toMatchObject({ code: "secret_unavailable", secret: "t/llm@1", reason: "secret.unavailable" });
+      await w.close();
+      for (const f of files(dir))
+        for (const n of secretEncodings(SECRET)) expect(readFileSync(f).includes(Buffer.from(n)), f).toBe(false);
+    } finally {
+      await llm.close();
+    }
   }, 120_000);
 });
