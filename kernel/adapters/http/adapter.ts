@@ -3,7 +3,9 @@
  * ourselves, check every resolved address, then connect to the checked address (custom
  * `lookup`) while keeping the original Host header and TLS SNI — a DNS answer that changes
  * between check and connect (rebinding) cannot redirect us. Redirects are never followed:
- * a 3xx comes back as the payload and a new request passes the gate again.
+ * a 3xx comes back as the payload and a new request passes the gate again. Secret references
+ * in headers are expanded at dispatch (secret-headers.ts); what comes back is redacted of
+ * them before it is recorded (so `body_size` is the stored, redacted body's size).
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
