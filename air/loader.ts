@@ -413,6 +413,7 @@ class Resolver {
     const secrets = new Map<string, Entry<DefSecret>>();
     for (const [key, f] of used)
       if (key.startsWith("defsecret:")) secrets.set((f.def as DefSecret).name, entry(f) as Entry<DefSecret>);
+    this.checkGrantSecrets(m, mf, secrets);
 
     if (this.issues.length) return undefined;
     const canonical = canonicalManifest(m, used, grants);
@@ -428,6 +429,30 @@ class Resolver {
       grants,
       sources: [...[...used.values()].map((f) => stripComments(f.def) as AnyDef), canonical.manifest],
     };
+  }
+
+  /** A grant may only name secrets the manifest declares, and only those whose allowed_caps admit it. */
+  private checkGrantSecrets(m: Manifest, mf: Found, secrets: Map<string, Entry<DefSecret>>): void {
+    (m.defaults?.cap_grants ?? []).forEach((g, i) => {
+      const at = ["defaults", "cap_grants", i, "secrets"];
+      const named: [string, (string | number)[]][] = [
+        ...Object.entries(g.secrets?.headers ?? {}).flatMap(([h, names]) =>
+          names.map((n, j): [string, (string | number)[]] => [n, [...at, "headers", h, j]]),
+        ),
+        ...(g.secrets?.api_key === undefined ? [] : [[g.secrets.api_key, [...at, "api_key"]] as [string, string[]]]),
+      ];
+      for (const [name, path] of named) {
+        const s = secrets.get(name);
+        if (!s) this.issue("air.unknown_ref", `secret ${name} is not declared in the manifest's secrets`, mf, path);
+        else if (s.def.allowed_caps && !s.def.allowed_caps.includes(g.name))
+          this.issue(
+            "air.schema_violation",
+            `secret ${name} does not list grant ${g.name} in its allowed_caps`,
+            mf,
+            path,
+          );
+      }
+    });
   }
 
   private checkRouting(

@@ -142,7 +142,20 @@ export const DefSecretSchema = z.strictObject({
   ...comment,
 });
 
-/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets). */
+/** An HTTP header name (RFC 9110 token). */
+const HeaderNameSchema = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "expected an HTTP header name");
+
+/**
+ * Which `defsecret`s a grant lets its adapter use, by name (worldkernel extension): `headers`
+ * maps an HTTP header name to the secrets an intent may place in it (`{secret:NAME}` in the
+ * header's value); `api_key` names the secret an LLM provider is called with. Absent: none.
+ */
+export const GrantSecretsSchema = z.strictObject({
+  headers: z.record(HeaderNameSchema, z.array(NameSchema)).optional(),
+  api_key: NameSchema.optional(),
+});
+
+/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets and secrets). */
 export const CapGrantSchema = z.strictObject({
   name: IdentSchema,
   cap: NameSchema,
@@ -151,6 +164,7 @@ export const CapGrantSchema = z.strictObject({
   /** How long an intent under this grant stays valid (from its step's time); past it, a held or re-dispatched intent gets an `expired` receipt. Default 24 h. */
   intent_ttl_ns: nat.optional(),
   budget: z.strictObject({ count: nat.optional(), tokens: nat.optional(), cents: nat.optional() }).optional(),
+  secrets: GrantSecretsSchema.optional(),
 });
 
 /** Manifest refs: `hash` may be omitted when authoring; the loader fills it. */
@@ -195,6 +209,7 @@ export type DefPolicy = z.infer<typeof DefPolicySchema>;
 export type DefSecret = z.infer<typeof DefSecretSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type CapGrant = z.infer<typeof CapGrantSchema>;
+export type GrantSecrets = z.infer<typeof GrantSecretsSchema>;
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 export type PolicyMatch = z.infer<typeof PolicyMatchSchema>;
 export type Subscription = z.infer<typeof SubscriptionSchema>;

@@ -5,6 +5,8 @@
  */
 import type { CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
+import type { GrantSecrets } from "../../air/schemas/defs.js";
+import type { SecretAccess } from "./secrets/access.js";
 
 /** The world's content-addressed blob store, as adapters see it (synchronous). */
 export interface BlobAccess {
@@ -17,6 +19,8 @@ export interface GrantView {
   name: string;
   capType: string;
   params: CborValue;
+  /** Which secrets the grant lets this adapter use (absent: none). */
+  secrets?: GrantSecrets;
 }
 
 /** One effect to perform: canonical params plus the context the shell supplies. */
@@ -31,6 +35,8 @@ export interface EffectRequest {
   signal: AbortSignal;
   /** Wall-clock nanoseconds; reading time here, in the shell, is fine. */
   nowNs: () => bigint;
+  /** Resolves the world's secrets for this grant at dispatch (absent: every secret is unavailable). */
+  secrets?: SecretAccess;
 }
 
 /** Tokens and cents an effect consumed (all naturals). */

@@ -22,3 +22,29 @@ export class AdapterError extends WorldkernelError<AdapterErrorCode> {
     this.kind = kind;
   }
 }
+
+/** Stable codes for why a secret could not be used; none of them carries the value. */
+export type SecretErrorCode =
+  | "secret.unknown"
+  | "secret.not_allowed"
+  | "secret.unavailable"
+  | "secret.bad_binding"
+  | "secret.bad_file"
+  | "secret.file_permissions"
+  | "secret.digest_mismatch"
+  | "secret.bad_value";
+
+/**
+ * A secret that cannot be resolved or used, naming the secret (never its value). Adapters turn
+ * it into an `error` receipt (`secret_unavailable` or `secret_not_allowed`), never a crash.
+ */
+export class SecretError extends WorldkernelError<SecretErrorCode> {
+  /** The defsecret name, e.g. `acme/doc_api@1` (or the binding id for a store-level fault). */
+  readonly secret: string;
+
+  constructor(code: SecretErrorCode, secret: string, message: string, fields: { path?: string } = {}) {
+    super(code, `${secret}: ${message}`, fields);
+    this.name = "SecretError";
+    this.secret = secret;
+  }
+}

@@ -5,9 +5,11 @@
  * resolved-address SSRF guard can only run in the adapter, at connect time.
  */
 import type { CborValue } from "../../air/cbor/value.js";
+import type { CapGrant } from "../../air/schemas/defs.js";
 import { checkBlobAllowed } from "./blob/adapter.js";
 import { checkCompileAllowed } from "./compile/adapter.js";
 import { checkHttpAllowed } from "./http/allow.js";
+import { checkHttpSecrets } from "./http/secret-check.js";
 import { checkLlmAllowed } from "./llm/allow.js";
 
 /** Same shape as kernel/core's `GrantCheck`: null when allowed, else a coded reason. */
@@ -15,6 +17,7 @@ export type GrantCheck = (
   kind: string,
   params: CborValue,
   grantParams: CborValue,
+  grant?: CapGrant,
 ) => { code: string; message: string } | null;
 
 /** Checks for the built-in cap types (`timer` and `query` have no allowlists). */
@@ -23,4 +26,15 @@ export const GRANT_CHECKS: Readonly<Record<string, GrantCheck>> = Object.freeze(
   "llm.basic": (_kind, params, grant) => checkLlmAllowed(params, grant),
   blob: (kind, params, grant) => checkBlobAllowed(kind, params, grant),
   compile: (_kind, params, grant) => checkCompileAllowed(params, grant),
+});
+
+/**
+ * The checks of `secrets-v1`: the built-in ones, and an `http.request` whose headers name a
+ * secret the grant does not allow there (or under a grant without hosts) is denied at the
+ * gate, so the refusal is a journaled decision and no adapter is called.
+ */
+export const GRANT_CHECKS_SECRETS: Readonly<Record<string, GrantCheck>> = Object.freeze({
+  ...GRANT_CHECKS,
+  "http.out": (_kind, params, grant, whole) =>
+    checkHttpAllowed(params, grant) ?? checkHttpSecrets(params, grant, whole),
 });

@@ -15,12 +15,13 @@ export type {
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
-export { GRANT_CHECKS } from "./grant-checks.js";
+export { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "./grant-checks.js";
 export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
 export {
   createHttpAdapter,
   checkHttpAllowed,
+  checkHttpSecrets,
   checkAddress,
   hostMatches,
   classifyAddress,
@@ -33,3 +34,18 @@ export { createBlobAdapter, checkBlobAllowed } from "./blob/adapter.js";
 export { createTimerAdapter } from "./timer/adapter.js";
 export { createCompileAdapter, checkCompileAllowed } from "./compile/adapter.js";
 export type { BuildFn } from "./compile/adapter.js";
+export { SecretError } from "./errors.js";
+export type { SecretErrorCode } from "./errors.js";
+export {
+  secretStore,
+  secretAccess,
+  resolveSecret,
+  NO_SECRETS,
+  headerSecretRefs,
+  disallowedRef,
+  expandRefs,
+  redactor,
+  secretEncodings,
+  secretFailure,
+} from "./secrets/index.js";
+export type { SecretStore, SecretStoreOptions, SecretAccess, ResolvedSecret, Redactor } from "./secrets/index.js";

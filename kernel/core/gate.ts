@@ -10,17 +10,19 @@ import { encodeCanonical } from "../../air/cbor/encode.js";
 import { hashCanonical, type HashText } from "../../air/hash.js";
 import type { AirCatalog, ResolvedGrant } from "../../air/loader.js";
 import type { CborValue } from "../../air/cbor/value.js";
+import type { CapGrant } from "../../air/schemas/defs.js";
 import type { CellKey } from "./cells.js";
 import type { EmittedEffect } from "./envelope.js";
 import { intentKey } from "./intents.js";
 import { evaluatePolicy } from "./policy.js";
 import type { BudgetLedger } from "./budget.js";
 
-/** A pure allowlist check for one cap type: null when allowed, else why not. */
+/** A pure allowlist check for one cap type: null when allowed, else why not (`grant`: the whole grant, e.g. its secrets). */
 export type GrantCheck = (
   kind: string,
   params: CborValue,
   grantParams: CborValue,
+  grant?: CapGrant,
 ) => { code: string; message: string } | null;
 
 /** Injected pure helpers: allowlist checks by cap type and a cost estimate. */
@@ -147,7 +149,7 @@ export function decide(input: GateInput): GateDecision {
     );
   }
   const check = input.hooks.checks[grant.capType];
-  const denial = check ? check(effect.kind, params, grant.params) : null;
+  const denial = check ? check(effect.kind, params, grant.params, grant.grant) : null;
   if (denial) return deny("grant", denial.code, denial.message, withParams);
 
   const over = input.budgets.wouldExceed(grant, withParams.estimate);

@@ -1,7 +1,7 @@
 /**
  * @module The fixed layout of a world directory, which the kernel and the CLI share:
  * `journal.db` (the SQLite journal), `keys/world.key` (0600), `keys/adapter.key`,
- * `config.json`. Dependency-free, so the fastest commands can find a world's files.
+ * `config.json`, `secrets.json` (0600, optional: values of `file:` defsecret bindings). Dependency-free, so the fastest commands can find a world's files.
  */
 import { join } from "node:path";
 
@@ -13,6 +13,8 @@ export interface WorldPaths {
   worldKey: string;
   adapterKey: string;
   config: string;
+  /** Values of `file:KEY` defsecret bindings (JSON object, mode 0600); never journaled or bundled. */
+  secrets: string;
 }
 
 /** The fixed paths of the world at `dir`. */
@@ -24,5 +26,6 @@ export function worldPaths(dir: string): WorldPaths {
     worldKey: join(dir, "keys", "world.key"),
     adapterKey: join(dir, "keys", "adapter.key"),
     config: join(dir, "config.json"),
+    secrets: join(dir, "secrets.json"),
   };
 }

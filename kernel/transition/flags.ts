@@ -37,12 +37,18 @@
  *   same checks, and replay them; a library caller who opened a world without `hooks` before
  *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
  *   (that is the hole this closes). The flag makes an older kernel, which would replay a
- *   library-opened world without the checks, refuse a newer journal instead. * - ann-v1: a successful step journals the module's annotation (its `ann` output: the
+ *   library-opened world without the checks, refuse a newer journal instead.
+ * - ann-v1: a successful step journals the module's annotation (its `ann` output: the
  *   reasoning it records for what it did) in its `step` entry: `ann`, the value itself, when
  *   its stored encoding is at most `ANN_INLINE_MAX` bytes; `ann_ref`, a CAS blob of it (erasable
  *   like any blob), up to `ANN_MAX`; beyond that only its size, `ann_dropped`. A null `ann`
  *   adds nothing. Before the flag the annotation was decoded and dropped, so a step's entry
  *   now holds more; replay compares it like every other output.
+ * - secrets-v1: an `http.request` whose header values name a secret (`{secret:NAME}`) the
+ *   grant's `secrets.headers` does not list for that header, or that is made under a grant
+ *   naming no hosts, is denied at the gate (`secret_not_allowed`, stage `grant`). Before it,
+ *   such text was an ordinary header value (allowed and sent as written), so an older journal
+ *   replays without the check; the flag makes an older kernel refuse a newer journal.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -56,6 +62,7 @@ export const SUPPORTED_FLAGS = [
   "erasure-v1",
   "world-rules-v1",
   "ann-v1",
+  "secrets-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -70,6 +77,7 @@ export const KERNEL_FLAGS = [
   "erasure-v1",
   "world-rules-v1",
   "ann-v1",
+  "secrets-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -103,6 +111,8 @@ export interface Behaviour {
   erasure: boolean;
   /** ann-v1: steps journal their annotation. */
   ann: boolean;
+  /** secrets-v1: the gate checks secret references against the grant. */
+  secrets: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -113,5 +123,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     validity: flags.includes("validity-v1"),
     erasure: flags.includes("erasure-v1"),
     ann: flags.includes("ann-v1"),
+    secrets: flags.includes("secrets-v1"),
   };
 }

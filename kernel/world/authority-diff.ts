@@ -485,6 +485,12 @@ function grantLeaf(capType: string | null, segs: readonly Seg[], b: unknown, a: 
       return ceiling(b, a, DEFAULT_INTENT_TTL_NS);
     case "budget":
       return segs.length === 2 ? ceiling(b, a) : null; // count, tokens, cents: absent is unlimited
+    case "secrets":
+      // Which secrets the grant may use: absent allows none, so a name added to a header's list
+      // widens, and so does an api_key where there was none (another one: review it).
+      if (segs[1] === "headers" && segs.length === 3) return setField(b, a, "none");
+      if (segs[1] === "api_key" && segs.length === 2) return presence(b, a);
+      return null;
     default:
       return null; // another cap
   }

@@ -1,6 +1,7 @@
 /**
- * @module A world's `config.json`: durability and checkpoint cadence. No secrets live
- * here (keys are 0600 files under keys/), and nothing in it affects replay.
+ * @module A world's `config.json`: durability, checkpoint cadence, adapter and webhook
+ * settings. No secrets live here (keys are 0600 files under keys/, secret values in env or
+ * the 0600 secrets.json), and nothing in it affects replay.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
@@ -38,6 +39,31 @@ export const WorldConfigSchema = z.strictObject({
         })
         .optional(),
     })
+    .optional(),
+  /**
+   * Ingress webhooks `wk serve` answers at `POST /v1/worlds/:id/webhooks/:name`, each verified
+   * by an HMAC-SHA256 over the raw body with a defsecret of the manifest (named, never stored here).
+   */
+  webhooks: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a webhook name is 1 to 64 letters, digits, _ or -"),
+      z.strictObject({
+        /** The event schema the JSON body is appended as. */
+        schema: z.string().min(1),
+        /** The defsecret whose value keys the HMAC. */
+        secret: z.string().min(1),
+        /** The header carrying the hex HMAC, optionally prefixed `sha256=` (default X-Signature-256). */
+        signature_header: z
+          .string()
+          .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/)
+          .optional(),
+        /** A header whose value dedupes redeliveries (an idempotency key scoped to this webhook). */
+        idempotency_header: z
+          .string()
+          .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/)
+          .optional(),
+      }),
+    )
     .optional(),
 });
 export type WorldConfig = z.infer<typeof WorldConfigSchema>;

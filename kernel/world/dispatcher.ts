@@ -11,6 +11,8 @@ import { buildEffectReceiptBody } from "../crypto/receipt.js";
 import type { ReceiptBody } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
 import type { EffectAdapter, EffectOutcome } from "../adapters/adapter.js";
+import { secretAccess } from "../adapters/secrets/access.js";
+import type { SecretStore } from "../adapters/secrets/store.js";
 import { KernelError } from "../core/errors.js";
 import { approvalEntry } from "./approvals.js";
 import { EXPIRY_ADAPTER, type Processor } from "./processor.js";
@@ -30,6 +32,8 @@ export interface DispatchParts {
   now(): bigint;
   /** The adapter serving an effect kind (the caller's first, then the kernel's own). */
   adapter(kind: string): EffectAdapter | undefined;
+  /** Where the world's defsecret values are read, at dispatch only. */
+  readonly secrets: SecretStore;
 }
 
 /** How the dispatcher runs intents (from `OpenOptions`). */
@@ -134,16 +138,25 @@ export class Dispatcher {
         finishedNs: started,
       };
     } else {
-      const grant = this.w.state.catalog.grants.get(p.grant);
+      const catalog = this.w.state.catalog;
+      const grant = catalog.grants.get(p.grant);
+      const grantSecrets = grant?.grant.secrets;
       outcome = await adapter.perform({
         intentId,
         idempotencyKey: intentId,
         kind: p.kind,
         params: p.params,
-        grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
+        grant: {
+          name: p.grant,
+          capType: p.capType,
+          params: grant?.params ?? null,
+          ...(grantSecrets ? { secrets: grantSecrets } : {}),
+        },
         blobs: { put: (b) => this.w.store.putBlobSync(b), get: (h) => this.w.store.getBlobSync(h) },
         signal: AbortSignal.timeout(120_000),
         nowNs: () => this.w.now(),
+        // Secrets resolve here, in the shell, for this grant; the value lives only in the adapter call.
+        secrets: secretAccess(catalog.secrets, p.grant, this.w.secrets),
       });
       adapterId = { id: adapter.id, version: adapter.version };
     }

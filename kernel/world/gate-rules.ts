@@ -6,23 +6,23 @@
  * shadow and audit decide alike however a library caller opened the world.
  */
 import { isCborObject } from "../../air/cbor/value.js";
-import { GRANT_CHECKS } from "../adapters/grant-checks.js";
+import { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "../adapters/grant-checks.js";
 import type { GateHooks } from "../core/gate.js";
 import type { Behaviour } from "../transition/flags.js";
 
-const BUILT_IN: GateHooks = {
-  checks: GRANT_CHECKS,
-  estimate: (kind, params) => {
-    if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
-    return { tokens: 0, cents: 0 };
-  },
+const estimate: GateHooks["estimate"] = (kind, params) => {
+  if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
+  return { tokens: 0, cents: 0 };
 };
+
+const BUILT_IN: GateHooks = { checks: GRANT_CHECKS, estimate };
+const WITH_SECRETS: GateHooks = { checks: GRANT_CHECKS_SECRETS, estimate };
 
 /**
  * The gate hooks a world decides with. Every journal — with `world-rules-v1` or, before it,
- * the ones `wk` wrote — is decided by the built-in checks; the behaviour argument is where a
- * later flag would select another set.
+ * the ones `wk` wrote — is decided by the built-in checks; `secrets-v1` adds the check of
+ * secret references in HTTP headers against the grant.
  */
-export function worldGateHooks(_behaviour: Behaviour): GateHooks {
-  return BUILT_IN;
+export function worldGateHooks(behaviour: Behaviour): GateHooks {
+  return behaviour.secrets ? WITH_SECRETS : BUILT_IN;
 }

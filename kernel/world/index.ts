@@ -11,6 +11,7 @@ export { openWorldJournal, openWorldJournalReadonly, isPgWorld, processLease } f
 export type { WorldJournalOptions } from "./journal-open.js";
 export type { ReplayResult, Divergence } from "./replay.js";
 export { jsonView } from "./json-view.js";
+export { worldSecretStore } from "./secrets.js";
 export {
   KERNEL_FLAGS,
   SUPPORTED_FLAGS,

@@ -3,6 +3,7 @@
  * what replay does not depend on, such as the clock, adapters, durability and dispatch pools.
  */
 import type { EffectAdapter } from "../adapters/adapter.js";
+import type { SecretStore } from "../adapters/secrets/store.js";
 import type { PgLeaseOptions } from "../journal/pg-store.js";
 
 /** How to open a world. */
@@ -24,6 +25,11 @@ export interface OpenOptions {
   dispatchAfterWrite?: boolean;
   /** Runs each adapter call (a bounded pool, e.g. `wk serve`'s per world and overall); default: at once. */
   limit?: <T>(perform: () => Promise<T>) => Promise<T>;
+  /**
+   * Where adapters read defsecret values at dispatch (default: `env:` from this process's
+   * environment, `file:` from the world's `secrets.json`). Replay never reads it.
+   */
+  secrets?: SecretStore;
   /** Anchor log (anchor-log.ts): a file, false for none (a throwaway world), default `<state dir>/anchors/<world_id>.jsonl`. */
   anchorLog?: string | false;
 }

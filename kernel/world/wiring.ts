@@ -1,6 +1,7 @@
 /**
  * @module Wires the built-in adapters into a world: operator config selects the LLM endpoint.
- * Secrets come from environment variables named in config, never from the journal. (The
+ * Its optional kernel-wide key comes from an environment variable named in config; keys a
+ * grant names are defsecrets, resolved at dispatch (kernel/world/secrets.ts). Neither is journaled. (The
  * gate's allowlist checks are the world's own rules: kernel/world/gate-rules.ts.)
  */
 import { createDefaultAdapters, type AdaptersConfig, type EffectAdapter } from "../adapters/index.js";

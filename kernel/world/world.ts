@@ -30,6 +30,7 @@ import { Intake, type SendResult } from "./intake.js";
 import { eraseReport, type EraseReport } from "./erasure.js";
 import { rotateAdapterKey } from "./keys.js";
 import * as seal from "./seal.js";
+import { worldSecretStore } from "./secrets.js";
 
 export type { EraseReport, OpenOptions, SendResult };
 
@@ -68,7 +69,8 @@ export class World {
     this.parts = { state, store: this.store, processor, writer, worldKey, now: () => this.nowNs() };
     this.intake = new Intake(this.parts);
     const adapter = (kind: string) => opts.adapters?.get(kind) ?? internal.get(kind);
-    this.dispatcher = new Dispatcher({ ...this.parts, adapterKey: () => this.adapterKey, adapter }, opts);
+    const secrets = opts.secrets ?? worldSecretStore(dir);
+    this.dispatcher = new Dispatcher({ ...this.parts, adapterKey: () => this.adapterKey, adapter, secrets }, opts);
   }
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */

@@ -267,6 +267,17 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, AuthorityFinding[]][
     (w) => (grant(w, "web").budget = { count: 10 }),
     [find("budget", "web", "added", "$.budget.count", null, 10, false)],
   ],
+  // secrets a grant may use (absent: none)
+  [
+    "grant may send a secret in a header",
+    (w) => (grant(w, "web").secrets = { headers: { Authorization: ["demo/api@1"] } }),
+    [find("grant", "web", "added", "$.secrets.headers.Authorization", null, ["demo/api@1"], true)],
+  ],
+  [
+    "grant gets an LLM api_key secret",
+    (w) => (grant(w, "model").secrets = { api_key: "demo/llm@1" }),
+    [find("grant", "model", "added", "$.secrets.api_key", null, "demo/llm@1", true)],
+  ],
   // caps
   [
     "cap added",

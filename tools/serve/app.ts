@@ -34,6 +34,7 @@ import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
+import { webhookEvent } from "./webhook.js";
 import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
@@ -179,6 +180,20 @@ export function createApp(ctx: AppContext): Hono {
     ctx.metrics.append.observe({ world: h.id }, Number(process.hrtime.bigint() - started) / 1e9);
     if (!ndjson) return c.json(results[0]!, results[0]!.duplicate === true ? 200 : 201);
     return c.json({ results }, results.every((r) => r.duplicate === true) ? 200 : 201);
+  });
+
+  // No bearer token: a webhook's sender proves itself with the HMAC of the body (webhook.ts).
+  app.post("/v1/worlds/:id/webhooks/:name", async (c) => {
+    writable();
+    const h = host(c);
+    const bytes = await readBody(c.req.raw);
+    const world = { config: h.world.config, catalog: h.world.catalog, secrets: h.secrets };
+    const event = webhookEvent(world, c.req.param("name"), bytes, (n) => c.req.header(n));
+    const admitted = admit(h.world.catalog, [event]);
+    const bad = admitted.ok ? undefined : admitted.issues.find((i) => i.code !== "kernel.idempotency_conflict");
+    if (bad !== undefined) throw new HttpError(400, bad.code, bad.message, { path: bad.path });
+    const [result] = await h.send([event]);
+    return c.json(result!, result!.duplicate === true ? 200 : 201);
   });
 
   app.get("/v1/worlds/:id/state", (c) => {

@@ -12,6 +12,8 @@ import { World, type SendResult } from "../../kernel/world/world.js";
 import { readConfig } from "../../kernel/world/config.js";
 import { worldPaths } from "../../kernel/journal/world-paths.js";
 import { defaultAdapters } from "../../kernel/world/wiring.js";
+import { worldSecretStore } from "../../kernel/world/secrets.js";
+import type { SecretStore } from "../../kernel/adapters/secrets/store.js";
 import { admissionIssues, type IngressEvent } from "../../kernel/world/ingress.js";
 import type { Limiter } from "./limiter.js";
 import type { WorldGauges } from "./metrics.js";
@@ -60,6 +62,8 @@ export class WorldHost {
     readonly dir: string,
     readonly world: World,
     private readonly opts: HostOptions,
+    /** The world's secret store (adapters at dispatch, webhook HMAC keys per request). */
+    readonly secrets: SecretStore,
   ) {
     this.announced = world.store.countSync();
   }
@@ -67,13 +71,15 @@ export class WorldHost {
   /** Opens the world in `dir` with its configured adapters and resumes what it left pending. */
   static async open(dir: string, opts: HostOptions): Promise<WorldHost> {
     const config = readConfig(worldPaths(dir).config);
+    const secrets = worldSecretStore(dir);
     const world = await World.open(dir, {
       adapters: defaultAdapters(config.adapters ?? {}),
+      secrets,
       dispatchAfterWrite: false,
       limit: (perform) => opts.perWorld.run(() => opts.overall.run(perform)),
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
-    const host = new WorldHost(dir, world, opts);
+    const host = new WorldHost(dir, world, opts, secrets);
     host.kick();
     return host;
   }

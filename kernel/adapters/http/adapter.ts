@@ -3,7 +3,9 @@
  * ourselves, check every resolved address, then connect to the checked address (custom
  * `lookup`) while keeping the original Host header and TLS SNI — a DNS answer that changes
  * between check and connect (rebinding) cannot redirect us. Redirects are never followed:
- * a 3xx comes back as the payload and a new request passes the gate again.
+ * a 3xx comes back as the payload and a new request passes the gate again. Secret references
+ * in headers are expanded at dispatch (secret-headers.ts); what comes back is redacted of
+ * them before it is recorded (so `body_size` is the stored, redacted body's size).
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -14,6 +16,7 @@ import type { CborValue } from "../../../air/cbor/value.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { hashOut, optHash, readParams, text, textMap } from "../params.js";
 import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
+import { resolveHeaderSecrets } from "./secret-headers.js";
 
 /** Limits of the HTTP adapter. */
 export interface HttpAdapterConfig {
@@ -80,7 +83,12 @@ async function performHttp(
     bodyRef: optHash(req.kind, p, "body_ref"),
   }));
   if (!read.ok) return failed(req, started, "invalid_params", read.message);
-  const { method, url, headers, bodyRef } = read.value;
+  const { method, url, bodyRef } = read.value;
+  // Secret references are expanded here, at dispatch, and only where the grant allows them;
+  // from now on everything this adapter records passes through the redactor.
+  const expanded = resolveHeaderSecrets(req, started, read.value.headers);
+  if (!expanded.ok) return expanded.outcome;
+  const { headers, redact } = expanded;
   let body: Uint8Array | null = null;
   if (bodyRef) {
     try {
@@ -160,12 +168,13 @@ async function performHttp(
       }
       chunks.push(chunk);
     }
-    const bytes = new Uint8Array(Buffer.concat(chunks));
+    // An upstream may echo a secret back: it is redacted before the body reaches the CAS.
+    const bytes = redact.bytes(new Uint8Array(Buffer.concat(chunks)));
     const bodyHash = req.blobs.put(bytes);
     const end = req.nowNs();
     const payload: CborValue = {
       status: res.statusCode ?? 0,
-      headers: responseHeaders(res),
+      headers: redact.value(responseHeaders(res)),
       body_ref: hashOut(bodyHash),
       body_size: bytes.length,
       timings: { start_ns: started, end_ns: end },
@@ -179,7 +188,7 @@ async function performHttp(
     };
   } catch (e) {
     if (deadline.aborted) return abortedOutcome(req, started, limits.timeoutMs);
-    return failed(req, started, "connection_failed", `${method} ${url.origin}: ${(e as Error).message}`);
+    return failed(req, started, "connection_failed", redact.text(`${method} ${url.origin}: ${(e as Error).message}`));
   }
 }
 

@@ -13,6 +13,9 @@ import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
 import { messagesValue, parseMessages } from "./messages.js";
 import { openAiComplete, type OpenAiConfig } from "./openai-provider.js";
+import { NO_SECRETS, type ResolvedSecret } from "../secrets/access.js";
+import { secretFailure } from "../secrets/outcome.js";
+import { redactor } from "../secrets/redact.js";
 
 /** Per-model prices in cents per million tokens. */
 export interface ModelPrice {
@@ -76,16 +79,35 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   } else if (provider === "openai") {
     if (!config.openai)
       return failed(req, started, "provider_not_configured", "no openai base URL is configured for this kernel");
+    // The grant's api_key secret, resolved now, wins over an operator key from config.
+    const secretName = req.grant.secrets?.api_key;
+    let key: ResolvedSecret | undefined;
+    if (secretName !== undefined) {
+      try {
+        key = (req.secrets ?? NO_SECRETS).resolve(secretName);
+      } catch (e) {
+        return secretFailure(req, started, e);
+      }
+    }
+    const operatorKey = config.openai.apiKey;
+    const redact = redactor(key ? [key] : operatorKey ? [{ name: "llm_api_key", value: operatorKey }] : []);
     const r = await openAiComplete(
-      config.openai,
+      key ? { ...config.openai, apiKey: key.value } : config.openai,
       { model, messages: parsed.messages, maxTokens, temperature, idempotencyKey: req.idempotencyKey },
       req.signal,
     );
     if (!r.ok) {
       const details: Record<string, CborValue> = r.httpStatus === undefined ? {} : { http_status: r.httpStatus };
-      return finish(req, started, r.status, { ...details, code: r.code, message: r.message, provider, model });
+      return finish(req, started, r.status, {
+        ...details,
+        code: r.code,
+        message: redact.text(r.message),
+        provider,
+        model,
+      });
     }
-    completion = r.completion;
+    // A provider that echoes the key back (in any encoding the redactor knows) does not get it into the CAS.
+    completion = { ...r.completion, text: redact.text(r.completion.text) };
   } else {
     return failed(req, started, "unknown_provider", `provider ${JSON.stringify(provider)} is not one of local, openai`);
   }
