@@ -15,7 +15,7 @@
  */
 
 /** Paths as dependency-cruiser sees them (relative to the repository root). */
-const PURE = "^(air|kernel/core|kernel/transition)/";
+const PURE = "^(air|kernel/core|kernel/transition|kernel/analysis)/";
 const PORTS = "^kernel/(journal|wasm|adapters)/";
 
 module.exports = {
@@ -92,6 +92,21 @@ module.exports = {
       comment: "The transition sits below kernel/world: nothing beneath it (air, core, crypto, ports) imports it.",
       from: { path: "^(air|kernel/(core|crypto|journal|wasm|adapters))/" },
       to: { path: "^kernel/transition/" },
+    },
+
+    // ── kernel/analysis: detectors over entries ─────────────────────────────────────────
+    {
+      name: "analysis-imports-air-and-entry-forms",
+      severity: "error",
+      comment:
+        "kernel/analysis (wk analyze's detectors) is pure: it reads entries handed to it, in the journal's JSON form. It " +
+        "imports air/, itself and the journal's entry kinds and JSON form (kernel/journal/entry-kinds.ts, entry-json.ts, " +
+        "entries.ts) only: no store, world, clock, WASM or adapter.",
+      from: { path: "^kernel/analysis/" },
+      to: {
+        dependencyTypes: ["local"],
+        pathNot: "^(air/|kernel/analysis/|kernel/journal/(entries|entry-kinds|entry-json)\\.ts$)",
+      },
     },
 
     // ── kernel/crypto: the offline verifier's layer ─────────────────────────────────────

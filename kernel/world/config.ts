@@ -1,9 +1,10 @@
 /**
- * @module A world's `config.json`: durability and checkpoint cadence. No secrets live
+ * @module A world's `config.json`: durability, checkpoint cadence and analysis thresholds. No secrets live
  * here (keys are 0600 files under keys/), and nothing in it affects replay.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
+import { AnalysisConfigSchema } from "../analysis/config.js";
 import { KernelError } from "../core/errors.js";
 
 /** The schema of a world's config.json. */
@@ -39,6 +40,8 @@ export const WorldConfigSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** Thresholds of `wk analyze`'s detectors (kernel/analysis/config.ts); absent: the defaults. */
+  analysis: AnalysisConfigSchema.optional(),
 });
 export type WorldConfig = z.infer<typeof WorldConfigSchema>;
 
