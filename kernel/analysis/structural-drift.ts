@@ -7,7 +7,8 @@
  * now does six or more) or a fuel-per-step change by more than `fuel_factor` is a warning; each
  * window needs `min_steps` steps of the module. A step's outputs are the events and intents the
  * kernel journals right after it (same module, key and cause); the stats are kept in segments of
- * `BLOCK` seqs (cut at every apply), so memory grows with the journal's length over BLOCK only.
+ * a few seqs (cut at every apply), merged in pairs when they grow too many, so memory stays bounded
+ * and the halves are split to within 1/1024 of the journal.
  */
 import type { AnalysisConfig } from "./config.js";
 import type { Detector, DetectorRun } from "./detector.js";
@@ -22,8 +23,9 @@ import {
   type PathStats,
 } from "./path-stats.js";
 
-/** Seqs per segment when halves are compared. */
-const BLOCK = 1024;
+/** Seqs per segment at first; doubled (segments merged in pairs) whenever there are more than MAX_SEGMENTS. */
+const FIRST_BLOCK = 16;
+const MAX_SEGMENTS = 2048;
 
 interface OpenStep {
   module: string;
@@ -36,7 +38,17 @@ interface OpenStep {
 
 interface Segment {
   start: number;
+  /** Started by an apply: never merged into the segment before it. */
+  cut: boolean;
   modules: Map<string, PathStats>;
+}
+
+function mergeInto(a: Segment, b: Segment): void {
+  for (const [m, st] of b.modules) {
+    const into = a.modules.get(m);
+    if (into === undefined) a.modules.set(m, st);
+    else mergeStats(into, st);
+  }
 }
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
@@ -44,7 +56,8 @@ const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 /** The structural-drift detector. */
 export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
   const c = cfg.structural_drift;
-  const segments: Segment[] = [];
+  let segments: Segment[] = [];
+  let block = FIRST_BLOCK;
   const schemas = new Map<number, string>();
   let open: OpenStep | null = null;
   let lastApply: number | null = null;
@@ -52,8 +65,20 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
 
   const segmentAt = (seq: number, cut: boolean): Segment => {
     const cur = segments[segments.length - 1];
-    if (cur !== undefined && !cut && Math.floor(seq / BLOCK) === Math.floor(cur.start / BLOCK)) return cur;
-    const s: Segment = { start: seq, modules: new Map() };
+    if (cur !== undefined && !cut && Math.floor(seq / block) === Math.floor(cur.start / block)) return cur;
+    if (segments.length >= MAX_SEGMENTS) {
+      // Halve the resolution: merge neighbours, except across an apply.
+      const merged: Segment[] = [];
+      for (const x of segments) {
+        const prev = merged[merged.length - 1];
+        if (prev !== undefined && !x.cut && Math.floor(prev.start / (2 * block)) === Math.floor(x.start / (2 * block)))
+          mergeInto(prev, x);
+        else merged.push(x);
+      }
+      segments = merged;
+      block *= 2;
+    }
+    const s: Segment = { start: seq, cut, modules: new Map() };
     segments.push(s);
     return s;
   };
@@ -75,9 +100,9 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
       first ??= f.seq;
       if (f.kind === "event") {
         schemas.set(f.seq, f.schema);
-        if (schemas.size > 4 * BLOCK)
+        if (schemas.size > 4096)
           for (const [s] of schemas) {
-            if (schemas.size <= 2 * BLOCK) break;
+            if (schemas.size <= 2048) break;
             schemas.delete(s);
           }
         if (f.origin.kind === "module" && owns(f.origin.module, f.origin.key, f.origin.causeSeq))
