@@ -24,7 +24,7 @@ import {
 } from "./path-stats.js";
 
 /** Seqs per segment at first; doubled (segments merged in pairs) whenever there are more than MAX_SEGMENTS. */
-const FIRST_BLOCK = 16;
+const FIRST_BLOCK = 1;
 const MAX_SEGMENTS = 2048;
 
 interface OpenStep {
