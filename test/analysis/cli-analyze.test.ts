@@ -53,7 +53,7 @@ beforeAll(async () => {
     return dir;
   };
   [W.clean, W.warned, W.critical] = await Promise.all([
-    make([request("a"), request("a", { next: ["t/ToB@1"] })]),
+    make([request("a"), request("a", { next: ["demo/ToB@1"] })]),
     // A denied effect left unhandled, and the cell carries on: a silent failure (warn).
     make([request("q", { effects: [get(DENIED)], on_fail: "ignore" }), request("q")]),
     // A denied effect answered with status "done": a silent failure that claims success (critical).

@@ -97,7 +97,7 @@ describe.concurrent("silent failure", () => {
       ["crash", "warn"],
     ]);
     expect(f[0]!.message).toContain("left a denied receipt for http.request");
-    expect(f[1]!.message).toContain("emitted t/ToC@1 claiming success");
+    expect(f[1]!.message).toContain("emitted demo/ToC@1 claiming success");
     expect(f[2]!.message).toContain("left a failed step");
   }, 120_000);
 
@@ -121,21 +121,21 @@ describe.concurrent("delegation cycle", () => {
   it("finds work bouncing A → B → A, critical once it keeps coming back", async () => {
     const dir = await recorded(async (w) => {
       await w.sendMany([
-        request("once", { next: ["t/ToB@1", "t/ToA@1"] }),
-        request("loop", { next: ["t/ToB@1", "t/ToA@1", "t/ToB@1", "t/ToA@1", "t/ToB@1", "t/ToA@1"] }),
+        request("once", { next: ["demo/ToB@1", "demo/ToA@1"] }),
+        request("loop", { next: ["demo/ToB@1", "demo/ToA@1", "demo/ToB@1", "demo/ToA@1", "demo/ToB@1", "demo/ToA@1"] }),
       ]);
     });
     const f = await findingsOf(delegationCycle, dir);
     expect(f.map((x) => x.severity)).toEqual(["warn", "critical"]);
-    expect(f[0]!.message).toContain("bounces between t/A@1, t/B@1: it came back 1 time(s)");
+    expect(f[0]!.message).toContain("bounces between demo/A@1, demo/B@1: it came back 1 time(s)");
     expect(f[1]!.message).toContain("it came back 3 time(s)");
   }, 120_000);
 
   it("finds nothing for a chain that moves on, A → B → C, nor for a module talking to itself", async () => {
     const dir = await recorded(async (w) => {
       await w.sendMany([
-        request("line", { next: ["t/ToB@1", "t/ToC@1"] }),
-        request("self", { next: ["t/ToA@1", "t/ToA@1", "t/ToA@1"] }),
+        request("line", { next: ["demo/ToB@1", "demo/ToC@1"] }),
+        request("self", { next: ["demo/ToA@1", "demo/ToA@1", "demo/ToA@1"] }),
       ]);
     });
     expect(await findingsOf(delegationCycle, dir)).toEqual([]);
@@ -204,10 +204,10 @@ describe.concurrent("stalled work", () => {
   }, 120_000);
 });
 
-/** 16 kinds of step for t/A@1: every mix of 0–3 events to t/C@1 and 0–3 to t/B@1. */
+/** 16 kinds of step for demo/A@1: every mix of 0–3 events to demo/C@1 and 0–3 to demo/B@1. */
 const VARIANTS = Array.from({ length: 16 }, (_, i) => [
-  ...Array<string>(i % 4).fill("t/ToC@1"),
-  ...Array<string>(Math.floor(i / 4)).fill("t/ToB@1"),
+  ...Array<string>(i % 4).fill("demo/ToC@1"),
+  ...Array<string>(Math.floor(i / 4)).fill("demo/ToB@1"),
 ]);
 
 describe.concurrent("structural drift", () => {
@@ -217,7 +217,7 @@ describe.concurrent("structural drift", () => {
       await w.sendMany(VARIANTS.flatMap((fanout) => [0, 1, 2].map((j) => request(`k${j}`, { fanout }))));
     });
     const f = await findingsOf(structuralDrift, dir);
-    expect(f.map((x) => [x.module, x.severity])).toEqual([["t/A@1", "warn"]]);
+    expect(f.map((x) => [x.module, x.severity])).toEqual([["demo/A@1", "warn"]]);
     expect(f[0]!.message).toMatch(/transition entropy 0(\.\d+)? → [3-4]\.\d+ bits/);
   }, 120_000);
 
