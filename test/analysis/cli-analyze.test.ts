@@ -123,9 +123,9 @@ describe("wk analyze: the exit contract", () => {
     expect(report(loose.stdout)).toMatchObject({ checked: "none", counts: { warn: 1 } });
   });
 
-  it("usage: --world and --file together", async () => {
-    const r = await wk("analyze", "--world", W.clean, "--file", "x.ndjson");
-    expect(r.exit).toBe(2);
+  it("usage: --world and --file together, --json and --ndjson together", async () => {
+    expect((await wk("analyze", "--world", W.clean, "--file", "x.ndjson")).exit).toBe(2);
+    expect((await wk("log", "--ndjson", "--json", "--world", W.clean)).exit).toBe(2);
   });
 });
 
