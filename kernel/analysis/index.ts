@@ -18,7 +18,7 @@ export {
   type Finding,
   type Severity,
 } from "./finding.js";
-export { ChainCheck, JournalLineSchema, parseJournalLine, type JournalLine } from "./line.js";
+export { ChainCheck, JournalLineSchema, lineOfEntry, parseJournalLine, type JournalLine } from "./line.js";
 export { budgetBurn } from "./budget-burn.js";
 export { delegationCycle } from "./delegation-cycle.js";
 export { retryStorm } from "./retry-storm.js";

@@ -6,7 +6,10 @@
  * and names the line number of a bad one.
  */
 import { z } from "zod";
-import { ENTRY_KINDS } from "../journal/entry-kinds.js";
+import { toHex } from "../../air/hash.js";
+import type { CborValue } from "../../air/cbor/value.js";
+import { ENTRY_KINDS, type EntryKind } from "../journal/entry-kinds.js";
+import { cborToJson } from "../journal/entry-json.js";
 import { AnalysisError } from "./errors.js";
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
@@ -20,6 +23,14 @@ export const JournalLineSchema = z.strictObject({
   body: z.unknown(),
 });
 export type JournalLine = z.infer<typeof JournalLineSchema>;
+
+/** A stored entry, its body decoded to `value`, in the form the analysis reads (`entryToJson`'s, typed). */
+export function lineOfEntry(
+  e: { seq: number; kind: EntryKind; hash: Uint8Array; prev_hash: Uint8Array },
+  value: CborValue,
+): JournalLine {
+  return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body: cborToJson(value) };
+}
 
 /** Parses one NDJSON line (1-based `line` for the error); `analysis.bad_line` when it is not JSON or not an entry. */
 export function parseJournalLine(text: string, line: number): JournalLine {

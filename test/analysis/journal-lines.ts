@@ -8,6 +8,7 @@ import {
   defaultAnalysisConfig,
   detect,
   factOf,
+  lineOfEntry,
   type AnalysisConfig,
   type AnalysisReport,
   type Detector,
@@ -15,21 +16,13 @@ import {
   type Finding,
   type JournalLine,
 } from "../../kernel/analysis/index.js";
-import { cborToJson } from "../../kernel/journal/entry-json.js";
-import { toHex } from "../../air/hash.js";
 import { openWorldJournalReadonly } from "../../kernel/world/journal-open.js";
 
 /** Every entry of the world at `dir`, as JSON lines. */
 export async function linesOf(dir: string): Promise<JournalLine[]> {
   const store = await openWorldJournalReadonly(dir);
   try {
-    return [...store.iterateSync()].map((e) => ({
-      seq: e.seq,
-      kind: e.kind,
-      hash: toHex(e.hash),
-      prev_hash: toHex(e.prev_hash),
-      body: cborToJson(decodeStored(e.body)),
-    }));
+    return [...store.iterateSync()].map((e) => lineOfEntry(e, decodeStored(e.body)));
   } finally {
     await store.close();
   }

@@ -10,22 +10,19 @@
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { toHex } from "../../../air/hash.js";
 import {
   Analysis,
   AnalysisConfigSchema,
   AnalysisError,
   ChainCheck,
   defaultAnalysisConfig,
+  lineOfEntry,
   parseJournalLine,
   type AnalysisConfig,
   type AnalysisReport,
-  type JournalLine,
 } from "../../../kernel/analysis/index.js";
 import { decodeStored } from "../../../air/cbor/decode.js";
-import type { CborValue } from "../../../air/cbor/value.js";
-import { cborToJson } from "../../../kernel/journal/entry-json.js";
-import { worldPaths, type JournalEntry } from "../../../kernel/journal/index.js";
+import { worldPaths } from "../../../kernel/journal/index.js";
 import { readConfig } from "../../../kernel/world/config.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { verifyWorldStore } from "../../../kernel/world/verify-world.js";
@@ -73,17 +70,12 @@ function configOf(opts: Opts): AnalysisConfig {
   return existsSync(path) ? (readConfig(path).analysis ?? defaultAnalysisConfig()) : defaultAnalysisConfig();
 }
 
-/** An entry in the JSON form the analysis reads (the one `wk log --ndjson` prints). */
-function lineOf(e: JournalEntry, value: CborValue): JournalLine {
-  return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body: cborToJson(value) };
-}
-
 /** A world's journal, read once: verified with the analysis riding along, or (`--no-verify`) only read. */
 async function fromWorld(dir: string, a: Analysis, since: number, verify: boolean): Promise<void> {
   const store = await openWorldJournalReadonly(dir);
   try {
     if (!verify) {
-      for (const e of store.iterateSync(since)) a.add(lineOf(e, decodeStored(e.body)));
+      for (const e of store.iterateSync(since)) a.add(lineOfEntry(e, decodeStored(e.body)));
       return;
     }
     const r = await verifyWorldStore(store, {
@@ -92,7 +84,7 @@ async function fromWorld(dir: string, a: Analysis, since: number, verify: boolea
       alsoCheck: [
         {
           check: (e) => {
-            if (e.seq >= since) a.add(lineOf(e, e.value));
+            if (e.seq >= since) a.add(lineOfEntry(e, e.value));
             return null;
           },
         },
