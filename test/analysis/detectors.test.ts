@@ -16,6 +16,7 @@ import {
   structuralDrift,
 } from "../../kernel/analysis/index.js";
 import { DEFAULT_INTENT_TTL_NS } from "../../kernel/transition/flags.js";
+import { apply, approve, propose, shadow } from "../../kernel/world/governance.js";
 import { startPageServer, type PageServer } from "../world/page-server.js";
 import { T0, TTL, agentWorld, get, request } from "./agent-world.js";
 import { configWith, findingsOf } from "./journal-lines.js";
@@ -219,6 +220,40 @@ describe.concurrent("structural drift", () => {
     const f = await findingsOf(structuralDrift, dir);
     expect(f.map((x) => [x.module, x.severity])).toEqual([["demo/A@1", "warn"]]);
     expect(f[0]!.message).toMatch(/transition entropy 0(\.\d+)? → [3-4]\.\d+ bits/);
+  }, 120_000);
+
+  it("compares before and after the last apply when there is one, exactly at its seq", async () => {
+    const proposer = generateKeyPair();
+    /** Plain steps, then an apply (a schema added: the module is unchanged), then `after`. */
+    const around = (before: ReturnType<typeof request>[], after: ReturnType<typeof request>[]) =>
+      recorded(async (w) => {
+        await w.sendMany(before);
+        const doc = {
+          base_manifest_hash: w.catalog.manifestHash,
+          description: "add a schema",
+          patches: [
+            { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } },
+          ],
+        };
+        const { proposalId } = await propose(w, doc, { proposer });
+        await shadow(w, proposalId);
+        await approve(w, proposalId, approver);
+        await apply(w, proposalId);
+        await w.sendMany(after);
+      });
+    const varied = VARIANTS.flatMap((fanout) => [0, 1, 2].map((j) => request(`k${j}`, { fanout })));
+    const drifted = await around(
+      Array.from({ length: 30 }, (_, i) => request(`k${i % 3}`)),
+      varied,
+    );
+    const f = await findingsOf(structuralDrift, drifted);
+    expect(f.map((x) => [x.module, x.severity])).toEqual([["demo/A@1", "warn"]]);
+    // 48 steps spread evenly over 16 paths: exactly 4 bits.
+    expect(f[0]!.message).toMatch(
+      /across the apply at seq \d+: transition entropy 0 → 4 bits \(1 → 16 paths\); path variance 0 → 2\.5 \(30 and 48 steps\)$/,
+    );
+    const same = await around(varied.slice(0, 24), varied.slice(24));
+    expect(await findingsOf(structuralDrift, same)).toEqual([]);
   }, 120_000);
 
   it("finds nothing when both halves mix the same paths", async () => {
