@@ -211,6 +211,27 @@ const VARIANTS = Array.from({ length: 16 }, (_, i) => [
   ...Array<string>(Math.floor(i / 4)).fill("demo/ToB@1"),
 ]);
 
+const proposer = generateKeyPair();
+
+/** A world that gets `before`, then an apply (a schema added: the modules are unchanged), then `after`. */
+function around(before: ReturnType<typeof request>[], after: ReturnType<typeof request>[]): Promise<string> {
+  return recorded(async (w) => {
+    await w.sendMany(before);
+    const doc = {
+      base_manifest_hash: w.catalog.manifestHash,
+      description: "add a schema",
+      patches: [
+        { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } },
+      ],
+    };
+    const { proposalId } = await propose(w, doc, { proposer });
+    await shadow(w, proposalId);
+    await approve(w, proposalId, approver);
+    await apply(w, proposalId);
+    await w.sendMany(after);
+  });
+}
+
 describe.concurrent("structural drift", () => {
   it("warns when a module that always did one thing does sixteen (entropy up by more than 2.5 bits)", async () => {
     const dir = await recorded(async (w) => {
@@ -223,24 +244,6 @@ describe.concurrent("structural drift", () => {
   }, 120_000);
 
   it("compares before and after the last apply when there is one, exactly at its seq", async () => {
-    const proposer = generateKeyPair();
-    /** Plain steps, then an apply (a schema added: the module is unchanged), then `after`. */
-    const around = (before: ReturnType<typeof request>[], after: ReturnType<typeof request>[]) =>
-      recorded(async (w) => {
-        await w.sendMany(before);
-        const doc = {
-          base_manifest_hash: w.catalog.manifestHash,
-          description: "add a schema",
-          patches: [
-            { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } },
-          ],
-        };
-        const { proposalId } = await propose(w, doc, { proposer });
-        await shadow(w, proposalId);
-        await approve(w, proposalId, approver);
-        await apply(w, proposalId);
-        await w.sendMany(after);
-      });
     const varied = VARIANTS.flatMap((fanout) => [0, 1, 2].map((j) => request(`k${j}`, { fanout })));
     const drifted = await around(
       Array.from({ length: 30 }, (_, i) => request(`k${i % 3}`)),
@@ -254,6 +257,27 @@ describe.concurrent("structural drift", () => {
     );
     const same = await around(varied.slice(0, 24), varied.slice(24));
     expect(await findingsOf(structuralDrift, same)).toEqual([]);
+  }, 120_000);
+
+  it("warns when fuel per step grows by more than fuel_factor, the paths alike on each side", async () => {
+    // After the apply every step emits nine events: one path on each side, four times the fuel or more.
+    const nine = Array<string>(9).fill("demo/ToC@1");
+    const heavier = await around(
+      Array.from({ length: 24 }, (_, i) => request(`k${i % 3}`)),
+      Array.from({ length: 24 }, (_, i) => request(`k${i % 3}`, { fanout: nine })),
+    );
+    const f = await findingsOf(structuralDrift, heavier);
+    expect(f.map((x) => [x.module, x.severity])).toEqual([["demo/A@1", "warn"]]);
+    expect(f[0]!.message).toMatch(
+      /apply at seq \d+: fuel per step [\d.]+ → [\d.]+; path variance 0 → 0 \(24 and 24 steps\)$/,
+    );
+    // Twice the fuel, not four times: no drift.
+    const two = Array<string>(2).fill("demo/ToC@1");
+    const heavy = await around(
+      Array.from({ length: 24 }, (_, i) => request(`k${i % 3}`)),
+      Array.from({ length: 24 }, (_, i) => request(`k${i % 3}`, { fanout: two })),
+    );
+    expect(await findingsOf(structuralDrift, heavy)).toEqual([]);
   }, 120_000);
 
   it("finds nothing when both halves mix the same paths", async () => {
