@@ -7,7 +7,7 @@
  * 1 with warnings, 2 with a critical finding (`--strict`: warnings count as critical), and
  * `EXIT.refused` (3) when the input cannot be analyzed.
  */
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, createReadStream, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import {
@@ -39,9 +39,17 @@ interface Opts {
   json?: boolean;
 }
 
+/** A non-negative integer option (`--now` may exceed 2^53: nanoseconds). */
 function natural(v: string, name: string): bigint {
   if (!/^\d+$/.test(v)) throw new CliExit(EXIT.usage, `${name} must be a non-negative integer, got "${v}"`);
   return BigInt(v);
+}
+
+/** A seq option. */
+function seqOption(v: string, name: string): number {
+  const n = Number(natural(v, name));
+  if (!Number.isSafeInteger(n)) throw new CliExit(EXIT.usage, `${name} is past any seq, got "${v}"`);
+  return n;
 }
 
 /** Thresholds: `--config` (an `analysis` section, or a config.json holding one), else the world's, else defaults. */
@@ -103,10 +111,9 @@ async function fromWorld(dir: string, a: Analysis, since: number, verify: boolea
 
 /** An NDJSON export, streamed line by line: each line checked, and linked to the one before. */
 async function fromFile(file: string, a: Analysis, since: number): Promise<void> {
-  const stream = onFile("read", file, () => {
-    if (!existsSync(file)) readFileSync(file); // the one wording for a missing file
-    return createReadStream(file, { encoding: "utf8" });
-  });
+  // Checked now, so a missing or unreadable file fails in the one wording (a stream would fail later, raw).
+  onFile("read", file, () => accessSync(file, constants.R_OK));
+  const stream = createReadStream(file, { encoding: "utf8" });
   const chain = new ChainCheck();
   let n = 0;
   for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
@@ -118,6 +125,7 @@ async function fromFile(file: string, a: Analysis, since: number): Promise<void>
   }
 }
 
+/** The report for a terminal: where, how far checked, one finding per two lines, the counts. */
 function printHuman(r: AnalysisReport, source: string): void {
   const out: string[] = [];
   const span = r.range === null ? "no entries" : `seqs ${r.range[0]}..${r.range[1]}`;
@@ -154,7 +162,7 @@ export function registerAnalyze(program: Command): void {
     .action(async (opts: Opts) => {
       if (opts.world !== undefined && opts.file !== undefined)
         throw new CliExit(EXIT.usage, "give --world or --file, not both");
-      const since = opts.since === undefined ? 0 : Number(natural(opts.since, "--since"));
+      const since = opts.since === undefined ? 0 : seqOption(opts.since, "--since");
       const nowNs = opts.now === undefined ? undefined : natural(opts.now, "--now");
       let report: AnalysisReport;
       try {
@@ -170,8 +178,7 @@ export function registerAnalyze(program: Command): void {
         else await fromWorld(worldDir(opts.world), a, since, opts.verify);
         report = a.report();
       } catch (e) {
-        if (e instanceof CliExit && e.exitCode === EXIT.usage) throw e;
-        // Whatever stops the analysis, a gate must not read it as "warnings only".
+        // Whatever stops the analysis, a gate must not read it as "warnings only" (exit 1).
         throw exitWith(e, EXIT.refused);
       }
       if (opts.json) printJson(report);
