@@ -169,6 +169,27 @@ describe.concurrent("budget burn", () => {
   }, 120_000);
 });
 
+const proposer = generateKeyPair();
+
+/** A patch against `base` that adds a schema (the modules are unchanged). */
+const patchDoc = (base: string) => ({
+  base_manifest_hash: base,
+  description: "add a schema",
+  patches: [{ add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } }],
+});
+
+/** A world that gets `before`, then an apply (a schema added: the modules are unchanged), then `after`. */
+function around(before: ReturnType<typeof request>[], after: ReturnType<typeof request>[]): Promise<string> {
+  return recorded(async (w) => {
+    await w.sendMany(before);
+    const { proposalId } = await propose(w, patchDoc(w.catalog.manifestHash), { proposer });
+    await shadow(w, proposalId);
+    await approve(w, proposalId, approver);
+    await apply(w, proposalId);
+    await w.sendMany(after);
+  });
+}
+
 describe.concurrent("stalled work", () => {
   it("an intent held past its window, and an allowed one that never got its receipt, are warnings", async () => {
     const dir = await recorded(
@@ -194,6 +215,28 @@ describe.concurrent("stalled work", () => {
     expect(early.map((x) => [x.key, x.severity])).toEqual([["held", "info"]]);
   }, 120_000);
 
+  it("a proposal neither applied nor denied for proposal_wait_seqs is stalled; an applied one is not", async () => {
+    const config = configWith({ stalled_work: { proposal_wait_seqs: 10 } });
+    const waiting = await recorded(async (w) => {
+      await propose(w, patchDoc(w.catalog.manifestHash), { proposer });
+      await w.sendMany(Array.from({ length: 10 }, () => request("k")));
+    });
+    const f = await findingsOf(stalledWork, waiting, { config });
+    expect(f.map((x) => x.severity)).toEqual(["warn"]);
+    expect(f[0]!.message).toMatch(
+      /^proposal sha256:\S+… \(seq \d+\) has been neither applied nor denied for \d+ seqs$/,
+    );
+    // Fewer seqs than the threshold since it was filed: not yet.
+    expect(
+      await findingsOf(stalledWork, waiting, { config: configWith({ stalled_work: { proposal_wait_seqs: 1000 } }) }),
+    ).toEqual([]);
+    const applied = await around(
+      Array.from({ length: 10 }, () => request("k")),
+      Array.from({ length: 10 }, () => request("k")),
+    );
+    expect(await findingsOf(stalledWork, applied, { config })).toEqual([]);
+  }, 120_000);
+
   it("finds nothing once the held intent is decided and every receipt is in", async () => {
     const dir = await recorded(async (w) => {
       await w.sendMany([request("held", { effects: [get(`${server.url}/h`, "held")] })]);
@@ -210,27 +253,6 @@ const VARIANTS = Array.from({ length: 16 }, (_, i) => [
   ...Array<string>(i % 4).fill("demo/ToC@1"),
   ...Array<string>(Math.floor(i / 4)).fill("demo/ToB@1"),
 ]);
-
-const proposer = generateKeyPair();
-
-/** A world that gets `before`, then an apply (a schema added: the modules are unchanged), then `after`. */
-function around(before: ReturnType<typeof request>[], after: ReturnType<typeof request>[]): Promise<string> {
-  return recorded(async (w) => {
-    await w.sendMany(before);
-    const doc = {
-      base_manifest_hash: w.catalog.manifestHash,
-      description: "add a schema",
-      patches: [
-        { add_def: { kind: "defschema", node: { $kind: "defschema", name: "demo/Note@1", type: { text: {} } } } },
-      ],
-    };
-    const { proposalId } = await propose(w, doc, { proposer });
-    await shadow(w, proposalId);
-    await approve(w, proposalId, approver);
-    await apply(w, proposalId);
-    await w.sendMany(after);
-  });
-}
 
 describe.concurrent("structural drift", () => {
   it("warns when a module that always did one thing does sixteen (entropy up by more than 2.5 bits)", async () => {
