@@ -47,6 +47,12 @@ export const silentFailure: Detector = (cfg: AnalysisConfig): DetectorRun => {
         if (o.kind === "receipt") {
           const v = f.value as Record<string, unknown> | null;
           const status = typeof v?.status === "string" ? v.status : "";
+          // A delivery is stepped in its own cascade; one never stepped (a cascade cut short) is let go.
+          if (deliveries.size > 4096)
+            for (const [seq] of deliveries) {
+              if (deliveries.size <= 2048) break;
+              deliveries.delete(seq);
+            }
           if (FAILED.has(status))
             deliveries.set(f.seq, {
               module: o.module,
