@@ -67,6 +67,7 @@ export function request(
     next?: string[];
     fanout?: string[];
     effects?: ReturnType<typeof get>[];
+    then?: string[];
     on_fail?: "ignore" | "report" | "claim" | "retry";
     retries?: number;
     fail?: boolean;
@@ -79,6 +80,7 @@ export function request(
       next: r.next ?? [],
       fanout: r.fanout ?? [],
       effects: r.effects ?? [],
+      then: r.then ?? [],
       on_fail: r.on_fail ?? "",
       retries: r.retries ?? 0,
       fail: r.fail ?? false,

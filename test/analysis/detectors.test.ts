@@ -132,6 +132,26 @@ describe.concurrent("delegation cycle", () => {
     expect(f[1]!.message).toContain("it came back 3 time(s)");
   }, 120_000);
 
+  it("follows chains across cascades, through an effect's receipt: B → A, A's fetch, A → B", async () => {
+    const page = get(`${server.url}/page`);
+    const dir = await recorded(async (w) => {
+      // B passes the request to A; A fetches (its cascade ends); the receipt's step sends it back to B.
+      await w.sendMany([
+        { ...request("x", { next: ["demo/ToA@1"], effects: [page], then: ["demo/ToB@1"] }), schema: "demo/ToB@1" },
+      ]);
+    });
+    const f = await findingsOf(delegationCycle, dir);
+    expect(f.map((x) => [x.module, x.severity])).toEqual([["demo/A@1", "warn"]]);
+    expect(f[0]!.message).toMatch(/bounces between demo\/A@1, demo\/B@1: it came back 1 time\(s\)$/);
+    // The same path with no way back: B → A, A's fetch, A → C.
+    const line = await recorded(async (w) => {
+      await w.sendMany([
+        { ...request("x", { next: ["demo/ToA@1"], effects: [page], then: ["demo/ToC@1"] }), schema: "demo/ToB@1" },
+      ]);
+    });
+    expect(await findingsOf(delegationCycle, line)).toEqual([]);
+  }, 120_000);
+
   it("finds nothing for a chain that moves on, A → B → C, nor for a module talking to itself", async () => {
     const dir = await recorded(async (w) => {
       await w.sendMany([

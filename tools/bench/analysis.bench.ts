@@ -20,7 +20,7 @@ import { compareAsync, type Bench, type BenchResult } from "./harness.js";
 
 const ENTRIES = 100_000;
 /** Bump when the cached journal's construction changes. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 const WORLD = new URL("../../worlds/analysis", import.meta.url).pathname;
 
 const params = (url: string): string => {
@@ -40,6 +40,7 @@ function requestOf(i: number): { schema: string; json: unknown } {
       next: k === 1 ? ["demo/ToB@1"] : k === 2 ? ["demo/ToB@1", "demo/ToA@1"] : [],
       fanout: k === 3 ? ["demo/ToC@1", "demo/ToC@1"] : [],
       effects: k === 4 ? DENIED : k === 5 && i % 100 === 5 ? HELD : [],
+      then: [],
       on_fail: k === 4 ? "report" : "",
       retries: 0,
       fail: false,

@@ -13,16 +13,23 @@ function request(key: string, next: Array<Cbor>, status: string): Cbor {
   const n = Cbor.array();
   for (let i = 0; i < next.length; i++) n.push(next[i]);
   return Cbor.map().set("key", Cbor.text(key)).set("next", n).set("fanout", Cbor.array()).set("effects", Cbor.array())
-    .set("on_fail", Cbor.text("")).set("retries", Cbor.uint(0)).set("fail", Cbor.bool(false)).set("status", Cbor.text(status));
+    .set("then", Cbor.array()).set("on_fail", Cbor.text("")).set("retries", Cbor.uint(0)).set("fail", Cbor.bool(false))
+    .set("status", Cbor.text(status));
 }
 
 function agent(state: Cbor | null, event: Event, ctx: Ctx): StepResult {
   const st = state !== null ? state : Cbor.map().set("on_fail", Cbor.text("ignore")).set("retries", Cbor.uint(0))
-    .set("last_kind", Cbor.text("")).set("last_slot", Cbor.text("")).set("last", Cbor.bytesOf(new Uint8Array(0)));
+    .set("last_kind", Cbor.text("")).set("last_slot", Cbor.text("")).set("last", Cbor.bytesOf(new Uint8Array(0)))
+    .set("then", Cbor.array());
   const out = new StepResult(st);
   const key = event.key === null ? "" : event.key!;
   if (event.schema == "sys/EffectReceiptEnvelope@1") {
-    if (event.value.get("status")!.asText() == "ok") return out;
+    if (event.value.get("status")!.asText() == "ok") {
+      const then = st.get("then")!.items;
+      if (then.length == 0) return out;
+      st.set("then", Cbor.array());
+      return out.emit(new Event(then[0].asText(), request(key, then.slice(1), ""), key));
+    }
     const mode = st.get("on_fail")!.asText();
     if (mode == "report") return out.emit(new Event("demo/ToC@1", request(key, [], "failed"), key));
     if (mode == "claim") return out.emit(new Event("demo/ToC@1", request(key, [], "done"), key));
@@ -38,10 +45,17 @@ function agent(state: Cbor | null, event: Event, ctx: Ctx): StepResult {
   const mode = v.get("on_fail")!.asText();
   if (mode != "") st.set("on_fail", Cbor.text(mode)).set("retries", v.get("retries")!);
   const next = v.get("next")!.items;
-  if (next.length > 0) out.emit(new Event(next[0].asText(), request(key, next.slice(1), ""), key));
   const fan = v.get("fanout")!.items;
+  if (next.length > 0) {
+    // Not the last hop: the request goes on, its effects with it.
+    const on = request(key, next.slice(1), "").set("effects", v.get("effects")!).set("then", v.get("then")!)
+      .set("on_fail", v.get("on_fail")!).set("retries", v.get("retries")!);
+    out.emit(new Event(next[0].asText(), on, key));
+  }
   for (let i = 0; i < fan.length; i++) out.emit(new Event(fan[i].asText(), request(key, [], ""), key));
+  if (next.length > 0) return out;
   const effects = v.get("effects")!.items;
+  if (effects.length > 0) st.set("then", v.get("then")!);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i];
     st.set("last_kind", e.get("kind")!).set("last_slot", e.get("slot")!).set("last", e.get("params")!);
