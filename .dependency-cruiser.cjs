@@ -7,6 +7,9 @@
  * kernel/transition is the one state transition (issue 22): pure like air and core, it sits above
  * them because it speaks the journal's entry bodies (kernel/journal/entries.ts, its only import
  * from the ports); module calls and signatures are requests it yields to kernel/world.
+ * kernel/analysis (`wk analyze`'s detectors) is pure too and reads entries in the journal's JSON
+ * form (kernel/journal/entry-json.ts, entry-kinds.ts): kernel/world embeds its config schema, the
+ * CLI runs it.
  *
  * A layer imports only layers to its left; journal, wasm and adapters are ports that never
  * import each other (kernel/world composes them). `kernel/*.ts` (packages.ts, air-dir.ts)
