@@ -7,6 +7,9 @@
  * kernel/transition is the one state transition (issue 22): pure like air and core, it sits above
  * them because it speaks the journal's entry bodies (kernel/journal/entries.ts, its only import
  * from the ports); module calls and signatures are requests it yields to kernel/world.
+ * kernel/analysis (`wk analyze`'s detectors) is pure too and reads entries in the journal's JSON
+ * form (kernel/journal/entry-json.ts, entry-kinds.ts): kernel/world embeds its config schema, the
+ * CLI runs it.
  *
  * A layer imports only layers to its left; journal, wasm and adapters are ports that never
  * import each other (kernel/world composes them). `kernel/*.ts` (packages.ts, air-dir.ts)
@@ -15,7 +18,7 @@
  */
 
 /** Paths as dependency-cruiser sees them (relative to the repository root). */
-const PURE = "^(air|kernel/core|kernel/transition)/";
+const PURE = "^(air|kernel/core|kernel/transition|kernel/analysis)/";
 const PORTS = "^kernel/(journal|wasm|adapters)/";
 
 module.exports = {
@@ -92,6 +95,21 @@ module.exports = {
       comment: "The transition sits below kernel/world: nothing beneath it (air, core, crypto, ports) imports it.",
       from: { path: "^(air|kernel/(core|crypto|journal|wasm|adapters))/" },
       to: { path: "^kernel/transition/" },
+    },
+
+    // ── kernel/analysis: detectors over entries ─────────────────────────────────────────
+    {
+      name: "analysis-imports-air-and-entry-forms",
+      severity: "error",
+      comment:
+        "kernel/analysis (wk analyze's detectors) is pure: it reads entries handed to it, in the journal's JSON form. It " +
+        "imports air/, itself and the journal's entry kinds and JSON form (kernel/journal/entry-kinds.ts, entry-json.ts, " +
+        "entries.ts) only: no store, world, clock, WASM or adapter.",
+      from: { path: "^kernel/analysis/" },
+      to: {
+        dependencyTypes: ["local"],
+        pathNot: "^(air/|kernel/analysis/|kernel/journal/(entries|entry-kinds|entry-json)\\.ts$)",
+      },
     },
 
     // ── kernel/crypto: the offline verifier's layer ─────────────────────────────────────

@@ -1,6 +1,6 @@
 /**
  * @module ESLint, run by `npm run lint`: the determinism rules of the pure layers (`air/`,
- * `kernel/core/`, `kernel/transition/`: no clock, randomness, environment, timers, network or locale; STYLE habit 3)
+ * `kernel/core/`, `kernel/transition/`, `kernel/analysis/`: no clock, randomness, environment, timers, network or locale; STYLE habit 3)
  * and a little type hygiene. No style rules (formatting is prettier's); the import layers are
  * dependency-cruiser's (`.dependency-cruiser.cjs`).
  */
@@ -8,7 +8,13 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 /** The pure, replayed layers: whatever they compute must be the same on every machine, every run. */
-const PURE = ["air/**/*.{ts,js,mjs}", "kernel/core/**/*.{ts,js,mjs}", "kernel/transition/**/*.{ts,js,mjs}"];
+const PURE = [
+  "air/**/*.{ts,js,mjs}",
+  "kernel/core/**/*.{ts,js,mjs}",
+  "kernel/transition/**/*.{ts,js,mjs}",
+  // wk analyze's detectors: the same input must give the same findings, whatever the clock says.
+  "kernel/analysis/**/*.{ts,js,mjs}",
+];
 
 const WHY = {
   clock: "reads the clock: time arrives as an argument (ctx.now_ns / logical_now, stamped at ingress)",

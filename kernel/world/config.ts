@@ -1,10 +1,11 @@
 /**
  * @module A world's `config.json`: durability, checkpoint cadence, adapter and webhook
- * settings. No secrets live here (keys are 0600 files under keys/, secret values in env or
- * the 0600 secrets.json), and nothing in it affects replay.
+ * settings, analysis thresholds. No secrets live here (keys are 0600 files under keys/,
+ * secret values in env or the 0600 secrets.json), and nothing in it affects replay.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
+import { AnalysisConfigSchema } from "../analysis/config.js";
 import { KernelError } from "../core/errors.js";
 
 /** The schema of a world's config.json. */
@@ -65,6 +66,8 @@ export const WorldConfigSchema = z.strictObject({
       }),
     )
     .optional(),
+  /** Thresholds of `wk analyze`'s detectors (kernel/analysis/config.ts); absent: the defaults. */
+  analysis: AnalysisConfigSchema.optional(),
 });
 export type WorldConfig = z.infer<typeof WorldConfigSchema>;
 

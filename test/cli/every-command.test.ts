@@ -4,9 +4,9 @@
  * option, an invalid value) exits 2 with `error: cli.<code>: <message>` and a `hint:` line on
  * stderr, or with `--json` one `{"ok": false, "code", "message", "hint"}` on stdout; a run that
  * succeeds with `--json` exits 0 and prints JSON; a run that fails (a missing world, a bad
- * file, …) exits 1 and prints exactly one error record with a dotted code on stdout with
- * `--json`, and `error: <code>: <message>` (and the hint, where the code has one) on stderr
- * without. The commands are enumerated from `fullProgram()`: a new command fails this file
+ * file, …) exits 1 (`wk analyze`, a CI gate: 3) and prints exactly one error record with a
+ * dotted code on stdout with `--json`, and `error: <code>: <message>` (and the hint, where the
+ * code has one) on stderr without. The commands are enumerated from `fullProgram()`: a new command fails this file
  * until it has a case in CASES.
  *
  * The fixture (beforeAll, in a temp dir): a counter world; a fetcher world that fetched a
@@ -233,6 +233,8 @@ interface Case {
   ok: { args: Args | ((f: Fixture) => Promise<Run>); expect: (out: unknown, f: Fixture) => void } | null;
   /** Runs that fail with a coded error (exit 1); each one's arguments are run with `--json`, then without. */
   errors: Args[];
+  /** The exit code of those runs when not 1 (`wk analyze`, a CI gate whose 1 means warnings, refuses with 3). */
+  errorExit?: number;
   /** Why there is no success or error run. */
   why?: string;
 }
@@ -379,6 +381,25 @@ const CASES: Record<string, Case> = {
     usage: [(f) => ["--kind", "no_such_kind", "--world", f.counter], (f) => ["--from", "start", "--world", f.counter]],
     ok: { args: (f) => ["--world", f.counter], expect: (o) => expect(Array.isArray(o) && o.length > 0).toBe(true) },
     errors: [(f) => ["--world", f.nowhere]],
+  },
+  analyze: {
+    usage: [
+      (f) => ["--world", f.counter, "--file", f.events],
+      (f) => ["--since", "start", "--world", f.counter],
+      (f) => ["--now", "soon", "--world", f.counter],
+    ],
+    ok: {
+      args: (f) => ["--world", f.counter],
+      expect: (o) =>
+        expect(o).toMatchObject({ checked: "verified", findings: [], counts: { warn: 0, critical: 0 }, exit: 0 }),
+    },
+    // A missing world, a missing file, a file that is not a journal export.
+    errors: [
+      (f) => ["--world", f.nowhere],
+      (f) => ["--file", join(f.base, "no-such.ndjson")],
+      (f) => ["--file", f.events],
+    ],
+    errorExit: 3,
   },
   "keys rotate-adapter": {
     usage: [(f) => ["extra", "--world", f.counter]],
@@ -767,7 +788,7 @@ for (const name of LEAVES) {
     }
 
     if (c.errors.length > 0) {
-      it("fails with exit 1: one error record with --json, `error: <code>: <message>` (and its hint) otherwise", async () => {
+      it(`fails with exit ${c.errorExit ?? 1}: one error record with --json, \`error: <code>: <message>\` (and its hint) otherwise`, async () => {
         // The same arguments twice, one run after the other (a copied world is not opened by two at once).
         const runs = await Promise.all(
           c.errors.map(async (e) => {
@@ -778,14 +799,14 @@ for (const name of LEAVES) {
         );
         for (const { args, json, human } of runs) {
           const msg = show([...args, "--json"], json);
-          expect(json.status, msg).toBe(1);
+          expect(json.status, msg).toBe(c.errorExit ?? 1);
           // Exactly one JSON value on stdout, nothing else; it is the error record.
           const rec = JSON.parse(json.stdout) as Record<string, unknown>;
           expect(rec, msg).toMatchObject({ ok: false, code: expect.stringMatching(CODE), message: expect.any(String) });
           expect(json.stdout.trimEnd().endsWith("}"), msg).toBe(true);
           expect(json.stderr, msg).not.toMatch(/^error:/m);
           const hmsg = show(args, human);
-          expect(human.status, hmsg).toBe(1);
+          expect(human.status, hmsg).toBe(c.errorExit ?? 1);
           expect(human.stdout, hmsg).toBe("");
           expect(human.stderr, hmsg).toContain(`error: ${String(rec.code)}: ${String(rec.message)}\n`);
           if (typeof rec.hint === "string") expect(human.stderr, hmsg).toContain(`\nhint: ${rec.hint}\n`);

@@ -1,5 +1,5 @@
 /**
- * @module Shared CLI plumbing: exit codes (0 ok, 1 a check failed or bad input, 2 usage),
+ * @module Shared CLI plumbing: exit codes (0 ok, 1 a check failed or bad input, 2 usage, 3 refused),
  * JSON or human output, and the one error format every command ends with:
  * `error: <code>: <message>` and a `hint:` line on stderr, or with `--json`
  * `{"ok": false, "code", "message", "hint", …fields}` on stdout; the exit code is the same.
@@ -7,8 +7,12 @@
 import { resolve } from "node:path";
 import { WorldkernelError } from "../../air/errors.js";
 
-/** Exit codes every `wk` command uses. */
-export const EXIT = { ok: 0, check_failed: 1, usage: 2 } as const;
+/**
+ * Exit codes every `wk` command uses. `wk analyze` is a CI gate with its own meaning for 1 and 2
+ * (warnings, critical findings), so an input it cannot analyze (a world that fails verification,
+ * a bad NDJSON line, a missing file) ends with `refused`, which no finding ever gives.
+ */
+export const EXIT = { ok: 0, check_failed: 1, usage: 2, refused: 3 } as const;
 
 /** What an error carries besides its message. */
 export interface ErrorInfo {

@@ -52,6 +52,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
+      analyze:
+        "run the journal's detectors (retry storms, silent failures, delegation cycles, budget burn, stalled work, structural drift); exit 0 clean, 1 warnings, 2 critical",
+    },
+    load: async (p) => (await import("./analyze.js")).registerAnalyze(p),
+  },
+  {
+    commands: {
       receipt: "effect receipts: list, export as bundles, verify bundles offline",
       "approve-effect": "approve (or with --deny refuse) an intent held by a require_approval policy",
     },

@@ -51,6 +51,16 @@ function printVerify(r: AnchoredVerifyResult, json: boolean, anchor: Anchor | un
   }
 }
 
+/** `wk log`'s options. */
+interface LogOptions {
+  world?: string;
+  from: string;
+  to?: string;
+  kind?: string;
+  json?: boolean;
+  ndjson?: boolean;
+}
+
 /** Registers the journal commands on `program`. */
 export function registerJournal(program: Command): void {
   program
@@ -195,9 +205,11 @@ export function registerJournal(program: Command): void {
     .option("--to <n>", "last seq (inclusive)")
     .option("--kind <kind>", "only entries of this kind")
     .option("--json", "a JSON array")
-    .action(async (opts: { world?: string; from: string; to?: string; kind?: string; json?: boolean }) => {
+    .option("--ndjson", "one JSON object per line per entry (what `wk analyze --file` reads)")
+    .action(async (opts: LogOptions) => {
       if (opts.kind !== undefined && !isEntryKind(opts.kind))
         throw new CliExit(EXIT.usage, `unknown entry kind "${opts.kind}"`);
+      if (opts.json && opts.ndjson) throw new CliExit(EXIT.usage, "give --json or --ndjson, not both");
       const from = parseSeq(opts.from, "--from");
       const to = opts.to === undefined ? undefined : parseSeq(opts.to, "--to");
       const store = await openWorldJournalReadonly(worldDir(opts.world));
@@ -207,7 +219,8 @@ export function registerJournal(program: Command): void {
         for (const e of store.iterateSync(from, to)) {
           if (opts.kind !== undefined && e.kind !== opts.kind) continue;
           const j = entryToJson(e);
-          if (opts.json) {
+          if (opts.ndjson) process.stdout.write(JSON.stringify(j) + "\n");
+          else if (opts.json) {
             process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(j));
           } else {
             process.stdout.write(
