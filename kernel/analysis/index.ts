@@ -19,6 +19,9 @@ export {
   type Severity,
 } from "./finding.js";
 export { ChainCheck, JournalLineSchema, parseJournalLine, type JournalLine } from "./line.js";
+export { CausalIndex, causalTree, type CausalNode } from "./causal.js";
+export { explainIntent, explanationLines, type Explanation, type Shown } from "./explain.js";
+export { describeEntry, reasoningOf, traceLines, traceView, type TraceView } from "./trace-view.js";
 export { budgetBurn } from "./budget-burn.js";
 export { delegationCycle } from "./delegation-cycle.js";
 export { retryStorm } from "./retry-storm.js";

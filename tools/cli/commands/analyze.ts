@@ -74,7 +74,7 @@ function configOf(opts: Opts): AnalysisConfig {
 }
 
 /** An entry in the JSON form the analysis reads (the one `wk log --ndjson` prints). */
-function lineOf(e: JournalEntry, value: CborValue): JournalLine {
+export function lineOf(e: JournalEntry, value: CborValue): JournalLine {
   return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body: cborToJson(value) };
 }
 
@@ -111,6 +111,11 @@ async function fromWorld(dir: string, a: Analysis, since: number, verify: boolea
 
 /** An NDJSON export, streamed line by line: each line checked, and linked to the one before. */
 async function fromFile(file: string, a: Analysis, since: number): Promise<void> {
+  for await (const l of exportedLines(file)) if (l.seq >= since) a.add(l);
+}
+
+/** The lines of an NDJSON export, streamed: each checked, and linked to the one before. */
+export async function* exportedLines(file: string): AsyncGenerator<JournalLine> {
   const stream = onFile("read", file, () => {
     if (!existsSync(file)) readFileSync(file); // the one wording for a missing file
     return createReadStream(file, { encoding: "utf8" });
@@ -122,7 +127,7 @@ async function fromFile(file: string, a: Analysis, since: number): Promise<void>
     if (text.trim() === "") continue;
     const l = parseJournalLine(text, n);
     chain.next(l, n);
-    if (l.seq >= since) a.add(l);
+    yield l;
   }
 }
 
