@@ -116,6 +116,12 @@ export const StepBody = z.strictObject({
   fuel: nat,
   /** erasure-v1: the blobs the step read through `blob_get` (sorted, distinct; absent when none). */
   reads: z.array(hashText).exactOptional(),
+  /** ann-v1: the module's annotation (its recorded reasoning), kept here when small… */
+  ann: cbor.exactOptional(),
+  /** …or as a CAS blob of its stored encoding… */
+  ann_ref: hashText.exactOptional(),
+  /** …or, over the limit, only its size in bytes. */
+  ann_dropped: nat.exactOptional(),
 });
 
 const intentId = z.string().min(1);

@@ -26,28 +26,45 @@ function kindHeader(kind: string): Buffer {
 // the copies into a scratch buffer cost far less than that.
 let scratch = new Uint8Array(4096);
 
-/** The hash of one entry given its predecessor's hash (all zero for seq 0). */
-export function entryHash(prevHash: Uint8Array, seq: number, kind: string, body: Uint8Array): Uint8Array {
+/** The bytes `entryHash` hashes: prev_hash ‖ u64be seq ‖ u8 len(kind) ‖ kind ‖ body; the length needed for them. */
+export function entryPreimageLength(kind: string, body: Uint8Array): number {
+  return 40 + kindHeader(kind).length + body.length;
+}
+
+/** Writes an entry's hash preimage into `into` at `at` (room for `entryPreimageLength`); returns its length. */
+export function writeEntryPreimage(
+  into: Uint8Array,
+  at: number,
+  prevHash: Uint8Array,
+  seq: number,
+  kind: string,
+  body: Uint8Array,
+): number {
   if (prevHash.length !== 32) throw new RangeError(`prev_hash has ${prevHash.length} bytes, not 32`);
   const k = kindHeader(kind);
-  const n = 40 + k.length + body.length;
-  if (n > scratch.length) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
-  const b = scratch;
-  b.set(prevHash, 0);
+  into.set(prevHash, at);
   // u64 big-endian without BigInt: seqs are safe integers (< 2^53).
   const hi = Math.floor(seq / 0x100000000);
   const lo = seq >>> 0;
-  b[32] = hi >>> 24;
-  b[33] = (hi >>> 16) & 0xff;
-  b[34] = (hi >>> 8) & 0xff;
-  b[35] = hi & 0xff;
-  b[36] = lo >>> 24;
-  b[37] = (lo >>> 16) & 0xff;
-  b[38] = (lo >>> 8) & 0xff;
-  b[39] = lo & 0xff;
-  b.set(k, 40);
-  b.set(body, 40 + k.length);
-  return sha(new Uint8Array(b.buffer, 0, n));
+  into[at + 32] = hi >>> 24;
+  into[at + 33] = (hi >>> 16) & 0xff;
+  into[at + 34] = (hi >>> 8) & 0xff;
+  into[at + 35] = hi & 0xff;
+  into[at + 36] = lo >>> 24;
+  into[at + 37] = (lo >>> 16) & 0xff;
+  into[at + 38] = (lo >>> 8) & 0xff;
+  into[at + 39] = lo & 0xff;
+  into.set(k, at + 40);
+  into.set(body, at + 40 + k.length);
+  return 40 + k.length + body.length;
+}
+
+/** The hash of one entry given its predecessor's hash (all zero for seq 0). */
+export function entryHash(prevHash: Uint8Array, seq: number, kind: string, body: Uint8Array): Uint8Array {
+  const n = entryPreimageLength(kind, body);
+  if (n > scratch.length) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  writeEntryPreimage(scratch, 0, prevHash, seq, kind, body);
+  return sha(new Uint8Array(scratch.buffer, 0, n));
 }
 
 const leafBuf = new Uint8Array(33);

@@ -27,6 +27,7 @@ export type JournalErrorCode =
   | "journal.duplicate_ingress"
   | "journal.blob_hash_mismatch"
   | "journal.verify_failed"
+  | "journal.verify_lane_failed"
   | "journal.erase_refused"
   | "journal.lease_held"
   | "journal.lease_lost";

@@ -19,6 +19,7 @@ import { entryHash, entryLeafHash, ZERO_HASH } from "./entry-hash.js";
 import { isJournalError, JournalError } from "./errors.js";
 import { MerkleFrontier, nodeKey, STORED_NODE_LEVEL } from "./merkle.js";
 import { SqliteJournalStore } from "./sqlite-store.js";
+import { ChainLane, STAGE, type LaneFault } from "./chain-lane.js";
 import type { JournalReader } from "./ports.js";
 import type { JournalEntry, JournalStore } from "./store.js";
 
@@ -96,7 +97,16 @@ export interface VerifyOptions {
    * that checkpoint's root is recomputed from the stored frontier, and genesis is proven under it.
    */
   from?: number;
+  /**
+   * Where the walk's hashing runs (chain-lane.ts): `"worker"` on a second thread, `"inline"`
+   * on this one, `"auto"` (the default) a worker for a walk of `LANE_MIN_ENTRIES` or more from
+   * genesis, without an anchor, over a store that lists its Merkle nodes by range.
+   */
+  lane?: "auto" | "worker" | "inline";
 }
+
+/** The walk length from which `lane: "auto"` hashes on a worker thread (starting one costs ≈ 30 ms). */
+export const LANE_MIN_ENTRIES = 20_000;
 
 /** A verification failure found while walking (`verifyJournal` turns it into its result). */
 export class VerifyFailure extends WorldkernelError<"journal.verify_failed"> {
@@ -185,10 +195,16 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
     genesis = r.genesis;
     genesisUnproven = entryHash(ZERO_HASH, 0, "genesis", g.body);
   }
+  const lane = startLane(store, opts, from, total);
   // Audit the store's Merkle index node by node as the recomputed tree completes each one
   // (about one node per entry, most below the levels a store keeps): a synchronous store's
-  // answer is checked at once, and only a promised answer is awaited.
-  const nodeAt = auditedNodes(store);
+  // answer is checked at once, and only a promised answer is awaited. With a lane, its worker does.
+  const nodeAt = lane === undefined ? auditedNodes(store) : undefined;
+  // Where the walk is (entries done) and which check it runs: a lane's fault at an earlier
+  // place wins over this thread's (chain-lane.ts), as it would in a one-thread walk.
+  let pos = from;
+  let stage: number = STAGE.chain;
+  const checkpointSeqs: number[] = [];
   const completed: { level: number; index: number; hash: Uint8Array }[] = [];
   const collect = (level: number, index: number, hash: Uint8Array) => completed.push({ level, index, hash });
   let ctx: EntryCheckContext | undefined;
@@ -197,17 +213,22 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
   };
   try {
     for await (const e of store.iterate(from)) {
-      const seq = tree.size;
+      const seq = pos;
+      stage = STAGE.chain;
       if (e.seq !== seq) throw new VerifyFailure("seq_gap", seq, `expected seq ${seq}, found ${e.seq}`);
-      if (!bytesEqual(e.prev_hash, prev))
-        throw new VerifyFailure(
-          "bad_prev_hash",
-          seq,
-          `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`,
-        );
-      const h = entryHash(prev, seq, e.kind, e.body);
-      if (!bytesEqual(h, e.hash))
-        throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
+      if (lane !== undefined) lane.add(e);
+      else {
+        if (!bytesEqual(e.prev_hash, prev))
+          throw new VerifyFailure(
+            "bad_prev_hash",
+            seq,
+            `prev_hash ${toHex(e.prev_hash)} is not the hash of seq ${seq - 1} (${toHex(prev)})`,
+          );
+        const h = entryHash(prev, seq, e.kind, e.body);
+        if (!bytesEqual(h, e.hash))
+          throw new VerifyFailure("hash_mismatch", seq, `stored hash ${toHex(e.hash)}, recomputed ${toHex(h)}`);
+      }
+      stage = STAGE.body;
       // A body a checker reproduced byte for byte (replay's kernel wrote these very bytes) is
       // canonical CBOR by construction, and its schema is the one the kernel's appends are held
       // to (append-plan.ts parses every body it writes): decoding it and checking the schema
@@ -247,7 +268,16 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
       // The anchor is a copy of the checkpoint entry at its seq: every signed field must agree.
       if (anchor !== undefined && seq === anchor.seq) checkAnchorEntry(anchor, e.kind, value);
       if (e.kind === "checkpoint") {
-        checkCheckpoint(value as CheckpointBody, seq, tree, prev, g, opts.pureSignatures === true);
+        stage = STAGE.checkpoint;
+        checkCheckpoint(value as CheckpointBody, seq, lane ?? tree, prev);
+        stage = STAGE.signature;
+        if (!verifyCheckpointSignature(value as CheckpointBody, g.world_public_key, opts.pureSignatures === true))
+          throw new VerifyFailure(
+            "bad_signature",
+            seq,
+            "checkpoint signature does not verify with the genesis world key",
+          );
+        checkpointSeqs.push(seq);
         if (genesisUnproven !== undefined) {
           const proof = await store.inclusionProof(0, seq);
           if (!verifyEntryInclusion(genesisUnproven, 0, seq, proof, (value as CheckpointBody).root)) {
@@ -262,6 +292,7 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
         checkpoints++;
         lastCheckpoint = seq;
       }
+      stage = STAGE.checks;
       if (checks.length > 0) {
         // The row is ours: decorate it instead of copying it, and await only what is a promise.
         const decoded = e as DecodedEntry;
@@ -272,74 +303,139 @@ async function run(store: VerifiableStore, opts: VerifyOptions): Promise<VerifyR
           finding(r instanceof Promise ? await r : r, seq);
         }
       }
-      tree.append(entryLeafHash(e.hash), nodeAt === undefined ? undefined : collect);
-      if (completed.length > 0) {
-        for (const n of completed) {
-          const stored = nodeAt!(n.level, n.index);
-          checkNode(n.level, n.index, n.hash, stored instanceof Promise ? await stored : stored);
+      stage = STAGE.node;
+      if (lane !== undefined) {
+        const f = lane.step();
+        if (f !== undefined) throw laneFailure(f);
+      } else {
+        tree.append(entryLeafHash(e.hash), nodeAt === undefined ? undefined : collect);
+        if (completed.length > 0) {
+          for (const n of completed) {
+            const stored = nodeAt!(n.level, n.index);
+            checkNode(n.level, n.index, n.hash, stored instanceof Promise ? await stored : stored);
+          }
+          completed.length = 0;
         }
-        completed.length = 0;
       }
+      pos++;
       prev = e.hash;
       if (anchor !== undefined && tree.size === anchor.tree_size) checkAnchor(anchor, tree, prev);
-      if (tree.size % 4096 === 0) opts.onProgress?.(tree.size, total);
+      if (pos % 4096 === 0) opts.onProgress?.(pos, total);
     }
-    opts.onProgress?.(tree.size, total);
+    let root: Uint8Array;
+    if (lane !== undefined) {
+      const end = lane.finish();
+      if ("fault" in end) throw laneFailure(end.fault);
+      root = end.root;
+    } else root = tree.root();
+    opts.onProgress?.(pos, total);
     if (genesisUnproven !== undefined)
       throw new VerifyFailure(
         "uncovered_tail",
         from,
         `no signed checkpoint at or after seq ${from} attests the entries before it`,
       );
-    if (tree.size === 0) throw new VerifyFailure("bad_body", 0, "the journal is empty: it has no genesis");
-    if (anchor !== undefined && tree.size < anchor.tree_size) {
+    if (pos === 0) throw new VerifyFailure("bad_body", 0, "the journal is empty: it has no genesis");
+    if (anchor !== undefined && pos < anchor.tree_size) {
       throw new VerifyFailure(
         "anchor_mismatch",
-        tree.size,
-        `the anchor covers ${anchor.tree_size} entries; the journal has only ${tree.size}`,
+        pos,
+        `the anchor covers ${anchor.tree_size} entries; the journal has only ${pos}`,
       );
     }
-    await checkStoredTree(store, tree);
+    await checkStoredTree(store, pos, root);
     for (const c of checks) if (c.finish) finding(await c.finish({ genesis: genesis! }), undefined);
-    if (opts.requireSealedHead && lastCheckpoint !== tree.size - 1) {
+    if (opts.requireSealedHead && lastCheckpoint !== pos - 1) {
       const first = lastCheckpoint + 1;
       throw new VerifyFailure(
         "uncovered_tail",
         first,
-        `entries ${first}..${tree.size - 1} follow the last signed checkpoint${lastCheckpoint < 0 ? " (there is none)" : ` (seq ${lastCheckpoint})`}: a world closed cleanly ends with a checkpoint, so only a crash leaves such a tail — or someone cut or appended entries. Opening the world for writing checks the tail and seals it.`,
+        `entries ${first}..${pos - 1} follow the last signed checkpoint${lastCheckpoint < 0 ? " (there is none)" : ` (seq ${lastCheckpoint})`}: a world closed cleanly ends with a checkpoint, so only a crash leaves such a tail — or someone cut or appended entries. Opening the world for writing checks the tail and seals it.`,
       );
     }
   } catch (err) {
+    // This thread stopped first; the lane may have found an earlier fault in what it was handed.
+    const laneFault =
+      lane === undefined || err instanceof LaneFailure || isJournalError(err, "journal.verify_lane_failed")
+        ? undefined
+        : earlierLaneFault(lane, pos, stage);
+    if (laneFault !== undefined) err = laneFailure(laneFault);
+    if (err instanceof LaneFailure)
+      return {
+        ok: false,
+        entries: err.pos,
+        checkpoints: checkpointSeqs.filter((s) => s < err.pos).length,
+        first_bad_seq: err.seq!,
+        fault: err.fault,
+        message: err.message,
+      };
     if (err instanceof VerifyFailure)
       return {
         ok: false,
-        entries: tree.size,
+        entries: pos,
         checkpoints,
-        first_bad_seq: err.seq ?? tree.size,
+        first_bad_seq: err.seq ?? pos,
         fault: err.fault,
         message: err.message,
       };
     if (isJournalError(err, "journal.corrupt"))
       return {
         ok: false,
-        entries: tree.size,
+        entries: pos,
         checkpoints,
-        first_bad_seq: tree.size,
+        first_bad_seq: pos,
         fault: "corrupt",
         message: err.message,
       };
     if (isJournalError(err, "journal.blob_hash_mismatch"))
       return {
         ok: false,
-        entries: tree.size,
+        entries: pos,
         checkpoints,
-        first_bad_seq: tree.size,
+        first_bad_seq: pos,
         fault: "blob_hash_mismatch",
         message: err.message,
       };
     throw err;
+  } finally {
+    await lane?.close();
   }
-  return { ok: true, entries: tree.size, checkpoints };
+  return { ok: true, entries: pos, checkpoints };
+}
+
+/** A fault the chain lane found, with where in the walk it was found. */
+class LaneFailure extends VerifyFailure {
+  constructor(
+    readonly pos: number,
+    f: LaneFault,
+  ) {
+    super(f.fault, f.seq, f.message);
+  }
+}
+
+const laneFailure = (f: LaneFault) => new LaneFailure(f.pos, f);
+
+/** The lane's fault when it lies before where this thread stopped (position, then stage), else undefined. */
+function earlierLaneFault(lane: ChainLane, pos: number, stage: number): LaneFault | undefined {
+  const end = lane.finish();
+  if (!("fault" in end)) return undefined;
+  const f = end.fault;
+  return f.pos < pos || (f.pos === pos && f.stage < stage) ? f : undefined;
+}
+
+/** A chain lane for this walk when `opts.lane` asks for one (or "auto" finds it worth it), else undefined. */
+function startLane(store: VerifiableStore, opts: VerifyOptions, from: number, total: number): ChainLane | undefined {
+  const mode = opts.lane ?? "auto";
+  if (mode === "inline") return undefined;
+  // The lane walks from genesis and checks no anchor; it audits nodes by range (storage v2).
+  const able =
+    from === 0 && opts.anchor === undefined && hasNodeRange(store) && store.nodesCompletedSync(0, 0) !== undefined;
+  if (!able || (mode === "auto" && total < LANE_MIN_ENTRIES)) {
+    if (mode === "worker" && !able) throw new JournalError("journal.out_of_range", "this walk cannot use a chain lane");
+    return undefined;
+  }
+  const s = store as NodeRangeStore;
+  return ChainLane.start((a, b) => s.nodesCompletedSync(a, b));
 }
 
 /** The first value a checker vouches for (see `EntryChecker.reproduced`), else undefined. */
@@ -368,14 +464,8 @@ function decodeGenesis(
   return { ok: true, genesis: value as GenesisBody };
 }
 
-function checkCheckpoint(
-  cp: CheckpointBody,
-  seq: number,
-  tree: MerkleFrontier,
-  prev: Uint8Array,
-  g: GenesisBody,
-  pure: boolean,
-): void {
+/** A checkpoint covers exactly the entries before it: its tree size, head hash and root (a lane checks the root when it gets there). */
+function checkCheckpoint(cp: CheckpointBody, seq: number, tree: MerkleFrontier | ChainLane, prev: Uint8Array): void {
   if (cp.tree_size !== seq)
     throw new VerifyFailure(
       "checkpoint_mismatch",
@@ -388,11 +478,17 @@ function checkCheckpoint(
       seq,
       `checkpoint head_hash ${toHex(cp.head_hash)} is not the hash of seq ${seq - 1}`,
     );
-  const root = tree.root();
-  if (!bytesEqual(cp.root, root))
-    throw new VerifyFailure("checkpoint_mismatch", seq, `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`);
-  if (!verifyCheckpointSignature(cp, g.world_public_key, pure))
-    throw new VerifyFailure("bad_signature", seq, "checkpoint signature does not verify with the genesis world key");
+  // A lane checks the root when its worker reaches this seq (chain-lane-worker.mjs, same message).
+  if (tree instanceof ChainLane) tree.expectRoot(seq, cp.root);
+  else {
+    const root = tree.root();
+    if (!bytesEqual(cp.root, root))
+      throw new VerifyFailure(
+        "checkpoint_mismatch",
+        seq,
+        `checkpoint root ${toHex(cp.root)}, recomputed ${toHex(root)}`,
+      );
+  }
 }
 
 function checkAnchorEntry(a: Anchor, kind: string, value: CborValue): void {
@@ -476,12 +572,12 @@ function checkNode(level: number, index: number, hash: Uint8Array, stored: Uint8
 }
 
 /** The store's own Merkle index must agree with the recomputed tree (proofs are served from it). */
-async function checkStoredTree(store: JournalStore, tree: MerkleFrontier): Promise<void> {
-  const stored = await store.root(tree.size);
-  if (!bytesEqual(stored, tree.root()))
+async function checkStoredTree(store: JournalStore, size: number, root: Uint8Array): Promise<void> {
+  const stored = await store.root(size);
+  if (!bytesEqual(stored, root))
     throw new VerifyFailure(
       "tree_mismatch",
-      tree.size - 1,
-      `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(tree.root())}`,
+      size - 1,
+      `the store's Merkle index gives root ${toHex(stored)}, the entries give ${toHex(root)}`,
     );
 }

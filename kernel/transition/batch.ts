@@ -12,6 +12,8 @@ import type { EntryBodies, EntryKind } from "../journal/entries.js";
 /** Entries to append, with the seq each will get. */
 export class Batch {
   readonly entries: AppendInput[] = [];
+  /** CAS blobs the entries rely on (a large step annotation, ann-v1): the writer stores them first. */
+  readonly blobs: Uint8Array[] = [];
   constructor(readonly baseSeq: number) {}
 
   /** Adds an entry of `kind` with a body of that kind's type; returns the seq it will have. */

@@ -37,7 +37,12 @@
  *   same checks, and replay them; a library caller who opened a world without `hooks` before
  *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
  *   (that is the hole this closes). The flag makes an older kernel, which would replay a
- *   library-opened world without the checks, refuse a newer journal instead.
+ *   library-opened world without the checks, refuse a newer journal instead. * - ann-v1: a successful step journals the module's annotation (its `ann` output: the
+ *   reasoning it records for what it did) in its `step` entry: `ann`, the value itself, when
+ *   its stored encoding is at most `ANN_INLINE_MAX` bytes; `ann_ref`, a CAS blob of it (erasable
+ *   like any blob), up to `ANN_MAX`; beyond that only its size, `ann_dropped`. A null `ann`
+ *   adds nothing. Before the flag the annotation was decoded and dropped, so a step's entry
+ *   now holds more; replay compares it like every other output.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -50,6 +55,7 @@ export const SUPPORTED_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "ann-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -63,6 +69,7 @@ export const KERNEL_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "ann-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -73,6 +80,11 @@ export const DEFAULT_INTENT_TTL_NS = 86_400_000_000_000n;
 
 /** A kernel flag. */
 export type KernelFlag = (typeof SUPPORTED_FLAGS)[number];
+
+/** ann-v1: an annotation whose stored encoding is at most this many bytes is kept in the step entry itself. */
+export const ANN_INLINE_MAX = 1024;
+/** ann-v1: the largest annotation kept (in the CAS); a larger one is recorded by its size alone. */
+export const ANN_MAX = 64 * 1024;
 
 /** The cascade bounds of cascade-v1. */
 export const MAX_STEPS_PER_INPUT = 10_000;
@@ -89,6 +101,8 @@ export interface Behaviour {
   cascade: { steps: number; events: number } | null;
   validity: boolean;
   erasure: boolean;
+  /** ann-v1: steps journal their annotation. */
+  ann: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -98,5 +112,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     cascade: flags.includes("cascade-v1") ? { steps: MAX_STEPS_PER_INPUT, events: MAX_EVENTS_PER_INPUT } : null,
     validity: flags.includes("validity-v1"),
     erasure: flags.includes("erasure-v1"),
+    ann: flags.includes("ann-v1"),
   };
 }

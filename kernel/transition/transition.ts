@@ -15,6 +15,7 @@
  * would cost O(cells) on every event (the cell store is the world); a rebuild that must not
  * touch the live state (shadow, counterfactual) forks it first, once.
  */
+import { annFields } from "./ann.js";
 import { encodeCanonical, encodeStored } from "../../air/cbor/encode.js";
 import { hashValue, type HashText } from "../../air/hash.js";
 import type { CborObject, CborValue } from "../../air/cbor/value.js";
@@ -272,6 +273,7 @@ function* step(
     fuel: res.fuelUsed,
     // erasure-v1: which blobs this state and these outputs may derive from.
     ...(state.behaviour.erasure && res.reads.length > 0 ? { reads: res.reads } : {}),
+    ...(state.behaviour.ann ? annFields(out.ann, batch) : {}),
   });
   cells.set(module, key, out.stateBytes, out.stateHash ?? undefined);
 

@@ -231,6 +231,8 @@ export class JournalRules implements EntryChecker {
         return this.checkpoint(t.body);
       case "step":
         this.book?.observe(t);
+        // ann-v1: a large annotation is a blob the step relies on (present, or erased).
+        if (t.body.ann_ref !== undefined) this.rely(t.body.ann_ref, e.seq);
         return null;
       case "erasure":
         this.erasedAt.set(t.body.blob_hash, e.seq);

@@ -32,7 +32,7 @@ import { Replayer, oracleOf, replayGenesis, replayRange, type Divergence, type R
 import { restoreSnapshot, writeSnapshotBlob } from "./snapshot.js";
 import { World, type OpenOptions } from "./world.js";
 import { ADAPTER_KEY_ID } from "./keys.js";
-import { verifyWorldStore } from "./verify-world.js";
+import { verifyWorldStore, type VerifyWorldOptions } from "./verify-world.js";
 import { holdResultToAnchorLog } from "./anchor-log.js";
 import { resolveStop } from "./boundaries.js";
 
@@ -213,7 +213,11 @@ export async function replayWorld(dir: string, opts: ReplayOptions = {}): Promis
       // Nor a journal cut back behind this machine's anchor log (anchor-log.ts): rolled_back.
       const v = holdResultToAnchorLog(
         store,
-        await verifyWorldStore(store, { requireSealedHead: false, alsoCheck: [replay] }),
+        await verifyWorldStore(store, {
+          requireSealedHead: false,
+          alsoCheck: [replay],
+          ...(opts.lane ? { lane: opts.lane } : {}),
+        }),
         opts.anchorLog,
       );
       if (!v.ok && v.fault !== REPLAY_DIVERGED)
@@ -267,6 +271,8 @@ export interface ReplayOptions {
   verified?: boolean;
   /** The anchor log to hold the journal to: a file, false for none, default this machine's log of the world. */
   anchorLog?: string | false;
+  /** Where verification's hashing runs (kernel/journal/chain-lane.ts); default "auto", a worker for long journals. */
+  lane?: VerifyWorldOptions["lane"];
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   worldPaths,
   type Anchor,
   type EntryChecker,
+  type VerifyOptions,
   type VerifyResult,
 } from "../journal/index.js";
 import type { WorldJournal } from "../journal/world-journal.js";
@@ -29,6 +30,8 @@ export interface VerifyWorldOptions {
   pureSignatures?: boolean;
   /** Checks to run after the rules, in the same pass (replay rides along this way: one read, one decode). */
   alsoCheck?: readonly EntryChecker[];
+  /** Where the walk's hashing runs (kernel/journal/chain-lane.ts); default "auto". */
+  lane?: VerifyOptions["lane"];
 }
 
 /** Verifies an open store (chain, tree, checkpoints, rules, CAS). */
@@ -39,6 +42,7 @@ export async function verifyWorldStore(store: WorldJournal, opts: VerifyWorldOpt
     ...(opts.anchor ? { anchor: opts.anchor } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.pureSignatures ? { pureSignatures: true } : {}),
+    ...(opts.lane ? { lane: opts.lane } : {}),
   });
 }
 

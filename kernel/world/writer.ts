@@ -57,6 +57,8 @@ export class Writer {
   /** Appends a batch in one transaction and advances the seq counter. */
   async flush(batch: Batch): Promise<Appended[]> {
     if (batch.entries.length === 0) return [];
+    // Before the entries that name them: a crash between leaves an unnamed blob, never a missing one.
+    for (const b of batch.blobs) this.store.putBlobSync(b);
     const appended = await this.store.appendMany(batch.entries);
     if (appended[0]!.seq !== batch.baseSeq)
       throw new KernelError(

@@ -2,7 +2,8 @@
  * @module Tampering is found, with the right seq and fault: a flipped body byte, a deleted
  * row, two rows swapped, a forged or edited checkpoint, a doctored Merkle table, and the
  * re-chain attack (a whole suffix rewritten with recomputed hashes and tree), which the
- * chain alone cannot see but a signed checkpoint or an exported anchor catches.
+ * chain alone cannot see but a signed checkpoint or an exported anchor catches. Each case
+ * runs with the hashing inline and on a chain lane's worker thread.
  */
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,12 @@ import { signCheckpoint } from "../../kernel/journal/checkpoint.js";
 import type { CheckpointBody } from "../../kernel/journal/entries.js";
 import { SqliteJournalStore } from "../../kernel/journal/sqlite-store.js";
 import { nodeKey } from "../../kernel/journal/sqlite-merkle.js";
-import { verifyJournal, type DecodedEntry, type EntryCheckContext } from "../../kernel/journal/verify.js";
+import {
+  verifyJournal as verifyOn,
+  type DecodedEntry,
+  type EntryCheckContext,
+  type VerifyOptions,
+} from "../../kernel/journal/verify.js";
 import { rechain, tamper } from "./attacker.js";
 import { eventBody, fixedState, genesisBody, makeJournal, tempDir } from "./helpers.js";
 
@@ -29,7 +35,12 @@ function world(): { path: string; checkpoints: number[] } {
   return { path, checkpoints };
 }
 
-describe("verify finds tampering", () => {
+// Every case runs with the walk's hashing on this thread and on a worker (chain-lane.ts); a
+// chain lane checks no anchor, so walks held to one stay on this thread.
+describe.each(["inline", "worker"] as const)("verify finds tampering (hashing %s)", (lane) => {
+  const verifyJournal = (path: string, opts: VerifyOptions = {}) =>
+    verifyOn(path, { lane: opts.anchor === undefined ? lane : "inline", ...opts });
+
   it("an untouched journal verifies", async () => {
     const { path, checkpoints } = world();
     expect(checkpoints).toEqual([10, 20, 30]);

@@ -182,7 +182,7 @@ export const benchmarks: Bench[] = [
           cpuRatios.push(cpu2 / cpu1);
         }
         const figure: Rate = {
-          label: `wk replay events/s, ${lang} counter (one pass: each entry verified, then its step re-run and compared byte for byte)`,
+          label: `wk replay events/s, ${lang} counter (one pass: each entry verified — its hashing on a second thread, kernel/journal/chain-lane.ts — then its step re-run and compared byte for byte)`,
           opsPerSec: steps / replaySecs,
         };
         const rerun: Rate = { label: `re-execution alone events/s, ${lang} counter`, opsPerSec: steps / rerunSecs };

@@ -19,7 +19,7 @@ const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.jso
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 // Files the compiled modules open by URL relative to themselves.
-for (const file of ["kernel/adapters/compile/asc-worker.mjs"]) {
+for (const file of ["kernel/adapters/compile/asc-worker.mjs", "kernel/journal/chain-lane-worker.mjs"]) {
   mkdirSync(dirname(join(root, "dist", file)), { recursive: true });
   copyFileSync(join(root, file), join(root, "dist", file));
 }

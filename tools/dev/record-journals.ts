@@ -1,6 +1,7 @@
 /**
  * @module Records the golden journals in test/fixtures/journals/<scenario>_v<format>: real
- * worlds (counter; summarizer with HTTP, LLM, compile and a denied injection) whose replay
+ * worlds (counter; summarizer with HTTP, LLM, compile and a denied injection; the KYC risk
+ * scorer's recorded reasoning, ann-v1) whose replay
  * every later kernel must reproduce byte for byte. Re-record only with a new kernel flag or
  * journal format, into a new version folder: older recordings stay and must keep replaying.
  * Run: npx tsx tools/dev/record-journals.ts [scenario…] (default: all of them)
@@ -160,7 +161,27 @@ async function erased(): Promise<void> {
 }
 
 // `record-journals.ts migrated` records only the scenarios named: the others stay as recorded.
-const SCENARIOS: Record<string, () => Promise<void>> = { counter, summarizer, governed, erased, migrated };
+/** ann-v1: the KYC risk scorer records its reasoning — inline, as a CAS blob, and too large to keep. */
+async function reasoned(): Promise<void> {
+  const dir = join(OUT, `reasoned_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const w = await createWorld(dir, sourceFromAirDir(join(ROOT, "test/fixtures/worlds/kyc-risk")), opts);
+  const app = (applicant: string, amount: number, country: string, pep: boolean, note: string) => ({
+    schema: "kyc/Application@1",
+    json: { applicant, amount, country, pep, note },
+  });
+  await w.sendMany([
+    app("ada", 1500, "DE", false, "salary"),
+    app("bo", 20000, "IR", true, "inheritance ".repeat(200)),
+    app("cy", 50, "FR", false, "y".repeat(70_000)),
+    app("ada", 12000, "MM", false, "second application"),
+  ]);
+  const root = w.stateRefs().state_root;
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = { counter, summarizer, governed, erased, migrated, reasoned };
 const only = process.argv.slice(2);
 for (const name of only)
   if (!(name in SCENARIOS)) throw new Error(`no scenario ${name}: ${Object.keys(SCENARIOS).join(", ")}`);
