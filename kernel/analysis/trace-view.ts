@@ -138,17 +138,25 @@ export interface TraceView {
   selected?: true;
   body: unknown;
   children: TraceView[];
+  /** Entries under this one a capped view left out (trace-cap.ts); absent when none were. */
+  omitted?: number;
 }
 
-/** The JSON view of a tree, marking `selected`. */
-export function traceView(node: CausalNode, selected: number): TraceView {
+/** The JSON view of a tree, marking `selected` (and, for a capped tree, what each entry lost). */
+export function traceView(
+  node: CausalNode,
+  selected: number,
+  omitted: ReadonlyMap<number, number> = new Map(),
+): TraceView {
+  const lost = omitted.get(node.line.seq);
   return {
     seq: node.line.seq,
     kind: node.line.kind,
     what: describeEntry(node.line.kind, node.line.body),
     ...(node.line.seq === selected ? { selected: true as const } : {}),
     body: node.line.body,
-    children: node.children.map((c) => traceView(c, selected)),
+    children: node.children.map((c) => traceView(c, selected, omitted)),
+    ...(lost === undefined ? {} : { omitted: lost }),
   };
 }
 
@@ -157,5 +165,6 @@ export function traceLines(view: TraceView, depth = 0, out: string[] = []): stri
   const mark = view.selected ? "▶ " : "  ";
   out.push(`${String(view.seq).padStart(7)} ${mark}${"  ".repeat(depth)}${view.what}`);
   for (const c of view.children) traceLines(c, depth + 1, out);
+  if (view.omitted !== undefined) out.push(`${" ".repeat(9)}${"  ".repeat(depth + 1)}… ${view.omitted} more`);
   return out;
 }

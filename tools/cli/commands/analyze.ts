@@ -10,7 +10,6 @@
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { toHex } from "../../../air/hash.js";
 import {
   Analysis,
   AnalysisConfigSchema,
@@ -23,10 +22,9 @@ import {
   type JournalLine,
 } from "../../../kernel/analysis/index.js";
 import { decodeStored } from "../../../air/cbor/decode.js";
-import type { CborValue } from "../../../air/cbor/value.js";
-import { cborToJson } from "../../../kernel/journal/entry-json.js";
-import { worldPaths, type JournalEntry } from "../../../kernel/journal/index.js";
+import { worldPaths } from "../../../kernel/journal/index.js";
 import { readConfig } from "../../../kernel/world/config.js";
+import { lineOf } from "../../../kernel/world/journal-lines.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { verifyWorldStore } from "../../../kernel/world/verify-world.js";
 import { CliExit, EXIT, exitWith, onFile, printJson, worldDir } from "../io.js";
@@ -71,11 +69,6 @@ function configOf(opts: Opts): AnalysisConfig {
   if (opts.file !== undefined) return defaultAnalysisConfig();
   const path = worldPaths(worldDir(opts.world)).config;
   return existsSync(path) ? (readConfig(path).analysis ?? defaultAnalysisConfig()) : defaultAnalysisConfig();
-}
-
-/** An entry in the JSON form the analysis reads (the one `wk log --ndjson` prints). */
-export function lineOf(e: JournalEntry, value: CborValue): JournalLine {
-  return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body: cborToJson(value) };
 }
 
 /** A world's journal, read once: verified with the analysis riding along, or (`--no-verify`) only read. */

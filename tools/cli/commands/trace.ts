@@ -6,21 +6,18 @@
  * `wk analyze`, which does) before trusting a history you did not write.
  */
 import type { Command } from "commander";
-import { decodeStored } from "../../../air/cbor/decode.js";
 import {
-  AnalysisError,
-  CausalIndex,
-  causalTree,
-  explainIntent,
+  explainOf,
   explanationLines,
   traceLines,
-  traceView,
+  traceOf,
   type JournalLine,
+  type LineSource,
 } from "../../../kernel/analysis/index.js";
-import type { JournalReader } from "../../../kernel/journal/index.js";
+import { journalLines } from "../../../kernel/world/journal-lines.js";
 import { openWorldJournalReadonly } from "../../../kernel/world/journal-open.js";
 import { CliExit, EXIT, exitWith, printJson, worldDir } from "../io.js";
-import { exportedLines, lineOf } from "./analyze.js";
+import { exportedLines } from "./analyze.js";
 
 interface Opts {
   world?: string;
@@ -28,27 +25,10 @@ interface Opts {
   json?: boolean;
 }
 
-/** Where the lines come from: a world's store (read twice, by seq) or an export (held in memory). */
-interface LineSource {
-  all(from?: number): Iterable<JournalLine>;
-  at(seq: number): JournalLine | undefined;
-  close(): Promise<void>;
-}
+/** A source to read and then close: a world's store (read twice, by seq) or an export (held in memory). */
+type Closing = LineSource & { close(): Promise<void> };
 
-function storeSource(store: JournalReader & { close(): Promise<void> }): LineSource {
-  return {
-    *all(from = 0) {
-      for (const e of store.iterateSync(from)) yield lineOf(e, decodeStored(e.body));
-    },
-    at(seq) {
-      const e = store.getSync(seq);
-      return e === null ? undefined : lineOf(e, decodeStored(e.body));
-    },
-    close: () => store.close(),
-  };
-}
-
-async function fileSource(file: string): Promise<LineSource> {
+async function fileSource(file: string): Promise<Closing> {
   const lines: JournalLine[] = [];
   for await (const l of exportedLines(file)) lines.push(l);
   const first = lines[0]?.seq ?? 0;
@@ -59,31 +39,16 @@ async function fileSource(file: string): Promise<LineSource> {
   };
 }
 
-async function sourceOf(opts: Opts): Promise<LineSource> {
+async function sourceOf(opts: Opts): Promise<Closing> {
   if (opts.world !== undefined && opts.file !== undefined)
     throw new CliExit(EXIT.usage, "give --world or --file, not both");
   if (opts.file !== undefined) return fileSource(opts.file);
-  return storeSource(await openWorldJournalReadonly(worldDir(opts.world)));
-}
-
-/** The seq `target` names: a seq, an intent id, or an ingress event's idempotency key. */
-function resolve(index: CausalIndex, target: string, count: number): number {
-  if (/^\d+$/.test(target)) {
-    const seq = Number(target);
-    if (seq >= count) throw new AnalysisError("analysis.not_found", `seq ${seq} is past the journal's end (${count})`);
-    return seq;
-  }
-  const seq = index.intentSeq(target) ?? index.ingressSeq(target);
-  if (seq === undefined)
-    throw new AnalysisError(
-      "analysis.not_found",
-      `${JSON.stringify(target)} is neither a seq, an intent id nor an idempotency key of this journal`,
-    );
-  return seq;
+  const store = await openWorldJournalReadonly(worldDir(opts.world));
+  return { ...journalLines(store), close: () => store.close() };
 }
 
 /** Runs `fn` over a source, mapping what stops it to a refusal (exit 3), never to a finding. */
-async function withSource<T>(opts: Opts, fn: (src: LineSource) => T): Promise<T> {
+async function withSource<T>(opts: Opts, fn: (src: Closing) => T): Promise<T> {
   const src = await sourceOf(opts).catch((e: unknown) => {
     throw e instanceof CliExit ? e : exitWith(e, EXIT.refused);
   });
@@ -108,19 +73,7 @@ export function registerTrace(program: Command): void {
     .option("--file <journal.ndjson>", "an exported journal (`wk log --ndjson`)")
     .option("--json", "the tree as JSON: each entry's seq, kind, description, body and children")
     .action(async (target: string, opts: Opts) => {
-      const view = await withSource(opts, (src) => {
-        const index = new CausalIndex();
-        let count = 0;
-        for (const l of src.all()) {
-          index.observe(l);
-          count = l.seq + 1;
-        }
-        const seq = resolve(index, target, count);
-        const root = index.root(seq) ?? seq;
-        const tree = causalTree(index, root, src.all(root));
-        if (tree === undefined) throw new AnalysisError("analysis.not_found", `no entry ${root} in this journal`);
-        return traceView(tree, seq);
-      });
+      const view = await withSource(opts, (src) => traceOf(src, target).tree);
       if (opts.json) printJson(view);
       else process.stdout.write(traceLines(view).join("\n") + "\n");
     });
@@ -134,7 +87,7 @@ export function registerTrace(program: Command): void {
     .option("--file <journal.ndjson>", "an exported journal (`wk log --ndjson`)")
     .option("--json", "the explanation as JSON")
     .action(async (intentId: string, opts: Opts) => {
-      const x = await withSource(opts, (src) => explainIntent(src.all(), intentId, (s) => src.at(s)));
+      const x = await withSource(opts, (src) => explainOf(src, intentId));
       if (opts.json) printJson(x);
       else process.stdout.write(explanationLines(x).join("\n") + "\n");
     });
