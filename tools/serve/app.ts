@@ -34,6 +34,7 @@ import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
+import { traceRoutes } from "./trace-routes.js";
 import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
@@ -406,6 +407,7 @@ export function createApp(ctx: AppContext): Hono {
     );
   });
 
+  traceRoutes(app, { authRead: (c) => auth(c, "read"), host });
   consoleRoutes(app, ctx.consoleDir);
   return app;
 }
