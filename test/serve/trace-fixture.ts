@@ -8,8 +8,8 @@ import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { journalLines } from "../../kernel/world/journal-lines.js";
 import { agentWorld, get, request } from "../analysis/agent-world.js";
 
-/** The idempotency key of the gate-denied fetch: a slash, a space, a question mark and a non-ASCII letter. */
-export const DENIED_KEY = "order/8 ?ü";
+/** The idempotency key of the gate-denied fetch: a slash, a space, a question mark, a non-ASCII letter (URL-encoded), and markup (shown as text). */
+export const DENIED_KEY = "order/8 ?ü <b>bold</b>";
 
 /** What the traced world holds. */
 export interface TracedWorld {
