@@ -14,7 +14,9 @@ export type AnalysisErrorCode =
   /** The world's journal fails verification: its findings would be about a history nobody can vouch for. */
   | "analysis.unverified"
   /** An option or a config section the analysis cannot use. */
-  | "analysis.bad_config";
+  | "analysis.bad_config"
+  /** `wk trace` / `wk explain` were asked about an entry, intent or key the journal does not hold. */
+  | "analysis.not_found";
 
 /** An analysis failure: its code, message and place (`line` for NDJSON input). */
 export class AnalysisError extends WorldkernelError<AnalysisErrorCode> {

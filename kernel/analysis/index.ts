@@ -19,6 +19,11 @@ export {
   type Severity,
 } from "./finding.js";
 export { ChainCheck, JournalLineSchema, lineOfEntry, parseJournalLine, type JournalLine } from "./line.js";
+export { CausalIndex, causalTree, type CausalNode } from "./causal.js";
+export { explainIntent, explanationLines, type Explanation, type Shown } from "./explain.js";
+export { describeEntry, reasoningOf, traceLines, traceView, type TraceView } from "./trace-view.js";
+export { capTree, type CappedTree } from "./trace-cap.js";
+export { explainOf, targetSeq, traceOf, type LineSource, type Trace } from "./trace-of.js";
 export { budgetBurn } from "./budget-burn.js";
 export { delegationCycle } from "./delegation-cycle.js";
 export { retryStorm } from "./retry-storm.js";

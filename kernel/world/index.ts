@@ -9,6 +9,7 @@ export { createWorld, forkWorld, replayWorld, sourceFromAirDir } from "./lifecyc
 export type { WorldSource, CreateOptions } from "./lifecycle.js";
 export { openWorldJournal, openWorldJournalReadonly, isPgWorld, processLease } from "./journal-open.js";
 export type { WorldJournalOptions } from "./journal-open.js";
+export { journalLines } from "./journal-lines.js";
 export type { ReplayResult, Divergence } from "./replay.js";
 export { jsonView } from "./json-view.js";
 export { worldSecretStore } from "./secrets.js";

@@ -52,12 +52,21 @@ export interface Exited {
   stderr: string;
 }
 
-/** Spawns `wk serve` over `worlds`; resolves at its `listening` line, or rejects with what it printed when it exits first. */
-export function startServe(worlds: readonly string[], tokensFile?: string, extra: string[] = []): Promise<Served> {
+/** Spawns `wk serve` over `worlds` (with `env` added to this process's); resolves at its `listening` line, or rejects with what it printed when it exits first. */
+export function startServe(
+  worlds: readonly string[],
+  tokensFile?: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Served> {
   const args = ["--import", "tsx", CLI, "serve", ...worlds.flatMap((w) => ["--world", w]), "--port", "0"];
   if (tokensFile !== undefined) args.push("--tokens", tokensFile);
   // cwd is the repository so `--import tsx` resolves from its node_modules.
-  const proc = spawn(process.execPath, [...args, ...extra], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [...args, ...extra], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   started.add(proc);
   let out = "";
   let err = "";

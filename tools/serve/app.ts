@@ -35,6 +35,7 @@ import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
 import { webhookEvent } from "./webhook.js";
+import { traceRoutes } from "./trace-routes.js";
 import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
@@ -421,6 +422,7 @@ export function createApp(ctx: AppContext): Hono {
     );
   });
 
+  traceRoutes(app, { authRead: (c) => auth(c, "read"), host });
   consoleRoutes(app, ctx.consoleDir);
   return app;
 }

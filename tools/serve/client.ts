@@ -4,6 +4,10 @@
  * the server's `code`, `message`, `path` and HTTP status; nothing is retried behind the
  * caller's back, but an `idempotencyKey` makes a retry safe.
  */
+import type { Explanation } from "../../kernel/analysis/explain.js";
+import type { Trace } from "../../kernel/analysis/trace-of.js";
+
+export type { Explanation, Trace };
 
 /** A refusal from the server, as typed as the server sent it. */
 export class ApiError extends Error {
@@ -239,6 +243,16 @@ export class WorldkernelClient {
       "GET",
       this.w(id, `/receipts/${encodeURIComponent(intentId)}/bundle${opts.payload ? "?payload=true" : ""}`),
     );
+  }
+
+  /** The causal tree an entry belongs to (`wk trace --json`'s tree, cut to the server's limit): `target` is a seq, an intent id or an idempotency key. */
+  trace(id: string, target: string | number): Promise<Trace> {
+    return this.request("GET", this.w(id, `/trace/${encodeURIComponent(String(target))}`));
+  }
+
+  /** Why an intent exists and what came of it (`wk explain --json`). */
+  explain(id: string, intentId: string): Promise<Explanation> {
+    return this.request("GET", this.w(id, `/explain/${encodeURIComponent(intentId)}`));
   }
 
   /** Verifies the world's journal (signatures, chain, Merkle tree, governance). */

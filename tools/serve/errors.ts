@@ -33,6 +33,7 @@ const BY_CODE: Record<string, number> = {
   "governance.bad_reason": 400,
   "journal.lease_lost": 503,
   "journal.lease_held": 503,
+  "analysis.not_found": 404,
 };
 
 /** The status a coded error answers with: 4xx for what the caller can fix, 5xx for the server's faults. */

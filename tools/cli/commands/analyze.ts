@@ -20,6 +20,7 @@ import {
   parseJournalLine,
   type AnalysisConfig,
   type AnalysisReport,
+  type JournalLine,
 } from "../../../kernel/analysis/index.js";
 import { decodeStored } from "../../../air/cbor/decode.js";
 import { worldPaths } from "../../../kernel/journal/index.js";
@@ -111,6 +112,11 @@ async function fromWorld(dir: string, a: Analysis, since: number, verify: boolea
 
 /** An NDJSON export, streamed line by line: each line checked, and linked to the one before. */
 async function fromFile(file: string, a: Analysis, since: number): Promise<void> {
+  for await (const l of exportedLines(file)) if (l.seq >= since) a.add(l);
+}
+
+/** The lines of an NDJSON export, streamed: each checked, and linked to the one before. */
+export async function* exportedLines(file: string): AsyncGenerator<JournalLine> {
   // Checked now, so a missing or unreadable file fails in the one wording (a stream would fail later, raw).
   onFile("read", file, () => accessSync(file, constants.R_OK));
   const stream = createReadStream(file, { encoding: "utf8" });
@@ -121,7 +127,7 @@ async function fromFile(file: string, a: Analysis, since: number): Promise<void>
     if (text.trim() === "") continue;
     const l = parseJournalLine(text, n);
     chain.next(l, n);
-    if (l.seq >= since) a.add(l);
+    yield l;
   }
 }
 

@@ -59,6 +59,15 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
+      trace:
+        "the causal tree an entry belongs to: ingress event, steps (with recorded reasoning), emitted events, intents, gate decisions with the rule that decided, approvals, receipts, follow-up steps",
+      explain:
+        "why the agent did this: the trigger, the state it saw, its recorded reasoning, the gate's decision and rule, approvals, the result and what followed",
+    },
+    load: async (p) => (await import("./trace.js")).registerTrace(p),
+  },
+  {
+    commands: {
       receipt: "effect receipts: list, export as bundles, verify bundles offline",
       "approve-effect": "approve (or with --deny refuse) an intent held by a require_approval policy",
     },

@@ -1,6 +1,7 @@
 /**
  * @module The journal browser: one page of entries (seq, kind, short hash, a summary of the
- * body; a click shows the whole entry as JSON), filtered by kind, paged with `from`/`limit`,
+ * body; a click shows the whole entry as JSON and selects it: its causal tree, and for an
+ * intent its explanation, appear beside the table), filtered by kind, paged with `from`/`limit`,
  * and optionally followed live over the world's event stream.
  */
 import type { EntryJson } from "../../client.js";
@@ -8,6 +9,7 @@ import { follow, type Ctx } from "../context.js";
 import { h, jsonBlock, replace, short, table } from "../dom.js";
 import { ENTRY_KINDS } from "../../../../kernel/journal/entry-kinds.js";
 import { worldHref } from "../routes.js";
+import { causalPanel } from "./trace-panel.js";
 
 const PAGE_SIZES = [25, 50, 100, 250];
 
@@ -17,8 +19,10 @@ export async function journalView(ctx: Ctx): Promise<void> {
   const limit = Math.min(1000, Math.max(1, intParam(ctx.params, "limit", 50)));
   const kind = ctx.params.get("kind") ?? "";
   const page = await ctx.client.journal(ctx.worldId, { from, limit, ...(kind ? { kind } : {}) });
+  // The selected entry (`seq` in the route) stays selected across pages and reloads.
+  let selected: number | undefined = ctx.params.has("seq") ? intParam(ctx.params, "seq", 0) : undefined;
   const go = (q: { from?: number; limit?: number; kind?: string }) => {
-    location.hash = worldHref(ctx.worldId, "journal", { kind, limit, from, ...q });
+    location.hash = worldHref(ctx.worldId, "journal", { kind, limit, from, seq: selected, ...q });
   };
 
   const kindSelect = h(
@@ -34,7 +38,18 @@ export async function journalView(ctx: Ctx): Promise<void> {
   );
 
   const body = h("tbody", {});
-  for (const e of page.entries) body.append(...entryRows(e));
+  const layout = h("div", { class: "journal-layout" });
+  const panel = causalPanel(ctx, (seq) => {
+    selected = seq ?? undefined;
+    layout.classList.toggle("with-trace", seq !== null);
+    for (const r of body.querySelectorAll("tr.entry.selected")) r.classList.remove("selected");
+    if (seq !== null) body.querySelector(`tr.entry[data-seq="${seq}"]`)?.classList.add("selected");
+    // Kept in the URL without a navigation: a reload shows the same tree, the page is not redrawn.
+    history.replaceState(null, "", worldHref(ctx.worldId, "journal", { kind, limit, from, seq: selected }));
+  });
+  const select = (seq: number) => panel.select(seq);
+  layout.append(table(["Seq", "Kind", "Hash", "Summary"], body, { id: "journal" }), panel.el);
+  for (const e of page.entries) body.append(...entryRows(e, select));
   const empty =
     page.entries.length === 0 ? h("p", { class: "muted", id: "journal-empty" }, "No entries on this page.") : null;
   const first = page.entries[0]?.seq;
@@ -62,7 +77,7 @@ export async function journalView(ctx: Ctx): Promise<void> {
           const e = JSON.parse(ev.data) as EntryJson;
           if (kind !== "" && e.kind !== kind) return;
           empty?.remove();
-          const rows = entryRows(e);
+          const rows = entryRows(e, select);
           rows[0]!.classList.add("new");
           body.append(...rows);
           status.textContent = `following: #${e.seq} arrived`;
@@ -109,12 +124,13 @@ export async function journalView(ctx: Ctx): Promise<void> {
       status,
     ),
     empty,
-    table(["Seq", "Kind", "Hash", "Summary"], body, { id: "journal" }),
+    layout,
   );
+  if (selected !== undefined) panel.select(selected);
 }
 
-/** An entry's row and its (hidden) JSON row; a click on the row toggles the JSON. */
-function entryRows(e: EntryJson): HTMLTableRowElement[] {
+/** An entry's row and its (hidden) JSON row; a click on the row toggles the JSON and selects the entry. */
+function entryRows(e: EntryJson, select: (seq: number) => void): HTMLTableRowElement[] {
   const detail = h("tr", { class: "detail", hidden: true }, h("td", { colspan: 4 }, jsonBlock(e)));
   const toggle = h("button", { type: "button", class: "link", "aria-expanded": "false" }, `#${e.seq}`);
   const row = h(
@@ -127,6 +143,7 @@ function entryRows(e: EntryJson): HTMLTableRowElement[] {
         detail.hidden = !detail.hidden;
         toggle.setAttribute("aria-expanded", String(!detail.hidden));
         row.classList.toggle("open", !detail.hidden);
+        select(e.seq);
       },
     },
     h("td", { class: "num" }, toggle),
