@@ -78,7 +78,10 @@ export const DefCapSchema = z.strictObject({
   ...comment,
 });
 
-/** A policy match: every present field must hold (worldkernel adds `module` and `cost_over_cents`). */
+/**
+ * A policy match: every present field must hold (worldkernel adds `module`, `cost_over_cents`
+ * and `condition`, a CEL expression over the intent that must evaluate to true: air/policy-condition.ts).
+ */
 export const PolicyMatchSchema = z.strictObject({
   effect_kind: EffectKindSchema.optional(),
   cap_name: IdentSchema.optional(),
@@ -87,6 +90,7 @@ export const PolicyMatchSchema = z.strictObject({
   origin_name: NameSchema.optional(),
   module: NameSchema.optional(),
   cost_over_cents: nat.optional(),
+  condition: z.string().min(1).optional(),
 });
 
 /** One ordered policy rule: a match and a decision. */
@@ -142,7 +146,18 @@ export const DefSecretSchema = z.strictObject({
   ...comment,
 });
 
-/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets). */
+/**
+ * What an LLM grant's calls cost (worldkernel extension, read by the gate's estimate under
+ * `policy-cel-v1`): cents per 1,000 input and output tokens, and the input size the estimate
+ * assumes (the prompt lives in the CAS, where the pure gate cannot measure it).
+ */
+export const GrantPricesSchema = z.strictObject({
+  input_cents_per_1k_tokens: nat,
+  output_cents_per_1k_tokens: nat,
+  max_input_tokens: nat,
+});
+
+/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets and prices). */
 export const CapGrantSchema = z.strictObject({
   name: IdentSchema,
   cap: NameSchema,
@@ -151,6 +166,7 @@ export const CapGrantSchema = z.strictObject({
   /** How long an intent under this grant stays valid (from its step's time); past it, a held or re-dispatched intent gets an `expired` receipt. Default 24 h. */
   intent_ttl_ns: nat.optional(),
   budget: z.strictObject({ count: nat.optional(), tokens: nat.optional(), cents: nat.optional() }).optional(),
+  prices: GrantPricesSchema.optional(),
 });
 
 /** Manifest refs: `hash` may be omitted when authoring; the loader fills it. */
@@ -195,6 +211,7 @@ export type DefPolicy = z.infer<typeof DefPolicySchema>;
 export type DefSecret = z.infer<typeof DefSecretSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type CapGrant = z.infer<typeof CapGrantSchema>;
+export type GrantPrices = z.infer<typeof GrantPricesSchema>;
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 export type PolicyMatch = z.infer<typeof PolicyMatchSchema>;
 export type Subscription = z.infer<typeof SubscriptionSchema>;
