@@ -38,6 +38,18 @@
  *   this flag journaled `allow` where these checks deny, and such a journal diverges on replay
  *   (that is the hole this closes). The flag makes an older kernel, which would replay a
  *   library-opened world without the checks, refuse a newer journal instead.
+ * - policy-cel-v1: a policy rule's `when.condition` is a CEL expression evaluated by
+ *   @bufbuild/cel 0.6.1 exactly (air/policy-condition.ts; integers are CEL ints, never doubles:
+ *   air/cel-values.ts); the rule matches only when it gives true, and a condition that cannot
+ *   give a bool (a missing field, a wrong type, an overflow) denies the intent
+ *   (`policy.condition_error`) instead of falling through to a later rule. Under it the gate's
+ *   estimate for `llm.generate` prices the call from its grant's `prices`: cents =
+ *   ceil((max_input_tokens × input price + max_tokens × output price) / 1000), tokens =
+ *   max_input_tokens + max_tokens, so budgets and `cost_over_cents` see a real cost. Without the
+ *   flag the estimate is what it was (tokens = max_tokens, 0 cents), and a rule with a condition
+ *   denies (`policy.condition_unsupported`): a journal from before the flag has no condition
+ *   (the schema refused one) and replays exactly as recorded. Another evaluator version, or
+ *   another mapping of values, is another flag.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -50,6 +62,7 @@ export const SUPPORTED_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "policy-cel-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -63,6 +76,7 @@ export const KERNEL_FLAGS = [
   "validity-v1",
   "erasure-v1",
   "world-rules-v1",
+  "policy-cel-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -89,6 +103,8 @@ export interface Behaviour {
   cascade: { steps: number; events: number } | null;
   validity: boolean;
   erasure: boolean;
+  /** policy-cel-v1: policy conditions are evaluated, and LLM calls are priced from their grant. */
+  policyCel: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -98,5 +114,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     cascade: flags.includes("cascade-v1") ? { steps: MAX_STEPS_PER_INPUT, events: MAX_EVENTS_PER_INPUT } : null,
     validity: flags.includes("validity-v1"),
     erasure: flags.includes("erasure-v1"),
+    policyCel: flags.includes("policy-cel-v1"),
   };
 }

@@ -485,6 +485,10 @@ function grantLeaf(capType: string | null, segs: readonly Seg[], b: unknown, a: 
       return ceiling(b, a, DEFAULT_INTENT_TTL_NS);
     case "budget":
       return segs.length === 2 ? ceiling(b, a) : null; // count, tokens, cents: absent is unlimited
+    case "prices":
+      // A lower price or input bound lowers the estimate, so budgets and cost_over_cents rules admit more.
+      if (segs.length === 2) return ceiling(a, b, 0n);
+      return a === undefined ? true : b === undefined ? false : null;
     default:
       return null; // another cap
   }
