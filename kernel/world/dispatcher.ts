@@ -140,7 +140,7 @@ export class Dispatcher {
         idempotencyKey: intentId,
         kind: p.kind,
         params: p.params,
-        grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null },
+        grant: { name: p.grant, capType: p.capType, params: grant?.params ?? null, prices: grant?.grant.prices },
         blobs: { put: (b) => this.w.store.putBlobSync(b), get: (h) => this.w.store.getBlobSync(h) },
         signal: AbortSignal.timeout(120_000),
         nowNs: () => this.w.now(),
