@@ -26,7 +26,8 @@ export class CelInputFault {
  * - integers (`int`, `nat`, `time`, `duration`) → CEL `int` (64-bit signed); one outside that
  *   range is a fault (CEL has no wider integer, and a silent wrap or a float would lie);
  * - `text` → string; `bytes`, `hash`, `uuid` → bytes; `bool` → bool; `null` (an absent option) → null;
- * - `dec128` → its exact decimal text (`"12.50"`): CEL has no decimal type, and a double would round;
+ * - `dec128` → its canonical decimal text (`12.50` reads `"12.5"`): CEL has no decimal type, and a
+ *   double would round;
  * - records and text-keyed maps → maps with string keys (a variant is `{"$tag", "$value"}`:
  *   read it as `params.v["$tag"]`); maps with int or bool keys keep them; lists and sets → lists.
  * Anything else (a float, a bytes map key, another tag) is a fault: typed params never hold one.
