@@ -86,6 +86,9 @@ const NOT_BOOL = new Set([
   "type",
 ]);
 
+/** CEL's built-in type names, which are values too (`type(params.a) == int`). */
+const TYPE_NAMES = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"]);
+
 type Expr = ReturnType<typeof parse>["expr"];
 
 const ENV = celEnv();
@@ -178,7 +181,7 @@ function staticProblem(root: Expr): string | null {
     const k = e.exprKind;
     switch (k.case) {
       case "identExpr":
-        return scope.has(k.value.name) || declared.has(k.value.name)
+        return scope.has(k.value.name) || declared.has(k.value.name) || TYPE_NAMES.has(k.value.name)
           ? null
           : `unknown variable "${k.value.name}" (a condition may name ${CONDITION_VARIABLES.join(", ")})`;
       case "selectExpr":

@@ -95,6 +95,21 @@ describe("evaluating a condition", () => {
     expect(run("key == b'\\x00'", {}, { key: Uint8Array.of(0) })).toEqual({ ok: true, value: true });
   });
 
+  it("knows CEL's type names and macros' variables, and refuses names it does not declare", () => {
+    expect(run("type(params.a) == int && type(params.s) == string", { a: 1, s: "x" })).toEqual({
+      ok: true,
+      value: true,
+    });
+    expect(run("params.l.exists(x, x > 2) && params.l.all(y, y > 0)", { l: [1, 2, 3] })).toEqual({
+      ok: true,
+      value: true,
+    });
+    expect(compileCondition("params.l.exists(x, x > y)")).toEqual({
+      ok: false,
+      message: expect.stringMatching(/unknown variable "y"/),
+    });
+  });
+
   it("compiles each distinct text once", () => {
     const a = compileCondition("params.x == 1");
     expect(compileCondition("params.x == 1")).toBe(a);
