@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
-import { replayWorld } from "../../kernel/world/index.js";
+import { worldPaths } from "../../kernel/journal/index.js";
+import { replayWorld, verifyWorld } from "../../kernel/world/index.js";
 import { checkPaymentDefs, gateDecisions, payEvent, paymentsWorld } from "./fixtures/payments.js";
 
 const OVER_1000_NEEDS_APPROVAL = [
@@ -62,6 +63,7 @@ describe("policy conditions on parameters", () => {
       const root = w.stateRefs().state_root;
       await w.close();
       expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
+      expect(await verifyWorld(worldPaths(dir).journal)).toMatchObject({ ok: true });
     } finally {
       await w.close().catch(() => {});
     }
