@@ -50,6 +50,18 @@ export type CompileResult = { ok: true; condition: CompiledCondition } | { ok: f
 export const MAX_CONDITION_LENGTH = 4096;
 
 /**
+ * Nesting bounds. The parser, the planner and the evaluator recurse, and where a recursion
+ * overflows the stack depends on the host (stack size, how deep the caller already is): a
+ * condition that loads on one machine must load, and decide, on every other. So nesting is
+ * bounded far below any stack: at most MAX_OPENERS opening brackets `(`, `[`, `{` in the whole
+ * text (counted before parsing, string literals included, so the bound never depends on lexing),
+ * and an expression tree at most MAX_DEPTH deep (measured without recursion before anything
+ * else walks it).
+ */
+export const MAX_OPENERS = 64;
+export const MAX_DEPTH = 100;
+
+/**
  * Timestamp accessors answer in a time zone: without one, the host's local zone (whose DST
  * rules shift an hour); with an IANA name, the host's ICU data. Either way two machines can
  * disagree, so a replayed decision could too: conditions may not call them.
@@ -109,12 +121,24 @@ export function compileCondition(source: string): CompileResult {
 function compile(source: string): CompileResult {
   if (source.length > MAX_CONDITION_LENGTH)
     return { ok: false, message: `a condition is at most ${MAX_CONDITION_LENGTH} characters` };
+  let openers = 0;
+  for (const ch of source) if (ch === "(" || ch === "[" || ch === "{") openers++;
+  if (openers > MAX_OPENERS)
+    return { ok: false, message: `a condition has at most ${MAX_OPENERS} opening brackets ( [ {, this one ${openers}` };
+  // Ternaries nest by recursion in the parser without brackets: bound them the same way.
+  let ternaries = 0;
+  for (const ch of source) if (ch === "?") ternaries++;
+  if (ternaries > MAX_OPENERS)
+    return { ok: false, message: `a condition has at most ${MAX_OPENERS} "?", this one ${ternaries}` };
   let ast: ReturnType<typeof parse>;
   try {
     ast = parse(source);
   } catch (e) {
     return { ok: false, message: `CEL syntax error: ${(e as Error).message}` };
   }
+  const depth = depthOf(ast.expr);
+  if (depth > MAX_DEPTH)
+    return { ok: false, message: `a condition nests at most ${MAX_DEPTH} deep, this one ${depth}` };
   const problem = staticProblem(ast.expr);
   if (problem) return { ok: false, message: problem };
   let program: ReturnType<typeof plan>;
@@ -135,7 +159,13 @@ function compile(source: string): CompileResult {
           if (e instanceof CelInputFault) return { ok: false, message: `${e.path}: ${e.message}` };
           throw e;
         }
-        const out: unknown = program(vars);
+        let out: unknown;
+        try {
+          out = program(vars);
+        } catch (e) {
+          // The evaluator returns its errors; this is for one it throws, so a decision is still made.
+          return { ok: false, message: `CEL evaluation failed: ${(e as Error).message}` };
+        }
         if (isCelError(out)) return { ok: false, message: out.message };
         if (typeof out !== "boolean")
           return { ok: false, message: `the condition gave ${celTypeName(out)}, not a bool` };
@@ -227,6 +257,33 @@ function resultProblem(root: Expr): string | null {
   if (k.case === "structExpr") return not(k.value.messageName ? k.value.messageName : "a map");
   if (k.case === "callExpr" && NOT_BOOL.has(k.value.function)) return not(`the result of ${k.value.function}`);
   return null;
+}
+
+/** The depth of an expression tree, by an explicit stack (so a deep tree cannot overflow this either). */
+function depthOf(root: Expr): number {
+  let max = 0;
+  const todo: [Expr | undefined, number][] = [[root, 1]];
+  while (todo.length > 0) {
+    const [e, d] = todo.pop()!;
+    if (!e) continue;
+    if (d > max) max = d;
+    if (max > MAX_DEPTH) return max;
+    const k = e.exprKind;
+    const kids: (Expr | undefined)[] =
+      k.case === "selectExpr"
+        ? [k.value.operand]
+        : k.case === "callExpr"
+          ? [k.value.target, ...k.value.args]
+          : k.case === "listExpr"
+            ? k.value.elements
+            : k.case === "structExpr"
+              ? k.value.entries.flatMap((en) => [en.keyKind.case === "mapKey" ? en.keyKind.value : undefined, en.value])
+              : k.case === "comprehensionExpr"
+                ? [k.value.iterRange, k.value.accuInit, k.value.loopCondition, k.value.loopStep, k.value.result]
+                : [];
+    for (const c of kids) todo.push([c, d + 1]);
+  }
+  return max;
 }
 
 function first(checks: (() => string | null)[]): string | null {

@@ -116,4 +116,19 @@ describe("evaluating a condition", () => {
     expect(compileCondition("params.x ==")).toMatchObject({ ok: false });
     expect(compileCondition("x".repeat(5000))).toMatchObject({ ok: false, message: expect.stringMatching(/at most/) });
   });
+
+  it("bounds nesting far below any stack, so whether a condition loads never depends on the host", () => {
+    const parens = (n: number) => "(".repeat(n) + "true" + ")".repeat(n);
+    expect(compileCondition(parens(64))).toMatchObject({ ok: true });
+    // 500 nested parentheses overflow the parser's stack on a default Node: refused by count first.
+    expect(compileCondition(parens(500))).toEqual({
+      ok: false,
+      message: "a condition has at most 64 opening brackets ( [ {, this one 500",
+    });
+    expect(compileCondition(Array(65).fill("true ? true : ").join("") + "false")).toMatchObject({ ok: false });
+    expect(compileCondition(Array(200).fill("1").join(" + ") + " > 0")).toEqual({
+      ok: false,
+      message: "a condition nests at most 100 deep, this one 101",
+    });
+  });
 });
