@@ -7,8 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { worldPaths } from "../../kernel/journal/index.js";
-import { replayWorld, verifyWorld } from "../../kernel/world/index.js";
-import { checkPaymentDefs, gateDecisions, payEvent, paymentsWorld } from "./fixtures/payments.js";
+import { hashDef, buildCatalogOrThrow, type AnyDef, type DefPolicy } from "../../air/index.js";
+import { KERNEL_FLAGS, behaviourOf } from "../../kernel/transition/flags.js";
+import { conditionsUnsupported } from "../../kernel/world/governance.js";
+import { propose, replayWorld, verifyWorld } from "../../kernel/world/index.js";
+import { checkPaymentDefs, gateDecisions, payEvent, paymentDefs, paymentsWorld } from "./fixtures/payments.js";
 
 const OVER_1000_NEEDS_APPROVAL = [
   { when: { effect_kind: "pay.send", condition: "params.amount > 1000" }, decision: "require_approval" },
@@ -85,6 +88,34 @@ describe("policy conditions on parameters", () => {
     } finally {
       await w.close();
     }
+  }, 120_000);
+
+  it("governance: a patch may add a condition under policy-cel-v1; a world without the flag refuses it", async () => {
+    const { w } = await paymentsWorld([{ when: { effect_kind: "pay.send" }, decision: "allow" }]);
+    try {
+      const policy = w.catalog.policies.get("t/p@1")!.def;
+      const next: DefPolicy = {
+        ...policy,
+        rules: [{ when: { condition: "params.amount > 1000" }, decision: "require_approval" }, ...policy.rules],
+      };
+      const doc = {
+        base_manifest_hash: w.catalog.manifestHash,
+        patches: [
+          { replace_def: { kind: "defpolicy", name: "t/p@1", new_node: next, pre_hash: hashDef(policy as AnyDef) } },
+        ],
+      };
+      await expect(propose(w, doc, { proposer: generateKeyPair() })).resolves.toMatchObject({
+        proposalId: expect.stringMatching(/^sha256:/),
+      });
+    } finally {
+      await w.close();
+    }
+    const catalog = buildCatalogOrThrow([
+      { file: "pay.air.json", value: paymentDefs([{ when: { condition: "params.amount > 1" }, decision: "allow" }]) },
+    ]);
+    const old = behaviourOf(KERNEL_FLAGS.filter((f) => f !== "policy-cel-v1"));
+    expect(conditionsUnsupported(old, catalog)).toMatchObject({ code: "governance.condition_unsupported" });
+    expect(conditionsUnsupported(behaviourOf(KERNEL_FLAGS), catalog)).toBeNull();
   }, 120_000);
 
   it("a bad condition is refused at load (wk air check) with its JSON path", () => {
