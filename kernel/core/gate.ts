@@ -183,7 +183,7 @@ export function decide(input: GateInput): GateDecision {
       : verdict.ruleIndex === null
         ? `no rule of ${verdict.policy} matches`
         : verdict.fault
-          ? `rule ${verdict.ruleIndex} of ${verdict.policy}: its condition failed, so the intent is denied: ${verdict.fault.message}`
+          ? `rule ${verdict.ruleIndex} of ${verdict.policy}: its condition could not be evaluated, so the intent is denied: ${verdict.fault.message}`
           : `rule ${verdict.ruleIndex} of ${verdict.policy}`;
   return {
     ...base,

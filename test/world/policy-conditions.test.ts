@@ -61,7 +61,9 @@ describe("policy conditions on parameters", () => {
         ["deny", "policy", "policy.condition_error", 0],
         ["allow", "policy", "policy.allow", 1],
       ]);
-      expect(ds[0]!.reason).toBe("rule 0 of t/p@1: its condition failed, so the intent is denied: int divide by zero");
+      expect(ds[0]!.reason).toBe(
+        "rule 0 of t/p@1: its condition could not be evaluated, so the intent is denied: int divide by zero",
+      );
       expect(paid.map((p) => p.amount)).toEqual([900]);
       const root = w.stateRefs().state_root;
       await w.close();
