@@ -48,11 +48,13 @@ module.exports = {
       name: "air-npm-allowlist",
       severity: "error",
       comment:
-        "air's dependencies are zod, cbor-x, @noble/hashes and lossless-json (STYLE 12); add one here only on purpose.",
+        "air's dependencies are zod, cbor-x, @noble/hashes and lossless-json (STYLE 12); add one here only on purpose. " +
+        "@bufbuild/cel (issue 23): policy conditions are AIR data, so the loader parses and checks them with their path " +
+        "(air/policy-condition.ts), and the gate evaluates the same compiled form; the version is pinned by policy-cel-v1.",
       from: { path: "^air/" },
       to: {
         dependencyTypes: ["npm", "npm-dev", "npm-peer", "npm-optional", "npm-no-pkg", "npm-unknown"],
-        pathNot: "^node_modules/(zod|cbor-x|@noble/hashes|lossless-json)/",
+        pathNot: "^node_modules/(zod|cbor-x|@noble/hashes|lossless-json|@bufbuild/cel)/",
       },
     },
 

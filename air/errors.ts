@@ -82,6 +82,8 @@ export type AirErrorCode =
   /** Two def sets differ in a way no patch operation expresses (air/patch-diff.ts). */
   | "air.patch_inexpressible"
   | "air.bad_bundle"
+  /** A policy condition (CEL) that does not parse, names an unknown variable or cannot give a bool. */
+  | "air.bad_condition"
   | "air.manifest_mismatch";
 
 /** A problem found at one place; `path` is a JSON path such as `$.abi.workflow.state`. */

@@ -24,6 +24,7 @@ import { hashValue, type HashText } from "./hash.js";
 import { jsonToCbor } from "./json.js";
 import type { CborValue, CborObject } from "./cbor/value.js";
 import { BUILTIN_SOURCES } from "./builtins/index.js";
+import { compileCondition } from "./policy-condition.js";
 import { findInvalidText, hasInvalidText, invalidUnicode } from "./unicode.js";
 
 /** One def with its identity and where it came from. */
@@ -378,6 +379,10 @@ class Resolver {
             "when",
             "effect_kind",
           ]);
+        if (r.when.condition !== undefined) {
+          const c = compileCondition(r.when.condition);
+          if (!c.ok) this.issue("air.bad_condition", c.message, f, ["rules", i, "when", "condition"]);
+        }
         if (r.when.cap_name && !grants.has(r.when.cap_name))
           this.issue("air.unknown_ref", `unknown cap grant ${r.when.cap_name}`, f, ["rules", i, "when", "cap_name"]);
         const mod = r.when.module ?? r.when.origin_name;

@@ -78,7 +78,10 @@ export const DefCapSchema = z.strictObject({
   ...comment,
 });
 
-/** A policy match: every present field must hold (worldkernel adds `module` and `cost_over_cents`). */
+/**
+ * A policy match: every present field must hold (worldkernel adds `module`, `cost_over_cents`
+ * and `condition`, a CEL expression over the intent that must evaluate to true: air/policy-condition.ts).
+ */
 export const PolicyMatchSchema = z.strictObject({
   effect_kind: EffectKindSchema.optional(),
   cap_name: IdentSchema.optional(),
@@ -87,6 +90,7 @@ export const PolicyMatchSchema = z.strictObject({
   origin_name: NameSchema.optional(),
   module: NameSchema.optional(),
   cost_over_cents: nat.optional(),
+  condition: z.string().min(1).optional(),
 });
 
 /** One ordered policy rule: a match and a decision. */
@@ -155,7 +159,18 @@ export const GrantSecretsSchema = z.strictObject({
   api_key: NameSchema.optional(),
 });
 
-/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets and secrets). */
+/**
+ * What an LLM grant's calls cost (worldkernel extension, read by the gate's estimate under
+ * `policy-cel-v1`): cents per 1,000 input and output tokens, and the input size the estimate
+ * assumes (the prompt lives in the CAS, where the pure gate cannot measure it).
+ */
+export const GrantPricesSchema = z.strictObject({
+  input_cents_per_1k_tokens: nat,
+  output_cents_per_1k_tokens: nat,
+  max_input_tokens: nat,
+});
+
+/** A grant of a capability: concrete params for a defcap, optional expiry (worldkernel adds budgets, secrets and prices). */
 export const CapGrantSchema = z.strictObject({
   name: IdentSchema,
   cap: NameSchema,
@@ -165,6 +180,7 @@ export const CapGrantSchema = z.strictObject({
   intent_ttl_ns: nat.optional(),
   budget: z.strictObject({ count: nat.optional(), tokens: nat.optional(), cents: nat.optional() }).optional(),
   secrets: GrantSecretsSchema.optional(),
+  prices: GrantPricesSchema.optional(),
 });
 
 /** Manifest refs: `hash` may be omitted when authoring; the loader fills it. */
@@ -210,6 +226,7 @@ export type DefSecret = z.infer<typeof DefSecretSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type CapGrant = z.infer<typeof CapGrantSchema>;
 export type GrantSecrets = z.infer<typeof GrantSecretsSchema>;
+export type GrantPrices = z.infer<typeof GrantPricesSchema>;
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 export type PolicyMatch = z.infer<typeof PolicyMatchSchema>;
 export type Subscription = z.infer<typeof SubscriptionSchema>;

@@ -14,13 +14,15 @@ export interface BlobAccess {
   get(hash: HashText): Uint8Array;
 }
 
-/** The cap grant the gate matched, with its allowlist params. */
+/** The cap grant the gate matched, with its allowlist params and declared prices. */
 export interface GrantView {
   name: string;
   capType: string;
   params: CborValue;
   /** Which secrets the grant lets this adapter use (absent: none). */
   secrets?: GrantSecrets;
+  /** The grant's `prices` (cents per 1,000 tokens), when it declares them: what an LLM call settles at. */
+  prices?: { input_cents_per_1k_tokens: number | bigint; output_cents_per_1k_tokens: number | bigint } | undefined;
 }
 
 /** One effect to perform: canonical params plus the context the shell supplies. */

@@ -39,6 +39,8 @@ export type KernelErrorCode =
   | "governance.stale_base"
   | "governance.shadow_diverged"
   | "governance.unsigned_proposal"
+  /** A patch gives a policy rule a condition in a world whose kernel flags lack policy-cel-v1 (its gate would deny every intent the rule sees). */
+  | "governance.condition_unsupported"
   | "governance.migration_required"
   | "governance.bad_migration"
   | "governance.migration_failed"

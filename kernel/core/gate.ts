@@ -25,10 +25,12 @@ export type GrantCheck = (
   grant?: CapGrant,
 ) => { code: string; message: string } | null;
 
-/** Injected pure helpers: allowlist checks by cap type and a cost estimate. */
+/** Injected pure helpers: allowlist checks by cap type, a cost estimate, and whether policy conditions run. */
 export interface GateHooks {
   checks: Readonly<Record<string, GrantCheck>>;
-  estimate(kind: string, params: CborValue): { tokens: number; cents: number };
+  estimate(kind: string, params: CborValue, grant: ResolvedGrant): { tokens: number; cents: number };
+  /** policy-cel-v1: evaluate rules' CEL conditions (without it, a rule with one denies). */
+  conditions: boolean;
 }
 
 /** Where the gate decided. */
@@ -137,7 +139,7 @@ export function decide(input: GateInput): GateDecision {
     ...withGrant,
     params,
     paramsHash: hashCanonical(canonical),
-    estimate: input.hooks.estimate(effect.kind, params),
+    estimate: input.hooks.estimate(effect.kind, params, grant),
   };
 
   if (grant.grant.expiry_ns !== undefined && input.nowNs >= BigInt(grant.grant.expiry_ns)) {
@@ -163,19 +165,34 @@ export function decide(input: GateInput): GateDecision {
     originKind: "workflow",
     originName: module,
     estimatedCents: withParams.estimate.cents,
+    condition: input.hooks.conditions
+      ? {
+          params,
+          originKind: "workflow",
+          originName: module,
+          key: input.key,
+          effectKind: effect.kind,
+          capName: grant.grant.name,
+          capType: grant.capType,
+          module,
+          estimate: withParams.estimate,
+        }
+      : undefined,
   });
   const why =
     verdict.policy === null
       ? "no policy is set, so every effect is denied"
       : verdict.ruleIndex === null
         ? `no rule of ${verdict.policy} matches`
-        : `rule ${verdict.ruleIndex} of ${verdict.policy}`;
+        : verdict.fault
+          ? `rule ${verdict.ruleIndex} of ${verdict.policy}: its condition could not be evaluated, so the intent is denied: ${verdict.fault.message}`
+          : `rule ${verdict.ruleIndex} of ${verdict.policy}`;
   return {
     ...base,
     ...withParams,
     decision: verdict.decision,
     stage: "policy",
-    code: `policy.${verdict.decision}`,
+    code: verdict.fault ? verdict.fault.code : `policy.${verdict.decision}`,
     reason: why,
     policy: verdict.policy,
     ruleIndex: verdict.ruleIndex,

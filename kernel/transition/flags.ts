@@ -49,6 +49,18 @@
  *   naming no hosts, is denied at the gate (`secret_not_allowed`, stage `grant`). Before it,
  *   such text was an ordinary header value (allowed and sent as written), so an older journal
  *   replays without the check; the flag makes an older kernel refuse a newer journal.
+ * - policy-cel-v1: a policy rule's `when.condition` is a CEL expression evaluated by
+ *   @bufbuild/cel 0.6.1 exactly (air/policy-condition.ts; integers are CEL ints, never doubles:
+ *   air/cel-values.ts); the rule matches only when it gives true, and a condition that cannot
+ *   give a bool (a missing field, a wrong type, an overflow) denies the intent
+ *   (`policy.condition_error`) instead of falling through to a later rule. Under it the gate's
+ *   estimate for `llm.generate` prices the call from its grant's `prices`: cents =
+ *   ceil((max_input_tokens × input price + max_tokens × output price) / 1000), tokens =
+ *   max_input_tokens + max_tokens, so budgets and `cost_over_cents` see a real cost. Without the
+ *   flag the estimate is what it was (tokens = max_tokens, 0 cents), and a rule with a condition
+ *   denies (`policy.condition_unsupported`): a journal from before the flag has no condition
+ *   (the schema refused one) and replays exactly as recorded. Another evaluator version, or
+ *   another mapping of values, is another flag.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -63,6 +75,7 @@ export const SUPPORTED_FLAGS = [
   "world-rules-v1",
   "ann-v1",
   "secrets-v1",
+  "policy-cel-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -78,6 +91,7 @@ export const KERNEL_FLAGS = [
   "world-rules-v1",
   "ann-v1",
   "secrets-v1",
+  "policy-cel-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -113,6 +127,8 @@ export interface Behaviour {
   ann: boolean;
   /** secrets-v1: the gate checks secret references against the grant. */
   secrets: boolean;
+  /** policy-cel-v1: policy conditions are evaluated, and LLM calls are priced from their grant. */
+  policyCel: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -124,5 +140,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     erasure: flags.includes("erasure-v1"),
     ann: flags.includes("ann-v1"),
     secrets: flags.includes("secrets-v1"),
+    policyCel: flags.includes("policy-cel-v1"),
   };
 }

@@ -491,6 +491,10 @@ function grantLeaf(capType: string | null, segs: readonly Seg[], b: unknown, a: 
       if (segs[1] === "headers" && segs.length === 3) return setField(b, a, "none");
       if (segs[1] === "api_key" && segs.length === 2) return presence(b, a);
       return null;
+    case "prices":
+      // A lower price or input bound lowers the estimate, so budgets and cost_over_cents rules admit more.
+      if (segs.length === 2) return ceiling(a, b, 0n);
+      return a === undefined ? true : b === undefined ? false : null;
     default:
       return null; // another cap
   }

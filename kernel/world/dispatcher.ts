@@ -150,6 +150,7 @@ export class Dispatcher {
           name: p.grant,
           capType: p.capType,
           params: grant?.params ?? null,
+          prices: grant?.grant.prices,
           ...(grantSecrets ? { secrets: grantSecrets } : {}),
         },
         blobs: { put: (b) => this.w.store.putBlobSync(b), get: (h) => this.w.store.getBlobSync(h) },

@@ -1,28 +1,63 @@
 /**
  * @module The gate's rules for a world: the allowlist checks of the built-in cap types (hosts,
- * methods, private and loopback addresses, models, token ceilings, …) and the cost estimate the
- * budget reserves. They belong to the world, never to whoever opens it: the kernel flags in its
- * genesis select them (`gate-v1`, `world-rules-v1`), so live execution, cold start, replay,
- * shadow and audit decide alike however a library caller opened the world.
+ * methods, private and loopback addresses, models, token ceilings, …), the cost estimate the
+ * budget reserves, and whether policy conditions run. They belong to the world, never to whoever
+ * opens it: the kernel flags in its genesis select them (`gate-v1`, `world-rules-v1`,
+ * `policy-cel-v1`), so live execution, cold start, replay, shadow and audit decide alike however
+ * a library caller opened the world.
  */
-import { isCborObject } from "../../air/cbor/value.js";
+import { isCborObject, type CborValue } from "../../air/cbor/value.js";
+import type { ResolvedGrant } from "../../air/loader.js";
 import { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "../adapters/grant-checks.js";
 import type { GateHooks } from "../core/gate.js";
 import type { Behaviour } from "../transition/flags.js";
 
-const estimate: GateHooks["estimate"] = (kind, params) => {
+/** Before policy-cel-v1: an LLM call reserves its max_tokens and costs nothing up front. */
+const unpricedEstimate: GateHooks["estimate"] = (kind, params) => {
   if (kind === "llm.generate" && isCborObject(params)) return { tokens: Number(params.max_tokens ?? 0), cents: 0 };
   return { tokens: 0, cents: 0 };
 };
 
-const BUILT_IN: GateHooks = { checks: GRANT_CHECKS, estimate };
-const WITH_SECRETS: GateHooks = { checks: GRANT_CHECKS_SECRETS, estimate };
+/**
+ * The most an `llm.generate` intent can cost under its grant: its output ceiling (`max_tokens`)
+ * and the grant's input bound (`prices.max_input_tokens`) at the grant's prices per 1,000 tokens,
+ * rounded up to a whole cent. Integer arithmetic (bigint) throughout: no float ever rounds a
+ * decision. A grant without prices estimates as before (tokens = max_tokens, 0 cents).
+ */
+export function pricedEstimate(
+  kind: string,
+  params: CborValue,
+  grant: ResolvedGrant,
+): { tokens: number; cents: number } {
+  if (kind !== "llm.generate" || !isCborObject(params)) return { tokens: 0, cents: 0 };
+  const out = BigInt((params.max_tokens as number | bigint | undefined) ?? 0);
+  const p = grant.grant.prices;
+  if (!p) return { tokens: clamp(out), cents: 0 };
+  const inTokens = BigInt(p.max_input_tokens);
+  const milli = inTokens * BigInt(p.input_cents_per_1k_tokens) + out * BigInt(p.output_cents_per_1k_tokens);
+  return { tokens: clamp(inTokens + out), cents: clamp((milli + 999n) / 1000n) };
+}
+
+/** Estimates are journaled as JSON-safe numbers: a value past 2^53 − 1 is held there (it exceeds any budget anyway). */
+function clamp(n: bigint): number {
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
+/** The hooks of each combination of the flags that change them, made once (index: secrets, policyCel). */
+const HOOKS: readonly GateHooks[] = [false, true].flatMap((secrets) =>
+  [false, true].map((priced) => ({
+    checks: secrets ? GRANT_CHECKS_SECRETS : GRANT_CHECKS,
+    estimate: priced ? pricedEstimate : unpricedEstimate,
+    conditions: priced,
+  })),
+);
 
 /**
  * The gate hooks a world decides with. Every journal — with `world-rules-v1` or, before it,
  * the ones `wk` wrote — is decided by the built-in checks; `secrets-v1` adds the check of
- * secret references in HTTP headers against the grant.
+ * secret references in HTTP headers against the grant; `policy-cel-v1` adds conditions and the
+ * priced estimate.
  */
 export function worldGateHooks(behaviour: Behaviour): GateHooks {
-  return behaviour.secrets ? WITH_SECRETS : BUILT_IN;
+  return HOOKS[(behaviour.secrets ? 2 : 0) + (behaviour.policyCel ? 1 : 0)]!;
 }

@@ -9,7 +9,7 @@
  */
 import { AirError } from "../../air/errors.js";
 import { PatchDocumentSchema, type Migration } from "../../air/schemas/patch.js";
-import { buildCatalog } from "../../air/loader.js";
+import { buildCatalog, type AirCatalog } from "../../air/loader.js";
 import { bytesToHash, hashValue, type HashText } from "../../air/hash.js";
 import { compilePatch } from "../../air/patch.js";
 import { patchGovernanceWarnings, type AirWarning } from "../../air/warnings.js";
@@ -41,6 +41,7 @@ import {
 import { JournalRules } from "./journal-rules.js";
 import { bundleOf, catalogFromBundle } from "../../air/bundle.js";
 import type { GovernedWorld } from "./world-port.js";
+import type { Behaviour } from "../transition/flags.js";
 import { upgradePatch, upgradeRequestOf } from "./governance-upgrade.js";
 import {
   checkMigrations,
@@ -123,6 +124,25 @@ export function listProposals(world: GovernedWorld): ProposalSummary[] {
 /** Who proposes: a person's key (signed), a module's effect, or nobody. */
 export type ProposeAs = { key: KeyPair } | { module: string; intentId: string };
 
+/**
+ * A world recorded before policy-cel-v1 evaluates no condition: its gate denies at any rule that
+ * carries one (that keeps its replay exact). Such a patch is refused up front instead of being
+ * approved and then denying everything the rule sees. A refusal, not a journal rule: nothing is
+ * appended, so replay is untouched. Null when the patched AIR is fine for this world.
+ */
+export function conditionsUnsupported(behaviour: Behaviour, next: AirCatalog): KernelError | null {
+  if (behaviour.policyCel) return null;
+  for (const p of next.policies.values()) {
+    const i = p.def.rules.findIndex((r) => r.when.condition !== undefined);
+    if (i >= 0)
+      return new KernelError(
+        "governance.condition_unsupported",
+        `rule ${i} of ${p.def.name} has a condition, and this world's kernel flags do not include policy-cel-v1: its gate would deny every intent the rule sees`,
+      );
+  }
+  return null;
+}
+
 /** Compiles and validates a patch document against the current manifest and journals the proposal. */
 async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   const parsed = PatchDocumentSchema.safeParse(doc);
@@ -157,6 +177,8 @@ async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptio
       built.issues,
     );
   const next = built.catalog;
+  const unsupported = conditionsUnsupported(world.state.behaviour, next);
+  if (unsupported) throw unsupported;
   checkMigrations(current, next, patch.migrations ?? []);
   for (const w of opts.wasm ?? []) world.store.putBlobSync(w);
   for (const [name, m] of next.modules) {

@@ -40,6 +40,39 @@ describe("wk air", () => {
     expect(bad.stdout).toContain("$[1].schemas[1].name: air.unknown_ref");
   });
 
+  it("check: a policy condition that is not CEL, or cannot give a bool, is refused with its path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wk-cli-air-"));
+    writeFileSync(
+      join(dir, "world.air.json"),
+      JSON.stringify([
+        {
+          $kind: "defpolicy",
+          name: "t/p@1",
+          rules: [
+            { when: { condition: "params.amount >" }, decision: "require_approval" },
+            { when: { condition: "params.amount * 2" }, decision: "allow" },
+          ],
+        },
+        {
+          $kind: "manifest",
+          air_version: "1",
+          schemas: [],
+          modules: [],
+          effects: [],
+          caps: [],
+          policies: [{ name: "t/p@1" }],
+          defaults: { policy: "t/p@1" },
+        },
+      ]),
+    );
+    const bad = wk("air", "check", dir);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain("world.air.json: $[0].rules[0].when.condition: air.bad_condition");
+    expect(bad.stdout).toContain("CEL syntax error");
+    expect(bad.stdout).toContain("$[0].rules[1].when.condition: air.bad_condition");
+    expect(bad.stdout).toContain("must give a bool");
+  });
+
   it("hash: plain JSON as generic canonical CBOR, and a def with --def (both lenses agree)", () => {
     const dir = mkdtempSync(join(tmpdir(), "wk-cli-air-"));
     writeFileSync(join(dir, "empty.json"), "{}");

@@ -207,6 +207,20 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, AuthorityFinding[]][
     [find("grant", "model", "removed", "$.params.max_tokens", 256, null, true)],
   ],
   [
+    "grant prices declared (the estimate rises: budgets and cost ceilings admit less)",
+    (w) =>
+      (man(w).defaults.cap_grants.find((g) => g.name === "model")!.prices = {
+        input_cents_per_1k_tokens: 1,
+        output_cents_per_1k_tokens: 3,
+        max_input_tokens: 1000,
+      }),
+    [
+      find("grant", "model", "added", "$.prices.input_cents_per_1k_tokens", null, 1, false),
+      find("grant", "model", "added", "$.prices.max_input_tokens", null, 1000, false),
+      find("grant", "model", "added", "$.prices.output_cents_per_1k_tokens", null, 3, false),
+    ],
+  ],
+  [
     "grant models allowlist added where any model was allowed",
     (w) => (params(w, "model").models = ["big"]),
     [find("grant", "model", "added", "$.params.models", null, ["big"], false)],
@@ -552,6 +566,21 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, AuthorityFinding[]][
     ],
   ],
   [
+    "policy allow rule given a condition (matches less)",
+    (w) => ((rules(w)[0]!.when as Record<string, unknown>).condition = "params.method == 'GET'"),
+    [
+      find(
+        "policy",
+        "demo/p@1",
+        "changed",
+        "$.rules[0]",
+        { when: { effect_kind: "http.request" }, decision: "allow" },
+        { when: { effect_kind: "http.request", condition: "params.method == 'GET'" }, decision: "allow" },
+        false,
+      ),
+    ],
+  ],
+  [
     "default policy changed",
     (w) => {
       w.defs.p2 = { $kind: "defpolicy", name: "demo/p2@1", rules: [] };
@@ -647,6 +676,28 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, AuthorityFinding[]][
 describe("authority changes between two manifests", () => {
   it.each(CASES)("%s", (_label, edit, expected) => {
     expect(diff(edit)).toEqual(expected);
+  });
+
+  it("a lower declared price widens (the estimate falls), a higher one does not, dropping prices widens", () => {
+    const priced = (input: number) => {
+      const w = base();
+      grant(w, "model").prices = {
+        input_cents_per_1k_tokens: input,
+        output_cents_per_1k_tokens: 3,
+        max_input_tokens: 10,
+      };
+      return w;
+    };
+    const unpriced = base();
+    const at = (b: ReturnType<typeof base>, a: ReturnType<typeof base>) =>
+      authorityChanges(side(b), side(a)).map((f) => [f.path, f.widens]);
+    expect(at(priced(5), priced(2))).toEqual([["$.prices.input_cents_per_1k_tokens", true]]);
+    expect(at(priced(2), priced(5))).toEqual([["$.prices.input_cents_per_1k_tokens", false]]);
+    expect(at(priced(2), unpriced)).toEqual([
+      ["$.prices.input_cents_per_1k_tokens", true],
+      ["$.prices.max_input_tokens", true],
+      ["$.prices.output_cents_per_1k_tokens", true],
+    ]);
   });
 
   it("lists every change of a patch in canonical order: kind, then name, then path", () => {

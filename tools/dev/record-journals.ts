@@ -1,7 +1,7 @@
 /**
  * @module Records the golden journals in test/fixtures/journals/<scenario>_v<format>: real
  * worlds (counter; summarizer with HTTP, LLM, compile and a denied injection; the KYC risk
- * scorer's recorded reasoning, ann-v1) whose replay
+ * scorer's recorded reasoning, ann-v1; policy conditions and priced LLM calls) whose replay
  * every later kernel must reproduce byte for byte. Re-record only with a new kernel flag or
  * journal format, into a new version folder: older recordings stay and must keep replaying.
  * Run: npx tsx tools/dev/record-journals.ts [scenario…] (default: all of them)
@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import {
   bytesToHash,
   decodeStored,
+  encodeStored,
   hashBytes,
   hashDef,
   type CborObject,
@@ -34,6 +35,8 @@ import {
 import { defaultAdapters } from "../../kernel/world/wiring.js";
 import { governedCounterSource } from "../cli/demo/governance-tour.js";
 import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
+import { emitEvent, emitterSource } from "../../test/world/fixtures/emitter.js";
+import { payEvent, paymentsWorld } from "../../test/world/fixtures/payments.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "test/fixtures/journals");
@@ -160,6 +163,73 @@ async function erased(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
+/**
+ * Policies on parameters (policy-cel-v1): a payment over 1,000 held by a CEL condition and
+ * approved, one under it allowed, one whose condition divides by zero denied; then LLM calls
+ * priced from their grant, one allowed and one over `cost_over_cents` denied.
+ */
+async function conditions(): Promise<void> {
+  const dir = join(OUT, `conditions_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const ops = new KeyPair(new Uint8Array(32).fill(11));
+  const rules = [
+    {
+      when: { effect_kind: "pay.send", condition: "params.amount / params.parts > 1000" },
+      decision: "require_approval",
+    },
+    { when: { effect_kind: "pay.send" }, decision: "allow" },
+  ];
+  const { w } = await paymentsWorld(rules, [{ id: "ops", public_key: ops.publicKeyHex }], { dir, checkpointEvery: 50 });
+  await w.send("t/Emit@1", payEvent("alice", { to: "bob", amount: 500, parts: 1, memo: null }));
+  await w.send("t/Emit@1", payEvent("alice", { to: "eve", amount: 1500, parts: 1, memo: "rent" }));
+  await w.send("t/Emit@1", payEvent("alice", { to: "eve", amount: 700, parts: 0, memo: null }));
+  const held = [...w.state.pending.values()].find((p) => p.waiting === "approval")!;
+  await w.decideHeldIntent(held.intentId, ops, "allow");
+  const root = w.stateRefs().state_root;
+  await w.checkpoint();
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
+/** The priced estimate (policy-cel-v1): LLM calls estimated from the grant's prices; one allowed, one over the ceiling denied. */
+async function priced(): Promise<void> {
+  const dir = join(OUT, `priced_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const source = await emitterSource({
+    kind: "llm.generate",
+    effect: "sys/llm.generate@1",
+    cap: "sys/llm.basic@1",
+    capType: "llm.basic",
+    rules: [
+      { when: { effect_kind: "llm.generate", cost_over_cents: 10 }, decision: "deny" },
+      { when: { effect_kind: "llm.generate", condition: "estimate.cents <= 10" }, decision: "allow" },
+    ],
+    grant: {
+      prices: { input_cents_per_1k_tokens: 1, output_cents_per_1k_tokens: 3, max_input_tokens: 2000 },
+      budget: { cents: 100 },
+    },
+  });
+  const w = await createWorld(dir, source, opts);
+  const messages = encodeStored([{ role: "user", content: "Golden journals pin the kernel. They replay." }]);
+  w.store.putBlobSync(messages);
+  const ref = new Uint8Array(Buffer.from(hashBytes(messages).slice("sha256:".length), "hex"));
+  for (const max_tokens of [1000, 3000])
+    await w.send(
+      "t/Emit@1",
+      emitEvent("llm.generate", "ok", {
+        provider: "local",
+        model: "m",
+        messages_ref: ref,
+        max_tokens,
+        temperature: null,
+      }),
+    );
+  const root = w.stateRefs().state_root;
+  await w.checkpoint();
+  await w.close();
+  writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+}
+
 // `record-journals.ts migrated` records only the scenarios named: the others stay as recorded.
 /** ann-v1: the KYC risk scorer records its reasoning — inline, as a CAS blob, and too large to keep. */
 async function reasoned(): Promise<void> {
@@ -181,7 +251,16 @@ async function reasoned(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { counter, summarizer, governed, erased, migrated, reasoned };
+const SCENARIOS: Record<string, () => Promise<void>> = {
+  counter,
+  summarizer,
+  governed,
+  erased,
+  migrated,
+  conditions,
+  priced,
+  reasoned,
+};
 const only = process.argv.slice(2);
 for (const name of only)
   if (!(name in SCENARIOS)) throw new Error(`no scenario ${name}: ${Object.keys(SCENARIOS).join(", ")}`);

@@ -7,7 +7,14 @@ import { CborTag, DEC128_TAG, type CborValue } from "../../../air/cbor/value.js"
 import { decodeDec128, parseDecimal } from "../../../air/cbor/dec128.js";
 import { encodeStored } from "../../../air/cbor/encode.js";
 import { AdapterError } from "../errors.js";
-import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
+import {
+  failed,
+  finish,
+  type EffectAdapter,
+  type EffectOutcome,
+  type EffectRequest,
+  type GrantView,
+} from "../adapter.js";
 import { hash, hashOut, nat, readParams, text } from "../params.js";
 import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
@@ -34,6 +41,15 @@ export function priceCents(price: ModelPrice | undefined, tokensIn: number, toke
   if (!price) return 0;
   const micro = tokensIn * price.inputCentsPerMTok + tokensOut * price.outputCentsPerMTok;
   return Math.ceil(micro / 1_000_000);
+}
+
+/** A grant's prices per 1,000 tokens as a price per million. */
+function grantPrice(p: GrantView["prices"]): ModelPrice | undefined {
+  if (!p) return undefined;
+  return {
+    inputCentsPerMTok: Number(p.input_cents_per_1k_tokens) * 1000,
+    outputCentsPerMTok: Number(p.output_cents_per_1k_tokens) * 1000,
+  };
 }
 
 /** Creates the `llm.generate` adapter. */
@@ -124,7 +140,12 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   const cost = {
     tokens_in: completion.promptTokens,
     tokens_out: completion.completionTokens,
-    cents: priceCents(config.prices?.[model], completion.promptTokens, completion.completionTokens),
+    // The operator's price table first; else the grant's declared prices, the ones the gate estimated with.
+    cents: priceCents(
+      config.prices?.[model] ?? grantPrice(req.grant.prices),
+      completion.promptTokens,
+      completion.completionTokens,
+    ),
   };
   return finish(req, started, "ok", payload, cost);
 }
