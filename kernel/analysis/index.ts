@@ -18,7 +18,8 @@ export {
   type Finding,
   type Severity,
 } from "./finding.js";
-export { ChainCheck, JournalLineSchema, lineOfEntry, parseJournalLine, type JournalLine } from "./line.js";
+export { ChainCheck, JournalLineSchema, parseJournalLine, type JournalLine } from "./line.js";
+export { lineOfEntry } from "./line-of-entry.js";
 export { CausalIndex, causalTree, type CausalNode } from "./causal.js";
 export { explainIntent, explanationLines, type Explanation, type Shown } from "./explain.js";
 export { describeEntry, reasoningOf, traceLines, traceView, type TraceView } from "./trace-view.js";

@@ -3,13 +3,11 @@
  * `wk log --ndjson` print (kernel/journal/entry-json.ts: body decoded, bytes as hex, big integers
  * as decimal text). A world's entries are turned into it on the fly and an NDJSON export is read
  * back as it, so both inputs meet the detectors in one shape. Parsing a line checks it with zod
- * and names the line number of a bad one.
+ * and names the line number of a bad one. Node-free (no hashing, no CBOR), so the console's
+ * browser code can use the types built on it; line-of-entry.ts converts a stored entry.
  */
 import { z } from "zod";
-import { toHex } from "../../air/hash.js";
-import type { CborValue } from "../../air/cbor/value.js";
-import { ENTRY_KINDS, type EntryKind } from "../journal/entry-kinds.js";
-import { cborToJson } from "../journal/entry-json.js";
+import { ENTRY_KINDS } from "../journal/entry-kinds.js";
 import { AnalysisError } from "./errors.js";
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
@@ -23,14 +21,6 @@ export const JournalLineSchema = z.strictObject({
   body: z.unknown(),
 });
 export type JournalLine = z.infer<typeof JournalLineSchema>;
-
-/** A stored entry, its body decoded to `value`, in the form the analysis reads (`entryToJson`'s, typed). */
-export function lineOfEntry(
-  e: { seq: number; kind: EntryKind; hash: Uint8Array; prev_hash: Uint8Array },
-  value: CborValue,
-): JournalLine {
-  return { seq: e.seq, kind: e.kind, hash: toHex(e.hash), prev_hash: toHex(e.prev_hash), body: cborToJson(value) };
-}
 
 /** Parses one NDJSON line (1-based `line` for the error); `analysis.bad_line` when it is not JSON or not an entry. */
 export function parseJournalLine(text: string, line: number): JournalLine {
