@@ -10,7 +10,6 @@ import type { AirCatalog } from "../../air/loader.js";
 import type { CborValue } from "../../air/cbor/value.js";
 import type { KeyPair } from "../crypto/keys.js";
 import type { Signer } from "../crypto/signer.js";
-import type { WorldJournal } from "../journal/world-journal.js";
 import type { CellKey } from "../core/cells.js";
 import type { IngressEvent } from "./ingress.js";
 import { ModuleHost } from "./modules.js";
@@ -19,11 +18,12 @@ import { newProcessor } from "./processor-factory.js";
 import type { WorldConfig } from "./config.js";
 import { governanceAdapter } from "./governance.js";
 import { introspectAdapter } from "./introspect-adapter.js";
+import { adapterMap } from "../adapters/registry.js";
 import { withAnchorLog } from "./anchor-log.js";
 import { coldStart, type Booted } from "./cold-start.js";
 import type { OpenOptions } from "./open-options.js";
 import { Writer, appendApply, type RecordKind } from "./writer.js";
-import type { EntryBodies } from "../journal/index.js";
+import type { EntryBodies, WorldJournal } from "../journal/index.js";
 import type { MigrationOutcome } from "../transition/migrate.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Intake, type SendResult } from "./intake.js";
@@ -58,9 +58,7 @@ export class World {
     this.state = state;
     const processor = (this.processor = newProcessor(state, modules, { signWith: worldKey }));
     // Adapters the kernel itself provides (they act on this world, e.g. governance.propose).
-    const internal = new Map(
-      [governanceAdapter(this), introspectAdapter(this)].flatMap((a) => a.kinds.map((k) => [k, a] as const)),
-    );
+    const internal = adapterMap([governanceAdapter(this), introspectAdapter(this)]);
     // Automatic checkpoints sign the live state root after the batch that crosses the cadence.
     store.setStateProvider(() => this.stateRefs());
     // Holds the journal to its anchor log (rolled_back: refused) and anchors every seal from here on.
@@ -69,8 +67,8 @@ export class World {
     this.parts = { state, store: this.store, processor, writer, worldKey, now: () => this.nowNs() };
     this.intake = new Intake(this.parts);
     const adapter = (kind: string) => opts.adapters?.get(kind) ?? internal.get(kind);
-    const secrets = opts.secrets ?? worldSecretStore(dir);
-    this.dispatcher = new Dispatcher({ ...this.parts, adapterKey: () => this.adapterKey, adapter, secrets }, opts);
+    const deps = { adapterKey: () => this.adapterKey, adapter, secrets: opts.secrets ?? worldSecretStore(dir) };
+    this.dispatcher = new Dispatcher({ ...this.parts, ...deps }, opts);
   }
 
   /** Opens an existing world: restores the latest snapshot, then re-runs the tail. */
