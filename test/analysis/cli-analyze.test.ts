@@ -8,37 +8,18 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import { JournalLineSchema, type AnalysisReport } from "../../kernel/analysis/index.js";
 import { registerAnalyze } from "../../tools/cli/commands/analyze.js";
 import { registerJournal } from "../../tools/cli/commands/journal.js";
-import { CliExit } from "../../tools/cli/io.js";
+import { inProcessWk } from "../cli/in-process.js";
 import { editConfig, flipBodyByte } from "../world/attack-helpers.js";
 import { agentWorld, get, request } from "./agent-world.js";
 import { linesOf } from "./journal-lines.js";
 
 /** Runs `wk <args>` in this process: the exit code it would end with and what it printed. */
-async function wk(...args: string[]): Promise<{ exit: number; stdout: string; error?: Record<string, unknown> }> {
-  const program = new Command("wk").exitOverride();
-  registerAnalyze(program);
-  registerJournal(program);
-  let stdout = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return { exit: 0, stdout };
-  } catch (e) {
-    if (!(e instanceof CliExit)) throw e;
-    return { exit: e.exitCode, stdout, error: e.toJSON() };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const wk = inProcessWk(registerAnalyze, registerJournal);
 
 const report = (stdout: string) => JSON.parse(stdout) as AnalysisReport;
 const DENIED = "http://example.com/";

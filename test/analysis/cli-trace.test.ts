@@ -10,34 +10,16 @@
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../kernel/crypto/keys.js";
 import type { Explanation, TraceView } from "../../kernel/analysis/index.js";
 import { registerJournal } from "../../tools/cli/commands/journal.js";
 import { registerTrace } from "../../tools/cli/commands/trace.js";
-import { CliExit } from "../../tools/cli/io.js";
+import { inProcessWk } from "../cli/in-process.js";
 import { agentWorld, get, request } from "./agent-world.js";
 
-async function wk(...args: string[]): Promise<{ exit: number; stdout: string; error?: Record<string, unknown> }> {
-  const program = new Command("wk").exitOverride();
-  registerTrace(program);
-  registerJournal(program);
-  let stdout = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return { exit: 0, stdout };
-  } catch (e) {
-    if (!(e instanceof CliExit)) throw e;
-    return { exit: e.exitCode, stdout, error: e.toJSON() };
-  } finally {
-    spy.mockRestore();
-  }
-}
+/** Runs `wk <args>` in this process: the exit code it would end with and what it printed. */
+const wk = inProcessWk(registerTrace, registerJournal);
 
 const golden = (name: string) => {
   const dir = join(mkdtempSync(join(tmpdir(), "wk-trace-")), name);
