@@ -4,7 +4,7 @@
  * option, an invalid value) exits 2 with `error: cli.<code>: <message>` and a `hint:` line on
  * stderr, or with `--json` one `{"ok": false, "code", "message", "hint"}` on stdout; a run that
  * succeeds with `--json` exits 0 and prints JSON; a run that fails (a missing world, a bad
- * file, …) exits 1 (`wk analyze`, a CI gate: 3) and prints exactly one error record with a
+ * file, …) exits 1 (`wk analyze`, a CI gate, and `wk trace`/`wk explain`, which share its refusals: 3) and prints exactly one error record with a
  * dotted code on stdout with `--json`, and `error: <code>: <message>` (and the hint, where the
  * code has one) on stderr without. The commands are enumerated from `fullProgram()`: a new command fails this file
  * until it has a case in CASES.
@@ -437,6 +437,29 @@ const CASES: Record<string, Case> = {
       expect: (o) => expect(isObject(o).entry).toBeTypeOf("object"),
     },
     errors: [(f) => [`sha256:${"cd".repeat(32)}`, "--world", f.fetched], (f) => [f.intent, "--world", f.nowhere]],
+  },
+  trace: {
+    usage: [(f) => ["--world", f.fetched], (f) => [f.intent, "--world", f.fetched, "--file", f.events]],
+    ok: {
+      args: (f) => [f.intent, "--world", f.fetched],
+      expect: (o, f) => {
+        expect(o).toMatchObject({ kind: "event", children: [expect.objectContaining({ kind: "step" })] });
+        expect(JSON.stringify(o)).toContain(f.intent);
+      },
+    },
+    // A missing world; an intent, seq or key the journal does not hold (refused like analyze: 3).
+    errors: [(f) => ["1", "--world", f.nowhere], (f) => ["no-such-key", "--world", f.fetched]],
+    errorExit: 3,
+  },
+  explain: {
+    usage: [(f) => ["--world", f.fetched]],
+    ok: {
+      args: (f) => [f.intent, "--world", f.fetched],
+      expect: (o, f) =>
+        expect(o).toMatchObject({ intent_id: f.intent, result: { what: expect.stringContaining("receipt ok") } }),
+    },
+    errors: [(f) => [f.intent, "--world", f.nowhere], (f) => [`sha256:${"0".repeat(64)}`, "--world", f.fetched]],
+    errorExit: 3,
   },
   "approve-effect": {
     usage: [(f) => [f.held, "--world", f.governed]],
