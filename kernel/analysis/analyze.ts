@@ -11,6 +11,7 @@ import { delegationCycle } from "./delegation-cycle.js";
 import { factOf } from "./facts.js";
 import { countFindings, exitCodeOf, sortFindings, type AnalysisReport } from "./finding.js";
 import type { JournalLine } from "./line.js";
+import { OversightFold } from "./metrics.js";
 import { retryStorm } from "./retry-storm.js";
 import { silentFailure } from "./silent-failure.js";
 import { stalledWork } from "./stalled-work.js";
@@ -35,6 +36,8 @@ export interface AnalyzeOptions {
   nowNs?: bigint;
   /** How far the caller checked the input (reported as is). */
   checked: AnalysisReport["checked"];
+  /** Also fold the oversight metrics (metrics.ts) into the report. */
+  metrics?: boolean;
 }
 
 /** An analysis in progress: add lines in seq order, then ask for the report. */
@@ -44,9 +47,11 @@ export class Analysis {
   private first: number | null = null;
   private last = -1;
   private latestNs = 0n;
+  private readonly metrics: OversightFold | undefined;
 
   constructor(private readonly opts: AnalyzeOptions) {
     this.runs = DETECTORS.map((d) => d(opts.config));
+    this.metrics = opts.metrics ? new OversightFold() : undefined;
   }
 
   /** Reads one entry. */
@@ -59,6 +64,7 @@ export class Analysis {
     const t = f.kind === "event" ? f.nowNs : f.kind === "receipt" ? f.finishedNs : null;
     if (t !== null && t > this.latestNs) this.latestNs = t;
     for (const r of this.runs) r.observe(f);
+    this.metrics?.observe(f);
   }
 
   /** The findings, counts and exit code. */
@@ -74,6 +80,7 @@ export class Analysis {
       findings,
       counts,
       exit: exitCodeOf(counts, this.opts.strict === true),
+      ...(this.metrics === undefined ? {} : { metrics: this.metrics.report() }),
     };
   }
 }

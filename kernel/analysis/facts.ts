@@ -35,6 +35,9 @@ const StepSchema = z.looseObject({
   intents: z.array(z.string()),
   error: z.union([z.null(), z.looseObject({ code: z.string() })]),
   fuel: intLike,
+  ann: z.unknown().optional(),
+  ann_ref: z.string().optional(),
+  ann_dropped: intLike.optional(),
 });
 const IntentSchema = z.looseObject({
   intent_id: z.string(),
@@ -94,6 +97,8 @@ export type Fact =
       intents: string[];
       error: string | null;
       fuel: number;
+      /** The step recorded its reasoning (ann-v1: inline, as a blob, or too large to keep). */
+      reasoning: boolean;
     }
   | {
       kind: "intent";
@@ -180,6 +185,7 @@ export function factOf(l: JournalLine): Fact | null {
         intents: b.intents,
         error: b.error?.code ?? null,
         fuel: Number(b.fuel),
+        reasoning: b.ann !== undefined || b.ann_ref !== undefined || b.ann_dropped !== undefined,
       };
     }
     case "effect_intent": {

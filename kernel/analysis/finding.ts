@@ -3,6 +3,7 @@
  * the report of a whole run (findings, counts, the exit code a CI gate reads). Schemas first, so
  * `--json` output and the types are one thing.
  */
+import { OversightMetricsSchema } from "./metrics.js";
 import { z } from "zod";
 
 /** How bad a finding is: `critical` fails a CI gate, `warn` fails it under `--strict`, `info` never. */
@@ -53,6 +54,8 @@ export const AnalysisReportSchema = z.strictObject({
   counts: CountsSchema,
   /** 0 clean, 1 warnings, 2 critical (warnings count as critical under strict). */
   exit: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  /** With `--metrics`: the oversight metrics of the same entries (metrics.ts). */
+  metrics: OversightMetricsSchema.optional(),
 });
 export type AnalysisReport = z.infer<typeof AnalysisReportSchema>;
 

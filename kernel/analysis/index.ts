@@ -25,6 +25,7 @@ export { explainIntent, explanationLines, type Explanation, type Shown } from ".
 export { describeEntry, reasoningOf, traceLines, traceView, type TraceView } from "./trace-view.js";
 export { capTree, type CappedTree } from "./trace-cap.js";
 export { explainOf, targetSeq, traceOf, type LineSource, type Trace } from "./trace-of.js";
+export { OversightFold, OversightMetricsSchema, type OversightMetrics } from "./metrics.js";
 export { budgetBurn } from "./budget-burn.js";
 export { delegationCycle } from "./delegation-cycle.js";
 export { retryStorm } from "./retry-storm.js";

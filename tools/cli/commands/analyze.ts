@@ -21,6 +21,7 @@ import {
   type AnalysisConfig,
   type AnalysisReport,
   type JournalLine,
+  type OversightMetrics,
 } from "../../../kernel/analysis/index.js";
 import { decodeStored } from "../../../air/cbor/decode.js";
 import { worldPaths } from "../../../kernel/journal/index.js";
@@ -36,6 +37,7 @@ interface Opts {
   now?: string;
   config?: string;
   strict?: boolean;
+  metrics?: boolean;
   verify: boolean;
   json?: boolean;
 }
@@ -131,6 +133,27 @@ export async function* exportedLines(file: string): AsyncGenerator<JournalLine> 
   }
 }
 
+/** The oversight metrics for a terminal. */
+function metricsLines(m: OversightMetrics): string[] {
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
+  const out = ["oversight:"];
+  for (const [name, x] of Object.entries(m.modules))
+    out.push(
+      `  ${name}: ${x.gated} gated (${x.allowed} allowed, ${x.denied_by_gate} denied, ${x.escalated} escalated), ${x.approved} approved, ${x.refused} refused by an approver; intervention rate ${pct(x.intervention_rate)}`,
+    );
+  for (const [why, n] of Object.entries(m.escalations)) out.push(`  escalated ${n}× by ${why}`);
+  const h = m.held_to_result_ns;
+  if (h.count > 0)
+    out.push(`  held intents answered: ${h.count}, step to receipt median ${h.median} ns, max ${h.max} ns`);
+  for (const [grant, s] of Object.entries(m.spend.by_grant))
+    out.push(`  spend under grant ${grant}: ${s.tokens} tokens, ${s.cents} cents over ${s.receipts} receipt(s)`);
+  const a = m.audit;
+  out.push(
+    `  audit: ${a.intents} intent(s), ${pct(a.receipt_completeness)} with a receipt, ${pct(a.reasoning_completeness)} with recorded reasoning`,
+  );
+  return out;
+}
+
 /** The report for a terminal: where, how far checked, one finding per two lines, the counts. */
 function printHuman(r: AnalysisReport, source: string): void {
   const out: string[] = [];
@@ -143,6 +166,7 @@ function printHuman(r: AnalysisReport, source: string): void {
     out.push(`${f.severity.toUpperCase().padEnd(8)} ${f.detector.padEnd(16)} seqs ${seqs}`);
     out.push(`         ${f.message}`);
   }
+  if (r.metrics !== undefined) out.push(...metricsLines(r.metrics));
   const c = r.counts;
   out.push(
     r.findings.length === 0 ? "clean: no findings" : `${c.critical} critical, ${c.warn} warning(s), ${c.info} info`,
@@ -163,6 +187,10 @@ export function registerAnalyze(program: Command): void {
     .option("--now <ns>", "the analysis clock in ns (default: the latest time the journal recorded)")
     .option("--config <file>", "thresholds: an `analysis` section, or a config.json holding one (default: the world's)")
     .option("--strict", "warnings count as critical (exit 2)")
+    .option(
+      "--metrics",
+      "also report oversight metrics: intervention rate, escalations, held-to-result time, spend per grant and module, audit completeness",
+    )
     .option("--no-verify", "with --world: analyze without verifying the journal first")
     .option("--json", "the report as JSON: findings and counts")
     .action(async (opts: Opts) => {
@@ -177,6 +205,7 @@ export function registerAnalyze(program: Command): void {
         const a = new Analysis({
           config,
           strict: opts.strict === true,
+          metrics: opts.metrics === true,
           checked,
           ...(nowNs === undefined ? {} : { nowNs }),
         });
