@@ -111,13 +111,14 @@ describe("wk serve's trace and explain routes", () => {
   });
 
   it("refuses what the journal does not hold with analysis.not_found (404)", async () => {
+    // Thunks, called one at a time: a request made before its turn would reject unhandled.
     for (const call of [
-      c.read.trace(id, 99_999),
-      c.read.trace(id, "no-such-key"),
-      c.read.explain(id, `sha256:${"0".repeat(64)}`),
-      c.read.explain(id, "order-7"), // a key, not an intent
+      () => c.read.trace(id, 99_999),
+      () => c.read.trace(id, "no-such-key"),
+      () => c.read.explain(id, `sha256:${"0".repeat(64)}`),
+      () => c.read.explain(id, "order-7"), // a key, not an intent
     ]) {
-      const e = await refusal(call);
+      const e = await refusal(call());
       expect(e.status).toBe(404);
       expect(e.code).toBe("analysis.not_found");
     }
