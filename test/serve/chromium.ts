@@ -4,7 +4,7 @@
  * Chromium's own connections at every start.
  */
 import { existsSync } from "node:fs";
-import type { Browser } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 
 /** Where Debian's chromium package puts the browser (.ci/run installs it). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -29,4 +29,19 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** Waits for `l` to be visible; the console's error banner showing instead fails at once with its text. */
+export async function seeOrBanner(page: Page, l: Locator, timeout: number): Promise<void> {
+  const banner = page.locator("#banner");
+  const err = banner.waitFor({ state: "visible", timeout }).then(
+    async () => `the console shows an error: ${await banner.innerText()}`,
+    () => null,
+  );
+  const seen = l
+    .first()
+    .waitFor({ state: "visible", timeout })
+    .then(() => null);
+  const why = await Promise.race([seen, err]);
+  if (why !== null) throw new Error(why);
 }

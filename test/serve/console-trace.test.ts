@@ -14,7 +14,7 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../../tools/build/console.mjs";
 import type { Trace } from "../../tools/serve/client.js";
-import { CHROMIUM, haveChromium, launchChromium } from "./chromium.js";
+import { CHROMIUM, haveChromium, launchChromium, seeOrBanner } from "./chromium.js";
 import { clients, killLeftovers, startServe, writeTokens, type Served } from "./server-fixture.js";
 import { DENIED_KEY, tracedWorld, type TracedWorld } from "./trace-fixture.js";
 
@@ -70,26 +70,12 @@ describe.skipIf(!HAVE_CHROMIUM)("the console's causal tree in headless Chromium"
   });
 
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const banner = () => page.locator("#banner");
   const node = (seq: number) => page.locator(`#trace button.trace-node[data-seq="${seq}"]`);
   const selectedNode = () => page.locator("#trace li.selected > button.trace-node");
   const field = (name: string) => page.locator(`#explain dd[data-field="${name}"]`);
 
   /** Waits for `l` to be visible; an error banner instead fails at once with its text. */
-  async function see(l: Locator): Promise<void> {
-    const err = banner()
-      .waitFor({ state: "visible", timeout: WAIT })
-      .then(
-        async () => `the console shows an error: ${await banner().innerText()}`,
-        () => null,
-      );
-    const seen = l
-      .first()
-      .waitFor({ state: "visible", timeout: WAIT })
-      .then(() => null);
-    const why = await Promise.race([seen, err]);
-    if (why !== null) throw new Error(why);
-  }
+  const see = (l: Locator) => seeOrBanner(page, l, WAIT);
 
   it(
     "selecting the denied fetch's intent shows its cascade, marked, and why it was denied",

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, haveChromium, launchChromium } from "./chromium.js";
+import { CHROMIUM, haveChromium, launchChromium, seeOrBanner } from "./chromium.js";
 import { buildConsole } from "../../tools/build/console.mjs";
 import { WorldkernelClient } from "../../tools/serve/client.js";
 import { approverKey, fetcherWorld, governedWorld } from "./console-fixture.js";
@@ -134,23 +134,9 @@ describe.skipIf(!HAVE_CHROMIUM)(
     });
 
     const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-    const banner = () => page.locator("#banner");
 
     /** Waits for `l` to be visible; an error banner instead fails at once with its text. */
-    async function see(l: Locator): Promise<void> {
-      const err = banner()
-        .waitFor({ state: "visible", timeout: WAIT })
-        .then(
-          async () => `the console shows an error: ${await banner().innerText()}`,
-          () => null,
-        );
-      const seen = l
-        .first()
-        .waitFor({ state: "visible", timeout: WAIT })
-        .then(() => null);
-      const why = await Promise.race([seen, err]);
-      if (why !== null) throw new Error(why);
-    }
+    const see = (l: Locator) => seeOrBanner(page, l, WAIT);
 
     /** Polls `f` until it holds (a safety-net deadline only). */
     async function until(what: string, f: () => boolean | Promise<boolean>): Promise<void> {
