@@ -672,10 +672,19 @@ const CASES: Record<string, Case> = {
     ...(PG === null ? { why: "no PostgreSQL server here (never so in CI)" } : {}),
   },
   demo: {
-    usage: [],
-    ok: null,
-    errors: [],
-    why: "the tour takes tens of seconds and prints a narrative, not a report",
+    usage: [() => ["nope"], () => ["kyc", "--inject", "nope"], () => ["--inject", "corrupt_hash"]],
+    // The tour takes tens of seconds and prints a narrative; `demo kyc` reports (one attack here).
+    ok: {
+      args: () => ["kyc", "--inject", "corrupt_hash", "--world", mkdtempSync(join(tmpdir(), "wk-every-kyc-"))],
+      expect: (o) =>
+        expect(o).toMatchObject({
+          verdicts: [
+            { attack: "corrupt_hash", outcome: "detected", ok: true, escaped: [], detect_lag_ns: expect.any(String) },
+          ],
+        }),
+    },
+    // A --world that is a file.
+    errors: [(f) => ["kyc", "--inject", "gdpr_erase", "--world", f.plainFile]],
   },
 };
 

@@ -128,7 +128,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
-      demo: "the end-to-end tour: worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance",
+      demo: "the end-to-end tour (worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance), or `kyc`: the KYC world under eight attacks, with a verdict table",
     },
     load: async (p) => (await import("./demo.js")).registerDemo(p),
   },
