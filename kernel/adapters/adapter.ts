@@ -21,8 +21,14 @@ export interface GrantView {
   params: CborValue;
   /** Which secrets the grant lets this adapter use (absent: none). */
   secrets?: GrantSecrets;
-  /** The grant's `prices` (cents per 1,000 tokens), when it declares them: what an LLM call settles at. */
-  prices?: { input_cents_per_1k_tokens: number | bigint; output_cents_per_1k_tokens: number | bigint } | undefined;
+  /** The grant's `prices` (cents per 1,000 tokens), when it declares them: what an LLM call settles at, and the prompt bound the gate reserved for. */
+  prices?:
+    | {
+        input_cents_per_1k_tokens: number | bigint;
+        output_cents_per_1k_tokens: number | bigint;
+        max_input_tokens?: number | bigint;
+      }
+    | undefined;
 }
 
 /** One effect to perform: canonical params plus the context the shell supplies. */

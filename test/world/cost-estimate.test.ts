@@ -6,7 +6,7 @@
  * condition denies rather than being evaluated by an evaluator the journal never pinned.
  */
 import { describe, expect, it } from "vitest";
-import { buildCatalogOrThrow, encodeStored, hashBytes, type CborObject } from "../../air/index.js";
+import { buildCatalogOrThrow, decodeStored, encodeStored, hashBytes, type CborObject } from "../../air/index.js";
 import { BudgetLedger } from "../../kernel/core/budget.js";
 import { decide } from "../../kernel/core/gate.js";
 import { KERNEL_FLAGS, behaviourOf } from "../../kernel/transition/flags.js";
@@ -62,6 +62,39 @@ describe("a working cost estimate", () => {
       const root = w.stateRefs().state_root;
       await w.close();
       expect(await replayWorld(dir)).toMatchObject({ ok: true, state_root: root });
+    } finally {
+      await w.close().catch(() => {});
+    }
+  }, 120_000);
+
+  it("a prompt longer than the grant's max_input_tokens is refused by the adapter before any call (input_too_large)", async () => {
+    const { w } = await emitterWorld({
+      ...LLM,
+      grant: { prices: { ...PRICES, max_input_tokens: 4 }, budget: { cents: 100 } },
+    });
+    try {
+      const put = (content: string) => {
+        const messages = encodeStored([{ role: "user", content }]);
+        w.store.putBlobSync(messages);
+        return Buffer.from(hashBytes(messages).slice("sha256:".length), "hex");
+      };
+      const call = (ref: Buffer) =>
+        emitEvent("llm.generate", "ok", {
+          provider: "local",
+          model: "m",
+          messages_ref: ref,
+          max_tokens: 10,
+          temperature: null,
+        });
+      await w.send("t/Emit@1", call(put("Four words fit here."))); // at the bound: performed
+      await w.send("t/Emit@1", call(put("Five words do not fit."))); // one over: refused
+      const receipts = (w.cellState("t/Agent@1", "agent") as { receipts: { status: string; payload: Uint8Array }[] })
+        .receipts;
+      expect(receipts.map((r) => r.status)).toEqual(["ok", "error"]);
+      const refused = decodeStored(Uint8Array.from([0xd9, 0xd9, 0xf7, ...receipts[1]!.payload])) as CborObject;
+      expect(refused).toMatchObject({ code: "input_too_large" });
+      expect(String(refused.message)).toContain("the prompt has 5 tokens");
+      expect(String(refused.message)).toContain("max_input_tokens 4");
     } finally {
       await w.close().catch(() => {});
     }

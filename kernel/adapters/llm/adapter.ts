@@ -18,7 +18,7 @@ import {
 import { hash, hashOut, nat, readParams, text } from "../params.js";
 import { checkLlmAllowed } from "./allow.js";
 import { localComplete, type Completion } from "./local-provider.js";
-import { messagesValue, parseMessages } from "./messages.js";
+import { messagesValue, parseMessages, wordCount } from "./messages.js";
 import { openAiComplete, type OpenAiConfig } from "./openai-provider.js";
 import { NO_SECRETS, type ResolvedSecret } from "../secrets/access.js";
 import { secretFailure } from "../secrets/outcome.js";
@@ -88,6 +88,18 @@ async function performLlm(req: EffectRequest, config: LlmAdapterConfig): Promise
   }
   const parsed = parseMessages(blob);
   if (!parsed.ok) return failed(req, started, "invalid_messages", parsed.message);
+  // The gate reserved the grant's input bound; a longer prompt would spend past the estimate.
+  const bound = req.grant.prices?.max_input_tokens;
+  if (bound !== undefined) {
+    const words = parsed.messages.reduce((n, m) => n + wordCount(m.content), 0);
+    if (words > Number(bound))
+      return failed(
+        req,
+        started,
+        "input_too_large",
+        `the prompt has ${words} tokens (whitespace words, counted before the call), over the grant's max_input_tokens ${String(bound)}`,
+      );
+  }
 
   let completion: Completion;
   if (provider === "local") {
