@@ -63,6 +63,17 @@ export const WorldConfigSchema = z.strictObject({
           .string()
           .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/)
           .optional(),
+        /**
+         * A header carrying the delivery's Unix time in seconds: the HMAC is then over
+         * `<timestamp>.<body>`, and a delivery further than `tolerance_s` from the server's clock
+         * is refused, so a captured request cannot be replayed later.
+         */
+        timestamp_header: z
+          .string()
+          .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/)
+          .optional(),
+        /** How far (seconds) a timestamped delivery may be from the server's clock (default 300). */
+        tolerance_s: z.number().int().min(1).max(86_400).optional(),
       }),
     )
     .optional(),

@@ -12,10 +12,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { worldPaths } from "../../kernel/journal/index.js";
 import { readConfig, replaceConfig } from "../../kernel/world/config.js";
-import { createWorld, sourceFromAirDir } from "../../kernel/world/index.js";
+import { createWorld, sourceFromAirDir, worldSecretStore } from "../../kernel/world/index.js";
 import type { WorldkernelClient } from "../../tools/serve/client.js";
 import type { Role } from "../../tools/serve/tokens.js";
-import { webhookSignature } from "../../tools/serve/webhook.js";
+import { timestampedBody, webhookEvent, webhookSignature } from "../../tools/serve/webhook.js";
+import type { HttpError } from "../../tools/serve/errors.js";
 import { REPO, clients, killLeftovers, raw, startServe, writeTokens, type Served } from "./server-fixture.js";
 
 const KEY = "whsec-3c1f9a0d7e/test+key";
@@ -27,6 +28,7 @@ describe("wk serve webhooks", () => {
   let c: Record<Role, WorldkernelClient>;
   let id = "";
   let dir = "";
+  let airDir = "";
   const hook = (name = "counter") => `${s.url}/v1/worlds/${id}/webhooks/${name}`;
   const height = async () => (await c.read.journal(id, { limit: 1 })).height;
   const post = (body: string, headers: Record<string, string> = {}, name?: string) =>
@@ -37,6 +39,7 @@ describe("wk serve webhooks", () => {
     const base = mkdtempSync(join(tmpdir(), "wk-serve-webhook-"));
     // The counter world plus a defsecret for the webhook's HMAC key.
     const air = join(base, "air");
+    airDir = air;
     cpSync(join(REPO, "worlds/counter"), air, { recursive: true });
     // The module's wasm path is relative to the repo's worlds/counter: point it at the copy beside the AIR.
     cpSync(join(REPO, "modules/assemblyscript/counter/counter.wasm"), join(air, "counter.wasm"));
@@ -133,5 +136,56 @@ describe("wk serve webhooks", () => {
     expect(r.json).toMatchObject({ error: { code: "webhook.secret_unavailable" } });
     expect(r.text).toContain("demo/webhook_key@1");
     expect(r.text).not.toContain(KEY);
+  });
+  it("a timestamped webhook signs `<ts>.<body>` and refuses a delivery outside its tolerance of the world's clock (clock injected)", () => {
+    const config = {
+      ...readConfig(worldPaths(dir).config),
+      webhooks: {
+        timed: {
+          schema: "demo/CounterEvent@1",
+          secret: "demo/webhook_key@1",
+          timestamp_header: "X-Timestamp",
+          tolerance_s: 300,
+        },
+      },
+    };
+    // Its own secrets folder: the test above takes the world's secrets file away.
+    const secretsDir = mkdtempSync(join(tmpdir(), "wk-webhook-secrets-"));
+    writeFileSync(worldPaths(secretsDir).secrets, JSON.stringify({ counter_hook: KEY }), { mode: 0o600 });
+    const world = { config, catalog: sourceFromAirDir(airDir).catalog, secrets: worldSecretStore(secretsDir) };
+    const body = Buffer.from(JSON.stringify({ key: "t", by: 1 }));
+    const now = 1_900_000_000n;
+    const deliver = (ts: string | undefined, mac: string) => () =>
+      webhookEvent(
+        world,
+        "timed",
+        body,
+        (n) => (n === "X-Timestamp" ? ts : n === "X-Signature-256" ? mac : undefined),
+        now,
+      );
+    const sign = (ts: string) => `sha256=${webhookSignature(KEY, timestampedBody(ts, body))}`;
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return "accepted";
+      } catch (e) {
+        return `${(e as HttpError).status} ${(e as HttpError).code}: ${(e as Error).message}`;
+      }
+    };
+    expect(deliver("1900000000", sign("1900000000"))()).toMatchObject({
+      schema: "demo/CounterEvent@1",
+      json: { key: "t", by: 1 },
+    });
+    expect(code(deliver("1899999700", sign("1899999700")))).toBe("accepted"); // exactly at the tolerance
+    expect(code(deliver("1899999699", sign("1899999699")))).toBe(
+      "401 webhook.stale_timestamp: the X-Timestamp header is 301 s from the server's clock, more than the 300 s allowed",
+    );
+    expect(code(deliver("1900000301", sign("1900000301")))).toContain("401 webhook.stale_timestamp");
+    // The body's MAC alone is not enough: the time is signed with it.
+    expect(code(deliver("1900000000", `sha256=${webhookSignature(KEY, body)}`))).toContain("401 webhook.bad_signature");
+    // A stale time with a wrong MAC learns nothing about the server's clock.
+    expect(code(deliver("1000", "sha256=" + "0".repeat(64)))).toContain("401 webhook.bad_signature");
+    expect(code(deliver(undefined, sign("1900000000")))).toContain("401 webhook.bad_timestamp");
+    expect(code(deliver("19e8", sign("19e8")))).toContain("401 webhook.bad_timestamp");
   });
 });

@@ -189,7 +189,8 @@ export function createApp(ctx: AppContext): Hono {
     const h = host(c);
     const bytes = await readBody(c.req.raw);
     const world = { config: h.world.config, catalog: h.world.catalog, secrets: h.secrets };
-    const event = webhookEvent(world, c.req.param("name"), bytes, (n) => c.req.header(n));
+    const nowS = h.world.nowNs() / 1_000_000_000n;
+    const event = webhookEvent(world, c.req.param("name"), bytes, (n) => c.req.header(n), nowS);
     const admitted = admit(h.world.catalog, [event]);
     const bad = admitted.ok ? undefined : admitted.issues.find((i) => i.code !== "kernel.idempotency_conflict");
     if (bad !== undefined) throw new HttpError(400, bad.code, bad.message, { path: bad.path });

@@ -4,7 +4,9 @@
  * HMAC-SHA256 of the raw body under the webhook's secret (a defsecret of the manifest, read
  * from the world's secret store per request). No bearer token: the HMAC is the sender's
  * credential. A missing or wrong signature is a 401 that names neither the expected MAC nor
- * the secret's value; nothing is journaled.
+ * the secret's value; nothing is journaled. With a `timestamp_header`, the MAC covers
+ * `<timestamp>.<body>` and a delivery outside the tolerance of the world's clock is refused:
+ * a captured delivery cannot be replayed later (an idempotency header dedupes within it).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
@@ -22,6 +24,14 @@ export type WebhookConfig = NonNullable<WorldConfig["webhooks"]>[string];
 
 /** The signature header when the webhook does not name one. */
 export const DEFAULT_SIGNATURE_HEADER = "X-Signature-256";
+
+/** How far a timestamped delivery may be from the server's clock when the webhook does not say (s). */
+export const DEFAULT_TOLERANCE_S = 300;
+
+/** The bytes a timestamped delivery's MAC covers: `<timestamp>.<body>`. */
+export function timestampedBody(timestamp: string, body: Uint8Array): Uint8Array {
+  return Buffer.concat([Buffer.from(`${timestamp}.`), body]);
+}
 
 /** The hex HMAC-SHA256 of `body` under `key` (what a sender puts in the header, optionally after `sha256=`). */
 export function webhookSignature(key: string, body: Uint8Array): string {
@@ -53,6 +63,7 @@ export function webhookEvent(
   name: string,
   body: Uint8Array,
   header: (name: string) => string | undefined,
+  nowS: bigint,
 ): IngressEvent {
   const cfg = w.config.webhooks?.[name];
   if (cfg === undefined)
@@ -65,10 +76,28 @@ export function webhookEvent(
     throw new HttpError(503, "webhook.secret_unavailable", `webhook ${name}: ${e.message}`, { path: name });
   }
   const sigHeader = cfg.signature_header ?? DEFAULT_SIGNATURE_HEADER;
-  if (!verifySignature(key, body, header(sigHeader)))
+  const ts = cfg.timestamp_header === undefined ? undefined : header(cfg.timestamp_header)?.trim();
+  if (cfg.timestamp_header !== undefined && (ts === undefined || !/^\d{1,12}$/.test(ts)))
+    throw new HttpError(401, "webhook.bad_timestamp", `the ${cfg.timestamp_header} header must be Unix seconds`, {
+      path: cfg.timestamp_header,
+    });
+  const signed = ts === undefined ? body : timestampedBody(ts, body);
+  if (!verifySignature(key, signed, header(sigHeader)))
     throw new HttpError(401, "webhook.bad_signature", `the ${sigHeader} header is not the HMAC-SHA256 of the body`, {
       path: sigHeader,
     });
+  // Only a correctly signed delivery learns how far its time is from the server's.
+  if (ts !== undefined && cfg.timestamp_header !== undefined) {
+    const tolerance = BigInt(cfg.tolerance_s ?? DEFAULT_TOLERANCE_S);
+    const skew = BigInt(ts) - nowS;
+    if (skew > tolerance || -skew > tolerance)
+      throw new HttpError(
+        401,
+        "webhook.stale_timestamp",
+        `the ${cfg.timestamp_header} header is ${skew < 0n ? -skew : skew} s from the server's clock, more than the ${tolerance} s allowed`,
+        { path: cfg.timestamp_header },
+      );
+  }
   const value = parseBody(body, z.unknown());
   const idHeader = cfg.idempotency_header;
   const delivery = idHeader === undefined ? undefined : header(idHeader);
