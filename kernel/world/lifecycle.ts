@@ -21,7 +21,7 @@ import { openWorldJournal, openWorldJournalReadonly, storeOptions } from "./jour
 import { loadAirDir } from "../air-dir.js";
 import { KernelError } from "../core/errors.js";
 import { AirError } from "../../air/errors.js";
-import { WorldConfigSchema, writeConfig, type WorldConfig } from "./config.js";
+import { WorldConfigSchema, readConfig, writeConfig, type WorldConfig } from "./config.js";
 import { KERNEL_FLAGS, behaviourOf } from "../transition/flags.js";
 import { bundleOf } from "../../air/bundle.js";
 import { bootState, emptyState, genesisOf, readGenesis } from "./boot.js";
@@ -317,14 +317,26 @@ export async function forkWorld(
     const wasm = [...state.catalog.modules.values()].map((m) => src.getBlobSync(m.def.wasm_hash as HashText));
     state.pending.clear(); // in-flight intents of the parent are the parent's; a fork does not re-issue them
     const parentId = genesisOf(src).world_id;
+    // The parent's operator settings carry over unless the caller gives its own: a fork of a
+    // world that calls an LLM endpoint calls it too. Secrets and webhooks stay behind (a fork
+    // calls no authenticated API, and gets no delivery, until it is given its own).
+    const parentConfig = readConfig(worldPaths(srcDir).config);
+    const inherited: CreateOptions = {
+      synchronous: parentConfig.synchronous,
+      checkpointEvery: parentConfig.checkpoint_every,
+      ...(parentConfig.adapters ? { adapterSettings: parentConfig.adapters } : {}),
+      ...opts,
+    };
     const {
       store: dst,
       worldKey,
       adapterKey,
       worldId,
-      config,
+      config: created,
       airRef,
-    } = await initWorld(dstDir, state.catalog, wasm, opts, { parent_world_id: parentId, seq: at, head_hash: head });
+    } = await initWorld(dstDir, state.catalog, wasm, inherited, { parent_world_id: parentId, seq: at, head_hash: head });
+    const config = parentConfig.analysis ? { ...created, analysis: parentConfig.analysis } : created;
+    if (config !== created) writeConfig(worldPaths(dstDir).config, config);
     const forked: KernelState = { ...state, worldId, airRef };
     const blobs = { put: (b: Uint8Array) => dst.putBlobSync(b), get: (h: HashText) => dst.getBlobSync(h) };
     const { cellsRef, stateRoot } = writeSnapshotBlob(forked, blobs);

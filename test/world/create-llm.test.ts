@@ -41,6 +41,10 @@ describe("wk create --llm-base-url --llm-key-env", () => {
     expect(readConfig(join(w, "..", "w2", "config.json")).adapters).toEqual({
       llm: { provider: "openai", base_url: "http://127.0.0.1:8080/v1" },
     });
+    // A fork keeps the parent's operator settings (it called none of them: issue 25 found them dropped).
+    const f = join(w, "..", "fork");
+    expect(wk("fork", "--world", w, "--at", "1", "--to", f, "--json").status).toBe(0);
+    expect(readConfig(join(f, "config.json"))).toMatchObject({ adapters: { llm }, synchronous: "FULL" });
   }, 60_000);
 
   it("refuses what is not an http(s) URL, a URL with credentials, a bad variable name, a key without a URL (exit 2, nothing created)", () => {
