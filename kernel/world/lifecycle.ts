@@ -334,7 +334,11 @@ export async function forkWorld(
       worldId,
       config: created,
       airRef,
-    } = await initWorld(dstDir, state.catalog, wasm, inherited, { parent_world_id: parentId, seq: at, head_hash: head });
+    } = await initWorld(dstDir, state.catalog, wasm, inherited, {
+      parent_world_id: parentId,
+      seq: at,
+      head_hash: head,
+    });
     const config = parentConfig.analysis ? { ...created, analysis: parentConfig.analysis } : created;
     if (config !== created) writeConfig(worldPaths(dstDir).config, config);
     const forked: KernelState = { ...state, worldId, airRef };
