@@ -67,7 +67,7 @@ export class Analysis {
     this.metrics?.observe(f);
   }
 
-  /** The findings, counts and exit code. */
+  /** The findings, counts and exit code of what was read so far; changes nothing, so more lines may follow (a server reports as it goes). */
   report(): AnalysisReport {
     const nowNs = this.opts.nowNs ?? this.latestNs;
     const findings = sortFindings(this.runs.flatMap((r) => r.finish({ nowNs, lastSeq: this.last })));
@@ -80,7 +80,7 @@ export class Analysis {
       findings,
       counts,
       exit: exitCodeOf(counts, this.opts.strict === true),
-      ...(this.metrics === undefined ? {} : { metrics: this.metrics.report() }),
+      ...(this.metrics === undefined ? {} : { metrics: this.metrics.report(findings) }),
     };
   }
 }

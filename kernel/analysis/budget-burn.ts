@@ -18,7 +18,8 @@ const MEASURES: readonly Measure[] = ["uses", "tokens", "cents"];
 interface Grant {
   recent: { seq: number; uses: number; tokens: number; cents: number }[];
   sums: Record<Measure, number>;
-  burst: { measure: Measure; seqs: number[]; peak: number; first: number; last: number } | null;
+  /** `detected`: the use (decision or receipt) that first took the window over its limit. */
+  burst: { measure: Measure; seqs: number[]; peak: number; first: number; last: number; detected: number } | null;
 }
 
 /** The budget-burn detector. */
@@ -30,16 +31,17 @@ export const budgetBurn: Detector = (cfg: AnalysisConfig): DetectorRun => {
   const exhausted = new Map<string, number[]>();
   const findings: Finding[] = [];
 
+  const burstFinding = (name: string, b: NonNullable<Grant["burst"]>): Finding => ({
+    detector: "budget_burn",
+    severity: "warn",
+    seqs: [...b.seqs],
+    detected_seq: b.detected,
+    message: `grant ${name}: ${b.peak} ${b.measure} within ${c.window_seqs} seqs (more than ${limits[b.measure]}) between seqs ${b.first} and ${b.last}`,
+  });
+
   const close = (name: string, g: Grant) => {
-    const b = g.burst;
-    if (b === null) return;
+    if (g.burst !== null) findings.push(burstFinding(name, g.burst));
     g.burst = null;
-    findings.push({
-      detector: "budget_burn",
-      severity: "warn",
-      seqs: b.seqs,
-      message: `grant ${name}: ${b.peak} ${b.measure} within ${c.window_seqs} seqs (more than ${limits[b.measure]}) between seqs ${b.first} and ${b.last}`,
-    });
   };
 
   const spend = (name: string, seq: number, uses: number, tokens: number, cents: number) => {
@@ -55,7 +57,7 @@ export const budgetBurn: Detector = (cfg: AnalysisConfig): DetectorRun => {
     const over = MEASURES.find((m) => g.sums[m] > limits[m]);
     if (over === undefined) return;
     if (g.burst === null) {
-      g.burst = { measure: over, seqs: [], peak: 0, first: g.recent[0]!.seq, last: seq };
+      g.burst = { measure: over, seqs: [], peak: 0, first: g.recent[0]!.seq, last: seq, detected: seq };
       for (const r of g.recent) addSeq(g.burst.seqs, r.seq);
     }
     g.burst.last = seq;
@@ -88,15 +90,19 @@ export const budgetBurn: Detector = (cfg: AnalysisConfig): DetectorRun => {
       }
     },
     finish() {
-      for (const [name, g] of grants) close(name, g);
+      // Bursts still open are reported as they stand, and stay open: more uses may join them.
+      const out = [...findings];
+      for (const [name, g] of grants) if (g.burst !== null) out.push(burstFinding(name, g.burst));
       for (const [grant, seqs] of exhausted)
-        findings.push({
+        out.push({
           detector: "budget_burn",
           severity: "critical",
-          seqs,
+          seqs: [...seqs],
+          // The gate's first refusal both shows the grant spent out and is where it is found.
+          detected_seq: seqs[0]!,
           message: `grant ${grant} is exhausted: the gate refused ${seqs.length} intent(s) for its budget (first at seq ${seqs[0]})`,
         });
-      return findings;
+      return out;
     },
   };
 };

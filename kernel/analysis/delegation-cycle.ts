@@ -25,7 +25,11 @@ export const delegationCycle: Detector = (cfg: AnalysisConfig): DetectorRun => {
   const { window_seqs: w, critical_bounces: crit } = cfg.delegation_cycle;
   const links = new Map<number, Link>();
   const intentCause = new Map<string, { seq: number; cause: number }>();
-  const cycles = new Map<string, { modules: string[]; seqs: number[]; bounces: number; root: number }>();
+  /** By root and modules; `detected` is the step that closed the cycle first (its module stepping work it had passed on). */
+  const cycles = new Map<
+    string,
+    { modules: string[]; seqs: number[]; bounces: number; root: number; detected: number }
+  >();
   let last = 0;
 
   const forget = (seq: number) => {
@@ -72,7 +76,7 @@ export const delegationCycle: Detector = (cfg: AnalysisConfig): DetectorRun => {
         const id = `${root}\0${modules.join("\0")}`;
         let c = cycles.get(id);
         if (c === undefined) {
-          cycles.set(id, (c = { modules, seqs: [], bounces, root }));
+          cycles.set(id, (c = { modules, seqs: [], bounces, root, detected: f.seq }));
           for (const x of [...chain].reverse()) addSeq(c.seqs, x.seq);
         } else addSeq(c.seqs, f.causeSeq);
         c.bounces = Math.max(c.bounces, bounces);
@@ -85,6 +89,7 @@ export const delegationCycle: Detector = (cfg: AnalysisConfig): DetectorRun => {
         severity: c.bounces >= crit ? "critical" : "warn",
         module: c.modules[0]!,
         seqs: [...c.seqs].sort((a, b) => a - b),
+        detected_seq: c.detected,
         message: `work from seq ${c.root} bounces between ${c.modules.join(", ")}: it came back ${c.bounces} time(s)`,
       }));
     },

@@ -1,8 +1,10 @@
 /**
  * @module The shape every detector has: a fold over facts. `observe` takes the entries in seq
  * order and keeps what the detector needs (bounded by its windows, so a long journal streams in
- * constant memory); `finish` returns the findings once the last entry is read. A detector does no
- * I/O and reads no clock: "now" is handed to `finish`, taken from the journal or `--now`.
+ * constant memory); `finish` returns the findings of what was read so far. `finish` changes nothing,
+ * so a reader that keeps going (`wk serve`'s metrics) may ask again after more entries and get what
+ * one run over all of them would. A detector does no I/O and reads no clock: "now" is handed to
+ * `finish`, taken from the journal or `--now`. Each finding names the seq it was detected at.
  */
 import type { AnalysisConfig } from "./config.js";
 import type { Fact } from "./facts.js";
@@ -19,6 +21,7 @@ export interface AnalysisEnd {
 /** One run of a detector over one input. */
 export interface DetectorRun {
   observe(f: Fact): void;
+  /** The findings so far: fresh objects, and the run is left as it was (observe may go on). */
   finish(end: AnalysisEnd): Finding[];
 }
 

@@ -3,23 +3,15 @@
  * the report of a whole run (findings, counts, the exit code a CI gate reads). Schemas first, so
  * `--json` output and the types are one thing.
  */
-import { OversightMetricsSchema } from "./metrics.js";
 import { z } from "zod";
+import { DetectorNameSchema } from "./detector-name.js";
+import { OversightMetricsSchema } from "./metrics.js";
+
+export { DetectorNameSchema, type DetectorName } from "./detector-name.js";
 
 /** How bad a finding is: `critical` fails a CI gate, `warn` fails it under `--strict`, `info` never. */
 export const SeveritySchema = z.enum(["info", "warn", "critical"]);
 export type Severity = z.infer<typeof SeveritySchema>;
-
-/** The detectors, by name. */
-export const DetectorNameSchema = z.enum([
-  "retry_storm",
-  "silent_failure",
-  "delegation_cycle",
-  "budget_burn",
-  "stalled_work",
-  "structural_drift",
-]);
-export type DetectorName = z.infer<typeof DetectorNameSchema>;
 
 /** One finding: which detector, how bad, which cell (module and key when it is about one), the seqs that show it, and why. */
 export const FindingSchema = z.strictObject({
@@ -28,6 +20,13 @@ export const FindingSchema = z.strictObject({
   module: z.string().optional(),
   key: z.string().nullable().optional(),
   seqs: z.array(z.number().int().nonnegative()),
+  /**
+   * The seq at which the detector's fold crossed its threshold (the k-th retry, the step that
+   * carried on, the hop that closed the cycle, …; for what is judged at the end of the input —
+   * stalled work, drift — the last seq read). With the journal time of `seqs[0]` it gives the
+   * detection lag (`--metrics`).
+   */
+  detected_seq: z.number().int().nonnegative().optional(),
   message: z.string().min(1),
 });
 export type Finding = z.infer<typeof FindingSchema>;

@@ -11,10 +11,12 @@ export { AnalysisError, type AnalysisErrorCode } from "./errors.js";
 export { factOf, type Fact } from "./facts.js";
 export {
   AnalysisReportSchema,
+  DetectorNameSchema,
   FindingSchema,
   countFindings,
   exitCodeOf,
   type AnalysisReport,
+  type DetectorName,
   type Finding,
   type Severity,
 } from "./finding.js";
@@ -26,6 +28,9 @@ export { describeEntry, reasoningOf, traceLines, traceView, type TraceView } fro
 export { capTree, type CappedTree } from "./trace-cap.js";
 export { explainOf, targetSeq, traceOf, type LineSource, type Trace } from "./trace-of.js";
 export { OversightFold, OversightMetricsSchema, type OversightMetrics } from "./metrics.js";
+export { DetectionLagSchema, detectionLag, type DetectionLag } from "./detection-lag.js";
+export { JournalClock } from "./journal-clock.js";
+export { NsStatsSchema, nsStats, type NsStats } from "./ns-stats.js";
 export { budgetBurn } from "./budget-burn.js";
 export { delegationCycle } from "./delegation-cycle.js";
 export { retryStorm } from "./retry-storm.js";

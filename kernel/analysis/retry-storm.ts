@@ -16,6 +16,8 @@ interface Burst {
   count: number;
   first: number;
   last: number;
+  /** The repeat that made it a storm (the `min_repeats`-th within the window). */
+  detected: number;
 }
 
 interface Group {
@@ -49,7 +51,7 @@ export const retryStorm: Detector = (cfg: AnalysisConfig): DetectorRun => {
       g.burst.last = seq;
       addSeq(g.burst.seqs, seq);
     } else if (g.recent.length >= k) {
-      g.burst = { seqs: [], count: g.recent.length, first: g.recent[0]!, last: seq };
+      g.burst = { seqs: [], count: g.recent.length, first: g.recent[0]!, last: seq, detected: seq };
       for (const s of g.recent) addSeq(g.burst.seqs, s);
     }
     // Forget groups that went quiet, so memory follows the window, not the journal.
@@ -75,13 +77,15 @@ export const retryStorm: Detector = (cfg: AnalysisConfig): DetectorRun => {
         hit(`s\0${f.module}\0${f.key}\0${f.error}`, f.module, f.key, `a step failing with ${f.error}`, f.seq);
     },
     finish() {
-      for (const g of groups.values()) close(g);
-      return done.map(({ g, b }): Finding => ({
+      // Bursts still open are reported as they stand, and stay open: more repeats may join them.
+      const open = [...groups.values()].flatMap((g) => (g.burst === null ? [] : [{ g, b: g.burst }]));
+      return [...done, ...open].map(({ g, b }): Finding => ({
         detector: "retry_storm",
         severity: b.count >= crit ? "critical" : "warn",
         module: g.module,
         key: g.key,
-        seqs: b.seqs,
+        seqs: [...b.seqs],
+        detected_seq: b.detected,
         message: `${cellName(g.module, g.key)}: ${g.what} ${b.count} times between seqs ${b.first} and ${b.last} (at least ${k} within ${w} seqs)`,
       }));
     },

@@ -71,6 +71,7 @@ export const silentFailure: Detector = (cfg: AnalysisConfig): DetectorRun => {
             module: o.module,
             key: o.key,
             seqs: [...w.seqs, f.seq],
+            detected_seq: f.seq,
             message: `${cellName(o.module, o.key)} received ${w.what} (seq ${w.seqs[0]}) and emitted ${f.schema} claiming success (seq ${f.seq})`,
           });
           return;
@@ -116,13 +117,16 @@ export const silentFailure: Detector = (cfg: AnalysisConfig): DetectorRun => {
         module: f.module,
         key: f.key,
         seqs: [...m.seqs, f.seq],
+        // Found when the cell carried on; a later success claim raises the severity, not the time found.
+        detected_seq: f.seq,
         message: `${cellName(f.module, f.key)} left ${m.what} (seq ${m.seqs[0]}) unhandled and carried on (step at seq ${f.seq})`,
       };
       findings.push(finding);
       m.carriedOn = { causeSeq: f.causeSeq, finding };
     },
     finish() {
-      return findings;
+      // Copies: a finding may still be raised to critical by what follows.
+      return findings.map((x) => ({ ...x, seqs: [...x.seqs] }));
     },
   };
 };

@@ -9,7 +9,8 @@
  *   an intent without a deadline, `receipt_wait_seqs` seqs before the end: its cell waits on a
  *   receipt that cannot come (warning);
  * - a proposal neither applied nor denied `proposal_wait_seqs` seqs before the end (warning).
- * Open work is kept until it settles, so memory follows what is pending, not the journal.
+ * Open work is kept until it settles, so memory follows what is pending, not the journal. Stalling
+ * is judged at the end of the input, so every finding is detected at the last seq read.
  */
 import type { AnalysisConfig } from "./config.js";
 import type { AnalysisEnd, Detector, DetectorRun } from "./detector.js";
@@ -87,6 +88,7 @@ export const stalledWork: Detector = (cfg: AnalysisConfig): DetectorRun => {
             module: o.module,
             key: o.key,
             seqs: [o.seq],
+            detected_seq: end.lastSeq,
             message: late(o, end)
               ? `${cell}: ${o.effect} intent ${id.slice(0, 19)}… held for approval past its window with no decision and no receipt${until}`
               : `${cell}: ${o.effect} intent ${id.slice(0, 19)}… waits for approval${until}`,
@@ -98,6 +100,7 @@ export const stalledWork: Detector = (cfg: AnalysisConfig): DetectorRun => {
             module: o.module,
             key: o.key,
             seqs: [o.seq],
+            detected_seq: end.lastSeq,
             message: `${cell} waits on a receipt that cannot come: ${o.effect} intent ${id.slice(0, 19)}… was allowed at seq ${o.seq} and has none${o.validUntilNs === null ? ` after ${end.lastSeq - o.seq} seqs` : until}`,
           });
       }
@@ -107,6 +110,7 @@ export const stalledWork: Detector = (cfg: AnalysisConfig): DetectorRun => {
             detector: "stalled_work",
             severity: "warn",
             seqs: [seq],
+            detected_seq: end.lastSeq,
             message: `proposal ${id.slice(0, 19)}… (seq ${seq}) has been neither applied nor denied for ${end.lastSeq - seq} seqs`,
           });
       return out;

@@ -51,6 +51,9 @@ function mergeInto(a: Segment, b: Segment): void {
   }
 }
 
+/** A step's path: its input schema and the sorted outputs. */
+const pathOf = (o: OpenStep) => `${o.input} -> ${[...o.outputs].sort().join(",")}`;
+
 const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
 
 /** The structural-drift detector. */
@@ -88,7 +91,7 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
     const seg = segments[segments.length - 1]!;
     let st = seg.modules.get(open.module);
     if (st === undefined) seg.modules.set(open.module, (st = emptyStats()));
-    addStep(st, `${open.input} -> ${[...open.outputs].sort().join(",")}`, open.fuel, open.outputs.length);
+    addStep(st, pathOf(open), open.fuel, open.outputs.length);
     open = null;
   };
 
@@ -128,7 +131,6 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
       }
     },
     finish(end) {
-      closeStep();
       if (first === null) return [];
       const split = lastApply ?? first + Math.floor((end.lastSeq - first + 1) / 2);
       const why =
@@ -142,6 +144,13 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
           if (into === undefined) side.set(m, (into = emptyStats()));
           mergeStats(into, st);
         }
+      }
+      // The step still open counts as it stands, in its segment's window; it stays open (outputs may follow).
+      if (open !== null) {
+        const side = segments[segments.length - 1]!.start < split ? before : after;
+        let into = side.get(open.module);
+        if (into === undefined) side.set(open.module, (into = emptyStats()));
+        addStep(into, pathOf(open), open.fuel, open.outputs.length);
       }
       const out: Finding[] = [];
       for (const [m, a] of before) {
@@ -160,6 +169,8 @@ export const structuralDrift: Detector = (cfg: AnalysisConfig): DetectorRun => {
           severity: "warn",
           module: m,
           seqs: [split],
+          // Judged on the two windows whole, so found at the end of what was read.
+          detected_seq: end.lastSeq,
           message: `${m} drifted across ${why}: ${reasons.join("; ")}; path variance ${fmt(pathVariance(a))} → ${fmt(pathVariance(b))} (${a.steps} and ${b.steps} steps)`,
         });
       }

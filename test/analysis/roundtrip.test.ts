@@ -4,11 +4,13 @@
  * to do with failures, traps). For each journal: its NDJSON export (`entryToJson` per line, what
  * `wk log --ndjson` prints) parses back, line by line and link by link, to the world's own lines
  * and the same report; every finding is well-formed and names seqs the journal has; each detector
- * run alone finds what it finds in the full run; and a second run finds the same (no hidden
- * state, no clock). The seed is printed; `WK_TEST_SEED` replays it.
+ * run alone finds what it finds in the full run; a second run finds the same (no hidden state, no
+ * clock); and a run asked for its report along the way (as `wk serve`'s metrics ask) ends with the
+ * report of a run asked once. The seed is printed; `WK_TEST_SEED` replays it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  Analysis,
   analyzeLines,
   ChainCheck,
   DETECTORS,
@@ -63,7 +65,7 @@ function randomRequest(r: () => number): ReturnType<typeof request> {
 
 describe("the analysis over random recorded journals", () => {
   for (let round = 0; round < 3; round++) {
-    it(`round ${round}: export round trip, well-formed findings, detectors compose, runs repeat`, async () => {
+    it(`round ${round}: export round trip, well-formed findings, detectors compose, runs repeat, reports along the way`, async () => {
       const r = mulberry32(SEED + round);
       const { w, dir } = await agentWorld(generateKeyPair());
       for (let batch = 0; batch < 4; batch++) await w.sendMany(Array.from({ length: 15 }, () => randomRequest(r)));
@@ -99,6 +101,15 @@ describe("the analysis over random recorded journals", () => {
       const alone = DETECTORS.flatMap((d) => detect(d, opts.config, facts, end));
       const key = (f: { detector: string; message: string }) => `${f.detector} ${f.message}`;
       expect(alone.map(key).sort(), why).toEqual(report.findings.map(key).sort());
+
+      // Reporting changes nothing: reports every few lines, then the same report as one at the end.
+      const withMetrics = { ...opts, metrics: true };
+      const along = new Analysis(withMetrics);
+      lines.forEach((l, i) => {
+        along.add(l);
+        if (i % (3 + round) === 0) along.report();
+      });
+      expect(along.report(), why).toEqual(analyzeLines(lines, withMetrics));
     }, 120_000);
   }
 });

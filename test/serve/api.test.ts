@@ -555,6 +555,9 @@ describe("wk serve over the counter world", () => {
       "wk_effect_duration_seconds",
       "wk_journal_append_seconds",
       "wk_pending_approvals",
+      "wk_idempotency_requests_total",
+      "wk_oversight_gated",
+      "wk_oversight_detection_lag_seconds",
     ])
       expect(text, name).toContain(`# TYPE ${name} `);
     // Samples, not only declarations: steps ran and appends were timed.
@@ -563,6 +566,12 @@ describe("wk serve over the counter world", () => {
     expect(Number(steps![1])).toBeGreaterThan(0);
     expect(text).toMatch(/^wk_journal_append_seconds_count\{[^}]*\} [1-9]/m);
     expect(text).toMatch(/^wk_pending_approvals\{[^}]*\} 0$/m);
+    // The idempotent retries above: answered from earlier appends, and the first sends appended.
+    expect(text).toMatch(/^wk_idempotency_requests_total\{[^}]*result="hit"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^wk_idempotency_requests_total\{[^}]*result="miss"[^}]*\} [1-9]/m);
+    // The counter world asks for no effect: the audit ratio has nothing to count, so no sample.
+    expect(text).not.toMatch(/^wk_oversight_audit_receipt_completeness_ratio\{/m);
+    expect(text).toMatch(/^wk_oversight_detections\{[^}]*detector="retry_storm"[^}]*\} \d+$/m);
   });
 
   it("drains on SIGTERM with a stream open: exits 0, the journal verifies, wk state equals GET state", async () => {

@@ -179,6 +179,7 @@ export function createApp(ctx: AppContext): Hono {
         )
       : await h.send(events);
     ctx.metrics.append.observe({ world: h.id }, Number(process.hrtime.bigint() - started) / 1e9);
+    ctx.metrics.idempotent(h.id, events, results);
     if (!ndjson) return c.json(results[0]!, results[0]!.duplicate === true ? 200 : 201);
     return c.json({ results }, results.every((r) => r.duplicate === true) ? 200 : 201);
   });
@@ -194,7 +195,9 @@ export function createApp(ctx: AppContext): Hono {
     const admitted = admit(h.world.catalog, [event]);
     const bad = admitted.ok ? undefined : admitted.issues.find((i) => i.code !== "kernel.idempotency_conflict");
     if (bad !== undefined) throw new HttpError(400, bad.code, bad.message, { path: bad.path });
-    const [result] = await h.send([event]);
+    const results = await h.send([event]);
+    ctx.metrics.idempotent(h.id, [event], results);
+    const result = results[0];
     return c.json(result!, result!.duplicate === true ? 200 : 201);
   });
 

@@ -3,12 +3,14 @@
  * read off the entries the server journals, so they count exactly what the journal holds:
  * steps and their fuel, failures by code, gate decisions by stage and code, effect latency by
  * kind and status (the receipt's own start and finish). Append latency, pending intents and
- * approvals, leases and HTTP requests are measured by the server itself.
+ * approvals, leases, HTTP requests and idempotency hits are measured by the server itself (a hit
+ * appends nothing, so no journal could count it). The oversight series are oversight-gauges.ts's.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { decodeStored } from "../../air/cbor/decode.js";
 import type { CborObject } from "../../air/cbor/value.js";
 import type { JournalEntry } from "../../kernel/journal/index.js";
+import type { SendResult } from "../../kernel/world/world.js";
 
 /** Per-world numbers the gauges read at scrape time. */
 export interface WorldGauges {
@@ -31,6 +33,7 @@ export class ServerMetrics {
   private readonly effects: Histogram<"world" | "kind" | "status">;
   readonly append: Histogram<"world">;
   readonly http: Counter<"method" | "route" | "status">;
+  private readonly idempotency: Counter<"world" | "result">;
 
   constructor(gauges: () => WorldGauges[]) {
     const r = [this.registry];
@@ -79,6 +82,12 @@ export class ServerMetrics {
       labelNames: ["method", "route", "status"],
       registers: r,
     });
+    this.idempotency = new Counter({
+      name: "wk_idempotency_requests_total",
+      help: "events sent under an idempotency key: hit (answered from an earlier append) or miss (appended)",
+      labelNames: ["world", "result"],
+      registers: r,
+    });
     // Gauges are read when scraped, so they are never stale (prom-client collects each before it renders it).
     const gauge = (name: string, help: string, value: (g: WorldGauges) => number | undefined) =>
       new Gauge({
@@ -119,5 +128,17 @@ export class ServerMetrics {
         this.effects.observe({ world, kind: String(r.effect_kind), status: String(r.status) }, seconds);
       }
     }
+  }
+
+  /** Counts each event sent under an idempotency key by whether its result came from an earlier append. */
+  idempotent(
+    world: string,
+    events: readonly { idempotencyKey?: string | undefined }[],
+    results: readonly SendResult[],
+  ): void {
+    events.forEach((e, i) => {
+      if (e.idempotencyKey !== undefined)
+        this.idempotency.inc({ world, result: results[i]?.duplicate === true ? "hit" : "miss" });
+    });
   }
 }

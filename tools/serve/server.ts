@@ -16,6 +16,8 @@ import { createApp } from "./app.js";
 import { HttpError } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import { ServerMetrics } from "./metrics.js";
+import { ServerOversight } from "./oversight.js";
+import { registerOversightGauges } from "./oversight-gauges.js";
 import { Tokens } from "./tokens.js";
 import { WorldHost } from "./world-host.js";
 import { startTracing } from "./tracing.js";
@@ -100,12 +102,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const overall = new Limiter(opts.overall ?? 32);
   const hosts = new Map<string, WorldHost>();
   let metrics: ServerMetrics | undefined;
+  // Folds each world's journal from seq 0, so it follows entries journaled while the worlds open too.
+  const oversight = new ServerOversight((h, e) =>
+    log({
+      event: "error",
+      world: h.id,
+      code: (e as { code?: string }).code ?? "serve.oversight",
+      message: `oversight metrics stopped: ${(e as Error).message}`,
+    }),
+  );
   const tracing = await startTracing(opts.otlpEndpoint);
   const hostOptions = {
     ...(opts.clock ? { clock: opts.clock } : {}),
     overall,
     onEntries: (h: WorldHost, entries: readonly import("../../kernel/journal/index.js").JournalEntry[]) => {
       metrics?.observe(h.id, entries);
+      oversight.observe(h, entries);
       tracing?.receipts(h.id, entries);
     },
     onError: (h: WorldHost, e: unknown) =>
@@ -147,7 +159,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     for (const h of hosts.values()) await h.close().catch(() => undefined);
     throw e;
   }
+  // The history each world had before this start (a restarted server reports all of it).
+  for (const h of hosts.values()) oversight.catchUp(h);
   metrics = new ServerMetrics(() => [...hosts.values()].map((h) => h.gauges()));
+  registerOversightGauges(metrics.registry, () => oversight.reports());
 
   let draining = false;
   let inflight = 0;

@@ -151,6 +151,9 @@ function metricsLines(m: OversightMetrics): string[] {
   out.push(
     `  audit: ${a.intents} intent(s), ${pct(a.receipt_completeness)} with a receipt, ${pct(a.reasoning_completeness)} with recorded reasoning`,
   );
+  for (const [detector, l] of Object.entries(m.detection_lag_ns))
+    if (l.count > 0)
+      out.push(`  detection lag of ${detector}: ${l.count} finding(s), median ${l.median} ns, max ${l.max} ns`);
   return out;
 }
 
@@ -189,7 +192,7 @@ export function registerAnalyze(program: Command): void {
     .option("--strict", "warnings count as critical (exit 2)")
     .option(
       "--metrics",
-      "also report oversight metrics: intervention rate, escalations, held-to-result time, spend per grant and module, audit completeness",
+      "also report oversight metrics: intervention rate, escalations, held-to-result time, spend per grant and module, audit completeness, detection lag",
     )
     .option("--no-verify", "with --world: analyze without verifying the journal first")
     .option("--json", "the report as JSON: findings and counts")
