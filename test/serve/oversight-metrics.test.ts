@@ -161,7 +161,7 @@ describe("GET /metrics: oversight series and idempotency hits", () => {
     expect(v("wk_oversight_grant_spend_tokens", { grant: "ok" })).toBe(m.spend.by_grant.ok!.tokens);
     expect(m.held_to_result_ns).toEqual({ count: 1, median: String(5n * SECOND), max: String(5n * SECOND) });
 
-    // Restarted on the same world: the history is folded on start, so the oversight series are the same.
+    // Restarted on the same world: its history is folded at the first scrape, so the oversight series are the same.
     const oversight = (all: Sample[]) => all.filter((x) => x.name.startsWith("wk_oversight_"));
     await s.close();
     ({ s, c, id } = await serve());

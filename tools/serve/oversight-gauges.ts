@@ -114,7 +114,7 @@ const SERIES: Series[] = [
 /** Registers the oversight gauges on `registry`; `reports` gives each world's report when scraped. */
 export function registerOversightGauges(
   registry: Registry,
-  reports: () => readonly [world: string, report: AnalysisReport][],
+  reports: () => Promise<readonly [world: string, report: AnalysisReport][]>,
 ): void {
   for (const s of SERIES)
     new Gauge({
@@ -122,9 +122,10 @@ export function registerOversightGauges(
       help: s.help,
       labelNames: ["world", ...s.labels],
       registers: [registry],
-      collect() {
+      async collect() {
+        const all = await reports();
         this.reset();
-        for (const [world, r] of reports()) {
+        for (const [world, r] of all) {
           if (r.metrics === undefined) continue;
           for (const [labels, v] of s.samples(r.metrics)) if (v !== null) this.set({ world, ...labels }, v);
         }

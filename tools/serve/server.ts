@@ -102,7 +102,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const overall = new Limiter(opts.overall ?? 32);
   const hosts = new Map<string, WorldHost>();
   let metrics: ServerMetrics | undefined;
-  // Folds each world's journal from seq 0, so it follows entries journaled while the worlds open too.
   const oversight = new ServerOversight((h, e) =>
     log({
       event: "error",
@@ -117,7 +116,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     overall,
     onEntries: (h: WorldHost, entries: readonly import("../../kernel/journal/index.js").JournalEntry[]) => {
       metrics?.observe(h.id, entries);
-      oversight.observe(h, entries);
       tracing?.receipts(h.id, entries);
     },
     onError: (h: WorldHost, e: unknown) =>
@@ -159,8 +157,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     for (const h of hosts.values()) await h.close().catch(() => undefined);
     throw e;
   }
-  // The history each world had before this start (a restarted server reports all of it).
-  for (const h of hosts.values()) oversight.catchUp(h);
+  // Read at scrape time from seq 0: a restarted server reports the whole history.
+  for (const h of hosts.values()) oversight.follow(h);
   metrics = new ServerMetrics(() => [...hosts.values()].map((h) => h.gauges()));
   registerOversightGauges(metrics.registry, () => oversight.reports());
 
