@@ -19,7 +19,7 @@ import { readArguments } from "./arguments.js";
 import { guardedFetch, newWireState, type Resolve, type WireState } from "./fetch.js";
 import { clip, storeResult, toolErrorText } from "./result.js";
 import { parseServer } from "./servers.js";
-import { newSession, type McpSession, type McpStdioServer } from "./session.js";
+import { newSession, sdk, type McpSession, type McpStdioServer } from "./session.js";
 
 /** Operator configuration of the MCP adapter (never journaled). */
 export interface McpAdapterConfig {
@@ -82,6 +82,7 @@ async function performMcp(req: EffectRequest, limits: Limits, config: McpAdapter
   if (!expanded.ok) return expanded.outcome;
   const { redact } = expanded;
 
+  await sdk(); // loading code is not the server's time: the deadline starts after it
   const stop = new AbortController();
   const deadline = AbortSignal.any([req.signal, AbortSignal.timeout(limits.timeoutMs), stop.signal]);
   const wire = newWireState();

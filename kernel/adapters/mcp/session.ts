@@ -57,7 +57,8 @@ const NO_SCHEMA_VALIDATION = {
 };
 
 let loaded: Promise<Sdk> | undefined;
-interface Sdk {
+/** The SDK pieces the adapter uses. */
+export interface Sdk {
   Client: typeof Client;
   Http: typeof StreamableHTTPClientTransport;
   HttpError: typeof StreamableHTTPError;
@@ -66,7 +67,8 @@ interface Sdk {
   ErrorCode: typeof ErrorCode;
 }
 
-function sdk(): Promise<Sdk> {
+/** Loads the SDK's client side once per process (the deadline of a call starts after it). */
+export function sdk(): Promise<Sdk> {
   loaded ??= Promise.all([
     import("@modelcontextprotocol/sdk/client/index.js"),
     import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
