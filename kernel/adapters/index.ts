@@ -15,7 +15,7 @@ export type {
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
-export { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "./grant-checks.js";
+export { GRANT_CHECKS, GRANT_CHECKS_SECRETS, MCP_GRANT_CHECK } from "./grant-checks.js";
 export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
 export {
