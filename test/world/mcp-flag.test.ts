@@ -6,7 +6,7 @@
  * may call.
  */
 import { describe, expect, it } from "vitest";
-import { encodeCanonical, hashBytes } from "../../air/index.js";
+import { encodeCanonical, hashBytes, type CborValue } from "../../air/index.js";
 import { BudgetLedger } from "../../kernel/core/budget.js";
 import { decide } from "../../kernel/core/gate.js";
 import { KERNEL_FLAGS, behaviourOf } from "../../kernel/transition/flags.js";
@@ -28,7 +28,7 @@ const spec = (tools: string[], rules?: unknown[], more: Record<string, unknown> 
 
 const OLD = KERNEL_FLAGS.filter((f) => f !== "mcp-v1");
 
-async function decideFor(s: EmitterSpec, tool: string, args: object, flags: readonly string[]) {
+async function decideFor(s: EmitterSpec, tool: string, args: CborValue, flags: readonly string[]) {
   const { catalog } = await emitterSource(s);
   return decide({
     catalog,
