@@ -106,9 +106,10 @@ describe("mcp.call adapter", () => {
   });
 
   it("a server slower than the deadline gets a timeout receipt", async () => {
-    const o = await perform(mcpRequest(fx.url(), "slow", { ms: 60_000 }), { timeoutMs: 300 });
+    // The deadline covers connect, tool list and call: on a loaded machine it may strike before the call.
+    const o = await perform(mcpRequest(fx.url(), "slow", { ms: 60_000 }), { timeoutMs: 1000 });
     expect(o.status).toBe("timeout");
-    expect(fields(o.payload)).toMatchObject({ code: "timeout", timeout_ms: 300, phase: "call_tool" });
+    expect(fields(o.payload)).toMatchObject({ code: "timeout", timeout_ms: 1000 });
   });
 
   it("checks the resolved address: a name resolving to loopback needs allow_private", async () => {
