@@ -69,7 +69,9 @@ async function performMcp(req: EffectRequest, limits: Limits, config: McpAdapter
   const call = readCall(req.params);
   const args = readArguments(call.arguments);
   const parsed = parseServer(call.server);
-  if (!args.ok || !parsed.ok) return failed(req, started, "invalid_params", "unreachable: the grant check passed");
+  // The grant check has read both already; this only narrows their types.
+  if (!args.ok || !parsed.ok)
+    return failed(req, started, "invalid_params", "params the grant check accepted do not read");
   const ref = parsed.ref;
   const at = { server: ref.key, tool: call.tool };
   const stdio = ref.kind === "stdio" ? config.stdio?.[ref.name] : undefined;
