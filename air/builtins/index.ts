@@ -1,7 +1,8 @@
 /**
  * @module The built-in `sys/*` defs that ship with worldkernel: effect param/receipt schemas,
  * effects and capability types (http.out, llm.basic, blob, timer, query, compile,
- * governance, log). Manifests may reference them without defining them.
+ * governance, log, mcp). Manifests may reference them without defining them; a manifest's
+ * hash covers only the ones it uses, so adding one changes no existing world.
  */
 import schemas from "./schemas.air.json" with { type: "json" };
 import effects from "./effects.air.json" with { type: "json" };

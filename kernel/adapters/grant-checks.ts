@@ -11,6 +11,7 @@ import { checkCompileAllowed } from "./compile/adapter.js";
 import { checkHttpAllowed } from "./http/allow.js";
 import { checkHttpSecrets } from "./http/secret-check.js";
 import { checkLlmAllowed } from "./llm/allow.js";
+import { checkMcpAllowed } from "./mcp/allow.js";
 
 /** Same shape as kernel/core's `GrantCheck`: null when allowed, else a coded reason. */
 export type GrantCheck = (
@@ -38,3 +39,12 @@ export const GRANT_CHECKS_SECRETS: Readonly<Record<string, GrantCheck>> = Object
   "http.out": (_kind, params, grant, whole) =>
     checkHttpAllowed(params, grant) ?? checkHttpSecrets(params, grant, whole),
 });
+
+/**
+ * The check `mcp-v1` adds for cap type `mcp`: an `mcp.call` whose server or tool its grant does
+ * not list, whose private or loopback IP literal `allow_private` does not name, whose arguments
+ * have no JSON form, or whose headers name a secret the grant does not allow there, is denied
+ * at the gate.
+ */
+export const MCP_GRANT_CHECK: GrantCheck = (_kind, params, grant, whole) =>
+  checkMcpAllowed(params, grant, whole?.secrets, whole?.name);

@@ -15,7 +15,7 @@ export type {
 export { AdapterError } from "./errors.js";
 export type { AdapterErrorCode } from "./errors.js";
 export { createDefaultAdapters, adapterMap } from "./registry.js";
-export { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "./grant-checks.js";
+export { GRANT_CHECKS, GRANT_CHECKS_SECRETS, MCP_GRANT_CHECK } from "./grant-checks.js";
 export type { GrantCheck } from "./grant-checks.js";
 export type { AdaptersConfig } from "./registry.js";
 export {
@@ -32,6 +32,8 @@ export { createLlmAdapter, checkLlmAllowed, localComplete, startLocalLlmServer, 
 export type { LlmAdapterConfig, ModelPrice, LocalLlmServer, ChatMessage } from "./llm/index.js";
 export { createBlobAdapter, checkBlobAllowed } from "./blob/adapter.js";
 export { createTimerAdapter } from "./timer/adapter.js";
+export { createMcpAdapter, checkMcpAllowed, readArguments, conditionView, parseServer } from "./mcp/index.js";
+export type { McpAdapterConfig, McpStdioServer, McpDenial } from "./mcp/index.js";
 export { createCompileAdapter, checkCompileAllowed } from "./compile/adapter.js";
 export type { BuildFn } from "./compile/adapter.js";
 export { SecretError } from "./errors.js";

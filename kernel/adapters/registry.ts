@@ -1,7 +1,7 @@
 /**
  * @module The adapter registry: one map from effect kind to the adapter that performs it.
  * `createDefaultAdapters` wires the built-in adapters from operator config (base URLs,
- * API keys, limits) — config that stays out of the journal and out of receipts.
+ * API keys, limits, allowlisted stdio MCP servers) — config that stays out of the journal and out of receipts.
  */
 import type { EffectAdapter } from "./adapter.js";
 import { createBlobAdapter } from "./blob/adapter.js";
@@ -9,6 +9,7 @@ import { createCompileAdapter, type BuildFn } from "./compile/adapter.js";
 import { AdapterError } from "./errors.js";
 import { createHttpAdapter, type HttpAdapterConfig } from "./http/adapter.js";
 import { createLlmAdapter, type LlmAdapterConfig } from "./llm/adapter.js";
+import { createMcpAdapter, type McpAdapterConfig } from "./mcp/adapter.js";
 import { createTimerAdapter } from "./timer/adapter.js";
 
 /** Operator configuration of the built-in adapters. */
@@ -17,6 +18,7 @@ export interface AdaptersConfig {
   llm?: LlmAdapterConfig;
   blob?: { maxBytes?: number };
   compile?: { build?: BuildFn; maxSourceBytes?: number };
+  mcp?: McpAdapterConfig;
 }
 
 /** Indexes adapters by every kind they perform; a kind claimed twice is a wiring bug. */
@@ -40,5 +42,6 @@ export function createDefaultAdapters(config: AdaptersConfig = {}): Map<string, 
     createBlobAdapter(config.blob),
     createTimerAdapter(),
     createCompileAdapter(config.compile),
+    createMcpAdapter(config.mcp),
   ]);
 }

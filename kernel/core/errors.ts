@@ -41,6 +41,8 @@ export type KernelErrorCode =
   | "governance.unsigned_proposal"
   /** A patch gives a policy rule a condition in a world whose kernel flags lack policy-cel-v1 (its gate would deny every intent the rule sees). */
   | "governance.condition_unsupported"
+  /** A patch gives a world whose kernel flags lack mcp-v1 a grant of sys/mcp@1 (its gate would not check the grant's servers and tools). */
+  | "governance.mcp_unsupported"
   | "governance.migration_required"
   | "governance.bad_migration"
   | "governance.migration_failed"

@@ -31,6 +31,8 @@ export interface GateHooks {
   estimate(kind: string, params: CborValue, grant: ResolvedGrant): { tokens: number; cents: number };
   /** policy-cel-v1: evaluate rules' CEL conditions (without it, a rule with one denies). */
   conditions: boolean;
+  /** What a condition sees as `params` (mcp-v1: an `mcp.call`'s arguments decoded); absent: the canonical params. */
+  conditionParams?: (kind: string, params: CborValue) => CborValue;
 }
 
 /** Where the gate decided. */
@@ -167,7 +169,7 @@ export function decide(input: GateInput): GateDecision {
     estimatedCents: withParams.estimate.cents,
     condition: input.hooks.conditions
       ? {
-          params,
+          params: input.hooks.conditionParams ? input.hooks.conditionParams(effect.kind, params) : params,
           originKind: "workflow",
           originName: module,
           key: input.key,

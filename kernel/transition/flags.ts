@@ -61,6 +61,18 @@
  *   denies (`policy.condition_unsupported`): a journal from before the flag has no condition
  *   (the schema refused one) and replays exactly as recorded. Another evaluator version, or
  *   another mapping of values, is another flag.
+ * - mcp-v1: the gate checks an `mcp.call` intent against its grant of cap type `mcp` (stage
+ *   `grant`, kernel/adapters/mcp/allow.ts): its server must be a key of the grant's `servers`
+ *   (`server_not_allowed`), its tool one of that server's `tools` (`tool_not_allowed`), a
+ *   private or loopback IP literal named by `allow_private` (`private_address_denied`), its
+ *   `arguments` canonical CBOR of a text-keyed map with a JSON form (`invalid_arguments`), and
+ *   each `{secret:NAME}` in its headers listed for that header in the grant's `secrets.headers`
+ *   (`secret_not_allowed`). And a policy condition sees an `mcp.call`'s `params.arguments` as
+ *   that decoded map, with floats as their shortest decimal text (kernel/adapters/mcp/arguments.ts).
+ *   Before the flag there was no built-in `mcp` cap type: a world that defined its own got no
+ *   such check and its journal replays without one. The flag also makes an older kernel — which
+ *   would load `sys/mcp.call@1` from a bundle as an ordinary def and gate it without these
+ *   checks, deciding `allow` where this kernel denies — refuse a newer journal instead.
  */
 export const SUPPORTED_FLAGS = [
   "abi-v1",
@@ -76,6 +88,7 @@ export const SUPPORTED_FLAGS = [
   "ann-v1",
   "secrets-v1",
   "policy-cel-v1",
+  "mcp-v1",
 ] as const;
 
 /** The flags a new world's genesis records. */
@@ -92,6 +105,7 @@ export const KERNEL_FLAGS = [
   "ann-v1",
   "secrets-v1",
   "policy-cel-v1",
+  "mcp-v1",
 ] as const;
 
 /** Schema of the event that tells a cell a blob it read was erased: `{blob_hash, reason}`. */
@@ -129,6 +143,8 @@ export interface Behaviour {
   secrets: boolean;
   /** policy-cel-v1: policy conditions are evaluated, and LLM calls are priced from their grant. */
   policyCel: boolean;
+  /** mcp-v1: the gate checks `mcp.call` against its grant, and conditions see its decoded arguments. */
+  mcp: boolean;
 }
 
 /** What the flags of a genesis switch on. */
@@ -141,5 +157,6 @@ export function behaviourOf(flags: readonly string[]): Behaviour {
     ann: flags.includes("ann-v1"),
     secrets: flags.includes("secrets-v1"),
     policyCel: flags.includes("policy-cel-v1"),
+    mcp: flags.includes("mcp-v1"),
   };
 }

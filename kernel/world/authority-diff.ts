@@ -245,6 +245,8 @@ const PARAM_MEANING: Record<string, Record<string, "allowlist" | "grantlist" | "
   "llm.basic": { providers: "allowlist", models: "allowlist", max_tokens: "ceiling" },
   blob: { namespaces: "allowlist" },
   compile: { languages: "allowlist" },
+  // An mcp grant's `servers` map is walked server by server: see grantLeaf.
+  mcp: { allow_private: "grantlist" },
 };
 
 /** Whether a grant param change widens, by what the cap type's param means; null for a cap type or param of unknown meaning. */
@@ -478,6 +480,10 @@ function grantLeaf(capType: string | null, segs: readonly Seg[], b: unknown, a: 
   const field = segs[0] as keyof CapGrant;
   switch (field) {
     case "params":
+      // mcp: a server's tools are a list of grants (absent: none), so a server added, or a tool
+      // added to one, widens; one removed narrows.
+      if (capType === "mcp" && segs[1] === "servers" && segs.length === 4 && segs[3] === "tools")
+        return setField(b, a, "none");
       return paramWidens(capType, segs[1], segs.length, b, a);
     case "expiry_ns":
       return ceiling(b, a); // later or none: usable for longer

@@ -39,6 +39,22 @@ export const WorldConfigSchema = z.strictObject({
             .optional(),
         })
         .optional(),
+      /** The MCP servers grants may call over stdio, by name (`stdio:NAME`): the operator's allowlist of commands. */
+      mcp: z
+        .strictObject({
+          stdio: z
+            .record(
+              z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a stdio server name is 1 to 64 letters, digits, _ . or -"),
+              z.strictObject({
+                /** The program, run without a shell, with the SDK's default environment (HOME, PATH, USER, …). */
+                command: z.string().min(1),
+                args: z.array(z.string()).optional(),
+                cwd: z.string().min(1).optional(),
+              }),
+            )
+            .optional(),
+        })
+        .optional(),
     })
     .optional(),
   /**

@@ -3,12 +3,13 @@
  * methods, private and loopback addresses, models, token ceilings, …), the cost estimate the
  * budget reserves, and whether policy conditions run. They belong to the world, never to whoever
  * opens it: the kernel flags in its genesis select them (`gate-v1`, `world-rules-v1`,
- * `policy-cel-v1`), so live execution, cold start, replay, shadow and audit decide alike however
+ * `secrets-v1`, `policy-cel-v1`, `mcp-v1`), so live execution, cold start, replay, shadow and audit decide alike however
  * a library caller opened the world.
  */
 import { isCborObject, type CborValue } from "../../air/cbor/value.js";
 import type { ResolvedGrant } from "../../air/loader.js";
-import { GRANT_CHECKS, GRANT_CHECKS_SECRETS } from "../adapters/grant-checks.js";
+import { GRANT_CHECKS, GRANT_CHECKS_SECRETS, MCP_GRANT_CHECK } from "../adapters/grant-checks.js";
+import { conditionView } from "../adapters/mcp/arguments.js";
 import type { GateHooks } from "../core/gate.js";
 import type { Behaviour } from "../transition/flags.js";
 
@@ -43,21 +44,30 @@ function clamp(n: bigint): number {
   return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }
 
-/** The hooks of each combination of the flags that change them, made once (index: secrets, policyCel). */
+/** `checks`, with the check of cap type `mcp` when mcp-v1 is on. */
+function withMcp(checks: GateHooks["checks"], mcp: boolean): GateHooks["checks"] {
+  return mcp ? Object.freeze({ ...checks, mcp: MCP_GRANT_CHECK }) : checks;
+}
+
+/** The hooks of each combination of the flags that change them, made once (index: secrets, policyCel, mcp). */
 const HOOKS: readonly GateHooks[] = [false, true].flatMap((secrets) =>
-  [false, true].map((priced) => ({
-    checks: secrets ? GRANT_CHECKS_SECRETS : GRANT_CHECKS,
-    estimate: priced ? pricedEstimate : unpricedEstimate,
-    conditions: priced,
-  })),
+  [false, true].flatMap((priced) =>
+    [false, true].map((mcp): GateHooks => ({
+      checks: withMcp(secrets ? GRANT_CHECKS_SECRETS : GRANT_CHECKS, mcp),
+      estimate: priced ? pricedEstimate : unpricedEstimate,
+      conditions: priced,
+      ...(mcp ? { conditionParams: conditionView } : {}),
+    })),
+  ),
 );
 
 /**
  * The gate hooks a world decides with. Every journal — with `world-rules-v1` or, before it,
  * the ones `wk` wrote — is decided by the built-in checks; `secrets-v1` adds the check of
  * secret references in HTTP headers against the grant; `policy-cel-v1` adds conditions and the
- * priced estimate.
+ * priced estimate; `mcp-v1` adds the checks of `mcp.call` (which include its header secrets)
+ * and the decoded arguments conditions see.
  */
 export function worldGateHooks(behaviour: Behaviour): GateHooks {
-  return HOOKS[(behaviour.secrets ? 2 : 0) + (behaviour.policyCel ? 1 : 0)]!;
+  return HOOKS[(behaviour.secrets ? 4 : 0) + (behaviour.policyCel ? 2 : 0) + (behaviour.mcp ? 1 : 0)]!;
 }

@@ -143,6 +143,23 @@ export function conditionsUnsupported(behaviour: Behaviour, next: AirCatalog): K
   return null;
 }
 
+/**
+ * A world recorded before mcp-v1 has no gate check for `mcp.call`: its gate would allow a call
+ * to any server and tool a grant of `sys/mcp@1` is bound to (the adapter would still refuse an
+ * unlisted one, after the fact). Such a grant is refused up front instead, like a condition
+ * without policy-cel-v1. A refusal, not a journal rule: nothing is appended.
+ */
+export function mcpUnsupported(behaviour: Behaviour, next: AirCatalog): KernelError | null {
+  if (behaviour.mcp) return null;
+  for (const g of next.grants.values())
+    if (g.grant.cap === "sys/mcp@1")
+      return new KernelError(
+        "governance.mcp_unsupported",
+        `grant ${g.grant.name} is of sys/mcp@1, and this world's kernel flags do not include mcp-v1: its gate would not check the servers and tools it lists`,
+      );
+  return null;
+}
+
 /** Compiles and validates a patch document against the current manifest and journals the proposal. */
 async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptions = {}): Promise<Proposed> {
   const parsed = PatchDocumentSchema.safeParse(doc);
@@ -177,7 +194,7 @@ async function proposeNow(world: GovernedWorld, doc: unknown, opts: ProposeOptio
       built.issues,
     );
   const next = built.catalog;
-  const unsupported = conditionsUnsupported(world.state.behaviour, next);
+  const unsupported = conditionsUnsupported(world.state.behaviour, next) ?? mcpUnsupported(world.state.behaviour, next);
   if (unsupported) throw unsupported;
   checkMigrations(current, next, patch.migrations ?? []);
   for (const w of opts.wasm ?? []) world.store.putBlobSync(w);

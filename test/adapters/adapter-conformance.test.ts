@@ -6,26 +6,33 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import builtinEffects from "../../air/builtins/effects.air.json" with { type: "json" };
 import builtinSchemas from "../../air/builtins/schemas.air.json" with { type: "json" };
-import { encodeStored, expandType, hashToBytes, type HashText } from "../../air/index.js";
+import { encodeCanonical, encodeStored, expandType, hashToBytes, type HashText } from "../../air/index.js";
 import type { TypeExpr } from "../../air/schemas/common.js";
 import {
   createBlobAdapter,
   createCompileAdapter,
   createHttpAdapter,
   createLlmAdapter,
+  createMcpAdapter,
   createTimerAdapter,
   type EffectRequest,
 } from "../../kernel/adapters/index.js";
 import { runAdapterSuite } from "./adapter.case.js";
+import { startMcpFixture, type McpFixture } from "./mcp-fixture.js";
 
 let server: Server;
 let port = 0;
+let mcp: McpFixture;
 beforeAll(async () => {
   server = createServer((_q, s) => s.end("ok"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
+  mcp = await startMcpFixture();
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await mcp.close();
+});
 
 const withBlob =
   (key: string, bytes: Uint8Array) =>
@@ -92,4 +99,14 @@ runAdapterSuite({
   create: () => createCompileAdapter(),
   valid: () => ({ params: { language: "wat" }, prepare: withBlob("source_ref", new TextEncoder().encode("(module)")) }),
   invalid: { language: "wat", source_ref: 12 },
+});
+runAdapterSuite({
+  kind: "mcp.call",
+  schemas: schemasOf("mcp.call"),
+  create: () => createMcpAdapter({ timeoutMs: 5000 }),
+  valid: () => ({
+    params: { server: mcp.url(), tool: "echo", arguments: encodeCanonical({ q: "ok" }), headers: null },
+    grant: { servers: { [mcp.url()]: { tools: ["echo"] } }, allow_private: ["127.0.0.1"] },
+  }),
+  invalid: { server: 7, tool: null },
 });

@@ -91,6 +91,7 @@ describe("registry", () => {
       "compile.module",
       "http.request",
       "llm.generate",
+      "mcp.call",
       "timer.set",
     ]);
   });

@@ -1,7 +1,8 @@
 /**
  * @module Records the golden journals in test/fixtures/journals/<scenario>_v<format>: real
  * worlds (counter; summarizer with HTTP, LLM, compile and a denied injection; the KYC risk
- * scorer's recorded reasoning, ann-v1; policy conditions and priced LLM calls) whose replay
+ * scorer's recorded reasoning, ann-v1; policy conditions and priced LLM calls; MCP tool calls,
+ * mcp-v1) whose replay
  * every later kernel must reproduce byte for byte. Re-record only with a new kernel flag or
  * journal format, into a new version folder: older recordings stay and must keep replaying.
  * Run: npx tsx tools/dev/record-journals.ts [scenario…] (default: all of them)
@@ -14,6 +15,7 @@ import { readFileSync } from "node:fs";
 import {
   bytesToHash,
   decodeStored,
+  encodeCanonical,
   encodeStored,
   hashBytes,
   hashDef,
@@ -37,6 +39,7 @@ import { governedCounterSource } from "../cli/demo/governance-tour.js";
 import { COUNTER_V2, MIGRATE_COUNTER, migrationPatch } from "../../test/world/fixtures/counter-migration.js";
 import { emitEvent, emitterSource } from "../../test/world/fixtures/emitter.js";
 import { payEvent, paymentsWorld } from "../../test/world/fixtures/payments.js";
+import { startMcpFixture } from "../../test/adapters/mcp-fixture.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "test/fixtures/journals");
@@ -230,6 +233,53 @@ async function priced(): Promise<void> {
   writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
 }
 
+/**
+ * MCP tools as gated effects (mcp-v1), against the test MCP server on 127.0.0.1: a call allowed,
+ * one held back by a CEL condition on its decoded arguments, an unlisted tool denied at the gate,
+ * a listed tool the server does not advertise, and a large result kept in the CAS.
+ */
+async function mcp(): Promise<void> {
+  const dir = join(OUT, `mcp_${V}`);
+  rmSync(dir, { recursive: true, force: true });
+  const fx = await startMcpFixture();
+  try {
+    const source = await emitterSource({
+      kind: "mcp.call",
+      effect: "sys/mcp.call@1",
+      cap: "sys/mcp@1",
+      capType: "mcp",
+      grantParams: { servers: { [fx.url()]: { tools: ["echo", "big", "ghost"] } }, allow_private: ["127.0.0.1"] },
+      rules: [
+        {
+          when: {
+            effect_kind: "mcp.call",
+            condition: "has(params.arguments.amount) && params.arguments.amount > 1000",
+          },
+          decision: "deny",
+        },
+        { when: { effect_kind: "mcp.call" }, decision: "allow" },
+      ],
+    });
+    const w = await createWorld(dir, source, opts);
+    const call = (tool: string, args: CborObject) =>
+      w.send(
+        "t/Emit@1",
+        emitEvent("mcp.call", "ok", { server: fx.url(), tool, arguments: encodeCanonical(args), headers: null }),
+      );
+    await call("echo", { q: "golden", amount: 5, rate: 0.25 });
+    await call("echo", { q: "too much", amount: 5000 });
+    await call("delete", { q: "x" });
+    await call("ghost", {});
+    await call("big", { size: 12_000 });
+    const root = w.stateRefs().state_root;
+    await w.checkpoint();
+    await w.close();
+    writeFileSync(join(dir, "expected.json"), JSON.stringify({ state_root: root }, null, 2) + "\n");
+  } finally {
+    await fx.close();
+  }
+}
+
 // `record-journals.ts migrated` records only the scenarios named: the others stay as recorded.
 /** ann-v1: the KYC risk scorer records its reasoning — inline, as a CAS blob, and too large to keep. */
 async function reasoned(): Promise<void> {
@@ -260,6 +310,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   conditions,
   priced,
   reasoned,
+  mcp,
 };
 const only = process.argv.slice(2);
 for (const name of only)

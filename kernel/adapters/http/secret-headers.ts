@@ -17,11 +17,21 @@ import { redactor, type Redactor } from "../secrets/redact.js";
 export type ExpandedHeaders =
   { ok: true; headers: Record<string, string>; redact: Redactor } | { ok: false; outcome: EffectOutcome };
 
-/** Resolves and expands the secret references of `headers` for `req`'s grant. */
+/** Why `req`'s grant does not scope where a secret may go (http.request: it names no `hosts`), or null. */
+export type SecretScope = (req: EffectRequest) => string | null;
+
+/** http.request: a secret only travels to hosts the grant lists. */
+const hostsNamed: SecretScope = (req) =>
+  allowlist(req.kind, req.grant.params, "hosts", "string") === null
+    ? `grant ${req.grant.name} names no hosts; a secret is only sent to hosts a grant lists`
+    : null;
+
+/** Resolves and expands the secret references of `headers` for `req`'s grant (`scope`: by default, its hosts). */
 export function resolveHeaderSecrets(
   req: EffectRequest,
   started: bigint,
   headers: Record<string, string>,
+  scope: SecretScope = hostsNamed,
 ): ExpandedHeaders {
   const refs = headerSecretRefs(headers);
   if (refs.length === 0) return { ok: true, headers, redact: redactor([]) };
@@ -33,12 +43,8 @@ export function resolveHeaderSecrets(
         bad.secret,
         `grant ${req.grant.name} does not allow it in header ${bad.header} (secrets.headers)`,
       );
-    if (allowlist(req.kind, req.grant.params, "hosts", "string") === null)
-      throw new SecretError(
-        "secret.not_allowed",
-        refs[0]!.secret,
-        `grant ${req.grant.name} names no hosts; a secret is only sent to hosts a grant lists`,
-      );
+    const unscoped = scope(req);
+    if (unscoped !== null) throw new SecretError("secret.not_allowed", refs[0]!.secret, unscoped);
     const access = req.secrets ?? NO_SECRETS;
     const resolved = new Map<string, ResolvedSecret>();
     for (const r of refs) {
