@@ -30,6 +30,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
@@ -271,6 +272,9 @@ describe("the docs' shell blocks, run as written", () => {
         filter: (src) => !skip.has(src) && !src.includes("/node_modules/"),
       });
     }
+    // worldkernel's dependencies are installed, as in a project that installed worldkernel (an
+    // example's server, worlds/mcp-agent/server.mjs, imports the MCP SDK).
+    symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
     // `wk` and `npx wk` run this checkout's CLI; any other `npx` is the real one.
     const bin = join(scratch, "bin");
     mkdirSync(bin);
