@@ -36,6 +36,7 @@ import { awaitingApproval, worldSummary, type WorldHost } from "./world-host.js"
 import { consoleRoutes } from "./console-files.js";
 import { webhookEvent } from "./webhook.js";
 import { traceRoutes } from "./trace-routes.js";
+import { mcpRoute } from "./mcp-route.js";
 import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
@@ -423,6 +424,12 @@ export function createApp(ctx: AppContext): Hono {
   });
 
   traceRoutes(app, { authRead: (c) => auth(c, "read"), host });
+  mcpRoute(app, {
+    hosts: ctx.hosts,
+    tokens: ctx.tokens,
+    draining: ctx.draining,
+    log: (r) => process.stderr.write(`wk serve: ${JSON.stringify(r)}\n`),
+  });
   consoleRoutes(app, ctx.consoleDir);
   return app;
 }
