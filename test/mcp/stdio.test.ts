@@ -161,6 +161,8 @@ describe("wk mcp over stdio", () => {
     expect(shape.message).toMatch(/^MCP error -32602: Input validation error: .* at limit/s);
     const missing = await refused(client, "send_event", { world, value: {} });
     expect(missing.message).toMatch(/at schema/);
+    // An argument no tool takes is refused, not ignored (a typo would otherwise read every cell).
+    expect((await refused(client, "get_state", { world, modul: "demo/Counter@1" })).message).toMatch(/modul/);
     // The event's value is checked against its AIR schema: the path reaches into the value.
     expect(
       await refused(client, "send_event", { world, schema: "demo/CounterEvent@1", value: { key: "bob", by: -1 } }),

@@ -54,11 +54,15 @@ const json = (uri: URL, value: unknown) => ({
   contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value) }],
 });
 
+/** The resources' URI templates, parsed once (a server is made per HTTP request). */
+const ENTRY = new ResourceTemplate("worldkernel://{world}/entries/{seq}", { list: undefined });
+const RECEIPT = new ResourceTemplate("worldkernel://{world}/receipts/{intent}", { list: undefined });
+
 /** Registers the entry and receipt-bundle resources. */
 export function registerResources(server: McpServer, ctx: McpContext): void {
   server.registerResource(
     "journal-entry",
-    new ResourceTemplate("worldkernel://{world}/entries/{seq}", { list: undefined }),
+    ENTRY,
     {
       title: "Journal entry",
       description: "One entry of a world's journal, decoded (as `wk log --json` shows it).",
@@ -86,7 +90,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
 
   server.registerResource(
     "receipt-bundle",
-    new ResourceTemplate("worldkernel://{world}/receipts/{intent}", { list: undefined }),
+    RECEIPT,
     {
       title: "Receipt bundle",
       description:

@@ -7,6 +7,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { CallToolResult, JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
 import { ownManifest } from "../../kernel/packages.js";
 import { LIMITS, may, type McpContext, type Principal } from "./context.js";
@@ -23,6 +24,12 @@ export const TOOLS: readonly AnyTool[] = [...READ_TOOLS, ...PENDING_TOOLS, ...WR
 const INSTRUCTIONS =
   "worldkernel worlds: event-sourced, replayable, signed agent worlds. Start with list_worlds and describe_world (the events a world takes, with their JSON Schema); send_event appends one and waits for what it caused; get_state, query_journal, trace and explain read what happened; list_pending shows what waits for an approver's signature, which this server never makes.";
 
+/** The package's version, read once (a server is made per HTTP request). */
+let version: string | undefined;
+
+/** One JSON Schema validator for every server: the SDK would build a new Ajv per server, per HTTP request. */
+let validator: AjvJsonSchemaValidator | undefined;
+
 /** Registers one tool, its run wrapped so every failure is a typed tool error. */
 function register(server: McpServer, t: AnyTool, call: Call): void {
   const readOnly = t.role === "read";
@@ -31,7 +38,7 @@ function register(server: McpServer, t: AnyTool, call: Call): void {
     {
       title: t.title,
       description: t.description,
-      inputSchema: t.input,
+      inputSchema: t.schema,
       annotations: { readOnlyHint: readOnly, destructiveHint: false, idempotentHint: readOnly, openWorldHint: false },
     },
     async (args: Record<string, unknown>): Promise<CallToolResult> => {
@@ -47,11 +54,12 @@ function register(server: McpServer, t: AnyTool, call: Call): void {
 /** An MCP server for one caller: the tools (and, for a reader, the resources) its roles allow. */
 export function createMcpServer(ctx: McpContext, who: Principal): McpServer {
   const server = new McpServer(
-    { name: "worldkernel", version: ownManifest().version },
+    { name: "worldkernel", version: (version ??= ownManifest().version) },
     {
       capabilities: { tools: {}, resources: {} },
       instructions: INSTRUCTIONS,
       maxToolInputElements: LIMITS.maxInputElements,
+      jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
     },
   );
   for (const t of TOOLS) if (may(who, t.role)) register(server, t, { ctx, who });

@@ -24,11 +24,18 @@ export interface ToolDef<S extends z.ZodRawShape> {
   run(args: z.output<z.ZodObject<S>>, call: Call): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
-/** A tool with its input type erased, as the tool table holds it. */
-export type AnyTool = ToolDef<z.ZodRawShape>;
+/**
+ * A tool with its input type erased, as the tool table holds it, and its input as one strict
+ * object schema built once: an argument the tool does not take is refused, and a server made per
+ * HTTP request does not build its zod objects again.
+ */
+export type AnyTool = ToolDef<z.ZodRawShape> & { schema: z.ZodObject };
 
 /** Checks a tool against its own input shape, then erases the type for the table. */
-export const defineTool = <S extends z.ZodRawShape>(t: ToolDef<S>): AnyTool => t as unknown as AnyTool;
+export const defineTool = <S extends z.ZodRawShape>(t: ToolDef<S>): AnyTool => ({
+  ...(t as unknown as ToolDef<z.ZodRawShape>),
+  schema: z.strictObject(t.input),
+});
 
 /** The `world` argument every tool but list_worlds takes. */
 export const worldArg = z
