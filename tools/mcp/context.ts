@@ -57,6 +57,8 @@ export interface McpContext {
   draining: () => boolean;
   /** One JSON record per notable event (a server fault); never the caller's arguments. */
   log: (record: Record<string, unknown>) => void;
+  /** Told of every tool call as it starts (stdio waits for those in flight before it closes). */
+  track?: (call: Promise<unknown>) => void;
 }
 
 /** The world a call names (`$.world`), or the only one hosted when it names none. */

@@ -41,12 +41,16 @@ function register(server: McpServer, t: AnyTool, call: Call): void {
       inputSchema: t.schema,
       annotations: { readOnlyHint: readOnly, destructiveHint: false, idempotentHint: readOnly, openWorldHint: false },
     },
-    async (args: Record<string, unknown>): Promise<CallToolResult> => {
-      try {
-        return toolResult(await t.run(args, call));
-      } catch (e) {
-        return toolError(e, call.ctx.log);
-      }
+    (args: Record<string, unknown>): Promise<CallToolResult> => {
+      const run = (async () => {
+        try {
+          return toolResult(await t.run(args, call));
+        } catch (e) {
+          return toolError(e, call.ctx.log);
+        }
+      })();
+      call.ctx.track?.(run);
+      return run;
     },
   );
 }

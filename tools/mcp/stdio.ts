@@ -58,7 +58,13 @@ export async function serveStdio(opts: StdioOptions): Promise<void> {
   let draining = false;
   const roles: Role[] = opts.readOnly ? ["read"] : ["admin"];
   const who: Principal = { transport: "stdio", roles: new Set(roles) };
-  const server = createMcpServer({ hosts, draining: () => draining, log }, who);
+  // Calls in flight when the client closes stdin (a pipe of requests ends at once) are answered first.
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  const server = createMcpServer({ hosts, draining: () => draining, log, track }, who);
   const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
 
   let stop: () => void = () => undefined;
@@ -75,6 +81,9 @@ export async function serveStdio(opts: StdioOptions): Promise<void> {
 
   await stopped;
   draining = true;
+  while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  // The SDK sends a call's answer in a continuation of the call: let it run before closing.
+  await new Promise((r) => setImmediate(r));
   await server.close().catch(() => undefined);
   for (const h of hosts.values())
     await h.close().catch((e: unknown) => log({ event: "error", world: h.id, message: (e as Error).message }));
