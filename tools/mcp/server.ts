@@ -77,7 +77,12 @@ function forbidden(msg: JSONRPCMessage, who: Principal): CallToolResult | null {
   const name = (msg.params as { name?: unknown } | undefined)?.name;
   const t = TOOLS.find((x) => x.name === name);
   if (t === undefined || may(who, t.role)) return null;
-  const e = new McpServerError("auth.forbidden", `this token lacks the ${t.role} role that ${t.name} needs`);
+  const e = new McpServerError(
+    "auth.forbidden",
+    who.transport === "stdio"
+      ? `${t.name} writes, and this wk mcp was started with --read-only`
+      : `this token lacks the ${t.role} role that ${t.name} needs`,
+  );
   return toolError(e, () => undefined);
 }
 
