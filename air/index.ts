@@ -32,6 +32,8 @@ export { expandType, schemaHash } from "./values/types.js";
 export type { SchemaResolver } from "./values/types.js";
 export { canonicalizeJson, sortedSet } from "./values/canonicalize.js";
 export { conformCbor, toSugarJson } from "./values/conform.js";
+export { typeJsonSchema } from "./values/type-json-schema.js";
+export type { JsonSchema } from "./values/type-json-schema.js";
 export { TypeExprSchema, NameSchema, HashTextSchema, DefKindSchema, PRIMITIVES } from "./schemas/common.js";
 export type { TypeExpr, DefKind } from "./schemas/common.js";
 export {

@@ -12,11 +12,24 @@ import { parseJsonLossless } from "../../air/json.js";
 import { hashValue, type HashText } from "../../air/hash.js";
 import { KernelError, isEventRefusal } from "../core/errors.js";
 
+/**
+ * Who handed an event in, beyond "ingress": the channel (`mcp/http`) and the caller it
+ * authenticated (a bearer token's name). Journaled in the event's `origin` as `via` and
+ * `token`; never part of the event's identity or of an idempotency key's request hash, so a
+ * retry through another channel is still the same request.
+ */
+export interface IngressSource {
+  via: string;
+  token?: string | undefined;
+}
+
 /** One event offered at ingress; a `json` that is text is JSON to parse (`wk send` passes text), unless `textIsJson: false`. */
 export interface IngressEvent {
   schema: string;
   json: unknown;
   idempotencyKey?: string | undefined;
+  /** Where it came from, recorded in its origin (absent: plain ingress, as the CLI and `/v1` send). */
+  source?: IngressSource | undefined;
 }
 
 /** Where an idempotency key was first used: at a journal seq, by an earlier event of the batch, or on an earlier line of the caller's input. */

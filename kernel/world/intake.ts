@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { CborValue } from "../../air/cbor/value.js";
 import type { HashText } from "../../air/hash.js";
 import type { WorldJournal } from "../journal/world-journal.js";
-import { AdmissionError, admit, journalKeys, type IngressEvent } from "./ingress.js";
+import { AdmissionError, admit, journalKeys, type IngressEvent, type IngressSource } from "./ingress.js";
 import { startsUnit } from "./boundaries.js";
 import { cascadeReport } from "./cascade-report.js";
 import { eventHash, ingressEventHash, type Processor } from "./processor.js";
@@ -64,6 +64,7 @@ export class Intake {
     value: CborValue,
     seq: number,
     idempotency?: { key: string; requestHash: HashText },
+    source?: IngressSource,
   ): EventBody {
     const ctx = {
       now_ns: this.w.now(),
@@ -77,9 +78,12 @@ export class Intake {
         : eventHash(schema, value, null),
       manifest_hash: this.w.state.catalog.manifestHash,
     };
-    const origin = idempotency
-      ? { kind: "ingress", idempotency_key: idempotency.key, request_hash: idempotency.requestHash }
-      : { kind: "ingress" };
+    const origin = {
+      kind: "ingress",
+      ...(idempotency ? { idempotency_key: idempotency.key, request_hash: idempotency.requestHash } : {}),
+      // Who handed it in (an MCP call and its token): recorded, never part of identity or key.
+      ...(source ? { via: source.via, ...(source.token === undefined ? {} : { token: source.token }) } : {}),
+    };
     return { schema, value, key: null, ctx, origin };
   }
 
@@ -104,7 +108,7 @@ export class Intake {
       }
       const before = { n: batch.entries.length, steps: processor.stats.steps, failures: processor.stats.failures };
       const seq = batch.nextSeq;
-      const body = this.ingressBody(p.schema, p.value, seq, p.idempotency);
+      const body = this.ingressBody(p.schema, p.value, seq, p.idempotency, events[i]!.source);
       batch.push("event", body);
       await processor.processEvent(seq, body, batch);
       out[i] = {

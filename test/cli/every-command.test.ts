@@ -616,6 +616,12 @@ const CASES: Record<string, Case> = {
     ],
     why: "a server runs until it is signalled and reports JSON lines as it goes (test/serve/api.test.ts starts and stops real ones)",
   },
+  mcp: {
+    usage: [(f) => ["--world", f.counter, "--per-world", "0"], (f) => ["--world", f.counter, "--overall", "many"]],
+    ok: null,
+    errors: [(f) => ["--world", f.nowhere]],
+    why: "an MCP server answers on stdin/stdout until its client closes it (test/mcp/stdio.test.ts drives a real one with the SDK's client)",
+  },
   worker: {
     usage: [
       (f) => ["--worlds", f.base],

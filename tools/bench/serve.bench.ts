@@ -34,7 +34,7 @@ import { CHROMIUM, launchChromium } from "../../test/serve/chromium.js";
 const ROOT = packageRoot();
 const SCHEMA = "demo/CounterEvent@1";
 const CLIENTS = 4;
-const TOKEN = "bench-serve-token-0123456789abcdef";
+export const TOKEN = "bench-serve-token-0123456789abcdef";
 const CONSOLE_INDEX = join(ROOT, "dist/console/index.html");
 const CONSOLE_LOADS = 7;
 /** A safety net against a server that never starts, never a timing check. */
@@ -49,7 +49,7 @@ const killAll = (): void => {
 };
 
 /** Spawns `wk serve` on a free port; resolves with its URL once it prints `listening`. */
-async function startServe(
+export async function startServe(
   dir: string,
   tokens: string,
 ): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null> }> {
@@ -81,7 +81,7 @@ async function startServe(
 }
 
 /** Latencies of one side, in ns, recorded only while `on`. */
-class Latencies {
+export class Latencies {
   on = false;
   readonly ns: bigint[] = [];
   async time<T>(fn: () => Promise<T>): Promise<T> {
@@ -217,7 +217,9 @@ async function consoleLoad(url: string): Promise<BenchResult> {
 }
 
 /** A temporary directory with a tokens file and one counter world per name; `done` removes it. */
-async function setup(names: string[]): Promise<{ base: string; tokens: string; ids: string[]; done: () => void }> {
+export async function setup(
+  names: string[],
+): Promise<{ base: string; tokens: string; ids: string[]; done: () => void }> {
   const base = mkdtempSync(join(tmpdir(), "wk-bench-serve-"));
   process.once("exit", killAll);
   const tokens = join(base, "tokens.json");
@@ -238,7 +240,7 @@ async function setup(names: string[]): Promise<{ base: string; tokens: string; i
 }
 
 /** SIGTERM drains the server; it must leave with exit 0. */
-async function stop(server: { child: ChildProcess; exited: Promise<number | null> }): Promise<void> {
+export async function stop(server: { child: ChildProcess; exited: Promise<number | null> }): Promise<void> {
   server.child.kill("SIGTERM");
   const code = await server.exited;
   if (code !== 0) throw new Error(`serve.bench: wk serve exited ${code} on SIGTERM`);

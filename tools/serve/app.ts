@@ -32,10 +32,11 @@ import { HttpError, errorBody, statusOf } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest } from "./request-body.js";
 import type { Role, Tokens } from "./tokens.js";
-import { awaitingApproval, type WorldHost } from "./world-host.js";
+import { awaitingApproval, worldSummary, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
 import { webhookEvent } from "./webhook.js";
 import { traceRoutes } from "./trace-routes.js";
+import { mcpRoute } from "./mcp-route.js";
 import type { Tracing } from "./tracing.js";
 import { z } from "zod";
 
@@ -129,7 +130,7 @@ export function createApp(ctx: AppContext): Hono {
 
   app.get("/v1/worlds", (c) => {
     auth(c, "read");
-    return c.json({ worlds: [...ctx.hosts.values()].map((h) => summary(h)) });
+    return c.json({ worlds: [...ctx.hosts.values()].map((h) => worldSummary(h)) });
   });
 
   app.get("/v1/worlds/:id", (c) => {
@@ -427,25 +428,15 @@ export function createApp(ctx: AppContext): Hono {
   });
 
   traceRoutes(app, { authRead: (c) => auth(c, "read"), host });
+  mcpRoute(app, {
+    hosts: ctx.hosts,
+    tokens: ctx.tokens,
+    draining: ctx.draining,
+    log: (r) => process.stderr.write(`wk serve: ${JSON.stringify(r)}\n`),
+  });
   consoleRoutes(app, ctx.consoleDir);
   return app;
 }
 
 const noReceipt = (intent: string) =>
   new HttpError(404, "http.no_receipt", `no receipt for intent ${intent} (yet)`, { path: intent });
-
-/** A world as the list shows it: head, last checkpoint, pending work. */
-function summary(h: WorldHost): Record<string, unknown> {
-  const store = h.world.store;
-  const head = store.headSync();
-  const cp = store.latestOfKind("checkpoint");
-  return {
-    id: h.id,
-    dir: h.dir,
-    height: h.height,
-    head: head === null ? null : { seq: head.seq, hash: hex(head.hash) },
-    checkpoint: cp === null ? null : { seq: cp.seq },
-    manifest_hash: h.world.catalog.manifestHash,
-    pending: h.gauges(),
-  };
-}

@@ -19,7 +19,8 @@ import { ServerMetrics } from "./metrics.js";
 import { ServerOversight } from "./oversight.js";
 import { registerOversightGauges } from "./oversight-gauges.js";
 import { Tokens } from "./tokens.js";
-import { WorldHost } from "./world-host.js";
+import type { WorldHost } from "./world-host.js";
+import { openHosts } from "./hosts.js";
 import { startTracing } from "./tracing.js";
 
 /** How to serve. */
@@ -100,7 +101,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const perWorld = opts.perWorld ?? 8;
   const overall = new Limiter(opts.overall ?? 32);
-  const hosts = new Map<string, WorldHost>();
   let metrics: ServerMetrics | undefined;
   const oversight = new ServerOversight((h, e) =>
     log({
@@ -126,37 +126,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         message: (e as Error).message,
       }),
   };
-  try {
-    // A world that cannot be served (a copy of another, so the same id; a journal that will not
-    // open) is skipped and said so; the others are served. None at all is an error.
-    const skipped: string[] = [];
-    const skip = (dir: string, code: string, message: string) => {
-      skipped.push(`${dir}: ${code}: ${message}`);
-      log({ event: "skipped", dir, code, message });
-    };
-    for (const dir of dirs) {
-      const id = readConfig(worldPaths(dir).config).world_id;
-      const other = hosts.get(id);
-      if (other !== undefined) {
-        skip(
-          dir,
-          "serve.duplicate_world",
-          `world ${id} is already served from ${other.dir} (a copied world keeps its id)`,
-        );
-        continue;
-      }
-      try {
-        hosts.set(id, await WorldHost.open(dir, { ...hostOptions, perWorld: new Limiter(perWorld) }));
-      } catch (e) {
-        skip(dir, (e as { code?: string }).code ?? "kernel.internal", (e as Error).message);
-      }
-    }
-    if (hosts.size === 0)
-      throw new HttpError(500, "serve.no_worlds", `no world could be served: ${skipped.join("; ")}`);
-  } catch (e) {
-    for (const h of hosts.values()) await h.close().catch(() => undefined);
-    throw e;
-  }
+  // A world that cannot be served (a copy of another, so the same id; a journal that will not
+  // open) is skipped and said so; the others are served. None at all is an error.
+  const skipped: string[] = [];
+  const hosts = await openHosts(
+    dirs,
+    () => ({ ...hostOptions, perWorld: new Limiter(perWorld) }),
+    (s) => {
+      skipped.push(`${s.dir}: ${s.code}: ${s.message}`);
+      log({ event: "skipped", ...s });
+    },
+  );
+  if (hosts.size === 0) throw new HttpError(500, "serve.no_worlds", `no world could be served: ${skipped.join("; ")}`);
   // Read at scrape time from seq 0: a restarted server reports the whole history.
   for (const h of hosts.values()) oversight.follow(h);
   metrics = new ServerMetrics(() => [...hosts.values()].map((h) => h.gauges()));

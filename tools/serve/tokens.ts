@@ -35,12 +35,21 @@ export class TokensFileError extends HttpError {
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 
+/** Who a bearer token is: its roles, and its name (the file's `name`, else a fingerprint `sha256:` + 12 hex of its digest). */
+export interface TokenIdentity {
+  roles: ReadonlySet<Role>;
+  name: string;
+}
+
 /** The tokens a server accepts, checked in constant time. */
 export class Tokens {
-  private readonly entries: { digest: Buffer; roles: ReadonlySet<Role> }[];
+  private readonly entries: { digest: Buffer; roles: ReadonlySet<Role>; name: string }[];
 
   constructor(file: TokensFile) {
-    this.entries = file.tokens.map((t) => ({ digest: digest(t.token), roles: new Set(t.roles) }));
+    this.entries = file.tokens.map((t) => {
+      const d = digest(t.token);
+      return { digest: d, roles: new Set(t.roles), name: t.name ?? `sha256:${d.toString("hex").slice(0, 12)}` };
+    });
   }
 
   /** Reads a tokens file, refusing one that group or others can read. */
@@ -84,11 +93,16 @@ export class Tokens {
 
   /** The roles of the bearer token in an Authorization header; 401 when it is missing or unknown. */
   rolesOf(authorization: string | undefined): ReadonlySet<Role> {
+    return this.identify(authorization).roles;
+  }
+
+  /** Who the bearer token in an Authorization header is (what an MCP call journals as its origin); 401 when it is missing or unknown. */
+  identify(authorization: string | undefined): TokenIdentity {
     const m = /^Bearer (\S+)$/.exec(authorization ?? "");
     if (m === null) throw new HttpError(401, "auth.missing_token", "send an Authorization: Bearer <token> header");
     const d = digest(m[1]!);
-    let found: ReadonlySet<Role> | undefined;
-    for (const e of this.entries) if (timingSafeEqual(e.digest, d)) found ??= e.roles;
+    let found: TokenIdentity | undefined;
+    for (const e of this.entries) if (timingSafeEqual(e.digest, d)) found ??= { roles: e.roles, name: e.name };
     if (found === undefined)
       throw new HttpError(401, "auth.bad_token", "the bearer token is not one this server accepts");
     return found;

@@ -57,6 +57,8 @@ export class WorldHost {
   private closing = false;
   private readonly waiting: Waiting[] = [];
   private committing = false;
+  /** The group-commit loop while it runs (what `settled` waits for before the dispatch it kicks). */
+  private commitLoop: Promise<void> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -102,7 +104,7 @@ export class WorldHost {
   send(events: readonly IngressEvent[]): Promise<SendResult[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ events, resolve, reject });
-      if (!this.committing) void this.commitWaiting();
+      if (!this.committing) this.commitLoop = this.commitWaiting();
     });
   }
 
@@ -139,6 +141,7 @@ export class WorldHost {
       }
     } finally {
       this.committing = false;
+      this.commitLoop = undefined;
     }
   }
 
@@ -182,6 +185,19 @@ export class WorldHost {
       this.announce();
       this.kick();
     }
+  }
+
+  /**
+   * Resolves once the background dispatch is idle: every cascade of what was committed before
+   * the call has run as far as it can (intents held for approval and timers not yet due wait on).
+   * Under a steady stream of writes this may not happen soon: callers race it with a timeout.
+   */
+  async settled(): Promise<void> {
+    // Commits first (a commit kicks the dispatch when it ends), then the dispatch loop; one that a
+    // later write re-armed is waited for too. Neither rejects: requests get their own errors,
+    // and the dispatch loop reports its own through onError.
+    for (let next = this.commitLoop ?? this.running; next !== undefined; next = this.commitLoop ?? this.running)
+      await next.catch(() => undefined);
   }
 
   /**
@@ -287,4 +303,20 @@ export function awaitingApproval(e: JournalEntry): { kind: "intent" | "proposal"
   const b = decodeStored(e.body) as CborObject;
   if (e.kind === "shadow_report") return { kind: "proposal", id: String(b.proposal_id) };
   return b.decision === "require_approval" ? { kind: "intent", id: String(b.intent_id) } : null;
+}
+
+/** A world as the list shows it: head, last checkpoint, pending work. */
+export function worldSummary(h: WorldHost): Record<string, unknown> {
+  const store = h.world.store;
+  const head = store.headSync();
+  const cp = store.latestOfKind("checkpoint");
+  return {
+    id: h.id,
+    dir: h.dir,
+    height: h.height,
+    head: head === null ? null : { seq: head.seq, hash: Buffer.from(head.hash).toString("hex") },
+    checkpoint: cp === null ? null : { seq: cp.seq },
+    manifest_hash: h.world.catalog.manifestHash,
+    pending: h.gauges(),
+  };
 }

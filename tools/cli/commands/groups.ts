@@ -128,6 +128,12 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   {
     commands: {
+      mcp: "serve worlds to an MCP client over stdio (tools: describe, send events, read state and journal, trace, verify, pending approvals, propose/shadow); over HTTP it is wk serve's /mcp",
+    },
+    load: async (p) => (await import("./mcp.js")).registerMcp(p),
+  },
+  {
+    commands: {
       demo: "the end-to-end tour (worlds, replay, fork, verify, tamper detection, gated effects, offline receipts, governance), or `kyc`: the KYC world under eight attacks, with a verdict table",
     },
     load: async (p) => (await import("./demo.js")).registerDemo(p),
