@@ -15,7 +15,7 @@ import { z } from "zod";
 
 const NOTES = {
   replay: "Replay re-executes the journal and reads every effect's result from its signed receipt.",
-  receipts: "A receipt is signed by the adapter key and can be verified offline with wk receipt verify.",
+  receipt: "A receipt is signed by the adapter key and can be verified offline with wk receipt verify.",
   gate: "The gate decides each intent: catalog, slot, params, grant, budget, then policy.",
 };
 const counts = {};
