@@ -1,6 +1,6 @@
 /**
  * @module `/mcp` of `wk serve` over Streamable HTTP on 127.0.0.1, driven by the MCP SDK's own
- * `Client` and transport against a real server started in this process: the bearer tokens and
+ * `Client` and transport against a real `wk serve` process: the bearer tokens and
  * roles of `/v1` (a read token neither sees nor may call a write tool, and writes nothing trying),
  * an event sent under an idempotency key once through MCP and again through `/v1` appended once
  * with the token's name in its origin, bad arguments refused with their path, the protocol version
@@ -12,7 +12,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../tools/serve/server.js";
+import { killLeftovers, startServe, type Served } from "../serve/server-fixture.js";
 import { call, connect, makeWorlds, refused, type McpWorlds } from "./fixture.js";
 
 const TOKENS = {
@@ -22,7 +22,7 @@ const TOKENS = {
 };
 
 let W: McpWorlds;
-let server: RunningServer;
+let server: Served;
 let world: string;
 const clients: Client[] = [];
 
@@ -57,13 +57,14 @@ beforeAll(async () => {
     { mode: 0o600 },
   );
   chmodSync(file, 0o600);
-  server = await startServer({ worlds: [W.counter], port: 0, tokensFile: file, consoleDir: null });
-  world = [...server.hosts.keys()][0]!;
+  server = await startServe([W.counter], file);
+  world = server.worlds[0]!;
 }, 120_000);
 
 afterAll(async () => {
   for (const c of clients) await c.close();
-  await server?.close();
+  await server?.stop();
+  killLeftovers();
 });
 
 describe("/mcp in wk serve", () => {
