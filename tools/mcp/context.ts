@@ -4,6 +4,7 @@
  * that keep one call from holding the server (page sizes, value sizes, how long `send_event`
  * waits for its cascade).
  */
+import { SETTLE_MS } from "../serve/settle.js";
 import type { IngressSource } from "../../kernel/world/ingress.js";
 import type { Role } from "../serve/tokens.js";
 import type { WorldHost } from "../serve/world-host.js";
@@ -26,8 +27,8 @@ export const LIMITS = {
   /** Array elements and object members in one call's arguments (checked by the SDK before any tool runs). */
   maxInputElements: 50_000,
   /** How long `send_event` waits for its cascade to settle, by default and at most (ms). */
-  defaultSettleMs: 10_000,
-  maxSettleMs: 60_000,
+  defaultSettleMs: SETTLE_MS.default,
+  maxSettleMs: SETTLE_MS.max,
   /** Entries of a trace's tree (as `/v1/…/trace`). */
   maxTraceNodes: 2000,
 } as const;

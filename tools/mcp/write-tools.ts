@@ -9,42 +9,15 @@
  */
 import { z } from "zod";
 import { WorldkernelError } from "../../air/errors.js";
-import { CausalIndex } from "../../kernel/analysis/index.js";
 import { admit } from "../../kernel/world/ingress.js";
 import { propose, shadow, type ShadowReport } from "../../kernel/world/governance.js";
-import { journalLines } from "../../kernel/world/journal-lines.js";
-import type { WorldHost } from "../serve/world-host.js";
+import { pendingOf, settledWithin } from "../serve/settle.js";
 import { LIMITS, boundedJson, hostOf, sourceOf, writable } from "./context.js";
 import { McpServerError } from "./errors.js";
 import { defineTool, seqArg, worldArg, type AnyTool } from "./tool.js";
 
 /** Items of a report's lists shown at most (the whole report is in the world's CAS under its hash). */
 const SHOWN = 20;
-
-/** Waits up to `ms` for the host's dispatch to go idle; true when it did. */
-async function settledWithin(h: WorldHost, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const out = await Promise.race([
-    h.settled().then(() => true),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return out;
-}
-
-/** The intents still pending that the ingress event at `seq` caused, read from the journal since it. */
-function pendingOf(h: WorldHost, seq: number): Record<string, unknown>[] {
-  const pending = [...h.world.state.pending.values()].filter((p) => p.causeSeq >= seq);
-  if (pending.length === 0) return [];
-  const index = new CausalIndex();
-  for (const l of journalLines(h.world.store).all(seq)) index.observe(l);
-  return pending
-    .filter((p) => {
-      const at = index.intentSeq(p.intentId);
-      return at !== undefined && index.root(at) === seq;
-    })
-    .map((p) => ({ intent_id: p.intentId, kind: p.kind, module: p.module, waiting: p.waiting }));
-}
 
 const sendEvent = defineTool({
   name: "send_event",
@@ -87,7 +60,7 @@ const sendEvent = defineTool({
     if (bad !== undefined) throw new WorldkernelError(bad.code, bad.message, { path: bad.path });
     const [r] = await h.send([event]);
     const settled = await settledWithin(h, timeout_ms ?? LIMITS.defaultSettleMs);
-    const pending = pendingOf(h, r!.seq);
+    const pending = pendingOf(h, [r!.seq]);
     return { ...r!, duplicate: r!.duplicate === true, settled, pending };
   },
 });

@@ -34,6 +34,7 @@ import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, worldSummary, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
+import { pendingOf, settledWithin, waitOf } from "./settle.js";
 import { webhookEvent } from "./webhook.js";
 import { traceRoutes } from "./trace-routes.js";
 import { mcpRoute } from "./mcp-route.js";
@@ -150,6 +151,7 @@ export function createApp(ctx: AppContext): Hono {
       throw new HttpError(400, "http.bad_header", "Idempotency-Key must be 1 to 512 characters", {
         path: "Idempotency-Key",
       });
+    const wait = waitOf(c.req.query("wait"), c.req.query("timeout_ms"));
     const bytes = await readBody(c.req.raw);
     const ndjson = /^application\/(x-)?ndjson\b/.test(c.req.header("content-type") ?? "");
     const requests: { where: string; r: EventRequest }[] = ndjson
@@ -181,8 +183,19 @@ export function createApp(ctx: AppContext): Hono {
       : await h.send(events);
     ctx.metrics.append.observe({ world: h.id }, Number(process.hrtime.bigint() - started) / 1e9);
     ctx.metrics.idempotent(h.id, events, results);
-    if (!ndjson) return c.json(results[0]!, results[0]!.duplicate === true ? 200 : 201);
-    return c.json({ results }, results.every((r) => r.duplicate === true) ? 200 : 201);
+    // With ?wait=settled, answer once what the events caused has run as far as it can.
+    const settled =
+      wait === undefined
+        ? {}
+        : {
+            settled: await settledWithin(h, wait),
+            pending: pendingOf(
+              h,
+              results.map((r) => r.seq),
+            ),
+          };
+    if (!ndjson) return c.json({ ...results[0]!, ...settled }, results[0]!.duplicate === true ? 200 : 201);
+    return c.json({ results, ...settled }, results.every((r) => r.duplicate === true) ? 200 : 201);
   });
 
   // No bearer token: a webhook's sender proves itself with the HMAC of the body (webhook.ts).

@@ -29,6 +29,10 @@ export interface SendResult {
   steps: number;
   failures: number;
   duplicate?: boolean;
+  /** With `wait`: whether the cascade settled within the wait. */
+  settled?: boolean;
+  /** With `wait`: the intents the event caused that still wait (for an approver, a timer). */
+  pending?: { intent_id: string; kind: string; module: string; waiting: string }[];
 }
 
 /** A journal entry as JSON: body decoded, bytes hex, big integers as text. */
@@ -182,11 +186,19 @@ export class WorldkernelClient {
     return this.request("GET", this.w(id));
   }
 
-  /** Appends one event; durable when this resolves. */
-  send(id: string, event: EventInput, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
+  /**
+   * Appends one event; durable when this resolves. With `wait`, resolves once what the event
+   * caused has run as far as it can (at most `timeoutMs`), saying what still waits.
+   */
+  send(
+    id: string,
+    event: EventInput,
+    opts: { idempotencyKey?: string; wait?: boolean; timeoutMs?: number } = {},
+  ): Promise<SendResult> {
+    const q = opts.wait ? `?wait=settled${opts.timeoutMs === undefined ? "" : `&timeout_ms=${opts.timeoutMs}`}` : "";
     return this.request(
       "POST",
-      this.w(id, "/events"),
+      this.w(id, `/events${q}`),
       { json: event },
       opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {},
     );
