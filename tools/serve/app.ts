@@ -30,7 +30,14 @@ import { verifyWorldDir } from "../../kernel/world/verify-world.js";
 import { stateJson } from "../cli/commands/world.js";
 import { HttpError, errorBody, statusOf } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
-import { EventRequestSchema, ndjsonLines, parseBody, readBody, type EventRequest } from "./request-body.js";
+import {
+  EventRequestSchema,
+  checkEventSize,
+  ndjsonLines,
+  parseBody,
+  readBody,
+  type EventRequest,
+} from "./request-body.js";
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, worldSummary, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
@@ -155,11 +162,11 @@ export function createApp(ctx: AppContext): Hono {
     const bytes = await readBody(c.req.raw);
     const ndjson = /^application\/(x-)?ndjson\b/.test(c.req.header("content-type") ?? "");
     const requests: { where: string; r: EventRequest }[] = ndjson
-      ? ndjsonLines(bytes).map((l) => ({
-          where: `line ${l.line}: `,
-          r: parseBody(l.bytes, EventRequestSchema, `line ${l.line}: `),
-        }))
-      : [{ where: "", r: parseBody(bytes, EventRequestSchema) }];
+      ? ndjsonLines(bytes).map((l) => {
+          checkEventSize(l.bytes, `line ${l.line}: `);
+          return { where: `line ${l.line}: `, r: parseBody(l.bytes, EventRequestSchema, `line ${l.line}: `) };
+        })
+      : [{ where: "", r: (checkEventSize(bytes), parseBody(bytes, EventRequestSchema)) }];
     if (requests.length === 0) throw new HttpError(400, "http.bad_body", "the body holds no event", { path: "$" });
     const events = requests.map(({ r }, i) => {
       const k = r.idempotency_key ?? (key === undefined ? undefined : ndjson ? `${key}#${i}` : key);
@@ -203,6 +210,7 @@ export function createApp(ctx: AppContext): Hono {
     writable();
     const h = host(c);
     const bytes = await readBody(c.req.raw);
+    checkEventSize(bytes);
     const world = { config: h.world.config, catalog: h.world.catalog, secrets: h.secrets };
     const nowS = h.world.nowNs() / 1_000_000_000n;
     const event = webhookEvent(world, c.req.param("name"), bytes, (n) => c.req.header(n), nowS);

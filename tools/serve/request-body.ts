@@ -7,8 +7,26 @@ import { z } from "zod";
 import { parseJsonLossless } from "../../air/json.js";
 import { HttpError } from "./errors.js";
 
-/** The largest body accepted (bytes). */
+/** The largest body accepted (bytes): an NDJSON batch of many events. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The largest one event may be as sent (its JSON, bytes). An event is journaled whole and read
+ * by every replay, so bulky data belongs in a blob the event names by hash; one body of 16 MiB
+ * would otherwise be one 16 MiB journal entry.
+ */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** Refuses one event's JSON past MAX_EVENT_BYTES (413), naming the NDJSON line when there is one. */
+export function checkEventSize(bytes: Uint8Array, where = ""): void {
+  if (bytes.length > MAX_EVENT_BYTES)
+    throw new HttpError(
+      413,
+      "http.event_too_large",
+      `${where}an event of ${bytes.length} bytes is larger than ${MAX_EVENT_BYTES}: put bulky data in a blob and send its hash`,
+      { path: `${where}$` },
+    );
+}
 
 /** One event as a client sends it. */
 export const EventRequestSchema = z.strictObject({

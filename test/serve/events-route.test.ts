@@ -1,14 +1,18 @@
 /**
- * @module Send and wait: `POST /v1/worlds/:id/events?wait=settled` answers once what the event
+ * @module `POST /v1/worlds/:id/events` beyond the plain append (test/serve/api.test.ts).
+ * Send and wait: `?wait=settled` answers once what the event
  * caused has run as far as it can — the fetch the gate allowed performed and its receipt's step
  * committed, so the cell already holds the result — and lists what still waits (an intent held
  * for an approver). A bad `wait` or `timeout_ms` is a 400 naming the query parameter, and nothing
- * is appended. A real server on 127.0.0.1 (in this process) and a real page server.
+ * is appended. One event's JSON is held to 1 MiB (413 `http.event_too_large`, naming the NDJSON
+ * line), though a batch may be 16 MiB. A real server on 127.0.0.1 (in this process) and a real
+ * page server.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorldkernelClient } from "../../tools/serve/client.js";
+import { MAX_EVENT_BYTES } from "../../tools/serve/request-body.js";
 import { startServer, type RunningServer } from "../../tools/serve/server.js";
 import { makeWorlds, type McpWorlds } from "../mcp/fixture.js";
 import { startPageServer, type PageServer } from "../world/page-server.js";
@@ -87,6 +91,31 @@ describe("POST /v1/worlds/:id/events?wait=settled", () => {
       expect(res.status, q).toBe(400);
       expect(await res.json(), q).toMatchObject({ error: { code: "http.bad_query", path } });
     }
+    expect((await c.journal(id, { limit: 1 })).height).toBe(before);
+  });
+});
+
+describe("event size", () => {
+  it("one event past 1 MiB is a 413 naming its line, within a body the batch limit allows; nothing is appended", async () => {
+    const id = ids.get(W.fetcher)!;
+    const before = (await c.journal(id, { limit: 1 })).height;
+    const big = JSON.stringify({ schema: "demo/Fetch@1", value: { key: "big", url: "x".repeat(MAX_EVENT_BYTES) } });
+    const small = JSON.stringify({ schema: "demo/Fetch@1", value: { key: "s", url: `${page.url}/s` } });
+    const post = (body: string, ndjson: boolean) =>
+      fetch(`${server.url}/v1/worlds/${id}/events`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          "content-type": ndjson ? "application/x-ndjson" : "application/json",
+        },
+        body,
+      });
+    const one = await post(big, false);
+    expect(one.status).toBe(413);
+    expect(await one.json()).toMatchObject({ error: { code: "http.event_too_large", path: "$" } });
+    const batch = await post(`${small}\n${big}\n`, true);
+    expect(batch.status).toBe(413);
+    expect(await batch.json()).toMatchObject({ error: { code: "http.event_too_large", path: "line 2: $" } });
     expect((await c.journal(id, { limit: 1 })).height).toBe(before);
   });
 });
