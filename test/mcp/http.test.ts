@@ -111,7 +111,13 @@ describe("/mcp in wk serve", () => {
       key: "pay-1",
     });
     expect(entries.map((e) => e.body.origin)).toEqual([
-      expect.objectContaining({ kind: "ingress", via: "mcp/http", token: "agent-7", idempotency_key: "pay-1" }),
+      // Journaled per token (tools/serve/idempotency.ts); the token finds it by the key it sent.
+      expect.objectContaining({
+        kind: "ingress",
+        via: "mcp/http",
+        token: "agent-7",
+        idempotency_key: "token:agent-7:pay-1",
+      }),
     ]);
     expect(await call(client, "get_state", { module: "demo/Counter@1", key: "alice" })).toMatchObject({
       cells: [{ state: { count: 3, events: 1 } }],

@@ -6,7 +6,8 @@
  * for an approver). A bad `wait` or `timeout_ms` is a 400 naming the query parameter, and nothing
  * is appended. One event's JSON is held to 1 MiB (413 `http.event_too_large`, naming the NDJSON
  * line), though a batch may be 16 MiB. A real server on 127.0.0.1 (in this process) and a real
- * page server.
+ * page server. Idempotency keys are per token: another client's same key neither answers the
+ * first client's result nor refuses with a conflict that would reveal it.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { makeWorlds, type McpWorlds } from "../mcp/fixture.js";
 import { startPageServer, type PageServer } from "../world/page-server.js";
 
 const TOKEN = "send-wait-token-0123456789abcdef";
+const OTHER = "other-client-token-0123456789abcdef";
 let W: McpWorlds;
 let page: PageServer;
 let server: RunningServer;
@@ -27,9 +29,18 @@ let ids: Map<string, string>;
 beforeAll(async () => {
   [W, page] = await Promise.all([makeWorlds(), startPageServer("a page to fetch")]);
   const file = join(W.parent, "..", "tokens.json");
-  writeFileSync(file, JSON.stringify({ tokens: [{ token: TOKEN, roles: ["ingest", "read"], name: "t" }] }), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tokens: [
+        { token: TOKEN, roles: ["ingest", "read"], name: "t" },
+        { token: OTHER, roles: ["ingest", "read"], name: "other client" },
+      ],
+    }),
+    {
+      mode: 0o600,
+    },
+  );
   server = await startServer({ worlds: [W.fetcher, W.governed], port: 0, tokensFile: file, consoleDir: null });
   c = new WorldkernelClient({ baseUrl: server.url, token: TOKEN });
   ids = new Map([...server.hosts.values()].map((h) => [h.dir, h.id]));
@@ -117,5 +128,40 @@ describe("event size", () => {
     expect(batch.status).toBe(413);
     expect(await batch.json()).toMatchObject({ error: { code: "http.event_too_large", path: "line 2: $" } });
     expect((await c.journal(id, { limit: 1 })).height).toBe(before);
+  });
+});
+
+describe("idempotency keys per token", () => {
+  it("another token's same key is its own: no duplicate answered, no conflict to probe with; journaled scoped", async () => {
+    const id = ids.get(W.fetcher)!;
+    const other = new WorldkernelClient({ baseUrl: server.url, token: OTHER });
+    const event = { schema: "demo/Fetch@1", value: { key: "k", url: `${page.url}/k` } };
+    const mine = await c.send(id, event, { idempotencyKey: "order-1" });
+    expect((await c.send(id, event, { idempotencyKey: "order-1" })).duplicate).toBe(true);
+    // The other client, same key and body: a new append of its own, not the first client's result.
+    const theirs = await other.send(id, event, { idempotencyKey: "order-1" });
+    expect(theirs.duplicate).toBeUndefined();
+    expect(theirs.seq).toBeGreaterThan(mine.seq);
+    // Same key, another body: no 409 that would tell it the key is in use elsewhere.
+    const probe = await other.send(
+      id,
+      { ...event, value: { key: "p", url: `${page.url}/p` } },
+      { idempotencyKey: "order-2" },
+    );
+    expect(probe.duplicate).toBeUndefined();
+    await c.send(id, { ...event, value: { key: "q", url: `${page.url}/q` } }, { idempotencyKey: "order-2" });
+    const keys = (await c.journal(id, { from: mine.seq, kind: "event" })).entries
+      .map((e) => (e.body as { origin: { kind: string; idempotency_key?: string } }).origin)
+      .filter((o) => o.kind === "ingress")
+      .map((o) => o.idempotency_key);
+    expect(keys).toEqual([
+      "token:t:order-1",
+      "token:other%20client:order-1",
+      "token:other%20client:order-2",
+      "token:t:order-2",
+    ]);
+    // Each client traces the event it sent by the key it sent.
+    expect((await c.trace(id, "order-1")).selected).toBe(mine.seq);
+    expect((await other.trace(id, "order-1")).selected).toBe(theirs.seq);
   });
 });

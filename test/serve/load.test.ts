@@ -338,7 +338,8 @@ describe(`wk serve: 16 clients × 2,000 events while SIGKILLed and restarted thr
         const b = decodeStored(e.body) as CborObject;
         const origin = b.origin as { kind?: string; idempotency_key?: string };
         if (origin.kind !== "ingress") continue;
-        const key = origin.idempotency_key;
+        // Journaled per token (tools/serve/idempotency.ts): `token:<name>:<key as sent>`.
+        const key = origin.idempotency_key?.replace(/^token:[^:]*:/, "");
         if (key === undefined) {
           wrong.push(`seq ${e.seq}: an ingress event without a key`);
           continue;

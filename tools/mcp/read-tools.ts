@@ -5,9 +5,10 @@
  * Each reads the host's store synchronously to its end, so it sees one consistent journal while
  * the world writes.
  */
+import { traceAs, tokenScopedKey } from "../serve/idempotency.js";
 import { z } from "zod";
 import { decodeStored } from "../../air/cbor/decode.js";
-import { explainOf, traceOf } from "../../kernel/analysis/index.js";
+import { explainOf } from "../../kernel/analysis/index.js";
 import { cellKeyText } from "../../kernel/core/cells.js";
 import { entryToJson } from "../../kernel/journal/entry-json.js";
 import { ENTRY_KINDS } from "../../kernel/journal/entry-kinds.js";
@@ -20,10 +21,20 @@ import { describeCatalog } from "./describe.js";
 import { McpServerError } from "./errors.js";
 import { defineTool, seqArg, worldArg, type AnyTool } from "./tool.js";
 
-/** True when an entry's JSON body is about `key`: a cell key (its own, or its origin's) or the idempotency key it was sent under. */
-function aboutKey(body: unknown, key: string): boolean {
+/**
+ * True when an entry's JSON body is about `key`: a cell key (its own, or its origin's) or the
+ * idempotency key it was sent under — as journaled, or as the calling token sent it (keys sent
+ * over HTTP are journaled per token: tools/serve/idempotency.ts).
+ */
+function aboutKey(body: unknown, key: string, token: string | undefined): boolean {
   const b = body as { key?: unknown; origin?: { key?: unknown; idempotency_key?: unknown } } | null;
-  return b?.key === key || b?.origin?.key === key || b?.origin?.idempotency_key === key;
+  const sent = b?.origin?.idempotency_key;
+  return (
+    b?.key === key ||
+    b?.origin?.key === key ||
+    sent === key ||
+    (token !== undefined && sent === tokenScopedKey(token, key))
+  );
 }
 
 const listWorlds = defineTool({
@@ -103,7 +114,7 @@ const queryJournal = defineTool({
       .describe("the next_cursor of the page before (overrides from)"),
     limit: z.number().int().min(1).max(LIMITS.maxPage).optional().describe("entries per page"),
   },
-  run: ({ world, kind, from, to, key, cursor, limit }, { ctx }) => {
+  run: ({ world, kind, from, to, key, cursor, limit }, { ctx, who }) => {
     const h = hostOf(ctx, world);
     const start = cursor === undefined ? (from ?? 0) : Number(cursor);
     const max = limit ?? LIMITS.defaultPage;
@@ -120,7 +131,7 @@ const queryJournal = defineTool({
       scanned++;
       if (kind !== undefined && e.kind !== kind) continue;
       const j = entryToJson(e);
-      if (key !== undefined && !aboutKey(j.body, key)) continue;
+      if (key !== undefined && !aboutKey(j.body, key, who.token)) continue;
       bytes += JSON.stringify(j).length;
       entries.push(j);
     }
@@ -136,9 +147,9 @@ const trace = defineTool({
   description: `The causal tree an entry belongs to (as \`wk trace --json\`): the ingress event, steps with their recorded reasoning, emitted events, intents, gate decisions with the rule that decided, approvals, receipts and the steps they caused. Cut to ${LIMITS.maxTraceNodes} entries (\`truncated\` says so).`,
   role: "read",
   input: { world: worldArg, target: target.describe("a seq, an intent id, or an ingress event's idempotency key") },
-  run: ({ world, target }, { ctx }) => {
+  run: ({ world, target }, { ctx, who }) => {
     const store = hostOf(ctx, world).world.store;
-    return { ...traceOf(journalLines(store), target, { maxNodes: LIMITS.maxTraceNodes }) };
+    return { ...traceAs(journalLines(store), target, who.token, { maxNodes: LIMITS.maxTraceNodes }) };
   },
 });
 

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { WorldkernelError } from "../../air/errors.js";
 import { admit } from "../../kernel/world/ingress.js";
 import { propose, shadow, type ShadowReport } from "../../kernel/world/governance.js";
+import { tokenScopedKey } from "../serve/idempotency.js";
 import { pendingOf, settledWithin } from "../serve/settle.js";
 import { LIMITS, boundedJson, hostOf, sourceOf, writable } from "./context.js";
 import { McpServerError } from "./errors.js";
@@ -51,7 +52,10 @@ const sendEvent = defineTool({
       // Ingress parses a text `json` as JSON (`wk send` passes text): a JSON string value goes as its JSON text.
       json: typeof value === "string" ? JSON.stringify(value) : value,
       source: sourceOf(who),
-      ...(idempotency_key === undefined ? {} : { idempotencyKey: idempotency_key }),
+      // Over HTTP a key is the token's own (tools/serve/idempotency.ts); over stdio, the operator's as given.
+      ...(idempotency_key === undefined
+        ? {}
+        : { idempotencyKey: who.token === undefined ? idempotency_key : tokenScopedKey(who.token, idempotency_key) }),
     };
     // Admit first, naming the place (`$.value.by`); the key is checked by the group commit,
     // against the journal, under the writer lock.

@@ -41,6 +41,7 @@ import {
 import type { Role, Tokens } from "./tokens.js";
 import { awaitingApproval, worldSummary, type WorldHost } from "./world-host.js";
 import { consoleRoutes } from "./console-files.js";
+import { tokenScopedKey } from "./idempotency.js";
 import { pendingOf, settledWithin, waitOf } from "./settle.js";
 import { webhookEvent } from "./webhook.js";
 import { traceRoutes } from "./trace-routes.js";
@@ -168,9 +169,14 @@ export function createApp(ctx: AppContext): Hono {
         })
       : [{ where: "", r: (checkEventSize(bytes), parseBody(bytes, EventRequestSchema)) }];
     if (requests.length === 0) throw new HttpError(400, "http.bad_body", "the body holds no event", { path: "$" });
+    const client = ctx.tokens.identify(c.req.header("authorization")).name;
     const events = requests.map(({ r }, i) => {
       const k = r.idempotency_key ?? (key === undefined ? undefined : ndjson ? `${key}#${i}` : key);
-      return { schema: r.schema, json: r.value, ...(k === undefined ? {} : { idempotencyKey: k }) };
+      return {
+        schema: r.schema,
+        json: r.value,
+        ...(k === undefined ? {} : { idempotencyKey: tokenScopedKey(client, k) }),
+      };
     });
     // Admit every event first, naming the line and the place inside it; idempotency keys are
     // left to the group commit, which checks them against the journal under the writer lock.
@@ -448,7 +454,13 @@ export function createApp(ctx: AppContext): Hono {
     );
   });
 
-  traceRoutes(app, { authRead: (c) => auth(c, "read"), host });
+  traceRoutes(app, {
+    authRead: (c) => {
+      auth(c, "read");
+      return ctx.tokens.identify(c.req.header("authorization")).name;
+    },
+    host,
+  });
   mcpRoute(app, {
     hosts: ctx.hosts,
     tokens: ctx.tokens,

@@ -5,7 +5,8 @@
  * while it writes. A tree is cut to `MAX_TRACE_NODES` entries, the response saying so.
  */
 import type { Context, Hono } from "hono";
-import { explainOf, traceOf } from "../../kernel/analysis/index.js";
+import { explainOf } from "../../kernel/analysis/index.js";
+import { traceAs } from "./idempotency.js";
 import { journalLines } from "../../kernel/world/journal-lines.js";
 import { HttpError } from "./errors.js";
 import type { WorldHost } from "./world-host.js";
@@ -16,9 +17,9 @@ export const MAX_TRACE_NODES = 2000;
 /** Longest target: an idempotency key's bound (the events route's), longer than any seq or intent id. */
 const MAX_TARGET = 512;
 
-/** What the routes need from the app: read authorization and the world a request names. */
+/** What the routes need from the app: read authorization (the token's name) and the world a request names. */
 export interface TraceDeps {
-  authRead: (c: Context) => void;
+  authRead: (c: Context) => string;
   host: (c: Context) => WorldHost;
 }
 
@@ -38,10 +39,10 @@ export function traceRoutes(app: Hono, deps: TraceDeps): void {
   // Both read the store synchronously from start to end: no write interleaves, so the tree is one
   // consistent prefix of the journal even while the world appends (as /journal reads it).
   app.get("/v1/worlds/:id/trace/:target", (c) => {
-    deps.authRead(c);
+    const caller = deps.authRead(c);
     const h = deps.host(c);
     const target = targetParam(c, "target");
-    return c.json(traceOf(journalLines(h.world.store), target, { maxNodes: MAX_TRACE_NODES }));
+    return c.json(traceAs(journalLines(h.world.store), target, caller, { maxNodes: MAX_TRACE_NODES }));
   });
 
   app.get("/v1/worlds/:id/explain/:intent", (c) => {
