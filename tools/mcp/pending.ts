@@ -25,20 +25,18 @@ const listPending = defineTool({
   run: ({ world }, { ctx }) => {
     const h = hostOf(ctx, world);
     const w = h.world;
-    const intents = [...w.state.pending.values()]
-      .filter((p) => p.waiting === "approval")
-      .map((p) => ({
-        intent_id: p.intentId,
-        kind: p.kind,
-        module: p.module,
-        seq: p.causeSeq,
+    const held = new Map([...w.state.pending.values()].map((p) => [p.intentId as string, p] as const));
+    const intents = h.heldIntents().map((i) => {
+      const p = held.get(i.intent_id)!;
+      return {
+        ...i,
         params: jsonView(p.params),
         estimate: p.estimate,
-        valid_until_ns: p.validUntilNs === undefined ? null : p.validUntilNs.toString(),
         allow: toSign("effect_approval", heldIntentMessage(w.id, p.intentId, "allow")),
         deny: toSign("effect_approval", heldIntentMessage(w.id, p.intentId, "deny")),
-        submit: `POST /v1/worlds/${w.id}/intents/${p.intentId}/decision {"decision", "public_key", "signature"} (role approve), or wk approve-effect ${p.intentId} --key KEY [--deny]`,
-      }));
+        submit: `POST /v1/worlds/${w.id}/intents/${i.intent_id}/decision {"decision", "public_key", "signature"} (role approve), or wk approve-effect ${i.intent_id} --key KEY [--deny]`,
+      };
+    });
     const proposals = listProposals(w)
       .filter((p) => p.status !== "applied" && p.status !== "denied")
       .map(({ report: _report, denied: _denied, ...p }) => {

@@ -15,7 +15,7 @@ import { isIP } from "node:net";
 import type { CborValue } from "../../../air/cbor/value.js";
 import { failed, finish, type EffectAdapter, type EffectOutcome, type EffectRequest } from "../adapter.js";
 import { hashOut, optHash, readParams, text, textMap } from "../params.js";
-import { allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
+import { HOP_HEADERS, allowPrivateEntries, checkAddress, checkHttpAllowed, normalHost } from "./allow.js";
 import { resolveHeaderSecrets } from "./secret-headers.js";
 
 /** Limits of the HTTP adapter. */
@@ -33,20 +33,6 @@ export interface HttpAdapterConfig {
 }
 
 const systemResolve = (host: string) => dnsLookup(host, { all: true, verbatim: true });
-
-// Hop-by-hop and framing headers are ours to set: a module must not smuggle them.
-const RESERVED_HEADERS = new Set([
-  "host",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "proxy-connection",
-  "idempotency-key",
-]);
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -133,7 +119,7 @@ async function performHttp(
     // Reject what would split or smuggle headers before anything reaches the socket.
     if (!HEADER_NAME.test(k) || /[\r\n\0]/.test(v))
       return failed(req, started, "invalid_params", `header ${JSON.stringify(k)} has an invalid name or value`);
-    if (!RESERVED_HEADERS.has(k.toLowerCase())) outHeaders[k] = v;
+    if (!HOP_HEADERS.has(k.toLowerCase())) outHeaders[k] = v;
   }
   outHeaders["Idempotency-Key"] = req.idempotencyKey;
   if (body) outHeaders["Content-Length"] = String(body.length);

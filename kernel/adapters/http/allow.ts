@@ -129,3 +129,17 @@ export function checkAddress(
     },
   };
 }
+
+/** Hop-by-hop and framing headers the adapter sets itself: a module may not smuggle them. */
+export const HOP_HEADERS: ReadonlySet<string> = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "proxy-connection",
+  "idempotency-key",
+]);

@@ -12,7 +12,7 @@ import type { GrantSecrets } from "../../../air/schemas/defs.js";
 import { AdapterError } from "../errors.js";
 import { allowlist, bytes, record, text, textMap } from "../params.js";
 import { parseIp } from "../http/address.js";
-import { checkAddress, normalHost } from "../http/allow.js";
+import { HOP_HEADERS, checkAddress, normalHost } from "../http/allow.js";
 import { disallowedRef, headerSecretRefs } from "../secrets/headers.js";
 import { readArguments } from "./arguments.js";
 import { grantedServer, parseServer } from "./servers.js";
@@ -36,24 +36,14 @@ export interface McpDenial {
  * Headers the transport sets itself (framing, the MCP session and protocol version, content
  * negotiation) or that could smuggle a request: a module may not send them.
  */
-const RESERVED_HEADERS = new Set([
-  "host",
-  "content-length",
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  ...HOP_HEADERS,
   "content-type",
   "accept",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "proxy-connection",
-  "idempotency-key",
   "mcp-session-id",
   "mcp-protocol-version",
   "last-event-id",
 ]);
-
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** The params of an `mcp.call`, as the checks and the adapter read them. */

@@ -18,6 +18,7 @@
 import { Host, Memory } from "@extism/as-pdk";
 import { ABI_VERSION, Cbor, Effect, Event, Kind, StepResult } from "../sdk/index";
 import { blob_get, block_length, hashText } from "../sdk/host";
+import { receiptFailure } from "../sdk/receipt";
 
 const RECEIPT = "sys/EffectReceiptEnvelope@1";
 const ERASED = "sys/BlobErased@1";
@@ -107,16 +108,6 @@ function refOf(payload: Cbor, field: string): string | null {
   return hashText(v.bytes);
 }
 
-/** One line describing a failed receipt: `<what> <status>: <code>: <message or reason>`. */
-function failure(what: string, status: string, payload: Cbor): string {
-  let s = what + " " + status;
-  const code = payload.get("code");
-  if (code !== null && code.kind == Kind.Text) s += ": " + code.text;
-  let why = payload.get("message");
-  if (why === null) why = payload.get("reason");
-  if (why !== null && why.kind == Kind.Text) s += ": " + why.text;
-  return s;
-}
 
 /** The `CALL: <url>` requests in a screening answer, in order (the injection the module obeys). */
 function toolCalls(answer: string): Array<string> {
@@ -155,7 +146,7 @@ function start(event: Event, ignoredBefore: u64): StepResult {
 function onDocs(s: S, status: string, payload: Cbor, r: StepResult): void {
   if (status != "ok") {
     s.doc_status = status;
-    s.errors.push(failure("document check", status, payload));
+    s.errors.push(receiptFailure("document check", status, payload));
     s.phase = "rejected";
     r.ann = Cbor.map().set("decision", Cbor.text("rejected: the document check failed (" + status + ")"));
     return;
@@ -181,7 +172,7 @@ function onDocs(s: S, status: string, payload: Cbor, r: StepResult): void {
 /** Step 3: the stored prompt goes to the model. */
 function onPrompt(s: S, status: string, payload: Cbor, r: StepResult): void {
   if (status != "ok") {
-    s.errors.push(failure("screening prompt", status, payload));
+    s.errors.push(receiptFailure("screening prompt", status, payload));
     s.phase = "failed";
     return;
   }
@@ -196,7 +187,7 @@ function onPrompt(s: S, status: string, payload: Cbor, r: StepResult): void {
 function onScreening(s: S, status: string, payload: Cbor, r: StepResult): void {
   if (status != "ok") {
     s.screening = status;
-    s.errors.push(failure("screening", status, payload));
+    s.errors.push(receiptFailure("screening", status, payload));
     s.phase = "failed";
     return;
   }
@@ -258,7 +249,7 @@ function onPayout(s: S, status: string, payload: Cbor): void {
   }
   s.payment = status;
   s.phase = status == "denied" ? "payment_denied" : "payment_failed";
-  s.errors.push(failure("payout", status, payload));
+  s.errors.push(receiptFailure("payout", status, payload));
 }
 
 /** The blob this step will read, if any: the document or the screening answer. */
@@ -305,7 +296,7 @@ function onboarding(state: Cbor | null, event: Event): StepResult {
   const status = event.value.get("status")!.asText();
   const payload = Cbor.decode(event.value.get("payload")!.asBytes());
   if (slot == "docs" && s.phase == "documents") onDocs(s, status, payload, r);
-  else if (slot == "docs") s.tool_results.push(status == "ok" ? "ok" : failure("tool call", status, payload));
+  else if (slot == "docs") s.tool_results.push(status == "ok" ? "ok" : receiptFailure("tool call", status, payload));
   else if (slot == "store" && s.phase == "prompt") onPrompt(s, status, payload, r);
   else if (slot == "llm" && s.phase == "screening") onScreening(s, status, payload, r);
   else if (slot == "pay" && s.phase == "payment") onPayout(s, status, payload);

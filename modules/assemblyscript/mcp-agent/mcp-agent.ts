@@ -6,6 +6,7 @@
  * timeout is recorded, never trapped on. The step records why it asked as its annotation.
  */
 import { Cbor, Ctx, Effect, Event, Kind, StepResult, runStep } from "../sdk/index";
+import { receiptFailure } from "../sdk/receipt";
 
 const RECEIPT = "sys/EffectReceiptEnvelope@1";
 
@@ -28,16 +29,6 @@ function firstText(result: Cbor): string | null {
   return null;
 }
 
-/** `<status>: <code>: <message or reason>` of a failed receipt. */
-function failure(status: string, payload: Cbor): string {
-  let s = status;
-  const code = payload.get("code");
-  if (code !== null && code.kind == Kind.Text) s += ": " + code.text;
-  let why = payload.get("message");
-  if (why === null) why = payload.get("reason");
-  if (why !== null && why.kind == Kind.Text) s += ": " + why.text;
-  return s;
-}
 
 function researcher(prev: Cbor | null, event: Event, ctx: Ctx): StepResult {
   if (event.schema != RECEIPT) {
@@ -60,7 +51,7 @@ function researcher(prev: Cbor | null, event: Event, ctx: Ctx): StepResult {
   const asked = prev.get("asked")!.asU64();
   const status = event.value.get("status")!.asText();
   const payload = Cbor.decode(event.value.get("payload")!.asBytes());
-  if (status != "ok") return new StepResult(state(question, server, status, Cbor.nil(), Cbor.text(failure(status, payload)), asked));
+  if (status != "ok") return new StepResult(state(question, server, status, Cbor.nil(), Cbor.text(receiptFailure("", status, payload)), asked));
   const inline = payload.get("result");
   if (inline === null || inline.kind != Kind.Bytes) {
     // A result over 4 KiB sits in the CAS (result_ref); this agent keeps only short answers.
