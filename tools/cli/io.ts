@@ -177,6 +177,8 @@ function hintFor(code: string): string | undefined {
     "journal.lease_held":
       "another process or `wk worker` node writes this world: hand it events with `wk enqueue`, or wait for its lease to expire",
     "journal.lease_lost": "another node took this world's lease; nothing was written after that",
+    "journal.locked":
+      "another process writes this world (`wk serve`, `wk mcp`, or a command still running): send it events through that server (POST /v1/worlds/ID/events, or MCP's send_event), or stop it first; read-only commands (`wk log`, `wk info`, `wk verify`, `wk trace`, `wk analyze`) work beside it. Nothing was written",
     "kernel.same_store": "the world is already there; `wk info` shows where its journal lives",
     "compile.toolchain_missing": "install the package named above (an optional peer of worldkernel)",
     "module.toolchain_missing": "install the package named above (an optional peer of worldkernel)",
