@@ -12,6 +12,10 @@ export const CHROMIUM = "/usr/bin/chromium";
 /** True when the browser is installed here. */
 export const haveChromium = (): boolean => existsSync(CHROMIUM);
 
+/** A browser suite's title, saying why it is skipped when the browser is missing (never in CI: the suites throw there). */
+export const chromiumTitle = (title: string): string =>
+  haveChromium() ? title : `${title} (skipped: ${CHROMIUM} is missing; apt-get install chromium)`;
+
 /** Launches headless Chromium through playwright-core. */
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("playwright-core");

@@ -14,7 +14,7 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../../tools/build/console.mjs";
 import type { Trace } from "../../tools/serve/client.js";
-import { CHROMIUM, haveChromium, launchChromium, seeOrBanner } from "./chromium.js";
+import { CHROMIUM, chromiumTitle, haveChromium, launchChromium, seeOrBanner } from "./chromium.js";
 import { clients, killLeftovers, startServe, writeTokens, type Served } from "./server-fixture.js";
 import { DENIED_KEY, tracedWorld, type TracedWorld } from "./trace-fixture.js";
 
@@ -34,7 +34,7 @@ if (!HAVE_CHROMIUM && process.env.CI === "true")
     });
   });
 
-describe.skipIf(!HAVE_CHROMIUM)("the console's causal tree in headless Chromium", () => {
+describe.skipIf(!HAVE_CHROMIUM)(chromiumTitle("the console's causal tree in headless Chromium"), () => {
   let world: TracedWorld;
   let s: Served;
   let id = "";
