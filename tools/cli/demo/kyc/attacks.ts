@@ -79,34 +79,9 @@ function analyze(w: World): AnalysisReport {
   return analyzeLines(journalLines(w.store).all(0), { config: defaultAnalysisConfig(), checked: "verified" });
 }
 
-/** A paid application, then the attacker edits the journal on disk; verify must name the first bad seq. */
-async function tamperAfterPayout(
-  ctx: AttackContext,
-  name: AttackName,
-  applicant: string,
-  edit: (dir: string, payoutReceiptSeq: number) => string,
-  expected: string,
-): Promise<Verdict> {
-  const { w, dir } = await world(ctx, name);
-  await w.send(APPLICATION, application(ctx.services, applicant, 300));
-  const paid = (await receipts(w)).find((r) => r.slot === "pay");
-  if (!paid) throw new Error("no payout receipt to tamper with");
-  await w.close();
-  const before = payoutsOf(ctx.services, applicant).length;
-  const injected = ctx.clock();
-  const what = edit(dir, paid.seq);
-  const v = await verifyWorldDir(dir);
-  const detected = ctx.clock();
-  const escaped = payoutsOf(ctx.services, applicant).length === before ? [] : ["a payout after the tampering"];
-  return {
-    attack: name,
-    expected,
-    outcome: "detected",
-    caught: v.ok ? [] : [`verify: ${v.fault ?? "fault"} at seq ${String(v.first_bad_seq)} (${what})`],
-    escaped,
-    detectLagNs: v.ok ? null : detected - injected,
-    ok: !v.ok && escaped.length === 0,
-  };
+/** What verify caught, for the verdict: its fault and seq, and the edit that caused it (nothing when it passed). */
+function verifyCaught(v: { ok: boolean; fault?: string; first_bad_seq?: number }, edit: string): string[] {
+  return v.ok ? [] : [`verify: ${v.fault ?? "fault"} at seq ${String(v.first_bad_seq)} (${edit})`];
 }
 
 const toolInjection: Attack = async (ctx) => {
@@ -118,8 +93,9 @@ const toolInjection: Attack = async (ctx) => {
   await w.send(APPLICATION, application(ctx.services, "mallory", 400, { note }));
   const detected = ctx.clock();
   const s = onboarding(w, "mallory");
-  const toolIntents = new Set((await decisions(w)).filter((d) => d.grant === "docs").map((d) => d.intent));
-  const denials = (await decisions(w)).filter((d) => d.decision === "deny" && toolIntents.has(d.intent));
+  const ds = await decisions(w);
+  const toolIntents = new Set(ds.filter((d) => d.grant === "docs").map((d) => d.intent));
+  const denials = ds.filter((d) => d.decision === "deny" && toolIntents.has(d.intent));
   const leaked = (await receipts(w)).filter((r) => toolIntents.has(r.intent) && r.status === "ok").length - 1;
   const escaped = [...ctx.services.stray, ...(leaked > 0 ? [`${leaked} tool call(s) performed`] : [])];
   const findings = analyze(w).findings.map((f) => `detector ${f.detector} (${f.severity}) seqs ${f.seqs.join(",")}`);
@@ -184,10 +160,7 @@ const skipStep: Attack = async (ctx) => {
   // In the journal: the document check's receipt is cut out and the entries after it moved up.
   const tampered = checked ? removeEntry(join(ctx.base, "skip_step"), checked.seq) : "no receipt";
   const v = await verifyWorldDir(join(ctx.base, "skip_step"));
-  const caught = [
-    ...(forged ? [`ingress refused: ${forged}`] : []),
-    ...(v.ok ? [] : [`verify: ${v.fault ?? "fault"} at seq ${String(v.first_bad_seq)} (${tampered})`]),
-  ];
+  const caught = [...(forged ? [`ingress refused: ${forged}`] : []), ...verifyCaught(v, tampered)];
   return {
     attack: "skip_step",
     expected: "a forged step result is refused at ingress; a step cut out of the journal fails verify",
@@ -217,7 +190,7 @@ const reorderSteps: Attack = async (ctx) => {
     ...(Number(s?.ignored) === 1
       ? [`workflow guard: resubmission ignored while the payout is ${String(s?.phase)} (step seq ${ignored?.seq})`]
       : []),
-    ...(v.ok ? [] : [`verify: ${v.fault ?? "fault"} at seq ${String(v.first_bad_seq)} (${swapped})`]),
+    ...verifyCaught(v, swapped),
   ];
   const escaped = payoutsOf(ctx.services, "rita").map((p) => `payout of ${p.amount} to rita`);
   return {
@@ -251,10 +224,7 @@ const corruptReceipt: Attack = async (ctx) => {
   const what = flipByte(dir, paid.seq, "body");
   const v = await verifyWorldDir(dir);
   const detected = ctx.clock();
-  const caught = [
-    ...(offline.ok ? [] : [`offline bundle verify: ${offline.fault}`]),
-    ...(v.ok ? [] : [`verify: ${v.fault ?? "fault"} at seq ${String(v.first_bad_seq)} (${what})`]),
-  ];
+  const caught = [...(offline.ok ? [] : [`offline bundle verify: ${offline.fault}`]), ...verifyCaught(v, what)];
   return {
     attack: "corrupt_receipt",
     expected: "an edited receipt fails offline bundle verification and journal verify",
@@ -338,14 +308,27 @@ const gdprErase: Attack = async (ctx) => {
   };
 };
 
-const corruptHash: Attack = (ctx) =>
-  tamperAfterPayout(
-    ctx,
-    "corrupt_hash",
-    "hank",
-    (dir, seq) => flipByte(dir, seq, "hash"),
-    "a rewritten entry hash fails verify at that seq",
-  );
+const corruptHash: Attack = async (ctx) => {
+  const { w, dir } = await world(ctx, "corrupt_hash");
+  await w.send(APPLICATION, application(ctx.services, "hank", 300));
+  const paid = (await receipts(w)).find((r) => r.slot === "pay");
+  await w.close();
+  if (!paid) throw new Error("no payout receipt");
+  // The world is closed: nothing runs that could perform an effect after the edit.
+  const injected = ctx.clock();
+  const what = flipByte(dir, paid.seq, "hash");
+  const v = await verifyWorldDir(dir);
+  const detected = ctx.clock();
+  return {
+    attack: "corrupt_hash",
+    expected: "a rewritten entry hash fails verify at that seq",
+    outcome: "detected",
+    caught: verifyCaught(v, what),
+    escaped: [],
+    detectLagNs: v.ok ? null : detected - injected,
+    ok: !v.ok,
+  };
+};
 
 /** The attacks by name. */
 export const ATTACK_RUNS: Record<AttackName, Attack> = {
