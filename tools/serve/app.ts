@@ -149,7 +149,7 @@ export function createApp(ctx: AppContext): Hono {
   });
 
   app.post("/v1/worlds/:id/events", async (c) => {
-    auth(c, "ingest");
+    const client = auth(c, "ingest").name;
     writable();
     const h = host(c);
     const key = c.req.header("idempotency-key");
@@ -169,7 +169,6 @@ export function createApp(ctx: AppContext): Hono {
         })
       : [{ where: "", r: (checkEventSize(bytes), parseBody(bytes, EventRequestSchema)) }];
     if (requests.length === 0) throw new HttpError(400, "http.bad_body", "the body holds no event", { path: "$" });
-    const client = ctx.tokens.identify(c.req.header("authorization")).name;
     const events = requests.map(({ r }, i) => {
       const k = r.idempotency_key ?? (key === undefined ? undefined : ndjson ? `${key}#${i}` : key);
       return {
@@ -455,10 +454,7 @@ export function createApp(ctx: AppContext): Hono {
   });
 
   traceRoutes(app, {
-    authRead: (c) => {
-      auth(c, "read");
-      return ctx.tokens.identify(c.req.header("authorization")).name;
-    },
+    authRead: (c) => auth(c, "read").name,
     host,
   });
   mcpRoute(app, {

@@ -108,10 +108,11 @@ export class Tokens {
     return found;
   }
 
-  /** Refuses (403) a token without `role` (admin has every role). */
-  require(authorization: string | undefined, role: Role): void {
-    const roles = this.rolesOf(authorization);
-    if (!roles.has(role) && !roles.has("admin"))
+  /** Refuses (403) a token without `role` (admin has every role); else who it is. */
+  require(authorization: string | undefined, role: Role): TokenIdentity {
+    const who = this.identify(authorization);
+    if (!who.roles.has(role) && !who.roles.has("admin"))
       throw new HttpError(403, "auth.forbidden", `this token lacks the ${role} role`);
+    return who;
   }
 }
